@@ -1,0 +1,32 @@
+import { column as c, decimal, integer, timestamp, varchar, type TableContract } from './contract.ts';
+
+export const CUSTOMER_BEHAVIORAL_EVENTS: TableContract = {
+  name: 'CUSTOMER_BEHAVIORAL_EVENTS',
+  sourceSystem: 'Digital_Analytics',
+  bronzeDir: 'behavioral',
+  description: 'Clickstream events from web and app analytics.',
+  primaryKey: ['EVENT_ID'],
+  eventTime: 'EVENT_DATE',
+  streaming: true,
+  version: 1,
+  columns: [
+    c('EVENT_ID', varchar(30), 'Event id.', { required: true }),
+    c('CUSTOMER_ID', varchar(20), 'Customer (null for anonymous visitors).', { references: { table: 'CUSTOMERS', column: 'CUSTOMER_ID' } }),
+    c('SESSION_ID', varchar(30), 'Session the event belongs to.', { required: true, references: { table: 'CUSTOMER_SESSION_DATA', column: 'SESSION_ID' } }),
+    c('EVENT_TYPE', varchar(50), 'Event type.', { enum: ['PAGE_VIEW', 'CLICK', 'SCROLL', 'SEARCH', 'CART_ADD'] }),
+    c('EVENT_DATE', timestamp(), 'Time of the event.', { required: true }),
+    c('PAGE_URL', varchar(200), 'Page URL.', { format: 'url' }),
+    c('PAGE_TITLE', varchar(100), 'Page title.'),
+    c('PRODUCT_ID', varchar(20), 'Product viewed or added (nullable).'),
+    c('CATEGORY_VIEWED', varchar(50), 'Category viewed.'),
+    c('SEARCH_QUERY', varchar(100), 'Search text.', { pii: 'free_text' }),
+    c('TIME_ON_PAGE', integer(), 'Seconds on page.', { min: 0 }),
+    c('SCROLL_DEPTH', decimal(3, 2), 'Scroll depth as a fraction 0-1.', { min: 0, max: 1 }),
+    c('DEVICE_TYPE', varchar(20), 'Device type.', { enum: ['DESKTOP', 'MOBILE', 'TABLET'] }),
+    c('BROWSER', varchar(30), 'Browser.'),
+    c('OPERATING_SYSTEM', varchar(30), 'Operating system.'),
+    c('LOCATION_COUNTRY', varchar(3), 'Country code.', { format: 'country_code' }),
+    c('LOCATION_CITY', varchar(50), 'City.', { pii: 'address' }),
+    c('REFERRER_URL', varchar(200), 'Referrer URL.', { format: 'url' }),
+  ],
+};

@@ -1,0 +1,32 @@
+import { boolean, column as c, decimal, integer, text, timestamp, varchar, type TableContract } from './contract.ts';
+
+export const CUSTOMER_SERVICE_INTERACTIONS: TableContract = {
+  name: 'CUSTOMER_SERVICE_INTERACTIONS',
+  sourceSystem: 'Support_Systems',
+  bronzeDir: 'service',
+  description: 'Support interactions (email, phone, chat, social, in person) belonging to tickets.',
+  primaryKey: ['INTERACTION_ID'],
+  eventTime: 'INTERACTION_DATE',
+  streaming: false,
+  version: 1,
+  columns: [
+    c('INTERACTION_ID', varchar(30), 'Interaction id.', { required: true }),
+    c('CUSTOMER_ID', varchar(20), 'Customer.', { required: true, references: { table: 'CUSTOMERS', column: 'CUSTOMER_ID' } }),
+    c('TICKET_ID', varchar(30), 'Ticket the interaction belongs to.', { required: true, references: { table: 'CUSTOMER_SERVICE_TICKETS', column: 'TICKET_ID' } }),
+    c('INTERACTION_TYPE', varchar(30), 'Medium.', { enum: ['EMAIL', 'PHONE', 'CHAT', 'SOCIAL', 'IN_PERSON'] }),
+    c('INTERACTION_DATE', timestamp(), 'Time of the interaction.', { required: true }),
+    c('INTERACTION_CHANNEL', varchar(20), 'Channel.'),
+    c('AGENT_ID', varchar(20), 'Agent who handled it.'),
+    c('INTERACTION_SUBJECT', varchar(200), 'Subject.', { pii: 'free_text' }),
+    c('INTERACTION_DESCRIPTION', text(), 'Description.', { pii: 'free_text' }),
+    c('INTERACTION_OUTCOME', varchar(50), 'Outcome.'),
+    c('RESOLUTION_TIME', integer(), 'Minutes to resolve.', { min: 0 }),
+    c('SATISFACTION_SCORE', integer(), 'Satisfaction 1-5.', { min: 1, max: 5 }),
+    c('SENTIMENT_SCORE', decimal(3, 2), 'Sentiment -1 to 1.', { min: -1, max: 1 }),
+    c('PRIORITY_LEVEL', varchar(10), 'Priority.', { enum: ['LOW', 'MEDIUM', 'HIGH', 'URGENT'] }),
+    c('CATEGORY', varchar(50), 'Category.', { enum: ['BILLING', 'TECHNICAL', 'PRODUCT', 'GENERAL'] }),
+    c('SUBCATEGORY', varchar(50), 'Subcategory.'),
+    c('FOLLOW_UP_REQUIRED', boolean(), 'Whether follow-up is required.'),
+    c('ESCALATION_LEVEL', integer(), 'Escalation level (0 = none).', { min: 0 }),
+  ],
+};

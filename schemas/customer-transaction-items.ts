@@ -1,0 +1,31 @@
+import { column as c, decimal, integer, varchar, type TableContract } from './contract.ts';
+
+export const CUSTOMER_TRANSACTION_ITEMS: TableContract = {
+  name: 'CUSTOMER_TRANSACTION_ITEMS',
+  sourceSystem: 'Multi_Channel',
+  bronzeDir: 'items',
+  description: 'Line items of transactions, with product attributes.',
+  primaryKey: ['ITEM_ID'],
+  streaming: true,
+  version: 1,
+  columns: [
+    c('ITEM_ID', varchar(30), 'Line item id.', { required: true }),
+    c('TRANSACTION_ID', varchar(30), 'Transaction the line belongs to.', { required: true, references: { table: 'CUSTOMER_TRANSACTIONS', column: 'TRANSACTION_ID' } }),
+    c('PRODUCT_ID', varchar(20), 'Product.', { required: true }),
+    c('PRODUCT_NAME', varchar(100), 'Product name.'),
+    c('CATEGORY', varchar(50), 'Product category.'),
+    c('SUBCATEGORY', varchar(50), 'Product subcategory.'),
+    c('BRAND', varchar(50), 'Brand.'),
+    c('SKU', varchar(50), 'Stock keeping unit.'),
+    c('QUANTITY', integer(), 'Units (at least 1; returns are marked by ITEM_STATUS, not by sign).', { min: 1 }),
+    c('UNIT_PRICE', decimal(10, 2), 'Unit price.', { min: 0 }),
+    c('TOTAL_PRICE', decimal(10, 2), 'Line total.', { min: 0 }),
+    c('DISCOUNT_PERCENTAGE', decimal(5, 2), 'Discount in percent.', { min: 0, max: 100 }),
+    c('DISCOUNT_AMOUNT', decimal(10, 2), 'Discount amount.', { min: 0 }),
+    c('ITEM_RATING', integer(), 'Customer rating 1-5 (nullable).', { min: 1, max: 5 }),
+    c('ITEM_STATUS', varchar(20), 'Line status.', { enum: ['SOLD', 'RETURNED', 'EXCHANGED'] }),
+    c('SIZE', varchar(20), 'Size (apparel).'),
+    c('COLOR', varchar(20), 'Colour variant.'),
+    c('WEIGHT', decimal(8, 2), 'Weight for shipping.', { min: 0 }),
+  ],
+};

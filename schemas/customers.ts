@@ -1,0 +1,33 @@
+import { column as c, date, integer, varchar, type TableContract } from './contract.ts';
+
+export const CUSTOMERS: TableContract = {
+  name: 'CUSTOMERS',
+  sourceSystem: 'Multi_Channel',
+  bronzeDir: 'customers',
+  description: 'Customer master records from POS, e-commerce and mobile systems (CRM and loyalty).',
+  primaryKey: ['CUSTOMER_ID'],
+  streaming: true,
+  version: 1,
+  columns: [
+    c('CUSTOMER_ID', varchar(20), 'Customer id within its source system.', { required: true }),
+    c('FIRST_NAME', varchar(50), 'Given name.', { pii: 'name' }),
+    c('LAST_NAME', varchar(50), 'Family name.', { pii: 'name' }),
+    c('EMAIL_ADDRESS', varchar(100), 'Email address.', { format: 'email', pii: 'email' }),
+    c('PHONE_NUMBER', varchar(20), 'Phone number as entered.', { format: 'phone', pii: 'phone' }),
+    c('DATE_OF_BIRTH', date(), 'Date of birth.', { pii: 'birth_date' }),
+    c('GENDER', varchar(10), 'Gender as stated.', { pii: 'demographic' }),
+    c('ADDRESS_LINE_1', varchar(100), 'Street address.', { pii: 'address' }),
+    c('CITY', varchar(50), 'City.', { pii: 'address' }),
+    c('STATE_CODE', varchar(2), 'State or region code (2 letters).', { format: 'state_code', pii: 'address' }),
+    c('ZIP_CODE', varchar(10), 'Postal code.', { format: 'postal_code', pii: 'address' }),
+    c('COUNTRY_CODE', varchar(3), 'ISO 3166 country code (alpha-2 or alpha-3).', { format: 'country_code' }),
+    c('CUSTOMER_SEGMENT', varchar(20), 'Commercial segment.', { enum: ['PREMIUM', 'STANDARD', 'BASIC'] }),
+    c('LOYALTY_TIER', varchar(20), 'Loyalty tier.', { enum: ['BRONZE', 'SILVER', 'GOLD', 'PLATINUM'] }),
+    c('LOYALTY_POINTS', integer(), 'Loyalty points balance.', { min: 0 }),
+    c('REGISTRATION_DATE', date(), 'Date the customer registered.'),
+    c('LAST_LOGIN_DATE', date(), 'Date of the last login.'),
+    c('CUSTOMER_STATUS', varchar(20), 'Account status.', { enum: ['ACTIVE', 'INACTIVE', 'BLOCKED'] }),
+    c('PREFERRED_CHANNEL', varchar(20), 'Preferred channel.'),
+    c('PREFERRED_STORE', varchar(20), 'Preferred store id.'),
+  ],
+};

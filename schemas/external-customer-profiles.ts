@@ -1,0 +1,30 @@
+import { column as c, date, decimal, timestamp, varchar, type TableContract } from './contract.ts';
+
+export const EXTERNAL_CUSTOMER_PROFILES: TableContract = {
+  name: 'EXTERNAL_CUSTOMER_PROFILES',
+  sourceSystem: 'Third_Party',
+  bronzeDir: 'external/profiles',
+  description: 'Third-party social and demographic profiles of customers.',
+  primaryKey: ['PROFILE_ID'],
+  eventTime: 'PROFILE_DATE',
+  streaming: false,
+  version: 1,
+  columns: [
+    c('PROFILE_ID', varchar(30), 'Profile id.', { required: true }),
+    c('CUSTOMER_ID', varchar(20), 'Customer.', { required: true, references: { table: 'CUSTOMERS', column: 'CUSTOMER_ID' } }),
+    c('DATA_SOURCE', varchar(30), 'Provider.', { enum: ['FACEBOOK', 'TWITTER', 'LINKEDIN', 'ENRICHMENT'] }),
+    c('PROFILE_TYPE', varchar(20), 'Kind of profile.', { enum: ['SOCIAL', 'DEMOGRAPHIC', 'PSYCHOGRAPHIC'] }),
+    c('PROFILE_DATE', date(), 'Date of the profile.', { required: true }),
+    c('AGE_RANGE', varchar(10), 'Age band.', { enum: ['18-24', '25-34', '35-44', '45-54', '55+'], pii: 'demographic' }),
+    c('GENDER', varchar(10), 'Gender.', { pii: 'demographic' }),
+    c('EDUCATION_LEVEL', varchar(30), 'Education level.', { pii: 'demographic' }),
+    c('OCCUPATION', varchar(50), 'Occupation.', { pii: 'demographic' }),
+    c('INCOME_RANGE', varchar(20), 'Income band.', { pii: 'demographic' }),
+    c('INTERESTS', varchar(500), 'Interests as a JSON array of strings.', { format: 'json_array' }),
+    c('LIFESTYLE_FACTORS', varchar(500), 'Lifestyle factors as a JSON array of strings.', { format: 'json_array' }),
+    c('SOCIAL_MEDIA_ACTIVITY', varchar(20), 'Activity level.', { enum: ['HIGH', 'MEDIUM', 'LOW'] }),
+    c('INFLUENCE_SCORE', decimal(3, 2), 'Influence 0-1.', { min: 0, max: 1 }),
+    c('DATA_QUALITY_SCORE', decimal(3, 2), 'Provider quality score 0-1.', { min: 0, max: 1 }),
+    c('LAST_UPDATED', timestamp(), 'Last update at the provider.'),
+  ],
+};

@@ -1,0 +1,99 @@
+// How a CLI command is declared. Commands live one per file in src/cli/commands/ and are discovered by name.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { UsageError } from '../runtime/errors.ts';
+import { createLogger, type Logger } from '../runtime/logger.ts';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  description: string;
+  multiple?: boolean;
+  short?: string;
+  default?: string | boolean;
+}
+
+export type Values = Record<string, string | boolean | string[] | undefined>;
+
+export interface Command {
+  /** One or more words, e.g. 'run' or 'adf build'. */
+  name: string;
+  summary: string;
+  /** Positional arguments description, e.g. '<job-name>'. */
+  args?: string;
+  options: Record<string, OptionSpec>;
+  run(values: Values, positionals: string[], io: CommandIO): Promise<number | void>;
+}
+
+export interface CommandIO {
+  log: Logger;
+  out: (line: string) => void;
+}
+
+/** Options most commands share. */
+export const HOME_OPTION: Record<string, OptionSpec> = {
+  home: { type: 'string', description: 'Working home: lake/, runs/, warehouse.duckdb (default: $C360_HOME or .c360)' },
+  json: { type: 'boolean', description: 'JSON log lines even on a terminal' },
+};
+
+export function homeOf(values: Values): string {
+  return resolve((values.home as string | undefined) ?? process.env.C360_HOME ?? '.c360');
+}
+
+export function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+export function requireStr(values: Values, name: string): string {
+  const v = str(values, name);
+  if (v === undefined) throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+export function int(values: Values, name: string, fallback: number): number {
+  const v = str(values, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number, got '${v}'`);
+  return n;
+}
+
+export function isoDate(values: Values, name: string): string | undefined {
+  const v = str(values, name);
+  if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new UsageError(`--${name} must be a date YYYY-MM-DD, got '${v}'`);
+  return v;
+}
+
+export function parse(command: Command, argv: string[]): { values: Values; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: Object.fromEntries(
+        Object.entries(command.options).map(([k, o]) => {
+          const spec: Record<string, unknown> = { type: o.type };
+          if (o.multiple) spec.multiple = true;
+          if (o.short) spec.short = o.short;
+          if (o.default !== undefined) spec.default = o.default;
+          return [k, spec as never];
+        }),
+      ),
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Values, positionals };
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${usage(command)}`);
+  }
+}
+
+export function usage(command: Command): string {
+  const lines = [`Usage: c360 ${command.name}${command.args ? ` ${command.args}` : ''} [options]`, '', command.summary, ''];
+  for (const [k, o] of Object.entries(command.options)) {
+    lines.push(`  --${k}${o.type === 'string' ? ' <value>' : ''}`.padEnd(30) + o.description + (o.default !== undefined ? ` (default: ${o.default})` : ''));
+  }
+  return lines.join('\n');
+}
+
+export function ioFor(values: Values): CommandIO {
+  return { log: createLogger({ json: values.json === true ? true : undefined }), out: (line) => process.stdout.write(line + '\n') };
+}

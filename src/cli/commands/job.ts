@@ -1,0 +1,69 @@
+// `c360 job <name>`: runs one job of the pipeline definition. This is the command ADF's job compute runs,
+// so what runs in Azure is exactly what runs on a laptop.
+import { openLake } from '../../lake/index.ts';
+import { jobRegistry, runJob, today } from '../../orchestrator/local-runner.ts';
+import { UsageError } from '../../runtime/errors.ts';
+import { newRunId, writeManifest } from '../../runtime/manifest.ts';
+import { HOME_OPTION, homeOf, isoDate, str, type Command } from '../command.ts';
+
+export const command: Command = {
+  name: 'job',
+  summary: 'Run one job of the pipeline definition (what ADF runs on the job compute)',
+  args: '<job-name>',
+  options: {
+    ...HOME_OPTION,
+    param: { type: 'string', multiple: true, description: 'Job parameter name=value (repeatable)' },
+    'run-date': { type: 'string', description: 'Ingestion partition date YYYY-MM-DD (default: today, UTC)' },
+    'as-of': { type: 'string', description: 'As-of date YYYY-MM-DD' },
+    'load-id': { type: 'string', description: 'Load id (ADF: @pipeline().RunId)' },
+    'run-id': { type: 'string', description: 'Run id for the manifest (default: new)' },
+    lake: { type: 'string', description: 'Lake location (default: $C360_LAKE_URL or HOME/lake)' },
+    list: { type: 'boolean', description: 'List the jobs' },
+  },
+  async run(values, positionals, io) {
+    const jobs = jobRegistry();
+    if (values.list || positionals.length === 0) {
+      for (const j of jobs.values()) io.out(`${j.name.padEnd(28)}${j.description}`);
+      return positionals.length === 0 && !values.list ? 2 : 0;
+    }
+    const job = jobs.get(positionals[0]!);
+    if (!job) throw new UsageError(`Unknown job '${positionals[0]}'. Jobs: ${[...jobs.keys()].join(', ')}`);
+    const params: Record<string, string> = {};
+    for (const p of (values.param as string[] | undefined) ?? []) {
+      const eq = p.indexOf('=');
+      if (eq < 1) throw new UsageError(`--param takes name=value, got '${p}'`);
+      params[p.slice(0, eq)] = p.slice(eq + 1);
+    }
+    for (const spec of job.params ?? []) {
+      if (spec.required && !params[spec.name]) throw new UsageError(`Job '${job.name}' needs --param ${spec.name}=... (${spec.description})`);
+    }
+    const home = homeOf(values);
+    const lake = await openLake(home, str(values, 'lake'));
+    const runId = str(values, 'run-id') ?? newRunId();
+    const loadId = str(values, 'load-id') ?? runId;
+    const runDate = isoDate(values, 'run-date') ?? today();
+    const started = new Date().toISOString();
+    const entry = await runJob(
+      job,
+      { home, lake, log: io.log.child({ runId, job: job.name }), runId, loadId, runDate, asOf: isoDate(values, 'as-of') },
+      params,
+      { activity: job.name, stage: 'job', retry: 0, retryIntervalSeconds: 0, timeoutMinutes: 24 * 60 },
+    );
+    await writeManifest(
+      home,
+      lake,
+      {
+        runId, loadId, command: `c360 job ${job.name}`, pipeline: 'job', runDate, asOf: isoDate(values, 'as-of'), home, lake: lake.location,
+        status: entry.status, startedAt: started, endedAt: entry.endedAt, durationMs: entry.durationMs, jobs: [entry],
+      },
+      `${runId}.${job.name}${params.table ? `.${params.table}` : ''}`,
+    );
+    if (entry.status === 'failed') {
+      io.log.error(`${job.name} failed`, { error: entry.error?.message });
+      // Exit 75 (EX_TEMPFAIL) tells the orchestrator a retry may help; 1 means it will not.
+      return entry.error?.transient ? 75 : 1;
+    }
+    io.log.info(`${job.name} succeeded`, { rowCounts: entry.rowCounts });
+    return 0;
+  },
+};

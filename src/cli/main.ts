@@ -1,0 +1,65 @@
+// c360: the one command line for local runs and for the jobs ADF schedules in Azure.
+import { readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { C360Error, UsageError } from '../runtime/errors.ts';
+import { ioFor, parse, usage, type Command } from './command.ts';
+
+const COMMANDS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+
+export async function loadCommands(): Promise<Command[]> {
+  const files = (await readdir(COMMANDS_DIR)).filter((f) => f.endsWith('.ts')).sort();
+  const commands: Command[] = [];
+  for (const f of files) {
+    const mod = (await import(join(COMMANDS_DIR, f))) as { command?: Command; commands?: Command[] };
+    if (mod.command) commands.push(mod.command);
+    if (mod.commands) commands.push(...mod.commands);
+  }
+  return commands.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function help(commands: Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length)) + 4;
+  return [
+    'c360: Customer 360 lakehouse',
+    '',
+    'Usage: c360 <command> [options]    (c360 <command> --help for its options)',
+    '',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const commands = await loadCommands();
+  // Longest multi-word match first: 'adf build' before 'adf'.
+  const match = [...commands]
+    .sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
+    .find((c) => c.name.split(' ').every((w, i) => argv[i] === w));
+  if (!match) {
+    if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+      process.stdout.write(help(commands) + '\n');
+      return argv.length === 0 ? 2 : 0;
+    }
+    process.stderr.write(`Unknown command '${argv.join(' ')}'.\n\n${help(commands)}\n`);
+    return 2;
+  }
+  const rest = argv.slice(match.name.split(' ').length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(usage(match) + '\n');
+    return 0;
+  }
+  try {
+    const { values, positionals } = parse(match, rest);
+    const code = await match.run(values, positionals, ioFor(values));
+    return code ?? 0;
+  } catch (error) {
+    const e = error as Error;
+    if (error instanceof UsageError) {
+      process.stderr.write(`c360 ${match.name}: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`c360 ${match.name}: ${e.message}\n`);
+    if (!(error instanceof C360Error) || process.env.C360_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,76 @@
+// The engine seam: all Silver/Gold SQL runs through this thin wrapper over @duckdb/node-api.
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+
+export type SqlParams = Record<string, DuckDBValue> | DuckDBValue[];
+export type Row = Record<string, unknown>;
+
+export interface EngineOptions {
+  /** Database file; ':memory:' (default) for a scratch engine. */
+  path?: string;
+  threads?: number;
+  memoryLimit?: string;
+  tempDirectory?: string;
+}
+
+export class Engine {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    readonly path: string,
+  ) {}
+
+  static async open(options: EngineOptions = {}): Promise<Engine> {
+    const path = options.path ?? ':memory:';
+    const config: Record<string, string> = {};
+    if (options.threads) config.threads = String(options.threads);
+    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    if (options.tempDirectory) config.temp_directory = options.tempDirectory;
+    const instance = await DuckDBInstance.create(path, config);
+    const connection = await instance.connect();
+    // Timestamps are UTC throughout the lake; never let the machine's zone leak into results.
+    await connection.run("SET TimeZone = 'UTC'");
+    return new Engine(instance, connection, path);
+  }
+
+  async run(sql: string, params?: SqlParams): Promise<void> {
+    await this.connection.run(sql, params as never);
+  }
+
+  /** Rows as plain JSON-friendly objects (BIGINT/DECIMAL as strings, timestamps as ISO-like strings). */
+  async all<T = Row>(sql: string, params?: SqlParams): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql, params as never);
+    return reader.getRowObjectsJson() as T[];
+  }
+
+  /** Rows with JS values: numbers for INTEGER/DOUBLE, bigint for BIGINT, DuckDB value objects otherwise. */
+  async rows<T = Row>(sql: string, params?: SqlParams): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql, params as never);
+    return reader.getRowObjects() as T[];
+  }
+
+  async scalar<T = unknown>(sql: string, params?: SqlParams): Promise<T> {
+    const rows = await this.all<Row>(sql, params);
+    const first = rows[0];
+    return (first ? Object.values(first)[0] : undefined) as T;
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Quotes an identifier for DuckDB. */
+export function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Quotes a string literal (for paths and other values DuckDB cannot take as parameters, e.g. in COPY/read_parquet). */
+export function lit(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A list of file paths as a DuckDB list literal, for read_parquet([...]). */
+export function litList(values: readonly string[]): string {
+  return `[${values.map(lit).join(', ')}]`;
+}

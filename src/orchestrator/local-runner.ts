@@ -1,0 +1,198 @@
+// The local executor of the pipeline definition: runs the master pipeline in process, stage by stage, activities in
+// dependency order, retrying transient failures by each activity's policy, and writes the run manifest.
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MASTER } from '../../pipelines/master.ts';
+import { bindParams, policyOf, topoSort, type Activity, type MasterPipeline } from '../../pipelines/ir.ts';
+import { Engine } from '../engine/duckdb.ts';
+import type { Lake } from '../lake/lake.ts';
+import { C360Error, isTransient } from '../runtime/errors.ts';
+import { emptyReport, type Job, type JobContext } from '../runtime/job.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { newRunId, writeManifest, type JobRun, type RunManifest } from '../runtime/manifest.ts';
+
+export interface RunOptions {
+  home: string;
+  lake: Lake;
+  log: Logger;
+  runDate?: string;
+  asOf?: string;
+  loadId?: string;
+  runId?: string;
+  /** Pipeline parameters by name (input, stream, horizonDays, ...). */
+  params?: Record<string, string | undefined>;
+  pipeline?: MasterPipeline;
+  command?: string;
+  /** Seconds to wait between retries (tests shorten it). */
+  retryIntervalOverride?: number;
+}
+
+export function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+export function makeJobContext(o: {
+  home: string;
+  lake: Lake;
+  log: Logger;
+  runId: string;
+  loadId: string;
+  runDate: string;
+  asOf?: string;
+  params: Record<string, string>;
+}): JobContext {
+  return {
+    ...o,
+    report: emptyReport(),
+    openEngine: (options) => Engine.open({ tempDirectory: join(o.home, 'tmp', 'duckdb'), ...options }),
+  };
+}
+
+/** Runs one job with retries for transient errors; returns its manifest entry. */
+export async function runJob(
+  job: Job,
+  base: Omit<Parameters<typeof makeJobContext>[0], 'params'>,
+  params: Record<string, string>,
+  meta: { activity: string; stage: string; retry: number; retryIntervalSeconds: number; timeoutMinutes: number },
+): Promise<JobRun> {
+  const started = Date.now();
+  const entry: JobRun = {
+    activity: meta.activity,
+    stage: meta.stage,
+    job: job.name,
+    params,
+    status: 'running',
+    attempts: 0,
+    startedAt: new Date(started).toISOString(),
+    ...emptyReport(),
+  };
+  const log = base.log.child({ activity: meta.activity });
+  for (;;) {
+    entry.attempts++;
+    const ctx = makeJobContext({ ...base, log, params });
+    try {
+      await withTimeout(job.run(ctx), meta.timeoutMinutes * 60_000, `${meta.activity} timed out after ${meta.timeoutMinutes} min`);
+      Object.assign(entry, ctx.report, { status: 'succeeded' });
+      break;
+    } catch (error) {
+      const transient = isTransient(error);
+      const message = (error as Error).message ?? String(error);
+      if (transient && entry.attempts <= meta.retry) {
+        log.warn(`transient failure, retrying in ${meta.retryIntervalSeconds}s`, { attempt: entry.attempts, error: message });
+        await sleep(meta.retryIntervalSeconds * 1000);
+        continue;
+      }
+      Object.assign(entry, ctx.report, { status: 'failed', error: { message, transient } });
+      break;
+    }
+  }
+  entry.endedAt = new Date().toISOString();
+  entry.durationMs = Date.now() - started;
+  return entry;
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<T>((_, reject) => {
+        timer = setTimeout(() => reject(new C360Error(message, { transient: true })), ms);
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function truthy(v: string | undefined): boolean {
+  return v !== undefined && v !== '' && v !== 'false' && v !== '0';
+}
+
+export async function runPipeline(options: RunOptions): Promise<RunManifest> {
+  const pipeline = options.pipeline ?? MASTER;
+  const runId = options.runId ?? newRunId();
+  const loadId = options.loadId ?? runId;
+  const runDate = options.runDate ?? today();
+  const started = Date.now();
+  const manifest: RunManifest = {
+    runId,
+    loadId,
+    command: options.command ?? 'run',
+    pipeline: pipeline.name,
+    runDate,
+    asOf: options.asOf,
+    home: options.home,
+    lake: options.lake.location,
+    status: 'running',
+    startedAt: new Date(started).toISOString(),
+    jobs: [],
+  };
+  const values: Record<string, string | undefined> = {
+    ...Object.fromEntries(pipeline.parameters.map((p) => [p.name, p.default === undefined ? undefined : String(p.default)])),
+    ...options.params,
+    runDate,
+    asOf: options.asOf ?? '',
+    loadId,
+  };
+  const log = options.log.child({ runId });
+  log.info('run started', { pipeline: pipeline.name, runDate, asOf: options.asOf ?? 'latest', lake: options.lake.location });
+
+  outer: for (const stage of pipeline.stages) {
+    const activities = topoSort(stage.activities);
+    log.info(`stage ${stage.title}`, { activities: activities.length });
+    for (const activity of activities) {
+      if (activity.when && !truthy(values[activity.when])) {
+        manifest.jobs.push(skipped(activity, stage.name));
+        continue;
+      }
+      const items = activity.forEach?.items ?? [undefined];
+      const policy = policyOf(activity);
+      for (const [i, item] of items.entries()) {
+        const params = bindParams(activity.params, { ...values, item });
+        const label = item === undefined ? activity.name : `${activity.name}[${item}]`;
+        log.progress(`${stage.title}: ${label}`, { step: `${i + 1}/${items.length}` });
+        const entry = await runJob(
+          activity.job,
+          { home: options.home, lake: options.lake, log, runId, loadId, runDate, asOf: options.asOf || undefined },
+          params,
+          {
+            activity: label,
+            stage: stage.name,
+            retry: policy.retry,
+            retryIntervalSeconds: options.retryIntervalOverride ?? policy.retryIntervalSeconds,
+            timeoutMinutes: policy.timeoutMinutes,
+          },
+        );
+        manifest.jobs.push(entry);
+        const rows = Object.values(entry.rowCounts).reduce((a, b) => a + b, 0);
+        if (entry.status === 'failed') {
+          log.error(`${label} failed`, { error: entry.error?.message, attempts: entry.attempts });
+          manifest.status = 'failed';
+          break outer;
+        }
+        log.info(`${label} done`, { ms: entry.durationMs, rows });
+      }
+    }
+  }
+  if (manifest.status === 'running') manifest.status = 'succeeded';
+  manifest.endedAt = new Date().toISOString();
+  manifest.durationMs = Date.now() - started;
+  const file = await writeManifest(options.home, options.lake, manifest);
+  log.info(`run ${manifest.status}`, { ms: manifest.durationMs, manifest: file });
+  return manifest;
+}
+
+function skipped(activity: Activity, stage: string): JobRun {
+  const now = new Date().toISOString();
+  return { activity: activity.name, stage, job: activity.job.name, params: {}, status: 'skipped', attempts: 0, startedAt: now, endedAt: now, durationMs: 0, ...emptyReport() };
+}
+
+/** Every job the definition references, by name (the CLI's `c360 job <name>` registry). */
+export function jobRegistry(pipeline: MasterPipeline = MASTER, extra: readonly Job[] = []): Map<string, Job> {
+  const map = new Map<string, Job>();
+  for (const stage of pipeline.stages) for (const a of stage.activities) map.set(a.job.name, a.job);
+  for (const j of extra) map.set(j.name, j);
+  return map;
+}

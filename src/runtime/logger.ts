@@ -1,0 +1,80 @@
+// Live status line on a terminal; one JSON object per line otherwise (ADF, Batch, Container Apps, CI).
+
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+export type Fields = Record<string, unknown>;
+
+export interface Logger {
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+  debug(msg: string, fields?: Fields): void;
+  /** Transient progress (overwritten in place on a TTY; rate-limited JSON otherwise). */
+  progress(msg: string, fields?: Fields): void;
+  child(fields: Fields): Logger;
+}
+
+export interface LoggerOptions {
+  json?: boolean;
+  stream?: NodeJS.WriteStream;
+  quiet?: boolean;
+}
+
+export function createLogger(options: LoggerOptions = {}, base: Fields = {}): Logger {
+  const stream = options.stream ?? process.stderr;
+  const json = options.json ?? !stream.isTTY;
+  let lastProgressJson = 0;
+  let statusShown = false;
+
+  const clearStatus = () => {
+    if (statusShown) {
+      stream.write('\r\x1b[2K');
+      statusShown = false;
+    }
+  };
+
+  const emit = (level: Level, msg: string, fields: Fields = {}) => {
+    if (options.quiet && level !== 'error') return;
+    if (level === 'debug' && !process.env.C360_DEBUG) return;
+    if (json) {
+      stream.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }, jsonSafe) + '\n');
+      return;
+    }
+    clearStatus();
+    const extra = Object.entries({ ...base, ...fields })
+      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v, jsonSafe) : String(v)}`)
+      .join(' ');
+    const tag = level === 'info' ? '' : `${level.toUpperCase()} `;
+    stream.write(`${tag}${msg}${extra ? `  ${extra}` : ''}\n`);
+  };
+
+  return {
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    debug: (m, f) => emit('debug', m, f),
+    progress: (m, f = {}) => {
+      if (options.quiet) return;
+      if (json) {
+        const now = Date.now();
+        if (now - lastProgressJson < 2000) return;
+        lastProgressJson = now;
+        emit('info', m, { ...f, progress: true });
+        return;
+      }
+      const extra = Object.entries({ ...f })
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ');
+      const line = `… ${m}${extra ? `  ${extra}` : ''}`;
+      stream.write(`\r\x1b[2K${line.slice(0, (stream.columns ?? 120) - 1)}`);
+      statusShown = true;
+    },
+    child: (fields) => createLogger(options, { ...base, ...fields }),
+  };
+}
+
+function jsonSafe(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? Number(value) : value;
+}
+
+/** A logger that writes nothing (tests, library use). */
+export const silentLogger: Logger = createLogger({ quiet: true, json: true });
