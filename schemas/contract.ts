@@ -99,3 +99,18 @@ export const BRONZE_METADATA_COLUMNS = [
   { name: '_record_hash', description: 'MD5 of the record as received, over all its fields: the exact-duplicate key.' },
   { name: '_schema_version', description: 'Contract version the row was validated against.' },
 ] as const;
+
+/**
+ * Format rules, shared by the Bronze validator (DuckDB regexp_full_match, RE2 syntax) and the sample generator
+ * (which injects violations). json_array has no pattern: the value must parse as a JSON array.
+ */
+export const FORMAT_PATTERNS: Record<Exclude<Format, 'json_array'>, string> = {
+  email: "^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}$",
+  // 7 to 15 digits, optionally led by +, with spaces, dots, dashes and parentheses between them.
+  phone: '^\\+?([ ().-]*[0-9]){7,15}[ ().-]*$',
+  country_code: '^[A-Z]{2,3}$',
+  state_code: '^[A-Z]{2}$',
+  postal_code: '^[A-Za-z0-9][A-Za-z0-9 -]{1,8}[A-Za-z0-9]$',
+  currency_code: '^[A-Z]{3}$',
+  url: '^https?://[^\\s]+$',
+};
