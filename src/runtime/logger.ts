@@ -17,6 +17,8 @@ export interface LoggerOptions {
   json?: boolean;
   stream?: NodeJS.WriteStream;
   quiet?: boolean;
+  /** Nothing at all, not even errors (tests, library use). */
+  silent?: boolean;
 }
 
 export function createLogger(options: LoggerOptions = {}, base: Fields = {}): Logger {
@@ -33,7 +35,7 @@ export function createLogger(options: LoggerOptions = {}, base: Fields = {}): Lo
   };
 
   const emit = (level: Level, msg: string, fields: Fields = {}) => {
-    if (options.quiet && level !== 'error') return;
+    if (options.silent || (options.quiet && level !== 'error')) return;
     if (level === 'debug' && !process.env.C360_DEBUG) return;
     if (json) {
       stream.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }, jsonSafe) + '\n');
@@ -53,7 +55,7 @@ export function createLogger(options: LoggerOptions = {}, base: Fields = {}): Lo
     error: (m, f) => emit('error', m, f),
     debug: (m, f) => emit('debug', m, f),
     progress: (m, f = {}) => {
-      if (options.quiet) return;
+      if (options.quiet || options.silent) return;
       if (json) {
         const now = Date.now();
         if (now - lastProgressJson < 2000) return;
@@ -77,4 +79,4 @@ function jsonSafe(_key: string, value: unknown): unknown {
 }
 
 /** A logger that writes nothing (tests, library use). */
-export const silentLogger: Logger = createLogger({ quiet: true, json: true });
+export const silentLogger: Logger = createLogger({ silent: true, json: true });
