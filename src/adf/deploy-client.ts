@@ -1,0 +1,91 @@
+// Thin Azure client for `c360 adf deploy`: reads the factory's current state and applies plan steps. The SDK client
+// (@azure/arm-datafactory + DefaultAzureCredential) provides authentication, retries and the trigger operations; the
+// create/update calls PUT the exact REST JSON that the tests validate against the official schema.
+import { DataFactoryManagementClient } from '@azure/arm-datafactory';
+import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { CurrentResource, CurrentState, DeployKind, PlanStep } from './deploy-plan.ts';
+
+const API = '2018-06-01';
+const SEGMENT: Record<DeployKind, string> = {
+  linkedService: 'linkedservices',
+  dataset: 'datasets',
+  pipeline: 'pipelines',
+  trigger: 'triggers',
+  globalParameters: 'globalParameters',
+};
+
+export interface FactoryTarget {
+  subscription: string;
+  resourceGroup: string;
+  factory: string;
+}
+
+export class FactoryClient {
+  private readonly client: DataFactoryManagementClient;
+  constructor(private readonly target: FactoryTarget) {
+    this.client = new DataFactoryManagementClient(new DefaultAzureCredential(), target.subscription);
+  }
+
+  private url(kind: DeployKind, name?: string): string {
+    const t = this.target;
+    const base = `https://management.azure.com/subscriptions/${t.subscription}/resourceGroups/${t.resourceGroup}/providers/Microsoft.DataFactory/factories/${t.factory}/${SEGMENT[kind]}`;
+    return `${base}${name ? `/${encodeURIComponent(name)}` : ''}?api-version=${API}`;
+  }
+
+  private async rest(method: 'GET' | 'PUT', url: string, body?: unknown): Promise<any> {
+    const request = createPipelineRequest({ url, method, headers: createHttpHeaders({ 'content-type': 'application/json' }), body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await this.client.sendRequest(request);
+    if (response.status === 404 && method === 'GET') return undefined;
+    if (response.status >= 300) throw new Error(`${method} ${url} -> HTTP ${response.status}: ${response.bodyAsText ?? ''}`);
+    return response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
+  }
+
+  private async list(kind: Exclude<DeployKind, 'globalParameters'>): Promise<CurrentResource[]> {
+    const out: CurrentResource[] = [];
+    let url: string | undefined = this.url(kind);
+    while (url) {
+      const page: { value?: { name: string; properties?: Record<string, unknown> }[]; nextLink?: string } = await this.rest('GET', url);
+      for (const r of page?.value ?? []) {
+        out.push({ name: r.name, properties: r.properties, ...(kind === 'trigger' ? { runtimeState: String(r.properties?.runtimeState ?? 'Stopped') } : {}) });
+      }
+      url = page?.nextLink;
+    }
+    return out;
+  }
+
+  async currentState(): Promise<CurrentState> {
+    const [linkedService, dataset, pipeline, trigger] = await Promise.all([
+      this.list('linkedService'),
+      this.list('dataset'),
+      this.list('pipeline'),
+      this.list('trigger'),
+    ]);
+    const globals = await this.rest('GET', this.url('globalParameters', 'default'));
+    return { linkedService, dataset, pipeline, trigger, globalParameters: globals ? [{ name: 'default', properties: globals.properties }] : [] };
+  }
+
+  async apply(step: PlanStep): Promise<void> {
+    const { resourceGroup: g, factory: f } = this.target;
+    switch (step.action) {
+      case 'unchanged':
+        return;
+      case 'create':
+      case 'update':
+        await this.rest('PUT', this.url(step.kind, step.name), { properties: step.properties });
+        return;
+      case 'stop-trigger':
+        await this.client.triggers.beginStopAndWait(g, f, step.name);
+        return;
+      case 'start-trigger':
+        await this.client.triggers.beginStartAndWait(g, f, step.name);
+        return;
+      case 'delete':
+        if (step.kind === 'trigger') await this.client.triggers.delete(g, f, step.name);
+        else if (step.kind === 'pipeline') await this.client.pipelines.delete(g, f, step.name);
+        else if (step.kind === 'dataset') await this.client.datasets.delete(g, f, step.name);
+        else if (step.kind === 'linkedService') await this.client.linkedServices.delete(g, f, step.name);
+        return;
+    }
+  }
+}
