@@ -1,0 +1,160 @@
+// Churn for non-contractual retail: label = no purchase within the horizon after a snapshot. Trained on past
+// snapshots whose label window ends on or before the scoring date (so labels never look past it), logistic
+// regression on standardised features (including BG/NBD outputs fitted per snapshot), Platt-calibrated on the most
+// recent training snapshot. Never P(alive) alone: it is 1 for every customer without a repeat purchase.
+import type { Engine } from '../engine/duckdb.ts';
+import { probabilityNoPurchase } from './bgnbd.ts';
+import { fitClv, rfmOf, scoreClv, type ClvModel } from './clv.ts';
+import { addDays, buildSnapshot, buyersBetween, type FeatureRow } from './features.ts';
+import { applyPlatt, fitLogistic, fitPlatt, fitStandardizer, logit, standardize, type LogisticModel, type PlattScaling, type Standardizer } from './logistic.ts';
+import { auc } from './math.ts';
+
+export const CHURN_FEATURES = [
+  'log_days_since_last_purchase', 'log_frequency', 'log_tenure_days', 'log_avg_order_value', 'log_orders_30d',
+  'log_orders_90d', 'log_spend_90d', 'log_sessions_30d', 'log_events_30d', 'log_cart_adds_30d', 'log_returns_90d',
+  'log_recency_over_gap', 'p_alive', 'log_expected_purchases', 'bgnbd_p_no_purchase',
+] as const;
+
+/** The model's input vector for one purchaser, given the CLV model fitted on the same snapshot. */
+export function churnVector(r: FeatureRow, clv: ClvModel, horizonDays: number): number[] {
+  const s = scoreClv(clv, r, horizonDays);
+  const days = r.DAYS_SINCE_LAST_PURCHASE ?? 0;
+  const gap = r.FREQUENCY > 0 ? (r.RECENCY_WEEKS * 7) / r.FREQUENCY : r.T_WEEKS * 7 + 1;
+  const l = Math.log1p;
+  return [
+    l(days), l(r.FREQUENCY), l(r.TENURE_DAYS), l(r.AVG_ORDER_VALUE), l(r.ORDERS_30D), l(r.ORDERS_90D), l(r.SPEND_90D),
+    l(r.SESSIONS_30D), l(r.EVENTS_30D), l(r.CART_ADDS_30D), l(r.RETURNS_90D), l(days / Math.max(gap, 1)),
+    s.P_ALIVE ?? 1, l(s.PREDICTED_PURCHASES), probabilityNoPurchase(clv.bgnbd.params, rfmOf(r), horizonDays / 7),
+  ];
+}
+
+export interface ChurnModel {
+  kind: 'logistic_platt' | 'bgnbd_fallback';
+  horizonDays: number;
+  features: readonly string[];
+  standardizer?: Standardizer;
+  logistic?: LogisticModel;
+  platt?: PlattScaling;
+  /** Churn rate of customers without purchases in the training snapshots (their score; no purchase history to model). */
+  nonBuyerRisk: number;
+  trainingSnapshots: string[];
+  calibrationSnapshot?: string;
+  trainingWindow: { start: string; end: string };
+  metrics: Record<string, number>;
+}
+
+export interface ChurnTrainingOptions {
+  /** Past snapshots to use (default 6). */
+  snapshots?: number;
+  /** Days between past snapshots (default 14). */
+  stepDays?: number;
+  /** First purchase date in the data: snapshots need at least `stepDays` of history after it. */
+  firstDate: string;
+}
+
+/** Snapshot dates s with s + horizon <= asOf, newest first. */
+export function trainingDates(asOf: string, horizonDays: number, o: ChurnTrainingOptions): string[] {
+  const n = o.snapshots ?? 6;
+  const step = o.stepDays ?? 14;
+  const out: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const s = addDays(asOf, -horizonDays - k * step);
+    if (s < addDays(o.firstDate, step)) break;
+    out.push(s);
+  }
+  return out;
+}
+
+interface Labelled {
+  id: string;
+  x: number[];
+  y: 0 | 1;
+}
+
+async function labelledSnapshot(engine: Engine, s: string, horizonDays: number): Promise<{ rows: Labelled[]; nonBuyers: number; nonBuyerChurn: number }> {
+  const snap = await buildSnapshot(engine, s);
+  await engine.run(`DROP TABLE ${snap.table}`);
+  const buyers = await buyersBetween(engine, s, addDays(s, horizonDays));
+  const purchasers = snap.rows.filter((r) => r.HAS_PURCHASED);
+  const others = snap.rows.filter((r) => !r.HAS_PURCHASED);
+  const clv = fitClv(snap.rows);
+  return {
+    rows: purchasers.map((r) => ({ id: r.CUSTOMER360_ID, x: churnVector(r, clv, horizonDays), y: buyers.has(r.CUSTOMER360_ID) ? 0 : 1 })),
+    nonBuyers: others.length,
+    nonBuyerChurn: others.filter((r) => !buyers.has(r.CUSTOMER360_ID)).length,
+  };
+}
+
+/** Stable 0..1 hash of an id, for a deterministic split when only one snapshot exists. */
+function unitHash(id: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return (h >>> 0) / 4294967296;
+}
+
+export async function trainChurn(engine: Engine, asOf: string, horizonDays: number, o: ChurnTrainingOptions): Promise<ChurnModel> {
+  const dates = trainingDates(asOf, horizonDays, o);
+  const window = { start: o.firstDate, end: asOf };
+  if (dates.length === 0) {
+    // Too little history for any labelled snapshot: fall back to BG/NBD's own P(no purchase in the horizon) (recorded as such).
+    return { kind: 'bgnbd_fallback', horizonDays, features: ['bgnbd_p_no_purchase'], nonBuyerRisk: 1, trainingSnapshots: [], trainingWindow: window, metrics: {} };
+  }
+  const sets: Labelled[][] = [];
+  let nonBuyers = 0;
+  let nonBuyerChurn = 0;
+  for (const s of dates) {
+    const l = await labelledSnapshot(engine, s, horizonDays);
+    sets.push(l.rows);
+    nonBuyers += l.nonBuyers;
+    nonBuyerChurn += l.nonBuyerChurn;
+  }
+  // Newest snapshot calibrates (and measures) the model trained on the older ones; with one snapshot, a stable
+  // 20% of its customers do.
+  let train: Labelled[];
+  let calib: Labelled[];
+  if (sets.length > 1) {
+    train = sets.slice(1).flat();
+    calib = sets[0]!;
+  } else {
+    train = sets[0]!.filter((r) => unitHash(r.id) >= 0.2);
+    calib = sets[0]!.filter((r) => unitHash(r.id) < 0.2);
+  }
+  const classes = new Set(train.map((r) => r.y));
+  if (train.length < 10 || classes.size < 2 || calib.length < 5) {
+    return { kind: 'bgnbd_fallback', horizonDays, features: ['bgnbd_p_no_purchase'], nonBuyerRisk: 1, trainingSnapshots: dates, trainingWindow: window, metrics: { trainingRows: train.length } };
+  }
+  const standardizer = fitStandardizer(train.map((r) => r.x));
+  const logistic = fitLogistic(train.map((r) => standardize(standardizer, r.x)), train.map((r) => r.y), 1);
+  const calibScores = calib.map((r) => logit(logistic, standardize(standardizer, r.x)));
+  const platt = new Set(calib.map((r) => r.y)).size === 2 ? fitPlatt(calibScores, calib.map((r) => r.y)) : { a: 1, b: 0 };
+  const calibP = calibScores.map((s) => applyPlatt(platt, s));
+  const brier = calibP.reduce((s, p, i) => s + (p - calib[i]!.y) ** 2, 0) / calib.length;
+  return {
+    kind: 'logistic_platt',
+    horizonDays,
+    features: CHURN_FEATURES,
+    standardizer,
+    logistic,
+    platt,
+    nonBuyerRisk: nonBuyers > 0 ? nonBuyerChurn / nonBuyers : 1,
+    trainingSnapshots: sets.length > 1 ? dates.slice(1) : dates,
+    calibrationSnapshot: dates[0],
+    trainingWindow: { start: o.firstDate, end: addDays(dates[0]!, horizonDays) },
+    metrics: {
+      trainingRows: train.length,
+      calibrationRows: calib.length,
+      trainingChurnRate: train.filter((r) => r.y === 1).length / train.length,
+      calibrationAuc: auc(calibScores, calib.map((r) => r.y)),
+      calibrationBrier: brier,
+    },
+  };
+}
+
+/** CHURN_RISK in 0..1 for one customer of the scoring snapshot (`clv` fitted on that snapshot). */
+export function scoreChurn(model: ChurnModel, r: FeatureRow, clv: ClvModel): number {
+  if (!r.HAS_PURCHASED) return model.nonBuyerRisk;
+  if (model.kind === 'bgnbd_fallback' || !model.logistic || !model.standardizer || !model.platt) {
+    return probabilityNoPurchase(clv.bgnbd.params, rfmOf(r), model.horizonDays / 7);
+  }
+  return applyPlatt(model.platt, logit(model.logistic, standardize(model.standardizer, churnVector(r, clv, model.horizonDays))));
+}

@@ -1,0 +1,47 @@
+// CLV: BG/NBD for how many purchases, Gamma-Gamma for how much each; predicted over a horizon in days.
+import { expectedPurchases, fitBgNbd, probabilityAlive, type BgNbdFit, type RfmRow } from './bgnbd.ts';
+import type { FeatureRow } from './features.ts';
+import { expectedSpend, fitGammaGamma, type GammaGammaFit } from './gamma-gamma.ts';
+
+export interface ClvModel {
+  bgnbd: BgNbdFit;
+  gammaGamma: GammaGammaFit;
+}
+
+export interface ClvScore {
+  P_ALIVE: number | null;
+  PREDICTED_PURCHASES: number;
+  PREDICTED_CLV: number;
+}
+
+export function rfmOf(r: FeatureRow): RfmRow {
+  return { x: r.FREQUENCY, tx: r.RECENCY_WEEKS, T: r.T_WEEKS };
+}
+
+/** Fits both models on the purchasers of a snapshot. */
+export function fitClv(rows: readonly FeatureRow[]): ClvModel {
+  const buyers = rows.filter((r) => r.HAS_PURCHASED);
+  if (buyers.length < 3) throw new Error(`CLV: ${buyers.length} customer(s) with purchases; at least 3 are needed to fit BG/NBD`);
+  const bgnbd = fitBgNbd(buyers.map(rfmOf));
+  let gammaGamma: GammaGammaFit;
+  try {
+    gammaGamma = fitGammaGamma(buyers.map((r) => ({ x: r.FREQUENCY, m: r.MONETARY_REPEAT })));
+  } catch {
+    // No repeat buyers yet: fall back to a flat spend model centred on the mean order value (documented).
+    const aov = buyers.reduce((s, r) => s + r.AVG_ORDER_VALUE, 0) / buyers.length;
+    gammaGamma = { params: { p: 1, q: 2, v: aov }, logLikelihood: NaN, customers: 0, converged: false };
+  }
+  return { bgnbd, gammaGamma };
+}
+
+/**
+ * Scores one customer. Customers who never bought have no BG/NBD history: P_ALIVE is null and predictions are 0
+ * (their value is a conversion question, not a retention one). CLV is undiscounted over the (short) horizon.
+ */
+export function scoreClv(model: ClvModel, row: FeatureRow, horizonDays: number): ClvScore {
+  if (!row.HAS_PURCHASED) return { P_ALIVE: null, PREDICTED_PURCHASES: 0, PREDICTED_CLV: 0 };
+  const rfm = rfmOf(row);
+  const purchases = expectedPurchases(model.bgnbd.params, rfm, horizonDays / 7);
+  const spend = expectedSpend(model.gammaGamma.params, { x: row.FREQUENCY, m: row.MONETARY_REPEAT });
+  return { P_ALIVE: probabilityAlive(model.bgnbd.params, rfm), PREDICTED_PURCHASES: purchases, PREDICTED_CLV: purchases * spend };
+}

@@ -1,0 +1,167 @@
+// Feature snapshots: one row per customer as of a date, with 7/30/90-day windows, shared by every model. Each window
+// is (D - n days, D]; every source row is cut at D, so rows after D cannot change a snapshot (tested).
+import { lit, type Engine } from '../engine/duckdb.ts';
+
+/** Bump when the definition below changes; part of FEATURE_SNAPSHOT_VERSION. */
+export const FEATURE_DEFINITION_VERSION = 1;
+
+export const WINDOWS = [7, 30, 90] as const;
+
+export interface FeatureRow {
+  CUSTOMER360_ID: string;
+  HAS_PURCHASED: boolean;
+  FIRST_PURCHASE_DATE: string | null;
+  LAST_PURCHASE_DATE: string | null;
+  PURCHASE_DAYS: number;
+  ORDERS: number;
+  REVENUE: number;
+  AVG_ORDER_VALUE: number;
+  /** BG/NBD inputs, in weeks: repeat purchase days, recency and age. */
+  FREQUENCY: number;
+  RECENCY_WEEKS: number;
+  T_WEEKS: number;
+  /** Mean spend per repeat purchase day (Gamma-Gamma input); 0 without repeats. */
+  MONETARY_REPEAT: number;
+  DAYS_SINCE_LAST_PURCHASE: number | null;
+  TENURE_DAYS: number;
+  ORDERS_7D: number;
+  ORDERS_30D: number;
+  ORDERS_90D: number;
+  SPEND_7D: number;
+  SPEND_30D: number;
+  SPEND_90D: number;
+  SESSIONS_7D: number;
+  SESSIONS_30D: number;
+  SESSIONS_90D: number;
+  EVENTS_7D: number;
+  EVENTS_30D: number;
+  EVENTS_90D: number;
+  CART_ADDS_30D: number;
+  RETURNS_90D: number;
+  DISTINCT_PRODUCTS: number;
+  DISTINCT_CATEGORIES: number;
+}
+
+/** Numeric feature columns (the model inputs). */
+export const NUMERIC_FEATURES = [
+  'PURCHASE_DAYS', 'ORDERS', 'REVENUE', 'AVG_ORDER_VALUE', 'FREQUENCY', 'RECENCY_WEEKS', 'T_WEEKS', 'MONETARY_REPEAT',
+  'TENURE_DAYS', 'ORDERS_7D', 'ORDERS_30D', 'ORDERS_90D', 'SPEND_7D', 'SPEND_30D', 'SPEND_90D', 'SESSIONS_7D', 'SESSIONS_30D',
+  'SESSIONS_90D', 'EVENTS_7D', 'EVENTS_30D', 'EVENTS_90D', 'CART_ADDS_30D', 'RETURNS_90D', 'DISTINCT_PRODUCTS', 'DISTINCT_CATEGORIES',
+] as const satisfies readonly (keyof FeatureRow)[];
+
+function windows(prefix: string, expr: (days: number) => string): string {
+  return WINDOWS.map((d) => `${expr(d)} AS ${prefix}_${d}D`).join(', ');
+}
+
+/**
+ * SQL for the snapshot as of `asOf` over the base_* tables. The population is every known customer (registered by
+ * then) plus anyone who bought by then. Purchases on one day count as one purchase occasion for the CLV inputs.
+ */
+export function featureSnapshotSql(asOf: string): string {
+  const D = `DATE ${lit(asOf)}`;
+  const inWin = (col: string, d: number) => `${col} > ${D} - INTERVAL ${d} DAY`;
+  return `
+WITH tx AS (SELECT * FROM base_tx WHERE TX_DATE <= ${D}),
+days AS (SELECT CUSTOMER360_ID, TX_DATE, sum(AMOUNT) AS AMOUNT FROM tx GROUP BY ALL),
+first_day AS (SELECT CUSTOMER360_ID, min(TX_DATE) AS FIRST_DATE FROM days GROUP BY 1),
+purchases AS (
+  SELECT d.CUSTOMER360_ID, min(d.TX_DATE) AS FIRST_PURCHASE_DATE, max(d.TX_DATE) AS LAST_PURCHASE_DATE,
+    count(*) AS PURCHASE_DAYS,
+    coalesce(sum(d.AMOUNT) FILTER (WHERE d.TX_DATE > f.FIRST_DATE) / nullif(count(*) - 1, 0), 0) AS MONETARY_REPEAT
+  FROM days d JOIN first_day f USING (CUSTOMER360_ID) GROUP BY 1),
+orders AS (
+  SELECT CUSTOMER360_ID, count(*) AS ORDERS, sum(AMOUNT) AS REVENUE,
+    ${windows('ORDERS', (d) => `count(*) FILTER (WHERE ${inWin('TX_DATE', d)})`)},
+    ${windows('SPEND', (d) => `coalesce(sum(AMOUNT) FILTER (WHERE ${inWin('TX_DATE', d)}), 0)`)}
+  FROM tx GROUP BY 1),
+lines AS (
+  SELECT CUSTOMER360_ID, count(DISTINCT PRODUCT_ID) AS DISTINCT_PRODUCTS, count(DISTINCT CATEGORY) AS DISTINCT_CATEGORIES
+  FROM base_lines WHERE TX_DATE <= ${D} GROUP BY 1),
+rets AS (
+  SELECT CUSTOMER360_ID, count(*) AS RETURNS_90D FROM base_returns WHERE TX_DATE <= ${D} AND ${inWin('TX_DATE', 90)} GROUP BY 1),
+sess AS (
+  SELECT CUSTOMER360_ID, ${windows('SESSIONS', (d) => `count(DISTINCT SESSION_ID) FILTER (WHERE ${inWin('SESSION_DATE', d)})`)}
+  FROM base_sessions WHERE SESSION_DATE <= ${D} GROUP BY 1),
+ev AS (
+  SELECT CUSTOMER360_ID, ${windows('EVENTS', (d) => `count(*) FILTER (WHERE ${inWin('EVENT_DATE', d)})`)},
+    count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD' AND ${inWin('EVENT_DATE', 30)}) AS CART_ADDS_30D
+  FROM base_events WHERE CUSTOMER360_ID IS NOT NULL AND EVENT_DATE <= ${D} GROUP BY 1),
+population AS (
+  SELECT CUSTOMER360_ID, min(REGISTRATION_DATE) AS REGISTRATION_DATE FROM (
+    SELECT CUSTOMER360_ID, REGISTRATION_DATE FROM base_customers WHERE REGISTRATION_DATE IS NULL OR REGISTRATION_DATE <= ${D}
+    UNION ALL SELECT CUSTOMER360_ID, NULL FROM purchases) GROUP BY 1)
+SELECT
+  p.CUSTOMER360_ID,
+  ${D} AS AS_OF_DATE,
+  pu.CUSTOMER360_ID IS NOT NULL AS HAS_PURCHASED,
+  pu.FIRST_PURCHASE_DATE, pu.LAST_PURCHASE_DATE,
+  coalesce(pu.PURCHASE_DAYS, 0)::INTEGER AS PURCHASE_DAYS,
+  coalesce(o.ORDERS, 0)::INTEGER AS ORDERS,
+  round(coalesce(o.REVENUE, 0), 6) AS REVENUE,
+  round(coalesce(o.REVENUE / nullif(o.ORDERS, 0), 0), 6) AS AVG_ORDER_VALUE,
+  greatest(coalesce(pu.PURCHASE_DAYS, 0) - 1, 0)::INTEGER AS FREQUENCY,
+  coalesce(date_diff('day', pu.FIRST_PURCHASE_DATE, pu.LAST_PURCHASE_DATE) / 7.0, 0) AS RECENCY_WEEKS,
+  coalesce(date_diff('day', pu.FIRST_PURCHASE_DATE, ${D}) / 7.0, 0) AS T_WEEKS,
+  round(coalesce(pu.MONETARY_REPEAT, 0), 6) AS MONETARY_REPEAT,
+  date_diff('day', pu.LAST_PURCHASE_DATE, ${D}) AS DAYS_SINCE_LAST_PURCHASE,
+  coalesce(date_diff('day', least(coalesce(p.REGISTRATION_DATE, pu.FIRST_PURCHASE_DATE), coalesce(pu.FIRST_PURCHASE_DATE, p.REGISTRATION_DATE)), ${D}), 0) AS TENURE_DAYS,
+  ${WINDOWS.map((d) => `coalesce(o.ORDERS_${d}D, 0)::INTEGER AS ORDERS_${d}D`).join(', ')},
+  ${WINDOWS.map((d) => `round(coalesce(o.SPEND_${d}D, 0), 6) AS SPEND_${d}D`).join(', ')},
+  ${WINDOWS.map((d) => `coalesce(s.SESSIONS_${d}D, 0)::INTEGER AS SESSIONS_${d}D`).join(', ')},
+  ${WINDOWS.map((d) => `coalesce(e.EVENTS_${d}D, 0)::INTEGER AS EVENTS_${d}D`).join(', ')},
+  coalesce(e.CART_ADDS_30D, 0)::INTEGER AS CART_ADDS_30D,
+  coalesce(r.RETURNS_90D, 0)::INTEGER AS RETURNS_90D,
+  coalesce(l.DISTINCT_PRODUCTS, 0)::INTEGER AS DISTINCT_PRODUCTS,
+  coalesce(l.DISTINCT_CATEGORIES, 0)::INTEGER AS DISTINCT_CATEGORIES
+FROM population p
+LEFT JOIN purchases pu USING (CUSTOMER360_ID)
+LEFT JOIN orders o USING (CUSTOMER360_ID)
+LEFT JOIN lines l USING (CUSTOMER360_ID)
+LEFT JOIN rets r USING (CUSTOMER360_ID)
+LEFT JOIN sess s USING (CUSTOMER360_ID)
+LEFT JOIN ev e USING (CUSTOMER360_ID)
+ORDER BY p.CUSTOMER360_ID`;
+}
+
+export interface Snapshot {
+  asOf: string;
+  /** FEATURE_SNAPSHOT_VERSION: definition version, as-of date and a hash of the content. */
+  version: string;
+  /** Engine table holding the snapshot. */
+  table: string;
+  rows: FeatureRow[];
+}
+
+/** Builds the snapshot into table `fs_<asOf>` and returns its rows and version. */
+export async function buildSnapshot(engine: Engine, asOf: string): Promise<Snapshot> {
+  const table = `fs_${asOf.replace(/-/g, '')}`;
+  await engine.run(`CREATE OR REPLACE TABLE ${table} AS ${featureSnapshotSql(asOf)}`);
+  // Content hash: order-independent and identical for identical rows, so an unchanged snapshot keeps its version.
+  const h = await engine.scalar<string | null>(`SELECT lpad(format('{:x}', sum(hash(t)::HUGEINT) % 4294967296), 8, '0') FROM ${table} t`);
+  const version = `fs${FEATURE_DEFINITION_VERSION}-${asOf.replace(/-/g, '')}-${h ?? '00000000'}`;
+  await engine.run(`ALTER TABLE ${table} ADD COLUMN FEATURE_SNAPSHOT_VERSION VARCHAR DEFAULT ${lit(version)}`);
+  const rows = (await engine.all<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY CUSTOMER360_ID`)).map(toFeatureRow);
+  return { asOf, version, table, rows };
+}
+
+function toFeatureRow(r: Record<string, unknown>): FeatureRow {
+  const out: Record<string, unknown> = { ...r };
+  for (const k of NUMERIC_FEATURES) out[k] = Number(r[k] ?? 0);
+  out.DAYS_SINCE_LAST_PURCHASE = r.DAYS_SINCE_LAST_PURCHASE == null ? null : Number(r.DAYS_SINCE_LAST_PURCHASE);
+  return out as unknown as FeatureRow;
+}
+
+/** Adds n days to an ISO date. */
+export function addDays(date: string, n: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Customers with a purchase in (from, to]: churn labels are "not in this set" for a snapshot at `from`. */
+export async function buyersBetween(engine: Engine, from: string, to: string): Promise<Set<string>> {
+  const rows = await engine.all<{ id: string }>(
+    `SELECT DISTINCT CUSTOMER360_ID AS id FROM base_tx WHERE TX_DATE > DATE ${lit(from)} AND TX_DATE <= DATE ${lit(to)}`,
+  );
+  return new Set(rows.map((r) => r.id));
+}

@@ -1,0 +1,203 @@
+// Loads the Silver tables the models need into engine tables with one canonical shape, whatever feeds them
+// (the lake's Silver layer, or the CDNOW file for evaluation on real retail data):
+//   base_tx(CUSTOMER360_ID, TRANSACTION_ID, TX_DATE, AMOUNT)                   clean purchases
+//   base_lines(CUSTOMER360_ID, TRANSACTION_ID, TX_DATE, PRODUCT_ID, CATEGORY, BRAND, PRODUCT_NAME, QUANTITY, AMOUNT)
+//   base_returns(CUSTOMER360_ID, PRODUCT_ID, TX_DATE)                          returned products
+//   base_events(CUSTOMER360_ID, SESSION_ID, EVENT_DATE, EVENT_TYPE, PRODUCT_ID, CATEGORY)
+//   base_sessions(CUSTOMER360_ID, SESSION_ID, SESSION_DATE)
+//   base_prefs(CUSTOMER360_ID, PREFERENCE_TYPE, PREFERENCE_VALUE, STRENGTH, PREFERENCE_DATE)
+//   base_customers(CUSTOMER360_ID, REGISTRATION_DATE)
+// Every table has a DATE column that model queries cut at their as-of date; when loaded for a job, rows after the
+// job's as-of date are not even loaded (the as-of rule), so nothing later can leak in.
+import { readFile } from 'node:fs/promises';
+import { CONTRACTS, type ColumnType, type TableContract } from '../../schemas/index.ts';
+import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
+import type { Lake } from '../lake/lake.ts';
+import { nonProductLineSql, TRANSACTION_EXCLUSION_SQL } from './exclusions.ts';
+
+export interface LoadResult {
+  /** Lake paths read. */
+  inputs: string[];
+  /** Rows kept per base table. */
+  rowCounts: Record<string, number>;
+  /** Rows left out, by table and reason (e.g. transactions.not_completed). */
+  excluded: Record<string, number>;
+}
+
+const SILVER = 'silver/customer360';
+
+function duckType(t: ColumnType): string {
+  switch (t.kind) {
+    case 'varchar':
+    case 'text':
+      return 'VARCHAR';
+    case 'integer':
+      return 'INTEGER';
+    case 'decimal':
+      return `DECIMAL(${t.precision},${t.scale})`;
+    case 'date':
+      return 'DATE';
+    case 'timestamp':
+      return 'TIMESTAMP';
+    case 'boolean':
+      return 'BOOLEAN';
+  }
+}
+
+function contract(name: string): TableContract {
+  const c = CONTRACTS.find((x) => x.name === name);
+  if (!c) throw new Error(`no contract ${name}`);
+  return c;
+}
+
+/** Creates raw_<dir> from the Silver Parquet files of a table (an empty table with the contract's columns if none). */
+async function loadRaw(engine: Engine, lake: Lake, c: TableContract, asOf: string | undefined, inputs: string[]): Promise<string> {
+  const table = `raw_${c.bronzeDir.replace(/\W/g, '_')}`;
+  const prefix = `${SILVER}/${c.bronzeDir}/`;
+  // Only the table's own folder (not nested datasets such as identity/...).
+  const files = (await lake.list(prefix)).filter((f) => f.path.endsWith('.parquet') && !f.path.slice(prefix.length).includes('/'));
+  const cols = c.columns.map((col) => `${ident(col.name)} ${duckType(col.type)}`);
+  const hasCustomer = c.columns.some((col) => col.name === 'CUSTOMER_ID');
+  if (hasCustomer) cols.push('CUSTOMER360_ID VARCHAR');
+  if (files.length === 0) {
+    await engine.run(`CREATE OR REPLACE TABLE ${table} (${cols.join(', ')})`);
+    return table;
+  }
+  const paths: string[] = [];
+  for (const f of files) {
+    paths.push(await lake.localPath(f.path));
+    inputs.push(f.path);
+  }
+  const cut = asOf && c.eventTime ? ` WHERE CAST(${ident(c.eventTime)} AS DATE) <= DATE ${lit(asOf)}` : '';
+  await engine.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM read_parquet(${litList(paths)}, union_by_name = true)${cut}`);
+  const present = new Set((await engine.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${table})`)).map((r) => r.column_name));
+  for (const col of c.columns) {
+    if (!present.has(col.name)) await engine.run(`ALTER TABLE ${table} ADD COLUMN ${ident(col.name)} ${duckType(col.type)}`);
+  }
+  // Until identity resolution has stamped CUSTOMER360_ID, source customer ids map one to one (issue 5's rule).
+  if (hasCustomer && !present.has('CUSTOMER360_ID')) {
+    await engine.run(`ALTER TABLE ${table} ADD COLUMN CUSTOMER360_ID VARCHAR`);
+    await engine.run(`UPDATE ${table} SET CUSTOMER360_ID = CUSTOMER_ID`);
+  }
+  return table;
+}
+
+async function count(engine: Engine, sql: string): Promise<number> {
+  return Number(await engine.scalar(sql));
+}
+
+/** Loads Silver from the lake, keeping only rows on or before `asOf` (all rows when undefined). */
+export async function loadSilver(engine: Engine, lake: Lake, asOf?: string): Promise<LoadResult> {
+  const inputs: string[] = [];
+  const raw = async (name: string) => loadRaw(engine, lake, contract(name), asOf, inputs);
+  const tx = await raw('CUSTOMER_TRANSACTIONS');
+  const items = await raw('CUSTOMER_TRANSACTION_ITEMS');
+  const events = await raw('CUSTOMER_BEHAVIORAL_EVENTS');
+  const sessions = await raw('CUSTOMER_SESSION_DATA');
+  const prefs = await raw('CUSTOMER_PREFERENCE_DATA');
+  const customers = await raw('CUSTOMERS');
+  const excluded: Record<string, number> = {};
+
+  await engine.run(`CREATE OR REPLACE TABLE tx_classified AS
+    SELECT t.*, ${TRANSACTION_EXCLUSION_SQL} AS _excl FROM ${tx} t`);
+  for (const r of await engine.all<{ k: string; n: string }>(`SELECT _excl AS k, count(*) AS n FROM tx_classified WHERE _excl IS NOT NULL GROUP BY 1`)) {
+    excluded[`transactions.${r.k}`] = Number(r.n);
+  }
+  await engine.run(`CREATE OR REPLACE TABLE base_tx AS
+    SELECT CUSTOMER360_ID, TRANSACTION_ID, CAST(TRANSACTION_DATE AS DATE) AS TX_DATE, CAST(TOTAL_AMOUNT AS DOUBLE) AS AMOUNT
+    FROM tx_classified WHERE _excl IS NULL`);
+
+  // Lines: products of clean purchases are positive signals; returned lines (or lines of return/refund
+  // transactions) are exclusions; everything else is counted and left out.
+  await engine.run(`CREATE OR REPLACE TABLE lines_classified AS
+    SELECT i.*, t.CUSTOMER360_ID, CAST(t.TRANSACTION_DATE AS DATE) AS TX_DATE,
+      CASE
+        WHEN t.TRANSACTION_ID IS NULL THEN 'unknown_transaction'
+        WHEN t.CUSTOMER360_ID IS NULL THEN 'missing_customer'
+        WHEN t.TRANSACTION_DATE IS NULL THEN 'missing_date'
+        WHEN ${nonProductLineSql('i')} THEN 'non_product_line'
+        WHEN upper(coalesce(i.ITEM_STATUS, '')) = 'RETURNED' OR upper(coalesce(t.TRANSACTION_TYPE, '')) IN ('RETURN', 'REFUND') THEN 'returned'
+        WHEN t._excl IS NOT NULL THEN 'transaction_' || t._excl
+        WHEN coalesce(i.QUANTITY, 0) <= 0 THEN 'zero_or_negative_quantity'
+        WHEN upper(coalesce(i.ITEM_STATUS, 'SOLD')) <> 'SOLD' THEN 'status_' || lower(i.ITEM_STATUS)
+      END AS _excl
+    FROM ${items} i LEFT JOIN tx_classified t USING (TRANSACTION_ID)`);
+  for (const r of await engine.all<{ k: string; n: string }>(`SELECT _excl AS k, count(*) AS n FROM lines_classified WHERE _excl IS NOT NULL GROUP BY 1`)) {
+    excluded[`items.${r.k}`] = Number(r.n);
+  }
+  await engine.run(`CREATE OR REPLACE TABLE base_lines AS
+    SELECT CUSTOMER360_ID, TRANSACTION_ID, TX_DATE, PRODUCT_ID, upper(trim(CATEGORY)) AS CATEGORY, upper(trim(BRAND)) AS BRAND,
+      PRODUCT_NAME, QUANTITY, CAST(coalesce(TOTAL_PRICE, UNIT_PRICE * QUANTITY) AS DOUBLE) AS AMOUNT
+    FROM lines_classified WHERE _excl IS NULL`);
+  await engine.run(`CREATE OR REPLACE TABLE base_returns AS
+    SELECT DISTINCT CUSTOMER360_ID, PRODUCT_ID, TX_DATE FROM lines_classified WHERE _excl = 'returned'`);
+
+  await engine.run(`CREATE OR REPLACE TABLE base_events AS
+    SELECT CUSTOMER360_ID, SESSION_ID, CAST(EVENT_DATE AS DATE) AS EVENT_DATE, upper(EVENT_TYPE) AS EVENT_TYPE,
+      nullif(trim(PRODUCT_ID), '') AS PRODUCT_ID, upper(trim(CATEGORY_VIEWED)) AS CATEGORY
+    FROM ${events} WHERE EVENT_DATE IS NOT NULL`);
+  excluded['events.missing_date'] = await count(engine, `SELECT count(*) FROM ${events} WHERE EVENT_DATE IS NULL`);
+  await engine.run(`CREATE OR REPLACE TABLE base_sessions AS
+    SELECT CUSTOMER360_ID, SESSION_ID, CAST(SESSION_START AS DATE) AS SESSION_DATE
+    FROM ${sessions} WHERE CUSTOMER360_ID IS NOT NULL AND SESSION_START IS NOT NULL`);
+  await engine.run(`CREATE OR REPLACE TABLE base_prefs AS
+    SELECT CUSTOMER360_ID, upper(PREFERENCE_TYPE) AS PREFERENCE_TYPE, upper(trim(PREFERENCE_VALUE)) AS PREFERENCE_VALUE,
+      CAST(coalesce(PREFERENCE_STRENGTH, 0.5) AS DOUBLE) AS STRENGTH, CAST(PREFERENCE_DATE AS DATE) AS PREFERENCE_DATE
+    FROM ${prefs}
+    WHERE CUSTOMER360_ID IS NOT NULL AND PREFERENCE_DATE IS NOT NULL AND PREFERENCE_VALUE IS NOT NULL
+      AND coalesce(upper(PREFERENCE_STATUS), 'ACTIVE') = 'ACTIVE'`);
+  // Customers have no event time; a registration after the as-of date means the customer did not exist yet.
+  await engine.run(`CREATE OR REPLACE TABLE base_customers AS
+    SELECT CUSTOMER360_ID, min(REGISTRATION_DATE) AS REGISTRATION_DATE FROM ${customers}
+    WHERE CUSTOMER360_ID IS NOT NULL ${asOf ? `AND (REGISTRATION_DATE IS NULL OR REGISTRATION_DATE <= DATE ${lit(asOf)})` : ''}
+    GROUP BY 1`);
+  excluded['customers.missing_customer360_id'] = await count(engine, `SELECT count(*) FROM ${customers} WHERE CUSTOMER360_ID IS NULL`);
+  for (const k of Object.keys(excluded)) if (excluded[k] === 0) delete excluded[k];
+  return { inputs, rowCounts: await baseCounts(engine), excluded };
+}
+
+export const BASE_TABLES = ['base_tx', 'base_lines', 'base_returns', 'base_events', 'base_sessions', 'base_prefs', 'base_customers'] as const;
+
+async function baseCounts(engine: Engine): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of BASE_TABLES) out[t] = await count(engine, `SELECT count(*) FROM ${t}`);
+  return out;
+}
+
+/**
+ * Loads CDNOW_sample.txt (master_id, sample_id, yyyymmdd, CDs, dollars; whitespace-separated) as purchases of
+ * customers CDNOW-<sample_id>. Zero-dollar purchases count as purchase occasions (as in the published fits).
+ */
+export async function loadCdnow(engine: Engine, file: string): Promise<LoadResult> {
+  const text = await readFile(file, 'utf8');
+  const rows: string[] = [];
+  let line = 0;
+  for (const raw of text.split(/\r?\n/)) {
+    line++;
+    const f = raw.trim().split(/\s+/);
+    if (f.length === 1 && f[0] === '') continue;
+    if (f.length !== 5 || !/^\d{8}$/.test(f[2]!) || Number.isNaN(Number(f[4]))) throw new Error(`${file}:${line}: expected 5 fields 'master_id sample_id yyyymmdd cds dollars', got '${raw.trim()}'`);
+    const d = f[2]!;
+    rows.push(`('CDNOW-${Number(f[1])}', '${line}', DATE '${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}', ${Number(f[3])}, ${Number(f[4])})`);
+  }
+  await engine.run(`CREATE OR REPLACE TABLE cdnow_raw (CUSTOMER360_ID VARCHAR, TRANSACTION_ID VARCHAR, TX_DATE DATE, CDS INTEGER, AMOUNT DOUBLE)`);
+  for (let i = 0; i < rows.length; i += 5000) await engine.run(`INSERT INTO cdnow_raw VALUES ${rows.slice(i, i + 5000).join(',')}`);
+  const excluded: Record<string, number> = {};
+  const negative = await count(engine, `SELECT count(*) FROM cdnow_raw WHERE AMOUNT < 0`);
+  if (negative) excluded['transactions.negative_amount'] = negative;
+  await engine.run(`CREATE OR REPLACE TABLE base_tx AS SELECT CUSTOMER360_ID, TRANSACTION_ID, TX_DATE, AMOUNT FROM cdnow_raw WHERE AMOUNT >= 0`);
+  await engine.run(`CREATE OR REPLACE TABLE base_lines AS SELECT CUSTOMER360_ID, TRANSACTION_ID, TX_DATE, 'CD' AS PRODUCT_ID, 'MUSIC' AS CATEGORY,
+    CAST(NULL AS VARCHAR) AS BRAND, 'CD' AS PRODUCT_NAME, CDS AS QUANTITY, AMOUNT FROM cdnow_raw WHERE AMOUNT >= 0`);
+  await engine.run(`CREATE OR REPLACE TABLE base_returns (CUSTOMER360_ID VARCHAR, PRODUCT_ID VARCHAR, TX_DATE DATE)`);
+  await engine.run(`CREATE OR REPLACE TABLE base_events (CUSTOMER360_ID VARCHAR, SESSION_ID VARCHAR, EVENT_DATE DATE, EVENT_TYPE VARCHAR, PRODUCT_ID VARCHAR, CATEGORY VARCHAR)`);
+  await engine.run(`CREATE OR REPLACE TABLE base_sessions (CUSTOMER360_ID VARCHAR, SESSION_ID VARCHAR, SESSION_DATE DATE)`);
+  await engine.run(`CREATE OR REPLACE TABLE base_prefs (CUSTOMER360_ID VARCHAR, PREFERENCE_TYPE VARCHAR, PREFERENCE_VALUE VARCHAR, STRENGTH DOUBLE, PREFERENCE_DATE DATE)`);
+  await engine.run(`CREATE OR REPLACE TABLE base_customers AS SELECT DISTINCT CUSTOMER360_ID, CAST(NULL AS DATE) AS REGISTRATION_DATE FROM cdnow_raw`);
+  return { inputs: [file], rowCounts: await baseCounts(engine), excluded };
+}
+
+/** Latest purchase date in the loaded data (the default as-of date). */
+export async function latestDate(engine: Engine): Promise<string | undefined> {
+  const d = await engine.scalar<string | null>(`SELECT CAST(max(TX_DATE) AS VARCHAR) FROM base_tx`);
+  return d ?? undefined;
+}

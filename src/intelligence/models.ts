@@ -1,0 +1,115 @@
+// Model steps over the loaded base_* tables, shared by the Gold jobs and by `c360 evaluate`: scoring customers
+// (CLV + churn), segmenting them, and recommending products, each as of one date and using nothing after it.
+import type { Engine } from '../engine/duckdb.ts';
+import { trainChurn, scoreChurn, type ChurnModel } from './churn.ts';
+import { fitClv, scoreClv, type ClvModel } from './clv.ts';
+import { buildSnapshot, featureSnapshotSql, type Snapshot } from './features.ts';
+import { buildCandidates, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
+import { DEFAULT_SIGNAL_OPTIONS } from './recommend-signals.ts';
+import { modelRecord, type ModelRecord } from './registry.ts';
+import { buildSegments, type SegmentModel } from './segments.ts';
+
+export interface CustomerScore {
+  CUSTOMER360_ID: string;
+  CHURN_RISK: number;
+  PREDICTED_PURCHASES: number;
+  PREDICTED_CLV: number;
+  P_ALIVE: number | null;
+}
+
+export interface ScoringResult {
+  snapshot: Snapshot;
+  clv: ClvModel;
+  churn: ChurnModel;
+  scores: CustomerScore[];
+  clvRecord: ModelRecord;
+  churnRecord: ModelRecord;
+}
+
+export async function firstPurchaseDate(engine: Engine): Promise<string> {
+  const d = await engine.scalar<string | null>(`SELECT CAST(min(TX_DATE) AS VARCHAR) FROM base_tx`);
+  if (!d) throw new Error('No purchases in the input (Silver CUSTOMER_TRANSACTIONS has no completed purchase on or before the as-of date)');
+  return d;
+}
+
+export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: number, snapshot?: Snapshot): Promise<ScoringResult> {
+  const snap = snapshot ?? (await buildSnapshot(engine, asOf));
+  const firstDate = await firstPurchaseDate(engine);
+  const clv = fitClv(snap.rows);
+  const churn = await trainChurn(engine, asOf, horizonDays, { firstDate });
+  const scores = snap.rows.map((r) => ({ CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv), ...scoreClv(clv, r, horizonDays) }));
+  const clvRecord = modelRecord({
+    name: 'clv',
+    type: 'BG/NBD + Gamma-Gamma (maximum likelihood)',
+    parameters: { bgnbd: clv.bgnbd.params, gammaGamma: clv.gammaGamma.params, horizonDays, timeUnit: 'week' },
+    metrics: { bgnbdLogLikelihood: clv.bgnbd.logLikelihood, bgnbdCustomers: clv.bgnbd.customers, bgnbdConverged: clv.bgnbd.converged, gammaGammaLogLikelihood: clv.gammaGamma.logLikelihood, gammaGammaCustomers: clv.gammaGamma.customers },
+    windowStart: firstDate,
+    windowEnd: asOf,
+    featureSnapshotVersion: snap.version,
+  });
+  const churnRecord = modelRecord({
+    name: 'churn',
+    type: churn.kind === 'logistic_platt' ? 'logistic regression + Platt calibration' : 'BG/NBD P(no purchase) fallback',
+    parameters: { kind: churn.kind, horizonDays, features: churn.features, standardizer: churn.standardizer, weights: churn.logistic?.weights, platt: churn.platt, nonBuyerRisk: churn.nonBuyerRisk, trainingSnapshots: churn.trainingSnapshots, calibrationSnapshot: churn.calibrationSnapshot },
+    metrics: churn.metrics,
+    windowStart: churn.trainingWindow.start,
+    windowEnd: churn.trainingWindow.end,
+    featureSnapshotVersion: snap.version,
+  });
+  return { snapshot: snap, clv, churn, scores, clvRecord, churnRecord };
+}
+
+export interface SegmentResult {
+  model: SegmentModel;
+  record: ModelRecord;
+}
+
+export function segmentCustomers(snap: Snapshot, k = 5, seed = 42, windowStart: string): SegmentResult {
+  const model = buildSegments(snap.rows, k, seed);
+  const record = modelRecord({
+    name: 'segments',
+    type: 'RFM quintiles + k-means++ (standardised features)',
+    parameters: { k: model.k, seed, features: model.features, centroids: model.centroids, labels: model.profiles.map((p) => [p.SEGMENT_ID, p.SEGMENT_LABEL]) },
+    metrics: { inertia: model.inertia, sizes: Object.fromEntries(model.profiles.map((p) => [p.SEGMENT_LABEL, p.CUSTOMERS])) },
+    windowStart,
+    windowEnd: snap.asOf,
+    featureSnapshotVersion: snap.version,
+  });
+  return { model, record };
+}
+
+export interface RecommendationResult {
+  /** Engine tables (CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON) per algorithm. */
+  tables: { hybrid: string; popularity: string; repeat_purchase: string };
+  prefix: string;
+  tuning: TunedWeights;
+  record: ModelRecord;
+}
+
+/** Users of a split: the feature snapshot population as of that date. */
+async function usersAsOf(engine: Engine, p: string, asOf: string): Promise<void> {
+  await engine.run(`CREATE OR REPLACE TABLE ${p}users AS SELECT CUSTOMER360_ID FROM (${featureSnapshotSql(asOf)})`);
+}
+
+export async function recommend(engine: Engine, snap: Snapshot, horizonDays: number, topN = 10, windowStart: string): Promise<RecommendationResult> {
+  const asOf = snap.asOf;
+  const tuning = await tuneWeights(engine, asOf, horizonDays, (p, d) => usersAsOf(engine, p, d));
+  const p = `rc_${asOf.replace(/-/g, '')}_`;
+  await setUsers(engine, p, snap.table);
+  await buildCandidates(engine, p, asOf);
+  const tables = {
+    hybrid: await rank(engine, p, 'hybrid', tuning.weights, topN),
+    popularity: await rank(engine, p, 'popularity', tuning.weights, topN),
+    repeat_purchase: await rank(engine, p, 'repeat_purchase', tuning.weights, topN),
+  };
+  const record = modelRecord({
+    name: 'recommendations',
+    type: 'hybrid: item-item CF (co-purchase + co-view) + content + repeat purchase + popularity',
+    parameters: { weights: tuning.weights, tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS },
+    metrics: { validation: tuning.validation ?? null },
+    windowStart,
+    windowEnd: asOf,
+    featureSnapshotVersion: snap.version,
+  });
+  return { tables, prefix: p, tuning, record };
+}

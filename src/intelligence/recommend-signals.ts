@@ -1,0 +1,145 @@
+// Recommendation signals as DuckDB SQL over the base_* tables, all cut at the as-of date D:
+//   repeat      the customer's own purchases (count, decayed by recency): repeat buying is a real retail signal
+//   cf          item-item collaborative filtering: co-purchase (customers) and co-view (sessions, anonymous too),
+//               cosine similarity with shrinkage co/(co + lambda), neighbours of what the customer bought or viewed
+//   content     affinity to categories, brands and products from purchases, views and stated preferences
+//   popularity  recent distinct buyers (global); catpop: popularity within the customer's purchase categories
+// Exclusions: products the customer returned, and products outside the catalogue (not sold in the last
+// `catalogueDays`, or non-product lines, which base_lines never holds).
+import { lit, type Engine } from '../engine/duckdb.ts';
+
+export interface SignalOptions {
+  catalogueDays: number;
+  popularityDays: number;
+  /** Shrinkage lambda for item-item similarity. */
+  shrinkage: number;
+  /** Weight of co-view similarity relative to co-purchase. */
+  coViewWeight: number;
+  neighbours: number;
+  /** Candidates kept per customer per signal. */
+  candidatesPerSignal: number;
+}
+
+export const DEFAULT_SIGNAL_OPTIONS: SignalOptions = {
+  catalogueDays: 180,
+  popularityDays: 90,
+  shrinkage: 5,
+  coViewWeight: 0.5,
+  neighbours: 50,
+  candidatesPerSignal: 50,
+};
+
+export const SIGNALS = ['repeat', 'cf', 'content', 'popularity'] as const;
+export type Signal = (typeof SIGNALS)[number];
+
+/**
+ * Builds `<p>cand`: one row per (customer, candidate product) with each signal normalised to 0..1 per customer
+ * (popularity globally), plus what explains it (VIA_CF, VIA_CONTENT, N, LAST_DATE, CATEGORY). The customers are
+ * `<p>users` (CUSTOMER360_ID), which the caller fills.
+ */
+export async function buildCandidates(engine: Engine, p: string, asOf: string, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS): Promise<void> {
+  const D = `DATE ${lit(asOf)}`;
+  const run = (sql: string) => engine.run(sql);
+  await run(`CREATE OR REPLACE TABLE ${p}catalog AS
+    WITH l AS (SELECT * FROM base_lines WHERE TX_DATE <= ${D}),
+    agg AS (
+      SELECT PRODUCT_ID, arg_max(CATEGORY, TX_DATE) AS CATEGORY, arg_max(BRAND, TX_DATE) AS BRAND,
+        arg_max(PRODUCT_NAME, TX_DATE) AS PRODUCT_NAME, max(TX_DATE) AS LAST_SOLD,
+        count(DISTINCT CUSTOMER360_ID) FILTER (WHERE TX_DATE > ${D} - INTERVAL ${o.popularityDays} DAY)
+          + 0.1 * count(DISTINCT CUSTOMER360_ID) AS POP
+      FROM l GROUP BY 1 HAVING max(TX_DATE) > ${D} - INTERVAL ${o.catalogueDays} DAY)
+    SELECT *, POP / max(POP) OVER () AS POP_NORM, POP / max(POP) OVER (PARTITION BY CATEGORY) AS CAT_POP_NORM,
+      row_number() OVER (PARTITION BY CATEGORY ORDER BY POP DESC, PRODUCT_ID) AS CAT_RANK,
+      row_number() OVER (PARTITION BY BRAND ORDER BY POP DESC, PRODUCT_ID) AS BRAND_RANK,
+      row_number() OVER (ORDER BY POP DESC, PRODUCT_ID) AS POP_RANK
+    FROM agg`);
+  await run(`CREATE OR REPLACE TABLE ${p}hist AS
+    SELECT CUSTOMER360_ID, PRODUCT_ID, count(DISTINCT TX_DATE) AS N, max(TX_DATE) AS LAST_DATE, any_value(CATEGORY) AS CATEGORY
+    FROM base_lines WHERE TX_DATE <= ${D} GROUP BY 1, 2`);
+  await run(`CREATE OR REPLACE TABLE ${p}returned AS SELECT DISTINCT CUSTOMER360_ID, PRODUCT_ID FROM base_returns WHERE TX_DATE <= ${D}`);
+  await run(`CREATE OR REPLACE TABLE ${p}views AS
+    SELECT CUSTOMER360_ID, PRODUCT_ID, count(*) AS N, max(EVENT_DATE) AS LAST_DATE
+    FROM base_events WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL 90 DAY
+      AND CUSTOMER360_ID IS NOT NULL AND PRODUCT_ID IS NOT NULL GROUP BY 1, 2`);
+  // Item-item similarity: cosine over co-occurrence, shrunk towards 0 when few users support it.
+  const simSql = (pairsOf: string) => `
+    WITH b AS (${pairsOf}),
+    n AS (SELECT PRODUCT_ID, count(*) AS N FROM b GROUP BY 1),
+    co AS (SELECT x.PRODUCT_ID AS I, y.PRODUCT_ID AS J, count(*) AS CO FROM b x JOIN b y ON x.U = y.U AND x.PRODUCT_ID <> y.PRODUCT_ID GROUP BY 1, 2)
+    SELECT I, J, CO / sqrt(ni.N * nj.N) * CO / (CO + ${o.shrinkage}) AS SIM
+    FROM co JOIN n ni ON ni.PRODUCT_ID = co.I JOIN n nj ON nj.PRODUCT_ID = co.J`;
+  await run(`CREATE OR REPLACE TABLE ${p}sim_buy AS ${simSql(`SELECT DISTINCT CUSTOMER360_ID AS U, PRODUCT_ID FROM ${p}hist`)}`);
+  await run(`CREATE OR REPLACE TABLE ${p}sim_view AS ${simSql(`SELECT DISTINCT SESSION_ID AS U, PRODUCT_ID FROM base_events
+      WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL ${o.catalogueDays} DAY AND PRODUCT_ID IS NOT NULL AND SESSION_ID IS NOT NULL`)}`);
+  await run(`CREATE OR REPLACE TABLE ${p}item_sim AS
+    WITH s AS (
+      SELECT I, J, sum(SIM) AS SIM FROM (
+        SELECT I, J, SIM FROM ${p}sim_buy UNION ALL SELECT I, J, ${o.coViewWeight} * SIM FROM ${p}sim_view) GROUP BY 1, 2)
+    SELECT s.* FROM s JOIN ${p}catalog c ON c.PRODUCT_ID = s.J
+    QUALIFY row_number() OVER (PARTITION BY I ORDER BY SIM DESC, J) <= ${o.neighbours}`);
+  await run(`CREATE OR REPLACE TABLE ${p}cf AS
+    WITH src AS (
+      SELECT CUSTOMER360_ID, PRODUCT_ID AS I, ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 180.0) AS W FROM ${p}hist
+      UNION ALL
+      SELECT CUSTOMER360_ID, PRODUCT_ID, 0.5 * ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 30.0) FROM ${p}views),
+    s AS (SELECT s.CUSTOMER360_ID, m.J AS PRODUCT_ID, sum(s.W * m.SIM) AS S, arg_max(s.I, s.W * m.SIM) AS VIA
+      FROM src s JOIN ${p}item_sim m ON m.I = s.I JOIN ${p}users u ON u.CUSTOMER360_ID = s.CUSTOMER360_ID GROUP BY 1, 2)
+    SELECT * FROM s QUALIFY row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY S DESC, PRODUCT_ID) <= ${o.candidatesPerSignal}`);
+  // Affinities: shares of the customer's purchases and views per category and brand, plus stated preferences.
+  await run(`CREATE OR REPLACE TABLE ${p}aff AS
+    WITH pl AS (SELECT CUSTOMER360_ID, CATEGORY, BRAND FROM base_lines WHERE TX_DATE <= ${D}),
+    vw AS (SELECT e.CUSTOMER360_ID, coalesce(c.CATEGORY, e.CATEGORY) AS CATEGORY, c.BRAND
+      FROM base_events e LEFT JOIN ${p}catalog c USING (PRODUCT_ID)
+      WHERE e.EVENT_DATE <= ${D} AND e.EVENT_DATE > ${D} - INTERVAL 90 DAY AND e.CUSTOMER360_ID IS NOT NULL),
+    raw AS (
+      SELECT CUSTOMER360_ID, 'CATEGORY' AS KIND, CATEGORY AS VALUE, 'purchase' AS SRC, count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) AS W
+        FROM pl WHERE CATEGORY IS NOT NULL GROUP BY 1, 2, 3, 4
+      UNION ALL
+      SELECT CUSTOMER360_ID, 'BRAND', BRAND, 'purchase', count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM pl WHERE BRAND IS NOT NULL GROUP BY 1, 2, 3, 4
+      UNION ALL
+      SELECT CUSTOMER360_ID, 'CATEGORY', CATEGORY, 'view', 0.5 * count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM vw WHERE CATEGORY IS NOT NULL GROUP BY 1, 2, 3, 4
+      UNION ALL
+      SELECT CUSTOMER360_ID, 'BRAND', BRAND, 'view', 0.5 * count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM vw WHERE BRAND IS NOT NULL GROUP BY 1, 2, 3, 4
+      UNION ALL
+      SELECT CUSTOMER360_ID, PREFERENCE_TYPE, PREFERENCE_VALUE, 'preference', max(STRENGTH)
+        FROM base_prefs WHERE PREFERENCE_DATE <= ${D} AND PREFERENCE_TYPE IN ('CATEGORY', 'BRAND', 'PRODUCT') GROUP BY 1, 2, 3, 4)
+    SELECT r.* FROM raw r JOIN ${p}users u USING (CUSTOMER360_ID)`);
+  await run(`CREATE OR REPLACE TABLE ${p}content AS
+    WITH top AS (
+      SELECT CUSTOMER360_ID, KIND, VALUE, sum(W) AS W, sum(W) FILTER (WHERE SRC = 'purchase') AS WP FROM ${p}aff GROUP BY 1, 2, 3
+      QUALIFY KIND = 'PRODUCT' OR row_number() OVER (PARTITION BY CUSTOMER360_ID, KIND ORDER BY sum(W) DESC, VALUE) <= 3),
+    m AS (
+      SELECT t.CUSTOMER360_ID, c.PRODUCT_ID, t.KIND, t.VALUE,
+        CASE WHEN t.KIND = 'PRODUCT' THEN t.W ELSE t.W * (0.5 + 0.5 * CASE WHEN t.KIND = 'CATEGORY' THEN c.CAT_POP_NORM ELSE c.POP_NORM END) END AS S,
+        CASE WHEN t.KIND = 'CATEGORY' THEN coalesce(t.WP, 0) * c.CAT_POP_NORM ELSE 0 END AS CATPOP
+      FROM top t JOIN ${p}catalog c ON
+        (t.KIND = 'CATEGORY' AND c.CATEGORY = t.VALUE AND c.CAT_RANK <= ${o.candidatesPerSignal})
+        OR (t.KIND = 'BRAND' AND c.BRAND = t.VALUE AND c.BRAND_RANK <= ${o.candidatesPerSignal})
+        OR (t.KIND = 'PRODUCT' AND c.PRODUCT_ID = t.VALUE))
+    SELECT CUSTOMER360_ID, PRODUCT_ID, sum(S) AS S, sum(CATPOP) AS CATPOP, arg_max(KIND || ':' || VALUE, S) AS VIA FROM m GROUP BY 1, 2`);
+  await run(`CREATE OR REPLACE TABLE ${p}cand AS
+    WITH keys AS (
+      SELECT CUSTOMER360_ID, PRODUCT_ID FROM ${p}hist h WHERE EXISTS (SELECT 1 FROM ${p}users u WHERE u.CUSTOMER360_ID = h.CUSTOMER360_ID)
+      UNION SELECT CUSTOMER360_ID, PRODUCT_ID FROM ${p}cf
+      UNION SELECT CUSTOMER360_ID, PRODUCT_ID FROM ${p}content
+      UNION SELECT u.CUSTOMER360_ID, c.PRODUCT_ID FROM ${p}users u CROSS JOIN ${p}catalog c WHERE c.POP_RANK <= 20),
+    k AS (
+      SELECT k.* FROM keys k JOIN ${p}catalog c USING (PRODUCT_ID)
+      WHERE NOT EXISTS (SELECT 1 FROM ${p}returned r WHERE r.CUSTOMER360_ID = k.CUSTOMER360_ID AND r.PRODUCT_ID = k.PRODUCT_ID)),
+    raw AS (
+      SELECT k.CUSTOMER360_ID, k.PRODUCT_ID, c.CATEGORY, c.POP, c.POP_NORM,
+        coalesce(h.N, 0) AS N, h.LAST_DATE,
+        coalesce(ln(1 + h.N) * exp(-date_diff('day', h.LAST_DATE, ${D}) / 90.0), 0) AS R_REPEAT,
+        coalesce(f.S, 0) AS R_CF, f.VIA AS VIA_CF,
+        coalesce(t.S, 0) AS R_CONTENT, t.VIA AS VIA_CONTENT, coalesce(t.CATPOP, 0) AS CATPOP
+      FROM k JOIN ${p}catalog c USING (PRODUCT_ID)
+      LEFT JOIN ${p}hist h ON h.CUSTOMER360_ID = k.CUSTOMER360_ID AND h.PRODUCT_ID = k.PRODUCT_ID
+      LEFT JOIN ${p}cf f ON f.CUSTOMER360_ID = k.CUSTOMER360_ID AND f.PRODUCT_ID = k.PRODUCT_ID
+      LEFT JOIN ${p}content t ON t.CUSTOMER360_ID = k.CUSTOMER360_ID AND t.PRODUCT_ID = k.PRODUCT_ID)
+    SELECT *,
+      coalesce(R_REPEAT / nullif(max(R_REPEAT) OVER w, 0), 0) AS S_REPEAT,
+      coalesce(R_CF / nullif(max(R_CF) OVER w, 0), 0) AS S_CF,
+      coalesce(R_CONTENT / nullif(max(R_CONTENT) OVER w, 0), 0) AS S_CONTENT,
+      POP_NORM AS S_POPULARITY
+    FROM raw WINDOW w AS (PARTITION BY CUSTOMER360_ID)`);
+}

@@ -1,0 +1,130 @@
+// Ranking on top of the signals: the hybrid blend, the two baselines (popularity in the customer's categories and
+// repeat purchase, issue 5), top-N metrics, and weight tuning on an earlier time split.
+import { lit, type Engine } from '../engine/duckdb.ts';
+import { addDays } from './features.ts';
+import { buildCandidates, DEFAULT_SIGNAL_OPTIONS, SIGNALS, type Signal, type SignalOptions } from './recommend-signals.ts';
+
+export type Weights = Record<Signal, number>;
+export type Algorithm = 'hybrid' | 'popularity' | 'repeat_purchase';
+
+export interface RecMetrics {
+  users: number;
+  precision: number;
+  recall: number;
+  ndcg: number;
+  hitRate: number;
+}
+
+/** Prior weights, used when there is no earlier split to tune on. */
+export const DEFAULT_WEIGHTS: Weights = { repeat: 0.4, cf: 0.3, content: 0.2, popularity: 0.1 };
+
+function scoreSql(algo: Algorithm, w: Weights): { score: string; order: string; reason: string } {
+  const repeatReason = `'REPEAT_PURCHASE: bought ' || N || CASE WHEN N = 1 THEN ' time' ELSE ' times' END || ', last on ' || CAST(LAST_DATE AS VARCHAR)`;
+  const popularReason = `'POPULAR: a best seller' || coalesce(' in ' || lower(CATEGORY), '')`;
+  if (algo === 'repeat_purchase') {
+    return {
+      score: `N + 0.001 * POP_NORM`,
+      order: `N DESC, LAST_DATE DESC NULLS LAST, POP DESC, PRODUCT_ID`,
+      reason: `CASE WHEN N > 0 THEN ${repeatReason} ELSE ${popularReason} END`,
+    };
+  }
+  if (algo === 'popularity') {
+    return {
+      score: `CATPOP + 0.001 * POP_NORM`,
+      order: `CATPOP + 0.001 * POP_NORM DESC, PRODUCT_ID`,
+      reason: `CASE WHEN CATPOP > 0 THEN 'POPULAR_IN_CATEGORY: popular in ' || lower(CATEGORY) || ', a category you buy' ELSE ${popularReason} END`,
+    };
+  }
+  const parts = { repeat: `${w.repeat} * S_REPEAT`, cf: `${w.cf} * S_CF`, content: `${w.content} * S_CONTENT`, popularity: `${w.popularity} * S_POPULARITY` };
+  const score = `(${Object.values(parts).join(' + ')} + 1e-6 * POP_NORM)`;
+  // The reason names the signal that contributed most, with what drove it.
+  const reason = `CASE greatest(${parts.repeat}, ${parts.cf}, ${parts.content}, ${parts.popularity})
+      WHEN ${parts.repeat} THEN ${repeatReason}
+      WHEN ${parts.cf} THEN 'ALSO_BOUGHT: often bought or viewed with ' || coalesce(VIA_NAME, VIA_CF)
+      WHEN ${parts.content} THEN 'MATCHES_INTEREST: your interest in ' || lower(replace(VIA_CONTENT, ':', ' '))
+      ELSE ${popularReason} END`;
+  return { score, order: `${score} DESC, PRODUCT_ID`, reason };
+}
+
+/** Ranks candidates of `<p>cand` into `<p>recs_<algo>` (CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON). */
+export async function rank(engine: Engine, p: string, algo: Algorithm, w: Weights, topN: number): Promise<string> {
+  const table = `${p}recs_${algo}`;
+  const s = scoreSql(algo, w);
+  await engine.run(`CREATE OR REPLACE TABLE ${table} AS
+    SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON FROM (
+      SELECT CUSTOMER360_ID, PRODUCT_ID, ${s.score} AS SCORE, ${s.reason} AS REASON,
+        row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY ${s.order})::INTEGER AS RANK
+      FROM (SELECT k.*, v.PRODUCT_NAME AS VIA_NAME FROM ${p}cand k LEFT JOIN ${p}catalog v ON v.PRODUCT_ID = k.VIA_CF))
+    WHERE RANK <= ${topN}`);
+  return table;
+}
+
+/** `<p>relevant`: products each customer bought in (from, to]: the holdout truth. */
+export async function buildRelevant(engine: Engine, p: string, from: string, to: string): Promise<void> {
+  await engine.run(`CREATE OR REPLACE TABLE ${p}relevant AS
+    SELECT DISTINCT CUSTOMER360_ID, PRODUCT_ID FROM base_lines WHERE TX_DATE > DATE ${lit(from)} AND TX_DATE <= DATE ${lit(to)}`);
+}
+
+/** precision/recall/NDCG/hit rate @k over `<p>users` who bought anything in the holdout. */
+export async function recMetrics(engine: Engine, p: string, recs: string, k = 10): Promise<RecMetrics> {
+  const rows = await engine.all<Record<string, number | string | null>>(`
+    WITH u AS (SELECT CUSTOMER360_ID, count(*) AS NREL FROM ${p}relevant WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users) GROUP BY 1),
+    r AS (SELECT x.CUSTOMER360_ID, x.RANK, CASE WHEN rel.PRODUCT_ID IS NULL THEN 0 ELSE 1 END AS HIT
+      FROM ${recs} x LEFT JOIN ${p}relevant rel USING (CUSTOMER360_ID, PRODUCT_ID) WHERE x.RANK <= ${k}),
+    a AS (SELECT u.CUSTOMER360_ID, u.NREL, coalesce(sum(r.HIT), 0) AS HITS, coalesce(sum(r.HIT / log2(r.RANK + 1)), 0) AS DCG
+      FROM u LEFT JOIN r USING (CUSTOMER360_ID) GROUP BY 1, 2)
+    SELECT count(*) AS users, avg(HITS / ${k}) AS precision, avg(HITS / NREL) AS recall,
+      avg(DCG / list_sum(list_transform(range(1, least(NREL, ${k}) + 1), i -> 1 / log2(i + 1)))) AS ndcg,
+      avg(CASE WHEN HITS > 0 THEN 1 ELSE 0 END) AS hit_rate FROM a`);
+  const r = rows[0]!;
+  return { users: Number(r.users), precision: Number(r.precision ?? 0), recall: Number(r.recall ?? 0), ndcg: Number(r.ndcg ?? 0), hitRate: Number(r.hit_rate ?? 0) };
+}
+
+/** All weight vectors on a simplex grid (step 1/steps). */
+export function weightGrid(steps = 5): Weights[] {
+  const out: Weights[] = [];
+  for (let a = 0; a <= steps; a++)
+    for (let b = 0; a + b <= steps; b++)
+      for (let c = 0; a + b + c <= steps; c++) {
+        const d = steps - a - b - c;
+        out.push({ repeat: a / steps, cf: b / steps, content: c / steps, popularity: d / steps });
+      }
+  return out;
+}
+
+/** Fills `<p>users` with the population of a feature snapshot table. */
+export async function setUsers(engine: Engine, p: string, snapshotTable: string): Promise<void> {
+  await engine.run(`CREATE OR REPLACE TABLE ${p}users AS SELECT DISTINCT CUSTOMER360_ID FROM ${snapshotTable}`);
+}
+
+export interface TunedWeights {
+  weights: Weights;
+  tuned: boolean;
+  /** The split tuned on: signals as of `asOf`, truth in (asOf, until]. */
+  split?: { asOf: string; until: string };
+  validation?: RecMetrics;
+}
+
+/**
+ * Tunes the blend on the split that ends at `asOf`: signals as of asOf - horizon, truth in (asOf - horizon, asOf].
+ * Only data on or before `asOf` is touched, so tuning never sees what the weights are later scored on.
+ */
+export async function tuneWeights(engine: Engine, asOf: string, horizonDays: number, usersFrom: (p: string, asOf: string) => Promise<void>, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS): Promise<TunedWeights> {
+  const splitAt = addDays(asOf, -horizonDays);
+  const p = `rt_${splitAt.replace(/-/g, '')}_`;
+  await usersFrom(p, splitAt);
+  await buildCandidates(engine, p, splitAt, o);
+  await buildRelevant(engine, p, splitAt, asOf);
+  const candidates = Number(await engine.scalar(`SELECT count(*) FROM ${p}cand`));
+  const truth = Number(await engine.scalar(`SELECT count(*) FROM ${p}relevant WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users)`));
+  if (candidates === 0 || truth === 0) return { weights: DEFAULT_WEIGHTS, tuned: false };
+  let best: { w: Weights; m: RecMetrics } | undefined;
+  for (const w of weightGrid(5)) {
+    const t = await rank(engine, p, 'hybrid', w, 10);
+    const m = await recMetrics(engine, p, t, 10);
+    if (!best || m.ndcg > best.m.ndcg + 1e-12) best = { w, m };
+  }
+  return { weights: best!.w, tuned: true, split: { asOf: splitAt, until: asOf }, validation: best!.m };
+}
+
+export { buildCandidates, SIGNALS };
