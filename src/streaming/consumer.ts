@@ -1,0 +1,235 @@
+// The streaming Bronze consumer: EventHubConsumerClient, one subscription per partition (all in parallel), events
+// buffered per partition and committed as micro-batches rolled by rows, bytes and age. Per batch, the data files
+// are committed first and the partition's checkpoint (in the lake) second; a restart resumes after the checkpoint,
+// and `_record_hash` dedupe makes re-reading an interrupted batch write nothing twice (docs/streaming.md).
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { earliestEventPosition, type EventPosition as SdkPosition, type ReceivedEventData, type Subscription } from '@azure/event-hubs';
+import type { Engine } from '../engine/duckdb.ts';
+import type { Lake } from '../lake/lake.ts';
+import { TransientError } from '../runtime/errors.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { poisonHighWater, writeBatch } from './batch-writer.ts';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { consumerFor, DEFAULT_CONSUMER_GROUP, type HubTarget } from './connect.ts';
+import { decodeEvent, type DecodedEvent } from './decode.ts';
+
+export interface StreamOptions {
+  target: HubTarget;
+  consumerGroup?: string;
+  lake: Lake;
+  loadId: string;
+  log: Logger;
+  openEngine: () => Promise<Engine>;
+  /** Scratch folder for batch files before they are committed. */
+  tmpDir: string;
+  /** Stop once every partition has been caught up (no events) for this many seconds; undefined: run until aborted. */
+  untilIdleSeconds?: number;
+  /** Graceful stop (SIGTERM): stop receiving, commit what is buffered, return. */
+  signal?: AbortSignal;
+  /** Roll a partition's batch at this many events (default 50,000), bytes (default 32 MiB) or age (default 30 s). */
+  maxRows?: number;
+  maxBytes?: number;
+  maxAgeSeconds?: number;
+  maxRecordBytes?: number;
+  /** Events per receive call and client prefetch: with maxBytes, what bounds memory under a backlog. */
+  receiveBatchSize?: number;
+  afterFile?: (path: string) => void;
+}
+
+export interface PartitionResult {
+  partitionId: string;
+  startedAfter: number | null;
+  lastCommitted: number | null;
+  events: number;
+  batches: number;
+}
+
+export interface StreamResult {
+  events: number;
+  batches: number;
+  outputs: string[];
+  rowCounts: Record<string, number>;
+  partitions: PartitionResult[];
+  /** From the first event received to the last commit. */
+  activeMs: number;
+  eventsPerSecond: number;
+  peakRssMb: number;
+}
+
+interface PartitionState {
+  id: string;
+  buffer: DecodedEvent[];
+  bytes: number;
+  openedAt: number;
+  lastEventAt: number;
+  startedAfter: number | null;
+  lastCommitted: number | null;
+  poisonHighWater: number;
+  events: number;
+  batches: number;
+}
+
+export async function runStream(o: StreamOptions): Promise<StreamResult> {
+  const cg = o.consumerGroup ?? DEFAULT_CONSUMER_GROUP;
+  const maxRows = o.maxRows ?? 50_000;
+  const maxBytes = o.maxBytes ?? 32 * 1024 * 1024;
+  const maxAgeMs = (o.maxAgeSeconds ?? 30) * 1000;
+  const receiveBatch = o.receiveBatchSize ?? 1000;
+  const runTag = o.loadId.replace(/[^A-Za-z0-9]/g, '').slice(-8) || 'run';
+  await mkdir(o.tmpDir, { recursive: true });
+
+  const client = await consumerFor(o.target, cg);
+  const engine = await o.openEngine();
+  const subscriptions: Subscription[] = [];
+  const result: StreamResult = { events: 0, batches: 0, outputs: [], rowCounts: {}, partitions: [], activeMs: 0, eventsPerSecond: 0, peakRssMb: 0 };
+  let firstEventAt = 0;
+  let lastEventAt = 0;
+  let drainFrom = 0;
+  let lastCommitAt = 0;
+  let fatal: unknown;
+  // One flush at a time: they share the DuckDB engine, and serial commits keep memory predictable.
+  let lane: Promise<unknown> = Promise.resolve();
+
+  try {
+    const ids = await client.getPartitionIds();
+    const states = new Map<string, PartitionState>();
+    const started = Date.now();
+    for (const id of ids) {
+      const cp = await readCheckpoint(o.lake, o.target.hub, cg, id);
+      states.set(id, {
+        id,
+        buffer: [],
+        bytes: 0,
+        openedAt: 0,
+        lastEventAt: started,
+        startedAfter: cp?.sequenceNumber ?? null,
+        lastCommitted: cp?.sequenceNumber ?? null,
+        poisonHighWater: await poisonHighWater(o.lake, o.target.hub, id),
+        events: 0,
+        batches: 0,
+      });
+    }
+
+    const flush = (s: PartitionState): Promise<unknown> => {
+      if (s.buffer.length === 0) return Promise.resolve();
+      const events = s.buffer;
+      s.buffer = [];
+      s.bytes = 0;
+      const run = async () => {
+        const first = events[0]!;
+        const last = events.at(-1)!;
+        const r = await writeBatch(
+          { engine, lake: o.lake, loadId: o.loadId, tmpDir: o.tmpDir, runTag, poisonHighWater: s.poisonHighWater, afterFile: o.afterFile },
+          { hub: o.target.hub, partitionId: s.id, first: first.sequenceNumber, last: last.sequenceNumber, events },
+        );
+        // The position is committed only after every data file of the batch is.
+        await writeCheckpoint(o.lake, {
+          hub: o.target.hub,
+          consumerGroup: cg,
+          partitionId: s.id,
+          sequenceNumber: last.sequenceNumber,
+          offset: last.offset,
+          enqueuedTime: last.enqueuedTime.toISOString(),
+          committedAt: new Date().toISOString(),
+          loadId: o.loadId,
+          files: r.outputs,
+        });
+        s.lastCommitted = last.sequenceNumber;
+        s.poisonHighWater = Math.max(s.poisonHighWater, last.sequenceNumber);
+        s.batches++;
+        result.batches++;
+        result.outputs.push(...r.outputs);
+        for (const [k, v] of Object.entries(r.rowCounts)) result.rowCounts[k] = (result.rowCounts[k] ?? 0) + v;
+        lastCommitAt = Date.now();
+        result.peakRssMb = Math.max(result.peakRssMb, process.memoryUsage().rss / 1048576);
+        o.log.progress(`committed p${s.id} ${first.sequenceNumber}..${last.sequenceNumber}`, { events: result.events, batches: result.batches });
+      };
+      const p = lane.then(run);
+      lane = p.catch((e) => {
+        fatal ??= e;
+      });
+      return p;
+    };
+
+    const due = (s: PartitionState) =>
+      s.buffer.length >= maxRows || s.bytes >= maxBytes || (s.buffer.length > 0 && Date.now() - s.openedAt >= maxAgeMs);
+
+    for (const id of ids) {
+      const s = states.get(id)!;
+      const startPosition: SdkPosition = s.lastCommitted === null ? earliestEventPosition : { sequenceNumber: s.lastCommitted, isInclusive: false };
+      subscriptions.push(
+        client.subscribe(
+          id,
+          {
+            processEvents: async (events: ReceivedEventData[]) => {
+              if (events.length > 0) {
+                const now = Date.now();
+                if (!firstEventAt) firstEventAt = now;
+                lastEventAt = now;
+                if (s.buffer.length === 0) s.openedAt = now;
+                s.lastEventAt = now;
+                for (const e of events) {
+                  const d = decodeEvent(id, e, { maxRecordBytes: o.maxRecordBytes });
+                  s.buffer.push(d);
+                  s.bytes += d.kind === 'record' ? d.bytes : d.body.length;
+                }
+                s.events += events.length;
+                result.events += events.length;
+              }
+              // Awaiting the commit here is the backpressure: the client stops fetching until it is done.
+              if (due(s)) await flush(s);
+            },
+            processError: async (err) => {
+              o.log.warn('event hubs receive error', { partition: id, error: (err as Error).message });
+            },
+          },
+          { startPosition, maxBatchSize: receiveBatch, maxWaitTimeInSeconds: 1, prefetchCount: receiveBatch * 2, skipParsingBodyAsJson: true },
+        ),
+      );
+    }
+    o.log.info('streaming', {
+      hub: o.target.hub,
+      consumerGroup: cg,
+      partitions: ids.length,
+      resumeAfter: Object.fromEntries([...states.values()].map((s) => [s.id, s.lastCommitted])),
+    });
+
+    // Wait for the stop condition: aborted, idle long enough, or a failed commit.
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const idleFor = Date.now() - Math.max(...[...states.values()].map((s) => s.lastEventAt));
+        const idle = o.untilIdleSeconds !== undefined && idleFor >= o.untilIdleSeconds * 1000;
+        if (fatal || o.signal?.aborted || idle) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 100);
+      o.signal?.addEventListener('abort', () => {
+        clearInterval(timer);
+        resolve();
+      });
+    });
+
+    // Drain: stop receiving, then commit what is buffered.
+    drainFrom = Date.now();
+    await Promise.all(subscriptions.map((s) => s.close()));
+    if (!fatal) for (const s of states.values()) void flush(s);
+    await lane;
+    if (fatal) throw new TransientError(`Streaming commit failed: ${(fatal as Error).message}`, fatal);
+    for (const s of states.values()) {
+      result.partitions.push({ partitionId: s.id, startedAfter: s.startedAfter, lastCommitted: s.lastCommitted, events: s.events, batches: s.batches });
+    }
+    // Busy time: receiving and committing, without the idle wait that ends an --until-idle run.
+    result.activeMs = !firstEventAt ? 0 : lastCommitAt >= drainFrom ? lastEventAt - firstEventAt + (lastCommitAt - drainFrom) : lastCommitAt - firstEventAt;
+    result.eventsPerSecond = result.activeMs > 0 ? Math.round((result.events / result.activeMs) * 1000) : 0;
+    result.peakRssMb = Math.round(Math.max(result.peakRssMb, process.resourceUsage().maxRSS / 1024));
+    return result;
+  } finally {
+    await Promise.allSettled(subscriptions.map((s) => s.close()));
+    await client.close().catch(() => {});
+    engine.close();
+  }
+}
+
+export const STREAM_TMP = (home: string) => join(home, 'tmp', 'stream');
