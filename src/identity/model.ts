@@ -1,0 +1,164 @@
+// The matching model as data: comparisons (fields with ordered agreement levels) and blocking rules. The SQL
+// generators in sql.ts turn these into DuckDB SQL; nothing here touches an engine.
+
+export interface Level {
+  /** Short label written to the match ledger, e.g. 'exact', 'jw>=0.92'. */
+  label: string;
+  /** Condition over l.<col> and r.<col> of id_std. */
+  sql: string;
+  /** Term-frequency column (tf_<col> on id_std) that replaces u for this level: rare values weigh more. */
+  tf?: string;
+}
+
+export interface Comparison {
+  name: string;
+  /** id_std columns that must carry data for the comparison to be used. */
+  requires: readonly string[];
+  /** When either side lacks the value: the level is 'null' and adds no evidence. */
+  nullSql: string;
+  /** Best first. The implicit last level 'else' (gamma 0) is disagreement. */
+  levels: readonly Level[];
+}
+
+export interface BlockingRule {
+  name: string;
+  /** Equi-join keys on id_std (all must be non-null). */
+  keys: readonly string[];
+  /** Extra join condition, for rules that are not plain equi-joins. */
+  on?: string;
+}
+
+const jw = (col: string, t: number) => `jaro_winkler_similarity(l.${col}, r.${col}) >= ${t}`;
+const nul = (col: string) => `l.${col} IS NULL OR r.${col} IS NULL`;
+
+export const COMPARISONS: readonly Comparison[] = [
+  {
+    name: 'first_name',
+    requires: ['fn'],
+    nullSql: nul('fn'),
+    levels: [
+      { label: 'exact', sql: 'l.fn = r.fn', tf: 'fn' },
+      { label: 'nickname', sql: 'l.fn_canon = r.fn_canon' },
+      { label: 'swapped', sql: 'l.fn = r.ln AND l.ln = r.fn' },
+      { label: 'jw>=0.92', sql: jw('fn', 0.92) },
+      { label: 'jw>=0.80', sql: jw('fn', 0.8) },
+      { label: 'soundex', sql: 'l.fn_sdx = r.fn_sdx' },
+    ],
+  },
+  {
+    name: 'last_name',
+    requires: ['ln'],
+    nullSql: nul('ln'),
+    levels: [
+      { label: 'exact', sql: 'l.ln = r.ln', tf: 'ln' },
+      { label: 'swapped', sql: 'l.fn = r.ln AND l.ln = r.fn' },
+      { label: 'jw>=0.92', sql: jw('ln', 0.92) },
+      { label: 'jw>=0.80', sql: jw('ln', 0.8) },
+      { label: 'soundex', sql: 'l.ln_sdx = r.ln_sdx' },
+    ],
+  },
+  {
+    name: 'date_of_birth',
+    requires: ['dob'],
+    nullSql: nul('dob'),
+    levels: [
+      { label: 'exact', sql: 'l.dob = r.dob' },
+      { label: 'dl<=1', sql: 'damerau_levenshtein(l.dob_str, r.dob_str) <= 1' },
+      { label: 'dl<=2', sql: 'damerau_levenshtein(l.dob_str, r.dob_str) <= 2' },
+      { label: '<=1y', sql: "abs(date_diff('day', l.dob, r.dob)) <= 366" },
+    ],
+  },
+  {
+    name: 'email',
+    requires: ['email_key'],
+    nullSql: nul('email_key'),
+    levels: [
+      { label: 'exact', sql: 'l.email_key = r.email_key', tf: 'email_key' },
+      { label: 'local-part', sql: 'l.email_local = r.email_local' },
+      { label: 'jw>=0.88', sql: jw('email_key', 0.88) },
+    ],
+  },
+  {
+    name: 'phone',
+    requires: ['phone_e164'],
+    nullSql: nul('phone_e164'),
+    levels: [
+      { label: 'exact', sql: 'l.phone_e164 = r.phone_e164' },
+      { label: 'last-7', sql: 'right(l.phone_e164, 7) = right(r.phone_e164, 7)' },
+    ],
+  },
+  {
+    name: 'address',
+    requires: ['addr'],
+    nullSql: nul('addr'),
+    levels: [
+      { label: 'exact', sql: 'l.addr = r.addr', tf: 'addr' },
+      { label: 'jw>=0.90', sql: jw('addr', 0.9) },
+      { label: 'jw>=0.75', sql: jw('addr', 0.75) },
+    ],
+  },
+  {
+    name: 'city',
+    requires: ['city'],
+    nullSql: nul('city'),
+    levels: [
+      { label: 'exact', sql: 'l.city = r.city', tf: 'city' },
+      { label: 'jw>=0.85', sql: jw('city', 0.85) },
+    ],
+  },
+  {
+    name: 'postcode',
+    requires: ['zip'],
+    nullSql: nul('zip'),
+    levels: [
+      { label: 'exact', sql: 'l.zip = r.zip', tf: 'zip' },
+      { label: 'dl<=1', sql: 'damerau_levenshtein(l.zip, r.zip) <= 1' },
+    ],
+  },
+  {
+    name: 'source_id',
+    // Only informative when the same customer id appears in more than one source system.
+    requires: ['customer_id', 'source_system'],
+    nullSql: 'l.source_system = r.source_system',
+    levels: [{ label: 'same-id-other-system', sql: 'l.customer_id = r.customer_id' }],
+  },
+];
+
+export const BLOCKING_RULES: readonly BlockingRule[] = [
+  { name: 'same_source_record', keys: ['source_system', 'customer_id'] },
+  { name: 'email', keys: ['email_key'] },
+  { name: 'phone', keys: ['phone_e164'] },
+  { name: 'dob+surname_sdx', keys: ['dob', 'ln_sdx'] },
+  { name: 'dob+first_sdx', keys: ['dob', 'fn_sdx'] },
+  { name: 'names', keys: ['fn', 'ln'] },
+  { name: 'names_swapped', keys: [], on: 'l.fn = r.ln AND l.ln = r.fn' },
+  { name: 'postcode+surname_sdx', keys: ['zip', 'ln_sdx'] },
+  { name: 'dob+city', keys: ['dob', 'city'] },
+  { name: 'address+postcode', keys: ['addr', 'zip'] },
+  { name: 'email_local', keys: ['email_local'] },
+  { name: 'source_id', keys: ['customer_id'], on: 'l.source_system <> r.source_system' },
+  // Single-key rules catch records with several corrupted fields; on large inputs the comparison budget drops them.
+  { name: 'dob', keys: ['dob'] },
+  { name: 'surname', keys: ['ln'] },
+  { name: 'first_name', keys: ['fn'] },
+  { name: 'postcode', keys: ['zip'] },
+  { name: 'city+surname_sdx', keys: ['city', 'ln_sdx'] },
+];
+
+/** Deterministic rules: a pair satisfying one links with probability 1 (still subject to merge protection). */
+export const DETERMINISTIC_RULES: readonly { name: string; sql: string; requires: readonly string[] }[] = [
+  { name: 'same_source_record', sql: 'l.source_system = r.source_system AND l.customer_id = r.customer_id', requires: ['customer_id'] },
+  { name: 'email', sql: 'l.email_key = r.email_key', requires: ['email_key'] },
+  { name: 'phone', sql: 'l.phone_e164 = r.phone_e164', requires: ['phone_e164'] },
+];
+
+/** gamma value of the i-th level (0-based, best first): best = number of levels, 'else' = 0, null = -1. */
+export function gammaOf(c: Comparison, index: number): number {
+  return c.levels.length - index;
+}
+
+export function levelLabel(c: Comparison, gamma: number): string {
+  if (gamma < 0) return 'null';
+  if (gamma === 0) return 'else';
+  return c.levels[c.levels.length - gamma]!.label;
+}

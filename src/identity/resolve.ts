@@ -1,0 +1,243 @@
+// Identity resolution end to end on one engine: standardise -> block -> compare -> estimate (u from random pairs,
+// m by EM) -> score -> cluster with merge protection -> stable ids -> ledger and cluster summaries.
+// Input: a table of CUSTOMERS-shaped rows with a unique integer `rid` 0..n-1. Outputs are engine tables:
+//   id_result (rid, tenant_id, source_system, customer_id, customer360_id, cluster_size)
+//   id_ledger (one row per candidate link at or above the threshold, and every override/deterministic link)
+//   id_clusters (one row per CUSTOMER360_ID)
+import type { Engine } from '../engine/duckdb.ts';
+import { lit } from '../engine/duckdb.ts';
+import { appendRows } from './append.ts';
+import { cluster, type ClusterOptions } from './cluster.ts';
+import { estimateU, runEm, type ModelParams, type Pattern } from './em.ts';
+import { assignIds, keyOf, type IdChurn, type RecordKey, type RegistryRow, type RetiredRow } from './ids.ts';
+import { BLOCKING_RULES, COMPARISONS, DETERMINISTIC_RULES, levelLabel, type BlockingRule, type Comparison } from './model.ts';
+import { EMPTY_OVERRIDES, type Overrides } from './overrides.ts';
+import { blockingRuleSql, blockingSql, comparisonSql, patternSql, randomPairsSql, scoreSql } from './sql.ts';
+import { standardise } from './standardise.ts';
+
+export interface ResolveOptions {
+  runId: string;
+  tenant?: string;
+  /** Match probability at or above which a pair links (default 0.5: the Bayes-optimal cut under the model). */
+  threshold?: number;
+  overrides?: Overrides;
+  registry?: readonly RegistryRow[];
+  retired?: readonly RetiredRow[];
+  /** Random pairs for u (default 1,000,000; all pairs when fewer). */
+  maxRandomPairs?: number;
+  cluster?: ClusterOptions;
+  comparisons?: readonly Comparison[];
+  blockingRules?: readonly BlockingRule[];
+  /** Most pairs one blocking rule may generate; rules estimated above it are skipped (default 20 x records + 100,000). */
+  maxPairsPerRule?: number;
+  /** Progress callback (step name). */
+  onStep?: (step: string) => void;
+}
+
+export interface ResolveResult {
+  records: number;
+  params: ModelParams;
+  comparisons: string[];
+  blockingRules: { name: string; pairs: number }[];
+  /** Rules dropped because their estimated comparisons exceeded the budget. */
+  skippedRules: { name: string; estimatedPairs: number }[];
+  candidatePairs: number;
+  links: number;
+  refusedLinks: Record<string, number>;
+  clusters: number;
+  churn: IdChurn;
+  registry: RegistryRow[];
+  retired: RetiredRow[];
+  timingsMs: Record<string, number>;
+}
+
+async function present(engine: Engine, columns: readonly string[]): Promise<Set<string>> {
+  const uniq = [...new Set(columns)];
+  const row = (await engine.all(`SELECT ${uniq.map((c) => `count(${c}) > 0 AS ${c}`).join(', ')} FROM id_std`))[0] ?? {};
+  return new Set(uniq.filter((c) => row[c] === true));
+}
+
+export async function resolveIdentities(engine: Engine, input: string, options: ResolveOptions): Promise<ResolveResult> {
+  const timings: Record<string, number> = {};
+  let t = Date.now();
+  const step = (name: string) => {
+    timings[name] = Date.now() - t;
+    t = Date.now();
+    options.onStep?.(name);
+  };
+  const overrides = options.overrides ?? EMPTY_OVERRIDES;
+  await standardise(engine, input, { tenant: options.tenant, blocklist: overrides.block });
+  const n = Number(await engine.scalar('SELECT count(*) FROM id_std'));
+  step('standardise');
+
+  const allComparisons = options.comparisons ?? COMPARISONS;
+  const allRules = options.blockingRules ?? BLOCKING_RULES;
+  const have = await present(engine, [...allComparisons.flatMap((c) => c.requires), ...allRules.flatMap((r) => r.keys), 'fn', 'ln']);
+  const multiSource = Number(await engine.scalar('SELECT count(DISTINCT source_system) FROM id_std')) > 1;
+  const comparisons = allComparisons.filter((c) => c.requires.every((col) => have.has(col)) && (c.name !== 'source_id' || multiSource));
+  const candidateRules = allRules.filter((r) => r.keys.every((k) => have.has(k)) && (!r.on || ['fn', 'ln'].every((k) => have.has(k)) || r.name === 'source_id') && (r.name !== 'source_id' || multiSource));
+  const budget = options.maxPairsPerRule ?? 20 * n + 100_000;
+  const skippedRules: { name: string; estimatedPairs: number }[] = [];
+  const rules: BlockingRule[] = [];
+  for (const rule of candidateRules) {
+    const est = rule.keys.length === 0 ? 0 : Number(await engine.scalar(estimatePairsSql(rule)));
+    if (est > budget) skippedRules.push({ name: rule.name, estimatedPairs: est });
+    else rules.push(rule);
+  }
+  const deterministic = DETERMINISTIC_RULES.filter((d) => d.requires.every((col) => have.has(col)));
+
+  await engine.run(blockingSql(rules));
+  const perRule = await engine.all<{ rule: number; n: string }>('SELECT rule, count(*) AS n FROM id_pairs GROUP BY rule');
+  const candidatePairs = Number(await engine.scalar('SELECT count(*) FROM id_pairs'));
+  step('block');
+  await engine.run(comparisonSql(comparisons, deterministic, 'id_pairs', 'id_cmp'));
+  step('compare');
+
+  const maxRandom = options.maxRandomPairs ?? 1_000_000;
+  await engine.run(randomPairsSql(n, maxRandom));
+  await engine.run(comparisonSql(comparisons, [], 'id_rand', 'id_rand_cmp', { withRule: false, withTf: false }));
+  const u: Record<string, Record<number, number>> = {};
+  for (const c of comparisons) {
+    const rows = await engine.all<{ g: number; n: string }>(`SELECT g_${c.name} AS g, count(*) AS n FROM id_rand_cmp GROUP BY 1`);
+    u[c.name] = estimateU(c, new Map(rows.map((r) => [Number(r.g), Number(r.n)])));
+  }
+  await engine.run('DROP TABLE id_rand; DROP TABLE id_rand_cmp');
+  const patterns = (await engine.all<Record<string, unknown>>(patternSql(comparisons))).map(
+    (r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])) as Pattern,
+  );
+  const params = runEm(comparisons, patterns, u, 1 / Math.max(n, 1));
+  step('estimate');
+  await engine.run(scoreSql(comparisons, params));
+  step('score');
+
+  // Links: overrides first (unrefusable), then deterministic rules, then probabilistic pairs, best first.
+  const threshold = options.threshold ?? 0.5;
+  const keyRows = await engine.all<{ rid: number; tenant_id: string; source_system: string; customer_id: string; dob_days: number | null; email_key: string | null }>(
+    `SELECT rid, tenant_id, source_system, customer_id, date_diff('day', DATE '1970-01-01', dob) AS dob_days, email_key FROM id_std ORDER BY rid`,
+  );
+  const records: RecordKey[] = keyRows.map((r) => ({ tenant: r.tenant_id, source: r.source_system, customerId: r.customer_id }));
+  const ridsByKey = new Map<string, number[]>();
+  records.forEach((k, i) => {
+    const key = keyOf(k);
+    ridsByKey.set(key, [...(ridsByKey.get(key) ?? []), i]);
+  });
+  const pairsOf = (list: [RecordKey, RecordKey][]) =>
+    list.flatMap(([a, b]) => (ridsByKey.get(keyOf(a)) ?? []).flatMap((x) => (ridsByKey.get(keyOf(b)) ?? []).map((y) => [Math.min(x, y), Math.max(x, y)] as [number, number]))).filter(([a, b]) => a !== b);
+  const always = pairsOf(overrides.always);
+  const never = pairsOf(overrides.never);
+
+  await engine.run(`CREATE OR REPLACE TABLE id_links AS
+SELECT rid_l, rid_r, det_rule, match_probability,
+  det_rule = 'same_source_record' AS always
+FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= ${threshold}
+ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l, rid_r`);
+  const linkCols = (await (await engine.connection.runAndReadAll('SELECT rid_l, rid_r, always, coalesce(CASE WHEN det_rule IS NOT NULL THEN 1.0 END, match_probability) AS p FROM id_links ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l, rid_r')).getColumnsObjectJS()) as Record<string, unknown[]>;
+  const m0 = linkCols.rid_l!.length;
+  const l = new Int32Array(m0 + always.length);
+  const r = new Int32Array(m0 + always.length);
+  const alwaysFlag = new Uint8Array(m0 + always.length);
+  const prob = new Float64Array(m0 + always.length).fill(1);
+  always.forEach(([a, b], i) => ((l[i] = a), (r[i] = b), (alwaysFlag[i] = 1)));
+  for (let i = 0; i < m0; i++) {
+    l[always.length + i] = Number(linkCols.rid_l![i]);
+    r[always.length + i] = Number(linkCols.rid_r![i]);
+    alwaysFlag[always.length + i] = linkCols.always![i] ? 1 : 0;
+    prob[always.length + i] = Number(linkCols.p![i]);
+  }
+  const emailCode = new Map<string, number>();
+  const result = cluster(
+    {
+      n,
+      dob: keyRows.map((k) => (k.dob_days == null ? null : Number(k.dob_days))),
+      email: keyRows.map((k) => {
+        if (k.email_key == null) return null;
+        if (!emailCode.has(k.email_key)) emailCode.set(k.email_key, emailCode.size);
+        return emailCode.get(k.email_key)!;
+      }),
+      edges: { l, r, always: alwaysFlag, probability: prob },
+      never,
+    },
+    options.cluster,
+  );
+  step('cluster');
+
+  const ids = assignIds(records, result.cluster, options.registry ?? [], options.retired ?? [], options.runId);
+  await engine.run('CREATE OR REPLACE TABLE id_assign (rid BIGINT, customer360_id VARCHAR)');
+  await appendRows(engine, 'id_assign', ids.ids.map((id, i) => [i, id]));
+  await engine.run(`CREATE OR REPLACE TABLE id_result AS
+SELECT s.rid, s.tenant_id, s.source_system, s.customer_id, a.customer360_id, count(*) OVER (PARTITION BY a.customer360_id) AS cluster_size
+FROM id_std s JOIN id_assign a USING (rid)`);
+  await engine.run('CREATE OR REPLACE TABLE id_decisions (rid_l BIGINT, rid_r BIGINT, override BOOLEAN, decision VARCHAR)');
+  await appendRows(engine, 'id_decisions', Array.from({ length: l.length }, (_, i) => [l[i]!, r[i]!, i < always.length, result.decisions[i]!]));
+  step('ids');
+
+  await engine.run(ledgerSql(comparisons, rules, options.runId));
+  await engine.run(clustersSql());
+  step('ledger');
+
+  const refused: Record<string, number> = {};
+  for (const d of result.decisions) if (d.startsWith('REFUSED')) refused[d] = (refused[d] ?? 0) + 1;
+  const pairsByRule = new Map(perRule.map((p) => [Number(p.rule), Number(p.n)]));
+  return {
+    records: n,
+    params,
+    comparisons: comparisons.map((c) => c.name),
+    blockingRules: rules.map((rule, i) => ({ name: rule.name, pairs: pairsByRule.get(i) ?? 0 })),
+    skippedRules,
+    candidatePairs,
+    links: result.decisions.filter((d) => d === 'LINKED').length,
+    refusedLinks: refused,
+    clusters: ids.churn.clusters,
+    churn: ids.churn,
+    registry: ids.registry,
+    retired: ids.retired,
+    timingsMs: timings,
+  };
+}
+
+/** Comparisons a rule would generate: sum over its key values of k(k-1)/2. */
+export function estimatePairsSql(rule: BlockingRule): string {
+  const keys = ['tenant_id', ...rule.keys];
+  return `SELECT coalesce(sum(k * (k - 1) / 2), 0) FROM (SELECT count(*) AS k FROM id_std WHERE ${rule.keys.map((k) => `${k} IS NOT NULL`).join(' AND ')} GROUP BY ${keys.join(', ')})`;
+}
+
+/** The match ledger: one row per link decision, with the evidence behind it. */
+export function ledgerSql(comparisons: readonly Comparison[], rules: readonly BlockingRule[], runId: string): string {
+  const ruleName = `CASE s.rule ${rules.map((r, i) => `WHEN ${i} THEN ${lit(r.name)}`).join(' ')} END`;
+  const levels = comparisons.map(
+    (c) => `CASE s.g_${c.name} ${[-1, 0, ...c.levels.map((_, i) => c.levels.length - i)].map((g) => `WHEN ${g} THEN ${lit(levelLabel(c, g))}`).join(' ')} END AS LEVEL_${c.name.toUpperCase()}`,
+  );
+  const weights = comparisons.map((c) => `s.w_${c.name} AS WEIGHT_${c.name.toUpperCase()}`);
+  return `CREATE OR REPLACE TABLE id_ledger AS
+SELECT l.tenant_id AS TENANT_ID,
+  l.source_system AS SOURCE_SYSTEM_L, l.customer_id AS CUSTOMER_ID_L,
+  r.source_system AS SOURCE_SYSTEM_R, r.customer_id AS CUSTOMER_ID_R,
+  CASE WHEN d.override THEN 'override:always_match' WHEN s.det_rule IS NOT NULL THEN 'deterministic:' || s.det_rule ELSE 'fellegi_sunter' END AS MATCH_RULE,
+  ${ruleName} AS BLOCKING_RULE,
+  ${[...levels, ...weights].join(',\n  ')},
+  s.match_weight AS MATCH_WEIGHT,
+  CASE WHEN d.override THEN 1.0 ELSE s.match_probability END AS MATCH_PROBABILITY,
+  d.decision AS DECISION,
+  ra.customer360_id AS CUSTOMER360_ID,
+  ${lit(runId)} AS RUN_ID
+FROM id_decisions d
+JOIN id_std l ON l.rid = d.rid_l
+JOIN id_std r ON r.rid = d.rid_r
+LEFT JOIN id_scored s ON s.rid_l = d.rid_l AND s.rid_r = d.rid_r
+JOIN id_result ra ON ra.rid = d.rid_l`;
+}
+
+export function clustersSql(): string {
+  return `CREATE OR REPLACE TABLE id_clusters AS
+WITH linked AS (
+  SELECT CUSTOMER360_ID, min(MATCH_PROBABILITY) AS min_p, avg(MATCH_PROBABILITY) AS avg_p
+  FROM id_ledger WHERE DECISION = 'LINKED' GROUP BY CUSTOMER360_ID
+)
+SELECT r.customer360_id AS CUSTOMER360_ID, any_value(r.tenant_id) AS TENANT_ID, count(*)::INTEGER AS RECORD_COUNT,
+  list_sort(list_distinct(list(r.source_system))) AS SOURCE_SYSTEMS,
+  count(DISTINCT s.email_key)::INTEGER AS DISTINCT_EMAILS,
+  count(DISTINCT s.dob)::INTEGER AS DISTINCT_BIRTH_DATES,
+  linked.min_p AS MIN_LINK_PROBABILITY, linked.avg_p AS AVG_LINK_PROBABILITY
+FROM id_result r JOIN id_std s USING (rid) LEFT JOIN linked ON linked.CUSTOMER360_ID = r.customer360_id
+GROUP BY r.customer360_id, linked.min_p, linked.avg_p`;
+}

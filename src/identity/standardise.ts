@@ -1,0 +1,177 @@
+// Standardisation of person records for matching. String work runs as DuckDB macros (fast, testable as SQL);
+// phone parsing (libphonenumber-js) and Soundex run in TypeScript over distinct values and are joined back.
+import type { Engine } from '../engine/duckdb.ts';
+import { ident, lit } from '../engine/duckdb.ts';
+import { FORMAT_PATTERNS } from '../../schemas/contract.ts';
+import { PLACEHOLDER_EMAIL_DOMAINS, PLACEHOLDER_EMAIL_LOCALS, PLACEHOLDER_EMAILS, PLACEHOLDER_NAMES, PLACEHOLDER_TEXT } from './blocklist.ts';
+import { NICKNAMES } from './nicknames.ts';
+import { toE164, regionOf } from './phone.ts';
+import { soundex } from './phonetic.ts';
+import { appendRows } from './append.ts';
+
+const list = (values: readonly string[]) => `[${values.map(lit).join(', ')}]`;
+
+/** Providers where '+tag' is an alias of the same mailbox. Gmail also ignores dots in the local part. */
+export const PLUS_TAG_DOMAINS = ['gmail.com', 'outlook.com', 'hotmail.com', 'live.com', 'icloud.com', 'me.com', 'fastmail.com', 'protonmail.com', 'proton.me'];
+
+/** Street-type and unit abbreviations, applied on whole words after folding. */
+export const ADDRESS_ABBREVIATIONS: ReadonlyArray<readonly [string, string]> = [
+  ['street', 'st'], ['road', 'rd'], ['avenue', 'ave'], ['av', 'ave'], ['boulevard', 'blvd'], ['drive', 'dr'],
+  ['lane', 'ln'], ['court', 'ct'], ['place', 'pl'], ['crescent', 'cres'], ['circuit', 'cct'], ['terrace', 'tce'],
+  ['highway', 'hwy'], ['parkway', 'pkwy'], ['square', 'sq'], ['close', 'cl'], ['parade', 'pde'], ['mount', 'mt'],
+  ['circle', 'cir'], ['way', 'wy'], ['north', 'n'], ['south', 's'], ['east', 'e'], ['west', 'w'],
+  ['apartment', 'unit'], ['apt', 'unit'], ['suite', 'unit'], ['ste', 'unit'], ['flat', 'unit'], ['no', 'unit'],
+];
+
+const DATE_FORMATS = ['%Y-%m-%d', '%Y%m%d', '%Y/%m/%d', '%d/%m/%Y', '%m/%d/%Y', '%d.%m.%Y', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S'];
+
+/** The DuckDB macros behind every standardiser. Idempotent (CREATE OR REPLACE). */
+export function macroSql(): string[] {
+  const address = ADDRESS_ABBREVIATIONS.reduce(
+    (expr, [from, to]) => `regexp_replace(${expr}, '\\b${from}\\b', '${to}', 'g')`,
+    `regexp_replace(regexp_replace(lower(strip_accents(CAST(s AS VARCHAR))), '#\\s*', ' unit ', 'g'), '[^a-z0-9 ]', ' ', 'g')`,
+  );
+  return [
+    // Free text folded for comparison: lower-case ASCII, punctuation to spaces, single spaces; placeholders to null.
+    `CREATE OR REPLACE MACRO c360_fold(s) AS (
+      CASE WHEN c360_fold_raw(s) IN (SELECT unnest(${list(PLACEHOLDER_TEXT)})) THEN NULL ELSE c360_fold_raw(s) END)`,
+    // A name as a match key: letters only (so "jac ob" = "jacob", "o'neil" = "oneil"); placeholder names to null.
+    `CREATE OR REPLACE MACRO c360_name_key(s) AS (
+      CASE WHEN regexp_replace(lower(strip_accents(CAST(s AS VARCHAR))), '[^a-z]', '', 'g') IN (SELECT unnest(${list(PLACEHOLDER_NAMES.map((n) => n.replace(/[^a-z]/g, '')))}))
+        THEN NULL ELSE nullif(regexp_replace(lower(strip_accents(CAST(s AS VARCHAR))), '[^a-z]', '', 'g'), '') END)`,
+    `CREATE OR REPLACE MACRO c360_email_norm(s) AS (
+      CASE WHEN regexp_full_match(lower(trim(CAST(s AS VARCHAR))), ${lit(FORMAT_PATTERNS.email)}) THEN lower(trim(CAST(s AS VARCHAR))) END)`,
+    `CREATE OR REPLACE MACRO c360_email_placeholder(e) AS (
+      e IS NOT NULL AND (split_part(e, '@', 1) IN (SELECT unnest(${list(PLACEHOLDER_EMAIL_LOCALS)}))
+        OR split_part(e, '@', 2) IN (SELECT unnest(${list(PLACEHOLDER_EMAIL_DOMAINS)}))
+        OR e IN (SELECT unnest(${list(PLACEHOLDER_EMAILS)}))
+        OR length(list_distinct(str_split(split_part(e, '@', 1), ''))) = 1))`,
+    `CREATE OR REPLACE MACRO c360_email_domain(d) AS (CASE WHEN d = 'googlemail.com' THEN 'gmail.com' ELSE d END)`,
+    `CREATE OR REPLACE MACRO c360_email_local_key(l, d) AS (
+      CASE WHEN d = 'gmail.com' THEN replace(regexp_replace(l, '\\+.*$', ''), '.', '')
+           WHEN d IN (SELECT unnest(${list(PLUS_TAG_DOMAINS)})) THEN regexp_replace(l, '\\+.*$', '')
+           ELSE l END)`,
+    // The provider-specific match key; the normalised address itself is never rewritten.
+    `CREATE OR REPLACE MACRO c360_email_key(e) AS (
+      CASE WHEN e IS NULL THEN NULL ELSE
+        c360_email_local_key(split_part(e, '@', 1), c360_email_domain(split_part(e, '@', 2))) || '@' || c360_email_domain(split_part(e, '@', 2)) END)`,
+    `CREATE OR REPLACE MACRO c360_address_raw(s) AS (regexp_replace(trim(${address}), '\\s+', ' ', 'g'))`,
+    // Street address without its unit designator; the unit goes to its own column.
+    `CREATE OR REPLACE MACRO c360_address(s) AS (
+      nullif(trim(regexp_replace(regexp_replace(c360_address_raw(s), '\\bunit\\s*[0-9a-z]+\\b', ' ', 'g'), '\\s+', ' ', 'g')), ''))`,
+    `CREATE OR REPLACE MACRO c360_address_unit(s) AS (nullif(regexp_extract(c360_address_raw(s), '\\bunit\\s*([0-9a-z]+)\\b', 1), ''))`,
+    // Postcodes: upper-case alphanumerics; US ZIP+4 reduced to the 5-digit ZIP.
+    `CREATE OR REPLACE MACRO c360_postcode(s, country) AS (
+      CASE WHEN regexp_full_match(regexp_replace(upper(CAST(s AS VARCHAR)), '[^A-Z0-9]', '', 'g'), '[0-9]{9}') AND coalesce(upper(country), 'US') IN ('US', 'USA')
+           THEN left(regexp_replace(CAST(s AS VARCHAR), '[^0-9]', '', 'g'), 5)
+           ELSE nullif(regexp_replace(upper(CAST(s AS VARCHAR)), '[^A-Z0-9]', '', 'g'), '') END)`,
+    // Dates in the common layouts; implausible birth dates (before 1900 or in the future) become null.
+    `CREATE OR REPLACE MACRO c360_date(s) AS (
+      coalesce(TRY_CAST(trim(CAST(s AS VARCHAR)) AS DATE), CAST(try_strptime(trim(CAST(s AS VARCHAR)), ${list(DATE_FORMATS)}) AS DATE)))`,
+    `CREATE OR REPLACE MACRO c360_birth_date(s) AS (
+      CASE WHEN c360_date(s) BETWEEN DATE '1900-01-01' AND current_date THEN c360_date(s) END)`,
+  ];
+}
+
+/** c360_fold_raw must exist before c360_fold (macros bind at creation). */
+function foldRawSql(): string {
+  return `CREATE OR REPLACE MACRO c360_fold_raw(s) AS (
+    nullif(regexp_replace(trim(regexp_replace(lower(strip_accents(CAST(s AS VARCHAR))), '[^a-z0-9 ]', ' ', 'g')), '\\s+', ' ', 'g'), ''))`;
+}
+
+export async function installMacros(engine: Engine): Promise<void> {
+  await engine.run(foldRawSql());
+  for (const sql of macroSql()) await engine.run(sql);
+}
+
+/** CUSTOMERS columns the matcher reads; any subset may be present. */
+export const MATCH_INPUT_COLUMNS = [
+  'CUSTOMER_ID', 'SOURCE_SYSTEM', 'TENANT_ID', 'FIRST_NAME', 'LAST_NAME', 'EMAIL_ADDRESS', 'PHONE_NUMBER', 'DATE_OF_BIRTH',
+  'GENDER', 'ADDRESS_LINE_1', 'CITY', 'STATE_CODE', 'ZIP_CODE', 'COUNTRY_CODE',
+] as const;
+
+/** The standardised-record columns (table `id_std`) that comparisons and blocking rules use. */
+export function standardiseSql(input: string, present: ReadonlySet<string>, tenant: string): string {
+  const col = (name: string) => (present.has(name) ? `CAST(i.${ident(name)} AS VARCHAR)` : 'NULL::VARCHAR');
+  return `CREATE OR REPLACE TABLE id_std_base AS
+SELECT
+  i.rid,
+  coalesce(nullif(trim(${col('TENANT_ID')}), ''), ${lit(tenant)}) AS tenant_id,
+  coalesce(nullif(trim(${col('SOURCE_SYSTEM')}), ''), 'DEFAULT') AS source_system,
+  coalesce(nullif(trim(${col('CUSTOMER_ID')}), ''), CAST(i.rid + 1 AS VARCHAR)) AS customer_id,
+  c360_name_key(${col('FIRST_NAME')}) AS fn,
+  c360_name_key(${col('LAST_NAME')}) AS ln,
+  c360_email_norm(${col('EMAIL_ADDRESS')}) AS email_norm,
+  ${col('PHONE_NUMBER')} AS phone_raw,
+  c360_birth_date(${col('DATE_OF_BIRTH')}) AS dob,
+  c360_address(${col('ADDRESS_LINE_1')}) AS addr,
+  c360_address_unit(${col('ADDRESS_LINE_1')}) AS addr_unit,
+  c360_fold(${col('CITY')}) AS city,
+  upper(c360_fold(${col('STATE_CODE')})) AS state,
+  c360_postcode(${col('ZIP_CODE')}, ${col('COUNTRY_CODE')}) AS zip,
+  upper(nullif(trim(${col('COUNTRY_CODE')}), '')) AS country,
+  upper(left(nullif(trim(${col('GENDER')}), ''), 1)) AS gender
+FROM ${input} i`;
+}
+
+/** Joins the TypeScript-computed columns back and adds match keys and term frequencies. */
+export function finishStandardiseSql(extraBlocked: readonly string[] = []): string {
+  const blocked = extraBlocked.length ? list(extraBlocked.map((v) => v.trim().toLowerCase())) : "['']";
+  return `CREATE OR REPLACE TABLE id_std AS
+WITH s AS (
+  SELECT b.*,
+    CASE WHEN c360_email_placeholder(b.email_norm) OR b.email_norm IN (SELECT unnest(${blocked})) THEN NULL ELSE c360_email_key(b.email_norm) END AS email_key,
+    c360_email_placeholder(b.email_norm) AS email_placeholder,
+    CASE WHEN p.e164 IN (SELECT unnest(${blocked})) THEN NULL ELSE p.e164 END AS phone_e164,
+    coalesce(p.placeholder, false) AS phone_placeholder,
+    coalesce(nf.canonical, b.fn) AS fn_canon,
+    sf.code AS fn_sdx,
+    sl.code AS ln_sdx,
+    strftime(b.dob, '%Y%m%d') AS dob_str
+  FROM id_std_base b
+  LEFT JOIN id_phone p ON p.raw = b.phone_raw AND p.country IS NOT DISTINCT FROM b.country
+  LEFT JOIN id_nick nf ON nf.name = b.fn
+  LEFT JOIN id_sdx sf ON sf.name = b.fn
+  LEFT JOIN id_sdx sl ON sl.name = b.ln
+)
+SELECT s.* EXCLUDE (phone_raw),
+  split_part(email_key, '@', 1) AS email_local,
+  ${tfSql('fn')}, ${tfSql('ln')}, ${tfSql('city')}, ${tfSql('zip')}, ${tfSql('email_key')}, ${tfSql('dob')}, ${tfSql('addr')}
+FROM s`;
+}
+
+/** Term frequency of a value within its tenant: a common surname counts for less than a rare one. */
+function tfSql(column: string): string {
+  return `CASE WHEN ${column} IS NULL THEN NULL ELSE count(*) OVER (PARTITION BY tenant_id, ${column}) / count(*) OVER (PARTITION BY tenant_id) END AS tf_${column}`;
+}
+
+/**
+ * Builds `id_std` from a table of CUSTOMERS-shaped rows with an integer `rid` column (0..n-1, unique).
+ * Columns outside MATCH_INPUT_COLUMNS are ignored; missing ones are null.
+ */
+export async function standardise(engine: Engine, input: string, options: { tenant?: string; blocklist?: readonly string[] } = {}): Promise<void> {
+  await installMacros(engine);
+  const cols = await engine.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${input})`);
+  const present = new Set(cols.map((c) => c.column_name.toUpperCase()).filter((c) => (MATCH_INPUT_COLUMNS as readonly string[]).includes(c)));
+  // DESCRIBE returns the stored case; contract names are upper-case, so only upper-case names are used.
+  await engine.run(standardiseSql(input, present, options.tenant ?? 'default'));
+
+  // Phones: parse each distinct (number, country) once.
+  const phones = await engine.all<{ raw: string; country: string | null }>(
+    'SELECT DISTINCT phone_raw AS raw, country FROM id_std_base WHERE phone_raw IS NOT NULL',
+  );
+  await engine.run('CREATE OR REPLACE TABLE id_phone (raw VARCHAR, country VARCHAR, e164 VARCHAR, valid BOOLEAN, placeholder BOOLEAN)');
+  await appendRows(engine, 'id_phone', phones.map((p) => {
+    const r = toE164(p.raw, regionOf(p.country));
+    return [p.raw, p.country, r.e164, r.valid, r.placeholder];
+  }));
+
+  const names = await engine.all<{ name: string }>('SELECT DISTINCT fn AS name FROM id_std_base WHERE fn IS NOT NULL UNION SELECT DISTINCT ln FROM id_std_base WHERE ln IS NOT NULL');
+  await engine.run('CREATE OR REPLACE TABLE id_sdx (name VARCHAR, code VARCHAR)');
+  await appendRows(engine, 'id_sdx', names.map((n) => [n.name, soundex(n.name)]));
+  await engine.run('CREATE OR REPLACE TABLE id_nick (name VARCHAR, canonical VARCHAR)');
+  await appendRows(engine, 'id_nick', [...NICKNAMES].map(([n, c]) => [n, c]));
+
+  await engine.run(finishStandardiseSql(options.blocklist));
+  await engine.run('DROP TABLE id_std_base');
+}
