@@ -1,9 +1,9 @@
 // Thin Azure client for `c360 adf deploy`: reads the factory's current state and applies plan steps. The SDK client
-// (@azure/arm-datafactory + DefaultAzureCredential) provides authentication, retries and the trigger operations; the
-// create/update calls PUT the exact REST JSON that the tests validate against the official schema.
+// (@azure/arm-datafactory + DefaultAzureCredential) does the trigger start/stop and the deletes; reads and
+// create/update go to the REST API with the same credential, so what is PUT is exactly the JSON the tests validate
+// against the official schema (the SDK's models would reshape typeProperties).
 import { DataFactoryManagementClient } from '@azure/arm-datafactory';
-import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
-import { DefaultAzureCredential } from '@azure/identity';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { CurrentResource, CurrentState, DeployKind, PlanStep } from './deploy-plan.ts';
 
 const API = '2018-06-01';
@@ -23,8 +23,10 @@ export interface FactoryTarget {
 
 export class FactoryClient {
   private readonly client: DataFactoryManagementClient;
-  constructor(private readonly target: FactoryTarget) {
-    this.client = new DataFactoryManagementClient(new DefaultAzureCredential(), target.subscription);
+  private readonly credential: TokenCredential;
+  constructor(private readonly target: FactoryTarget, credential: TokenCredential = new DefaultAzureCredential()) {
+    this.credential = credential;
+    this.client = new DataFactoryManagementClient(credential, target.subscription);
   }
 
   private url(kind: DeployKind, name?: string): string {
@@ -34,11 +36,17 @@ export class FactoryClient {
   }
 
   private async rest(method: 'GET' | 'PUT', url: string, body?: unknown): Promise<any> {
-    const request = createPipelineRequest({ url, method, headers: createHttpHeaders({ 'content-type': 'application/json' }), body: body === undefined ? undefined : JSON.stringify(body) });
-    const response = await this.client.sendRequest(request);
+    const token = await this.credential.getToken('https://management.azure.com/.default');
+    if (!token) throw new Error('DefaultAzureCredential returned no token for https://management.azure.com (az login?)');
+    const response = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${token.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
     if (response.status === 404 && method === 'GET') return undefined;
-    if (response.status >= 300) throw new Error(`${method} ${url} -> HTTP ${response.status}: ${response.bodyAsText ?? ''}`);
-    return response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
+    if (response.status >= 300) throw new Error(`${method} ${url} -> HTTP ${response.status}: ${text.slice(0, 2000)}`);
+    return text ? JSON.parse(text) : undefined;
   }
 
   private async list(kind: Exclude<DeployKind, 'globalParameters'>): Promise<CurrentResource[]> {
