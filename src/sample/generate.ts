@@ -1,16 +1,245 @@
-// PLACEHOLDER owned by the sample-generator helper: replaced with the real generator.
-import type { Logger } from '../runtime/logger.ts';
+// `c360 sample`: deterministic, contract-derived sample drops for the 12 source tables, with injected defects and
+// duplicate persons, and the truth about both in DIR/_truth/. People are generated one at a time and their rows
+// streamed through DuckDB appenders into an on-disk scratch database, then copied to Parquet: memory stays flat at
+// any size. Every column is written as VARCHAR text in canonical form (dates 'YYYY-MM-DD', timestamps
+// 'YYYY-MM-DD HH:MM:SS' UTC, decimals '12.34', booleans 'true'/'false') so that wrong-type defects can exist.
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { DuckDBAppender } from '@duckdb/node-api';
+import { CONTRACTS, getContract } from '../../schemas/index.ts';
+import { Engine, ident, lit } from '../engine/duckdb.ts';
+import { UsageError } from '../runtime/errors.ts';
+import { silentLogger, type Logger } from '../runtime/logger.ts';
+import { buildCatalogue, catalogueSize } from './catalogue.ts';
+import { emitCommerce, planPurchases } from './commerce.ts';
+import type { Sinks, Window, World } from './context.ts';
+import { emitDigital } from './digital.ts';
+import { emitExternal } from './external.ts';
+import { emitEngagement, emitPreferences, makeCampaigns } from './marketing.ts';
+import { assignRecords, customerRows, CustomerIds, junkCustomer, makePerson } from './persons.ts';
+import { hashSeed, Rng } from './prng.ts';
+import { LOCATIONS } from './reference-data.ts';
+import { emitService } from './service.ts';
+import { formatValue, TableSink, type DefectTruth } from './sink.ts';
+import { DAY, formatDate, parseDay } from './time.ts';
 
 export interface SampleOptions {
+  /** Number of people; CUSTOMERS holds about 1.2 records per person (duplicates across source systems). */
   customers: number;
   days: number;
   seed: number;
   out: string;
   log?: Logger;
+  /** Share of rows per table that are injected defects (default 0.02). */
+  defectRate?: number;
+  /** Share of people with 2-3 customer records across source systems (default 0.15). */
+  duplicatePersonRate?: number;
+  /** Last day of the window, YYYY-MM-DD (default 2026-10-31: fixed, so output never depends on the clock). */
+  endDate?: string;
 }
 
-export const DEFAULT_SAMPLE = { customers: 2000, days: 120, seed: 42 };
+export const DEFAULT_SAMPLE = { customers: 2000, days: 180, seed: 42 };
+export const DEFAULT_END_DATE = '2026-10-31';
+export const DEFAULT_DEFECT_RATE = 0.02;
+export const DEFAULT_DUPLICATE_PERSON_RATE = 0.15;
 
-export async function generateSample(_options: SampleOptions): Promise<void> {
-  throw new Error('sample generator not built yet');
+/** The extra column CUSTOMERS drops carry: the source system of each record. */
+export const SOURCE_SYSTEM_COLUMN = 'SOURCE_SYSTEM';
+export const TRUTH_DIR = '_truth';
+
+/** Primary-key prefixes of generated ids (CUSTOMERS ids are prefixed per source system instead). */
+const ID_PREFIX: Record<string, string> = {
+  CUSTOMERS: 'X', MARKETING_CAMPAIGNS: 'CMP', CUSTOMER_TRANSACTIONS: 'TXN', CUSTOMER_TRANSACTION_ITEMS: 'ITM',
+  CUSTOMER_SESSION_DATA: 'SES', CUSTOMER_BEHAVIORAL_EVENTS: 'EVT', CUSTOMER_ENGAGEMENT_EVENTS: 'ENG',
+  CUSTOMER_PREFERENCE_DATA: 'PRF', CUSTOMER_SERVICE_TICKETS: 'TKT', CUSTOMER_SERVICE_INTERACTIONS: 'INT',
+  EXTERNAL_CUSTOMER_PROFILES: 'PRO', EXTERNAL_CUSTOMER_SENTIMENT: 'SNT',
+};
+
+export interface SampleSummary {
+  out: string;
+  persons: number;
+  window: { start: string; end: string };
+  tables: Record<string, { rows: number; defects: number }>;
+  identityRecords: number;
+  seconds: number;
+}
+
+function checkOptions(o: SampleOptions): Required<Omit<SampleOptions, 'log'>> {
+  const whole = (name: string, v: number, min: number) => {
+    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got ${v}`);
+  };
+  whole('customers', o.customers, 1);
+  whole('days', o.days, 1);
+  whole('seed', o.seed, 0);
+  const defectRate = o.defectRate ?? DEFAULT_DEFECT_RATE;
+  const duplicatePersonRate = o.duplicatePersonRate ?? DEFAULT_DUPLICATE_PERSON_RATE;
+  if (!(defectRate >= 0 && defectRate <= 0.5)) throw new UsageError(`--defect-rate must be between 0 and 0.5, got ${defectRate}`);
+  if (!(duplicatePersonRate >= 0 && duplicatePersonRate <= 1)) throw new UsageError(`--duplicate-person-rate must be between 0 and 1, got ${duplicatePersonRate}`);
+  const endDate = o.endDate ?? DEFAULT_END_DATE;
+  try {
+    parseDay(endDate);
+  } catch {
+    throw new UsageError(`--end-date must be a valid date YYYY-MM-DD, got '${endDate}'`);
+  }
+  return { customers: o.customers, days: o.days, seed: o.seed, out: resolve(o.out), defectRate, duplicatePersonRate, endDate };
+}
+
+export async function generateSample(options: SampleOptions): Promise<SampleSummary> {
+  const opts = checkOptions(options);
+  const log = options.log ?? silentLogger;
+  const began = performance.now();
+  const { out, seed } = opts;
+  await mkdir(join(out, TRUTH_DIR), { recursive: true });
+  const workDb = join(out, `.sample-work-${process.pid}.duckdb`);
+  await rm(workDb, { force: true });
+  await rm(`${workDb}.wal`, { force: true });
+  const engine = await Engine.open({ path: workDb });
+  try {
+    for (const c of CONTRACTS) {
+      const cols = c.columns.map((col) => `${ident(col.name)} VARCHAR`);
+      if (c.name === 'CUSTOMERS') cols.push(`${ident(SOURCE_SYSTEM_COLUMN)} VARCHAR`);
+      await engine.run(`CREATE TABLE ${ident(c.name)} (${cols.join(', ')})`);
+    }
+    await engine.run('CREATE TABLE truth_defects ("TABLE" VARCHAR, ROW_NUMBER BIGINT, PRIMARY_KEY VARCHAR, REASONS VARCHAR, DUPLICATE_OF_ROW INTEGER)');
+    await engine.run('CREATE TABLE truth_identity (SOURCE_SYSTEM VARCHAR, CUSTOMER_ID VARCHAR, PERSON_ID VARCHAR)');
+    await engine.run(`CREATE TABLE truth_persons (PERSON_ID VARCHAR, CUSTOMER_IDS VARCHAR, KIND VARCHAR, SHOPPER VARCHAR,
+      REGISTRATION_DATE VARCHAR, CHURN_DATE VARCHAR, PURCHASES_PER_30_DAYS DOUBLE, FAVOURITE_CATEGORIES VARCHAR)`);
+    const appenders: DuckDBAppender[] = [];
+    const appender = async (table: string) => {
+      const a = await engine.connection.createAppender(table);
+      appenders.push(a);
+      return a;
+    };
+    const defectsOut = await appender('truth_defects');
+    const identityOut = await appender('truth_identity');
+    const personsOut = await appender('truth_persons');
+    const onDefect = (t: DefectTruth) => {
+      defectsOut.appendVarchar(t.table);
+      defectsOut.appendBigInt(BigInt(t.rowNumber));
+      if (t.primaryKey === null) defectsOut.appendNull();
+      else defectsOut.appendVarchar(t.primaryKey);
+      defectsOut.appendVarchar(t.reasons.join('|'));
+      if (t.duplicateOfRow === null) defectsOut.appendNull();
+      else defectsOut.appendInteger(t.duplicateOfRow);
+      defectsOut.endRow();
+    };
+
+    const endDay = parseDay(opts.endDate);
+    const window: Window = { start: endDay - (opts.days - 1) * DAY, end: endDay + DAY - 1 };
+    const catalogue = buildCatalogue(hashSeed(seed, 2), catalogueSize(opts.customers));
+    const stores = LOCATIONS.map((l, i) => Array.from({ length: Math.max(1, Math.round(l.weight / 3)) }, (_, k) => `STR-${String(i + 1).padStart(3, '0')}-${k + 1}`));
+    const allStores = stores.flat();
+    const ids = new CustomerIds();
+    const junkRng = new Rng(hashSeed(seed, 3));
+    const customersContract = getContract('CUSTOMERS');
+
+    const sinks = {} as Record<string, TableSink>;
+    for (const [i, c] of CONTRACTS.entries()) {
+      sinks[c.name] = new TableSink(c, await appender(c.name), {
+        defectRate: opts.defectRate,
+        seed: hashSeed(seed, 4, i),
+        idPrefix: ID_PREFIX[c.name]!,
+        idDigits: c.name === 'MARKETING_CAMPAIGNS' ? 6 : 11,
+        onDefect,
+        // CUSTOMERS defects are junk records of nobody's (no fact references them, no person loses a record).
+        defectBase:
+          c.name === 'CUSTOMERS'
+            ? () => {
+                const junk = junkCustomer(junkRng, window, catalogue, ids, allStores);
+                return { row: customersContract.columns.map((col) => formatValue(col, junk.row[col.name])), extra: [junk.record.system] };
+              }
+            : undefined,
+      });
+    }
+    const world: World = { window, catalogue, campaigns: [], sinks: sinks as unknown as Sinks, stores };
+    world.campaigns = makeCampaigns(new Rng(hashSeed(seed, 5)), world, world.sinks.MARKETING_CAMPAIGNS);
+
+    let previous: ReturnType<typeof makePerson> | null = null;
+    let identityRecords = 0;
+    for (let i = 0; i < opts.customers; i++) {
+      const rng = new Rng(hashSeed(seed, 1, i));
+      // A few people share a household (surname and address) with the previous person: hard negatives for matching.
+      const household = previous !== null && rng.chance(0.04) ? previous : null;
+      const person = makePerson(i, rng, window, catalogue, household);
+      assignRecords(person, rng, opts.duplicatePersonRate, ids);
+      const planned = planPurchases(person, rng, world);
+      const engagement = emitEngagement(person, rng, world);
+      const commerce = emitCommerce(person, rng, world, planned.concat(engagement.conversions));
+      const digital = emitDigital(person, rng, world, commerce.orders);
+      emitPreferences(person, rng, world, engagement.unsubscribed);
+      emitService(person, rng, world, commerce.returns, person.records.some((r) => r.system === 'SUPPORT'));
+      emitExternal(person, rng, world);
+      const rows = customerRows(person, rng, window, { lastLogin: digital.lastLogin, loyaltyPoints: commerce.loyaltyPoints, lastActivity: commerce.lastPurchase }, stores[person.locationIndex]!);
+      for (const { record, row } of rows) {
+        world.sinks.CUSTOMERS.add(row, [record.system]);
+        identityOut.appendVarchar(record.system);
+        identityOut.appendVarchar(record.id);
+        identityOut.appendVarchar(person.personId);
+        identityOut.endRow();
+        identityRecords++;
+      }
+      personsOut.appendVarchar(person.personId);
+      personsOut.appendVarchar(person.records.map((r) => r.id).join(','));
+      personsOut.appendVarchar(person.kind);
+      personsOut.appendVarchar(person.shopper);
+      personsOut.appendVarchar(formatDate(person.registration));
+      if (person.churnAt !== null && person.churnAt <= window.end) personsOut.appendVarchar(formatDate(person.churnAt));
+      else personsOut.appendNull();
+      personsOut.appendDouble(person.kind === 'regular' ? Math.round(person.rate * 30 * 1000) / 1000 : 0);
+      personsOut.appendVarchar(person.favourites.map((c) => catalogue.categories[c]).join('|'));
+      personsOut.endRow();
+      previous = person;
+      if ((i + 1) % 500 === 0) log.progress('generating sample', { persons: i + 1, of: opts.customers, rows: totalRows(sinks) });
+    }
+    for (const s of Object.values(sinks)) s.finish();
+    for (const a of appenders) a.closeSync();
+
+    log.progress('writing parquet', { tables: CONTRACTS.length });
+    for (const c of CONTRACTS) await copyOut(engine, `SELECT * FROM ${ident(c.name)}`, join(out, `${c.name}.parquet`));
+    await copyOut(
+      engine,
+      `SELECT d."TABLE", d.ROW_NUMBER, d.PRIMARY_KEY,
+         CASE WHEN d.REASONS = '' THEN []::VARCHAR[] ELSE string_split(d.REASONS, '|') END AS REASONS, d.DUPLICATE_OF_ROW
+       FROM truth_defects d JOIN (VALUES ${CONTRACTS.map((c, i) => `(${lit(c.name)}, ${i})`).join(', ')}) t(name, ord) ON t.name = d."TABLE"
+       ORDER BY t.ord, d.ROW_NUMBER`,
+      join(out, TRUTH_DIR, 'defects.parquet'),
+    );
+    await copyOut(engine, 'SELECT * FROM truth_identity', join(out, TRUTH_DIR, 'identity.parquet'));
+    await copyOut(
+      engine,
+      `SELECT PERSON_ID, string_split(CUSTOMER_IDS, ',') AS CUSTOMER_IDS, KIND, SHOPPER, CAST(REGISTRATION_DATE AS DATE) AS REGISTRATION_DATE,
+         CAST(CHURN_DATE AS DATE) AS CHURN_DATE, PURCHASES_PER_30_DAYS, string_split(FAVOURITE_CATEGORIES, '|') AS FAVOURITE_CATEGORIES FROM truth_persons`,
+      join(out, TRUTH_DIR, 'persons.parquet'),
+    );
+
+    const tables: SampleSummary['tables'] = {};
+    for (const c of CONTRACTS) tables[c.name] = { rows: sinks[c.name]!.rows, defects: sinks[c.name]!.defects };
+    const summary: SampleSummary = {
+      out,
+      persons: opts.customers,
+      window: { start: formatDate(window.start), end: formatDate(window.end) },
+      tables,
+      identityRecords,
+      seconds: Math.round(performance.now() - began) / 1000,
+    };
+    log.info('sample generated', { out, persons: opts.customers, rows: totalRows(sinks), seconds: summary.seconds });
+    return summary;
+  } finally {
+    engine.close();
+    await rm(workDb, { force: true });
+    await rm(`${workDb}.wal`, { force: true });
+  }
+}
+
+function totalRows(sinks: Record<string, TableSink>): number {
+  let n = 0;
+  for (const s of Object.values(sinks)) n += s.rows;
+  return n;
+}
+
+/** Writes a query to Parquet atomically (temp file in the same folder, then rename). */
+async function copyOut(engine: Engine, sql: string, file: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await engine.run(`COPY (${sql}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+  await rename(tmp, file);
 }
