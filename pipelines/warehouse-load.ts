@@ -1,8 +1,18 @@
 import type { SubPipeline } from './ir.ts';
+import { warehouseLoadJob } from '../jobs/warehouse-load.ts';
 
 export const warehouseLoad: SubPipeline = {
   name: 'snowflake_load',
   title: 'Snowflake load',
   description: 'Loads the Gold datasets into the warehouse (DuckDB locally, Snowflake in Azure).',
-  activities: [],
+  activities: [
+    {
+      name: 'warehouse_load',
+      description: warehouseLoadJob.description,
+      job: warehouseLoadJob,
+      params: { asOf: '{{asOf}}', loadId: '{{loadId}}' },
+      // One writer at a time on the warehouse file; a retry re-runs the idempotent load.
+      policy: { retry: 1 },
+    },
+  ],
 };

@@ -1,0 +1,149 @@
+// CUSTOMER_BEHAVIOR datasets: the behavioural event fact, sessions, touchpoints, time of day, daily/weekly/monthly
+// activity per customer and per touchpoint, and the view -> cart -> purchase funnel.
+// A touchpoint is where a person met the brand: DIGITAL_<device>, MESSAGE_<engagement type>, COMMERCE_<channel>,
+// SERVICE_<interaction type>.
+import { IS_PURCHASE, type GoldDataset } from './dataset.ts';
+
+const dateKey = (ts: string) => `CAST(strftime(CAST(${ts} AS DATE), '%Y%m%d') AS INTEGER)`;
+const timeKey = (ts: string) => `CAST(hour(${ts}) * 100 + minute(${ts}) AS INTEGER)`;
+
+/** Every touch of a person: (CUSTOMER360_ID, TOUCHED_AT, TOUCHPOINT_KEY); a SQL fragment over the s_* inputs. */
+export const TOUCHES_SQL = `SELECT CUSTOMER360_ID, EVENT_DATE AS TOUCHED_AT, 'DIGITAL_' || COALESCE(DEVICE_TYPE, 'UNKNOWN') AS TOUCHPOINT_KEY FROM s_events
+UNION ALL SELECT CUSTOMER360_ID, ENGAGEMENT_DATE, 'MESSAGE_' || COALESCE(ENGAGEMENT_TYPE, 'UNKNOWN') FROM s_engagement
+UNION ALL SELECT CUSTOMER360_ID, TRANSACTION_DATE, 'COMMERCE_' || COALESCE(CHANNEL, 'UNKNOWN') FROM s_transactions
+UNION ALL SELECT CUSTOMER360_ID, INTERACTION_DATE, 'SERVICE_' || COALESCE(INTERACTION_TYPE, 'UNKNOWN') FROM s_interactions`;
+
+export const factBehavioralEvents: GoldDataset = {
+  name: 'fact_behavioral_events',
+  description: 'Behavioural events on or before the as-of date with date, time and touchpoint keys',
+  sql: () => `SELECT EVENT_ID, CUSTOMER360_ID, SESSION_ID, ${dateKey('EVENT_DATE')} AS DATE_KEY, ${timeKey('EVENT_DATE')} AS TIME_KEY,
+  EVENT_DATE AS EVENT_AT, EVENT_TYPE, 'DIGITAL_' || COALESCE(DEVICE_TYPE, 'UNKNOWN') AS TOUCHPOINT_KEY,
+  PAGE_URL, PRODUCT_ID, CATEGORY_VIEWED, TIME_ON_PAGE, CAST(SCROLL_DEPTH AS DOUBLE) AS SCROLL_DEPTH,
+  DEVICE_TYPE, BROWSER, LOCATION_COUNTRY
+FROM s_events`,
+};
+
+export const dimSession: GoldDataset = {
+  name: 'dim_session',
+  description: 'Sessions: duration, pages, events, bounce, conversion, source and device',
+  sql: () => `WITH ev AS (
+  SELECT SESSION_ID, count(*) AS EVENT_COUNT, count(*) FILTER (WHERE EVENT_TYPE = 'PAGE_VIEW') AS EVENT_PAGE_VIEWS,
+    count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD') AS CART_ADDS,
+    first(DEVICE_TYPE ORDER BY EVENT_DATE, EVENT_ID) AS DEVICE_TYPE
+  FROM s_events WHERE SESSION_ID IS NOT NULL GROUP BY SESSION_ID
+)
+SELECT s.SESSION_ID, s.CUSTOMER360_ID, ${dateKey('s.SESSION_START')} AS DATE_KEY, s.SESSION_START, s.SESSION_END,
+  COALESCE(s.SESSION_DURATION, CAST(date_diff('second', s.SESSION_START, s.SESSION_END) AS INTEGER)) AS DURATION_SECONDS,
+  COALESCE(s.PAGE_VIEWS, ev.EVENT_PAGE_VIEWS, 0) AS PAGE_VIEWS,
+  COALESCE(ev.EVENT_COUNT, 0) AS EVENT_COUNT, COALESCE(ev.CART_ADDS, 0) AS CART_ADDS,
+  COALESCE(s.PAGE_VIEWS, ev.EVENT_PAGE_VIEWS, 0) <= 1 AS IS_BOUNCE,
+  COALESCE(s.CONVERSION_EVENT, false) AS CONVERTED, CAST(s.CONVERSION_VALUE AS DECIMAL(18,2)) AS CONVERSION_VALUE,
+  s.TRAFFIC_SOURCE, s.CAMPAIGN_ID, ev.DEVICE_TYPE
+FROM s_sessions s LEFT JOIN ev USING (SESSION_ID)
+ORDER BY s.SESSION_START, s.SESSION_ID`,
+};
+
+export const dimTouchpoint: GoldDataset = {
+  name: 'dim_touchpoint',
+  description: 'Touchpoints with their journey statistics: touches, people reached, purchases they assisted',
+  sql: () => `WITH touches AS (${TOUCHES_SQL}),
+purchases AS (SELECT CUSTOMER360_ID, TRANSACTION_ID, TRANSACTION_DATE FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL),
+-- a purchase is assisted by a touchpoint the person used in the 7 days up to the purchase
+assisted AS (
+  SELECT DISTINCT t.TOUCHPOINT_KEY, p.TRANSACTION_ID
+  FROM purchases p JOIN (SELECT DISTINCT CUSTOMER360_ID, CAST(TOUCHED_AT AS DATE) AS day, TOUCHPOINT_KEY FROM touches WHERE CUSTOMER360_ID IS NOT NULL) t
+    ON t.CUSTOMER360_ID = p.CUSTOMER360_ID AND t.day BETWEEN CAST(p.TRANSACTION_DATE AS DATE) - 7 AND CAST(p.TRANSACTION_DATE AS DATE)
+),
+stats AS (
+  SELECT TOUCHPOINT_KEY, count(*) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS,
+    CAST(min(TOUCHED_AT) AS DATE) AS FIRST_SEEN_DATE, CAST(max(TOUCHED_AT) AS DATE) AS LAST_SEEN_DATE
+  FROM touches GROUP BY TOUCHPOINT_KEY
+)
+SELECT s.TOUCHPOINT_KEY, split_part(s.TOUCHPOINT_KEY, '_', 1) AS TOUCHPOINT_TYPE,
+  substr(s.TOUCHPOINT_KEY, length(split_part(s.TOUCHPOINT_KEY, '_', 1)) + 2) AS CHANNEL,
+  s.TOUCHES, s.CUSTOMERS, s.FIRST_SEEN_DATE, s.LAST_SEEN_DATE,
+  COALESCE(a.n, 0) AS ASSISTED_PURCHASES
+FROM stats s LEFT JOIN (SELECT TOUCHPOINT_KEY, count(*) AS n FROM assisted GROUP BY 1) a USING (TOUCHPOINT_KEY)
+ORDER BY 1`,
+};
+
+export const dimTime: GoldDataset = {
+  name: 'dim_time',
+  description: 'Minutes of the day (TIME_KEY = hour * 100 + minute) with hour and day part',
+  sql: () => `SELECT CAST(h * 100 + m AS INTEGER) AS TIME_KEY, CAST(h AS INTEGER) AS HOUR, CAST(m AS INTEGER) AS MINUTE,
+  CASE WHEN h < 6 THEN 'NIGHT' WHEN h < 12 THEN 'MORNING' WHEN h < 18 THEN 'AFTERNOON' ELSE 'EVENING' END AS DAY_PART
+FROM range(24) AS a(h), range(60) AS b(m) ORDER BY 1`,
+};
+
+/** Per customer per day; rolled up to weeks (ISO, Monday) and months from the days. */
+const DAILY_ACTIVITY_SQL = `WITH parts AS (
+  SELECT CUSTOMER360_ID, CAST(EVENT_DATE AS DATE) AS day, count(*) AS EVENTS,
+    count(*) FILTER (WHERE EVENT_TYPE = 'PAGE_VIEW') AS PAGE_VIEWS, count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD') AS CART_ADDS,
+    count(*) FILTER (WHERE EVENT_TYPE = 'SEARCH') AS SEARCHES, 0 AS SESSIONS, 0 AS ORDERS, CAST(0 AS DECIMAL(18,2)) AS SPEND, 0 AS OPENS, 0 AS CLICKS, 0 AS TICKETS
+  FROM s_events WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
+  UNION ALL
+  SELECT CUSTOMER360_ID, CAST(SESSION_START AS DATE), 0, 0, 0, 0, count(*), 0, 0, 0, 0, 0 FROM s_sessions WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
+  UNION ALL
+  SELECT CUSTOMER360_ID, CAST(TRANSACTION_DATE AS DATE), 0, 0, 0, 0, 0, count(*), sum(TOTAL_AMOUNT), 0, 0, 0
+  FROM s_transactions WHERE CUSTOMER360_ID IS NOT NULL AND ${IS_PURCHASE} GROUP BY 1, 2
+  UNION ALL
+  SELECT CUSTOMER360_ID, CAST(ENGAGEMENT_DATE AS DATE), 0, 0, 0, 0, 0, 0, 0,
+    count(*) FILTER (WHERE ENGAGEMENT_ACTION = 'OPENED'), count(*) FILTER (WHERE ENGAGEMENT_ACTION = 'CLICKED'), 0
+  FROM s_engagement WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
+  UNION ALL
+  SELECT CUSTOMER360_ID, CAST(CREATION_DATE AS DATE), 0, 0, 0, 0, 0, 0, 0, 0, 0, count(*) FROM s_tickets WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
+)
+SELECT CUSTOMER360_ID, day, sum(EVENTS) AS EVENTS, sum(PAGE_VIEWS) AS PAGE_VIEWS, sum(CART_ADDS) AS CART_ADDS, sum(SEARCHES) AS SEARCHES,
+  sum(SESSIONS) AS SESSIONS, sum(ORDERS) AS ORDERS, CAST(sum(SPEND) AS DECIMAL(18,2)) AS SPEND, sum(OPENS) AS OPENS, sum(CLICKS) AS CLICKS, sum(TICKETS) AS TICKETS
+FROM parts GROUP BY 1, 2`;
+
+const METRICS = ['EVENTS', 'PAGE_VIEWS', 'CART_ADDS', 'SEARCHES', 'SESSIONS', 'ORDERS', 'SPEND', 'OPENS', 'CLICKS', 'TICKETS'];
+
+export const aggCustomerActivity: GoldDataset = {
+  name: 'agg_customer_activity',
+  description: 'Daily, weekly and monthly activity per customer (GRAIN DAY | WEEK | MONTH, PERIOD_START)',
+  sql: () => {
+    const sums = METRICS.map((m) => (m === 'SPEND' ? `CAST(sum(${m}) AS DECIMAL(18,2)) AS ${m}` : `CAST(sum(${m}) AS BIGINT) AS ${m}`)).join(', ');
+    return `WITH daily AS (${DAILY_ACTIVITY_SQL})
+SELECT 'DAY' AS GRAIN, day AS PERIOD_START, CUSTOMER360_ID, ${sums} FROM daily GROUP BY day, CUSTOMER360_ID
+UNION ALL
+SELECT 'WEEK', CAST(date_trunc('week', day) AS DATE), CUSTOMER360_ID, ${sums} FROM daily GROUP BY 2, CUSTOMER360_ID
+UNION ALL
+SELECT 'MONTH', CAST(date_trunc('month', day) AS DATE), CUSTOMER360_ID, ${sums} FROM daily GROUP BY 2, CUSTOMER360_ID
+ORDER BY 1, 2, 3`;
+  },
+};
+
+export const aggTouchpointActivity: GoldDataset = {
+  name: 'agg_touchpoint_activity',
+  description: 'Daily, weekly and monthly touches and people reached per touchpoint',
+  sql: () => `WITH t AS (SELECT CUSTOMER360_ID, CAST(TOUCHED_AT AS DATE) AS day, TOUCHPOINT_KEY FROM (${TOUCHES_SQL}) WHERE TOUCHED_AT IS NOT NULL)
+SELECT 'DAY' AS GRAIN, day AS PERIOD_START, TOUCHPOINT_KEY, count(*) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS FROM t GROUP BY 2, 3
+UNION ALL
+SELECT 'WEEK', CAST(date_trunc('week', day) AS DATE), TOUCHPOINT_KEY, count(*), count(DISTINCT CUSTOMER360_ID) FROM t GROUP BY 2, 3
+UNION ALL
+SELECT 'MONTH', CAST(date_trunc('month', day) AS DATE), TOUCHPOINT_KEY, count(*), count(DISTINCT CUSTOMER360_ID) FROM t GROUP BY 2, 3
+ORDER BY 1, 2, 3`,
+};
+
+/**
+ * The daily funnel over people: viewers (any page view), of those the ones who added to cart the same day, of those
+ * the ones who completed a purchase the same day. Stages are nested, so rates never exceed 1.
+ */
+export const aggFunnelDaily: GoldDataset = {
+  name: 'agg_funnel_daily',
+  description: 'Daily view -> cart -> purchase funnel over identified customers',
+  sql: () => `WITH v AS (SELECT DISTINCT CUSTOMER360_ID, CAST(EVENT_DATE AS DATE) AS day FROM s_events WHERE EVENT_TYPE = 'PAGE_VIEW' AND CUSTOMER360_ID IS NOT NULL),
+c AS (SELECT DISTINCT CUSTOMER360_ID, CAST(EVENT_DATE AS DATE) AS day FROM s_events WHERE EVENT_TYPE = 'CART_ADD' AND CUSTOMER360_ID IS NOT NULL),
+p AS (SELECT DISTINCT CUSTOMER360_ID, CAST(TRANSACTION_DATE AS DATE) AS day FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL),
+f AS (
+  SELECT v.day, v.CUSTOMER360_ID, c.CUSTOMER360_ID IS NOT NULL AS carted, c.CUSTOMER360_ID IS NOT NULL AND p.CUSTOMER360_ID IS NOT NULL AS purchased
+  FROM v LEFT JOIN c USING (CUSTOMER360_ID, day) LEFT JOIN p USING (CUSTOMER360_ID, day)
+)
+SELECT day AS CALENDAR_DATE, ${dateKey('day')} AS DATE_KEY, count(*) AS VIEWERS, count(*) FILTER (WHERE carted) AS CART_ADDERS,
+  count(*) FILTER (WHERE purchased) AS PURCHASERS,
+  ROUND(count(*) FILTER (WHERE carted) / count(*), 4) AS VIEW_TO_CART_RATE,
+  ROUND(count(*) FILTER (WHERE purchased) / NULLIF(count(*) FILTER (WHERE carted), 0), 4) AS CART_TO_PURCHASE_RATE,
+  ROUND(count(*) FILTER (WHERE purchased) / count(*), 4) AS VIEW_TO_PURCHASE_RATE
+FROM f GROUP BY day ORDER BY day`,
+};

@@ -1,0 +1,108 @@
+// Engagement and campaigns: per campaign and channel the people reached at each stage, conversions attributed by
+// last touch and linearly within a window, and ROI against BUDGET and SPENT_AMOUNT.
+//
+// Stages are cumulative over people: a click implies an open, an open a delivery, a delivery a send, so a person
+// counts at every stage up to the furthest action recorded for them (robust to sources that log one row per action
+// and to those that log only the furthest action).
+// Attribution: a conversion is a completed purchase; a touch is an OPENED or CLICKED engagement of the same person
+// for a campaign, at or before the purchase and less than the window (days) before it. Last touch gives the whole
+// conversion to the latest touch (ties: CLICKED over OPENED, then the greater ENGAGEMENT_ID); linear splits it equally
+// over all touches in the window.
+import { IS_PURCHASE, type GoldDataset } from './dataset.ts';
+import { dateLit } from './paths.ts';
+
+export const campaignAttribution: GoldDataset = {
+  name: 'campaign_attribution',
+  description: 'Conversion credit per campaign touch, by model (LAST_TOUCH, LINEAR)',
+  keep: true,
+  sql: (p) => {
+    const w = Math.trunc(p.attributionWindowDays);
+    if (!(w > 0)) throw new Error(`Attribution window must be a positive number of days, got ${p.attributionWindowDays}`);
+    return `WITH conv AS (
+  SELECT TRANSACTION_ID, CUSTOMER360_ID, TRANSACTION_DATE AS CONVERSION_AT, CAST(TOTAL_AMOUNT AS DOUBLE) AS AMOUNT
+  FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL
+),
+touch AS (
+  SELECT ENGAGEMENT_ID, CUSTOMER360_ID, CAMPAIGN_ID, ENGAGEMENT_TYPE AS CHANNEL, ENGAGEMENT_DATE AS TOUCHED_AT, ENGAGEMENT_ACTION
+  FROM s_engagement
+  WHERE ENGAGEMENT_ACTION IN ('OPENED', 'CLICKED') AND CAMPAIGN_ID IS NOT NULL AND CUSTOMER360_ID IS NOT NULL
+),
+pairs AS (
+  SELECT c.*, t.ENGAGEMENT_ID, t.CAMPAIGN_ID, t.CHANNEL, t.TOUCHED_AT,
+    row_number() OVER (PARTITION BY c.TRANSACTION_ID ORDER BY t.TOUCHED_AT DESC, t.ENGAGEMENT_ACTION = 'CLICKED' DESC, t.ENGAGEMENT_ID DESC) AS recency_rank,
+    count(*) OVER (PARTITION BY c.TRANSACTION_ID) AS touches
+  FROM conv c JOIN touch t
+    ON t.CUSTOMER360_ID = c.CUSTOMER360_ID AND t.TOUCHED_AT <= c.CONVERSION_AT AND t.TOUCHED_AT > c.CONVERSION_AT - INTERVAL ${w} DAY
+)
+SELECT TRANSACTION_ID, CUSTOMER360_ID, CONVERSION_AT, AMOUNT AS CONVERSION_AMOUNT, 'LAST_TOUCH' AS MODEL,
+  ENGAGEMENT_ID, CAMPAIGN_ID, CHANNEL, TOUCHED_AT AS TOUCH_AT, 1.0 AS CREDIT, AMOUNT AS REVENUE_CREDIT, ${w} AS WINDOW_DAYS
+FROM pairs WHERE recency_rank = 1
+UNION ALL
+SELECT TRANSACTION_ID, CUSTOMER360_ID, CONVERSION_AT, AMOUNT, 'LINEAR', ENGAGEMENT_ID, CAMPAIGN_ID, CHANNEL, TOUCHED_AT,
+  1.0 / touches, AMOUNT / touches, ${w}
+FROM pairs
+ORDER BY TRANSACTION_ID, MODEL, ENGAGEMENT_ID`;
+  },
+};
+
+export const campaignChannelPerformance: GoldDataset = {
+  name: 'campaign_channel_performance',
+  description: 'Per campaign and channel: people sent, delivered, opened, clicked, converted, rates and attributed revenue',
+  sql: (p) => `WITH stage AS (
+  SELECT CAMPAIGN_ID, ENGAGEMENT_TYPE AS CHANNEL, CUSTOMER360_ID,
+    max(CASE ENGAGEMENT_ACTION WHEN 'CLICKED' THEN 4 WHEN 'OPENED' THEN 3 WHEN 'DELIVERED' THEN 2 WHEN 'UNSUBSCRIBED' THEN 2 WHEN 'SENT' THEN 1 ELSE 0 END) AS furthest,
+    bool_or(ENGAGEMENT_ACTION = 'UNSUBSCRIBED') AS unsubscribed
+  FROM s_engagement WHERE CAMPAIGN_ID IS NOT NULL AND CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2, 3
+),
+funnel AS (
+  SELECT CAMPAIGN_ID, CHANNEL, count(*) FILTER (WHERE furthest >= 1) AS SENT, count(*) FILTER (WHERE furthest >= 2) AS DELIVERED,
+    count(*) FILTER (WHERE furthest >= 3) AS OPENED, count(*) FILTER (WHERE furthest >= 4) AS CLICKED,
+    count(*) FILTER (WHERE unsubscribed) AS UNSUBSCRIBED
+  FROM stage GROUP BY 1, 2
+),
+credit AS (
+  SELECT CAMPAIGN_ID, CHANNEL,
+    count(DISTINCT CUSTOMER360_ID) FILTER (WHERE MODEL = 'LAST_TOUCH') AS CONVERTED,
+    count(*) FILTER (WHERE MODEL = 'LAST_TOUCH') AS CONVERSIONS_LAST_TOUCH,
+    COALESCE(sum(REVENUE_CREDIT) FILTER (WHERE MODEL = 'LAST_TOUCH'), 0) AS REVENUE_LAST_TOUCH,
+    COALESCE(sum(CREDIT) FILTER (WHERE MODEL = 'LINEAR'), 0) AS CONVERSIONS_LINEAR,
+    COALESCE(sum(REVENUE_CREDIT) FILTER (WHERE MODEL = 'LINEAR'), 0) AS REVENUE_LINEAR
+  FROM g_campaign_attribution GROUP BY 1, 2
+)
+SELECT COALESCE(f.CAMPAIGN_ID, c.CAMPAIGN_ID) AS CAMPAIGN_ID, COALESCE(f.CHANNEL, c.CHANNEL) AS CHANNEL, m.CAMPAIGN_NAME,
+  COALESCE(f.SENT, 0) AS SENT, COALESCE(f.DELIVERED, 0) AS DELIVERED, COALESCE(f.OPENED, 0) AS OPENED,
+  COALESCE(f.CLICKED, 0) AS CLICKED, COALESCE(f.UNSUBSCRIBED, 0) AS UNSUBSCRIBED, COALESCE(c.CONVERTED, 0) AS CONVERTED,
+  ROUND(f.DELIVERED / NULLIF(f.SENT, 0), 4) AS DELIVERY_RATE, ROUND(f.OPENED / NULLIF(f.DELIVERED, 0), 4) AS OPEN_RATE,
+  ROUND(f.CLICKED / NULLIF(f.OPENED, 0), 4) AS CLICK_TO_OPEN_RATE, ROUND(f.CLICKED / NULLIF(f.DELIVERED, 0), 4) AS CLICK_RATE,
+  ROUND(COALESCE(c.CONVERTED, 0) / NULLIF(f.SENT, 0), 4) AS CONVERSION_RATE,
+  COALESCE(c.CONVERSIONS_LAST_TOUCH, 0) AS CONVERSIONS_LAST_TOUCH, ROUND(COALESCE(c.REVENUE_LAST_TOUCH, 0), 2) AS REVENUE_LAST_TOUCH,
+  ROUND(COALESCE(c.CONVERSIONS_LINEAR, 0), 6) AS CONVERSIONS_LINEAR, ROUND(COALESCE(c.REVENUE_LINEAR, 0), 2) AS REVENUE_LINEAR,
+  ${dateLit(p.asOf)} AS AS_OF_DATE
+FROM funnel f FULL JOIN credit c ON c.CAMPAIGN_ID = f.CAMPAIGN_ID AND c.CHANNEL = f.CHANNEL
+LEFT JOIN s_campaigns m ON m.CAMPAIGN_ID = COALESCE(f.CAMPAIGN_ID, c.CAMPAIGN_ID)
+ORDER BY 1, 2`,
+};
+
+export const campaignRoi: GoldDataset = {
+  name: 'campaign_roi',
+  description: 'Per campaign: budget, spend, attributed conversions and revenue (both models), ROI and cost per conversion',
+  sql: (p) => `WITH credit AS (
+  SELECT CAMPAIGN_ID,
+    count(*) FILTER (WHERE MODEL = 'LAST_TOUCH') AS CONVERSIONS_LAST_TOUCH,
+    COALESCE(sum(REVENUE_CREDIT) FILTER (WHERE MODEL = 'LAST_TOUCH'), 0) AS REVENUE_LAST_TOUCH,
+    COALESCE(sum(CREDIT) FILTER (WHERE MODEL = 'LINEAR'), 0) AS CONVERSIONS_LINEAR,
+    COALESCE(sum(REVENUE_CREDIT) FILTER (WHERE MODEL = 'LINEAR'), 0) AS REVENUE_LINEAR
+  FROM g_campaign_attribution GROUP BY 1
+)
+SELECT m.CAMPAIGN_ID, m.CAMPAIGN_NAME, m.CAMPAIGN_TYPE, m.CAMPAIGN_STATUS, m.START_DATE, m.END_DATE,
+  CAST(m.BUDGET AS DECIMAL(18,2)) AS BUDGET, CAST(m.SPENT_AMOUNT AS DECIMAL(18,2)) AS SPENT_AMOUNT,
+  ROUND(m.SPENT_AMOUNT / NULLIF(m.BUDGET, 0), 4) AS BUDGET_UTILISATION,
+  COALESCE(c.CONVERSIONS_LAST_TOUCH, 0) AS CONVERSIONS_LAST_TOUCH, ROUND(COALESCE(c.REVENUE_LAST_TOUCH, 0), 2) AS REVENUE_LAST_TOUCH,
+  ROUND(COALESCE(c.CONVERSIONS_LINEAR, 0), 6) AS CONVERSIONS_LINEAR, ROUND(COALESCE(c.REVENUE_LINEAR, 0), 2) AS REVENUE_LINEAR,
+  ROUND((COALESCE(c.REVENUE_LAST_TOUCH, 0) - m.SPENT_AMOUNT) / NULLIF(m.SPENT_AMOUNT, 0), 4) AS ROI_LAST_TOUCH,
+  ROUND((COALESCE(c.REVENUE_LINEAR, 0) - m.SPENT_AMOUNT) / NULLIF(m.SPENT_AMOUNT, 0), 4) AS ROI_LINEAR,
+  ROUND(m.SPENT_AMOUNT / NULLIF(c.CONVERSIONS_LAST_TOUCH, 0), 2) AS COST_PER_CONVERSION,
+  ${dateLit(p.asOf)} AS AS_OF_DATE
+FROM s_campaigns m LEFT JOIN credit c USING (CAMPAIGN_ID)
+ORDER BY 1`,
+};

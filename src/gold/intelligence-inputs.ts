@@ -1,0 +1,63 @@
+// Reads the Gold datasets the intelligence part writes (product_recommendations, model_registry, risk_scores,
+// customer_segments): their expected columns, and temp tables for the personalization datasets.
+import { ident, litList, type Engine } from '../engine/duckdb.ts';
+import type { Lake } from '../lake/lake.ts';
+import { GOLD_ROOT, dateLit, goldDir } from './paths.ts';
+
+/** Columns (DuckDB types) of the intelligence datasets, as the lake layout fixes them. */
+export const INTELLIGENCE_COLUMNS: Record<string, Record<string, string>> = {
+  risk_scores: {
+    CUSTOMER360_ID: 'VARCHAR', AS_OF_DATE: 'DATE', CHURN_RISK: 'DOUBLE', PREDICTED_PURCHASES: 'DOUBLE', PREDICTED_CLV: 'DOUBLE',
+    P_ALIVE: 'DOUBLE', CHURN_MODEL_VERSION: 'VARCHAR', CLV_MODEL_VERSION: 'VARCHAR',
+  },
+  product_recommendations: {
+    CUSTOMER360_ID: 'VARCHAR', PRODUCT_ID: 'VARCHAR', RANK: 'INTEGER', SCORE: 'DOUBLE', REASON: 'VARCHAR', ALGORITHM: 'VARCHAR',
+    MODEL_VERSION: 'VARCHAR', AS_OF_DATE: 'DATE',
+  },
+  customer_segments: { CUSTOMER360_ID: 'VARCHAR', AS_OF_DATE: 'DATE', SEGMENT_ID: 'INTEGER', SEGMENT_LABEL: 'VARCHAR', MODEL_VERSION: 'VARCHAR' },
+  model_registry: {
+    MODEL_NAME: 'VARCHAR', MODEL_VERSION: 'VARCHAR', MODEL_TYPE: 'VARCHAR', TRAINED_AT: 'TIMESTAMP', TRAINING_WINDOW_START: 'DATE',
+    TRAINING_WINDOW_END: 'DATE', FEATURE_SNAPSHOT_VERSION: 'VARCHAR', PARAMETERS_JSON: 'VARCHAR', METRICS_JSON: 'VARCHAR',
+  },
+};
+
+async function parquet(lake: Lake, prefix: string): Promise<string[]> {
+  return (await lake.list(prefix)).map((f) => f.path).filter((p) => p.endsWith('.parquet'));
+}
+
+/** SELECT of a dataset's expected columns from files (cast; null when a column is absent), or an empty relation. */
+export async function selectExpected(engine: Engine, lake: Lake, dataset: string, files: string[]): Promise<string> {
+  const cols = INTELLIGENCE_COLUMNS[dataset];
+  if (!cols) throw new Error(`Unknown intelligence dataset '${dataset}'`);
+  if (files.length === 0) return `SELECT ${Object.entries(cols).map(([c, t]) => `CAST(NULL AS ${t}) AS ${ident(c)}`).join(', ')} WHERE false`;
+  const local = await Promise.all(files.map((f) => lake.localPath(f)));
+  const src = `read_parquet(${litList(local)}, union_by_name = true, hive_partitioning = true)`;
+  const present = new Set((await engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${src}`)).map((r) => r.column_name));
+  const list = Object.entries(cols).map(([c, t]) => {
+    if (present.has(c)) return `CAST(${ident(c)} AS ${t}) AS ${ident(c)}`;
+    // The folder's as_of_date stands in for a missing AS_OF_DATE column.
+    if (c === 'AS_OF_DATE' && present.has('as_of_date')) return `CAST(as_of_date AS DATE) AS AS_OF_DATE`;
+    return `CAST(NULL AS ${t}) AS ${ident(c)}`;
+  });
+  return `SELECT ${list.join(', ')} FROM ${src}`;
+}
+
+/** Files of an intelligence dataset for one as-of date. */
+export async function intelligenceFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]> {
+  return parquet(lake, goldDir(dataset, asOf));
+}
+
+/** Registers g_recs (this as-of), g_recs_history (earlier as-of dates) and g_registry. */
+export async function registerRecommendationInputs(engine: Engine, lake: Lake, asOf: string): Promise<{ files: string[] }> {
+  const current = await intelligenceFiles(lake, 'product_recommendations', asOf);
+  const all = await parquet(lake, `${GOLD_ROOT}/product_recommendations`);
+  const earlier = all.filter((p) => {
+    const m = /as_of_date=(\d{4}-\d{2}-\d{2})/.exec(p);
+    return m !== null && m[1]! < asOf;
+  });
+  const registry = await intelligenceFiles(lake, 'model_registry', asOf);
+  await engine.run(`CREATE OR REPLACE TEMP TABLE g_recs AS ${await selectExpected(engine, lake, 'product_recommendations', current)}`);
+  await engine.run(`CREATE OR REPLACE TEMP TABLE g_recs_history AS SELECT * FROM (${await selectExpected(engine, lake, 'product_recommendations', earlier)}) WHERE AS_OF_DATE < ${dateLit(asOf)}`);
+  await engine.run(`CREATE OR REPLACE TEMP TABLE g_registry AS SELECT * FROM (${await selectExpected(engine, lake, 'model_registry', registry)}) QUALIFY row_number() OVER (PARTITION BY MODEL_VERSION ORDER BY TRAINED_AT DESC NULLS LAST, MODEL_NAME) = 1`);
+  return { files: [...current, ...earlier, ...registry] };
+}

@@ -1,0 +1,79 @@
+// RECOMMENDATIONS-side datasets built around the intelligence outputs: the content dimension (products, pages),
+// the recommendation dimension (one row per algorithm and model version) and the personalization event fact
+// (what people did with products that had been recommended to them).
+import { IS_PURCHASE, type GoldDataset } from './dataset.ts';
+import { dateLit } from './paths.ts';
+
+const dateKey = (ts: string) => `CAST(strftime(CAST(${ts} AS DATE), '%Y%m%d') AS INTEGER)`;
+
+export const dimContent: GoldDataset = {
+  name: 'dim_content',
+  description: 'Content people see: products and pages, with views, viewers, cart adds and purchases',
+  sql: () => `WITH product AS (
+  SELECT i.PRODUCT_ID, first(i.PRODUCT_NAME ORDER BY t.TRANSACTION_DATE DESC, i.ITEM_ID) AS TITLE,
+    first(i.CATEGORY ORDER BY t.TRANSACTION_DATE DESC, i.ITEM_ID) AS CATEGORY,
+    first(i.BRAND ORDER BY t.TRANSACTION_DATE DESC, i.ITEM_ID) AS BRAND,
+    count(DISTINCT i.TRANSACTION_ID) FILTER (WHERE t.${IS_PURCHASE.replaceAll(' AND ', ' AND t.')}) AS PURCHASES
+  FROM s_items i JOIN s_transactions t USING (TRANSACTION_ID) WHERE i.PRODUCT_ID IS NOT NULL GROUP BY i.PRODUCT_ID
+),
+product_ev AS (
+  SELECT PRODUCT_ID, count(*) FILTER (WHERE EVENT_TYPE = 'PAGE_VIEW') AS VIEWS,
+    count(DISTINCT CUSTOMER360_ID) FILTER (WHERE EVENT_TYPE = 'PAGE_VIEW') AS VIEWERS,
+    count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD') AS CART_ADDS,
+    first(CATEGORY_VIEWED ORDER BY EVENT_DATE DESC, EVENT_ID) AS CATEGORY_VIEWED
+  FROM s_events WHERE PRODUCT_ID IS NOT NULL GROUP BY PRODUCT_ID
+),
+page AS (
+  SELECT PAGE_URL, first(PAGE_TITLE ORDER BY EVENT_DATE DESC, EVENT_ID) AS TITLE,
+    first(CATEGORY_VIEWED ORDER BY EVENT_DATE DESC, EVENT_ID) AS CATEGORY,
+    count(*) FILTER (WHERE EVENT_TYPE = 'PAGE_VIEW') AS VIEWS, count(DISTINCT CUSTOMER360_ID) AS VIEWERS
+  FROM s_events WHERE PAGE_URL IS NOT NULL GROUP BY PAGE_URL
+)
+SELECT 'PRODUCT:' || COALESCE(p.PRODUCT_ID, e.PRODUCT_ID) AS CONTENT_KEY, 'PRODUCT' AS CONTENT_TYPE,
+  COALESCE(p.PRODUCT_ID, e.PRODUCT_ID) AS CONTENT_ID, p.TITLE, COALESCE(p.CATEGORY, e.CATEGORY_VIEWED) AS CATEGORY, p.BRAND,
+  COALESCE(e.VIEWS, 0) AS VIEWS, COALESCE(e.VIEWERS, 0) AS VIEWERS, COALESCE(e.CART_ADDS, 0) AS CART_ADDS, COALESCE(p.PURCHASES, 0) AS PURCHASES
+FROM product p FULL JOIN product_ev e ON e.PRODUCT_ID = p.PRODUCT_ID
+UNION ALL
+SELECT 'PAGE:' || PAGE_URL, 'PAGE', PAGE_URL, TITLE, CATEGORY, CAST(NULL AS VARCHAR), VIEWS, VIEWERS, 0, 0 FROM page
+ORDER BY 1`,
+};
+
+/** Needs g_recs (the product_recommendations of this as-of date) and g_registry (model_registry, may be empty). */
+export const dimRecommendation: GoldDataset = {
+  name: 'dim_recommendation',
+  description: 'One row per recommendation algorithm and model version, with coverage and score statistics',
+  sql: (p) => `SELECT COALESCE(r.ALGORITHM, 'UNKNOWN') || ':' || COALESCE(r.MODEL_VERSION, 'UNVERSIONED') AS RECOMMENDATION_KEY,
+  COALESCE(r.ALGORITHM, 'UNKNOWN') AS ALGORITHM, r.MODEL_VERSION, any_value(m.MODEL_NAME) AS MODEL_NAME, any_value(m.MODEL_TYPE) AS MODEL_TYPE,
+  count(DISTINCT r.CUSTOMER360_ID) AS CUSTOMERS, count(*) AS RECOMMENDATIONS, count(DISTINCT r.PRODUCT_ID) AS DISTINCT_PRODUCTS,
+  ROUND(avg(r.SCORE), 6) AS AVG_SCORE, max(r.RANK) AS MAX_RANK, ${dateLit(p.asOf)} AS AS_OF_DATE
+FROM g_recs r LEFT JOIN g_registry m ON m.MODEL_VERSION = r.MODEL_VERSION
+GROUP BY ALL ORDER BY 1`,
+};
+
+/**
+ * Needs g_recs_history (product_recommendations of earlier as-of dates). An event of a person on a product counts
+ * when the product was in that person's list from the latest recommendation run before the event's day.
+ */
+export const factPersonalizationEvents: GoldDataset = {
+  name: 'fact_personalization_events',
+  description: 'Views, clicks, cart adds and purchases of recommended products after they were recommended',
+  sql: () => `WITH acts AS (
+  SELECT 'EVENT:' || EVENT_ID AS SOURCE_KEY, CUSTOMER360_ID, PRODUCT_ID, EVENT_TYPE AS ACTION, EVENT_DATE AS TOUCHED_AT, CAST(NULL AS DOUBLE) AS VALUE
+  FROM s_events WHERE PRODUCT_ID IS NOT NULL AND CUSTOMER360_ID IS NOT NULL AND EVENT_TYPE IN ('PAGE_VIEW', 'CLICK', 'CART_ADD')
+  UNION ALL
+  SELECT 'ITEM:' || i.ITEM_ID, t.CUSTOMER360_ID, i.PRODUCT_ID, 'PURCHASE', t.TRANSACTION_DATE, CAST(i.TOTAL_PRICE AS DOUBLE)
+  FROM s_items i JOIN s_transactions t USING (TRANSACTION_ID)
+  WHERE i.PRODUCT_ID IS NOT NULL AND t.CUSTOMER360_ID IS NOT NULL AND t.${IS_PURCHASE.replaceAll(' AND ', ' AND t.')}
+),
+runs AS (SELECT DISTINCT AS_OF_DATE FROM g_recs_history),
+dated AS (
+  SELECT a.*, r.AS_OF_DATE AS RECOMMENDED_AS_OF
+  FROM acts a ASOF JOIN runs r ON CAST(a.TOUCHED_AT AS DATE) > r.AS_OF_DATE
+)
+SELECT d.SOURCE_KEY || ':' || h.ALGORITHM AS PERSONALIZATION_EVENT_KEY, d.CUSTOMER360_ID, d.PRODUCT_ID, d.ACTION,
+  d.TOUCHED_AT AS EVENT_AT, ${dateKey('d.TOUCHED_AT')} AS DATE_KEY, d.RECOMMENDED_AS_OF, h.ALGORITHM, h.MODEL_VERSION, h.RANK,
+  date_diff('day', d.RECOMMENDED_AS_OF, CAST(d.TOUCHED_AT AS DATE)) AS DAYS_AFTER_RECOMMENDATION, d.VALUE
+FROM dated d JOIN g_recs_history h
+  ON h.AS_OF_DATE = d.RECOMMENDED_AS_OF AND h.CUSTOMER360_ID = d.CUSTOMER360_ID AND h.PRODUCT_ID = d.PRODUCT_ID
+ORDER BY 1`,
+};

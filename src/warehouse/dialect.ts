@@ -1,0 +1,39 @@
+// A SQL dialect: the pure part of the warehouse seam (quoting, casing, types, DDL shape, the staging COPY step).
+// Statements common to both engines (MERGE, DELETE, audit) are rendered once in load-plan.ts through these hooks.
+import type { LogicalType, WarehouseColumn } from './types.ts';
+
+export interface TableDdl {
+  schema: string;
+  name: string;
+  comment: string;
+  columns: readonly WarehouseColumn[];
+  primaryKey: readonly string[];
+  clusterBy: readonly string[];
+  /** Staging tables: transient in Snowflake, no keys or clustering. */
+  staging?: boolean;
+}
+
+/** Where the staging COPY reads a Gold dataset from: local Parquet files (DuckDB) or a stage path (Snowflake). */
+export interface CopySource {
+  files?: readonly string[];
+  stagePath?: string;
+  /** Columns the source lacks, loaded as NULL (DuckDB checks; Snowflake reads missing Parquet fields as NULL). */
+  missingColumns?: readonly string[];
+}
+
+export interface Dialect {
+  readonly name: 'duckdb' | 'snowflake';
+  ident(name: string): string;
+  qualified(schema: string, name: string): string;
+  type(t: LogicalType): string;
+  string(value: string): string;
+  date(iso: string): string;
+  createSchema(schema: string, comment: string): string[];
+  createTable(t: TableDdl): string[];
+  /** Loads one Gold snapshot into a staging table, stamping the load id and as-of date. */
+  copyIntoStaging(o: { staging: string; columns: readonly WarehouseColumn[]; loadId: string; asOf: string; source: CopySource; orderBy?: readonly string[] }): string;
+}
+
+export function quoteString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,50 @@
+// DuckDB: identifiers always quoted (DuckDB keeps case; quoting makes the upper-case model names explicit), comments
+// as COMMENT ON statements, no PRIMARY KEY index (the loader checks key uniqueness in staging instead: an ART index on
+// the large facts costs more load time than it saves) and clustering as the insert order.
+import { quoteString, type Dialect, type TableDdl } from '../dialect.ts';
+import type { LogicalType } from '../types.ts';
+
+const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+export const duckdbDialect: Dialect = {
+  name: 'duckdb',
+  ident,
+  qualified: (schema, name) => `${ident(schema)}.${ident(name)}`,
+  type(t: LogicalType): string {
+    switch (t.kind) {
+      case 'varchar': return 'VARCHAR';
+      case 'integer': return 'INTEGER';
+      case 'bigint': return 'BIGINT';
+      case 'double': return 'DOUBLE';
+      case 'decimal': return `DECIMAL(${t.precision},${t.scale})`;
+      case 'date': return 'DATE';
+      case 'timestamp': return 'TIMESTAMP';
+      case 'boolean': return 'BOOLEAN';
+    }
+  },
+  string: quoteString,
+  date: (iso) => `DATE ${quoteString(iso)}`,
+  createSchema: (schema) => [`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`],
+  createTable(t: TableDdl): string[] {
+    const q = `${ident(t.schema)}.${ident(t.name)}`;
+    const keys = new Set(t.staging ? [] : t.primaryKey);
+    const cols = t.columns.map((c) => `  ${ident(c.name)} ${this.type(c.type)}${keys.has(c.name) ? ' NOT NULL' : ''}`);
+    return [
+      `CREATE TABLE IF NOT EXISTS ${q} (\n${cols.join(',\n')}\n)`,
+      `COMMENT ON TABLE ${q} IS ${quoteString(t.comment)}`,
+      ...t.columns.map((c) => `COMMENT ON COLUMN ${q}.${ident(c.name)} IS ${quoteString(c.comment)}`),
+    ];
+  },
+  copyIntoStaging({ staging, columns, loadId, asOf, source, orderBy }) {
+    if (!source.files?.length) throw new Error(`DuckDB staging load of ${staging} needs Parquet files`);
+    const missing = new Set(source.missingColumns ?? []);
+    const meta = new Set(['_LOAD_ID', '_AS_OF_DATE']);
+    const data = columns.filter((c) => !meta.has(c.name));
+    const select = data.map((c) => (missing.has(c.name) ? `CAST(NULL AS ${this.type(c.type)})` : `CAST(${ident(c.name)} AS ${this.type(c.type)})`));
+    const files = `[${source.files.map(quoteString).join(', ')}]`;
+    const order = orderBy?.length ? `\nORDER BY ${orderBy.map((c) => (missing.has(c) ? 'NULL' : ident(c))).join(', ')}` : '';
+    return `INSERT INTO ${staging} (${[...data.map((c) => ident(c.name)), ident('_LOAD_ID'), ident('_AS_OF_DATE')].join(', ')})
+SELECT ${[...select, quoteString(loadId), `DATE ${quoteString(asOf)}`].join(', ')}
+FROM read_parquet(${files}, union_by_name = true, hive_partitioning = false)${order}`;
+  },
+};

@@ -1,0 +1,127 @@
+// Loads Gold snapshots into the local DuckDB warehouse (H/warehouse.duckdb) by running the load plan, with the checks
+// DuckDB does not do by itself: required columns present in the Parquet files, key columns non-null and unique.
+import type { Engine } from '../engine/duckdb.ts';
+import type { Lake } from '../lake/lake.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { goldDir } from '../gold/paths.ts';
+import { duckdbDialect as d } from './dialects/duckdb.ts';
+import { renderTableLoad, renderTablesDdl, stagingDdl, targetDdl } from './load-plan.ts';
+import { WAREHOUSE_TABLES } from './model.ts';
+import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
+
+export interface TableLoadResult {
+  table: string;
+  source: string;
+  status: 'loaded' | 'skipped';
+  stagedRows: number;
+  tableRows: number;
+  missingColumns: string[];
+  files: string[];
+}
+
+export class LoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoadError';
+  }
+}
+
+/** Creates schemas and tables (idempotent) and adds columns the model gained since a table was created. */
+export async function ensureWarehouseSchema(engine: Engine, tables: readonly WarehouseTable[] = WAREHOUSE_TABLES): Promise<void> {
+  const existing = await engine.all<{ table_schema: string; table_name: string; column_name: string }>(
+    'SELECT table_schema, table_name, column_name FROM information_schema.columns',
+  );
+  const have = new Set(existing.map((r) => `${r.table_schema}.${r.table_name}.${r.column_name}`));
+  const tablesPresent = new Set(existing.map((r) => `${r.table_schema}.${r.table_name}`));
+  // One transaction: hundreds of COMMENT statements would otherwise each commit to the file.
+  await engine.run('BEGIN TRANSACTION');
+  try {
+    for (const sql of renderTablesDdl(d, tables)) await engine.run(sql);
+    await engine.run('COMMIT');
+  } catch (e) {
+    await engine.run('ROLLBACK');
+    throw e;
+  }
+  for (const t of tables) {
+    for (const ddl of [targetDdl(t), stagingDdl(t)]) {
+      if (!tablesPresent.has(`${ddl.schema}.${ddl.name}`)) continue;
+      for (const c of ddl.columns) {
+        if (have.has(`${ddl.schema}.${ddl.name}.${c.name}`)) continue;
+        await engine.run(`ALTER TABLE ${d.qualified(ddl.schema, ddl.name)} ADD COLUMN ${d.ident(c.name)} ${d.type(c.type)}`);
+      }
+    }
+  }
+}
+
+async function goldFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]> {
+  return (await lake.list(goldDir(dataset, asOf))).map((f) => f.path).filter((p) => p.endsWith('.parquet'));
+}
+
+export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o: { asOf: string; loadId: string; log?: Logger }): Promise<TableLoadResult> {
+  const label = `${t.schema}.${t.name}`;
+  const files = await goldFiles(lake, t.source, o.asOf);
+  const result: TableLoadResult = { table: label, source: t.source, status: 'skipped', stagedRows: 0, tableRows: 0, missingColumns: [], files };
+  if (files.length === 0) {
+    // No snapshot is not an empty snapshot: leave the table as it is rather than wipe it.
+    o.log?.warn(`no Gold snapshot for ${label}, table left unchanged`, { dataset: goldDir(t.source, o.asOf) });
+    result.tableRows = Number(await engine.scalar(`SELECT count(*) FROM ${d.qualified(t.schema, t.name)}`));
+    return result;
+  }
+  const local = await Promise.all(files.map((f) => lake.localPath(f)));
+  const described = await engine.all<{ column_name: string }>(
+    `DESCRIBE SELECT * FROM read_parquet([${local.map((f) => d.string(f)).join(', ')}], union_by_name = true, hive_partitioning = false)`,
+  );
+  const present = new Set(described.map((r) => r.column_name));
+  const missing = t.columns.map((c) => c.name).filter((c) => !present.has(c));
+  const missingKeys = missing.filter((c) => t.primaryKey.includes(c));
+  if (missingKeys.length) {
+    throw new LoadError(`${label}: Gold dataset ${goldDir(t.source, o.asOf)} lacks key column(s) ${missingKeys.join(', ')} (files: ${files.join(', ')})`);
+  }
+  if (missing.length) o.log?.warn(`${label}: columns missing from the Gold dataset load as NULL`, { columns: missing.join(', ') });
+  result.missingColumns = missing;
+  const steps = renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: { files: local, missingColumns: missing } });
+  const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
+  let inTransaction = false;
+  try {
+    for (const s of steps) {
+      await engine.run(s.sql);
+      if (s.step === 'begin') inTransaction = true;
+      if (s.step === 'commit') inTransaction = false;
+      if (s.step === 'copy') await checkKeys(engine, t, staging, o.loadId, label, files);
+    }
+  } catch (e) {
+    if (inTransaction) await engine.run('ROLLBACK');
+    throw e instanceof LoadError ? e : new LoadError(`${label}: load from ${goldDir(t.source, o.asOf)} failed: ${(e as Error).message}`);
+  }
+  result.status = 'loaded';
+  result.stagedRows = Number(
+    await engine.scalar(`SELECT ROW_COUNT FROM "OPS"."LOAD_AUDIT" WHERE SCHEMA_NAME = $1 AND TABLE_NAME = $2 AND AS_OF_DATE = CAST($3 AS DATE)`, [t.schema, t.name, o.asOf]),
+  );
+  result.tableRows = Number(await engine.scalar(`SELECT count(*) FROM ${d.qualified(t.schema, t.name)}`));
+  return result;
+}
+
+/** Key columns must be non-null and unique within one snapshot, or the MERGE would be ambiguous. */
+async function checkKeys(engine: Engine, t: WarehouseTable, staging: string, loadId: string, label: string, files: string[]): Promise<void> {
+  const keys = t.primaryKey.map((k) => d.ident(k));
+  const load = `${d.ident('_LOAD_ID')} = ${d.string(loadId)}`;
+  const nulls = await engine.all(`SELECT * FROM ${staging} WHERE ${load} AND (${keys.map((k) => `${k} IS NULL`).join(' OR ')}) LIMIT 3`);
+  const dups = await engine.all(`SELECT ${keys.join(', ')}, count(*) AS n FROM ${staging} WHERE ${load} GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 3`);
+  if (nulls.length || dups.length) {
+    await engine.run(`DELETE FROM ${staging} WHERE ${load}`);
+    const what = nulls.length ? `null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(nulls[0])}` : `duplicate key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(dups[0])}`;
+    throw new LoadError(`${label}: ${what} in Gold files ${files.join(', ')}`);
+  }
+}
+
+export async function loadWarehouse(
+  engine: Engine,
+  lake: Lake,
+  o: { asOf: string; loadId: string; log?: Logger; tables?: readonly WarehouseTable[] },
+): Promise<TableLoadResult[]> {
+  const tables = o.tables ?? WAREHOUSE_TABLES;
+  await ensureWarehouseSchema(engine, tables);
+  const out: TableLoadResult[] = [];
+  for (const t of tables) out.push(await loadTable(engine, lake, t, o));
+  return out;
+}

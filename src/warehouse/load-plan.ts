@@ -1,0 +1,126 @@
+// The load plan: the statements that bring one Gold snapshot into one warehouse table, the same logical steps for
+// both dialects (only the staging COPY differs):
+//   1 clear staging rows of this load id (a retried load starts clean)
+//   2 COPY the snapshot into staging, stamped with the load id and as-of date
+//   3 MERGE staging -> target by primary key; matched rows are updated only when a value differs, so re-running a
+//     load leaves the table exactly as it was (including _LOAD_ID)
+//   4 delete target keys missing from the snapshot (snapshot: whole table; partition: within the AS_OF_DATE)
+//   5 record the load in OPS.LOAD_AUDIT (changed only when the row count changes)
+//   6 clear this load's staging rows
+// Steps 3-6 run in one transaction.
+import type { CopySource, Dialect, TableDdl } from './dialect.ts';
+import { LOAD_COLUMNS, OPS_SCHEMA, SCHEMAS, STAGING_SCHEMA, T, stagingName, type WarehouseColumn, type WarehouseTable } from './types.ts';
+
+export const AUDIT_TABLE = 'LOAD_AUDIT';
+
+export const AUDIT_DDL: TableDdl = {
+  schema: OPS_SCHEMA,
+  name: AUDIT_TABLE,
+  comment: 'One row per loaded table and as-of date: row count and the load that first loaded that content',
+  primaryKey: ['SCHEMA_NAME', 'TABLE_NAME', 'AS_OF_DATE'],
+  clusterBy: [],
+  columns: [
+    { name: 'SCHEMA_NAME', type: T.varchar, comment: 'Schema of the loaded table' },
+    { name: 'TABLE_NAME', type: T.varchar, comment: 'Loaded table' },
+    { name: 'AS_OF_DATE', type: T.date, comment: 'As-of date of the Gold snapshot' },
+    { name: 'ROW_COUNT', type: T.bigint, comment: 'Rows in the snapshot' },
+    { name: '_LOAD_ID', type: T.varchar, comment: 'Load that first loaded this row count' },
+  ],
+};
+
+export const SCHEMA_COMMENTS: Record<string, string> = {
+  CUSTOMER_360: 'Customer 360: profiles, identity map, transactions, interactions, products, dates, risk scores, segments, models',
+  CUSTOMER_BEHAVIOR: 'Behaviour: events, sessions, touchpoints, time, activity aggregates, funnel, campaigns and attribution',
+  RECOMMENDATIONS: 'Personalization: product recommendations, recommendation and content dimensions, personalization events',
+  [STAGING_SCHEMA]: 'Load staging: Gold snapshots copied here per load id, merged into the targets, then cleared',
+  [OPS_SCHEMA]: 'Operations: load audit, stage and masking policies',
+};
+
+export function targetColumns(t: WarehouseTable): WarehouseColumn[] {
+  return [...t.columns, ...LOAD_COLUMNS];
+}
+
+export function targetDdl(t: WarehouseTable): TableDdl {
+  return { schema: t.schema, name: t.name, comment: t.comment, columns: targetColumns(t), primaryKey: t.primaryKey, clusterBy: t.clusterBy };
+}
+
+export function stagingDdl(t: WarehouseTable): TableDdl {
+  return {
+    schema: STAGING_SCHEMA, name: stagingName(t), comment: `Staging for ${t.schema}.${t.name} (rows of one load id at a time)`,
+    columns: targetColumns(t), primaryKey: [], clusterBy: [], staging: true,
+  };
+}
+
+/** Schemas, target, staging and audit tables: idempotent (IF NOT EXISTS). */
+export function renderTablesDdl(d: Dialect, tables: readonly WarehouseTable[]): string[] {
+  const out: string[] = [];
+  for (const s of [...SCHEMAS, STAGING_SCHEMA, OPS_SCHEMA]) out.push(...d.createSchema(s, SCHEMA_COMMENTS[s]!));
+  for (const t of tables) out.push(...d.createTable(targetDdl(t)));
+  for (const t of tables) out.push(...d.createTable(stagingDdl(t)));
+  out.push(...d.createTable(AUDIT_DDL));
+  return out;
+}
+
+export interface LoadStep {
+  step: 'clear-staging' | 'copy' | 'begin' | 'merge' | 'delete-missing' | 'audit' | 'clean-staging' | 'commit';
+  sql: string;
+}
+
+export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: string; asOf: string; source: CopySource }): LoadStep[] {
+  const target = d.qualified(t.schema, t.name);
+  const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
+  const id = (c: string) => d.ident(c);
+  const load = d.string(o.loadId);
+  const keys = t.primaryKey;
+  const nonKeys = t.columns.filter((c) => !keys.includes(c.name));
+  const all = targetColumns(t).map((c) => c.name);
+  const on = keys.map((k) => `t.${id(k)} = s.${id(k)}`).join(' AND ');
+  const changed = nonKeys.map((c) => `t.${id(c.name)} IS DISTINCT FROM s.${id(c.name)}`).join('\n    OR ');
+  const sets = [...nonKeys.map((c) => c.name), ...LOAD_COLUMNS.map((c) => c.name)].map((c) => `${id(c)} = s.${id(c)}`).join(', ');
+  const steps: LoadStep[] = [
+    { step: 'clear-staging', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` },
+    { step: 'copy', sql: d.copyIntoStaging({ staging, columns: targetColumns(t), loadId: o.loadId, asOf: o.asOf, source: o.source, orderBy: t.clusterBy }) },
+    { step: 'begin', sql: 'BEGIN TRANSACTION' },
+    {
+      step: 'merge',
+      sql: `MERGE INTO ${target} AS t
+USING (SELECT * FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}) AS s
+ON ${on}
+WHEN MATCHED AND (
+    ${changed || 'false'}
+  ) THEN UPDATE SET ${sets}
+WHEN NOT MATCHED THEN INSERT (${all.map(id).join(', ')})
+  VALUES (${all.map((c) => `s.${id(c)}`).join(', ')})`,
+    },
+  ];
+  if (t.strategy !== 'upsert') {
+    const scope = t.strategy === 'partition' ? ` AND ${target}.${id('AS_OF_DATE')} = ${d.date(o.asOf)}` : '';
+    steps.push({
+      step: 'delete-missing',
+      sql: `DELETE FROM ${target}
+WHERE NOT EXISTS (
+  SELECT 1 FROM ${staging} AS s
+  WHERE s.${id('_LOAD_ID')} = ${load} AND ${keys.map((k) => `s.${id(k)} = ${target}.${id(k)}`).join(' AND ')}
+)${scope}`,
+    });
+  }
+  const audit = d.qualified(OPS_SCHEMA, AUDIT_TABLE);
+  steps.push(
+    {
+      step: 'audit',
+      sql: `MERGE INTO ${audit} AS t
+USING (
+  SELECT ${d.string(t.schema)} AS SCHEMA_NAME, ${d.string(t.name)} AS TABLE_NAME, ${d.date(o.asOf)} AS AS_OF_DATE,
+    COUNT(*) AS ROW_COUNT, ${load} AS ${id('_LOAD_ID')}
+  FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}
+) AS s
+ON t.SCHEMA_NAME = s.SCHEMA_NAME AND t.TABLE_NAME = s.TABLE_NAME AND t.AS_OF_DATE = s.AS_OF_DATE
+WHEN MATCHED AND t.ROW_COUNT IS DISTINCT FROM s.ROW_COUNT THEN UPDATE SET ROW_COUNT = s.ROW_COUNT, ${id('_LOAD_ID')} = s.${id('_LOAD_ID')}
+WHEN NOT MATCHED THEN INSERT (SCHEMA_NAME, TABLE_NAME, AS_OF_DATE, ROW_COUNT, ${id('_LOAD_ID')})
+  VALUES (s.SCHEMA_NAME, s.TABLE_NAME, s.AS_OF_DATE, s.ROW_COUNT, s.${id('_LOAD_ID')})`,
+    },
+    { step: 'clean-staging', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` },
+    { step: 'commit', sql: 'COMMIT' },
+  );
+  return steps;
+}
