@@ -1,0 +1,101 @@
+// `c360 snowflake ddl [--write|--check]` prints (or writes, or checks) the Snowflake golden files rendered from the
+// warehouse model; `c360 snowflake load --as-of D` runs the load plan against Snowflake (key-pair auth from the
+// environment or Key Vault); `--dry-run` prints the plan instead.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openLake } from '../../lake/index.ts';
+import { newRunId } from '../../runtime/manifest.ts';
+import { UsageError } from '../../runtime/errors.ts';
+import { GOLD_ROOT } from '../../gold/paths.ts';
+import { WAREHOUSE_TABLES } from '../../warehouse/model.ts';
+import { snowflakeConfigFromEnv } from '../../warehouse/snowflake/config.ts';
+import { DDL_FILES, renderGoldenFiles } from '../../warehouse/snowflake/golden-files.ts';
+import { snowflakeLoadPlan } from '../../warehouse/snowflake/load-plan.ts';
+import { DEFAULT_SETUP, renderDatabase, renderMasking, renderRolesAndGrants, renderStage, renderTables } from '../../warehouse/snowflake/setup.ts';
+import { HOME_OPTION, homeOf, isoDate, str, type Command } from '../command.ts';
+
+export const SNOWFLAKE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'snowflake');
+
+/** Golden files that differ from what the model renders now (paths relative to snowflake/). */
+export async function staleGoldenFiles(dir = SNOWFLAKE_DIR): Promise<string[]> {
+  const stale: string[] = [];
+  for (const [rel, text] of Object.entries(renderGoldenFiles())) {
+    const onDisk = await readFile(join(dir, rel), 'utf8').catch(() => undefined);
+    if (onDisk !== text) stale.push(rel);
+  }
+  return stale;
+}
+
+const ddl: Command = {
+  name: 'snowflake ddl',
+  summary: 'Print the Snowflake DDL (database, tables, masking, stage, roles/grants) rendered from the warehouse model',
+  options: {
+    write: { type: 'boolean', description: 'Write the golden files under snowflake/ (ddl/*.sql, load/load-plan.sql)' },
+    check: { type: 'boolean', description: 'Exit 1 when the golden files differ from the rendering' },
+  },
+  async run(values, _p, io) {
+    const files = renderGoldenFiles();
+    if (values.write) {
+      for (const [rel, text] of Object.entries(files)) {
+        await mkdir(dirname(join(SNOWFLAKE_DIR, rel)), { recursive: true });
+        await writeFile(join(SNOWFLAKE_DIR, rel), text);
+        io.out(`wrote snowflake/${rel}`);
+      }
+      return 0;
+    }
+    if (values.check) {
+      const stale = await staleGoldenFiles();
+      for (const s of stale) io.out(`stale: snowflake/${s} (run c360 snowflake ddl --write)`);
+      return stale.length ? 1 : 0;
+    }
+    for (const rel of DDL_FILES) io.out(files[rel]!);
+    return 0;
+  },
+};
+
+const load: Command = {
+  name: 'snowflake load',
+  summary: 'Load the Gold snapshot of an as-of date into Snowflake: stage -> COPY INTO staging -> MERGE by load id',
+  options: {
+    ...HOME_OPTION,
+    'as-of': { type: 'string', description: 'As-of date of the Gold snapshot YYYY-MM-DD (required)' },
+    'load-id': { type: 'string', description: 'Load id (ADF: @pipeline().RunId; default: new run id)' },
+    lake: { type: 'string', description: 'Lake location, to find which Gold datasets exist (default: $C360_LAKE_URL or HOME/lake)' },
+    setup: { type: 'boolean', description: 'Apply the DDL first (database, tables, masking; not the account-level integration)' },
+    'dry-run': { type: 'boolean', description: 'Print the statements instead of running them' },
+  },
+  async run(values, _p, io) {
+    const asOf = isoDate(values, 'as-of');
+    if (!asOf) throw new UsageError('--as-of YYYY-MM-DD is required');
+    const loadId = str(values, 'load-id') ?? newRunId();
+    const lake = await openLake(homeOf(values), str(values, 'lake'));
+    const available = new Set<string>();
+    for (const t of WAREHOUSE_TABLES) {
+      if ((await lake.list(`${GOLD_ROOT}/${t.source}/as_of_date=${asOf}`)).some((f) => f.path.endsWith('.parquet'))) available.add(t.source);
+    }
+    const setup = { ...DEFAULT_SETUP, database: process.env.SNOWFLAKE_DATABASE || DEFAULT_SETUP.database };
+    const pre = values.setup
+      ? [...renderDatabase(setup), ...renderTables(setup), ...renderMasking(setup), ...renderStage(setup).slice(1), ...renderRolesAndGrants(setup)].map((sql, i) => ({ label: `setup:${i + 1}`, sql }))
+      : [];
+    const plan = [...pre, ...snowflakeLoadPlan(setup, { loadId, asOf, available })];
+    const skipped = WAREHOUSE_TABLES.filter((t) => !available.has(t.source)).map((t) => `${t.schema}.${t.name}`);
+    if (skipped.length) io.log.warn('no Gold snapshot, tables skipped', { tables: skipped.join(', ') });
+    if (values['dry-run']) {
+      for (const p of plan) io.out(`-- ${p.label}\n${p.sql};\n`);
+      return 0;
+    }
+    const config = snowflakeConfigFromEnv();
+    const { SnowflakeSession } = await import('../../warehouse/snowflake/client.ts');
+    const session = await SnowflakeSession.connect(config);
+    try {
+      await session.run(plan, io.log);
+    } finally {
+      await session.close();
+    }
+    io.log.info('snowflake load done', { asOf, loadId, tables: available.size, skipped: skipped.length });
+    return 0;
+  },
+};
+
+export const commands: Command[] = [ddl, load];
