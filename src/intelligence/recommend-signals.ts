@@ -43,8 +43,8 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
   await run(`CREATE OR REPLACE TABLE ${p}catalog AS
     WITH l AS (SELECT * FROM base_lines WHERE TX_DATE <= ${D}),
     agg AS (
-      SELECT PRODUCT_ID, arg_max(CATEGORY, TX_DATE) AS CATEGORY, arg_max(BRAND, TX_DATE) AS BRAND,
-        arg_max(PRODUCT_NAME, TX_DATE) AS PRODUCT_NAME, max(TX_DATE) AS LAST_SOLD,
+      SELECT PRODUCT_ID, arg_max(CATEGORY, [epoch(TX_DATE), -hash(CATEGORY)]) AS CATEGORY, arg_max(BRAND, [epoch(TX_DATE), -hash(BRAND)]) AS BRAND,
+        arg_max(PRODUCT_NAME, [epoch(TX_DATE), -hash(PRODUCT_NAME)]) AS PRODUCT_NAME, max(TX_DATE) AS LAST_SOLD,
         count(DISTINCT CUSTOMER360_ID) FILTER (WHERE TX_DATE > ${D} - INTERVAL ${o.popularityDays} DAY)
           + 0.1 * count(DISTINCT CUSTOMER360_ID) AS POP
       FROM l GROUP BY 1 HAVING max(TX_DATE) > ${D} - INTERVAL ${o.catalogueDays} DAY)
@@ -54,14 +54,15 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
       row_number() OVER (ORDER BY POP DESC, PRODUCT_ID) AS POP_RANK
     FROM agg`);
   await run(`CREATE OR REPLACE TABLE ${p}hist AS
-    SELECT CUSTOMER360_ID, PRODUCT_ID, count(DISTINCT TX_DATE) AS N, max(TX_DATE) AS LAST_DATE, any_value(CATEGORY) AS CATEGORY
+    SELECT CUSTOMER360_ID, PRODUCT_ID, count(DISTINCT TX_DATE) AS N, max(TX_DATE) AS LAST_DATE, min(CATEGORY) AS CATEGORY
     FROM base_lines WHERE TX_DATE <= ${D} GROUP BY 1, 2`);
   await run(`CREATE OR REPLACE TABLE ${p}returned AS SELECT DISTINCT CUSTOMER360_ID, PRODUCT_ID FROM base_returns WHERE TX_DATE <= ${D}`);
   await run(`CREATE OR REPLACE TABLE ${p}views AS
     SELECT CUSTOMER360_ID, PRODUCT_ID, count(*) AS N, max(EVENT_DATE) AS LAST_DATE
     FROM base_events WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL 90 DAY
       AND CUSTOMER360_ID IS NOT NULL AND PRODUCT_ID IS NOT NULL GROUP BY 1, 2`);
-  // Item-item similarity: cosine over co-occurrence, shrunk towards 0 when few users support it.
+  // Item-item similarity: cosine over co-occurrence, shrunk towards 0 when few users support it. Sums of doubles are
+  // rounded to 10 decimals: DuckDB's parallel aggregation may add in any order, and re-runs must be identical.
   const simSql = (pairsOf: string) => `
     WITH b AS (${pairsOf}),
     n AS (SELECT PRODUCT_ID, count(*) AS N FROM b GROUP BY 1),
@@ -73,7 +74,7 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
       WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL ${o.catalogueDays} DAY AND PRODUCT_ID IS NOT NULL AND SESSION_ID IS NOT NULL`)}`);
   await run(`CREATE OR REPLACE TABLE ${p}item_sim AS
     WITH s AS (
-      SELECT I, J, sum(SIM) AS SIM FROM (
+      SELECT I, J, round(sum(SIM), 10) AS SIM FROM (
         SELECT I, J, SIM FROM ${p}sim_buy UNION ALL SELECT I, J, ${o.coViewWeight} * SIM FROM ${p}sim_view) GROUP BY 1, 2)
     SELECT s.* FROM s JOIN ${p}catalog c ON c.PRODUCT_ID = s.J
     QUALIFY row_number() OVER (PARTITION BY I ORDER BY SIM DESC, J) <= ${o.neighbours}`);
@@ -82,7 +83,7 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
       SELECT CUSTOMER360_ID, PRODUCT_ID AS I, ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 180.0) AS W FROM ${p}hist
       UNION ALL
       SELECT CUSTOMER360_ID, PRODUCT_ID, 0.5 * ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 30.0) FROM ${p}views),
-    s AS (SELECT s.CUSTOMER360_ID, m.J AS PRODUCT_ID, sum(s.W * m.SIM) AS S, arg_max(s.I, s.W * m.SIM) AS VIA
+    s AS (SELECT s.CUSTOMER360_ID, m.J AS PRODUCT_ID, round(sum(s.W * m.SIM), 10) AS S, arg_max(s.I, [round(s.W * m.SIM, 10), -hash(s.I)]) AS VIA
       FROM src s JOIN ${p}item_sim m ON m.I = s.I JOIN ${p}users u ON u.CUSTOMER360_ID = s.CUSTOMER360_ID GROUP BY 1, 2)
     SELECT * FROM s QUALIFY row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY S DESC, PRODUCT_ID) <= ${o.candidatesPerSignal}`);
   // Affinities: shares of the customer's purchases and views per category and brand, plus stated preferences.
@@ -106,8 +107,8 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
     SELECT r.* FROM raw r JOIN ${p}users u USING (CUSTOMER360_ID)`);
   await run(`CREATE OR REPLACE TABLE ${p}content AS
     WITH top AS (
-      SELECT CUSTOMER360_ID, KIND, VALUE, sum(W) AS W, sum(W) FILTER (WHERE SRC = 'purchase') AS WP FROM ${p}aff GROUP BY 1, 2, 3
-      QUALIFY KIND = 'PRODUCT' OR row_number() OVER (PARTITION BY CUSTOMER360_ID, KIND ORDER BY sum(W) DESC, VALUE) <= 3),
+      SELECT CUSTOMER360_ID, KIND, VALUE, round(sum(W), 10) AS W, round(sum(W) FILTER (WHERE SRC = 'purchase'), 10) AS WP FROM ${p}aff GROUP BY 1, 2, 3
+      QUALIFY KIND = 'PRODUCT' OR row_number() OVER (PARTITION BY CUSTOMER360_ID, KIND ORDER BY round(sum(W), 10) DESC, VALUE) <= 3),
     m AS (
       SELECT t.CUSTOMER360_ID, c.PRODUCT_ID, t.KIND, t.VALUE,
         CASE WHEN t.KIND = 'PRODUCT' THEN t.W ELSE t.W * (0.5 + 0.5 * CASE WHEN t.KIND = 'CATEGORY' THEN c.CAT_POP_NORM ELSE c.POP_NORM END) END AS S,
@@ -116,7 +117,7 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
         (t.KIND = 'CATEGORY' AND c.CATEGORY = t.VALUE AND c.CAT_RANK <= ${o.candidatesPerSignal})
         OR (t.KIND = 'BRAND' AND c.BRAND = t.VALUE AND c.BRAND_RANK <= ${o.candidatesPerSignal})
         OR (t.KIND = 'PRODUCT' AND c.PRODUCT_ID = t.VALUE))
-    SELECT CUSTOMER360_ID, PRODUCT_ID, sum(S) AS S, sum(CATPOP) AS CATPOP, arg_max(KIND || ':' || VALUE, S) AS VIA FROM m GROUP BY 1, 2`);
+    SELECT CUSTOMER360_ID, PRODUCT_ID, round(sum(S), 10) AS S, round(sum(CATPOP), 10) AS CATPOP, arg_max(KIND || ':' || VALUE, [round(S, 10), -hash(KIND || ':' || VALUE)]) AS VIA FROM m GROUP BY 1, 2`);
   await run(`CREATE OR REPLACE TABLE ${p}cand AS
     WITH keys AS (
       SELECT CUSTOMER360_ID, PRODUCT_ID FROM ${p}hist h WHERE EXISTS (SELECT 1 FROM ${p}users u WHERE u.CUSTOMER360_ID = h.CUSTOMER360_ID)

@@ -36,7 +36,7 @@ function scoreSql(algo: Algorithm, w: Weights): { score: string; order: string; 
     };
   }
   const parts = { repeat: `${w.repeat} * S_REPEAT`, cf: `${w.cf} * S_CF`, content: `${w.content} * S_CONTENT`, popularity: `${w.popularity} * S_POPULARITY` };
-  const score = `(${Object.values(parts).join(' + ')} + 1e-6 * POP_NORM)`;
+  const score = `round(${Object.values(parts).join(' + ')} + 1e-6 * POP_NORM, 10)`;
   // The reason names the signal that contributed most, with what drove it.
   const reason = `CASE greatest(${parts.repeat}, ${parts.cf}, ${parts.content}, ${parts.popularity})
       WHEN ${parts.repeat} THEN ${repeatReason}
@@ -97,6 +97,18 @@ export async function setUsers(engine: Engine, p: string, snapshotTable: string)
   await engine.run(`CREATE OR REPLACE TABLE ${p}users AS SELECT DISTINCT CUSTOMER360_ID FROM ${snapshotTable}`);
 }
 
+/** Customers with holdout purchases sampled for weight tuning. */
+export const TUNING_USERS = 3000;
+
+/** NDCG@k of one ranked list of 0/1 relevance flags, with `relevant` items in the truth. */
+export function ndcgAt(flags: readonly number[], relevant: number, k: number): number {
+  let dcg = 0;
+  flags.slice(0, k).forEach((f, i) => (dcg += f / Math.log2(i + 2)));
+  let idcg = 0;
+  for (let i = 0; i < Math.min(relevant, k); i++) idcg += 1 / Math.log2(i + 2);
+  return idcg > 0 ? dcg / idcg : 0;
+}
+
 export interface TunedWeights {
   weights: Weights;
   tuned: boolean;
@@ -115,16 +127,35 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
   await usersFrom(p, splitAt);
   await buildCandidates(engine, p, splitAt, o);
   await buildRelevant(engine, p, splitAt, asOf);
-  const candidates = Number(await engine.scalar(`SELECT count(*) FROM ${p}cand`));
-  const truth = Number(await engine.scalar(`SELECT count(*) FROM ${p}relevant WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users)`));
-  if (candidates === 0 || truth === 0) return { weights: DEFAULT_WEIGHTS, tuned: false };
-  let best: { w: Weights; m: RecMetrics } | undefined;
+  // Only customers who bought in the split's holdout can score; a stable sample of them keeps tuning cheap at scale.
+  const rows = await engine.all<{ U: string; P: string; R: number; C: number; T: number; Q: number; POP: number; REL: number }>(`
+    WITH u AS (
+      SELECT CUSTOMER360_ID FROM ${p}relevant WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users)
+      GROUP BY 1 ORDER BY hash(CUSTOMER360_ID), CUSTOMER360_ID LIMIT ${TUNING_USERS})
+    SELECT k.CUSTOMER360_ID AS U, k.PRODUCT_ID AS P, k.S_REPEAT AS R, k.S_CF AS C, k.S_CONTENT AS T, k.S_POPULARITY AS Q, k.POP_NORM AS POP,
+      CASE WHEN r.PRODUCT_ID IS NULL THEN 0 ELSE 1 END AS REL
+    FROM ${p}cand k JOIN u USING (CUSTOMER360_ID) LEFT JOIN ${p}relevant r USING (CUSTOMER360_ID, PRODUCT_ID)`);
+  const nrel = new Map((await engine.all<{ U: string; N: number }>(`
+    SELECT CUSTOMER360_ID AS U, count(*)::INTEGER AS N FROM ${p}relevant WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users) GROUP BY 1`)).map((r) => [r.U, r.N]));
+  if (rows.length === 0) return { weights: DEFAULT_WEIGHTS, tuned: false };
+  const byUser = new Map<string, typeof rows>();
+  for (const r of rows) (byUser.get(r.U) ?? byUser.set(r.U, []).get(r.U)!).push(r);
+  const users = [...byUser.keys()].sort();
+  let best: { w: Weights; ndcg: number } | undefined;
   for (const w of weightGrid(5)) {
-    const t = await rank(engine, p, 'hybrid', w, 10);
-    const m = await recMetrics(engine, p, t, 10);
-    if (!best || m.ndcg > best.m.ndcg + 1e-12) best = { w, m };
+    let total = 0;
+    for (const u of users) {
+      // Same order as the SQL ranking: blended score, then product id.
+      const scored = byUser.get(u)!.map((r) => ({ s: w.repeat * r.R + w.cf * r.C + w.content * r.T + w.popularity * r.Q + 1e-6 * r.POP, p: r.P, rel: r.REL }));
+      scored.sort((a, b) => b.s - a.s || (a.p < b.p ? -1 : a.p > b.p ? 1 : 0));
+      total += ndcgAt(scored.slice(0, 10).map((x) => x.rel), nrel.get(u) ?? 0, 10);
+    }
+    const ndcg = total / users.length;
+    if (!best || ndcg > best.ndcg + 1e-12) best = { w, ndcg };
   }
-  return { weights: best!.w, tuned: true, split: { asOf: splitAt, until: asOf }, validation: best!.m };
+  const final = await rank(engine, p, 'hybrid', best!.w, 10);
+  const validation = await recMetrics(engine, p, final, 10);
+  return { weights: best!.w, tuned: true, split: { asOf: splitAt, until: asOf }, validation };
 }
 
 export { buildCandidates, SIGNALS };
