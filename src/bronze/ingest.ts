@@ -1,0 +1,251 @@
+// The Bronze ingestion core: one relation (a drop file or a query) of one table -> validated Bronze Parquet,
+// quarantine Parquet with reasons, and a record-hash index file, each written to a temp file and committed with
+// lake.putFile. Used by `c360 ingest`, the bronze-ingest job and the Event Hubs consumer alike.
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BRONZE_METADATA_COLUMNS, type TableContract } from '../../schemas/contract.ts';
+import { getContract } from '../../schemas/index.ts';
+import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
+import type { Lake } from '../lake/lake.ts';
+import { C360Error } from '../runtime/errors.ts';
+import { bindColumns, STAGE, stageSql, valueSql, type Binding } from '../contracts/validation-sql.ts';
+import { existingHashFiles } from './hash-index.ts';
+import { bronzeFile, hashIndexFile, quarantineFile, safeName } from './paths.ts';
+import { fileSource, formatOf, sqlSource, type DropFormat, type VarcharSource } from './source.ts';
+
+export type IngestSource =
+  | { file: string; format?: DropFormat }
+  /** A SELECT over anything DuckDB can read; `positionColumn` becomes `_source_position` (e.g. 'partition/offset'). */
+  | { sql: string; positionColumn?: string };
+
+export interface IngestOptions {
+  table: string;
+  source: IngestSource;
+  /** Stamped on every row as _load_id. */
+  loadId: string;
+  /** Partition date YYYY-MM-DD (ingest_date=...). */
+  ingestDate: string;
+  /** Stamped as _source_file (default: the file path, or 'sql'). */
+  sourceFile?: string;
+  /** Fallback for _source_system when a record has no SOURCE_SYSTEM field (default: the contract's). */
+  sourceSystem?: string;
+  /** Deterministic name of the output files (default: derived from load id, source and content). */
+  outputName?: string;
+  /** Keep exact duplicates once within the input and against what the table already holds (default true). */
+  dedupe?: boolean;
+  /** Where temp files are written before the commit (default: the OS temp folder). */
+  tmpDir?: string;
+  /** Stamped as _ingested_at (default: now). */
+  ingestedAt?: Date;
+}
+
+export interface IngestResult {
+  table: string;
+  sourceFile: string;
+  /** Records read. */
+  inputRows: number;
+  /** Distinct records within the input. */
+  distinctRows: number;
+  /** Distinct records already in Bronze or quarantine from earlier loads (not written again). */
+  alreadyIngested: number;
+  /** Records written to Bronze / quarantine by this call: distinctRows = bronzeRows + quarantineRows + alreadyIngested. */
+  bronzeRows: number;
+  quarantineRows: number;
+  /** inputRows - bronzeRows - quarantineRows: exact duplicates within the input or of earlier loads. */
+  duplicatesDropped: number;
+  /** Quarantine reason counts by `COLUMN:CODE` and by code. */
+  reasons: Record<string, number>;
+  reasonCodes: Record<string, number>;
+  /** Received columns not in the contract (kept in Bronze) and contract columns the input lacks. */
+  extraColumns: string[];
+  missingColumns: string[];
+  /** Lake paths committed (Bronze, quarantine, index), in that order; empty when nothing was new. */
+  outputs: string[];
+  outputName?: string;
+}
+
+const META = new Set([...BRONZE_METADATA_COLUMNS.map((m) => m.name.toUpperCase()), '_REASONS', '_SOURCE_POSITION']);
+let seq = 0;
+
+/** Output names for received columns that would collide (case-insensitively) with contract or metadata columns. */
+function outputNames(names: readonly string[], taken: Set<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of names) {
+    let name = n;
+    while (taken.has(name.toUpperCase())) name = `${name}_received`;
+    taken.add(name.toUpperCase());
+    out.set(n, name);
+  }
+  return out;
+}
+
+function count(v: unknown): number {
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+export async function ingestRelation(engine: Engine, lake: Lake, options: IngestOptions): Promise<IngestResult> {
+  const contract = getContract(options.table);
+  const src = options.source;
+  const source: VarcharSource = 'file' in src ? await fileSource(engine, src.file, formatOf(src.file, src.format)) : await sqlSource(engine, src.sql, src.positionColumn);
+  const sourceFile = options.sourceFile ?? ('file' in src ? src.file : 'sql');
+  const binding = bindColumns(contract, source.columns);
+  const n = ++seq;
+  const T = { stage: `__c360_stage_${n}`, firsts: `__c360_firsts_${n}`, held: `__c360_held_${n}`, skip: `__c360_skip_${n}` };
+  if (options.tmpDir) await mkdir(options.tmpDir, { recursive: true });
+  const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'c360-bronze-'));
+  try {
+    return await runIngest(engine, lake, contract, options, source, sourceFile, binding, T, work);
+  } finally {
+    for (const t of Object.values(T)) await engine.run(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function runIngest(
+  engine: Engine,
+  lake: Lake,
+  contract: TableContract,
+  options: IngestOptions,
+  source: VarcharSource,
+  sourceFile: string,
+  binding: Binding,
+  T: { stage: string; firsts: string; held: string; skip: string },
+  work: string,
+): Promise<IngestResult> {
+  const dedupe = options.dedupe ?? true;
+  // 1. Stage the input once (CSV parsing is the expensive part), in input order (rowid): Bronze values, the
+  //    reasons string that routes each record, the record hash, and raw fields for invalid records only.
+  try {
+    await engine.run(`CREATE TEMP TABLE ${T.stage} AS ${stageSql(binding, source.columns, source.sql, source.hasPosition)}`);
+  } catch (e) {
+    throw new C360Error(`Cannot read ${contract.name} input '${sourceFile}': ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  // 2. Records to skip: later copies of a hash within the input, and every copy of a hash the table already holds.
+  //    Kept as a small table of rowids so the writes filter with a cheap anti-join.
+  const existing = dedupe ? await existingHashFiles(lake, contract) : [];
+  const H = STAGE.hash;
+  if (dedupe) {
+    await engine.run(`CREATE TEMP TABLE ${T.firsts} AS SELECT ${H}, min(rowid) AS first_row, count(*) AS copies FROM ${T.stage} GROUP BY ${H}`);
+    const held = existing.length === 0 ? 'SELECT NULL::VARCHAR AS h WHERE false' : `SELECT _record_hash AS h FROM read_parquet(${litList(existing)}, union_by_name = true)`;
+    await engine.run(
+      `CREATE TEMP TABLE ${T.held} AS SELECT f.${H} FROM ${T.firsts} f SEMI JOIN (${held}) e ON f.${H} = e.h`,
+    );
+    await engine.run(
+      `CREATE TEMP TABLE ${T.skip} AS
+       SELECT s.rowid AS skip_row FROM ${T.stage} s SEMI JOIN (SELECT ${H} FROM ${T.firsts} WHERE copies > 1 UNION SELECT ${H} FROM ${T.held}) d ON s.${H} = d.${H}
+       EXCEPT SELECT first_row FROM ${T.firsts} f ANTI JOIN ${T.held} h ON f.${H} = h.${H}`,
+    );
+  } else {
+    await engine.run(`CREATE TEMP TABLE ${T.firsts} AS SELECT NULL::VARCHAR AS ${H} WHERE false`);
+    await engine.run(`CREATE TEMP TABLE ${T.held} AS SELECT NULL::VARCHAR AS ${H} WHERE false`);
+    await engine.run(`CREATE TEMP TABLE ${T.skip} AS SELECT NULL::BIGINT AS skip_row WHERE false`);
+  }
+  const counts = (await engine.all<Record<string, unknown>>(
+    `SELECT (SELECT count(*) FROM ${T.stage}) AS input, (SELECT count(*) FROM ${T.firsts}) AS distinct_rows,
+            (SELECT count(*) FROM ${T.held}) AS held, (SELECT count(*) FROM ${T.skip}) AS skipped`,
+  ))[0]!;
+  const inputRows = count(counts.input);
+  const distinctRows = dedupe ? count(counts.distinct_rows) : inputRows;
+  const skipped = count(counts.skipped);
+  const fresh = inputRows - skipped;
+
+  // 3. New records: Bronze when the reasons string is empty, quarantine otherwise.
+  const isNew = skipped === 0 ? 'true' : `rowid NOT IN (SELECT skip_row FROM ${T.skip})`;
+  const R = STAGE.reasons;
+  const routed = (await engine.all<Record<string, unknown>>(
+    `SELECT count(*) FILTER (WHERE ${R} = '') AS bronze, count(*) FILTER (WHERE ${R} <> '') AS quarantine FROM ${T.stage} WHERE ${isNew}`,
+  ))[0]!;
+  const bronzeRows = count(routed.bronze);
+  const quarantineRows = count(routed.quarantine);
+
+  const result: IngestResult = {
+    table: contract.name,
+    sourceFile,
+    inputRows,
+    distinctRows,
+    alreadyIngested: count(counts.held),
+    bronzeRows,
+    quarantineRows,
+    duplicatesDropped: inputRows - bronzeRows - quarantineRows,
+    reasons: {},
+    reasonCodes: {},
+    extraColumns: binding.extras,
+    missingColumns: binding.bound.filter((b) => b.received === undefined).map((b) => b.column.name),
+    outputs: [],
+  };
+  if (quarantineRows > 0) {
+    const rows = await engine.all<{ r: string; n: unknown }>(
+      `SELECT r, count(*) AS n FROM (SELECT unnest(string_split(${R}, ',')) AS r FROM ${T.stage} WHERE ${R} <> '' AND ${isNew}) GROUP BY r ORDER BY r`,
+    );
+    for (const { r, n } of rows) {
+      result.reasons[r] = count(n);
+      const code = r.slice(r.lastIndexOf(':') + 1);
+      result.reasonCodes[code] = (result.reasonCodes[code] ?? 0) + count(n);
+    }
+  }
+  if (fresh === 0) return result;
+
+  // 4. Name the outputs: deterministic for the same load, source and content.
+  const name = options.outputName ?? (await defaultOutputName(engine, `SELECT ${STAGE.hash} FROM ${T.stage} WHERE ${isNew}`, options.loadId, sourceFile));
+  result.outputName = name;
+  const ingestedAt = (options.ingestedAt ?? new Date()).toISOString();
+  const sourceSystemIdx = binding.extras.findIndex((e) => e.trim().toUpperCase() === 'SOURCE_SYSTEM');
+  const fallbackSystem = lit(options.sourceSystem ?? contract.sourceSystem);
+  const meta = [
+    `${lit(options.loadId)} AS _load_id`,
+    `CAST(${lit(ingestedAt.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP) AS _ingested_at`,
+    `${sourceSystemIdx >= 0 ? `coalesce(${STAGE.extra(sourceSystemIdx)}, ${fallbackSystem})` : fallbackSystem} AS _source_system`,
+    `${lit(sourceFile)} AS _source_file`,
+    `${STAGE.hash} AS _record_hash`,
+    `CAST(${contract.version} AS INTEGER) AS _schema_version`,
+  ];
+  const targets = {
+    bronze: bronzeFile(contract, options.ingestDate, name),
+    quarantine: quarantineFile(contract, options.ingestDate, name),
+    index: hashIndexFile(contract, name),
+  };
+  for (const [kind, path] of Object.entries(targets)) {
+    // Files are never changed once written; a name clash means a caller reused an outputName for other content.
+    if (await lake.exists(path)) throw new C360Error(`Refusing to overwrite ${kind} file ${path} (output name '${name}' already used)`);
+  }
+
+  const copy = async (select: string, target: string, file: string) => {
+    const tmp = join(work, file);
+    await engine.run(`COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`);
+    await lake.putFile(tmp, target);
+    result.outputs.push(target);
+  };
+  if (bronzeRows > 0) {
+    const taken = new Set([...contract.columns.map((c) => c.name.toUpperCase()), ...META]);
+    const extraNames = outputNames(binding.extras, taken);
+    const cols = [
+      ...binding.bound.map((b, i) => `${STAGE.bronze(i)} AS ${ident(b.column.name)}`),
+      ...binding.extras.map((e, j) => `${STAGE.extra(j)} AS ${ident(extraNames.get(e)!)}`),
+      ...meta,
+    ];
+    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} = '' AND ${isNew}`, targets.bronze, 'bronze.parquet');
+  }
+  if (quarantineRows > 0) {
+    const received = outputNames(binding.bound.flatMap((b) => (b.received === undefined ? [] : [b.received])).concat(binding.extras), new Set(META));
+    const position = `${source.hasPosition ? STAGE.pos : 'NULL'}, CAST(rowid + 1 AS VARCHAR)`;
+    const cols = [
+      ...source.columns.map((c, k) => `${STAGE.raw(k)} AS ${ident(received.get(c)!)}`),
+      `CAST(string_split(${R}, ',') AS VARCHAR[]) AS _reasons`,
+      `coalesce(${position}) AS _source_position`,
+      ...meta,
+    ];
+    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> '' AND ${isNew} ORDER BY rowid`, targets.quarantine, 'quarantine.parquet');
+  }
+  // The index goes last: until it is committed, dedupe reads the hashes from the data files themselves.
+  await copy(`SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage} WHERE ${isNew}`, targets.index, 'index.parquet');
+  return result;
+}
+
+async function defaultOutputName(engine: Engine, hashesSql: string, loadId: string, sourceFile: string): Promise<string> {
+  // Order-independent digest of the new records' hashes: cheap, and the same content gives the same name.
+  const digest = await engine.scalar<unknown>(`SELECT CAST(bit_xor(hash(${STAGE.hash})) AS VARCHAR) FROM (${hashesSql})`);
+  const h = createHash('md5').update(`${loadId}\n${sourceFile}\n${String(digest)}`).digest('hex').slice(0, 12);
+  return `${safeName(loadId)}-${h}`;
+}

@@ -1,0 +1,112 @@
+// Reading a drop as all-VARCHAR: CSV with all_varchar, Parquet cast column by column, NDJSON one object per line
+// with every value as text (nested values as JSON text). Validation then sees the same strings for every format.
+import { stat } from 'node:fs/promises';
+import { Engine, ident, lit } from '../engine/duckdb.ts';
+import { C360Error, UsageError } from '../runtime/errors.ts';
+
+export type DropFormat = 'csv' | 'parquet' | 'ndjson';
+export const DROP_FORMATS: readonly DropFormat[] = ['csv', 'parquet', 'ndjson'];
+
+/** File extensions of drops, longest first so .csv.gz wins over .gz. */
+export const DROP_EXTENSIONS: readonly [string, DropFormat][] = [
+  ['.csv.gz', 'csv'],
+  ['.csv', 'csv'],
+  ['.parquet', 'parquet'],
+  ['.ndjson', 'ndjson'],
+  ['.jsonl', 'ndjson'],
+];
+
+export function formatOf(path: string, explicit?: string): DropFormat {
+  if (explicit !== undefined) {
+    if (!DROP_FORMATS.includes(explicit as DropFormat)) throw new UsageError(`Unknown format '${explicit}'. Formats: ${DROP_FORMATS.join(', ')}`);
+    return explicit as DropFormat;
+  }
+  const lower = path.toLowerCase();
+  const hit = DROP_EXTENSIONS.find(([ext]) => lower.endsWith(ext));
+  if (!hit) throw new UsageError(`Cannot tell the format of '${path}' from its extension (${DROP_EXTENSIONS.map(([e]) => e).join(', ')}); pass the format explicitly (--format csv|parquet|ndjson).`);
+  return hit[1];
+}
+
+/** A relation whose columns are the received fields, all VARCHAR, plus an optional `__c360_pos` position. */
+export interface VarcharSource {
+  /** SELECT statement (no trailing semicolon). */
+  sql: string;
+  /** Received column names in received order. */
+  columns: string[];
+  /** Whether the SELECT carries `__c360_pos` (a VARCHAR source position); otherwise the row number is used. */
+  hasPosition: boolean;
+}
+
+export class UnreadableDropError extends C360Error {
+  constructor(path: string, format: string, why: string) {
+    super(`Cannot read ${format} drop '${path}': ${why}`);
+    this.name = 'UnreadableDropError';
+  }
+}
+
+const NESTED = /(STRUCT|MAP|UNION|\[\]|\[\d+\]|^JSON$)/;
+
+/** VARCHAR projection of a described column: nested values become JSON text. */
+function asVarchar(name: string, type: string): string {
+  if (type === 'VARCHAR') return ident(name);
+  if (NESTED.test(type)) return `CAST(to_json(${ident(name)}) AS VARCHAR)`;
+  return `CAST(${ident(name)} AS VARCHAR)`;
+}
+
+async function describe(engine: Engine, sql: string): Promise<{ name: string; type: string }[]> {
+  const rows = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`);
+  return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+}
+
+function firstLine(message: string): string {
+  return message.split('\n').find((l) => l.trim() !== '')?.trim() ?? message;
+}
+
+/** The all-VARCHAR relation of one drop file. Errors name the file and the reason. */
+export async function fileSource(engine: Engine, file: string, format: DropFormat): Promise<VarcharSource> {
+  try {
+    const s = await stat(file);
+    if (!s.isFile()) throw new UnreadableDropError(file, format, 'not a regular file');
+  } catch (e) {
+    if (e instanceof UnreadableDropError) throw e;
+    throw new UnreadableDropError(file, format, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message);
+  }
+  try {
+    if (format === 'csv') {
+      const reader = `read_csv(${lit(file)}, header = true, all_varchar = true)`;
+      const cols = await describe(engine, `SELECT * FROM ${reader}`);
+      return { sql: `SELECT ${cols.map((c) => ident(c.name)).join(', ')} FROM ${reader}`, columns: cols.map((c) => c.name), hasPosition: false };
+    }
+    if (format === 'parquet') {
+      const reader = `read_parquet(${lit(file)})`;
+      const cols = await describe(engine, `SELECT * FROM ${reader}`);
+      return { sql: `SELECT ${cols.map((c) => `${asVarchar(c.name, c.type)} AS ${ident(c.name)}`).join(', ')} FROM ${reader}`, columns: cols.map((c) => c.name), hasPosition: false };
+    }
+    // NDJSON: discover the keys over the whole file (records may differ), first appearance first.
+    const reader = `read_json_objects(${lit(file)}, format = 'newline_delimited')`;
+    const keys = await engine.all<{ k: string }>(
+      `SELECT k FROM (SELECT unnest(json_keys(json)) AS k, row_number() OVER () AS n FROM ${reader} WHERE json_type(json) = 'OBJECT') GROUP BY k ORDER BY min(n)`,
+    );
+    const columns = keys.map((r) => r.k);
+    if (columns.length === 0) throw new UnreadableDropError(file, format, 'no JSON object records (expected one object per line)');
+    return { sql: `SELECT ${columns.map((k) => `json ->> ${lit(k)} AS ${ident(k)}`).join(', ')} FROM ${reader}`, columns, hasPosition: false };
+  } catch (e) {
+    if (e instanceof C360Error) throw e;
+    throw new UnreadableDropError(file, format, firstLine((e as Error).message));
+  }
+}
+
+/**
+ * The all-VARCHAR relation of a query (the streaming path: e.g. a micro-batch of Event Hubs bodies). Non-VARCHAR
+ * columns are cast; `positionColumn` (if given) becomes `_source_position` in quarantine and is not a record field.
+ */
+export async function sqlSource(engine: Engine, sql: string, positionColumn?: string): Promise<VarcharSource> {
+  const cols = await describe(engine, `SELECT * FROM (${sql})`);
+  if (positionColumn !== undefined && !cols.some((c) => c.name === positionColumn)) {
+    throw new UsageError(`Position column '${positionColumn}' is not in the source query (columns: ${cols.map((c) => c.name).join(', ')})`);
+  }
+  const fields = cols.filter((c) => c.name !== positionColumn);
+  const proj = fields.map((c) => `${asVarchar(c.name, c.type)} AS ${ident(c.name)}`);
+  if (positionColumn !== undefined) proj.push(`CAST(${ident(positionColumn)} AS VARCHAR) AS __c360_pos`);
+  return { sql: `SELECT ${proj.join(', ')} FROM (${sql})`, columns: fields.map((c) => c.name), hasPosition: positionColumn !== undefined };
+}

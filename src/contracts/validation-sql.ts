@@ -1,0 +1,204 @@
+// Validation as SQL generated from a contract: the Bronze hot path. Every record arrives as all-VARCHAR under its
+// received column names; these builders produce DuckDB expressions over those names. Pure text, so the rules are
+// testable without an engine and identical wherever the SQL runs (batch files, Event Hubs micro-batches).
+import { FORMAT_PATTERNS, REASON, type ColumnDef, type TableContract } from '../../schemas/contract.ts';
+import { ident, lit } from '../engine/duckdb.ts';
+import { duckdbType } from './duckdb-types.ts';
+
+/** A contract column and the received column that feeds it (absent: the drop lacks the column). */
+export interface BoundColumn {
+  column: ColumnDef;
+  received?: string;
+}
+
+export interface Binding {
+  bound: BoundColumn[];
+  /** Received columns that are not in the contract, in received order (kept in Bronze as VARCHAR). */
+  extras: string[];
+}
+
+/** Matches received column names to contract columns: exact name first, then case-insensitive after trim. */
+export function bindColumns(contract: TableContract, received: readonly string[]): Binding {
+  const used = new Set<string>();
+  const bound = contract.columns.map((column) => {
+    let match = received.find((r) => r === column.name && !used.has(r));
+    match ??= received.find((r) => r.trim().toUpperCase() === column.name && !used.has(r));
+    if (match !== undefined) used.add(match);
+    return { column, received: match };
+  });
+  return { bound, extras: received.filter((r) => !used.has(r)) };
+}
+
+/**
+ * The normalised value of a received field: trimmed (spaces, as DuckDB's TRIM), empty string = null. TRIM only runs
+ * when an edge is a space: TRIM on every field is the single most expensive step of validation otherwise.
+ */
+export function valueSql(received: string | undefined): string {
+  if (received === undefined) return 'CAST(NULL AS VARCHAR)';
+  const c = ident(received);
+  return `CASE WHEN prefix(${c}, ' ') OR suffix(${c}, ' ') THEN NULLIF(TRIM(${c}), '') ELSE NULLIF(${c}, '') END`;
+}
+
+const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
+
+/** TRY_CAST of a normalised value to the column's type (timestamps via TIMESTAMPTZ so offsets land in UTC). */
+export function tryCastSql(column: ColumnDef, v: string): string {
+  if (column.type.kind === 'timestamp') return `TRY_CAST(${v} AS TIMESTAMPTZ)`;
+  return `TRY_CAST(${v} AS ${duckdbType(column.type)})`;
+}
+
+/** The Bronze value of a valid field: cast to the contract type; enums stored upper-case. */
+export function typedSql(column: ColumnDef, v: string): string {
+  switch (column.type.kind) {
+    case 'varchar':
+    case 'text':
+      return column.enum ? `UPPER(${v})` : v;
+    case 'timestamp':
+      // The session time zone is UTC (Engine.open), so TIMESTAMPTZ -> TIMESTAMP yields UTC wall time.
+      return `CAST(CAST(${v} AS TIMESTAMPTZ) AS TIMESTAMP)`;
+    default:
+      return `CAST(${v} AS ${duckdbType(column.type)})`;
+  }
+}
+
+export interface Check {
+  code: string;
+  /** True when the field has this problem; never null for a problem (CASE WHEN treats null as no problem). */
+  sql: string;
+}
+
+/**
+ * The checks of one column over its normalised value expression `v`, in reporting order. `t` is the expression of
+ * its TRY_CAST (tryCastSql) when the caller has it computed already.
+ */
+export function columnChecks(column: ColumnDef, v: string, present = true, t?: string): Check[] {
+  const checks: Check[] = [];
+  if (column.required) checks.push({ code: REASON.REQUIRED, sql: present ? `${v} IS NULL` : 'true' });
+  // A missing optional column cannot break any other rule.
+  if (!present) return checks;
+  const type = column.type;
+  const x = t ?? tryCastSql(column, v);
+  if (type.kind !== 'varchar' && type.kind !== 'text') {
+    let bad = `${x} IS NULL`;
+    if (type.kind === 'date') bad = `(NOT regexp_full_match(${v}, ${lit(DATE_PATTERN)}) OR ${bad})`;
+    checks.push({ code: REASON.TYPE, sql: `(${v} IS NOT NULL AND ${bad})` });
+  }
+  if (type.kind === 'varchar') checks.push({ code: REASON.TOO_LONG, sql: `length(${v}) > ${type.length}` });
+  if (column.enum) checks.push({ code: REASON.ENUM, sql: `UPPER(${v}) NOT IN (${column.enum.map((e) => lit(e.toUpperCase())).join(', ')})` });
+  if (column.min !== undefined || column.max !== undefined) {
+    // TRY_CAST is null for a TYPE failure, so a value that fails TYPE never also fails RANGE.
+    const parts: string[] = [];
+    if (column.min !== undefined) parts.push(`${x} < ${column.min}`);
+    if (column.max !== undefined) parts.push(`${x} > ${column.max}`);
+    checks.push({ code: REASON.RANGE, sql: `(${parts.join(' OR ')})` });
+  }
+  if (column.format === 'json_array') {
+    checks.push({ code: REASON.FORMAT, sql: `(${v} IS NOT NULL AND coalesce(json_type(TRY_CAST(${v} AS JSON)), '') <> 'ARRAY')` });
+  } else if (column.format) {
+    checks.push({ code: REASON.FORMAT, sql: `NOT regexp_full_match(${v}, ${lit(FORMAT_PATTERNS[column.format])})` });
+  }
+  return checks;
+}
+
+/**
+ * All problems of a record as one comma-separated string of `COLUMN:CODE` ('' = valid). concat_ws skips the nulls
+ * of passing checks, which keeps the common all-valid row cheap; split with string_split for the `_reasons` list.
+ */
+export function reasonsSql(
+  binding: Binding,
+  valueOf: (b: BoundColumn) => string = (b) => valueSql(b.received),
+  castOf?: (b: BoundColumn) => string | undefined,
+): string {
+  const cases: string[] = [];
+  for (const b of binding.bound) {
+    for (const check of columnChecks(b.column, valueOf(b), b.received !== undefined, castOf?.(b))) {
+      cases.push(`CASE WHEN ${check.sql} THEN ${lit(`${b.column.name}:${check.code}`)} END`);
+    }
+  }
+  if (cases.length === 0) return "''";
+  return `concat_ws(',', ${cases.join(',\n    ')})`;
+}
+
+/**
+ * MD5 over all received fields in canonical order: contract columns in contract order (a missing column counts as
+ * empty), then non-empty extra fields as NAME=value sorted by name, so a drop that adds an all-empty column hashes
+ * its records as before. Raw values: exact duplicates are identical as received.
+ */
+export function recordHashSql(binding: Binding): string {
+  const SEP = 'chr(31)';
+  const parts: string[] = [];
+  for (const b of binding.bound) parts.push(b.received === undefined ? "''" : `coalesce(${ident(b.received)}, '')`);
+  const extras = [...binding.extras].sort((a, b) => (a.toUpperCase() < b.toUpperCase() ? -1 : a.toUpperCase() > b.toUpperCase() ? 1 : 0));
+  for (const e of extras) {
+    parts.push(`CASE WHEN ${ident(e)} <> '' THEN ${lit(`${e.toUpperCase()}=`)} || ${ident(e)} ELSE '' END`);
+  }
+  return `md5(concat_ws(${SEP}, ${parts.join(', ')}))`;
+}
+
+/** Whether a column type needs a cast (everything but VARCHAR/TEXT). */
+export const isTyped = (column: ColumnDef): boolean => column.type.kind !== 'varchar' && column.type.kind !== 'text';
+
+/** The Bronze value from the TRY_CAST expression `t` of a valid field (timestamps: TIMESTAMPTZ -> UTC TIMESTAMP). */
+export function bronzeFromCast(column: ColumnDef, t: string): string {
+  return column.type.kind === 'timestamp' ? `CAST(${t} AS TIMESTAMP)` : t;
+}
+
+/** Internal column names of the staged relation (positional, so no received name can collide with them). */
+export const STAGE = {
+  bronze: (i: number) => `__c360_b${i}`,
+  extra: (i: number) => `__c360_x${i}`,
+  raw: (i: number) => `__c360_r${i}`,
+  pos: '__c360_pos',
+  hash: '__c360_hash',
+  reasons: '__c360_reasons',
+} as const;
+
+/**
+ * One pass over an all-VARCHAR source (received columns `received`, plus `__c360_pos` when `hasPosition`) that
+ * yields everything ingestion writes: per contract column i its Bronze value STAGE.bronze(i) (typed; meaningful
+ * for valid rows), per extra column j its normalised value STAGE.extra(j), per received column k the raw value
+ * STAGE.raw(k) only on invalid rows (quarantine keeps records as received; valid rows need no raw copy), the
+ * record hash and the reasons string. Every field is normalised and cast exactly once.
+ */
+export function stageSql(binding: Binding, received: readonly string[], sourceSql: string, hasPosition: boolean): string {
+  const v = (i: number) => `__c360_v${i}`;
+  const t = (i: number) => `__c360_t${i}`;
+  const present = binding.bound.map((b) => b.received !== undefined);
+  // Level 1: normalised values.
+  const l1 = [
+    '*',
+    ...binding.bound.flatMap((b, i) => (present[i] ? [`${valueSql(b.received)} AS ${v(i)}`] : [])),
+  ];
+  // Level 2: casts and the record hash (over raw fields).
+  const l2 = [
+    '*',
+    ...binding.bound.flatMap((b, i) => (present[i] && isTyped(b.column) ? [`${tryCastSql(b.column, v(i))} AS ${t(i)}`] : [])),
+    `${recordHashSql(binding)} AS ${STAGE.hash}`,
+  ];
+  const index = new Map(binding.bound.map((b, i) => [b, i]));
+  const vOf = (b: BoundColumn) => v(index.get(b)!);
+  const tOf = (b: BoundColumn) => (isTyped(b.column) ? t(index.get(b)!) : undefined);
+  // Level 3: reasons and Bronze values.
+  const l3 = [
+    ...received.map((r) => ident(r)),
+    ...(hasPosition ? [STAGE.pos] : []),
+    STAGE.hash,
+    `${reasonsSql(binding, vOf, tOf)} AS ${STAGE.reasons}`,
+    ...binding.bound.map((b, i) => {
+      if (!present[i]) return `CAST(NULL AS ${duckdbType(b.column.type)}) AS ${STAGE.bronze(i)}`;
+      const val = isTyped(b.column) ? bronzeFromCast(b.column, t(i)) : b.column.enum ? `UPPER(${v(i)})` : v(i);
+      return `${val} AS ${STAGE.bronze(i)}`;
+    }),
+    ...binding.extras.map((e, j) => `${valueSql(e)} AS ${STAGE.extra(j)}`),
+  ];
+  // Level 4: keep raw fields for invalid rows only.
+  const l4 = [
+    ...binding.bound.map((_b, i) => STAGE.bronze(i)),
+    ...binding.extras.map((_e, j) => STAGE.extra(j)),
+    ...received.map((r, k) => `CASE WHEN ${STAGE.reasons} <> '' THEN ${ident(r)} END AS ${STAGE.raw(k)}`),
+    ...(hasPosition ? [STAGE.pos] : []),
+    STAGE.hash,
+    STAGE.reasons,
+  ];
+  return `SELECT ${l4.join(', ')} FROM (SELECT ${l3.join(',\n  ')} FROM (SELECT ${l2.join(', ')} FROM (SELECT ${l1.join(', ')} FROM (${sourceSql}))))`;
+}
