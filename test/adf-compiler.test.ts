@@ -8,6 +8,10 @@ import { MASTER } from '../pipelines/master.ts';
 import { diffTemplates } from '../src/adf/build.ts';
 import { activityNames, compileFactory } from '../src/adf/compile.ts';
 import { JOB_RUNNER } from '../src/adf/job-runner.ts';
+import { AZURE_COMMANDS } from '../src/adf/pipelines.ts';
+
+/** What an activity runs in Azure: its job, or the command that stands in for it (AZURE_COMMANDS). */
+const azureName = (job: string) => (AZURE_COMMANDS[job] ? AZURE_COMMANDS[job]!.slice(0, 2).join(' ') : job);
 import { renderAll, renderArmTemplate } from '../src/adf/render.ts';
 import { dataFactoryChecker } from '../src/adf/schema-check.ts';
 import { ARM_TYPES, type Activity, type FactoryResource } from '../src/adf/types.ts';
@@ -53,8 +57,8 @@ function jobCalls(a: Activity): string[] {
   const walk = (x: Activity) => {
     if (x.type === 'ExecutePipeline' && x.typeProperties.pipeline.referenceName === JOB_RUNNER) {
       const args = (x.typeProperties.parameters.args as { value: string }).value;
-      const m = /^@createArray\('job', '([^']+)'/.exec(args);
-      out.push(m ? m[1]! : '?');
+      const m = /^@createArray\('job', '([^']+)'/.exec(args) ?? /^@createArray\('([a-z]+)', '([a-z]+)'/.exec(args);
+      out.push(m ? m.slice(1).join(' ') : '?');
     }
     if (x.type === 'ForEach') x.typeProperties.activities.forEach(walk);
     if (x.type === 'IfCondition') [...(x.typeProperties.ifTrueActivities ?? []), ...(x.typeProperties.ifFalseActivities ?? [])].forEach(walk);
@@ -93,11 +97,11 @@ describe.each(DEFINITIONS)('ADF compiler on the %s definition', (_label, def) =>
       for (const a of stage.activities) {
         const top = p.activities.filter((x) => x.name === a.name);
         expect(top, `${stage.name}.${a.name}`).toHaveLength(1);
-        expect(jobCalls(top[0]!)).toEqual([a.job.name]);
+        expect(jobCalls(top[0]!)).toEqual([azureName(a.job.name)]);
         expect(top[0]!.dependsOn).toEqual((a.dependsOn ?? []).map((d) => ({ activity: d, dependencyConditions: ['Succeeded'] })));
       }
       const allCalls = p.activities.flatMap(jobCalls).sort();
-      expect(allCalls).toEqual(stage.activities.map((a) => a.job.name).sort());
+      expect(allCalls).toEqual(stage.activities.map((a) => azureName(a.job.name)).sort());
       // Every activity has a failure branch: notify_<a> on Failed, then fail_<a> (a Fail activity).
       for (const a of stage.activities) {
         const notify = p.activities.find((x) => x.name === `notify_${a.name}`)!;
@@ -126,7 +130,8 @@ describe.each(DEFINITIONS)('ADF compiler on the %s definition', (_label, def) =>
       expect(a.typeProperties.waitOnCompletion).toBe(true);
       expect(a.typeProperties.parameters.loadId).toEqual({ value: "@variables('loadId')", type: 'Expression' });
       expect(a.typeProperties.parameters.runDate).toEqual({ value: "@variables('runDate')", type: 'Expression' });
-      const prev = i === 0 ? ['resolve_run_date', 'resolve_load_id'] : [runs[i - 1]!.name];
+      const prev = i === 0 ? ['resolve_run_date', 'resolve_load_id', 'resolve_as_of'] : [runs[i - 1]!.name];
+      expect(a.typeProperties.parameters.asOf).toEqual({ value: "@variables('asOf')", type: 'Expression' });
       expect(a.dependsOn).toEqual(prev.map((p) => ({ activity: p, dependencyConditions: ['Succeeded'] })));
       const fail = master.activities.find((x) => x.name === `fail_${a.name}`)!;
       expect(fail.type).toBe('Fail');

@@ -7,9 +7,11 @@ import type { MasterPipeline } from '../pipelines/ir.ts';
 import { MASTER } from '../pipelines/master.ts';
 import { parse } from '../src/cli/command.ts';
 import { command as jobCommand } from '../src/cli/commands/job.ts';
+import { commands as snowflakeCommands } from '../src/cli/commands/snowflake.ts';
 import { compileFactory } from '../src/adf/compile.ts';
 import { defaultValues } from '../src/adf/factory-params.ts';
 import { withValues } from '../src/adf/render.ts';
+import { AZURE_COMMANDS } from '../src/adf/pipelines.ts';
 import { Simulator, type WebRequest, type WebResponse } from '../src/adf/simulate/run.ts';
 import { evalValue, parseExpression } from '../src/adf/simulate/expression.ts';
 
@@ -21,7 +23,7 @@ const DEF: MasterPipeline = {
       name: 'bronze_ingestion', title: 'Bronze ingestion', description: 'b',
       activities: [
         { name: 'ingest_batch', description: 'per table', job: job('bronze-batch'), params: { table: '{{item}}', input: '{{input}}' }, forEach: { items: ['CUSTOMERS', 'CUSTOMER_TRANSACTIONS'], batchCount: 2 } },
-        { name: 'ingest_stream', description: 'streams', job: job('bronze-stream'), when: 'stream', params: { untilIdle: '30' } },
+        { name: 'ingest_stream', description: 'streams', job: job('bronze-stream'), when: 'stream', params: { untilIdle: '30', stream: '{{stream}}' } },
       ],
     },
     {
@@ -32,7 +34,7 @@ const DEF: MasterPipeline = {
       ],
     },
     { name: 'gold_aggregation', title: 'Gold aggregation', description: 'g', activities: [{ name: 'gold', description: 'g', job: job('gold-all') }] },
-    { name: 'snowflake_load', title: 'Snowflake load', description: 'l', activities: [{ name: 'load', description: 'l', job: job('warehouse-load') }] },
+    { name: 'snowflake_load', title: 'Snowflake load', description: 'l', activities: [{ name: 'load', description: 'l', job: job('warehouse-load'), params: { warehouse: 'local.duckdb' } }] },
   ],
 };
 
@@ -83,8 +85,9 @@ class FakeAzure {
     return { status: 200, body: { name: m[1], properties: { status } } };
   };
 
+  /** The job (c360 job <name>) or command (e.g. 'snowflake load') of every start, in order. */
   jobs(): string[] {
-    return this.starts.map((s) => s.args[1]!);
+    return this.starts.map((s) => (s.args[0] === 'job' ? s.args[1]! : s.args.slice(0, 2).join(' ')));
   }
 }
 
@@ -101,24 +104,40 @@ function simulate(def: MasterPipeline, script: (args: string[], attempt: number)
 
 const ok = (minutes = 3): Outcome => ({ minutes, status: 'Succeeded' });
 
+/** Parses a generated command line with the real CLI command it names. */
+function parseArgs(args: string[]) {
+  if (args[0] === 'job') return parse(jobCommand, args.slice(1));
+  const command = snowflakeCommands.find((c) => c.name === args.slice(0, 2).join(' '));
+  if (!command) throw new Error(`no CLI command for ${args.slice(0, 2).join(' ')}`);
+  return parse(command, args.slice(2));
+}
+
 describe('simulated ADF run of the generated factory', () => {
   it('runs every job once, stage by stage, with the command line the local CLI accepts', () => {
     const { run, azure, sim } = simulate(DEF, () => ok(), { runDate: '2026-03-01', stream: true });
     expect(run.status).toBe('Succeeded');
-    expect(azure.jobs()).toEqual(['bronze-batch', 'bronze-batch', 'bronze-stream', 'silver-standardise', 'silver-identity', 'gold-all', 'warehouse-load']);
+    expect(azure.jobs()).toEqual(['bronze-batch', 'bronze-batch', 'bronze-stream', 'silver-standardise', 'silver-identity', 'gold-all', 'snowflake load']);
     expect(azure.notifications).toEqual([]);
+    // Booleans reach the job as the local runner writes them ('true', not ADF's 'True').
+    expect(azure.starts.find((s) => s.args[1] === 'bronze-stream')!.args).toContain('stream=true');
     const loadId = run.runId;
     const std = azure.starts.find((s) => s.args[1] === 'silver-standardise')!.args;
-    expect(std).toEqual(['job', 'silver-standardise', '--param', 'asOf=', '--param', 'horizon=h=90', '--run-date', '2026-03-01', '--as-of', '', '--load-id', loadId]);
+    // An empty asOf resolves to the run date in Azure, so Gold and the Snowflake load agree on one snapshot.
+    expect(std).toEqual(['job', 'silver-standardise', '--param', 'asOf=2026-03-01', '--param', 'horizon=h=90', '--run-date', '2026-03-01', '--as-of', '2026-03-01', '--load-id', loadId]);
+    // The local DuckDB warehouse load is the Snowflake load in Azure, for the same snapshot and load id.
+    expect(azure.starts.at(-1)!.args).toEqual(['snowflake', 'load', '--as-of', '2026-03-01', '--load-id', loadId]);
     expect(azure.starts.filter((s) => s.args[1] === 'bronze-batch').map((s) => s.args.slice(2, 6))).toEqual([
       ['--param', 'table=CUSTOMERS', '--param', 'input='],
       ['--param', 'table=CUSTOMER_TRANSACTIONS', '--param', 'input='],
     ]);
     // The real `c360 job` option parser accepts every generated command line.
     for (const s of azure.starts) {
-      const { values, positionals } = parse(jobCommand, s.args.slice(1));
-      expect(positionals).toEqual([s.args[1]]);
-      expect(values['run-date']).toBe('2026-03-01');
+      const { values, positionals } = parseArgs(s.args);
+      if (s.args[0] === 'job') {
+        expect(positionals).toEqual([s.args[1]]);
+        expect(values['run-date']).toBe('2026-03-01');
+      }
+      expect(values['as-of']).toBe('2026-03-01');
       expect(values['load-id']).toBe(loadId);
     }
     // Stages ran in order: each stage's sub-pipeline run ended before the next one started.
@@ -140,7 +159,7 @@ describe('simulated ADF run of the generated factory', () => {
     expect(std).toHaveLength(2);
     // Failure seen at the first poll after 2 minutes, then the 60 s retry interval of the default policy.
     expect(std[1]!.at - std[0]!.at).toBeGreaterThanOrEqual(2 * 60_000 + 60_000);
-    expect(azure.jobs().slice(-2)).toEqual(['gold-all', 'warehouse-load']);
+    expect(azure.jobs().slice(-2)).toEqual(['gold-all', 'snowflake load']);
   });
 
   it('fails the stage and the master visibly when a job keeps failing, and starts no later stage', () => {
@@ -149,7 +168,7 @@ describe('simulated ADF run of the generated factory', () => {
     expect(azure.jobs().filter((j) => j === 'silver-standardise')).toHaveLength(3); // retry 2 -> 3 attempts
     expect(azure.jobs()).not.toContain('silver-identity');
     expect(azure.jobs()).not.toContain('gold-all');
-    expect(azure.jobs()).not.toContain('warehouse-load');
+    expect(azure.jobs()).not.toContain('snowflake load');
     expect(azure.notifications.map((n) => n.failed)).toEqual(['standardise', 'run_silver_processing']);
     expect(run.error?.message).toMatch(/run_silver_processing failed/);
     expect(sim.activities.find((a) => a.pipeline === 'c360_run_job' && a.activity === 'job_failed')?.error?.message).toMatch(/c360 job standardise ended Failed after 3 attempt\(s\)/);
@@ -166,11 +185,16 @@ describe('simulated ADF run of the generated factory', () => {
 
   it('runs the real pipeline definition end to end', () => {
     if (MASTER.stages.length === 0) return;
-    const { run, azure } = simulate(MASTER, () => ok(), { runDate: '2026-03-01', stream: true });
+    // Every `when` parameter of the real definition (input, stream) is set, so every activity runs.
+    const { run, azure } = simulate(MASTER, () => ok(), { runDate: '2026-03-01', stream: true, input: 'landing/customer360' });
     expect(run.status, JSON.stringify(run.error)).toBe('Succeeded');
-    const expected = MASTER.stages.flatMap((s) => s.activities.flatMap((a) => (a.forEach?.items ?? [undefined]).map(() => a.job.name)));
+    const name = (job: string) => (AZURE_COMMANDS[job] ? AZURE_COMMANDS[job]!.slice(0, 2).join(' ') : job);
+    const expected = MASTER.stages.flatMap((s) => s.activities.flatMap((a) => (a.forEach?.items ?? [undefined]).map(() => name(a.job.name))));
     expect([...azure.jobs()].sort()).toEqual([...expected].sort());
-    for (const s of azure.starts) expect(() => parse(jobCommand, s.args.slice(1))).not.toThrow();
+    for (const s of azure.starts) {
+      expect(() => parseArgs(s.args)).not.toThrow();
+      expect(s.args.join(' ')).not.toMatch(/=(True|False)\b/);
+    }
   });
 });
 

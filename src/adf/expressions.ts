@@ -31,7 +31,8 @@ export function placeholderScope(master: MasterPipeline, inForEach: boolean): Ma
   const scope = new Map<string, string>();
   for (const p of master.parameters) {
     const ref = `pipeline().parameters.${p.name}`;
-    scope.set(p.name, p.type === 'String' ? ref : `string(${ref})`);
+    // ADF's string(true) is 'True'; the local runner passes 'true', and jobs compare against that.
+    scope.set(p.name, p.type === 'String' ? ref : p.type === 'Bool' ? `toLower(string(${ref}))` : `string(${ref})`);
   }
   if (inForEach) scope.set('item', 'item()');
   return scope;

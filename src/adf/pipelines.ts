@@ -10,10 +10,21 @@ export const subPipelineName = (stage: SubPipeline) => `c360_${stage.name}`;
 export const masterPipelineName = (master: MasterPipeline) => master.name;
 export const stageActivityName = (stage: SubPipeline) => `run_${stage.name}`;
 
+/**
+ * Jobs whose Azure form is another `c360` command. The local warehouse load writes a DuckDB file, which means nothing
+ * in an ephemeral container; in Azure the same stage is the Snowflake load of the same Gold snapshot and load id.
+ * Placeholders as in the definition's params.
+ */
+export const AZURE_COMMANDS: Readonly<Record<string, readonly string[]>> = {
+  'warehouse-load': ['snowflake', 'load', '--as-of', '{{asOf}}', '--load-id', '{{loadId}}'],
+};
+
 /** The command line of one job, as an ADF array expression: the same `c360 job` command that runs locally. */
 export function jobArgs(master: MasterPipeline, a: DefActivity, inForEach: boolean): string {
   const scope = placeholderScope(master, inForEach);
   const where = `activity '${a.name}'`;
+  const override = AZURE_COMMANDS[a.job.name];
+  if (override) return `createArray(${override.map((t) => templateExpr(t, scope, where)).join(', ')})`;
   const args: string[] = [lit('job'), lit(a.job.name)];
   for (const [k, t] of Object.entries(a.params ?? {})) args.push(lit('--param'), templateExpr(`${k}=${t}`, scope, where));
   args.push(lit('--run-date'), scope.get('runDate') ?? "''");
@@ -139,6 +150,7 @@ export function masterPipeline(master: MasterPipeline): PipelineProperties {
     master.parameters.map((p) => {
       if (p.name === 'runDate') return [p.name, expr("variables('runDate')")];
       if (p.name === 'loadId') return [p.name, expr("variables('loadId')")];
+      if (p.name === 'asOf') return [p.name, expr("variables('asOf')")];
       return [p.name, expr(`pipeline().parameters.${p.name}`)];
     }),
   );
@@ -157,7 +169,20 @@ export function masterPipeline(master: MasterPipeline): PipelineProperties {
       typeProperties: { variableName: 'loadId', value: expr('if(empty(pipeline().parameters.loadId), pipeline().RunId, pipeline().parameters.loadId)') },
     },
   ];
-  let previous: string[] = ['resolve_run_date', 'resolve_load_id'];
+  if (master.parameters.some((p) => p.name === 'asOf')) {
+    activities.push({
+      // One snapshot date for every stage: Gold writes as_of_date=<asOf> and the Snowflake load reads exactly it.
+      ...base('resolve_as_of', [], 'asOf, or the run date when empty, so Gold and the Snowflake load agree on one snapshot.'),
+      type: 'SetVariable',
+      typeProperties: {
+        variableName: 'asOf',
+        value: expr(
+          "if(empty(pipeline().parameters.asOf), if(empty(pipeline().parameters.runDate), formatDateTime(pipeline().TriggerTime, 'yyyy-MM-dd'), pipeline().parameters.runDate), pipeline().parameters.asOf)",
+        ),
+      },
+    });
+  }
+  let previous: string[] = activities.map((a) => a.name);
   for (const stage of master.stages) {
     const name = stageActivityName(stage);
     activities.push({
@@ -181,7 +206,7 @@ export function masterPipeline(master: MasterPipeline): PipelineProperties {
       runDate: { type: 'String', defaultValue: '' },
       loadId: { type: 'String', defaultValue: '' },
     },
-    variables: { runDate: { type: 'String', defaultValue: '' }, loadId: { type: 'String', defaultValue: '' } },
+    variables: { runDate: { type: 'String', defaultValue: '' }, asOf: { type: 'String', defaultValue: '' }, loadId: { type: 'String', defaultValue: '' } },
     folder: { name: FOLDER },
     annotations: ['c360', 'generated'],
   };
