@@ -42,7 +42,8 @@ export const duckdbDialect: Dialect = {
     const data = columns.filter((c) => !meta.has(c.name));
     const select = data.map((c) => (missing.has(c.name) ? `CAST(NULL AS ${this.type(c.type)})` : `CAST(${ident(c.name)} AS ${this.type(c.type)})`));
     const files = `[${source.files.map(quoteString).join(', ')}]`;
-    const order = orderBy?.length ? `\nORDER BY ${orderBy.map((c) => (missing.has(c) ? 'NULL' : ident(c))).join(', ')}` : '';
+    const sortable = (orderBy ?? []).filter((c) => !missing.has(c));
+    const order = sortable.length ? `\nORDER BY ${sortable.map(ident).join(', ')}` : '';
     return `INSERT INTO ${staging} (${[...data.map((c) => ident(c.name)), ident('_LOAD_ID'), ident('_AS_OF_DATE')].join(', ')})
 SELECT ${[...select, quoteString(loadId), `DATE ${quoteString(asOf)}`].join(', ')}
 FROM read_parquet(${files}, union_by_name = true, hive_partitioning = false)${order}`;

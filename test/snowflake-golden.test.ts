@@ -1,0 +1,162 @@
+// Snowflake SQL tested as text: the golden files under snowflake/ must equal what the model renders now (regenerate
+// with `c360 snowflake ddl --write`), and the rendering keeps its promises: explicit identifier casing, comments on
+// every table and column, masking on every PII column, COPY with FORCE from the stage, MERGE keyed by the primary key
+// and filtered by load id. The same plan's DuckDB rendering runs for real in warehouse-load.test.ts.
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { staleGoldenFiles, SNOWFLAKE_DIR } from '../src/cli/commands/snowflake.ts';
+import { renderGoldenFiles } from '../src/warehouse/snowflake/golden-files.ts';
+import { snowflakeLoadPlan } from '../src/warehouse/snowflake/load-plan.ts';
+import { DEFAULT_SETUP, piiColumns, renderMasking, renderTables } from '../src/warehouse/snowflake/setup.ts';
+import { snowflakeConfigFromEnv } from '../src/warehouse/snowflake/config.ts';
+import { snowflakeIdent, snowflakeDialect } from '../src/warehouse/dialects/snowflake.ts';
+import { duckdbDialect } from '../src/warehouse/dialects/duckdb.ts';
+import { renderTableLoad } from '../src/warehouse/load-plan.ts';
+import { WAREHOUSE_TABLES, getTable } from '../src/warehouse/model.ts';
+
+describe('Snowflake golden files', () => {
+  it('are up to date with the model (run `c360 snowflake ddl --write` after changing it)', async () => {
+    expect(await staleGoldenFiles()).toEqual([]);
+  });
+
+  it('cover database, tables, masking, stage, grants and the load plan', async () => {
+    const files = Object.keys(renderGoldenFiles()).sort();
+    expect(files).toEqual(['ddl/00-database.sql', 'ddl/01-tables.sql', 'ddl/02-masking-policies.sql', 'ddl/03-stage.sql', 'ddl/04-roles-and-grants.sql', 'load/load-plan.sql']);
+    const onDisk = (await readdir(join(SNOWFLAKE_DIR, 'ddl'))).sort();
+    expect(onDisk).toEqual(files.filter((f) => f.startsWith('ddl/')).map((f) => f.slice(4)));
+  });
+
+  it('a changed model changes the golden text (the check can fail)', () => {
+    const t = getTable('CUSTOMER_360', 'DIM_CUSTOMER');
+    const changed = renderTables(DEFAULT_SETUP, [{ ...t, comment: 'changed' }]).join('\n');
+    expect(changed).toContain("COMMENT = 'changed'");
+    expect(renderGoldenFiles()['ddl/01-tables.sql']).not.toContain("COMMENT = 'changed'");
+  });
+});
+
+describe('Snowflake DDL', () => {
+  const ddl = renderTables(DEFAULT_SETUP).join(';\n');
+
+  it('upper-case names stay unquoted, anything else is quoted, reserved words are quoted', () => {
+    expect(snowflakeIdent('DIM_CUSTOMER')).toBe('DIM_CUSTOMER');
+    expect(snowflakeIdent('_LOAD_ID')).toBe('_LOAD_ID');
+    expect(snowflakeIdent('dim_customer')).toBe('"dim_customer"');
+    expect(snowflakeIdent('ORDER')).toBe('"ORDER"');
+    expect(duckdbDialect.ident('DIM_CUSTOMER')).toBe('"DIM_CUSTOMER"');
+    expect(ddl).not.toMatch(/"/);
+  });
+
+  it('every table has a comment, primary key and clustering; every column a comment', () => {
+    for (const t of WAREHOUSE_TABLES) {
+      const [stmt] = snowflakeDialect.createTable({ ...t, columns: t.columns });
+      expect(stmt).toMatch(new RegExp(`^CREATE TABLE IF NOT EXISTS ${t.schema}\\.${t.name} \\(`));
+      expect(stmt).toContain(`CONSTRAINT PK_${t.name} PRIMARY KEY (${t.primaryKey.join(', ')})`);
+      expect(stmt).toContain(`CLUSTER BY (${t.clusterBy.join(', ')})`);
+      const columnLines = stmt!.split('\n').filter((l) => /^ {2}[A-Z_]/.test(l) && !l.includes('CONSTRAINT'));
+      expect(columnLines.length).toBe(t.columns.length);
+      for (const l of columnLines) expect(l).toMatch(/ COMMENT '.+'/);
+    }
+  });
+
+  it('maps logical types per dialect', () => {
+    const money = { kind: 'decimal', precision: 18, scale: 2 } as const;
+    expect([snowflakeDialect.type(money), duckdbDialect.type(money)]).toEqual(['NUMBER(18,2)', 'DECIMAL(18,2)']);
+    expect([snowflakeDialect.type({ kind: 'timestamp' }), duckdbDialect.type({ kind: 'timestamp' })]).toEqual(['TIMESTAMP_NTZ', 'TIMESTAMP']);
+    expect([snowflakeDialect.type({ kind: 'double' }), duckdbDialect.type({ kind: 'double' })]).toEqual(['FLOAT', 'DOUBLE']);
+  });
+
+  it('masks every PII column of the model with the policy of its class', () => {
+    const masking = renderMasking(DEFAULT_SETUP).join('\n');
+    const pii = piiColumns();
+    expect(pii.map((p) => p.column)).toEqual(expect.arrayContaining(['FIRST_NAME', 'LAST_NAME', 'EMAIL_ADDRESS', 'PHONE_NUMBER', 'DATE_OF_BIRTH', 'ADDRESS_LINE_1', 'CITY', 'AGE_RANGE']));
+    for (const p of pii) expect(masking).toContain(`ALTER TABLE ${p.table.schema}.${p.table.name} MODIFY COLUMN ${p.column} SET MASKING POLICY OPS.`);
+    expect(masking).toContain("ALTER TABLE CUSTOMER_360.DIM_CUSTOMER MODIFY COLUMN EMAIL_ADDRESS SET MASKING POLICY OPS.PII_EMAIL_MASK FORCE");
+    expect(masking).toMatch(/PII_BIRTH_DATE_MASK AS \(VAL DATE\) RETURNS DATE/);
+    expect(masking).not.toMatch(/MODIFY COLUMN (TOTAL_REVENUE|CUSTOMER360_ID) /);
+  });
+});
+
+describe('Snowflake load plan', () => {
+  const plan = snowflakeLoadPlan(DEFAULT_SETUP, { loadId: 'RUN-42', asOf: '2026-03-31' });
+  const sqlOf = (label: string) => plan.find((p) => p.label === label)!.sql;
+
+  it('copies each Gold snapshot from the stage into staging, stamped with the load id, forced on re-runs', () => {
+    const copy = sqlOf('CUSTOMER_360.DIM_CUSTOMER:copy');
+    expect(copy).toMatch(/^COPY INTO STAGING\.CUSTOMER_360__DIM_CUSTOMER \(CUSTOMER360_ID, FIRST_NAME,/);
+    expect(copy).toContain('FROM @OPS.GOLD_STAGE/customer_profile/as_of_date=2026-03-31/');
+    expect(copy).toContain('$1:"TOTAL_REVENUE"::NUMBER(18,2)');
+    expect(copy).toContain("'RUN-42'");
+    expect(copy).toMatch(/FILE_FORMAT = \(TYPE = PARQUET\)\nPATTERN = '\.\*\[\.\]parquet'\nFORCE = TRUE$/);
+  });
+
+  it('merges by primary key, only this load id, updating rows only when a value changed', () => {
+    const merge = sqlOf('CUSTOMER_360.CUSTOMER_IDENTITY_MAP:merge');
+    expect(merge).toBe(`MERGE INTO CUSTOMER_360.CUSTOMER_IDENTITY_MAP AS t
+USING (SELECT * FROM STAGING.CUSTOMER_360__CUSTOMER_IDENTITY_MAP WHERE _LOAD_ID = 'RUN-42') AS s
+ON t.SOURCE_SYSTEM = s.SOURCE_SYSTEM AND t.CUSTOMER_ID = s.CUSTOMER_ID
+WHEN MATCHED AND (
+    t.CUSTOMER360_ID IS DISTINCT FROM s.CUSTOMER360_ID
+    OR t.AS_OF_DATE IS DISTINCT FROM s.AS_OF_DATE
+  ) THEN UPDATE SET CUSTOMER360_ID = s.CUSTOMER360_ID, AS_OF_DATE = s.AS_OF_DATE, _LOAD_ID = s._LOAD_ID, _AS_OF_DATE = s._AS_OF_DATE
+WHEN NOT MATCHED THEN INSERT (SOURCE_SYSTEM, CUSTOMER_ID, CUSTOMER360_ID, AS_OF_DATE, _LOAD_ID, _AS_OF_DATE)
+  VALUES (s.SOURCE_SYSTEM, s.CUSTOMER_ID, s.CUSTOMER360_ID, s.AS_OF_DATE, s._LOAD_ID, s._AS_OF_DATE)`);
+  });
+
+  it('reconciles per strategy: snapshot deletes, partition deletes within the as-of date, upsert never deletes', () => {
+    expect(sqlOf('CUSTOMER_360.DIM_CUSTOMER:delete-missing')).not.toContain('AS_OF_DATE =');
+    expect(sqlOf('CUSTOMER_360.CUSTOMER_RISK_SCORES:delete-missing')).toMatch(/AND CUSTOMER_360\.CUSTOMER_RISK_SCORES\.AS_OF_DATE = '2026-03-31'::DATE$/);
+    expect(plan.some((p) => p.label === 'CUSTOMER_360.MODEL_REGISTRY:delete-missing')).toBe(false);
+  });
+
+  it('runs the same logical steps in the same order for every table and both dialects', () => {
+    for (const t of WAREHOUSE_TABLES) {
+      const sf = renderTableLoad(snowflakeDialect, t, { loadId: 'L', asOf: '2026-03-31', source: { stagePath: '@S/x/' } }).map((s) => s.step);
+      const dk = renderTableLoad(duckdbDialect, t, { loadId: 'L', asOf: '2026-03-31', source: { files: ['/x.parquet'] } }).map((s) => s.step);
+      expect(dk).toEqual(sf);
+      expect(sf[0]).toBe('clear-staging');
+      expect(sf.at(-1)).toBe('commit');
+    }
+  });
+
+  it('skips datasets without a snapshot and rejects a bad date', () => {
+    const only = snowflakeLoadPlan(DEFAULT_SETUP, { loadId: 'L', asOf: '2026-03-31', available: new Set(['customer_profile']) });
+    expect(new Set(only.map((p) => p.label.split(':')[0]))).toEqual(new Set(['session', 'CUSTOMER_360.DIM_CUSTOMER']));
+    expect(() => snowflakeLoadPlan(DEFAULT_SETUP, { loadId: 'L', asOf: '31/03/2026' })).toThrow(/Invalid as-of date '31\/03\/2026'/);
+  });
+
+  it('escapes a load id with a quote', () => {
+    const p = snowflakeLoadPlan(DEFAULT_SETUP, { loadId: "a'b", asOf: '2026-03-31', available: new Set(['dim_time']) });
+    expect(p.find((x) => x.label.endsWith(':clear-staging'))!.sql).toContain("_LOAD_ID = 'a''b'");
+  });
+});
+
+describe('Snowflake connection settings', () => {
+  it('name every missing variable', () => {
+    expect(() => snowflakeConfigFromEnv({})).toThrow(/SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, SNOWFLAKE_PRIVATE_KEY \| SNOWFLAKE_PRIVATE_KEY_PATH/);
+  });
+
+  it('take the key from the environment, a file or Key Vault', () => {
+    const base = { SNOWFLAKE_ACCOUNT: 'org-acct', SNOWFLAKE_USER: 'C360_LOADER' };
+    expect(snowflakeConfigFromEnv({ ...base, SNOWFLAKE_PRIVATE_KEY: 'a\\nb' }).key).toEqual({ pem: 'a\nb' });
+    expect(snowflakeConfigFromEnv({ ...base, SNOWFLAKE_PRIVATE_KEY_PATH: '/k.p8' }).key).toEqual({ path: '/k.p8' });
+    const kv = snowflakeConfigFromEnv({ ...base, C360_KEY_VAULT_URL: 'https://kv.vault.azure.net', SNOWFLAKE_PRIVATE_KEY_SECRET: 'sf-key' });
+    expect(kv.key).toEqual({ vaultUrl: 'https://kv.vault.azure.net', secretName: 'sf-key' });
+    expect(kv.database).toBe('CUSTOMER360');
+  });
+});
+
+describe('analyst queries are dialect-neutral', () => {
+  it('use only model tables, unquoted upper-case names and portable syntax', async () => {
+    const dir = join(SNOWFLAKE_DIR, 'queries');
+    const known = new Set(WAREHOUSE_TABLES.map((t) => `${t.schema}.${t.name}`));
+    for (const f of await readdir(dir)) {
+      const sql = await readFile(join(dir, f), 'utf8');
+      const refs = [...sql.matchAll(/\b(CUSTOMER_360|CUSTOMER_BEHAVIOR|RECOMMENDATIONS)\.([A-Z_0-9]+)/g)].map((m) => `${m[1]}.${m[2]}`);
+      expect(refs.length, f).toBeGreaterThan(0);
+      for (const r of refs) expect(known.has(r), `${f}: ${r}`).toBe(true);
+      // DuckDB-only syntax that Snowflake rejects, or quoting that would change casing
+      expect(sql, f).not.toMatch(/::|GROUP BY ALL|"|\bQUALIFY\b|\bEXCLUDE\b|read_parquet/i);
+    }
+  });
+});

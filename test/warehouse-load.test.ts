@@ -1,0 +1,238 @@
+// The local warehouse: the Gold snapshot of the scenario loaded into a DuckDB file with the same load plan that is
+// rendered for Snowflake. Checks the three schemas, DIM_CUSTOMER totals against an independent sum over the source
+// transactions mapped through the crosswalk, idempotent re-runs (every table unchanged), snapshot/partition
+// reconciliation, clear errors on bad snapshots, model/Gold schema agreement, and the analyst queries.
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine, litList } from '../src/engine/duckdb.ts';
+import { LocalLake } from '../src/lake/local-lake.ts';
+import { makeJobContext } from '../src/orchestrator/local-runner.ts';
+import { silentLogger } from '../src/runtime/logger.ts';
+import { AS_OF, CROSSWALK, TRANSACTIONS, writeScenarioIntelligence, writeScenarioSilver } from '../src/gold/example-scenario.ts';
+import { goldDir } from '../src/gold/paths.ts';
+import { writeGoldFixture } from '../src/gold/silver-fixture.ts';
+import { INTELLIGENCE_COLUMNS } from '../src/gold/intelligence-inputs.ts';
+import { WAREHOUSE_TABLES } from '../src/warehouse/model.ts';
+import { duckdbDialect } from '../src/warehouse/dialects/duckdb.ts';
+import { loadWarehouse } from '../src/warehouse/duckdb-loader.ts';
+import { SCHEMAS } from '../src/warehouse/types.ts';
+import { goldCustomerJob } from '../jobs/gold-customer.ts';
+import { goldBehaviorJob } from '../jobs/gold-behavior.ts';
+import { goldCampaignsJob } from '../jobs/gold-campaigns.ts';
+import { goldPersonalizationJob } from '../jobs/gold-personalization.ts';
+import { warehouseLoadJob } from '../jobs/warehouse-load.ts';
+
+let home: string;
+let lake: LocalLake;
+let scratch: Engine;
+
+async function runLoad(loadId: string, asOf?: string) {
+  const ctx = makeJobContext({ home, lake, log: silentLogger, runId: loadId, loadId, runDate: AS_OF, asOf, params: {} });
+  await warehouseLoadJob.run(ctx);
+  return ctx.report;
+}
+
+async function withWarehouse<T>(fn: (e: Engine) => Promise<T>): Promise<T> {
+  const e = await Engine.open({ path: join(home, 'warehouse.duckdb') });
+  try {
+    return await fn(e);
+  } finally {
+    e.close();
+  }
+}
+
+/** Every table's full content as sorted JSON rows, by table. */
+async function snapshotAll(e: Engine): Promise<Record<string, string>> {
+  const tables = await e.all<{ s: string; t: string }>(`SELECT table_schema AS s, table_name AS t FROM information_schema.tables ORDER BY 1, 2`);
+  const out: Record<string, string> = {};
+  for (const { s, t } of tables) {
+    const rows = await e.all(`SELECT * FROM ${duckdbDialect.qualified(s, t)}`);
+    out[`${s}.${t}`] = JSON.stringify(rows.map((r) => JSON.stringify(r)).sort());
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'c360-wh-'));
+  lake = new LocalLake(join(home, 'lake'));
+  scratch = await Engine.open();
+  await writeScenarioSilver(scratch, lake, join(home, 'tmp'));
+  await writeScenarioIntelligence(scratch, lake, join(home, 'tmp'));
+  for (const job of [goldCustomerJob, goldBehaviorJob, goldCampaignsJob, goldPersonalizationJob]) {
+    await job.run(makeJobContext({ home, lake, log: silentLogger, runId: 'g', loadId: 'g', runDate: AS_OF, asOf: AS_OF, params: {} }));
+  }
+  await runLoad('LOAD-1');
+});
+afterAll(async () => {
+  scratch?.close();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('local warehouse load', () => {
+  it('creates the three schemas with every model table, commented', async () => {
+    await withWarehouse(async (e) => {
+      const tables = await e.all<{ s: string; t: string; c: string | null }>(
+        `SELECT schema_name AS s, table_name AS t, comment AS c FROM duckdb_tables() WHERE schema_name IN (${SCHEMAS.map((s) => `'${s}'`).join(', ')}) ORDER BY 1, 2`,
+      );
+      expect(tables.map((x) => `${x.s}.${x.t}`).sort()).toEqual(WAREHOUSE_TABLES.map((t) => `${t.schema}.${t.name}`).sort());
+      expect(tables.every((x) => (x.c ?? '').length > 0)).toBe(true);
+      const uncommented = await e.scalar(`SELECT count(*) FROM duckdb_columns() WHERE schema_name IN ('CUSTOMER_360', 'CUSTOMER_BEHAVIOR', 'RECOMMENDATIONS') AND (comment IS NULL OR comment = '')`);
+      expect(Number(uncommented)).toBe(0);
+    });
+  });
+
+  it('DIM_CUSTOMER totals agree with an independent sum over source transactions mapped through the crosswalk', async () => {
+    // Independent of the Gold SQL: plain JS over the source rows, completed purchases on or before the as-of date.
+    const personOf = new Map(CROSSWALK.map((r) => [String(r.CUSTOMER_ID), String(r.CUSTOMER360_ID)]));
+    const expected = new Map<string, { orders: number; cents: number }>();
+    for (const t of TRANSACTIONS) {
+      if (t.TRANSACTION_TYPE !== 'PURCHASE' || t.TRANSACTION_STATUS !== 'COMPLETED' || String(t.TRANSACTION_DATE).slice(0, 10) > AS_OF) continue;
+      const p = personOf.get(String(t.CUSTOMER_ID));
+      if (!p) continue;
+      const x = expected.get(p) ?? { orders: 0, cents: 0 };
+      x.orders++;
+      x.cents += Math.round(Number(t.TOTAL_AMOUNT) * 100);
+      expected.set(p, x);
+    }
+    await withWarehouse(async (e) => {
+      const rows = await e.all<{ id: string; o: string; r: string }>(`SELECT CUSTOMER360_ID AS id, TOTAL_ORDERS AS o, TOTAL_REVENUE AS r FROM CUSTOMER_360.DIM_CUSTOMER ORDER BY 1`);
+      expect(rows.map((r) => r.id)).toEqual(['P1', 'P2', 'P3']);
+      for (const r of rows) {
+        const x = expected.get(r.id) ?? { orders: 0, cents: 0 };
+        expect([r.id, Number(r.o), Math.round(Number(r.r) * 100)]).toEqual([r.id, x.orders, x.cents]);
+      }
+      const n = await e.scalar(`SELECT count(*) - count(DISTINCT CUSTOMER360_ID) FROM CUSTOMER_360.DIM_CUSTOMER`);
+      expect(Number(n)).toBe(0);
+      const map = await e.all(`SELECT SOURCE_SYSTEM, CUSTOMER_ID, count(*) AS n FROM CUSTOMER_360.CUSTOMER_IDENTITY_MAP GROUP BY ALL HAVING count(*) > 1`);
+      expect(map).toEqual([]);
+    });
+  });
+
+  it('loads the intelligence outputs into their tables', async () => {
+    await withWarehouse(async (e) => {
+      expect(Number(await e.scalar(`SELECT count(*) FROM CUSTOMER_360.CUSTOMER_RISK_SCORES WHERE CHURN_RISK BETWEEN 0 AND 1`))).toBe(2);
+      expect(await e.all(`SELECT CUSTOMER360_ID, PRODUCT_ID, RANK FROM RECOMMENDATIONS.PRODUCT_RECOMMENDATIONS ORDER BY 1, 3`)).toEqual([
+        { CUSTOMER360_ID: 'P1', PRODUCT_ID: 'PR3', RANK: 1 },
+        { CUSTOMER360_ID: 'P1', PRODUCT_ID: 'PR2', RANK: 2 },
+        { CUSTOMER360_ID: 'P2', PRODUCT_ID: 'PR1', RANK: 1 },
+      ]);
+      expect(Number(await e.scalar(`SELECT count(*) FROM CUSTOMER_360.MODEL_REGISTRY`))).toBe(2);
+      expect(Number(await e.scalar(`SELECT count(*) FROM CUSTOMER_360.CUSTOMER_SEGMENTS`))).toBe(3);
+    });
+  });
+
+  it('a re-run with a new load id leaves every table exactly as it was', async () => {
+    const before = await withWarehouse(snapshotAll);
+    await runLoad('LOAD-2');
+    const after = await withWarehouse(snapshotAll);
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    for (const k of Object.keys(before)) expect(after[k], k).toBe(before[k]);
+    expect(before['CUSTOMER_360.DIM_CUSTOMER']).toContain('LOAD-1');
+    expect(before['STAGING.CUSTOMER_360__DIM_CUSTOMER']).toBe('[]');
+  });
+
+  it('snapshot tables drop keys the snapshot no longer has; partition tables keep other as-of dates', async () => {
+    const tmp = join(home, 'tmp');
+    const cols = INTELLIGENCE_COLUMNS.risk_scores!;
+    // an earlier as-of partition of risk scores, loaded on its own
+    await writeGoldFixture(scratch, lake, tmp, goldDir('risk_scores', '2026-03-01'), cols, [{ CUSTOMER360_ID: 'P1', AS_OF_DATE: '2026-03-01', CHURN_RISK: 0.2 }]);
+    await withWarehouse((e) => loadWarehouse(e, lake, { asOf: '2026-03-01', loadId: 'LOAD-OLD', tables: WAREHOUSE_TABLES.filter((t) => t.name === 'CUSTOMER_RISK_SCORES') }));
+    // the current partition loses P2
+    await writeGoldFixture(scratch, lake, tmp, goldDir('risk_scores', AS_OF), cols, [{ CUSTOMER360_ID: 'P1', AS_OF_DATE: AS_OF, CHURN_RISK: 0.15 }]);
+    // and the identity map snapshot loses POS:S1
+    const mapRows = [
+      { SOURCE_SYSTEM: 'CRM', CUSTOMER_ID: 'C1', CUSTOMER360_ID: 'P1', AS_OF_DATE: AS_OF },
+      { SOURCE_SYSTEM: 'CRM', CUSTOMER_ID: 'C2', CUSTOMER360_ID: 'P2', AS_OF_DATE: AS_OF },
+    ];
+    await writeGoldFixture(scratch, lake, tmp, goldDir('customer_identity_map', AS_OF), { SOURCE_SYSTEM: 'VARCHAR', CUSTOMER_ID: 'VARCHAR', CUSTOMER360_ID: 'VARCHAR', AS_OF_DATE: 'DATE' }, mapRows);
+    await runLoad('LOAD-3', AS_OF);
+    await withWarehouse(async (e) => {
+      expect(await e.all(`SELECT CUSTOMER360_ID, CAST(AS_OF_DATE AS VARCHAR) AS d, CHURN_RISK, _LOAD_ID FROM CUSTOMER_360.CUSTOMER_RISK_SCORES ORDER BY d, 1`)).toEqual([
+        { CUSTOMER360_ID: 'P1', d: '2026-03-01', CHURN_RISK: 0.2, _LOAD_ID: 'LOAD-OLD' },
+        { CUSTOMER360_ID: 'P1', d: AS_OF, CHURN_RISK: 0.15, _LOAD_ID: 'LOAD-3' },
+      ]);
+      expect(await e.all(`SELECT SOURCE_SYSTEM, CUSTOMER_ID, _LOAD_ID FROM CUSTOMER_360.CUSTOMER_IDENTITY_MAP ORDER BY 1, 2`)).toEqual([
+        { SOURCE_SYSTEM: 'CRM', CUSTOMER_ID: 'C1', _LOAD_ID: 'LOAD-1' },
+        { SOURCE_SYSTEM: 'CRM', CUSTOMER_ID: 'C2', _LOAD_ID: 'LOAD-1' },
+      ]);
+      expect(await e.all(`SELECT ROW_COUNT, _LOAD_ID FROM OPS.LOAD_AUDIT WHERE TABLE_NAME = 'CUSTOMER_IDENTITY_MAP'`)).toEqual([{ ROW_COUNT: '2', _LOAD_ID: 'LOAD-3' }]);
+    });
+  });
+
+  it('a snapshot with duplicate keys fails with the table, key and file, and changes nothing', async () => {
+    const before = await withWarehouse(snapshotAll);
+    const dup = { PRODUCT_ID: 'PR1', PRODUCT_NAME: 'x' };
+    await writeGoldFixture(scratch, lake, join(home, 'tmp'), goldDir('dim_product', AS_OF), { PRODUCT_ID: 'VARCHAR', PRODUCT_NAME: 'VARCHAR' }, [dup, dup]);
+    await expect(runLoad('LOAD-BAD')).rejects.toThrow(/CUSTOMER_360\.DIM_PRODUCT: duplicate key \(PRODUCT_ID\).*PR1.*dim_product\/as_of_date=2026-03-31/);
+    const after = await withWarehouse(snapshotAll);
+    for (const k of Object.keys(before)) if (k !== 'OPS.LOAD_AUDIT') expect(after[k], k).toBe(before[k]);
+  });
+
+  it('a snapshot without a key column fails naming the column', async () => {
+    await writeGoldFixture(scratch, lake, join(home, 'tmp'), goldDir('dim_product', AS_OF), { NAME: 'VARCHAR' }, [{ NAME: 'x' }]);
+    await expect(runLoad('LOAD-BAD2')).rejects.toThrow(/DIM_PRODUCT: Gold dataset gold\/customer360\/dim_product\/as_of_date=2026-03-31 lacks key column\(s\) PRODUCT_ID/);
+    // restore the real snapshot
+    await goldCustomerJob.run(makeJobContext({ home, lake, log: silentLogger, runId: 'g2', loadId: 'g2', runDate: AS_OF, asOf: AS_OF, params: {} }));
+  });
+});
+
+describe('model and Gold agree', () => {
+  it('every table column exists in its Gold dataset with the same DuckDB type', async () => {
+    for (const t of WAREHOUSE_TABLES) {
+      const files = (await lake.list(goldDir(t.source, AS_OF))).map((f) => join(home, 'lake', f.path));
+      expect(files.length, t.source).toBeGreaterThan(0);
+      const cols = await scratch.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${litList(files)}, hive_partitioning = false)`);
+      const gold = Object.fromEntries(cols.map((c) => [c.column_name, c.column_type]));
+      const model = Object.fromEntries(t.columns.map((c) => [c.name, duckdbDialect.type(c.type)]));
+      expect(model, `${t.schema}.${t.name} <- ${t.source}`).toEqual(gold);
+    }
+  });
+});
+
+describe('analyst queries', () => {
+  const dir = join(import.meta.dirname, '..', 'snowflake', 'queries');
+  const run = async (file: string) => withWarehouse(async (e) => e.all<Record<string, unknown>>(await readFile(join(dir, file), 'utf8')));
+
+  it('the five queries are there', async () => {
+    expect((await readdir(dir)).sort()).toEqual([
+      'campaign-roi.sql', 'customer-health-overview.sql', 'funnel-conversion.sql', 'segment-sizes-and-value.sql', 'top-recommendations.sql',
+    ]);
+  });
+
+  it('customer health overview adds up to DIM_CUSTOMER', async () => {
+    const rows = await run('customer-health-overview.sql');
+    expect(rows.map((r) => r.RFM_SEGMENT)).toEqual(['Hibernating', 'Loyal Customers', 'No Purchases']);
+    expect(rows.reduce((a, r) => a + Number(r.CUSTOMERS), 0)).toBe(3);
+    expect(rows.reduce((a, r) => a + Number(r.REVENUE), 0)).toBeCloseTo(475.5, 2);
+    expect(rows.find((r) => r.RFM_SEGMENT === 'Loyal Customers')!.AVG_CHURN_RISK).toBe(0.15);
+  });
+
+  it('segment sizes and value', async () => {
+    const rows = await run('segment-sizes-and-value.sql');
+    expect(rows.map((r) => [r.SEGMENT_LABEL, Number(r.CUSTOMERS), r.SHARE_OF_CUSTOMERS])).toEqual([
+      ['Lapsing big spenders', 1, 0.3333], ['Engaged regulars', 1, 0.3333], ['Prospects', 1, 0.3333],
+    ]);
+  });
+
+  it('campaign ROI', async () => {
+    const rows = await run('campaign-roi.sql');
+    expect(rows.map((r) => [r.CAMPAIGN_ID, r.ROI_LAST_TOUCH, r.ROI_LINEAR, Number(r.PEOPLE_SENT)])).toEqual([
+      ['CMP1', 0.4, 0.451, 2], ['CMP2', -0.745, -0.8725, 1],
+    ]);
+  });
+
+  it('funnel conversion by week', async () => {
+    const rows = await run('funnel-conversion.sql');
+    const last = rows.at(-1)!;
+    expect([last.WEEK_START, Number(last.VIEWERS), Number(last.CART_ADDERS), Number(last.PURCHASERS), last.VIEW_TO_CART_RATE]).toEqual(['2026-03-30', 2, 1, 1, 0.5]);
+  });
+
+  it('top recommendations with product names', async () => {
+    const rows = await run('top-recommendations.sql');
+    expect(rows.map((r) => [r.CUSTOMER360_ID, r.RANK, r.PRODUCT_ID, r.PRODUCT_NAME])).toEqual([
+      ['P1', 1, 'PR3', 'Coat'], ['P1', 2, 'PR2', 'Tote'], ['P2', 1, 'PR1', 'Runner 2'],
+    ]);
+  });
+});
