@@ -42,8 +42,10 @@ resource jobOperator 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
         actions: [
           'Microsoft.App/jobs/read'
           'Microsoft.App/jobs/start/action'
-          'Microsoft.App/jobs/stop/action'
+          'Microsoft.App/jobs/execution/read'
           'Microsoft.App/jobs/executions/read'
+          // Stop one execution (the runner's timeout), not `jobs/stop/action`, which stops them all.
+          'Microsoft.App/jobs/stop/execution/action'
         ]
         notActions: []
       }
