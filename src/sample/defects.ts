@@ -67,7 +67,10 @@ export function mutate(col: ColumnDef, kind: DefectKind, value: string | null, r
       const base = value && value.trim() !== '' ? value.trim() : 'X';
       let out = base;
       while (out.length <= max) out += base.length > 1 ? ` ${base}` : 'X';
-      return out.slice(0, max + 1 + rng.int(0, 9));
+      // Cut to just over the limit; never end on a blank (the validator trims before measuring).
+      out = out.slice(0, max + 1 + rng.int(0, 9)).trimEnd();
+      while (out.length <= max) out += 'X';
+      return out;
     }
     case 'ENUM':
       return rng.pick(['UNKNOWN', 'N/A', 'OTHER_VALUE', `${col.enum?.[0] ?? 'X'}_OLD`, 'TBD', '??']);

@@ -1,16 +1,16 @@
 // `c360 sample`: deterministic, contract-derived sample drops for the 12 source tables, with injected defects and
 // duplicate persons, and the truth about both in DIR/_truth/. People are generated one at a time and their rows
-// streamed through DuckDB appenders into an on-disk scratch database, then copied to Parquet: memory stays flat at
-// any size. Every column is written as VARCHAR text in canonical form (dates 'YYYY-MM-DD', timestamps
-// 'YYYY-MM-DD HH:MM:SS' UTC, decimals '12.34', booleans 'true'/'false') so that wrong-type defects can exist.
+// spooled to scratch CSV files, which DuckDB's parallel reader copies to Parquet: memory stays flat at any size.
+// Every column is written as VARCHAR text in canonical form (dates 'YYYY-MM-DD', timestamps 'YYYY-MM-DD HH:MM:SS'
+// UTC, decimals '12.34', booleans 'true'/'false') so that wrong-type defects can exist.
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { DuckDBAppender } from '@duckdb/node-api';
 import { CONTRACTS, getContract } from '../../schemas/index.ts';
 import { Engine, ident, lit } from '../engine/duckdb.ts';
 import { UsageError } from '../runtime/errors.ts';
 import { silentLogger, type Logger } from '../runtime/logger.ts';
 import { buildCatalogue, catalogueSize } from './catalogue.ts';
+import { CsvSpool } from './csv-spool.ts';
 import { emitCommerce, planPurchases } from './commerce.ts';
 import type { Sinks, Window, World } from './context.ts';
 import { emitDigital } from './digital.ts';
@@ -90,39 +90,29 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
   const began = performance.now();
   const { out, seed } = opts;
   await mkdir(join(out, TRUTH_DIR), { recursive: true });
-  const workDb = join(out, `.sample-work-${process.pid}.duckdb`);
-  await rm(workDb, { force: true });
-  await rm(`${workDb}.wal`, { force: true });
-  const engine = await Engine.open({ path: workDb });
+  const work = join(out, `.sample-work-${process.pid}`);
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const engine = await Engine.open({ tempDirectory: join(work, 'duckdb-tmp') });
+  const spools: CsvSpool[] = [];
+  const spool = (name: string, columns: { name: string; type: string }[]) => {
+    const s = new CsvSpool(join(work, `${name}.csv`), columns);
+    spools.push(s);
+    return s;
+  };
   try {
+    const tableSpools = new Map<string, CsvSpool>();
     for (const c of CONTRACTS) {
-      const cols = c.columns.map((col) => `${ident(col.name)} VARCHAR`);
-      if (c.name === 'CUSTOMERS') cols.push(`${ident(SOURCE_SYSTEM_COLUMN)} VARCHAR`);
-      await engine.run(`CREATE TABLE ${ident(c.name)} (${cols.join(', ')})`);
+      const cols = c.columns.map((col) => ({ name: col.name, type: 'VARCHAR' }));
+      if (c.name === 'CUSTOMERS') cols.push({ name: SOURCE_SYSTEM_COLUMN, type: 'VARCHAR' });
+      tableSpools.set(c.name, spool(c.name, cols));
     }
-    await engine.run('CREATE TABLE truth_defects ("TABLE" VARCHAR, ROW_NUMBER BIGINT, PRIMARY_KEY VARCHAR, REASONS VARCHAR, DUPLICATE_OF_ROW INTEGER)');
-    await engine.run('CREATE TABLE truth_identity (SOURCE_SYSTEM VARCHAR, CUSTOMER_ID VARCHAR, PERSON_ID VARCHAR)');
-    await engine.run(`CREATE TABLE truth_persons (PERSON_ID VARCHAR, CUSTOMER_IDS VARCHAR, KIND VARCHAR, SHOPPER VARCHAR,
-      REGISTRATION_DATE VARCHAR, CHURN_DATE VARCHAR, PURCHASES_PER_30_DAYS DOUBLE, FAVOURITE_CATEGORIES VARCHAR)`);
-    const appenders: DuckDBAppender[] = [];
-    const appender = async (table: string) => {
-      const a = await engine.connection.createAppender(table);
-      appenders.push(a);
-      return a;
-    };
-    const defectsOut = await appender('truth_defects');
-    const identityOut = await appender('truth_identity');
-    const personsOut = await appender('truth_persons');
-    const onDefect = (t: DefectTruth) => {
-      defectsOut.appendVarchar(t.table);
-      defectsOut.appendBigInt(BigInt(t.rowNumber));
-      if (t.primaryKey === null) defectsOut.appendNull();
-      else defectsOut.appendVarchar(t.primaryKey);
-      defectsOut.appendVarchar(t.reasons.join('|'));
-      if (t.duplicateOfRow === null) defectsOut.appendNull();
-      else defectsOut.appendInteger(t.duplicateOfRow);
-      defectsOut.endRow();
-    };
+    const v = (...names: string[]) => names.map((name) => ({ name, type: 'VARCHAR' }));
+    const defectsOut = spool('truth_defects', [...v('TABLE'), { name: 'ROW_NUMBER', type: 'BIGINT' }, ...v('PRIMARY_KEY', 'REASONS'), { name: 'DUPLICATE_OF_ROW', type: 'INTEGER' }]);
+    const identityOut = spool('truth_identity', v('SOURCE_SYSTEM', 'CUSTOMER_ID', 'PERSON_ID'));
+    const personsOut = spool('truth_persons', [...v('PERSON_ID', 'CUSTOMER_IDS', 'KIND', 'SHOPPER'), { name: 'REGISTRATION_DATE', type: 'DATE' }, { name: 'CHURN_DATE', type: 'DATE' }, { name: 'PURCHASES_PER_30_DAYS', type: 'DOUBLE' }, ...v('FAVOURITE_CATEGORIES')]);
+    const onDefect = (t: DefectTruth) =>
+      defectsOut.write([t.table, String(t.rowNumber), t.primaryKey, t.reasons.join('|'), t.duplicateOfRow === null ? null : String(t.duplicateOfRow)]);
 
     const endDay = parseDay(opts.endDate);
     const window: Window = { start: endDay - (opts.days - 1) * DAY, end: endDay + DAY - 1 };
@@ -135,7 +125,7 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
 
     const sinks = {} as Record<string, TableSink>;
     for (const [i, c] of CONTRACTS.entries()) {
-      sinks[c.name] = new TableSink(c, await appender(c.name), {
+      sinks[c.name] = new TableSink(c, tableSpools.get(c.name)!, {
         defectRate: opts.defectRate,
         seed: hashSeed(seed, 4, i),
         idPrefix: ID_PREFIX[c.name]!,
@@ -172,43 +162,43 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
       const rows = customerRows(person, rng, window, { lastLogin: digital.lastLogin, loyaltyPoints: commerce.loyaltyPoints, lastActivity: commerce.lastPurchase }, stores[person.locationIndex]!);
       for (const { record, row } of rows) {
         world.sinks.CUSTOMERS.add(row, [record.system]);
-        identityOut.appendVarchar(record.system);
-        identityOut.appendVarchar(record.id);
-        identityOut.appendVarchar(person.personId);
-        identityOut.endRow();
+        identityOut.write([record.system, record.id, person.personId]);
         identityRecords++;
       }
-      personsOut.appendVarchar(person.personId);
-      personsOut.appendVarchar(person.records.map((r) => r.id).join(','));
-      personsOut.appendVarchar(person.kind);
-      personsOut.appendVarchar(person.shopper);
-      personsOut.appendVarchar(formatDate(person.registration));
-      if (person.churnAt !== null && person.churnAt <= window.end) personsOut.appendVarchar(formatDate(person.churnAt));
-      else personsOut.appendNull();
-      personsOut.appendDouble(person.kind === 'regular' ? Math.round(person.rate * 30 * 1000) / 1000 : 0);
-      personsOut.appendVarchar(person.favourites.map((c) => catalogue.categories[c]).join('|'));
-      personsOut.endRow();
+      personsOut.write([
+        person.personId,
+        person.records.map((r) => r.id).join(','),
+        person.kind,
+        person.shopper,
+        formatDate(person.registration),
+        person.churnAt !== null && person.churnAt <= window.end ? formatDate(person.churnAt) : null,
+        String(person.kind === 'regular' ? Math.round(person.rate * 30 * 1000) / 1000 : 0),
+        person.favourites.map((c) => catalogue.categories[c]).join('|'),
+      ]);
       previous = person;
       if ((i + 1) % 500 === 0) log.progress('generating sample', { persons: i + 1, of: opts.customers, rows: totalRows(sinks) });
     }
     for (const s of Object.values(sinks)) s.finish();
-    for (const a of appenders) a.closeSync();
+    for (const sp of spools) sp.close();
 
     log.progress('writing parquet', { tables: CONTRACTS.length });
-    for (const c of CONTRACTS) await copyOut(engine, `SELECT * FROM ${ident(c.name)}`, join(out, `${c.name}.parquet`));
+    for (const c of CONTRACTS) {
+      const sp = tableSpools.get(c.name)!;
+      await copyOut(engine, `SELECT ${sp.selectList()} FROM ${sp.reader()}`, join(out, `${c.name}.parquet`));
+    }
     await copyOut(
       engine,
       `SELECT d."TABLE", d.ROW_NUMBER, d.PRIMARY_KEY,
          CASE WHEN d.REASONS = '' THEN []::VARCHAR[] ELSE string_split(d.REASONS, '|') END AS REASONS, d.DUPLICATE_OF_ROW
-       FROM truth_defects d JOIN (VALUES ${CONTRACTS.map((c, i) => `(${lit(c.name)}, ${i})`).join(', ')}) t(name, ord) ON t.name = d."TABLE"
+       FROM ${defectsOut.reader()} d JOIN (VALUES ${CONTRACTS.map((c, i) => `(${lit(c.name)}, ${i})`).join(', ')}) t(name, ord) ON t.name = d."TABLE"
        ORDER BY t.ord, d.ROW_NUMBER`,
       join(out, TRUTH_DIR, 'defects.parquet'),
     );
-    await copyOut(engine, 'SELECT * FROM truth_identity', join(out, TRUTH_DIR, 'identity.parquet'));
+    await copyOut(engine, `SELECT * FROM ${identityOut.reader()}`, join(out, TRUTH_DIR, 'identity.parquet'));
     await copyOut(
       engine,
-      `SELECT PERSON_ID, string_split(CUSTOMER_IDS, ',') AS CUSTOMER_IDS, KIND, SHOPPER, CAST(REGISTRATION_DATE AS DATE) AS REGISTRATION_DATE,
-         CAST(CHURN_DATE AS DATE) AS CHURN_DATE, PURCHASES_PER_30_DAYS, string_split(FAVOURITE_CATEGORIES, '|') AS FAVOURITE_CATEGORIES FROM truth_persons`,
+      `SELECT PERSON_ID, string_split(CUSTOMER_IDS, ',') AS CUSTOMER_IDS, KIND, SHOPPER, REGISTRATION_DATE, CHURN_DATE, PURCHASES_PER_30_DAYS,
+         string_split(FAVOURITE_CATEGORIES, '|') AS FAVOURITE_CATEGORIES FROM ${personsOut.reader()}`,
       join(out, TRUTH_DIR, 'persons.parquet'),
     );
 
@@ -225,9 +215,9 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
     log.info('sample generated', { out, persons: opts.customers, rows: totalRows(sinks), seconds: summary.seconds });
     return summary;
   } finally {
+    for (const sp of spools) sp.closeQuietly();
     engine.close();
-    await rm(workDb, { force: true });
-    await rm(`${workDb}.wal`, { force: true });
+    await rm(work, { recursive: true, force: true });
   }
 }
 

@@ -1,16 +1,17 @@
 // Streams one table's rows into a DuckDB appender as canonical text, derived from the contract columns, and injects
 // the table's defects after clean rows at the configured rate, recording each in the defect truth.
-import type { DuckDBAppender } from '@duckdb/node-api';
 import type { ColumnDef, TableContract } from '../../schemas/contract.ts';
 import { recordReasons } from './contract-check.ts';
 import { defectOptions, mutate, type DefectOption } from './defects.ts';
 import { Rng } from './prng.ts';
 import { formatDate, formatTimestamp } from './time.ts';
+import type { TextRow } from './csv-spool.ts';
+
+export type { TextRow };
 
 /** A field value as the behaviour code produces it: dates and timestamps as epoch seconds, booleans as booleans. */
 export type Value = string | number | boolean | null | undefined;
 export type Record_ = Partial<Record<string, Value>>;
-export type TextRow = (string | null)[];
 
 /** Share of defects that are exact duplicate rows (the rest break a contract rule). */
 const DUPLICATE_SHARE = 0.15;
@@ -70,7 +71,7 @@ export class TableSink {
 
   constructor(
     readonly contract: TableContract,
-    private readonly appender: DuckDBAppender,
+    private readonly out: { write(row: TextRow): void },
     private readonly opts: SinkOptions,
   ) {
     this.columns = contract.columns;
@@ -117,16 +118,7 @@ export class TableSink {
   }
 
   private append(row: TextRow, extra: TextRow): number {
-    const a = this.appender;
-    for (const v of row) {
-      if (v === null) a.appendNull();
-      else a.appendVarchar(v);
-    }
-    for (const v of extra) {
-      if (v === null) a.appendNull();
-      else a.appendVarchar(v);
-    }
-    a.endRow();
+    this.out.write(extra.length > 0 ? row.concat(extra) : row);
     return ++this.rows;
   }
 
