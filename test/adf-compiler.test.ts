@@ -225,6 +225,10 @@ describe('ADF compiler details', () => {
       { name: 'b', description: '', job: job('b'), dependsOn: ['a'] },
     ] }] })).toThrow(/cycle/);
     expect(() => compileFactory({ ...HAND, stages: [{ ...HAND.stages[0]!, activities: [] }] })).toThrow(/no activities/);
+    // 27 activities with their failure branches are 81 ADF activities, over ADF's 80 per pipeline.
+    const many = Array.from({ length: 27 }, (_, i) => ({ name: `a${i}`, description: '', job: job(`j${i}`) }));
+    expect(() => compileFactory({ ...HAND, stages: [{ ...HAND.stages[0]!, activities: many }] })).toThrow(/81 activities \(ADF allows 80\)/);
+    expect(() => compileFactory({ ...HAND, stages: [{ ...HAND.stages[0]!, activities: many.slice(0, 26) }] })).not.toThrow();
   });
 
   it('is deterministic', () => {

@@ -6,7 +6,14 @@ import { longestJobMinutes, masterPipeline, subPipeline, subPipelineName } from 
 import { triggers } from './triggers.ts';
 import type { Activity, FactoryResource, PipelineProperties } from './types.ts';
 
+/** ADF's limit on activities per pipeline, inner activities of containers included. */
+export const MAX_ACTIVITIES_PER_PIPELINE = 80;
+
 function pipelineResource(name: string, properties: PipelineProperties): FactoryResource {
+  const count = activityNames(properties.activities).length;
+  if (count > MAX_ACTIVITIES_PER_PIPELINE) {
+    throw new Error(`pipeline '${name}' has ${count} activities (ADF allows ${MAX_ACTIVITIES_PER_PIPELINE}): split its stage into two sub-pipelines`);
+  }
   const refs = new Set<string>();
   const walk = (activities: Activity[]) => {
     for (const a of activities) {
