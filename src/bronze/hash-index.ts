@@ -2,7 +2,7 @@
 // Bronze/quarantine file the index does not cover (e.g. a crash between committing data and its index file).
 import type { TableContract } from '../../schemas/contract.ts';
 import type { Lake } from '../lake/lake.ts';
-import { bronzeDirOf, hashIndexDirOf, outputNameOf, quarantineDirOf } from './paths.ts';
+import { bronzeDirOf, hashIndexDirOf, outputKeyOf, quarantineDirOf } from './paths.ts';
 
 /** Local paths of the Parquet files whose `_record_hash` column together lists every record the table holds. */
 export async function existingHashFiles(lake: Lake, contract: TableContract): Promise<string[]> {
@@ -12,7 +12,7 @@ export async function existingHashFiles(lake: Lake, contract: TableContract): Pr
     lake.list(bronzeDirOf(contract)),
     lake.list(quarantineDirOf(contract)),
   ]);
-  const indexed = new Set(index.filter(parquet).map((f) => outputNameOf(f.path)));
-  const uncovered = [...bronze, ...quarantine].filter((f) => parquet(f) && !indexed.has(outputNameOf(f.path)));
+  const indexed = new Set(index.filter(parquet).map((f) => outputKeyOf(f.path)));
+  const uncovered = [...bronze, ...quarantine].filter((f) => parquet(f) && !indexed.has(outputKeyOf(f.path)));
   return Promise.all([...index.filter(parquet), ...uncovered].map((f) => lake.localPath(f.path)));
 }

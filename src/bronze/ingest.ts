@@ -204,14 +204,13 @@ async function runIngest(
   const targets = {
     bronze: bronzeFile(contract, options.ingestDate, name),
     quarantine: quarantineFile(contract, options.ingestDate, name),
-    index: hashIndexFile(contract, name),
+    index: hashIndexFile(contract, options.ingestDate, name),
   };
-  for (const [kind, path] of Object.entries(targets)) {
-    // Files are never changed once written; a name clash means a caller reused an outputName for other content.
-    if (await lake.exists(path)) throw new C360Error(`Refusing to overwrite ${kind} file ${path} (output name '${name}' already used)`);
-  }
-
   const copy = async (select: string, target: string, file: string) => {
+    // Files are never changed once written. A clash means the name was used for other records (a deterministic
+    // outputName reused); after a crash between commits the records already committed are not new, so they
+    // never reach this point again.
+    if (await lake.exists(target)) throw new C360Error(`Refusing to overwrite ${target}: output name '${name}' is already used`);
     const tmp = join(work, file);
     await engine.run(`COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`);
     await lake.putFile(tmp, target);

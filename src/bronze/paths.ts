@@ -11,11 +11,13 @@ export const bronzeFile = (c: TableContract, ingestDate: string, name: string): 
   joinLake(bronzeDirOf(c), `ingest_date=${ingestDate}`, `${name}.parquet`);
 export const quarantineFile = (c: TableContract, ingestDate: string, name: string): string =>
   joinLake(quarantineDirOf(c), `ingest_date=${ingestDate}`, `${name}.parquet`);
-export const hashIndexFile = (c: TableContract, name: string): string => joinLake(hashIndexDirOf(c), `${name}.parquet`);
+export const hashIndexFile = (c: TableContract, ingestDate: string, name: string): string =>
+  joinLake(hashIndexDirOf(c), `ingest_date=${ingestDate}`, `${name}.parquet`);
 
-/** File name without folder and .parquet: the output name that links data files to their index file. */
-export function outputNameOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1).replace(/\.parquet$/, '');
+/** `ingest_date=D/<name>` of a data or index file: the key that links data files to their index file. */
+export function outputKeyOf(path: string): string {
+  const parts = path.replace(/\.parquet$/, '').split('/');
+  return parts.slice(-2).join('/');
 }
 
 /** A string made safe for a file name. */
