@@ -1,7 +1,7 @@
 // `c360 adf build` renders the pipeline definition into adf-templates/; `c360 adf deploy` applies it to a factory.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { MASTER } from '../../../pipelines/master.ts';
+import { ALL_STAGES, MASTER } from '../../../pipelines/master.ts';
 import { diffTemplates, writeTemplates } from '../../adf/build.ts';
 import { compileFactory } from '../../adf/compile.ts';
 import { deployPlan, formatPlan } from '../../adf/deploy-plan.ts';
@@ -48,6 +48,9 @@ const build: Command = {
     const { written, removed } = await writeTemplates(MASTER, dir);
     io.out(`wrote ${written} files to ${dir}${removed.length ? `, removed ${removed.join(', ')}` : ''}`);
     io.out(`stages: ${MASTER.stages.map((s) => `${s.name} (${s.activities.length})`).join(' -> ')}`);
+    for (const s of ALL_STAGES.filter((x) => x.activities.length === 0)) {
+      io.log.warn(`stage ${s.name} has no activities yet: the master pipeline does not run it`);
+    }
     return 0;
   },
 };
