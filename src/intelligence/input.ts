@@ -68,7 +68,8 @@ async function loadRaw(engine: Engine, lake: Lake, c: TableContract, asOf: strin
     paths.push(await lake.localPath(f.path));
     inputs.push(f.path);
   }
-  const cut = asOf && c.eventTime ? ` WHERE CAST(${ident(c.eventTime)} AS DATE) <= DATE ${lit(asOf)}` : '';
+  // Rows without an event time are kept here so that they are counted as exclusions below, not dropped silently.
+  const cut = asOf && c.eventTime ? ` WHERE ${ident(c.eventTime)} IS NULL OR CAST(${ident(c.eventTime)} AS DATE) <= DATE ${lit(asOf)}` : '';
   await engine.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM read_parquet(${litList(paths)}, union_by_name = true)${cut}`);
   const present = new Set((await engine.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${table})`)).map((r) => r.column_name));
   for (const col of c.columns) {
@@ -137,6 +138,9 @@ export async function loadSilver(engine: Engine, lake: Lake, asOf?: string): Pro
       nullif(trim(PRODUCT_ID), '') AS PRODUCT_ID, upper(trim(CATEGORY_VIEWED)) AS CATEGORY
     FROM ${events} WHERE EVENT_DATE IS NOT NULL`);
   excluded['events.missing_date'] = await count(engine, `SELECT count(*) FROM ${events} WHERE EVENT_DATE IS NULL`);
+  excluded['sessions.missing_customer_or_start'] = await count(engine, `SELECT count(*) FROM ${sessions} WHERE CUSTOMER360_ID IS NULL OR SESSION_START IS NULL`);
+  excluded['preferences.missing_or_inactive'] = await count(engine, `SELECT count(*) FROM ${prefs}
+    WHERE CUSTOMER360_ID IS NULL OR PREFERENCE_DATE IS NULL OR PREFERENCE_VALUE IS NULL OR coalesce(upper(PREFERENCE_STATUS), 'ACTIVE') <> 'ACTIVE'`);
   await engine.run(`CREATE OR REPLACE TABLE base_sessions AS
     SELECT CUSTOMER360_ID, SESSION_ID, CAST(SESSION_START AS DATE) AS SESSION_DATE
     FROM ${sessions} WHERE CUSTOMER360_ID IS NOT NULL AND SESSION_START IS NOT NULL`);
