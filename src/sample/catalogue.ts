@@ -5,9 +5,9 @@ import { Rng, Zipf } from './prng.ts';
 interface CategorySpec {
   name: string;
   weight: number;
-  subcategories: readonly string[];
+  /** Subcategory -> product nouns in it. */
+  subcategories: Readonly<Record<string, readonly string[]>>;
   brands: readonly string[];
-  nouns: readonly string[];
   /** Price range in cents (log-uniform). */
   price: readonly [number, number];
   weightKg: readonly [number, number];
@@ -18,15 +18,15 @@ interface CategorySpec {
 }
 
 const CATEGORIES: readonly CategorySpec[] = [
-  { name: 'Electronics', weight: 14, subcategories: ['Phones', 'Laptops', 'Audio', 'Accessories', 'Smart Home'], brands: ['Voltix', 'Sonora', 'Pixelon', 'Nimbus', 'Arcwave'], nouns: ['Headphones', 'Charger', 'Speaker', 'Smartwatch', 'Tablet', 'Earbuds', 'Camera', 'Keyboard'], price: [1500, 150000], weightKg: [0.1, 3], colors: ['Black', 'White', 'Silver'], consumable: false },
-  { name: 'Apparel', weight: 18, subcategories: ['Tops', 'Bottoms', 'Outerwear', 'Shoes', 'Activewear'], brands: ['Northline', 'Urbane', 'Kestrel', 'Maris', 'Tidewear'], nouns: ['T-Shirt', 'Jeans', 'Jacket', 'Sneakers', 'Hoodie', 'Dress', 'Leggings', 'Sweater'], price: [1200, 18000], weightKg: [0.1, 1.5], sizes: ['XS', 'S', 'M', 'L', 'XL'], colors: ['Black', 'Navy', 'Grey', 'Red', 'Olive', 'White'], consumable: false },
-  { name: 'Home & Kitchen', weight: 12, subcategories: ['Cookware', 'Decor', 'Bedding', 'Storage', 'Appliances'], brands: ['Hearthly', 'Casa Nova', 'Linenry', 'Brightnest'], nouns: ['Skillet', 'Pillow', 'Lamp', 'Blender', 'Towel Set', 'Vase', 'Storage Box', 'Kettle'], price: [900, 40000], weightKg: [0.2, 8], colors: ['White', 'Grey', 'Sage', 'Terracotta'], consumable: false },
-  { name: 'Beauty', weight: 10, subcategories: ['Skincare', 'Makeup', 'Haircare', 'Fragrance'], brands: ['Lumiere', 'Petalis', 'Veda', 'Glowe'], nouns: ['Moisturizer', 'Serum', 'Shampoo', 'Lipstick', 'Perfume', 'Cleanser', 'Sunscreen'], price: [600, 12000], weightKg: [0.05, 0.6], consumable: true },
-  { name: 'Grocery', weight: 16, subcategories: ['Snacks', 'Beverages', 'Pantry', 'Coffee & Tea'], brands: ['Farmhouse', 'Good Grain', 'Brewster', 'Nutty Co'], nouns: ['Coffee Beans', 'Granola', 'Olive Oil', 'Green Tea', 'Protein Bar', 'Pasta', 'Sparkling Water'], price: [250, 3500], weightKg: [0.1, 2], consumable: true },
-  { name: 'Sports & Outdoors', weight: 9, subcategories: ['Fitness', 'Camping', 'Cycling', 'Team Sports'], brands: ['Summit', 'Trailhead', 'Pacer', 'Ironclad'], nouns: ['Yoga Mat', 'Tent', 'Water Bottle', 'Dumbbells', 'Bike Helmet', 'Backpack', 'Football'], price: [1000, 60000], weightKg: [0.2, 10], colors: ['Black', 'Blue', 'Orange', 'Green'], consumable: false },
-  { name: 'Toys & Games', weight: 7, subcategories: ['Board Games', 'Building Sets', 'Puzzles', 'Outdoor Play'], brands: ['Playvista', 'Brickly', 'Gamewright'], nouns: ['Board Game', 'Puzzle', 'Building Set', 'Plush Toy', 'Card Game'], price: [800, 15000], weightKg: [0.1, 3], consumable: false },
-  { name: 'Books', weight: 6, subcategories: ['Fiction', 'Non-Fiction', 'Children', 'Cookbooks'], brands: ['Pageturn Press', 'Inkwell', 'Harbor Books'], nouns: ['Novel', 'Cookbook', 'Biography', 'Picture Book', 'Guide'], price: [700, 4500], weightKg: [0.2, 1.2], consumable: false },
-  { name: 'Pet Supplies', weight: 8, subcategories: ['Dog', 'Cat', 'Aquarium'], brands: ['Pawsome', 'Whisker & Co', 'Fetchly'], nouns: ['Dog Food', 'Cat Litter', 'Chew Toy', 'Pet Bed', 'Cat Treats'], price: [400, 9000], weightKg: [0.2, 12], consumable: true },
+  { name: 'Electronics', weight: 14, subcategories: { Phones: ['Smartphone', 'Phone Case', 'Screen Protector'], Audio: ['Headphones', 'Earbuds', 'Speaker'], Computers: ['Laptop', 'Keyboard', 'Monitor', 'Tablet'], Wearables: ['Smartwatch', 'Fitness Tracker'], Accessories: ['Charger', 'Power Bank', 'USB Cable'] }, brands: ['Voltix', 'Sonora', 'Pixelon', 'Nimbus', 'Arcwave'], price: [1500, 150000], weightKg: [0.1, 3], colors: ['Black', 'White', 'Silver'], consumable: false },
+  { name: 'Apparel', weight: 18, subcategories: { Tops: ['T-Shirt', 'Sweater', 'Hoodie', 'Blouse'], Bottoms: ['Jeans', 'Chinos', 'Shorts', 'Skirt'], Outerwear: ['Jacket', 'Raincoat', 'Parka'], Shoes: ['Sneakers', 'Boots', 'Sandals'], Activewear: ['Leggings', 'Running Shirt', 'Sports Bra'] }, brands: ['Northline', 'Urbane', 'Kestrel', 'Maris', 'Tidewear'], price: [1200, 18000], weightKg: [0.1, 1.5], sizes: ['XS', 'S', 'M', 'L', 'XL'], colors: ['Black', 'Navy', 'Grey', 'Red', 'Olive', 'White'], consumable: false },
+  { name: 'Home & Kitchen', weight: 12, subcategories: { Cookware: ['Skillet', 'Saucepan', 'Dutch Oven'], Appliances: ['Blender', 'Kettle', 'Toaster', 'Coffee Maker'], Bedding: ['Pillow', 'Duvet', 'Sheet Set'], Decor: ['Lamp', 'Vase', 'Picture Frame', 'Candle'], Storage: ['Storage Box', 'Shelf Organizer', 'Laundry Basket'] }, brands: ['Hearthly', 'Casa Nova', 'Linenry', 'Brightnest'], price: [900, 40000], weightKg: [0.2, 8], colors: ['White', 'Grey', 'Sage', 'Terracotta'], consumable: false },
+  { name: 'Beauty', weight: 10, subcategories: { Skincare: ['Moisturizer', 'Serum', 'Cleanser', 'Sunscreen'], Makeup: ['Lipstick', 'Mascara', 'Foundation'], Haircare: ['Shampoo', 'Conditioner', 'Hair Oil'], Fragrance: ['Perfume', 'Body Mist'] }, brands: ['Lumiere', 'Petalis', 'Veda', 'Glowe'], price: [600, 12000], weightKg: [0.05, 0.6], consumable: true },
+  { name: 'Grocery', weight: 16, subcategories: { Snacks: ['Granola', 'Protein Bar', 'Trail Mix', 'Crackers'], Beverages: ['Sparkling Water', 'Juice', 'Kombucha'], Pantry: ['Olive Oil', 'Pasta', 'Rice', 'Tomato Sauce'], 'Coffee & Tea': ['Coffee Beans', 'Green Tea', 'Espresso Pods'] }, brands: ['Farmhouse', 'Good Grain', 'Brewster', 'Nutty Co'], price: [250, 3500], weightKg: [0.1, 2], consumable: true },
+  { name: 'Sports & Outdoors', weight: 9, subcategories: { Fitness: ['Yoga Mat', 'Dumbbells', 'Resistance Bands'], Camping: ['Tent', 'Sleeping Bag', 'Camp Stove', 'Backpack'], Cycling: ['Bike Helmet', 'Bike Light', 'Water Bottle'], 'Team Sports': ['Football', 'Basketball', 'Shin Guards'] }, brands: ['Summit', 'Trailhead', 'Pacer', 'Ironclad'], price: [1000, 60000], weightKg: [0.2, 10], colors: ['Black', 'Blue', 'Orange', 'Green'], consumable: false },
+  { name: 'Toys & Games', weight: 7, subcategories: { 'Board Games': ['Board Game', 'Card Game', 'Strategy Game'], 'Building Sets': ['Building Set', 'Marble Run'], Puzzles: ['Jigsaw Puzzle', 'Brain Teaser'], 'Outdoor Play': ['Kite', 'Water Blaster', 'Scooter'] }, brands: ['Playvista', 'Brickly', 'Gamewright'], price: [800, 15000], weightKg: [0.1, 3], consumable: false },
+  { name: 'Books', weight: 6, subcategories: { Fiction: ['Novel', 'Thriller', 'Short Stories'], 'Non-Fiction': ['Biography', 'History', 'Guide'], Children: ['Picture Book', 'Activity Book'], Cookbooks: ['Cookbook', 'Baking Book'] }, brands: ['Pageturn Press', 'Inkwell', 'Harbor Books'], price: [700, 4500], weightKg: [0.2, 1.2], consumable: false },
+  { name: 'Pet Supplies', weight: 8, subcategories: { Dog: ['Dog Food', 'Chew Toy', 'Dog Leash'], Cat: ['Cat Litter', 'Cat Treats', 'Scratching Post'], Aquarium: ['Fish Food', 'Aquarium Filter'] }, brands: ['Pawsome', 'Whisker & Co', 'Fetchly'], price: [400, 9000], weightKg: [0.2, 12], consumable: true },
 ];
 
 const ADJECTIVES = ['Classic', 'Pro', 'Essential', 'Premium', 'Everyday', 'Deluxe', 'Compact', 'Organic', 'Ultra', 'Eco', 'Signature', 'Lite'];
@@ -74,7 +74,8 @@ export function buildCatalogue(seed: number, size: number): Catalogue {
     for (let k = 0; k < count; k++) {
       n++;
       const brand = rng.pick(cat.brands);
-      const noun = rng.pick(cat.nouns);
+      const subcategory = rng.pick(Object.keys(cat.subcategories));
+      const noun = rng.pick(cat.subcategories[subcategory]!);
       const [lo, hi] = cat.price;
       // Log-uniform price, rounded to .99 (or .49 below ten dollars).
       const raw = Math.exp(rng.uniform(Math.log(lo), Math.log(hi)));
@@ -85,7 +86,7 @@ export function buildCatalogue(seed: number, size: number): Catalogue {
         name: `${brand} ${rng.pick(ADJECTIVES)} ${noun} ${String.fromCharCode(65 + (k % 26))}${Math.floor(k / 26) + 1}`,
         category: cat.name,
         categoryIndex: ci,
-        subcategory: rng.pick(cat.subcategories),
+        subcategory,
         brand,
         sku: `${cat.name.slice(0, 3).toUpperCase()}-${brand.replace(/[^A-Za-z]/g, '').slice(0, 4).toUpperCase()}-${String(n).padStart(6, '0')}`,
         priceCents,

@@ -229,7 +229,8 @@ export function customerRows(person: Person, rng: Rng, window: Window, facts: Re
     // Every duplicate keeps at least one strong link (email, phone or birth date with the address) to the person.
     const hasDob = rng.chance(c[2]!);
     if (dup && !email && !phone && !(hasDob && hasAddress)) phone = formatPhone(person.phone, loc.country, rng.int(0, 5));
-    const registration = dup ? Math.min(window.end, person.registration + rng.int(0, 60) * DAY) : person.registration;
+    // A second system usually knew the person earlier or at the same time (never after their first fact in it).
+    const registration = dup ? person.registration - rng.int(0, 45) * DAY : person.registration;
     const loyalty = (record.system === 'CRM' || record.system === 'POS') && person.loyaltyMember;
     const lastLogin = facts.lastLogin.get(record.id);
     const row: Record_ = {
