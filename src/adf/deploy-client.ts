@@ -3,6 +3,7 @@
 // create/update go to the REST API with the same credential, so what is PUT is exactly the JSON the tests validate
 // against the official schema (the SDK's models would reshape typeProperties).
 import { DataFactoryManagementClient } from '@azure/arm-datafactory';
+import type { HttpClient } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { CurrentResource, CurrentState, DeployKind, PlanStep } from './deploy-plan.ts';
 
@@ -21,24 +22,41 @@ export interface FactoryTarget {
   factory: string;
 }
 
+export interface FactoryClientOptions {
+  credential?: TokenCredential;
+  /** ARM endpoint (default https://management.azure.com). */
+  endpoint?: string;
+  /** HTTP for the REST reads and PUTs (default: global fetch). */
+  fetch?: typeof fetch;
+  /** HTTP client of the SDK calls (tests pass an in-memory one). */
+  httpClient?: HttpClient;
+}
+
 export class FactoryClient {
   private readonly client: DataFactoryManagementClient;
   private readonly credential: TokenCredential;
-  constructor(private readonly target: FactoryTarget, credential: TokenCredential = new DefaultAzureCredential()) {
-    this.credential = credential;
-    this.client = new DataFactoryManagementClient(credential, target.subscription);
+  private readonly endpoint: string;
+  private readonly fetch: typeof fetch;
+  constructor(private readonly target: FactoryTarget, options: FactoryClientOptions = {}) {
+    this.credential = options.credential ?? new DefaultAzureCredential();
+    this.endpoint = (options.endpoint ?? 'https://management.azure.com').replace(/\/$/, '');
+    this.fetch = options.fetch ?? fetch;
+    this.client = new DataFactoryManagementClient(this.credential, target.subscription, {
+      endpoint: this.endpoint,
+      ...(options.httpClient ? { httpClient: options.httpClient } : {}),
+    });
   }
 
   private url(kind: DeployKind, name?: string): string {
     const t = this.target;
-    const base = `https://management.azure.com/subscriptions/${t.subscription}/resourceGroups/${t.resourceGroup}/providers/Microsoft.DataFactory/factories/${t.factory}/${SEGMENT[kind]}`;
+    const base = `${this.endpoint}/subscriptions/${t.subscription}/resourceGroups/${t.resourceGroup}/providers/Microsoft.DataFactory/factories/${t.factory}/${SEGMENT[kind]}`;
     return `${base}${name ? `/${encodeURIComponent(name)}` : ''}?api-version=${API}`;
   }
 
   private async rest(method: 'GET' | 'PUT', url: string, body?: unknown): Promise<any> {
-    const token = await this.credential.getToken('https://management.azure.com/.default');
-    if (!token) throw new Error('DefaultAzureCredential returned no token for https://management.azure.com (az login?)');
-    const response = await fetch(url, {
+    const token = await this.credential.getToken(`${this.endpoint}/.default`);
+    if (!token) throw new Error(`no Azure token for ${this.endpoint} (az login?)`);
+    const response = await this.fetch(url, {
       method,
       headers: { authorization: `Bearer ${token.token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),

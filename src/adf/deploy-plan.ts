@@ -64,9 +64,14 @@ export function referencedPipelines(properties: unknown): string[] {
   return [...out];
 }
 
+/** Read-only properties the service adds to what was PUT; ignored when deciding 'unchanged'. */
+const READ_ONLY = new Set(['runtimeState']);
+
 function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, val) =>
-    val && typeof val === 'object' && !Array.isArray(val) ? Object.fromEntries(Object.entries(val).sort(([a], [b]) => a.localeCompare(b))) : val,
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val).filter(([k]) => !READ_ONLY.has(k)).sort(([a], [b]) => a.localeCompare(b)))
+      : val,
   );
 }
 
