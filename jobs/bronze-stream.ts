@@ -40,7 +40,7 @@ export const bronzeStreamJob: Job = {
     { name: 'namespace', description: 'Namespace for DefaultAzureCredential (default: $C360_EVENTHUBS_NAMESPACE)' },
     { name: 'consumerGroup', description: 'Consumer group (default $Default)' },
     { name: 'input', description: 'Drop folder: with no connection, replay its streaming tables through a local endpoint' },
-    { name: 'maxRows', description: 'Roll a partition batch at this many events (default 50000)' },
+    { name: 'maxRows', description: 'Roll a partition batch at this many events (default 20000)' },
     { name: 'maxBytes', description: 'Roll a partition batch at this many body bytes (default 33554432)' },
     { name: 'maxAgeSeconds', description: 'Roll a partition batch at this age (default 30)' },
   ],
@@ -74,7 +74,8 @@ export const bronzeStreamJob: Job = {
         } finally {
           await producer.close();
         }
-        untilIdle ??= 2;
+        // Everything was published before consuming starts, so a short idle wait is enough to know it is all in.
+        untilIdle = Math.min(untilIdle ?? 2, 2);
       } else {
         target = resolveTarget(p.hub || undefined, cs || undefined, ns || undefined);
       }
@@ -101,6 +102,7 @@ export const bronzeStreamJob: Job = {
         batches: r.batches,
         eventsPerSecond: r.eventsPerSecond,
         activeMs: r.activeMs,
+        commitMs: r.commitMs,
         peakRssMb: r.peakRssMb,
         partitions: r.partitions,
       });

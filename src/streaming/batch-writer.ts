@@ -1,26 +1,95 @@
 // Writes one partition's micro-batch to the lake: records grouped by (table, ingest date) go through the shared
 // Bronze ingestion core (same contract validation, quarantine reasons and `_record_hash` dedupe as batch drops);
 // poison events (not JSON, unknown table, oversized) go to quarantine/customer360/_events with their position.
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { ingestRelation } from '../bronze/ingest.ts';
-import { ident, lit, type Engine } from '../engine/duckdb.ts';
+import { lit, type Engine } from '../engine/duckdb.ts';
 import { joinLake, type Lake } from '../lake/lake.ts';
 import { safeSegment } from './checkpoint.ts';
-import type { DecodedEvent, PoisonEvent, RecordEvent } from './decode.ts';
+import type { DecodedEvent, EventPosition, PoisonEvent } from './decode.ts';
 
 /** Folder for events that cannot be attributed to a table's record (quarantine layout, one dataset). */
 export const POISON_DIR = 'quarantine/customer360/_events';
 
-export interface Batch {
-  hub: string;
-  partitionId: string;
-  first: number;
-  last: number;
-  events: DecodedEvent[];
+/**
+ * One partition's open micro-batch. Records are spooled to NDJSON files per (table, ingest date) as they arrive, so
+ * a batch costs disk, not memory: memory stays bounded by the client's prefetch whatever the backlog.
+ */
+export class BatchSpool {
+  readonly groups = new Map<string, { table: string; date: string; file: string; fd: number; keys: Set<string>; pending: string[]; pendingBytes: number; rows: number }>();
+  readonly poison: PoisonEvent[] = [];
+  first = -1;
+  last = -1;
+  count = 0;
+  bytes = 0;
+  openedAt = 0;
+  lastEvent: EventPosition | undefined;
+
+  constructor(
+    readonly dir: string,
+    readonly hub: string,
+    readonly partitionId: string,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  add(e: DecodedEvent): void {
+    if (this.count === 0) {
+      this.first = e.sequenceNumber;
+      this.openedAt = Date.now();
+    }
+    this.last = e.sequenceNumber;
+    this.lastEvent = { partitionId: e.partitionId, sequenceNumber: e.sequenceNumber, offset: e.offset, enqueuedTime: e.enqueuedTime };
+    this.count++;
+    if (e.kind === 'poison') {
+      this.poison.push(e);
+      this.bytes += e.body.length;
+      return;
+    }
+    const date = ingestDateOf(e.enqueuedTime);
+    const key = `${e.contract.name}|${date}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      const file = join(this.dir, `records-${this.partitionId}-${this.groups.size}.ndjson`);
+      g = { table: e.contract.name, date, file, fd: openSync(file, 'w'), keys: new Set(), pending: [], pendingBytes: 0, rows: 0 };
+      this.groups.set(key, g);
+    }
+    for (const k of e.keys) g.keys.add(k);
+    // The position rides along as one more field; the record's own fields follow unchanged.
+    const body = e.json.trimStart().slice(1).trimStart();
+    // Positions are digits, '=' and '/': nothing to escape.
+    const line = `{"${POSITION_FIELD}":"${positionOf(e)}"${body.startsWith('}') ? '' : ','}${body}\n`;
+    g.pending.push(line);
+    g.pendingBytes += line.length;
+    g.rows++;
+    this.bytes += e.bytes;
+    if (g.pendingBytes >= 1 << 20) this.spill(g);
+  }
+
+  private spill(g: { fd: number; pending: string[]; pendingBytes: number }): void {
+    if (g.pending.length === 0) return;
+    writeSync(g.fd, g.pending.join(''));
+    g.pending = [];
+    g.pendingBytes = 0;
+  }
+
+  /** Writes what is pending and closes the files; the spool is then read by writeBatch. */
+  seal(): void {
+    for (const g of this.groups.values()) {
+      this.spill(g);
+      closeSync(g.fd);
+    }
+  }
+
+  discard(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
+
+const POSITION_FIELD = '__stream_position';
 
 export interface WriterContext {
   engine: Engine;
@@ -75,67 +144,54 @@ async function writeLines(file: string, lines: Iterable<string>): Promise<void> 
   await once(out, 'finish');
 }
 
-export async function writeBatch(ctx: WriterContext, batch: Batch): Promise<BatchResult> {
+export async function writeBatch(ctx: WriterContext, spool: BatchSpool): Promise<BatchResult> {
+  spool.seal();
   const result: BatchResult = { outputs: [], rowCounts: {} };
   const add = (k: string, n: number) => {
     if (n > 0) result.rowCounts[k] = (result.rowCounts[k] ?? 0) + n;
   };
   const work = await mkdtemp(join(ctx.tmpDir, 'stream-'));
   try {
-    const groups = new Map<string, RecordEvent[]>();
-    const poison = new Map<string, PoisonEvent[]>();
-    for (const e of batch.events) {
-      const date = ingestDateOf(e.enqueuedTime);
-      if (e.kind === 'record') {
-        const k = `${e.contract.name}|${date}`;
-        (groups.get(k) ?? groups.set(k, []).get(k)!).push(e);
-      } else if (e.sequenceNumber > ctx.poisonHighWater) {
-        (poison.get(date) ?? poison.set(date, []).get(date)!).push(e);
-      }
-    }
-    const name = batchName(batch.hub, batch.partitionId, batch.first, batch.last, ctx.runTag);
-    const sourceFile = `eventhubs:${batch.hub}/partition=${batch.partitionId}/sequence=${batch.first}-${batch.last}`;
-    let n = 0;
-    for (const [key, records] of groups) {
-      const [table, date] = key.split('|') as [string, string];
-      const file = join(work, `records-${n++}.ndjson`);
-      const keys = new Map<string, true>();
-      for (const r of records) for (const k of r.keys) keys.set(k, true);
-      await writeLines(
-        file,
-        (function* () {
-          for (const r of records) yield `{"p":${JSON.stringify(positionOf(r))},"r":${r.json}}`;
-        })(),
-      );
-      const cols = [...keys.keys()].map((k) => `(json -> 'r') ->> ${lit(k)} AS ${ident(k)}`);
-      const sql = `SELECT ${cols.join(', ')}, json ->> 'p' AS __stream_position FROM read_json_objects(${lit(file)}, format = 'newline_delimited')`;
+    const name = batchName(spool.hub, spool.partitionId, spool.first, spool.last, ctx.runTag);
+    const sourceFile = `eventhubs:${spool.hub}/partition=${spool.partitionId}/sequence=${spool.first}-${spool.last}`;
+    for (const g of spool.groups.values()) {
+      const columns = [...g.keys].filter((k) => k !== POSITION_FIELD).map((k) => `${lit(k)}: 'VARCHAR'`);
+      columns.push(`${lit(POSITION_FIELD)}: 'VARCHAR'`);
+      const sql = `SELECT * FROM read_json(${lit(g.file)}, format = 'newline_delimited', columns = {${columns.join(', ')}})`;
       const r = await ingestRelation(ctx.engine, ctx.lake, {
-        table,
-        source: { sql, positionColumn: '__stream_position' },
+        table: g.table,
+        source: { sql, positionColumn: POSITION_FIELD },
         loadId: ctx.loadId,
-        ingestDate: date,
+        ingestDate: g.date,
         sourceFile,
         outputName: name,
         dedupe: true,
         tmpDir: work,
       });
-      add(`${table}.bronze`, r.bronzeRows);
-      add(`${table}.quarantine`, r.quarantineRows);
-      add(`${table}.duplicates`, r.duplicatesDropped);
+      add(`${g.table}.bronze`, r.bronzeRows);
+      add(`${g.table}.quarantine`, r.quarantineRows);
+      add(`${g.table}.duplicates`, r.duplicatesDropped);
       for (const o of r.outputs) {
         result.outputs.push(o);
         ctx.afterFile?.(o);
       }
     }
+    const poison = new Map<string, PoisonEvent[]>();
+    for (const e of spool.poison) {
+      if (e.sequenceNumber <= ctx.poisonHighWater) continue;
+      const date = ingestDateOf(e.enqueuedTime);
+      (poison.get(date) ?? poison.set(date, []).get(date)!).push(e);
+    }
     for (const [date, events] of poison) {
-      const path = joinLake(POISON_DIR, `ingest_date=${date}`, `${batchName(batch.hub, batch.partitionId, events[0]!.sequenceNumber, events.at(-1)!.sequenceNumber, ctx.runTag)}.parquet`);
-      await writePoison(ctx, work, events, path, sourceFile, batch.hub);
+      const path = joinLake(POISON_DIR, `ingest_date=${date}`, `${batchName(spool.hub, spool.partitionId, events[0]!.sequenceNumber, events.at(-1)!.sequenceNumber, ctx.runTag)}.parquet`);
+      await writePoison(ctx, work, events, path, sourceFile, spool.hub);
       add('_events.quarantine', events.length);
       result.outputs.push(path);
       ctx.afterFile?.(path);
     }
     return result;
   } finally {
+    spool.discard();
     await rm(work, { recursive: true, force: true });
   }
 }

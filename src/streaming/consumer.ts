@@ -2,17 +2,17 @@
 // buffered per partition and committed as micro-batches rolled by rows, bytes and age. Per batch, the data files
 // are committed first and the partition's checkpoint (in the lake) second; a restart resumes after the checkpoint,
 // and `_record_hash` dedupe makes re-reading an interrupted batch write nothing twice (docs/streaming.md).
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { earliestEventPosition, type EventPosition as SdkPosition, type ReceivedEventData, type Subscription } from '@azure/event-hubs';
 import type { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { TransientError } from '../runtime/errors.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { poisonHighWater, writeBatch } from './batch-writer.ts';
+import { BatchSpool, poisonHighWater, writeBatch } from './batch-writer.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { consumerFor, DEFAULT_CONSUMER_GROUP, type HubTarget } from './connect.ts';
-import { decodeEvent, type DecodedEvent } from './decode.ts';
+import { decodeEvent } from './decode.ts';
 
 export interface StreamOptions {
   target: HubTarget;
@@ -27,7 +27,7 @@ export interface StreamOptions {
   untilIdleSeconds?: number;
   /** Graceful stop (SIGTERM): stop receiving, commit what is buffered, return. */
   signal?: AbortSignal;
-  /** Roll a partition's batch at this many events (default 50,000), bytes (default 32 MiB) or age (default 30 s). */
+  /** Roll a partition's batch at this many events (default 20,000), bytes (default 32 MiB) or age (default 30 s). */
   maxRows?: number;
   maxBytes?: number;
   maxAgeSeconds?: number;
@@ -53,16 +53,18 @@ export interface StreamResult {
   partitions: PartitionResult[];
   /** From the first event received to the last commit. */
   activeMs: number;
+  /** Time spent writing and committing batches (the rest of activeMs is receiving and spooling). */
+  commitMs: number;
   eventsPerSecond: number;
   peakRssMb: number;
 }
 
 interface PartitionState {
   id: string;
-  buffer: DecodedEvent[];
-  bytes: number;
-  openedAt: number;
-  lastEventAt: number;
+  spool: BatchSpool;
+  spools: number;
+  /** Since when the client has found no new events (an empty receive after its max wait); 0 while events flow. */
+  caughtUpSince: number;
   startedAfter: number | null;
   lastCommitted: number | null;
   poisonHighWater: number;
@@ -72,17 +74,20 @@ interface PartitionState {
 
 export async function runStream(o: StreamOptions): Promise<StreamResult> {
   const cg = o.consumerGroup ?? DEFAULT_CONSUMER_GROUP;
-  const maxRows = o.maxRows ?? 50_000;
+  const maxRows = o.maxRows ?? 20_000;
   const maxBytes = o.maxBytes ?? 32 * 1024 * 1024;
   const maxAgeMs = (o.maxAgeSeconds ?? 30) * 1000;
   const receiveBatch = o.receiveBatchSize ?? 1000;
   const runTag = o.loadId.replace(/[^A-Za-z0-9]/g, '').slice(-8) || 'run';
-  await mkdir(o.tmpDir, { recursive: true });
+  await removeDeadSpools(o.tmpDir);
+  // Spool files of this process (pid first: a later run can tell a crashed run's leftovers from a live one's).
+  const spoolRoot = join(o.tmpDir, `${process.pid}-${runTag}`);
+  await mkdir(spoolRoot, { recursive: true });
 
   const client = await consumerFor(o.target, cg);
   const engine = await o.openEngine();
   const subscriptions: Subscription[] = [];
-  const result: StreamResult = { events: 0, batches: 0, outputs: [], rowCounts: {}, partitions: [], activeMs: 0, eventsPerSecond: 0, peakRssMb: 0 };
+  const result: StreamResult = { events: 0, batches: 0, outputs: [], rowCounts: {}, partitions: [], activeMs: 0, commitMs: 0, eventsPerSecond: 0, peakRssMb: 0 };
   let firstEventAt = 0;
   let lastEventAt = 0;
   let drainFrom = 0;
@@ -99,10 +104,9 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
       const cp = await readCheckpoint(o.lake, o.target.hub, cg, id);
       states.set(id, {
         id,
-        buffer: [],
-        bytes: 0,
-        openedAt: 0,
-        lastEventAt: started,
+        spool: new BatchSpool(join(spoolRoot, `p${id}-0`), o.target.hub, id),
+        spools: 0,
+        caughtUpSince: 0,
         startedAfter: cp?.sequenceNumber ?? null,
         lastCommitted: cp?.sequenceNumber ?? null,
         poisonHighWater: await poisonHighWater(o.lake, o.target.hub, id),
@@ -112,16 +116,15 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
     }
 
     const flush = (s: PartitionState): Promise<unknown> => {
-      if (s.buffer.length === 0) return Promise.resolve();
-      const events = s.buffer;
-      s.buffer = [];
-      s.bytes = 0;
+      if (s.spool.count === 0) return Promise.resolve();
+      const spool = s.spool;
+      s.spool = new BatchSpool(join(spoolRoot, `p${s.id}-${++s.spools}`), o.target.hub, s.id);
       const run = async () => {
-        const first = events[0]!;
-        const last = events.at(-1)!;
+        const t0 = Date.now();
+        const last = spool.lastEvent!;
         const r = await writeBatch(
-          { engine, lake: o.lake, loadId: o.loadId, tmpDir: o.tmpDir, runTag, poisonHighWater: s.poisonHighWater, afterFile: o.afterFile },
-          { hub: o.target.hub, partitionId: s.id, first: first.sequenceNumber, last: last.sequenceNumber, events },
+          { engine, lake: o.lake, loadId: o.loadId, tmpDir: spoolRoot, runTag, poisonHighWater: s.poisonHighWater, afterFile: o.afterFile },
+          spool,
         );
         // The position is committed only after every data file of the batch is.
         await writeCheckpoint(o.lake, {
@@ -142,8 +145,9 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
         result.outputs.push(...r.outputs);
         for (const [k, v] of Object.entries(r.rowCounts)) result.rowCounts[k] = (result.rowCounts[k] ?? 0) + v;
         lastCommitAt = Date.now();
+        result.commitMs += lastCommitAt - t0;
         result.peakRssMb = Math.max(result.peakRssMb, process.memoryUsage().rss / 1048576);
-        o.log.progress(`committed p${s.id} ${first.sequenceNumber}..${last.sequenceNumber}`, { events: result.events, batches: result.batches });
+        o.log.progress(`committed p${s.id} ${spool.first}..${spool.last}`, { events: result.events, batches: result.batches });
       };
       const p = lane.then(run);
       lane = p.catch((e) => {
@@ -152,8 +156,8 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
       return p;
     };
 
-    const due = (s: PartitionState) =>
-      s.buffer.length >= maxRows || s.bytes >= maxBytes || (s.buffer.length > 0 && Date.now() - s.openedAt >= maxAgeMs);
+    const due = ({ spool }: PartitionState) =>
+      spool.count >= maxRows || spool.bytes >= maxBytes || (spool.count > 0 && Date.now() - spool.openedAt >= maxAgeMs);
 
     for (const id of ids) {
       const s = states.get(id)!;
@@ -167,15 +171,12 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
                 const now = Date.now();
                 if (!firstEventAt) firstEventAt = now;
                 lastEventAt = now;
-                if (s.buffer.length === 0) s.openedAt = now;
-                s.lastEventAt = now;
-                for (const e of events) {
-                  const d = decodeEvent(id, e, { maxRecordBytes: o.maxRecordBytes });
-                  s.buffer.push(d);
-                  s.bytes += d.kind === 'record' ? d.bytes : d.body.length;
-                }
+                s.caughtUpSince = 0;
+                for (const e of events) s.spool.add(decodeEvent(id, e, { maxRecordBytes: o.maxRecordBytes }));
                 s.events += events.length;
                 result.events += events.length;
+              } else if (!s.caughtUpSince) {
+                s.caughtUpSince = Date.now();
               }
               // Awaiting the commit here is the backpressure: the client stops fetching until it is done.
               if (due(s)) await flush(s);
@@ -198,8 +199,12 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
     // Wait for the stop condition: aborted, idle long enough, or a failed commit.
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
-        const idleFor = Date.now() - Math.max(...[...states.values()].map((s) => s.lastEventAt));
-        const idle = o.untilIdleSeconds !== undefined && idleFor >= o.untilIdleSeconds * 1000;
+        // Idle means every partition's receiver came back empty for the whole period: a partition that is busy
+        // committing (not receiving) is not idle, however long the commit takes.
+        const now = Date.now();
+        const idle =
+          o.untilIdleSeconds !== undefined &&
+          [...states.values()].every((s) => s.caughtUpSince > 0 && now - s.caughtUpSince >= o.untilIdleSeconds! * 1000);
         if (fatal || o.signal?.aborted || idle) {
           clearInterval(timer);
           resolve();
@@ -216,6 +221,8 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
     await Promise.all(subscriptions.map((s) => s.close()));
     if (!fatal) for (const s of states.values()) void flush(s);
     await lane;
+    for (const s of states.values()) if (s.spool.count === 0) s.spool.discard();
+    await rm(spoolRoot, { recursive: true, force: true });
     if (fatal) throw new TransientError(`Streaming commit failed: ${(fatal as Error).message}`, fatal);
     for (const s of states.values()) {
       result.partitions.push({ partitionId: s.id, startedAfter: s.startedAfter, lastCommitted: s.lastCommitted, events: s.events, batches: s.batches });
@@ -229,6 +236,27 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
     await Promise.allSettled(subscriptions.map((s) => s.close()));
     await client.close().catch(() => {});
     engine.close();
+  }
+}
+
+/** Spool folders left by consumers that were killed (their pid is gone). */
+async function removeDeadSpools(tmpDir: string): Promise<void> {
+  let entries: string[] = [];
+  try {
+    entries = await readdir(tmpDir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const pid = Number(e.split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    if (!alive) await rm(join(tmpDir, e), { recursive: true, force: true });
   }
 }
 

@@ -49,10 +49,8 @@ export interface RawEvent {
 }
 
 function bodyText(body: unknown): { text: string; bytes: number } {
-  if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
-    const b = Buffer.from(body);
-    return { text: b.toString('utf8'), bytes: b.length };
-  }
+  if (Buffer.isBuffer(body)) return { text: body.toString('utf8'), bytes: body.length };
+  if (body instanceof Uint8Array) return { text: Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8'), bytes: body.length };
   const text = typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body);
   return { text, bytes: Buffer.byteLength(text) };
 }
@@ -71,12 +69,7 @@ export function decodeEvent(partitionId: string, event: RawEvent, options: Decod
   const poison = (reasons: string[], body = text): PoisonEvent => ({ kind: 'poison', ...pos, table, body, bytes, reasons });
 
   if (bytes > max) return poison([`_RECORD:${REASON.OVERSIZED}`], text.slice(0, OVERSIZED_PREFIX));
-  let contract: TableContract | undefined;
-  try {
-    contract = table === null ? undefined : getContract(table);
-  } catch {
-    contract = undefined;
-  }
+  const contract = table === null ? undefined : contractFor(table);
   let parsed: unknown;
   let isJson = true;
   try {
@@ -90,5 +83,21 @@ export function decodeEvent(partitionId: string, event: RawEvent, options: Decod
   if (!isObject) reasons.push(`_RECORD:${REASON.NOT_JSON}`);
   if (reasons.length > 0) return poison(reasons);
   // Whitespace newlines are the only ones valid JSON can hold unescaped: one line per record for NDJSON.
-  return { kind: 'record', ...pos, contract: contract!, json: text.replace(/[\r\n]+/g, ' '), keys: Object.keys(parsed as object), bytes };
+  const json = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ') : text;
+  return { kind: 'record', ...pos, contract: contract!, json, keys: Object.keys(parsed as object), bytes };
+}
+
+const contracts = new Map<string, TableContract | null>();
+/** getContract, remembered per property value (it runs once per event). */
+function contractFor(table: string): TableContract | undefined {
+  let c = contracts.get(table);
+  if (c === undefined) {
+    try {
+      c = getContract(table);
+    } catch {
+      c = null;
+    }
+    if (contracts.size < 1000) contracts.set(table, c);
+  }
+  return c ?? undefined;
 }
