@@ -228,7 +228,8 @@ export function customerRows(person: Person, rng: Rng, window: Window, facts: Re
       : `${person.houseNumber} ${person.street} ${streetType}${person.unit ? `${record.system === 'POS' ? ' #' : ', '}${person.unit.replace('Apt ', record.system === 'POS' ? '' : 'Apt ')}` : ''}`;
     // Every duplicate keeps at least one strong link (email, phone or birth date with the address) to the person.
     const hasDob = rng.chance(c[2]!);
-    if (dup && !email && !phone && !(hasDob && hasAddress)) phone = formatPhone(person.phone, loc.country, rng.int(0, 5));
+    const emailLinks = email !== null && email !== secondEmail;
+    if (dup && !emailLinks && !phone && !(hasDob && hasAddress && !isMoved)) phone = formatPhone(person.phone, loc.country, rng.int(0, 5));
     // A second system usually knew the person earlier or at the same time (never after their first fact in it).
     const registration = dup ? person.registration - rng.int(0, 45) * DAY : person.registration;
     const loyalty = (record.system === 'CRM' || record.system === 'POS') && person.loyaltyMember;
