@@ -87,6 +87,16 @@ describe('CDNOW golden test (39-week calibration to 1997-09-30)', () => {
     expect(total).toBeLessThan(1666);
   });
 
+  it('MBG/NBD fits CDNOW better than BG/NBD and gives one-time buyers P(alive) < 1', () => {
+    const rows = snap.rows.filter((r) => r.HAS_PURCHASED).map(rfmOf);
+    const m = fitBgNbd(rows, 'mbgnbd');
+    expect(m.logLikelihood).toBeGreaterThan(fit.logLikelihood);
+    expect(probabilityAlive(m.params, { x: 0, tx: 0, T: 30 })).toBeLessThan(1);
+    // Same history, more time since the last purchase: lower P(alive), fewer expected purchases.
+    expect(probabilityAlive(m.params, { x: 0, tx: 0, T: 38 })).toBeLessThan(probabilityAlive(m.params, { x: 0, tx: 0, T: 10 }));
+    expect(expectedPurchases(m.params, { x: 2, tx: 5, T: 38 }, 13)).toBeLessThan(expectedPurchases(m.params, { x: 2, tx: 35, T: 38 }, 13));
+  });
+
   it('P(alive) is 1 without repeats and falls with time since the last purchase; P(no purchase) is in 0..1', () => {
     expect(probabilityAlive(fit.params, { x: 0, tx: 0, T: 30 })).toBe(1);
     const recent = probabilityAlive(fit.params, { x: 4, tx: 30, T: 32 });

@@ -15,7 +15,7 @@ import { DEFAULT_SYNTHETIC, generateWorld, writeSilver, type SyntheticWorld } fr
 const CDNOW = new URL('../../shared/data/clv/CDNOW_sample.txt', import.meta.url).pathname;
 
 describe('evaluation on CDNOW (train to 1997-09-30, 90-day holdout)', () => {
-  it('CLV ranks holdout spend better than past spend; churn beats recency; P(alive) alone is worse than chance', async () => {
+  it('CLV ranks holdout spend better than past spend; churn beats recency and P(alive) alone', async () => {
     const engine = await Engine.open();
     try {
       await loadCdnow(engine, CDNOW);
@@ -26,7 +26,9 @@ describe('evaluation on CDNOW (train to 1997-09-30, 90-day holdout)', () => {
       expect(e.clv.topDecileShare).toBeGreaterThan(e.clv.baselinePastSpendTopDecileShare);
       expect(e.churn.model).toBe('logistic_platt');
       expect(e.churn.auc).toBeGreaterThan(e.churn.baselineRecencyAuc);
-      expect(e.churn.pAliveAuc).toBeLessThan(0.5);
+      expect(e.churn.auc).toBeGreaterThan(e.churn.pAliveAuc);
+      // On CDNOW the likelihood prefers MBG/NBD (one-time buyers may drop out) over classic BG/NBD.
+      expect(e.clv.model).toBe('mbgnbd');
       expect(Math.abs(e.churn.meanPredicted - e.churn.churnRate)).toBeLessThan(0.05);
       expect(formatEvaluation(e).join('\n')).toMatch(/churn\s+AUC/);
     } finally {

@@ -1,4 +1,5 @@
-// CLV: BG/NBD for how many purchases, Gamma-Gamma for how much each; predicted over a horizon in days.
+// CLV: BG/NBD (or MBG/NBD, by likelihood) for how many purchases, Gamma-Gamma for how much each; predicted over a
+// horizon in days.
 import { expectedPurchases, fitBgNbd, probabilityAlive, type BgNbdFit, type RfmRow } from './bgnbd.ts';
 import type { FeatureRow } from './features.ts';
 import { expectedSpend, fitGammaGamma, type GammaGammaFit } from './gamma-gamma.ts';
@@ -22,7 +23,12 @@ export function rfmOf(r: FeatureRow): RfmRow {
 export function fitClv(rows: readonly FeatureRow[]): ClvModel {
   const buyers = rows.filter((r) => r.HAS_PURCHASED);
   if (buyers.length < 3) throw new Error(`CLV: ${buyers.length} customer(s) with purchases; at least 3 are needed to fit BG/NBD`);
-  const bgnbd = fitBgNbd(buyers.map(rfmOf));
+  // BG/NBD and its modified form (dropout possible after the first purchase) have the same number of parameters, so
+  // the likelihood chooses: data full of one-time buyers who never return favours MBG/NBD; CDNOW keeps BG/NBD.
+  const rfm = buyers.map(rfmOf);
+  const classic = fitBgNbd(rfm, 'bgnbd');
+  const modified = fitBgNbd(rfm, 'mbgnbd');
+  const bgnbd = modified.logLikelihood > classic.logLikelihood ? modified : classic;
   let gammaGamma: GammaGammaFit;
   try {
     gammaGamma = fitGammaGamma(buyers.map((r) => ({ x: r.FREQUENCY, m: r.MONETARY_REPEAT })));
@@ -42,6 +48,11 @@ export function scoreClv(model: ClvModel, row: FeatureRow, horizonDays: number):
   if (!row.HAS_PURCHASED) return { P_ALIVE: null, PREDICTED_PURCHASES: 0, PREDICTED_CLV: 0 };
   const rfm = rfmOf(row);
   const purchases = expectedPurchases(model.bgnbd.params, rfm, horizonDays / 7);
-  const spend = expectedSpend(model.gammaGamma.params, { x: row.FREQUENCY, m: row.MONETARY_REPEAT });
+  // Gamma-Gamma conditions on repeat purchases; a one-time buyer would get the population mean, which with a heavy
+  // tail (q near 1) ranks every one-timer above most repeaters. Their single observed order is evidence too, so it
+  // enters as one transaction (shrunk to the population mean like any other).
+  const spend = row.FREQUENCY > 0
+    ? expectedSpend(model.gammaGamma.params, { x: row.FREQUENCY, m: row.MONETARY_REPEAT })
+    : expectedSpend(model.gammaGamma.params, { x: 1, m: row.AVG_ORDER_VALUE });
   return { P_ALIVE: probabilityAlive(model.bgnbd.params, rfm), PREDICTED_PURCHASES: purchases, PREDICTED_CLV: purchases * spend };
 }

@@ -13,6 +13,8 @@ export interface EvaluationResult {
   /** Models are trained on data up to here; the holdout is (cutoff, asOf]. */
   cutoff: string;
   clv: {
+    /** bgnbd or mbgnbd, whichever had the higher likelihood. */
+    model: string;
     customers: number;
     spearman: number;
     topDecileShare: number;
@@ -62,6 +64,7 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
     horizonDays,
     cutoff,
     clv: {
+      model: s.clv.bgnbd.params.variant ?? 'bgnbd',
       customers: buyers.length,
       spearman: spearman(clvPred, spend),
       topDecileShare: topDecileShare(clvPred, spend),
@@ -108,9 +111,9 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
     'model            metric                       model     baseline  (baseline)',
     `CLV              Spearman vs holdout spend    ${f(e.clv.spearman)}    ${f(e.clv.baselinePastSpendSpearman)}    past spend`,
     `CLV              top-decile spend share       ${f(e.clv.topDecileShare)}    ${f(e.clv.baselinePastSpendTopDecileShare)}    past spend`,
-    `CLV              purchases predicted/actual   ${e.clv.predictedPurchases.toFixed(1)} / ${e.clv.actualPurchases}   (${e.clv.customers} customers)`,
+    `CLV              purchases predicted/actual   ${e.clv.predictedPurchases.toFixed(1)} / ${e.clv.actualPurchases}   (${e.clv.customers} customers, ${e.clv.model} + Gamma-Gamma)`,
     `churn            AUC                          ${f(e.churn.auc)}    ${f(e.churn.baselineRecencyAuc)}    days since last purchase`,
-    `churn            AUC of 1 - P(alive)          ${f(e.churn.pAliveAuc)}`,
+    `churn            AUC of 1 - P(alive)          ${f(e.churn.pAliveAuc)}    (P(alive) alone, for reference)`,
     `churn            Brier / mean risk / rate     ${f(e.churn.brier)} / ${f(e.churn.meanPredicted)} / ${f(e.churn.churnRate)}  (${e.churn.model})`,
   ];
   const r = e.recommendations;
