@@ -131,7 +131,8 @@ export function recordHashSql(binding: Binding): string {
   for (const b of binding.bound) parts.push(b.received === undefined ? "''" : `coalesce(${ident(b.received)}, '')`);
   const extras = [...binding.extras].sort((a, b) => (a.toUpperCase() < b.toUpperCase() ? -1 : a.toUpperCase() > b.toUpperCase() ? 1 : 0));
   for (const e of extras) {
-    parts.push(`CASE WHEN ${ident(e)} <> '' THEN ${lit(`${e.toUpperCase()}=`)} || ${ident(e)} ELSE '' END`);
+    // NULL, not '': concat_ws skips nulls, so an empty extra field adds nothing, not even a separator.
+    parts.push(`CASE WHEN ${ident(e)} <> '' THEN ${lit(`${e.toUpperCase()}=`)} || ${ident(e)} END`);
   }
   return `md5(concat_ws(${SEP}, ${parts.join(', ')}))`;
 }
