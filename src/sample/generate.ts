@@ -181,7 +181,7 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
     for (const s of Object.values(sinks)) s.finish();
     for (const sp of spools) sp.close();
 
-    log.progress('writing parquet', { tables: CONTRACTS.length });
+    log.info('rows spooled, writing parquet', { rows: totalRows(sinks), rssMb: Math.round(process.memoryUsage().rss / 1e6), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) });
     for (const c of CONTRACTS) {
       const sp = tableSpools.get(c.name)!;
       await copyOut(engine, `SELECT ${sp.selectList()} FROM ${sp.reader()}`, join(out, `${c.name}.parquet`));
