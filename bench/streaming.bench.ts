@@ -12,6 +12,7 @@ import { replayDrop } from '../src/streaming/replay.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin', 'c360.mjs');
+const HEAP_CAP_MB = 256;
 
 function startHubProcess(dataDir: string): Promise<{ cs: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [CLI, 'hub', '--port', '0', '--data', dataDir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -65,8 +66,10 @@ async function rawReceive(target: HubTarget, expected: number): Promise<number> 
 }
 
 function streamProcess(cs: string, hub: string, home: string): Promise<{ rowCounts: Record<string, number>; metrics: Record<string, number> }> {
+  // A 256 MB V8 heap cap: if memory grew with the backlog, the consumer would die here instead of finishing.
   const child = spawn(process.execPath, [CLI, 'stream', '--hub', hub, '--connection-string', cs, '--home', home, '--until-idle', '3', '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_CAP_MB}`.trim() },
   });
   let out = '';
   let err = '';
@@ -115,8 +118,9 @@ export const bench: Bench = {
         activeMs: r.metrics.activeMs,
         commitMs: r.metrics.commitMs,
         consumerPeakRssMb: r.metrics.peakRssMb,
+        consumerHeapCapMb: HEAP_CAP_MB,
       };
-      ctx.out(`committed to Bronze: ${rate} events/s = ${result.ratioToRaw} x raw (target >= 0.5); ${result.batches} batches; consumer peak RSS ${result.consumerPeakRssMb} MB`);
+      ctx.out(`committed to Bronze: ${rate} events/s = ${result.ratioToRaw} x raw (target >= 0.5); ${result.batches} batches; consumer peak RSS ${result.consumerPeakRssMb} MB (V8 heap capped at ${HEAP_CAP_MB} MB)`);
       return result;
     } finally {
       await hub.stop();

@@ -86,7 +86,8 @@ export const bronzeStreamJob: Job = {
         lake: ctx.lake,
         loadId: ctx.loadId,
         log: ctx.log,
-        openEngine: () => ctx.openEngine(),
+        // A bounded DuckDB: batch commits spill to HOME/tmp rather than grow with the stream.
+        openEngine: () => ctx.openEngine({ memoryLimit: '512MB' }),
         tmpDir: STREAM_TMP(ctx.home),
         untilIdleSeconds: untilIdle,
         signal: abort.signal,

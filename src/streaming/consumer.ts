@@ -120,6 +120,9 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
       const spool = s.spool;
       s.spool = new BatchSpool(join(spoolRoot, `p${s.id}-${++s.spools}`), o.target.hub, s.id);
       const run = async () => {
+        // After a failed commit nothing more is committed: a later checkpoint of the same partition would skip
+        // the failed batch. The run ends and the next one resumes from the last good checkpoint.
+        if (fatal) throw fatal;
         const t0 = Date.now();
         const last = spool.lastEvent!;
         const r = await writeBatch(
