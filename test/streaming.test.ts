@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, litList } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
+import type { Lake } from '../src/lake/lake.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { POISON_DIR } from '../src/streaming/batch-writer.ts';
 import { readCheckpoint } from '../src/streaming/checkpoint.ts';
@@ -189,6 +190,38 @@ describe('streaming Bronze through the real client', () => {
     expect(ids.distinct).toBe(sent);
     expect(ids.total).toBe(sent);
     expect(ids.quarantine).toBe(sent / 50);
+  });
+
+  it('stops at a failed lake write without moving the checkpoint past it, and resumes exactly once', async () => {
+    const name = 'failing';
+    const drop = join(dir, 'failing.parquet');
+    await writeBehavioralDrop(drop, { rows: 600 });
+    const target = { hub: name, connectionString: hub.connectionString };
+    const producer = await producerFor(target);
+    await replayDrop(producer, TABLE, drop);
+    await producer.close();
+    const home = join(dir, 'home-failing');
+    const real = new LocalLake(join(home, 'lake'));
+    let puts = 0;
+    const failing: Lake = {
+      location: real.location,
+      list: (p) => real.list(p),
+      exists: (p) => real.exists(p),
+      read: (p) => real.read(p),
+      write: (p, d) => real.write(p, d),
+      localPath: (p) => real.localPath(p),
+      delete: (p) => real.delete(p),
+      putFile: async (f, p) => {
+        if (++puts === 4) throw new Error('disk full');
+        return real.putFile(f, p);
+      },
+    };
+    const opts = { target, loadId: 'f-1', log: silent, openEngine: () => Engine.open(), tmpDir: join(home, 'tmp'), untilIdleSeconds: 1, maxRows: 50 };
+    await expect(runStream({ ...opts, lake: failing })).rejects.toThrow(/Streaming commit failed: disk full/);
+    const partial = await eventIds(join(home, 'lake'));
+    expect(partial.total).toBeLessThan(600);
+    await runStream({ ...opts, lake: real, loadId: 'f-2' });
+    expect(await eventIds(join(home, 'lake'))).toMatchObject({ total: 600, distinct: 600 });
   });
 
   it('drains and commits buffered events on SIGTERM', async () => {
