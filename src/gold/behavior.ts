@@ -46,7 +46,7 @@ ORDER BY s.SESSION_START, s.SESSION_ID`,
 export const dimTouchpoint: GoldDataset = {
   name: 'dim_touchpoint',
   description: 'Touchpoints with their journey statistics: touches, people reached, purchases they assisted',
-  sql: () => `WITH touches AS (${TOUCHES_SQL}),
+  sql: () => `WITH touches AS MATERIALIZED (${TOUCHES_SQL}),
 purchases AS (SELECT CUSTOMER360_ID, TRANSACTION_ID, TRANSACTION_DATE FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL),
 -- a purchase is assisted by a touchpoint the person used in the 7 days up to the purchase
 assisted AS (
@@ -75,41 +75,40 @@ export const dimTime: GoldDataset = {
 FROM range(24) AS a(h), range(60) AS b(m) ORDER BY 1`,
 };
 
-/** Per customer per day; rolled up to weeks (ISO, Monday) and months from the days. */
-const DAILY_ACTIVITY_SQL = `WITH parts AS (
-  SELECT CUSTOMER360_ID, CAST(EVENT_DATE AS DATE) AS day, count(*) AS EVENTS,
+/** Per customer and day, one row per source (events, sessions, purchases, engagement, tickets). */
+const ACTIVITY_PARTS_SQL = `SELECT CUSTOMER360_ID, CAST(EVENT_DATE AS DATE) AS day, count(*) AS EVENTS,
     count(*) FILTER (WHERE EVENT_TYPE = 'PAGE_VIEW') AS PAGE_VIEWS, count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD') AS CART_ADDS,
     count(*) FILTER (WHERE EVENT_TYPE = 'SEARCH') AS SEARCHES, 0 AS SESSIONS, 0 AS ORDERS, CAST(0 AS DECIMAL(18,2)) AS SPEND, 0 AS OPENS, 0 AS CLICKS, 0 AS TICKETS
   FROM s_events WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
   UNION ALL
   SELECT CUSTOMER360_ID, CAST(SESSION_START AS DATE), 0, 0, 0, 0, count(*), 0, 0, 0, 0, 0 FROM s_sessions WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
   UNION ALL
-  SELECT CUSTOMER360_ID, CAST(TRANSACTION_DATE AS DATE), 0, 0, 0, 0, 0, count(*), sum(TOTAL_AMOUNT), 0, 0, 0
+  SELECT CUSTOMER360_ID, CAST(TRANSACTION_DATE AS DATE), 0, 0, 0, 0, 0, count(*), CAST(sum(TOTAL_AMOUNT) AS DECIMAL(18,2)), 0, 0, 0
   FROM s_transactions WHERE CUSTOMER360_ID IS NOT NULL AND ${IS_PURCHASE} GROUP BY 1, 2
   UNION ALL
   SELECT CUSTOMER360_ID, CAST(ENGAGEMENT_DATE AS DATE), 0, 0, 0, 0, 0, 0, 0,
     count(*) FILTER (WHERE ENGAGEMENT_ACTION = 'OPENED'), count(*) FILTER (WHERE ENGAGEMENT_ACTION = 'CLICKED'), 0
   FROM s_engagement WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
   UNION ALL
-  SELECT CUSTOMER360_ID, CAST(CREATION_DATE AS DATE), 0, 0, 0, 0, 0, 0, 0, 0, 0, count(*) FROM s_tickets WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
-)
-SELECT CUSTOMER360_ID, day, sum(EVENTS) AS EVENTS, sum(PAGE_VIEWS) AS PAGE_VIEWS, sum(CART_ADDS) AS CART_ADDS, sum(SEARCHES) AS SEARCHES,
-  sum(SESSIONS) AS SESSIONS, sum(ORDERS) AS ORDERS, CAST(sum(SPEND) AS DECIMAL(18,2)) AS SPEND, sum(OPENS) AS OPENS, sum(CLICKS) AS CLICKS, sum(TICKETS) AS TICKETS
-FROM parts GROUP BY 1, 2`;
+  SELECT CUSTOMER360_ID, CAST(CREATION_DATE AS DATE), 0, 0, 0, 0, 0, 0, 0, 0, 0, count(*) FROM s_tickets WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2`;
 
 const METRICS = ['EVENTS', 'PAGE_VIEWS', 'CART_ADDS', 'SEARCHES', 'SESSIONS', 'ORDERS', 'SPEND', 'OPENS', 'CLICKS', 'TICKETS'];
+
+/** Days, ISO weeks (from Monday) and months in one pass: GROUPING SETS over the per-source daily parts. */
+const GRAIN_SQL = `CASE WHEN GROUPING(day) = 0 THEN 'DAY' WHEN GROUPING(week) = 0 THEN 'WEEK' ELSE 'MONTH' END AS GRAIN,
+  CAST(COALESCE(day, week, month) AS DATE) AS PERIOD_START`;
+const GRAIN_FROM = (relation: string) =>
+  `(SELECT *, CAST(date_trunc('week', day) AS DATE) AS week, CAST(date_trunc('month', day) AS DATE) AS month FROM ${relation})`;
 
 export const aggCustomerActivity: GoldDataset = {
   name: 'agg_customer_activity',
   description: 'Daily, weekly and monthly activity per customer (GRAIN DAY | WEEK | MONTH, PERIOD_START)',
   sql: () => {
     const sums = METRICS.map((m) => (m === 'SPEND' ? `CAST(sum(${m}) AS DECIMAL(18,2)) AS ${m}` : `CAST(sum(${m}) AS BIGINT) AS ${m}`)).join(', ');
-    return `WITH daily AS (${DAILY_ACTIVITY_SQL})
-SELECT 'DAY' AS GRAIN, day AS PERIOD_START, CUSTOMER360_ID, ${sums} FROM daily GROUP BY day, CUSTOMER360_ID
-UNION ALL
-SELECT 'WEEK', CAST(date_trunc('week', day) AS DATE), CUSTOMER360_ID, ${sums} FROM daily GROUP BY 2, CUSTOMER360_ID
-UNION ALL
-SELECT 'MONTH', CAST(date_trunc('month', day) AS DATE), CUSTOMER360_ID, ${sums} FROM daily GROUP BY 2, CUSTOMER360_ID
+    return `WITH parts AS (${ACTIVITY_PARTS_SQL})
+SELECT ${GRAIN_SQL}, CUSTOMER360_ID, ${sums}
+FROM ${GRAIN_FROM('parts')}
+GROUP BY GROUPING SETS ((CUSTOMER360_ID, day), (CUSTOMER360_ID, week), (CUSTOMER360_ID, month))
 ORDER BY 1, 2, 3`;
   },
 };
@@ -118,11 +117,9 @@ export const aggTouchpointActivity: GoldDataset = {
   name: 'agg_touchpoint_activity',
   description: 'Daily, weekly and monthly touches and people reached per touchpoint',
   sql: () => `WITH t AS (SELECT CUSTOMER360_ID, CAST(TOUCHED_AT AS DATE) AS day, TOUCHPOINT_KEY FROM (${TOUCHES_SQL}) WHERE TOUCHED_AT IS NOT NULL)
-SELECT 'DAY' AS GRAIN, day AS PERIOD_START, TOUCHPOINT_KEY, count(*) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS FROM t GROUP BY 2, 3
-UNION ALL
-SELECT 'WEEK', CAST(date_trunc('week', day) AS DATE), TOUCHPOINT_KEY, count(*), count(DISTINCT CUSTOMER360_ID) FROM t GROUP BY 2, 3
-UNION ALL
-SELECT 'MONTH', CAST(date_trunc('month', day) AS DATE), TOUCHPOINT_KEY, count(*), count(DISTINCT CUSTOMER360_ID) FROM t GROUP BY 2, 3
+SELECT ${GRAIN_SQL}, TOUCHPOINT_KEY, count(*) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS
+FROM ${GRAIN_FROM('t')}
+GROUP BY GROUPING SETS ((TOUCHPOINT_KEY, day), (TOUCHPOINT_KEY, week), (TOUCHPOINT_KEY, month))
 ORDER BY 1, 2, 3`,
 };
 

@@ -43,7 +43,10 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly GoldDa
     for (const [name, n] of Object.entries(inputs.rows)) ctx.report.rowCounts[`silver.${name}`] = n;
     await hooks.prepare?.(engine, asOf);
     const tmpDir = join(ctx.home, 'tmp', 'gold');
+    const datasetMs: Record<string, number> = {};
+    ctx.report.metrics.datasetMs = datasetMs;
     for (const ds of datasets) {
+      const started = Date.now();
       let query = ds.sql(params);
       if (ds.keep) {
         await engine.run(`CREATE OR REPLACE TEMP TABLE g_${ds.name} AS ${query}`);
@@ -52,6 +55,7 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly GoldDa
       const written = await writeGoldQuery(engine, ctx.lake, { dataset: ds.name, asOf, query, tmpDir });
       ctx.report.outputs.push(written.path);
       ctx.report.rowCounts[ds.name] = written.rows;
+      datasetMs[ds.name] = Date.now() - started;
       ctx.log.info(`gold ${ds.name}`, { asOf, rows: written.rows });
     }
     return asOf;

@@ -1,5 +1,5 @@
-// Registers the Silver datasets as as-of-cut temp tables (s_<name>) on a scratch engine, so every Gold model reads
-// the same inputs: only rows whose contract event time is on or before the as-of date. A dataset that is not in the
+// Registers the Silver datasets as as-of-cut views (s_<name>) on a scratch engine, so every Gold model reads the
+// same inputs (views, not tables: each model then reads only the Parquet columns it needs): only rows whose contract event time is on or before the as-of date. A dataset that is not in the
 // lake yet becomes an empty table with the contract's columns, so Gold runs (and says so) on a partial Silver.
 import type { ColumnType, TableContract } from '../../schemas/contract.ts';
 import { getContract } from '../../schemas/index.ts';
@@ -94,7 +94,7 @@ function asOfFilter(name: SilverName, contract: TableContract, asOf: string): st
   return '';
 }
 
-/** Reads the Silver datasets, applies the as-of cut, and creates temp tables s_<name> plus s_crosswalk. */
+/** Reads the Silver datasets, applies the as-of cut, and creates views s_<name> plus tables s_universe, s_crosswalk. */
 export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: string): Promise<SilverInputs> {
   const out: SilverInputs = { asOf, rows: {}, missing: [], files: [] };
   // Transactions first: items are cut through them.
@@ -113,7 +113,7 @@ export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: str
       await engine.run(`CREATE OR REPLACE TEMP VIEW ${raw} AS SELECT * FROM read_parquet(${litList(local)}, union_by_name = true)`);
     }
     const present = await columnsOf(engine, raw);
-    await engine.run(`CREATE OR REPLACE TEMP TABLE s_${name} AS SELECT\n  ${projection(contract, present)}\nFROM ${raw}\n${asOfFilter(name, contract, asOf)}`);
+    await engine.run(`CREATE OR REPLACE TEMP VIEW s_${name} AS SELECT\n  ${projection(contract, present)}\nFROM ${raw}\n${asOfFilter(name, contract, asOf)}`);
     out.rows[name] = Number(await engine.scalar(`SELECT count(*) FROM s_${name}`));
   }
   await registerCrosswalk(engine, lake, out);

@@ -84,6 +84,7 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
   let inTransaction = false;
   try {
     for (const s of steps) {
+      if (s.step === 'delete-missing' && !(await anyMissing(engine, t, staging, o))) continue;
       await engine.run(s.sql);
       if (s.step === 'begin') inTransaction = true;
       if (s.step === 'commit') inTransaction = false;
@@ -99,6 +100,17 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
   );
   result.tableRows = Number(await engine.scalar(`SELECT count(*) FROM ${d.qualified(t.schema, t.name)}`));
   return result;
+}
+
+/**
+ * After the MERGE every staged key is in the target, so the target holds keys the snapshot lacks exactly when it has
+ * more rows (in scope) than were staged: two counts instead of an anti-join over the whole table when nothing is gone.
+ */
+async function anyMissing(engine: Engine, t: WarehouseTable, staging: string, o: { asOf: string; loadId: string }): Promise<boolean> {
+  const scope = t.strategy === 'partition' ? ` WHERE ${d.ident('AS_OF_DATE')} = ${d.date(o.asOf)}` : '';
+  const inTarget = Number(await engine.scalar(`SELECT count(*) FROM ${d.qualified(t.schema, t.name)}${scope}`));
+  const staged = Number(await engine.scalar(`SELECT count(*) FROM ${staging} WHERE ${d.ident('_LOAD_ID')} = ${d.string(o.loadId)}`));
+  return inTarget > staged;
 }
 
 /** Key columns must be non-null and unique within one snapshot, or the MERGE would be ambiguous. */
