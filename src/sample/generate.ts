@@ -16,7 +16,7 @@ import type { Sinks, Window, World } from './context.ts';
 import { emitDigital } from './digital.ts';
 import { emitExternal } from './external.ts';
 import { emitEngagement, emitPreferences, makeCampaigns } from './marketing.ts';
-import { assignRecords, customerRows, CustomerIds, junkCustomer, makePerson } from './persons.ts';
+import { assignRecords, customerRows, CustomerIds, EmailRegistry, junkCustomer, makePerson } from './persons.ts';
 import { hashSeed, Rng } from './prng.ts';
 import { LOCATIONS } from './reference-data.ts';
 import { emitService } from './service.ts';
@@ -120,6 +120,7 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
     const stores = LOCATIONS.map((l, i) => Array.from({ length: Math.max(1, Math.round(l.weight / 3)) }, (_, k) => `STR-${String(i + 1).padStart(3, '0')}-${k + 1}`));
     const allStores = stores.flat();
     const ids = new CustomerIds();
+    const emails = new EmailRegistry();
     const junkRng = new Rng(hashSeed(seed, 3));
     const customersContract = getContract('CUSTOMERS');
 
@@ -135,7 +136,7 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
         defectBase:
           c.name === 'CUSTOMERS'
             ? () => {
-                const junk = junkCustomer(junkRng, window, catalogue, ids, allStores);
+                const junk = junkCustomer(junkRng, window, catalogue, ids, allStores, emails);
                 return { row: customersContract.columns.map((col) => formatValue(col, junk.row[col.name])), extra: [junk.record.system] };
               }
             : undefined,
@@ -150,7 +151,7 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
       const rng = new Rng(hashSeed(seed, 1, i));
       // A few people share a household (surname and address) with the previous person: hard negatives for matching.
       const household = previous !== null && rng.chance(0.04) ? previous : null;
-      const person = makePerson(i, rng, window, catalogue, household);
+      const person = makePerson(i, rng, window, catalogue, household, emails);
       assignRecords(person, rng, opts.duplicatePersonRate, ids);
       const planned = planPurchases(person, rng, world);
       const engagement = emitEngagement(person, rng, world);
@@ -159,7 +160,7 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
       emitPreferences(person, rng, world, engagement.unsubscribed);
       emitService(person, rng, world, commerce.returns, person.records.some((r) => r.system === 'SUPPORT'));
       emitExternal(person, rng, world);
-      const rows = customerRows(person, rng, window, { lastLogin: digital.lastLogin, loyaltyPoints: commerce.loyaltyPoints, lastActivity: commerce.lastPurchase }, stores[person.locationIndex]!);
+      const rows = customerRows(person, rng, window, { lastLogin: digital.lastLogin, loyaltyPoints: commerce.loyaltyPoints, lastActivity: commerce.lastPurchase }, stores[person.locationIndex]!, emails);
       for (const { record, row } of rows) {
         world.sinks.CUSTOMERS.add(row, [record.system]);
         identityOut.write([record.system, record.id, person.personId]);

@@ -41,15 +41,40 @@ function phoneFor(rng: Rng, area: string, country: string): string {
   return `${area}${exchange}${String(rng.int(0, 9999)).padStart(4, '0')}`;
 }
 
-function emailFor(rng: Rng, first: string, last: string, birthYear: number): string {
+/**
+ * Email addresses are account identifiers: two people never share one. A bitset of hashed addresses (deterministic,
+ * 8 MB at any size) sends a probably-taken address to a numbered variant, as real sign-ups do.
+ */
+export class EmailRegistry {
+  private readonly bits = new Uint32Array(1 << 21);
+
+  private taken(email: string): boolean {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < email.length; i++) h = Math.imul(h ^ email.charCodeAt(i), 0x01000193);
+    const bit = (h >>> 0) & ((1 << 26) - 1);
+    const word = bit >>> 5;
+    const mask = 1 << (bit & 31);
+    const was = (this.bits[word]! & mask) !== 0;
+    this.bits[word] = this.bits[word]! | mask;
+    return was;
+  }
+
+  claim(local: string, domain: string, rng: Rng): string {
+    let email = `${local}@${domain}`;
+    for (let k = 0; this.taken(email); k++) email = `${local}${k < 8 ? rng.int(1, 99 * (k + 1) ** 2) : rng.int(1000, 99999999)}@${domain}`;
+    return email;
+  }
+}
+
+function emailFor(rng: Rng, emails: EmailRegistry, first: string, last: string, birthYear: number): string {
   const f = ascii(first) || 'user';
   const l = ascii(last) || 'mail';
   const local = rng.pick([`${f}.${l}`, `${f}${l}`, `${f[0]}${l}`, `${f}_${l}`, `${f}.${l}${birthYear % 100}`, `${f}${rng.int(1, 999)}`, `${l}.${f}`]);
-  return `${local}@${EMAIL_DOMAINS[rng.weighted(EMAIL_DOMAIN_WEIGHTS)]}`;
+  return emails.claim(local, EMAIL_DOMAINS[rng.weighted(EMAIL_DOMAIN_WEIGHTS)]!, rng);
 }
 
 /** Draws a person: identity, address, contact, and the behaviour parameters the facts follow. */
-export function makePerson(index: number, rng: Rng, window: Window, catalogue: Catalogue, household: Person | null): Person {
+export function makePerson(index: number, rng: Rng, window: Window, catalogue: Catalogue, household: Person | null, emails: EmailRegistry): Person {
   const gender = rng.chance(0.5) ? 'F' : 'M';
   const first = gender === 'F' ? FEMALE_NAMES[femaleZipf.draw(rng)]! : MALE_NAMES[maleZipf.draw(rng)]!;
   const sameHome = household !== null;
@@ -96,7 +121,7 @@ export function makePerson(index: number, rng: Rng, window: Window, catalogue: C
     unit: sameHome ? household.unit : rng.chance(0.15) ? `Apt ${rng.int(1, 40)}${rng.pick(['', 'A', 'B', 'C'])}` : null,
     zip: sameHome ? household.zip : zipFor(rng, location.zip, location.country),
     phone: phoneFor(rng, rng.pick(location.areaCodes), location.country),
-    email: emailFor(rng, first, last, new Date(dob * 1000).getUTCFullYear()),
+    email: emailFor(rng, emails, first, last, new Date(dob * 1000).getUTCFullYear()),
     registration,
     shopper,
     storeShare,
@@ -177,7 +202,7 @@ const COMPLETENESS: Record<SourceSystem, readonly number[]> = {
 const PHONE_STYLE: Record<SourceSystem, number> = { CRM: 0, ECOMMERCE: 1, POS: 2, MARKETING: 3, SUPPORT: 4 };
 
 /** The CUSTOMERS rows of a person, one per record, with the realistic differences between systems. */
-export function customerRows(person: Person, rng: Rng, window: Window, facts: RecordFacts, stores: readonly string[]): { record: CustomerRecord; row: Record_ }[] {
+export function customerRows(person: Person, rng: Rng, window: Window, facts: RecordFacts, stores: readonly string[], emails: EmailRegistry): { record: CustomerRecord; row: Record_ }[] {
   const loc = person.location;
   const [streetFull, streetAbbr] = STREET_TYPES[person.streetType]!;
   const churned = person.churnAt !== null && person.churnAt < window.end;
@@ -190,8 +215,8 @@ export function customerRows(person: Person, rng: Rng, window: Window, facts: Re
   const newStreet = rng.pick(STREET_NAMES);
   const secondEmail = rng.chance(0.3)
     ? rng.chance(0.5)
-      ? `${ascii(person.first)}.${ascii(person.last)}@${rng.pick(WORK_DOMAINS)}`
-      : `${ascii(person.first)}${ascii(person.last)}${rng.int(1, 99)}@${rng.pick(EMAIL_DOMAINS)}`
+      ? emails.claim(`${ascii(person.first)}.${ascii(person.last)}`, rng.pick(WORK_DOMAINS), rng)
+      : emails.claim(`${ascii(person.first)}${ascii(person.last)}${rng.int(1, 99)}`, rng.pick(EMAIL_DOMAINS), rng)
     : null;
 
   return person.records.map((record, i) => {
@@ -261,9 +286,9 @@ export function customerRows(person: Person, rng: Rng, window: Window, facts: Re
 }
 
 /** A junk customer record nobody else references: the carrier of CUSTOMERS defects. */
-export function junkCustomer(rng: Rng, window: Window, catalogue: Catalogue, ids: CustomerIds, stores: readonly string[]): { record: CustomerRecord; row: Record_ } {
-  const person = makePerson(0, rng, window, catalogue, null);
+export function junkCustomer(rng: Rng, window: Window, catalogue: Catalogue, ids: CustomerIds, stores: readonly string[], emails: EmailRegistry): { record: CustomerRecord; row: Record_ } {
+  const person = makePerson(0, rng, window, catalogue, null, emails);
   person.records = [{ system: rng.pick(SOURCE_SYSTEMS), id: '' }];
   person.records[0]!.id = ids.next(person.records[0]!.system);
-  return customerRows(person, rng, window, { lastLogin: new Map(), loyaltyPoints: rng.int(0, 2000), lastActivity: null }, stores)[0]!;
+  return customerRows(person, rng, window, { lastLogin: new Map(), loyaltyPoints: rng.int(0, 2000), lastActivity: null }, stores, emails)[0]!;
 }
