@@ -281,6 +281,15 @@ describe('c360 sample: duplicate persons and the identity truth', () => {
     const shared = await n(`SELECT count(*) FROM (SELECT regexp_replace(lower(trim(EMAIL_ADDRESS)), '\\+[a-z]+@', '@') e FROM CUSTOMERS JOIN identity USING (CUSTOMER_ID)
       WHERE EMAIL_ADDRESS IS NOT NULL GROUP BY 1 HAVING count(DISTINCT PERSON_ID) > 1 AND e NOT IN ('noemail@example.com', 'test@test.com', 'none@none.com'))`);
     expect(shared).toBe(0);
+    // Linkable by evidence: every later record of a person shares an email (any spelling), a phone (any format) or
+    // the unmoved address with the person's first record.
+    const unlinkable = await n(`WITH c AS (SELECT c.*, i.PERSON_ID FROM CUSTOMERS c JOIN identity i USING (SOURCE_SYSTEM, CUSTOMER_ID)),
+        p AS (SELECT c.* FROM c JOIN (SELECT PERSON_ID, min(rn) rn FROM c GROUP BY 1) f USING (PERSON_ID, rn))
+      SELECT count(*) FROM c JOIN p USING (PERSON_ID) WHERE c.rn <> p.rn AND NOT (
+        coalesce(regexp_replace(lower(trim(c.EMAIL_ADDRESS)), '\\+[a-z]+@', '@') = regexp_replace(lower(trim(p.EMAIL_ADDRESS)), '\\+[a-z]+@', '@'), false)
+        OR coalesce(right(regexp_replace(c.PHONE_NUMBER, '[^0-9]', '', 'g'), 9) = right(regexp_replace(p.PHONE_NUMBER, '[^0-9]', '', 'g'), 9), false)
+        OR coalesce(split_part(c.ADDRESS_LINE_1, ' ', 1) = split_part(p.ADDRESS_LINE_1, ' ', 1) AND split_part(c.ADDRESS_LINE_1, ' ', 2) = split_part(p.ADDRESS_LINE_1, ' ', 2) AND c.ZIP_CODE = p.ZIP_CODE, false))`);
+    expect(unlinkable).toBe(0);
   });
 
   it('varies duplicate records the way real systems do, and files facts under each system\'s record', async () => {

@@ -219,6 +219,8 @@ export function customerRows(person: Person, rng: Rng, window: Window, facts: Re
       : emails.claim(`${ascii(person.first)}${ascii(person.last)}${rng.int(1, 99)}`, rng.pick(EMAIL_DOMAINS), rng)
     : null;
 
+  // What the first record can be linked by: every later record shares at least one of these with it.
+  const primaryHas = { email: false, phone: false, address: false };
   return person.records.map((record, i) => {
     const dup = i > 0;
     const c = COMPLETENESS[record.system];
@@ -245,16 +247,31 @@ export function customerRows(person: Person, rng: Rng, window: Window, facts: Re
     if (!dup && record.system === 'POS' && rng.chance(0.03)) email = rng.pick(PLACEHOLDER_EMAILS);
     let phone: string | null = rng.chance(c[1]!) ? formatPhone(person.phone, loc.country, dup ? rng.int(0, 5) : PHONE_STYLE[record.system]) : null;
     if (!dup && record.system === 'POS' && rng.chance(0.03)) phone = rng.pick(PLACEHOLDER_PHONES);
-    const hasAddress = rng.chance(c[4]!);
-    const isMoved = dup && moved && i === person.records.length - 1;
+    let hasAddress = rng.chance(c[4]!);
+    let isMoved = dup && moved && i === person.records.length - 1;
     const streetType = record.system === 'POS' || (dup && rng.chance(0.4)) ? streetAbbr : streetFull;
+    const hasDob = rng.chance(c[2]!);
+    // Linkable by evidence, not by name alone: the first record has a real contact or address, and every later
+    // record shares one of them (the same email in any spelling, the phone in any format, or the unmoved address).
+    const emailLinks = email !== null && email !== secondEmail && !PLACEHOLDER_EMAILS.includes(email);
+    const phoneLinks = phone !== null && !PLACEHOLDER_PHONES.includes(phone);
+    const addressLinks = hasAddress && !isMoved;
+    if (!dup) {
+      if (!emailLinks && !phoneLinks && !addressLinks) phone = formatPhone(person.phone, loc.country, PHONE_STYLE[record.system]);
+      primaryHas.email = emailLinks;
+      primaryHas.phone = phoneLinks || (!emailLinks && !addressLinks);
+      primaryHas.address = addressLinks;
+    } else if (!((emailLinks && primaryHas.email) || (phoneLinks && primaryHas.phone) || (addressLinks && primaryHas.address))) {
+      if (primaryHas.phone) phone = formatPhone(person.phone, loc.country, rng.int(0, 5));
+      else if (primaryHas.email) email = person.email;
+      else {
+        hasAddress = true;
+        isMoved = false;
+      }
+    }
     const address = isMoved
       ? `${newHouse} ${newStreet} ${streetType}`
       : `${person.houseNumber} ${person.street} ${streetType}${person.unit ? `${record.system === 'POS' ? ' #' : ', '}${person.unit.replace('Apt ', record.system === 'POS' ? '' : 'Apt ')}` : ''}`;
-    // Every duplicate keeps at least one strong link (email, phone or birth date with the address) to the person.
-    const hasDob = rng.chance(c[2]!);
-    const emailLinks = email !== null && email !== secondEmail;
-    if (dup && !emailLinks && !phone && !(hasDob && hasAddress && !isMoved)) phone = formatPhone(person.phone, loc.country, rng.int(0, 5));
     // A second system usually knew the person earlier or at the same time (never after their first fact in it).
     const registration = dup ? person.registration - rng.int(0, 45) * DAY : person.registration;
     const loyalty = (record.system === 'CRM' || record.system === 'POS') && person.loyaltyMember;
