@@ -312,3 +312,23 @@ describe('c360 sample: duplicate persons and the identity truth', () => {
     expect(spread).toBeGreaterThan(0.6);
   });
 });
+
+describe('c360 sample: the command and its knobs', () => {
+  it('runs from the CLI definition, honours --defect-rate 0, --duplicate-person-rate 0 and --end-date, and rejects bad flags', async () => {
+    const { command } = await import('../src/cli/commands/sample.ts');
+    const { parse } = await import('../src/cli/command.ts');
+    const { silentLogger } = await import('../src/runtime/logger.ts');
+    const out = join(dir, 'cli');
+    const lines: string[] = [];
+    const io = { log: silentLogger, out: (l: string) => lines.push(l) };
+    const argv = ['--customers', '80', '--days', '30', '--seed', '3', '--out', out, '--defect-rate', '0', '--duplicate-person-rate', '0', '--end-date', '2025-12-31'];
+    expect(await command.run(parse(command, argv).values, [], io)).toBe(0);
+    expect(lines.at(-1)).toMatch(/^80 people, \d+ valid customer records, \d+ rows, window 2025-12-02\.\.2025-12-31/);
+    expect(await n(`SELECT count(*) FROM read_parquet(${lit(join(out, '_truth', 'defects.parquet'))})`)).toBe(0);
+    expect(await n(`SELECT count(*) FROM (SELECT PERSON_ID FROM read_parquet(${lit(join(out, '_truth', 'identity.parquet'))}) GROUP BY 1 HAVING count(*) > 1)`)).toBe(0);
+    expect(await n(`SELECT max(TRANSACTION_DATE::TIMESTAMP) <= TIMESTAMP '2025-12-31 23:59:59' FROM read_parquet(${file(out, 'CUSTOMER_TRANSACTIONS')})`)).toBe(1);
+    await expect(command.run(parse(command, ['--out', out, '--defect-rate', '0.9']).values, [], io)).rejects.toThrow(/--defect-rate must be between 0 and 0.5/);
+    await expect(command.run(parse(command, ['--out', out, '--end-date', '2026-02-30']).values, [], io)).rejects.toThrow(/--end-date must be a valid date/);
+    await expect(command.run(parse(command, ['--customers', '10']).values, [], io)).rejects.toThrow(/--out is required/);
+  });
+});
