@@ -166,13 +166,12 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
           },
         );
         manifest.jobs.push(entry);
-        const rows = Object.values(entry.rowCounts).reduce((a, b) => a + b, 0);
         if (entry.status === 'failed') {
           log.error(`${label} failed`, { error: entry.error?.message, attempts: entry.attempts });
           manifest.status = 'failed';
           break outer;
         }
-        log.info(`${label} done`, { ms: entry.durationMs, rows });
+        log.info(`${label} done`, { ms: entry.durationMs, rowCounts: entry.rowCounts });
       }
     }
   }
