@@ -1,15 +1,19 @@
 // DuckDB: identifiers always quoted (DuckDB keeps case; quoting makes the upper-case model names explicit), comments
 // as COMMENT ON statements, no PRIMARY KEY index (the loader checks key uniqueness in staging instead: an ART index on
 // the large facts costs more load time than it saves) and clustering as the insert order.
+// Staging tables are session temp tables (DuckDB's counterpart of Snowflake's transient tables): in memory, spilling
+// to the temp directory, never written to the warehouse file, so a load writes each row to the file once.
 import { quoteString, type Dialect, type TableDdl } from '../dialect.ts';
-import type { LogicalType } from '../types.ts';
+import { STAGING_SCHEMA, type LogicalType } from '../types.ts';
 
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const qualified = (schema: string, name: string) =>
+  schema === STAGING_SCHEMA ? `temp.main.${ident(`${STAGING_SCHEMA}__${name}`)}` : `${ident(schema)}.${ident(name)}`;
 
 export const duckdbDialect: Dialect = {
   name: 'duckdb',
   ident,
-  qualified: (schema, name) => `${ident(schema)}.${ident(name)}`,
+  qualified,
   type(t: LogicalType): string {
     switch (t.kind) {
       case 'varchar': return 'VARCHAR';
@@ -24,9 +28,13 @@ export const duckdbDialect: Dialect = {
   },
   string: quoteString,
   date: (iso) => `DATE ${quoteString(iso)}`,
-  createSchema: (schema) => [`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`],
+  createSchema: (schema) => (schema === STAGING_SCHEMA ? [] : [`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`]),
   createTable(t: TableDdl): string[] {
-    const q = `${ident(t.schema)}.${ident(t.name)}`;
+    const q = qualified(t.schema, t.name);
+    if (t.schema === STAGING_SCHEMA) {
+      const cols = t.columns.map((c) => `  ${ident(c.name)} ${this.type(c.type)}`);
+      return [`CREATE TEMP TABLE IF NOT EXISTS ${ident(`${STAGING_SCHEMA}__${t.name}`)} (\n${cols.join(',\n')}\n)`];
+    }
     const keys = new Set(t.staging ? [] : t.primaryKey);
     const cols = t.columns.map((c) => `  ${ident(c.name)} ${this.type(c.type)}${keys.has(c.name) ? ' NOT NULL' : ''}`);
     return [
