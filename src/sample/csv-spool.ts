@@ -10,7 +10,8 @@ const FLUSH_CHARS = 1 << 16;
 
 export class CsvSpool {
   private fd: number | null;
-  private chunk = '';
+  private lines: string[] = [];
+  private size = 0;
   rows = 0;
 
   constructor(
@@ -22,23 +23,28 @@ export class CsvSpool {
 
   /** null is written as an empty field, '' as "" (read back with allow_quoted_nulls = false). */
   write(row: TextRow): void {
-    let line = '';
-    for (let i = 0; i < row.length; i++) {
-      const v = row[i];
-      if (i > 0) line += ',';
-      if (v === null || v === undefined) continue;
-      line += v === '' || NEEDS_QUOTES.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+    let quote = false;
+    for (const v of row) {
+      if (v === '' || (v !== null && NEEDS_QUOTES.test(v))) {
+        quote = true;
+        break;
+      }
     }
-    this.chunk += line + '\n';
+    // Array.join writes null as an empty field and builds one flat string (cheaper to write than a concatenation).
+    const line = quote ? row.map((v) => (v === null ? null : v === '' || NEEDS_QUOTES.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(',') : row.join(',');
+    this.lines.push(line);
+    this.size += line.length;
     this.rows++;
-    if (this.chunk.length >= FLUSH_CHARS) this.flush();
+    if (this.size >= FLUSH_CHARS) this.flush();
   }
 
   private flush(): void {
-    if (this.chunk.length === 0) return;
+    if (this.lines.length === 0) return;
     if (this.fd === null) throw new Error(`sample spool ${this.path} is closed`);
-    writeSync(this.fd, this.chunk);
-    this.chunk = '';
+    this.lines.push('');
+    writeSync(this.fd, this.lines.join('\n'));
+    this.lines = [];
+    this.size = 0;
   }
 
   close(): void {
