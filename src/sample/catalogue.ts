@@ -60,7 +60,7 @@ export interface Catalogue {
 
 /** Catalogue size grows slowly with the customer base (about 400 products at 2k customers, 6k at 2M). */
 export function catalogueSize(customers: number): number {
-  return Math.min(8000, 300 + Math.round(4 * Math.sqrt(customers)));
+  return Math.min(10000, 500 + Math.round(6 * Math.sqrt(customers)));
 }
 
 export function buildCatalogue(seed: number, size: number): Catalogue {
@@ -99,7 +99,7 @@ export function buildCatalogue(seed: number, size: number): Catalogue {
       products.push(product);
     }
   });
-  const zipfs = byCategory.map((ps) => new Zipf(ps.length, 1.1));
+  const zipfs = byCategory.map((ps) => new Zipf(ps.length, 0.85));
   return {
     products,
     categories: CATEGORIES.map((c) => c.name),

@@ -185,6 +185,7 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
     log.info('rows spooled, writing parquet', { rows: totalRows(sinks), rssMb: Math.round(process.memoryUsage().rss / 1e6), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) });
     for (const c of CONTRACTS) {
       const sp = tableSpools.get(c.name)!;
+      log.progress('writing parquet', { table: c.name, rows: sp.rows });
       await copyOut(engine, `SELECT ${sp.selectList()} FROM ${sp.reader()}`, join(out, `${c.name}.parquet`));
     }
     await copyOut(
