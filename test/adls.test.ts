@@ -121,7 +121,7 @@ describe('ADLS lake on Azurite', () => {
       await replayDrop(producer, 'CUSTOMER_BEHAVIORAL_EVENTS', drop);
       await producer.close();
       const lake: Lake = await openLake(join(home, 'h'), lakeUrl('streaming'));
-      const opts = { target, lake, loadId: 'adls-1', log: createLogger({ silent: true }), openEngine: () => Engine.open(), tmpDir: join(home, 'tmp'), untilIdleSeconds: 1.5, maxRows: 100 };
+      const opts = { target, lake, loadId: 'adls-1', log: createLogger({ silent: true }), openEngine: () => Engine.open(), tmpDir: join(home, 'tmp'), untilIdleSeconds: 0.5, maxRows: 100 };
       const r = await runStream(opts);
       expect(r.rowCounts).toMatchObject({ 'CUSTOMER_BEHAVIORAL_EVENTS.bronze': 290, 'CUSTOMER_BEHAVIORAL_EVENTS.quarantine': 10 });
       const files = await lake.list('bronze/customer360/behavioral');
@@ -137,7 +137,7 @@ describe('ADLS lake on Azurite', () => {
         e.close();
       }
       // Resuming from the checkpoints in the container: nothing new.
-      const again = await runStream({ ...opts, loadId: 'adls-2', untilIdleSeconds: 1 });
+      const again = await runStream({ ...opts, loadId: 'adls-2', untilIdleSeconds: 0.5 });
       expect(again.events).toBe(0);
     } finally {
       await hub.close();

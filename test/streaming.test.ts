@@ -151,7 +151,7 @@ describe('streaming Bronze through the real client', () => {
     const counts = hub.partitionCounts(name);
     for (const [p, n] of counts.entries()) expect((await readCheckpoint(lake, name, '$Default', String(p)))?.sequenceNumber).toBe(n - 1);
     // A second run finds nothing new: no files, no rows.
-    const again = await runStream({ ...opts, loadId: 'load-2', untilIdleSeconds: 1 });
+    const again = await runStream({ ...opts, loadId: 'load-2', untilIdleSeconds: 0.5 });
     expect(again.events).toBe(0);
     expect(again.outputs).toEqual([]);
     expect(await eventIds(join(home, 'lake'))).toEqual(ids);
@@ -183,7 +183,7 @@ describe('streaming Bronze through the real client', () => {
     expect((await second.exit).signal).toBe('SIGKILL');
 
     // 3. Resumed until idle: everything once.
-    const third = cli([...args, '--until-idle', '2']);
+    const third = cli([...args, '--until-idle', '1']);
     const r3 = await third.exit;
     expect(r3.code, r3.stderr).toBe(0);
     const ids = await eventIds(join(home, 'lake'));

@@ -224,8 +224,6 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
     await Promise.all(subscriptions.map((s) => s.close()));
     if (!fatal) for (const s of states.values()) void flush(s);
     await lane;
-    for (const s of states.values()) if (s.spool.count === 0) s.spool.discard();
-    await rm(spoolRoot, { recursive: true, force: true });
     if (fatal) throw new TransientError(`Streaming commit failed: ${(fatal as Error).message}`, fatal);
     for (const s of states.values()) {
       result.partitions.push({ partitionId: s.id, startedAfter: s.startedAfter, lastCommitted: s.lastCommitted, events: s.events, batches: s.batches });
@@ -239,6 +237,7 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
     await Promise.allSettled(subscriptions.map((s) => s.close()));
     await client.close().catch(() => {});
     engine.close();
+    await rm(spoolRoot, { recursive: true, force: true });
   }
 }
 
