@@ -3,7 +3,7 @@
 // the other), when the joined cluster would hold more distinct birth dates or email keys than allowed, or when it
 // would contain a never-match override pair. Always-match pairs go first and are never refused.
 
-export type Decision = 'LINKED' | 'SAME_CLUSTER' | 'REFUSED:NEVER_MATCH' | 'REFUSED:DOB_CONFLICT' | 'REFUSED:TOO_MANY_EMAILS';
+export type Decision = 'LINKED' | 'SAME_CLUSTER' | 'REFUSED:NEVER_MATCH' | 'REFUSED:DOB_CONFLICT' | 'REFUSED:TOO_MANY_EMAILS' | 'REFUSED:NAME_CONFLICT';
 
 export interface ClusterInput {
   n: number;
@@ -12,7 +12,17 @@ export interface ClusterInput {
   /** Email key code per record (any integer id), or null. */
   email: readonly (number | null)[];
   /** Links, best first: record indexes and whether the link is an always-match override (never refused). */
-  edges: { l: Int32Array; r: Int32Array; always?: Uint8Array; probability?: Float64Array };
+  edges: {
+    l: Int32Array;
+    r: Int32Array;
+    always?: Uint8Array;
+    probability?: Float64Array;
+    /**
+     * The two records' first names are both present and unrelated (no nickname, spelling or phonetic agreement):
+     * a household member sharing address, phone or surname, never the same person. Such a link is refused.
+     */
+    nameConflict?: Uint8Array;
+  };
   never?: readonly (readonly [number, number])[];
 }
 
@@ -139,7 +149,11 @@ export function cluster(input: ClusterInput, options: ClusterOptions = {}): Clus
       decisions[i] = 'SAME_CLUSTER';
       continue;
     }
-    const refusal = input.edges.always?.[i] ? undefined : check(ra, rb, input.edges.probability?.[i] ?? 0);
+    const refusal = input.edges.always?.[i]
+      ? undefined
+      : input.edges.nameConflict?.[i]
+        ? 'REFUSED:NAME_CONFLICT'
+        : check(ra, rb, input.edges.probability?.[i] ?? 0);
     if (refusal) {
       decisions[i] = refusal;
       refused++;

@@ -1,19 +1,40 @@
-// Fellegi-Sunter parameter estimation. u (P(level | non-match)) comes from random record pairs, which are almost
-// all non-matches; m (P(level | match)) and the match share lambda come from EM over the blocked pairs' comparison
-// patterns with u held fixed (as Splink does), so no truth is needed.
-import type { Comparison } from './model.ts';
+// Fellegi-Sunter parameter estimation without truth, the way Splink trains: u (P(level | non-match)) from random
+// record pairs; m (P(level | match)) by EM on the candidate pairs of each blocking rule separately, with u fixed
+// and the comparisons of the rule's own keys left out (every pair in the block agrees on them, so they carry no
+// information there). The m estimates are pooled across rules, then each rule's match share (its prior, lambda)
+// is re-estimated with the pooled m. Only rules marked `train` are used for m. A pair is scored with the prior of the first rule that found it and the
+// Bayes factors of the comparisons that rule does not block on.
+import type { BlockingRule, Comparison } from './model.ts';
 
 export interface FieldParams {
-  /** gamma -> probability (gamma 0 = disagreement, >0 agreement levels; null level -1 has none). */
+  /** gamma -> probability (gamma 0 = disagreement, >0 agreement levels; the null level -1 has none). */
   m: Record<number, number>;
   u: Record<number, number>;
-  /** u among random pairs (the term-frequency baseline; equals u when u is not re-estimated). */
-  uRandom: Record<number, number>;
+}
+
+export interface RuleParams {
+  name: string;
+  pairs: number;
+  /** Share of matches among the rule's candidate pairs. */
+  lambda: number;
+  /** Comparisons left out for this rule's pairs (they are fixed by its keys). */
+  excluded: string[];
+  /** Whether this rule's pairs contributed to the pooled m. */
+  trainedM: boolean;
 }
 
 export interface ModelParams {
   fields: Record<string, FieldParams>;
-  /** Share of matches among the candidate pairs (the prior). */
+  rules: RuleParams[];
+  /**
+   * 'global': every pair starts from the probability that two random records match and gets the Bayes factors of
+   * all comparisons (Splink's prediction). 'rule': a pair starts from its blocking rule's match share and gets the
+   * factors of the comparisons that rule does not block on.
+   */
+  priorMode: 'global' | 'rule';
+  /** Probability that two random records (of one tenant) match. */
+  globalPrior: number;
+  /** Match share over all candidate pairs (reporting only). */
   lambda: number;
   /** Floor for term frequencies (1 / records). */
   minTf: number;
@@ -22,6 +43,7 @@ export interface ModelParams {
 }
 
 export type Pattern = { n: number } & Record<string, number>;
+type Probs = Record<string, Record<number, number>>;
 
 /** u per level from counts of levels among random pairs, with add-one smoothing so no level has u = 0. */
 export function estimateU(c: Comparison, counts: ReadonlyMap<number, number>): Record<number, number> {
@@ -36,10 +58,10 @@ export function estimateU(c: Comparison, counts: ReadonlyMap<number, number>): R
 /** Starting m: most mass on the best levels (EM is insensitive to the exact start, not to its shape). */
 export function initialM(c: Comparison): Record<number, number> {
   const k = c.levels.length;
-  const m: Record<number, number> = {};
   let total = 0;
-  for (let g = 0; g <= k; g++) total += (m[g] = g === 0 ? 0.05 : Math.pow(2, g));
-  for (let g = 0; g <= k; g++) m[g] = g === 0 ? 0.05 : (m[g]! / total) * 0.95;
+  for (let g = 1; g <= k; g++) total += Math.pow(2, g);
+  const m: Record<number, number> = { 0: 0.05 };
+  for (let g = 1; g <= k; g++) m[g] = (Math.pow(2, g) / total) * 0.95;
   return m;
 }
 
@@ -47,40 +69,31 @@ export interface EmOptions {
   maxIterations?: number;
   tolerance?: number;
   lambda0?: number;
-  /**
-   * Re-estimate u by EM too (default true). The candidate pairs are not a random sample: their non-matches agree on
-   * the blocking keys far more often than random pairs do, so u from random pairs overstates the evidence of those
-   * agreements. Random-pair u is the starting point and the term-frequency baseline.
-   */
-  estimateU?: boolean;
+  /** Starting m (default initialM). */
+  m0?: Probs;
+  /** Keep m fixed and estimate lambda only. */
+  fixM?: boolean;
 }
 
-/**
- * EM over comparison patterns. `patterns` rows hold g_<name> gammas and a count n. Returns m for every field,
- * u as given, and lambda.
- */
-export function runEm(
-  comparisons: readonly Comparison[],
-  patterns: readonly Pattern[],
-  u: Record<string, Record<number, number>>,
-  minTf: number,
-  options: EmOptions = {},
-): ModelParams {
-  const maxIt = options.maxIterations ?? 100;
+export interface EmResult {
+  m: Probs;
+  lambda: number;
+  iterations: number;
+  converged: boolean;
+}
+
+/** EM over comparison patterns (rows of g_<name> gammas and a count n) for the given comparisons, u fixed. */
+export function runEm(comparisons: readonly Comparison[], patterns: readonly Pattern[], u: Probs, options: EmOptions = {}): EmResult {
+  const maxIt = options.maxIterations ?? 200;
   const tol = options.tolerance ?? 1e-6;
-  let lambda = options.lambda0 ?? 0.3;
-  const fitU = options.estimateU ?? true;
-  const m: Record<string, Record<number, number>> = Object.fromEntries(comparisons.map((c) => [c.name, initialM(c)]));
-  const uRandom = u;
-  u = Object.fromEntries(Object.entries(u).map(([k, v]) => [k, { ...v }]));
+  let lambda = options.lambda0 ?? 0.1;
+  const m: Probs = Object.fromEntries(comparisons.map((c) => [c.name, { ...(options.m0?.[c.name] ?? initialM(c)) }]));
   const gammas = patterns.map((p) => comparisons.map((c) => p[`g_${c.name}`] ?? -1));
   let it = 0;
   let converged = false;
   for (; it < maxIt; it++) {
     const mNum = comparisons.map((c) => new Float64Array(c.levels.length + 1));
     const mDen = new Float64Array(comparisons.length);
-    const uNum = comparisons.map((c) => new Float64Array(c.levels.length + 1));
-    const uDen = new Float64Array(comparisons.length);
     let matchSum = 0;
     let total = 0;
     for (let i = 0; i < patterns.length; i++) {
@@ -102,26 +115,21 @@ export function runEm(
         if (gf < 0) continue;
         mNum[f]![gf]! += n * post;
         mDen[f]! += n * post;
-        uNum[f]![gf]! += n * (1 - post);
-        uDen[f]! += n * (1 - post);
       }
     }
     let delta = 0;
-    comparisons.forEach((c, f) => {
-      if (mDen[f]! <= 0) return;
-      for (let gv = 0; gv <= c.levels.length; gv++) {
-        // A tiny floor keeps log(m/u) finite for levels no match ever reaches.
-        const next = Math.max(mNum[f]![gv]! / mDen[f]!, 1e-6);
-        delta = Math.max(delta, Math.abs(next - m[c.name]![gv]!));
-        m[c.name]![gv] = next;
-        if (fitU && uDen[f]! > 0) {
-          const nextU = Math.max(uNum[f]![gv]! / uDen[f]!, 1e-6);
-          delta = Math.max(delta, Math.abs(nextU - u[c.name]![gv]!));
-          u[c.name]![gv] = nextU;
+    if (!options.fixM) {
+      comparisons.forEach((c, f) => {
+        if (mDen[f]! <= 0) return;
+        for (let gv = 0; gv <= c.levels.length; gv++) {
+          // A tiny floor keeps log(m/u) finite for levels no match ever reaches.
+          const next = Math.max(mNum[f]![gv]! / mDen[f]!, 1e-6);
+          delta = Math.max(delta, Math.abs(next - m[c.name]![gv]!));
+          m[c.name]![gv] = next;
         }
-      }
-    });
-    const nextLambda = total > 0 ? Math.min(Math.max(matchSum / total, 1e-6), 1 - 1e-6) : lambda;
+      });
+    }
+    const nextLambda = total > 0 ? Math.min(Math.max(matchSum / total, 1e-9), 1 - 1e-9) : lambda;
     delta = Math.max(delta, Math.abs(nextLambda - lambda));
     lambda = nextLambda;
     if (delta < tol) {
@@ -130,11 +138,105 @@ export function runEm(
       break;
     }
   }
+  return { m, lambda, iterations: it, converged };
+}
+
+/** Comparisons a rule's keys fix (left out when scoring and training on that rule's pairs). */
+export function excludedBy(rule: BlockingRule, comparisons: readonly Comparison[]): string[] {
+  const cols = new Set([...rule.keys, ...(rule.uses ?? [])]);
+  return comparisons.filter((c) => c.blockedBy.some((k) => cols.has(k))).map((c) => c.name);
+}
+
+/** Blocks smaller than this give too little to estimate m from; they still get their own lambda. */
+export const MIN_TRAINING_PAIRS = 30;
+
+export function estimateModel(
+  comparisons: readonly Comparison[],
+  rules: readonly BlockingRule[],
+  patternsByRule: ReadonlyMap<number, Pattern[]>,
+  u: Probs,
+  minTf: number,
+  prior: { mode: 'global' | 'rule'; allPairs: number } = { mode: 'rule', allPairs: 0 },
+): ModelParams {
+  const pooledNum: Record<string, Record<number, number>> = {};
+  const pooledW: Record<string, number> = {};
+  let iterations = 0;
+  let converged = true;
+  const trained = new Set<number>();
+  rules.forEach((rule, k) => {
+    const patterns = patternsByRule.get(k) ?? [];
+    const pairs = patterns.reduce((a, p) => a + p.n, 0);
+    const excluded = new Set(excludedBy(rule, comparisons));
+    const used = comparisons.filter((c) => !excluded.has(c.name));
+    if (!rule.train || pairs < MIN_TRAINING_PAIRS || used.length === 0) return;
+    const res = runEm(used, patterns, u);
+    iterations = Math.max(iterations, res.iterations);
+    converged &&= res.converged;
+    trained.add(k);
+    // Each training session counts once (as in Splink); a large block must not outvote the others.
+    const w = 1;
+    for (const c of used) {
+      pooledW[c.name] = (pooledW[c.name] ?? 0) + w;
+      const acc = (pooledNum[c.name] ??= {});
+      for (const [g, p] of Object.entries(res.m[c.name]!)) acc[Number(g)] = (acc[Number(g)] ?? 0) + w * p;
+    }
+  });
+  const m: Probs = Object.fromEntries(
+    comparisons.map((c) => {
+      const w = pooledW[c.name] ?? 0;
+      if (w <= 0) return [c.name, initialM(c)];
+      return [c.name, Object.fromEntries(Object.entries(pooledNum[c.name]!).map(([g, v]) => [g, Math.max(v / w, 1e-6)]))];
+    }),
+  );
+  let matches = 0;
+  let total = 0;
+  const ruleParams: RuleParams[] = rules.map((rule, k) => {
+    const patterns = patternsByRule.get(k) ?? [];
+    const pairs = patterns.reduce((a, p) => a + p.n, 0);
+    const excluded = excludedBy(rule, comparisons);
+    const used = comparisons.filter((c) => !excluded.includes(c.name));
+    const lambda = pairs > 0 ? runEm(used, patterns, u, { m0: m, fixM: true }).lambda : 0;
+    matches += lambda * pairs;
+    total += pairs;
+    return { name: rule.name, pairs, lambda, excluded, trainedM: trained.has(k) };
+  });
   return {
-    fields: Object.fromEntries(comparisons.map((c) => [c.name, { m: m[c.name]!, u: u[c.name]!, uRandom: uRandom[c.name]! }])),
-    lambda,
+    fields: Object.fromEntries(comparisons.map((c) => [c.name, { m: m[c.name]!, u: u[c.name]! }])),
+    rules: ruleParams,
+    priorMode: prior.mode,
+    globalPrior: estimateGlobalPrior(comparisons, [...patternsByRule.values()].flat(), m, u, prior.allPairs),
+    lambda: total ? matches / total : 0,
     minTf,
-    iterations: it,
+    iterations,
     converged,
   };
+}
+
+/**
+ * The probability that two random records match, by EM over all pairs with m and u fixed: pairs outside the
+ * candidate set are taken as non-matches (blocking keeps nearly every match), so the expected number of matches is
+ * the sum of the candidates' posteriors, and the prior is that sum over all pairs, iterated to a fixed point.
+ */
+export function estimateGlobalPrior(comparisons: readonly Comparison[], patterns: readonly Pattern[], m: Probs, u: Probs, allPairs: number): number {
+  if (allPairs <= 0 || patterns.length === 0) return 1e-6;
+  const bf = patterns.map((p) => {
+    let b = 1;
+    for (const c of comparisons) {
+      const g = p[`g_${c.name}`] ?? -1;
+      if (g >= 0) b *= m[c.name]![g]! / u[c.name]![g]!;
+    }
+    return b;
+  });
+  let lambda = 1e-4;
+  for (let it = 0; it < 500; it++) {
+    let expected = 0;
+    patterns.forEach((p, i) => {
+      const odds = (lambda / (1 - lambda)) * bf[i]!;
+      expected += p.n * (odds / (1 + odds));
+    });
+    const next = Math.min(Math.max(expected / allPairs, 1e-12), 0.5);
+    if (Math.abs(next - lambda) < lambda * 1e-6) return next;
+    lambda = next;
+  }
+  return lambda;
 }

@@ -14,6 +14,8 @@ export interface Comparison {
   name: string;
   /** id_std columns that must carry data for the comparison to be used. */
   requires: readonly string[];
+  /** Blocking keys that fix this comparison: pairs found by a rule on them get no weight from it. */
+  blockedBy: readonly string[];
   /** When either side lacks the value: the level is 'null' and adds no evidence. */
   nullSql: string;
   /** Best first. The implicit last level 'else' (gamma 0) is disagreement. */
@@ -26,6 +28,14 @@ export interface BlockingRule {
   keys: readonly string[];
   /** Extra join condition, for rules that are not plain equi-joins. */
   on?: string;
+  /** Columns the `on` condition equates (for leaving their comparisons out of this rule's scores). */
+  uses?: readonly string[];
+  /**
+   * Whether EM estimates m on this rule's block. Name-keyed blocks are not used: people who share a name also
+   * share e.g. email local parts built from it far more often than random pairs do, which breaks the conditional
+   * independence EM relies on (the estimate then mistakes namesakes for matches).
+   */
+  train?: boolean;
 }
 
 const jw = (col: string, t: number) => `jaro_winkler_similarity(l.${col}, r.${col}) >= ${t}`;
@@ -34,6 +44,7 @@ const nul = (col: string) => `l.${col} IS NULL OR r.${col} IS NULL`;
 export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'first_name',
+    blockedBy: ['fn', 'fn_sdx', 'fn_canon'],
     requires: ['fn'],
     nullSql: nul('fn'),
     levels: [
@@ -47,6 +58,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'last_name',
+    blockedBy: ['ln', 'ln_sdx'],
     requires: ['ln'],
     nullSql: nul('ln'),
     levels: [
@@ -59,6 +71,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'date_of_birth',
+    blockedBy: ['dob'],
     requires: ['dob'],
     nullSql: nul('dob'),
     levels: [
@@ -70,16 +83,18 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'email',
+    blockedBy: ['email_key', 'email_local'],
     requires: ['email_key'],
     nullSql: nul('email_key'),
     levels: [
       { label: 'exact', sql: 'l.email_key = r.email_key', tf: 'email_key' },
-      { label: 'local-part', sql: 'l.email_local = r.email_local' },
+      { label: 'local-part', sql: 'l.email_local = r.email_local', tf: 'email_local' },
       { label: 'jw>=0.88', sql: jw('email_key', 0.88) },
     ],
   },
   {
     name: 'phone',
+    blockedBy: ['phone_e164'],
     requires: ['phone_e164'],
     nullSql: nul('phone_e164'),
     levels: [
@@ -89,6 +104,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'address',
+    blockedBy: ['addr'],
     requires: ['addr'],
     nullSql: nul('addr'),
     levels: [
@@ -99,6 +115,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'city',
+    blockedBy: ['city'],
     requires: ['city'],
     nullSql: nul('city'),
     levels: [
@@ -108,6 +125,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'postcode',
+    blockedBy: ['zip'],
     requires: ['zip'],
     nullSql: nul('zip'),
     levels: [
@@ -117,6 +135,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'source_id',
+    blockedBy: ['customer_id'],
     // Only informative when the same customer id appears in more than one source system.
     requires: ['customer_id', 'source_system'],
     nullSql: 'l.source_system = r.source_system',
@@ -126,30 +145,40 @@ export const COMPARISONS: readonly Comparison[] = [
 
 export const BLOCKING_RULES: readonly BlockingRule[] = [
   { name: 'same_source_record', keys: ['source_system', 'customer_id'] },
-  { name: 'email', keys: ['email_key'] },
-  { name: 'phone', keys: ['phone_e164'] },
-  { name: 'dob+surname_sdx', keys: ['dob', 'ln_sdx'] },
-  { name: 'dob+first_sdx', keys: ['dob', 'fn_sdx'] },
+  { name: 'email', keys: ['email_key'], train: true },
+  { name: 'phone', keys: ['phone_e164'], train: true },
+  { name: 'dob+surname_sdx', keys: ['dob', 'ln_sdx'], train: true },
+  { name: 'dob+first_sdx', keys: ['dob', 'fn_sdx'], train: true },
   { name: 'names', keys: ['fn', 'ln'] },
-  { name: 'names_swapped', keys: [], on: 'l.fn = r.ln AND l.ln = r.fn' },
-  { name: 'postcode+surname_sdx', keys: ['zip', 'ln_sdx'] },
-  { name: 'dob+city', keys: ['dob', 'city'] },
-  { name: 'address+postcode', keys: ['addr', 'zip'] },
+  { name: 'names_swapped', keys: [], on: 'l.fn = r.ln AND l.ln = r.fn', uses: ['fn', 'ln'] },
+  { name: 'postcode+surname_sdx', keys: ['zip', 'ln_sdx'], train: true },
+  { name: 'dob+city', keys: ['dob', 'city'], train: true },
+  { name: 'address+postcode', keys: ['addr', 'zip'], train: true },
   { name: 'email_local', keys: ['email_local'] },
   { name: 'source_id', keys: ['customer_id'], on: 'l.source_system <> r.source_system' },
   // Single-key rules catch records with several corrupted fields; on large inputs the comparison budget drops them.
-  { name: 'dob', keys: ['dob'] },
+  { name: 'dob', keys: ['dob'], train: true },
   { name: 'surname', keys: ['ln'] },
   { name: 'first_name', keys: ['fn'] },
-  { name: 'postcode', keys: ['zip'] },
+  { name: 'postcode', keys: ['zip'], train: true },
   { name: 'city+surname_sdx', keys: ['city', 'ln_sdx'] },
 ];
 
-/** Deterministic rules: a pair satisfying one links with probability 1 (still subject to merge protection). */
+/** First names that do not contradict each other (either missing, same canonical name, close spelling, swapped). */
+const COMPATIBLE_FIRST_NAMES =
+  '(l.fn IS NULL OR r.fn IS NULL OR l.fn_canon = r.fn_canon OR jaro_winkler_similarity(l.fn, r.fn) >= 0.8 OR (l.fn = r.ln AND l.ln = r.fn))';
+/** Birth dates that do not contradict each other (either missing, or within two typed characters). */
+const COMPATIBLE_BIRTH_DATES = '(l.dob IS NULL OR r.dob IS NULL OR damerau_levenshtein(l.dob_str, r.dob_str) <= 2)';
+
+/**
+ * Deterministic rules: a pair satisfying one links with probability 1 (still subject to merge protection). Shared
+ * emails and phones only count when names and birth dates do not contradict them: households share a phone and
+ * couples an email (j.smith@ for Jacob and James), and those pairs are left to the probabilistic model.
+ */
 export const DETERMINISTIC_RULES: readonly { name: string; sql: string; requires: readonly string[] }[] = [
   { name: 'same_source_record', sql: 'l.source_system = r.source_system AND l.customer_id = r.customer_id', requires: ['customer_id'] },
-  { name: 'email', sql: 'l.email_key = r.email_key', requires: ['email_key'] },
-  { name: 'phone', sql: 'l.phone_e164 = r.phone_e164', requires: ['phone_e164'] },
+  { name: 'email', sql: `l.email_key = r.email_key AND ${COMPATIBLE_FIRST_NAMES} AND ${COMPATIBLE_BIRTH_DATES}`, requires: ['email_key'] },
+  { name: 'phone', sql: `l.phone_e164 = r.phone_e164 AND ${COMPATIBLE_FIRST_NAMES} AND ${COMPATIBLE_BIRTH_DATES}`, requires: ['phone_e164'] },
 ];
 
 /** gamma value of the i-th level (0-based, best first): best = number of levels, 'else' = 0, null = -1. */

@@ -8,11 +8,11 @@ import type { Engine } from '../engine/duckdb.ts';
 import { lit } from '../engine/duckdb.ts';
 import { appendRows } from './append.ts';
 import { cluster, type ClusterOptions } from './cluster.ts';
-import { estimateU, runEm, type ModelParams, type Pattern } from './em.ts';
+import { estimateModel, estimateU, type ModelParams, type Pattern } from './em.ts';
 import { assignIds, keyOf, type IdChurn, type RecordKey, type RegistryRow, type RetiredRow } from './ids.ts';
 import { BLOCKING_RULES, COMPARISONS, DETERMINISTIC_RULES, levelLabel, type BlockingRule, type Comparison } from './model.ts';
 import { EMPTY_OVERRIDES, type Overrides } from './overrides.ts';
-import { blockingRuleSql, blockingSql, comparisonSql, patternSql, randomPairsSql, scoreSql } from './sql.ts';
+import { blockingSql, comparisonSql, patternByRuleSql, randomPairsSql, scoreSql } from './sql.ts';
 import { standardise } from './standardise.ts';
 
 export interface ResolveOptions {
@@ -30,6 +30,10 @@ export interface ResolveOptions {
   blockingRules?: readonly BlockingRule[];
   /** Most pairs one blocking rule may generate; rules estimated above it are skipped (default 20 x records + 100,000). */
   maxPairsPerRule?: number;
+  /** Refuse probabilistic links between unrelated first names without birth-date agreement (default true). */
+  refuseNameConflicts?: boolean;
+  /** How a pair's prior is set (see ModelParams.priorMode); default 'global'. */
+  priorMode?: 'global' | 'rule';
   /** Progress callback (step name). */
   onStep?: (step: string) => void;
 }
@@ -90,7 +94,7 @@ export async function resolveIdentities(engine: Engine, input: string, options: 
   const perRule = await engine.all<{ rule: number; n: string }>('SELECT rule, count(*) AS n FROM id_pairs GROUP BY rule');
   const candidatePairs = Number(await engine.scalar('SELECT count(*) FROM id_pairs'));
   step('block');
-  await engine.run(comparisonSql(comparisons, deterministic, 'id_pairs', 'id_cmp'));
+  await engine.run(comparisonSql(comparisons, deterministic, 'id_pairs', 'id_cmp', { rules }));
   step('compare');
 
   const maxRandom = options.maxRandomPairs ?? 1_000_000;
@@ -102,10 +106,15 @@ export async function resolveIdentities(engine: Engine, input: string, options: 
     u[c.name] = estimateU(c, new Map(rows.map((r) => [Number(r.g), Number(r.n)])));
   }
   await engine.run('DROP TABLE id_rand; DROP TABLE id_rand_cmp');
-  const patterns = (await engine.all<Record<string, unknown>>(patternSql(comparisons))).map(
-    (r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)])) as Pattern,
-  );
-  const params = runEm(comparisons, patterns, u, 1 / Math.max(n, 1));
+  const patternsByRule = new Map<number, Pattern[]>();
+  for (const row of await engine.all<Record<string, unknown>>(patternByRuleSql(comparisons, rules.length))) {
+    const p = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])) as Pattern;
+    const list = patternsByRule.get(p.rule!) ?? [];
+    list.push(p);
+    patternsByRule.set(p.rule!, list);
+  }
+  const allPairs = Number(await engine.scalar('SELECT sum(k * (k - 1) / 2) FROM (SELECT count(*) AS k FROM id_std GROUP BY tenant_id)'));
+  const params = estimateModel(comparisons, rules, patternsByRule, u, 1 / Math.max(n, 1), { mode: options.priorMode ?? 'global', allPairs });
   step('estimate');
   await engine.run(scoreSql(comparisons, params));
   step('score');
@@ -128,21 +137,24 @@ export async function resolveIdentities(engine: Engine, input: string, options: 
 
   await engine.run(`CREATE OR REPLACE TABLE id_links AS
 SELECT rid_l, rid_r, det_rule, match_probability,
-  det_rule = 'same_source_record' AS always
+  det_rule = 'same_source_record' AS always,
+  ${nameConflictSql(comparisons)} AS name_conflict
 FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= ${threshold}
 ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l, rid_r`);
-  const linkCols = (await (await engine.connection.runAndReadAll('SELECT rid_l, rid_r, always, coalesce(CASE WHEN det_rule IS NOT NULL THEN 1.0 END, match_probability) AS p FROM id_links ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l, rid_r')).getColumnsObjectJS()) as Record<string, unknown[]>;
+  const linkCols = (await (await engine.connection.runAndReadAll('SELECT rid_l, rid_r, always, name_conflict, coalesce(CASE WHEN det_rule IS NOT NULL THEN 1.0 END, match_probability) AS p FROM id_links ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l, rid_r')).getColumnsObjectJS()) as Record<string, unknown[]>;
   const m0 = linkCols.rid_l!.length;
   const l = new Int32Array(m0 + always.length);
   const r = new Int32Array(m0 + always.length);
   const alwaysFlag = new Uint8Array(m0 + always.length);
   const prob = new Float64Array(m0 + always.length).fill(1);
+  const nameConflict = new Uint8Array(m0 + always.length);
   always.forEach(([a, b], i) => ((l[i] = a), (r[i] = b), (alwaysFlag[i] = 1)));
   for (let i = 0; i < m0; i++) {
     l[always.length + i] = Number(linkCols.rid_l![i]);
     r[always.length + i] = Number(linkCols.rid_r![i]);
     alwaysFlag[always.length + i] = linkCols.always![i] ? 1 : 0;
     prob[always.length + i] = Number(linkCols.p![i]);
+    nameConflict[always.length + i] = linkCols.name_conflict![i] ? 1 : 0;
   }
   const emailCode = new Map<string, number>();
   const result = cluster(
@@ -154,7 +166,7 @@ ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l
         if (!emailCode.has(k.email_key)) emailCode.set(k.email_key, emailCode.size);
         return emailCode.get(k.email_key)!;
       }),
-      edges: { l, r, always: alwaysFlag, probability: prob },
+      edges: { l, r, always: alwaysFlag, probability: prob, nameConflict: options.refuseNameConflicts === false ? undefined : nameConflict },
       never,
     },
     options.cluster,
@@ -193,6 +205,17 @@ FROM id_std s JOIN id_assign a USING (rid)`);
     retired: ids.retired,
     timingsMs: timings,
   };
+}
+
+/**
+ * A household, not a duplicate: both first names present and unrelated (no nickname, spelling, phonetic or swap
+ * agreement) and no agreeing birth date to outweigh it. Probabilistic links with this pattern are refused; shared
+ * surname, address and phone make namesakes in one household score high, and no independence model sees that.
+ */
+export function nameConflictSql(comparisons: readonly Comparison[]): string {
+  if (!comparisons.some((c) => c.name === 'first_name')) return 'false';
+  const dob = comparisons.some((c) => c.name === 'date_of_birth') ? ' AND g_date_of_birth <= 0' : '';
+  return `(g_first_name = 0${dob})`;
 }
 
 /** Comparisons a rule would generate: sum over its key values of k(k-1)/2. */

@@ -24,6 +24,20 @@ SELECT rid_l, rid_r, min(rule) AS rule FROM (
 ) GROUP BY rid_l, rid_r`;
 }
 
+/**
+ * Bit k set when the pair satisfies rule k. EM trains on every pair of a rule's block, not only the pairs that rule
+ * found first: otherwise a later rule's block would lack exactly the pairs that agree on an earlier rule's keys.
+ */
+export function ruleMaskSql(rules: readonly BlockingRule[]): string {
+  return rules
+    .map((r, k) => {
+      const conds = r.keys.map((key) => `l.${key} = r.${key}`);
+      if (r.on) conds.push(r.keys.length === 0 ? `((${r.on}) OR (${swapSides(r.on)}))` : `(${r.on})`);
+      return `(CASE WHEN coalesce(${conds.join(' AND ')}, false) THEN ${2 ** k} ELSE 0 END)`;
+    })
+    .join(' + ') + '::BIGINT';
+}
+
 function swapSides(sql: string): string {
   return sql.replace(/\b([lr])\./g, (_m, s: string) => (s === 'l' ? 'r.' : 'l.'));
 }
@@ -43,10 +57,11 @@ export function comparisonSql(
   deterministic: readonly { name: string; sql: string }[],
   pairs: string,
   out: string,
-  options: { withRule?: boolean; withTf?: boolean } = {},
+  options: { withRule?: boolean; withTf?: boolean; rules?: readonly BlockingRule[] } = {},
 ): string {
   const cols = ['p.rid_l', 'p.rid_r'];
   if (options.withRule !== false) cols.push('p.rule');
+  if (options.rules?.length) cols.push(`${ruleMaskSql(options.rules)} AS rule_mask`);
   cols.push(...comparisons.map(gammaSql));
   if (options.withTf !== false) cols.push(...tfColumns(comparisons).map((t) => `l.tf_${t} AS tf_${t}`));
   if (deterministic.length) {
@@ -79,33 +94,50 @@ export function patternSql(comparisons: readonly Comparison[], table = 'id_cmp')
 
 const num = (x: number) => (Number.isFinite(x) ? x.toPrecision(12) : '0');
 
-/** Per-field log2 Bayes factor; exact levels with term frequencies use m / tf(value) instead of m / u. */
+/**
+ * Per-field log2 Bayes factor; exact levels with term frequencies scale u by the value's frequency relative to the
+ * average agreement rate among random pairs (rare values weigh more). Zero for rules that block on the field.
+ */
 export function weightSql(c: Comparison, params: ModelParams): string {
   const p = params.fields[c.name];
   if (!p) return `0.0::DOUBLE AS w_${c.name}`;
   const whens = c.levels.map((lv, i) => {
     const g = gammaOf(c, i);
-    const m = p.m[g] ?? 0;
+    const m = p.m[g] ?? 1e-6;
     const u = p.u[g] ?? 1;
-    // Term frequency relative to the average agreement rate among random pairs scales u up for common values
-    // and down for rare ones.
-    const base = p.uRandom[g] ?? u;
-    if (lv.tf) return `WHEN ${g} THEN log2(${num(m)} / (${num(u)} * greatest(coalesce(tf_${lv.tf}, ${num(base)}), ${num(params.minTf)}) / ${num(base)}))`;
+    if (lv.tf) return `WHEN ${g} THEN log2(${num(m)} / greatest(coalesce(tf_${lv.tf}, ${num(u)}), ${num(params.minTf)}))`;
     return `WHEN ${g} THEN ${num(Math.log2(m / u))}`;
   });
-  return `CASE g_${c.name} ${whens.join(' ')} WHEN 0 THEN ${num(Math.log2((p.m[0] ?? 0) / (p.u[0] ?? 1)))} ELSE 0.0 END::DOUBLE AS w_${c.name}`;
+  const excludedRules = params.rules.map((r, i) => (r.excluded.includes(c.name) ? i : -1)).filter((i) => i >= 0);
+  const guard = excludedRules.length && params.priorMode === 'rule' ? `WHEN rule IN (${excludedRules.join(', ')}) THEN 0.0 ` : '';
+  return `CASE ${guard}WHEN g_${c.name} < 0 THEN 0.0 ${whens.map((w) => w.replace(/^WHEN (\d+)/, `WHEN g_${c.name} = $1`)).join(' ')} ELSE ${num(Math.log2((p.m[0] ?? 1e-6) / (p.u[0] ?? 1)))} END::DOUBLE AS w_${c.name}`;
 }
 
-/** Scores every compared pair: per-field weights, total match weight and match probability. */
+/** Prior log2 odds of a pair: the match share of the first blocking rule that found it. */
+export function priorSql(params: ModelParams): string {
+  const logit = (l: number) => Math.log2(Math.max(l, 1e-12) / Math.max(1 - l, 1e-12));
+  if (params.priorMode === 'global') return `${num(logit(params.globalPrior))}::DOUBLE`;
+  return `CASE rule ${params.rules.map((r, i) => `WHEN ${i} THEN ${num(logit(r.lambda))}`).join(' ')} ELSE ${num(logit(params.lambda || 1e-9))} END::DOUBLE`;
+}
+
+/** Scores every compared pair: per-field weights, prior, total match weight and match probability. */
 export function scoreSql(comparisons: readonly Comparison[], params: ModelParams, table = 'id_cmp', out = 'id_scored'): string {
-  const prior = Math.log2(params.lambda / (1 - params.lambda));
   const w = comparisons.map((c) => `w_${c.name}`);
   return `CREATE OR REPLACE TABLE ${out} AS
 WITH w AS (
-  SELECT *, ${comparisons.map((c) => weightSql(c, params)).join(',\n    ')}
+  SELECT *, ${priorSql(params)} AS w_prior,
+    ${comparisons.map((c) => weightSql(c, params)).join(',\n    ')}
   FROM ${table}
 )
-SELECT *, ${num(prior)} + ${w.join(' + ')} AS match_weight,
-  1.0 / (1.0 + pow(2.0, -(${num(prior)} + ${w.join(' + ')}))) AS match_probability
+SELECT *, ${['w_prior', ...w].join(' + ')} AS match_weight,
+  1.0 / (1.0 + pow(2.0, -(${['w_prior', ...w].join(' + ')}))) AS match_probability
 FROM w`;
+}
+
+/** Comparison patterns of every rule's whole block (EM trains per rule); a pair counts in each block it is in. */
+export function patternByRuleSql(comparisons: readonly Comparison[], ruleCount: number, table = 'id_cmp'): string {
+  const g = comparisons.map((c) => `g_${c.name}`);
+  return `SELECT k AS rule, ${g.join(', ')}, count(*)::DOUBLE AS n
+FROM ${table} JOIN range(${ruleCount}) t(k) ON (rule_mask >> k) & 1 = 1
+GROUP BY k, ${g.join(', ')}`;
 }

@@ -170,7 +170,7 @@ SELECT s.* EXCLUDE (phone_raw, addr_raw),
 FROM s`;
 }
 
-export const TF_COLUMNS = ['fn', 'ln', 'city', 'zip', 'email_key', 'dob', 'addr'] as const;
+export const TF_COLUMNS = ['fn', 'ln', 'city', 'zip', 'email_key', 'email_local', 'dob', 'addr'] as const;
 
 /**
  * Adds tf_<col>: the share of the tenant's records holding that value, so a common surname counts for less than a

@@ -1,0 +1,89 @@
+// Silver step 2: identity resolution over the staged CUSTOMERS with stable ids kept in the lake.
+import { CUSTOMERS } from '../schemas/customers.ts';
+import type { Job } from '../src/runtime/job.ts';
+import { lit } from '../src/engine/duckdb.ts';
+import { parseOverrides } from '../src/identity/overrides.ts';
+import { resolveIdentities } from '../src/identity/resolve.ts';
+import { readRegistry, readRetired } from '../src/identity/state.ts';
+import { appendRows } from '../src/identity/append.ts';
+import { writeParquet } from '../src/silver/lake-io.ts';
+import { IDENTITY_PATHS, stagingFile } from '../src/silver/paths.ts';
+import { UsageError } from '../src/runtime/errors.ts';
+
+export const silverIdentityJob: Job = {
+  name: 'silver-identity',
+  description: 'Resolve CUSTOMERS into CUSTOMER360_IDs: crosswalk, match ledger, cluster summaries; ids kept stable in the lake registry',
+  params: [
+    { name: 'tenant', description: "Tenant id of this lake's records (default 'default')" },
+    { name: 'overrides', description: `Lake path of the overrides CSV (default ${IDENTITY_PATHS.overrides}; absent = none)` },
+    { name: 'threshold', description: 'Match probability for a link (default 0.5)' },
+  ],
+  async run(ctx) {
+    const tenant = ctx.params.tenant || 'default';
+    const staged = stagingFile(CUSTOMERS);
+    if (!(await ctx.lake.exists(staged))) throw new UsageError(`${staged} is missing: run silver-standardise for CUSTOMERS first`);
+    ctx.report.inputs.push(staged);
+    const overridesPath = ctx.params.overrides || IDENTITY_PATHS.overrides;
+    const overrides = (await ctx.lake.exists(overridesPath))
+      ? parseOverrides((await ctx.lake.read(overridesPath)).toString('utf8'), overridesPath, tenant)
+      : undefined;
+    if (overrides) ctx.report.inputs.push(overridesPath);
+    const engine = await ctx.openEngine();
+    try {
+      await engine.run(`CREATE TABLE id_input AS
+SELECT (row_number() OVER (ORDER BY _source_system, CUSTOMER_ID) - 1)::BIGINT AS rid, ${lit(tenant)} AS TENANT_ID,
+  _source_system AS SOURCE_SYSTEM, CUSTOMER_ID, FIRST_NAME, LAST_NAME, EMAIL_ADDRESS, PHONE_NUMBER, DATE_OF_BIRTH, GENDER,
+  ADDRESS_LINE_1, CITY, STATE_CODE, ZIP_CODE, COUNTRY_CODE
+FROM read_parquet(${lit(await ctx.lake.localPath(staged))})`);
+      const stateFile = async (path: string) => {
+        if (!(await ctx.lake.exists(path))) return [];
+        ctx.report.inputs.push(path);
+        return [await ctx.lake.localPath(path)];
+      };
+      const prior = await readRegistry(engine, await stateFile(IDENTITY_PATHS.registry));
+      const priorRetired = await readRetired(engine, await stateFile(IDENTITY_PATHS.retired));
+      const result = await resolveIdentities(engine, 'id_input', {
+        runId: ctx.runId,
+        tenant,
+        threshold: ctx.params.threshold ? Number(ctx.params.threshold) : undefined,
+        overrides,
+        registry: prior,
+        retired: priorRetired,
+        onStep: (s) => ctx.log.progress(`identity: ${s}`),
+      });
+      const n = {
+        crosswalk: await writeParquet(ctx, engine, `SELECT tenant_id AS TENANT_ID, source_system AS SOURCE_SYSTEM, customer_id AS CUSTOMER_ID, customer360_id AS CUSTOMER360_ID FROM id_result ORDER BY rid`, IDENTITY_PATHS.crosswalk),
+        ledger: await writeParquet(ctx, engine, 'SELECT * FROM id_ledger ORDER BY SOURCE_SYSTEM_L, CUSTOMER_ID_L, SOURCE_SYSTEM_R, CUSTOMER_ID_R', IDENTITY_PATHS.ledger),
+        clusters: await writeParquet(ctx, engine, 'SELECT * FROM id_clusters ORDER BY CUSTOMER360_ID', IDENTITY_PATHS.clusters),
+      };
+      await engine.run('CREATE TABLE reg (TENANT_ID VARCHAR, SOURCE_SYSTEM VARCHAR, CUSTOMER_ID VARCHAR, CUSTOMER360_ID VARCHAR)');
+      await appendRows(engine, 'reg', result.registry.map((r) => [r.TENANT_ID, r.SOURCE_SYSTEM, r.CUSTOMER_ID, r.CUSTOMER360_ID]));
+      await writeParquet(ctx, engine, 'SELECT * FROM reg ORDER BY ALL', IDENTITY_PATHS.registry);
+      await engine.run('CREATE TABLE ret (TENANT_ID VARCHAR, RETIRED_ID VARCHAR, SURVIVOR_ID VARCHAR, RUN_ID VARCHAR, REASON VARCHAR)');
+      await appendRows(engine, 'ret', result.retired.map((r) => [r.TENANT_ID, r.RETIRED_ID, r.SURVIVOR_ID, r.RUN_ID, r.REASON]));
+      await writeParquet(ctx, engine, 'SELECT * FROM ret ORDER BY ALL', IDENTITY_PATHS.retired);
+      ctx.report.rowCounts['identity.records'] = result.records;
+      ctx.report.rowCounts['identity.crosswalk'] = n.crosswalk;
+      ctx.report.rowCounts['identity.match_ledger'] = n.ledger;
+      ctx.report.rowCounts['identity.clusters'] = n.clusters;
+      ctx.report.metrics.identity = {
+        records: result.records,
+        customer360Ids: result.clusters,
+        candidatePairs: result.candidatePairs,
+        blockingRules: result.blockingRules,
+        skippedRules: result.skippedRules,
+        links: result.links,
+        refusedLinks: result.refusedLinks,
+        lambda: result.params.lambda,
+        emIterations: result.params.iterations,
+        emConverged: result.params.converged,
+        idChurn: result.churn,
+        overrides: overrides ? { never: overrides.never.length, always: overrides.always.length, block: overrides.block.length } : null,
+        timingsMs: result.timingsMs,
+      };
+      ctx.log.info('identity resolved', { records: result.records, ids: result.clusters, churn: result.churn });
+    } finally {
+      engine.close();
+    }
+  },
+};

@@ -1,0 +1,58 @@
+// Silver step 1 (per table): Bronze -> deduplicated, as-of cut, cleansed and flagged rows in Silver staging.
+import { getContract } from '../schemas/index.ts';
+import type { Job } from '../src/runtime/job.ts';
+import { installMacros, phoneTable } from '../src/identity/standardise.ts';
+import { appendRows } from '../src/identity/append.ts';
+import { NICKNAMES } from '../src/identity/nicknames.ts';
+import { registerBronze } from '../src/silver/bronze-source.ts';
+import { parquetInputs, writeParquet } from '../src/silver/lake-io.ts';
+import { bronzePrefix, stagingFile } from '../src/silver/paths.ts';
+import { duplicateCountSql, stagingSql } from '../src/silver/standardise-table.ts';
+import { lit } from '../src/engine/duckdb.ts';
+
+export const silverStandardiseJob: Job = {
+  name: 'silver-standardise',
+  description: 'Standardise one table into Silver staging: dedupe by key (latest ingest wins), as-of cut, cleanse by contract, flag quality issues',
+  params: [
+    { name: 'table', description: 'Contract table name, e.g. CUSTOMERS', required: true },
+    { name: 'asOf', description: 'As-of date YYYY-MM-DD (default: the run as-of, else all data)' },
+  ],
+  async run(ctx) {
+    const contract = getContract(ctx.params.table ?? '');
+    const asOf = ctx.params.asOf || ctx.asOf || undefined;
+    const { lakePaths, localPaths } = await parquetInputs(ctx.lake, bronzePrefix(contract));
+    ctx.report.inputs.push(...lakePaths);
+    const engine = await ctx.openEngine();
+    try {
+      const present = await registerBronze(engine, contract, localPaths);
+      if (contract.name === 'CUSTOMERS') {
+        await installMacros(engine);
+        const phone = present.has('PHONE_NUMBER') ? "nullif(trim(CAST(PHONE_NUMBER AS VARCHAR)), '')" : 'NULL::VARCHAR';
+        const country = present.has('COUNTRY_CODE') ? "upper(nullif(trim(CAST(COUNTRY_CODE AS VARCHAR)), ''))" : 'NULL::VARCHAR';
+        await phoneTable(engine, `SELECT DISTINCT ${phone} AS raw, ${country} AS country FROM bronze_src WHERE ${phone} IS NOT NULL`);
+        await engine.run('CREATE OR REPLACE TABLE id_nick (name VARCHAR, canonical VARCHAR)');
+        await appendRows(engine, 'id_nick', [...NICKNAMES]);
+      }
+      const bronzeRows = Number(await engine.scalar('SELECT count(*) FROM bronze_src'));
+      const duplicates = Number(await engine.scalar(duplicateCountSql(contract)));
+      const out = stagingFile(contract);
+      const rows = await writeParquet(ctx, engine, stagingSql(contract, { present, asOf, loadId: ctx.loadId }), out);
+      const flags = await engine.all<{ code: string; n: string }>(
+        `SELECT code, count(*) AS n FROM (SELECT unnest(_dq_flags) AS code FROM read_parquet(${lit(await ctx.lake.localPath(out))})) GROUP BY code ORDER BY code`,
+      );
+      ctx.report.rowCounts[`${contract.name}.bronze`] = bronzeRows;
+      ctx.report.rowCounts[`${contract.name}.staged`] = rows;
+      ctx.report.metrics[`${contract.name}.standardise`] = {
+        bronzeRows,
+        duplicateKeyRows: duplicates,
+        cutByAsOf: bronzeRows - duplicates - rows,
+        stagedRows: rows,
+        asOf: asOf ?? null,
+        flags: Object.fromEntries(flags.map((f) => [f.code, Number(f.n)])),
+      };
+      ctx.log.info(`${contract.name} staged`, { bronzeRows, rows, duplicates });
+    } finally {
+      engine.close();
+    }
+  },
+};
