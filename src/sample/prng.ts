@@ -1,5 +1,6 @@
 // Seeded randomness for the sample generator: mulberry32 streams, split per person and per purpose so that one
-// stream's consumption never shifts another's (changing --defect-rate does not change anybody's purchases).
+// stream's consumption never shifts another's (changing --defect-rate changes no person's behaviour, only the ids
+// allocated after a defect row).
 
 /** Mixes numbers into a 32-bit seed (murmur3 finaliser over each part). */
 export function hashSeed(...parts: number[]): number {
