@@ -44,6 +44,8 @@ export interface ChurnModel {
 }
 
 export interface ChurnTrainingOptions {
+  /** Frequency model to fit on each training snapshot (the one chosen for scoring). */
+  variant?: 'bgnbd' | 'mbgnbd';
   /** Past snapshots to use (default 6). */
   snapshots?: number;
   /** Days between past snapshots (default 14). */
@@ -71,13 +73,13 @@ interface Labelled {
   y: 0 | 1;
 }
 
-async function labelledSnapshot(engine: Engine, s: string, horizonDays: number): Promise<{ rows: Labelled[]; nonBuyers: number; nonBuyerChurn: number }> {
+async function labelledSnapshot(engine: Engine, s: string, horizonDays: number, variant?: 'bgnbd' | 'mbgnbd'): Promise<{ rows: Labelled[]; nonBuyers: number; nonBuyerChurn: number }> {
   const snap = await buildSnapshot(engine, s);
   await engine.run(`DROP TABLE ${snap.table}`);
   const buyers = await buyersBetween(engine, s, addDays(s, horizonDays));
   const purchasers = snap.rows.filter((r) => r.HAS_PURCHASED);
   const others = snap.rows.filter((r) => !r.HAS_PURCHASED);
-  const clv = fitClv(snap.rows);
+  const clv = fitClv(snap.rows, variant);
   return {
     rows: purchasers.map((r) => ({ id: r.CUSTOMER360_ID, x: churnVector(r, clv, horizonDays), y: buyers.has(r.CUSTOMER360_ID) ? 0 : 1 })),
     nonBuyers: others.length,
@@ -103,7 +105,7 @@ export async function trainChurn(engine: Engine, asOf: string, horizonDays: numb
   let nonBuyers = 0;
   let nonBuyerChurn = 0;
   for (const s of dates) {
-    const l = await labelledSnapshot(engine, s, horizonDays);
+    const l = await labelledSnapshot(engine, s, horizonDays, o.variant);
     sets.push(l.rows);
     nonBuyers += l.nonBuyers;
     nonBuyerChurn += l.nonBuyerChurn;

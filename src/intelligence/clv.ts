@@ -19,16 +19,36 @@ export function rfmOf(r: FeatureRow): RfmRow {
   return { x: r.FREQUENCY, tx: r.RECENCY_WEEKS, T: r.T_WEEKS };
 }
 
-/** Fits both models on the purchasers of a snapshot. */
-export function fitClv(rows: readonly FeatureRow[]): ClvModel {
-  const buyers = rows.filter((r) => r.HAS_PURCHASED);
+/** Customers the likelihoods are fitted on at most (a stable sample beyond that: the MLE barely moves, the time does). */
+export const MAX_FIT_CUSTOMERS = 10_000;
+
+function stableSample<T extends { CUSTOMER360_ID: string }>(rows: readonly T[], max: number): readonly T[] {
+  if (rows.length <= max) return rows;
+  const h = (id: string) => {
+    let x = 2166136261;
+    for (let i = 0; i < id.length; i++) x = Math.imul(x ^ id.charCodeAt(i), 16777619);
+    return x >>> 0;
+  };
+  return [...rows].sort((a, b) => h(a.CUSTOMER360_ID) - h(b.CUSTOMER360_ID) || (a.CUSTOMER360_ID < b.CUSTOMER360_ID ? -1 : 1)).slice(0, max);
+}
+
+/**
+ * Fits both models on the purchasers of a snapshot. `variant` fixes the frequency model (churn training snapshots
+ * reuse the one chosen at scoring time); by default both are fitted and the likelier kept.
+ */
+export function fitClv(rows: readonly FeatureRow[], variant?: 'bgnbd' | 'mbgnbd'): ClvModel {
+  const buyers = stableSample(rows.filter((r) => r.HAS_PURCHASED), MAX_FIT_CUSTOMERS);
   if (buyers.length < 3) throw new Error(`CLV: ${buyers.length} customer(s) with purchases; at least 3 are needed to fit BG/NBD`);
   // BG/NBD and its modified form (dropout possible after the first purchase) have the same number of parameters, so
   // the likelihood chooses: data full of one-time buyers who never return favours MBG/NBD; CDNOW keeps BG/NBD.
   const rfm = buyers.map(rfmOf);
-  const classic = fitBgNbd(rfm, 'bgnbd');
-  const modified = fitBgNbd(rfm, 'mbgnbd');
-  const bgnbd = modified.logLikelihood > classic.logLikelihood ? modified : classic;
+  let bgnbd;
+  if (variant) bgnbd = fitBgNbd(rfm, variant);
+  else {
+    const classic = fitBgNbd(rfm, 'bgnbd');
+    const modified = fitBgNbd(rfm, 'mbgnbd');
+    bgnbd = modified.logLikelihood > classic.logLikelihood ? modified : classic;
+  }
   let gammaGamma: GammaGammaFit;
   try {
     gammaGamma = fitGammaGamma(buyers.map((r) => ({ x: r.FREQUENCY, m: r.MONETARY_REPEAT })));

@@ -36,7 +36,7 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
   const snap = snapshot ?? (await buildSnapshot(engine, asOf));
   const firstDate = await firstPurchaseDate(engine);
   const clv = fitClv(snap.rows);
-  const churn = await trainChurn(engine, asOf, horizonDays, { firstDate });
+  const churn = await trainChurn(engine, asOf, horizonDays, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd' });
   const scores = snap.rows.map((r) => ({ CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv), ...scoreClv(clv, r, horizonDays) }));
   const clvRecord = modelRecord({
     name: 'clv',

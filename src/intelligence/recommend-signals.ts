@@ -25,7 +25,7 @@ export const DEFAULT_SIGNAL_OPTIONS: SignalOptions = {
   popularityDays: 90,
   shrinkage: 5,
   coViewWeight: 0.5,
-  neighbours: 50,
+  neighbours: 30,
   candidatesPerSignal: 50,
 };
 
@@ -33,8 +33,24 @@ export const SIGNALS = ['repeat', 'cf', 'content', 'popularity'] as const;
 export type Signal = (typeof SIGNALS)[number];
 
 /**
+ * Content matches (CUSTOMER360_ID, PRODUCT_ID, KIND, VALUE, S, CATPOP) of `<p>top` affinities with catalogue products:
+ * three equi-joins (category, brand, product) rather than one join on an OR, which DuckDB could not hash.
+ */
+export function contentMatchSql(p: string, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS): string {
+  return `
+    SELECT t.CUSTOMER360_ID, c.PRODUCT_ID, t.KIND, t.VALUE, t.W * (0.5 + 0.5 * c.CAT_POP_NORM) AS S, t.WP * c.CAT_POP_NORM AS CATPOP
+      FROM ${p}top t JOIN ${p}catalog c ON c.CATEGORY = t.VALUE WHERE t.KIND = 'CATEGORY' AND c.CAT_RANK <= ${o.candidatesPerSignal}
+    UNION ALL
+    SELECT t.CUSTOMER360_ID, c.PRODUCT_ID, t.KIND, t.VALUE, t.W * (0.5 + 0.5 * c.POP_NORM), 0
+      FROM ${p}top t JOIN ${p}catalog c ON c.BRAND = t.VALUE WHERE t.KIND = 'BRAND' AND c.BRAND_RANK <= ${o.candidatesPerSignal}
+    UNION ALL
+    SELECT t.CUSTOMER360_ID, c.PRODUCT_ID, t.KIND, t.VALUE, t.W, 0
+      FROM ${p}top t JOIN ${p}catalog c ON c.PRODUCT_ID = t.VALUE WHERE t.KIND = 'PRODUCT'`;
+}
+
+/**
  * Builds `<p>cand`: one row per (customer, candidate product) with each signal normalised to 0..1 per customer
- * (popularity globally), plus what explains it (VIA_CF, VIA_CONTENT, N, LAST_DATE, CATEGORY). The customers are
+ * (popularity globally), plus N, LAST_DATE and CATEGORY for the reasons. The customers are
  * `<p>users` (CUSTOMER360_ID), which the caller fills.
  */
 export async function buildCandidates(engine: Engine, p: string, asOf: string, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS): Promise<void> {
@@ -78,14 +94,17 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
         SELECT I, J, SIM FROM ${p}sim_buy UNION ALL SELECT I, J, ${o.coViewWeight} * SIM FROM ${p}sim_view) GROUP BY 1, 2)
     SELECT s.* FROM s JOIN ${p}catalog c ON c.PRODUCT_ID = s.J
     QUALIFY row_number() OVER (PARTITION BY I ORDER BY SIM DESC, J) <= ${o.neighbours}`);
-  await run(`CREATE OR REPLACE TABLE ${p}cf AS
-    WITH src AS (
+  // What each customer's CF score starts from: products bought (decay 180 days) and viewed (last 90 days).
+  await run(`CREATE OR REPLACE TABLE ${p}src AS
+    SELECT s.* FROM (
       SELECT CUSTOMER360_ID, PRODUCT_ID AS I, ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 180.0) AS W FROM ${p}hist
       UNION ALL
-      SELECT CUSTOMER360_ID, PRODUCT_ID, 0.5 * ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 30.0) FROM ${p}views),
-    s AS (SELECT s.CUSTOMER360_ID, m.J AS PRODUCT_ID, round(sum(s.W * m.SIM), 10) AS S, arg_max(s.I, [round(s.W * m.SIM, 10), -hash(s.I)]) AS VIA
-      FROM src s JOIN ${p}item_sim m ON m.I = s.I JOIN ${p}users u ON u.CUSTOMER360_ID = s.CUSTOMER360_ID GROUP BY 1, 2)
-    SELECT * FROM s QUALIFY row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY S DESC, PRODUCT_ID) <= ${o.candidatesPerSignal}`);
+      SELECT CUSTOMER360_ID, PRODUCT_ID, 0.5 * ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 30.0) FROM ${p}views) s
+    JOIN ${p}users u USING (CUSTOMER360_ID)`);
+  await run(`CREATE OR REPLACE TABLE ${p}cf AS
+    SELECT x.CUSTOMER360_ID, m.J AS PRODUCT_ID, round(sum(x.W * m.SIM), 10) AS S
+    FROM ${p}src x JOIN ${p}item_sim m ON m.I = x.I GROUP BY 1, 2
+    QUALIFY row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY S DESC, PRODUCT_ID) <= ${o.candidatesPerSignal}`);
   // Affinities: shares of the customer's purchases and views per category and brand, plus stated preferences.
   await run(`CREATE OR REPLACE TABLE ${p}aff AS
     WITH pl AS (SELECT CUSTOMER360_ID, CATEGORY, BRAND FROM base_lines WHERE TX_DATE <= ${D}),
@@ -105,38 +124,28 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
       SELECT CUSTOMER360_ID, PREFERENCE_TYPE, PREFERENCE_VALUE, 'preference', max(STRENGTH)
         FROM base_prefs WHERE PREFERENCE_DATE <= ${D} AND PREFERENCE_TYPE IN ('CATEGORY', 'BRAND', 'PRODUCT') GROUP BY 1, 2, 3, 4)
     SELECT r.* FROM raw r JOIN ${p}users u USING (CUSTOMER360_ID)`);
+  await run(`CREATE OR REPLACE TABLE ${p}top AS
+    SELECT CUSTOMER360_ID, KIND, VALUE, round(sum(W), 10) AS W, coalesce(round(sum(W) FILTER (WHERE SRC = 'purchase'), 10), 0) AS WP
+    FROM ${p}aff GROUP BY 1, 2, 3
+    QUALIFY KIND = 'PRODUCT' OR row_number() OVER (PARTITION BY CUSTOMER360_ID, KIND ORDER BY round(sum(W), 10) DESC, VALUE) <= 3`);
   await run(`CREATE OR REPLACE TABLE ${p}content AS
-    WITH top AS (
-      SELECT CUSTOMER360_ID, KIND, VALUE, round(sum(W), 10) AS W, round(sum(W) FILTER (WHERE SRC = 'purchase'), 10) AS WP FROM ${p}aff GROUP BY 1, 2, 3
-      QUALIFY KIND = 'PRODUCT' OR row_number() OVER (PARTITION BY CUSTOMER360_ID, KIND ORDER BY round(sum(W), 10) DESC, VALUE) <= 3),
-    m AS (
-      SELECT t.CUSTOMER360_ID, c.PRODUCT_ID, t.KIND, t.VALUE,
-        CASE WHEN t.KIND = 'PRODUCT' THEN t.W ELSE t.W * (0.5 + 0.5 * CASE WHEN t.KIND = 'CATEGORY' THEN c.CAT_POP_NORM ELSE c.POP_NORM END) END AS S,
-        CASE WHEN t.KIND = 'CATEGORY' THEN coalesce(t.WP, 0) * c.CAT_POP_NORM ELSE 0 END AS CATPOP
-      FROM top t JOIN ${p}catalog c ON
-        (t.KIND = 'CATEGORY' AND c.CATEGORY = t.VALUE AND c.CAT_RANK <= ${o.candidatesPerSignal})
-        OR (t.KIND = 'BRAND' AND c.BRAND = t.VALUE AND c.BRAND_RANK <= ${o.candidatesPerSignal})
-        OR (t.KIND = 'PRODUCT' AND c.PRODUCT_ID = t.VALUE))
-    SELECT CUSTOMER360_ID, PRODUCT_ID, round(sum(S), 10) AS S, round(sum(CATPOP), 10) AS CATPOP, arg_max(KIND || ':' || VALUE, [round(S, 10), -hash(KIND || ':' || VALUE)]) AS VIA FROM m GROUP BY 1, 2`);
+    SELECT CUSTOMER360_ID, PRODUCT_ID, round(sum(S), 10) AS S, round(sum(CATPOP), 10) AS CATPOP FROM (${contentMatchSql(p, o)}) GROUP BY 1, 2`);
+  // One aggregation over the union of all signals (cheaper than de-duplicating keys and joining each signal back).
   await run(`CREATE OR REPLACE TABLE ${p}cand AS
-    WITH keys AS (
-      SELECT CUSTOMER360_ID, PRODUCT_ID FROM ${p}hist h WHERE EXISTS (SELECT 1 FROM ${p}users u WHERE u.CUSTOMER360_ID = h.CUSTOMER360_ID)
-      UNION SELECT CUSTOMER360_ID, PRODUCT_ID FROM ${p}cf
-      UNION SELECT CUSTOMER360_ID, PRODUCT_ID FROM ${p}content
-      UNION SELECT u.CUSTOMER360_ID, c.PRODUCT_ID FROM ${p}users u CROSS JOIN ${p}catalog c WHERE c.POP_RANK <= 20),
-    k AS (
-      SELECT k.* FROM keys k JOIN ${p}catalog c USING (PRODUCT_ID)
-      WHERE NOT EXISTS (SELECT 1 FROM ${p}returned r WHERE r.CUSTOMER360_ID = k.CUSTOMER360_ID AND r.PRODUCT_ID = k.PRODUCT_ID)),
+    WITH sig AS (
+      SELECT h.CUSTOMER360_ID, h.PRODUCT_ID, h.N, h.LAST_DATE,
+        ln(1 + h.N) * exp(-date_diff('day', h.LAST_DATE, ${D}) / 90.0) AS R_REPEAT, 0.0 AS R_CF, 0.0 AS R_CONTENT, 0.0 AS CATPOP
+        FROM ${p}hist h JOIN ${p}users u USING (CUSTOMER360_ID)
+      UNION ALL SELECT CUSTOMER360_ID, PRODUCT_ID, 0, NULL, 0.0, S, 0.0, 0.0 FROM ${p}cf
+      UNION ALL SELECT CUSTOMER360_ID, PRODUCT_ID, 0, NULL, 0.0, 0.0, S, CATPOP FROM ${p}content
+      UNION ALL SELECT u.CUSTOMER360_ID, c.PRODUCT_ID, 0, NULL, 0.0, 0.0, 0.0, 0.0 FROM ${p}users u CROSS JOIN ${p}catalog c WHERE c.POP_RANK <= 20),
+    g AS (
+      SELECT CUSTOMER360_ID, PRODUCT_ID, max(N) AS N, max(LAST_DATE) AS LAST_DATE, max(R_REPEAT) AS R_REPEAT, max(R_CF) AS R_CF,
+        max(R_CONTENT) AS R_CONTENT, max(CATPOP) AS CATPOP
+      FROM sig GROUP BY 1, 2),
     raw AS (
-      SELECT k.CUSTOMER360_ID, k.PRODUCT_ID, c.CATEGORY, c.POP, c.POP_NORM,
-        coalesce(h.N, 0) AS N, h.LAST_DATE,
-        coalesce(ln(1 + h.N) * exp(-date_diff('day', h.LAST_DATE, ${D}) / 90.0), 0) AS R_REPEAT,
-        coalesce(f.S, 0) AS R_CF, f.VIA AS VIA_CF,
-        coalesce(t.S, 0) AS R_CONTENT, t.VIA AS VIA_CONTENT, coalesce(t.CATPOP, 0) AS CATPOP
-      FROM k JOIN ${p}catalog c USING (PRODUCT_ID)
-      LEFT JOIN ${p}hist h ON h.CUSTOMER360_ID = k.CUSTOMER360_ID AND h.PRODUCT_ID = k.PRODUCT_ID
-      LEFT JOIN ${p}cf f ON f.CUSTOMER360_ID = k.CUSTOMER360_ID AND f.PRODUCT_ID = k.PRODUCT_ID
-      LEFT JOIN ${p}content t ON t.CUSTOMER360_ID = k.CUSTOMER360_ID AND t.PRODUCT_ID = k.PRODUCT_ID)
+      SELECT g.*, c.CATEGORY, c.POP, c.POP_NORM FROM g JOIN ${p}catalog c USING (PRODUCT_ID)
+      ANTI JOIN ${p}returned r USING (CUSTOMER360_ID, PRODUCT_ID))
     SELECT *,
       coalesce(R_REPEAT / nullif(max(R_REPEAT) OVER w, 0), 0) AS S_REPEAT,
       coalesce(R_CF / nullif(max(R_CF) OVER w, 0), 0) AS S_CF,

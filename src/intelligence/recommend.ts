@@ -50,12 +50,28 @@ function scoreSql(algo: Algorithm, w: Weights): { score: string; order: string; 
 export async function rank(engine: Engine, p: string, algo: Algorithm, w: Weights, topN: number): Promise<string> {
   const table = `${p}recs_${algo}`;
   const s = scoreSql(algo, w);
+  // Rank first, then explain only the top N: what drove a CF or content score is looked up for those rows alone.
+  const explain = algo === 'hybrid'
+    ? `,
+    via_cf AS (
+      SELECT r.CUSTOMER360_ID, r.PRODUCT_ID, s.I AS VIA_CF FROM r JOIN ${p}src s USING (CUSTOMER360_ID) JOIN ${p}item_sim m ON m.I = s.I AND m.J = r.PRODUCT_ID
+      QUALIFY row_number() OVER (PARTITION BY r.CUSTOMER360_ID, r.PRODUCT_ID ORDER BY round(s.W * m.SIM, 10) DESC, s.I) = 1),
+    via_ct AS (
+      SELECT r.CUSTOMER360_ID, r.PRODUCT_ID, t.KIND || ':' || t.VALUE AS VIA_CONTENT
+      FROM r JOIN ${p}top t USING (CUSTOMER360_ID) JOIN ${p}catalog c ON c.PRODUCT_ID = r.PRODUCT_ID
+      WHERE (t.KIND = 'CATEGORY' AND c.CATEGORY = t.VALUE) OR (t.KIND = 'BRAND' AND c.BRAND = t.VALUE) OR (t.KIND = 'PRODUCT' AND t.VALUE = r.PRODUCT_ID)
+      QUALIFY row_number() OVER (PARTITION BY r.CUSTOMER360_ID, r.PRODUCT_ID ORDER BY round(t.W * CASE t.KIND WHEN 'CATEGORY' THEN 0.5 + 0.5 * c.CAT_POP_NORM
+        WHEN 'BRAND' THEN 0.5 + 0.5 * c.POP_NORM ELSE 1 END, 10) DESC, t.KIND, t.VALUE) = 1),
+    e AS (
+      SELECT r.*, c.VIA_CF, v.PRODUCT_NAME AS VIA_NAME, t.VIA_CONTENT FROM r
+      LEFT JOIN via_cf c USING (CUSTOMER360_ID, PRODUCT_ID) LEFT JOIN ${p}catalog v ON v.PRODUCT_ID = c.VIA_CF
+      LEFT JOIN via_ct t USING (CUSTOMER360_ID, PRODUCT_ID))`
+    : `, e AS (SELECT * FROM r)`;
   await engine.run(`CREATE OR REPLACE TABLE ${table} AS
-    SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON FROM (
-      SELECT CUSTOMER360_ID, PRODUCT_ID, ${s.score} AS SCORE, ${s.reason} AS REASON,
-        row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY ${s.order})::INTEGER AS RANK
-      FROM (SELECT k.*, v.PRODUCT_NAME AS VIA_NAME FROM ${p}cand k LEFT JOIN ${p}catalog v ON v.PRODUCT_ID = k.VIA_CF))
-    WHERE RANK <= ${topN}`);
+    WITH r AS (
+      SELECT *, ${s.score} AS SCORE, row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY ${s.order})::INTEGER AS RANK
+      FROM ${p}cand QUALIFY RANK <= ${topN})${explain}
+    SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, ${s.reason} AS REASON FROM e`);
   return table;
 }
 
