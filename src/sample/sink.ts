@@ -67,7 +67,9 @@ export class TableSink {
   private checked = 0;
   private credit: number;
   private threshold: number;
-  private last: { row: TextRow; extra: TextRow; rowNumber: number } | null = null;
+  private lastRow: TextRow | null = null;
+  private lastExtra: TextRow = [];
+  private lastRowNumber = 0;
 
   constructor(
     readonly contract: TableContract,
@@ -94,7 +96,9 @@ export class TableSink {
     if (this.checked < 50) this.checkFields(record);
     const row = this.columns.map((c) => formatValue(c, record[c.name]));
     const rowNumber = this.append(row, extra);
-    this.last = { row, extra, rowNumber };
+    this.lastRow = row;
+    this.lastExtra = extra;
+    this.lastRowNumber = rowNumber;
     // Jittered systematic sampling: the defect count tracks the rate closely even for small tables.
     this.credit += this.defectOdds;
     while (this.defectOdds > 0 && this.credit >= this.threshold) {
@@ -107,7 +111,7 @@ export class TableSink {
 
   /** Ends the table: a table with rows and a non-zero rate gets at least one defect, however small it is. */
   finish(): void {
-    if (this.defects === 0 && this.defectOdds > 0 && this.last) this.addDefect(this.last.row, this.last.extra, this.last.rowNumber, false);
+    if (this.defects === 0 && this.defectOdds > 0 && this.lastRow) this.addDefect(this.lastRow, this.lastExtra, this.lastRowNumber, false);
   }
 
   private checkFields(record: Record_): void {
