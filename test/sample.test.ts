@@ -250,6 +250,15 @@ describe('c360 sample: integrity and behaviour of the clean rows', () => {
     expect(affinity[0]!.fav).toBeGreaterThan(3 * affinity[0]!.base);
   });
 
+  it('keeps every event time inside the window (campaigns may be planned beyond it)', async () => {
+    const start = summaryA.window.start;
+    const end = summaryA.window.end;
+    for (const c of CONTRACTS.filter((x) => x.eventTime && x.name !== 'MARKETING_CAMPAIGNS')) {
+      const outside = await n(`SELECT count(*) FROM ${ident(c.name)} WHERE CAST(${ident(c.eventTime!)} AS TIMESTAMP) NOT BETWEEN TIMESTAMP '${start} 00:00:00' - INTERVAL 1 HOUR AND TIMESTAMP '${end} 23:59:59'`);
+      expect(outside, c.name).toBe(0);
+    }
+  });
+
   it('keeps ticket interactions between creation and resolution, resolution times agreeing, budgets above spend', async () => {
     const bad = await n(`SELECT count(*) FROM CUSTOMER_SERVICE_INTERACTIONS x JOIN CUSTOMER_SERVICE_TICKETS t USING (TICKET_ID)
       WHERE x.INTERACTION_DATE::TIMESTAMP < t.CREATION_DATE::TIMESTAMP OR x.INTERACTION_DATE::TIMESTAMP > coalesce(t.RESOLUTION_DATE::TIMESTAMP, '2026-10-31 23:59:59'::TIMESTAMP) OR x.CUSTOMER_ID <> t.CUSTOMER_ID`);

@@ -47,7 +47,7 @@ export function emitExternal(person: Person, rng: Rng, world: World): void {
         SOCIAL_MEDIA_ACTIVITY: rng.pick(['HIGH', 'MEDIUM', 'MEDIUM', 'LOW']),
         INFLUENCE_SCORE: Math.round(rng.beta(1.5, 5) * 100) / 100,
         DATA_QUALITY_SCORE: Math.round(rng.uniform(0.5, 1) * 100) / 100,
-        LAST_UPDATED: date + rng.int(0, 20) * DAY + rng.int(0, 86399),
+        LAST_UPDATED: Math.min(window.end, date + rng.int(0, 20) * DAY + rng.int(0, 86399)),
       });
     }
   }

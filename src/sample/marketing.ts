@@ -116,7 +116,7 @@ export function emitEngagement(person: Person, rng: Rng, world: World): { conver
     const toOpen = Math.floor((openedAt - sentAt) / MINUTE);
     row('OPENED', openedAt, { TIME_TO_OPEN: toOpen });
     if (rng.chance(0.015)) {
-      row('UNSUBSCRIBED', openedAt + rng.int(10, 300), { TIME_TO_OPEN: toOpen });
+      row('UNSUBSCRIBED', Math.min(window.end, openedAt + rng.int(10, 300)), { TIME_TO_OPEN: toOpen });
       unsubscribed = true;
       continue;
     }
