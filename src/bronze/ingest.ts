@@ -152,7 +152,9 @@ async function runIngest(
   const fresh = inputRows - skipped;
 
   // 3. New records: Bronze when the reasons string is empty, quarantine otherwise.
-  const isNew = skipped === 0 ? 'true' : `rowid NOT IN (SELECT skip_row FROM ${T.skip})`;
+  // Deleting the skipped rows from the stage (rowids of the others stay) is cheaper than filtering every scan.
+  if (skipped > 0) await engine.run(`DELETE FROM ${T.stage} WHERE rowid IN (SELECT skip_row FROM ${T.skip})`);
+  const isNew = 'true';
   const R = STAGE.reasons;
   const routed = (await engine.all<Record<string, unknown>>(
     `SELECT count(*) FILTER (WHERE ${R} = '') AS bronze, count(*) FILTER (WHERE ${R} <> '') AS quarantine FROM ${T.stage} WHERE ${isNew}`,
@@ -206,13 +208,19 @@ async function runIngest(
     quarantine: quarantineFile(contract, options.ingestDate, name),
     index: hashIndexFile(contract, options.ingestDate, name),
   };
-  const copy = async (select: string, target: string, file: string) => {
+  const copy = async (select: string, target: string, file: string, ordered = false) => {
     // Files are never changed once written. A clash means the name was used for other records (a deterministic
     // outputName reused); after a crash between commits the records already committed are not new, so they
     // never reach this point again.
     if (await lake.exists(target)) throw new C360Error(`Refusing to overwrite ${target}: output name '${name}' is already used`);
     const tmp = join(work, file);
-    await engine.run(`COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`);
+    // Only quarantine needs input order (positions); unordered writes are faster.
+    if (!ordered) await engine.run('SET preserve_insertion_order = false');
+    try {
+      await engine.run(`COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`);
+    } finally {
+      if (!ordered) await engine.run('RESET preserve_insertion_order');
+    }
     await lake.putFile(tmp, target);
     result.outputs.push(target);
   };
@@ -230,12 +238,12 @@ async function runIngest(
     const received = outputNames(binding.bound.flatMap((b) => (b.received === undefined ? [] : [b.received])).concat(binding.extras), new Set(META));
     const position = `${source.hasPosition ? STAGE.pos : 'NULL'}, CAST(rowid + 1 AS VARCHAR)`;
     const cols = [
-      ...source.columns.map((c, k) => `${STAGE.raw(k)} AS ${ident(received.get(c)!)}`),
+      ...source.columns.map((c, k) => `${STAGE.raw}[${k + 1}] AS ${ident(received.get(c)!)}`),
       `CAST(string_split(${R}, ',') AS VARCHAR[]) AS _reasons`,
       `coalesce(${position}) AS _source_position`,
       ...meta,
     ];
-    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> '' AND ${isNew} ORDER BY rowid`, targets.quarantine, 'quarantine.parquet');
+    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> '' AND ${isNew} ORDER BY rowid`, targets.quarantine, 'quarantine.parquet', true);
   }
   // The index goes last: until it is committed, dedupe reads the hashes from the data files themselves.
   await copy(`SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage} WHERE ${isNew}`, targets.index, 'index.parquet');

@@ -47,12 +47,14 @@ export function tryCastSql(column: ColumnDef, v: string): string {
   return `TRY_CAST(${v} AS ${duckdbType(column.type)})`;
 }
 
+const enumListSql = (column: ColumnDef): string => `[${(column.enum ?? []).map((e) => lit(e.toUpperCase())).join(', ')}]`;
+
 /** The Bronze value of a valid field: cast to the contract type; enums stored upper-case. */
 export function typedSql(column: ColumnDef, v: string): string {
   switch (column.type.kind) {
     case 'varchar':
     case 'text':
-      return column.enum ? `UPPER(${v})` : v;
+      return column.enum ? canonicalEnumSql(column, v) : v;
     case 'timestamp':
       // The session time zone is UTC (Engine.open), so TIMESTAMPTZ -> TIMESTAMP yields UTC wall time.
       return `CAST(CAST(${v} AS TIMESTAMPTZ) AS TIMESTAMP)`;
@@ -83,9 +85,14 @@ export function columnChecks(column: ColumnDef, v: string, present = true, t?: s
     if (type.kind === 'date') bad = `(NOT regexp_full_match(${v}, ${lit(DATE_PATTERN)}) OR ${bad})`;
     checks.push({ code: REASON.TYPE, sql: `(${v} IS NOT NULL AND ${bad})` });
   }
-  if (type.kind === 'varchar') checks.push({ code: REASON.TOO_LONG, sql: `length(${v}) > ${type.length}` });
-  // list_contains, not IN: DuckDB rewrites long IN lists into a join, which costs time and input order.
-  if (column.enum) checks.push({ code: REASON.ENUM, sql: `NOT list_contains([${column.enum.map((e) => lit(e.toUpperCase())).join(', ')}], UPPER(${v}))` });
+  // Byte length bounds character length, so the UTF-8 character count only runs on long values.
+  if (type.kind === 'varchar') checks.push({ code: REASON.TOO_LONG, sql: `(strlen(${v}) > ${type.length} AND length(${v}) > ${type.length})` });
+  // list_contains, not IN: DuckDB rewrites long IN lists into a join, which costs time and input order. The
+  // exact match first, so UPPER only runs on values not already canonical.
+  if (column.enum) {
+    const list = enumListSql(column);
+    checks.push({ code: REASON.ENUM, sql: `NOT (list_contains(${list}, ${v}) OR list_contains(${list}, UPPER(${v})))` });
+  }
   if (column.min !== undefined || column.max !== undefined) {
     // TRY_CAST is null for a TYPE failure, so a value that fails TYPE never also fails RANGE.
     const parts: string[] = [];
@@ -137,6 +144,11 @@ export function recordHashSql(binding: Binding): string {
   return `md5(concat_ws(${SEP}, ${parts.join(', ')}))`;
 }
 
+/** The upper-case canonical value of an enum field (UPPER only when the value is not already canonical). */
+export function canonicalEnumSql(column: ColumnDef, v: string): string {
+  return `CASE WHEN list_contains(${enumListSql(column)}, ${v}) THEN ${v} ELSE UPPER(${v}) END`;
+}
+
 /** Whether a column type needs a cast (everything but VARCHAR/TEXT). */
 export const isTyped = (column: ColumnDef): boolean => column.type.kind !== 'varchar' && column.type.kind !== 'text';
 
@@ -149,7 +161,8 @@ export function bronzeFromCast(column: ColumnDef, t: string): string {
 export const STAGE = {
   bronze: (i: number) => `__c360_b${i}`,
   extra: (i: number) => `__c360_x${i}`,
-  raw: (i: number) => `__c360_r${i}`,
+  /** VARCHAR[] of the received fields in received order, on invalid rows only. */
+  raw: '__c360_raw',
   pos: '__c360_pos',
   hash: '__c360_hash',
   reasons: '__c360_reasons',
@@ -158,9 +171,9 @@ export const STAGE = {
 /**
  * One pass over an all-VARCHAR source (received columns `received`, plus `__c360_pos` when `hasPosition`) that
  * yields everything ingestion writes: per contract column i its Bronze value STAGE.bronze(i) (typed; meaningful
- * for valid rows), per extra column j its normalised value STAGE.extra(j), per received column k the raw value
- * STAGE.raw(k) only on invalid rows (quarantine keeps records as received; valid rows need no raw copy), the
- * record hash and the reasons string. Every field is normalised and cast exactly once.
+ * for valid rows), per extra column j its normalised value STAGE.extra(j), the list STAGE.raw of the received
+ * values on invalid rows only (quarantine keeps records as received; valid rows need no raw copy), the record
+ * hash and the reasons string. Every field is normalised and cast exactly once.
  */
 export function stageSql(binding: Binding, received: readonly string[], sourceSql: string, hasPosition: boolean): string {
   const v = (i: number) => `__c360_v${i}`;
@@ -188,7 +201,7 @@ export function stageSql(binding: Binding, received: readonly string[], sourceSq
     `${reasonsSql(binding, vOf, tOf)} AS ${STAGE.reasons}`,
     ...binding.bound.map((b, i) => {
       if (!present[i]) return `CAST(NULL AS ${duckdbType(b.column.type)}) AS ${STAGE.bronze(i)}`;
-      const val = isTyped(b.column) ? bronzeFromCast(b.column, t(i)) : b.column.enum ? `UPPER(${v(i)})` : v(i);
+      const val = isTyped(b.column) ? bronzeFromCast(b.column, t(i)) : b.column.enum ? canonicalEnumSql(b.column, v(i)) : v(i);
       return `${val} AS ${STAGE.bronze(i)}`;
     }),
     ...binding.extras.map((e, j) => `${valueSql(e)} AS ${STAGE.extra(j)}`),
@@ -197,7 +210,8 @@ export function stageSql(binding: Binding, received: readonly string[], sourceSq
   const l4 = [
     ...binding.bound.map((_b, i) => STAGE.bronze(i)),
     ...binding.extras.map((_e, j) => STAGE.extra(j)),
-    ...received.map((r, k) => `CASE WHEN ${STAGE.reasons} <> '' THEN ${ident(r)} END AS ${STAGE.raw(k)}`),
+    // One list column, built on invalid rows only: far cheaper to stage than a mostly-null column per field.
+    `CASE WHEN ${STAGE.reasons} <> '' THEN [${received.map((r) => ident(r)).join(', ')}]::VARCHAR[] END AS ${STAGE.raw}`,
     ...(hasPosition ? [STAGE.pos] : []),
     STAGE.hash,
     STAGE.reasons,
