@@ -90,6 +90,7 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
   const began = performance.now();
   const { out, seed } = opts;
   await mkdir(join(out, TRUTH_DIR), { recursive: true });
+  await rm(join(out, 'CUSTOMERS.parquet'), { force: true });
   const work = join(out, `.sample-work-${process.pid}`);
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
@@ -183,11 +184,6 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
     for (const sp of spools) sp.close();
 
     log.info('rows spooled, writing parquet', { rows: totalRows(sinks), rssMb: Math.round(process.memoryUsage().rss / 1e6), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) });
-    for (const c of CONTRACTS) {
-      const sp = tableSpools.get(c.name)!;
-      log.progress('writing parquet', { table: c.name, rows: sp.rows });
-      await copyOut(engine, `SELECT ${sp.selectList()} FROM ${sp.reader()}`, join(out, `${c.name}.parquet`));
-    }
     await copyOut(
       engine,
       `SELECT d."TABLE", d.ROW_NUMBER, d.PRIMARY_KEY,
@@ -204,6 +200,12 @@ export async function generateSample(options: SampleOptions): Promise<SampleSumm
       join(out, TRUTH_DIR, 'persons.parquet'),
     );
 
+    // CUSTOMERS.parquet is written last: its presence means the drop is complete (`c360 start` relies on it).
+    for (const c of [...CONTRACTS.filter((x) => x.name !== 'CUSTOMERS'), customersContract]) {
+      const sp = tableSpools.get(c.name)!;
+      log.progress('writing parquet', { table: c.name, rows: sp.rows });
+      await copyOut(engine, `SELECT ${sp.selectList()} FROM ${sp.reader()}`, join(out, `${c.name}.parquet`));
+    }
     const tables: SampleSummary['tables'] = {};
     for (const c of CONTRACTS) tables[c.name] = { rows: sinks[c.name]!.rows, defects: sinks[c.name]!.defects };
     const summary: SampleSummary = {
