@@ -5,7 +5,7 @@ import { lit } from '../src/engine/duckdb.ts';
 import { CHECKS, stagedView } from '../src/silver/checks.ts';
 import { pruneOthers, writeParquet } from '../src/silver/lake-io.ts';
 import { IDENTITY_PATHS, silverFile, silverPrefix, stagingFile } from '../src/silver/paths.ts';
-import { publishSql, qualityMetricsSql } from '../src/silver/publish.ts';
+import { flagCountsSql, publishSql, qualityMetricsSql } from '../src/silver/publish.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 
 export const silverPublishJob: Job = {
@@ -45,14 +45,16 @@ export const silverPublishJob: Job = {
       const out = silverFile(contract);
       const rows = await writeParquet(ctx, engine, sql, out);
       await pruneOthers(ctx.lake, silverPrefix(contract), out);
-      const [m] = await engine.all<Record<string, unknown>>(qualityMetricsSql(`read_parquet(${lit(await ctx.lake.localPath(out))})`));
+      const written = `read_parquet(${lit(await ctx.lake.localPath(out))})`;
+      const [m] = await engine.all<Record<string, unknown>>(qualityMetricsSql(written));
+      const flags = await engine.all<{ code: string; n: string }>(flagCountsSql(written));
       ctx.report.rowCounts[`${contract.name}.silver`] = rows;
       ctx.report.metrics[`${contract.name}.quality`] = {
         rows,
         flaggedRows: Number(m?.flagged_rows ?? 0),
         avgQualityScore: m?.avg_quality_score == null ? null : Number(m.avg_quality_score),
         minQualityScore: m?.min_quality_score == null ? null : Number(m.min_quality_score),
-        flags: m?.flags ?? {},
+        flags: Object.fromEntries(flags.map((f) => [f.code, Number(f.n)])),
         checks: checks.map((c) => c.code),
         skippedChecks: skipped.map((c) => c.code),
       };

@@ -1,7 +1,7 @@
 // Silver step 1 (per table): Bronze -> deduplicated, as-of cut, cleansed and flagged rows in Silver staging.
 import { getContract } from '../schemas/index.ts';
 import type { Job } from '../src/runtime/job.ts';
-import { installMacros, phoneTable } from '../src/identity/standardise.ts';
+import { addressTable, installMacros, phoneTable } from '../src/identity/standardise.ts';
 import { appendRows } from '../src/identity/append.ts';
 import { NICKNAMES } from '../src/identity/nicknames.ts';
 import { registerBronze } from '../src/silver/bronze-source.ts';
@@ -30,6 +30,8 @@ export const silverStandardiseJob: Job = {
         const phone = present.has('PHONE_NUMBER') ? "nullif(trim(CAST(PHONE_NUMBER AS VARCHAR)), '')" : 'NULL::VARCHAR';
         const country = present.has('COUNTRY_CODE') ? "upper(nullif(trim(CAST(COUNTRY_CODE AS VARCHAR)), ''))" : 'NULL::VARCHAR';
         await phoneTable(engine, `SELECT DISTINCT ${phone} AS raw, ${country} AS country FROM bronze_src WHERE ${phone} IS NOT NULL`);
+        const address = present.has('ADDRESS_LINE_1') ? "nullif(trim(CAST(ADDRESS_LINE_1 AS VARCHAR)), '')" : 'NULL::VARCHAR';
+        await addressTable(engine, `SELECT DISTINCT ${address} AS raw FROM bronze_src WHERE ${address} IS NOT NULL`);
         await engine.run('CREATE OR REPLACE TABLE id_nick (name VARCHAR, canonical VARCHAR)');
         await appendRows(engine, 'id_nick', [...NICKNAMES]);
       }

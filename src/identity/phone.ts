@@ -26,8 +26,9 @@ export interface PhoneResult {
   placeholder: boolean;
 }
 
+/** Digits of a placeholder number (555-555-5555, 123-456-7890, one repeated digit); too short is not one. */
 export function isPlaceholderPhone(digits: string): boolean {
-  if (digits.length < 7) return true;
+  if (digits.length < 7) return false;
   if (/^(\d)\1+$/.test(digits)) return true;
   return PLACEHOLDER_PHONE_DIGITS.some((p) => digits.endsWith(p));
 }

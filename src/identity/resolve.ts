@@ -23,12 +23,12 @@ export interface ResolveOptions {
   overrides?: Overrides;
   registry?: readonly RegistryRow[];
   retired?: readonly RetiredRow[];
-  /** Random pairs for u (default 1,000,000; all pairs when fewer). */
+  /** Random pairs for u (default 300,000; all pairs when fewer). */
   maxRandomPairs?: number;
   cluster?: ClusterOptions;
   comparisons?: readonly Comparison[];
   blockingRules?: readonly BlockingRule[];
-  /** Most pairs one blocking rule may generate; rules estimated above it are skipped (default 20 x records + 100,000). */
+  /** Most pairs one blocking rule may generate; rules estimated above it are skipped (default 5 x records + 100,000). */
   maxPairsPerRule?: number;
   /** Refuse probabilistic links between unrelated first names without birth-date agreement (default true). */
   refuseNameConflicts?: boolean;
@@ -80,7 +80,7 @@ export async function resolveIdentities(engine: Engine, input: string, options: 
   const multiSource = Number(await engine.scalar('SELECT count(DISTINCT source_system) FROM id_std')) > 1;
   const comparisons = allComparisons.filter((c) => c.requires.every((col) => have.has(col)) && (c.name !== 'source_id' || multiSource));
   const candidateRules = allRules.filter((r) => r.keys.every((k) => have.has(k)) && (!r.on || ['fn', 'ln'].every((k) => have.has(k)) || r.name === 'source_id') && (r.name !== 'source_id' || multiSource));
-  const budget = options.maxPairsPerRule ?? 20 * n + 100_000;
+  const budget = options.maxPairsPerRule ?? 5 * n + 100_000;
   const skippedRules: { name: string; estimatedPairs: number }[] = [];
   const rules: BlockingRule[] = [];
   for (const rule of candidateRules) {
@@ -97,7 +97,7 @@ export async function resolveIdentities(engine: Engine, input: string, options: 
   await engine.run(comparisonSql(comparisons, deterministic, 'id_pairs', 'id_cmp', { rules }));
   step('compare');
 
-  const maxRandom = options.maxRandomPairs ?? 1_000_000;
+  const maxRandom = options.maxRandomPairs ?? 300_000;
   await engine.run(randomPairsSql(n, maxRandom));
   await engine.run(comparisonSql(comparisons, [], 'id_rand', 'id_rand_cmp', { withRule: false, withTf: false }));
   const u: Record<string, Record<number, number>> = {};

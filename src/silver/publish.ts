@@ -45,10 +45,14 @@ FROM f ORDER BY ${contract.primaryKey.map((k) => `f.${ident(k)}`).join(', ')}${c
   return { sql, checks, skipped };
 }
 
-/** Flag counts by code and the score distribution of a published table. */
+/** Row count, flagged rows and the score distribution of a published table. */
 export function qualityMetricsSql(relation: string): string {
   return `SELECT count(*) AS rows, count(*) FILTER (WHERE len(_dq_flags) > 0) AS flagged_rows, avg(_quality_score) AS avg_quality_score,
-  min(_quality_score) AS min_quality_score,
-  (SELECT map_from_entries(list(struct_pack(k := code, v := n) ORDER BY code)) FROM (SELECT code, count(*) AS n FROM (SELECT unnest(_dq_flags) AS code FROM ${relation}) GROUP BY code)) AS flags
+  min(_quality_score) AS min_quality_score
 FROM ${relation}`;
+}
+
+/** Rows per flag code. */
+export function flagCountsSql(relation: string): string {
+  return `SELECT code, count(*) AS n FROM (SELECT unnest(_dq_flags) AS code FROM ${relation}) GROUP BY code ORDER BY code`;
 }

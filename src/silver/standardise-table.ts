@@ -58,7 +58,7 @@ export function columnFlagSql(c: ColumnDef): string[] {
   return flags;
 }
 
-/** Extra standardisation columns for CUSTOMERS (needs the identity macros and the id_phone table). */
+/** Extra standardisation columns for CUSTOMERS (needs the identity macros and the id_phone, id_nick, id_addr tables). */
 export const CUSTOMER_EXTRA_COLUMNS = [
   'SOURCE_SYSTEM', 'EMAIL_NORMALIZED', 'EMAIL_MATCH_KEY', 'EMAIL_IS_PLACEHOLDER', 'PHONE_E164', 'PHONE_IS_PLACEHOLDER',
   'FIRST_NAME_KEY', 'FIRST_NAME_CANONICAL', 'LAST_NAME_KEY', 'ADDRESS_STD', 'ADDRESS_UNIT', 'ZIP_STD', 'DATE_OF_BIRTH_VALID',
@@ -75,8 +75,8 @@ function customerExtrasSql(): string[] {
     'c360_name_key(s.FIRST_NAME) AS FIRST_NAME_KEY',
     'coalesce(nk.canonical, c360_name_key(s.FIRST_NAME)) AS FIRST_NAME_CANONICAL',
     'c360_name_key(s.LAST_NAME) AS LAST_NAME_KEY',
-    'c360_address(s.ADDRESS_LINE_1) AS ADDRESS_STD',
-    'c360_address_unit(s.ADDRESS_LINE_1) AS ADDRESS_UNIT',
+    'ad.street AS ADDRESS_STD',
+    'ad.unit AS ADDRESS_UNIT',
     'c360_postcode(s.ZIP_CODE, s.COUNTRY_CODE) AS ZIP_STD',
     'c360_birth_date(s.DATE_OF_BIRTH) IS NOT NULL OR s.DATE_OF_BIRTH IS NULL AS DATE_OF_BIRTH_VALID',
   ];
@@ -138,7 +138,8 @@ SELECT s.*,
   (${completeness}) / ${contract.columns.length}.0 AS _completeness
 FROM s${isCustomers ? `
 LEFT JOIN id_phone p ON p.raw = s.PHONE_NUMBER AND p.country IS NOT DISTINCT FROM upper(s.COUNTRY_CODE)
-LEFT JOIN id_nick nk ON nk.name = c360_name_key(s.FIRST_NAME)` : ''}`;
+LEFT JOIN id_nick nk ON nk.name = c360_name_key(s.FIRST_NAME)
+LEFT JOIN id_addr ad ON ad.raw = s.ADDRESS_LINE_1` : ''}`;
 }
 
 /** Per-record quality score in [0, 1]: 30% completeness, 70% validity; each flag costs a quarter of validity. */
