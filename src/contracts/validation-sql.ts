@@ -133,15 +133,19 @@ export function reasonsSql(
  * its records as before. Raw values: exact duplicates are identical as received.
  */
 export function recordHashSql(binding: Binding): string {
+  // concat reads NULL as '' (cheaper than concat_ws over coalesce); the unit separator keeps fields apart.
   const SEP = 'chr(31)';
   const parts: string[] = [];
-  for (const b of binding.bound) parts.push(b.received === undefined ? "''" : `coalesce(${ident(b.received)}, '')`);
+  for (const b of binding.bound) {
+    if (parts.length > 0) parts.push(SEP);
+    parts.push(b.received === undefined ? "''" : ident(b.received));
+  }
   const extras = [...binding.extras].sort((a, b) => (a.toUpperCase() < b.toUpperCase() ? -1 : a.toUpperCase() > b.toUpperCase() ? 1 : 0));
   for (const e of extras) {
-    // NULL, not '': concat_ws skips nulls, so an empty extra field adds nothing, not even a separator.
-    parts.push(`CASE WHEN ${ident(e)} <> '' THEN ${lit(`${e.toUpperCase()}=`)} || ${ident(e)} END`);
+    // An empty extra field adds nothing, not even a separator.
+    parts.push(`CASE WHEN ${ident(e)} <> '' THEN ${SEP} || ${lit(`${e.toUpperCase()}=`)} || ${ident(e)} END`);
   }
-  return `md5(concat_ws(${SEP}, ${parts.join(', ')}))`;
+  return `md5(concat(${parts.join(', ')}))`;
 }
 
 /** The upper-case canonical value of an enum field (UPPER only when the value is not already canonical). */
