@@ -121,15 +121,20 @@ export async function resolveIdentities(engine: Engine, input: string, options: 
 
   // Links: overrides first (unrefusable), then deterministic rules, then probabilistic pairs, best first.
   const threshold = options.threshold ?? 0.5;
-  const keyRows = await engine.all<{ rid: number; tenant_id: string; source_system: string; customer_id: string; dob_days: number | null; email_key: string | null }>(
-    `SELECT rid, tenant_id, source_system, customer_id, date_diff('day', DATE '1970-01-01', dob) AS dob_days, email_key FROM id_std ORDER BY rid`,
-  );
-  const records: RecordKey[] = keyRows.map((r) => ({ tenant: r.tenant_id, source: r.source_system, customerId: r.customer_id }));
+  // Columnar read: a million row objects would cost far more memory than four arrays.
+  const keyCols = (await (await engine.connection.runAndReadAll(
+    `SELECT tenant_id, source_system, customer_id, date_diff('day', DATE '1970-01-01', dob) AS dob_days, email_key FROM id_std ORDER BY rid`,
+  )).getColumnsObjectJS()) as Record<string, unknown[]>;
+  const records: RecordKey[] = keyCols.tenant_id!.map((t, i) => ({ tenant: String(t), source: String(keyCols.source_system![i]), customerId: String(keyCols.customer_id![i]) }));
   const ridsByKey = new Map<string, number[]>();
-  records.forEach((k, i) => {
-    const key = keyOf(k);
-    ridsByKey.set(key, [...(ridsByKey.get(key) ?? []), i]);
-  });
+  if (overrides.always.length || overrides.never.length) {
+    records.forEach((k, i) => {
+      const key = keyOf(k);
+      const list = ridsByKey.get(key);
+      if (list) list.push(i);
+      else ridsByKey.set(key, [i]);
+    });
+  }
   const pairsOf = (list: [RecordKey, RecordKey][]) =>
     list.flatMap(([a, b]) => (ridsByKey.get(keyOf(a)) ?? []).flatMap((x) => (ridsByKey.get(keyOf(b)) ?? []).map((y) => [Math.min(x, y), Math.max(x, y)] as [number, number]))).filter(([a, b]) => a !== b);
   const always = pairsOf(overrides.always);
@@ -160,11 +165,12 @@ ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l
   const result = cluster(
     {
       n,
-      dob: keyRows.map((k) => (k.dob_days == null ? null : Number(k.dob_days))),
-      email: keyRows.map((k) => {
-        if (k.email_key == null) return null;
-        if (!emailCode.has(k.email_key)) emailCode.set(k.email_key, emailCode.size);
-        return emailCode.get(k.email_key)!;
+      dob: keyCols.dob_days!.map((d) => (d == null ? null : Number(d))),
+      email: keyCols.email_key!.map((e) => {
+        if (e == null) return null;
+        const key = String(e);
+        if (!emailCode.has(key)) emailCode.set(key, emailCode.size);
+        return emailCode.get(key)!;
       }),
       edges: { l, r, always: alwaysFlag, probability: prob, nameConflict: options.refuseNameConflicts === false ? undefined : nameConflict },
       never,

@@ -1,0 +1,92 @@
+// Identity resolution: accuracy on the shared labelled datasets and the sample generator's truth (pairwise
+// precision/recall/F1 over all pairs, threshold chosen without truth), and scale: 1M synthetic person records with
+// duplicates (scale 1) resolved end to end, timed against a floor measured in the same run (DuckDB self-joining the
+// same records on exact email: the cheapest dedupe there is) and against the 3-minute / 8 GB targets.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine, lit } from '../src/engine/duckdb.ts';
+import type { Bench } from '../src/cli/commands/bench.ts';
+import { pairwiseScore } from '../src/identity/evaluate.ts';
+import { loadPersonRecords } from '../src/identity/input.ts';
+import { resolveIdentities } from '../src/identity/resolve.ts';
+import { generatePersons } from '../src/identity/synthetic.ts';
+
+const DATA = join(import.meta.dirname, '..', '..', 'shared', 'data', 'identity');
+const TARGET_SECONDS = 180;
+const TARGET_BYTES = 8 * 1024 ** 3;
+
+function peakRss(): { stop(): number } {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  return { stop: () => (clearInterval(timer), Math.max(peak, process.memoryUsage().rss)) };
+}
+
+async function accuracy(name: string, load: (e: Engine) => Promise<void>, truthSql: string) {
+  const engine = await Engine.open();
+  try {
+    await load(engine);
+    const t = Date.now();
+    const r = await resolveIdentities(engine, 'id_input', { runId: 'bench' });
+    const ms = Date.now() - t;
+    await engine.run(`CREATE TABLE truth AS ${truthSql}`);
+    const s = await pairwiseScore(engine, '(SELECT rid, customer360_id AS cluster FROM id_result)', 'truth');
+    // Pair completeness: the share of true pairs the blocking rules put in front of the model.
+    const found = Number(await engine.scalar('SELECT count(*) FROM truth a JOIN truth b ON a.cluster = b.cluster AND a.rid < b.rid JOIN id_pairs p ON p.rid_l = a.rid AND p.rid_r = b.rid'));
+    return { dataset: name, records: r.records, ...s, pairCompleteness: s.truePairs ? found / s.truePairs : 1, candidatePairs: r.candidatePairs, ms };
+  } finally {
+    engine.close();
+  }
+}
+
+export const bench: Bench = {
+  name: 'identity',
+  description: 'Identity resolution: accuracy on labelled data (fake_1000, FEBRL 1/2, sample truth) and 1M records end to end',
+  async run(ctx) {
+    const rows: Awaited<ReturnType<typeof accuracy>>[] = [];
+    const csv = (file: string) => async (e: Engine) => void (await loadPersonRecords(e, join(DATA, file), 'id_input'));
+    rows.push(await accuracy('fake_1000', csv('fake_1000.csv'), `SELECT row_number() OVER () - 1 AS rid, cluster FROM read_csv(${lit(join(DATA, 'fake_1000.csv'))})`));
+    for (const f of ['febrl1', 'febrl2']) {
+      rows.push(await accuracy(f, csv(`${f}.csv`), `SELECT row_number() OVER () - 1 AS rid, split_part(trim(rec_id), '-', 2) AS cluster FROM read_csv(${lit(join(DATA, `${f}.csv`))}, all_varchar = true)`));
+    }
+    try {
+      const { generateSample } = await import('../src/sample/generate.ts');
+      const out = join(ctx.workDir, 'sample');
+      await generateSample({ customers: 2000, days: 30, seed: 42, out });
+      if (existsSync(join(out, '_truth', 'identity.parquet'))) {
+        rows.push(await accuracy('sample_truth', async (e) => void (await loadPersonRecords(e, join(out, 'CUSTOMERS.parquet'), 'id_input')),
+          `SELECT s.rid, t.PERSON_ID AS cluster FROM id_std s JOIN read_parquet(${lit(join(out, '_truth', 'identity.parquet'))}) t ON t.SOURCE_SYSTEM = s.source_system AND t.CUSTOMER_ID = s.customer_id`));
+      }
+    } catch (e) {
+      ctx.out(`  sample truth skipped: ${(e as Error).message}`);
+    }
+    ctx.out('  dataset        records  precision  recall     F1  pair-completeness  candidates      ms');
+    for (const r of rows) {
+      ctx.out(`  ${r.dataset.padEnd(13)}${String(r.records).padStart(8)}${r.precision.toFixed(4).padStart(11)}${r.recall.toFixed(4).padStart(8)}${r.f1.toFixed(4).padStart(7)}${r.pairCompleteness.toFixed(4).padStart(19)}${String(r.candidatePairs).padStart(12)}${String(r.ms).padStart(8)}`);
+    }
+
+    const n = Math.round(1_000_000 * ctx.scale);
+    const engine = await Engine.open({ tempDirectory: join(ctx.workDir, 'duckdb'), memoryLimit: '4GB' });
+    try {
+      const records = await generatePersons(engine, 'id_input', n);
+      let t = Date.now();
+      await engine.all('SELECT count(*) FROM id_input l JOIN id_input r ON lower(l.EMAIL_ADDRESS) = lower(r.EMAIL_ADDRESS) AND l.rid < r.rid');
+      const floorMs = Date.now() - t;
+      const rss = peakRss();
+      t = Date.now();
+      const r = await resolveIdentities(engine, 'id_input', { runId: 'bench', onStep: (s) => ctx.out(`  ${s} ${((Date.now() - t) / 1000).toFixed(1)}s`) });
+      const ms = Date.now() - t;
+      const peak = rss.stop();
+      const s = await pairwiseScore(engine, '(SELECT rid, customer360_id AS cluster FROM id_result)', '(SELECT rid, PERSON_ID AS cluster FROM id_input)');
+      const scaleResult = {
+        records, seconds: ms / 1000, recordsPerSecond: Math.round(records / (ms / 1000)), floorSeconds: floorMs / 1000, ratioToFloor: ms / Math.max(floorMs, 1),
+        ratioToTarget: ms / 1000 / TARGET_SECONDS, peakRssMB: Math.round(peak / 1024 ** 2), ratioToMemoryTarget: peak / TARGET_BYTES,
+        candidatePairs: r.candidatePairs, skippedRules: r.skippedRules.map((x) => x.name), precision: s.precision, recall: s.recall, f1: s.f1, timingsMs: r.timingsMs,
+      };
+      ctx.out(`  ${records} records: ${scaleResult.seconds.toFixed(1)}s (${scaleResult.recordsPerSecond}/s), ${scaleResult.ratioToTarget.toFixed(2)}x the 3-minute target, ` +
+        `${scaleResult.ratioToFloor.toFixed(1)}x the exact-email floor (${scaleResult.floorSeconds.toFixed(1)}s); peak RSS ${scaleResult.peakRssMB} MB (${scaleResult.ratioToMemoryTarget.toFixed(2)}x 8 GB); F1 ${s.f1.toFixed(4)}`);
+      return { accuracy: rows, scale: scaleResult };
+    } finally {
+      engine.close();
+    }
+  },
+};
