@@ -8,7 +8,9 @@ export const featuresJob: Job = {
   description: 'Feature snapshot (7/30/90-day windows) as of the as-of date -> gold/customer360/feature_snapshots',
   params: [{ name: 'horizonDays', description: 'Prediction horizon in days (default 90)' }],
   async run(ctx) {
-    const { engine, asOf, snapshot } = await openInputs(ctx);
+    const inputs = await openInputs(ctx);
+    if (!inputs) return;
+    const { engine, asOf, snapshot } = inputs;
     try {
       const out = await writeGold(engine, ctx.lake, 'feature_snapshots', asOf, `SELECT * FROM ${snapshot.table} ORDER BY CUSTOMER360_ID`);
       ctx.report.outputs.push(out.path);

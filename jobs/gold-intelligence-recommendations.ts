@@ -17,7 +17,9 @@ export const recommendationsJob: Job = {
   async run(ctx) {
     const topN = Number(ctx.params.topN ?? 10);
     if (!Number.isInteger(topN) || topN < 1 || topN > 100) throw new UsageError(`topN must be a whole number in 1..100, got '${ctx.params.topN}'`);
-    const { engine, asOf, horizonDays, snapshot, firstDate } = await openInputs(ctx);
+    const inputs = await openInputs(ctx);
+    if (!inputs) return;
+    const { engine, asOf, horizonDays, snapshot, firstDate } = inputs;
     try {
       const r = await recommend(engine, snapshot, horizonDays, topN, firstDate);
       const select = (table: string, algorithm: string) => `

@@ -11,7 +11,9 @@ export const scoresJob: Job = {
   description: 'CLV and churn risk per customer -> gold/customer360/risk_scores (+ model_registry)',
   params: [{ name: 'horizonDays', description: 'Prediction horizon in days (default 90)' }],
   async run(ctx) {
-    const { engine, asOf, horizonDays, snapshot } = await openInputs(ctx);
+    const inputs = await openInputs(ctx);
+    if (!inputs) return;
+    const { engine, asOf, horizonDays, snapshot } = inputs;
     try {
       const s = await scoreCustomers(engine, asOf, horizonDays, snapshot);
       await tableFromRecords(engine, 'risk_rows', [

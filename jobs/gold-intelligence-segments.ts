@@ -14,7 +14,9 @@ export const segmentsJob: Job = {
   async run(ctx) {
     const k = Number(ctx.params.k ?? 5);
     if (!Number.isInteger(k) || k < 1 || k > 50) throw new UsageError(`k must be a whole number in 1..50, got '${ctx.params.k}'`);
-    const { engine, asOf, snapshot, firstDate } = await openInputs(ctx);
+    const inputs = await openInputs(ctx);
+    if (!inputs) return;
+    const { engine, asOf, snapshot, firstDate } = inputs;
     try {
       const { model, record } = segmentCustomers(snapshot, k, 42, firstDate);
       await tableFromRecords(engine, 'segment_rows', [

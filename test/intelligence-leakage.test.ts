@@ -131,4 +131,17 @@ describe('intelligence jobs', () => {
     const after = await snapshotOf(lake);
     for (const d of DATASETS) expect(after[d], d).toEqual(first[d]);
   });
+
+  it('skip with a reason, instead of failing the run, when the lake has no purchases yet', async () => {
+    const emptyHome = await mkdtemp(join(tmpdir(), 'intel-empty-'));
+    const emptyLake = new LocalLake(join(emptyHome, 'lake'));
+    for (const a of intelligenceActivities) {
+      const e = await runJob(a.job, { home: emptyHome, lake: emptyLake, log: createLogger({ silent: true }), runId: 'r', loadId: 'l', runDate: AS_OF }, {}, {
+        activity: a.name, stage: 'gold', retry: 0, retryIntervalSeconds: 0, timeoutMinutes: 5,
+      });
+      expect(e.status).toBe('succeeded');
+      expect(String(e.metrics.skipped)).toMatch(/0 customer\(s\) with completed purchases/);
+    }
+    expect(await emptyLake.list('gold/')).toEqual([]);
+  });
 });

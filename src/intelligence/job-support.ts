@@ -1,6 +1,6 @@
 // What every intelligence job does first: open an engine, load Silver up to the as-of date, resolve the as-of date
 // and horizon, and report inputs and documented exclusions.
-import type { Engine } from '../engine/duckdb.ts';
+import { lit, type Engine } from '../engine/duckdb.ts';
 import { UsageError } from '../runtime/errors.ts';
 import type { JobContext } from '../runtime/job.ts';
 import { buildSnapshot, type Snapshot } from './features.ts';
@@ -28,8 +28,14 @@ export function asOfParam(ctx: JobContext): string | undefined {
   return v;
 }
 
-/** Loads inputs for a job; the caller closes `engine`. */
-export async function openInputs(ctx: JobContext): Promise<IntelligenceInputs> {
+/** Fewer purchasers than this and there is nothing to fit: the jobs skip (and say so) rather than fail the run. */
+export const MIN_PURCHASERS = 3;
+
+/**
+ * Loads inputs for a job; the caller closes `engine`. Undefined (engine already closed, reason logged and reported as
+ * metrics.skipped) when the lake holds too few purchases on or before the as-of date to model anything.
+ */
+export async function openInputs(ctx: JobContext): Promise<IntelligenceInputs | undefined> {
   const horizonDays = horizonOf(ctx.params);
   const requested = asOfParam(ctx);
   const engine = await ctx.openEngine();
@@ -39,7 +45,14 @@ export async function openInputs(ctx: JobContext): Promise<IntelligenceInputs> {
     for (const [k, v] of Object.entries(load.rowCounts)) ctx.report.rowCounts[`input.${k}`] = v;
     for (const [k, v] of Object.entries(load.excluded)) ctx.report.rowCounts[`excluded.${k}`] = v;
     const asOf = requested ?? (await latestDate(engine));
-    if (!asOf) throw new UsageError('No completed purchases in silver/customer360/transactions: run the Silver stage first (c360 run), or pass data with purchases');
+    const purchasers = asOf ? Number(await engine.scalar(`SELECT count(DISTINCT CUSTOMER360_ID) FROM base_tx WHERE TX_DATE <= DATE ${lit(asOf)}`)) : 0;
+    if (!asOf || purchasers < MIN_PURCHASERS) {
+      const reason = `${purchasers} customer(s) with completed purchases in silver/customer360/transactions on or before ${asOf ?? 'the as-of date'}; at least ${MIN_PURCHASERS} are needed: nothing written`;
+      ctx.log.warn(`intelligence skipped: ${reason}`);
+      ctx.report.metrics.skipped = reason;
+      engine.close();
+      return undefined;
+    }
     const firstDate = (await engine.scalar<string>(`SELECT CAST(min(TX_DATE) AS VARCHAR) FROM base_tx`)) ?? asOf;
     const snapshot = await buildSnapshot(engine, asOf);
     ctx.report.metrics.asOf = asOf;
