@@ -76,6 +76,10 @@ export const bench: Bench = {
         bronzeTimes.push((performance.now() - t) / 1000);
         bronzeCpu.push(cpu() - c0);
       }
+      // Quarantine positions must point at the right CSV rows (row i holds TX<i> unless it duplicates i-1).
+      const lake = new LocalLake(join(ctx.workDir, 'lake-1'));
+      const q = last!.outputs.find((o) => o.startsWith('quarantine/'))!;
+      const misplaced = Number(await engine.scalar(`SELECT count(*) FROM read_parquet(${lit(await lake.localPath(q))}) WHERE TRANSACTION_ID <> ('TX' || lpad(_source_position, 12, '0'))`));
       const floor = Math.min(...floorTimes);
       const bronze = Math.min(...bronzeTimes);
       const result = {
@@ -93,11 +97,12 @@ export const bench: Bench = {
         bronzeRows: last!.bronzeRows,
         quarantineRows: last!.quarantineRows,
         duplicatesDropped: last!.duplicatesDropped,
+        misplacedQuarantinePositions: misplaced,
       };
       ctx.out(`floor  ${result.floorRowsPerSec.toLocaleString('en')} rows/s (${floorTimes.map((s) => s.toFixed(2)).join(' / ')} s)`);
       ctx.out(`bronze ${result.bronzeRowsPerSec.toLocaleString('en')} rows/s (${bronzeTimes.map((s) => s.toFixed(2)).join(' / ')} s)`);
       ctx.out(`ratio  ${(result.ratio * 100).toFixed(1)}% of floor rows/s (target >= 40%); by CPU time ${(result.cpuRatio * 100).toFixed(1)}%; peak RSS ${result.peakRssMb} MB (${result.peakRssMbAfterFloor} MB after the floor alone)`);
-      ctx.out(`rows   bronze ${result.bronzeRows}, quarantine ${result.quarantineRows}, duplicates dropped ${result.duplicatesDropped}`);
+      ctx.out(`rows   bronze ${result.bronzeRows}, quarantine ${result.quarantineRows}, duplicates dropped ${result.duplicatesDropped}, misplaced quarantine positions ${misplaced}`);
       return result;
     } finally {
       engine.close();
