@@ -202,6 +202,16 @@ describe('behaviour and service', () => {
     expect([week.ORDERS, week.SPEND, week.SESSIONS]).toEqual(['1', '25.50', '1']);
   });
 
+  it('touchpoints: touches, people and purchases assisted within 7 days', async () => {
+    const rows = await base.read('dim_touchpoint');
+    expect(rows.map((r) => [r.TOUCHPOINT_KEY, r.TOUCHES, r.CUSTOMERS, r.ASSISTED_PURCHASES].join(' '))).toEqual([
+      'COMMERCE_ECOMMERCE 2 2 2', 'COMMERCE_POS 5 2 2', 'DIGITAL_DESKTOP 3 1 1', 'DIGITAL_MOBILE 2 2 2',
+      'MESSAGE_EMAIL 5 2 3', 'MESSAGE_SMS 1 1 1', 'SERVICE_CHAT 1 1 0', 'SERVICE_PHONE 1 1 1',
+    ]);
+    const month = (await base.read('agg_touchpoint_activity')).find((r) => r.GRAIN === 'MONTH' && r.PERIOD_START === '2026-03-01' && r.TOUCHPOINT_KEY === 'MESSAGE_EMAIL')!;
+    expect([month.TOUCHES, month.CUSTOMERS]).toEqual(['2', '1']);
+  });
+
   it('service summary by category and priority', async () => {
     const rows = await base.read('service_summary');
     expect(rows.map((r) => [r.TICKET_CATEGORY, r.TICKET_PRIORITY, r.TICKETS, r.OPEN_TICKETS, r.AVG_SATISFACTION].join(' '))).toEqual([

@@ -13,6 +13,10 @@ UNION ALL SELECT CUSTOMER360_ID, ENGAGEMENT_DATE, 'MESSAGE_' || COALESCE(ENGAGEM
 UNION ALL SELECT CUSTOMER360_ID, TRANSACTION_DATE, 'COMMERCE_' || COALESCE(CHANNEL, 'UNKNOWN') FROM s_transactions
 UNION ALL SELECT CUSTOMER360_ID, INTERACTION_DATE, 'SERVICE_' || COALESCE(INTERACTION_TYPE, 'UNKNOWN') FROM s_interactions`;
 
+/** Touches per person, day and touchpoint (with their count): the shared input of the touchpoint datasets. */
+export const TOUCH_DAYS_SQL = `SELECT CUSTOMER360_ID, CAST(TOUCHED_AT AS DATE) AS day, TOUCHPOINT_KEY, count(*) AS n
+FROM (${TOUCHES_SQL}) GROUP BY ALL`;
+
 export const factBehavioralEvents: GoldDataset = {
   name: 'fact_behavioral_events',
   description: 'Behavioural events on or before the as-of date with date, time and touchpoint keys',
@@ -46,24 +50,24 @@ ORDER BY s.SESSION_START, s.SESSION_ID`,
 export const dimTouchpoint: GoldDataset = {
   name: 'dim_touchpoint',
   description: 'Touchpoints with their journey statistics: touches, people reached, purchases they assisted',
-  sql: () => `WITH touches AS MATERIALIZED (${TOUCHES_SQL}),
-purchases AS (SELECT CUSTOMER360_ID, TRANSACTION_ID, TRANSACTION_DATE FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL),
+  uses: ['touch_days'],
+  sql: () => `WITH purchases AS (SELECT CUSTOMER360_ID, TRANSACTION_ID, CAST(TRANSACTION_DATE AS DATE) AS day FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL),
 -- a purchase is assisted by a touchpoint the person used in the 7 days up to the purchase
 assisted AS (
-  SELECT DISTINCT t.TOUCHPOINT_KEY, p.TRANSACTION_ID
-  FROM purchases p JOIN (SELECT DISTINCT CUSTOMER360_ID, CAST(TOUCHED_AT AS DATE) AS day, TOUCHPOINT_KEY FROM touches WHERE CUSTOMER360_ID IS NOT NULL) t
-    ON t.CUSTOMER360_ID = p.CUSTOMER360_ID AND t.day BETWEEN CAST(p.TRANSACTION_DATE AS DATE) - 7 AND CAST(p.TRANSACTION_DATE AS DATE)
+  SELECT t.TOUCHPOINT_KEY, count(DISTINCT p.TRANSACTION_ID) AS n
+  FROM purchases p JOIN g_touch_days t ON t.CUSTOMER360_ID = p.CUSTOMER360_ID AND t.day BETWEEN p.day - 7 AND p.day
+  GROUP BY 1
 ),
 stats AS (
-  SELECT TOUCHPOINT_KEY, count(*) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS,
-    CAST(min(TOUCHED_AT) AS DATE) AS FIRST_SEEN_DATE, CAST(max(TOUCHED_AT) AS DATE) AS LAST_SEEN_DATE
-  FROM touches GROUP BY TOUCHPOINT_KEY
+  SELECT TOUCHPOINT_KEY, CAST(sum(n) AS BIGINT) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS,
+    min(day) AS FIRST_SEEN_DATE, max(day) AS LAST_SEEN_DATE
+  FROM g_touch_days GROUP BY TOUCHPOINT_KEY
 )
 SELECT s.TOUCHPOINT_KEY, split_part(s.TOUCHPOINT_KEY, '_', 1) AS TOUCHPOINT_TYPE,
   substr(s.TOUCHPOINT_KEY, length(split_part(s.TOUCHPOINT_KEY, '_', 1)) + 2) AS CHANNEL,
   s.TOUCHES, s.CUSTOMERS, s.FIRST_SEEN_DATE, s.LAST_SEEN_DATE,
   COALESCE(a.n, 0) AS ASSISTED_PURCHASES
-FROM stats s LEFT JOIN (SELECT TOUCHPOINT_KEY, count(*) AS n FROM assisted GROUP BY 1) a USING (TOUCHPOINT_KEY)
+FROM stats s LEFT JOIN assisted a USING (TOUCHPOINT_KEY)
 ORDER BY 1`,
 };
 
@@ -116,9 +120,9 @@ ORDER BY 1, 2, 3`;
 export const aggTouchpointActivity: GoldDataset = {
   name: 'agg_touchpoint_activity',
   description: 'Daily, weekly and monthly touches and people reached per touchpoint',
-  sql: () => `WITH t AS (SELECT CUSTOMER360_ID, CAST(TOUCHED_AT AS DATE) AS day, TOUCHPOINT_KEY FROM (${TOUCHES_SQL}) WHERE TOUCHED_AT IS NOT NULL)
-SELECT ${GRAIN_SQL}, TOUCHPOINT_KEY, count(*) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS
-FROM ${GRAIN_FROM('t')}
+  uses: ['touch_days'],
+  sql: () => `SELECT ${GRAIN_SQL}, TOUCHPOINT_KEY, CAST(sum(n) AS BIGINT) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS
+FROM ${GRAIN_FROM('(SELECT * FROM g_touch_days WHERE day IS NOT NULL)')}
 GROUP BY GROUPING SETS ((TOUCHPOINT_KEY, day), (TOUCHPOINT_KEY, week), (TOUCHPOINT_KEY, month))
 ORDER BY 1, 2, 3`,
 };

@@ -11,6 +11,8 @@ export interface GoldDataset {
   sql(p: GoldParams): string;
   /** Kept as temp table g_<name> after writing, for datasets computed later in the same job. */
   keep?: boolean;
+  /** Shared relations (SHARED_RELATIONS) the SQL reads as g_<name>; computed once per job. */
+  uses?: readonly string[];
 }
 
 export const DEFAULT_ATTRIBUTION_WINDOW_DAYS = 7;
