@@ -30,8 +30,8 @@ export interface ClusterOptions {
   /** Most distinct email keys a cluster may hold (default 4). */
   maxEmails?: number;
   /**
-   * A direct link between two single records at or above this probability overrides an incompatible birth date
-   * (one mistyped date must not veto otherwise overwhelming evidence); chains of links never do. Default 0.9999.
+   * A link at or above this probability overrides an incompatible birth date when each side holds a single birth
+   * date (one mistyped date must not veto otherwise overwhelming evidence); a third date never joins. Default 0.999.
    */
   strongLink?: number;
   /** Most distinct birth dates a cluster may hold (default 4). */
@@ -102,7 +102,7 @@ export function cluster(input: ClusterInput, options: ClusterOptions = {}): Clus
     never.set(b, [...(never.get(b) ?? []), a]);
   }
 
-  const strong = options.strongLink ?? 0.9999;
+  const strong = options.strongLink ?? 0.999;
   const check = (ra: number, rb: number, p: number): Decision | undefined => {
     if (never.size) {
       const [small, other] = membersOf(ra).length <= membersOf(rb).length ? [ra, rb] : [rb, ra];
@@ -112,8 +112,9 @@ export function cluster(input: ClusterInput, options: ClusterOptions = {}): Clus
     const db = dobsOf(rb);
     if (da.length && db.length) {
       // Conflict: no birth date on one side is the same or a plausible typo of one on the other side.
-      const singletons = membersOf(ra).length === 1 && membersOf(rb).length === 1;
-      if (!(singletons && p >= strong) && !da.some((a) => db.some((b) => !dobConflict(a, b, options)))) return 'REFUSED:DOB_CONFLICT';
+      // One date against one other: a single mistyped date may be outweighed by overwhelming evidence.
+      const oneEach = da.length === 1 && db.length === 1;
+      if (!(oneEach && p >= strong) && !da.some((a) => db.some((b) => !dobConflict(a, b, options)))) return 'REFUSED:DOB_CONFLICT';
       if (da.length + db.length > maxDobs && new Set([...da, ...db]).size > maxDobs) return 'REFUSED:DOB_CONFLICT';
     }
     const ea = emailsOf(ra);

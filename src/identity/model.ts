@@ -89,7 +89,9 @@ export const COMPARISONS: readonly Comparison[] = [
     levels: [
       { label: 'exact', sql: 'l.email_key = r.email_key', tf: 'email_key' },
       { label: 'local-part', sql: 'l.email_local = r.email_local', tf: 'email_local' },
-      { label: 'jw>=0.88', sql: jw('email_key', 0.88) },
+      // Same provider and a near-identical local part: a typo. Across providers, similar local parts mostly come
+      // from similar names (patricia_garcia@ vs patriciagarcia@), which the name comparisons already count.
+      { label: 'same-domain,jw>=0.88', sql: `split_part(l.email_key, '@', 2) = split_part(r.email_key, '@', 2) AND ${jw('email_local', 0.88)}` },
     ],
   },
   {
