@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/duckdb.ts';
 import { bgnbdLogLikelihood, expectedPurchases, fitBgNbd, probabilityAlive, probabilityNoPurchase, type BgNbdFit } from '../src/intelligence/bgnbd.ts';
+import { trainChurn } from '../src/intelligence/churn.ts';
 import { rfmOf } from '../src/intelligence/clv.ts';
 import { buildSnapshot, type Snapshot } from '../src/intelligence/features.ts';
 import { expectedSpend, fitGammaGamma } from '../src/intelligence/gamma-gamma.ts';
@@ -106,5 +107,17 @@ describe('CDNOW golden test (39-week calibration to 1997-09-30)', () => {
     expect(p).toBeGreaterThan(0);
     expect(p).toBeLessThan(1);
     expect(probabilityNoPurchase(fit.params, { x: 4, tx: 5, T: 32 }, 26)).toBeLessThan(p);
+  });
+});
+
+describe('churn with a horizon longer than the history', () => {
+  it('learns the longest horizon that fits before the as-of date and extends it by a constant hazard', async () => {
+    const m = await trainChurn(engine, '1997-09-30', 273, { firstDate: '1997-01-01' });
+    expect(m.kind).toBe('logistic_platt');
+    expect(m.horizonDays).toBe(273);
+    expect(m.labelHorizonDays).toBe(272 - 42);
+    // Every label window still ends on or before the as-of date.
+    expect(m.trainingWindow.end <= '1997-09-30').toBe(true);
+    expect(m.metrics.calibrationAuc).toBeGreaterThan(0.6);
   });
 });

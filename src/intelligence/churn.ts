@@ -31,6 +31,12 @@ export function churnVector(r: FeatureRow, clv: ClvModel, horizonDays: number): 
 export interface ChurnModel {
   kind: 'logistic_platt' | 'bgnbd_fallback';
   horizonDays: number;
+  /**
+   * Horizon of the training labels. Equal to horizonDays unless the history is too short to observe a whole horizon
+   * after any snapshot: then the longest horizon that fits is learnt and the risk is extended to horizonDays by a
+   * constant hazard, P(no purchase in H) = P(no purchase in H')^(H/H') (a documented approximation).
+   */
+  labelHorizonDays: number;
   features: readonly string[];
   standardizer?: Standardizer;
   logistic?: LogisticModel;
@@ -94,18 +100,31 @@ function unitHash(id: string): number {
   return (h >>> 0) / 4294967296;
 }
 
-export async function trainChurn(engine: Engine, asOf: string, horizonDays: number, o: ChurnTrainingOptions): Promise<ChurnModel> {
-  const dates = trainingDates(asOf, horizonDays, o);
+export async function trainChurn(engine: Engine, asOf: string, requestedHorizon: number, o: ChurnTrainingOptions): Promise<ChurnModel> {
+  const step = o.stepDays ?? 14;
+  let horizonDays = requestedHorizon;
+  let dates = trainingDates(asOf, horizonDays, o);
+  if (dates.length === 0) {
+    // Too little history for the requested horizon: learn the longest one with two snapshots (at least 14 days).
+    const available = Math.round((Date.parse(asOf) - Date.parse(o.firstDate)) / 86_400_000);
+    const shorter = available - 3 * step;
+    if (shorter >= 14) {
+      horizonDays = shorter;
+      dates = trainingDates(asOf, horizonDays, o);
+    }
+  }
+  const labelHorizonDays = horizonDays;
+  horizonDays = requestedHorizon;
   const window = { start: o.firstDate, end: asOf };
   if (dates.length === 0) {
     // Too little history for any labelled snapshot: fall back to BG/NBD's own P(no purchase in the horizon) (recorded as such).
-    return { kind: 'bgnbd_fallback', horizonDays, features: ['bgnbd_p_no_purchase'], nonBuyerRisk: 1, trainingSnapshots: [], trainingWindow: window, metrics: {} };
+    return { kind: 'bgnbd_fallback', horizonDays, labelHorizonDays: horizonDays, features: ['bgnbd_p_no_purchase'], nonBuyerRisk: 1, trainingSnapshots: [], trainingWindow: window, metrics: {} };
   }
   const sets: Labelled[][] = [];
   let nonBuyers = 0;
   let nonBuyerChurn = 0;
   for (const s of dates) {
-    const l = await labelledSnapshot(engine, s, horizonDays, o.variant);
+    const l = await labelledSnapshot(engine, s, labelHorizonDays, o.variant);
     sets.push(l.rows);
     nonBuyers += l.nonBuyers;
     nonBuyerChurn += l.nonBuyerChurn;
@@ -123,7 +142,7 @@ export async function trainChurn(engine: Engine, asOf: string, horizonDays: numb
   }
   const classes = new Set(train.map((r) => r.y));
   if (train.length < 10 || classes.size < 2 || calib.length < 5) {
-    return { kind: 'bgnbd_fallback', horizonDays, features: ['bgnbd_p_no_purchase'], nonBuyerRisk: 1, trainingSnapshots: dates, trainingWindow: window, metrics: { trainingRows: train.length } };
+    return { kind: 'bgnbd_fallback', horizonDays, labelHorizonDays: horizonDays, features: ['bgnbd_p_no_purchase'], nonBuyerRisk: 1, trainingSnapshots: dates, trainingWindow: window, metrics: { trainingRows: train.length } };
   }
   const standardizer = fitStandardizer(train.map((r) => r.x));
   const logistic = fitLogistic(train.map((r) => standardize(standardizer, r.x)), train.map((r) => r.y), 1);
@@ -134,6 +153,7 @@ export async function trainChurn(engine: Engine, asOf: string, horizonDays: numb
   return {
     kind: 'logistic_platt',
     horizonDays,
+    labelHorizonDays,
     features: CHURN_FEATURES,
     standardizer,
     logistic,
@@ -141,7 +161,7 @@ export async function trainChurn(engine: Engine, asOf: string, horizonDays: numb
     nonBuyerRisk: nonBuyers > 0 ? nonBuyerChurn / nonBuyers : 1,
     trainingSnapshots: sets.length > 1 ? dates.slice(1) : dates,
     calibrationSnapshot: dates[0],
-    trainingWindow: { start: o.firstDate, end: addDays(dates[0]!, horizonDays) },
+    trainingWindow: { start: o.firstDate, end: addDays(dates[0]!, labelHorizonDays) },
     metrics: {
       trainingRows: train.length,
       calibrationRows: calib.length,
@@ -154,9 +174,10 @@ export async function trainChurn(engine: Engine, asOf: string, horizonDays: numb
 
 /** CHURN_RISK in 0..1 for one customer of the scoring snapshot (`clv` fitted on that snapshot). */
 export function scoreChurn(model: ChurnModel, r: FeatureRow, clv: ClvModel): number {
-  if (!r.HAS_PURCHASED) return model.nonBuyerRisk;
+  if (!r.HAS_PURCHASED) return model.labelHorizonDays === model.horizonDays ? model.nonBuyerRisk : Math.pow(model.nonBuyerRisk, model.horizonDays / model.labelHorizonDays);
   if (model.kind === 'bgnbd_fallback' || !model.logistic || !model.standardizer || !model.platt) {
     return probabilityNoPurchase(clv.bgnbd.params, rfmOf(r), model.horizonDays / 7);
   }
-  return applyPlatt(model.platt, logit(model.logistic, standardize(model.standardizer, churnVector(r, clv, model.horizonDays))));
+  const p = applyPlatt(model.platt, logit(model.logistic, standardize(model.standardizer, churnVector(r, clv, model.labelHorizonDays))));
+  return model.labelHorizonDays === model.horizonDays ? p : Math.pow(p, model.horizonDays / model.labelHorizonDays);
 }

@@ -50,7 +50,7 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
   const churnRecord = modelRecord({
     name: 'churn',
     type: churn.kind === 'logistic_platt' ? 'logistic regression + Platt calibration' : 'BG/NBD P(no purchase) fallback',
-    parameters: { kind: churn.kind, horizonDays, features: churn.features, standardizer: churn.standardizer, weights: churn.logistic?.weights, platt: churn.platt, nonBuyerRisk: churn.nonBuyerRisk, trainingSnapshots: churn.trainingSnapshots, calibrationSnapshot: churn.calibrationSnapshot },
+    parameters: { kind: churn.kind, horizonDays, labelHorizonDays: churn.labelHorizonDays, features: churn.features, standardizer: churn.standardizer, weights: churn.logistic?.weights, platt: churn.platt, nonBuyerRisk: churn.nonBuyerRisk, trainingSnapshots: churn.trainingSnapshots, calibrationSnapshot: churn.calibrationSnapshot },
     metrics: churn.metrics,
     windowStart: churn.trainingWindow.start,
     windowEnd: churn.trainingWindow.end,
