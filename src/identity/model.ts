@@ -53,6 +53,8 @@ export const COMPARISONS: readonly Comparison[] = [
       { label: 'swapped', sql: 'l.fn = r.ln AND l.ln = r.fn' },
       { label: 'jw>=0.92', sql: jw('fn', 0.92) },
       { label: 'jw>=0.80', sql: jw('fn', 0.8) },
+      // A typo in a nickname's full form ("jaems" vs "jim" -> james).
+      { label: 'nickname~jw>=0.85', sql: jw('fn_canon', 0.85) },
       { label: 'soundex', sql: 'l.fn_sdx = r.fn_sdx' },
     ],
   },
@@ -168,18 +170,20 @@ export const BLOCKING_RULES: readonly BlockingRule[] = [
 
 /** First names that do not contradict each other (either missing, same canonical name, close spelling, swapped). */
 const COMPATIBLE_FIRST_NAMES =
-  '(l.fn IS NULL OR r.fn IS NULL OR l.fn_canon = r.fn_canon OR jaro_winkler_similarity(l.fn, r.fn) >= 0.8 OR (l.fn = r.ln AND l.ln = r.fn))';
+  '(l.fn IS NULL OR r.fn IS NULL OR jaro_winkler_similarity(l.fn_canon, r.fn_canon) >= 0.85 OR jaro_winkler_similarity(l.fn, r.fn) >= 0.8 OR (l.fn = r.ln AND l.ln = r.fn))';
 /** Birth dates that do not contradict each other (either missing, or within two typed characters). */
 const COMPATIBLE_BIRTH_DATES = '(l.dob IS NULL OR r.dob IS NULL OR damerau_levenshtein(l.dob_str, r.dob_str) <= 2)';
+/** Phones that do not contradict each other (either missing, or the same subscriber number). */
+const COMPATIBLE_PHONES = '(l.phone_e164 IS NULL OR r.phone_e164 IS NULL OR right(l.phone_e164, 7) = right(r.phone_e164, 7))';
 
 /**
  * Deterministic rules: a pair satisfying one links with probability 1 (still subject to merge protection). Shared
- * emails and phones only count when names and birth dates do not contradict them: households share a phone and
+ * emails and phones only count when names and birth dates (and, for email, phones) do not contradict them: households share a phone and
  * couples an email (j.smith@ for Jacob and James), and those pairs are left to the probabilistic model.
  */
 export const DETERMINISTIC_RULES: readonly { name: string; sql: string; requires: readonly string[] }[] = [
   { name: 'same_source_record', sql: 'l.source_system = r.source_system AND l.customer_id = r.customer_id', requires: ['customer_id'] },
-  { name: 'email', sql: `l.email_key = r.email_key AND ${COMPATIBLE_FIRST_NAMES} AND ${COMPATIBLE_BIRTH_DATES}`, requires: ['email_key'] },
+  { name: 'email', sql: `l.email_key = r.email_key AND ${COMPATIBLE_FIRST_NAMES} AND ${COMPATIBLE_BIRTH_DATES} AND ${COMPATIBLE_PHONES}`, requires: ['email_key'] },
   { name: 'phone', sql: `l.phone_e164 = r.phone_e164 AND ${COMPATIBLE_FIRST_NAMES} AND ${COMPATIBLE_BIRTH_DATES}`, requires: ['phone_e164'] },
 ];
 
