@@ -191,6 +191,22 @@ describe('records', () => {
     const { quarantine } = await outputsOf(engine, lake, result);
     expect(quarantine).toHaveLength(130 + 128);
     for (const q of quarantine) expect(q.TRANSACTION_ID).toBe(`T${q._source_position}`);
+
+    // The same rows as Parquet in many row groups, with the bad rows repeated at the end: positions come from the
+    // reader's row numbers and a duplicate's first copy is the one kept.
+    const pq = join(dir, 'CUSTOMER_TRANSACTIONS.parquet');
+    await engine.run(`COPY (SELECT * EXCLUDE (part, n) FROM (
+        SELECT *, 0 AS part, CAST(substr(TRANSACTION_ID, 2) AS INTEGER) AS n FROM read_csv(${lit(file)}, all_varchar = true)
+        UNION ALL BY NAME
+        SELECT *, 1 AS part, CAST(substr(TRANSACTION_ID, 2) AS INTEGER) AS n FROM read_csv(${lit(file)}, all_varchar = true) WHERE CHANNEL = 'FAX'
+      ) ORDER BY part, n)
+      TO ${lit(pq)} (FORMAT parquet, ROW_GROUP_SIZE 8192)`);
+    const lake2 = new LocalLake(join(dir, 'lake2'));
+    const r2 = await ingestRelation(engine, lake2, { table: 'CUSTOMER_TRANSACTIONS', source: { file: pq }, loadId: 'L', ingestDate: '2026-01-01' });
+    expect(r2).toMatchObject({ inputRows: 130000 + 130, distinctRows: 130000, quarantineRows: 258 });
+    const q2 = (await outputsOf(engine, lake2, r2)).quarantine;
+    expect(q2.map((q) => q.TRANSACTION_ID)).toEqual(quarantine.map((q) => q.TRANSACTION_ID));
+    for (const q of q2) expect(q.TRANSACTION_ID).toBe(`T${q._source_position}`);
   });
 });
 

@@ -55,7 +55,7 @@ describe('validation SQL', () => {
     for (const c of CONTRACTS) {
       const received = [...c.columns.map((x) => x.name), 'EXTRA'];
       const source = `SELECT ${received.map((r) => `CAST(NULL AS VARCHAR) AS ${ident(r)}`).join(', ')}`;
-      const rows = await engine.all<{ __c360_reasons: string }>(stageSql(bindColumns(c, received), received, source, false));
+      const rows = await engine.all<{ __c360_reasons: string }>(stageSql(bindColumns(c, received), received, source));
       const required = c.columns.filter((x) => x.required).map((x) => `${x.name}:REQUIRED`);
       expect(rows[0]!.__c360_reasons.split(',').filter(Boolean)).toEqual(required);
     }

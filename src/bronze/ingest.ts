@@ -115,10 +115,14 @@ async function runIngest(
   work: string,
 ): Promise<IngestResult> {
   const dedupe = options.dedupe ?? true;
-  // 1. Stage the input once (CSV parsing is the expensive part), in input order (rowid): Bronze values, the
-  //    reasons string that routes each record, the record hash, and raw fields for invalid records only.
+  // 1. Stage the input once (CSV parsing is the expensive part), in input order (rowid) unless the reader numbers
+  //    rows itself: Bronze values, the reasons string that routes each record, the record hash, and raw fields for
+  //    invalid records only.
   try {
-    await engine.run(`CREATE TEMP TABLE ${T.stage} AS ${stageSql(binding, source.columns, source.sql, source.hasPosition)}`);
+    const passthrough = [...(source.hasPosition ? [STAGE.pos] : []), ...(source.hasSeq ? [STAGE.seq] : [])];
+    const create = `CREATE TEMP TABLE ${T.stage} AS ${stageSql(binding, source.columns, source.sql, passthrough)}`;
+    if (source.hasSeq) await unordered(engine, create);
+    else await engine.run(create);
   } catch (e) {
     throw new C360Error(`Cannot read ${contract.name} input '${sourceFile}': ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
@@ -127,7 +131,8 @@ async function runIngest(
   const existing = dedupe ? await existingHashFiles(lake, contract) : [];
   const H = STAGE.hash;
   if (dedupe) {
-    await engine.run(`CREATE TEMP TABLE ${T.firsts} AS SELECT ${H}, min(rowid) AS first_row, count(*) AS copies FROM ${T.stage} GROUP BY ${H}`);
+    const first = source.hasSeq ? `arg_min(rowid, ${STAGE.seq})` : 'min(rowid)';
+    await engine.run(`CREATE TEMP TABLE ${T.firsts} AS SELECT ${H}, ${first} AS first_row, count(*) AS copies FROM ${T.stage} GROUP BY ${H}`);
     const held = existing.length === 0 ? 'SELECT NULL::VARCHAR AS h WHERE false' : `SELECT _record_hash AS h FROM read_parquet(${litList(existing)}, union_by_name = true)`;
     await engine.run(
       `CREATE TEMP TABLE ${T.held} AS SELECT f.${H} FROM ${T.firsts} f SEMI JOIN (${held}) e ON f.${H} = e.h`,
@@ -215,12 +220,9 @@ async function runIngest(
     if (await lake.exists(target)) throw new C360Error(`Refusing to overwrite ${target}: output name '${name}' is already used`);
     const tmp = join(work, file);
     // Only quarantine needs input order (positions); unordered writes are faster.
-    if (!ordered) await engine.run('SET preserve_insertion_order = false');
-    try {
-      await engine.run(`COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`);
-    } finally {
-      if (!ordered) await engine.run('RESET preserve_insertion_order');
-    }
+    const sql = `COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`;
+    if (ordered) await engine.run(sql);
+    else await unordered(engine, sql);
     await lake.putFile(tmp, target);
     result.outputs.push(target);
   };
@@ -236,14 +238,15 @@ async function runIngest(
   }
   if (quarantineRows > 0) {
     const received = outputNames(binding.bound.flatMap((b) => (b.received === undefined ? [] : [b.received])).concat(binding.extras), new Set(META));
-    const position = `${source.hasPosition ? STAGE.pos : 'NULL'}, CAST(rowid + 1 AS VARCHAR)`;
+    const seq = source.hasSeq ? STAGE.seq : 'rowid';
+    const position = `${source.hasPosition ? STAGE.pos : 'NULL'}, CAST(${seq} + 1 AS VARCHAR)`;
     const cols = [
       ...source.columns.map((c, k) => `${STAGE.raw}[${k + 1}] AS ${ident(received.get(c)!)}`),
       `CAST(string_split(${R}, ',') AS VARCHAR[]) AS _reasons`,
       `coalesce(${position}) AS _source_position`,
       ...meta,
     ];
-    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> '' AND ${isNew} ORDER BY rowid`, targets.quarantine, 'quarantine.parquet', true);
+    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> '' AND ${isNew} ORDER BY ${seq}`, targets.quarantine, 'quarantine.parquet', true);
   }
   // The index goes last: until it is committed, dedupe reads the hashes from the data files themselves.
   await copy(`SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage} WHERE ${isNew}`, targets.index, 'index.parquet');
@@ -255,4 +258,14 @@ async function defaultOutputName(engine: Engine, hashesSql: string, loadId: stri
   const digest = await engine.scalar<unknown>(`SELECT CAST(bit_xor(hash(${STAGE.hash})) AS VARCHAR) FROM (${hashesSql})`);
   const h = createHash('md5').update(`${loadId}\n${sourceFile}\n${String(digest)}`).digest('hex').slice(0, 12);
   return `${safeName(loadId)}-${h}`;
+}
+
+/** Runs a statement with preserve_insertion_order off (parallel inserts and writes need not keep input order). */
+async function unordered(engine: Engine, sql: string): Promise<void> {
+  await engine.run('SET preserve_insertion_order = false');
+  try {
+    await engine.run(sql);
+  } finally {
+    await engine.run('RESET preserve_insertion_order');
+  }
 }

@@ -33,8 +33,13 @@ export interface VarcharSource {
   sql: string;
   /** Received column names in received order. */
   columns: string[];
-  /** Whether the SELECT carries `__c360_pos` (a VARCHAR source position); otherwise the row number is used. */
+  /** Whether the SELECT carries `__c360_pos` (a VARCHAR source position given by the caller). */
   hasPosition: boolean;
+  /**
+   * Whether the SELECT carries `__c360_seq` (BIGINT 0-based row number from the reader). Without it, positions come
+   * from staging in input order (rowid), which costs an order-preserving insert.
+   */
+  hasSeq: boolean;
 }
 
 export class UnreadableDropError extends C360Error {
@@ -75,12 +80,14 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
     if (format === 'csv') {
       const reader = `read_csv(${lit(file)}, header = true, all_varchar = true)`;
       const cols = await describe(engine, `SELECT * FROM ${reader}`);
-      return { sql: `SELECT ${cols.map((c) => ident(c.name)).join(', ')} FROM ${reader}`, columns: cols.map((c) => c.name), hasPosition: false };
+      return { sql: `SELECT ${cols.map((c) => ident(c.name)).join(', ')} FROM ${reader}`, columns: cols.map((c) => c.name), hasPosition: false, hasSeq: false };
     }
     if (format === 'parquet') {
-      const reader = `read_parquet(${lit(file)})`;
-      const cols = await describe(engine, `SELECT * FROM ${reader}`);
-      return { sql: `SELECT ${cols.map((c) => `${asVarchar(c.name, c.type)} AS ${ident(c.name)}`).join(', ')} FROM ${reader}`, columns: cols.map((c) => c.name), hasPosition: false };
+      const cols = await describe(engine, `SELECT * FROM read_parquet(${lit(file)})`);
+      const proj = cols.map((c) => `${asVarchar(c.name, c.type)} AS ${ident(c.name)}`);
+      // Parquet knows each row's number, so staging need not preserve order.
+      proj.push('file_row_number AS __c360_seq');
+      return { sql: `SELECT ${proj.join(', ')} FROM read_parquet(${lit(file)}, file_row_number = true)`, columns: cols.map((c) => c.name), hasPosition: false, hasSeq: true };
     }
     // NDJSON: discover the keys over the whole file (records may differ), first appearance first.
     const reader = `read_json_objects(${lit(file)}, format = 'newline_delimited')`;
@@ -89,7 +96,7 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
     );
     const columns = keys.map((r) => r.k);
     if (columns.length === 0) throw new UnreadableDropError(file, format, 'no JSON object records (expected one object per line)');
-    return { sql: `SELECT ${columns.map((k) => `json ->> ${lit(k)} AS ${ident(k)}`).join(', ')} FROM ${reader}`, columns, hasPosition: false };
+    return { sql: `SELECT ${columns.map((k) => `json ->> ${lit(k)} AS ${ident(k)}`).join(', ')} FROM ${reader}`, columns, hasPosition: false, hasSeq: false };
   } catch (e) {
     if (e instanceof C360Error) throw e;
     throw new UnreadableDropError(file, format, firstLine((e as Error).message));
@@ -108,5 +115,5 @@ export async function sqlSource(engine: Engine, sql: string, positionColumn?: st
   const fields = cols.filter((c) => c.name !== positionColumn);
   const proj = fields.map((c) => `${asVarchar(c.name, c.type)} AS ${ident(c.name)}`);
   if (positionColumn !== undefined) proj.push(`CAST(${ident(positionColumn)} AS VARCHAR) AS __c360_pos`);
-  return { sql: `SELECT ${proj.join(', ')} FROM (${sql})`, columns: fields.map((c) => c.name), hasPosition: positionColumn !== undefined };
+  return { sql: `SELECT ${proj.join(', ')} FROM (${sql})`, columns: fields.map((c) => c.name), hasPosition: positionColumn !== undefined, hasSeq: false };
 }

@@ -167,19 +167,23 @@ export const STAGE = {
   extra: (i: number) => `__c360_x${i}`,
   /** VARCHAR[] of the received fields in received order, on invalid rows only. */
   raw: '__c360_raw',
+  /** VARCHAR source position given by the caller (e.g. partition/offset). */
   pos: '__c360_pos',
+  /** BIGINT 0-based row number in the file, when the reader provides one (Parquet). */
+  seq: '__c360_seq',
   hash: '__c360_hash',
   reasons: '__c360_reasons',
 } as const;
 
 /**
- * One pass over an all-VARCHAR source (received columns `received`, plus `__c360_pos` when `hasPosition`) that
+ * One pass over an all-VARCHAR source (received columns `received`, plus internal `passthrough` columns such as
+ * STAGE.pos and STAGE.seq, carried through unchanged) that
  * yields everything ingestion writes: per contract column i its Bronze value STAGE.bronze(i) (typed; meaningful
  * for valid rows), per extra column j its normalised value STAGE.extra(j), the list STAGE.raw of the received
  * values on invalid rows only (quarantine keeps records as received; valid rows need no raw copy), the record
  * hash and the reasons string. Every field is normalised and cast exactly once.
  */
-export function stageSql(binding: Binding, received: readonly string[], sourceSql: string, hasPosition: boolean): string {
+export function stageSql(binding: Binding, received: readonly string[], sourceSql: string, passthrough: readonly string[] = []): string {
   const v = (i: number) => `__c360_v${i}`;
   const t = (i: number) => `__c360_t${i}`;
   const present = binding.bound.map((b) => b.received !== undefined);
@@ -200,7 +204,7 @@ export function stageSql(binding: Binding, received: readonly string[], sourceSq
   // Level 3: reasons and Bronze values.
   const l3 = [
     ...received.map((r) => ident(r)),
-    ...(hasPosition ? [STAGE.pos] : []),
+    ...passthrough,
     STAGE.hash,
     `${reasonsSql(binding, vOf, tOf)} AS ${STAGE.reasons}`,
     ...binding.bound.map((b, i) => {
@@ -216,7 +220,7 @@ export function stageSql(binding: Binding, received: readonly string[], sourceSq
     ...binding.extras.map((_e, j) => STAGE.extra(j)),
     // One list column, built on invalid rows only: far cheaper to stage than a mostly-null column per field.
     `CASE WHEN ${STAGE.reasons} <> '' THEN [${received.map((r) => ident(r)).join(', ')}]::VARCHAR[] END AS ${STAGE.raw}`,
-    ...(hasPosition ? [STAGE.pos] : []),
+    ...passthrough,
     STAGE.hash,
     STAGE.reasons,
   ];
