@@ -110,6 +110,15 @@ describe('hybrid recommendations', () => {
   });
 });
 
+describe('reasons', () => {
+  it('fall back to popularity when the winning signal has no weight', async () => {
+    const t = await rank(engine, 'x_', 'hybrid', { repeat: 0, cf: 0, content: 0, popularity: 0 }, 10);
+    const reasons = await engine.all<{ REASON: string | null }>(`SELECT REASON FROM ${t}`);
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const r of reasons) expect(r.REASON).toMatch(/^POPULAR: a best seller/);
+  });
+});
+
 describe('top-N metrics', () => {
   it('computes precision, recall, NDCG and hit rate exactly', async () => {
     await engine.run(`CREATE OR REPLACE TABLE m_users AS SELECT * FROM (VALUES ('u1'), ('u2'), ('u3')) t(CUSTOMER360_ID)`);

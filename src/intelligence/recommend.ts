@@ -38,10 +38,12 @@ function scoreSql(algo: Algorithm, w: Weights): { score: string; order: string; 
   const parts = { repeat: `${w.repeat} * S_REPEAT`, cf: `${w.cf} * S_CF`, content: `${w.content} * S_CONTENT`, popularity: `${w.popularity} * S_POPULARITY` };
   const score = `round(${Object.values(parts).join(' + ')} + 1e-6 * POP_NORM, 10)`;
   // The reason names the signal that contributed most, with what drove it.
-  const reason = `CASE greatest(${parts.repeat}, ${parts.cf}, ${parts.content}, ${parts.popularity})
-      WHEN ${parts.repeat} THEN ${repeatReason}
-      WHEN ${parts.cf} THEN 'ALSO_BOUGHT: often bought or viewed with ' || coalesce(VIA_NAME, VIA_CF)
-      WHEN ${parts.content} THEN 'MATCHES_INTEREST: your interest in ' || lower(replace(VIA_CONTENT, ':', ' '))
+  // A signal explains a recommendation only if it contributed (> 0) and its explanation exists; else popularity does.
+  const top = `greatest(${parts.repeat}, ${parts.cf}, ${parts.content}, ${parts.popularity})`;
+  const reason = `CASE
+      WHEN ${parts.repeat} > 0 AND ${parts.repeat} >= ${top} AND N > 0 THEN ${repeatReason}
+      WHEN ${parts.cf} > 0 AND ${parts.cf} >= ${top} AND VIA_CF IS NOT NULL THEN 'ALSO_BOUGHT: often bought or viewed with ' || coalesce(VIA_NAME, VIA_CF)
+      WHEN ${parts.content} > 0 AND ${parts.content} >= ${top} AND VIA_CONTENT IS NOT NULL THEN 'MATCHES_INTEREST: your interest in ' || lower(replace(VIA_CONTENT, ':', ' '))
       ELSE ${popularReason} END`;
   return { score, order: `${score} DESC, PRODUCT_ID`, reason };
 }
