@@ -40,7 +40,7 @@ describe('segments', () => {
     expect(p.map((x) => x.SEGMENT_ID)).toEqual([1, 2, 3]);
     for (let i = 1; i < p.length; i++) expect(p[i]!.AVG_REVENUE).toBeLessThanOrEqual(p[i - 1]!.AVG_REVENUE);
     expect(p[0]!.SEGMENT_LABEL).toBe('High-value loyal');
-    expect(p.map((x) => x.SEGMENT_LABEL)).toContain('Lapsed one-timers');
+    expect(p.map((x) => x.SEGMENT_LABEL)).toContain('Lapsed occasional buyers');
     expect(model.profiles[0]).toMatchObject({ SEGMENT_ID: 0, SEGMENT_LABEL: 'Prospects (no purchase yet)', CUSTOMERS: 30 });
     expect(model.profiles.reduce((s, x) => s + x.CUSTOMERS, 0)).toBe(300);
   });

@@ -75,13 +75,16 @@ function mean(xs: readonly number[]): number {
 
 /** Names a cluster from how its centroid (in standard units) differs from the average purchaser. */
 function nameCluster(c: readonly number[]): string {
-  const [recency, frequency, aov, tenure] = c as [number, number, number, number];
-  if (recency > 0.5 && frequency > 0.3) return 'Lapsing regulars';
-  if (recency > 0.5) return 'Lapsed one-timers';
-  if (frequency > 0.5 && aov > 0) return 'High-value loyal';
-  if (frequency > 0.5) return 'Frequent buyers';
+  const [recency, frequency, aov, tenure, events] = c as [number, number, number, number, number];
+  if (recency > 0.5) {
+    if (frequency > 0.3) return 'Lapsing regulars';
+    if (aov > 0.3) return 'Lapsed big spenders';
+    return 'Lapsed occasional buyers';
+  }
+  if (frequency > 0.5) return aov > 0 ? 'High-value loyal' : 'Frequent buyers';
   if (tenure < -0.5) return 'New customers';
   if (aov > 0.5) return 'Big-ticket occasional';
+  if (events > 0.5) return 'Engaged browsers';
   return 'Occasional buyers';
 }
 
@@ -104,7 +107,7 @@ export function buildSegments(rows: readonly FeatureRow[], k = 5, seed = 42): Se
     let label = nameCluster(o.centroid);
     const n = (used.get(label) ?? 0) + 1;
     used.set(label, n);
-    if (n > 1) label = `${label} ${n}`;
+    if (n > 1) label = `${label} (tier ${n})`;
     labels[i + 1] = label;
   });
   labels[0] = 'Prospects (no purchase yet)';
