@@ -160,7 +160,7 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
   for (const r of rows) (byUser.get(r.U) ?? byUser.set(r.U, []).get(r.U)!).push(r);
   const users = [...byUser.keys()].sort();
   let best: { w: Weights; ndcg: number } | undefined;
-  for (const w of weightGrid(5)) {
+  for (const w of weightGrid(10)) {
     let total = 0;
     for (const u of users) {
       // Same order as the SQL ranking: blended score, then product id.
