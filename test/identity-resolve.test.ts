@@ -82,6 +82,13 @@ describe('resolve', () => {
     expect(ledger.some((l) => l.MATCH_RULE === 'override:always_match')).toBe(true);
   });
 
+  it('handles inputs with no rows or no matchable columns, and keeps repeated source records together', async () => {
+    expect((await resolveCsv('customer_id,first_name,email\n')).result.records).toBe(0);
+    const { id } = await resolveCsv('customer_id\nA\nB\nA\n');
+    expect(id.A).toBeDefined();
+    expect(id.A).not.toBe(id.B);
+  });
+
   it('rejects a malformed overrides file with the line and the fix', () => {
     expect(() => parseOverrides('KIND,CUSTOMER_ID_L,CUSTOMER_ID_R\nsometimes,1,2\n')).toThrow(/line 2: KIND must be never_match, always_match or block/);
   });

@@ -232,7 +232,7 @@ export function estimatePairsSql(rule: BlockingRule): string {
 
 /** The match ledger: one row per link decision, with the evidence behind it. */
 export function ledgerSql(comparisons: readonly Comparison[], rules: readonly BlockingRule[], runId: string): string {
-  const ruleName = `CASE s.rule ${rules.map((r, i) => `WHEN ${i} THEN ${lit(r.name)}`).join(' ')} END`;
+  const ruleName = rules.length ? `CASE s.rule ${rules.map((r, i) => `WHEN ${i} THEN ${lit(r.name)}`).join(' ')} END` : 'NULL::VARCHAR';
   const levels = comparisons.map(
     (c) => `CASE s.g_${c.name} ${[-1, 0, ...c.levels.map((_, i) => c.levels.length - i)].map((g) => `WHEN ${g} THEN ${lit(levelLabel(c, g))}`).join(' ')} END AS LEVEL_${c.name.toUpperCase()}`,
   );
@@ -243,7 +243,7 @@ SELECT l.tenant_id AS TENANT_ID,
   r.source_system AS SOURCE_SYSTEM_R, r.customer_id AS CUSTOMER_ID_R,
   CASE WHEN d.override THEN 'override:always_match' WHEN s.det_rule IS NOT NULL THEN 'deterministic:' || s.det_rule ELSE 'fellegi_sunter' END AS MATCH_RULE,
   ${ruleName} AS BLOCKING_RULE,
-  ${[...levels, ...weights].join(',\n  ')},
+  ${[...levels, ...weights].map((x) => `${x},`).join('\n  ')}
   s.match_weight AS MATCH_WEIGHT,
   CASE WHEN d.override THEN 1.0 ELSE s.match_probability END AS MATCH_PROBABILITY,
   d.decision AS DECISION,

@@ -18,6 +18,7 @@ export function blockingSql(rules: readonly BlockingRule[], table = 'id_std'): s
   rules.forEach((r, i) => {
     if (r.on && r.keys.length === 0) parts.push(blockingRuleSql({ ...r, on: swapSides(r.on) }, i, table));
   });
+  if (parts.length === 0) return 'CREATE OR REPLACE TABLE id_pairs AS SELECT NULL::BIGINT AS rid_l, NULL::BIGINT AS rid_r, NULL::INTEGER AS rule WHERE false';
   return `CREATE OR REPLACE TABLE id_pairs AS
 SELECT rid_l, rid_r, min(rule) AS rule FROM (
   ${parts.join('\n  UNION ALL\n  ')}
@@ -61,11 +62,13 @@ export function comparisonSql(
 ): string {
   const cols = ['p.rid_l', 'p.rid_r'];
   if (options.withRule !== false) cols.push('p.rule');
-  if (options.rules?.length) cols.push(`${ruleMaskSql(options.rules)} AS rule_mask`);
+  if (options.rules) cols.push(options.rules.length ? `${ruleMaskSql(options.rules)} AS rule_mask` : '0::BIGINT AS rule_mask');
   cols.push(...comparisons.map(gammaSql));
   if (options.withTf !== false) cols.push(...tfColumns(comparisons).map((t) => `l.tf_${t} AS tf_${t}`));
   if (deterministic.length) {
     cols.push(`CASE ${deterministic.map((d) => `WHEN ${d.sql} THEN ${lit(d.name)}`).join(' ')} END AS det_rule`);
+  } else if (options.withRule !== false) {
+    cols.push('NULL::VARCHAR AS det_rule');
   }
   return `CREATE OR REPLACE TABLE ${out} AS
 SELECT ${cols.join(',\n  ')}
@@ -116,7 +119,7 @@ export function weightSql(c: Comparison, params: ModelParams): string {
 /** Prior log2 odds of a pair: the match share of the first blocking rule that found it. */
 export function priorSql(params: ModelParams): string {
   const logit = (l: number) => Math.log2(Math.max(l, 1e-12) / Math.max(1 - l, 1e-12));
-  if (params.priorMode === 'global') return `${num(logit(params.globalPrior))}::DOUBLE`;
+  if (params.priorMode === 'global' || params.rules.length === 0) return `${num(logit(params.priorMode === 'global' ? params.globalPrior : params.lambda || 1e-9))}::DOUBLE`;
   return `CASE rule ${params.rules.map((r, i) => `WHEN ${i} THEN ${num(logit(r.lambda))}`).join(' ')} ELSE ${num(logit(params.lambda || 1e-9))} END::DOUBLE`;
 }
 
@@ -137,7 +140,7 @@ FROM w`;
 /** Comparison patterns of every rule's whole block (EM trains per rule); a pair counts in each block it is in. */
 export function patternByRuleSql(comparisons: readonly Comparison[], ruleCount: number, table = 'id_cmp'): string {
   const g = comparisons.map((c) => `g_${c.name}`);
-  return `SELECT k AS rule, ${g.join(', ')}, count(*)::DOUBLE AS n
+  return `SELECT ${['k AS rule', ...g].join(', ')}, count(*)::DOUBLE AS n
 FROM ${table} JOIN range(${ruleCount}) t(k) ON (rule_mask >> k) & 1 = 1
-GROUP BY k, ${g.join(', ')}`;
+GROUP BY ${['k', ...g].join(', ')}`;
 }
