@@ -69,8 +69,14 @@ const RULE_ORDER: Record<SurvivorshipRule, string> = {
 };
 
 function orderBy(rule: SurvivorshipRule): string {
-  return `${RULE_ORDER[rule]}, _quality_score DESC NULLS LAST, CUSTOMER_ID ASC`;
+  return `${RULE_ORDER[rule]}, _quality_score DESC NULLS LAST, CUSTOMER_ID ASC, _source_system ASC`;
 }
+
+/**
+ * Each rule is a total order over all candidate records, so it is computed once as a global rank per rule
+ * (_rank_<rule>); picking a person's best record is then arg_min over that rank, a cheap hash aggregate.
+ */
+const rankColumn = (rule: SurvivorshipRule) => `_rank_${rule}`;
 
 /**
  * Candidate records with their ranking keys (_trust, _recency, _completeness, _block_completeness).
@@ -79,13 +85,17 @@ function orderBy(rule: SurvivorshipRule): string {
 export function survivorshipCandidatesSql(source = 's_customers'): string {
   const completeness = SURVIVING_ATTRIBUTES.map((a) => `(CASE WHEN (${a.expr}) IS NOT NULL THEN 1 ELSE 0 END)`).join(' + ');
   const addr = ADDRESS_COLUMNS.map((c) => `(CASE WHEN ${nonEmpty(c)} THEN 1 ELSE 0 END)`).join(' + ');
-  return `SELECT *,
-  ${trustRankSql()} AS _trust,
-  COALESCE(LAST_LOGIN_DATE, REGISTRATION_DATE) AS _recency,
-  ${completeness} AS _completeness,
-  ${addr} AS _block_completeness
-FROM ${source}
-WHERE CUSTOMER360_ID IS NOT NULL`;
+  const ranks = (Object.keys(RULE_ORDER) as SurvivorshipRule[]).map((r) => `row_number() OVER (ORDER BY ${orderBy(r)}) AS ${rankColumn(r)}`);
+  return `SELECT *, ${ranks.join(',\n  ')}
+FROM (
+  SELECT *,
+    ${trustRankSql()} AS _trust,
+    COALESCE(LAST_LOGIN_DATE, REGISTRATION_DATE) AS _recency,
+    ${completeness} AS _completeness,
+    ${addr} AS _block_completeness
+  FROM ${source}
+  WHERE CUSTOMER360_ID IS NOT NULL
+)`;
 }
 
 /** Aggregate expressions (for GROUP BY CUSTOMER360_ID) giving each surviving value and its source system. */
@@ -94,11 +104,13 @@ export function survivingColumnsSql(): string[] {
   for (const a of SURVIVING_ATTRIBUTES) {
     // A block survives from one record: the best record with any value in the block, not per column.
     const valid = a.block ? '_block_completeness > 0' : `(${a.expr}) IS NOT NULL${a.valid ? ` AND (${a.valid})` : ''}`;
-    const ord = orderBy(a.rule);
-    out.push(`first(CAST(${a.expr} AS ${a.type}) ORDER BY ${ord}) FILTER (WHERE ${valid}) AS ${a.name}`);
+    const rank = rankColumn(a.rule);
+    // arg_min skips null values, which would patch a block from other records; arg_min_null keeps the record's null.
+    const pick = a.block ? 'arg_min_null' : 'arg_min';
+    out.push(`${pick}(CAST(${a.expr} AS ${a.type}), ${rank}) FILTER (WHERE ${valid}) AS ${a.name}`);
     if (!a.block || a.name === ADDRESS_COLUMNS[0]) {
       const srcName = a.block ? `${a.block}_SOURCE` : `${a.name}_SOURCE`;
-      out.push(`first(_source_system ORDER BY ${ord}) FILTER (WHERE ${valid}) AS ${srcName}`);
+      out.push(`arg_min(_source_system, ${rank}) FILTER (WHERE ${valid}) AS ${srcName}`);
     }
   }
   return out;

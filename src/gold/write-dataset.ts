@@ -1,6 +1,7 @@
 // Writes one Gold dataset for an as-of date: COPY the query to a temp Parquet file, commit it atomically into
 // gold/customer360/<dataset>/as_of_date=D/, then remove any other file in that folder, so a re-run replaces the
-// folder's content and readers never see a half-written file.
+// folder's content and readers never see a half-written file. Small datasets are written in a fixed order; the large
+// facts and aggregates skip the sort (their row order is not part of their content, and the load merges by key).
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
