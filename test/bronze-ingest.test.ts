@@ -41,7 +41,7 @@ describe('dedupe and idempotency', () => {
   it('re-ingesting the same file adds nothing; an overlapping file adds only its new rows', async () => {
     const first = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 'a.csv', csv(TX, [txRow('T1'), txRow('T2'), txRow('T3', 'x')]));
     const { lake, dir } = first;
-    expect(first.result.outputs).toHaveLength(3);
+    expect(first.result.outputs).toHaveLength(2);
     const again = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 'a.csv', csv(TX, [txRow('T1'), txRow('T2'), txRow('T3', 'x')]), { lake, dir, loadId: 'L2' });
     expect(again.result).toMatchObject({ inputRows: 3, distinctRows: 3, alreadyIngested: 3, bronzeRows: 0, quarantineRows: 0, outputs: [] });
     const overlap = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 'b.csv', csv(TX, [txRow('T2'), txRow('T3', 'x'), txRow('T4'), txRow('T5', 'y')]), { lake, dir, loadId: 'L3' });
@@ -52,20 +52,16 @@ describe('dedupe and idempotency', () => {
     expect(await lakeRows(lake, 'quarantine/customer360/transactions')).toBe(2);
   });
 
-  it('dedupes against data files the hash index does not cover (crash between data and index commit)', async () => {
-    const first = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 'a.csv', csv(TX, [txRow('T1'), txRow('T2')]));
-    const index = first.result.outputs.find((o) => o.startsWith('_index/'))!;
-    await first.lake.delete(index);
-    const again = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 'a.csv', csv(TX, [txRow('T1'), txRow('T2'), txRow('T9')]), { lake: first.lake, dir: first.dir, loadId: 'L2' });
-    expect(again.result).toMatchObject({ alreadyIngested: 2, bronzeRows: 1 });
+  it('dedupes against Bronze and quarantine of any earlier ingest date', async () => {
+    const first = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 'a.csv', csv(TX, [txRow('T1'), txRow('T2', 'bad')]));
+    const again = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 'a.csv', csv(TX, [txRow('T1'), txRow('T2', 'bad'), txRow('T9')]), { lake: first.lake, dir: first.dir, loadId: 'L2', ingestDate: '2026-01-05' });
+    expect(again.result).toMatchObject({ alreadyIngested: 2, bronzeRows: 1, quarantineRows: 0 });
+    expect(again.result.outputs).toEqual([expect.stringMatching(/^bronze\/customer360\/transactions\/ingest_date=2026-01-05\//)]);
   });
 
   it('takes a deterministic output name and never overwrites a committed file', async () => {
     const first = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 'a.csv', csv(TX, [txRow('T1')]), { outputName: 'batch-0001' });
-    expect(first.result.outputs).toEqual([
-      'bronze/customer360/transactions/ingest_date=2026-01-01/batch-0001.parquet',
-      '_index/bronze/transactions/ingest_date=2026-01-01/batch-0001.parquet',
-    ]);
+    expect(first.result.outputs).toEqual(['bronze/customer360/transactions/ingest_date=2026-01-01/batch-0001.parquet']);
     await expect(ingestText(engine, 'CUSTOMER_TRANSACTIONS', 'b.csv', csv(TX, [txRow('T2')]), { lake: first.lake, dir: first.dir, outputName: 'batch-0001' }))
       .rejects.toThrow(/Refusing to overwrite bronze\/customer360\/transactions\/ingest_date=2026-01-01\/batch-0001\.parquet/);
   });

@@ -1,6 +1,6 @@
-// The Bronze ingestion core: one relation (a drop file or a query) of one table -> validated Bronze Parquet,
-// quarantine Parquet with reasons, and a record-hash index file, each written to a temp file and committed with
-// lake.putFile. Used by `c360 ingest`, the bronze-ingest job and the Event Hubs consumer alike.
+// The Bronze ingestion core: one relation (a drop file or a query) of one table -> validated Bronze Parquet and
+// quarantine Parquet with reasons, each written to a temp file and committed with lake.putFile. Used by
+// `c360 ingest`, the bronze-ingest job and the Event Hubs consumer alike.
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,8 @@ import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { C360Error } from '../runtime/errors.ts';
 import { bindColumns, STAGE, stageSql, valueSql, type Binding } from '../contracts/validation-sql.ts';
-import { existingHashFiles } from './hash-index.ts';
-import { bronzeFile, hashIndexFile, quarantineFile, safeName } from './paths.ts';
+import { heldHashFiles } from './held-hashes.ts';
+import { bronzeFile, quarantineFile, safeName } from './paths.ts';
 import { fileSource, formatOf, sqlSource, type DropFormat, type VarcharSource } from './source.ts';
 
 export type IngestSource =
@@ -61,7 +61,7 @@ export interface IngestResult {
   /** Received columns not in the contract (kept in Bronze) and contract columns the input lacks. */
   extraColumns: string[];
   missingColumns: string[];
-  /** Lake paths committed (Bronze, quarantine, index), in that order; empty when nothing was new. */
+  /** Lake paths committed (Bronze, then quarantine); empty when nothing was new. */
   outputs: string[];
   outputName?: string;
 }
@@ -128,7 +128,7 @@ async function runIngest(
   }
   // 2. Records to skip: later copies of a hash within the input, and every copy of a hash the table already holds.
   //    Kept as a small table of rowids so the writes filter with a cheap anti-join.
-  const existing = dedupe ? await existingHashFiles(lake, contract) : [];
+  const existing = dedupe ? await heldHashFiles(lake, contract) : [];
   const H = STAGE.hash;
   if (dedupe) {
     const first = source.hasSeq ? `arg_min(rowid, ${STAGE.seq})` : 'min(rowid)';
@@ -211,7 +211,6 @@ async function runIngest(
   const targets = {
     bronze: bronzeFile(contract, options.ingestDate, name),
     quarantine: quarantineFile(contract, options.ingestDate, name),
-    index: hashIndexFile(contract, options.ingestDate, name),
   };
   const copy = async (select: string, target: string, file: string, ordered = false) => {
     // Files are never changed once written. A clash means the name was used for other records (a deterministic
@@ -248,8 +247,6 @@ async function runIngest(
     ];
     await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> '' AND ${isNew} ORDER BY ${seq}`, targets.quarantine, 'quarantine.parquet', true);
   }
-  // The index goes last: until it is committed, dedupe reads the hashes from the data files themselves.
-  await copy(`SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage} WHERE ${isNew}`, targets.index, 'index.parquet');
   return result;
 }
 
