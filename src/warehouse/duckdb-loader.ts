@@ -5,7 +5,7 @@ import type { Lake } from '../lake/lake.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { goldDir } from '../gold/paths.ts';
 import { duckdbDialect as d } from './dialects/duckdb.ts';
-import { renderTableLoad, renderTablesDdl, stagingDdl, targetDdl } from './load-plan.ts';
+import { renderInsertAll, renderTableLoad, renderTablesDdl, stagingDdl, targetDdl } from './load-plan.ts';
 import { WAREHOUSE_TABLES } from './model.ts';
 import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
 
@@ -83,8 +83,13 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
   const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
   let inTransaction = false;
   try {
+    const target = d.qualified(t.schema, t.name);
     for (const s of steps) {
       if (s.step === 'delete-missing' && !(await anyMissing(engine, t, staging, o))) continue;
+      if (s.step === 'merge' && Number(await engine.scalar(`SELECT count(*) FROM ${target}`)) === 0) {
+        await engine.run(renderInsertAll(d, t, o.loadId));
+        continue;
+      }
       await engine.run(s.sql);
       if (s.step === 'begin') inTransaction = true;
       if (s.step === 'commit') inTransaction = false;

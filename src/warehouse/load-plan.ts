@@ -66,6 +66,16 @@ export interface LoadStep {
   sql: string;
 }
 
+/**
+ * INSERT of all staged rows: what the MERGE does when the target is empty (every key NOT MATCHED). DuckDB's MERGE
+ * inserts far slower than INSERT ... SELECT, so the DuckDB loader uses this for a first load.
+ */
+export function renderInsertAll(d: Dialect, t: WarehouseTable, loadId: string): string {
+  const cols = targetColumns(t).map((c) => d.ident(c.name)).join(', ');
+  return `INSERT INTO ${d.qualified(t.schema, t.name)} (${cols})
+SELECT ${cols} FROM ${d.qualified(STAGING_SCHEMA, stagingName(t))} WHERE ${d.ident('_LOAD_ID')} = ${d.string(loadId)}`;
+}
+
 export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: string; asOf: string; source: CopySource }): LoadStep[] {
   const target = d.qualified(t.schema, t.name);
   const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
