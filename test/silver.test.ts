@@ -143,3 +143,25 @@ describe('Silver sub-pipeline', () => {
     expect(Object.fromEntries(rows.map((r) => [String(r.CUSTOMER_ID), String(r.CUSTOMER360_ID)]))).toEqual(ids);
   });
 });
+
+describe('Silver SQL generators', () => {
+  it('canonicalise campaign ids, score records and flag contract violations', async () => {
+    const { campaignIdSql, columnFlagSql, qualityScoreSql } = await import('../src/silver/standardise-table.ts');
+    const { CUSTOMER_SERVICE_INTERACTIONS } = await import('../schemas/customer-service-interactions.ts');
+    const e = await Engine.open();
+    try {
+      expect(await e.scalar(`SELECT ${campaignIdSql("' cmp_ 001 '")}`)).toBe('CMP-001');
+      expect(await e.scalar(`SELECT ${qualityScoreSql('1.0', "['A:B']")}`)).toBeCloseTo(0.825, 6);
+      expect(await e.scalar(`SELECT ${qualityScoreSql('0.5', '[]::VARCHAR[]')}`)).toBeCloseTo(0.85, 6);
+      const score = CUSTOMER_SERVICE_INTERACTIONS.columns.find((c) => c.name === 'SATISFACTION_SCORE')!;
+      const flags = columnFlagSql(score);
+      expect(flags).toEqual([
+        "CASE WHEN s.\"SATISFACTION_SCORE\" < 1 THEN 'SATISFACTION_SCORE:RANGE' END",
+        "CASE WHEN s.\"SATISFACTION_SCORE\" > 5 THEN 'SATISFACTION_SCORE:RANGE' END",
+      ]);
+      expect(await e.scalar(`SELECT list_filter([${flags.join(', ')}], x -> x IS NOT NULL) FROM (SELECT 7 AS "SATISFACTION_SCORE") s`)).toEqual(['SATISFACTION_SCORE:RANGE']);
+    } finally {
+      e.close();
+    }
+  });
+});
