@@ -67,7 +67,8 @@ export interface IngestResult {
 }
 
 const META = new Set([...BRONZE_METADATA_COLUMNS.map((m) => m.name.toUpperCase()), '_REASONS', '_SOURCE_POSITION']);
-let seq = 0;
+/** Suffix that keeps the temp tables of concurrent calls on one engine apart. */
+let calls = 0;
 
 /** Output names for received columns that would collide (case-insensitively) with contract or metadata columns. */
 function outputNames(names: readonly string[], taken: Set<string>): Map<string, string> {
@@ -91,7 +92,7 @@ export async function ingestRelation(engine: Engine, lake: Lake, options: Ingest
   const source: VarcharSource = 'file' in src ? await fileSource(engine, src.file, formatOf(src.file, src.format)) : await sqlSource(engine, src.sql, src.positionColumn);
   const sourceFile = options.sourceFile ?? ('file' in src ? src.file : 'sql');
   const binding = bindColumns(contract, source.columns);
-  const n = ++seq;
+  const n = ++calls;
   const T = { stage: `__c360_stage_${n}`, firsts: `__c360_firsts_${n}`, held: `__c360_held_${n}`, skip: `__c360_skip_${n}` };
   if (options.tmpDir) await mkdir(options.tmpDir, { recursive: true });
   const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'c360-bronze-'));
@@ -127,7 +128,7 @@ async function runIngest(
     throw new C360Error(`Cannot read ${contract.name} input '${sourceFile}': ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
   // 2. Records to skip: later copies of a hash within the input, and every copy of a hash the table already holds.
-  //    Kept as a small table of rowids so the writes filter with a cheap anti-join.
+  //    They are deleted from the stage (the others keep their rowids), so the writes need no filter.
   const existing = dedupe ? await heldHashFiles(lake, contract) : [];
   const H = STAGE.hash;
   if (dedupe) {
@@ -156,13 +157,11 @@ async function runIngest(
   const skipped = count(counts.skipped);
   const fresh = inputRows - skipped;
 
-  // 3. New records: Bronze when the reasons string is empty, quarantine otherwise.
-  // Deleting the skipped rows from the stage (rowids of the others stay) is cheaper than filtering every scan.
+  // 3. What stays is new: Bronze when the reasons string is empty, quarantine otherwise.
   if (skipped > 0) await engine.run(`DELETE FROM ${T.stage} WHERE rowid IN (SELECT skip_row FROM ${T.skip})`);
-  const isNew = 'true';
   const R = STAGE.reasons;
   const routed = (await engine.all<Record<string, unknown>>(
-    `SELECT count(*) FILTER (WHERE ${R} = '') AS bronze, count(*) FILTER (WHERE ${R} <> '') AS quarantine FROM ${T.stage} WHERE ${isNew}`,
+    `SELECT count(*) FILTER (WHERE ${R} = '') AS bronze, count(*) FILTER (WHERE ${R} <> '') AS quarantine FROM ${T.stage}`,
   ))[0]!;
   const bronzeRows = count(routed.bronze);
   const quarantineRows = count(routed.quarantine);
@@ -184,7 +183,7 @@ async function runIngest(
   };
   if (quarantineRows > 0) {
     const rows = await engine.all<{ r: string; n: unknown }>(
-      `SELECT r, count(*) AS n FROM (SELECT unnest(string_split(${R}, ',')) AS r FROM ${T.stage} WHERE ${R} <> '' AND ${isNew}) GROUP BY r ORDER BY r`,
+      `SELECT r, count(*) AS n FROM (SELECT unnest(string_split(${R}, ',')) AS r FROM ${T.stage} WHERE ${R} <> '') GROUP BY r ORDER BY r`,
     );
     for (const { r, n } of rows) {
       result.reasons[r] = count(n);
@@ -195,7 +194,7 @@ async function runIngest(
   if (fresh === 0) return result;
 
   // 4. Name the outputs: deterministic for the same load, source and content.
-  const name = options.outputName ?? (await defaultOutputName(engine, `SELECT ${STAGE.hash} FROM ${T.stage} WHERE ${isNew}`, options.loadId, sourceFile));
+  const name = options.outputName ?? (await defaultOutputName(engine, `SELECT ${STAGE.hash} FROM ${T.stage}`, options.loadId, sourceFile));
   result.outputName = name;
   const ingestedAt = (options.ingestedAt ?? new Date()).toISOString();
   const sourceSystemIdx = binding.extras.findIndex((e) => e.trim().toUpperCase() === 'SOURCE_SYSTEM');
@@ -233,7 +232,7 @@ async function runIngest(
       ...binding.extras.map((e, j) => `${STAGE.extra(j)} AS ${ident(extraNames.get(e)!)}`),
       ...meta,
     ];
-    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} = '' AND ${isNew}`, targets.bronze, 'bronze.parquet');
+    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} = ''`, targets.bronze, 'bronze.parquet');
   }
   if (quarantineRows > 0) {
     const received = outputNames(binding.bound.flatMap((b) => (b.received === undefined ? [] : [b.received])).concat(binding.extras), new Set(META));
@@ -245,7 +244,7 @@ async function runIngest(
       `coalesce(${position}) AS _source_position`,
       ...meta,
     ];
-    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> '' AND ${isNew} ORDER BY ${seq}`, targets.quarantine, 'quarantine.parquet', true);
+    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> '' ORDER BY ${seq}`, targets.quarantine, 'quarantine.parquet', true);
   }
   return result;
 }
