@@ -142,6 +142,19 @@ describe('Silver sub-pipeline', () => {
     const rows = await silver('customers');
     expect(Object.fromEntries(rows.map((r) => [String(r.CUSTOMER_ID), String(r.CUSTOMER360_ID)]))).toEqual(ids);
   });
+
+  it('an overrides file in the lake splits a wrong merge; one part keeps the id, the other gets a new one', async () => {
+    await lake.write('config/identity_overrides.csv', 'KIND,SOURCE_SYSTEM_L,CUSTOMER_ID_L,SOURCE_SYSTEM_R,CUSTOMER_ID_R\nnever_match,CRM,CRM-1,ECOMMERCE,ECM-7\n');
+    const split = await runPipeline({ home, lake, log: createLogger({ silent: true }), pipeline, runDate: '2026-10-03', runId: 'run-3' });
+    expect(split.status).toBe('succeeded');
+    expect(metricsOf(split, 'identity').idChurn).toMatchObject({ splitIds: 1, recordsChanged: 1, retiredIds: 0 });
+    const rows = Object.fromEntries((await silver('customers')).map((r) => [String(r.CUSTOMER_ID), String(r.CUSTOMER360_ID)]));
+    expect(rows['CRM-1']).not.toBe(rows['ECM-7']);
+    expect([rows['CRM-1'], rows['ECM-7']]).toContain(ids['CRM-1']);
+    expect(rows['POS-3']).toBe(ids['POS-3']);
+    const ledger = await silver('identity/match_ledger');
+    expect(ledger.some((l) => l.DECISION === 'REFUSED:NEVER_MATCH')).toBe(true);
+  });
 });
 
 describe('Silver SQL generators', () => {
