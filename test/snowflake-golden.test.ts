@@ -103,10 +103,11 @@ WHEN NOT MATCHED THEN INSERT (SOURCE_SYSTEM, CUSTOMER_ID, CUSTOMER360_ID, AS_OF_
   VALUES (s.SOURCE_SYSTEM, s.CUSTOMER_ID, s.CUSTOMER360_ID, s.AS_OF_DATE, s._LOAD_ID, s._AS_OF_DATE)`);
   });
 
-  it('reconciles per strategy: snapshot deletes, partition deletes within the as-of date, upsert never deletes', () => {
+  it('reconciles per strategy: snapshot deletes, partition deletes within the as-of date, append only inserts', () => {
     expect(sqlOf('CUSTOMER_360.DIM_CUSTOMER:delete-missing')).not.toContain('AS_OF_DATE =');
     expect(sqlOf('CUSTOMER_360.CUSTOMER_RISK_SCORES:delete-missing')).toMatch(/AND CUSTOMER_360\.CUSTOMER_RISK_SCORES\.AS_OF_DATE = '2026-03-31'::DATE$/);
     expect(plan.some((p) => p.label === 'CUSTOMER_360.MODEL_REGISTRY:delete-missing')).toBe(false);
+    expect(sqlOf('CUSTOMER_360.MODEL_REGISTRY:merge')).not.toContain('WHEN MATCHED');
   });
 
   it('runs the same logical steps in the same order for every table and both dialects', () => {

@@ -4,7 +4,8 @@
 //   2 COPY the snapshot into staging, stamped with the load id and as-of date
 //   3 MERGE staging -> target by primary key; matched rows are updated only when a value differs, so re-running a
 //     load leaves the table exactly as it was (including _LOAD_ID)
-//   4 delete target keys missing from the snapshot (snapshot: whole table; partition: within the AS_OF_DATE)
+//   4 delete target keys missing from the snapshot (snapshot: whole table; partition: within the AS_OF_DATE);
+//     append tables only insert new keys and skip both the update and the delete
 //   5 record the load in OPS.LOAD_AUDIT (changed only when the row count changes)
 //   6 clear this load's staging rows
 // Steps 3-6 run in one transaction.
@@ -87,6 +88,10 @@ export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: stri
   const on = keys.map((k) => `t.${id(k)} = s.${id(k)}`).join(' AND ');
   const changed = nonKeys.map((c) => `t.${id(c.name)} IS DISTINCT FROM s.${id(c.name)}`).join('\n    OR ');
   const sets = [...nonKeys.map((c) => c.name), ...LOAD_COLUMNS.map((c) => c.name)].map((c) => `${id(c)} = s.${id(c)}`).join(', ');
+  const update = t.strategy === 'append' ? '' : `
+WHEN MATCHED AND (
+    ${changed || 'false'}
+  ) THEN UPDATE SET ${sets}`;
   const steps: LoadStep[] = [
     { step: 'clear-staging', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` },
     { step: 'copy', sql: d.copyIntoStaging({ staging, columns: targetColumns(t), loadId: o.loadId, asOf: o.asOf, source: o.source, orderBy: t.clusterBy }) },
@@ -95,15 +100,12 @@ export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: stri
       step: 'merge',
       sql: `MERGE INTO ${target} AS t
 USING (SELECT * FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}) AS s
-ON ${on}
-WHEN MATCHED AND (
-    ${changed || 'false'}
-  ) THEN UPDATE SET ${sets}
+ON ${on}${update}
 WHEN NOT MATCHED THEN INSERT (${all.map(id).join(', ')})
   VALUES (${all.map((c) => `s.${id(c)}`).join(', ')})`,
     },
   ];
-  if (t.strategy !== 'upsert') {
+  if (t.strategy !== 'append') {
     const scope = t.strategy === 'partition' ? ` AND ${target}.${id('AS_OF_DATE')} = ${d.date(o.asOf)}` : '';
     steps.push({
       step: 'delete-missing',

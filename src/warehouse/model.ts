@@ -187,7 +187,7 @@ export const WAREHOUSE_TABLES: readonly WarehouseTable[] = [
     columns: [ID, AS_OF, ['SEGMENT_ID', T.integer, 'Segment number'], ['SEGMENT_LABEL', T.varchar, 'Stable segment label'], ['MODEL_VERSION', T.varchar, 'Segmentation model version']],
   }),
   t({
-    schema: 'CUSTOMER_360', name: 'MODEL_REGISTRY', source: 'model_registry', strategy: 'upsert',
+    schema: 'CUSTOMER_360', name: 'MODEL_REGISTRY', source: 'model_registry', strategy: 'append',
     comment: 'Every trained model version with parameters, training window, feature snapshot and metrics', primaryKey: ['MODEL_NAME', 'MODEL_VERSION'], clusterBy: ['MODEL_NAME'],
     columns: [
       ['MODEL_NAME', T.varchar, 'Model name'], ['MODEL_VERSION', T.varchar, 'Model version'], ['MODEL_TYPE', T.varchar, 'Model type'],

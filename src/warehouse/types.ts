@@ -26,9 +26,10 @@ export type SchemaName = (typeof SCHEMAS)[number];
  * How a load reconciles a table with the Gold snapshot it reads:
  *   snapshot   the table mirrors the latest snapshot: MERGE by key, then delete keys the snapshot no longer has
  *   partition  history by AS_OF_DATE: MERGE by key, delete only within the loaded AS_OF_DATE
- *   upsert     MERGE by key, never delete (e.g. the model registry)
+ *   append     insert keys not yet present; existing rows are never changed or deleted (the model registry: a model
+ *              version is immutable, so re-training the same version keeps its first registration)
  */
-export type LoadStrategy = 'snapshot' | 'partition' | 'upsert';
+export type LoadStrategy = 'snapshot' | 'partition' | 'append';
 
 export interface WarehouseTable {
   schema: SchemaName;
