@@ -1,6 +1,7 @@
 import type { SubPipeline } from './ir.ts';
 import { TABLE_NAMES } from '../schemas/index.ts';
 import { bronzeIngestJob } from '../jobs/bronze-ingest.ts';
+import { bronzeStreamJob } from '../jobs/bronze-stream.ts';
 
 export const bronzeIngestion: SubPipeline = {
   name: 'bronze_ingestion',
@@ -16,6 +17,16 @@ export const bronzeIngestion: SubPipeline = {
       when: 'input',
       // Reading a drop can fail transiently on ADLS; validation itself is deterministic, so few retries suffice.
       policy: { timeoutMinutes: 60, retry: 2, retryIntervalSeconds: 30 },
+    },
+    {
+      name: 'stream_events',
+      description: 'Drain the Event Hubs streams into Bronze exactly once, stopping once caught up (locally: replay the input drops of the streaming tables through an in-process endpoint).',
+      job: bronzeStreamJob,
+      // Hub and consumer group are the ones bicep/modules/event-hubs.bicep creates.
+      params: { hub: 'customer360', consumerGroup: 'bronze', input: '{{input}}', untilIdle: '30' },
+      when: 'stream',
+      // Checkpoints live in the lake, so a retry resumes where the failed attempt committed.
+      policy: { timeoutMinutes: 120, retry: 3, retryIntervalSeconds: 60 },
     },
   ],
 };
