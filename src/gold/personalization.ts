@@ -57,13 +57,18 @@ GROUP BY ALL ORDER BY 1`,
 export const factPersonalizationEvents: GoldDataset = {
   name: 'fact_personalization_events',
   description: 'Views, clicks, cart adds and purchases of recommended products after they were recommended',
-  sql: () => `WITH acts AS (
+  // Only activity after the first earlier run, on products some run recommended, can match: filter before the joins.
+  sql: () => `WITH since AS (SELECT min(AS_OF_DATE) AS d FROM g_recs_history),
+recommended AS (SELECT DISTINCT PRODUCT_ID FROM g_recs_history),
+acts AS (
   SELECT 'EVENT:' || EVENT_ID AS SOURCE_KEY, CUSTOMER360_ID, PRODUCT_ID, EVENT_TYPE AS ACTION, EVENT_DATE AS TOUCHED_AT, CAST(NULL AS DOUBLE) AS VALUE
   FROM s_events WHERE PRODUCT_ID IS NOT NULL AND CUSTOMER360_ID IS NOT NULL AND EVENT_TYPE IN ('PAGE_VIEW', 'CLICK', 'CART_ADD')
+    AND CAST(EVENT_DATE AS DATE) > (SELECT d FROM since) AND PRODUCT_ID IN (SELECT PRODUCT_ID FROM recommended)
   UNION ALL
   SELECT 'ITEM:' || i.ITEM_ID, t.CUSTOMER360_ID, i.PRODUCT_ID, 'PURCHASE', t.TRANSACTION_DATE, CAST(i.TOTAL_PRICE AS DOUBLE)
   FROM s_items i JOIN s_transactions t USING (TRANSACTION_ID)
   WHERE i.PRODUCT_ID IS NOT NULL AND t.CUSTOMER360_ID IS NOT NULL AND t.${IS_PURCHASE.replaceAll(' AND ', ' AND t.')}
+    AND CAST(t.TRANSACTION_DATE AS DATE) > (SELECT d FROM since) AND i.PRODUCT_ID IN (SELECT PRODUCT_ID FROM recommended)
 ),
 runs AS (SELECT DISTINCT AS_OF_DATE FROM g_recs_history),
 dated AS (
