@@ -35,6 +35,12 @@ describe('clustering', () => {
     );
     expect(r.decisions).toEqual(['LINKED', 'REFUSED:TOO_MANY_EMAILS', 'LINKED']);
   });
+  it('refuses a link that nothing but the names supports', () => {
+    const e = edges([[0, 1], [1, 2]]);
+    const r = cluster({ n: 3, dob: [null, null, null], email: [null, null, null], edges: { ...e, nameOnly: Uint8Array.from([0, 1]) } });
+    expect(r.decisions).toEqual(['LINKED', 'REFUSED:NAME_ONLY']);
+    expect(r.cluster[2]).toBe(2);
+  });
   it('never-match overrides split, always-match overrides join even across a conflict', () => {
     const dob = [day('1971-06-24'), day('1990-01-01'), null];
     const r = cluster({ n: 3, dob, email: [null, null, null], edges: edges([[0, 1], [1, 2], [0, 2]], { always: [0] }), never: [[0, 2]] });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/duckdb.ts';
 import { BLOCKING_RULES, COMPARISONS, levelLabel, type Comparison } from '../src/identity/model.ts';
 import { blockingRuleSql, blockingSql, gammaSql, ruleMaskSql, weightSql } from '../src/identity/sql.ts';
+import { nameOnlySql } from '../src/identity/resolve.ts';
 import { estimateGlobalPrior, runEm, type Pattern } from '../src/identity/em.ts';
 import { standardise } from '../src/identity/standardise.ts';
 
@@ -45,6 +46,41 @@ describe('generated SQL', () => {
   });
 });
 
+describe('evidence rules on DuckDB', () => {
+  const params = {
+    fields: { city: { m: { 0: 0.1, 1: 0.2, 2: 0.7 }, u: { 0: 0.9, 1: 0.05, 2: 0.05 } } },
+    rules: [], priorMode: 'global' as const, globalPrior: 0.001, lambda: 0.1, minTf: 0.001, iterations: 1, converged: true,
+  };
+  it('city agreement implied by the same street address weighs nothing; disagreement still counts', async () => {
+    const engine = await Engine.open();
+    try {
+      const sql = weightSql(comparison('city'), params, { address: comparison('address').levels.length }).replace(/ AS w_city$/, '');
+      const best = comparison('address').levels.length;
+      const rows = await engine.all<{ w: number }>(`SELECT ${sql} AS w FROM (VALUES (1, ${best}, 2, 0.05), (2, 1, 2, 0.05), (3, ${best}, 0, 0.05)) t(i, g_address, g_city, tf_city) ORDER BY i`);
+      expect(rows.map((r) => Number(r.w.toFixed(6)))).toEqual([0, Number(Math.log2(0.7 / 0.05).toFixed(6)), Number(Math.log2(0.1 / 0.9).toFixed(6))]);
+    } finally {
+      engine.close();
+    }
+  });
+  it('a probabilistic link needs an agreeing field besides the names; a name-derived email local part is not one', async () => {
+    const engine = await Engine.open();
+    try {
+      const cs = COMPARISONS.filter((c) => ['first_name', 'last_name', 'email', 'city'].includes(c.name));
+      const email = comparison('email');
+      const localPart = email.levels.length - email.levels.findIndex((l) => l.label === 'local-part');
+      const rows = await engine.all<{ x: boolean }>(`SELECT ${nameOnlySql(cs)} AS x FROM (VALUES
+        (1, NULL, 7, 5, -1, 0.0, -1, 0.0),
+        (2, NULL, 7, 5, ${localPart}, 1.5, -1, 0.0),
+        (3, NULL, 7, 5, -1, 0.0, 2, 4.0),
+        (4, 'email', 7, 5, 0, -2.0, -1, 0.0)
+      ) t(i, det_rule, g_first_name, g_last_name, g_email, w_email, g_city, w_city) ORDER BY i`);
+      expect(rows.map((r) => r.x)).toEqual([true, true, false, false]);
+    } finally {
+      engine.close();
+    }
+  });
+});
+
 describe('comparison levels on DuckDB', () => {
   let engine: Engine;
   beforeAll(async () => {
@@ -53,7 +89,8 @@ describe('comparison levels on DuckDB', () => {
       (0, 'Robert', 'Smith', 'rob.smith@gmail.com', '(415) 555-2671', '1971-06-24', '12 Main Street', 'London', '94105'),
       (1, 'Bob', 'Smith', 'robsmith+x@gmail.com', '+1 415 555 2671', '1971-06-24', '12 Main St', 'Lonon', '94105'),
       (2, 'Smith', 'Robert', NULL, '(415) 555-9999', '1971-06-25', NULL, 'london', '94106'),
-      (3, 'Roberta', 'Smyth', 'rs@acme.com', NULL, '1981-01-02', '9 Elm Road', 'Paris', '10001')
+      (3, 'Roberta', 'Smyth', 'rs@acme.com', NULL, '1981-01-02', '9 Elm Road', 'Paris', '10001'),
+      (4, 'Rob', 'Smith', ' ROB.SMITH+news@gmail.com', NULL, NULL, NULL, NULL, NULL)
     ) t(rid, FIRST_NAME, LAST_NAME, EMAIL_ADDRESS, PHONE_NUMBER, DATE_OF_BIRTH, ADDRESS_LINE_1, CITY, ZIP_CODE)`);
     await standardise(engine, 'people');
   });
@@ -71,8 +108,10 @@ describe('comparison levels on DuckDB', () => {
     expect(await level(comparison('last_name'), 0, 1)).toBe('exact');
     expect(['jw>=0.92', 'jw>=0.80']).toContain(await level(comparison('last_name'), 0, 3));
   });
-  it('emails agree on the Gmail match key; phones on E.164 or the last 7 digits', async () => {
-    expect(await level(comparison('email'), 0, 1)).toBe('exact');
+  it('emails: the same address (case, blanks, plus tag aside), else the Gmail match key; phones on E.164 or the last 7 digits', async () => {
+    expect(await level(comparison('email'), 0, 4)).toBe('exact');
+    expect(await level(comparison('email'), 0, 1)).toBe('provider-key');
+    expect(await level(comparison('email'), 1, 4)).toBe('provider-key');
     expect(await level(comparison('email'), 0, 2)).toBe('null');
     expect(await level(comparison('phone'), 0, 1)).toBe('exact');
     expect(await level(comparison('phone'), 0, 2)).toBe('else');

@@ -3,7 +3,7 @@
 // the other), when the joined cluster would hold more distinct birth dates or email keys than allowed, or when it
 // would contain a never-match override pair. Always-match pairs go first and are never refused.
 
-export type Decision = 'LINKED' | 'SAME_CLUSTER' | 'REFUSED:NEVER_MATCH' | 'REFUSED:DOB_CONFLICT' | 'REFUSED:TOO_MANY_EMAILS' | 'REFUSED:NAME_CONFLICT';
+export type Decision = 'LINKED' | 'SAME_CLUSTER' | 'REFUSED:NEVER_MATCH' | 'REFUSED:DOB_CONFLICT' | 'REFUSED:TOO_MANY_EMAILS' | 'REFUSED:NAME_CONFLICT' | 'REFUSED:NAME_ONLY';
 
 export interface ClusterInput {
   n: number;
@@ -22,6 +22,11 @@ export interface ClusterInput {
      * a household member sharing address, phone or surname, never the same person. Such a link is refused.
      */
     nameConflict?: Uint8Array;
+    /**
+     * Nothing but names agrees (every other field disagrees or is missing on one side). Names are shared by
+     * strangers far more often than an independence model allows for, so such a link is refused.
+     */
+    nameOnly?: Uint8Array;
   };
   never?: readonly (readonly [number, number])[];
 }
@@ -154,7 +159,9 @@ export function cluster(input: ClusterInput, options: ClusterOptions = {}): Clus
       ? undefined
       : input.edges.nameConflict?.[i]
         ? 'REFUSED:NAME_CONFLICT'
-        : check(ra, rb, input.edges.probability?.[i] ?? 0);
+        : input.edges.nameOnly?.[i]
+          ? 'REFUSED:NAME_ONLY'
+          : check(ra, rb, input.edges.probability?.[i] ?? 0);
     if (refusal) {
       decisions[i] = refusal;
       refused++;

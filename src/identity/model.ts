@@ -20,6 +20,14 @@ export interface Comparison {
   nullSql: string;
   /** Best first. The implicit last level 'else' (gamma 0) is disagreement. */
   levels: readonly Level[];
+  /**
+   * Comparisons whose best level implies agreement on this field (the same street address lies in the same city
+   * and postcode). When one of them is at its best level, agreement here is no new evidence and weighs nothing:
+   * counting it again would treat one fact as three independent ones.
+   */
+  impliedBy?: readonly string[];
+  /** Agreement here may come from the names alone (email local parts built from them); it never corroborates a name match. */
+  nameDerivedLevels?: readonly string[];
 }
 
 export interface BlockingRule {
@@ -77,7 +85,9 @@ export const COMPARISONS: readonly Comparison[] = [
     requires: ['dob'],
     nullSql: nul('dob'),
     levels: [
-      { label: 'exact', sql: 'l.dob = r.dob' },
+      // Term-frequency adjusted: systems clamp or default birth dates (an 18th birthday, 1900-01-01), and such a
+      // shared value says little.
+      { label: 'exact', sql: 'l.dob = r.dob', tf: 'dob' },
       { label: 'dl<=1', sql: 'damerau_levenshtein(l.dob_str, r.dob_str) <= 1' },
       { label: 'dl<=2', sql: 'damerau_levenshtein(l.dob_str, r.dob_str) <= 2' },
       { label: '<=1y', sql: "abs(date_diff('day', l.dob, r.dob)) <= 366" },
@@ -86,10 +96,14 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'email',
     blockedBy: ['email_key', 'email_local'],
+    nameDerivedLevels: ['local-part', 'same-domain,jw>=0.88'],
     requires: ['email_key'],
     nullSql: nul('email_key'),
     levels: [
-      { label: 'exact', sql: 'l.email_key = r.email_key', tf: 'email_key' },
+      { label: 'exact', sql: 'l.email_addr = r.email_addr', tf: 'email_addr' },
+      // Same mailbox by the provider's rules (Gmail dots) but spelt differently: its own level, so EM decides how
+      // much a dot variant is worth instead of treating it as the same address.
+      { label: 'provider-key', sql: 'l.email_key = r.email_key', tf: 'email_key' },
       { label: 'local-part', sql: 'l.email_local = r.email_local', tf: 'email_local' },
       // Same provider and a near-identical local part: a typo. Across providers, similar local parts mostly come
       // from similar names (patricia_garcia@ vs patriciagarcia@), which the name comparisons already count.
@@ -120,6 +134,7 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'city',
     blockedBy: ['city'],
+    impliedBy: ['address'],
     requires: ['city'],
     nullSql: nul('city'),
     levels: [
@@ -130,6 +145,7 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'postcode',
     blockedBy: ['zip'],
+    impliedBy: ['address'],
     requires: ['zip'],
     nullSql: nul('zip'),
     levels: [
@@ -183,7 +199,7 @@ const COMPATIBLE_PHONES = '(l.phone_e164 IS NULL OR r.phone_e164 IS NULL OR righ
  */
 export const DETERMINISTIC_RULES: readonly { name: string; sql: string; requires: readonly string[] }[] = [
   { name: 'same_source_record', sql: 'l.source_system = r.source_system AND l.customer_id = r.customer_id', requires: ['customer_id'] },
-  { name: 'email', sql: `l.email_key = r.email_key AND ${COMPATIBLE_FIRST_NAMES} AND ${COMPATIBLE_BIRTH_DATES} AND ${COMPATIBLE_PHONES}`, requires: ['email_key'] },
+  { name: 'email', sql: `l.email_addr = r.email_addr AND ${COMPATIBLE_FIRST_NAMES} AND ${COMPATIBLE_BIRTH_DATES} AND ${COMPATIBLE_PHONES}`, requires: ['email_key'] },
   { name: 'phone', sql: `l.phone_e164 = r.phone_e164 AND ${COMPATIBLE_FIRST_NAMES} AND ${COMPATIBLE_BIRTH_DATES}`, requires: ['phone_e164'] },
 ];
 

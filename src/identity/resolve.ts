@@ -32,6 +32,8 @@ export interface ResolveOptions {
   maxPairsPerRule?: number;
   /** Refuse probabilistic links between unrelated first names without birth-date agreement (default true). */
   refuseNameConflicts?: boolean;
+  /** Refuse probabilistic links that no field besides the names supports (default true). */
+  requireCorroboration?: boolean;
   /** How a pair's prior is set (see ModelParams.priorMode); default 'global'. */
   priorMode?: 'global' | 'rule';
   /** Progress callback (step name). */
@@ -143,16 +145,18 @@ export async function resolveIdentities(engine: Engine, input: string, options: 
   await engine.run(`CREATE OR REPLACE TABLE id_links AS
 SELECT rid_l, rid_r, det_rule, match_probability,
   det_rule = 'same_source_record' AS always,
-  ${nameConflictSql(comparisons)} AS name_conflict
+  ${nameConflictSql(comparisons)} AS name_conflict,
+  ${nameOnlySql(comparisons)} AS name_only
 FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= ${threshold}
 ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l, rid_r`);
-  const linkCols = (await (await engine.connection.runAndReadAll('SELECT rid_l, rid_r, always, name_conflict, coalesce(CASE WHEN det_rule IS NOT NULL THEN 1.0 END, match_probability) AS p FROM id_links ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l, rid_r')).getColumnsObjectJS()) as Record<string, unknown[]>;
+  const linkCols = (await (await engine.connection.runAndReadAll('SELECT rid_l, rid_r, always, name_conflict, name_only, coalesce(CASE WHEN det_rule IS NOT NULL THEN 1.0 END, match_probability) AS p FROM id_links ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l, rid_r')).getColumnsObjectJS()) as Record<string, unknown[]>;
   const m0 = linkCols.rid_l!.length;
   const l = new Int32Array(m0 + always.length);
   const r = new Int32Array(m0 + always.length);
   const alwaysFlag = new Uint8Array(m0 + always.length);
   const prob = new Float64Array(m0 + always.length).fill(1);
   const nameConflict = new Uint8Array(m0 + always.length);
+  const nameOnly = new Uint8Array(m0 + always.length);
   always.forEach(([a, b], i) => ((l[i] = a), (r[i] = b), (alwaysFlag[i] = 1)));
   for (let i = 0; i < m0; i++) {
     l[always.length + i] = Number(linkCols.rid_l![i]);
@@ -160,6 +164,7 @@ ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l
     alwaysFlag[always.length + i] = linkCols.always![i] ? 1 : 0;
     prob[always.length + i] = Number(linkCols.p![i]);
     nameConflict[always.length + i] = linkCols.name_conflict![i] ? 1 : 0;
+    nameOnly[always.length + i] = linkCols.name_only![i] ? 1 : 0;
   }
   const emailCode = new Map<string, number>();
   const result = cluster(
@@ -172,7 +177,8 @@ ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l
         if (!emailCode.has(key)) emailCode.set(key, emailCode.size);
         return emailCode.get(key)!;
       }),
-      edges: { l, r, always: alwaysFlag, probability: prob, nameConflict: options.refuseNameConflicts === false ? undefined : nameConflict },
+      edges: { l, r, always: alwaysFlag, probability: prob, nameConflict: options.refuseNameConflicts === false ? undefined : nameConflict,
+        nameOnly: options.requireCorroboration === false ? undefined : nameOnly },
       never,
     },
     options.cluster,
@@ -222,6 +228,24 @@ export function nameConflictSql(comparisons: readonly Comparison[]): string {
   if (!comparisons.some((c) => c.name === 'first_name')) return 'false';
   const dob = comparisons.some((c) => c.name === 'date_of_birth') ? ' AND g_date_of_birth <= 0' : '';
   return `(g_first_name = 0${dob})`;
+}
+
+/** Fields that identify a person by themselves; names do not. */
+const NAME_FIELDS = new Set(['first_name', 'last_name']);
+
+/**
+ * A probabilistic link with no agreeing field besides the names (a positive weight on an agreement level with positive weight on at least one other field is
+ * corroboration). Deterministic links are exempt (they rest on a shared email or phone); with no other field in the
+ * data there is nothing to require.
+ */
+export function nameOnlySql(comparisons: readonly Comparison[]): string {
+  const others = comparisons.filter((c) => !NAME_FIELDS.has(c.name));
+  if (others.length === 0 || others.length === comparisons.length) return 'false';
+  const agrees = (c: Comparison) => {
+    const derived = (c.nameDerivedLevels ?? []).map((label) => c.levels.length - c.levels.findIndex((l) => l.label === label));
+    return `(g_${c.name} > 0${derived.length ? ` AND g_${c.name} NOT IN (${derived.join(', ')})` : ''} AND w_${c.name} > 0)`;
+  };
+  return `(det_rule IS NULL AND NOT (${others.map(agrees).join(' OR ')}))`;
 }
 
 /** Comparisons a rule would generate: sum over its key values of k(k-1)/2. */

@@ -101,7 +101,7 @@ const num = (x: number) => (Number.isFinite(x) ? x.toPrecision(12) : '0');
  * Per-field log2 Bayes factor; exact levels with term frequencies scale u by the value's frequency relative to the
  * average agreement rate among random pairs (rare values weigh more). Zero for rules that block on the field.
  */
-export function weightSql(c: Comparison, params: ModelParams): string {
+export function weightSql(c: Comparison, params: ModelParams, implied?: Record<string, number>): string {
   const p = params.fields[c.name];
   if (!p) return `0.0::DOUBLE AS w_${c.name}`;
   const whens = c.levels.map((lv, i) => {
@@ -112,7 +112,9 @@ export function weightSql(c: Comparison, params: ModelParams): string {
     return `WHEN ${g} THEN ${num(Math.log2(m / u))}`;
   });
   const excludedRules = params.rules.map((r, i) => (r.excluded.includes(c.name) ? i : -1)).filter((i) => i >= 0);
-  const guard = excludedRules.length && params.priorMode === 'rule' ? `WHEN rule IN (${excludedRules.join(', ')}) THEN 0.0 ` : '';
+  let guard = excludedRules.length && params.priorMode === 'rule' ? `WHEN rule IN (${excludedRules.join(', ')}) THEN 0.0 ` : '';
+  // Agreement implied by another field's best level adds nothing (see Comparison.impliedBy).
+  for (const [name, best] of Object.entries(implied ?? {})) if (c.impliedBy?.includes(name)) guard += `WHEN g_${name} = ${best} AND g_${c.name} > 0 THEN 0.0 `;
   return `CASE ${guard}WHEN g_${c.name} < 0 THEN 0.0 ${whens.map((w) => w.replace(/^WHEN (\d+)/, `WHEN g_${c.name} = $1`)).join(' ')} ELSE ${num(Math.log2((p.m[0] ?? 1e-6) / (p.u[0] ?? 1)))} END::DOUBLE AS w_${c.name}`;
 }
 
@@ -129,7 +131,7 @@ export function scoreSql(comparisons: readonly Comparison[], params: ModelParams
   return `CREATE OR REPLACE TABLE ${out} AS
 WITH w AS (
   SELECT *, ${priorSql(params)} AS w_prior,
-    ${comparisons.map((c) => weightSql(c, params)).join(',\n    ')}
+    ${comparisons.map((c) => weightSql(c, params, Object.fromEntries(comparisons.map((o) => [o.name, o.levels.length])))).join(',\n    ')}
   FROM ${table}
 )
 SELECT *, ${['w_prior', ...w].join(' + ')} AS match_weight,

@@ -166,11 +166,14 @@ WITH s AS (
   LEFT JOIN id_sdx sl ON sl.name = b.ln
 )
 SELECT s.* EXCLUDE (phone_raw, addr_raw),
-  split_part(email_key, '@', 1) AS email_local
+  split_part(email_key, '@', 1) AS email_local,
+  -- The address as its owner typed it (case and plus tags aside): provider keys fold Gmail dots, and two different
+  -- spellings of one Gmail key are weaker evidence than one address.
+  CASE WHEN email_key IS NOT NULL THEN regexp_replace(split_part(email_norm, '@', 1), '\\+.*$', '') || '@' || split_part(email_key, '@', 2) END AS email_addr
 FROM s`;
 }
 
-export const TF_COLUMNS = ['fn', 'ln', 'city', 'zip', 'email_key', 'email_local', 'dob', 'addr'] as const;
+export const TF_COLUMNS = ['fn', 'ln', 'city', 'zip', 'email_key', 'email_addr', 'email_local', 'dob', 'addr'] as const;
 
 /**
  * Adds tf_<col>: the share of the tenant's records holding that value, so a common surname counts for less than a
