@@ -65,16 +65,19 @@ describe('evidence rules on DuckDB', () => {
   it('a probabilistic link needs an agreeing field besides the names; a name-derived email local part is not one', async () => {
     const engine = await Engine.open();
     try {
-      const cs = COMPARISONS.filter((c) => ['first_name', 'last_name', 'email', 'city'].includes(c.name));
+      const cs = COMPARISONS.filter((c) => ['first_name', 'last_name', 'email', 'city', 'address'].includes(c.name));
       const email = comparison('email');
       const localPart = email.levels.length - email.levels.findIndex((l) => l.label === 'local-part');
+      // A shared city corroborates only when no street address could be compared (row 3 vs row 5).
       const rows = await engine.all<{ x: boolean }>(`SELECT ${nameOnlySql(cs)} AS x FROM (VALUES
-        (1, NULL, 7, 5, -1, 0.0, -1, 0.0),
-        (2, NULL, 7, 5, ${localPart}, 1.5, -1, 0.0),
-        (3, NULL, 7, 5, -1, 0.0, 2, 4.0),
-        (4, 'email', 7, 5, 0, -2.0, -1, 0.0)
-      ) t(i, det_rule, g_first_name, g_last_name, g_email, w_email, g_city, w_city) ORDER BY i`);
-      expect(rows.map((r) => r.x)).toEqual([true, true, false, false]);
+        (1, NULL, 7, 5, -1, 0.0, -1, 0.0, -1, 0.0),
+        (2, NULL, 7, 5, ${localPart}, 1.5, -1, 0.0, -1, 0.0),
+        (3, NULL, 7, 5, -1, 0.0, 2, 4.0, -1, 0.0),
+        (4, 'email', 7, 5, 0, -2.0, -1, 0.0, -1, 0.0),
+        (5, NULL, 7, 5, -1, 0.0, 2, 4.0, 0, -3.0),
+        (6, NULL, 7, 5, -1, 0.0, 2, 0.0, 3, 9.0)
+      ) t(i, det_rule, g_first_name, g_last_name, g_email, w_email, g_city, w_city, g_address, w_address) ORDER BY i`);
+      expect(rows.map((r) => r.x)).toEqual([true, true, false, false, true, false]);
     } finally {
       engine.close();
     }

@@ -26,6 +26,12 @@ export interface Comparison {
    * counting it again would treat one fact as three independent ones.
    */
   impliedBy?: readonly string[];
+  /**
+   * Finer fields that, when compared (present on both sides), take over corroboration: a city shared by two records
+   * whose street addresses and postcodes differ is shared by many strangers too, so it corroborates a name match
+   * only when no finer location could be compared.
+   */
+  finer?: readonly string[];
   /** Agreement here may come from the names alone (email local parts built from them); it never corroborates a name match. */
   nameDerivedLevels?: readonly string[];
 }
@@ -134,6 +140,7 @@ export const COMPARISONS: readonly Comparison[] = [
   {
     name: 'city',
     blockedBy: ['city'],
+    finer: ['address', 'postcode'],
     impliedBy: ['address'],
     requires: ['city'],
     nullSql: nul('city'),

@@ -245,7 +245,12 @@ export function nameOnlySql(comparisons: readonly Comparison[]): string {
     const derived = (c.nameDerivedLevels ?? []).map((label) => c.levels.length - c.levels.findIndex((l) => l.label === label));
     return `(g_${c.name} > 0${derived.length ? ` AND g_${c.name} NOT IN (${derived.join(', ')})` : ''} AND w_${c.name} > 0)`;
   };
-  return `(det_rule IS NULL AND NOT (${others.map(agrees).join(' OR ')}))`;
+  const names = new Set(comparisons.map((c) => c.name));
+  const corroborates = (c: Comparison) => {
+    const finer = (c.finer ?? []).filter((f) => names.has(f));
+    return finer.length ? `(${agrees(c)} AND ${finer.map((f) => `g_${f} < 0`).join(' AND ')})` : agrees(c);
+  };
+  return `(det_rule IS NULL AND NOT (${others.map(corroborates).join(' OR ')}))`;
 }
 
 /** Comparisons a rule would generate: sum over its key values of k(k-1)/2. */
