@@ -34,18 +34,81 @@ export interface BgNbdFit {
 
 /** Total log-likelihood of the data under the parameters. */
 export function bgnbdLogLikelihood(p: BgNbdParams, rows: readonly RfmRow[]): number {
+  return compactLogLikelihood(p, compactRfm(rows));
+}
+
+/**
+ * The rows grouped by identical (x, t_x, T) with counts, with x, t_x and T as indices into their distinct values: the
+ * likelihood's gamma terms depend only on x and its logs only on alpha + a time, so an optimiser evaluating it
+ * thousands of times computes those once per distinct value, and per group only one exp and one log.
+ */
+export interface CompactRfm {
+  /** Distinct x values. */
+  xs: Float64Array;
+  /** Distinct time values (t_x and T together). */
+  times: Float64Array;
+  /** Per group: index into xs, indices of t_x and T into times, number of customers. */
+  xi: Int32Array;
+  txi: Int32Array;
+  Ti: Int32Array;
+  n: Float64Array;
+}
+
+export function compactRfm(rows: readonly RfmRow[]): CompactRfm {
+  const groups = new Map<string, { x: number; tx: number; T: number; n: number }>();
+  for (const { x, tx, T } of rows) {
+    const key = `${x}|${tx}|${T}`;
+    const g = groups.get(key);
+    if (g) g.n++;
+    else groups.set(key, { x, tx, T, n: 1 });
+  }
+  // Sorted, so that the sum's order (and so its last bit) does not depend on the input order.
+  const list = [...groups.values()].sort((a, b) => a.x - b.x || a.tx - b.tx || a.T - b.T);
+  const xs = [...new Set(list.map((g) => g.x))].sort((a, b) => a - b);
+  const times = [...new Set(list.flatMap((g) => [g.tx, g.T]))].sort((a, b) => a - b);
+  const xIndex = new Map(xs.map((x, i) => [x, i]));
+  const tIndex = new Map(times.map((t, i) => [t, i]));
+  return {
+    xs: Float64Array.from(xs),
+    times: Float64Array.from(times),
+    xi: Int32Array.from(list.map((g) => xIndex.get(g.x)!)),
+    txi: Int32Array.from(list.map((g) => tIndex.get(g.tx)!)),
+    Ti: Int32Array.from(list.map((g) => tIndex.get(g.T)!)),
+    n: Float64Array.from(list.map((g) => g.n)),
+  };
+}
+
+export function compactLogLikelihood(p: BgNbdParams, d: CompactRfm): number {
   const { r, alpha, a, b } = p;
   // MBG/NBD shifts the beta terms by one purchase (dropout is possible after the first purchase too).
   const k = p.variant === 'mbgnbd' ? 1 : 0;
   const c1 = lgamma(r) - r * Math.log(alpha);
   const c2 = lgamma(a + b) - lgamma(b);
+  const la = Math.log(a);
+  const nx = d.xs.length;
+  const A12 = new Float64Array(nx);
+  const A4c = new Float64Array(nx);
+  for (let i = 0; i < nx; i++) {
+    const x = d.xs[i]!;
+    A12[i] = lgamma(r + x) - c1 + c2 + lgamma(b + x + k) - lgamma(a + b + x + k);
+    A4c[i] = x > 0 || k ? la - Math.log(b + x - 1 + k) : -Infinity;
+  }
+  const logT = new Float64Array(d.times.length);
+  for (let i = 0; i < logT.length; i++) logT[i] = Math.log(alpha + d.times[i]!);
   let ll = 0;
-  for (const { x, tx, T } of rows) {
-    const A1 = lgamma(r + x) - c1;
-    const A2 = c2 + lgamma(b + x + k) - lgamma(a + b + x + k);
-    const A3 = -(r + x) * Math.log(alpha + T);
-    const A4 = x > 0 || k ? Math.log(a) - Math.log(b + x - 1 + k) - (r + x) * Math.log(alpha + tx) : -Infinity;
-    ll += A1 + A2 + logAddExp(A3, A4);
+  for (let g = 0; g < d.n.length; g++) {
+    const i = d.xi[g]!;
+    const rx = r + d.xs[i]!;
+    const A3 = -rx * logT[d.Ti[g]!]!;
+    const c = A4c[i]!;
+    let term: number;
+    if (c === -Infinity) term = A3;
+    else {
+      // log(exp(A3) + exp(A4)) = max + log1p(exp(-|A3 - A4|)).
+      const A4 = c - rx * logT[d.txi[g]!]!;
+      term = A3 > A4 ? A3 + Math.log1p(Math.exp(A4 - A3)) : A4 + Math.log1p(Math.exp(A3 - A4));
+    }
+    ll += d.n[g]! * (A12[i]! + term);
   }
   return ll;
 }
@@ -58,14 +121,18 @@ export function bgnbdLogLikelihood(p: BgNbdParams, rows: readonly RfmRow[]): num
 export const LOG_BOUNDS: readonly [number, number][] = [[-9, 9], [-9, 9], [-9, 5.3], [-9, 5.3]];
 
 /** Maximum-likelihood fit by Nelder-Mead on log-parameters (keeps all four positive), within LOG_BOUNDS. */
-export function fitBgNbd(rows: readonly RfmRow[], variant: 'bgnbd' | 'mbgnbd' = 'bgnbd'): BgNbdFit {
+export function fitBgNbd(rows: readonly RfmRow[], variant: 'bgnbd' | 'mbgnbd' = 'bgnbd', start?: BgNbdParams): BgNbdFit {
   if (rows.length === 0) throw new Error('BG/NBD: no customers to fit');
+  const data = compactRfm(rows);
   const objective = (v: number[]) =>
     v.some((x, i) => x < LOG_BOUNDS[i]![0] || x > LOG_BOUNDS[i]![1])
       ? Infinity
-      : -bgnbdLogLikelihood({ r: Math.exp(v[0]!), alpha: Math.exp(v[1]!), a: Math.exp(v[2]!), b: Math.exp(v[3]!), variant }, rows);
+      : -compactLogLikelihood({ r: Math.exp(v[0]!), alpha: Math.exp(v[1]!), a: Math.exp(v[2]!), b: Math.exp(v[3]!), variant }, data);
   const meanT = rows.reduce((s, r) => s + r.T, 0) / rows.length;
-  const res = nelderMead(objective, [0, Math.log(Math.max(meanT, 1e-3)), 0, 0], { initialStep: 1 });
+  // A warm start (a fit on nearby data, e.g. the next snapshot) needs a smaller first simplex and far fewer steps.
+  const x0 = start ? [start.r, start.alpha, start.a, start.b].map((v, i) => Math.min(Math.max(Math.log(v), LOG_BOUNDS[i]![0]), LOG_BOUNDS[i]![1])) : [0, Math.log(Math.max(meanT, 1e-3)), 0, 0];
+  // Warm-started fits feed features, where 1e-5 in a log-parameter is far below noise: they stop earlier.
+  const res = nelderMead(objective, x0, start ? { initialStep: 0.25, spreadTolerance: 1e-5 } : { initialStep: 1 });
   const [r, alpha, a, b] = res.x.map(Math.exp) as [number, number, number, number];
   return { params: variant === 'mbgnbd' ? { r, alpha, a, b, variant } : { r, alpha, a, b }, logLikelihood: -res.value, customers: rows.length, iterations: res.iterations, converged: res.converged };
 }

@@ -144,7 +144,7 @@ export async function buildSnapshot(engine: Engine, asOf: string): Promise<Snaps
   return { asOf, version, table, rows };
 }
 
-function toFeatureRow(r: Record<string, unknown>): FeatureRow {
+export function toFeatureRow(r: Record<string, unknown>): FeatureRow {
   const out: Record<string, unknown> = { ...r };
   for (const k of NUMERIC_FEATURES) out[k] = Number(r[k] ?? 0);
   out.DAYS_SINCE_LAST_PURCHASE = r.DAYS_SINCE_LAST_PURCHASE == null ? null : Number(r.DAYS_SINCE_LAST_PURCHASE);

@@ -41,6 +41,8 @@ export interface NelderMeadOptions {
   maxIterations?: number;
   /** Stop when the simplex's function values and points are this close. */
   tolerance?: number;
+  /** Stop only when the simplex's points are this close too (default 1e-8). */
+  spreadTolerance?: number;
   initialStep?: number;
 }
 
@@ -87,7 +89,7 @@ function nelderMeadOnce(f: (x: number[]) => number, start: number[], options: Ne
     const worstV = simplex[n]!.v;
     let spread = 0;
     for (let i = 1; i <= n; i++) for (let j = 0; j < n; j++) spread = Math.max(spread, Math.abs(simplex[i]!.x[j]! - simplex[0]!.x[j]!));
-    if (Math.abs(worstV - bestV) <= tol * (Math.abs(bestV) + tol) && spread <= 1e-8) {
+    if (Math.abs(worstV - bestV) <= tol * (Math.abs(bestV) + tol) && spread <= (options.spreadTolerance ?? 1e-8)) {
       converged = true;
       break;
     }

@@ -1,9 +1,9 @@
 // Model steps over the loaded base_* tables, shared by the Gold jobs and by `c360 evaluate`: scoring customers
 // (CLV + churn), segmenting them, and recommending products, each as of one date and using nothing after it.
-import type { Engine } from '../engine/duckdb.ts';
+import { lit, type Engine } from '../engine/duckdb.ts';
 import { trainChurn, scoreChurn, type ChurnModel } from './churn.ts';
 import { fitClv, scoreClv, type ClvModel } from './clv.ts';
-import { buildSnapshot, featureSnapshotSql, type Snapshot } from './features.ts';
+import { buildSnapshot, type Snapshot } from './features.ts';
 import { buildCandidates, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
 import { DEFAULT_SIGNAL_OPTIONS } from './recommend-signals.ts';
 import { modelRecord, type ModelRecord } from './registry.ts';
@@ -36,7 +36,7 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
   const snap = snapshot ?? (await buildSnapshot(engine, asOf));
   const firstDate = await firstPurchaseDate(engine);
   const clv = fitClv(snap.rows);
-  const churn = await trainChurn(engine, asOf, horizonDays, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd' });
+  const churn = await trainChurn(engine, asOf, horizonDays, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd', start: clv.bgnbd.params });
   const scores = snap.rows.map((r) => ({ CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv), ...scoreClv(clv, r, horizonDays) }));
   const clvRecord = modelRecord({
     name: 'clv',
@@ -86,9 +86,12 @@ export interface RecommendationResult {
   record: ModelRecord;
 }
 
-/** Users of a split: the feature snapshot population as of that date. */
+/** Users of a split: the feature snapshot population as of that date (registered by then, or bought by then). */
 async function usersAsOf(engine: Engine, p: string, asOf: string): Promise<void> {
-  await engine.run(`CREATE OR REPLACE TABLE ${p}users AS SELECT CUSTOMER360_ID FROM (${featureSnapshotSql(asOf)})`);
+  const D = `DATE ${lit(asOf)}`;
+  await engine.run(`CREATE OR REPLACE TABLE ${p}users AS
+    SELECT CUSTOMER360_ID FROM base_customers WHERE REGISTRATION_DATE IS NULL OR REGISTRATION_DATE <= ${D}
+    UNION SELECT CUSTOMER360_ID FROM base_tx WHERE TX_DATE <= ${D}`);
 }
 
 export async function recommend(engine: Engine, snap: Snapshot, horizonDays: number, topN = 10, windowStart: string): Promise<RecommendationResult> {

@@ -18,6 +18,8 @@ export interface SignalOptions {
   neighbours: number;
   /** Candidates kept per customer per signal. */
   candidatesPerSignal: number;
+  /** Content candidates kept per customer, by content score and (separately) by category popularity. */
+  contentCandidates: number;
 }
 
 export const DEFAULT_SIGNAL_OPTIONS: SignalOptions = {
@@ -27,35 +29,44 @@ export const DEFAULT_SIGNAL_OPTIONS: SignalOptions = {
   coViewWeight: 0.5,
   neighbours: 30,
   candidatesPerSignal: 50,
+  contentCandidates: 30,
 };
 
 export const SIGNALS = ['repeat', 'cf', 'content', 'popularity'] as const;
 export type Signal = (typeof SIGNALS)[number];
 
 /**
- * Content matches (CUSTOMER360_ID, PRODUCT_ID, KIND, VALUE, S, CATPOP) of `<p>top` affinities with catalogue products:
- * three equi-joins (category, brand, product) rather than one join on an OR, which DuckDB could not hash.
+ * Content matches (UK, PK, KIND, VALUE, S, CATPOP) of `<p>top` affinities with catalogue products: three equi-joins
+ * (category, brand, product) rather than one join on an OR, which DuckDB could not hash.
  */
 export function contentMatchSql(p: string, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS): string {
   return `
-    SELECT t.CUSTOMER360_ID, c.PRODUCT_ID, t.KIND, t.VALUE, t.W * (0.5 + 0.5 * c.CAT_POP_NORM) AS S, t.WP * c.CAT_POP_NORM AS CATPOP
+    SELECT t.UK, c.PK, t.KIND, t.VALUE, t.W * (0.5 + 0.5 * c.CAT_POP_NORM) AS S, t.WP * c.CAT_POP_NORM AS CATPOP
       FROM ${p}top t JOIN ${p}catalog c ON c.CATEGORY = t.VALUE WHERE t.KIND = 'CATEGORY' AND c.CAT_RANK <= ${o.candidatesPerSignal}
     UNION ALL
-    SELECT t.CUSTOMER360_ID, c.PRODUCT_ID, t.KIND, t.VALUE, t.W * (0.5 + 0.5 * c.POP_NORM), 0
+    SELECT t.UK, c.PK, t.KIND, t.VALUE, t.W * (0.5 + 0.5 * c.POP_NORM), 0
       FROM ${p}top t JOIN ${p}catalog c ON c.BRAND = t.VALUE WHERE t.KIND = 'BRAND' AND c.BRAND_RANK <= ${o.candidatesPerSignal}
     UNION ALL
-    SELECT t.CUSTOMER360_ID, c.PRODUCT_ID, t.KIND, t.VALUE, t.W, 0
+    SELECT t.UK, c.PK, t.KIND, t.VALUE, t.W, 0
       FROM ${p}top t JOIN ${p}catalog c ON c.PRODUCT_ID = t.VALUE WHERE t.KIND = 'PRODUCT'`;
 }
 
 /**
  * Builds `<p>cand`: one row per (customer, candidate product) with each signal normalised to 0..1 per customer
- * (popularity globally), plus N, LAST_DATE and CATEGORY for the reasons. The customers are
- * `<p>users` (CUSTOMER360_ID), which the caller fills.
+ * (popularity globally), plus N, LAST_DATE and CATEGORY for the reasons. The customers are `<p>users`
+ * (CUSTOMER360_ID), which the caller fills.
+ *
+ * Scale: the per-customer work (CF neighbours, content matches, the union of signals, per-customer windows) runs on
+ * integer keys, UK for customers (`<p>uk`) and PK for products (`<p>pid`), both numbered in id order so that "then by
+ * PRODUCT_ID" tie-breaks are unchanged; ids are joined back once, on the candidates.
  */
 export async function buildCandidates(engine: Engine, p: string, asOf: string, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS): Promise<void> {
   const D = `DATE ${lit(asOf)}`;
   const run = (sql: string) => engine.run(sql);
+  await run(`CREATE OR REPLACE TABLE ${p}uk AS SELECT CUSTOMER360_ID, row_number() OVER (ORDER BY CUSTOMER360_ID)::INTEGER AS UK FROM (SELECT DISTINCT CUSTOMER360_ID FROM ${p}users)`);
+  await run(`CREATE OR REPLACE TABLE ${p}pid AS SELECT PRODUCT_ID, row_number() OVER (ORDER BY PRODUCT_ID)::INTEGER AS PK FROM (
+      SELECT PRODUCT_ID FROM base_lines WHERE TX_DATE <= ${D}
+      UNION SELECT PRODUCT_ID FROM base_events WHERE EVENT_DATE <= ${D} AND PRODUCT_ID IS NOT NULL)`);
   await run(`CREATE OR REPLACE TABLE ${p}catalog AS
     WITH l AS (SELECT * FROM base_lines WHERE TX_DATE <= ${D}),
     agg AS (
@@ -64,15 +75,16 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
         count(DISTINCT CUSTOMER360_ID) FILTER (WHERE TX_DATE > ${D} - INTERVAL ${o.popularityDays} DAY)
           + 0.1 * count(DISTINCT CUSTOMER360_ID) AS POP
       FROM l GROUP BY 1 HAVING max(TX_DATE) > ${D} - INTERVAL ${o.catalogueDays} DAY)
-    SELECT *, POP / max(POP) OVER () AS POP_NORM, POP / max(POP) OVER (PARTITION BY CATEGORY) AS CAT_POP_NORM,
+    SELECT agg.*, i.PK, POP / max(POP) OVER () AS POP_NORM, POP / max(POP) OVER (PARTITION BY CATEGORY) AS CAT_POP_NORM,
       row_number() OVER (PARTITION BY CATEGORY ORDER BY POP DESC, PRODUCT_ID) AS CAT_RANK,
       row_number() OVER (PARTITION BY BRAND ORDER BY POP DESC, PRODUCT_ID) AS BRAND_RANK,
       row_number() OVER (ORDER BY POP DESC, PRODUCT_ID) AS POP_RANK
-    FROM agg`);
+    FROM agg JOIN ${p}pid i USING (PRODUCT_ID)`);
   await run(`CREATE OR REPLACE TABLE ${p}hist AS
     SELECT CUSTOMER360_ID, PRODUCT_ID, count(DISTINCT TX_DATE) AS N, max(TX_DATE) AS LAST_DATE, min(CATEGORY) AS CATEGORY
     FROM base_lines WHERE TX_DATE <= ${D} GROUP BY 1, 2`);
-  await run(`CREATE OR REPLACE TABLE ${p}returned AS SELECT DISTINCT CUSTOMER360_ID, PRODUCT_ID FROM base_returns WHERE TX_DATE <= ${D}`);
+  await run(`CREATE OR REPLACE TABLE ${p}returned AS
+    SELECT DISTINCT u.UK, i.PK FROM base_returns r JOIN ${p}uk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID) WHERE r.TX_DATE <= ${D}`);
   await run(`CREATE OR REPLACE TABLE ${p}views AS
     SELECT CUSTOMER360_ID, PRODUCT_ID, count(*) AS N, max(EVENT_DATE) AS LAST_DATE
     FROM base_events WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL 90 DAY
@@ -80,31 +92,32 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
   // Item-item similarity: cosine over co-occurrence, shrunk towards 0 when few users support it. Sums of doubles are
   // rounded to 10 decimals: DuckDB's parallel aggregation may add in any order, and re-runs must be identical.
   const simSql = (pairsOf: string) => `
-    WITH b AS (${pairsOf}),
-    n AS (SELECT PRODUCT_ID, count(*) AS N FROM b GROUP BY 1),
-    co AS (SELECT x.PRODUCT_ID AS I, y.PRODUCT_ID AS J, count(*) AS CO FROM b x JOIN b y ON x.U = y.U AND x.PRODUCT_ID <> y.PRODUCT_ID GROUP BY 1, 2)
+    WITH b AS (SELECT x.U, i.PK FROM (${pairsOf}) x JOIN ${p}pid i USING (PRODUCT_ID)),
+    n AS (SELECT PK, count(*) AS N FROM b GROUP BY 1),
+    co AS (SELECT x.PK AS I, y.PK AS J, count(*) AS CO FROM b x JOIN b y ON x.U = y.U AND x.PK <> y.PK GROUP BY 1, 2)
     SELECT I, J, CO / sqrt(ni.N * nj.N) * CO / (CO + ${o.shrinkage}) AS SIM
-    FROM co JOIN n ni ON ni.PRODUCT_ID = co.I JOIN n nj ON nj.PRODUCT_ID = co.J`;
+    FROM co JOIN n ni ON ni.PK = co.I JOIN n nj ON nj.PK = co.J`;
   await run(`CREATE OR REPLACE TABLE ${p}sim_buy AS ${simSql(`SELECT DISTINCT CUSTOMER360_ID AS U, PRODUCT_ID FROM ${p}hist`)}`);
   await run(`CREATE OR REPLACE TABLE ${p}sim_view AS ${simSql(`SELECT DISTINCT SESSION_ID AS U, PRODUCT_ID FROM base_events
       WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL ${o.catalogueDays} DAY AND PRODUCT_ID IS NOT NULL AND SESSION_ID IS NOT NULL`)}`);
+  // I and J are product keys (PK); neighbours J are catalogue products only.
   await run(`CREATE OR REPLACE TABLE ${p}item_sim AS
     WITH s AS (
       SELECT I, J, round(sum(SIM), 10) AS SIM FROM (
         SELECT I, J, SIM FROM ${p}sim_buy UNION ALL SELECT I, J, ${o.coViewWeight} * SIM FROM ${p}sim_view) GROUP BY 1, 2)
-    SELECT s.* FROM s JOIN ${p}catalog c ON c.PRODUCT_ID = s.J
+    SELECT s.* FROM s JOIN ${p}catalog c ON c.PK = s.J
     QUALIFY row_number() OVER (PARTITION BY I ORDER BY SIM DESC, J) <= ${o.neighbours}`);
   // What each customer's CF score starts from: products bought (decay 180 days) and viewed (last 90 days).
   await run(`CREATE OR REPLACE TABLE ${p}src AS
-    SELECT s.* FROM (
-      SELECT CUSTOMER360_ID, PRODUCT_ID AS I, ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 180.0) AS W FROM ${p}hist
+    SELECT u.UK, i.PK AS I, s.W FROM (
+      SELECT CUSTOMER360_ID, PRODUCT_ID, ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 180.0) AS W FROM ${p}hist
       UNION ALL
       SELECT CUSTOMER360_ID, PRODUCT_ID, 0.5 * ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 30.0) FROM ${p}views) s
-    JOIN ${p}users u USING (CUSTOMER360_ID)`);
+    JOIN ${p}uk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID)`);
   await run(`CREATE OR REPLACE TABLE ${p}cf AS
-    SELECT x.CUSTOMER360_ID, m.J AS PRODUCT_ID, round(sum(x.W * m.SIM), 10) AS S
+    SELECT x.UK, m.J AS PK, round(sum(x.W * m.SIM), 10) AS S
     FROM ${p}src x JOIN ${p}item_sim m ON m.I = x.I GROUP BY 1, 2
-    QUALIFY row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY S DESC, PRODUCT_ID) <= ${o.candidatesPerSignal}`);
+    QUALIFY row_number() OVER (PARTITION BY UK ORDER BY S DESC, PK) <= ${o.candidatesPerSignal}`);
   // Affinities: shares of the customer's purchases and views per category and brand, plus stated preferences.
   await run(`CREATE OR REPLACE TABLE ${p}aff AS
     WITH pl AS (SELECT CUSTOMER360_ID, CATEGORY, BRAND FROM base_lines WHERE TX_DATE <= ${D}),
@@ -123,33 +136,37 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
       UNION ALL
       SELECT CUSTOMER360_ID, PREFERENCE_TYPE, PREFERENCE_VALUE, 'preference', max(STRENGTH)
         FROM base_prefs WHERE PREFERENCE_DATE <= ${D} AND PREFERENCE_TYPE IN ('CATEGORY', 'BRAND', 'PRODUCT') GROUP BY 1, 2, 3, 4)
-    SELECT r.* FROM raw r JOIN ${p}users u USING (CUSTOMER360_ID)`);
+    SELECT u.UK, r.* FROM raw r JOIN ${p}uk u USING (CUSTOMER360_ID)`);
   await run(`CREATE OR REPLACE TABLE ${p}top AS
-    SELECT CUSTOMER360_ID, KIND, VALUE, round(sum(W), 10) AS W, coalesce(round(sum(W) FILTER (WHERE SRC = 'purchase'), 10), 0) AS WP
+    SELECT UK, KIND, VALUE, round(sum(W), 10) AS W, coalesce(round(sum(W) FILTER (WHERE SRC = 'purchase'), 10), 0) AS WP
     FROM ${p}aff GROUP BY 1, 2, 3
-    QUALIFY KIND = 'PRODUCT' OR row_number() OVER (PARTITION BY CUSTOMER360_ID, KIND ORDER BY round(sum(W), 10) DESC, VALUE) <= 3`);
+    QUALIFY KIND = 'PRODUCT' OR row_number() OVER (PARTITION BY UK, KIND ORDER BY round(sum(W), 10) DESC, VALUE) <= 3`);
+  // Kept per customer: the best content matches and the best matches by category popularity (the popularity
+  // baseline's signal); the rest of the catalogue cannot reach a top 10 through content and only costs time.
   await run(`CREATE OR REPLACE TABLE ${p}content AS
-    SELECT CUSTOMER360_ID, PRODUCT_ID, round(sum(S), 10) AS S, round(sum(CATPOP), 10) AS CATPOP FROM (${contentMatchSql(p, o)}) GROUP BY 1, 2`);
+    SELECT * FROM (SELECT UK, PK, round(sum(S), 10) AS S, round(sum(CATPOP), 10) AS CATPOP FROM (${contentMatchSql(p, o)}) GROUP BY 1, 2)
+    QUALIFY row_number() OVER (PARTITION BY UK ORDER BY S DESC, PK) <= ${o.contentCandidates}
+      OR row_number() OVER (PARTITION BY UK ORDER BY CATPOP DESC, PK) <= ${o.contentCandidates}`);
   // One aggregation over the union of all signals (cheaper than de-duplicating keys and joining each signal back).
   await run(`CREATE OR REPLACE TABLE ${p}cand AS
     WITH sig AS (
-      SELECT h.CUSTOMER360_ID, h.PRODUCT_ID, h.N, h.LAST_DATE,
+      SELECT u.UK, i.PK, h.N, h.LAST_DATE,
         ln(1 + h.N) * exp(-date_diff('day', h.LAST_DATE, ${D}) / 90.0) AS R_REPEAT, 0.0 AS R_CF, 0.0 AS R_CONTENT, 0.0 AS CATPOP
-        FROM ${p}hist h JOIN ${p}users u USING (CUSTOMER360_ID)
-      UNION ALL SELECT CUSTOMER360_ID, PRODUCT_ID, 0, NULL, 0.0, S, 0.0, 0.0 FROM ${p}cf
-      UNION ALL SELECT CUSTOMER360_ID, PRODUCT_ID, 0, NULL, 0.0, 0.0, S, CATPOP FROM ${p}content
-      UNION ALL SELECT u.CUSTOMER360_ID, c.PRODUCT_ID, 0, NULL, 0.0, 0.0, 0.0, 0.0 FROM ${p}users u CROSS JOIN ${p}catalog c WHERE c.POP_RANK <= 20),
+        FROM ${p}hist h JOIN ${p}uk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID)
+      UNION ALL SELECT UK, PK, 0, NULL, 0.0, S, 0.0, 0.0 FROM ${p}cf
+      UNION ALL SELECT UK, PK, 0, NULL, 0.0, 0.0, S, CATPOP FROM ${p}content
+      UNION ALL SELECT u.UK, c.PK, 0, NULL, 0.0, 0.0, 0.0, 0.0 FROM ${p}uk u CROSS JOIN ${p}catalog c WHERE c.POP_RANK <= 20),
     g AS (
-      SELECT CUSTOMER360_ID, PRODUCT_ID, max(N) AS N, max(LAST_DATE) AS LAST_DATE, max(R_REPEAT) AS R_REPEAT, max(R_CF) AS R_CF,
+      SELECT UK, PK, max(N) AS N, max(LAST_DATE) AS LAST_DATE, max(R_REPEAT) AS R_REPEAT, max(R_CF) AS R_CF,
         max(R_CONTENT) AS R_CONTENT, max(CATPOP) AS CATPOP
       FROM sig GROUP BY 1, 2),
     raw AS (
-      SELECT g.*, c.CATEGORY, c.POP, c.POP_NORM FROM g JOIN ${p}catalog c USING (PRODUCT_ID)
-      ANTI JOIN ${p}returned r USING (CUSTOMER360_ID, PRODUCT_ID))
-    SELECT *,
+      SELECT g.*, c.CATEGORY, c.POP, c.POP_NORM FROM g JOIN ${p}catalog c USING (PK)
+      ANTI JOIN ${p}returned r USING (UK, PK))
+    SELECT u.CUSTOMER360_ID, i.PRODUCT_ID, raw.*,
       coalesce(R_REPEAT / nullif(max(R_REPEAT) OVER w, 0), 0) AS S_REPEAT,
       coalesce(R_CF / nullif(max(R_CF) OVER w, 0), 0) AS S_CF,
       coalesce(R_CONTENT / nullif(max(R_CONTENT) OVER w, 0), 0) AS S_CONTENT,
       POP_NORM AS S_POPULARITY
-    FROM raw WINDOW w AS (PARTITION BY CUSTOMER360_ID)`);
+    FROM raw JOIN ${p}uk u USING (UK) JOIN ${p}pid i USING (PK) WINDOW w AS (PARTITION BY UK)`);
 }

@@ -18,20 +18,20 @@ export interface RecMetrics {
 /** Prior weights, used when there is no earlier split to tune on. */
 export const DEFAULT_WEIGHTS: Weights = { repeat: 0.4, cf: 0.3, content: 0.2, popularity: 0.1 };
 
-function scoreSql(algo: Algorithm, w: Weights): { score: string; order: string; reason: string } {
+function scoreSql(algo: Algorithm, w: Weights): { score: string; order: string; reason: string; needsCf?: string; needsContent?: string } {
   const repeatReason = `'REPEAT_PURCHASE: bought ' || N || CASE WHEN N = 1 THEN ' time' ELSE ' times' END || ', last on ' || CAST(LAST_DATE AS VARCHAR)`;
   const popularReason = `'POPULAR: a best seller' || coalesce(' in ' || lower(CATEGORY), '')`;
   if (algo === 'repeat_purchase') {
     return {
       score: `N + 0.001 * POP_NORM`,
-      order: `N DESC, LAST_DATE DESC NULLS LAST, POP DESC, PRODUCT_ID`,
+      order: `N DESC, LAST_DATE DESC NULLS LAST, POP DESC, PK`,
       reason: `CASE WHEN N > 0 THEN ${repeatReason} ELSE ${popularReason} END`,
     };
   }
   if (algo === 'popularity') {
     return {
       score: `CATPOP + 0.001 * POP_NORM`,
-      order: `CATPOP + 0.001 * POP_NORM DESC, PRODUCT_ID`,
+      order: `CATPOP + 0.001 * POP_NORM DESC, PK`,
       reason: `CASE WHEN CATPOP > 0 THEN 'POPULAR_IN_CATEGORY: popular in ' || lower(CATEGORY) || ', a category you buy' ELSE ${popularReason} END`,
     };
   }
@@ -45,35 +45,45 @@ function scoreSql(algo: Algorithm, w: Weights): { score: string; order: string; 
       WHEN ${parts.cf} > 0 AND ${parts.cf} >= ${top} AND VIA_CF IS NOT NULL THEN 'ALSO_BOUGHT: often bought or viewed with ' || coalesce(VIA_NAME, VIA_CF)
       WHEN ${parts.content} > 0 AND ${parts.content} >= ${top} AND VIA_CONTENT IS NOT NULL THEN 'MATCHES_INTEREST: your interest in ' || lower(replace(VIA_CONTENT, ':', ' '))
       ELSE ${popularReason} END`;
-  return { score, order: `${score} DESC, PRODUCT_ID`, reason };
+  // Rows whose reason can name a CF source or a content interest: only those need the look-up.
+  const needsCf = `${parts.cf} > 0 AND ${parts.cf} >= ${top}`;
+  const needsContent = `${parts.content} > 0 AND ${parts.content} >= ${top}`;
+  return { score, order: `${score} DESC, PK`, reason, needsCf, needsContent };
 }
 
-/** Ranks candidates of `<p>cand` into `<p>recs_<algo>` (CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON). */
-export async function rank(engine: Engine, p: string, algo: Algorithm, w: Weights, topN: number): Promise<string> {
+/**
+ * Ranks candidates of `<p>cand` into `<p>recs_<algo>` (CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON). Without
+ * `explain` (a validation ranking nobody reads) REASON is null and the look-ups behind it are skipped.
+ */
+export async function rank(engine: Engine, p: string, algo: Algorithm, w: Weights, topN: number, explain = true): Promise<string> {
   const table = `${p}recs_${algo}`;
   const s = scoreSql(algo, w);
   // Rank first, then explain only the top N: what drove a CF or content score is looked up for those rows alone.
-  const explain = algo === 'hybrid'
+  const lookups = algo === 'hybrid' && explain
     ? `,
     via_cf AS (
-      SELECT r.CUSTOMER360_ID, r.PRODUCT_ID, s.I AS VIA_CF FROM r JOIN ${p}src s USING (CUSTOMER360_ID) JOIN ${p}item_sim m ON m.I = s.I AND m.J = r.PRODUCT_ID
-      QUALIFY row_number() OVER (PARTITION BY r.CUSTOMER360_ID, r.PRODUCT_ID ORDER BY round(s.W * m.SIM, 10) DESC, s.I) = 1),
+      SELECT r.UK, r.PK, s.I AS VIA_PK FROM r JOIN ${p}src s USING (UK) JOIN ${p}item_sim m ON m.I = s.I AND m.J = r.PK
+      WHERE ${s.needsCf}
+      QUALIFY row_number() OVER (PARTITION BY r.UK, r.PK ORDER BY round(s.W * m.SIM, 10) DESC, s.I) = 1),
     via_ct AS (
-      SELECT r.CUSTOMER360_ID, r.PRODUCT_ID, t.KIND || ':' || t.VALUE AS VIA_CONTENT
-      FROM r JOIN ${p}top t USING (CUSTOMER360_ID) JOIN ${p}catalog c ON c.PRODUCT_ID = r.PRODUCT_ID
-      WHERE (t.KIND = 'CATEGORY' AND c.CATEGORY = t.VALUE) OR (t.KIND = 'BRAND' AND c.BRAND = t.VALUE) OR (t.KIND = 'PRODUCT' AND t.VALUE = r.PRODUCT_ID)
-      QUALIFY row_number() OVER (PARTITION BY r.CUSTOMER360_ID, r.PRODUCT_ID ORDER BY round(t.W * CASE t.KIND WHEN 'CATEGORY' THEN 0.5 + 0.5 * c.CAT_POP_NORM
+      SELECT r.UK, r.PK, t.KIND || ':' || t.VALUE AS VIA_CONTENT
+      FROM r JOIN ${p}top t USING (UK) JOIN ${p}catalog c ON c.PK = r.PK
+      WHERE ((t.KIND = 'CATEGORY' AND c.CATEGORY = t.VALUE) OR (t.KIND = 'BRAND' AND c.BRAND = t.VALUE) OR (t.KIND = 'PRODUCT' AND t.VALUE = r.PRODUCT_ID))
+        AND ${s.needsContent}
+      QUALIFY row_number() OVER (PARTITION BY r.UK, r.PK ORDER BY round(t.W * CASE t.KIND WHEN 'CATEGORY' THEN 0.5 + 0.5 * c.CAT_POP_NORM
         WHEN 'BRAND' THEN 0.5 + 0.5 * c.POP_NORM ELSE 1 END, 10) DESC, t.KIND, t.VALUE) = 1),
     e AS (
-      SELECT r.*, c.VIA_CF, v.PRODUCT_NAME AS VIA_NAME, t.VIA_CONTENT FROM r
-      LEFT JOIN via_cf c USING (CUSTOMER360_ID, PRODUCT_ID) LEFT JOIN ${p}catalog v ON v.PRODUCT_ID = c.VIA_CF
-      LEFT JOIN via_ct t USING (CUSTOMER360_ID, PRODUCT_ID))`
+      SELECT r.*, i.PRODUCT_ID AS VIA_CF, v.PRODUCT_NAME AS VIA_NAME, t.VIA_CONTENT FROM r
+      LEFT JOIN via_cf c USING (UK, PK) LEFT JOIN ${p}pid i ON i.PK = c.VIA_PK LEFT JOIN ${p}catalog v ON v.PK = c.VIA_PK
+      LEFT JOIN via_ct t USING (UK, PK))`
     : `, e AS (SELECT * FROM r)`;
   await engine.run(`CREATE OR REPLACE TABLE ${table} AS
-    WITH r AS (
-      SELECT *, ${s.score} AS SCORE, row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY ${s.order})::INTEGER AS RANK
-      FROM ${p}cand QUALIFY RANK <= ${topN})${explain}
-    SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, ${s.reason} AS REASON FROM e`);
+    WITH k AS (
+      SELECT UK, PK, ${s.score} AS SCORE, row_number() OVER (PARTITION BY UK ORDER BY ${s.order})::INTEGER AS RANK
+      FROM ${p}cand QUALIFY RANK <= ${topN}),
+    -- The window sorts narrow rows (keys and the score's inputs); the wide ones are fetched for the top N only.
+    r AS (SELECT c.*, k.SCORE, k.RANK FROM k JOIN ${p}cand c USING (UK, PK))${lookups}
+    SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, ${explain ? s.reason : 'NULL::VARCHAR'} AS REASON FROM e`);
   return table;
 }
 
@@ -127,6 +137,72 @@ export function ndcgAt(flags: readonly number[], relevant: number, k: number): n
   return idcg > 0 ? dcg / idcg : 0;
 }
 
+/** Candidate signals of the tuning sample as columns; users are the row ranges [start[u], start[u + 1]). */
+export interface TuningMatrix {
+  R: Float64Array;
+  C: Float64Array;
+  T: Float64Array;
+  Q: Float64Array;
+  POP: Float64Array;
+  REL: Uint8Array;
+  start: Int32Array;
+  nrel: Int32Array;
+}
+
+interface TuningColumns {
+  R: number[] | null;
+  C: number[];
+  T: number[];
+  Q: number[];
+  POP: number[];
+  REL: number[];
+  NREL: number[];
+  START: number[];
+}
+
+export function tuningMatrix(c: TuningColumns): TuningMatrix {
+  const f = (x: readonly unknown[]) => Float64Array.from(x, Number);
+  return {
+    R: f(c.R ?? []), C: f(c.C), T: f(c.T), Q: f(c.Q), POP: f(c.POP), REL: Uint8Array.from(c.REL, Number),
+    start: Int32Array.from([...c.START.map(Number), c.C.length]), nrel: Int32Array.from(c.NREL, Number),
+  };
+}
+
+/**
+ * Mean NDCG@k of the blend `w` over the matrix's users: a top-k selection per user (score, then row order = product
+ * id, as the SQL ranking orders) instead of a full sort, so the 286-point grid stays cheap.
+ */
+export function meanNdcg(m: TuningMatrix, w: Weights, k: number): number {
+  const users = m.nrel.length;
+  if (users === 0) return 0;
+  const idcg = new Float64Array(k + 1);
+  for (let i = 1; i <= k; i++) idcg[i] = idcg[i - 1]! + 1 / Math.log2(i + 1);
+  const topS = new Float64Array(k);
+  const topI = new Int32Array(k);
+  let total = 0;
+  for (let u = 0; u < users; u++) {
+    let size = 0;
+    for (let i = m.start[u]!; i < m.start[u + 1]!; i++) {
+      const s = w.repeat * m.R[i]! + w.cf * m.C[i]! + w.content * m.T[i]! + w.popularity * m.Q[i]! + 1e-6 * m.POP[i]!;
+      // Rows arrive in tie-break order, so a new row enters only on a strictly higher score.
+      if (size === k && s <= topS[k - 1]!) continue;
+      let j = size < k ? size++ : k - 1;
+      while (j > 0 && topS[j - 1]! < s) {
+        topS[j] = topS[j - 1]!;
+        topI[j] = topI[j - 1]!;
+        j--;
+      }
+      topS[j] = s;
+      topI[j] = i;
+    }
+    let dcg = 0;
+    for (let j = 0; j < size; j++) dcg += m.REL[topI[j]!]! / Math.log2(j + 2);
+    const ideal = idcg[Math.min(m.nrel[u]!, k)]!;
+    total += ideal > 0 ? dcg / ideal : 0;
+  }
+  return total / users;
+}
+
 export interface TunedWeights {
   weights: Weights;
   tuned: boolean;
@@ -143,35 +219,33 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
   const splitAt = addDays(asOf, -horizonDays);
   const p = `rt_${splitAt.replace(/-/g, '')}_`;
   await usersFrom(p, splitAt);
-  await buildCandidates(engine, p, splitAt, o);
   await buildRelevant(engine, p, splitAt, asOf);
-  // Only customers who bought in the split's holdout can score; a stable sample of them keeps tuning cheap at scale.
-  const rows = await engine.all<{ U: string; P: string; R: number; C: number; T: number; Q: number; POP: number; REL: number }>(`
-    WITH u AS (
-      SELECT CUSTOMER360_ID FROM ${p}relevant WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users)
-      GROUP BY 1 ORDER BY hash(CUSTOMER360_ID), CUSTOMER360_ID LIMIT ${TUNING_USERS})
-    SELECT k.CUSTOMER360_ID AS U, k.PRODUCT_ID AS P, k.S_REPEAT AS R, k.S_CF AS C, k.S_CONTENT AS T, k.S_POPULARITY AS Q, k.POP_NORM AS POP,
-      CASE WHEN r.PRODUCT_ID IS NULL THEN 0 ELSE 1 END AS REL
-    FROM ${p}cand k JOIN u USING (CUSTOMER360_ID) LEFT JOIN ${p}relevant r USING (CUSTOMER360_ID, PRODUCT_ID)`);
-  const nrel = new Map((await engine.all<{ U: string; N: number }>(`
-    SELECT CUSTOMER360_ID AS U, count(*)::INTEGER AS N FROM ${p}relevant WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users) GROUP BY 1`)).map((r) => [r.U, r.N]));
-  if (rows.length === 0) return { weights: DEFAULT_WEIGHTS, tuned: false };
-  const byUser = new Map<string, typeof rows>();
-  for (const r of rows) (byUser.get(r.U) ?? byUser.set(r.U, []).get(r.U)!).push(r);
-  const users = [...byUser.keys()].sort();
+  // Only customers who bought in the split's holdout can score: a stable sample of them is all that tuning (and its
+  // validation) needs candidates for, which keeps this step's cost flat as the customer base grows.
+  await engine.run(`CREATE OR REPLACE TABLE ${p}users AS
+    SELECT CUSTOMER360_ID FROM ${p}users WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}relevant)
+    ORDER BY hash(CUSTOMER360_ID), CUSTOMER360_ID LIMIT ${TUNING_USERS}`);
+  await buildCandidates(engine, p, splitAt, o);
+  // Rows come sorted by customer then product, so a row's position is the product-id tie-break of the SQL ranking.
+  // Fetched as one row of column lists (far cheaper than one JS object per candidate).
+  const [cols] = await engine.all<TuningColumns>(`
+    WITH u AS (SELECT CUSTOMER360_ID, count(*)::INTEGER AS NREL FROM ${p}relevant WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users) GROUP BY 1),
+    x AS (
+      SELECT k.S_REPEAT AS R, k.S_CF AS C, k.S_CONTENT AS T, k.S_POPULARITY AS Q, k.POP_NORM AS POP,
+        CASE WHEN r.PRODUCT_ID IS NULL THEN 0 ELSE 1 END AS REL, u.NREL, row_number() OVER (PARTITION BY k.UK ORDER BY k.PK) = 1 AS FIRST, k.UK, k.PK
+      FROM ${p}cand k JOIN u USING (CUSTOMER360_ID) LEFT JOIN ${p}relevant r USING (CUSTOMER360_ID, PRODUCT_ID))
+    SELECT list(R ORDER BY UK, PK) AS R, list(C ORDER BY UK, PK) AS C, list(T ORDER BY UK, PK) AS T, list(Q ORDER BY UK, PK) AS Q,
+      list(POP ORDER BY UK, PK) AS POP, list(REL ORDER BY UK, PK) AS REL, list(NREL ORDER BY UK, PK) FILTER (WHERE FIRST) AS NREL,
+      list(row_number ORDER BY UK, PK) FILTER (WHERE FIRST) AS START
+    FROM (SELECT *, (row_number() OVER (ORDER BY UK, PK) - 1)::INTEGER AS row_number FROM x)`);
+  if (!cols || !cols.R || cols.R.length === 0) return { weights: DEFAULT_WEIGHTS, tuned: false };
+  const m = tuningMatrix(cols);
   let best: { w: Weights; ndcg: number } | undefined;
   for (const w of weightGrid(10)) {
-    let total = 0;
-    for (const u of users) {
-      // Same order as the SQL ranking: blended score, then product id.
-      const scored = byUser.get(u)!.map((r) => ({ s: w.repeat * r.R + w.cf * r.C + w.content * r.T + w.popularity * r.Q + 1e-6 * r.POP, p: r.P, rel: r.REL }));
-      scored.sort((a, b) => b.s - a.s || (a.p < b.p ? -1 : a.p > b.p ? 1 : 0));
-      total += ndcgAt(scored.slice(0, 10).map((x) => x.rel), nrel.get(u) ?? 0, 10);
-    }
-    const ndcg = total / users.length;
+    const ndcg = meanNdcg(m, w, 10);
     if (!best || ndcg > best.ndcg + 1e-12) best = { w, ndcg };
   }
-  const final = await rank(engine, p, 'hybrid', best!.w, 10);
+  const final = await rank(engine, p, 'hybrid', best!.w, 10, false);
   const validation = await recMetrics(engine, p, final, 10);
   return { weights: best!.w, tuned: true, split: { asOf: splitAt, until: asOf }, validation };
 }
