@@ -7,14 +7,23 @@ import { IS_PURCHASE, type GoldDataset } from './dataset.ts';
 const dateKey = (ts: string) => `CAST(strftime(CAST(${ts} AS DATE), '%Y%m%d') AS INTEGER)`;
 const timeKey = (ts: string) => `CAST(hour(${ts}) * 100 + minute(${ts}) AS INTEGER)`;
 
-/** Every touch of a person: (CUSTOMER360_ID, TOUCHED_AT, TOUCHPOINT_KEY); a SQL fragment over the s_* inputs. */
-export const TOUCHES_SQL = `SELECT CUSTOMER360_ID, EVENT_DATE AS TOUCHED_AT, 'DIGITAL_' || COALESCE(DEVICE_TYPE, 'UNKNOWN') AS TOUCHPOINT_KEY FROM s_events
-UNION ALL SELECT CUSTOMER360_ID, ENGAGEMENT_DATE, 'MESSAGE_' || COALESCE(ENGAGEMENT_TYPE, 'UNKNOWN') FROM s_engagement
-UNION ALL SELECT CUSTOMER360_ID, TRANSACTION_DATE, 'COMMERCE_' || COALESCE(CHANNEL, 'UNKNOWN') FROM s_transactions
-UNION ALL SELECT CUSTOMER360_ID, INTERACTION_DATE, 'SERVICE_' || COALESCE(INTERACTION_TYPE, 'UNKNOWN') FROM s_interactions`;
+/**
+ * Events per person, day and device with the counts the behaviour datasets need: one pass over the 5M-row event table
+ * shared by the touchpoint days, the activity aggregate and the funnel (each used to scan and group the events again).
+ */
+export const EVENTS_DAY_SQL = `SELECT CUSTOMER360_ID, CAST(EVENT_DATE AS DATE) AS day, DEVICE_TYPE, count(*) AS n,
+  count(*) FILTER (WHERE EVENT_TYPE = 'PAGE_VIEW') AS page_views, count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD') AS cart_adds,
+  count(*) FILTER (WHERE EVENT_TYPE = 'SEARCH') AS searches
+FROM s_events GROUP BY ALL`;
+
+/** Every touch of a person by day: (CUSTOMER360_ID, day, TOUCHPOINT_KEY, n touches); events come pre-counted from g_events_day. */
+export const TOUCHES_SQL = `SELECT CUSTOMER360_ID, day, 'DIGITAL_' || COALESCE(DEVICE_TYPE, 'UNKNOWN') AS TOUCHPOINT_KEY, n FROM g_events_day
+UNION ALL SELECT CUSTOMER360_ID, CAST(ENGAGEMENT_DATE AS DATE), 'MESSAGE_' || COALESCE(ENGAGEMENT_TYPE, 'UNKNOWN'), 1 FROM s_engagement
+UNION ALL SELECT CUSTOMER360_ID, CAST(TRANSACTION_DATE AS DATE), 'COMMERCE_' || COALESCE(CHANNEL, 'UNKNOWN'), 1 FROM s_transactions
+UNION ALL SELECT CUSTOMER360_ID, CAST(INTERACTION_DATE AS DATE), 'SERVICE_' || COALESCE(INTERACTION_TYPE, 'UNKNOWN'), 1 FROM s_interactions`;
 
 /** Touches per person, day and touchpoint (with their count): the shared input of the touchpoint datasets. */
-export const TOUCH_DAYS_SQL = `SELECT CUSTOMER360_ID, CAST(TOUCHED_AT AS DATE) AS day, TOUCHPOINT_KEY, count(*) AS n
+export const TOUCH_DAYS_SQL = `SELECT CUSTOMER360_ID, day, TOUCHPOINT_KEY, CAST(sum(n) AS BIGINT) AS n
 FROM (${TOUCHES_SQL}) GROUP BY ALL`;
 
 export const factBehavioralEvents: GoldDataset = {
@@ -49,7 +58,7 @@ FROM s_sessions s LEFT JOIN ev USING (SESSION_ID)`,
 export const dimTouchpoint: GoldDataset = {
   name: 'dim_touchpoint',
   description: 'Touchpoints with their journey statistics: touches, people reached, purchases they assisted',
-  uses: ['touch_days'],
+  uses: ['events_day', 'touch_days'],
   sql: () => `WITH purchases AS (SELECT CUSTOMER360_ID, TRANSACTION_ID, CAST(TRANSACTION_DATE AS DATE) AS day FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL),
 -- a purchase is assisted by a touchpoint the person used in the 7 days up to the purchase
 assisted AS (
@@ -79,10 +88,9 @@ FROM range(24) AS a(h), range(60) AS b(m) ORDER BY 1`,
 };
 
 /** Per customer and day, one row per source (events, sessions, purchases, engagement, tickets). */
-const ACTIVITY_PARTS_SQL = `SELECT CUSTOMER360_ID, CAST(EVENT_DATE AS DATE) AS day, count(*) AS EVENTS,
-    count(*) FILTER (WHERE EVENT_TYPE = 'PAGE_VIEW') AS PAGE_VIEWS, count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD') AS CART_ADDS,
-    count(*) FILTER (WHERE EVENT_TYPE = 'SEARCH') AS SEARCHES, 0 AS SESSIONS, 0 AS ORDERS, CAST(0 AS DECIMAL(18,2)) AS SPEND, 0 AS OPENS, 0 AS CLICKS, 0 AS TICKETS
-  FROM s_events WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
+const ACTIVITY_PARTS_SQL = `SELECT CUSTOMER360_ID, day, n AS EVENTS, page_views AS PAGE_VIEWS, cart_adds AS CART_ADDS, searches AS SEARCHES,
+    0 AS SESSIONS, 0 AS ORDERS, CAST(0 AS DECIMAL(18,2)) AS SPEND, 0 AS OPENS, 0 AS CLICKS, 0 AS TICKETS
+  FROM g_events_day WHERE CUSTOMER360_ID IS NOT NULL
   UNION ALL
   SELECT CUSTOMER360_ID, CAST(SESSION_START AS DATE), 0, 0, 0, 0, count(*), 0, 0, 0, 0, 0 FROM s_sessions WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
   UNION ALL
@@ -106,6 +114,7 @@ const GRAIN_FROM = (relation: string) =>
 export const aggCustomerActivity: GoldDataset = {
   name: 'agg_customer_activity',
   description: 'Daily, weekly and monthly activity per customer (GRAIN DAY | WEEK | MONTH, PERIOD_START)',
+  uses: ['events_day'],
   sql: () => {
     const sums = METRICS.map((m) => (m === 'SPEND' ? `CAST(sum(${m}) AS DECIMAL(18,2)) AS ${m}` : `CAST(sum(${m}) AS BIGINT) AS ${m}`)).join(', ');
     return `WITH parts AS (${ACTIVITY_PARTS_SQL})
@@ -118,7 +127,7 @@ GROUP BY GROUPING SETS ((CUSTOMER360_ID, day), (CUSTOMER360_ID, week), (CUSTOMER
 export const aggTouchpointActivity: GoldDataset = {
   name: 'agg_touchpoint_activity',
   description: 'Daily, weekly and monthly touches and people reached per touchpoint',
-  uses: ['touch_days'],
+  uses: ['events_day', 'touch_days'],
   sql: () => `SELECT ${GRAIN_SQL}, TOUCHPOINT_KEY, CAST(sum(n) AS BIGINT) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS
 FROM ${GRAIN_FROM('(SELECT * FROM g_touch_days WHERE day IS NOT NULL)')}
 GROUP BY GROUPING SETS ((TOUCHPOINT_KEY, day), (TOUCHPOINT_KEY, week), (TOUCHPOINT_KEY, month))
@@ -132,8 +141,9 @@ ORDER BY 1, 2, 3`,
 export const aggFunnelDaily: GoldDataset = {
   name: 'agg_funnel_daily',
   description: 'Daily view -> cart -> purchase funnel over identified customers',
-  sql: () => `WITH v AS (SELECT DISTINCT CUSTOMER360_ID, CAST(EVENT_DATE AS DATE) AS day FROM s_events WHERE EVENT_TYPE = 'PAGE_VIEW' AND CUSTOMER360_ID IS NOT NULL),
-c AS (SELECT DISTINCT CUSTOMER360_ID, CAST(EVENT_DATE AS DATE) AS day FROM s_events WHERE EVENT_TYPE = 'CART_ADD' AND CUSTOMER360_ID IS NOT NULL),
+  uses: ['events_day'],
+  sql: () => `WITH v AS (SELECT DISTINCT CUSTOMER360_ID, day FROM g_events_day WHERE page_views > 0 AND CUSTOMER360_ID IS NOT NULL),
+c AS (SELECT DISTINCT CUSTOMER360_ID, day FROM g_events_day WHERE cart_adds > 0 AND CUSTOMER360_ID IS NOT NULL),
 p AS (SELECT DISTINCT CUSTOMER360_ID, CAST(TRANSACTION_DATE AS DATE) AS day FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL),
 f AS (
   SELECT v.day, v.CUSTOMER360_ID, c.CUSTOMER360_ID IS NOT NULL AS carted, c.CUSTOMER360_ID IS NOT NULL AND p.CUSTOMER360_ID IS NOT NULL AS purchased

@@ -8,10 +8,13 @@ import { DEFAULT_ATTRIBUTION_WINDOW_DAYS, type GoldDataset, type GoldParams } fr
 import { assertIsoDate } from './paths.ts';
 import { latestEventDate, registerSilverInputs } from './silver-inputs.ts';
 import { writeGoldQuery } from './write-dataset.ts';
-import { TOUCH_DAYS_SQL } from './behavior.ts';
+import { EVENTS_DAY_SQL, TOUCH_DAYS_SQL } from './behavior.ts';
 
-/** Relations several datasets of a job read, computed once as temp tables g_<name>. */
-export const SHARED_RELATIONS: Record<string, string> = { touch_days: TOUCH_DAYS_SQL };
+/**
+ * Relations several datasets of a job read, computed once as temp tables g_<name>, in this order (a relation may read
+ * the ones before it: touch_days reads events_day; a dataset using it lists both).
+ */
+export const SHARED_RELATIONS: Record<string, string> = { events_day: EVENTS_DAY_SQL, touch_days: TOUCH_DAYS_SQL };
 
 export async function resolveAsOf(engine: Engine, ctx: JobContext): Promise<string> {
   if (ctx.asOf) return assertIsoDate(ctx.asOf);
@@ -46,10 +49,10 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly GoldDa
     }
     for (const [name, n] of Object.entries(inputs.rows)) ctx.report.rowCounts[`silver.${name}`] = n;
     await hooks.prepare?.(engine, asOf);
-    for (const name of new Set(datasets.flatMap((d) => d.uses ?? []))) {
-      const sql = SHARED_RELATIONS[name];
-      if (!sql) throw new Error(`Gold dataset uses unknown shared relation '${name}'`);
-      await engine.run(`CREATE OR REPLACE TEMP TABLE g_${name} AS ${sql}`);
+    const used = new Set(datasets.flatMap((d) => d.uses ?? []));
+    for (const name of used) if (!SHARED_RELATIONS[name]) throw new Error(`Gold dataset uses unknown shared relation '${name}'`);
+    for (const [name, sql] of Object.entries(SHARED_RELATIONS)) {
+      if (used.has(name)) await engine.run(`CREATE OR REPLACE TEMP TABLE g_${name} AS ${sql}`);
     }
     const tmpDir = join(ctx.home, 'tmp', 'gold');
     const datasetMs: Record<string, number> = {};
