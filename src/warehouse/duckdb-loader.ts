@@ -5,7 +5,7 @@ import type { Lake } from '../lake/lake.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { goldDir } from '../gold/paths.ts';
 import { duckdbDialect as d } from './dialects/duckdb.ts';
-import { renderInsertAll, renderTableLoad, renderTablesDdl, stagingDdl, targetDdl } from './load-plan.ts';
+import { renderAudit, renderInsertAll, renderTableLoad, renderTablesDdl, stagingDdl, targetColumns, targetDdl } from './load-plan.ts';
 import { WAREHOUSE_TABLES } from './model.ts';
 import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
 
@@ -18,6 +18,13 @@ export interface TableLoadResult {
   missingColumns: string[];
   files: string[];
 }
+
+/**
+ * A first load inserts in clustering order (DuckDB's zone maps then prune by those columns) up to this many rows;
+ * larger snapshots (the event fact, the activity aggregate) load in Gold file order: sorting them cost more than the
+ * rest of their load.
+ */
+export const CLUSTER_SORT_MAX_ROWS = 1_000_000;
 
 export class LoadError extends Error {
   constructor(message: string) {
@@ -79,21 +86,53 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
   }
   if (missing.length) o.log?.warn(`${label}: columns missing from the Gold dataset load as NULL`, { columns: missing.join(', ') });
   result.missingColumns = missing;
-  const steps = renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: { files: local, missingColumns: missing } });
-  const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
+  const target = d.qualified(t.schema, t.name);
+  const loadSource = { files: local, missingColumns: missing };
   let inTransaction = false;
   try {
-    const target = d.qualified(t.schema, t.name);
-    for (const s of steps) {
-      if (s.step === 'delete-missing' && !(await anyMissing(engine, t, staging, o))) continue;
-      if (s.step === 'merge' && Number(await engine.scalar(`SELECT count(*) FROM ${target}`)) === 0) {
-        await engine.run(renderInsertAll(d, t, o.loadId));
-        continue;
+    if (Number(await engine.scalar(`SELECT count(*) FROM ${target}`)) === 0) {
+      // First load: every key is new, so the MERGE would insert everything and delete nothing. Insert straight from
+      // the Parquet files into the table (no staging copy of the rows), check the keys there, roll back on a bad key.
+      await engine.run('BEGIN TRANSACTION');
+      inTransaction = true;
+      const rows = Number(await engine.scalar(`SELECT COALESCE(sum(num_rows), 0) FROM parquet_file_metadata([${local.map((f) => d.string(f)).join(', ')}])`));
+      const orderBy = rows <= CLUSTER_SORT_MAX_ROWS ? t.clusterBy : [];
+      try {
+        await engine.run(d.copyIntoStaging({ staging: target, columns: targetColumns(t), loadId: o.loadId, asOf: o.asOf, source: loadSource, orderBy }));
+      } catch (e) {
+        // The target's key columns are NOT NULL: name the key and show an offending row, as the staging check does.
+        if (!/NOT NULL constraint/i.test((e as Error).message)) throw e;
+        await engine.run('ROLLBACK');
+        inTransaction = false;
+        const example = await engine.all(`SELECT * FROM read_parquet([${local.map((f) => d.string(f)).join(', ')}], union_by_name = true, hive_partitioning = false)
+WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`);
+        throw new LoadError(`${label}: null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(example[0] ?? {})} in Gold files ${files.join(', ')}`);
       }
-      await engine.run(s.sql);
-      if (s.step === 'begin') inTransaction = true;
-      if (s.step === 'commit') inTransaction = false;
-      if (s.step === 'copy') await checkKeys(engine, t, staging, o.loadId, label, files);
+      const bad = await keyProblem(engine, t, target, o.loadId);
+      if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
+      await engine.run(renderAudit(d, t, o, target));
+      await engine.run('COMMIT');
+      inTransaction = false;
+    } else {
+      const steps = renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: { ...loadSource } });
+      const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
+      for (const s of steps) {
+        if (s.step === 'delete-missing' && !(await anyMissing(engine, t, staging, o))) continue;
+        if (s.step === 'merge' && Number(await engine.scalar(`SELECT count(*) FROM ${target}`)) === 0) {
+          await engine.run(renderInsertAll(d, t, o.loadId));
+          continue;
+        }
+        await engine.run(s.sql);
+        if (s.step === 'begin') inTransaction = true;
+        if (s.step === 'commit') inTransaction = false;
+        if (s.step === 'copy') {
+          const bad = await keyProblem(engine, t, staging, o.loadId);
+          if (bad) {
+            await engine.run(`DELETE FROM ${staging} WHERE ${d.ident('_LOAD_ID')} = ${d.string(o.loadId)}`);
+            throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
+          }
+        }
+      }
     }
   } catch (e) {
     if (inTransaction) await engine.run('ROLLBACK');
@@ -118,17 +157,15 @@ async function anyMissing(engine: Engine, t: WarehouseTable, staging: string, o:
   return inTarget > staged;
 }
 
-/** Key columns must be non-null and unique within one snapshot, or the MERGE would be ambiguous. */
-async function checkKeys(engine: Engine, t: WarehouseTable, staging: string, loadId: string, label: string, files: string[]): Promise<void> {
+/** Key columns must be non-null and unique within one snapshot, or the MERGE would be ambiguous: what is wrong, if anything. */
+async function keyProblem(engine: Engine, t: WarehouseTable, relation: string, loadId: string): Promise<string | undefined> {
   const keys = t.primaryKey.map((k) => d.ident(k));
   const load = `${d.ident('_LOAD_ID')} = ${d.string(loadId)}`;
-  const nulls = await engine.all(`SELECT * FROM ${staging} WHERE ${load} AND (${keys.map((k) => `${k} IS NULL`).join(' OR ')}) LIMIT 3`);
-  const dups = await engine.all(`SELECT ${keys.join(', ')}, count(*) AS n FROM ${staging} WHERE ${load} GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 3`);
-  if (nulls.length || dups.length) {
-    await engine.run(`DELETE FROM ${staging} WHERE ${load}`);
-    const what = nulls.length ? `null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(nulls[0])}` : `duplicate key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(dups[0])}`;
-    throw new LoadError(`${label}: ${what} in Gold files ${files.join(', ')}`);
-  }
+  const nulls = await engine.all(`SELECT * FROM ${relation} WHERE ${load} AND (${keys.map((k) => `${k} IS NULL`).join(' OR ')}) LIMIT 3`);
+  if (nulls.length) return `null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(nulls[0])}`;
+  const dups = await engine.all(`SELECT ${keys.join(', ')}, count(*) AS n FROM ${relation} WHERE ${load} GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 3`);
+  if (dups.length) return `duplicate key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(dups[0])}`;
+  return undefined;
 }
 
 export async function loadWarehouse(

@@ -116,23 +116,27 @@ WHERE NOT EXISTS (
 )${scope}`,
     });
   }
-  const audit = d.qualified(OPS_SCHEMA, AUDIT_TABLE);
   steps.push(
-    {
-      step: 'audit',
-      sql: `MERGE INTO ${audit} AS t
-USING (
-  SELECT ${d.string(t.schema)} AS SCHEMA_NAME, ${d.string(t.name)} AS TABLE_NAME, ${d.date(o.asOf)} AS AS_OF_DATE,
-    COUNT(*) AS ROW_COUNT, ${load} AS ${id('_LOAD_ID')}
-  FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}
-) AS s
-ON t.SCHEMA_NAME = s.SCHEMA_NAME AND t.TABLE_NAME = s.TABLE_NAME AND t.AS_OF_DATE = s.AS_OF_DATE
-WHEN MATCHED AND t.ROW_COUNT IS DISTINCT FROM s.ROW_COUNT THEN UPDATE SET ROW_COUNT = s.ROW_COUNT, ${id('_LOAD_ID')} = s.${id('_LOAD_ID')}
-WHEN NOT MATCHED THEN INSERT (SCHEMA_NAME, TABLE_NAME, AS_OF_DATE, ROW_COUNT, ${id('_LOAD_ID')})
-  VALUES (s.SCHEMA_NAME, s.TABLE_NAME, s.AS_OF_DATE, s.ROW_COUNT, s.${id('_LOAD_ID')})`,
-    },
+    { step: 'audit', sql: renderAudit(d, t, o, `${staging} WHERE ${id('_LOAD_ID')} = ${load}`) },
     { step: 'clean-staging', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` },
     { step: 'commit', sql: 'COMMIT' },
   );
   return steps;
+}
+
+/** Step 5: record the snapshot's row count (counted over `rowsOf`, a relation with its filter) in OPS.LOAD_AUDIT. */
+export function renderAudit(d: Dialect, t: WarehouseTable, o: { loadId: string; asOf: string }, rowsOf: string): string {
+  const id = (c: string) => d.ident(c);
+  const load = d.string(o.loadId);
+  const audit = d.qualified(OPS_SCHEMA, AUDIT_TABLE);
+  return `MERGE INTO ${audit} AS t
+USING (
+  SELECT ${d.string(t.schema)} AS SCHEMA_NAME, ${d.string(t.name)} AS TABLE_NAME, ${d.date(o.asOf)} AS AS_OF_DATE,
+    COUNT(*) AS ROW_COUNT, ${load} AS ${id('_LOAD_ID')}
+  FROM ${rowsOf}
+) AS s
+ON t.SCHEMA_NAME = s.SCHEMA_NAME AND t.TABLE_NAME = s.TABLE_NAME AND t.AS_OF_DATE = s.AS_OF_DATE
+WHEN MATCHED AND t.ROW_COUNT IS DISTINCT FROM s.ROW_COUNT THEN UPDATE SET ROW_COUNT = s.ROW_COUNT, ${id('_LOAD_ID')} = s.${id('_LOAD_ID')}
+WHEN NOT MATCHED THEN INSERT (SCHEMA_NAME, TABLE_NAME, AS_OF_DATE, ROW_COUNT, ${id('_LOAD_ID')})
+  VALUES (s.SCHEMA_NAME, s.TABLE_NAME, s.AS_OF_DATE, s.ROW_COUNT, s.${id('_LOAD_ID')})`;
 }
