@@ -28,7 +28,7 @@ async function runAll(home: string, lake: LocalLake, asOf = AS_OF) {
   return entries;
 }
 
-/** Every dataset's rows for the as-of date, as sorted JSON lines (TRAINED_AT is wall-clock by design). */
+/** Every dataset's rows for the as-of date, as sorted JSON lines (every column, TRAINED_AT included). */
 async function snapshotOf(lake: LocalLake): Promise<Record<string, string[]>> {
   const engine = await Engine.open();
   try {
@@ -36,7 +36,7 @@ async function snapshotOf(lake: LocalLake): Promise<Record<string, string[]>> {
     for (const d of DATASETS) {
       const files = (await lake.list(`gold/customer360/${d}/as_of_date=${AS_OF}/`)).map((f) => f.path);
       const local = await Promise.all(files.map((f) => lake.localPath(f)));
-      const rows = await engine.all<Record<string, unknown>>(`SELECT * EXCLUDE (TRAINED_AT) FROM read_parquet(${litList(local)}, union_by_name = true, hive_partitioning = false)`.replace(' EXCLUDE (TRAINED_AT)', d === 'model_registry' ? ' EXCLUDE (TRAINED_AT)' : ''));
+      const rows = await engine.all<Record<string, unknown>>(`SELECT * FROM read_parquet(${litList(local)}, union_by_name = true, hive_partitioning = false)`);
       out[d] = rows.map((r) => JSON.stringify(r)).sort();
     }
     return out;
@@ -94,6 +94,8 @@ describe('intelligence jobs', () => {
     expect(versions.has(risk[0].CLV_MODEL_VERSION)).toBe(true);
     const snapVersion = JSON.parse(first.feature_snapshots![0]!).FEATURE_SNAPSHOT_VERSION;
     for (const r of registry) expect(r.FEATURE_SNAPSHOT_VERSION).toBe(snapVersion);
+    // Deterministic training time: the as-of date at 00:00 UTC, not the wall clock.
+    for (const r of registry) expect(String(r.TRAINED_AT)).toBe(`${AS_OF} 00:00:00`);
     const churn = registry.find((r) => r.MODEL_NAME === 'churn');
     expect(JSON.parse(churn.PARAMETERS_JSON).kind).toBe('logistic_platt');
     // The churn model's labels end on or before the as-of date.

@@ -40,6 +40,7 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
   const scores = snap.rows.map((r) => ({ CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv), ...scoreClv(clv, r, horizonDays) }));
   const clvRecord = modelRecord({
     name: 'clv',
+    asOf,
     type: 'BG/NBD + Gamma-Gamma (maximum likelihood)',
     parameters: { bgnbd: clv.bgnbd.params, gammaGamma: clv.gammaGamma.params, horizonDays, timeUnit: 'week' },
     metrics: { bgnbdLogLikelihood: clv.bgnbd.logLikelihood, bgnbdCustomers: clv.bgnbd.customers, bgnbdConverged: clv.bgnbd.converged, gammaGammaLogLikelihood: clv.gammaGamma.logLikelihood, gammaGammaCustomers: clv.gammaGamma.customers },
@@ -49,6 +50,7 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
   });
   const churnRecord = modelRecord({
     name: 'churn',
+    asOf,
     type: churn.kind === 'logistic_platt' ? 'logistic regression + Platt calibration' : 'BG/NBD P(no purchase) fallback',
     parameters: { kind: churn.kind, horizonDays, labelHorizonDays: churn.labelHorizonDays, features: churn.features, standardizer: churn.standardizer, weights: churn.logistic?.weights, platt: churn.platt, nonBuyerRisk: churn.nonBuyerRisk, trainingSnapshots: churn.trainingSnapshots, calibrationSnapshot: churn.calibrationSnapshot },
     metrics: churn.metrics,
@@ -68,6 +70,7 @@ export function segmentCustomers(snap: Snapshot, k = 5, seed = 42, windowStart: 
   const model = buildSegments(snap.rows, k, seed);
   const record = modelRecord({
     name: 'segments',
+    asOf: snap.asOf,
     type: 'RFM quintiles + k-means++ (standardised features)',
     parameters: { k: model.k, seed, features: model.features, centroids: model.centroids, labels: model.profiles.map((p) => [p.SEGMENT_ID, p.SEGMENT_LABEL]) },
     metrics: { inertia: model.inertia, sizes: Object.fromEntries(model.profiles.map((p) => [p.SEGMENT_LABEL, p.CUSTOMERS])) },
@@ -107,6 +110,7 @@ export async function recommend(engine: Engine, snap: Snapshot, horizonDays: num
   };
   const record = modelRecord({
     name: 'recommendations',
+    asOf,
     type: 'hybrid: item-item CF (co-purchase + co-view) + content + repeat purchase + popularity',
     parameters: { weights: tuning.weights, tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS },
     metrics: { validation: tuning.validation ?? null },

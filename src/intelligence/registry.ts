@@ -39,8 +39,18 @@ export function modelVersion(name: string, parts: { parameters: unknown; windowS
   return `${name}-${h}`;
 }
 
+/**
+ * TRAINED_AT is the model's logical training time, the as-of date at 00:00 UTC (a model trained as of D has seen data
+ * through D): a re-run produces the same row, byte for byte. When a run happened is in its run manifest.
+ */
+export function trainedAt(asOf: string): string {
+  return `${asOf} 00:00:00`;
+}
+
 export function modelRecord(o: {
   name: string;
+  /** The as-of date the model was trained for (TRAINED_AT). */
+  asOf: string;
   type: string;
   parameters: unknown;
   metrics: unknown;
@@ -52,7 +62,7 @@ export function modelRecord(o: {
     MODEL_NAME: o.name,
     MODEL_VERSION: modelVersion(o.name, { parameters: o.parameters, windowStart: o.windowStart, windowEnd: o.windowEnd, featureSnapshotVersion: o.featureSnapshotVersion }),
     MODEL_TYPE: o.type,
-    TRAINED_AT: new Date().toISOString().replace('T', ' ').replace('Z', ''),
+    TRAINED_AT: trainedAt(o.asOf),
     TRAINING_WINDOW_START: o.windowStart,
     TRAINING_WINDOW_END: o.windowEnd,
     FEATURE_SNAPSHOT_VERSION: o.featureSnapshotVersion,
