@@ -141,12 +141,8 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
     SELECT UK, KIND, VALUE, round(sum(W), 10) AS W, coalesce(round(sum(W) FILTER (WHERE SRC = 'purchase'), 10), 0) AS WP
     FROM ${p}aff GROUP BY 1, 2, 3
     QUALIFY KIND = 'PRODUCT' OR row_number() OVER (PARTITION BY UK, KIND ORDER BY round(sum(W), 10) DESC, VALUE) <= 3`);
-  // Kept per customer: the best content matches and the best matches by category popularity (the popularity
-  // baseline's signal); the rest of the catalogue cannot reach a top 10 through content and only costs time.
   await run(`CREATE OR REPLACE TABLE ${p}content AS
-    SELECT * FROM (SELECT UK, PK, round(sum(S), 10) AS S, round(sum(CATPOP), 10) AS CATPOP FROM (${contentMatchSql(p, o)}) GROUP BY 1, 2)
-    QUALIFY row_number() OVER (PARTITION BY UK ORDER BY S DESC, PK) <= ${o.contentCandidates}
-      OR row_number() OVER (PARTITION BY UK ORDER BY CATPOP DESC, PK) <= ${o.contentCandidates}`);
+    SELECT UK, PK, round(sum(S), 10) AS S, round(sum(CATPOP), 10) AS CATPOP FROM (${contentMatchSql(p, o)}) GROUP BY 1, 2`);
   // One aggregation over the union of all signals (cheaper than de-duplicating keys and joining each signal back).
   await run(`CREATE OR REPLACE TABLE ${p}cand AS
     WITH sig AS (
@@ -154,14 +150,18 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
         ln(1 + h.N) * exp(-date_diff('day', h.LAST_DATE, ${D}) / 90.0) AS R_REPEAT, 0.0 AS R_CF, 0.0 AS R_CONTENT, 0.0 AS CATPOP
         FROM ${p}hist h JOIN ${p}uk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID)
       UNION ALL SELECT UK, PK, 0, NULL, 0.0, S, 0.0, 0.0 FROM ${p}cf
-      UNION ALL SELECT UK, PK, 0, NULL, 0.0, 0.0, S, CATPOP FROM ${p}content
+      -- Content makes candidates of its best matches (by content score, and by category popularity for the popularity
+      -- baseline) only; every candidate still gets its full content score below.
+      UNION ALL SELECT UK, PK, 0, NULL, 0.0, 0.0, 0.0, 0.0 FROM ${p}content
+        QUALIFY row_number() OVER (PARTITION BY UK ORDER BY S DESC, PK) <= ${o.contentCandidates}
+          OR row_number() OVER (PARTITION BY UK ORDER BY CATPOP DESC, PK) <= ${o.contentCandidates}
       UNION ALL SELECT u.UK, c.PK, 0, NULL, 0.0, 0.0, 0.0, 0.0 FROM ${p}uk u CROSS JOIN ${p}catalog c WHERE c.POP_RANK <= 20),
     g AS (
-      SELECT UK, PK, max(N) AS N, max(LAST_DATE) AS LAST_DATE, max(R_REPEAT) AS R_REPEAT, max(R_CF) AS R_CF,
-        max(R_CONTENT) AS R_CONTENT, max(CATPOP) AS CATPOP
+      SELECT UK, PK, max(N) AS N, max(LAST_DATE) AS LAST_DATE, max(R_REPEAT) AS R_REPEAT, max(R_CF) AS R_CF
       FROM sig GROUP BY 1, 2),
     raw AS (
-      SELECT g.*, c.CATEGORY, c.POP, c.POP_NORM FROM g JOIN ${p}catalog c USING (PK)
+      SELECT g.*, coalesce(t.S, 0.0) AS R_CONTENT, coalesce(t.CATPOP, 0.0) AS CATPOP, c.CATEGORY, c.POP, c.POP_NORM
+      FROM g JOIN ${p}catalog c USING (PK) LEFT JOIN ${p}content t USING (UK, PK)
       ANTI JOIN ${p}returned r USING (UK, PK))
     SELECT u.CUSTOMER360_ID, i.PRODUCT_ID, raw.*,
       coalesce(R_REPEAT / nullif(max(R_REPEAT) OVER w, 0), 0) AS S_REPEAT,
