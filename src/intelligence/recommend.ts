@@ -160,11 +160,48 @@ interface TuningColumns {
   START: number[];
 }
 
-export function tuningMatrix(c: TuningColumns): TuningMatrix {
+export function tuningMatrix(c: TuningColumns, k = 10): TuningMatrix {
   const f = (x: readonly unknown[]) => Float64Array.from(x, Number);
-  return {
+  const full: TuningMatrix = {
     R: f(c.R ?? []), C: f(c.C), T: f(c.T), Q: f(c.Q), POP: f(c.POP), REL: Uint8Array.from(c.REL, Number),
     start: Int32Array.from([...c.START.map(Number), c.C.length]), nrel: Int32Array.from(c.NREL, Number),
+  };
+  return pruneDominated(full, k);
+}
+
+/**
+ * Drops the candidates that can never reach a top k: those with k others that score at least as high under every
+ * non-negative blend (no signal lower) and win the tie too (earlier in product order, or higher on every signal).
+ * Scores are sums of non-negative products, which floating point keeps monotone, so the grid's top k are unchanged;
+ * most candidates go, and the grid search runs on what is left.
+ */
+function pruneDominated(m: TuningMatrix, k: number): TuningMatrix {
+  const keep: number[] = [];
+  const start: number[] = [];
+  const { R, C, T, Q, POP } = m;
+  for (let u = 0; u < m.nrel.length; u++) {
+    start.push(keep.length);
+    const a = m.start[u]!;
+    const b = m.start[u + 1]!;
+    for (let i = a; i < b; i++) {
+      let dominators = 0;
+      for (let j = a; j < b && dominators < k; j++) {
+        if (j === i || R[j]! < R[i]! || C[j]! < C[i]! || T[j]! < T[i]! || Q[j]! < Q[i]! || POP[j]! < POP[i]!) continue;
+        if (j < i || (R[j]! > R[i]! && C[j]! > C[i]! && T[j]! > T[i]! && Q[j]! > Q[i]! && POP[j]! > POP[i]!)) dominators++;
+      }
+      if (dominators < k) keep.push(i);
+    }
+  }
+  start.push(keep.length);
+  const pick = <A extends Float64Array | Uint8Array>(x: A, make: (n: number) => A): A => {
+    const out = make(keep.length);
+    keep.forEach((i, n) => (out[n] = x[i]!));
+    return out;
+  };
+  const f64 = (n: number) => new Float64Array(n);
+  return {
+    R: pick(R, f64), C: pick(C, f64), T: pick(T, f64), Q: pick(Q, f64), POP: pick(POP, f64), REL: pick(m.REL, (n) => new Uint8Array(n)),
+    start: Int32Array.from(start), nrel: m.nrel,
   };
 }
 
@@ -176,14 +213,22 @@ export function meanNdcg(m: TuningMatrix, w: Weights, k: number): number {
   const users = m.nrel.length;
   if (users === 0) return 0;
   const idcg = new Float64Array(k + 1);
-  for (let i = 1; i <= k; i++) idcg[i] = idcg[i - 1]! + 1 / Math.log2(i + 1);
+  const discount = new Float64Array(k);
+  for (let i = 1; i <= k; i++) {
+    discount[i - 1] = 1 / Math.log2(i + 1);
+    idcg[i] = idcg[i - 1]! + discount[i - 1]!;
+  }
   const topS = new Float64Array(k);
   const topI = new Int32Array(k);
+  // Locals, not property reads, in the hot loop.
+  const { R, C, T, Q, POP, start } = m;
+  const wr = w.repeat, wc = w.cf, wt = w.content, wq = w.popularity;
   let total = 0;
   for (let u = 0; u < users; u++) {
     let size = 0;
-    for (let i = m.start[u]!; i < m.start[u + 1]!; i++) {
-      const s = w.repeat * m.R[i]! + w.cf * m.C[i]! + w.content * m.T[i]! + w.popularity * m.Q[i]! + 1e-6 * m.POP[i]!;
+    const end = start[u + 1]!;
+    for (let i = start[u]!; i < end; i++) {
+      const s = wr * R[i]! + wc * C[i]! + wt * T[i]! + wq * Q[i]! + 1e-6 * POP[i]!;
       // Rows arrive in tie-break order, so a new row enters only on a strictly higher score.
       if (size === k && s <= topS[k - 1]!) continue;
       let j = size < k ? size++ : k - 1;
@@ -196,7 +241,7 @@ export function meanNdcg(m: TuningMatrix, w: Weights, k: number): number {
       topI[j] = i;
     }
     let dcg = 0;
-    for (let j = 0; j < size; j++) dcg += m.REL[topI[j]!]! / Math.log2(j + 2);
+    for (let j = 0; j < size; j++) dcg += m.REL[topI[j]!]! * discount[j]!;
     const ideal = idcg[Math.min(m.nrel[u]!, k)]!;
     total += ideal > 0 ? dcg / ideal : 0;
   }
