@@ -71,9 +71,10 @@ export interface Check {
 
 /**
  * The checks of one column over its normalised value expression `v`, in reporting order. `t` is the expression of
- * its TRY_CAST (tryCastSql) when the caller has it computed already.
+ * its TRY_CAST (tryCastSql) when the caller has it computed already; `exact` likewise the enum exact-match test
+ * (enumExactSql), which the Bronze value needs too.
  */
-export function columnChecks(column: ColumnDef, v: string, present = true, t?: string): Check[] {
+export function columnChecks(column: ColumnDef, v: string, present = true, t?: string, exact?: string): Check[] {
   const checks: Check[] = [];
   if (column.required) checks.push({ code: REASON.REQUIRED, sql: present ? `${v} IS NULL` : 'true' });
   // A missing optional column cannot break any other rule.
@@ -90,8 +91,7 @@ export function columnChecks(column: ColumnDef, v: string, present = true, t?: s
   // list_contains, not IN: DuckDB rewrites long IN lists into a join, which costs time and input order. The
   // exact match first, so UPPER only runs on values not already canonical.
   if (column.enum) {
-    const list = enumListSql(column);
-    checks.push({ code: REASON.ENUM, sql: `NOT (list_contains(${list}, ${v}) OR list_contains(${list}, UPPER(${v})))` });
+    checks.push({ code: REASON.ENUM, sql: `NOT (${exact ?? enumExactSql(column, v)} OR list_contains(${enumListSql(column)}, UPPER(${v})))` });
   }
   if (column.min !== undefined || column.max !== undefined) {
     // TRY_CAST is null for a TYPE failure, so a value that fails TYPE never also fails RANGE.
@@ -116,10 +116,13 @@ export function reasonsSql(
   binding: Binding,
   valueOf: (b: BoundColumn) => string = (b) => valueSql(b.received),
   castOf?: (b: BoundColumn) => string | undefined,
+  exactOf?: (b: BoundColumn) => string | undefined,
 ): string {
+  // Measured: gating this behind one OR chain of the checks (assemble only for invalid records) is slower, since
+  // every check of a valid record runs either way.
   const cases: string[] = [];
   for (const b of binding.bound) {
-    for (const check of columnChecks(b.column, valueOf(b), b.received !== undefined, castOf?.(b))) {
+    for (const check of columnChecks(b.column, valueOf(b), b.received !== undefined, castOf?.(b), exactOf?.(b))) {
       cases.push(`CASE WHEN ${check.sql} THEN ${lit(`${b.column.name}:${check.code}`)} END`);
     }
   }
@@ -148,9 +151,14 @@ export function recordHashSql(binding: Binding): string {
   return `md5(concat(${parts.join(', ')}))`;
 }
 
+/** Whether an enum field is already one of the canonical (upper-case) values. */
+export function enumExactSql(column: ColumnDef, v: string): string {
+  return `list_contains(${enumListSql(column)}, ${v})`;
+}
+
 /** The upper-case canonical value of an enum field (UPPER only when the value is not already canonical). */
-export function canonicalEnumSql(column: ColumnDef, v: string): string {
-  return `CASE WHEN list_contains(${enumListSql(column)}, ${v}) THEN ${v} ELSE UPPER(${v}) END`;
+export function canonicalEnumSql(column: ColumnDef, v: string, exact?: string): string {
+  return `CASE WHEN ${exact ?? enumExactSql(column, v)} THEN ${v} ELSE UPPER(${v}) END`;
 }
 
 /** Whether a column type needs a cast (everything but VARCHAR/TEXT). */
@@ -186,6 +194,7 @@ export const STAGE = {
 export function stageSql(binding: Binding, received: readonly string[], sourceSql: string, passthrough: readonly string[] = []): string {
   const v = (i: number) => `__c360_v${i}`;
   const t = (i: number) => `__c360_t${i}`;
+  const ex = (i: number) => `__c360_e${i}`;
   const present = binding.bound.map((b) => b.received !== undefined);
   // Level 1: normalised values.
   const l1 = [
@@ -196,20 +205,22 @@ export function stageSql(binding: Binding, received: readonly string[], sourceSq
   const l2 = [
     '*',
     ...binding.bound.flatMap((b, i) => (present[i] && isTyped(b.column) ? [`${tryCastSql(b.column, v(i))} AS ${t(i)}`] : [])),
+    ...binding.bound.flatMap((b, i) => (present[i] && b.column.enum && !isTyped(b.column) ? [`${enumExactSql(b.column, v(i))} AS ${ex(i)}`] : [])),
     `${recordHashSql(binding)} AS ${STAGE.hash}`,
   ];
   const index = new Map(binding.bound.map((b, i) => [b, i]));
   const vOf = (b: BoundColumn) => v(index.get(b)!);
   const tOf = (b: BoundColumn) => (isTyped(b.column) ? t(index.get(b)!) : undefined);
+  const eOf = (b: BoundColumn) => (b.column.enum && !isTyped(b.column) ? ex(index.get(b)!) : undefined);
   // Level 3: reasons and Bronze values.
   const l3 = [
     ...received.map((r) => ident(r)),
     ...passthrough,
     STAGE.hash,
-    `${reasonsSql(binding, vOf, tOf)} AS ${STAGE.reasons}`,
+    `${reasonsSql(binding, vOf, tOf, eOf)} AS ${STAGE.reasons}`,
     ...binding.bound.map((b, i) => {
       if (!present[i]) return `CAST(NULL AS ${duckdbType(b.column.type)}) AS ${STAGE.bronze(i)}`;
-      const val = isTyped(b.column) ? bronzeFromCast(b.column, t(i)) : b.column.enum ? canonicalEnumSql(b.column, v(i)) : v(i);
+      const val = isTyped(b.column) ? bronzeFromCast(b.column, t(i)) : b.column.enum ? canonicalEnumSql(b.column, v(i), ex(i)) : v(i);
       return `${val} AS ${STAGE.bronze(i)}`;
     }),
     ...binding.extras.map((e, j) => `${valueSql(e)} AS ${STAGE.extra(j)}`),
