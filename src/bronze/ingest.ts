@@ -128,32 +128,38 @@ async function runIngest(
     throw new C360Error(`Cannot read ${contract.name} input '${sourceFile}': ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
   // 2. Records to skip: later copies of a hash within the input, and every copy of a hash the table already holds.
-  //    They are deleted from the stage (the others keep their rowids), so the writes need no filter.
+  //    They are deleted from the stage (the others keep their rowids), so the writes need no filter. Only hashes
+  //    with copies are kept from the grouping (a few, not one row per record), and the held hashes are only looked
+  //    up when the table has files.
   const existing = dedupe ? await heldHashFiles(lake, contract) : [];
   const H = STAGE.hash;
   if (dedupe) {
     const first = source.hasSeq ? `arg_min(rowid, ${STAGE.seq})` : 'min(rowid)';
-    await engine.run(`CREATE TEMP TABLE ${T.firsts} AS SELECT ${H}, ${first} AS first_row, count(*) AS copies FROM ${T.stage} GROUP BY ${H}`);
-    const held = existing.length === 0 ? 'SELECT NULL::VARCHAR AS h WHERE false' : `SELECT _record_hash AS h FROM read_parquet(${litList(existing)}, union_by_name = true)`;
-    await engine.run(
-      `CREATE TEMP TABLE ${T.held} AS SELECT f.${H} FROM ${T.firsts} f SEMI JOIN (${held}) e ON f.${H} = e.h`,
-    );
+    await engine.run(`CREATE TEMP TABLE ${T.firsts} AS SELECT ${H}, ${first} AS first_row, count(*) AS copies FROM ${T.stage} GROUP BY ${H} HAVING count(*) > 1`);
+    if (existing.length === 0) await engine.run(`CREATE TEMP TABLE ${T.held} AS SELECT NULL::VARCHAR AS ${H} WHERE false`);
+    else {
+      await engine.run(
+        `CREATE TEMP TABLE ${T.held} AS SELECT DISTINCT s.${H} FROM ${T.stage} s
+         SEMI JOIN (SELECT _record_hash AS h FROM read_parquet(${litList(existing)}, union_by_name = true)) e ON s.${H} = e.h`,
+      );
+    }
     await engine.run(
       `CREATE TEMP TABLE ${T.skip} AS
-       SELECT s.rowid AS skip_row FROM ${T.stage} s SEMI JOIN (SELECT ${H} FROM ${T.firsts} WHERE copies > 1 UNION SELECT ${H} FROM ${T.held}) d ON s.${H} = d.${H}
-       EXCEPT SELECT first_row FROM ${T.firsts} f ANTI JOIN ${T.held} h ON f.${H} = h.${H}`,
+       SELECT s.rowid AS skip_row FROM ${T.stage} s SEMI JOIN ${T.held} h ON s.${H} = h.${H}
+       UNION SELECT s.rowid FROM ${T.stage} s JOIN ${T.firsts} f ON s.${H} = f.${H} WHERE s.rowid <> f.first_row`,
     );
   } else {
-    await engine.run(`CREATE TEMP TABLE ${T.firsts} AS SELECT NULL::VARCHAR AS ${H} WHERE false`);
+    await engine.run(`CREATE TEMP TABLE ${T.firsts} AS SELECT NULL::VARCHAR AS ${H}, 0::BIGINT AS copies WHERE false`);
     await engine.run(`CREATE TEMP TABLE ${T.held} AS SELECT NULL::VARCHAR AS ${H} WHERE false`);
     await engine.run(`CREATE TEMP TABLE ${T.skip} AS SELECT NULL::BIGINT AS skip_row WHERE false`);
   }
+  // Distinct records = records - the extra copies of each hash with copies.
   const counts = (await engine.all<Record<string, unknown>>(
-    `SELECT (SELECT count(*) FROM ${T.stage}) AS input, (SELECT count(*) FROM ${T.firsts}) AS distinct_rows,
+    `SELECT (SELECT count(*) FROM ${T.stage}) AS input, (SELECT coalesce(sum(copies - 1), 0) FROM ${T.firsts}) AS extra_copies,
             (SELECT count(*) FROM ${T.held}) AS held, (SELECT count(*) FROM ${T.skip}) AS skipped`,
   ))[0]!;
   const inputRows = count(counts.input);
-  const distinctRows = dedupe ? count(counts.distinct_rows) : inputRows;
+  const distinctRows = dedupe ? inputRows - count(counts.extra_copies) : inputRows;
   const skipped = count(counts.skipped);
   const fresh = inputRows - skipped;
 
