@@ -171,6 +171,28 @@ describe('local warehouse load', () => {
     for (const k of Object.keys(before)) if (k !== 'OPS.LOAD_AUDIT') expect(after[k], k).toBe(before[k]);
   });
 
+  it('a first load (empty table, no staging) checks keys too: a duplicate or null key fails and leaves the table empty', async () => {
+    const e = await Engine.open({ path: join(home, 'first-load.duckdb') });
+    const tables = WAREHOUSE_TABLES.filter((t) => t.name === 'DIM_PRODUCT');
+    const cols = { PRODUCT_ID: 'VARCHAR', PRODUCT_NAME: 'VARCHAR' };
+    const rowsNow = async () => [Number(await e.scalar('SELECT count(*) FROM CUSTOMER_360.DIM_PRODUCT')), Number(await e.scalar('SELECT count(*) FROM OPS.LOAD_AUDIT'))];
+    try {
+      const dup = { PRODUCT_ID: 'PR1', PRODUCT_NAME: 'x' };
+      await writeGoldFixture(scratch, lake, join(home, 'tmp'), goldDir('dim_product', AS_OF), cols, [dup, { PRODUCT_ID: 'PR2', PRODUCT_NAME: 'y' }, dup]);
+      await expect(loadWarehouse(e, lake, { asOf: AS_OF, loadId: 'F1', tables })).rejects.toThrow(/CUSTOMER_360\.DIM_PRODUCT: duplicate key \(PRODUCT_ID\).*PR1.*dim_product\/as_of_date=2026-03-31/);
+      expect(await rowsNow()).toEqual([0, 0]);
+      await writeGoldFixture(scratch, lake, join(home, 'tmp'), goldDir('dim_product', AS_OF), cols, [{ PRODUCT_ID: 'PR2', PRODUCT_NAME: 'y' }, { PRODUCT_ID: null, PRODUCT_NAME: 'nameless' }]);
+      await expect(loadWarehouse(e, lake, { asOf: AS_OF, loadId: 'F2', tables })).rejects.toThrow(/CUSTOMER_360\.DIM_PRODUCT: null key \(PRODUCT_ID\).*nameless.*dim_product\/as_of_date=2026-03-31/);
+      expect(await rowsNow()).toEqual([0, 0]);
+      // a good snapshot then loads in full, audited
+      await writeGoldFixture(scratch, lake, join(home, 'tmp'), goldDir('dim_product', AS_OF), cols, [{ PRODUCT_ID: 'PR2', PRODUCT_NAME: 'y' }, { PRODUCT_ID: 'PR3', PRODUCT_NAME: 'z' }]);
+      await loadWarehouse(e, lake, { asOf: AS_OF, loadId: 'F3', tables });
+      expect(await rowsNow()).toEqual([2, 1]);
+    } finally {
+      e.close();
+    }
+  });
+
   it('a snapshot without a key column fails naming the column', async () => {
     await writeGoldFixture(scratch, lake, join(home, 'tmp'), goldDir('dim_product', AS_OF), { NAME: 'VARCHAR' }, [{ NAME: 'x' }]);
     await expect(runLoad('LOAD-BAD2')).rejects.toThrow(/DIM_PRODUCT: Gold dataset gold\/customer360\/dim_product\/as_of_date=2026-03-31 lacks key column\(s\) PRODUCT_ID/);
