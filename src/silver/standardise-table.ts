@@ -3,25 +3,12 @@
 // and codes upper-cased, campaign ids canonicalised), and collect per-record data-quality flags (`COLUMN:CODE`).
 // CUSTOMERS also gets the match-key columns identity resolution uses (email, phone, name, address standards).
 import { FORMAT_PATTERNS, type ColumnDef, type TableContract } from '../../schemas/contract.ts';
+import { duckdbType } from '../contracts/duckdb-types.ts';
 import { ident, lit } from '../engine/duckdb.ts';
 
+/** The column's DuckDB type, as Bronze stores it (one mapping, in src/contracts/duckdb-types.ts). */
 export function duckType(c: ColumnDef): string {
-  const t = c.type;
-  switch (t.kind) {
-    case 'varchar':
-    case 'text':
-      return 'VARCHAR';
-    case 'integer':
-      return 'INTEGER';
-    case 'decimal':
-      return `DECIMAL(${t.precision},${t.scale})`;
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'TIMESTAMP';
-    case 'boolean':
-      return 'BOOLEAN';
-  }
+  return duckdbType(c.type);
 }
 
 const isText = (c: ColumnDef) => c.type.kind === 'varchar' || c.type.kind === 'text';
