@@ -169,4 +169,6 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
       coalesce(R_CONTENT / nullif(max(R_CONTENT) OVER w, 0), 0) AS S_CONTENT,
       POP_NORM AS S_POPULARITY
     FROM raw JOIN ${p}uk u USING (UK) JOIN ${p}pid i USING (PK) WINDOW w AS (PARTITION BY UK)`);
+  // Intermediates the ranking does not read: freed now, as they are the bulk of an in-memory engine at scale.
+  for (const t of ['hist', 'views', 'sim_buy', 'sim_view', 'aff', 'cf', 'content']) await run(`DROP TABLE IF EXISTS ${p}${t}`);
 }

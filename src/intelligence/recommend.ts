@@ -292,6 +292,9 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
   }
   const final = await rank(engine, p, 'hybrid', best!.w, 10, false);
   const validation = await recMetrics(engine, p, final, 10);
+  // The split's tables served their purpose (the scoring date builds its own).
+  const tables = await engine.all<{ name: string }>(`SELECT table_name AS name FROM duckdb_tables() WHERE starts_with(table_name, ${lit(p)})`);
+  for (const t of tables) await engine.run(`DROP TABLE IF EXISTS ${t.name}`);
   return { weights: best!.w, tuned: true, split: { asOf: splitAt, until: asOf }, validation };
 }
 
