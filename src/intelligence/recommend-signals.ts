@@ -52,7 +52,7 @@ export function contentMatchSql(p: string, o: SignalOptions = DEFAULT_SIGNAL_OPT
 }
 
 /**
- * Builds `<p>cand`: one row per (customer, candidate product) with each signal normalised to 0..1 per customer
+ * Builds `<p>cand`: one row per (customer UK, candidate product PK) with each signal normalised to 0..1 per customer
  * (popularity globally), plus N, LAST_DATE and CATEGORY for the reasons. The customers are `<p>users`
  * (CUSTOMER360_ID), which the caller fills.
  *
@@ -163,12 +163,12 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
       SELECT g.*, coalesce(t.S, 0.0) AS R_CONTENT, coalesce(t.CATPOP, 0.0) AS CATPOP, c.CATEGORY, c.POP, c.POP_NORM
       FROM g JOIN ${p}catalog c USING (PK) LEFT JOIN ${p}content t USING (UK, PK)
       ANTI JOIN ${p}returned r USING (UK, PK))
-    SELECT u.CUSTOMER360_ID, i.PRODUCT_ID, raw.*,
+    SELECT raw.*,
       coalesce(R_REPEAT / nullif(max(R_REPEAT) OVER w, 0), 0) AS S_REPEAT,
       coalesce(R_CF / nullif(max(R_CF) OVER w, 0), 0) AS S_CF,
       coalesce(R_CONTENT / nullif(max(R_CONTENT) OVER w, 0), 0) AS S_CONTENT,
       POP_NORM AS S_POPULARITY
-    FROM raw JOIN ${p}uk u USING (UK) JOIN ${p}pid i USING (PK) WINDOW w AS (PARTITION BY UK)`);
+    FROM raw WINDOW w AS (PARTITION BY UK)`);
   // Intermediates the ranking does not read: freed now, as they are the bulk of an in-memory engine at scale.
   for (const t of ['hist', 'views', 'sim_buy', 'sim_view', 'aff', 'cf', 'content']) await run(`DROP TABLE IF EXISTS ${p}${t}`);
 }

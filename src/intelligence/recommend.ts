@@ -82,7 +82,7 @@ export async function rank(engine: Engine, p: string, algo: Algorithm, w: Weight
       SELECT UK, PK, ${s.score} AS SCORE, row_number() OVER (PARTITION BY UK ORDER BY ${s.order})::INTEGER AS RANK
       FROM ${p}cand QUALIFY RANK <= ${topN}),
     -- The window sorts narrow rows (keys and the score's inputs); the wide ones are fetched for the top N only.
-    r AS (SELECT c.*, k.SCORE, k.RANK FROM k JOIN ${p}cand c USING (UK, PK))${lookups}
+    r AS (SELECT c.*, u.CUSTOMER360_ID, i.PRODUCT_ID, k.SCORE, k.RANK FROM k JOIN ${p}cand c USING (UK, PK) JOIN ${p}uk u USING (UK) JOIN ${p}pid i USING (PK))${lookups}
     SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, ${explain ? s.reason : 'NULL::VARCHAR'} AS REASON FROM e`);
   return table;
 }
@@ -274,11 +274,14 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
   // Rows come sorted by customer then product, so a row's position is the product-id tie-break of the SQL ranking.
   // Fetched as one row of column lists (far cheaper than one JS object per candidate).
   const [cols] = await engine.all<TuningColumns>(`
-    WITH u AS (SELECT CUSTOMER360_ID, count(*)::INTEGER AS NREL FROM ${p}relevant WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users) GROUP BY 1),
+    WITH u AS (
+      SELECT k.UK, count(*)::INTEGER AS NREL FROM ${p}relevant JOIN ${p}uk k USING (CUSTOMER360_ID)
+      WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users) GROUP BY 1),
+    rel AS (SELECT k.UK, i.PK FROM ${p}relevant JOIN ${p}uk k USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID)),
     x AS (
       SELECT k.S_REPEAT AS R, k.S_CF AS C, k.S_CONTENT AS T, k.S_POPULARITY AS Q, k.POP_NORM AS POP,
-        CASE WHEN r.PRODUCT_ID IS NULL THEN 0 ELSE 1 END AS REL, u.NREL, row_number() OVER (PARTITION BY k.UK ORDER BY k.PK) = 1 AS FIRST, k.UK, k.PK
-      FROM ${p}cand k JOIN u USING (CUSTOMER360_ID) LEFT JOIN ${p}relevant r USING (CUSTOMER360_ID, PRODUCT_ID))
+        CASE WHEN r.PK IS NULL THEN 0 ELSE 1 END AS REL, u.NREL, row_number() OVER (PARTITION BY k.UK ORDER BY k.PK) = 1 AS FIRST, k.UK, k.PK
+      FROM ${p}cand k JOIN u USING (UK) LEFT JOIN rel r USING (UK, PK))
     SELECT list(R ORDER BY UK, PK) AS R, list(C ORDER BY UK, PK) AS C, list(T ORDER BY UK, PK) AS T, list(Q ORDER BY UK, PK) AS Q,
       list(POP ORDER BY UK, PK) AS POP, list(REL ORDER BY UK, PK) AS REL, list(NREL ORDER BY UK, PK) FILTER (WHERE FIRST) AS NREL,
       list(row_number ORDER BY UK, PK) FILTER (WHERE FIRST) AS START
