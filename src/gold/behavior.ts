@@ -4,7 +4,8 @@
 // SERVICE_<interaction type>.
 import { IS_PURCHASE, type GoldDataset } from './dataset.ts';
 
-const dateKey = (ts: string) => `CAST(strftime(CAST(${ts} AS DATE), '%Y%m%d') AS INTEGER)`;
+/** YYYYMMDD as an integer; date-part arithmetic gives the same key as strftime at a quarter of the cost per row. */
+const dateKey = (ts: string) => `CAST(year(${ts}) * 10000 + month(${ts}) * 100 + day(${ts}) AS INTEGER)`;
 const timeKey = (ts: string) => `CAST(hour(${ts}) * 100 + minute(${ts}) AS INTEGER)`;
 
 /**
@@ -42,7 +43,8 @@ export const dimSession: GoldDataset = {
   sql: () => `WITH ev AS (
   SELECT SESSION_ID, count(*) AS EVENT_COUNT, count(*) FILTER (WHERE EVENT_TYPE = 'PAGE_VIEW') AS EVENT_PAGE_VIEWS,
     count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD') AS CART_ADDS,
-    first(DEVICE_TYPE ORDER BY EVENT_DATE, EVENT_ID) AS DEVICE_TYPE
+    -- = first(DEVICE_TYPE ORDER BY EVENT_DATE, EVENT_ID) (both never null in s_events), as a hash aggregate, not a sort
+    arg_min_null(DEVICE_TYPE, {'at': EVENT_DATE, 'id': EVENT_ID}) AS DEVICE_TYPE
   FROM s_events WHERE SESSION_ID IS NOT NULL GROUP BY SESSION_ID
 )
 SELECT s.SESSION_ID, s.CUSTOMER360_ID, ${dateKey('s.SESSION_START')} AS DATE_KEY, s.SESSION_START, s.SESSION_END,
@@ -116,19 +118,18 @@ export const aggCustomerActivity: GoldDataset = {
   description: 'Daily, weekly and monthly activity per customer (GRAIN DAY | WEEK | MONTH, PERIOD_START)',
   uses: ['events_day'],
   // The days first, then weeks and months rolled up from the days (sums of sums are exact): about half the work of
-  // GROUPING SETS over the per-source parts, which builds three hash tables over all of them. Counts enter the day
-  // sums as INTEGER (a day's count fits), which DuckDB sums faster than BIGINT.
+  // GROUPING SETS over the per-source parts, which builds three hash tables over all of them. Counts are summed as
+  // INTEGER (a person's count in one day, week or month fits), which DuckDB sums faster than BIGINT.
   sql: () => {
-    const sums = (cast: boolean) =>
-      METRICS.map((m) =>
-        m === 'SPEND' ? `CAST(sum(${m}) AS DECIMAL(18,2)) AS ${m}` : `CAST(sum(${cast ? `CAST(${m} AS INTEGER)` : m}) AS BIGINT) AS ${m}`,
-      ).join(', ');
+    // day counts stay INTEGER (a person's count in one day fits) so the week and month sums take the fast path too
+    const sums = (type: string) =>
+      METRICS.map((m) => (m === 'SPEND' ? `CAST(sum(${m}) AS DECIMAL(18,2)) AS ${m}` : `CAST(sum(CAST(${m} AS INTEGER)) AS ${type}) AS ${m}`)).join(', ');
     const rollup = (grain: string, unit: string) =>
-      `SELECT '${grain}' AS GRAIN, CAST(date_trunc('${unit}', day) AS DATE) AS PERIOD_START, CUSTOMER360_ID, ${sums(false)}
+      `SELECT '${grain}' AS GRAIN, CAST(date_trunc('${unit}', day) AS DATE) AS PERIOD_START, CUSTOMER360_ID, ${sums('BIGINT')}
 FROM days GROUP BY CUSTOMER360_ID, PERIOD_START`;
     return `WITH parts AS (${ACTIVITY_PARTS_SQL}),
-days AS MATERIALIZED (SELECT CUSTOMER360_ID, day, ${sums(true)} FROM parts GROUP BY CUSTOMER360_ID, day)
-SELECT 'DAY' AS GRAIN, day AS PERIOD_START, CUSTOMER360_ID, ${METRICS.join(', ')} FROM days
+days AS MATERIALIZED (SELECT CUSTOMER360_ID, day, ${sums('INTEGER')} FROM parts GROUP BY CUSTOMER360_ID, day)
+SELECT 'DAY' AS GRAIN, day AS PERIOD_START, CUSTOMER360_ID, ${METRICS.map((m) => (m === 'SPEND' ? m : `CAST(${m} AS BIGINT) AS ${m}`)).join(', ')} FROM days
 UNION ALL
 ${rollup('WEEK', 'week')}
 UNION ALL
