@@ -8,6 +8,7 @@ import { LocalLake } from '../src/lake/index.ts';
 import { buildSnapshot } from '../src/intelligence/features.ts';
 import { loadSilver } from '../src/intelligence/input.ts';
 import { buildCandidates, rank, recMetrics, setUsers, weightGrid, DEFAULT_WEIGHTS } from '../src/intelligence/recommend.ts';
+import { DEFAULT_SIGNAL_OPTIONS } from '../src/intelligence/recommend-signals.ts';
 import { writeSilver, type SyntheticWorld } from '../src/intelligence/synthetic.ts';
 
 type Rec = Record<string, string | number | boolean | null>;
@@ -60,6 +61,18 @@ beforeAll(async () => {
 afterAll(() => engine.close());
 
 describe('hybrid recommendations', () => {
+  it('ranks the same whatever the customer batch size of candidate generation', async () => {
+    await engine.run(`CREATE OR REPLACE TABLE y_users AS SELECT * FROM x_users`);
+    await buildCandidates(engine, 'y_', AS_OF, { ...DEFAULT_SIGNAL_OPTIONS, batchCustomers: 2 });
+    expect(Number(await engine.scalar(`SELECT count(*) FROM x_uk`))).toBeGreaterThan(4); // several batches of 2
+    const single = await rank(engine, 'x_', 'hybrid', DEFAULT_WEIGHTS, 10);
+    const batched = await rank(engine, 'y_', 'hybrid', DEFAULT_WEIGHTS, 10);
+    const rows = (t: string) => engine.all(`SELECT * FROM ${t} ORDER BY CUSTOMER360_ID, RANK`);
+    const a = await rows(single);
+    expect(a.length).toBeGreaterThan(0);
+    expect(await rows(batched)).toEqual(a);
+  });
+
   it('never recommends returned items, non-product lines or products out of the catalogue', () => {
     const c1 = recs.get('c1')!.map((r) => r.PRODUCT_ID);
     expect(c1).not.toContain('A2'); // returned by c1

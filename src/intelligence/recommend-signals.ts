@@ -20,6 +20,8 @@ export interface SignalOptions {
   candidatesPerSignal: number;
   /** Content candidates kept per customer, by content score and (separately) by category popularity. */
   contentCandidates: number;
+  /** Customers per batch of candidate generation (bounds memory; the result does not depend on it). */
+  batchCustomers: number;
 }
 
 export const DEFAULT_SIGNAL_OPTIONS: SignalOptions = {
@@ -30,6 +32,7 @@ export const DEFAULT_SIGNAL_OPTIONS: SignalOptions = {
   neighbours: 30,
   candidatesPerSignal: 50,
   contentCandidates: 30,
+  batchCustomers: 20_000,
 };
 
 export const SIGNALS = ['repeat', 'cf', 'content', 'popularity'] as const;
@@ -39,16 +42,16 @@ export type Signal = (typeof SIGNALS)[number];
  * Content matches (UK, PK, KIND, VALUE, S, CATPOP) of `<p>top` affinities with catalogue products: three equi-joins
  * (category, brand, product) rather than one join on an OR, which DuckDB could not hash.
  */
-export function contentMatchSql(p: string, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS): string {
+export function contentMatchSql(p: string, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS, top = `${p}top`): string {
   return `
     SELECT t.UK, c.PK, t.KIND, t.VALUE, t.W * (0.5 + 0.5 * c.CAT_POP_NORM) AS S, t.WP * c.CAT_POP_NORM AS CATPOP
-      FROM ${p}top t JOIN ${p}catalog c ON c.CATEGORY = t.VALUE WHERE t.KIND = 'CATEGORY' AND c.CAT_RANK <= ${o.candidatesPerSignal}
+      FROM ${top} t JOIN ${p}catalog c ON c.CATEGORY = t.VALUE WHERE t.KIND = 'CATEGORY' AND c.CAT_RANK <= ${o.candidatesPerSignal}
     UNION ALL
     SELECT t.UK, c.PK, t.KIND, t.VALUE, t.W * (0.5 + 0.5 * c.POP_NORM), 0
-      FROM ${p}top t JOIN ${p}catalog c ON c.BRAND = t.VALUE WHERE t.KIND = 'BRAND' AND c.BRAND_RANK <= ${o.candidatesPerSignal}
+      FROM ${top} t JOIN ${p}catalog c ON c.BRAND = t.VALUE WHERE t.KIND = 'BRAND' AND c.BRAND_RANK <= ${o.candidatesPerSignal}
     UNION ALL
     SELECT t.UK, c.PK, t.KIND, t.VALUE, t.W, 0
-      FROM ${p}top t JOIN ${p}catalog c ON c.PRODUCT_ID = t.VALUE WHERE t.KIND = 'PRODUCT'`;
+      FROM ${top} t JOIN ${p}catalog c ON c.PRODUCT_ID = t.VALUE WHERE t.KIND = 'PRODUCT'`;
 }
 
 /**
@@ -107,68 +110,80 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
         SELECT I, J, SIM FROM ${p}sim_buy UNION ALL SELECT I, J, ${o.coViewWeight} * SIM FROM ${p}sim_view) GROUP BY 1, 2)
     SELECT s.* FROM s JOIN ${p}catalog c ON c.PK = s.J
     QUALIFY row_number() OVER (PARTITION BY I ORDER BY SIM DESC, J) <= ${o.neighbours}`);
-  // What each customer's CF score starts from: products bought (decay 180 days) and viewed (last 90 days).
-  await run(`CREATE OR REPLACE TABLE ${p}src AS
-    SELECT u.UK, i.PK AS I, s.W FROM (
-      SELECT CUSTOMER360_ID, PRODUCT_ID, ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 180.0) AS W FROM ${p}hist
-      UNION ALL
-      SELECT CUSTOMER360_ID, PRODUCT_ID, 0.5 * ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 30.0) FROM ${p}views) s
-    JOIN ${p}uk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID)`);
-  await run(`CREATE OR REPLACE TABLE ${p}cf AS
-    SELECT x.UK, m.J AS PK, round(sum(x.W * m.SIM), 10) AS S
-    FROM ${p}src x JOIN ${p}item_sim m ON m.I = x.I GROUP BY 1, 2
-    QUALIFY row_number() OVER (PARTITION BY UK ORDER BY S DESC, PK) <= ${o.candidatesPerSignal}`);
-  // Affinities: shares of the customer's purchases and views per category and brand, plus stated preferences.
-  await run(`CREATE OR REPLACE TABLE ${p}aff AS
-    WITH pl AS (SELECT CUSTOMER360_ID, CATEGORY, BRAND FROM base_lines WHERE TX_DATE <= ${D}),
-    vw AS (SELECT e.CUSTOMER360_ID, coalesce(c.CATEGORY, e.CATEGORY) AS CATEGORY, c.BRAND
-      FROM base_events e LEFT JOIN ${p}catalog c USING (PRODUCT_ID)
-      WHERE e.EVENT_DATE <= ${D} AND e.EVENT_DATE > ${D} - INTERVAL 90 DAY AND e.CUSTOMER360_ID IS NOT NULL),
-    raw AS (
-      SELECT CUSTOMER360_ID, 'CATEGORY' AS KIND, CATEGORY AS VALUE, 'purchase' AS SRC, count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) AS W
-        FROM pl WHERE CATEGORY IS NOT NULL GROUP BY 1, 2, 3, 4
-      UNION ALL
-      SELECT CUSTOMER360_ID, 'BRAND', BRAND, 'purchase', count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM pl WHERE BRAND IS NOT NULL GROUP BY 1, 2, 3, 4
-      UNION ALL
-      SELECT CUSTOMER360_ID, 'CATEGORY', CATEGORY, 'view', 0.5 * count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM vw WHERE CATEGORY IS NOT NULL GROUP BY 1, 2, 3, 4
-      UNION ALL
-      SELECT CUSTOMER360_ID, 'BRAND', BRAND, 'view', 0.5 * count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM vw WHERE BRAND IS NOT NULL GROUP BY 1, 2, 3, 4
-      UNION ALL
-      SELECT CUSTOMER360_ID, PREFERENCE_TYPE, PREFERENCE_VALUE, 'preference', max(STRENGTH)
-        FROM base_prefs WHERE PREFERENCE_DATE <= ${D} AND PREFERENCE_TYPE IN ('CATEGORY', 'BRAND', 'PRODUCT') GROUP BY 1, 2, 3, 4)
-    SELECT u.UK, r.* FROM raw r JOIN ${p}uk u USING (CUSTOMER360_ID)`);
-  await run(`CREATE OR REPLACE TABLE ${p}top AS
-    SELECT UK, KIND, VALUE, round(sum(W), 10) AS W, coalesce(round(sum(W) FILTER (WHERE SRC = 'purchase'), 10), 0) AS WP
-    FROM ${p}aff GROUP BY 1, 2, 3
-    QUALIFY KIND = 'PRODUCT' OR row_number() OVER (PARTITION BY UK, KIND ORDER BY round(sum(W), 10) DESC, VALUE) <= 3`);
-  await run(`CREATE OR REPLACE TABLE ${p}content AS
-    SELECT UK, PK, round(sum(S), 10) AS S, round(sum(CATPOP), 10) AS CATPOP FROM (${contentMatchSql(p, o)}) GROUP BY 1, 2`);
-  // One aggregation over the union of all signals (cheaper than de-duplicating keys and joining each signal back).
-  await run(`CREATE OR REPLACE TABLE ${p}cand AS
-    WITH sig AS (
-      SELECT u.UK, i.PK, h.N, h.LAST_DATE,
-        ln(1 + h.N) * exp(-date_diff('day', h.LAST_DATE, ${D}) / 90.0) AS R_REPEAT, 0.0 AS R_CF, 0.0 AS R_CONTENT, 0.0 AS CATPOP
-        FROM ${p}hist h JOIN ${p}uk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID)
-      UNION ALL SELECT UK, PK, 0, NULL, 0.0, S, 0.0, 0.0 FROM ${p}cf
-      -- Content makes candidates of its best matches (by content score, and by category popularity for the popularity
-      -- baseline) only; every candidate still gets its full content score below.
-      UNION ALL SELECT UK, PK, 0, NULL, 0.0, 0.0, 0.0, 0.0 FROM ${p}content
-        QUALIFY row_number() OVER (PARTITION BY UK ORDER BY S DESC, PK) <= ${o.contentCandidates}
-          OR row_number() OVER (PARTITION BY UK ORDER BY CATPOP DESC, PK) <= ${o.contentCandidates}
-      UNION ALL SELECT u.UK, c.PK, 0, NULL, 0.0, 0.0, 0.0, 0.0 FROM ${p}uk u CROSS JOIN ${p}catalog c WHERE c.POP_RANK <= 20),
-    g AS (
-      SELECT UK, PK, max(N) AS N, max(LAST_DATE) AS LAST_DATE, max(R_REPEAT) AS R_REPEAT, max(R_CF) AS R_CF
-      FROM sig GROUP BY 1, 2),
-    raw AS (
-      SELECT g.*, coalesce(t.S, 0.0) AS R_CONTENT, coalesce(t.CATPOP, 0.0) AS CATPOP, c.CATEGORY, c.POP, c.POP_NORM
-      FROM g JOIN ${p}catalog c USING (PK) LEFT JOIN ${p}content t USING (UK, PK)
-      ANTI JOIN ${p}returned r USING (UK, PK))
-    SELECT raw.*,
-      coalesce(R_REPEAT / nullif(max(R_REPEAT) OVER w, 0), 0) AS S_REPEAT,
-      coalesce(R_CF / nullif(max(R_CF) OVER w, 0), 0) AS S_CF,
-      coalesce(R_CONTENT / nullif(max(R_CONTENT) OVER w, 0), 0) AS S_CONTENT,
-      POP_NORM AS S_POPULARITY
-    FROM raw WINDOW w AS (PARTITION BY UK)`);
+  // The per-customer signals run over batches of customers: the same rows, with one batch's intermediates (CF
+  // contributions, content matches) in memory at a time. src, top and cand collect every batch.
+  const customers = Number(await engine.scalar(`SELECT count(*) FROM ${p}uk`));
+  const batches = Math.max(1, Math.ceil(customers / o.batchCustomers));
+  for (let batch = 0; batch < batches; batch++) {
+    const lo = Math.floor((customers * batch) / batches);
+    const hi = Math.floor((customers * (batch + 1)) / batches);
+    await run(`CREATE OR REPLACE TABLE ${p}buk AS SELECT * FROM ${p}uk WHERE UK > ${lo} AND UK <= ${hi}`);
+    // What each customer's CF score starts from: products bought (decay 180 days) and viewed (last 90 days).
+    await run(`CREATE OR REPLACE TABLE ${p}bsrc AS
+      SELECT u.UK, i.PK AS I, s.W FROM (
+        SELECT CUSTOMER360_ID, PRODUCT_ID, ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 180.0) AS W FROM ${p}hist
+        UNION ALL
+        SELECT CUSTOMER360_ID, PRODUCT_ID, 0.5 * ln(1 + N) * exp(-date_diff('day', LAST_DATE, ${D}) / 30.0) FROM ${p}views) s
+      JOIN ${p}buk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID)`);
+    await run(`CREATE OR REPLACE TABLE ${p}cf AS
+      SELECT x.UK, m.J AS PK, round(sum(x.W * m.SIM), 10) AS S
+      FROM ${p}bsrc x JOIN ${p}item_sim m ON m.I = x.I GROUP BY 1, 2
+      QUALIFY row_number() OVER (PARTITION BY UK ORDER BY S DESC, PK) <= ${o.candidatesPerSignal}`);
+    // Affinities: shares of the customer's purchases and views per category and brand, plus stated preferences.
+    await run(`CREATE OR REPLACE TABLE ${p}aff AS
+      WITH pl AS (SELECT CUSTOMER360_ID, CATEGORY, BRAND FROM base_lines WHERE TX_DATE <= ${D}),
+      vw AS (SELECT e.CUSTOMER360_ID, coalesce(c.CATEGORY, e.CATEGORY) AS CATEGORY, c.BRAND
+        FROM base_events e LEFT JOIN ${p}catalog c USING (PRODUCT_ID)
+        WHERE e.EVENT_DATE <= ${D} AND e.EVENT_DATE > ${D} - INTERVAL 90 DAY AND e.CUSTOMER360_ID IS NOT NULL),
+      raw AS (
+        SELECT CUSTOMER360_ID, 'CATEGORY' AS KIND, CATEGORY AS VALUE, 'purchase' AS SRC, count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) AS W
+          FROM pl WHERE CATEGORY IS NOT NULL GROUP BY 1, 2, 3, 4
+        UNION ALL
+        SELECT CUSTOMER360_ID, 'BRAND', BRAND, 'purchase', count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM pl WHERE BRAND IS NOT NULL GROUP BY 1, 2, 3, 4
+        UNION ALL
+        SELECT CUSTOMER360_ID, 'CATEGORY', CATEGORY, 'view', 0.5 * count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM vw WHERE CATEGORY IS NOT NULL GROUP BY 1, 2, 3, 4
+        UNION ALL
+        SELECT CUSTOMER360_ID, 'BRAND', BRAND, 'view', 0.5 * count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM vw WHERE BRAND IS NOT NULL GROUP BY 1, 2, 3, 4
+        UNION ALL
+        SELECT CUSTOMER360_ID, PREFERENCE_TYPE, PREFERENCE_VALUE, 'preference', max(STRENGTH)
+          FROM base_prefs WHERE PREFERENCE_DATE <= ${D} AND PREFERENCE_TYPE IN ('CATEGORY', 'BRAND', 'PRODUCT') GROUP BY 1, 2, 3, 4)
+      SELECT u.UK, r.* FROM raw r JOIN ${p}buk u USING (CUSTOMER360_ID)`);
+    await run(`CREATE OR REPLACE TABLE ${p}btop AS
+      SELECT UK, KIND, VALUE, round(sum(W), 10) AS W, coalesce(round(sum(W) FILTER (WHERE SRC = 'purchase'), 10), 0) AS WP
+      FROM ${p}aff GROUP BY 1, 2, 3
+      QUALIFY KIND = 'PRODUCT' OR row_number() OVER (PARTITION BY UK, KIND ORDER BY round(sum(W), 10) DESC, VALUE) <= 3`);
+    await run(`CREATE OR REPLACE TABLE ${p}content AS
+      SELECT UK, PK, round(sum(S), 10) AS S, round(sum(CATPOP), 10) AS CATPOP FROM (${contentMatchSql(p, o, `${p}btop`)}) GROUP BY 1, 2`);
+    // One aggregation over the union of all signals (cheaper than de-duplicating keys and joining each signal back).
+    await run(`CREATE OR REPLACE TABLE ${p}bcand AS
+      WITH sig AS (
+        SELECT u.UK, i.PK, h.N, h.LAST_DATE,
+          ln(1 + h.N) * exp(-date_diff('day', h.LAST_DATE, ${D}) / 90.0) AS R_REPEAT, 0.0 AS R_CF, 0.0 AS R_CONTENT, 0.0 AS CATPOP
+          FROM ${p}hist h JOIN ${p}buk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID)
+        UNION ALL SELECT UK, PK, 0, NULL, 0.0, S, 0.0, 0.0 FROM ${p}cf
+        -- Content makes candidates of its best matches (by content score, and by category popularity for the popularity
+        -- baseline) only; every candidate still gets its full content score below.
+        UNION ALL SELECT UK, PK, 0, NULL, 0.0, 0.0, 0.0, 0.0 FROM ${p}content
+          QUALIFY row_number() OVER (PARTITION BY UK ORDER BY S DESC, PK) <= ${o.contentCandidates}
+            OR row_number() OVER (PARTITION BY UK ORDER BY CATPOP DESC, PK) <= ${o.contentCandidates}
+        UNION ALL SELECT u.UK, c.PK, 0, NULL, 0.0, 0.0, 0.0, 0.0 FROM ${p}buk u CROSS JOIN ${p}catalog c WHERE c.POP_RANK <= 20),
+      g AS (
+        SELECT UK, PK, max(N) AS N, max(LAST_DATE) AS LAST_DATE, max(R_REPEAT) AS R_REPEAT, max(R_CF) AS R_CF
+        FROM sig GROUP BY 1, 2),
+      raw AS (
+        SELECT g.*, coalesce(t.S, 0.0) AS R_CONTENT, coalesce(t.CATPOP, 0.0) AS CATPOP, c.CATEGORY, c.POP, c.POP_NORM
+        FROM g JOIN ${p}catalog c USING (PK) LEFT JOIN ${p}content t USING (UK, PK)
+        ANTI JOIN ${p}returned r USING (UK, PK))
+      SELECT raw.*,
+        coalesce(R_REPEAT / nullif(max(R_REPEAT) OVER w, 0), 0) AS S_REPEAT,
+        coalesce(R_CF / nullif(max(R_CF) OVER w, 0), 0) AS S_CF,
+        coalesce(R_CONTENT / nullif(max(R_CONTENT) OVER w, 0), 0) AS S_CONTENT,
+        POP_NORM AS S_POPULARITY
+      FROM raw WINDOW w AS (PARTITION BY UK)`);
+    for (const [all, part] of [['src', 'bsrc'], ['top', 'btop'], ['cand', 'bcand']] as const) {
+      await run(batch === 0 ? `CREATE OR REPLACE TABLE ${p}${all} AS SELECT * FROM ${p}${part}` : `INSERT INTO ${p}${all} SELECT * FROM ${p}${part}`);
+    }
+  }
   // Intermediates the ranking does not read: freed now, as they are the bulk of an in-memory engine at scale.
-  for (const t of ['hist', 'views', 'sim_buy', 'sim_view', 'aff', 'cf', 'content']) await run(`DROP TABLE IF EXISTS ${p}${t}`);
+  for (const t of ['hist', 'views', 'sim_buy', 'sim_view', 'aff', 'cf', 'content', 'buk', 'bsrc', 'btop', 'bcand']) await run(`DROP TABLE IF EXISTS ${p}${t}`);
 }
