@@ -131,8 +131,8 @@ export function fitBgNbd(rows: readonly RfmRow[], variant: 'bgnbd' | 'mbgnbd' = 
   const meanT = rows.reduce((s, r) => s + r.T, 0) / rows.length;
   // A warm start (a fit on nearby data, e.g. the next snapshot) needs a smaller first simplex and far fewer steps.
   const x0 = start ? [start.r, start.alpha, start.a, start.b].map((v, i) => Math.min(Math.max(Math.log(v), LOG_BOUNDS[i]![0]), LOG_BOUNDS[i]![1])) : [0, Math.log(Math.max(meanT, 1e-3)), 0, 0];
-  // Warm-started fits feed features, where 1e-5 in a log-parameter is far below noise: they stop earlier.
-  const res = nelderMead(objective, x0, start ? { initialStep: 0.25, spreadTolerance: 1e-5 } : { initialStep: 1 });
+  // Warm-started fits feed churn features, where 1e-4 in a log-parameter is far below noise: they stop earlier.
+  const res = nelderMead(objective, x0, start ? { initialStep: 0.1, spreadTolerance: 1e-4, tolerance: 1e-8 } : { initialStep: 1 });
   const [r, alpha, a, b] = res.x.map(Math.exp) as [number, number, number, number];
   return { params: variant === 'mbgnbd' ? { r, alpha, a, b, variant } : { r, alpha, a, b }, logLikelihood: -res.value, customers: rows.length, iterations: res.iterations, converged: res.converged };
 }

@@ -3,8 +3,8 @@
 // regression on standardised features (including BG/NBD outputs fitted per snapshot), Platt-calibrated on the most
 // recent training snapshot. Never P(alive) alone: it is 1 for every customer without a repeat purchase.
 import { lit, type Engine } from '../engine/duckdb.ts';
-import { probabilityNoPurchase, type BgNbdParams } from './bgnbd.ts';
-import { fitClv, rfmOf, scoreClv, type ClvModel } from './clv.ts';
+import { expectedPurchases, probabilityAlive, probabilityNoPurchase, type BgNbdParams } from './bgnbd.ts';
+import { fitFrequency, rfmOf, type ClvModel } from './clv.ts';
 import { addDays, featureSnapshotSql, toFeatureRow, type FeatureRow } from './features.ts';
 import { applyPlatt, fitLogistic, fitPlatt, fitStandardizer, logit, standardize, type LogisticModel, type PlattScaling, type Standardizer } from './logistic.ts';
 import { auc } from './math.ts';
@@ -15,9 +15,10 @@ export const CHURN_FEATURES = [
   'log_recency_over_gap', 'p_alive', 'log_expected_purchases', 'bgnbd_p_no_purchase',
 ] as const;
 
-/** The model's input vector for one purchaser, given the CLV model fitted on the same snapshot. */
-export function churnVector(r: FeatureRow, clv: ClvModel, horizonDays: number): number[] {
-  const s = scoreClv(clv, r, horizonDays);
+/** The model's input vector for one purchaser, given the frequency model fitted on the same snapshot. */
+export function churnVector(r: FeatureRow, clv: Pick<ClvModel, 'bgnbd'>, horizonDays: number): number[] {
+  const rfm = rfmOf(r);
+  const s = { P_ALIVE: probabilityAlive(clv.bgnbd.params, rfm), PREDICTED_PURCHASES: expectedPurchases(clv.bgnbd.params, rfm, horizonDays / 7) };
   const days = r.DAYS_SINCE_LAST_PURCHASE ?? 0;
   const gap = r.FREQUENCY > 0 ? (r.RECENCY_WEEKS * 7) / r.FREQUENCY : r.T_WEEKS * 7 + 1;
   const l = Math.log1p;
@@ -82,6 +83,15 @@ interface Labelled {
 }
 
 /**
+ * The snapshot columns churnVector and the frequency fit read: a training snapshot selects only these, and DuckDB then
+ * skips the aggregates nobody reads (distinct products, 7-day windows, ...). toFeatureRow sets the others to 0.
+ */
+const CHURN_INPUTS = [
+  'CUSTOMER360_ID', 'HAS_PURCHASED', 'DAYS_SINCE_LAST_PURCHASE', 'FREQUENCY', 'RECENCY_WEEKS', 'T_WEEKS', 'TENURE_DAYS',
+  'AVG_ORDER_VALUE', 'MONETARY_REPEAT', 'ORDERS_30D', 'ORDERS_90D', 'SPEND_90D', 'SESSIONS_30D', 'EVENTS_30D', 'CART_ADDS_30D', 'RETURNS_90D',
+] as const satisfies readonly (keyof FeatureRow)[];
+
+/**
  * Purchasers kept per training snapshot at most: a stable sample (by hash of the id), so that training costs the same
  * at 5,000 or 2 million customers; a logistic regression on 15 features needs no more.
  */
@@ -96,12 +106,13 @@ async function labelledSnapshot(engine: Engine, s: string, horizonDays: number, 
   await engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS
     WITH f AS (${featureSnapshotSql(s)}),
     b AS (SELECT DISTINCT CUSTOMER360_ID FROM base_tx WHERE TX_DATE > DATE ${lit(s)} AND TX_DATE <= DATE ${lit(addDays(s, horizonDays))})
-    SELECT f.*, b.CUSTOMER360_ID IS NULL AS CHURNED FROM f LEFT JOIN b USING (CUSTOMER360_ID)`);
+    SELECT ${CHURN_INPUTS.map((c) => `f.${c}`).join(', ')}, b.CUSTOMER360_ID IS NULL AS CHURNED FROM f LEFT JOIN b USING (CUSTOMER360_ID)`);
   const [counts] = await engine.all<{ N: number; C: number }>(`SELECT count(*)::INTEGER AS N, count(*) FILTER (WHERE CHURNED)::INTEGER AS C FROM ${table} WHERE NOT HAS_PURCHASED`);
   const sample = (await engine.all<Record<string, unknown>>(`SELECT * FROM ${table} WHERE HAS_PURCHASED
     ORDER BY hash(CUSTOMER360_ID), CUSTOMER360_ID LIMIT ${MAX_TRAINING_PURCHASERS}`)).map((r) => ({ row: toFeatureRow(r), churned: r.CHURNED === true }));
   await engine.run(`DROP TABLE ${table}`);
-  const clv = fitClv(sample.map((x) => x.row), variant, start);
+  // Churn features use the frequency model only; the spend model is not fitted here.
+  const clv = { bgnbd: fitFrequency(sample.map((x) => x.row), variant, start) };
   return {
     rows: sample.map(({ row, churned }) => ({ id: row.CUSTOMER360_ID, x: churnVector(row, clv, horizonDays), y: churned ? 1 : 0 })),
     nonBuyers: Number(counts?.N ?? 0),

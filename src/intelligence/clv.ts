@@ -32,24 +32,35 @@ function stableSample<T extends { CUSTOMER360_ID: string }>(rows: readonly T[], 
   return [...rows].sort((a, b) => h(a.CUSTOMER360_ID) - h(b.CUSTOMER360_ID) || (a.CUSTOMER360_ID < b.CUSTOMER360_ID ? -1 : 1)).slice(0, max);
 }
 
+function fitBuyers(rows: readonly FeatureRow[]): readonly FeatureRow[] {
+  const buyers = stableSample(rows.filter((r) => r.HAS_PURCHASED), MAX_FIT_CUSTOMERS);
+  if (buyers.length < 3) throw new Error(`CLV: ${buyers.length} customer(s) with purchases; at least 3 are needed to fit BG/NBD`);
+  return buyers;
+}
+
+function fitFrequencyOf(buyers: readonly FeatureRow[], variant?: 'bgnbd' | 'mbgnbd', start?: BgNbdParams): BgNbdFit {
+  // BG/NBD and its modified form (dropout possible after the first purchase) have the same number of parameters, so
+  // the likelihood chooses: data full of one-time buyers who never return favours MBG/NBD; CDNOW keeps BG/NBD.
+  const rfm = buyers.map(rfmOf);
+  if (variant) return fitBgNbd(rfm, variant, start);
+  const classic = fitBgNbd(rfm, 'bgnbd');
+  const modified = fitBgNbd(rfm, 'mbgnbd');
+  return modified.logLikelihood > classic.logLikelihood ? modified : classic;
+}
+
+/** The frequency model alone (what churn features need; no spend model), on the same purchasers as fitClv. */
+export function fitFrequency(rows: readonly FeatureRow[], variant?: 'bgnbd' | 'mbgnbd', start?: BgNbdParams): BgNbdFit {
+  return fitFrequencyOf(fitBuyers(rows), variant, start);
+}
+
 /**
  * Fits both models on the purchasers of a snapshot. `variant` fixes the frequency model (churn training snapshots
  * reuse the one chosen at scoring time); by default both are fitted and the likelier kept. `start` warm-starts the
  * frequency model's optimiser (same optimum, fewer likelihood evaluations).
  */
 export function fitClv(rows: readonly FeatureRow[], variant?: 'bgnbd' | 'mbgnbd', start?: BgNbdParams): ClvModel {
-  const buyers = stableSample(rows.filter((r) => r.HAS_PURCHASED), MAX_FIT_CUSTOMERS);
-  if (buyers.length < 3) throw new Error(`CLV: ${buyers.length} customer(s) with purchases; at least 3 are needed to fit BG/NBD`);
-  // BG/NBD and its modified form (dropout possible after the first purchase) have the same number of parameters, so
-  // the likelihood chooses: data full of one-time buyers who never return favours MBG/NBD; CDNOW keeps BG/NBD.
-  const rfm = buyers.map(rfmOf);
-  let bgnbd;
-  if (variant) bgnbd = fitBgNbd(rfm, variant, start);
-  else {
-    const classic = fitBgNbd(rfm, 'bgnbd');
-    const modified = fitBgNbd(rfm, 'mbgnbd');
-    bgnbd = modified.logLikelihood > classic.logLikelihood ? modified : classic;
-  }
+  const buyers = fitBuyers(rows);
+  const bgnbd = fitFrequencyOf(buyers, variant, start);
   let gammaGamma: GammaGammaFit;
   try {
     gammaGamma = fitGammaGamma(buyers.map((r) => ({ x: r.FREQUENCY, m: r.MONETARY_REPEAT })));
