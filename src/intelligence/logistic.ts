@@ -46,35 +46,51 @@ function solve(A: number[][], b: number[]): number[] {
   return M.map((row, i) => row[n]! / row[i]!);
 }
 
-/** Fits P(y=1|x) = sigmoid(w0 + w.x); `l2` penalises the weights but not the intercept. */
+/**
+ * Fits P(y=1|x) = sigmoid(w0 + w.x); `l2` penalises the weights but not the intercept. The rows are copied once into
+ * one Float64Array (intercept column included), so a Newton step allocates nothing per row.
+ */
 export function fitLogistic(X: readonly number[][], y: readonly (0 | 1)[], l2 = 1, maxIterations = 50): LogisticModel {
   if (X.length === 0) throw new Error('logistic regression: no training rows');
+  const n = X.length;
   const d = X[0]!.length + 1;
+  const M = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const row = X[i]!;
+    M[i * d] = 1;
+    for (let j = 1; j < d; j++) M[i * d + j] = row[j - 1]!;
+  }
   let w = new Array<number>(d).fill(0);
   const pos = y.reduce<number>((s, v) => s + v, 0);
   w[0] = Math.log((pos + 0.5) / (y.length - pos + 0.5));
+  const g = new Float64Array(d);
+  const Hf = new Float64Array(d * d);
   let it = 0;
   for (; it < maxIterations; it++) {
-    const g = new Array<number>(d).fill(0);
-    const H = Array.from({ length: d }, () => new Array<number>(d).fill(0));
-    for (let i = 0; i < X.length; i++) {
-      const xi = [1, ...X[i]!];
+    g.fill(0);
+    Hf.fill(0);
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
       let z = 0;
-      for (let j = 0; j < d; j++) z += w[j]! * xi[j]!;
+      for (let j = 0; j < d; j++) z += w[j]! * M[o + j]!;
       const p = sigmoid(z);
       const r = p * (1 - p);
+      const e = p - y[i]!;
       for (let j = 0; j < d; j++) {
-        g[j]! += (p - y[i]!) * xi[j]!;
-        for (let k = j; k < d; k++) H[j]![k]! += r * xi[j]! * xi[k]!;
+        const xj = M[o + j]!;
+        g[j]! += e * xj;
+        const rx = r * xj;
+        for (let k = j; k < d; k++) Hf[j * d + k]! += rx * M[o + k]!;
       }
     }
-    for (let j = 0; j < d; j++) for (let k = 0; k < j; k++) H[j]![k] = H[k]![j]!;
+    const H = Array.from({ length: d }, (_, j) => Array.from({ length: d }, (_, k) => (k >= j ? Hf[j * d + k]! : Hf[k * d + j]!)));
+    const grad = Array.from(g);
     for (let j = 1; j < d; j++) {
-      g[j]! += l2 * w[j]!;
+      grad[j]! += l2 * w[j]!;
       H[j]![j]! += l2;
     }
     H[0]![0]! += 1e-9;
-    const step = solve(H, g);
+    const step = solve(H, grad);
     w = w.map((v, j) => v - step[j]!);
     if (Math.max(...step.map(Math.abs)) < 1e-8) break;
   }
