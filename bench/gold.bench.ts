@@ -91,6 +91,11 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 const ms = (t0: number) => Date.now() - t0;
+/** CPU time (user + system, all DuckDB threads of this process) since `from`, in ms: steadier than wall time on a shared machine. */
+const cpuMs = (from: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(from);
+  return Math.round((u.user + u.system) / 1000);
+};
 
 export const bench: Bench = {
   name: 'gold',
@@ -117,6 +122,7 @@ export const bench: Bench = {
     const timings: Record<string, number> = {};
     const datasetMs: Record<string, number> = {};
     t0 = Date.now();
+    let cpu = process.cpuUsage();
     for (const job of [goldCustomerJob, goldBehaviorJob, goldCampaignsJob, goldPersonalizationJob]) {
       const t = Date.now();
       const c = ctx();
@@ -125,9 +131,12 @@ export const bench: Bench = {
       Object.assign(datasetMs, c.report.metrics.datasetMs);
     }
     const goldMs = ms(t0);
+    const goldCpu = cpuMs(cpu);
     t0 = Date.now();
+    cpu = process.cpuUsage();
     await warehouseLoadJob.run(ctx());
     const loadMs = ms(t0);
+    const loadCpu = cpuMs(cpu);
     t0 = Date.now();
     await warehouseLoadJob.run({ ...ctx(), loadId: 'bench-rerun' });
     const rerunMs = ms(t0);
@@ -137,12 +146,16 @@ export const bench: Bench = {
     const silverFiles = await filesUnder(join(home, 'lake', SILVER_ROOT));
     const goldFiles = await filesUnder(join(home, 'lake', GOLD_ROOT));
     t0 = Date.now();
+    cpu = process.cpuUsage();
     for (const [i, f] of silverFiles.entries()) await floorEngine.run(`CREATE TEMP TABLE s${i} AS SELECT * FROM read_parquet(${lit(f)})`);
     const scanMs = ms(t0);
+    let floorCpu = cpuMs(cpu);
     for (const [i, f] of goldFiles.entries()) await floorEngine.run(`CREATE TEMP TABLE g${i} AS SELECT * FROM read_parquet(${litList([f])})`);
     t0 = Date.now();
+    cpu = process.cpuUsage();
     for (const [i] of goldFiles.entries()) await floorEngine.run(`COPY g${i} TO ${lit(join(home, 'tmp', `floor-${i}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);
     const writeMs = ms(t0);
+    floorCpu += cpuMs(cpu);
     floorEngine.close();
     const floorMs = scanMs + writeMs;
 
@@ -155,6 +168,8 @@ export const bench: Bench = {
       goldFiles: goldFiles.length, goldMB: Math.round(goldBytes / 1e5) / 10,
       ratioGoldToFloor: Math.round((goldMs / floorMs) * 100) / 100,
       ratioGoldPlusLoadToFloor: Math.round(((goldMs + loadMs) / floorMs) * 100) / 100,
+      cpuMs: { gold: goldCpu, warehouseLoad: loadCpu, floor: floorCpu },
+      ratioGoldPlusLoadToFloorCpu: Math.round(((goldCpu + loadCpu) / floorCpu) * 100) / 100,
       eventsPerSecond: Math.round(n.events / ((goldMs + loadMs) / 1000)),
       peakRssMb,
     };

@@ -21,8 +21,8 @@ export interface TableLoadResult {
 
 /**
  * A first load inserts in clustering order (DuckDB's zone maps then prune by those columns) up to this many rows;
- * larger snapshots (the event fact, the activity aggregate) load in Gold file order: sorting them cost more than the
- * rest of their load.
+ * larger snapshots (the event fact, the activity aggregate) load in Gold file order, without FSST string compression:
+ * sorting and FSST cost more than the rest of their load.
  */
 export const CLUSTER_SORT_MAX_ROWS = 1_000_000;
 
@@ -96,9 +96,12 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
       await engine.run('BEGIN TRANSACTION');
       inTransaction = true;
       const rows = Number(await engine.scalar(`SELECT COALESCE(sum(num_rows), 0) FROM parquet_file_metadata([${local.map((f) => d.string(f)).join(', ')}])`));
-      const orderBy = rows <= CLUSTER_SORT_MAX_ROWS ? t.clusterBy : [];
+      const big = rows > CLUSTER_SORT_MAX_ROWS;
+      // FSST string compression is the costliest part of writing a large table; without it the event fact loads in
+      // about two thirds of the time for about 1.6x its size in the file.
+      if (big) await engine.run(`SET disabled_compression_methods = 'fsst'`);
       try {
-        await engine.run(d.copyIntoStaging({ staging: target, columns: targetColumns(t), loadId: o.loadId, asOf: o.asOf, source: loadSource, orderBy }));
+        await engine.run(d.copyIntoStaging({ staging: target, columns: targetColumns(t), loadId: o.loadId, asOf: o.asOf, source: loadSource, orderBy: big ? [] : t.clusterBy }));
       } catch (e) {
         // The target's key columns are NOT NULL: name the key and show an offending row, as the staging check does.
         if (!/NOT NULL constraint/i.test((e as Error).message)) throw e;
@@ -107,6 +110,8 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
         const example = await engine.all(`SELECT * FROM read_parquet([${local.map((f) => d.string(f)).join(', ')}], union_by_name = true, hive_partitioning = false)
 WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`);
         throw new LoadError(`${label}: null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(example[0] ?? {})} in Gold files ${files.join(', ')}`);
+      } finally {
+        if (big) await engine.run('RESET disabled_compression_methods');
       }
       const bad = await keyProblem(engine, t, target, o.loadId);
       if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
