@@ -10,10 +10,11 @@
 // Every table has a DATE column that model queries cut at their as-of date; when loaded for a job, rows after the
 // job's as-of date are not even loaded (the as-of rule), so nothing later can leak in.
 import { readFile } from 'node:fs/promises';
-import { CONTRACTS, type ColumnType, type TableContract } from '../../schemas/index.ts';
+import { CONTRACTS, type TableContract } from '../../schemas/index.ts';
 import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { nonProductLineSql, TRANSACTION_EXCLUSION_SQL } from './exclusions.ts';
+import { duckdbType } from '../contracts/duckdb-types.ts';
 
 export interface LoadResult {
   /** Lake paths read. */
@@ -25,24 +26,6 @@ export interface LoadResult {
 }
 
 const SILVER = 'silver/customer360';
-
-function duckType(t: ColumnType): string {
-  switch (t.kind) {
-    case 'varchar':
-    case 'text':
-      return 'VARCHAR';
-    case 'integer':
-      return 'INTEGER';
-    case 'decimal':
-      return `DECIMAL(${t.precision},${t.scale})`;
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'TIMESTAMP';
-    case 'boolean':
-      return 'BOOLEAN';
-  }
-}
 
 function contract(name: string): TableContract {
   const c = CONTRACTS.find((x) => x.name === name);
@@ -56,7 +39,7 @@ async function loadRaw(engine: Engine, lake: Lake, c: TableContract, asOf: strin
   const prefix = `${SILVER}/${c.bronzeDir}/`;
   // Only the table's own folder (not nested datasets such as identity/...).
   const files = (await lake.list(prefix)).filter((f) => f.path.endsWith('.parquet') && !f.path.slice(prefix.length).includes('/'));
-  const cols = c.columns.map((col) => `${ident(col.name)} ${duckType(col.type)}`);
+  const cols = c.columns.map((col) => `${ident(col.name)} ${duckdbType(col.type)}`);
   const hasCustomer = c.columns.some((col) => col.name === 'CUSTOMER_ID');
   if (hasCustomer) cols.push('CUSTOMER360_ID VARCHAR');
   if (files.length === 0) {
@@ -73,7 +56,7 @@ async function loadRaw(engine: Engine, lake: Lake, c: TableContract, asOf: strin
   await engine.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM read_parquet(${litList(paths)}, union_by_name = true)${cut}`);
   const present = new Set((await engine.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${table})`)).map((r) => r.column_name));
   for (const col of c.columns) {
-    if (!present.has(col.name)) await engine.run(`ALTER TABLE ${table} ADD COLUMN ${ident(col.name)} ${duckType(col.type)}`);
+    if (!present.has(col.name)) await engine.run(`ALTER TABLE ${table} ADD COLUMN ${ident(col.name)} ${duckdbType(col.type)}`);
   }
   // Until identity resolution has stamped CUSTOMER360_ID, source customer ids map one to one (issue 5's rule).
   if (hasCustomer && !present.has('CUSTOMER360_ID')) {

@@ -5,11 +5,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONTRACTS, type ColumnType } from '../../schemas/index.ts';
+import { CONTRACTS } from '../../schemas/index.ts';
 import { ident, lit, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { addDays } from './features.ts';
 import { seededRandom } from './math.ts';
+import { duckdbType } from '../contracts/duckdb-types.ts';
 
 export interface SyntheticOptions {
   customers: number;
@@ -125,23 +126,6 @@ export function generateWorld(o: SyntheticOptions = DEFAULT_SYNTHETIC): Syntheti
   return w;
 }
 
-function duckType(t: ColumnType): string {
-  switch (t.kind) {
-    case 'decimal':
-      return `DECIMAL(${t.precision},${t.scale})`;
-    case 'integer':
-      return 'INTEGER';
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'TIMESTAMP';
-    case 'boolean':
-      return 'BOOLEAN';
-    default:
-      return 'VARCHAR';
-  }
-}
-
 const TABLES: [keyof SyntheticWorld, string][] = [
   ['transactions', 'CUSTOMER_TRANSACTIONS'],
   ['items', 'CUSTOMER_TRANSACTION_ITEMS'],
@@ -162,7 +146,7 @@ export async function writeSilver(engine: Engine, lake: Lake, world: Partial<Syn
       const recs = world[key];
       if (!recs || recs.length === 0) continue;
       const contract = CONTRACTS.find((c) => c.name === name)!;
-      const cols = contract.columns.map((c) => [c.name, duckType(c.type)] as const);
+      const cols = contract.columns.map((c) => [c.name, duckdbType(c.type)] as const);
       if (contract.columns.some((c) => c.name === 'CUSTOMER_ID')) cols.push(['CUSTOMER360_ID', 'VARCHAR']);
       const json = join(dir, `${key}.ndjson`);
       await writeFile(json, recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
