@@ -114,7 +114,7 @@ describe('customer profile', () => {
 describe('survivorship rules', () => {
   it('an address block survives whole from the most complete record, nulls included', async () => {
     const { getContract } = await import('../schemas/index.ts');
-    const { duckType } = await import('../src/gold/silver-inputs.ts');
+    const { duckdbType: duckType } = await import('../src/contracts/duckdb-types.ts');
     const { survivingColumnsSql, survivorshipCandidatesSql } = await import('../src/gold/survivorship.ts');
     const e = await Engine.open();
     try {

@@ -7,7 +7,7 @@ import { getContract } from '../../schemas/index.ts';
 import { ident, lit, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { silverDir } from './paths.ts';
-import { duckType } from './silver-inputs.ts';
+import { duckdbType } from '../contracts/duckdb-types.ts';
 
 export type FixtureRow = Record<string, string | number | boolean | null | undefined>;
 
@@ -36,7 +36,7 @@ async function writeRows(engine: Engine, lake: Lake, tmpDir: string, path: strin
 export async function writeSilverFixture(engine: Engine, lake: Lake, tmpDir: string, table: string, rows: FixtureRow[], file = 'part-0.parquet'): Promise<string> {
   const contract = getContract(table);
   const columns: Record<string, string> = {};
-  for (const c of contract.columns) columns[c.name] = duckType(c.type);
+  for (const c of contract.columns) columns[c.name] = duckdbType(c.type);
   for (const [c, t] of Object.entries(META)) if (c !== 'CUSTOMER360_ID' || 'CUSTOMER_ID' in columns) columns[c] = t;
   for (const r of rows) for (const k of Object.keys(r)) if (!(k in columns)) columns[k] = 'VARCHAR';
   const path = `${silverDir(contract.bronzeDir)}/${file}`;

@@ -1,11 +1,12 @@
 // Registers the Silver datasets as as-of-cut views (s_<name>) on a scratch engine, so every Gold model reads the
 // same inputs (views, not tables: each model then reads only the Parquet columns it needs): only rows whose contract event time is on or before the as-of date. A dataset that is not in the
 // lake yet becomes an empty table with the contract's columns, so Gold runs (and says so) on a partial Silver.
-import type { ColumnType, TableContract } from '../../schemas/contract.ts';
+import type { TableContract } from '../../schemas/contract.ts';
 import { getContract } from '../../schemas/index.ts';
 import { ident, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { dateLit, silverDir } from './paths.ts';
+import { duckdbType } from '../contracts/duckdb-types.ts';
 
 /** Gold's short names for the Silver tables it reads. */
 export const SILVER_TABLES = {
@@ -26,24 +27,6 @@ export type SilverName = keyof typeof SILVER_TABLES;
 
 /** Standardisation columns Silver may add; used when present. */
 const OPTIONAL_COLUMNS: Record<string, string> = { EMAIL_NORMALIZED: 'VARCHAR', PHONE_E164: 'VARCHAR' };
-
-export function duckType(t: ColumnType): string {
-  switch (t.kind) {
-    case 'varchar':
-    case 'text':
-      return 'VARCHAR';
-    case 'integer':
-      return 'INTEGER';
-    case 'decimal':
-      return `DECIMAL(${t.precision},${t.scale})`;
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'TIMESTAMP';
-    case 'boolean':
-      return 'BOOLEAN';
-  }
-}
 
 export interface SilverInputs {
   asOf: string;
@@ -71,7 +54,7 @@ async function columnsOf(engine: Engine, relation: string): Promise<Set<string>>
  */
 function projection(contract: TableContract, present: Set<string>): string {
   const cols = contract.columns.map((c) => {
-    const type = duckType(c.type);
+    const type = duckdbType(c.type);
     return present.has(c.name) ? `CAST(${ident(c.name)} AS ${type}) AS ${ident(c.name)}` : `CAST(NULL AS ${type}) AS ${ident(c.name)}`;
   });
   const hasCustomer = contract.columns.some((c) => c.name === 'CUSTOMER_ID');
@@ -105,7 +88,7 @@ export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: str
     const raw = `raw_${name}`;
     if (files.length === 0) {
       out.missing.push(contract.name);
-      const empty = contract.columns.map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${ident(c.name)}`).join(', ');
+      const empty = contract.columns.map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS ${ident(c.name)}`).join(', ');
       await engine.run(`CREATE OR REPLACE TEMP VIEW ${raw} AS SELECT ${empty} WHERE false`);
     } else {
       const local = await Promise.all(files.map((f) => lake.localPath(f)));
