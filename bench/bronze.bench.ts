@@ -6,6 +6,7 @@ import { Engine, lit } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { ingestRelation, type IngestResult } from '../src/bronze/ingest.ts';
 import type { Bench } from '../src/cli/commands/bench.ts';
+import { cpuSeconds as cpu, maxRssMb } from './measure.ts';
 
 /** SQL writing `rows` transaction records as CSV; row i is defective when hash(i) % 100 < 3, a duplicate of i-1 when % 100 = 99. */
 export function transactionsCsvSql(rows: number, file: string): string {
@@ -41,8 +42,6 @@ export function transactionsCsvSql(rows: number, file: string): string {
   ) TO ${lit(file)} (FORMAT csv, HEADER true)`;
 }
 
-const maxRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
-
 export const bench: Bench = {
   name: 'bronze',
   description: 'Bronze batch ingestion of a CUSTOMER_TRANSACTIONS CSV vs DuckDB CSV->Parquet copy (floor)',
@@ -58,7 +57,6 @@ export const bench: Bench = {
       const bronzeTimes: number[] = [];
       const floorCpu: number[] = [];
       const bronzeCpu: number[] = [];
-      const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
       let c0 = 0;
       let last: IngestResult | undefined;
       let floorRss = 0;

@@ -14,6 +14,7 @@ import { goldBehaviorJob } from '../jobs/gold-behavior.ts';
 import { goldCampaignsJob } from '../jobs/gold-campaigns.ts';
 import { goldPersonalizationJob } from '../jobs/gold-personalization.ts';
 import { warehouseLoadJob } from '../jobs/warehouse-load.ts';
+import { maxRssMb } from './measure.ts';
 
 const AS_OF = '2026-03-31';
 
@@ -161,7 +162,7 @@ export const bench: Bench = {
 
     let goldBytes = 0;
     for (const f of goldFiles) goldBytes += (await stat(f)).size;
-    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    const peakRssMb = maxRssMb();
     const result = {
       scale, ...n, timingsMs: { ...timings, gold: goldMs, warehouseLoad: loadMs, warehouseRerun: rerunMs, floorScan: scanMs, floorWrite: writeMs, floor: floorMs },
       datasetMs,

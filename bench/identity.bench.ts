@@ -10,16 +10,11 @@ import { pairwiseScore } from '../src/identity/evaluate.ts';
 import { loadPersonRecords } from '../src/identity/input.ts';
 import { resolveIdentities } from '../src/identity/resolve.ts';
 import { generatePersons } from '../src/identity/synthetic.ts';
+import { sampleRss } from './measure.ts';
 
 const DATA = join(import.meta.dirname, '..', '..', 'shared', 'data', 'identity');
 const TARGET_SECONDS = 180;
 const TARGET_BYTES = 8 * 1024 ** 3;
-
-function peakRss(): { stop(): number } {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
-  return { stop: () => (clearInterval(timer), Math.max(peak, process.memoryUsage().rss)) };
-}
 
 async function accuracy(name: string, load: (e: Engine) => Promise<void>, truthSql: string) {
   const engine = await Engine.open();
@@ -74,7 +69,7 @@ export const bench: Bench = {
       let t = Date.now();
       await engine.all('SELECT count(*) FROM id_input l JOIN id_input r ON lower(l.EMAIL_ADDRESS) = lower(r.EMAIL_ADDRESS) AND l.rid < r.rid');
       const floorMs = Date.now() - t;
-      const rss = peakRss();
+      const rss = sampleRss(100);
       t = Date.now();
       const r = await resolveIdentities(engine, 'id_input', { runId: 'bench', onStep: (s) => ctx.out(`  ${s} ${((Date.now() - t) / 1000).toFixed(1)}s`) });
       const ms = Date.now() - t;

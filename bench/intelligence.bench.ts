@@ -9,6 +9,7 @@ import { buildSnapshot } from '../src/intelligence/features.ts';
 import { loadSilver } from '../src/intelligence/input.ts';
 import { recommend, scoreCustomers, segmentCustomers } from '../src/intelligence/models.ts';
 import { generateWorld, writeSilver } from '../src/intelligence/synthetic.ts';
+import { maxRssMb, sampleRss } from './measure.ts';
 
 export const bench: Bench = {
   name: 'intelligence',
@@ -34,8 +35,7 @@ export const bench: Bench = {
 
     const engine = await Engine.open();
     // Peak RSS of the model steps alone, sampled (the process peak also holds the generated world's JS objects).
-    let stepsPeak = process.memoryUsage.rss();
-    const sampler = setInterval(() => (stepsPeak = Math.max(stepsPeak, process.memoryUsage.rss())), 25);
+    const stepsRss = sampleRss(25);
     const cpu0 = process.cpuUsage();
     const steps: Record<string, number> = {};
     // CPU per step too: on a shared machine wall time swings with the neighbours' load, CPU time much less.
@@ -59,8 +59,7 @@ export const bench: Bench = {
     lap('segments_ms');
     await recommend(engine, snap, 90, 10, '2026-01-01');
     lap('recommendations_ms');
-    stepsPeak = Math.max(stepsPeak, process.memoryUsage.rss());
-    clearInterval(sampler);
+    const stepsPeak = stepsRss.stop();
     engine.close();
     const cpu = process.cpuUsage(cpu0);
     const totalMs = Object.entries(steps).filter(([k]) => !k.endsWith('_cpu_ms')).reduce((a, [, b]) => a + b, 0);
@@ -76,7 +75,7 @@ export const bench: Bench = {
       customers_per_s: Math.round(customers / (totalMs / 1000)),
       peak_rss_steps_mb: Math.round(stepsPeak / 2 ** 20),
       // maxRSS is the process's peak (KiB), DuckDB's native memory and the world generation included.
-      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      peak_rss_mb: maxRssMb(),
     };
     out(JSON.stringify(result));
     return result;

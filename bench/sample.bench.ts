@@ -6,12 +6,7 @@ import { CONTRACTS } from '../schemas/index.ts';
 import type { Bench } from '../src/cli/commands/bench.ts';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { generateSample } from '../src/sample/generate.ts';
-
-const maxRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
-const cpu = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
+import { cpuSeconds as cpu, maxRssMb } from './measure.ts';
 
 export const bench: Bench = {
   name: 'sample',
