@@ -3,6 +3,7 @@
 import { ident, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { GOLD_ROOT, dateLit, goldDir } from './paths.ts';
+import { parquetFiles } from '../lake/parquet.ts';
 
 /** Columns (DuckDB types) of the intelligence datasets, as the lake layout fixes them. */
 export const INTELLIGENCE_COLUMNS: Record<string, Record<string, string>> = {
@@ -20,10 +21,6 @@ export const INTELLIGENCE_COLUMNS: Record<string, Record<string, string>> = {
     TRAINING_WINDOW_END: 'DATE', FEATURE_SNAPSHOT_VERSION: 'VARCHAR', PARAMETERS_JSON: 'VARCHAR', METRICS_JSON: 'VARCHAR',
   },
 };
-
-async function parquet(lake: Lake, prefix: string): Promise<string[]> {
-  return (await lake.list(prefix)).map((f) => f.path).filter((p) => p.endsWith('.parquet'));
-}
 
 /** SELECT of a dataset's expected columns from files (cast; null when a column is absent), or an empty relation. */
 export async function selectExpected(engine: Engine, lake: Lake, dataset: string, files: string[]): Promise<string> {
@@ -44,13 +41,13 @@ export async function selectExpected(engine: Engine, lake: Lake, dataset: string
 
 /** Files of an intelligence dataset for one as-of date. */
 export async function intelligenceFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]> {
-  return parquet(lake, goldDir(dataset, asOf));
+  return parquetFiles(lake, goldDir(dataset, asOf));
 }
 
 /** Registers g_recs (this as-of), g_recs_history (earlier as-of dates) and g_registry. */
 export async function registerRecommendationInputs(engine: Engine, lake: Lake, asOf: string): Promise<{ files: string[] }> {
   const current = await intelligenceFiles(lake, 'product_recommendations', asOf);
-  const all = await parquet(lake, `${GOLD_ROOT}/product_recommendations`);
+  const all = await parquetFiles(lake, `${GOLD_ROOT}/product_recommendations`);
   const earlier = all.filter((p) => {
     const m = /as_of_date=(\d{4}-\d{2}-\d{2})/.exec(p);
     return m !== null && m[1]! < asOf;

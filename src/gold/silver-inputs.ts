@@ -7,6 +7,7 @@ import { ident, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { dateLit, silverDir } from './paths.ts';
 import { duckdbType } from '../contracts/duckdb-types.ts';
+import { parquetFiles } from '../lake/parquet.ts';
 
 /** Gold's short names for the Silver tables it reads. */
 export const SILVER_TABLES = {
@@ -36,10 +37,6 @@ export interface SilverInputs {
   missing: string[];
   /** Lake files read. */
   files: string[];
-}
-
-async function parquetFiles(lake: Lake, prefix: string): Promise<string[]> {
-  return (await lake.list(prefix)).map((f) => f.path).filter((p) => p.endsWith('.parquet'));
 }
 
 async function columnsOf(engine: Engine, relation: string): Promise<Set<string>> {

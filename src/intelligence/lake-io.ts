@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ident, lit, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
+import { commitQuery, pruneOthers } from '../lake/parquet.ts';
 
 export const GOLD = 'gold/customer360';
 
@@ -38,18 +39,7 @@ export function goldPath(dataset: string, asOf: string, file = 'part-0'): string
  */
 export async function writeGold(engine: Engine, lake: Lake, dataset: string, asOf: string, query: string, options: { file?: string; replaceFolder?: boolean } = {}): Promise<{ path: string; rows: number }> {
   const path = goldPath(dataset, asOf, options.file);
-  const dir = await mkdtemp(join(tmpdir(), 'c360-gold-'));
-  try {
-    const local = join(dir, 'out.parquet');
-    await engine.run(`COPY (${query}) TO ${lit(local)} (FORMAT parquet)`);
-    const rows = Number(await engine.scalar(`SELECT count(*) FROM read_parquet(${lit(local)})`));
-    await lake.putFile(local, path);
-    if (options.replaceFolder ?? true) {
-      const folder = path.slice(0, path.lastIndexOf('/') + 1);
-      for (const f of await lake.list(folder)) if (f.path !== path) await lake.delete(f.path);
-    }
-    return { path, rows };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const rows = await commitQuery(engine, lake, query, path, { tmpDir: join(tmpdir(), 'c360-gold') });
+  if (options.replaceFolder ?? true) await pruneOthers(lake, path.slice(0, path.lastIndexOf('/') + 1), path);
+  return { path, rows };
 }

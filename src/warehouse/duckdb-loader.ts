@@ -8,6 +8,7 @@ import { duckdbDialect as d } from './dialects/duckdb.ts';
 import { renderAudit, renderInsertAll, renderTableLoad, renderTablesDdl, stagingDdl, targetColumns, targetDdl } from './load-plan.ts';
 import { WAREHOUSE_TABLES } from './model.ts';
 import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
+import { parquetFiles } from '../lake/parquet.ts';
 
 export interface TableLoadResult {
   table: string;
@@ -60,8 +61,8 @@ export async function ensureWarehouseSchema(engine: Engine, tables: readonly War
   }
 }
 
-async function goldFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]> {
-  return (await lake.list(goldDir(dataset, asOf))).map((f) => f.path).filter((p) => p.endsWith('.parquet'));
+function goldFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]> {
+  return parquetFiles(lake, goldDir(dataset, asOf));
 }
 
 export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o: { asOf: string; loadId: string; log?: Logger }): Promise<TableLoadResult> {
