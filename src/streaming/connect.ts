@@ -24,7 +24,20 @@ export function resolveTarget(hub: string | undefined, connectionString?: string
         '(<name>.servicebus.windows.net, authenticated with DefaultAzureCredential). For a local endpoint run `c360 hub`.',
     );
   }
+  if (cs) checkConnectionString(cs);
   return { hub: name, connectionString: cs, namespace: cs ? undefined : fqdn(ns!) };
+}
+
+/** Refuses a malformed connection string up front, naming where it came from (the SDK's own error does not). */
+function checkConnectionString(cs: string): void {
+  const parts = cs.split(';').filter((p) => p.trim() !== '');
+  if (parts.some((p) => !p.includes('=')) || !parts.some((p) => /^Endpoint=sb:\/\//i.test(p.trim()))) {
+    throw new UsageError(
+      'The Event Hubs connection string (--connection-string or C360_EVENTHUBS_CONNECTION_STRING) is malformed: expected ' +
+        "'Endpoint=sb://<host>;SharedAccessKeyName=<name>;SharedAccessKey=<key>[;EntityPath=<hub>]' " +
+        "(local endpoint: 'Endpoint=sb://localhost:5672;SharedAccessKeyName=any;SharedAccessKey=any;UseDevelopmentEmulator=true').",
+    );
+  }
 }
 
 function fqdn(ns: string): string {
