@@ -162,6 +162,20 @@ describe('records', () => {
     });
   });
 
+  it('a timestamp outside years 1..9999 or infinite is a TYPE problem, never a crash', async () => {
+    // '294247-01-10 04:00:54.775806' makes DuckDB's TIMESTAMPTZ TRY_CAST throw instead of yield null.
+    const { quarantine, bronze } = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 't.csv', csv(['TRANSACTION_ID', 'CUSTOMER_ID', 'TRANSACTION_DATE'], [
+      ['inf', 'C', 'infinity'],
+      ['max', 'C', '294247-01-10 04:00:54.775806'],
+      ['y10k', 'C', '10000-01-01'],
+      ['bc', 'C', '0005-01-01 (BC)'],
+      ['last', 'C', '9999-12-31 23:59:59'],
+      ['first', 'C', '0001-01-01 00:00:00+00'],
+    ]));
+    expect(reasonsBy(quarantine, 'TRANSACTION_ID')).toEqual({ inf: ['TRANSACTION_DATE:TYPE'], max: ['TRANSACTION_DATE:TYPE'], y10k: ['TRANSACTION_DATE:TYPE'], bc: ['TRANSACTION_DATE:TYPE'] });
+    expect(Object.fromEntries(bronze.map((r) => [r.TRANSACTION_ID, r.TRANSACTION_DATE]))).toEqual({ last: '9999-12-31 23:59:59', first: '0001-01-01 00:00:00' });
+  });
+
   it('types Bronze columns from the contract and stamps metadata', async () => {
     const { bronze, result, lake } = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 't.csv', csv(['TRANSACTION_ID', 'CUSTOMER_ID', 'TRANSACTION_DATE', 'TOTAL_AMOUNT'], [['T', 'C', '2026-01-05', '12.5']]), { loadId: 'LOAD-9' });
     const path = result.outputs.find((o) => o.startsWith('bronze/'))!;

@@ -41,9 +41,20 @@ export function valueSql(received: string | undefined): string {
 
 const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 
-/** TRY_CAST of a normalised value to the column's type (timestamps via TIMESTAMPTZ so offsets land in UTC). */
+/**
+ * A timestamp field as a UTC TIMESTAMP, or null when it is not one. Parsed as TIMESTAMPTZ so offsets land in UTC;
+ * epoch microseconds back to TIMESTAMP, since CAST(TIMESTAMPTZ AS TIMESTAMP) goes through ICU calendars (4x the
+ * cost) and the session zone is UTC anyway. Years outside 1..9999 (the SQL and Snowflake range) and +-infinity are
+ * null, so they are TYPE failures; the guard also keeps values near the largest timestamp away from the
+ * TIMESTAMPTZ cast, which throws for them instead of yielding null (DuckDB 1.5, ICU).
+ */
+export function timestampSql(v: string): string {
+  return `CASE WHEN TRY_CAST(${v} AS TIMESTAMP) BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP '9999-12-31 23:59:59.999999' OR TRY_CAST(${v} AS TIMESTAMP) IS NULL THEN make_timestamp(epoch_us(TRY_CAST(${v} AS TIMESTAMPTZ))) END`;
+}
+
+/** TRY_CAST of a normalised value to the column's type (timestamps: timestampSql). */
 export function tryCastSql(column: ColumnDef, v: string): string {
-  if (column.type.kind === 'timestamp') return `TRY_CAST(${v} AS TIMESTAMPTZ)`;
+  if (column.type.kind === 'timestamp') return timestampSql(v);
   return `TRY_CAST(${v} AS ${duckdbType(column.type)})`;
 }
 
@@ -56,8 +67,7 @@ export function typedSql(column: ColumnDef, v: string): string {
     case 'text':
       return column.enum ? canonicalEnumSql(column, v) : v;
     case 'timestamp':
-      // The session time zone is UTC (Engine.open), so TIMESTAMPTZ -> TIMESTAMP yields UTC wall time.
-      return `CAST(CAST(${v} AS TIMESTAMPTZ) AS TIMESTAMP)`;
+      return timestampSql(v);
     default:
       return `CAST(${v} AS ${duckdbType(column.type)})`;
   }
@@ -164,9 +174,9 @@ export function canonicalEnumSql(column: ColumnDef, v: string, exact?: string): 
 /** Whether a column type needs a cast (everything but VARCHAR/TEXT). */
 export const isTyped = (column: ColumnDef): boolean => column.type.kind !== 'varchar' && column.type.kind !== 'text';
 
-/** The Bronze value from the TRY_CAST expression `t` of a valid field (timestamps: TIMESTAMPTZ -> UTC TIMESTAMP). */
-export function bronzeFromCast(column: ColumnDef, t: string): string {
-  return column.type.kind === 'timestamp' ? `CAST(${t} AS TIMESTAMP)` : t;
+/** The Bronze value from the TRY_CAST expression `t` (tryCastSql) of a valid field. */
+export function bronzeFromCast(_column: ColumnDef, t: string): string {
+  return t;
 }
 
 /** Internal column names of the staged relation (positional, so no received name can collide with them). */
