@@ -250,7 +250,9 @@ async function runIngest(
       `coalesce(${position}) AS _source_position`,
       ...meta,
     ];
-    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> '' ORDER BY ${seq}`, targets.quarantine, 'quarantine.parquet', true);
+    // Staged in input order, an ordered scan already yields input order; only reader-numbered rows need sorting.
+    const order = source.hasSeq ? ` ORDER BY ${seq}` : '';
+    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> ''${order}`, targets.quarantine, 'quarantine.parquet', true);
   }
   return result;
 }
