@@ -17,8 +17,11 @@ import { fileSource, formatOf, sqlSource, type DropFormat, type VarcharSource } 
 
 export type IngestSource =
   | { file: string; format?: DropFormat }
-  /** A SELECT over anything DuckDB can read; `positionColumn` becomes `_source_position` (e.g. 'partition/offset'). */
-  | { sql: string; positionColumn?: string };
+  /**
+   * A SELECT over anything DuckDB can read; `positionColumn` becomes `_source_position` (e.g. 'partition/offset').
+   * `varcharColumns`: the SELECT's column names (position included) when the caller knows they are all VARCHAR.
+   */
+  | { sql: string; positionColumn?: string; varcharColumns?: readonly string[] };
 
 export interface IngestOptions {
   table: string;
@@ -89,7 +92,7 @@ function count(v: unknown): number {
 export async function ingestRelation(engine: Engine, lake: Lake, options: IngestOptions): Promise<IngestResult> {
   const contract = getContract(options.table);
   const src = options.source;
-  const source: VarcharSource = 'file' in src ? await fileSource(engine, src.file, formatOf(src.file, src.format)) : await sqlSource(engine, src.sql, src.positionColumn);
+  const source: VarcharSource = 'file' in src ? await fileSource(engine, src.file, formatOf(src.file, src.format)) : await sqlSource(engine, src.sql, src.positionColumn, src.varcharColumns);
   const sourceFile = options.sourceFile ?? ('file' in src ? src.file : 'sql');
   const binding = bindColumns(contract, source.columns);
   const n = ++calls;
@@ -99,7 +102,7 @@ export async function ingestRelation(engine: Engine, lake: Lake, options: Ingest
   try {
     return await runIngest(engine, lake, contract, options, source, sourceFile, binding, T, work);
   } finally {
-    for (const t of Object.values(T)) await engine.run(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
+    await engine.run(Object.values(T).map((t) => `DROP TABLE IF EXISTS ${t}`).join(';\n')).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   }
 }
@@ -133,44 +136,46 @@ async function runIngest(
   //    up when the table has files.
   const existing = dedupe ? await heldHashFiles(lake, contract) : [];
   const H = STAGE.hash;
+  // One round trip each for the dedupe tables and for the counts: a streaming micro-batch runs this per batch, with
+  // the event loop busy receiving, and every await costs a turn of it.
   if (dedupe) {
     const first = source.hasSeq ? `arg_min(rowid, ${STAGE.seq})` : 'min(rowid)';
-    await engine.run(`CREATE TEMP TABLE ${T.firsts} AS SELECT ${H}, ${first} AS first_row, count(*) AS copies FROM ${T.stage} GROUP BY ${H} HAVING count(*) > 1`);
-    if (existing.length === 0) await engine.run(`CREATE TEMP TABLE ${T.held} AS SELECT NULL::VARCHAR AS ${H} WHERE false`);
-    else {
-      await engine.run(
-        `CREATE TEMP TABLE ${T.held} AS SELECT DISTINCT s.${H} FROM ${T.stage} s
-         SEMI JOIN (SELECT _record_hash AS h FROM read_parquet(${litList(existing)}, union_by_name = true)) e ON s.${H} = e.h`,
-      );
-    }
+    const held =
+      existing.length === 0
+        ? `SELECT NULL::VARCHAR AS ${H} WHERE false`
+        : `SELECT DISTINCT s.${H} FROM ${T.stage} s SEMI JOIN (SELECT _record_hash AS h FROM read_parquet(${litList(existing)}, union_by_name = true)) e ON s.${H} = e.h`;
     await engine.run(
-      `CREATE TEMP TABLE ${T.skip} AS
+      `CREATE TEMP TABLE ${T.firsts} AS SELECT ${H}, ${first} AS first_row, count(*) AS copies FROM ${T.stage} GROUP BY ${H} HAVING count(*) > 1;
+       CREATE TEMP TABLE ${T.held} AS ${held};
+       CREATE TEMP TABLE ${T.skip} AS
        SELECT s.rowid AS skip_row FROM ${T.stage} s SEMI JOIN ${T.held} h ON s.${H} = h.${H}
        UNION SELECT s.rowid FROM ${T.stage} s JOIN ${T.firsts} f ON s.${H} = f.${H} WHERE s.rowid <> f.first_row`,
     );
   } else {
-    await engine.run(`CREATE TEMP TABLE ${T.firsts} AS SELECT NULL::VARCHAR AS ${H}, 0::BIGINT AS copies WHERE false`);
-    await engine.run(`CREATE TEMP TABLE ${T.held} AS SELECT NULL::VARCHAR AS ${H} WHERE false`);
-    await engine.run(`CREATE TEMP TABLE ${T.skip} AS SELECT NULL::BIGINT AS skip_row WHERE false`);
+    await engine.run(
+      `CREATE TEMP TABLE ${T.firsts} AS SELECT NULL::VARCHAR AS ${H}, 0::BIGINT AS copies WHERE false;
+       CREATE TEMP TABLE ${T.held} AS SELECT NULL::VARCHAR AS ${H} WHERE false;
+       CREATE TEMP TABLE ${T.skip} AS SELECT NULL::BIGINT AS skip_row WHERE false`,
+    );
   }
-  // Distinct records = records - the extra copies of each hash with copies.
+  // Distinct records = records - the extra copies of each hash with copies. What is not skipped is new: Bronze when
+  // the reasons string is empty, quarantine otherwise.
+  const R = STAGE.reasons;
+  const kept = `FROM ${T.stage} WHERE rowid NOT IN (SELECT skip_row FROM ${T.skip})`;
   const counts = (await engine.all<Record<string, unknown>>(
     `SELECT (SELECT count(*) FROM ${T.stage}) AS input, (SELECT coalesce(sum(copies - 1), 0) FROM ${T.firsts}) AS extra_copies,
-            (SELECT count(*) FROM ${T.held}) AS held, (SELECT count(*) FROM ${T.skip}) AS skipped`,
+            (SELECT count(*) FROM ${T.held}) AS held, (SELECT count(*) FROM ${T.skip}) AS skipped,
+            (SELECT count(*) FILTER (WHERE ${R} = '') ${kept}) AS bronze, (SELECT count(*) FILTER (WHERE ${R} <> '') ${kept}) AS quarantine`,
   ))[0]!;
   const inputRows = count(counts.input);
   const distinctRows = dedupe ? inputRows - count(counts.extra_copies) : inputRows;
   const skipped = count(counts.skipped);
   const fresh = inputRows - skipped;
-
-  // 3. What stays is new: Bronze when the reasons string is empty, quarantine otherwise.
-  if (skipped > 0) await engine.run(`DELETE FROM ${T.stage} WHERE rowid IN (SELECT skip_row FROM ${T.skip})`);
-  const R = STAGE.reasons;
-  const routed = (await engine.all<Record<string, unknown>>(
-    `SELECT count(*) FILTER (WHERE ${R} = '') AS bronze, count(*) FILTER (WHERE ${R} <> '') AS quarantine FROM ${T.stage}`,
-  ))[0]!;
-  const bronzeRows = count(routed.bronze);
-  const quarantineRows = count(routed.quarantine);
+  const bronzeRows = count(counts.bronze);
+  const quarantineRows = count(counts.quarantine);
+  // Skipped records are deleted from the stage (the others keep their rowids), so the writes need no filter; the
+  // delete rides along with the first write.
+  let pendingDelete = skipped > 0 ? `DELETE FROM ${T.stage} WHERE rowid IN (SELECT skip_row FROM ${T.skip});\n` : '';
 
   const result: IngestResult = {
     table: contract.name,
@@ -189,7 +194,7 @@ async function runIngest(
   };
   if (quarantineRows > 0) {
     const rows = await engine.all<{ r: string; n: unknown }>(
-      `SELECT r, count(*) AS n FROM (SELECT unnest(string_split(${R}, ',')) AS r FROM ${T.stage} WHERE ${R} <> '') GROUP BY r ORDER BY r`,
+      `SELECT r, count(*) AS n FROM (SELECT unnest(string_split(${R}, ',')) AS r ${kept} AND ${R} <> '') GROUP BY r ORDER BY r`,
     );
     for (const { r, n } of rows) {
       result.reasons[r] = count(n);
@@ -200,7 +205,7 @@ async function runIngest(
   if (fresh === 0) return result;
 
   // 4. Name the outputs: deterministic for the same load, source and content.
-  const name = options.outputName ?? (await defaultOutputName(engine, `SELECT ${STAGE.hash} FROM ${T.stage}`, options.loadId, sourceFile));
+  const name = options.outputName ?? (await defaultOutputName(engine, `SELECT ${STAGE.hash} ${kept}`, options.loadId, sourceFile));
   result.outputName = name;
   const ingestedAt = (options.ingestedAt ?? new Date()).toISOString();
   const sourceSystemIdx = binding.extras.findIndex((e) => e.trim().toUpperCase() === 'SOURCE_SYSTEM');
@@ -224,7 +229,8 @@ async function runIngest(
     if (await lake.exists(target)) throw new C360Error(`Refusing to overwrite ${target}: output name '${name}' is already used`);
     const tmp = join(work, file);
     // Only quarantine needs input order (positions); unordered writes are faster.
-    const sql = `COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`;
+    const sql = `${pendingDelete}COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`;
+    pendingDelete = '';
     if (ordered) await engine.run(sql);
     else await unordered(engine, sql);
     await lake.putFile(tmp, target);
@@ -266,10 +272,10 @@ async function defaultOutputName(engine: Engine, hashesSql: string, loadId: stri
 
 /** Runs a statement with preserve_insertion_order off (parallel inserts and writes need not keep input order). */
 async function unordered(engine: Engine, sql: string): Promise<void> {
-  await engine.run('SET preserve_insertion_order = false');
   try {
-    await engine.run(sql);
-  } finally {
+    await engine.run(`SET preserve_insertion_order = false;\n${sql};\nRESET preserve_insertion_order`);
+  } catch (e) {
     await engine.run('RESET preserve_insertion_order');
+    throw e;
   }
 }

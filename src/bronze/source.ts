@@ -118,8 +118,9 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
  * The all-VARCHAR relation of a query (the streaming path: e.g. a micro-batch of Event Hubs bodies). Non-VARCHAR
  * columns are cast; `positionColumn` (if given) becomes `_source_position` in quarantine and is not a record field.
  */
-export async function sqlSource(engine: Engine, sql: string, positionColumn?: string): Promise<VarcharSource> {
-  const cols = await describe(engine, `SELECT * FROM (${sql})`);
+export async function sqlSource(engine: Engine, sql: string, positionColumn?: string, varcharColumns?: readonly string[]): Promise<VarcharSource> {
+  // Callers that know their columns are all VARCHAR skip the DESCRIBE (a query of its own per micro-batch).
+  const cols = varcharColumns ? varcharColumns.map((name) => ({ name, type: 'VARCHAR' })) : await describe(engine, `SELECT * FROM (${sql})`);
   if (positionColumn !== undefined && !cols.some((c) => c.name === positionColumn)) {
     throw new UsageError(`Position column '${positionColumn}' is not in the source query (columns: ${cols.map((c) => c.name).join(', ')})`);
   }

@@ -155,12 +155,11 @@ export async function writeBatch(ctx: WriterContext, spool: BatchSpool): Promise
     const name = batchName(spool.hub, spool.partitionId, spool.first, spool.last, ctx.runTag);
     const sourceFile = `eventhubs:${spool.hub}/partition=${spool.partitionId}/sequence=${spool.first}-${spool.last}`;
     for (const g of spool.groups.values()) {
-      const columns = [...g.keys].filter((k) => k !== POSITION_FIELD).map((k) => `${lit(k)}: 'VARCHAR'`);
-      columns.push(`${lit(POSITION_FIELD)}: 'VARCHAR'`);
-      const sql = `SELECT * FROM read_json(${lit(g.file)}, format = 'newline_delimited', columns = {${columns.join(', ')}})`;
+      const names = [...[...g.keys].filter((k) => k !== POSITION_FIELD), POSITION_FIELD];
+      const sql = `SELECT * FROM read_json(${lit(g.file)}, format = 'newline_delimited', columns = {${names.map((k) => `${lit(k)}: 'VARCHAR'`).join(', ')}})`;
       const r = await ingestRelation(ctx.engine, ctx.lake, {
         table: g.table,
-        source: { sql, positionColumn: POSITION_FIELD },
+        source: { sql, positionColumn: POSITION_FIELD, varcharColumns: names },
         loadId: ctx.loadId,
         ingestDate: g.date,
         sourceFile,
