@@ -40,7 +40,7 @@ export const bronzeStreamJob: Job = {
     { name: 'namespace', description: 'Namespace for DefaultAzureCredential (default: $C360_EVENTHUBS_NAMESPACE)' },
     { name: 'consumerGroup', description: 'Consumer group (default $Default)' },
     { name: 'input', description: 'Drop folder: with no connection, replay its streaming tables through a local endpoint' },
-    { name: 'maxRows', description: 'Roll a partition batch at this many events (default 20000)' },
+    { name: 'maxRows', description: 'Roll a partition batch at this many events (default 50000)' },
     { name: 'maxBytes', description: 'Roll a partition batch at this many body bytes (default 33554432)' },
     { name: 'maxAgeSeconds', description: 'Roll a partition batch at this age (default 30)' },
   ],

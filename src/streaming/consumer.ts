@@ -12,6 +12,7 @@ import type { Logger } from '../runtime/logger.ts';
 import { BatchSpool, poisonHighWater, writeBatch } from './batch-writer.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { consumerFor, DEFAULT_CONSUMER_GROUP, type HubTarget } from './connect.ts';
+import { receiverCreditCap, setReceiverCreditCap } from './credit-cap.ts';
 import { decodeEvent } from './decode.ts';
 
 export interface StreamOptions {
@@ -27,13 +28,15 @@ export interface StreamOptions {
   untilIdleSeconds?: number;
   /** Graceful stop (SIGTERM): stop receiving, commit what is buffered, return. */
   signal?: AbortSignal;
-  /** Roll a partition's batch at this many events (default 20,000), bytes (default 32 MiB) or age (default 30 s). */
+  /** Roll a partition's batch at this many events (default 50,000), bytes (default 32 MiB) or age (default 30 s). */
   maxRows?: number;
   maxBytes?: number;
   maxAgeSeconds?: number;
   maxRecordBytes?: number;
   /** Events per receive call and client prefetch: with maxBytes, what bounds memory under a backlog. */
   receiveBatchSize?: number;
+  /** Sealed batches per partition that may wait for their commit while receiving goes on (default 1). */
+  maxQueuedBatches?: number;
   afterFile?: (path: string) => void;
 }
 
@@ -70,20 +73,25 @@ interface PartitionState {
   poisonHighWater: number;
   events: number;
   batches: number;
+  /** Commits of this partition's sealed batches, oldest first, not yet waited for. */
+  queued: Promise<unknown>[];
 }
 
 export async function runStream(o: StreamOptions): Promise<StreamResult> {
   const cg = o.consumerGroup ?? DEFAULT_CONSUMER_GROUP;
-  const maxRows = o.maxRows ?? 20_000;
+  const maxRows = o.maxRows ?? 50_000;
   const maxBytes = o.maxBytes ?? 32 * 1024 * 1024;
   const maxAgeMs = (o.maxAgeSeconds ?? 30) * 1000;
   const receiveBatch = o.receiveBatchSize ?? 1000;
+  const maxQueued = o.maxQueuedBatches ?? 1;
   const runTag = o.loadId.replace(/[^A-Za-z0-9]/g, '').slice(-8) || 'run';
   await removeDeadSpools(o.tmpDir);
   // Spool files of this process (pid first: a later run can tell a crashed run's leftovers from a live one's).
   const spoolRoot = join(o.tmpDir, `${process.pid}-${runTag}`);
   await mkdir(spoolRoot, { recursive: true });
 
+  // The SDK would otherwise let a receiver's credit, and so its queue, grow past the prefetch (credit-cap.ts).
+  setReceiverCreditCap(Math.max(receiverCreditCap(), receiveBatch * 2));
   const client = await consumerFor(o.target, cg);
   const engine = await o.openEngine();
   const subscriptions: Subscription[] = [];
@@ -112,6 +120,7 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
         poisonHighWater: await poisonHighWater(o.lake, o.target.hub, id),
         events: 0,
         batches: 0,
+        queued: [],
       });
     }
 
@@ -181,8 +190,15 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
               } else if (!s.caughtUpSince) {
                 s.caughtUpSince = Date.now();
               }
-              // Awaiting the commit here is the backpressure: the client stops fetching until it is done.
-              if (due(s)) await flush(s);
+              if (due(s)) {
+                // Receiving goes on while sealed batches wait for and run their commits (a commit of one micro-batch
+                // barely uses a second core); only past maxQueued uncommitted batches does the partition wait,
+                // which is the backpressure that bounds spool disk and memory under a backlog.
+                const p = flush(s);
+                p.catch(() => undefined);
+                s.queued.push(p);
+                while (s.queued.length > maxQueued) await s.queued.shift()!.catch(() => undefined);
+              }
             },
             processError: async (err) => {
               o.log.warn('event hubs receive error', { partition: id, error: (err as Error).message });

@@ -16,7 +16,7 @@ export const command: Command = {
     'consumer-group': { type: 'string', description: 'Consumer group', default: '$Default' },
     'until-idle': { type: 'string', description: 'Stop after this many seconds with every partition caught up (default: run until SIGTERM)' },
     input: { type: 'string', description: 'With no connection: replay this folder\'s streaming drops through a local endpoint first' },
-    'max-rows': { type: 'string', description: 'Roll a partition batch at this many events (default 20000)' },
+    'max-rows': { type: 'string', description: 'Roll a partition batch at this many events (default 50000)' },
     'max-bytes': { type: 'string', description: 'Roll a partition batch at this many bytes (default 32 MiB)' },
     'max-age': { type: 'string', description: 'Roll a partition batch at this age in seconds (default 30)' },
     lake: { type: 'string', description: 'Lake location (default: $C360_LAKE_URL or HOME/lake)' },
