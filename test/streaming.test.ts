@@ -92,6 +92,17 @@ describe('decodeEvent', () => {
     expect(d.json).not.toContain('\n');
     expect([d.partitionId, d.sequenceNumber, d.offset]).toEqual(['1', 7, '700']);
   });
+  it('with deferParse leaves one-line braced bodies unparsed and parses the rest', () => {
+    const kind = (body: string, table = TABLE) => decodeEvent('0', { ...at, body: Buffer.from(body), properties: { table } }, { deferParse: true });
+    const d = kind('  {"EVENT_ID":"E1"} ');
+    expect(d.kind).toBe('unparsed');
+    if (d.kind === 'unparsed') expect([d.raw.toString(), d.empty, d.bytes]).toEqual(['{"EVENT_ID":"E1"} ', false, 20]);
+    const e = kind('{ }');
+    expect(e.kind === 'unparsed' && e.empty).toBe(true);
+    expect(kind('{"EVENT_ID":"E1",\n"X":1}').kind).toBe('record');
+    expect(kind('not json').kind).toBe('poison');
+    expect(kind('{"a":1}', 'NO_SUCH_TABLE').kind).toBe('poison');
+  });
   it('names every poison reason', () => {
     const poison = (body: unknown, table?: string, max?: number) => {
       const d = decodeEvent('0', { ...at, body, properties: table ? { table } : {} }, { maxRecordBytes: max });
@@ -120,6 +131,8 @@ describe('streaming Bronze through the real client', () => {
         { body: Buffer.from('{"EVENT_ID":"X1"}'), properties: { table: 'NOPE' } },
         { body: Buffer.from(JSON.stringify({ EVENT_ID: 'BIG', PAGE_TITLE: 'x'.repeat(70_000) })), properties: { table: TABLE } },
         { body: Buffer.from(JSON.stringify({ EVENT_ID: 'WT1', SESSION_ID: 'S1', EVENT_DATE: '2026-01-01 00:00:00', TIME_ON_PAGE: 'abc' })), properties: { table: TABLE } },
+        // Braced but not JSON: spooled unparsed on receipt, found by DuckDB at commit.
+        { body: Buffer.from('{"EVENT_ID":"E9", oops}'), properties: { table: TABLE } },
       ],
       { partitionId: '1' },
     );
@@ -128,10 +141,10 @@ describe('streaming Bronze through the real client', () => {
     const lake = new LocalLake(join(home, 'lake'));
     const opts = { target, lake, loadId: 'load-1', log: silent, openEngine: () => Engine.open(), tmpDir: join(home, 'tmp'), untilIdleSeconds: 0.5, maxRows: 100 };
     const r = await runStream(opts);
-    expect(r.events).toBe(404);
+    expect(r.events).toBe(405);
     expect(r.rowCounts[`${TABLE}.bronze`]).toBe(380);
     expect(r.rowCounts[`${TABLE}.quarantine`]).toBe(21);
-    expect(r.rowCounts['_events.quarantine']).toBe(3);
+    expect(r.rowCounts['_events.quarantine']).toBe(4);
     const ids = await eventIds(join(home, 'lake'));
     expect(ids).toMatchObject({ bronze: 380, quarantine: 21, total: 401, distinct: 401 });
     const wrongType = await query<{ reasons: string[]; pos: string }>(
@@ -139,14 +152,16 @@ describe('streaming Bronze through the real client', () => {
     );
     expect(wrongType[0]!.reasons).toContain('TIME_ON_PAGE:TYPE');
     expect(wrongType[0]!.pos).toMatch(/^partition=1\/offset=\d+\/sequence=\d+$/);
-    const poison = await query<{ t: string | null; reasons: string[]; p: string; seq: number }>(
-      `SELECT _table AS t, _reasons AS reasons, _partition_id AS p, _sequence_number::INTEGER AS seq FROM read_parquet('${join(home, 'lake', POISON_DIR)}/**/*.parquet') ORDER BY seq`,
+    const poison = await query<{ t: string | null; reasons: string[]; p: string; seq: number; body: string }>(
+      `SELECT _table AS t, _reasons AS reasons, _partition_id AS p, _sequence_number::INTEGER AS seq, _body AS body FROM read_parquet('${join(home, 'lake', POISON_DIR)}/**/*.parquet') ORDER BY seq`,
     );
     expect(poison.map((x) => [x.t, x.reasons.join(','), x.p])).toEqual([
       [TABLE, '_RECORD:NOT_JSON', '1'],
       ['NOPE', '_RECORD:UNKNOWN_TABLE', '1'],
       [TABLE, '_RECORD:OVERSIZED', '1'],
+      [TABLE, '_RECORD:NOT_JSON', '1'],
     ]);
+    expect(poison[3]!.body).toBe('{"EVENT_ID":"E9", oops}');
     // The partition kept going past the poison: its checkpoint is its last event.
     const counts = hub.partitionCounts(name);
     for (const [p, n] of counts.entries()) expect((await readCheckpoint(lake, name, '$Default', String(p)))?.sequenceNumber).toBe(n - 1);

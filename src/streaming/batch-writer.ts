@@ -1,7 +1,7 @@
 // Writes one partition's micro-batch to the lake: records grouped by (table, ingest date) go through the shared
 // Bronze ingestion core (same contract validation, quarantine reasons and `_record_hash` dedupe as batch drops);
 // poison events (not JSON, unknown table, oversized) go to quarantine/customer360/_events with their position.
-import { closeSync, createWriteStream, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -9,6 +9,7 @@ import { ingestRelation } from '../bronze/ingest.ts';
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { joinLake, type Lake } from '../lake/lake.ts';
 import { safeSegment } from './checkpoint.ts';
+import { REASON } from '../../schemas/index.ts';
 import type { DecodedEvent, EventPosition, PoisonEvent } from './decode.ts';
 
 /** Folder for events that cannot be attributed to a table's record (quarantine layout, one dataset). */
@@ -18,8 +19,26 @@ export const POISON_DIR = 'quarantine/customer360/_events';
  * One partition's open micro-batch. Records are spooled to NDJSON files per (table, ingest date) as they arrive, so
  * a batch costs disk, not memory: memory stays bounded by the client's prefetch whatever the backlog.
  */
+interface SpoolGroup {
+  table: string;
+  date: string;
+  file: string;
+  fd: number;
+  /** Keys of the parsed records, first appearance first (unparsed records' keys are found at commit). */
+  keys: Set<string>;
+  pending: Buffer[];
+  pendingBytes: number;
+  rows: number;
+  /** Records spooled unparsed (decode's deferParse): DuckDB checks them at commit. */
+  unparsed: number;
+  /** Enqueued time (ms) of each line, for the poison record of a line that turns out not to be JSON. */
+  times: number[];
+}
+
+const NEWLINE = Buffer.from('\n');
+
 export class BatchSpool {
-  readonly groups = new Map<string, { table: string; date: string; file: string; fd: number; keys: Set<string>; pending: string[]; pendingBytes: number; rows: number }>();
+  readonly groups = new Map<string, SpoolGroup>();
   readonly poison: PoisonEvent[] = [];
   first = -1;
   last = -1;
@@ -54,24 +73,33 @@ export class BatchSpool {
     let g = this.groups.get(key);
     if (!g) {
       const file = join(this.dir, `records-${this.partitionId}-${this.groups.size}.ndjson`);
-      g = { table: e.contract.name, date, file, fd: openSync(file, 'w'), keys: new Set(), pending: [], pendingBytes: 0, rows: 0 };
+      g = { table: e.contract.name, date, file, fd: openSync(file, 'w'), keys: new Set(), pending: [], pendingBytes: 0, rows: 0, unparsed: 0, times: [] };
       this.groups.set(key, g);
     }
-    for (const k of e.keys) g.keys.add(k);
-    // The position rides along as one more field; the record's own fields follow unchanged.
-    const body = e.json.trimStart().slice(1).trimStart();
-    // Positions are digits, '=' and '/': nothing to escape.
-    const line = `{"${POSITION_FIELD}":"${positionOf(e)}"${body.startsWith('}') ? '' : ','}${body}\n`;
-    g.pending.push(line);
-    g.pendingBytes += line.length;
+    // The position rides along as one more field; the record's own fields follow unchanged. Positions are digits,
+    // '=' and '/': nothing to escape.
+    if (e.kind === 'unparsed') {
+      const head = Buffer.from(`{"${POSITION_FIELD}":"${positionOf(e)}"${e.empty ? '' : ','}`);
+      const rest = e.raw.subarray(1);
+      g.pending.push(head, rest, NEWLINE);
+      g.pendingBytes += head.length + rest.length + 1;
+      g.unparsed++;
+    } else {
+      for (const k of e.keys) g.keys.add(k);
+      const body = e.json.trimStart().slice(1).trimStart();
+      const line = Buffer.from(`{"${POSITION_FIELD}":"${positionOf(e)}"${body.startsWith('}') ? '' : ','}${body}\n`);
+      g.pending.push(line);
+      g.pendingBytes += line.length;
+    }
+    g.times.push(e.enqueuedTime.getTime());
     g.rows++;
     this.bytes += e.bytes;
     if (g.pendingBytes >= 1 << 20) this.spill(g);
   }
 
-  private spill(g: { fd: number; pending: string[]; pendingBytes: number }): void {
+  private spill(g: SpoolGroup): void {
     if (g.pending.length === 0) return;
-    writeSync(g.fd, g.pending.join(''));
+    writeSync(g.fd, Buffer.concat(g.pending, g.pendingBytes));
     g.pending = [];
     g.pendingBytes = 0;
   }
@@ -155,6 +183,8 @@ export async function writeBatch(ctx: WriterContext, spool: BatchSpool): Promise
     const name = batchName(spool.hub, spool.partitionId, spool.first, spool.last, ctx.runTag);
     const sourceFile = `eventhubs:${spool.hub}/partition=${spool.partitionId}/sequence=${spool.first}-${spool.last}`;
     for (const g of spool.groups.values()) {
+      if (g.unparsed > 0) await checkUnparsed(ctx.engine, g, spool);
+      if (g.rows === 0) continue;
       const names = [...[...g.keys].filter((k) => k !== POSITION_FIELD), POSITION_FIELD];
       const sql = `SELECT * FROM read_json(${lit(g.file)}, format = 'newline_delimited', columns = {${names.map((k) => `${lit(k)}: 'VARCHAR'`).join(', ')}})`;
       const r = await ingestRelation(ctx.engine, ctx.lake, {
@@ -176,6 +206,8 @@ export async function writeBatch(ctx: WriterContext, spool: BatchSpool): Promise
       }
     }
     const poison = new Map<string, PoisonEvent[]>();
+    // Poison found at commit (checkUnparsed) joins the poison found on receipt: in sequence order, for the file names.
+    spool.poison.sort((a, b) => a.sequenceNumber - b.sequenceNumber);
     for (const e of spool.poison) {
       if (e.sequenceNumber <= ctx.poisonHighWater) continue;
       const date = ingestDateOf(e.enqueuedTime);
@@ -193,6 +225,66 @@ export async function writeBatch(ctx: WriterContext, spool: BatchSpool): Promise
     spool.discard();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Checks the unparsed records of a spool group with DuckDB (every line must be a JSON object) and adds their keys,
+ * first appearance first. Lines that are not JSON objects (rare: a body that merely starts with `{` and ends with
+ * `}`) become NOT_JSON poison with their body as received, and the group file is rewritten without them.
+ */
+async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): Promise<void> {
+  const lines = `read_json_objects(${lit(g.file)}, format = 'newline_delimited', ignore_errors = true)`;
+  const [r] = await engine.all<{ bad: unknown; keys: string[] | null }>(
+    `WITH l AS (SELECT json, row_number() OVER () AS n FROM ${lines})
+     SELECT (SELECT count(*) FROM l WHERE json IS NULL OR json_type(json) <> 'OBJECT') AS bad,
+            (SELECT list(k ORDER BY n) FROM (SELECT k, min(n) AS n FROM (SELECT unnest(json_keys(json)) AS k, n FROM l WHERE json_type(json) = 'OBJECT') GROUP BY k)) AS keys`,
+  );
+  if (Number(r!.bad) > 0) {
+    const kept: string[] = [];
+    const keys = new Set<string>();
+    const text = readFileSync(g.file, 'utf8');
+    let i = 0;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        parsed = undefined;
+      }
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        kept.push(line);
+        for (const k of Object.keys(parsed)) keys.add(k);
+      } else {
+        spool.poison.push(poisonOfLine(line, g, i));
+      }
+      i++;
+    }
+    writeFileSync(g.file, kept.length > 0 ? kept.join('\n') + '\n' : '');
+    g.rows = kept.length;
+    g.keys = keys;
+    return;
+  }
+  for (const k of r!.keys ?? []) g.keys.add(k);
+}
+
+const LINE_HEAD = new RegExp(`^\\{"${POSITION_FIELD}":"partition=([^/]*)/offset=([^/]*)/sequence=(\\d+)"(,?)`);
+
+/** The poison record of a spool line that is not a JSON object: its body as received, from the line's position field. */
+function poisonOfLine(line: string, g: SpoolGroup, index: number): PoisonEvent {
+  const m = LINE_HEAD.exec(line)!;
+  const body = `{${line.slice(m[0].length)}`;
+  return {
+    kind: 'poison',
+    partitionId: m[1]!,
+    offset: m[2]!,
+    sequenceNumber: Number(m[3]),
+    enqueuedTime: new Date(g.times[index]!),
+    table: g.table,
+    body,
+    bytes: Buffer.byteLength(body),
+    reasons: [`_RECORD:${REASON.NOT_JSON}`],
+  };
 }
 
 async function writePoison(ctx: WriterContext, work: string, events: PoisonEvent[], path: string, sourceFile: string, hub: string): Promise<void> {

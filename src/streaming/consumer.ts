@@ -184,7 +184,7 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
                 if (!firstEventAt) firstEventAt = now;
                 lastEventAt = now;
                 s.caughtUpSince = 0;
-                for (const e of events) s.spool.add(decodeEvent(id, e, { maxRecordBytes: o.maxRecordBytes }));
+                for (const e of events) s.spool.add(decodeEvent(id, e, { maxRecordBytes: o.maxRecordBytes, deferParse: true }));
                 s.events += events.length;
                 result.events += events.length;
               } else if (!s.caughtUpSince) {

@@ -19,6 +19,20 @@ export interface RecordEvent extends EventPosition {
   bytes: number;
 }
 
+/**
+ * A record whose body was not parsed here (DecodeOptions.deferParse): one line of bytes from `{` to `}`, checked as
+ * JSON and searched for its keys by DuckDB when the batch is written (batch-writer.ts), poison if it is not JSON.
+ */
+export interface UnparsedRecordEvent extends EventPosition {
+  kind: 'unparsed';
+  contract: TableContract;
+  /** The body from its opening brace (leading blanks dropped). */
+  raw: Buffer;
+  /** Whether the object has no members (`{}`), so the position field needs no comma after it. */
+  empty: boolean;
+  bytes: number;
+}
+
 export interface PoisonEvent extends EventPosition {
   kind: 'poison';
   /** The table application property as received (may be absent or unknown). */
@@ -29,12 +43,20 @@ export interface PoisonEvent extends EventPosition {
   reasons: string[];
 }
 
-export type DecodedEvent = RecordEvent | PoisonEvent;
+export type DecodedEvent = RecordEvent | UnparsedRecordEvent | PoisonEvent;
 
 export interface DecodeOptions {
   /** Bodies larger than this are quarantined as OVERSIZED (default 64 KiB). */
   maxRecordBytes?: number;
+  /**
+   * Leave a one-line body that starts with `{` and ends with `}` unparsed (kind 'unparsed'): JSON.parse and the
+   * object it builds were the largest per-event costs of the receiving thread (with the garbage collection they
+   * cause); DuckDB checks such lines at commit time instead.
+   */
+  deferParse?: boolean;
 }
+
+const isBlank = (b: number) => b === 0x20 || b === 0x09;
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
 /** How much of an oversized body quarantine keeps. */
@@ -64,6 +86,10 @@ export function decodeEvent(partitionId: string, event: RawEvent, options: Decod
   };
   const rawTable = event.properties?.[TABLE_PROPERTY];
   const table = rawTable === undefined || rawTable === null ? null : String(rawTable);
+  if (options.deferParse && table !== null && event.body instanceof Uint8Array) {
+    const fast = unparsed(pos, table, event.body, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+    if (fast) return fast;
+  }
   const { text, bytes } = bodyText(event.body);
   const max = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const poison = (reasons: string[], body = text): PoisonEvent => ({ kind: 'poison', ...pos, table, body, bytes, reasons });
@@ -85,6 +111,25 @@ export function decodeEvent(partitionId: string, event: RawEvent, options: Decod
   // Whitespace newlines are the only ones valid JSON can hold unescaped: one line per record for NDJSON.
   const json = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ') : text;
   return { kind: 'record', ...pos, contract: contract!, json, keys: Object.keys(parsed as object), bytes };
+}
+
+/** The 'unparsed' form of a body, when it qualifies: known table, within the size limit, one line, `{...}`. */
+function unparsed(pos: EventPosition, table: string, body: Uint8Array, max: number): UnparsedRecordEvent | undefined {
+  const n = body.length;
+  if (n > max || n < 2) return undefined;
+  const contract = contractFor(table);
+  if (!contract) return undefined;
+  let start = 0;
+  while (start < n && isBlank(body[start]!)) start++;
+  let end = n - 1;
+  while (end > start && isBlank(body[end]!)) end--;
+  if (body[start] !== 0x7b || body[end] !== 0x7d || end === start) return undefined;
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, n);
+  // A line of the spool holds one record; bodies with line breaks take the parsed path.
+  if (buf.indexOf(0x0a, start) >= 0 || buf.indexOf(0x0d, start) >= 0) return undefined;
+  let first = start + 1;
+  while (first < end && isBlank(buf[first]!)) first++;
+  return { kind: 'unparsed', ...pos, contract, raw: buf.subarray(start), empty: first === end, bytes: n };
 }
 
 const contracts = new Map<string, TableContract | null>();
