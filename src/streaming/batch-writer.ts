@@ -228,16 +228,19 @@ export async function writeBatch(ctx: WriterContext, spool: BatchSpool): Promise
 }
 
 /**
- * Checks the unparsed records of a spool group with DuckDB (every line must be a JSON object) and adds their keys,
- * first appearance first. Lines that are not JSON objects (rare: a body that merely starts with `{` and ends with
+ * Checks the unparsed records of a spool group with DuckDB (every line must be a JSON object) and adds their keys.
+ * Lines that are not JSON objects (rare: a body that merely starts with `{` and ends with
  * `}`) become NOT_JSON poison with their body as received, and the group file is rewritten without them.
  */
 async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): Promise<void> {
   const lines = `read_json_objects(${lit(g.file)}, format = 'newline_delimited', ignore_errors = true)`;
-  const [r] = await engine.all<{ bad: unknown; keys: string[] | null }>(
-    `WITH l AS (SELECT json, row_number() OVER () AS n FROM ${lines})
-     SELECT (SELECT count(*) FROM l WHERE json IS NULL OR json_type(json) <> 'OBJECT') AS bad,
-            (SELECT list(k ORDER BY n) FROM (SELECT k, min(n) AS n FROM (SELECT unnest(json_keys(json)) AS k, n FROM l WHERE json_type(json) = 'OBJECT') GROUP BY k)) AS keys`,
+  // One parallel pass: the count of lines that are not objects, and the distinct key lists (records of a table
+  // mostly share one). No row numbering (it would make the pass single-threaded): key lists are taken in sorted
+  // order, which keeps the column order the same for the same input.
+  const [r] = await engine.all<{ bad: unknown; keysets: string[][] | null }>(
+    `SELECT count(*) FILTER (WHERE json IS NULL OR json_type(json) <> 'OBJECT') AS bad,
+            list(DISTINCT ks) FILTER (WHERE json_type(json) = 'OBJECT') AS keysets
+     FROM (SELECT json, json_keys(json) AS ks FROM ${lines})`,
   );
   if (Number(r!.bad) > 0) {
     const kept: string[] = [];
@@ -265,7 +268,8 @@ async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): 
     g.keys = keys;
     return;
   }
-  for (const k of r!.keys ?? []) g.keys.add(k);
+  const keysets = (r!.keysets ?? []).map((ks) => ({ ks, order: JSON.stringify(ks) })).sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+  for (const { ks } of keysets) for (const k of ks) g.keys.add(k);
 }
 
 const LINE_HEAD = new RegExp(`^\\{"${POSITION_FIELD}":"partition=([^/]*)/offset=([^/]*)/sequence=(\\d+)"(,?)`);
