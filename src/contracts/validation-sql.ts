@@ -49,7 +49,7 @@ const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
  * TIMESTAMPTZ cast, which throws for them instead of yielding null (DuckDB 1.5, ICU).
  */
 export function timestampSql(v: string): string {
-  return `CASE WHEN TRY_CAST(${v} AS TIMESTAMP) BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP '9999-12-31 23:59:59.999999' OR TRY_CAST(${v} AS TIMESTAMP) IS NULL THEN make_timestamp(epoch_us(TRY_CAST(${v} AS TIMESTAMPTZ))) END`;
+  return `CASE WHEN coalesce(TRY_CAST(${v} AS TIMESTAMP) BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP '9999-12-31 23:59:59.999999', true) THEN make_timestamp(epoch_us(TRY_CAST(${v} AS TIMESTAMPTZ))) END`;
 }
 
 /** TRY_CAST of a normalised value to the column's type (timestamps: timestampSql). */
@@ -59,19 +59,6 @@ export function tryCastSql(column: ColumnDef, v: string): string {
 }
 
 const enumListSql = (column: ColumnDef): string => `[${(column.enum ?? []).map((e) => lit(e.toUpperCase())).join(', ')}]`;
-
-/** The Bronze value of a valid field: cast to the contract type; enums stored upper-case. */
-export function typedSql(column: ColumnDef, v: string): string {
-  switch (column.type.kind) {
-    case 'varchar':
-    case 'text':
-      return column.enum ? canonicalEnumSql(column, v) : v;
-    case 'timestamp':
-      return timestampSql(v);
-    default:
-      return `CAST(${v} AS ${duckdbType(column.type)})`;
-  }
-}
 
 export interface Check {
   code: string;
@@ -174,11 +161,6 @@ export function canonicalEnumSql(column: ColumnDef, v: string, exact?: string): 
 /** Whether a column type needs a cast (everything but VARCHAR/TEXT). */
 export const isTyped = (column: ColumnDef): boolean => column.type.kind !== 'varchar' && column.type.kind !== 'text';
 
-/** The Bronze value from the TRY_CAST expression `t` (tryCastSql) of a valid field. */
-export function bronzeFromCast(_column: ColumnDef, t: string): string {
-  return t;
-}
-
 /** Internal column names of the staged relation (positional, so no received name can collide with them). */
 export const STAGE = {
   bronze: (i: number) => `__c360_b${i}`,
@@ -230,7 +212,7 @@ export function stageSql(binding: Binding, received: readonly string[], sourceSq
     `${reasonsSql(binding, vOf, tOf, eOf)} AS ${STAGE.reasons}`,
     ...binding.bound.map((b, i) => {
       if (!present[i]) return `CAST(NULL AS ${duckdbType(b.column.type)}) AS ${STAGE.bronze(i)}`;
-      const val = isTyped(b.column) ? bronzeFromCast(b.column, t(i)) : b.column.enum ? canonicalEnumSql(b.column, v(i), ex(i)) : v(i);
+      const val = isTyped(b.column) ? t(i) : b.column.enum ? canonicalEnumSql(b.column, v(i), ex(i)) : v(i);
       return `${val} AS ${STAGE.bronze(i)}`;
     }),
     ...binding.extras.map((e, j) => `${valueSql(e)} AS ${STAGE.extra(j)}`),
