@@ -149,7 +149,8 @@ async function runIngest(
        CREATE TEMP TABLE ${T.held} AS ${held};
        CREATE TEMP TABLE ${T.skip} AS
        SELECT s.rowid AS skip_row FROM ${T.stage} s SEMI JOIN ${T.held} h ON s.${H} = h.${H}
-       UNION SELECT s.rowid FROM ${T.stage} s JOIN ${T.firsts} f ON s.${H} = f.${H} WHERE s.rowid <> f.first_row`,
+       UNION SELECT s.rowid FROM ${T.stage} s JOIN ${T.firsts} f ON s.${H} = f.${H} WHERE s.rowid <> f.first_row;
+       DELETE FROM ${T.stage} WHERE rowid IN (SELECT skip_row FROM ${T.skip})`,
     );
   } else {
     await engine.run(
@@ -158,24 +159,20 @@ async function runIngest(
        CREATE TEMP TABLE ${T.skip} AS SELECT NULL::BIGINT AS skip_row WHERE false`,
     );
   }
-  // Distinct records = records - the extra copies of each hash with copies. What is not skipped is new: Bronze when
-  // the reasons string is empty, quarantine otherwise.
+  // 3. What stays in the stage is new: Bronze when the reasons string is empty, quarantine otherwise. Distinct
+  //    records = records - the extra copies of each hash.
   const R = STAGE.reasons;
-  const kept = `FROM ${T.stage} WHERE rowid NOT IN (SELECT skip_row FROM ${T.skip})`;
   const counts = (await engine.all<Record<string, unknown>>(
-    `SELECT (SELECT count(*) FROM ${T.stage}) AS input, (SELECT coalesce(sum(copies - 1), 0) FROM ${T.firsts}) AS extra_copies,
-            (SELECT count(*) FROM ${T.held}) AS held, (SELECT count(*) FROM ${T.skip}) AS skipped,
-            (SELECT count(*) FILTER (WHERE ${R} = '') ${kept}) AS bronze, (SELECT count(*) FILTER (WHERE ${R} <> '') ${kept}) AS quarantine`,
+    `SELECT (SELECT coalesce(sum(copies - 1), 0) FROM ${T.firsts}) AS extra_copies, (SELECT count(*) FROM ${T.held}) AS held,
+            (SELECT count(*) FROM ${T.skip}) AS skipped, k.bronze, k.quarantine
+     FROM (SELECT count(*) FILTER (WHERE ${R} = '') AS bronze, count(*) FILTER (WHERE ${R} <> '') AS quarantine FROM ${T.stage}) k`,
   ))[0]!;
-  const inputRows = count(counts.input);
-  const distinctRows = dedupe ? inputRows - count(counts.extra_copies) : inputRows;
   const skipped = count(counts.skipped);
-  const fresh = inputRows - skipped;
   const bronzeRows = count(counts.bronze);
   const quarantineRows = count(counts.quarantine);
-  // Skipped records are deleted from the stage (the others keep their rowids), so the writes need no filter; the
-  // delete rides along with the first write.
-  let pendingDelete = skipped > 0 ? `DELETE FROM ${T.stage} WHERE rowid IN (SELECT skip_row FROM ${T.skip});\n` : '';
+  const fresh = bronzeRows + quarantineRows;
+  const inputRows = fresh + skipped;
+  const distinctRows = dedupe ? inputRows - count(counts.extra_copies) : inputRows;
 
   const result: IngestResult = {
     table: contract.name,
@@ -194,7 +191,7 @@ async function runIngest(
   };
   if (quarantineRows > 0) {
     const rows = await engine.all<{ r: string; n: unknown }>(
-      `SELECT r, count(*) AS n FROM (SELECT unnest(string_split(${R}, ',')) AS r ${kept} AND ${R} <> '') GROUP BY r ORDER BY r`,
+      `SELECT r, count(*) AS n FROM (SELECT unnest(string_split(${R}, ',')) AS r FROM ${T.stage} WHERE ${R} <> '') GROUP BY r ORDER BY r`,
     );
     for (const { r, n } of rows) {
       result.reasons[r] = count(n);
@@ -205,7 +202,7 @@ async function runIngest(
   if (fresh === 0) return result;
 
   // 4. Name the outputs: deterministic for the same load, source and content.
-  const name = options.outputName ?? (await defaultOutputName(engine, `SELECT ${STAGE.hash} ${kept}`, options.loadId, sourceFile));
+  const name = options.outputName ?? (await defaultOutputName(engine, `SELECT ${STAGE.hash} FROM ${T.stage}`, options.loadId, sourceFile));
   result.outputName = name;
   const ingestedAt = (options.ingestedAt ?? new Date()).toISOString();
   const sourceSystemIdx = binding.extras.findIndex((e) => e.trim().toUpperCase() === 'SOURCE_SYSTEM');
@@ -229,8 +226,7 @@ async function runIngest(
     if (await lake.exists(target)) throw new C360Error(`Refusing to overwrite ${target}: output name '${name}' is already used`);
     const tmp = join(work, file);
     // Only quarantine needs input order (positions); unordered writes are faster.
-    const sql = `${pendingDelete}COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`;
-    pendingDelete = '';
+    const sql = `COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`;
     if (ordered) await engine.run(sql);
     else await unordered(engine, sql);
     await lake.putFile(tmp, target);
