@@ -1,18 +1,10 @@
 // The receiver credit cap (src/streaming/credit-cap.ts), with the real @azure/event-hubs client against the local
 // endpoint: a consumer that keeps up with a trickle of events makes the SDK pile up link credit without the cap
 // (what let a 1M-event backlog exhaust the consumer's heap), and never holds more than the cap with it.
-import { createRequire } from 'node:module';
 import { EventHubConsumerClient, EventHubProducerClient, latestEventPosition } from '@azure/event-hubs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setReceiverCreditCap } from '../src/streaming/credit-cap.ts';
+import { rheaReceiverPrototype, setReceiverCreditCap, type RheaReceiver } from '../src/streaming/credit-cap.ts';
 import { startHub, type LocalHub } from '../src/streaming/hub/local-hub.ts';
-
-interface RheaReceiver {
-  credit: number;
-  options?: { credit_window?: number };
-  flow(credit: number): void;
-  add_credit(credit: number): void;
-}
 
 let hub: LocalHub;
 let maxCredit = 0;
@@ -20,14 +12,14 @@ beforeAll(async () => {
   hub = await startHub({ port: 0, partitions: 1 });
   // Install the cap's hook (off), then watch the credit of manual-credit links after every top-up.
   setReceiverCreditCap(0);
-  const { Receiver } = createRequire(import.meta.url)('rhea/lib/link.js') as { Receiver: { prototype: RheaReceiver } };
-  const flow = Receiver.prototype.flow;
+  const receiver = rheaReceiverPrototype();
+  const flow = receiver.flow;
   const watched = function (this: RheaReceiver, credit: number): void {
     flow.call(this, credit);
     if (this.options?.credit_window === 0) maxCredit = Math.max(maxCredit, this.credit);
   };
-  Receiver.prototype.flow = watched;
-  Receiver.prototype.add_credit = watched;
+  receiver.flow = watched;
+  receiver.add_credit = watched;
 });
 afterAll(async () => {
   setReceiverCreditCap(0);

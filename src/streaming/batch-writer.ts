@@ -10,15 +10,11 @@ import { lit, type Engine } from '../engine/duckdb.ts';
 import { joinLake, type Lake } from '../lake/lake.ts';
 import { safeSegment } from './checkpoint.ts';
 import { REASON } from '../../schemas/index.ts';
-import type { DecodedEvent, EventPosition, PoisonEvent } from './decode.ts';
+import { parseObject, type DecodedEvent, type EventPosition, type PoisonEvent } from './decode.ts';
 
 /** Folder for events that cannot be attributed to a table's record (quarantine layout, one dataset). */
 export const POISON_DIR = 'quarantine/customer360/_events';
 
-/**
- * One partition's open micro-batch. Records are spooled to NDJSON files per (table, ingest date) as they arrive, so
- * a batch costs disk, not memory: memory stays bounded by the client's prefetch whatever the backlog.
- */
 interface SpoolGroup {
   table: string;
   date: string;
@@ -37,6 +33,10 @@ interface SpoolGroup {
 
 const NEWLINE = Buffer.from('\n');
 
+/**
+ * One partition's open micro-batch. Records are spooled to NDJSON files per (table, ingest date) as they arrive, so
+ * a batch costs disk, not memory: memory stays bounded by the client's prefetch whatever the backlog.
+ */
 export class BatchSpool {
   readonly groups = new Map<string, SpoolGroup>();
   readonly poison: PoisonEvent[] = [];
@@ -76,10 +76,9 @@ export class BatchSpool {
       g = { table: e.contract.name, date, file, fd: openSync(file, 'w'), keys: new Set(), pending: [], pendingBytes: 0, rows: 0, unparsed: 0, times: [] };
       this.groups.set(key, g);
     }
-    // The position rides along as one more field; the record's own fields follow unchanged. Positions are digits,
-    // '=' and '/': nothing to escape.
+    // The position rides along as one more field; the record's own fields follow unchanged.
     if (e.kind === 'unparsed') {
-      const head = Buffer.from(`{"${POSITION_FIELD}":"${positionOf(e)}"${e.empty ? '' : ','}`);
+      const head = Buffer.from(lineHead(e, e.empty));
       const rest = e.raw.subarray(1);
       g.pending.push(head, rest, NEWLINE);
       g.pendingBytes += head.length + rest.length + 1;
@@ -87,7 +86,7 @@ export class BatchSpool {
     } else {
       for (const k of e.keys) g.keys.add(k);
       const body = e.json.trimStart().slice(1).trimStart();
-      const line = Buffer.from(`{"${POSITION_FIELD}":"${positionOf(e)}"${body.startsWith('}') ? '' : ','}${body}\n`);
+      const line = Buffer.from(`${lineHead(e, body.startsWith('}'))}${body}\n`);
       g.pending.push(line);
       g.pendingBytes += line.length;
     }
@@ -118,6 +117,12 @@ export class BatchSpool {
 }
 
 const POSITION_FIELD = '__stream_position';
+
+/**
+ * A spool line up to the record's first member: `{`, the position field, and a comma unless the record is empty.
+ * Positions are digits, '=' and '/': nothing to escape. LINE_HEAD reads it back.
+ */
+const lineHead = (e: EventPosition, empty: boolean): string => `{"${POSITION_FIELD}":"${positionOf(e)}"${empty ? '' : ','}`;
 
 export interface WriterContext {
   engine: Engine;
@@ -249,13 +254,8 @@ async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): 
     let i = 0;
     for (const line of text.split('\n')) {
       if (line === '') continue;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        parsed = undefined;
-      }
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      const parsed = parseObject(line);
+      if (parsed) {
         kept.push(line);
         for (const k of Object.keys(parsed)) keys.add(k);
       } else {

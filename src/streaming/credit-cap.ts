@@ -12,11 +12,16 @@
 // receivers with a credit window (the SDK's management links, the local hub's own links) keep rhea's behaviour.
 import { createRequire } from 'node:module';
 
-interface RheaReceiver {
+export interface RheaReceiver {
   credit: number;
   options?: { credit_window?: number };
   flow(credit: number): void;
   add_credit(credit: number): void;
+}
+
+/** rhea's receiver link prototype: the SDK and this module share one rhea (npm dedupes it); link.js holds the class. */
+export function rheaReceiverPrototype(): RheaReceiver {
+  return (createRequire(import.meta.url)('rhea/lib/link.js') as { Receiver: { prototype: RheaReceiver } }).Receiver.prototype;
 }
 
 let cap = 0;
@@ -31,15 +36,14 @@ export function setReceiverCreditCap(max: number): void {
   cap = max;
   if (installed) return;
   installed = true;
-  // The SDK and this module share one rhea (npm dedupes it); link.js holds the Receiver class.
-  const { Receiver } = createRequire(import.meta.url)('rhea/lib/link.js') as { Receiver: { prototype: RheaReceiver } };
-  const flow = Receiver.prototype.flow;
+  const receiver = rheaReceiverPrototype();
+  const flow = receiver.flow;
   const capped = function (this: RheaReceiver, credit: number): void {
     if (cap > 0 && this.options?.credit_window === 0) credit = Math.min(credit, cap - this.credit);
     flow.call(this, credit);
   };
-  Receiver.prototype.flow = capped;
-  Receiver.prototype.add_credit = capped;
+  receiver.flow = capped;
+  receiver.add_credit = capped;
 }
 
 /** The cap in force (0: none). */

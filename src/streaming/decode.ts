@@ -96,21 +96,25 @@ export function decodeEvent(partitionId: string, event: RawEvent, options: Decod
 
   if (bytes > max) return poison([`_RECORD:${REASON.OVERSIZED}`], text.slice(0, OVERSIZED_PREFIX));
   const contract = table === null ? undefined : contractFor(table);
-  let parsed: unknown;
-  let isJson = true;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    isJson = false;
-  }
-  const isObject = isJson && typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+  const parsed = parseObject(text);
   const reasons: string[] = [];
   if (!contract) reasons.push(`_RECORD:${REASON.UNKNOWN_TABLE}`);
-  if (!isObject) reasons.push(`_RECORD:${REASON.NOT_JSON}`);
+  if (!parsed) reasons.push(`_RECORD:${REASON.NOT_JSON}`);
   if (reasons.length > 0) return poison(reasons);
   // Whitespace newlines are the only ones valid JSON can hold unescaped: one line per record for NDJSON.
   const json = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ') : text;
-  return { kind: 'record', ...pos, contract: contract!, json, keys: Object.keys(parsed as object), bytes };
+  return { kind: 'record', ...pos, contract: contract!, json, keys: Object.keys(parsed!), bytes };
+}
+
+/** The JSON object `text` holds, or undefined when it is not JSON or not an object (NOT_JSON). */
+export function parseObject(text: string): object | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : undefined;
 }
 
 /** The 'unparsed' form of a body, when it qualifies: known table, within the size limit, one line, `{...}`. */
