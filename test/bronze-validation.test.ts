@@ -261,6 +261,16 @@ describe('errors', () => {
     await expect(ingestText(engine, 'NOPE', 'x.csv', 'A\n1\n')).rejects.toThrow(/Unknown table 'NOPE'. Valid tables: CUSTOMERS, MARKETING_CAMPAIGNS/);
   });
 
+  it('an empty or header-only CSV drop is zero records, not an error', async () => {
+    const dir = await tempDir();
+    const lake = new LocalLake(join(dir, 'lake'));
+    for (const [name, text] of [['empty.csv', ''], ['header.csv', 'TRANSACTION_ID,CUSTOMER_ID\n']]) {
+      await writeFile(join(dir, name), text);
+      const r = await ingestRelation(engine, lake, { table: 'CUSTOMER_TRANSACTIONS', source: { file: join(dir, name) }, loadId: 'L', ingestDate: '2026-01-01' });
+      expect([r.inputRows, r.bronzeRows, r.quarantineRows, r.outputs]).toEqual([0, 0, 0, []]);
+    }
+  });
+
   it('an unreadable file names the path and why', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'CUSTOMERS.parquet'), 'this is not parquet');

@@ -72,14 +72,22 @@ function firstLine(message: string): string {
 
 /** The all-VARCHAR relation of one drop file. Errors name the file and the reason. */
 export async function fileSource(engine: Engine, file: string, format: DropFormat): Promise<VarcharSource> {
+  let size = 0;
   try {
     const s = await stat(file);
     if (!s.isFile()) throw new UnreadableDropError(file, format, 'not a regular file');
+    size = s.size;
   } catch (e) {
     if (e instanceof UnreadableDropError) throw e;
     throw new UnreadableDropError(file, format, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message);
   }
   try {
+    if (format === 'csv' && size === 0) {
+      // An empty drop is zero records (the sniffer has nothing to sniff): DuckDB's own reading of it, one column.
+      const reader = `read_csv(${lit(file)}, header = true, all_varchar = true)`;
+      const cols = await describe(engine, `SELECT * FROM ${reader}`);
+      return { sql: `SELECT ${cols.map((c) => ident(c.name)).join(', ')} FROM ${reader}`, columns: cols.map((c) => c.name), hasPosition: false, hasSeq: false };
+    }
     if (format === 'csv') {
       // Sniff the dialect once and read with it fixed (auto_detect off): a second sniff inside the staging query
       // costs ~5% of Bronze time at 1M rows. sniff_csv's Prompt is DuckDB's own read_csv call for what it found.
