@@ -124,7 +124,7 @@ async function runIngest(
   //    invalid records only.
   try {
     const passthrough = [...(source.hasPosition ? [STAGE.pos] : []), ...(source.hasSeq ? [STAGE.seq] : [])];
-    const create = `CREATE TEMP TABLE ${T.stage} AS ${stageSql(binding, source.columns, source.sql, passthrough)}`;
+    const create = `CREATE TEMP TABLE ${T.stage} AS ${stageSql(binding, source.columns, source.sql, { passthrough, emptyIsNull: source.emptyIsNull })}`;
     if (source.hasSeq) await unordered(engine, create);
     else await engine.run(create);
   } catch (e) {

@@ -32,11 +32,13 @@ export function bindColumns(contract: TableContract, received: readonly string[]
 /**
  * The normalised value of a received field: trimmed (spaces, as DuckDB's TRIM), empty string = null. TRIM only runs
  * when an edge is a space: TRIM on every field is the single most expensive step of validation otherwise.
+ * `emptyIsNull`: the reader already yields null for an empty field (DuckDB's CSV reader), so only a trimmed value
+ * can become empty.
  */
-export function valueSql(received: string | undefined): string {
+export function valueSql(received: string | undefined, emptyIsNull = false): string {
   if (received === undefined) return 'CAST(NULL AS VARCHAR)';
   const c = ident(received);
-  return `CASE WHEN prefix(${c}, ' ') OR suffix(${c}, ' ') THEN NULLIF(TRIM(${c}), '') ELSE NULLIF(${c}, '') END`;
+  return `CASE WHEN prefix(${c}, ' ') OR suffix(${c}, ' ') THEN NULLIF(TRIM(${c}), '') ELSE ${emptyIsNull ? c : `NULLIF(${c}, '')`} END`;
 }
 
 const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
@@ -58,7 +60,18 @@ export function tryCastSql(column: ColumnDef, v: string): string {
   return `TRY_CAST(${v} AS ${duckdbType(column.type)})`;
 }
 
-const enumListSql = (column: ColumnDef): string => `[${(column.enum ?? []).map((e) => lit(e.toUpperCase())).join(', ')}]`;
+/** The contract's enum values (canonical upper case) as a DuckDB ENUM type. */
+const enumTypeSql = (column: ColumnDef): string => `ENUM(${(column.enum ?? []).map((e) => lit(e.toUpperCase())).join(', ')})`;
+
+/**
+ * An enum field as its canonical value (a DuckDB ENUM, written to Parquet as text), or null when it is none of the
+ * values in any case. A cast to ENUM is a dictionary lookup, far cheaper than searching a list; the UPPER cast only
+ * runs where the exact one found nothing (coalesce evaluates lazily).
+ */
+export function enumCastSql(column: ColumnDef, v: string): string {
+  const type = enumTypeSql(column);
+  return `coalesce(TRY_CAST(${v} AS ${type}), TRY_CAST(UPPER(${v}) AS ${type}))`;
+}
 
 export interface Check {
   code: string;
@@ -68,10 +81,10 @@ export interface Check {
 
 /**
  * The checks of one column over its normalised value expression `v`, in reporting order. `t` is the expression of
- * its TRY_CAST (tryCastSql) when the caller has it computed already; `exact` likewise the enum exact-match test
- * (enumExactSql), which the Bronze value needs too.
+ * its TRY_CAST (tryCastSql) when the caller has it computed already; `e` likewise the canonical enum value
+ * (enumCastSql), which is also the Bronze value.
  */
-export function columnChecks(column: ColumnDef, v: string, present = true, t?: string, exact?: string): Check[] {
+export function columnChecks(column: ColumnDef, v: string, present = true, t?: string, e?: string): Check[] {
   const checks: Check[] = [];
   if (column.required) checks.push({ code: REASON.REQUIRED, sql: present ? `${v} IS NULL` : 'true' });
   // A missing optional column cannot break any other rule.
@@ -85,11 +98,7 @@ export function columnChecks(column: ColumnDef, v: string, present = true, t?: s
   }
   // Byte length bounds character length, so the UTF-8 character count only runs on long values.
   if (type.kind === 'varchar') checks.push({ code: REASON.TOO_LONG, sql: `(strlen(${v}) > ${type.length} AND length(${v}) > ${type.length})` });
-  // list_contains, not IN: DuckDB rewrites long IN lists into a join, which costs time and input order. The
-  // exact match first, so UPPER only runs on values not already canonical.
-  if (column.enum) {
-    checks.push({ code: REASON.ENUM, sql: `NOT (${exact ?? enumExactSql(column, v)} OR list_contains(${enumListSql(column)}, UPPER(${v})))` });
-  }
+  if (column.enum) checks.push({ code: REASON.ENUM, sql: `(${v} IS NOT NULL AND ${e ?? enumCastSql(column, v)} IS NULL)` });
   if (column.min !== undefined || column.max !== undefined) {
     // TRY_CAST is null for a TYPE failure, so a value that fails TYPE never also fails RANGE.
     const parts: string[] = [];
@@ -113,13 +122,13 @@ export function reasonsSql(
   binding: Binding,
   valueOf: (b: BoundColumn) => string = (b) => valueSql(b.received),
   castOf?: (b: BoundColumn) => string | undefined,
-  exactOf?: (b: BoundColumn) => string | undefined,
+  enumOf?: (b: BoundColumn) => string | undefined,
 ): string {
   // Measured: gating this behind one OR chain of the checks (assemble only for invalid records) is slower, since
   // every check of a valid record runs either way.
   const cases: string[] = [];
   for (const b of binding.bound) {
-    for (const check of columnChecks(b.column, valueOf(b), b.received !== undefined, castOf?.(b), exactOf?.(b))) {
+    for (const check of columnChecks(b.column, valueOf(b), b.received !== undefined, castOf?.(b), enumOf?.(b))) {
       cases.push(`CASE WHEN ${check.sql} THEN ${lit(`${b.column.name}:${check.code}`)} END`);
     }
   }
@@ -148,16 +157,6 @@ export function recordHashSql(binding: Binding): string {
   return `md5(concat(${parts.join(', ')}))`;
 }
 
-/** Whether an enum field is already one of the canonical (upper-case) values. */
-export function enumExactSql(column: ColumnDef, v: string): string {
-  return `list_contains(${enumListSql(column)}, ${v})`;
-}
-
-/** The upper-case canonical value of an enum field (UPPER only when the value is not already canonical). */
-export function canonicalEnumSql(column: ColumnDef, v: string, exact?: string): string {
-  return `CASE WHEN ${exact ?? enumExactSql(column, v)} THEN ${v} ELSE UPPER(${v}) END`;
-}
-
 /** Whether a column type needs a cast (everything but VARCHAR/TEXT). */
 export const isTyped = (column: ColumnDef): boolean => column.type.kind !== 'varchar' && column.type.kind !== 'text';
 
@@ -175,6 +174,13 @@ export const STAGE = {
   reasons: '__c360_reasons',
 } as const;
 
+export interface StageOptions {
+  /** Internal columns of the source (such as STAGE.pos and STAGE.seq) carried through unchanged. */
+  passthrough?: readonly string[];
+  /** The source yields null, never '', for an empty field (see valueSql). */
+  emptyIsNull?: boolean;
+}
+
 /**
  * One pass over an all-VARCHAR source (received columns `received`, plus internal `passthrough` columns such as
  * STAGE.pos and STAGE.seq, carried through unchanged) that
@@ -183,7 +189,8 @@ export const STAGE = {
  * values on invalid rows only (quarantine keeps records as received; valid rows need no raw copy), the record
  * hash and the reasons string. Every field is normalised and cast exactly once.
  */
-export function stageSql(binding: Binding, received: readonly string[], sourceSql: string, passthrough: readonly string[] = []): string {
+export function stageSql(binding: Binding, received: readonly string[], sourceSql: string, options: StageOptions = {}): string {
+  const { passthrough = [], emptyIsNull = false } = options;
   const v = (i: number) => `__c360_v${i}`;
   const t = (i: number) => `__c360_t${i}`;
   const ex = (i: number) => `__c360_e${i}`;
@@ -191,13 +198,13 @@ export function stageSql(binding: Binding, received: readonly string[], sourceSq
   // Level 1: normalised values.
   const l1 = [
     '*',
-    ...binding.bound.flatMap((b, i) => (present[i] ? [`${valueSql(b.received)} AS ${v(i)}`] : [])),
+    ...binding.bound.flatMap((b, i) => (present[i] ? [`${valueSql(b.received, emptyIsNull)} AS ${v(i)}`] : [])),
   ];
   // Level 2: casts and the record hash (over raw fields).
   const l2 = [
     '*',
     ...binding.bound.flatMap((b, i) => (present[i] && isTyped(b.column) ? [`${tryCastSql(b.column, v(i))} AS ${t(i)}`] : [])),
-    ...binding.bound.flatMap((b, i) => (present[i] && b.column.enum && !isTyped(b.column) ? [`${enumExactSql(b.column, v(i))} AS ${ex(i)}`] : [])),
+    ...binding.bound.flatMap((b, i) => (present[i] && b.column.enum && !isTyped(b.column) ? [`${enumCastSql(b.column, v(i))} AS ${ex(i)}`] : [])),
     `${recordHashSql(binding)} AS ${STAGE.hash}`,
   ];
   const index = new Map(binding.bound.map((b, i) => [b, i]));
@@ -212,10 +219,10 @@ export function stageSql(binding: Binding, received: readonly string[], sourceSq
     `${reasonsSql(binding, vOf, tOf, eOf)} AS ${STAGE.reasons}`,
     ...binding.bound.map((b, i) => {
       if (!present[i]) return `CAST(NULL AS ${duckdbType(b.column.type)}) AS ${STAGE.bronze(i)}`;
-      const val = isTyped(b.column) ? t(i) : b.column.enum ? canonicalEnumSql(b.column, v(i), ex(i)) : v(i);
+      const val = isTyped(b.column) ? t(i) : b.column.enum ? ex(i) : v(i);
       return `${val} AS ${STAGE.bronze(i)}`;
     }),
-    ...binding.extras.map((e, j) => `${valueSql(e)} AS ${STAGE.extra(j)}`),
+    ...binding.extras.map((e, j) => `${valueSql(e, emptyIsNull)} AS ${STAGE.extra(j)}`),
   ];
   // Level 4: keep raw fields for invalid rows only.
   const l4 = [
