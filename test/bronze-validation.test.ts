@@ -177,18 +177,23 @@ describe('records', () => {
   });
 
   it('types Bronze columns from the contract and stamps metadata', async () => {
-    const { bronze, result, lake } = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 't.csv', csv(['TRANSACTION_ID', 'CUSTOMER_ID', 'TRANSACTION_DATE', 'TOTAL_AMOUNT'], [['T', 'C', '2026-01-05', '12.5']]), { loadId: 'LOAD-9' });
+    const { bronze, result, lake } = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 't.csv', csv(['TRANSACTION_ID', 'CUSTOMER_ID', 'TRANSACTION_DATE', 'TOTAL_AMOUNT', 'CHANNEL'], [['T', 'C', '2026-01-05', '12.5', 'pos']]), { loadId: 'LOAD-9' });
     const path = result.outputs.find((o) => o.startsWith('bronze/'))!;
     expect(path).toMatch(/^bronze\/customer360\/transactions\/ingest_date=2026-01-01\/LOAD-9-[0-9a-f]{12}\.parquet$/);
     const types = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${lit(await lake.localPath(path))}, hive_partitioning = false)`);
     const typeOf = Object.fromEntries(types.map((t) => [t.column_name, t.column_type]));
     expect(typeOf).toMatchObject({
-      TRANSACTION_ID: 'VARCHAR', TRANSACTION_DATE: 'TIMESTAMP', TOTAL_AMOUNT: 'DECIMAL(10,2)', LOYALTY_POINTS_EARNED: 'INTEGER',
+      TRANSACTION_ID: 'VARCHAR', TRANSACTION_DATE: 'TIMESTAMP', TOTAL_AMOUNT: 'DECIMAL(10,2)', LOYALTY_POINTS_EARNED: 'INTEGER', CHANNEL: 'VARCHAR',
       _load_id: 'VARCHAR', _ingested_at: 'TIMESTAMP', _source_system: 'VARCHAR', _source_file: 'VARCHAR', _record_hash: 'VARCHAR', _schema_version: 'INTEGER',
     });
     expect(types.slice(-6).map((t) => t.column_name)).toEqual(['_load_id', '_ingested_at', '_source_system', '_source_file', '_record_hash', '_schema_version']);
-    expect(bronze[0]).toMatchObject({ TOTAL_AMOUNT: '12.50', _load_id: 'LOAD-9', _source_system: 'Multi_Channel', _schema_version: 1 });
+    expect(bronze[0]).toMatchObject({ TOTAL_AMOUNT: '12.50', CHANNEL: 'POS', _load_id: 'LOAD-9', _source_system: 'Multi_Channel', _schema_version: 1 });
     expect(bronze[0]!._record_hash).toMatch(/^[0-9a-f]{32}$/);
+    // Enum values and constant metadata are staged as DuckDB ENUMs; other readers must still see plain UTF-8 text.
+    const physical = await engine.all<{ name: string; type: string; converted_type: string | null }>(
+      `SELECT name, type, converted_type FROM parquet_schema(${lit(await lake.localPath(path))}) WHERE name IN ('CHANNEL', '_load_id', '_source_system', '_source_file') ORDER BY name`,
+    );
+    expect(physical).toEqual(['CHANNEL', '_load_id', '_source_file', '_source_system'].map((name) => ({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8' })));
   });
 
   it('keeps quarantine positions in file order on a multi-chunk file (enum checks must not reorder rows)', async () => {

@@ -208,10 +208,10 @@ async function runIngest(
   const sourceSystemIdx = binding.extras.findIndex((e) => e.trim().toUpperCase() === 'SOURCE_SYSTEM');
   const fallbackSystem = lit(options.sourceSystem ?? contract.sourceSystem);
   const meta = [
-    `${lit(options.loadId)} AS _load_id`,
+    `${constantText(options.loadId)} AS _load_id`,
     `CAST(${lit(ingestedAt.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP) AS _ingested_at`,
-    `${sourceSystemIdx >= 0 ? `coalesce(${STAGE.extra(sourceSystemIdx)}, ${fallbackSystem})` : fallbackSystem} AS _source_system`,
-    `${lit(sourceFile)} AS _source_file`,
+    `${sourceSystemIdx >= 0 ? `coalesce(${STAGE.extra(sourceSystemIdx)}, ${fallbackSystem})` : constantText(options.sourceSystem ?? contract.sourceSystem)} AS _source_system`,
+    `${constantText(sourceFile)} AS _source_file`,
     `${STAGE.hash} AS _record_hash`,
     `CAST(${contract.version} AS INTEGER) AS _schema_version`,
   ];
@@ -257,6 +257,15 @@ async function runIngest(
     await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> ''${order}`, targets.quarantine, 'quarantine.parquet', true);
   }
   return result;
+}
+
+/**
+ * A text column with the same value on every row, as a one-value ENUM. Parquet gets the same dictionary-encoded text
+ * column either way; from an ENUM the writer takes the dictionary codes as they are instead of hashing every row's
+ * string (about a tenth of the Bronze write at 1M rows for the three constant columns).
+ */
+function constantText(value: string): string {
+  return `CAST(${lit(value)} AS ENUM(${lit(value)}))`;
 }
 
 async function defaultOutputName(engine: Engine, hashesSql: string, loadId: string, sourceFile: string): Promise<string> {
