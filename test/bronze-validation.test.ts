@@ -27,6 +27,19 @@ describe('REQUIRED', () => {
     expect(quarantine.map((r) => r._source_position)).toEqual(['2', '3']);
   });
 
+  it('reads an empty string as missing in NDJSON and Parquet drops too (only the CSV reader yields null itself)', async () => {
+    const json = await ingestText(engine, 'CUSTOMERS', 'c.ndjson', [{ CUSTOMER_ID: 'C1', FIRST_NAME: '' }, { CUSTOMER_ID: '', FIRST_NAME: 'Ann' }].map((r) => JSON.stringify(r)).join('\n'));
+    expect(json.bronze.map((r) => [r.CUSTOMER_ID, r.FIRST_NAME])).toEqual([['C1', null]]);
+    expect(json.quarantine.map((r) => r._reasons)).toEqual([['CUSTOMER_ID:REQUIRED']]);
+    const dir = await tempDir();
+    const file = join(dir, 'CUSTOMERS.parquet');
+    await engine.run(`COPY (SELECT * FROM (VALUES ('C1', ''), ('', 'Ann')) t(CUSTOMER_ID, FIRST_NAME)) TO ${lit(file)} (FORMAT parquet)`);
+    const lake = new LocalLake(join(dir, 'lake'));
+    const pq = await outputsOf(engine, lake, await ingestRelation(engine, lake, { table: 'CUSTOMERS', source: { file }, loadId: 'L', ingestDate: '2026-01-01' }));
+    expect(pq.bronze.map((r) => [r.CUSTOMER_ID, r.FIRST_NAME])).toEqual([['C1', null]]);
+    expect(pq.quarantine.map((r) => r._reasons)).toEqual([['CUSTOMER_ID:REQUIRED']]);
+  });
+
   it('flags every row when a required column is missing from the file', async () => {
     const { quarantine, bronze, result } = await ingestText(engine, 'CUSTOMER_TRANSACTIONS', 'tx.csv', csv(['TRANSACTION_ID', 'CUSTOMER_ID'], [['T1', 'C1'], ['T2', 'C2']]));
     expect(bronze).toHaveLength(0);
