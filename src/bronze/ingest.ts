@@ -145,7 +145,11 @@ async function runIngest(
         ? `SELECT NULL::VARCHAR AS ${H} WHERE false`
         : `SELECT DISTINCT s.${H} FROM ${T.stage} s SEMI JOIN (SELECT _record_hash AS h FROM read_parquet(${litList(existing)}, union_by_name = true)) e ON s.${H} = e.h`;
     await engine.run(
-      `CREATE TEMP TABLE ${T.firsts} AS SELECT ${H}, ${first} AS first_row, count(*) AS copies FROM ${T.stage} GROUP BY ${H} HAVING count(*) > 1;
+      // Grouping 64-bit hashes of the hashes first is cheaper than grouping 32-byte strings; only the few records
+      // whose 64-bit hash repeats are grouped exactly.
+      `CREATE TEMP TABLE ${T.firsts} AS
+       WITH repeats AS (SELECT hash(${H}) AS k FROM ${T.stage} GROUP BY k HAVING count(*) > 1)
+       SELECT ${H}, ${first} AS first_row, count(*) AS copies FROM ${T.stage} WHERE hash(${H}) IN (SELECT k FROM repeats) GROUP BY ${H} HAVING count(*) > 1;
        CREATE TEMP TABLE ${T.held} AS ${held};
        CREATE TEMP TABLE ${T.skip} AS
        SELECT s.rowid AS skip_row FROM ${T.stage} s SEMI JOIN ${T.held} h ON s.${H} = h.${H}
