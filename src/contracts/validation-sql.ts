@@ -60,8 +60,8 @@ export function tryCastSql(column: ColumnDef, v: string): string {
   return `TRY_CAST(${v} AS ${duckdbType(column.type)})`;
 }
 
-/** The contract's enum values (canonical upper case) as a DuckDB ENUM type. */
-const enumTypeSql = (column: ColumnDef): string => `ENUM(${(column.enum ?? []).map((e) => lit(e.toUpperCase())).join(', ')})`;
+/** The contract's enum values (canonical upper case, each once: an ENUM type rejects repeats) as a DuckDB ENUM type. */
+const enumTypeSql = (column: ColumnDef): string => `ENUM(${[...new Set((column.enum ?? []).map((e) => e.toUpperCase()))].map(lit).join(', ')})`;
 
 /**
  * An enum field as its canonical value (a DuckDB ENUM, written to Parquet as text), or null when it is none of the
@@ -200,7 +200,7 @@ export function stageSql(binding: Binding, received: readonly string[], sourceSq
     '*',
     ...binding.bound.flatMap((b, i) => (present[i] ? [`${valueSql(b.received, emptyIsNull)} AS ${v(i)}`] : [])),
   ];
-  // Level 2: casts and the record hash (over raw fields).
+  // Level 2: casts, enum values and the record hash (over raw fields).
   const l2 = [
     '*',
     ...binding.bound.flatMap((b, i) => (present[i] && isTyped(b.column) ? [`${tryCastSql(b.column, v(i))} AS ${t(i)}`] : [])),
