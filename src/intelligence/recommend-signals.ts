@@ -129,12 +129,15 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
       SELECT x.UK, m.J AS PK, round(sum(x.W * m.SIM), 10) AS S
       FROM ${p}bsrc x JOIN ${p}item_sim m ON m.I = x.I GROUP BY 1, 2
       QUALIFY row_number() OVER (PARTITION BY UK ORDER BY S DESC, PK) <= ${o.candidatesPerSignal}`);
-    // Affinities: shares of the customer's purchases and views per category and brand, plus stated preferences.
+    // Affinities: shares of the customer's purchases and views per category and brand, plus stated preferences. The
+    // batch's customers are picked before the per-customer windows: DuckDB cannot push the join below a window, and
+    // aggregating every customer's events once per batch made this step grow with the square of the customer count.
     await run(`CREATE OR REPLACE TABLE ${p}aff AS
-      WITH pl AS (SELECT CUSTOMER360_ID, CATEGORY, BRAND FROM base_lines WHERE TX_DATE <= ${D}),
+      WITH batch AS (SELECT CUSTOMER360_ID FROM ${p}buk),
+      pl AS (SELECT CUSTOMER360_ID, CATEGORY, BRAND FROM base_lines WHERE TX_DATE <= ${D} AND CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM batch)),
       vw AS (SELECT e.CUSTOMER360_ID, coalesce(c.CATEGORY, e.CATEGORY) AS CATEGORY, c.BRAND
         FROM base_events e LEFT JOIN ${p}catalog c USING (PRODUCT_ID)
-        WHERE e.EVENT_DATE <= ${D} AND e.EVENT_DATE > ${D} - INTERVAL 90 DAY AND e.CUSTOMER360_ID IS NOT NULL),
+        WHERE e.EVENT_DATE <= ${D} AND e.EVENT_DATE > ${D} - INTERVAL 90 DAY AND e.CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM batch)),
       raw AS (
         SELECT CUSTOMER360_ID, 'CATEGORY' AS KIND, CATEGORY AS VALUE, 'purchase' AS SRC, count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) AS W
           FROM pl WHERE CATEGORY IS NOT NULL GROUP BY 1, 2, 3, 4
@@ -146,7 +149,8 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
         SELECT CUSTOMER360_ID, 'BRAND', BRAND, 'view', 0.5 * count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM vw WHERE BRAND IS NOT NULL GROUP BY 1, 2, 3, 4
         UNION ALL
         SELECT CUSTOMER360_ID, PREFERENCE_TYPE, PREFERENCE_VALUE, 'preference', max(STRENGTH)
-          FROM base_prefs WHERE PREFERENCE_DATE <= ${D} AND PREFERENCE_TYPE IN ('CATEGORY', 'BRAND', 'PRODUCT') GROUP BY 1, 2, 3, 4)
+          FROM base_prefs WHERE PREFERENCE_DATE <= ${D} AND PREFERENCE_TYPE IN ('CATEGORY', 'BRAND', 'PRODUCT')
+            AND CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM batch) GROUP BY 1, 2, 3, 4)
       SELECT u.UK, r.* FROM raw r JOIN ${p}buk u USING (CUSTOMER360_ID)`);
     await run(`CREATE OR REPLACE TABLE ${p}btop AS
       SELECT UK, KIND, VALUE, round(sum(W), 10) AS W, coalesce(round(sum(W) FILTER (WHERE SRC = 'purchase'), 10), 0) AS WP
