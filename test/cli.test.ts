@@ -33,4 +33,12 @@ describe('c360 command line', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Unknown job 'nope'\. Jobs:/);
   });
+
+  it('lists every job with its name and description apart', () => {
+    const r = c360(['job', '--list']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    for (const line of lines) expect(line).toMatch(/^[a-z-]+ {2,}\S/);
+  });
 });

@@ -23,7 +23,8 @@ export const command: Command = {
   async run(values, positionals, io) {
     const jobs = jobRegistry();
     if (values.list || positionals.length === 0) {
-      for (const j of jobs.values()) io.out(`${j.name.padEnd(28)}${j.description}`);
+      const width = Math.max(...[...jobs.keys()].map((n) => n.length)) + 2;
+      for (const j of jobs.values()) io.out(`${j.name.padEnd(width)}${j.description}`);
       return positionals.length === 0 && !values.list ? 2 : 0;
     }
     const job = jobs.get(positionals[0]!);
