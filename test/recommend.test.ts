@@ -8,7 +8,7 @@ import { LocalLake } from '../src/lake/index.ts';
 import { buildSnapshot } from '../src/intelligence/features.ts';
 import { loadSilver } from '../src/intelligence/input.ts';
 import { buildCandidates, rank, recMetrics, setUsers, weightGrid, DEFAULT_WEIGHTS } from '../src/intelligence/recommend.ts';
-import { DEFAULT_SIGNAL_OPTIONS } from '../src/intelligence/recommend-signals.ts';
+import { DEFAULT_SIGNAL_OPTIONS, exactSum } from '../src/intelligence/recommend-signals.ts';
 import { writeSilver, type SyntheticWorld } from '../src/intelligence/synthetic.ts';
 
 type Rec = Record<string, string | number | boolean | null>;
@@ -120,6 +120,19 @@ describe('hybrid recommendations', () => {
     const pop = await rank(engine, 'x_', 'popularity', DEFAULT_WEIGHTS, 10);
     const c8 = await engine.all<{ PRODUCT_ID: string; REASON: string }>(`SELECT PRODUCT_ID, REASON FROM ${pop} WHERE CUSTOMER360_ID = 'c8' ORDER BY RANK`);
     expect(c8[0]!.REASON).toMatch(/^POPULAR_IN_CATEGORY/);
+  });
+});
+
+describe('score sums', () => {
+  it('do not depend on the order DuckDB adds their terms in (plain double sums do)', async () => {
+    await engine.run(`CREATE OR REPLACE TABLE sum_terms AS SELECT i, i % 10 AS g, (hash(i, 'x') % 1000000000) / 1e9 * exp(-(i % 97) / 7.0) AS x FROM range(300000) r(i)`);
+    const sums = async (order: string) => {
+      await engine.run(`CREATE OR REPLACE TABLE sum_ordered AS SELECT g, x FROM sum_terms ORDER BY ${order}`);
+      return engine.all<{ g: number; plain: number; exact: number }>(`SELECT g, sum(x) AS plain, ${exactSum('x')} AS exact FROM sum_ordered GROUP BY g ORDER BY g`);
+    };
+    const [a, b] = [await sums('i'), await sums('x DESC')];
+    expect(a.map((r) => r.plain)).not.toEqual(b.map((r) => r.plain));
+    expect(a.map((r) => r.exact)).toEqual(b.map((r) => r.exact));
   });
 });
 
