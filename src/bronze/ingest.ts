@@ -210,11 +210,11 @@ async function runIngest(
   result.outputName = name;
   const ingestedAt = (options.ingestedAt ?? new Date()).toISOString();
   const sourceSystemIdx = binding.extras.findIndex((e) => e.trim().toUpperCase() === 'SOURCE_SYSTEM');
-  const fallbackSystem = lit(options.sourceSystem ?? contract.sourceSystem);
+  const system = options.sourceSystem ?? contract.sourceSystem;
   const meta = [
     `${constantText(options.loadId)} AS _load_id`,
     `CAST(${lit(ingestedAt.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP) AS _ingested_at`,
-    `${sourceSystemIdx >= 0 ? `coalesce(${STAGE.extra(sourceSystemIdx)}, ${fallbackSystem})` : constantText(options.sourceSystem ?? contract.sourceSystem)} AS _source_system`,
+    `${sourceSystemIdx >= 0 ? `coalesce(${STAGE.extra(sourceSystemIdx)}, ${lit(system)})` : constantText(system)} AS _source_system`,
     `${constantText(sourceFile)} AS _source_file`,
     `${STAGE.hash} AS _record_hash`,
     `CAST(${contract.version} AS INTEGER) AS _schema_version`,

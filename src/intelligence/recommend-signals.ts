@@ -36,6 +36,7 @@ export const DEFAULT_SIGNAL_OPTIONS: SignalOptions = {
 };
 
 export const SIGNALS = ['repeat', 'cf', 'content', 'popularity'] as const;
+export type Signal = (typeof SIGNALS)[number];
 
 /**
  * A sum of doubles that does not depend on the order of its terms: each term is fixed to 12 decimals and the sum is
@@ -45,7 +46,6 @@ export const SIGNALS = ['repeat', 'cf', 'content', 'popularity'] as const;
 export function exactSum(term: string, filter?: string): string {
   return `CAST(sum(CAST(${term} AS DECIMAL(38, 12)))${filter ? ` FILTER (WHERE ${filter})` : ''} AS DOUBLE)`;
 }
-export type Signal = (typeof SIGNALS)[number];
 
 /**
  * Content matches (UK, PK, KIND, VALUE, S, CATPOP) of `<p>top` affinities with catalogue products: three equi-joins
