@@ -28,4 +28,10 @@ describe('engine memory limit', () => {
     expect(await limitOf(await Engine.open())).toBe('1.8 GiB');
     expect(await limitOf(await Engine.open({ memoryLimit: '1GB' }))).toBe('953.6 MiB');
   });
+
+  it('names the variable and the value DuckDB refused', async () => {
+    process.env.C360_DUCKDB_MEMORY_LIMIT = 'lots';
+    await expect(Engine.open()).rejects.toThrow(/C360_DUCKDB_MEMORY_LIMIT 'lots' must be a size with a unit, such as 8GB/);
+    await expect(Engine.open({ memoryLimit: '80%' })).rejects.toThrow(/memory limit '80%' must be a size/);
+  });
 });

@@ -1,6 +1,7 @@
 // The engine seam: all Silver/Gold SQL runs through this thin wrapper over @duckdb/node-api.
 import { totalmem } from 'node:os';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { UsageError } from '../runtime/errors.ts';
 
 export type SqlParams = Record<string, DuckDBValue> | DuckDBValue[];
 export type Row = Record<string, unknown>;
@@ -36,9 +37,18 @@ export class Engine {
     const path = options.path ?? ':memory:';
     const config: Record<string, string> = {};
     if (options.threads) config.threads = String(options.threads);
+    const fromEnv = options.memoryLimit === undefined && !!process.env.C360_DUCKDB_MEMORY_LIMIT;
     config.memory_limit = options.memoryLimit ?? (process.env.C360_DUCKDB_MEMORY_LIMIT || defaultMemoryLimit());
     if (options.tempDirectory) config.temp_directory = options.tempDirectory;
-    const instance = await DuckDBInstance.create(path, config);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, config);
+    } catch (e) {
+      // DuckDB only says "Failed to set config"; the memory limit is the setting a user types.
+      if (!/failed to set config/i.test((e as Error).message)) throw e;
+      const source = fromEnv ? 'C360_DUCKDB_MEMORY_LIMIT' : 'memory limit';
+      throw new UsageError(`DuckDB refused its settings: ${source} '${config.memory_limit}' must be a size with a unit, such as 8GB, 512MB or 12GiB (DuckDB: ${(e as Error).message})`);
+    }
     const connection = await instance.connect();
     // Timestamps are UTC throughout the lake; never let the machine's zone leak into results.
     await connection.run("SET TimeZone = 'UTC'");
