@@ -6,6 +6,7 @@ import { snowflakeDialect as d, snowflakeIdent as id } from '../dialects/snowfla
 import { SCHEMA_COMMENTS, renderTablesDdl } from '../load-plan.ts';
 import { WAREHOUSE_TABLES } from '../model.ts';
 import { OPS_SCHEMA, SCHEMAS, STAGING_SCHEMA, type WarehouseTable } from '../types.ts';
+import { MASK_RULES } from '../../privacy/masking.ts';
 
 export interface SnowflakeSetup {
   database: string;
@@ -56,23 +57,6 @@ export function renderTables(s: SnowflakeSetup, tables: readonly WarehouseTable[
 /** Who sees clear values: engineers and the loader; everyone else (analysts) sees the masked form. */
 const UNMASKED = `IS_DATABASE_ROLE_IN_SESSION('${DATABASE_ROLES.engineer}') OR IS_DATABASE_ROLE_IN_SESSION('${DATABASE_ROLES.loader}')`;
 
-interface Policy {
-  name: string;
-  type: 'VARCHAR' | 'DATE';
-  masked: string;
-  comment: string;
-}
-
-export const MASKING_POLICIES: Record<Exclude<PiiClass, 'none'>, Policy> = {
-  name: { name: 'PII_NAME_MASK', type: 'VARCHAR', masked: "LEFT(VAL, 1) || '***'", comment: 'Names: first letter only' },
-  email: { name: 'PII_EMAIL_MASK', type: 'VARCHAR', masked: "REGEXP_REPLACE(VAL, '^[^@]+', '*****')", comment: 'E-mail: domain only' },
-  phone: { name: 'PII_PHONE_MASK', type: 'VARCHAR', masked: "'***-' || RIGHT(VAL, 4)", comment: 'Phone: last four digits only' },
-  address: { name: 'PII_ADDRESS_MASK', type: 'VARCHAR', masked: "'*****'", comment: 'Address parts: hidden' },
-  birth_date: { name: 'PII_BIRTH_DATE_MASK', type: 'DATE', masked: 'DATE_FROM_PARTS(YEAR(VAL), 1, 1)', comment: 'Birth date: year only' },
-  free_text: { name: 'PII_FREE_TEXT_MASK', type: 'VARCHAR', masked: "'*****'", comment: 'Free text: hidden' },
-  demographic: { name: 'PII_DEMOGRAPHIC_MASK', type: 'VARCHAR', masked: "'*****'", comment: 'Demographics: hidden' },
-};
-
 export function piiColumns(tables: readonly WarehouseTable[] = WAREHOUSE_TABLES): Array<{ table: WarehouseTable; column: string; pii: Exclude<PiiClass, 'none'> }> {
   return tables.flatMap((table) =>
     table.columns.filter((c) => c.pii && c.pii !== 'none').map((c) => ({ table, column: c.name, pii: c.pii as Exclude<PiiClass, 'none'> })),
@@ -83,16 +67,16 @@ export function renderMasking(s: SnowflakeSetup, tables: readonly WarehouseTable
   const used = [...new Set(piiColumns(tables).map((p) => p.pii))].sort();
   const out = [`USE DATABASE ${id(s.database)}`];
   for (const pii of used) {
-    const p = MASKING_POLICIES[pii];
+    const p = MASK_RULES[pii];
     out.push(
-      `CREATE MASKING POLICY IF NOT EXISTS ${id(OPS_SCHEMA)}.${id(p.name)} AS (VAL ${p.type}) RETURNS ${p.type} ->\n` +
-        `  CASE WHEN VAL IS NULL THEN NULL WHEN ${UNMASKED} THEN VAL ELSE ${p.masked} END\n` +
+      `CREATE MASKING POLICY IF NOT EXISTS ${id(OPS_SCHEMA)}.${id(p.policy)} AS (VAL ${p.type}) RETURNS ${p.type} ->\n` +
+        `  CASE WHEN VAL IS NULL THEN NULL WHEN ${UNMASKED} THEN VAL ELSE ${p.snowflake} END\n` +
         `  COMMENT = ${quoteString(`${p.comment} (PII class ${pii}); clear for ENGINEER and LOADER`)}`,
     );
   }
   // FORCE replaces a policy already set, so the statement can be re-run.
   for (const { table, column, pii } of piiColumns(tables)) {
-    out.push(`ALTER TABLE ${d.qualified(table.schema, table.name)} MODIFY COLUMN ${id(column)} SET MASKING POLICY ${id(OPS_SCHEMA)}.${id(MASKING_POLICIES[pii].name)} FORCE`);
+    out.push(`ALTER TABLE ${d.qualified(table.schema, table.name)} MODIFY COLUMN ${id(column)} SET MASKING POLICY ${id(OPS_SCHEMA)}.${id(MASK_RULES[pii].policy)} FORCE`);
   }
   return out;
 }
