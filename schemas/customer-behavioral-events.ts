@@ -1,19 +1,19 @@
-import { column as c, decimal, integer, timestamp, varchar, type TableContract } from './contract.ts';
+import { column as c, decimal, integer, text, timestamp, varchar, type TableContract } from './contract.ts';
 
 export const CUSTOMER_BEHAVIORAL_EVENTS: TableContract = {
   name: 'CUSTOMER_BEHAVIORAL_EVENTS',
   sourceSystem: 'Digital_Analytics',
   bronzeDir: 'behavioral',
-  description: 'Clickstream events from web and app analytics.',
+  description: 'Clickstream events from web and app analytics (drops, streams, and track/page/screen calls through `c360 collect`).',
   primaryKey: ['EVENT_ID'],
   eventTime: 'EVENT_DATE',
   streaming: true,
-  version: 1,
+  version: 2,
   columns: [
-    c('EVENT_ID', varchar(30), 'Event id.', { required: true }),
-    c('CUSTOMER_ID', varchar(20), 'Customer (null for anonymous visitors).', { references: { table: 'CUSTOMERS', column: 'CUSTOMER_ID' } }),
-    c('SESSION_ID', varchar(30), 'Session the event belongs to.', { required: true, references: { table: 'CUSTOMER_SESSION_DATA', column: 'SESSION_ID' } }),
-    c('EVENT_TYPE', varchar(50), 'Event type.', { enum: ['PAGE_VIEW', 'CLICK', 'SCROLL', 'SEARCH', 'CART_ADD'] }),
+    c('EVENT_ID', varchar(100), 'Event id (the messageId of a collected call).', { required: true }),
+    c('CUSTOMER_ID', varchar(100), 'Customer (the userId of a collected call; null for anonymous visitors).', { references: { table: 'CUSTOMERS', column: 'CUSTOMER_ID' } }),
+    c('SESSION_ID', varchar(100), 'Session the event belongs to (collected calls: context.sessionId or properties.session_id when sent).', { references: { table: 'CUSTOMER_SESSION_DATA', column: 'SESSION_ID' } }),
+    c('EVENT_TYPE', varchar(50), 'Event type.', { enum: ['PAGE_VIEW', 'CLICK', 'SCROLL', 'SEARCH', 'CART_ADD', 'PRODUCT_VIEW', 'SCREEN_VIEW', 'CUSTOM'] }),
     c('EVENT_DATE', timestamp(), 'Time of the event.', { required: true }),
     c('PAGE_URL', varchar(200), 'Page URL.', { format: 'url' }),
     c('PAGE_TITLE', varchar(100), 'Page title.'),
@@ -28,5 +28,9 @@ export const CUSTOMER_BEHAVIORAL_EVENTS: TableContract = {
     c('LOCATION_COUNTRY', varchar(3), 'Country code.', { format: 'country_code' }),
     c('LOCATION_CITY', varchar(50), 'City.', { pii: 'address' }),
     c('REFERRER_URL', varchar(200), 'Referrer URL.', { format: 'url' }),
+    c('ANONYMOUS_ID', varchar(100), 'anonymousId of a collected call (the device or browser before and after sign-in).'),
+    c('EVENT_NAME', varchar(200), 'Name as sent: the track event name (e.g. Order Completed), the page or screen name.'),
+    c('PROPERTIES', text(), 'Event, page or screen properties as sent (JSON object).'),
+    c('CONTEXT', text(), 'The call\'s context as sent (JSON object: page, userAgent, locale, campaign, ip...).', { pii: 'free_text' }),
   ],
 };

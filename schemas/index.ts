@@ -1,4 +1,5 @@
-// Registry of the 12 source-table contracts, in dependency order (referenced tables first).
+// Registry of the 12 source-table contracts, in dependency order (referenced tables first), and of the tables the
+// collector (`c360 collect`) adds beside them.
 import type { TableContract } from './contract.ts';
 import { CUSTOMERS } from './customers.ts';
 import { MARKETING_CAMPAIGNS } from './marketing-campaigns.ts';
@@ -12,6 +13,8 @@ import { CUSTOMER_SERVICE_TICKETS } from './customer-service-tickets.ts';
 import { CUSTOMER_SERVICE_INTERACTIONS } from './customer-service-interactions.ts';
 import { EXTERNAL_CUSTOMER_PROFILES } from './external-customer-profiles.ts';
 import { EXTERNAL_CUSTOMER_SENTIMENT } from './external-customer-sentiment.ts';
+import { IDENTITY_LINKS } from './identity-links.ts';
+import { ACCOUNT_MEMBERSHIP } from './account-membership.ts';
 
 export * from './contract.ts';
 
@@ -32,9 +35,18 @@ export const CONTRACTS: readonly TableContract[] = [
 
 export const TABLE_NAMES = CONTRACTS.map((c) => c.name);
 
+/**
+ * Tables that only the collector produces (Segment identify/track/alias/group calls), not seed source tables: no drops
+ * in the sample, but Bronze, quarantine, the stream and Silver treat them like any other contract.
+ */
+export const COLLECTED_CONTRACTS: readonly TableContract[] = [IDENTITY_LINKS, ACCOUNT_MEMBERSHIP];
+
+/** Every contract: the 12 source tables, then the collected ones. */
+export const ALL_CONTRACTS: readonly TableContract[] = [...CONTRACTS, ...COLLECTED_CONTRACTS];
+
 export class UnknownTableError extends Error {
   constructor(name: string) {
-    super(`Unknown table '${name}'. Valid tables: ${TABLE_NAMES.join(', ')}`);
+    super(`Unknown table '${name}'. Valid tables: ${ALL_CONTRACTS.map((c) => c.name).join(', ')}`);
     this.name = 'UnknownTableError';
   }
 }
@@ -42,7 +54,7 @@ export class UnknownTableError extends Error {
 /** Looks a contract up by table name (case-insensitive) or Bronze folder name. */
 export function getContract(name: string): TableContract {
   const key = name.trim().toUpperCase();
-  const found = CONTRACTS.find((c) => c.name === key || c.bronzeDir.toUpperCase() === key);
+  const found = ALL_CONTRACTS.find((c) => c.name === key || c.bronzeDir.toUpperCase() === key);
   if (!found) throw new UnknownTableError(name);
   return found;
 }

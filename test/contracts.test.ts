@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Engine, ident } from '../src/engine/duckdb.ts';
-import { CONTRACTS, FORMAT_PATTERNS, getContract } from '../schemas/index.ts';
+import { ALL_CONTRACTS, FORMAT_PATTERNS, getContract } from '../schemas/index.ts';
 import { bronzeTableDdl, duckdbType } from '../src/contracts/duckdb-types.ts';
 import { bindColumns, columnChecks, recordHashSql, stageSql, valueSql } from '../src/contracts/validation-sql.ts';
 import { renderTablesMarkdown } from '../src/contracts/docs.ts';
@@ -29,7 +29,7 @@ describe('types', () => {
   });
 
   it('Bronze DDL of every contract creates a table with its columns and the metadata columns', async () => {
-    for (const c of CONTRACTS) {
+    for (const c of ALL_CONTRACTS) {
       await engine.run(bronzeTableDdl(c, `ddl_${c.name}`));
       const cols = await engine.all<{ column_name: string }>(`DESCRIBE ${ident(`ddl_${c.name}`)}`);
       expect(cols.map((x) => x.column_name)).toEqual([...c.columns.map((x) => x.name), '_load_id', '_ingested_at', '_source_system', '_source_file', '_record_hash', '_schema_version']);
@@ -52,7 +52,7 @@ describe('validation SQL', () => {
   });
 
   it('the staged validation query of every contract runs on DuckDB', async () => {
-    for (const c of CONTRACTS) {
+    for (const c of ALL_CONTRACTS) {
       const received = [...c.columns.map((x) => x.name), 'EXTRA'];
       const source = `SELECT ${received.map((r) => `CAST(NULL AS VARCHAR) AS ${ident(r)}`).join(', ')}`;
       const rows = await engine.all<{ __c360_reasons: string }>(stageSql(bindColumns(c, received), received, source));
@@ -97,7 +97,7 @@ describe('docs', () => {
 
   it('lists every table and column with type, rules and PII', () => {
     const md = renderTablesMarkdown();
-    for (const c of CONTRACTS) {
+    for (const c of ALL_CONTRACTS) {
       expect(md).toContain(`## ${c.name}`);
       for (const x of c.columns) expect(md).toContain(`| \`${x.name}\` |`);
     }

@@ -1,6 +1,6 @@
 // docs/tables.md, generated from the contracts (`c360 docs`); a test fails when the committed file is stale.
 import { BRONZE_METADATA_COLUMNS, FORMAT_PATTERNS, REASON, type ColumnDef, type TableContract } from '../../schemas/contract.ts';
-import { CONTRACTS } from '../../schemas/index.ts';
+import { COLLECTED_CONTRACTS, CONTRACTS } from '../../schemas/index.ts';
 import { duckdbType, seedType } from './duckdb-types.ts';
 
 const cell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -36,7 +36,7 @@ function table(t: TableContract): string {
   return lines.join('\n');
 }
 
-export function renderTablesMarkdown(contracts: readonly TableContract[] = CONTRACTS): string {
+export function renderTablesMarkdown(contracts: readonly TableContract[] = CONTRACTS, collected: readonly TableContract[] = COLLECTED_CONTRACTS): string {
   const formats = Object.entries(FORMAT_PATTERNS).map(([k, v]) => `| \`${k}\` | \`${cell(v)}\` |`);
   return [
     '# Source tables',
@@ -58,7 +58,9 @@ export function renderTablesMarkdown(contracts: readonly TableContract[] = CONTR
     ...formats,
     '',
     ...contracts.map((t) => `- [${t.name}](#${t.name.toLowerCase()})`),
+    ...(collected.length ? ['', 'Collected by `c360 collect` from Segment tracking calls (no seed table, no sample drop):', '', ...collected.map((t) => `- [${t.name}](#${t.name.toLowerCase()})`)] : []),
     '',
     ...contracts.map(table),
+    ...collected.map(table),
   ].join('\n');
 }
