@@ -1,8 +1,10 @@
 // Silver step 2: identity resolution over the staged CUSTOMERS with stable ids kept in the lake.
 import { CUSTOMERS } from '../schemas/customers.ts';
+import { IDENTITY_LINKS } from '../schemas/identity-links.ts';
 import type { Job } from '../src/runtime/job.ts';
 import { lit } from '../src/engine/duckdb.ts';
-import { parseOverrides } from '../src/identity/overrides.ts';
+import { linkedIds, linkOverrides, type CollectedLink } from '../src/identity/collected.ts';
+import { EMPTY_OVERRIDES, parseOverrides } from '../src/identity/overrides.ts';
 import { resolveIdentities } from '../src/identity/resolve.ts';
 import { readRegistry, readRetired } from '../src/identity/state.ts';
 import { appendRows } from '../src/identity/append.ts';
@@ -35,6 +37,24 @@ SELECT (row_number() OVER (ORDER BY _source_system, CUSTOMER_ID) - 1)::BIGINT AS
   _source_system AS SOURCE_SYSTEM, CUSTOMER_ID, FIRST_NAME, LAST_NAME, EMAIL_ADDRESS, PHONE_NUMBER, DATE_OF_BIRTH, GENDER,
   ADDRESS_LINE_1, CITY, STATE_CODE, ZIP_CODE, COUNTRY_CODE
 FROM read_parquet(${lit(await ctx.lake.localPath(staged))})`);
+      // Collected identity links (c360 collect): always-match edges between records, and ids to attach afterwards.
+      const linksFile = stagingFile(IDENTITY_LINKS);
+      let links: CollectedLink[] = [];
+      if (await ctx.lake.exists(linksFile)) {
+        ctx.report.inputs.push(linksFile);
+        links = (
+          await engine.all<{ s: string; c: string; l: string; t: string; id: string }>(
+            `SELECT SOURCE_SYSTEM AS s, CUSTOMER_ID AS c, LINKED_ID AS l, CAST(LINKED_AT AS VARCHAR) AS t, LINK_ID AS id
+             FROM read_parquet(${lit(await ctx.lake.localPath(linksFile))})
+             WHERE TENANT_ID = ${lit(tenant)} AND SOURCE_SYSTEM IS NOT NULL AND CUSTOMER_ID IS NOT NULL AND LINKED_ID IS NOT NULL`,
+          )
+        ).map((r) => ({ source: r.s, customerId: r.c, linkedId: r.l, linkedAt: r.t ?? '', linkId: r.id }));
+      }
+      const records = new Set(
+        (await engine.all<{ k: string }>(`SELECT SOURCE_SYSTEM || chr(0) || CUSTOMER_ID AS k FROM id_input WHERE CUSTOMER_ID IS NOT NULL`)).map((r) => r.k),
+      );
+      const always = linkOverrides(links, tenant, (source, id) => records.has(`${source}\0${id}`));
+      const withLinks = always.length ? { ...(overrides ?? EMPTY_OVERRIDES), always: [...(overrides ?? EMPTY_OVERRIDES).always, ...always] } : overrides;
       const stateFile = async (path: string) => {
         if (!(await ctx.lake.exists(path))) return [];
         ctx.report.inputs.push(path);
@@ -46,13 +66,26 @@ FROM read_parquet(${lit(await ctx.lake.localPath(staged))})`);
         runId: ctx.runId,
         tenant,
         threshold: ctx.params.threshold ? Number(ctx.params.threshold) : undefined,
-        overrides,
+        overrides: withLinks,
         registry: prior,
         retired: priorRetired,
         onStep: (s) => ctx.log.progress(`identity: ${s}`),
       });
+      // Linked ids that are no record (anonymousIds, userIds never identified) join the crosswalk beside the records.
+      const recordIds = new Map(
+        (await engine.all<{ k: string; id: string }>(`SELECT source_system || chr(0) || customer_id AS k, customer360_id AS id FROM id_result`)).map((r) => [r.k, r.id]),
+      );
+      const attached = linkedIds(links, recordIds);
+      await engine.run('CREATE TABLE id_linked (TENANT_ID VARCHAR, SOURCE_SYSTEM VARCHAR, CUSTOMER_ID VARCHAR, CUSTOMER360_ID VARCHAR)');
+      await appendRows(engine, 'id_linked', attached.map((a) => [tenant, a.source, a.customerId, a.customer360Id]));
       const n = {
-        crosswalk: await writeParquet(ctx, engine, `SELECT tenant_id AS TENANT_ID, source_system AS SOURCE_SYSTEM, customer_id AS CUSTOMER_ID, customer360_id AS CUSTOMER360_ID FROM id_result ORDER BY rid`, IDENTITY_PATHS.crosswalk),
+        crosswalk: await writeParquet(
+          ctx,
+          engine,
+          `SELECT * FROM (SELECT tenant_id AS TENANT_ID, source_system AS SOURCE_SYSTEM, customer_id AS CUSTOMER_ID, customer360_id AS CUSTOMER360_ID FROM id_result ORDER BY rid)
+           UNION ALL (SELECT * FROM id_linked ORDER BY SOURCE_SYSTEM, CUSTOMER_ID)`,
+          IDENTITY_PATHS.crosswalk,
+        ),
         ledger: await writeParquet(ctx, engine, 'SELECT * FROM id_ledger ORDER BY SOURCE_SYSTEM_L, CUSTOMER_ID_L, SOURCE_SYSTEM_R, CUSTOMER_ID_R', IDENTITY_PATHS.ledger),
         clusters: await writeParquet(ctx, engine, 'SELECT * FROM id_clusters ORDER BY CUSTOMER360_ID', IDENTITY_PATHS.clusters),
       };
@@ -64,6 +97,8 @@ FROM read_parquet(${lit(await ctx.lake.localPath(staged))})`);
       await writeParquet(ctx, engine, 'SELECT * FROM ret ORDER BY ALL', IDENTITY_PATHS.retired);
       ctx.report.rowCounts['identity.records'] = result.records;
       ctx.report.rowCounts['identity.crosswalk'] = n.crosswalk;
+      ctx.report.rowCounts['identity.collected_links'] = links.length;
+      ctx.report.rowCounts['identity.linked_ids'] = attached.length;
       ctx.report.rowCounts['identity.match_ledger'] = n.ledger;
       ctx.report.rowCounts['identity.clusters'] = n.clusters;
       ctx.report.metrics.identity = {
@@ -79,6 +114,7 @@ FROM read_parquet(${lit(await ctx.lake.localPath(staged))})`);
         emConverged: result.params.converged,
         idChurn: result.churn,
         overrides: overrides ? { never: overrides.never.length, always: overrides.always.length, block: overrides.block.length } : null,
+        collectedLinks: { links: links.length, alwaysMatch: always.length, linkedIds: attached.length },
         timingsMs: result.timingsMs,
       };
       ctx.log.info('identity resolved', { records: result.records, ids: result.clusters, churn: result.churn });

@@ -1,5 +1,5 @@
 // Silver step 3 (per table): staged rows + CUSTOMER360_ID + cross-table checks + quality score -> the Silver dataset.
-import { CONTRACTS, getContract } from '../schemas/index.ts';
+import { ALL_CONTRACTS, getContract } from '../schemas/index.ts';
 import type { Job } from '../src/runtime/job.ts';
 import { lit } from '../src/engine/duckdb.ts';
 import { CHECKS, stagedView } from '../src/silver/checks.ts';
@@ -64,4 +64,4 @@ export const silverPublishJob: Job = {
   },
 };
 
-export const SILVER_TABLES = CONTRACTS.map((c) => c.name);
+export const SILVER_TABLES = ALL_CONTRACTS.map((c) => c.name);

@@ -2,6 +2,7 @@ import type { SubPipeline } from './ir.ts';
 import { TABLE_NAMES } from '../schemas/index.ts';
 import { bronzeIngestJob } from '../jobs/bronze-ingest.ts';
 import { bronzeStreamJob } from '../jobs/bronze-stream.ts';
+import { DEFAULT_HUBS } from '../src/collect/hubs.ts';
 
 export const bronzeIngestion: SubPipeline = {
   name: 'bronze_ingestion',
@@ -26,6 +27,16 @@ export const bronzeIngestion: SubPipeline = {
       params: { hub: 'customer360', consumerGroup: 'bronze', input: '{{input}}', untilIdle: '30' },
       when: 'stream',
       // Checkpoints live in the lake, so a retry resumes where the failed attempt committed.
+      policy: { timeoutMinutes: 120, retry: 3, retryIntervalSeconds: 60 },
+    },
+    {
+      name: 'stream_collected',
+      description: 'Drain the hubs `c360 collect` writes (track/page/screen events; identify records, identity links, memberships) into Bronze exactly once, stopping once caught up.',
+      job: bronzeStreamJob,
+      // Hubs and consumer group created by bicep/modules/event-hubs.bicep.
+      params: { hub: '{{item}}', consumerGroup: 'bronze', untilIdle: '30' },
+      forEach: { items: [DEFAULT_HUBS.behavioral, DEFAULT_HUBS.identity], batchCount: 2 },
+      when: 'collect',
       policy: { timeoutMinutes: 120, retry: 3, retryIntervalSeconds: 60 },
     },
   ],

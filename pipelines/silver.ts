@@ -1,12 +1,13 @@
 // Silver sub-pipeline: standardise every table (fan-out), resolve identities on CUSTOMERS, then publish every
 // table with CUSTOMER360_ID and the cross-table checks (which need all staged tables, hence the ordering).
 import type { SubPipeline } from './ir.ts';
-import { CONTRACTS } from '../schemas/index.ts';
+import { ALL_CONTRACTS } from '../schemas/index.ts';
 import { silverStandardiseJob } from '../jobs/silver-standardise.ts';
 import { silverIdentityJob } from '../jobs/silver-identity.ts';
 import { silverPublishJob } from '../jobs/silver-publish.ts';
 
-const TABLES = CONTRACTS.map((c) => c.name);
+// The 12 source tables and the collected ones (identity links feed silver_identity; memberships get CUSTOMER360_IDs).
+const TABLES = ALL_CONTRACTS.map((c) => c.name);
 
 export const silverProcessing: SubPipeline = {
   name: 'silver_processing',

@@ -87,12 +87,12 @@ describe('TYPE', () => {
 describe('TOO_LONG', () => {
   it('counts characters, not bytes', async () => {
     const { quarantine, bronze } = await ingestText(engine, 'CUSTOMERS', 'c.csv', csv(['CUSTOMER_ID', 'FIRST_NAME'], [
-      ['C'.repeat(21), ''],
+      ['C'.repeat(101), ''],
       ['C2', 'é'.repeat(50)],
       ['C3', 'é'.repeat(51)],
     ]));
     expect(bronze.map((r) => r.CUSTOMER_ID)).toEqual(['C2']);
-    expect(reasonsBy(quarantine, 'CUSTOMER_ID')).toEqual({ ['C'.repeat(21)]: ['CUSTOMER_ID:TOO_LONG'], C3: ['FIRST_NAME:TOO_LONG'] });
+    expect(reasonsBy(quarantine, 'CUSTOMER_ID')).toEqual({ ['C'.repeat(101)]: ['CUSTOMER_ID:TOO_LONG'], C3: ['FIRST_NAME:TOO_LONG'] });
   });
 });
 

@@ -6,6 +6,9 @@ import { qualityScoreSql } from './standardise-table.ts';
 
 export const hasCustomerId = (c: TableContract) => c.columns.some((col) => col.name === 'CUSTOMER_ID');
 
+/** Tables that `c360 collect` writes: their rows name the source of their ids (and may carry an anonymousId). */
+const isCollected = (c: TableContract) => c.columns.some((col) => col.name === 'ANONYMOUS_ID') || c.name === 'IDENTITY_LINKS';
+
 /**
  * The published rows of `contract`, from view `stg_self` (its staged rows), `cw` (the crosswalk) and the staged
  * views its checks need. `available` lists the tables whose staged views exist; checks needing others are skipped.
@@ -26,9 +29,23 @@ export function publishSql(contract: TableContract, available: ReadonlySet<strin
     // Facts carry a CUSTOMER_ID without its source system: take the id when it names one person unambiguously.
     joins.push(`LEFT JOIN (SELECT CUSTOMER_ID, CASE WHEN count(DISTINCT CUSTOMER360_ID) = 1 THEN min(CUSTOMER360_ID) END AS CUSTOMER360_ID,
       count(DISTINCT CUSTOMER360_ID) AS n FROM cw WHERE TENANT_ID = ${lit(tenant)} GROUP BY CUSTOMER_ID) cwk ON cwk.CUSTOMER_ID = t.CUSTOMER_ID`);
-    cols.push('cwk.CUSTOMER360_ID AS CUSTOMER360_ID');
-    checks.push({ code: 'CUSTOMER_ID:UNKNOWN_CUSTOMER', cond: 't.CUSTOMER_ID IS NOT NULL AND cwk.CUSTOMER_ID IS NULL' });
-    checks.push({ code: 'CUSTOMER_ID:AMBIGUOUS', cond: 'cwk.n > 1' });
+    if (isCollected(contract)) {
+      // Collected rows name their source: the userId within it first, then the anonymousId (whose crosswalk row
+      // comes from an identity link), then the source-less match.
+      const bySource = (alias: string, col: string) =>
+        `LEFT JOIN (SELECT SOURCE_SYSTEM, CUSTOMER_ID, min(CUSTOMER360_ID) AS CUSTOMER360_ID FROM cw WHERE TENANT_ID = ${lit(tenant)} GROUP BY ALL) ${alias}
+      ON ${alias}.SOURCE_SYSTEM = t._source_system AND ${alias}.CUSTOMER_ID = t.${col}`;
+      joins.push(bySource('cws', 'CUSTOMER_ID'));
+      const anonymous = contract.columns.some((c) => c.name === 'ANONYMOUS_ID');
+      if (anonymous) joins.push(bySource('cwa', 'ANONYMOUS_ID'));
+      cols.push(`coalesce(cws.CUSTOMER360_ID, cwk.CUSTOMER360_ID${anonymous ? ', cwa.CUSTOMER360_ID' : ''}) AS CUSTOMER360_ID`);
+      checks.push({ code: 'CUSTOMER_ID:UNKNOWN_CUSTOMER', cond: 't.CUSTOMER_ID IS NOT NULL AND cwk.CUSTOMER_ID IS NULL' });
+      checks.push({ code: 'CUSTOMER_ID:AMBIGUOUS', cond: 'cwk.n > 1 AND cws.CUSTOMER360_ID IS NULL' });
+    } else {
+      cols.push('cwk.CUSTOMER360_ID AS CUSTOMER360_ID');
+      checks.push({ code: 'CUSTOMER_ID:UNKNOWN_CUSTOMER', cond: 't.CUSTOMER_ID IS NOT NULL AND cwk.CUSTOMER_ID IS NULL' });
+      checks.push({ code: 'CUSTOMER_ID:AMBIGUOUS', cond: 'cwk.n > 1' });
+    }
   }
   const flagList = checks.length
     ? `list_concat(t._dq_flags, list_filter([${checks.map((c) => `CASE WHEN ${c.cond} THEN ${lit(c.code)} END`).join(',\n      ')}]::VARCHAR[], x -> x IS NOT NULL))`

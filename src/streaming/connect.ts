@@ -1,6 +1,6 @@
 // How the streaming parts reach Event Hubs: a connection string (flag or C360_EVENTHUBS_CONNECTION_STRING), or in
 // Azure a namespace (C360_EVENTHUBS_NAMESPACE, e.g. myns.servicebus.windows.net) with DefaultAzureCredential.
-import { EventHubConsumerClient, EventHubProducerClient } from '@azure/event-hubs';
+import { EventHubConsumerClient, EventHubProducerClient, type EventHubClientOptions } from '@azure/event-hubs';
 import { UsageError } from '../runtime/errors.ts';
 
 export const DEFAULT_CONSUMER_GROUP = '$Default';
@@ -58,9 +58,9 @@ async function credential() {
   return new DefaultAzureCredential();
 }
 
-export async function producerFor(t: HubTarget): Promise<EventHubProducerClient> {
-  if (t.connectionString) return new EventHubProducerClient(namespaceOnly(t.connectionString), t.hub);
-  return new EventHubProducerClient(t.namespace!, t.hub, await credential());
+export async function producerFor(t: HubTarget, options?: EventHubClientOptions): Promise<EventHubProducerClient> {
+  if (t.connectionString) return new EventHubProducerClient(namespaceOnly(t.connectionString), t.hub, options);
+  return new EventHubProducerClient(t.namespace!, t.hub, await credential(), options);
 }
 
 export async function consumerFor(t: HubTarget, consumerGroup = DEFAULT_CONSUMER_GROUP): Promise<EventHubConsumerClient> {
