@@ -1,4 +1,5 @@
-// Customer 360 lakehouse on Azure: ADLS Gen2 lake, Event Hubs, Data Factory, Container Apps job compute, Key Vault,
+// Customer 360 lakehouse on Azure: ADLS Gen2 lake, Event Hubs, Data Factory, Container Apps job compute (and the
+// event collector app when deployCollector), Key Vault,
 // Log Analytics with diagnostic settings, least-privilege role assignments. Deploy at resource-group scope:
 //   az deployment group create -g <rg> -f bicep/main.bicep -p @bicep/parameters/dev.parameters.json
 // The outputs are exactly the parameters of adf-templates/ARMTemplateForFactory.json (same names), so
@@ -39,6 +40,13 @@ param eventHubs array = [
 ]
 param eventHubsPartitionCount int = 4
 
+@description('Deploy the event collector (c360 collect) as a Container App. Create the Key Vault secret collectorWriteKeysSecretName first.')
+param deployCollector bool = false
+@description('Key Vault secret with the collector write keys: KEY[:TENANT[:SOURCE]],...')
+param collectorWriteKeysSecretName string = 'collect-write-keys'
+param collectorMinReplicas int = 1
+param collectorMaxReplicas int = 10
+
 param logRetentionInDays int = 30
 param keyVaultPurgeProtection bool = false
 
@@ -69,7 +77,13 @@ var names = {
   factory: '${namePrefix}-${environmentName}-adf-${suffix}'
   containerEnvironment: '${namePrefix}-${environmentName}-cae'
   job: '${namePrefix}-${environmentName}-job'
+  collector: '${namePrefix}-${environmentName}-collect'
 }
+// The hubs `c360 collect` writes; always created, so the pipeline's stream_collected activity finds them.
+var collectorHubs = [
+  'c360-behavioral-events'
+  'c360-id-resolution'
+]
 
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
@@ -103,7 +117,7 @@ module eventHubsNamespace 'modules/event-hubs.bicep' = {
     tags: allTags
     skuName: eventHubsSkuName
     capacity: eventHubsCapacity
-    hubs: eventHubs
+    hubs: union(eventHubs, collectorHubs)
     partitionCount: eventHubsPartitionCount
   }
 }
@@ -221,6 +235,29 @@ module jobCompute 'modules/job-compute.bicep' = {
   }
 }
 
+module collector 'modules/collector.bicep' = if (deployCollector) {
+  name: 'collector'
+  dependsOn: [
+    eventHubsNamespace
+  ]
+  params: {
+    name: names.collector
+    location: location
+    tags: allTags
+    environmentId: jobCompute.outputs.environmentId
+    image: jobImage
+    registryServer: empty(containerRegistryName) ? '' : '${containerRegistryName}.azurecr.io'
+    containerRegistryName: containerRegistryName
+    eventHubsNamespaceName: eventHubsNamespace.outputs.name
+    hubs: collectorHubs
+    keyVaultName: keyVault.outputs.name
+    keyVaultUri: keyVault.outputs.uri
+    writeKeysSecretName: collectorWriteKeysSecretName
+    minReplicas: collectorMinReplicas
+    maxReplicas: collectorMaxReplicas
+  }
+}
+
 module factoryRoles 'modules/roles-factory.bicep' = {
   name: 'roles-factory'
   params: {
@@ -267,3 +304,5 @@ output backfillStartTime string = backfillStartTime
 output lakeUrl string = storage.outputs.lakeUrl
 output eventHubsNamespace string = eventHubsNamespace.outputs.fullyQualifiedNamespace
 output logAnalyticsWorkspaceId string = monitoring.outputs.id
+@description('The collector URL for analytics-node host / analytics.js apiHost and cdnURL (empty unless deployCollector).')
+output collectorUrl string = deployCollector ? collector.outputs.url : ''

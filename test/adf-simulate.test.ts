@@ -185,8 +185,8 @@ describe('simulated ADF run of the generated factory', () => {
 
   it('runs the real pipeline definition end to end', () => {
     if (MASTER.stages.length === 0) return;
-    // Every `when` parameter of the real definition (input, stream) is set, so every activity runs.
-    const { run, azure } = simulate(MASTER, () => ok(), { runDate: '2026-03-01', stream: true, input: 'landing/customer360' });
+    // Every `when` parameter of the real definition (input, stream, collect) is set, so every activity runs.
+    const { run, azure } = simulate(MASTER, () => ok(), { runDate: '2026-03-01', stream: true, collect: true, input: 'landing/customer360' });
     expect(run.status, JSON.stringify(run.error)).toBe('Succeeded');
     const name = (job: string) => (AZURE_COMMANDS[job] ? AZURE_COMMANDS[job]!.slice(0, 2).join(' ') : job);
     const expected = MASTER.stages.flatMap((s) => s.activities.flatMap((a) => (a.forEach?.items ?? [undefined]).map(() => name(a.job.name))));

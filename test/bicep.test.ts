@@ -107,7 +107,9 @@ describe('Bicep', () => {
       const tree = trees.get(path);
       expect(tree, `module file ${path}`).toBeDefined();
       const declared = params(tree!);
-      const passed = objectKeys(property(m.namedChildren.find((c) => c.type === 'object'), 'params'));
+      // A conditional module (`= if (cond) {...}`) holds its body in an if_statement.
+      const body = m.namedChildren.find((c) => c.type === 'object') ?? m.namedChildren.find((c) => c.type === 'if_statement')?.namedChildren.find((c) => c.type === 'object');
+      const passed = objectKeys(property(body, 'params'));
       for (const p of passed) expect(declared.has(p), `${path}: unknown parameter ${p}`).toBe(true);
       for (const [p, hasDefault] of declared) if (!hasDefault) expect(passed, `${path}: required parameter ${p}`).toContain(p);
     }
@@ -147,6 +149,15 @@ describe('Bicep', () => {
     expect(factoryRoles).not.toMatch(/Contributor'|'\*'/);
     const jobRoles = text('modules/roles-job.bicep');
     for (const role of ['storageBlobDataContributor', 'eventHubsDataReceiver', 'keyVaultSecretsUser']) expect(jobRoles).toContain(`roles.${role})`);
+    // The collector sends to its two hubs only, reads only its write-keys secret, and the hubs always exist.
+    const collector = text('modules/collector.bicep');
+    expect(collector).toContain("'Microsoft.App/containerApps@");
+    expect(collector).toMatch(/roles\.eventHubsDataSender\)[\s\S]*scope: hub\[i\]/);
+    expect(collector).toMatch(/scope: writeKeys\n/);
+    expect(collector).not.toMatch(/eventHubsDataReceiver|storageBlobData/);
+    expect(collector).toMatch(/path: '\/health'/);
+    expect(text('main.bicep')).toMatch(/hubs: union\(eventHubs, collectorHubs\)/);
+    for (const h of ['c360-behavioral-events', 'c360-id-resolution']) expect(text('main.bicep')).toContain(`'${h}'`);
     const env = text('main.bicep');
     for (const v of ['C360_LAKE_URL', 'AZURE_CLIENT_ID', 'C360_EVENTHUBS_NAMESPACE']) expect(env).toContain(`name: '${v}'`);
   });

@@ -68,10 +68,10 @@ describe('Silver sub-pipeline', () => {
   let first: RunManifest;
   let ids: Record<string, string>;
 
-  it('runs standardise, identity and publish for all 12 tables', async () => {
+  it('runs standardise, identity and publish for the 12 source tables and the 2 collected ones', async () => {
     first = await runPipeline({ home, lake, log: createLogger({ silent: true }), pipeline, runDate: '2026-10-03', runId: 'run-1' });
     expect(first.status, JSON.stringify(first.jobs.find((j) => j.status === 'failed')?.error)).toBe('succeeded');
-    expect(first.jobs.filter((j) => j.job === 'silver-publish')).toHaveLength(12);
+    expect(first.jobs.filter((j) => j.job === 'silver-publish')).toHaveLength(14);
     for (const dir of ['customers', 'items', 'external/profiles', 'external/sentiment', 'identity/crosswalk', 'identity/match_ledger', 'identity/clusters']) {
       expect((await lake.list(`silver/customer360/${dir}/`)).length, dir).toBeGreaterThan(0);
     }
