@@ -210,11 +210,14 @@ function membership(c: Call, wk: WriteKey): OutRecord {
   return { hub: 'identity', table: 'ACCOUNT_MEMBERSHIP', key: member, id, body: JSON.stringify(body) };
 }
 
+/** What the collector remembers of a delivered anonymousId -> userId link (cheaper to build than its LINK_ID). */
+export const linkMemoryKey = (wk: WriteKey, userId: string, anonymousId: string) => `${wk.key}\0${userId}\0${anonymousId}`;
+
 /**
- * The records of one call. `knownLink(id)` says whether a link was already delivered recently (the collector remembers
- * delivered link ids), so a signed-in visitor's every page view does not resend the same link.
+ * The records of one call. `knownLink(key)` says whether the anonymousId -> userId link (linkMemoryKey) was already
+ * delivered recently, so a signed-in visitor's every page view does not resend the same link.
  */
-export function recordsOf(c: Call, wk: WriteKey, knownLink: (id: string) => boolean = () => false): OutRecord[] {
+export function recordsOf(c: Call, wk: WriteKey, knownLink: (key: string) => boolean = () => false): OutRecord[] {
   const out: OutRecord[] = [];
   switch (c.type) {
     case 'track':
@@ -234,10 +237,10 @@ export function recordsOf(c: Call, wk: WriteKey, knownLink: (id: string) => bool
       break;
     }
   }
-  if (c.type !== 'alias' && c.userId && c.anonymousId && !knownLink(linkId(wk, c.userId, 'ANONYMOUS_ID', c.anonymousId))) {
+  if (c.type !== 'alias' && c.userId && c.anonymousId && !knownLink(linkMemoryKey(wk, c.userId, c.anonymousId))) {
     out.push(link(c, wk, 'ANONYMOUS_ID', c.anonymousId));
   }
-  if (c.type === 'alias' && c.anonymousId && c.anonymousId !== c.previousId && c.anonymousId !== c.userId && !knownLink(linkId(wk, c.userId!, 'ANONYMOUS_ID', c.anonymousId))) {
+  if (c.type === 'alias' && c.anonymousId && c.anonymousId !== c.previousId && c.anonymousId !== c.userId && !knownLink(linkMemoryKey(wk, c.userId!, c.anonymousId))) {
     out.push(link(c, wk, 'ANONYMOUS_ID', c.anonymousId));
   }
   return out;

@@ -9,7 +9,7 @@ import { Transform } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../runtime/logger.ts';
-import { recordsOf, type HubRole, type OutRecord } from './mapping.ts';
+import { linkMemoryKey, recordsOf, type HubRole, type OutRecord } from './mapping.ts';
 import { Metrics } from './metrics.ts';
 import { Budget, Ticket, type HubSender } from './sender.ts';
 import { LIMITS, normaliseCall, type Call, type Problem } from './spec.ts';
@@ -213,7 +213,7 @@ export async function buildCollector(o: CollectorOptions): Promise<FastifyInstan
         const body = Buffer.from(r.body);
         bytes += body.length;
         byHub[r.hub].push({ key: r.key, table: r.table, id: r.id, body });
-        if (r.table === 'IDENTITY_LINKS') links.push(r.id);
+        if (r.table === 'IDENTITY_LINKS' && c.userId && c.anonymousId) links.push(linkMemoryKey(wk, c.userId, c.anonymousId));
       }
     }
     const wait = Math.max(...Object.values(o.senders).map((s) => s.retryAfterSeconds()));
