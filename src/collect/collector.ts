@@ -1,6 +1,7 @@
 // Starting and stopping the collector: producers for the two hubs, the HTTP server, the periodic metrics log line, and
 // a drain on stop (no new calls; every queued record answered by Event Hubs before the process exits).
 import type { FastifyInstance } from 'fastify';
+import { TransientError } from '../runtime/errors.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { producerFor, resolveTarget } from '../streaming/connect.ts';
 import { DEFAULT_HUBS } from './hubs.ts';
@@ -50,7 +51,12 @@ export async function startCollector(o: StartOptions): Promise<RunningCollector>
     const target = resolveTarget(hubs[role], o.connectionString, o.namespace);
     const producer = await producerFor(target, { retryOptions });
     const sender = new HubSender(hubs[role], producer, budget, { onError: (e) => o.log.warn('Event Hubs send failed', { hub: hubs[role], error: e instanceof Error ? e.message : String(e) }) });
-    await sender.open();
+    try {
+      await sender.open();
+    } catch (e) {
+      await producer.close().catch(() => {});
+      throw new TransientError(`Cannot reach event hub '${hubs[role]}' at ${target.namespace ?? 'the connection string\'s endpoint'}: ${describe(e)}`, e);
+    }
     senders[role] = sender;
   }
   const metrics = new Metrics();
@@ -76,4 +82,11 @@ export async function startCollector(o: StartOptions): Promise<RunningCollector>
       o.log.info('collector stopped', metrics.summary(gauges()));
     },
   };
+}
+
+/** The Event Hubs client's errors may carry only a code (ECONNREFUSED) or a nested cause. */
+function describe(e: unknown): string {
+  const err = e as { message?: string; code?: string; name?: string; cause?: unknown; errors?: unknown[] };
+  const inner = err?.errors?.[0] ?? err?.cause;
+  return [err?.message, err?.code, inner ? describe(inner) : undefined, err?.name].filter((x) => x && String(x).trim() !== '')[0] ?? String(e);
 }

@@ -207,7 +207,7 @@ export class HubSender {
   private failed(e: unknown) {
     this.stats.failures++;
     this.lastError = e instanceof Error ? e.message : String(e);
-    this.cooldownMs = Math.min(Math.max(1000, this.cooldownMs * 2), 30_000);
+    this.cooldownMs = Math.min(Math.max(1000, this.cooldownMs * 2), 10_000);
     this.unavailableUntil = Date.now() + this.cooldownMs;
     this.options.onError?.(e);
   }
