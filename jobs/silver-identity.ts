@@ -6,8 +6,10 @@ import { parseOverrides } from '../src/identity/overrides.ts';
 import { resolveIdentities } from '../src/identity/resolve.ts';
 import { readRegistry, readRetired } from '../src/identity/state.ts';
 import { appendRows } from '../src/identity/append.ts';
-import { writeParquet } from '../src/silver/lake-io.ts';
 import { IDENTITY_PATHS, stagingFile } from '../src/silver/paths.ts';
+import { getDataset } from '../src/catalogue/index.ts';
+import { writeDataset } from '../src/catalogue/runner.ts';
+import { IDENTITY_DATASETS } from '../src/silver/datasets.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 
 export const silverIdentityJob: Job = {
@@ -51,17 +53,18 @@ FROM read_parquet(${lit(await ctx.lake.localPath(staged))})`);
         retired: priorRetired,
         onStep: (s) => ctx.log.progress(`identity: ${s}`),
       });
+      const write = async (name: keyof typeof IDENTITY_DATASETS, sql: string) => (await writeDataset(ctx, engine, getDataset(IDENTITY_DATASETS[name]), sql)).rows;
       const n = {
-        crosswalk: await writeParquet(ctx, engine, `SELECT tenant_id AS TENANT_ID, source_system AS SOURCE_SYSTEM, customer_id AS CUSTOMER_ID, customer360_id AS CUSTOMER360_ID FROM id_result ORDER BY rid`, IDENTITY_PATHS.crosswalk),
-        ledger: await writeParquet(ctx, engine, 'SELECT * FROM id_ledger ORDER BY SOURCE_SYSTEM_L, CUSTOMER_ID_L, SOURCE_SYSTEM_R, CUSTOMER_ID_R', IDENTITY_PATHS.ledger),
-        clusters: await writeParquet(ctx, engine, 'SELECT * FROM id_clusters ORDER BY CUSTOMER360_ID', IDENTITY_PATHS.clusters),
+        crosswalk: await write('crosswalk', `SELECT tenant_id AS TENANT_ID, source_system AS SOURCE_SYSTEM, customer_id AS CUSTOMER_ID, customer360_id AS CUSTOMER360_ID FROM id_result ORDER BY rid`),
+        ledger: await write('ledger', 'SELECT * FROM id_ledger ORDER BY SOURCE_SYSTEM_L, CUSTOMER_ID_L, SOURCE_SYSTEM_R, CUSTOMER_ID_R'),
+        clusters: await write('clusters', 'SELECT * FROM id_clusters ORDER BY CUSTOMER360_ID'),
       };
       await engine.run('CREATE TABLE reg (TENANT_ID VARCHAR, SOURCE_SYSTEM VARCHAR, CUSTOMER_ID VARCHAR, CUSTOMER360_ID VARCHAR)');
       await appendRows(engine, 'reg', result.registry.map((r) => [r.TENANT_ID, r.SOURCE_SYSTEM, r.CUSTOMER_ID, r.CUSTOMER360_ID]));
-      await writeParquet(ctx, engine, 'SELECT * FROM reg ORDER BY ALL', IDENTITY_PATHS.registry);
+      await write('registry', 'SELECT * FROM reg ORDER BY ALL');
       await engine.run('CREATE TABLE ret (TENANT_ID VARCHAR, RETIRED_ID VARCHAR, SURVIVOR_ID VARCHAR, RUN_ID VARCHAR, REASON VARCHAR)');
       await appendRows(engine, 'ret', result.retired.map((r) => [r.TENANT_ID, r.RETIRED_ID, r.SURVIVOR_ID, r.RUN_ID, r.REASON]));
-      await writeParquet(ctx, engine, 'SELECT * FROM ret ORDER BY ALL', IDENTITY_PATHS.retired);
+      await write('retired', 'SELECT * FROM ret ORDER BY ALL');
       ctx.report.rowCounts['identity.records'] = result.records;
       ctx.report.rowCounts['identity.crosswalk'] = n.crosswalk;
       ctx.report.rowCounts['identity.match_ledger'] = n.ledger;
