@@ -18,12 +18,13 @@ export type Layer = 'silver' | 'gold';
 
 /**
  * How a dataset is maintained (SQLMesh's model kinds):
+ *   full                 recomputed whole on every run, one current version
  *   snapshot             recomputed as of a date, one folder per as-of date (as_of_date=D)
  *   incremental-by-time  partitions by a time column; a run rewrites only the partitions its new input touches
  *   merge-by-key         one current version, new and changed rows merged in by key
  *   append               rows are only ever added (a model version, once registered, is immutable)
  */
-export type Maintenance = 'snapshot' | 'incremental-by-time' | 'merge-by-key' | 'append';
+export type Maintenance = 'full' | 'snapshot' | 'incremental-by-time' | 'merge-by-key' | 'append';
 
 /** Parameters every SQL compute receives. */
 export interface ComputeParams {

@@ -77,7 +77,7 @@ function staged(c: TableContract): Dataset {
     ]),
     primaryKey: c.name === 'CUSTOMERS' ? ['_source_system', ...c.primaryKey] : [...c.primaryKey],
     inputs: [],
-    maintenance: 'merge-by-key',
+    maintenance: 'full',
     job: 'silver-standardise',
   };
 }
@@ -103,7 +103,7 @@ function published(c: TableContract, checkInputs: readonly string[]): Dataset {
     ]),
     primaryKey: staged(c).primaryKey,
     inputs: [stagedName(c), ...checkInputs, ...(hasCustomerId(c) ? [IDENTITY_DATASETS.crosswalk] : [])],
-    maintenance: 'merge-by-key',
+    maintenance: 'full',
     job: 'silver-publish',
   };
 }
@@ -115,7 +115,7 @@ const ID_COLS: ColumnSpec[] = [
   ['CUSTOMER360_ID', T.varchar, 'Person id'],
 ];
 
-function identity(name: string, folder: string, description: string, grain: string, primaryKey: string[], cols: ColumnSpec[], maintenance: Dataset['maintenance'] = 'snapshot'): Dataset {
+function identity(name: string, folder: string, description: string, grain: string, primaryKey: string[], cols: ColumnSpec[], maintenance: Dataset['maintenance'] = 'full'): Dataset {
   return {
     name, layer: 'silver', path: `${IDENTITY_ROOT}/${folder}`, description, grain, columns: columns(cols), primaryKey,
     inputs: ['staged_customers'], maintenance, job: 'silver-identity',
