@@ -9,7 +9,7 @@ import type { Bench } from '../src/cli/commands/bench.ts';
 import { pairwiseScore } from '../src/identity/evaluate.ts';
 import { loadPersonRecords } from '../src/identity/input.ts';
 import { resolveIdentities } from '../src/identity/resolve.ts';
-import { generatePersons } from '../src/identity/synthetic.ts';
+import { generatePersons } from '../test/fixtures/identity-synthetic.ts';
 import { sampleRss } from './measure.ts';
 
 const DATA = join(import.meta.dirname, '..', '..', 'shared', 'data', 'identity');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { earliestEventPosition } from '@azure/event-hubs';
 import type { Bench } from '../src/cli/commands/bench.ts';
 import { consumerFor, producerFor, type HubTarget } from '../src/streaming/connect.ts';
-import { writeBehavioralDrop } from '../src/streaming/fixtures.ts';
+import { writeBehavioralDrop } from '../test/fixtures/behavioral-drop.ts';
 import { replayDrop } from '../src/streaming/replay.ts';
 
 const ROOT = join(import.meta.dirname, '..');

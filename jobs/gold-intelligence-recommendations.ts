@@ -1,23 +1,25 @@
 // Gold intelligence step 4: hybrid recommendations (weights tuned on an earlier split) and the two baselines.
+import { writeDataset } from '../src/catalogue/runner.ts';
 import { lit } from '../src/engine/duckdb.ts';
-import { openInputs } from '../src/intelligence/job-support.ts';
-import { writeGold } from '../src/intelligence/lake-io.ts';
+import { baselineRecommendations, productRecommendations } from '../src/intelligence/datasets.ts';
+import { AS_OF_PARAM, openInputs, writeModels } from '../src/intelligence/job-support.ts';
 import { recommend } from '../src/intelligence/models.ts';
-import { writeRegistry } from '../src/intelligence/registry.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 import type { Job } from '../src/runtime/job.ts';
 
 export const recommendationsJob: Job = {
   name: 'gold-intelligence-recommendations',
   description: 'Top-N hybrid product recommendations -> gold/customer360/product_recommendations (+ baseline_recommendations, model_registry)',
+  usesAsOf: true,
   params: [
+    AS_OF_PARAM,
     { name: 'horizonDays', description: 'Days of the tuning split (default 90)' },
     { name: 'topN', description: 'Recommendations per customer (default 10)' },
   ],
   async run(ctx) {
     const topN = Number(ctx.params.topN ?? 10);
     if (!Number.isInteger(topN) || topN < 1 || topN > 100) throw new UsageError(`topN must be a whole number in 1..100, got '${ctx.params.topN}'`);
-    const inputs = await openInputs(ctx);
+    const inputs = await openInputs(ctx, 'gold-intelligence-recommendations');
     if (!inputs) return;
     const { engine, asOf, horizonDays, snapshot, firstDate } = inputs;
     try {
@@ -25,13 +27,10 @@ export const recommendationsJob: Job = {
       const select = (table: string, algorithm: string) => `
         SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON, ${lit(algorithm)} AS ALGORITHM, ${lit(r.record.MODEL_VERSION)} AS MODEL_VERSION,
           DATE ${lit(asOf)} AS AS_OF_DATE FROM ${table}`;
-      const out = await writeGold(engine, ctx.lake, 'product_recommendations', asOf, `${select(r.tables.hybrid, 'hybrid')} ORDER BY CUSTOMER360_ID, RANK`);
-      const base = await writeGold(engine, ctx.lake, 'baseline_recommendations', asOf,
-        `${select(r.tables.popularity, 'popularity')} UNION ALL ${select(r.tables.repeat_purchase, 'repeat_purchase')} ORDER BY ALGORITHM, CUSTOMER360_ID, RANK`);
-      const reg = await writeRegistry(engine, ctx.lake, asOf, 'recommendations', [r.record]);
-      ctx.report.outputs.push(out.path, base.path, reg.path);
-      ctx.report.rowCounts.product_recommendations = out.rows;
-      ctx.report.rowCounts.baseline_recommendations = base.rows;
+      await writeDataset(ctx, engine, productRecommendations, `${select(r.tables.hybrid, 'hybrid')} ORDER BY CUSTOMER360_ID, RANK`, { asOf });
+      await writeDataset(ctx, engine, baselineRecommendations,
+        `${select(r.tables.popularity, 'popularity')} UNION ALL ${select(r.tables.repeat_purchase, 'repeat_purchase')} ORDER BY ALGORITHM, CUSTOMER360_ID, RANK`, { asOf });
+      await writeModels(ctx, engine, asOf, 'gold-intelligence-recommendations', [r.record]);
       ctx.report.metrics.recommendations = { version: r.record.MODEL_VERSION, weights: r.tuning.weights, tuned: r.tuning.tuned, validation: r.tuning.validation };
     } finally {
       engine.close();

@@ -1,19 +1,15 @@
 // Gold job: content and recommendation dimensions and the personalization event fact, around the recommendations
-// the intelligence jobs wrote for this as-of date (runs after them).
-import type { Job } from '../src/runtime/job.ts';
-import { PERSONALIZATION_DATASETS } from '../src/gold/datasets.ts';
+// the intelligence jobs wrote for this as-of date (the catalogue orders it after them from its inputs).
 import { registerRecommendationInputs } from '../src/gold/intelligence-inputs.ts';
-import { runGoldDatasets } from '../src/gold/run-gold.ts';
+import { goldSqlJob } from '../src/gold/run-gold.ts';
 
-export const goldPersonalizationJob: Job = {
+export const goldPersonalizationJob = goldSqlJob({
   name: 'gold-personalization',
   description: 'Gold: content and recommendation dimensions, personalization events on recommended products',
-  async run(ctx) {
-    await runGoldDatasets(ctx, PERSONALIZATION_DATASETS, {
-      async prepare(engine, asOf) {
-        const { files } = await registerRecommendationInputs(engine, ctx.lake, asOf);
-        ctx.report.inputs.push(...files);
-      },
-    });
-  },
-};
+  hooks: (ctx) => ({
+    async prepare(engine, asOf) {
+      const { files } = await registerRecommendationInputs(engine, ctx.lake, asOf);
+      ctx.report.inputs.push(...files);
+    },
+  }),
+});

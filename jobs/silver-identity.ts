@@ -2,14 +2,16 @@
 import { CUSTOMERS } from '../schemas/customers.ts';
 import { IDENTITY_LINKS } from '../schemas/identity-links.ts';
 import type { Job } from '../src/runtime/job.ts';
-import { lit } from '../src/engine/duckdb.ts';
+import { ident, lit } from '../src/engine/duckdb.ts';
 import { linkedIds, linkOverrides, type CollectedLink } from '../src/identity/collected.ts';
 import { EMPTY_OVERRIDES, parseOverrides } from '../src/identity/overrides.ts';
 import { resolveIdentities } from '../src/identity/resolve.ts';
 import { readRegistry, readRetired } from '../src/identity/state.ts';
 import { appendRows } from '../src/identity/append.ts';
-import { writeParquet } from '../src/silver/lake-io.ts';
 import { IDENTITY_PATHS, stagingFile } from '../src/silver/paths.ts';
+import { getDataset } from '../src/catalogue/index.ts';
+import { writeDataset } from '../src/catalogue/runner.ts';
+import { IDENTITY_DATASETS } from '../src/silver/datasets.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 
 export const silverIdentityJob: Job = {
@@ -78,23 +80,28 @@ FROM read_parquet(${lit(await ctx.lake.localPath(staged))})`);
       const attached = linkedIds(links, recordIds);
       await engine.run('CREATE TABLE id_linked (TENANT_ID VARCHAR, SOURCE_SYSTEM VARCHAR, CUSTOMER_ID VARCHAR, CUSTOMER360_ID VARCHAR)');
       await appendRows(engine, 'id_linked', attached.map((a) => [tenant, a.source, a.customerId, a.customer360Id]));
+      // A comparison the data cannot make (no birth dates, phones or addresses at all) has no level or weight
+      // columns in the ledger: they are declared, so they are written as nulls.
+      const ledgerColumns = async () => {
+        const have = new Set((await engine.all<{ column_name: string }>('SELECT column_name FROM (DESCRIBE id_ledger)')).map((r) => r.column_name));
+        return getDataset(IDENTITY_DATASETS.ledger).columns.map((c) => (have.has(c.name) ? ident(c.name) : `NULL AS ${ident(c.name)}`)).join(', ');
+      };
+      const write = async (name: keyof typeof IDENTITY_DATASETS, sql: string) => (await writeDataset(ctx, engine, getDataset(IDENTITY_DATASETS[name]), sql)).rows;
       const n = {
-        crosswalk: await writeParquet(
-          ctx,
-          engine,
+        crosswalk: await write(
+          'crosswalk',
           `SELECT * FROM (SELECT tenant_id AS TENANT_ID, source_system AS SOURCE_SYSTEM, customer_id AS CUSTOMER_ID, customer360_id AS CUSTOMER360_ID FROM id_result ORDER BY rid)
            UNION ALL (SELECT * FROM id_linked ORDER BY SOURCE_SYSTEM, CUSTOMER_ID)`,
-          IDENTITY_PATHS.crosswalk,
         ),
-        ledger: await writeParquet(ctx, engine, 'SELECT * FROM id_ledger ORDER BY SOURCE_SYSTEM_L, CUSTOMER_ID_L, SOURCE_SYSTEM_R, CUSTOMER_ID_R', IDENTITY_PATHS.ledger),
-        clusters: await writeParquet(ctx, engine, 'SELECT * FROM id_clusters ORDER BY CUSTOMER360_ID', IDENTITY_PATHS.clusters),
+        ledger: await write('ledger', `SELECT ${await ledgerColumns()} FROM id_ledger ORDER BY SOURCE_SYSTEM_L, CUSTOMER_ID_L, SOURCE_SYSTEM_R, CUSTOMER_ID_R`),
+        clusters: await write('clusters', 'SELECT * FROM id_clusters ORDER BY CUSTOMER360_ID'),
       };
       await engine.run('CREATE TABLE reg (TENANT_ID VARCHAR, SOURCE_SYSTEM VARCHAR, CUSTOMER_ID VARCHAR, CUSTOMER360_ID VARCHAR)');
       await appendRows(engine, 'reg', result.registry.map((r) => [r.TENANT_ID, r.SOURCE_SYSTEM, r.CUSTOMER_ID, r.CUSTOMER360_ID]));
-      await writeParquet(ctx, engine, 'SELECT * FROM reg ORDER BY ALL', IDENTITY_PATHS.registry);
+      await write('registry', 'SELECT * FROM reg ORDER BY ALL');
       await engine.run('CREATE TABLE ret (TENANT_ID VARCHAR, RETIRED_ID VARCHAR, SURVIVOR_ID VARCHAR, RUN_ID VARCHAR, REASON VARCHAR)');
       await appendRows(engine, 'ret', result.retired.map((r) => [r.TENANT_ID, r.RETIRED_ID, r.SURVIVOR_ID, r.RUN_ID, r.REASON]));
-      await writeParquet(ctx, engine, 'SELECT * FROM ret ORDER BY ALL', IDENTITY_PATHS.retired);
+      await write('retired', 'SELECT * FROM ret ORDER BY ALL');
       ctx.report.rowCounts['identity.records'] = result.records;
       ctx.report.rowCounts['identity.crosswalk'] = n.crosswalk;
       ctx.report.rowCounts['identity.collected_links'] = links.length;

@@ -3,8 +3,10 @@ import { ALL_CONTRACTS, getContract } from '../schemas/index.ts';
 import type { Job } from '../src/runtime/job.ts';
 import { lit } from '../src/engine/duckdb.ts';
 import { CHECKS, stagedView } from '../src/silver/checks.ts';
-import { pruneOthers, writeParquet } from '../src/silver/lake-io.ts';
-import { IDENTITY_PATHS, silverFile, silverPrefix, stagingFile } from '../src/silver/paths.ts';
+import { IDENTITY_PATHS, stagingFile } from '../src/silver/paths.ts';
+import { getDataset } from '../src/catalogue/index.ts';
+import { writeDataset } from '../src/catalogue/runner.ts';
+import { silverName } from '../src/silver/datasets.ts';
 import { flagCountsSql, publishSql, qualityMetricsSql } from '../src/silver/publish.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 
@@ -42,9 +44,7 @@ export const silverPublishJob: Job = {
         ctx.log.warn('no identity crosswalk yet: CUSTOMER360_ID stays null', { table: contract.name });
       }
       const { sql, checks, skipped } = publishSql(contract, available, tenant);
-      const out = silverFile(contract);
-      const rows = await writeParquet(ctx, engine, sql, out);
-      await pruneOthers(ctx.lake, silverPrefix(contract), out);
+      const { path: out, rows } = await writeDataset(ctx, engine, getDataset(silverName(contract)), sql);
       const written = `read_parquet(${lit(await ctx.lake.localPath(out))})`;
       const [m] = await engine.all<Record<string, unknown>>(qualityMetricsSql(written));
       const flags = await engine.all<{ code: string; n: string }>(flagCountsSql(written));

@@ -5,21 +5,20 @@ import { addressTable, installMacros, phoneTable } from '../src/identity/standar
 import { appendRows } from '../src/identity/append.ts';
 import { NICKNAMES } from '../src/identity/nicknames.ts';
 import { registerBronze } from '../src/silver/bronze-source.ts';
-import { parquetInputs, writeParquet } from '../src/silver/lake-io.ts';
-import { bronzePrefix, stagingFile } from '../src/silver/paths.ts';
+import { parquetInputs } from '../src/silver/lake-io.ts';
+import { bronzePrefix } from '../src/silver/paths.ts';
+import { getDataset } from '../src/catalogue/index.ts';
+import { writeDataset } from '../src/catalogue/runner.ts';
+import { stagedName } from '../src/silver/datasets.ts';
 import { duplicateCountSql, stagingSql } from '../src/silver/standardise-table.ts';
 import { lit } from '../src/engine/duckdb.ts';
 
 export const silverStandardiseJob: Job = {
   name: 'silver-standardise',
-  description: 'Standardise one table into Silver staging: dedupe by key (latest ingest wins), as-of cut, cleanse by contract, flag quality issues',
-  params: [
-    { name: 'table', description: 'Contract table name, e.g. CUSTOMERS', required: true },
-    { name: 'asOf', description: 'As-of date YYYY-MM-DD (default: the run as-of, else all data)' },
-  ],
+  description: 'Standardise one table into Silver staging: dedupe by key (latest ingest wins), cleanse by contract, flag quality issues',
+  params: [{ name: 'table', description: 'Contract table name, e.g. CUSTOMERS', required: true }],
   async run(ctx) {
     const contract = getContract(ctx.params.table ?? '');
-    const asOf = ctx.params.asOf || ctx.asOf || undefined;
     const { lakePaths, localPaths } = await parquetInputs(ctx.lake, bronzePrefix(contract));
     ctx.report.inputs.push(...lakePaths);
     const engine = await ctx.openEngine();
@@ -37,8 +36,7 @@ export const silverStandardiseJob: Job = {
       }
       const bronzeRows = Number(await engine.scalar('SELECT count(*) FROM bronze_src'));
       const duplicates = Number(await engine.scalar(duplicateCountSql(contract)));
-      const out = stagingFile(contract);
-      const rows = await writeParquet(ctx, engine, stagingSql(contract, { present, asOf, loadId: ctx.loadId }), out);
+      const { path: out, rows } = await writeDataset(ctx, engine, getDataset(stagedName(contract)), stagingSql(contract, { present, loadId: ctx.loadId }));
       const flags = await engine.all<{ code: string; n: string }>(
         `SELECT code, count(*) AS n FROM (SELECT unnest(_dq_flags) AS code FROM read_parquet(${lit(await ctx.lake.localPath(out))})) GROUP BY code ORDER BY code`,
       );
@@ -47,9 +45,7 @@ export const silverStandardiseJob: Job = {
       ctx.report.metrics[`${contract.name}.standardise`] = {
         bronzeRows,
         duplicateKeyRows: duplicates,
-        cutByAsOf: bronzeRows - duplicates - rows,
         stagedRows: rows,
-        asOf: asOf ?? null,
         flags: Object.fromEntries(flags.map((f) => [f.code, Number(f.n)])),
       };
       ctx.log.info(`${contract.name} staged`, { bronzeRows, rows, duplicates });

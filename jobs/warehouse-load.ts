@@ -1,21 +1,11 @@
-// The Snowflake-load sub-pipeline run locally: loads the Gold snapshot of the as-of date into H/warehouse.duckdb
-// (schemas CUSTOMER_360, CUSTOMER_BEHAVIOR, RECOMMENDATIONS), idempotently. In Azure, `c360 snowflake load` does the
-// same with the same plan rendered for Snowflake.
+// The Snowflake-load sub-pipeline run locally: loads the Gold snapshot of the run's as-of date into
+// H/warehouse.duckdb (schemas CUSTOMER_360, CUSTOMER_BEHAVIOR, RECOMMENDATIONS), idempotently. Every warehouse table
+// of the catalogue must have its snapshot: a missing one fails the load before anything changes. In Azure,
+// `c360 snowflake load` does the same with the same plan rendered for Snowflake.
 import { join } from 'node:path';
+import { jobAsOf } from '../src/catalogue/runner.ts';
 import type { Job } from '../src/runtime/job.ts';
-import { UsageError } from '../src/runtime/errors.ts';
-import { GOLD_ROOT, assertIsoDate } from '../src/gold/paths.ts';
 import { loadWarehouse } from '../src/warehouse/duckdb-loader.ts';
-import type { Lake } from '../src/lake/lake.ts';
-
-/** The latest as-of date with a customer_profile snapshot in the lake. */
-export async function latestGoldAsOf(lake: Lake): Promise<string | undefined> {
-  const dates = (await lake.list(`${GOLD_ROOT}/customer_profile`))
-    .map((f) => /as_of_date=(\d{4}-\d{2}-\d{2})\//.exec(f.path)?.[1])
-    .filter((x): x is string => x !== undefined)
-    .sort();
-  return dates.at(-1);
-}
 
 export function warehousePath(home: string): string {
   return join(home, 'warehouse.duckdb');
@@ -24,10 +14,13 @@ export function warehousePath(home: string): string {
 export const warehouseLoadJob: Job = {
   name: 'warehouse-load',
   description: 'Load the Gold snapshot of the as-of date into the local DuckDB warehouse (H/warehouse.duckdb)',
-  params: [{ name: 'warehouse', description: 'DuckDB file (default: HOME/warehouse.duckdb)' }],
+  usesAsOf: true,
+  params: [
+    { name: 'asOf', description: "As-of date of the Gold snapshot YYYY-MM-DD (default: the run's, else the latest event date in the data)" },
+    { name: 'warehouse', description: 'DuckDB file (default: HOME/warehouse.duckdb)' },
+  ],
   async run(ctx) {
-    const asOf = ctx.asOf ? assertIsoDate(ctx.asOf) : await latestGoldAsOf(ctx.lake);
-    if (!asOf) throw new UsageError(`No Gold snapshot in the lake (${GOLD_ROOT}/customer_profile): run the Gold stage first`);
+    const asOf = await jobAsOf(ctx);
     const path = ctx.params.warehouse || warehousePath(ctx.home);
     const engine = await ctx.openEngine({ path });
     try {
@@ -37,8 +30,6 @@ export const warehouseLoadJob: Job = {
         ctx.report.rowCounts[r.table] = r.tableRows;
       }
       ctx.report.outputs.push(path);
-      ctx.report.metrics.asOf = asOf;
-      ctx.report.metrics.skipped = results.filter((r) => r.status === 'skipped').map((r) => r.table);
       const missing = Object.fromEntries(results.filter((r) => r.missingColumns.length).map((r) => [r.table, r.missingColumns]));
       if (Object.keys(missing).length) ctx.report.metrics.missingColumns = missing;
       await engine.run('CHECKPOINT');

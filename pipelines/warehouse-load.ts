@@ -10,7 +10,7 @@ export const warehouseLoad: SubPipeline = {
       name: 'warehouse_load',
       description: warehouseLoadJob.description,
       job: warehouseLoadJob,
-      params: { asOf: '{{asOf}}', loadId: '{{loadId}}' },
+      params: { loadId: '{{loadId}}' },
       // One writer at a time on the warehouse file; a retry re-runs the idempotent load.
       policy: { retry: 1 },
     },

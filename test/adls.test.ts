@@ -12,7 +12,7 @@ import { parseAdlsSpec } from '../src/lake/adls-lake.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { producerFor } from '../src/streaming/connect.ts';
 import { runStream } from '../src/streaming/consumer.ts';
-import { writeBehavioralDrop } from '../src/streaming/fixtures.ts';
+import { writeBehavioralDrop } from './fixtures/behavioral-drop.ts';
 import { startHub } from '../src/streaming/hub/local-hub.ts';
 import { replayDrop } from '../src/streaming/replay.ts';
 

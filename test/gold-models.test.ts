@@ -1,4 +1,4 @@
-// Model tests for the Gold layer: the hand-made Silver scenario in src/gold/example-scenario.ts goes in, the rows
+// Model tests for the Gold layer: the hand-made Silver scenario in test/fixtures/gold-scenario.ts goes in, the rows
 // worked out by hand come out (survivorship, RFM, 7/30/90-day windows, attribution, ROI, funnel), and adding data
 // after the as-of date changes no dataset at all.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,8 +9,8 @@ import { Engine, litList } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeJobContext } from '../src/orchestrator/local-runner.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
-import { AS_OF, writeScenarioIntelligence, writeScenarioSilver } from '../src/gold/example-scenario.ts';
-import { ALL_GOLD_DATASETS } from '../src/gold/datasets.ts';
+import { AS_OF, writeScenarioIntelligence, writeScenarioSilver } from './fixtures/gold-scenario.ts';
+import { GOLD_SQL_DATASETS } from '../src/catalogue/index.ts';
 import { goldDir } from '../src/gold/paths.ts';
 import { rfmSegment, rfmSegmentSql, scoreSql } from '../src/gold/rfm.ts';
 import { goldCustomerJob } from '../jobs/gold-customer.ts';
@@ -252,7 +252,7 @@ describe('behaviour and service', () => {
 
 describe('personalization', () => {
   it('events on products recommended in an earlier run are attributed to that run', async () => {
-    const { writeGoldFixture } = await import('../src/gold/silver-fixture.ts');
+    const { writeGoldFixture } = await import('./fixtures/silver-fixture.ts');
     const { INTELLIGENCE_COLUMNS } = await import('../src/gold/intelligence-inputs.ts');
     await writeGoldFixture(base.engine, base.lake, join(base.home, 'tmp'), goldDir('product_recommendations', '2026-03-15'), INTELLIGENCE_COLUMNS.product_recommendations!, [
       { CUSTOMER360_ID: 'P1', PRODUCT_ID: 'PR1', RANK: 1, SCORE: 0.9, REASON: 'r', ALGORITHM: 'HYBRID', MODEL_VERSION: 'reco-v0', AS_OF_DATE: '2026-03-15' },
@@ -275,7 +275,7 @@ describe('personalization', () => {
 
 describe('as-of cut', () => {
   it('data after the as-of date changes no Gold dataset', async () => {
-    for (const ds of ALL_GOLD_DATASETS) {
+    for (const ds of GOLD_SQL_DATASETS) {
       const sorted = (rows: Row[]) => rows.map((r) => JSON.stringify(r)).sort();
       const a = sorted(await base.read(ds.name));
       expect(a.length, ds.name).toBeGreaterThan(ds.name === 'fact_personalization_events' ? -1 : 0);

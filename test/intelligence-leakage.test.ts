@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { intelligenceActivities } from '../pipelines/gold-intelligence.ts';
-import { Engine, litList } from '../src/engine/duckdb.ts';
+import { Engine, lit, litList } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/index.ts';
 import { addDays } from '../src/intelligence/features.ts';
 import { generateWorld, writeSilver } from '../src/intelligence/synthetic.ts';
@@ -134,16 +134,29 @@ describe('intelligence jobs', () => {
     for (const d of DATASETS) expect(after[d], d).toEqual(first[d]);
   });
 
-  it('skip with a reason, instead of failing the run, when the lake has no purchases yet', async () => {
+  it('write their datasets empty with a reason, instead of failing the run, when the lake has no purchases yet', async () => {
     const emptyHome = await mkdtemp(join(tmpdir(), 'intel-empty-'));
     const emptyLake = new LocalLake(join(emptyHome, 'lake'));
     for (const a of intelligenceActivities) {
-      const e = await runJob(a.job, { home: emptyHome, lake: emptyLake, log: createLogger({ silent: true }), runId: 'r', loadId: 'l', runDate: AS_OF }, {}, {
+      const e = await runJob(a.job, { home: emptyHome, lake: emptyLake, log: createLogger({ silent: true }), runId: 'r', loadId: 'l', runDate: AS_OF, asOf: AS_OF }, {}, {
         activity: a.name, stage: 'gold', retry: 0, retryIntervalSeconds: 0, timeoutMinutes: 5,
       });
       expect(e.status).toBe('succeeded');
       expect(String(e.metrics.skipped)).toMatch(/0 customer\(s\) with completed purchases/);
     }
-    expect(await emptyLake.list('gold/')).toEqual([]);
+    // Every output exists for the date and is empty, so the warehouse load finds each snapshot.
+    const files = (await emptyLake.list('gold/')).map((f) => f.path);
+    for (const ds of ['feature_snapshots', 'risk_scores', 'customer_segments', 'segment_profiles', 'product_recommendations', 'baseline_recommendations']) {
+      expect(files, ds).toContain(`gold/customer360/${ds}/as_of_date=${AS_OF}/part-00000.parquet`);
+    }
+    expect(files.filter((f) => f.includes('/model_registry/')).sort()).toEqual(
+      ['clv_churn', 'recommendations', 'segments'].map((p) => `gold/customer360/model_registry/as_of_date=${AS_OF}/${p}.parquet`),
+    );
+    const e = await Engine.open();
+    try {
+      expect(Number(await e.scalar(`SELECT count(*) FROM read_parquet(${lit(await emptyLake.localPath(files[0]!))})`))).toBe(0);
+    } finally {
+      e.close();
+    }
   });
 });

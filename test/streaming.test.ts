@@ -15,7 +15,7 @@ import { readCheckpoint } from '../src/streaming/checkpoint.ts';
 import { producerFor } from '../src/streaming/connect.ts';
 import { runStream } from '../src/streaming/consumer.ts';
 import { decodeEvent } from '../src/streaming/decode.ts';
-import { writeBehavioralDrop } from '../src/streaming/fixtures.ts';
+import { writeBehavioralDrop } from './fixtures/behavioral-drop.ts';
 import { startHub, type LocalHub } from '../src/streaming/hub/local-hub.ts';
 import { replayDrop } from '../src/streaming/replay.ts';
 import { bronzeStreamJob } from '../jobs/bronze-stream.ts';

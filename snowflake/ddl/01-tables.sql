@@ -255,6 +255,8 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_360.CUSTOMER_SEGMENTS (
   SEGMENT_ID NUMBER(10,0) COMMENT 'Segment number',
   SEGMENT_LABEL VARCHAR COMMENT 'Stable segment label',
   MODEL_VERSION VARCHAR COMMENT 'Segmentation model version',
+  RFM_CODE VARCHAR COMMENT 'R, F and M quintile scores as three digits',
+  RFM_SEGMENT VARCHAR COMMENT 'Named RFM segment',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   CONSTRAINT PK_CUSTOMER_SEGMENTS PRIMARY KEY (CUSTOMER360_ID, AS_OF_DATE)
@@ -404,6 +406,26 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_BEHAVIOR.AGG_FUNNEL_DAILY (
 CLUSTER BY (CALENDAR_DATE)
 COMMENT = 'Daily view -> cart -> purchase funnel over people (stages nested within the day)';
 
+CREATE TABLE IF NOT EXISTS CUSTOMER_BEHAVIOR.FACT_CAMPAIGN_ATTRIBUTION (
+  TRANSACTION_ID VARCHAR NOT NULL COMMENT 'Converting purchase',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CONVERSION_AT TIMESTAMP_NTZ COMMENT 'Purchase time (UTC)',
+  CONVERSION_AMOUNT FLOAT COMMENT 'Purchase amount',
+  MODEL VARCHAR NOT NULL COMMENT 'LAST_TOUCH or LINEAR',
+  ENGAGEMENT_ID VARCHAR NOT NULL COMMENT 'Credited touch',
+  CAMPAIGN_ID VARCHAR COMMENT 'Campaign of the touch',
+  CHANNEL VARCHAR COMMENT 'Engagement type of the touch',
+  TOUCH_AT TIMESTAMP_NTZ COMMENT 'Touch time (UTC)',
+  CREDIT FLOAT COMMENT 'Share of the conversion',
+  REVENUE_CREDIT FLOAT COMMENT 'CREDIT x CONVERSION_AMOUNT',
+  WINDOW_DAYS NUMBER(10,0) COMMENT 'Attribution window in days',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_FACT_CAMPAIGN_ATTRIBUTION PRIMARY KEY (TRANSACTION_ID, MODEL, ENGAGEMENT_ID)
+)
+CLUSTER BY (CAMPAIGN_ID)
+COMMENT = 'Conversion credit per campaign touch and attribution model (LAST_TOUCH, LINEAR)';
+
 CREATE TABLE IF NOT EXISTS CUSTOMER_BEHAVIOR.AGG_CAMPAIGN_CHANNEL (
   CAMPAIGN_ID VARCHAR NOT NULL COMMENT 'Campaign',
   CHANNEL VARCHAR NOT NULL COMMENT 'Engagement type',
@@ -456,41 +478,23 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_BEHAVIOR.AGG_CAMPAIGN_ROI (
 CLUSTER BY (CAMPAIGN_ID)
 COMMENT = 'Per campaign: budget, spend, attributed conversions and revenue, ROI';
 
-CREATE TABLE IF NOT EXISTS CUSTOMER_BEHAVIOR.FACT_CAMPAIGN_ATTRIBUTION (
-  TRANSACTION_ID VARCHAR NOT NULL COMMENT 'Converting purchase',
-  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  CONVERSION_AT TIMESTAMP_NTZ COMMENT 'Purchase time (UTC)',
-  CONVERSION_AMOUNT FLOAT COMMENT 'Purchase amount',
-  MODEL VARCHAR NOT NULL COMMENT 'LAST_TOUCH or LINEAR',
-  ENGAGEMENT_ID VARCHAR NOT NULL COMMENT 'Credited touch',
-  CAMPAIGN_ID VARCHAR COMMENT 'Campaign of the touch',
-  CHANNEL VARCHAR COMMENT 'Engagement type of the touch',
-  TOUCH_AT TIMESTAMP_NTZ COMMENT 'Touch time (UTC)',
-  CREDIT FLOAT COMMENT 'Share of the conversion',
-  REVENUE_CREDIT FLOAT COMMENT 'CREDIT x CONVERSION_AMOUNT',
-  WINDOW_DAYS NUMBER(10,0) COMMENT 'Attribution window in days',
+CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.DIM_CONTENT (
+  CONTENT_KEY VARCHAR NOT NULL COMMENT 'CONTENT_TYPE:CONTENT_ID',
+  CONTENT_TYPE VARCHAR COMMENT 'PRODUCT or PAGE',
+  CONTENT_ID VARCHAR COMMENT 'Product id or page URL',
+  TITLE VARCHAR COMMENT 'Product name or page title',
+  CATEGORY VARCHAR COMMENT 'Category',
+  BRAND VARCHAR COMMENT 'Brand (products)',
+  VIEWS NUMBER(19,0) COMMENT 'Page views',
+  VIEWERS NUMBER(19,0) COMMENT 'Distinct viewers',
+  CART_ADDS NUMBER(19,0) COMMENT 'Cart adds',
+  PURCHASES NUMBER(19,0) COMMENT 'Completed purchases containing it',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
-  CONSTRAINT PK_FACT_CAMPAIGN_ATTRIBUTION PRIMARY KEY (TRANSACTION_ID, MODEL, ENGAGEMENT_ID)
+  CONSTRAINT PK_DIM_CONTENT PRIMARY KEY (CONTENT_KEY)
 )
-CLUSTER BY (CAMPAIGN_ID)
-COMMENT = 'Conversion credit per campaign touch and attribution model (LAST_TOUCH, LINEAR)';
-
-CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.PRODUCT_RECOMMENDATIONS (
-  CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  PRODUCT_ID VARCHAR COMMENT 'Recommended product',
-  RANK NUMBER(10,0) NOT NULL COMMENT 'Rank, 1 = best',
-  SCORE FLOAT COMMENT 'Score',
-  REASON VARCHAR COMMENT 'Why it was recommended',
-  ALGORITHM VARCHAR NOT NULL COMMENT 'Algorithm (e.g. HYBRID, POPULARITY, REPEAT_PURCHASE)',
-  MODEL_VERSION VARCHAR COMMENT 'Model version (MODEL_REGISTRY)',
-  AS_OF_DATE DATE NOT NULL COMMENT 'As-of date: only data with event time on or before it was used',
-  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
-  CONSTRAINT PK_PRODUCT_RECOMMENDATIONS PRIMARY KEY (CUSTOMER360_ID, AS_OF_DATE, ALGORITHM, RANK)
-)
-CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
-COMMENT = 'Top-N product recommendations per person, algorithm and as-of date (1 = best)';
+CLUSTER BY (CONTENT_TYPE)
+COMMENT = 'Content people see (products and pages) with views, viewers, cart adds and purchases';
 
 CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.DIM_RECOMMENDATION (
   RECOMMENDATION_KEY VARCHAR NOT NULL COMMENT 'ALGORITHM:MODEL_VERSION',
@@ -511,24 +515,6 @@ CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.DIM_RECOMMENDATION (
 CLUSTER BY (ALGORITHM)
 COMMENT = 'Recommendation algorithms and model versions with coverage and score statistics';
 
-CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.DIM_CONTENT (
-  CONTENT_KEY VARCHAR NOT NULL COMMENT 'CONTENT_TYPE:CONTENT_ID',
-  CONTENT_TYPE VARCHAR COMMENT 'PRODUCT or PAGE',
-  CONTENT_ID VARCHAR COMMENT 'Product id or page URL',
-  TITLE VARCHAR COMMENT 'Product name or page title',
-  CATEGORY VARCHAR COMMENT 'Category',
-  BRAND VARCHAR COMMENT 'Brand (products)',
-  VIEWS NUMBER(19,0) COMMENT 'Page views',
-  VIEWERS NUMBER(19,0) COMMENT 'Distinct viewers',
-  CART_ADDS NUMBER(19,0) COMMENT 'Cart adds',
-  PURCHASES NUMBER(19,0) COMMENT 'Completed purchases containing it',
-  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
-  CONSTRAINT PK_DIM_CONTENT PRIMARY KEY (CONTENT_KEY)
-)
-CLUSTER BY (CONTENT_TYPE)
-COMMENT = 'Content people see (products and pages) with views, viewers, cart adds and purchases';
-
 CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.FACT_PERSONALIZATION_EVENTS (
   PERSONALIZATION_EVENT_KEY VARCHAR NOT NULL COMMENT 'Source event key and algorithm',
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
@@ -548,6 +534,22 @@ CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.FACT_PERSONALIZATION_EVENTS (
 )
 CLUSTER BY (DATE_KEY)
 COMMENT = 'Views, clicks, cart adds and purchases of products recommended to the person in the latest earlier recommendation run';
+
+CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.PRODUCT_RECOMMENDATIONS (
+  CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  PRODUCT_ID VARCHAR COMMENT 'Recommended product',
+  RANK NUMBER(10,0) NOT NULL COMMENT 'Rank, 1 = best',
+  SCORE FLOAT COMMENT 'Score',
+  REASON VARCHAR COMMENT 'Why it was recommended',
+  ALGORITHM VARCHAR NOT NULL COMMENT 'Algorithm (hybrid; baselines: popularity, repeat_purchase)',
+  MODEL_VERSION VARCHAR COMMENT 'Model version (MODEL_REGISTRY)',
+  AS_OF_DATE DATE NOT NULL COMMENT 'As-of date: only data with event time on or before it was used',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_PRODUCT_RECOMMENDATIONS PRIMARY KEY (CUSTOMER360_ID, AS_OF_DATE, ALGORITHM, RANK)
+)
+CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
+COMMENT = 'Top-N product recommendations per person, algorithm and as-of date (1 = best)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__DIM_CUSTOMER (
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
@@ -785,6 +787,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_SEGMENTS (
   SEGMENT_ID NUMBER(10,0) COMMENT 'Segment number',
   SEGMENT_LABEL VARCHAR COMMENT 'Stable segment label',
   MODEL_VERSION VARCHAR COMMENT 'Segmentation model version',
+  RFM_CODE VARCHAR COMMENT 'R, F and M quintile scores as three digits',
+  RFM_SEGMENT VARCHAR COMMENT 'Named RFM segment',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
 )
@@ -916,6 +920,24 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__AGG_FUNNEL_DAILY
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.AGG_FUNNEL_DAILY (rows of one load id at a time)';
 
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__FACT_CAMPAIGN_ATTRIBUTION (
+  TRANSACTION_ID VARCHAR COMMENT 'Converting purchase',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CONVERSION_AT TIMESTAMP_NTZ COMMENT 'Purchase time (UTC)',
+  CONVERSION_AMOUNT FLOAT COMMENT 'Purchase amount',
+  MODEL VARCHAR COMMENT 'LAST_TOUCH or LINEAR',
+  ENGAGEMENT_ID VARCHAR COMMENT 'Credited touch',
+  CAMPAIGN_ID VARCHAR COMMENT 'Campaign of the touch',
+  CHANNEL VARCHAR COMMENT 'Engagement type of the touch',
+  TOUCH_AT TIMESTAMP_NTZ COMMENT 'Touch time (UTC)',
+  CREDIT FLOAT COMMENT 'Share of the conversion',
+  REVENUE_CREDIT FLOAT COMMENT 'CREDIT x CONVERSION_AMOUNT',
+  WINDOW_DAYS NUMBER(10,0) COMMENT 'Attribution window in days',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_BEHAVIOR.FACT_CAMPAIGN_ATTRIBUTION (rows of one load id at a time)';
+
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__AGG_CAMPAIGN_CHANNEL (
   CAMPAIGN_ID VARCHAR COMMENT 'Campaign',
   CHANNEL VARCHAR COMMENT 'Engagement type',
@@ -964,37 +986,21 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__AGG_CAMPAIGN_ROI
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.AGG_CAMPAIGN_ROI (rows of one load id at a time)';
 
-CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__FACT_CAMPAIGN_ATTRIBUTION (
-  TRANSACTION_ID VARCHAR COMMENT 'Converting purchase',
-  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  CONVERSION_AT TIMESTAMP_NTZ COMMENT 'Purchase time (UTC)',
-  CONVERSION_AMOUNT FLOAT COMMENT 'Purchase amount',
-  MODEL VARCHAR COMMENT 'LAST_TOUCH or LINEAR',
-  ENGAGEMENT_ID VARCHAR COMMENT 'Credited touch',
-  CAMPAIGN_ID VARCHAR COMMENT 'Campaign of the touch',
-  CHANNEL VARCHAR COMMENT 'Engagement type of the touch',
-  TOUCH_AT TIMESTAMP_NTZ COMMENT 'Touch time (UTC)',
-  CREDIT FLOAT COMMENT 'Share of the conversion',
-  REVENUE_CREDIT FLOAT COMMENT 'CREDIT x CONVERSION_AMOUNT',
-  WINDOW_DAYS NUMBER(10,0) COMMENT 'Attribution window in days',
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__DIM_CONTENT (
+  CONTENT_KEY VARCHAR COMMENT 'CONTENT_TYPE:CONTENT_ID',
+  CONTENT_TYPE VARCHAR COMMENT 'PRODUCT or PAGE',
+  CONTENT_ID VARCHAR COMMENT 'Product id or page URL',
+  TITLE VARCHAR COMMENT 'Product name or page title',
+  CATEGORY VARCHAR COMMENT 'Category',
+  BRAND VARCHAR COMMENT 'Brand (products)',
+  VIEWS NUMBER(19,0) COMMENT 'Page views',
+  VIEWERS NUMBER(19,0) COMMENT 'Distinct viewers',
+  CART_ADDS NUMBER(19,0) COMMENT 'Cart adds',
+  PURCHASES NUMBER(19,0) COMMENT 'Completed purchases containing it',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
 )
-COMMENT = 'Staging for CUSTOMER_BEHAVIOR.FACT_CAMPAIGN_ATTRIBUTION (rows of one load id at a time)';
-
-CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__PRODUCT_RECOMMENDATIONS (
-  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  PRODUCT_ID VARCHAR COMMENT 'Recommended product',
-  RANK NUMBER(10,0) COMMENT 'Rank, 1 = best',
-  SCORE FLOAT COMMENT 'Score',
-  REASON VARCHAR COMMENT 'Why it was recommended',
-  ALGORITHM VARCHAR COMMENT 'Algorithm (e.g. HYBRID, POPULARITY, REPEAT_PURCHASE)',
-  MODEL_VERSION VARCHAR COMMENT 'Model version (MODEL_REGISTRY)',
-  AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
-  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
-)
-COMMENT = 'Staging for RECOMMENDATIONS.PRODUCT_RECOMMENDATIONS (rows of one load id at a time)';
+COMMENT = 'Staging for RECOMMENDATIONS.DIM_CONTENT (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__DIM_RECOMMENDATION (
   RECOMMENDATION_KEY VARCHAR COMMENT 'ALGORITHM:MODEL_VERSION',
@@ -1013,22 +1019,6 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__DIM_RECOMMENDATION
 )
 COMMENT = 'Staging for RECOMMENDATIONS.DIM_RECOMMENDATION (rows of one load id at a time)';
 
-CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__DIM_CONTENT (
-  CONTENT_KEY VARCHAR COMMENT 'CONTENT_TYPE:CONTENT_ID',
-  CONTENT_TYPE VARCHAR COMMENT 'PRODUCT or PAGE',
-  CONTENT_ID VARCHAR COMMENT 'Product id or page URL',
-  TITLE VARCHAR COMMENT 'Product name or page title',
-  CATEGORY VARCHAR COMMENT 'Category',
-  BRAND VARCHAR COMMENT 'Brand (products)',
-  VIEWS NUMBER(19,0) COMMENT 'Page views',
-  VIEWERS NUMBER(19,0) COMMENT 'Distinct viewers',
-  CART_ADDS NUMBER(19,0) COMMENT 'Cart adds',
-  PURCHASES NUMBER(19,0) COMMENT 'Completed purchases containing it',
-  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
-)
-COMMENT = 'Staging for RECOMMENDATIONS.DIM_CONTENT (rows of one load id at a time)';
-
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__FACT_PERSONALIZATION_EVENTS (
   PERSONALIZATION_EVENT_KEY VARCHAR COMMENT 'Source event key and algorithm',
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
@@ -1046,6 +1036,20 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__FACT_PERSONALIZATI
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
 )
 COMMENT = 'Staging for RECOMMENDATIONS.FACT_PERSONALIZATION_EVENTS (rows of one load id at a time)';
+
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__PRODUCT_RECOMMENDATIONS (
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  PRODUCT_ID VARCHAR COMMENT 'Recommended product',
+  RANK NUMBER(10,0) COMMENT 'Rank, 1 = best',
+  SCORE FLOAT COMMENT 'Score',
+  REASON VARCHAR COMMENT 'Why it was recommended',
+  ALGORITHM VARCHAR COMMENT 'Algorithm (hybrid; baselines: popularity, repeat_purchase)',
+  MODEL_VERSION VARCHAR COMMENT 'Model version (MODEL_REGISTRY)',
+  AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for RECOMMENDATIONS.PRODUCT_RECOMMENDATIONS (rows of one load id at a time)';
 
 CREATE TABLE IF NOT EXISTS OPS.LOAD_AUDIT (
   SCHEMA_NAME VARCHAR NOT NULL COMMENT 'Schema of the loaded table',

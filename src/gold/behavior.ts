@@ -2,10 +2,8 @@
 // activity per customer and per touchpoint, and the view -> cart -> purchase funnel.
 // A touchpoint is where a person met the brand: DIGITAL_<device>, MESSAGE_<engagement type>, COMMERCE_<channel>,
 // SERVICE_<interaction type>.
-import { IS_PURCHASE, type GoldDataset } from './dataset.ts';
-
-/** YYYYMMDD as an integer; date-part arithmetic gives the same key as strftime at a quarter of the cost per row. */
-const dateKey = (ts: string) => `CAST(year(${ts}) * 10000 + month(${ts}) * 100 + day(${ts}) AS INTEGER)`;
+import { T } from '../warehouse/types.ts';
+import { DATE_KEY, ID, IS_PURCHASE, dateKey, gold } from './dataset.ts';
 const timeKey = (ts: string) => `CAST(hour(${ts}) * 100 + minute(${ts}) AS INTEGER)`;
 
 /**
@@ -27,19 +25,47 @@ UNION ALL SELECT CUSTOMER360_ID, CAST(INTERACTION_DATE AS DATE), 'SERVICE_' || C
 export const TOUCH_DAYS_SQL = `SELECT CUSTOMER360_ID, day, TOUCHPOINT_KEY, CAST(sum(n) AS BIGINT) AS n
 FROM (${TOUCHES_SQL}) GROUP BY ALL`;
 
-export const factBehavioralEvents: GoldDataset = {
+export const factBehavioralEvents = gold({
   name: 'fact_behavioral_events',
   description: 'Behavioural events on or before the as-of date with date, time and touchpoint keys',
+  grain: 'one row per EVENT_ID',
+  job: 'gold-behavior',
+  primaryKey: ['EVENT_ID'],
+  columns: [
+    ['EVENT_ID', T.varchar, 'Event id'], ID, ['SESSION_ID', T.varchar, 'Session (DIM_SESSION)'], DATE_KEY, ['TIME_KEY', T.integer, 'Time of day HHMM (DIM_TIME)'],
+    ['EVENT_AT', T.timestamp, 'Event time (UTC)'], ['EVENT_TYPE', T.varchar, 'PAGE_VIEW, CLICK, SCROLL, SEARCH or CART_ADD'],
+    ['TOUCHPOINT_KEY', T.varchar, 'Touchpoint (DIM_TOUCHPOINT)'], ['PAGE_URL', T.varchar, 'Page URL'], ['PRODUCT_ID', T.varchar, 'Product viewed'],
+    ['CATEGORY_VIEWED', T.varchar, 'Category viewed'], ['TIME_ON_PAGE', T.integer, 'Seconds on page'], ['SCROLL_DEPTH', T.double, 'Scroll depth 0..1'],
+    ['DEVICE_TYPE', T.varchar, 'DESKTOP, MOBILE or TABLET'], ['BROWSER', T.varchar, 'Browser'], ['LOCATION_COUNTRY', T.varchar, 'Country'],
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_BEHAVIOR', table: 'FACT_BEHAVIORAL_EVENTS', strategy: 'snapshot', clusterBy: ['DATE_KEY'],
+    comment: 'Behavioural events (page views, clicks, scrolls, searches, cart adds) on or before the as-of date',
+  },
   sql: () => `SELECT EVENT_ID, CUSTOMER360_ID, SESSION_ID, ${dateKey('EVENT_DATE')} AS DATE_KEY, ${timeKey('EVENT_DATE')} AS TIME_KEY,
   EVENT_DATE AS EVENT_AT, EVENT_TYPE, 'DIGITAL_' || COALESCE(DEVICE_TYPE, 'UNKNOWN') AS TOUCHPOINT_KEY,
   PAGE_URL, PRODUCT_ID, CATEGORY_VIEWED, TIME_ON_PAGE, CAST(SCROLL_DEPTH AS DOUBLE) AS SCROLL_DEPTH,
   DEVICE_TYPE, BROWSER, LOCATION_COUNTRY
 FROM s_events`,
-};
+});
 
-export const dimSession: GoldDataset = {
+export const dimSession = gold({
   name: 'dim_session',
   description: 'Sessions: duration, pages, events, bounce, conversion, source and device',
+  grain: 'one row per SESSION_ID',
+  job: 'gold-behavior',
+  primaryKey: ['SESSION_ID'],
+  columns: [
+    ['SESSION_ID', T.varchar, 'Session id'], ID, DATE_KEY, ['SESSION_START', T.timestamp, 'Start (UTC)'], ['SESSION_END', T.timestamp, 'End (UTC)'],
+    ['DURATION_SECONDS', T.integer, 'Duration in seconds'], ['PAGE_VIEWS', T.bigint, 'Page views'], ['EVENT_COUNT', T.bigint, 'Behavioural events in the session'],
+    ['CART_ADDS', T.bigint, 'Cart adds in the session'], ['IS_BOUNCE', T.boolean, 'At most one page view'], ['CONVERTED', T.boolean, 'The session converted'],
+    ['CONVERSION_VALUE', T.money, 'Conversion value'], ['TRAFFIC_SOURCE', T.varchar, 'Traffic source'], ['CAMPAIGN_ID', T.varchar, 'Campaign that brought the session'],
+    ['DEVICE_TYPE', T.varchar, 'Device of the first event'],
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_BEHAVIOR', table: 'DIM_SESSION', strategy: 'snapshot', clusterBy: ['DATE_KEY'],
+    comment: 'Sessions with duration, pages, events, bounce and conversion',
+  },
   sql: () => `WITH ev AS (
   SELECT SESSION_ID, count(*) AS EVENT_COUNT, count(*) FILTER (WHERE EVENT_TYPE = 'PAGE_VIEW') AS EVENT_PAGE_VIEWS,
     count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD') AS CART_ADDS,
@@ -55,11 +81,23 @@ SELECT s.SESSION_ID, s.CUSTOMER360_ID, ${dateKey('s.SESSION_START')} AS DATE_KEY
   COALESCE(s.CONVERSION_EVENT, false) AS CONVERTED, CAST(s.CONVERSION_VALUE AS DECIMAL(18,2)) AS CONVERSION_VALUE,
   s.TRAFFIC_SOURCE, s.CAMPAIGN_ID, ev.DEVICE_TYPE
 FROM s_sessions s LEFT JOIN ev USING (SESSION_ID)`,
-};
+});
 
-export const dimTouchpoint: GoldDataset = {
+export const dimTouchpoint = gold({
   name: 'dim_touchpoint',
   description: 'Touchpoints with their journey statistics: touches, people reached, purchases they assisted',
+  grain: 'one row per TOUCHPOINT_KEY',
+  job: 'gold-behavior',
+  primaryKey: ['TOUCHPOINT_KEY'],
+  columns: [
+    ['TOUCHPOINT_KEY', T.varchar, 'Touchpoint key'], ['TOUCHPOINT_TYPE', T.varchar, 'DIGITAL, MESSAGE, COMMERCE or SERVICE'], ['CHANNEL', T.varchar, 'Device, message type, sales channel or service type'],
+    ['TOUCHES', T.bigint, 'Touches'], ['CUSTOMERS', T.bigint, 'People reached'], ['FIRST_SEEN_DATE', T.date, 'First touch'], ['LAST_SEEN_DATE', T.date, 'Latest touch'],
+    ['ASSISTED_PURCHASES', T.bigint, 'Completed purchases whose buyer used the touchpoint in the 7 days up to the purchase'],
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_BEHAVIOR', table: 'DIM_TOUCHPOINT', strategy: 'snapshot', clusterBy: ['TOUCHPOINT_TYPE'],
+    comment: 'Touchpoints (DIGITAL_<device>, MESSAGE_<type>, COMMERCE_<channel>, SERVICE_<type>) with journey statistics',
+  },
   uses: ['events_day', 'touch_days'],
   sql: () => `WITH purchases AS (SELECT CUSTOMER360_ID, TRANSACTION_ID, CAST(TRANSACTION_DATE AS DATE) AS day FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL),
 -- a purchase is assisted by a touchpoint the person used in the 7 days up to the purchase
@@ -79,15 +117,20 @@ SELECT s.TOUCHPOINT_KEY, split_part(s.TOUCHPOINT_KEY, '_', 1) AS TOUCHPOINT_TYPE
   COALESCE(a.n, 0) AS ASSISTED_PURCHASES
 FROM stats s LEFT JOIN assisted a USING (TOUCHPOINT_KEY)
 ORDER BY 1`,
-};
+});
 
-export const dimTime: GoldDataset = {
+export const dimTime = gold({
   name: 'dim_time',
   description: 'Minutes of the day (TIME_KEY = hour * 100 + minute) with hour and day part',
+  grain: 'one row per minute of the day',
+  job: 'gold-behavior',
+  primaryKey: ['TIME_KEY'],
+  columns: [['TIME_KEY', T.integer, 'HHMM'], ['HOUR', T.integer, 'Hour 0-23'], ['MINUTE', T.integer, 'Minute 0-59'], ['DAY_PART', T.varchar, 'NIGHT, MORNING, AFTERNOON or EVENING']],
+  warehouse: { schema: 'CUSTOMER_BEHAVIOR', table: 'DIM_TIME', strategy: 'snapshot', clusterBy: ['TIME_KEY'], comment: 'Minutes of the day' },
   sql: () => `SELECT CAST(h * 100 + m AS INTEGER) AS TIME_KEY, CAST(h AS INTEGER) AS HOUR, CAST(m AS INTEGER) AS MINUTE,
   CASE WHEN h < 6 THEN 'NIGHT' WHEN h < 12 THEN 'MORNING' WHEN h < 18 THEN 'AFTERNOON' ELSE 'EVENING' END AS DAY_PART
 FROM range(24) AS a(h), range(60) AS b(m) ORDER BY 1`,
-};
+});
 
 /** Per customer and day, one row per source (events, sessions, purchases, engagement, tickets). */
 const ACTIVITY_PARTS_SQL = `SELECT CUSTOMER360_ID, day, n AS EVENTS, page_views AS PAGE_VIEWS, cart_adds AS CART_ADDS, searches AS SEARCHES,
@@ -113,9 +156,22 @@ const GRAIN_SQL = `CASE WHEN GROUPING(day) = 0 THEN 'DAY' WHEN GROUPING(week) = 
 const GRAIN_FROM = (relation: string) =>
   `(SELECT *, CAST(date_trunc('week', day) AS DATE) AS week, CAST(date_trunc('month', day) AS DATE) AS month FROM ${relation})`;
 
-export const aggCustomerActivity: GoldDataset = {
+export const aggCustomerActivity = gold({
   name: 'agg_customer_activity',
   description: 'Daily, weekly and monthly activity per customer (GRAIN DAY | WEEK | MONTH, PERIOD_START)',
+  grain: 'one row per (GRAIN, PERIOD_START, CUSTOMER360_ID) with any activity',
+  job: 'gold-behavior',
+  primaryKey: ['GRAIN', 'PERIOD_START', 'CUSTOMER360_ID'],
+  columns: [
+    ['GRAIN', T.varchar, 'DAY, WEEK (ISO, from Monday) or MONTH'], ['PERIOD_START', T.date, 'First day of the period'], ID,
+    ['EVENTS', T.bigint, 'Behavioural events'], ['PAGE_VIEWS', T.bigint, 'Page views'], ['CART_ADDS', T.bigint, 'Cart adds'], ['SEARCHES', T.bigint, 'Searches'],
+    ['SESSIONS', T.bigint, 'Sessions'], ['ORDERS', T.bigint, 'Completed purchases'], ['SPEND', T.money, 'Completed purchase amount'],
+    ['OPENS', T.bigint, 'Messages opened'], ['CLICKS', T.bigint, 'Messages clicked'], ['TICKETS', T.bigint, 'Tickets created'],
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_BEHAVIOR', table: 'AGG_CUSTOMER_ACTIVITY', strategy: 'snapshot', clusterBy: ['GRAIN', 'PERIOD_START'],
+    comment: 'Daily, weekly and monthly activity per person',
+  },
   uses: ['events_day'],
   // The days first, then weeks and months rolled up from the days (sums of sums are exact): about half the work of
   // GROUPING SETS over the per-source parts, which builds three hash tables over all of them. Counts are summed as
@@ -135,25 +191,42 @@ ${rollup('WEEK', 'week')}
 UNION ALL
 ${rollup('MONTH', 'month')}`;
   },
-};
+});
 
-export const aggTouchpointActivity: GoldDataset = {
+export const aggTouchpointActivity = gold({
   name: 'agg_touchpoint_activity',
   description: 'Daily, weekly and monthly touches and people reached per touchpoint',
+  grain: 'one row per (GRAIN, PERIOD_START, TOUCHPOINT_KEY)',
+  job: 'gold-behavior',
+  primaryKey: ['GRAIN', 'PERIOD_START', 'TOUCHPOINT_KEY'],
+  columns: [['GRAIN', T.varchar, 'DAY, WEEK or MONTH'], ['PERIOD_START', T.date, 'First day of the period'], ['TOUCHPOINT_KEY', T.varchar, 'Touchpoint'], ['TOUCHES', T.bigint, 'Touches'], ['CUSTOMERS', T.bigint, 'People reached']],
+  warehouse: { schema: 'CUSTOMER_BEHAVIOR', table: 'AGG_TOUCHPOINT_ACTIVITY', strategy: 'snapshot', clusterBy: ['GRAIN', 'PERIOD_START'] },
   uses: ['events_day', 'touch_days'],
   sql: () => `SELECT ${GRAIN_SQL}, TOUCHPOINT_KEY, CAST(sum(n) AS BIGINT) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS
 FROM ${GRAIN_FROM('(SELECT * FROM g_touch_days WHERE day IS NOT NULL)')}
 GROUP BY GROUPING SETS ((TOUCHPOINT_KEY, day), (TOUCHPOINT_KEY, week), (TOUCHPOINT_KEY, month))
 ORDER BY 1, 2, 3`,
-};
+});
 
 /**
  * The daily funnel over people: viewers (any page view), of those the ones who added to cart the same day, of those
  * the ones who completed a purchase the same day. Stages are nested, so rates never exceed 1.
  */
-export const aggFunnelDaily: GoldDataset = {
+export const aggFunnelDaily = gold({
   name: 'agg_funnel_daily',
   description: 'Daily view -> cart -> purchase funnel over identified customers',
+  grain: 'one row per CALENDAR_DATE with viewers',
+  job: 'gold-behavior',
+  primaryKey: ['CALENDAR_DATE'],
+  columns: [
+    ['CALENDAR_DATE', T.date, 'Day'], DATE_KEY, ['VIEWERS', T.bigint, 'People with a page view'], ['CART_ADDERS', T.bigint, 'Viewers who added to cart'],
+    ['PURCHASERS', T.bigint, 'Cart adders who completed a purchase'], ['VIEW_TO_CART_RATE', T.double, 'CART_ADDERS / VIEWERS'],
+    ['CART_TO_PURCHASE_RATE', T.double, 'PURCHASERS / CART_ADDERS'], ['VIEW_TO_PURCHASE_RATE', T.double, 'PURCHASERS / VIEWERS'],
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_BEHAVIOR', table: 'AGG_FUNNEL_DAILY', strategy: 'snapshot', clusterBy: ['CALENDAR_DATE'],
+    comment: 'Daily view -> cart -> purchase funnel over people (stages nested within the day)',
+  },
   uses: ['events_day'],
   sql: () => `WITH v AS (SELECT DISTINCT CUSTOMER360_ID, day FROM g_events_day WHERE page_views > 0 AND CUSTOMER360_ID IS NOT NULL),
 c AS (SELECT DISTINCT CUSTOMER360_ID, day FROM g_events_day WHERE cart_adds > 0 AND CUSTOMER360_ID IS NOT NULL),
@@ -168,4 +241,4 @@ SELECT day AS CALENDAR_DATE, ${dateKey('day')} AS DATE_KEY, count(*) AS VIEWERS,
   ROUND(count(*) FILTER (WHERE purchased) / NULLIF(count(*) FILTER (WHERE carted), 0), 4) AS CART_TO_PURCHASE_RATE,
   ROUND(count(*) FILTER (WHERE purchased) / count(*), 4) AS VIEW_TO_PURCHASE_RATE
 FROM f GROUP BY day ORDER BY day`,
-};
+});

@@ -8,12 +8,26 @@
 // for a campaign, at or before the purchase and less than the window (days) before it. Last touch gives the whole
 // conversion to the latest touch (ties: CLICKED over OPENED, then the greater ENGAGEMENT_ID); linear splits it equally
 // over all touches in the window.
-import { IS_PURCHASE, type GoldDataset } from './dataset.ts';
+import { T } from '../warehouse/types.ts';
+import { AS_OF, ID, IS_PURCHASE, gold } from './dataset.ts';
 import { dateLit } from './paths.ts';
 
-export const campaignAttribution: GoldDataset = {
+export const campaignAttribution = gold({
   name: 'campaign_attribution',
   description: 'Conversion credit per campaign touch, by model (LAST_TOUCH, LINEAR)',
+  grain: 'one row per (TRANSACTION_ID, MODEL, ENGAGEMENT_ID) credited',
+  job: 'gold-campaigns',
+  primaryKey: ['TRANSACTION_ID', 'MODEL', 'ENGAGEMENT_ID'],
+  columns: [
+    ['TRANSACTION_ID', T.varchar, 'Converting purchase'], ID, ['CONVERSION_AT', T.timestamp, 'Purchase time (UTC)'], ['CONVERSION_AMOUNT', T.double, 'Purchase amount'],
+    ['MODEL', T.varchar, 'LAST_TOUCH or LINEAR'], ['ENGAGEMENT_ID', T.varchar, 'Credited touch'], ['CAMPAIGN_ID', T.varchar, 'Campaign of the touch'],
+    ['CHANNEL', T.varchar, 'Engagement type of the touch'], ['TOUCH_AT', T.timestamp, 'Touch time (UTC)'], ['CREDIT', T.double, 'Share of the conversion'],
+    ['REVENUE_CREDIT', T.double, 'CREDIT x CONVERSION_AMOUNT'], ['WINDOW_DAYS', T.integer, 'Attribution window in days'],
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_BEHAVIOR', table: 'FACT_CAMPAIGN_ATTRIBUTION', strategy: 'snapshot', clusterBy: ['CAMPAIGN_ID'],
+    comment: 'Conversion credit per campaign touch and attribution model (LAST_TOUCH, LINEAR)',
+  },
   keep: true,
   sql: (p) => {
     const w = Math.trunc(p.attributionWindowDays);
@@ -43,11 +57,27 @@ SELECT TRANSACTION_ID, CUSTOMER360_ID, CONVERSION_AT, AMOUNT, 'LINEAR', ENGAGEME
 FROM pairs
 ORDER BY TRANSACTION_ID, MODEL, ENGAGEMENT_ID`;
   },
-};
+});
 
-export const campaignChannelPerformance: GoldDataset = {
+export const campaignChannelPerformance = gold({
   name: 'campaign_channel_performance',
   description: 'Per campaign and channel: people sent, delivered, opened, clicked, converted, rates and attributed revenue',
+  grain: 'one row per (CAMPAIGN_ID, CHANNEL)',
+  job: 'gold-campaigns',
+  primaryKey: ['CAMPAIGN_ID', 'CHANNEL'],
+  columns: [
+    ['CAMPAIGN_ID', T.varchar, 'Campaign'], ['CHANNEL', T.varchar, 'Engagement type'], ['CAMPAIGN_NAME', T.varchar, 'Campaign name'],
+    ['SENT', T.bigint, 'People sent at least'], ['DELIVERED', T.bigint, 'People delivered at least'], ['OPENED', T.bigint, 'People who opened or clicked'],
+    ['CLICKED', T.bigint, 'People who clicked'], ['UNSUBSCRIBED', T.bigint, 'People who unsubscribed'], ['CONVERTED', T.bigint, 'People with a last-touch conversion'],
+    ['DELIVERY_RATE', T.double, 'DELIVERED / SENT'], ['OPEN_RATE', T.double, 'OPENED / DELIVERED'], ['CLICK_TO_OPEN_RATE', T.double, 'CLICKED / OPENED'],
+    ['CLICK_RATE', T.double, 'CLICKED / DELIVERED'], ['CONVERSION_RATE', T.double, 'CONVERTED / SENT'],
+    ['CONVERSIONS_LAST_TOUCH', T.bigint, 'Conversions credited by last touch'], ['REVENUE_LAST_TOUCH', T.double, 'Revenue credited by last touch'],
+    ['CONVERSIONS_LINEAR', T.double, 'Conversions credited linearly'], ['REVENUE_LINEAR', T.double, 'Revenue credited linearly'], AS_OF,
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_BEHAVIOR', table: 'AGG_CAMPAIGN_CHANNEL', strategy: 'snapshot', clusterBy: ['CAMPAIGN_ID'],
+    comment: 'Per campaign and channel: people sent, delivered, opened, clicked and converted, rates and attributed revenue',
+  },
   sql: (p) => `WITH stage AS (
   SELECT CAMPAIGN_ID, ENGAGEMENT_TYPE AS CHANNEL, CUSTOMER360_ID,
     max(CASE ENGAGEMENT_ACTION WHEN 'CLICKED' THEN 4 WHEN 'OPENED' THEN 3 WHEN 'DELIVERED' THEN 2 WHEN 'UNSUBSCRIBED' THEN 2 WHEN 'SENT' THEN 1 ELSE 0 END) AS furthest,
@@ -81,11 +111,26 @@ SELECT COALESCE(f.CAMPAIGN_ID, c.CAMPAIGN_ID) AS CAMPAIGN_ID, COALESCE(f.CHANNEL
 FROM funnel f FULL JOIN credit c ON c.CAMPAIGN_ID = f.CAMPAIGN_ID AND c.CHANNEL = f.CHANNEL
 LEFT JOIN s_campaigns m ON m.CAMPAIGN_ID = COALESCE(f.CAMPAIGN_ID, c.CAMPAIGN_ID)
 ORDER BY 1, 2`,
-};
+});
 
-export const campaignRoi: GoldDataset = {
+export const campaignRoi = gold({
   name: 'campaign_roi',
   description: 'Per campaign: budget, spend, attributed conversions and revenue (both models), ROI and cost per conversion',
+  grain: 'one row per CAMPAIGN_ID started by the as-of date',
+  job: 'gold-campaigns',
+  primaryKey: ['CAMPAIGN_ID'],
+  columns: [
+    ['CAMPAIGN_ID', T.varchar, 'Campaign'], ['CAMPAIGN_NAME', T.varchar, 'Name'], ['CAMPAIGN_TYPE', T.varchar, 'Type'], ['CAMPAIGN_STATUS', T.varchar, 'Status'],
+    ['START_DATE', T.date, 'Start'], ['END_DATE', T.date, 'End'], ['BUDGET', T.money, 'Budget'], ['SPENT_AMOUNT', T.money, 'Spent'],
+    ['BUDGET_UTILISATION', T.double, 'SPENT_AMOUNT / BUDGET'], ['CONVERSIONS_LAST_TOUCH', T.bigint, 'Conversions credited by last touch'],
+    ['REVENUE_LAST_TOUCH', T.double, 'Revenue credited by last touch'], ['CONVERSIONS_LINEAR', T.double, 'Conversions credited linearly'],
+    ['REVENUE_LINEAR', T.double, 'Revenue credited linearly'], ['ROI_LAST_TOUCH', T.double, '(REVENUE_LAST_TOUCH - SPENT_AMOUNT) / SPENT_AMOUNT'],
+    ['ROI_LINEAR', T.double, '(REVENUE_LINEAR - SPENT_AMOUNT) / SPENT_AMOUNT'], ['COST_PER_CONVERSION', T.double, 'SPENT_AMOUNT / CONVERSIONS_LAST_TOUCH'], AS_OF,
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_BEHAVIOR', table: 'AGG_CAMPAIGN_ROI', strategy: 'snapshot', clusterBy: ['CAMPAIGN_ID'],
+    comment: 'Per campaign: budget, spend, attributed conversions and revenue, ROI',
+  },
   sql: (p) => `WITH credit AS (
   SELECT CAMPAIGN_ID,
     count(*) FILTER (WHERE MODEL = 'LAST_TOUCH') AS CONVERSIONS_LAST_TOUCH,
@@ -105,4 +150,4 @@ SELECT m.CAMPAIGN_ID, m.CAMPAIGN_NAME, m.CAMPAIGN_TYPE, m.CAMPAIGN_STATUS, m.STA
   ${dateLit(p.asOf)} AS AS_OF_DATE
 FROM s_campaigns m LEFT JOIN credit c USING (CAMPAIGN_ID)
 ORDER BY 1`,
-};
+});

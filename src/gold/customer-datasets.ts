@@ -1,21 +1,42 @@
 // The CUSTOMER_360 star around the profile: identity map, transaction and interaction facts, product and date
 // dimensions, and the service summary.
-import { IS_PURCHASE, type GoldDataset } from './dataset.ts';
+import { T } from '../warehouse/types.ts';
+import { AS_OF, DATE_KEY, ID, IS_PURCHASE, dateKey, gold } from './dataset.ts';
 import { dateLit } from './paths.ts';
 
-/** YYYYMMDD as an integer; date-part arithmetic gives the same key as strftime at a quarter of the cost per row. */
-const dateKey = (ts: string) => `CAST(year(${ts}) * 10000 + month(${ts}) * 100 + day(${ts}) AS INTEGER)`;
-
-export const customerIdentityMap: GoldDataset = {
+export const customerIdentityMap = gold({
   name: 'customer_identity_map',
   description: 'One row per (SOURCE_SYSTEM, CUSTOMER_ID) with its CUSTOMER360_ID',
+  grain: 'one row per source identifier (SOURCE_SYSTEM, CUSTOMER_ID) known by the as-of date',
+  job: 'gold-customer',
+  primaryKey: ['SOURCE_SYSTEM', 'CUSTOMER_ID'],
+  columns: [['SOURCE_SYSTEM', T.varchar, 'Source system of the identifier'], ['CUSTOMER_ID', T.varchar, 'Customer id in the source system'], ID, AS_OF],
+  warehouse: {
+    schema: 'CUSTOMER_360', table: 'CUSTOMER_IDENTITY_MAP', strategy: 'snapshot', clusterBy: ['CUSTOMER360_ID'],
+    comment: 'One row per source identifier (SOURCE_SYSTEM, CUSTOMER_ID) with the person it belongs to',
+  },
   sql: (p) => `SELECT SOURCE_SYSTEM, CUSTOMER_ID, CUSTOMER360_ID, ${dateLit(p.asOf)} AS AS_OF_DATE
 FROM s_crosswalk ORDER BY SOURCE_SYSTEM, CUSTOMER_ID`,
-};
+});
 
-export const factTransactions: GoldDataset = {
+export const factTransactions = gold({
   name: 'fact_transactions',
   description: 'Transactions on or before the as-of date, keyed to the person, date and channel',
+  grain: 'one row per TRANSACTION_ID',
+  job: 'gold-customer',
+  primaryKey: ['TRANSACTION_ID'],
+  columns: [
+    ['TRANSACTION_ID', T.varchar, 'Transaction id'], ID, ['CUSTOMER_ID', T.varchar, 'Customer id in the source system'], DATE_KEY,
+    ['TRANSACTION_DATE', T.timestamp, 'Transaction time (UTC)'], ['CHANNEL', T.varchar, 'Sales channel'],
+    ['TOUCHPOINT_KEY', T.varchar, 'Touchpoint (DIM_TOUCHPOINT)'], ['TRANSACTION_TYPE', T.varchar, 'PURCHASE, RETURN, REFUND or EXCHANGE'],
+    ['TRANSACTION_STATUS', T.varchar, 'COMPLETED, FAILED, CANCELLED or PENDING'], ['TOTAL_AMOUNT', T.money, 'Total amount'],
+    ['TAX_AMOUNT', T.money, 'Tax amount'], ['SHIPPING_AMOUNT', T.money, 'Shipping amount'], ['DISCOUNT_AMOUNT', T.money, 'Discount amount'],
+    ['CURRENCY_CODE', T.varchar, 'ISO currency code'], ['PAYMENT_METHOD', T.varchar, 'Payment method'], ['STORE_ID', T.varchar, 'Store id'],
+    ['PROMOTION_CODE', T.varchar, 'Promotion code'], ['LOYALTY_POINTS_EARNED', T.integer, 'Loyalty points earned'],
+    ['LOYALTY_POINTS_REDEEMED', T.integer, 'Loyalty points redeemed'], ['ITEM_COUNT', T.bigint, 'Line items'], ['UNITS', T.bigint, 'Units over the line items'],
+    ['IS_COMPLETED_PURCHASE', T.boolean, 'A COMPLETED PURCHASE (counts in orders and revenue)'],
+  ],
+  warehouse: { schema: 'CUSTOMER_360', table: 'FACT_TRANSACTIONS', strategy: 'snapshot', clusterBy: ['DATE_KEY'], comment: 'Transactions on or before the as-of date, one row each' },
   sql: () => `WITH items AS (
   SELECT TRANSACTION_ID, count(*) AS ITEM_COUNT, CAST(COALESCE(sum(QUANTITY), 0) AS BIGINT) AS UNITS
   FROM s_items GROUP BY TRANSACTION_ID
@@ -29,11 +50,26 @@ SELECT t.TRANSACTION_ID, t.CUSTOMER360_ID, t.CUSTOMER_ID, ${dateKey('t.TRANSACTI
   COALESCE(i.ITEM_COUNT, 0) AS ITEM_COUNT, COALESCE(i.UNITS, 0) AS UNITS,
   (${IS_PURCHASE}) AS IS_COMPLETED_PURCHASE
 FROM s_transactions t LEFT JOIN items i USING (TRANSACTION_ID)`,
-};
+});
 
-export const factCustomerInteractions: GoldDataset = {
+export const factCustomerInteractions = gold({
   name: 'fact_customer_interactions',
   description: 'Every marketing engagement and service interaction of a person, one row each',
+  grain: 'one row per engagement or service interaction (INTERACTION_KEY)',
+  job: 'gold-customer',
+  primaryKey: ['INTERACTION_KEY'],
+  columns: [
+    ['INTERACTION_KEY', T.varchar, 'INTERACTION_SOURCE:INTERACTION_ID'], ['INTERACTION_SOURCE', T.varchar, 'ENGAGEMENT or SERVICE'],
+    ['INTERACTION_ID', T.varchar, 'ENGAGEMENT_ID or INTERACTION_ID in the source'], ID, DATE_KEY, ['INTERACTION_AT', T.timestamp, 'Interaction time (UTC)'],
+    ['CHANNEL', T.varchar, 'Engagement type or service interaction type'], ['TOUCHPOINT_KEY', T.varchar, 'Touchpoint (DIM_TOUCHPOINT)'],
+    ['INTERACTION_TYPE', T.varchar, 'Engagement action, or service category'], ['OUTCOME', T.varchar, 'Engagement status or service outcome'],
+    ['CAMPAIGN_ID', T.varchar, 'Campaign of an engagement'], ['TICKET_ID', T.varchar, 'Ticket of a service interaction'],
+    ['SATISFACTION_SCORE', T.integer, 'Service satisfaction 1-5'], ['SENTIMENT_SCORE', T.double, 'Service sentiment -1..1'],
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_360', table: 'FACT_CUSTOMER_INTERACTIONS', strategy: 'snapshot', clusterBy: ['DATE_KEY'],
+    comment: 'Marketing engagements and service interactions of people, one row each',
+  },
   sql: () => `SELECT 'ENGAGEMENT:' || ENGAGEMENT_ID AS INTERACTION_KEY, 'ENGAGEMENT' AS INTERACTION_SOURCE, ENGAGEMENT_ID AS INTERACTION_ID,
   CUSTOMER360_ID, ${dateKey('ENGAGEMENT_DATE')} AS DATE_KEY, ENGAGEMENT_DATE AS INTERACTION_AT,
   ENGAGEMENT_TYPE AS CHANNEL, 'MESSAGE_' || ENGAGEMENT_TYPE AS TOUCHPOINT_KEY, ENGAGEMENT_ACTION AS INTERACTION_TYPE,
@@ -47,11 +83,25 @@ SELECT 'SERVICE:' || INTERACTION_ID, 'SERVICE', INTERACTION_ID,
   INTERACTION_OUTCOME, CAST(NULL AS VARCHAR), TICKET_ID,
   SATISFACTION_SCORE, CAST(SENTIMENT_SCORE AS DOUBLE)
 FROM s_interactions`,
-};
+});
 
-export const dimProduct: GoldDataset = {
+export const dimProduct = gold({
   name: 'dim_product',
   description: 'Products sold on or before the as-of date: latest attributes and sales statistics',
+  grain: 'one row per PRODUCT_ID sold by the as-of date',
+  job: 'gold-customer',
+  primaryKey: ['PRODUCT_ID'],
+  columns: [
+    ['PRODUCT_ID', T.varchar, 'Product id'], ['PRODUCT_NAME', T.varchar, 'Latest product name'], ['CATEGORY', T.varchar, 'Latest category'],
+    ['SUBCATEGORY', T.varchar, 'Latest subcategory'], ['BRAND', T.varchar, 'Latest brand'], ['SKU', T.varchar, 'Latest SKU'],
+    ['AVG_UNIT_PRICE', T.money, 'Average unit price'], ['UNITS_SOLD', T.bigint, 'Units on SOLD lines'], ['REVENUE', T.money, 'TOTAL_PRICE on SOLD lines'],
+    ['RETURN_RATE', T.double, 'Share of lines RETURNED'], ['AVG_RATING', T.double, 'Average item rating'],
+    ['FIRST_SOLD_DATE', T.date, 'First sale date'], ['LAST_SOLD_DATE', T.date, 'Latest sale date'],
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_360', table: 'DIM_PRODUCT', strategy: 'snapshot', clusterBy: ['CATEGORY'],
+    comment: 'Products sold on or before the as-of date, with latest attributes and sales statistics',
+  },
   sql: () => `WITH sold AS (
   SELECT i.*, t.TRANSACTION_DATE FROM s_items i JOIN s_transactions t USING (TRANSACTION_ID)
   WHERE i.PRODUCT_ID IS NOT NULL
@@ -70,11 +120,21 @@ SELECT PRODUCT_ID,
   CAST(min(TRANSACTION_DATE) AS DATE) AS FIRST_SOLD_DATE,
   CAST(max(TRANSACTION_DATE) AS DATE) AS LAST_SOLD_DATE
 FROM sold GROUP BY PRODUCT_ID ORDER BY PRODUCT_ID`,
-};
+});
 
-export const dimDate: GoldDataset = {
+export const dimDate = gold({
   name: 'dim_date',
   description: 'Calendar from the first event date to the as-of date',
+  grain: 'one row per calendar day',
+  job: 'gold-customer',
+  primaryKey: ['DATE_KEY'],
+  columns: [
+    DATE_KEY, ['CALENDAR_DATE', T.date, 'Date'], ['YEAR', T.integer, 'Year'], ['QUARTER', T.integer, 'Quarter 1-4'], ['MONTH', T.integer, 'Month 1-12'],
+    ['MONTH_NAME', T.varchar, 'Month name'], ['ISO_WEEK', T.integer, 'ISO week number'], ['DAY_OF_MONTH', T.integer, 'Day of month'],
+    ['ISO_DAY_OF_WEEK', T.integer, 'ISO day of week (1 = Monday)'], ['DAY_NAME', T.varchar, 'Day name'], ['IS_WEEKEND', T.boolean, 'Saturday or Sunday'],
+    ['WEEK_START', T.date, 'Monday of the week'], ['MONTH_START', T.date, 'First day of the month'],
+  ],
+  warehouse: { schema: 'CUSTOMER_360', table: 'DIM_DATE', strategy: 'snapshot', clusterBy: ['DATE_KEY'] },
   sql: (p) => `WITH bounds AS (
   SELECT COALESCE(LEAST(
     (SELECT min(CAST(TRANSACTION_DATE AS DATE)) FROM s_transactions),
@@ -91,11 +151,26 @@ SELECT ${dateKey('d')} AS DATE_KEY, CAST(d AS DATE) AS CALENDAR_DATE,
   CAST(date_trunc('week', d) AS DATE) AS WEEK_START, CAST(date_trunc('month', d) AS DATE) AS MONTH_START
 FROM bounds, generate_series(CAST(lo AS TIMESTAMP), CAST(${dateLit(p.asOf)} AS TIMESTAMP), INTERVAL 1 DAY) AS g(d)
 ORDER BY 1`,
-};
+});
 
-export const serviceSummary: GoldDataset = {
+export const serviceSummary = gold({
   name: 'service_summary',
   description: 'Ticket volumes, response and resolution times, satisfaction and sentiment by category and priority',
+  grain: 'one row per (TICKET_CATEGORY, TICKET_PRIORITY)',
+  job: 'gold-customer',
+  primaryKey: ['TICKET_CATEGORY', 'TICKET_PRIORITY'],
+  columns: [
+    ['TICKET_CATEGORY', T.varchar, 'Ticket category'], ['TICKET_PRIORITY', T.varchar, 'Ticket priority'], ['TICKETS', T.bigint, 'Tickets'],
+    ['OPEN_TICKETS', T.bigint, 'Tickets OPEN or IN_PROGRESS'], ['RESOLVED_TICKETS', T.bigint, 'Tickets RESOLVED or CLOSED'],
+    ['AVG_FIRST_RESPONSE_MINUTES', T.double, 'Average first response time, minutes'], ['MEDIAN_FIRST_RESPONSE_MINUTES', T.double, 'Median first response time, minutes'],
+    ['AVG_RESOLUTION_MINUTES', T.double, 'Average resolution time of resolved tickets, minutes'], ['AVG_SATISFACTION', T.double, 'Average satisfaction 1-5'],
+    ['AVG_SENTIMENT', T.double, 'Average sentiment of the tickets\' interactions'], ['INTERACTIONS', T.bigint, 'Service interactions on the tickets'],
+    ['CUSTOMERS', T.bigint, 'Distinct people with tickets'], AS_OF,
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_360', table: 'AGG_SERVICE_SUMMARY', strategy: 'snapshot', clusterBy: ['TICKET_CATEGORY'],
+    comment: 'Service tickets by category and priority: volumes, response and resolution times, satisfaction, sentiment',
+  },
   sql: (p) => `WITH sentiment AS (
   SELECT TICKET_ID, avg(SENTIMENT_SCORE) AS sentiment, count(*) AS interactions
   FROM s_interactions WHERE TICKET_ID IS NOT NULL GROUP BY TICKET_ID
@@ -114,4 +189,4 @@ SELECT COALESCE(t.TICKET_CATEGORY, 'UNKNOWN') AS TICKET_CATEGORY, COALESCE(t.TIC
   ${dateLit(p.asOf)} AS AS_OF_DATE
 FROM s_tickets t LEFT JOIN sentiment s USING (TICKET_ID)
 GROUP BY ALL ORDER BY 1, 2`,
-};
+});

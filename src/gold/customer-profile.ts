@@ -1,9 +1,13 @@
 // The Customer 360 profile (DIM_CUSTOMER): one row per CUSTOMER360_ID known by the as-of date, with the golden record
 // (survivorship), every identifier of the person, lifetime metrics, RFM, 7/30/90-day windows, engagement score,
 // preferred channel and device, service metrics and third-party demographics and sentiment.
-import { IS_PURCHASE, IS_RETURN, WINDOWS, type GoldDataset, type GoldParams } from './dataset.ts';
+import type { PiiClass } from '../../schemas/contract.ts';
+import { getContract } from '../../schemas/index.ts';
+import type { ColumnSpec } from '../catalogue/dataset.ts';
+import { T, type LogicalType } from '../warehouse/types.ts';
+import { AS_OF, ID, IS_PURCHASE, IS_RETURN, WINDOWS, gold, type GoldParams } from './dataset.ts';
 import { rfmSegmentSql, scoreSql } from './rfm.ts';
-import { survivingColumnsSql, survivorshipCandidatesSql } from './survivorship.ts';
+import { ADDRESS_COLUMNS, SURVIVING_ATTRIBUTES, survivingColumnsSql, survivorshipCandidatesSql } from './survivorship.ts';
 import { dateLit } from './paths.ts';
 
 /** days between the event's date and the as-of date (0 = the as-of day itself). */
@@ -163,8 +167,92 @@ FROM base b LEFT JOIN purchasers r USING (CUSTOMER360_ID)
 ORDER BY b.CUSTOMER360_ID`;
 }
 
-export const customerProfile: GoldDataset = {
+const contractPii = (table: string, column: string): PiiClass | undefined => getContract(table).columns.find((c) => c.name === column)?.pii;
+const asType = (t: string): LogicalType => ({ VARCHAR: T.varchar, INTEGER: T.integer, DATE: T.date } as Record<string, LogicalType>)[t] ?? T.varchar;
+const RULE_TEXT = { trust: 'most trusted source', recent: 'most recent valid value', complete: 'most complete record' };
+
+/** The golden-record columns: each surviving attribute and the source system it came from. */
+function survivingColumns(): ColumnSpec[] {
+  const out: ColumnSpec[] = [];
+  for (const a of SURVIVING_ATTRIBUTES) {
+    out.push([a.name, asType(a.type), `Golden ${a.name} (survivorship: ${RULE_TEXT[a.rule]})`, contractPii('CUSTOMERS', a.name)]);
+    if (!a.block) out.push([`${a.name}_SOURCE`, T.varchar, `Source system of the surviving ${a.name}`]);
+    else if (a.name === ADDRESS_COLUMNS[0]) out.push([`${a.block}_SOURCE`, T.varchar, `Source system of the surviving ${a.block.toLowerCase()} block`]);
+  }
+  return out;
+}
+
+const thirdParty = (name: string, comment: string): ColumnSpec => [name, T.varchar, comment, contractPii('EXTERNAL_CUSTOMER_PROFILES', name)];
+
+export const customerProfile = gold({
   name: 'customer_profile',
   description: 'Customer 360 golden record with lifetime, RFM, windowed, engagement, service and third-party features',
+  grain: 'one row per CUSTOMER360_ID known by the as-of date (a customer record registered by then, or a transaction)',
+  job: 'gold-customer',
+  primaryKey: ['CUSTOMER360_ID'],
   sql: customerProfileSql,
-};
+  columns: [
+    ID,
+    ...survivingColumns(),
+    ['REGISTRATION_DATE', T.date, 'Earliest registration date over the source records'],
+    ['LAST_LOGIN_DATE', T.date, 'Latest login date over the source records'],
+    ['SOURCE_SYSTEMS', T.varchar, 'Source systems holding a record of the person (comma-separated)'],
+    ['SOURCE_RECORD_COUNT', T.bigint, 'Number of source customer records merged into the person'],
+    ['IDENTIFIERS', T.varchar, 'All identifiers of the person as SOURCE_SYSTEM:CUSTOMER_ID, |-separated'],
+    ['IDENTIFIER_COUNT', T.bigint, 'Number of source identifiers of the person'],
+    ['TOTAL_ORDERS', T.bigint, 'Count of COMPLETED PURCHASE transactions'],
+    ['TOTAL_REVENUE', T.money, 'Sum of TOTAL_AMOUNT of COMPLETED PURCHASE transactions'],
+    ['FIRST_PURCHASE_DATE', T.date, 'Date of the first completed purchase'],
+    ['LAST_PURCHASE_DATE', T.date, 'Date of the latest completed purchase'],
+    ['DAYS_SINCE_LAST_PURCHASE', T.bigint, 'Days from the latest completed purchase to the as-of date'],
+    ['RETURN_COUNT', T.bigint, 'Completed RETURN and REFUND transactions'],
+    ['LOYALTY_POINTS_EARNED', T.bigint, 'Loyalty points earned on completed transactions'],
+    ['LOYALTY_POINTS_REDEEMED', T.bigint, 'Loyalty points redeemed on completed transactions'],
+    ...WINDOWS.flatMap((n): ColumnSpec[] => [
+      [`ORDERS_${n}D`, T.bigint, `Completed purchases in the ${n} days up to the as-of date`],
+      [`SPEND_${n}D`, T.money, `Completed purchase amount in the ${n} days up to the as-of date`],
+    ]),
+    ...WINDOWS.flatMap((n): ColumnSpec[] => [
+      [`SESSIONS_${n}D`, T.bigint, `Sessions started in the ${n} days up to the as-of date`],
+      [`EVENTS_${n}D`, T.bigint, `Behavioural events in the ${n} days up to the as-of date`],
+    ]),
+    ...WINDOWS.flatMap((n): ColumnSpec[] => [
+      [`OPENS_${n}D`, T.bigint, `Campaign messages opened in the ${n} days up to the as-of date`],
+      [`CLICKS_${n}D`, T.bigint, `Campaign messages clicked in the ${n} days up to the as-of date`],
+      [`TICKETS_${n}D`, T.bigint, `Service tickets created in the ${n} days up to the as-of date`],
+    ]),
+    ['TOTAL_SESSIONS', T.bigint, 'Sessions up to the as-of date'],
+    ['TOTAL_EVENTS', T.bigint, 'Behavioural events up to the as-of date'],
+    ['PREFERRED_PURCHASE_CHANNEL', T.varchar, 'Channel with most completed purchases (ties: most recent)'],
+    ['PREFERRED_DEVICE', T.varchar, 'Device type with most behavioural events (ties: most recent)'],
+    ['TOTAL_TICKETS', T.bigint, 'Service tickets up to the as-of date'],
+    ['OPEN_TICKETS', T.bigint, 'Tickets OPEN or IN_PROGRESS'],
+    ['AVG_TICKET_SATISFACTION', T.double, 'Average ticket CUSTOMER_SATISFACTION (1-5)'],
+    ['AVG_RESOLUTION_MINUTES', T.double, 'Average TOTAL_RESOLUTION_TIME of resolved or closed tickets, minutes'],
+    ['SERVICE_INTERACTIONS', T.bigint, 'Service interactions up to the as-of date'],
+    ['AVG_SERVICE_SENTIMENT', T.double, 'Average SENTIMENT_SCORE of service interactions (-1..1)'],
+    ['AVG_INTERACTION_SATISFACTION', T.double, 'Average SATISFACTION_SCORE of service interactions (1-5)'],
+    thirdParty('AGE_RANGE', 'Age range from the latest third-party profile holding one'),
+    thirdParty('EDUCATION_LEVEL', 'Education level from the latest third-party profile holding one'),
+    thirdParty('OCCUPATION', 'Occupation from the latest third-party profile holding one'),
+    thirdParty('INCOME_RANGE', 'Income range from the latest third-party profile holding one'),
+    ['INTERESTS', T.varchar, 'Interests from the latest third-party profile holding them'],
+    ['SOCIAL_MEDIA_ACTIVITY', T.varchar, 'Social media activity level (third party)'],
+    ['INFLUENCE_SCORE', T.double, 'Highest third-party influence score (0..1)'],
+    ['EXTERNAL_SENTIMENT_SCORE', T.double, 'Average third-party sentiment score (-1..1)'],
+    ['EXTERNAL_MENTIONS', T.bigint, 'Third-party mentions'],
+    ['AVG_ORDER_VALUE', T.money, 'TOTAL_REVENUE / TOTAL_ORDERS'],
+    ['RETURN_RATE', T.double, 'RETURN_COUNT / TOTAL_ORDERS'],
+    ['RFM_RECENCY_SCORE', T.integer, 'Recency score 1-5 among purchasers (5 = most recent)'],
+    ['RFM_FREQUENCY_SCORE', T.integer, 'Frequency score 1-5 among purchasers (5 = most orders)'],
+    ['RFM_MONETARY_SCORE', T.integer, 'Monetary score 1-5 among purchasers (5 = highest revenue)'],
+    ['RFM_SCORE', T.varchar, 'R, F and M scores as three digits'],
+    ['RFM_SEGMENT', T.varchar, 'Named RFM segment (Champions, Loyal Customers, ..., No Purchases)'],
+    ['ENGAGEMENT_SCORE', T.double, 'Engagement 0-100 over 30 days: sessions 40%, clicks 30%, opens 20%, orders 10%'],
+    AS_OF,
+  ],
+  warehouse: {
+    schema: 'CUSTOMER_360', table: 'DIM_CUSTOMER', strategy: 'snapshot', clusterBy: ['CUSTOMER360_ID'],
+    comment: 'Customer 360 profile: one row per person (CUSTOMER360_ID) with golden record, lifetime, RFM, windowed, service and third-party features',
+  },
+});

@@ -1,26 +1,16 @@
 // Reads the Gold datasets the intelligence part writes (product_recommendations, model_registry, risk_scores,
 // customer_segments): their expected columns, and temp tables for the personalization datasets.
+import { duckType } from '../catalogue/dataset.ts';
 import { ident, litList, type Engine } from '../engine/duckdb.ts';
+import { INTELLIGENCE_DATASETS } from '../intelligence/datasets.ts';
 import type { Lake } from '../lake/lake.ts';
 import { GOLD_ROOT, dateLit, goldDir } from './paths.ts';
 import { parquetFiles } from '../lake/parquet.ts';
 
-/** Columns (DuckDB types) of the intelligence datasets, as the lake layout fixes them. */
-export const INTELLIGENCE_COLUMNS: Record<string, Record<string, string>> = {
-  risk_scores: {
-    CUSTOMER360_ID: 'VARCHAR', AS_OF_DATE: 'DATE', CHURN_RISK: 'DOUBLE', PREDICTED_PURCHASES: 'DOUBLE', PREDICTED_CLV: 'DOUBLE',
-    P_ALIVE: 'DOUBLE', CHURN_MODEL_VERSION: 'VARCHAR', CLV_MODEL_VERSION: 'VARCHAR',
-  },
-  product_recommendations: {
-    CUSTOMER360_ID: 'VARCHAR', PRODUCT_ID: 'VARCHAR', RANK: 'INTEGER', SCORE: 'DOUBLE', REASON: 'VARCHAR', ALGORITHM: 'VARCHAR',
-    MODEL_VERSION: 'VARCHAR', AS_OF_DATE: 'DATE',
-  },
-  customer_segments: { CUSTOMER360_ID: 'VARCHAR', AS_OF_DATE: 'DATE', SEGMENT_ID: 'INTEGER', SEGMENT_LABEL: 'VARCHAR', MODEL_VERSION: 'VARCHAR' },
-  model_registry: {
-    MODEL_NAME: 'VARCHAR', MODEL_VERSION: 'VARCHAR', MODEL_TYPE: 'VARCHAR', TRAINED_AT: 'TIMESTAMP', TRAINING_WINDOW_START: 'DATE',
-    TRAINING_WINDOW_END: 'DATE', FEATURE_SNAPSHOT_VERSION: 'VARCHAR', PARAMETERS_JSON: 'VARCHAR', METRICS_JSON: 'VARCHAR',
-  },
-};
+/** Columns (DuckDB types) of the intelligence datasets, from their catalogue declarations. */
+export const INTELLIGENCE_COLUMNS: Record<string, Record<string, string>> = Object.fromEntries(
+  INTELLIGENCE_DATASETS.map((d) => [d.name, Object.fromEntries(d.columns.map((c) => [c.name, duckType(c.type)]))]),
+);
 
 /** SELECT of a dataset's expected columns from files (cast; null when a column is absent), or an empty relation. */
 export async function selectExpected(engine: Engine, lake: Lake, dataset: string, files: string[]): Promise<string> {

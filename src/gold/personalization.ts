@@ -1,15 +1,25 @@
 // RECOMMENDATIONS-side datasets built around the intelligence outputs: the content dimension (products, pages),
 // the recommendation dimension (one row per algorithm and model version) and the personalization event fact
 // (what people did with products that had been recommended to them).
-import { IS_PURCHASE, type GoldDataset } from './dataset.ts';
+import { T } from '../warehouse/types.ts';
+import { AS_OF, DATE_KEY, ID, IS_PURCHASE, dateKey, gold } from './dataset.ts';
 import { dateLit } from './paths.ts';
 
-/** YYYYMMDD as an integer; date-part arithmetic gives the same key as strftime at a quarter of the cost per row. */
-const dateKey = (ts: string) => `CAST(year(${ts}) * 10000 + month(${ts}) * 100 + day(${ts}) AS INTEGER)`;
-
-export const dimContent: GoldDataset = {
+export const dimContent = gold({
   name: 'dim_content',
   description: 'Content people see: products and pages, with views, viewers, cart adds and purchases',
+  grain: 'one row per product or page (CONTENT_KEY)',
+  job: 'gold-personalization',
+  primaryKey: ['CONTENT_KEY'],
+  columns: [
+    ['CONTENT_KEY', T.varchar, 'CONTENT_TYPE:CONTENT_ID'], ['CONTENT_TYPE', T.varchar, 'PRODUCT or PAGE'], ['CONTENT_ID', T.varchar, 'Product id or page URL'],
+    ['TITLE', T.varchar, 'Product name or page title'], ['CATEGORY', T.varchar, 'Category'], ['BRAND', T.varchar, 'Brand (products)'],
+    ['VIEWS', T.bigint, 'Page views'], ['VIEWERS', T.bigint, 'Distinct viewers'], ['CART_ADDS', T.bigint, 'Cart adds'], ['PURCHASES', T.bigint, 'Completed purchases containing it'],
+  ],
+  warehouse: {
+    schema: 'RECOMMENDATIONS', table: 'DIM_CONTENT', strategy: 'snapshot', clusterBy: ['CONTENT_TYPE'],
+    comment: 'Content people see (products and pages) with views, viewers, cart adds and purchases',
+  },
   sql: () => `WITH product AS (
   SELECT i.PRODUCT_ID, first(i.PRODUCT_NAME ORDER BY t.TRANSACTION_DATE DESC, i.ITEM_ID) AS TITLE,
     first(i.CATEGORY ORDER BY t.TRANSACTION_DATE DESC, i.ITEM_ID) AS CATEGORY,
@@ -39,27 +49,53 @@ FROM product p FULL JOIN product_ev e ON e.PRODUCT_ID = p.PRODUCT_ID
 UNION ALL
 SELECT 'PAGE:' || PAGE_URL, 'PAGE', PAGE_URL, TITLE, CATEGORY, CAST(NULL AS VARCHAR), VIEWS, VIEWERS, 0, 0 FROM page
 ORDER BY 1`,
-};
+});
 
 /** Needs g_recs (the product_recommendations of this as-of date) and g_registry (model_registry, may be empty). */
-export const dimRecommendation: GoldDataset = {
+export const dimRecommendation = gold({
   name: 'dim_recommendation',
   description: 'One row per recommendation algorithm and model version, with coverage and score statistics',
+  grain: 'one row per (ALGORITHM, MODEL_VERSION) with recommendations as of the date',
+  job: 'gold-personalization',
+  primaryKey: ['RECOMMENDATION_KEY'],
+  columns: [
+    ['RECOMMENDATION_KEY', T.varchar, 'ALGORITHM:MODEL_VERSION'], ['ALGORITHM', T.varchar, 'Algorithm'], ['MODEL_VERSION', T.varchar, 'Model version'],
+    ['MODEL_NAME', T.varchar, 'Model name (MODEL_REGISTRY)'], ['MODEL_TYPE', T.varchar, 'Model type (MODEL_REGISTRY)'], ['CUSTOMERS', T.bigint, 'People with recommendations'],
+    ['RECOMMENDATIONS', T.bigint, 'Recommendations'], ['DISTINCT_PRODUCTS', T.bigint, 'Distinct products recommended'], ['AVG_SCORE', T.double, 'Average score'],
+    ['MAX_RANK', T.integer, 'Largest rank (list length)'], AS_OF,
+  ],
+  warehouse: {
+    schema: 'RECOMMENDATIONS', table: 'DIM_RECOMMENDATION', strategy: 'snapshot', clusterBy: ['ALGORITHM'],
+    comment: 'Recommendation algorithms and model versions with coverage and score statistics',
+  },
   sql: (p) => `SELECT COALESCE(r.ALGORITHM, 'UNKNOWN') || ':' || COALESCE(r.MODEL_VERSION, 'UNVERSIONED') AS RECOMMENDATION_KEY,
   COALESCE(r.ALGORITHM, 'UNKNOWN') AS ALGORITHM, r.MODEL_VERSION, any_value(m.MODEL_NAME) AS MODEL_NAME, any_value(m.MODEL_TYPE) AS MODEL_TYPE,
   count(DISTINCT r.CUSTOMER360_ID) AS CUSTOMERS, count(*) AS RECOMMENDATIONS, count(DISTINCT r.PRODUCT_ID) AS DISTINCT_PRODUCTS,
   ROUND(avg(r.SCORE), 6) AS AVG_SCORE, max(r.RANK) AS MAX_RANK, ${dateLit(p.asOf)} AS AS_OF_DATE
 FROM g_recs r LEFT JOIN g_registry m ON m.MODEL_VERSION = r.MODEL_VERSION
 GROUP BY ALL ORDER BY 1`,
-};
+});
 
 /**
  * Needs g_recs_history (product_recommendations of earlier as-of dates). An event of a person on a product counts
  * when the product was in that person's list from the latest recommendation run before the event's day.
  */
-export const factPersonalizationEvents: GoldDataset = {
+export const factPersonalizationEvents = gold({
   name: 'fact_personalization_events',
   description: 'Views, clicks, cart adds and purchases of recommended products after they were recommended',
+  grain: 'one row per (source event or purchase line, algorithm) on a product recommended to the person in the latest earlier run',
+  job: 'gold-personalization',
+  primaryKey: ['PERSONALIZATION_EVENT_KEY'],
+  columns: [
+    ['PERSONALIZATION_EVENT_KEY', T.varchar, 'Source event key and algorithm'], ID, ['PRODUCT_ID', T.varchar, 'Product'],
+    ['ACTION', T.varchar, 'PAGE_VIEW, CLICK, CART_ADD or PURCHASE'], ['EVENT_AT', T.timestamp, 'Event time (UTC)'], DATE_KEY,
+    ['RECOMMENDED_AS_OF', T.date, 'As-of date of the recommendation run'], ['ALGORITHM', T.varchar, 'Algorithm'], ['MODEL_VERSION', T.varchar, 'Model version'],
+    ['RANK', T.integer, 'Rank the product had'], ['DAYS_AFTER_RECOMMENDATION', T.bigint, 'Days from the run to the event'], ['VALUE', T.double, 'Purchase line amount'],
+  ],
+  warehouse: {
+    schema: 'RECOMMENDATIONS', table: 'FACT_PERSONALIZATION_EVENTS', strategy: 'snapshot', clusterBy: ['DATE_KEY'],
+    comment: 'Views, clicks, cart adds and purchases of products recommended to the person in the latest earlier recommendation run',
+  },
   // Only activity after the first earlier run, on products some run recommended, can match: filter before the joins.
   sql: () => `WITH since AS (SELECT min(AS_OF_DATE) AS d FROM g_recs_history),
 recommended AS (SELECT DISTINCT PRODUCT_ID FROM g_recs_history),
@@ -84,4 +120,4 @@ SELECT d.SOURCE_KEY || ':' || h.ALGORITHM AS PERSONALIZATION_EVENT_KEY, d.CUSTOM
 FROM dated d JOIN g_recs_history h
   ON h.AS_OF_DATE = d.RECOMMENDED_AS_OF AND h.CUSTOMER360_ID = d.CUSTOMER360_ID AND h.PRODUCT_ID = d.PRODUCT_ID
 ORDER BY 1`,
-};
+});

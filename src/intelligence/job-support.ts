@@ -1,10 +1,16 @@
-// What every intelligence job does first: open an engine, load Silver up to the as-of date, resolve the as-of date
-// and horizon, and report inputs and documented exclusions.
+// What every intelligence job does first, through the catalogue runner: the run's as-of date, an engine with Silver
+// loaded up to it, the horizon, and the documented exclusions in the report. Too few purchasers to fit anything is
+// not a failure: the job writes its datasets empty (so the warehouse load finds every snapshot) and says why.
+import { datasetsOfJob } from '../catalogue/index.ts';
+import { emptySql, jobAsOf, writeDataset } from '../catalogue/runner.ts';
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { UsageError } from '../runtime/errors.ts';
-import type { JobContext } from '../runtime/job.ts';
+import type { JobContext, JobParamSpec } from '../runtime/job.ts';
+import { modelRegistry } from './datasets.ts';
 import { buildSnapshot, type Snapshot } from './features.ts';
-import { latestDate, loadSilver } from './input.ts';
+import { loadSilver } from './input.ts';
+import { tableFromRecords } from './lake-io.ts';
+import { REGISTRY_COLUMNS, type ModelRecord } from './registry.ts';
 
 export interface IntelligenceInputs {
   engine: Engine;
@@ -14,6 +20,8 @@ export interface IntelligenceInputs {
   firstDate: string;
 }
 
+export const AS_OF_PARAM: JobParamSpec = { name: 'asOf', description: "As-of date YYYY-MM-DD (default: the run's, else the latest event date in the data)" };
+
 export function horizonOf(params: Record<string, string>): number {
   const raw = params.horizonDays ?? '';
   if (raw === '') return 90;
@@ -22,40 +30,38 @@ export function horizonOf(params: Record<string, string>): number {
   return n;
 }
 
-export function asOfParam(ctx: JobContext): string | undefined {
-  const v = ctx.asOf || ctx.params.asOf || undefined;
-  if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new UsageError(`asOf must be a date YYYY-MM-DD, got '${v}'`);
-  return v;
-}
-
-/** Fewer purchasers than this and there is nothing to fit: the jobs skip (and say so) rather than fail the run. */
+/** Fewer purchasers than this and there is nothing to fit: the jobs write empty datasets (and say so) rather than fail the run. */
 export const MIN_PURCHASERS = 3;
 
+/** The file a job writes in a dataset written in parts (the model registry). */
+function partOf(job: string, parts: Readonly<Record<string, string>> | undefined): string | undefined {
+  return parts ? Object.keys(parts).find((p) => parts[p] === job) : undefined;
+}
+
 /**
- * Loads inputs for a job; the caller closes `engine`. Undefined (engine already closed, reason logged and reported as
- * metrics.skipped) when the lake holds too few purchases on or before the as-of date to model anything.
+ * Loads inputs for `job`; the caller closes `engine`. Undefined (engine closed, the job's datasets written empty, the
+ * reason in metrics.skipped) when the lake holds too few purchases on or before the as-of date to model anything.
  */
-export async function openInputs(ctx: JobContext): Promise<IntelligenceInputs | undefined> {
+export async function openInputs(ctx: JobContext, job: string): Promise<IntelligenceInputs | undefined> {
   const horizonDays = horizonOf(ctx.params);
-  const requested = asOfParam(ctx);
+  const asOf = await jobAsOf(ctx);
   const engine = await ctx.openEngine();
   try {
-    const load = await loadSilver(engine, ctx.lake, requested);
+    const load = await loadSilver(engine, ctx.lake, asOf);
     ctx.report.inputs.push(...load.inputs);
     for (const [k, v] of Object.entries(load.rowCounts)) ctx.report.rowCounts[`input.${k}`] = v;
     for (const [k, v] of Object.entries(load.excluded)) ctx.report.rowCounts[`excluded.${k}`] = v;
-    const asOf = requested ?? (await latestDate(engine));
-    const purchasers = asOf ? Number(await engine.scalar(`SELECT count(DISTINCT CUSTOMER360_ID) FROM base_tx WHERE TX_DATE <= DATE ${lit(asOf)}`)) : 0;
-    if (!asOf || purchasers < MIN_PURCHASERS) {
-      const reason = `${purchasers} customer(s) with completed purchases in silver/customer360/transactions on or before ${asOf ?? 'the as-of date'}; at least ${MIN_PURCHASERS} are needed: nothing written`;
+    const purchasers = Number(await engine.scalar(`SELECT count(DISTINCT CUSTOMER360_ID) FROM base_tx WHERE TX_DATE <= DATE ${lit(asOf)}`));
+    if (purchasers < MIN_PURCHASERS) {
+      const reason = `${purchasers} customer(s) with completed purchases in silver/customer360/transactions on or before ${asOf}; at least ${MIN_PURCHASERS} are needed: datasets written empty`;
       ctx.log.warn(`intelligence skipped: ${reason}`);
       ctx.report.metrics.skipped = reason;
+      for (const ds of datasetsOfJob(job)) await writeDataset(ctx, engine, ds, emptySql(ds), { asOf, part: partOf(job, ds.parts) });
       engine.close();
       return undefined;
     }
     const firstDate = (await engine.scalar<string>(`SELECT CAST(min(TX_DATE) AS VARCHAR) FROM base_tx`)) ?? asOf;
     const snapshot = await buildSnapshot(engine, asOf);
-    ctx.report.metrics.asOf = asOf;
     ctx.report.metrics.horizonDays = horizonDays;
     ctx.report.metrics.featureSnapshotVersion = snapshot.version;
     ctx.log.info('intelligence inputs loaded', { asOf, customers: snapshot.rows.length, version: snapshot.version });
@@ -64,4 +70,11 @@ export async function openInputs(ctx: JobContext): Promise<IntelligenceInputs | 
     engine.close();
     throw e;
   }
+}
+
+/** Registers a job's model versions: its file of the as-of folder of model_registry. */
+export async function writeModels(ctx: JobContext, engine: Engine, asOf: string, job: string, records: readonly ModelRecord[]): Promise<{ path: string; rows: number }> {
+  const table = `registry_${job.replace(/\W/g, '_')}`;
+  await tableFromRecords(engine, table, REGISTRY_COLUMNS, records as unknown as Record<string, unknown>[]);
+  return writeDataset(ctx, engine, modelRegistry, `SELECT * FROM ${table} ORDER BY MODEL_NAME`, { asOf, part: partOf(job, modelRegistry.parts) });
 }

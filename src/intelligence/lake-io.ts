@@ -1,13 +1,9 @@
-// Moving model outputs between JS, the engine and the lake: records -> engine table (typed, via NDJSON), engine
-// query -> Parquet file committed atomically to a Gold folder.
+// Moving model outputs from JS into the engine: records -> engine table (typed, via NDJSON); the catalogue runner
+// writes them to the lake.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ident, lit, type Engine } from '../engine/duckdb.ts';
-import type { Lake } from '../lake/lake.ts';
-import { commitQuery, pruneOthers } from '../lake/parquet.ts';
-
-export const GOLD = 'gold/customer360';
 
 /** Creates `table` with the given typed columns from plain records. */
 export async function tableFromRecords(engine: Engine, table: string, columns: readonly (readonly [string, string])[], records: readonly Record<string, unknown>[]): Promise<void> {
@@ -25,21 +21,4 @@ export async function tableFromRecords(engine: Engine, table: string, columns: r
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** gold/customer360/<dataset>/as_of_date=<D>/<file>.parquet */
-export function goldPath(dataset: string, asOf: string, file = 'part-0'): string {
-  return `${GOLD}/${dataset}/as_of_date=${asOf}/${file}.parquet`;
-}
-
-/**
- * Writes a query's result as one Parquet file of a Gold as-of folder. With `replaceFolder`, other files in the folder
- * are removed after the commit, so a re-run leaves exactly this content; otherwise only this file is replaced (for
- * folders several jobs write one file each, like the model registry).
- */
-export async function writeGold(engine: Engine, lake: Lake, dataset: string, asOf: string, query: string, options: { file?: string; replaceFolder?: boolean } = {}): Promise<{ path: string; rows: number }> {
-  const path = goldPath(dataset, asOf, options.file);
-  const rows = await commitQuery(engine, lake, query, path, { tmpDir: join(tmpdir(), 'c360-gold') });
-  if (options.replaceFolder ?? true) await pruneOthers(lake, path.slice(0, path.lastIndexOf('/') + 1), path);
-  return { path, rows };
 }

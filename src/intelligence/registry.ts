@@ -1,9 +1,6 @@
 // The model registry: one row per trained model with a deterministic version (a hash of what defines the model:
 // parameters, training window, feature snapshot version), so that analysts can see which model scored whom.
 import { createHash } from 'node:crypto';
-import type { Engine } from '../engine/duckdb.ts';
-import type { Lake } from '../lake/lake.ts';
-import { tableFromRecords, writeGold } from './lake-io.ts';
 
 export interface ModelRecord {
   MODEL_NAME: string;
@@ -69,11 +66,4 @@ export function modelRecord(o: {
     PARAMETERS_JSON: stableJson(o.parameters),
     METRICS_JSON: stableJson(o.metrics),
   };
-}
-
-/** Writes the records of one job to model_registry/as_of_date=D/<file>.parquet (replacing that file only). */
-export async function writeRegistry(engine: Engine, lake: Lake, asOf: string, file: string, records: readonly ModelRecord[]): Promise<{ path: string; rows: number }> {
-  const table = `registry_${file.replace(/\W/g, '_')}`;
-  await tableFromRecords(engine, table, REGISTRY_COLUMNS, records as unknown as Record<string, unknown>[]);
-  return writeGold(engine, lake, 'model_registry', asOf, `SELECT * FROM ${table} ORDER BY MODEL_NAME`, { file, replaceFolder: false });
 }

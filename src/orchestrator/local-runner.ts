@@ -6,6 +6,7 @@ import { MASTER } from '../../pipelines/master.ts';
 import { bindParams, policyOf, topoSort, type Activity, type MasterPipeline } from '../../pipelines/ir.ts';
 import { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
+import { resolveAsOf, type AsOfResolution } from '../runtime/as-of.ts';
 import { C360Error, isTransient } from '../runtime/errors.ts';
 import { emptyReport, type Job, type JobContext } from '../runtime/job.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -48,7 +49,10 @@ export function makeJobContext(o: {
   };
 }
 
-/** Runs one job with retries for transient errors; returns its manifest entry. */
+/**
+ * Runs one job with retries for transient errors; returns its manifest entry. A job that uses the as-of date gets the
+ * one in `base` (the pipeline's), else one resolved here by the same rule (its asOf parameter, else the data).
+ */
 export async function runJob(
   job: Job,
   base: Omit<Parameters<typeof makeJobContext>[0], 'params'>,
@@ -67,9 +71,18 @@ export async function runJob(
     ...emptyReport(),
   };
   const log = base.log.child({ activity: meta.activity });
+  let asOf = base.asOf;
+  if (job.usesAsOf) {
+    try {
+      asOf = (await resolveAsOf({ option: base.asOf, param: params.asOf, lake: base.lake, openEngine: () => openScratchEngine(base.home) })).asOf;
+      entry.asOf = asOf;
+    } catch (error) {
+      return finish(entry, started, { status: 'failed', error: { message: (error as Error).message, transient: isTransient(error) } });
+    }
+  }
   for (;;) {
     entry.attempts++;
-    const ctx = makeJobContext({ ...base, log, params });
+    const ctx = makeJobContext({ ...base, asOf, log, params });
     try {
       await withTimeout(job.run(ctx), meta.timeoutMinutes * 60_000, `${meta.activity} timed out after ${meta.timeoutMinutes} min`);
       Object.assign(entry, ctx.report, { status: 'succeeded' });
@@ -86,9 +99,18 @@ export async function runJob(
       break;
     }
   }
+  return finish(entry, started, {});
+}
+
+function finish(entry: JobRun, started: number, patch: Partial<JobRun>): JobRun {
+  Object.assign(entry, patch);
   entry.endedAt = new Date().toISOString();
   entry.durationMs = Date.now() - started;
   return entry;
+}
+
+function openScratchEngine(home: string): Promise<Engine> {
+  return Engine.open({ tempDirectory: join(home, 'tmp', 'duckdb') });
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
@@ -138,6 +160,27 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
   };
   const log = options.log.child({ runId });
   log.info('run started', { pipeline: pipeline.name, runDate, asOf: options.asOf ?? 'latest', lake: options.lake.location });
+  // The as-of date is resolved once, before the first job that uses it (after Bronze ingestion, so a default taken
+  // from the data sees the drops of this run), and the same value goes to every later job.
+  let resolved: AsOfResolution | undefined;
+  const ensureAsOf = async (stage: string): Promise<boolean> => {
+    if (resolved) return true;
+    const at = Date.now();
+    try {
+      resolved = await resolveAsOf({ option: options.asOf, lake: options.lake, openEngine: () => openScratchEngine(options.home) });
+    } catch (error) {
+      const entry = finish({ activity: 'resolve_as_of', stage, job: 'resolve-as-of', params: {}, status: 'failed', attempts: 1, startedAt: new Date(at).toISOString(), ...emptyReport() }, at,
+        { error: { message: (error as Error).message, transient: isTransient(error) } });
+      manifest.jobs.push(entry);
+      log.error('as-of date unresolved', { error: entry.error?.message });
+      return false;
+    }
+    manifest.asOf = resolved.asOf;
+    manifest.asOfSource = resolved.source;
+    values.asOf = resolved.asOf;
+    log.info('as-of date', { asOf: resolved.asOf, source: resolved.source });
+    return true;
+  };
 
   outer: for (const stage of pipeline.stages) {
     const activities = topoSort(stage.activities);
@@ -147,6 +190,10 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
         manifest.jobs.push(skipped(activity, stage.name));
         continue;
       }
+      if (activity.job.usesAsOf && !(await ensureAsOf(stage.name))) {
+        manifest.status = 'failed';
+        break outer;
+      }
       const items = activity.forEach?.items ?? [undefined];
       const policy = policyOf(activity);
       for (const [i, item] of items.entries()) {
@@ -155,7 +202,7 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
         log.progress(`${stage.title}: ${label}`, { step: `${i + 1}/${items.length}` });
         const entry = await runJob(
           activity.job,
-          { home: options.home, lake: options.lake, log, runId, loadId, runDate, asOf: options.asOf || undefined },
+          { home: options.home, lake: options.lake, log, runId, loadId, runDate, asOf: resolved?.asOf ?? (options.asOf || undefined) },
           params,
           {
             activity: label,

@@ -24,7 +24,10 @@ export interface JobContext {
   log: Logger;
   /** Partition date for ingestion, YYYY-MM-DD. */
   runDate: string;
-  /** Cut-off date for Silver/Gold: only data with event time on or before it is used (undefined: latest in data). */
+  /**
+   * The run's as-of date: only data with event time on or before it is used. Set for every job that uses it
+   * (`usesAsOf`) by the pipeline runner or `c360 job`, which resolve it once (src/runtime/as-of.ts).
+   */
   asOf?: string;
   /** Job parameters (strings, as on a command line). */
   params: Record<string, string>;
@@ -44,6 +47,8 @@ export interface Job {
   name: string;
   description: string;
   params?: readonly JobParamSpec[];
+  /** Reads the as-of date: the runner resolves it before the job runs and records it in the manifest. */
+  usesAsOf?: boolean;
   run(ctx: JobContext): Promise<void>;
 }
 

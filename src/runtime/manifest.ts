@@ -11,6 +11,8 @@ export interface JobRun extends JobReport {
   stage: string;
   job: string;
   params: Record<string, string>;
+  /** The as-of date the job ran with (jobs that use one). */
+  asOf?: string;
   status: Status;
   attempts: number;
   startedAt: string;
@@ -25,7 +27,10 @@ export interface RunManifest {
   command: string;
   pipeline: string;
   runDate: string;
+  /** The run's one as-of date, resolved once and passed to every job that uses it. */
   asOf?: string;
+  /** Where the as-of date came from: the option, a job parameter, or the latest event date in the data. */
+  asOfSource?: 'option' | 'param' | 'data';
   home: string;
   lake: string;
   status: Status;

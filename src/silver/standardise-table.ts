@@ -1,5 +1,5 @@
 // Contract-driven Silver standardisation of one table: dedupe Bronze by primary key (latest _ingested_at wins, then
-// the greatest _record_hash), apply the as-of cut, cleanse every column by its contract (trim, empty to null, enums
+// the greatest _record_hash), cleanse every column by its contract (trim, empty to null, enums
 // and codes upper-cased, campaign ids canonicalised), and collect per-record data-quality flags (`COLUMN:CODE`).
 // CUSTOMERS also gets the match-key columns identity resolution uses (email, phone, name, address standards).
 import { FORMAT_PATTERNS, type ColumnDef, type TableContract } from '../../schemas/contract.ts';
@@ -84,7 +84,6 @@ export interface StagingOptions {
   files: readonly string[];
   /** Columns present in those files. */
   present: ReadonlySet<string>;
-  asOf?: string;
   loadId: string;
 }
 
@@ -101,15 +100,13 @@ export function stagingSql(contract: TableContract, options: Omit<StagingOptions
   const has = (n: string) => options.present.has(n);
   const key = dedupeKey(contract).map((k) => `b.${ident(k)}`).join(', ');
   const order = [has('_ingested_at') ? 'b._ingested_at DESC' : null, has('_record_hash') ? 'b._record_hash DESC' : null].filter(Boolean).join(', ') || '1';
-  const eventTime = contract.eventTime;
-  const cut = eventTime && options.asOf ? `WHERE CAST(b.${ident(eventTime)} AS DATE) <= DATE ${lit(options.asOf)}` : '';
   const cols = contract.columns.map((c) => `${cleanseSql(c, has(c.name))} AS ${ident(c.name)}`);
   const isCustomers = contract.name === 'CUSTOMERS';
   const flags = [...contract.columns.flatMap(columnFlagSql), ...(isCustomers ? customerFlagsSql() : [])];
   const completeness = contract.columns.map((c) => `(CASE WHEN s.${ident(c.name)} IS NULL THEN 0 ELSE 1 END)`).join(' + ');
   const src = has('_source_system') ? 'b._source_system' : lit(contract.sourceSystem);
   return `WITH d AS (
-  SELECT b.*, row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) AS _rn FROM bronze_src b ${cut}
+  SELECT b.*, row_number() OVER (PARTITION BY ${key} ORDER BY ${order}) AS _rn FROM bronze_src b
 ),
 s AS (
   SELECT ${cols.join(',\n    ')},

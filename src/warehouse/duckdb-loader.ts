@@ -13,7 +13,7 @@ import { parquetFiles } from '../lake/parquet.ts';
 export interface TableLoadResult {
   table: string;
   source: string;
-  status: 'loaded' | 'skipped';
+  status: 'loaded';
   stagedRows: number;
   tableRows: number;
   missingColumns: string[];
@@ -68,13 +68,9 @@ function goldFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]>
 export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o: { asOf: string; loadId: string; log?: Logger }): Promise<TableLoadResult> {
   const label = `${t.schema}.${t.name}`;
   const files = await goldFiles(lake, t.source, o.asOf);
-  const result: TableLoadResult = { table: label, source: t.source, status: 'skipped', stagedRows: 0, tableRows: 0, missingColumns: [], files };
-  if (files.length === 0) {
-    // No snapshot is not an empty snapshot: leave the table as it is rather than wipe it.
-    o.log?.warn(`no Gold snapshot for ${label}, table left unchanged`, { dataset: goldDir(t.source, o.asOf) });
-    result.tableRows = Number(await engine.scalar(`SELECT count(*) FROM ${d.qualified(t.schema, t.name)}`));
-    return result;
-  }
+  // No snapshot is not an empty snapshot: loading it as empty would wipe the table.
+  if (files.length === 0) throw new LoadError(`${label}: no Gold snapshot ${goldDir(t.source, o.asOf)}`);
+  const result: TableLoadResult = { table: label, source: t.source, status: 'loaded', stagedRows: 0, tableRows: 0, missingColumns: [], files };
   const local = await Promise.all(files.map((f) => lake.localPath(f)));
   const described = await engine.all<{ column_name: string }>(
     `DESCRIBE SELECT * FROM read_parquet([${local.map((f) => d.string(f)).join(', ')}], union_by_name = true, hive_partitioning = false)`,
@@ -144,7 +140,6 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
     if (inTransaction) await engine.run('ROLLBACK');
     throw e instanceof LoadError ? e : new LoadError(`${label}: load from ${goldDir(t.source, o.asOf)} failed: ${(e as Error).message}`);
   }
-  result.status = 'loaded';
   result.stagedRows = Number(
     await engine.scalar(`SELECT ROW_COUNT FROM "OPS"."LOAD_AUDIT" WHERE SCHEMA_NAME = $1 AND TABLE_NAME = $2 AND AS_OF_DATE = CAST($3 AS DATE)`, [t.schema, t.name, o.asOf]),
   );
@@ -180,6 +175,10 @@ export async function loadWarehouse(
   o: { asOf: string; loadId: string; log?: Logger; tables?: readonly WarehouseTable[] },
 ): Promise<TableLoadResult[]> {
   const tables = o.tables ?? WAREHOUSE_TABLES;
+  // Every table's snapshot must be there before anything is loaded: a run that would leave tables behind fails whole.
+  const absent: string[] = [];
+  for (const t of tables) if ((await goldFiles(lake, t.source, o.asOf)).length === 0) absent.push(`${t.schema}.${t.name} (${goldDir(t.source, o.asOf)})`);
+  if (absent.length) throw new LoadError(`No Gold snapshot as of ${o.asOf} for ${absent.length} warehouse table(s): ${absent.join(', ')}; nothing was loaded`);
   await ensureWarehouseSchema(engine, tables);
   const out: TableLoadResult[] = [];
   for (const t of tables) out.push(await loadTable(engine, lake, t, o));

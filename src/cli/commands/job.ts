@@ -14,7 +14,7 @@ export const command: Command = {
     ...HOME_OPTION,
     param: { type: 'string', multiple: true, description: 'Job parameter name=value (repeatable)' },
     'run-date': { type: 'string', description: 'Ingestion partition date YYYY-MM-DD (default: today, UTC)' },
-    'as-of': { type: 'string', description: 'As-of date YYYY-MM-DD' },
+    'as-of': { type: 'string', description: 'As-of date YYYY-MM-DD (default: --param asOf, else the latest event date in the data)' },
     'load-id': { type: 'string', description: 'Load id (ADF: @pipeline().RunId)' },
     'run-id': { type: 'string', description: 'Run id for the manifest (default: new)' },
     lake: { type: 'string', description: 'Lake location (default: $C360_LAKE_URL or HOME/lake)' },
@@ -54,7 +54,7 @@ export const command: Command = {
       home,
       lake,
       {
-        runId, loadId, command: `c360 job ${job.name}`, pipeline: 'job', runDate, asOf: isoDate(values, 'as-of'), home, lake: lake.location,
+        runId, loadId, command: `c360 job ${job.name}`, pipeline: 'job', runDate, asOf: entry.asOf, home, lake: lake.location,
         status: entry.status, startedAt: started, endedAt: entry.endedAt, durationMs: entry.durationMs, jobs: [entry],
       },
       `${runId}.${job.name}${params.table ? `.${params.table}` : ''}`,

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLake } from '../../lake/index.ts';
 import { newRunId } from '../../runtime/manifest.ts';
-import { UsageError } from '../../runtime/errors.ts';
+import { C360Error, UsageError } from '../../runtime/errors.ts';
 import { GOLD_ROOT } from '../../gold/paths.ts';
 import { WAREHOUSE_TABLES } from '../../warehouse/model.ts';
 import { snowflakeConfigFromEnv } from '../../warehouse/snowflake/config.ts';
@@ -80,7 +80,11 @@ const load: Command = {
       : [];
     const plan = [...pre, ...snowflakeLoadPlan(setup, { loadId, asOf, available })];
     const skipped = WAREHOUSE_TABLES.filter((t) => !available.has(t.source)).map((t) => `${t.schema}.${t.name}`);
-    if (skipped.length) io.log.warn('no Gold snapshot, tables skipped', { tables: skipped.join(', ') });
+    if (skipped.length && !values['dry-run']) {
+      // A load that leaves tables behind must not report success.
+      throw new C360Error(`No Gold snapshot as of ${asOf} for ${skipped.join(', ')} in ${lake.location}: nothing was loaded`);
+    }
+    if (skipped.length) io.log.warn('no Gold snapshot, tables skipped in this dry run', { tables: skipped.join(', ') });
     if (values['dry-run']) {
       for (const p of plan) io.out(`-- ${p.label}\n${p.sql};\n`);
       return 0;
@@ -93,7 +97,7 @@ const load: Command = {
     } finally {
       await session.close();
     }
-    io.log.info('snowflake load done', { asOf, loadId, tables: available.size, skipped: skipped.length });
+    io.log.info('snowflake load done', { asOf, loadId, tables: available.size });
     return 0;
   },
 };
