@@ -7,6 +7,7 @@ import { customerProfile } from '../gold/customer-profile.ts';
 import { customerIdentityMap, dimDate, dimProduct, factCustomerInteractions, factTransactions, serviceSummary } from '../gold/customer-datasets.ts';
 import { dimContent, dimRecommendation, factPersonalizationEvents } from '../gold/personalization.ts';
 import { PREPARED_RELATIONS, SHARED_RELATIONS, SILVER_VIEWS } from '../gold/relations.ts';
+import { customerConsent } from '../privacy/consent.ts';
 import { INTELLIGENCE_DATASETS } from '../intelligence/datasets.ts';
 import { SILVER_DATASETS } from '../silver/datasets.ts';
 import { ACTIVATION_DATASETS } from '../activation/datasets.ts';
@@ -15,7 +16,8 @@ import type { Dataset } from './dataset.ts';
 export type { Dataset } from './dataset.ts';
 
 export const GOLD_SQL_DATASETS: readonly Dataset[] = [
-  customerProfile, customerIdentityMap, factTransactions, factCustomerInteractions, dimProduct, dimDate, serviceSummary,
+  // consent first: the profile reads it (kept as g_customer_consent)
+  customerConsent, customerProfile, customerIdentityMap, factTransactions, factCustomerInteractions, dimProduct, dimDate, serviceSummary,
   factBehavioralEvents, dimSession, dimTouchpoint, dimTime, aggCustomerActivity, aggTouchpointActivity, aggFunnelDaily,
   campaignAttribution, campaignChannelPerformance, campaignRoi,
   dimContent, dimRecommendation, factPersonalizationEvents,
