@@ -3,6 +3,22 @@
 
 USE DATABASE CUSTOMER360;
 
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.CUSTOMER_CONSENT (
+  CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CONSENT_EMAIL BOOLEAN COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_SMS BOOLEAN COMMENT 'Consent to SMS/text marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PHONE BOOLEAN COMMENT 'Consent to marketing phone calls: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PUSH BOOLEAN COMMENT 'Consent to push and in-app messages: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PERSONALIZATION BOOLEAN COMMENT 'Consent to personalised content and recommendations: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_UPDATED_AT TIMESTAMP_NTZ COMMENT 'Time of the latest consent evidence of the person (NULL: none)',
+  AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_CUSTOMER_CONSENT PRIMARY KEY (CUSTOMER360_ID)
+)
+CLUSTER BY (CUSTOMER360_ID)
+COMMENT = 'Consent per person and channel (email, SMS, phone, push, personalisation); FALSE unless explicitly granted and not withdrawn';
+
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.DIM_CUSTOMER (
   CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   FIRST_NAME VARCHAR COMMENT 'Golden FIRST_NAME (survivorship: most trusted source)',
@@ -90,6 +106,12 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_360.DIM_CUSTOMER (
   INFLUENCE_SCORE FLOAT COMMENT 'Highest third-party influence score (0..1)',
   EXTERNAL_SENTIMENT_SCORE FLOAT COMMENT 'Average third-party sentiment score (-1..1)',
   EXTERNAL_MENTIONS NUMBER(19,0) COMMENT 'Third-party mentions',
+  CONSENT_EMAIL BOOLEAN COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_SMS BOOLEAN COMMENT 'Consent to SMS/text marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PHONE BOOLEAN COMMENT 'Consent to marketing phone calls: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PUSH BOOLEAN COMMENT 'Consent to push and in-app messages: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PERSONALIZATION BOOLEAN COMMENT 'Consent to personalised content and recommendations: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_UPDATED_AT TIMESTAMP_NTZ COMMENT 'Time of the latest consent evidence of the person (NULL: none)',
   AVG_ORDER_VALUE NUMBER(18,2) COMMENT 'TOTAL_REVENUE / TOTAL_ORDERS',
   RETURN_RATE FLOAT COMMENT 'RETURN_COUNT / TOTAL_ORDERS',
   RFM_RECENCY_SCORE NUMBER(10,0) COMMENT 'Recency score 1-5 among purchasers (5 = most recent)',
@@ -354,6 +376,23 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_360.MODEL_REGISTRY (
 )
 CLUSTER BY (MODEL_NAME)
 COMMENT = 'Every trained model version with parameters, training window, feature snapshot and metrics';
+
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.PROFILE_CHANGES (
+  CHANGE_ID VARCHAR NOT NULL COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>; the same change always has the same id (consumer-side dedupe)',
+  BATCH NUMBER(19,0) COMMENT 'Publish sequence number: batches are committed in order, each diffed against the state the previous one published',
+  RUN_ID VARCHAR COMMENT 'Run that committed the batch',
+  AS_OF_DATE DATE COMMENT 'As-of date of the Gold profile the batch was computed from',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted',
+  CHANGED_ATTRIBUTES VARCHAR COMMENT 'Profile columns whose value changed (created: those with a value), comma-separated; empty when deleted',
+  CHANGES VARCHAR COMMENT 'JSON array, one object per changed attribute: {attribute, old, new} for non-PII, {attribute, pii: true, oldChecksum, newChecksum} for PII',
+  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted)',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_PROFILE_CHANGES PRIMARY KEY (CHANGE_ID)
+)
+CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
+COMMENT = 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums) and deleted profiles per committed batch';
 
 CREATE TABLE IF NOT EXISTS CUSTOMER_BEHAVIOR.FACT_BEHAVIORAL_EVENTS (
   EVENT_ID VARCHAR NOT NULL COMMENT 'Event id',
@@ -625,6 +664,20 @@ CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.PRODUCT_RECOMMENDATIONS (
 CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
 COMMENT = 'Top-N product recommendations per person, algorithm and as-of date (1 = best)';
 
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_CONSENT (
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CONSENT_EMAIL BOOLEAN COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_SMS BOOLEAN COMMENT 'Consent to SMS/text marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PHONE BOOLEAN COMMENT 'Consent to marketing phone calls: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PUSH BOOLEAN COMMENT 'Consent to push and in-app messages: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PERSONALIZATION BOOLEAN COMMENT 'Consent to personalised content and recommendations: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_UPDATED_AT TIMESTAMP_NTZ COMMENT 'Time of the latest consent evidence of the person (NULL: none)',
+  AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_360.CUSTOMER_CONSENT (rows of one load id at a time)';
+
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__DIM_CUSTOMER (
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   FIRST_NAME VARCHAR COMMENT 'Golden FIRST_NAME (survivorship: most trusted source)',
@@ -712,6 +765,12 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__DIM_CUSTOMER (
   INFLUENCE_SCORE FLOAT COMMENT 'Highest third-party influence score (0..1)',
   EXTERNAL_SENTIMENT_SCORE FLOAT COMMENT 'Average third-party sentiment score (-1..1)',
   EXTERNAL_MENTIONS NUMBER(19,0) COMMENT 'Third-party mentions',
+  CONSENT_EMAIL BOOLEAN COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_SMS BOOLEAN COMMENT 'Consent to SMS/text marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PHONE BOOLEAN COMMENT 'Consent to marketing phone calls: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PUSH BOOLEAN COMMENT 'Consent to push and in-app messages: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PERSONALIZATION BOOLEAN COMMENT 'Consent to personalised content and recommendations: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_UPDATED_AT TIMESTAMP_NTZ COMMENT 'Time of the latest consent evidence of the person (NULL: none)',
   AVG_ORDER_VALUE NUMBER(18,2) COMMENT 'TOTAL_REVENUE / TOTAL_ORDERS',
   RETURN_RATE FLOAT COMMENT 'RETURN_COUNT / TOTAL_ORDERS',
   RFM_RECENCY_SCORE NUMBER(10,0) COMMENT 'Recency score 1-5 among purchasers (5 = most recent)',
@@ -950,6 +1009,21 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__MODEL_REGISTRY (
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
 )
 COMMENT = 'Staging for CUSTOMER_360.MODEL_REGISTRY (rows of one load id at a time)';
+
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__PROFILE_CHANGES (
+  CHANGE_ID VARCHAR COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>; the same change always has the same id (consumer-side dedupe)',
+  BATCH NUMBER(19,0) COMMENT 'Publish sequence number: batches are committed in order, each diffed against the state the previous one published',
+  RUN_ID VARCHAR COMMENT 'Run that committed the batch',
+  AS_OF_DATE DATE COMMENT 'As-of date of the Gold profile the batch was computed from',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted',
+  CHANGED_ATTRIBUTES VARCHAR COMMENT 'Profile columns whose value changed (created: those with a value), comma-separated; empty when deleted',
+  CHANGES VARCHAR COMMENT 'JSON array, one object per changed attribute: {attribute, old, new} for non-PII, {attribute, pii: true, oldChecksum, newChecksum} for PII',
+  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted)',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_360.PROFILE_CHANGES (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__FACT_BEHAVIORAL_EVENTS (
   EVENT_ID VARCHAR COMMENT 'Event id',
@@ -1290,6 +1364,12 @@ CREATE OR REPLACE VIEW CUSTOMER_360.CUSTOMER_360 (
   INFLUENCE_SCORE COMMENT 'Highest third-party influence score (0..1)',
   EXTERNAL_SENTIMENT_SCORE COMMENT 'Average third-party sentiment score (-1..1)',
   EXTERNAL_MENTIONS COMMENT 'Third-party mentions',
+  CONSENT_EMAIL COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_SMS COMMENT 'Consent to SMS/text marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PHONE COMMENT 'Consent to marketing phone calls: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PUSH COMMENT 'Consent to push and in-app messages: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PERSONALIZATION COMMENT 'Consent to personalised content and recommendations: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_UPDATED_AT COMMENT 'Time of the latest consent evidence of the person (NULL: none)',
   AVG_ORDER_VALUE COMMENT 'TOTAL_REVENUE / TOTAL_ORDERS',
   RETURN_RATE COMMENT 'RETURN_COUNT / TOTAL_ORDERS',
   RFM_RECENCY_SCORE COMMENT 'Recency score 1-5 among purchasers (5 = most recent)',
@@ -1309,7 +1389,7 @@ CREATE OR REPLACE VIEW CUSTOMER_360.CUSTOMER_360 (
 COPY GRANTS
 COMMENT = 'Customer 360: the profile (DIM_CUSTOMER) with churn risk, CLV and segment of the same as-of date, one row per person'
 AS
-SELECT b.CUSTOMER360_ID, b.FIRST_NAME, b.FIRST_NAME_SOURCE, b.LAST_NAME, b.LAST_NAME_SOURCE, b.EMAIL_ADDRESS, b.EMAIL_ADDRESS_SOURCE, b.PHONE_NUMBER, b.PHONE_NUMBER_SOURCE, b.DATE_OF_BIRTH, b.DATE_OF_BIRTH_SOURCE, b.GENDER, b.GENDER_SOURCE, b.ADDRESS_LINE_1, b.ADDRESS_SOURCE, b.CITY, b.STATE_CODE, b.ZIP_CODE, b.COUNTRY_CODE, b.CUSTOMER_SEGMENT, b.CUSTOMER_SEGMENT_SOURCE, b.LOYALTY_TIER, b.LOYALTY_TIER_SOURCE, b.LOYALTY_POINTS, b.LOYALTY_POINTS_SOURCE, b.CUSTOMER_STATUS, b.CUSTOMER_STATUS_SOURCE, b.PREFERRED_CHANNEL, b.PREFERRED_CHANNEL_SOURCE, b.PREFERRED_STORE, b.PREFERRED_STORE_SOURCE, b.REGISTRATION_DATE, b.LAST_LOGIN_DATE, b.SOURCE_SYSTEMS, b.SOURCE_RECORD_COUNT, b.IDENTIFIERS, b.IDENTIFIER_COUNT, b.TOTAL_ORDERS, b.TOTAL_REVENUE, b.FIRST_PURCHASE_DATE, b.LAST_PURCHASE_DATE, b.DAYS_SINCE_LAST_PURCHASE, b.RETURN_COUNT, b.LOYALTY_POINTS_EARNED, b.LOYALTY_POINTS_REDEEMED, b.ORDERS_7D, b.SPEND_7D, b.ORDERS_30D, b.SPEND_30D, b.ORDERS_90D, b.SPEND_90D, b.SESSIONS_7D, b.EVENTS_7D, b.SESSIONS_30D, b.EVENTS_30D, b.SESSIONS_90D, b.EVENTS_90D, b.OPENS_7D, b.CLICKS_7D, b.TICKETS_7D, b.OPENS_30D, b.CLICKS_30D, b.TICKETS_30D, b.OPENS_90D, b.CLICKS_90D, b.TICKETS_90D, b.TOTAL_SESSIONS, b.TOTAL_EVENTS, b.PREFERRED_PURCHASE_CHANNEL, b.PREFERRED_DEVICE, b.TOTAL_TICKETS, b.OPEN_TICKETS, b.AVG_TICKET_SATISFACTION, b.AVG_RESOLUTION_MINUTES, b.SERVICE_INTERACTIONS, b.AVG_SERVICE_SENTIMENT, b.AVG_INTERACTION_SATISFACTION, b.AGE_RANGE, b.EDUCATION_LEVEL, b.OCCUPATION, b.INCOME_RANGE, b.INTERESTS, b.SOCIAL_MEDIA_ACTIVITY, b.INFLUENCE_SCORE, b.EXTERNAL_SENTIMENT_SCORE, b.EXTERNAL_MENTIONS, b.AVG_ORDER_VALUE, b.RETURN_RATE, b.RFM_RECENCY_SCORE, b.RFM_FREQUENCY_SCORE, b.RFM_MONETARY_SCORE, b.RFM_SCORE, b.RFM_SEGMENT, b.ENGAGEMENT_SCORE, b.AS_OF_DATE, j0.CHURN_RISK, j0.PREDICTED_PURCHASES, j0.PREDICTED_CLV, j0.P_ALIVE, j1.SEGMENT_ID, j1.SEGMENT_LABEL
+SELECT b.CUSTOMER360_ID, b.FIRST_NAME, b.FIRST_NAME_SOURCE, b.LAST_NAME, b.LAST_NAME_SOURCE, b.EMAIL_ADDRESS, b.EMAIL_ADDRESS_SOURCE, b.PHONE_NUMBER, b.PHONE_NUMBER_SOURCE, b.DATE_OF_BIRTH, b.DATE_OF_BIRTH_SOURCE, b.GENDER, b.GENDER_SOURCE, b.ADDRESS_LINE_1, b.ADDRESS_SOURCE, b.CITY, b.STATE_CODE, b.ZIP_CODE, b.COUNTRY_CODE, b.CUSTOMER_SEGMENT, b.CUSTOMER_SEGMENT_SOURCE, b.LOYALTY_TIER, b.LOYALTY_TIER_SOURCE, b.LOYALTY_POINTS, b.LOYALTY_POINTS_SOURCE, b.CUSTOMER_STATUS, b.CUSTOMER_STATUS_SOURCE, b.PREFERRED_CHANNEL, b.PREFERRED_CHANNEL_SOURCE, b.PREFERRED_STORE, b.PREFERRED_STORE_SOURCE, b.REGISTRATION_DATE, b.LAST_LOGIN_DATE, b.SOURCE_SYSTEMS, b.SOURCE_RECORD_COUNT, b.IDENTIFIERS, b.IDENTIFIER_COUNT, b.TOTAL_ORDERS, b.TOTAL_REVENUE, b.FIRST_PURCHASE_DATE, b.LAST_PURCHASE_DATE, b.DAYS_SINCE_LAST_PURCHASE, b.RETURN_COUNT, b.LOYALTY_POINTS_EARNED, b.LOYALTY_POINTS_REDEEMED, b.ORDERS_7D, b.SPEND_7D, b.ORDERS_30D, b.SPEND_30D, b.ORDERS_90D, b.SPEND_90D, b.SESSIONS_7D, b.EVENTS_7D, b.SESSIONS_30D, b.EVENTS_30D, b.SESSIONS_90D, b.EVENTS_90D, b.OPENS_7D, b.CLICKS_7D, b.TICKETS_7D, b.OPENS_30D, b.CLICKS_30D, b.TICKETS_30D, b.OPENS_90D, b.CLICKS_90D, b.TICKETS_90D, b.TOTAL_SESSIONS, b.TOTAL_EVENTS, b.PREFERRED_PURCHASE_CHANNEL, b.PREFERRED_DEVICE, b.TOTAL_TICKETS, b.OPEN_TICKETS, b.AVG_TICKET_SATISFACTION, b.AVG_RESOLUTION_MINUTES, b.SERVICE_INTERACTIONS, b.AVG_SERVICE_SENTIMENT, b.AVG_INTERACTION_SATISFACTION, b.AGE_RANGE, b.EDUCATION_LEVEL, b.OCCUPATION, b.INCOME_RANGE, b.INTERESTS, b.SOCIAL_MEDIA_ACTIVITY, b.INFLUENCE_SCORE, b.EXTERNAL_SENTIMENT_SCORE, b.EXTERNAL_MENTIONS, b.CONSENT_EMAIL, b.CONSENT_SMS, b.CONSENT_PHONE, b.CONSENT_PUSH, b.CONSENT_PERSONALIZATION, b.CONSENT_UPDATED_AT, b.AVG_ORDER_VALUE, b.RETURN_RATE, b.RFM_RECENCY_SCORE, b.RFM_FREQUENCY_SCORE, b.RFM_MONETARY_SCORE, b.RFM_SCORE, b.RFM_SEGMENT, b.ENGAGEMENT_SCORE, b.AS_OF_DATE, j0.CHURN_RISK, j0.PREDICTED_PURCHASES, j0.PREDICTED_CLV, j0.P_ALIVE, j1.SEGMENT_ID, j1.SEGMENT_LABEL
 FROM CUSTOMER_360.DIM_CUSTOMER AS b
 LEFT JOIN CUSTOMER_360.CUSTOMER_RISK_SCORES AS j0
   ON j0.CUSTOMER360_ID = b.CUSTOMER360_ID AND j0.AS_OF_DATE = b.AS_OF_DATE
