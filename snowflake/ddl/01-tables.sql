@@ -3,6 +3,22 @@
 
 USE DATABASE CUSTOMER360;
 
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.CUSTOMER_CONSENT (
+  CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CONSENT_EMAIL BOOLEAN COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_SMS BOOLEAN COMMENT 'Consent to SMS/text marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PHONE BOOLEAN COMMENT 'Consent to marketing phone calls: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PUSH BOOLEAN COMMENT 'Consent to push and in-app messages: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PERSONALIZATION BOOLEAN COMMENT 'Consent to personalised content and recommendations: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_UPDATED_AT TIMESTAMP_NTZ COMMENT 'Time of the latest consent evidence of the person (NULL: none)',
+  AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_CUSTOMER_CONSENT PRIMARY KEY (CUSTOMER360_ID)
+)
+CLUSTER BY (CUSTOMER360_ID)
+COMMENT = 'Consent per person and channel (email, SMS, phone, push, personalisation); FALSE unless explicitly granted and not withdrawn';
+
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.DIM_CUSTOMER (
   CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   FIRST_NAME VARCHAR COMMENT 'Golden FIRST_NAME (survivorship: most trusted source)',
@@ -90,6 +106,12 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_360.DIM_CUSTOMER (
   INFLUENCE_SCORE FLOAT COMMENT 'Highest third-party influence score (0..1)',
   EXTERNAL_SENTIMENT_SCORE FLOAT COMMENT 'Average third-party sentiment score (-1..1)',
   EXTERNAL_MENTIONS NUMBER(19,0) COMMENT 'Third-party mentions',
+  CONSENT_EMAIL BOOLEAN COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_SMS BOOLEAN COMMENT 'Consent to SMS/text marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PHONE BOOLEAN COMMENT 'Consent to marketing phone calls: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PUSH BOOLEAN COMMENT 'Consent to push and in-app messages: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PERSONALIZATION BOOLEAN COMMENT 'Consent to personalised content and recommendations: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_UPDATED_AT TIMESTAMP_NTZ COMMENT 'Time of the latest consent evidence of the person (NULL: none)',
   AVG_ORDER_VALUE NUMBER(18,2) COMMENT 'TOTAL_REVENUE / TOTAL_ORDERS',
   RETURN_RATE FLOAT COMMENT 'RETURN_COUNT / TOTAL_ORDERS',
   RFM_RECENCY_SCORE NUMBER(10,0) COMMENT 'Recency score 1-5 among purchasers (5 = most recent)',
@@ -280,6 +302,23 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_360.MODEL_REGISTRY (
 )
 CLUSTER BY (MODEL_NAME)
 COMMENT = 'Every trained model version with parameters, training window, feature snapshot and metrics';
+
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.PROFILE_CHANGES (
+  CHANGE_ID VARCHAR NOT NULL COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>; the same change always has the same id (consumer-side dedupe)',
+  BATCH NUMBER(19,0) COMMENT 'Publish sequence number: batches are committed in order, each diffed against the state the previous one published',
+  RUN_ID VARCHAR COMMENT 'Run that committed the batch',
+  AS_OF_DATE DATE COMMENT 'As-of date of the Gold profile the batch was computed from',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted',
+  CHANGED_ATTRIBUTES VARCHAR COMMENT 'Profile columns whose value changed (created: those with a value), comma-separated; empty when deleted',
+  CHANGES VARCHAR COMMENT 'JSON array, one object per changed attribute: {attribute, old, new} for non-PII, {attribute, pii: true, oldChecksum, newChecksum} for PII',
+  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted)',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_PROFILE_CHANGES PRIMARY KEY (CHANGE_ID)
+)
+CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
+COMMENT = 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums) and deleted profiles per committed batch';
 
 CREATE TABLE IF NOT EXISTS CUSTOMER_BEHAVIOR.FACT_BEHAVIORAL_EVENTS (
   EVENT_ID VARCHAR NOT NULL COMMENT 'Event id',
@@ -551,6 +590,20 @@ CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.PRODUCT_RECOMMENDATIONS (
 CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
 COMMENT = 'Top-N product recommendations per person, algorithm and as-of date (1 = best)';
 
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_CONSENT (
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CONSENT_EMAIL BOOLEAN COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_SMS BOOLEAN COMMENT 'Consent to SMS/text marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PHONE BOOLEAN COMMENT 'Consent to marketing phone calls: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PUSH BOOLEAN COMMENT 'Consent to push and in-app messages: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PERSONALIZATION BOOLEAN COMMENT 'Consent to personalised content and recommendations: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_UPDATED_AT TIMESTAMP_NTZ COMMENT 'Time of the latest consent evidence of the person (NULL: none)',
+  AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_360.CUSTOMER_CONSENT (rows of one load id at a time)';
+
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__DIM_CUSTOMER (
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   FIRST_NAME VARCHAR COMMENT 'Golden FIRST_NAME (survivorship: most trusted source)',
@@ -638,6 +691,12 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__DIM_CUSTOMER (
   INFLUENCE_SCORE FLOAT COMMENT 'Highest third-party influence score (0..1)',
   EXTERNAL_SENTIMENT_SCORE FLOAT COMMENT 'Average third-party sentiment score (-1..1)',
   EXTERNAL_MENTIONS NUMBER(19,0) COMMENT 'Third-party mentions',
+  CONSENT_EMAIL BOOLEAN COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_SMS BOOLEAN COMMENT 'Consent to SMS/text marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PHONE BOOLEAN COMMENT 'Consent to marketing phone calls: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PUSH BOOLEAN COMMENT 'Consent to push and in-app messages: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PERSONALIZATION BOOLEAN COMMENT 'Consent to personalised content and recommendations: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_UPDATED_AT TIMESTAMP_NTZ COMMENT 'Time of the latest consent evidence of the person (NULL: none)',
   AVG_ORDER_VALUE NUMBER(18,2) COMMENT 'TOTAL_REVENUE / TOTAL_ORDERS',
   RETURN_RATE FLOAT COMMENT 'RETURN_COUNT / TOTAL_ORDERS',
   RFM_RECENCY_SCORE NUMBER(10,0) COMMENT 'Recency score 1-5 among purchasers (5 = most recent)',
@@ -808,6 +867,21 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__MODEL_REGISTRY (
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
 )
 COMMENT = 'Staging for CUSTOMER_360.MODEL_REGISTRY (rows of one load id at a time)';
+
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__PROFILE_CHANGES (
+  CHANGE_ID VARCHAR COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>; the same change always has the same id (consumer-side dedupe)',
+  BATCH NUMBER(19,0) COMMENT 'Publish sequence number: batches are committed in order, each diffed against the state the previous one published',
+  RUN_ID VARCHAR COMMENT 'Run that committed the batch',
+  AS_OF_DATE DATE COMMENT 'As-of date of the Gold profile the batch was computed from',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted',
+  CHANGED_ATTRIBUTES VARCHAR COMMENT 'Profile columns whose value changed (created: those with a value), comma-separated; empty when deleted',
+  CHANGES VARCHAR COMMENT 'JSON array, one object per changed attribute: {attribute, old, new} for non-PII, {attribute, pii: true, oldChecksum, newChecksum} for PII',
+  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted)',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_360.PROFILE_CHANGES (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__FACT_BEHAVIORAL_EVENTS (
   EVENT_ID VARCHAR COMMENT 'Event id',
