@@ -2,6 +2,7 @@
 import { getContract } from '../schemas/index.ts';
 import { findDrops } from '../src/bronze/drops.ts';
 import { ingestDrops } from '../src/bronze/ingest-drops.ts';
+import { compactTables } from '../src/bronze/compact.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 import type { Job } from '../src/runtime/job.ts';
 
@@ -30,6 +31,9 @@ export const bronzeIngestJob: Job = {
       return;
     }
     await ingestDrops(ctx, contract, drops, { sourceSystem: ctx.params.sourceSystem || undefined });
+    // Many small drops of a table (e.g. hourly files) are compacted like streaming micro-batches.
+    const compacted = await compactTables(ctx, [contract]);
+    if (compacted[contract.name]) ctx.report.metrics[`${contract.name}.compactedFiles`] = compacted[contract.name];
   },
 };
 

@@ -11,6 +11,13 @@ import { producerFor, resolveTarget, type HubTarget } from '../src/streaming/con
 import { runStream, STREAM_TMP } from '../src/streaming/consumer.ts';
 import { startHub, type LocalHub } from '../src/streaming/hub/local-hub.ts';
 import { replayDrop } from '../src/streaming/replay.ts';
+import { compactTables } from '../src/bronze/compact.ts';
+
+/** Compacts the Bronze tables the stream wrote to. */
+async function compactStreamed(ctx: JobContext, outputs: readonly string[]): Promise<Record<string, number>> {
+  const dirs = new Set(outputs.filter((o) => o.startsWith('bronze/customer360/')).map((o) => o.split('/')[2]));
+  return compactTables(ctx, CONTRACTS.filter((c) => dirs.has(c.bronzeDir)));
+}
 
 const num = (ctx: JobContext, name: string): number | undefined => {
   const v = ctx.params[name];
@@ -107,6 +114,8 @@ export const bronzeStreamJob: Job = {
         peakRssMb: r.peakRssMb,
         partitions: r.partitions,
       });
+      // Micro-batches leave many small files: compact them once the stream has stopped (no writer left).
+      ctx.report.metrics.compacted = await compactStreamed(ctx, r.outputs);
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

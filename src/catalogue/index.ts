@@ -10,6 +10,7 @@ import { PREPARED_RELATIONS, SHARED_RELATIONS, SILVER_VIEWS } from '../gold/rela
 import { customerConsent } from '../privacy/consent.ts';
 import { INTELLIGENCE_DATASETS } from '../intelligence/datasets.ts';
 import { SILVER_DATASETS } from '../silver/datasets.ts';
+import { ACTIVATION_DATASETS } from '../activation/datasets.ts';
 import type { Dataset } from './dataset.ts';
 
 export type { Dataset } from './dataset.ts';
@@ -51,7 +52,7 @@ function withDerivedInputs(ds: Dataset, all: readonly Dataset[]): Dataset {
   return { ...ds, inputs: [...new Set([...ds.inputs, ...derived])].sort() };
 }
 
-const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...GOLD_SQL_DATASETS, ...INTELLIGENCE_DATASETS];
+const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...GOLD_SQL_DATASETS, ...INTELLIGENCE_DATASETS, ...ACTIVATION_DATASETS];
 
 export const CATALOGUE: readonly Dataset[] = DECLARED.map((d) => withDerivedInputs(d, DECLARED));
 
