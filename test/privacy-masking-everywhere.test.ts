@@ -50,7 +50,7 @@ beforeAll(async () => {
   } finally {
     e.close();
   }
-}, 60_000);
+});
 
 afterAll(async () => {
   if (home) await rm(home, { recursive: true, force: true });
