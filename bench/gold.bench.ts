@@ -13,6 +13,7 @@ import { goldCustomerJob } from '../jobs/gold-customer.ts';
 import { goldBehaviorJob } from '../jobs/gold-behavior.ts';
 import { goldCampaignsJob } from '../jobs/gold-campaigns.ts';
 import { goldPersonalizationJob } from '../jobs/gold-personalization.ts';
+import { goldProfileChangesJob } from '../jobs/gold-profile-changes.ts';
 import { warehouseLoadJob } from '../jobs/warehouse-load.ts';
 import { maxRssMb } from './measure.ts';
 
@@ -124,7 +125,7 @@ export const bench: Bench = {
     const datasetMs: Record<string, number> = {};
     t0 = Date.now();
     let cpu = process.cpuUsage();
-    for (const job of [goldCustomerJob, goldBehaviorJob, goldCampaignsJob, goldPersonalizationJob]) {
+    for (const job of [goldCustomerJob, goldBehaviorJob, goldCampaignsJob, goldPersonalizationJob, goldProfileChangesJob]) {
       const t = Date.now();
       const c = ctx();
       await job.run(c);

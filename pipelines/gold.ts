@@ -6,6 +6,7 @@ import { goldCustomerJob } from '../jobs/gold-customer.ts';
 import { goldBehaviorJob } from '../jobs/gold-behavior.ts';
 import { goldCampaignsJob } from '../jobs/gold-campaigns.ts';
 import { goldPersonalizationJob } from '../jobs/gold-personalization.ts';
+import { goldProfileChangesJob } from '../jobs/gold-profile-changes.ts';
 import { withDatasetDependencies } from '../src/catalogue/activities.ts';
 
 export const goldAggregation: SubPipeline = {
@@ -18,5 +19,6 @@ export const goldAggregation: SubPipeline = {
     { name: 'gold_campaigns', description: goldCampaignsJob.description, job: goldCampaignsJob },
     ...intelligenceActivities,
     { name: 'gold_personalization', description: goldPersonalizationJob.description, job: goldPersonalizationJob },
+    { name: 'gold_profile_changes', description: goldProfileChangesJob.description, job: goldProfileChangesJob },
   ]),
 };

@@ -2,6 +2,9 @@
 import type { Dataset } from './dataset.ts';
 import { duckType } from './dataset.ts';
 import { CATALOGUE, producersOf } from './index.ts';
+import { ACTIVATION_DATASETS } from '../activation/datasets.ts';
+
+const isActivation = (d: Dataset): boolean => ACTIVATION_DATASETS.some((a) => a.name === d.name);
 
 const cell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
@@ -39,7 +42,8 @@ export function renderDatasetsMarkdown(datasets: readonly Dataset[] = CATALOGUE)
     ['Silver staging', (d) => d.name.startsWith('staged_')],
     ['Identity', (d) => d.name.startsWith('identity_')],
     ['Gold', (d) => d.layer === 'gold' && !!d.sql],
-    ['Intelligence', (d) => d.layer === 'gold' && !d.sql],
+    ['Intelligence', (d) => d.layer === 'gold' && !d.sql && !isActivation(d)],
+    ['Activation', isActivation],
   ];
   return [
     '# Lake datasets',

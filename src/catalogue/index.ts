@@ -6,15 +6,20 @@ import { campaignAttribution, campaignChannelPerformance, campaignRoi } from '..
 import { customerProfile } from '../gold/customer-profile.ts';
 import { customerIdentityMap, dimDate, dimProduct, factCustomerInteractions, factTransactions, serviceSummary } from '../gold/customer-datasets.ts';
 import { dimContent, dimRecommendation, factPersonalizationEvents } from '../gold/personalization.ts';
+import { customerPreferences, factTransactionItems } from '../gold/sales-and-preferences.ts';
 import { PREPARED_RELATIONS, SHARED_RELATIONS, SILVER_VIEWS } from '../gold/relations.ts';
+import { customerConsent } from '../privacy/consent.ts';
 import { INTELLIGENCE_DATASETS } from '../intelligence/datasets.ts';
 import { SILVER_DATASETS } from '../silver/datasets.ts';
+import { ACTIVATION_DATASETS } from '../activation/datasets.ts';
 import type { Dataset } from './dataset.ts';
 
 export type { Dataset } from './dataset.ts';
 
 export const GOLD_SQL_DATASETS: readonly Dataset[] = [
-  customerProfile, customerIdentityMap, factTransactions, factCustomerInteractions, dimProduct, dimDate, serviceSummary,
+  // consent first: the profile reads it (kept as g_customer_consent)
+  customerConsent, customerProfile, customerIdentityMap, factTransactions, factCustomerInteractions, dimProduct, dimDate, serviceSummary,
+  factTransactionItems, customerPreferences,
   factBehavioralEvents, dimSession, dimTouchpoint, dimTime, aggCustomerActivity, aggTouchpointActivity, aggFunnelDaily,
   campaignAttribution, campaignChannelPerformance, campaignRoi,
   dimContent, dimRecommendation, factPersonalizationEvents,
@@ -49,7 +54,7 @@ function withDerivedInputs(ds: Dataset, all: readonly Dataset[]): Dataset {
   return { ...ds, inputs: [...new Set([...ds.inputs, ...derived])].sort() };
 }
 
-const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...GOLD_SQL_DATASETS, ...INTELLIGENCE_DATASETS];
+const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...GOLD_SQL_DATASETS, ...INTELLIGENCE_DATASETS, ...ACTIVATION_DATASETS];
 
 export const CATALOGUE: readonly Dataset[] = DECLARED.map((d) => withDerivedInputs(d, DECLARED));
 

@@ -9,6 +9,7 @@ import { AS_OF, ID, IS_PURCHASE, IS_RETURN, WINDOWS, gold, type GoldParams } fro
 import { rfmSegmentSql, scoreSql } from './rfm.ts';
 import { ADDRESS_COLUMNS, SURVIVING_ATTRIBUTES, survivingColumnsSql, survivorshipCandidatesSql } from './survivorship.ts';
 import { dateLit } from './paths.ts';
+import { CONSENT_COLUMNS } from '../privacy/consent.ts';
 
 /** days between the event's date and the as-of date (0 = the as-of day itself). */
 const daysAgo = (ts: string, asOf: string) => `date_diff('day', CAST(${ts} AS DATE), ${dateLit(asOf)})`;
@@ -134,7 +135,8 @@ base AS (
     tick.AVG_TICKET_SATISFACTION, tick.AVG_RESOLUTION_MINUTES,
     COALESCE(svc.SERVICE_INTERACTIONS, 0) AS SERVICE_INTERACTIONS, svc.AVG_SERVICE_SENTIMENT, svc.AVG_INTERACTION_SATISFACTION,
     ext.AGE_RANGE, ext.EDUCATION_LEVEL, ext.OCCUPATION, ext.INCOME_RANGE, ext.INTERESTS, ext.SOCIAL_MEDIA_ACTIVITY, ext.INFLUENCE_SCORE,
-    sent.EXTERNAL_SENTIMENT_SCORE, COALESCE(sent.EXTERNAL_MENTIONS, 0) AS EXTERNAL_MENTIONS
+    sent.EXTERNAL_SENTIMENT_SCORE, COALESCE(sent.EXTERNAL_MENTIONS, 0) AS EXTERNAL_MENTIONS,
+    ${CONSENT_COLUMNS.map(([c]) => `cs.${c}`).join(', ')}
   FROM s_universe u
   LEFT JOIN golden g USING (CUSTOMER360_ID)
   LEFT JOIN ids USING (CUSTOMER360_ID)
@@ -147,6 +149,7 @@ base AS (
   LEFT JOIN svc USING (CUSTOMER360_ID)
   LEFT JOIN ext USING (CUSTOMER360_ID)
   LEFT JOIN sent USING (CUSTOMER360_ID)
+  LEFT JOIN g_customer_consent cs USING (CUSTOMER360_ID)
 ),
 purchasers AS (
   SELECT CUSTOMER360_ID,
@@ -241,6 +244,7 @@ export const customerProfile = gold({
     ['INFLUENCE_SCORE', T.double, 'Highest third-party influence score (0..1)'],
     ['EXTERNAL_SENTIMENT_SCORE', T.double, 'Average third-party sentiment score (-1..1)'],
     ['EXTERNAL_MENTIONS', T.bigint, 'Third-party mentions'],
+    ...CONSENT_COLUMNS,
     ['AVG_ORDER_VALUE', T.money, 'TOTAL_REVENUE / TOTAL_ORDERS'],
     ['RETURN_RATE', T.double, 'RETURN_COUNT / TOTAL_ORDERS'],
     ['RFM_RECENCY_SCORE', T.integer, 'Recency score 1-5 among purchasers (5 = most recent)'],
@@ -254,5 +258,14 @@ export const customerProfile = gold({
   warehouse: {
     schema: 'CUSTOMER_360', table: 'DIM_CUSTOMER', strategy: 'snapshot', clusterBy: ['CUSTOMER360_ID'],
     comment: 'Customer 360 profile: one row per person (CUSTOMER360_ID) with golden record, lifetime, RFM, windowed, service and third-party features',
+    // The seed's CUSTOMER_360 table: the profile with the same as-of date's risk scores and model segment.
+    views: [{
+      schema: 'CUSTOMER_360', name: 'CUSTOMER_360',
+      comment: 'Customer 360: the profile (DIM_CUSTOMER) with churn risk, CLV and segment of the same as-of date, one row per person',
+      join: [
+        { dataset: 'risk_scores', on: ['CUSTOMER360_ID', 'AS_OF_DATE'], columns: ['CHURN_RISK', 'PREDICTED_PURCHASES', 'PREDICTED_CLV', 'P_ALIVE'] },
+        { dataset: 'customer_segments', on: ['CUSTOMER360_ID', 'AS_OF_DATE'], columns: ['SEGMENT_ID', 'SEGMENT_LABEL'] },
+      ],
+    }],
   },
 });

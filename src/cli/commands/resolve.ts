@@ -1,5 +1,5 @@
 // `c360 resolve`: standardisation and identity resolution alone, on a CSV or Parquet file of person records.
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { extname, join, resolve as resolvePath } from 'node:path';
 import { Engine, lit } from '../../engine/duckdb.ts';
@@ -37,6 +37,12 @@ async function incremental(values: Values, io: CommandIO): Promise<number> {
   if (input && !existsSync(input)) throw new UsageError(`--input ${input} does not exist`);
   const output = str(values, 'output');
   if (output && !['.csv', '.parquet'].includes(extname(output).toLowerCase())) throw new UsageError(`--output must end in .csv or .parquet, got '${output}'`);
+  // Never write over a file this command reads.
+  const reads = [input, str(values, 'overrides') ? resolvePath(str(values, 'overrides')!) : undefined].filter((f): f is string => !!f).map(realOrSelf);
+  for (const flag of ['output', 'changes'] as const) {
+    const file = str(values, flag);
+    if (file && reads.includes(realOrSelf(resolvePath(file)))) throw new UsageError(`--${flag} ${file} is a file this command reads: write the result to another file`);
+  }
   const tenant = str(values, 'tenant') ?? 'default';
   const overridesFile = str(values, 'overrides');
   const overrides = overridesFile ? parseOverrides(await readFile(overridesFile, 'utf8'), overridesFile, tenant) : undefined;
@@ -89,6 +95,13 @@ export const command: Command = {
     const input = resolvePath(requireStr(values, 'input'));
     const output = resolvePath(requireStr(values, 'output'));
     if (!existsSync(input)) throw new UsageError(`--input ${input} does not exist`);
+    // Never write over a file this command reads (a typo would destroy the input it was meant to resolve).
+    const ledgerOut = str(values, 'ledger') ? resolvePath(str(values, 'ledger')!) : undefined;
+    const reads = [input, str(values, 'overrides') ? resolvePath(str(values, 'overrides')!) : undefined].filter((f): f is string => !!f).map(realOrSelf);
+    for (const [flag, file] of [['--output', output], ['--ledger', ledgerOut]] as const) {
+      if (file && reads.includes(realOrSelf(file))) throw new UsageError(`${flag} ${file} is a file this command reads: write the result to another file`);
+    }
+    if (ledgerOut && realOrSelf(ledgerOut) === realOrSelf(output)) throw new UsageError(`--ledger and --output are the same file (${output}): pick two files`);
     const outExt = extname(output).toLowerCase();
     if (outExt !== '.csv' && outExt !== '.parquet') throw new UsageError(`--output must end in .csv or .parquet, got '${output}'`);
     const threshold = Number(str(values, 'threshold') ?? '0.5');
@@ -133,3 +146,12 @@ export const command: Command = {
     }
   },
 };
+
+/** The real path of a file (through symlinks), or the path itself when it does not exist yet. */
+function realOrSelf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}

@@ -1,0 +1,18 @@
+// Lake paths of activation's own state (beside the datasets it publishes in gold/customer360/).
+export const ACTIVATION_ROOT = 'activation';
+
+/** The published profile state: a copy of the Gold profile the latest committed change batch was computed against. */
+export const PROFILE_STATE_DIR = `${ACTIVATION_ROOT}/state/customer_profile`;
+
+export function batchFileName(batch: number): string {
+  return `batch-${String(batch).padStart(8, '0')}.parquet`;
+}
+
+export function parseBatch(fileName: string): number | undefined {
+  const m = /^batch-(\d+)\.parquet$/.exec(fileName);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function profileStatePath(batch: number): string {
+  return `${PROFILE_STATE_DIR}/${batchFileName(batch)}`;
+}
