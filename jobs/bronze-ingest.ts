@@ -2,6 +2,7 @@
 import { getContract } from '../schemas/index.ts';
 import { findDrops } from '../src/bronze/drops.ts';
 import { ingestDrops } from '../src/bronze/ingest-drops.ts';
+import { compactTables } from '../src/bronze/compact.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 import type { Job } from '../src/runtime/job.ts';
 
@@ -9,9 +10,9 @@ export const bronzeIngestJob: Job = {
   name: 'bronze-ingest',
   description: 'Validate the drops of one table (<input>/<TABLE>.csv|.parquet|.ndjson|.jsonl, <input>/<TABLE>/*) into Bronze and quarantine',
   params: [
-    { name: 'table', description: 'Source table, e.g. CUSTOMERS', required: true },
-    { name: 'input', description: 'A local folder, or a lake prefix such as landing/customer360', required: true },
-    { name: 'stream', description: "'true': the contract's streaming tables arrive via Event Hubs, so skip them here" },
+    { name: 'table', description: 'Source table, e.g. CUSTOMERS', required: true, type: { kind: 'table' } },
+    { name: 'input', description: 'A local folder, or a lake prefix such as landing/customer360', required: true, type: { kind: 'location' } },
+    { name: 'stream', description: "'true': the contract's streaming tables arrive via Event Hubs, so skip them here", type: { kind: 'bool' } },
     { name: 'sourceSystem', description: 'Fallback _source_system for records without a SOURCE_SYSTEM field' },
   ],
   async run(ctx) {
@@ -30,6 +31,9 @@ export const bronzeIngestJob: Job = {
       return;
     }
     await ingestDrops(ctx, contract, drops, { sourceSystem: ctx.params.sourceSystem || undefined });
+    // Many small drops of a table (e.g. hourly files) are compacted like streaming micro-batches.
+    const compacted = await compactTables(ctx, [contract]);
+    if (compacted[contract.name]) ctx.report.metrics[`${contract.name}.compactedFiles`] = compacted[contract.name];
   },
 };
 

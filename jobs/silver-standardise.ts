@@ -5,8 +5,7 @@ import { addressTable, installMacros, phoneTable } from '../src/identity/standar
 import { appendRows } from '../src/identity/append.ts';
 import { NICKNAMES } from '../src/identity/nicknames.ts';
 import { registerBronze } from '../src/silver/bronze-source.ts';
-import { parquetInputs } from '../src/silver/lake-io.ts';
-import { bronzePrefix } from '../src/silver/paths.ts';
+import { bronzeDataFiles } from '../src/bronze/table-state.ts';
 import { getDataset } from '../src/catalogue/index.ts';
 import { writeDataset } from '../src/catalogue/runner.ts';
 import { stagedName } from '../src/silver/datasets.ts';
@@ -16,10 +15,11 @@ import { lit } from '../src/engine/duckdb.ts';
 export const silverStandardiseJob: Job = {
   name: 'silver-standardise',
   description: 'Standardise one table into Silver staging: dedupe by key (latest ingest wins), cleanse by contract, flag quality issues',
-  params: [{ name: 'table', description: 'Contract table name, e.g. CUSTOMERS', required: true }],
+  params: [{ name: 'table', description: 'Contract table name, e.g. CUSTOMERS', required: true, type: { kind: 'table' } }],
   async run(ctx) {
     const contract = getContract(ctx.params.table ?? '');
-    const { lakePaths, localPaths } = await parquetInputs(ctx.lake, bronzePrefix(contract));
+    const lakePaths = await bronzeDataFiles(ctx.lake, contract);
+    const localPaths = await Promise.all(lakePaths.map((p) => ctx.lake.localPath(p)));
     ctx.report.inputs.push(...lakePaths);
     const engine = await ctx.openEngine();
     try {

@@ -11,7 +11,7 @@ import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { C360Error } from '../runtime/errors.ts';
 import { bindColumns, STAGE, stageSql, valueSql, type Binding } from '../contracts/validation-sql.ts';
-import { heldHashFiles } from './held-hashes.ts';
+import { addToIndex, heldHashes, type HeldHashes } from './dedupe-index.ts';
 import { bronzeFile, quarantineFile, safeName } from './paths.ts';
 import { fileSource, formatOf, sqlSource, type DropFormat, type VarcharSource } from './source.ts';
 
@@ -134,7 +134,8 @@ async function runIngest(
   //    They are deleted from the stage (the others keep their rowids), so the writes need no filter. Only hashes
   //    with copies are kept from the grouping (a few, not one row per record), and the held hashes are only looked
   //    up when the table has files.
-  const existing = dedupe ? await heldHashFiles(lake, contract) : [];
+  const heldSources: HeldHashes = await heldHashes(lake, contract);
+  const existing = dedupe ? heldSources.localFiles : [];
   const H = STAGE.hash;
   // One round trip each for the dedupe tables and for the counts: a streaming micro-batch runs this per batch, with
   // the event loop busy receiving, and every await costs a turn of it.
@@ -260,6 +261,9 @@ async function runIngest(
     const order = source.hasSeq ? ` ORDER BY ${seq}` : '';
     await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> ''${order}`, targets.quarantine, 'quarantine.parquet', true);
   }
+  // 5. The new hashes into the table's dedupe index, after the data (a crash before this leaves uncovered files,
+  //    which the next lookup reads directly).
+  await addToIndex(engine, lake, contract, { held: heldSources, newHashesSql: `SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage}`, outputs: result.outputs, name, tmpDir: work });
   return result;
 }
 

@@ -5,8 +5,8 @@ import type { Lake } from '../lake/lake.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { goldDir } from '../gold/paths.ts';
 import { duckdbDialect as d } from './dialects/duckdb.ts';
-import { renderAudit, renderInsertAll, renderTableLoad, renderTablesDdl, stagingDdl, targetColumns, targetDdl } from './load-plan.ts';
-import { WAREHOUSE_TABLES } from './model.ts';
+import { renderAudit, renderInsertAll, renderTableLoad, renderTablesDdl, renderViewsDdl, stagingDdl, targetColumns, targetDdl } from './load-plan.ts';
+import { WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
 import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
 import { parquetFiles } from '../lake/parquet.ts';
 
@@ -59,6 +59,8 @@ export async function ensureWarehouseSchema(engine: Engine, tables: readonly War
       }
     }
   }
+  // Views last: they read the columns just added.
+  for (const sql of renderViewsDdl(d, tables, WAREHOUSE_VIEWS)) await engine.run(sql);
 }
 
 function goldFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]> {

@@ -10,7 +10,7 @@
 //   6 clear this load's staging rows
 // Steps 3-6 run in one transaction.
 import type { CopySource, Dialect, TableDdl } from './dialect.ts';
-import { LOAD_COLUMNS, OPS_SCHEMA, SCHEMAS, STAGING_SCHEMA, T, stagingName, type WarehouseColumn, type WarehouseTable } from './types.ts';
+import { LOAD_COLUMNS, OPS_SCHEMA, SCHEMAS, STAGING_SCHEMA, T, stagingName, type WarehouseColumn, type WarehouseTable, type WarehouseView } from './types.ts';
 
 export const AUDIT_TABLE = 'LOAD_AUDIT';
 
@@ -52,14 +52,33 @@ export function stagingDdl(t: WarehouseTable): TableDdl {
   };
 }
 
-/** Schemas, target, staging and audit tables: idempotent (IF NOT EXISTS). */
-export function renderTablesDdl(d: Dialect, tables: readonly WarehouseTable[]): string[] {
+/** The view's SELECT: every column of its table, then each join's columns (LEFT JOIN: a row per base row at most). */
+export function renderViewSelect(d: Dialect, v: WarehouseView): string {
+  const cols = [
+    ...v.from.columns.map((c) => `b.${d.ident(c.name)}`),
+    ...v.joins.flatMap((j, i) => j.columns.map((c) => `j${i}.${d.ident(c)}`)),
+  ];
+  const joins = v.joins.map((j, i) => `LEFT JOIN ${d.qualified(j.table.schema, j.table.name)} AS j${i}\n  ON ${j.on.map((k) => `j${i}.${d.ident(k)} = b.${d.ident(k)}`).join(' AND ')}`);
+  return `SELECT ${cols.join(', ')}\nFROM ${d.qualified(v.from.schema, v.from.name)} AS b\n${joins.join('\n')}`;
+}
+
+/** Schemas, target, staging and audit tables: idempotent (IF NOT EXISTS); then the views whose tables are all given. */
+export function renderTablesDdl(d: Dialect, tables: readonly WarehouseTable[], views: readonly WarehouseView[] = []): string[] {
   const out: string[] = [];
   for (const s of [...SCHEMAS, STAGING_SCHEMA, OPS_SCHEMA]) out.push(...d.createSchema(s, SCHEMA_COMMENTS[s]!));
   for (const t of tables) out.push(...d.createTable(targetDdl(t)));
   for (const t of tables) out.push(...d.createTable(stagingDdl(t)));
   out.push(...d.createTable(AUDIT_DDL));
-  return out;
+  return [...out, ...renderViewsDdl(d, tables, views)];
+}
+
+/** CREATE OR REPLACE of the views whose tables are all among `tables`. */
+export function renderViewsDdl(d: Dialect, tables: readonly WarehouseTable[], views: readonly WarehouseView[]): string[] {
+  const have = new Set(tables.map((t) => `${t.schema}.${t.name}`));
+  const has = (t: WarehouseTable) => have.has(`${t.schema}.${t.name}`);
+  return views
+    .filter((v) => has(v.from) && v.joins.every((j) => has(j.table)))
+    .flatMap((v) => d.createView({ schema: v.schema, name: v.name, comment: v.comment, columns: v.columns, select: renderViewSelect(d, v) }));
 }
 
 export interface LoadStep {
