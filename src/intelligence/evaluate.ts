@@ -87,6 +87,8 @@ export interface EvaluationResult {
     k: number;
     weights: Weights;
     tunedOn?: { asOf: string; until: string };
+    served?: string;
+    validationNdcg?: Record<string, number>;
     hybrid: RecMetrics;
     popularity: RecMetrics;
     repeat_purchase: RecMetrics;
@@ -299,6 +301,8 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
       k,
       weights: r.tuning.weights,
       tunedOn: r.tuning.split,
+      ...(r.tuning.served ? { served: r.tuning.served } : {}),
+      ...(r.tuning.validationNdcg ? { validationNdcg: r.tuning.validationNdcg } : {}),
       hybrid: await recMetrics(engine, r.prefix, r.tables.hybrid, k),
       popularity: await recMetrics(engine, r.prefix, r.tables.popularity, k),
       repeat_purchase: await recMetrics(engine, r.prefix, r.tables.repeat_purchase, k),
@@ -340,7 +344,9 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
     ...ch.reliability.map((b) => `| ${b.from.toFixed(1)}-${b.to.toFixed(1)} | ${b.customers} | ${f(b.meanPredicted)} | ${f(b.observedRate)} |`));
   if (e.recommendations) {
     const r = e.recommendations;
-    lines.push('', `Recommendation blend ${JSON.stringify(r.weights)}${r.tunedOn ? `, fitted on the validation split (${r.tunedOn.asOf}, ${r.tunedOn.until}]` : ' (prior weights: no earlier split to fit on)'}`);
+    lines.push('', `Recommendations served: ${!r.served || r.served === 'blend' ? `the blend ${JSON.stringify(r.weights)}` : `${r.served} alone (the blend did not beat it)`}` +
+      (r.tunedOn ? `, chosen on the validation split (${r.tunedOn.asOf}, ${r.tunedOn.until}]` : ' (prior weights: no earlier split to fit on)') +
+      (r.validationNdcg ? `; validation NDCG@${r.k}: ${Object.entries(r.validationNdcg).map(([k, v]) => `${k} ${f(v)}`).join(', ')}` : ''));
   }
   return lines;
 }

@@ -129,9 +129,11 @@ export async function recommend(engine: Engine, snap: Snapshot, horizonDays: num
   const record = modelRecord({
     name: 'recommendations',
     asOf,
-    type: 'hybrid: item-item CF (co-purchase + co-view) + content + repeat purchase + popularity',
-    parameters: { weights: tuning.weights, tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS },
-    metrics: { validation: tuning.validation ?? null },
+    type: tuning.served && tuning.served !== 'blend'
+      ? `${tuning.served} alone (the blend did not beat it on validation)`
+      : 'hybrid: item-item CF (co-purchase + co-view) + content + repeat purchase + popularity',
+    parameters: { weights: tuning.weights, served: tuning.served ?? 'blend', tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS },
+    metrics: { validation: tuning.validation ?? null, validationNdcg: tuning.validationNdcg ?? null },
     windowStart,
     windowEnd: asOf,
     featureSnapshotVersion: snap.version,
