@@ -14,7 +14,7 @@ export const silverPublishJob: Job = {
   name: 'silver-publish',
   description: 'Publish one Silver table: stamp CUSTOMER360_ID from the crosswalk, run cross-table checks, score each record',
   params: [
-    { name: 'table', description: 'Contract table name', required: true },
+    { name: 'table', description: 'Contract table name', required: true, type: { kind: 'table' } },
     { name: 'tenant', description: "Tenant id (default 'default')" },
   ],
   async run(ctx) {

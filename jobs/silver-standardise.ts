@@ -15,7 +15,7 @@ import { lit } from '../src/engine/duckdb.ts';
 export const silverStandardiseJob: Job = {
   name: 'silver-standardise',
   description: 'Standardise one table into Silver staging: dedupe by key (latest ingest wins), cleanse by contract, flag quality issues',
-  params: [{ name: 'table', description: 'Contract table name, e.g. CUSTOMERS', required: true }],
+  params: [{ name: 'table', description: 'Contract table name, e.g. CUSTOMERS', required: true, type: { kind: 'table' } }],
   async run(ctx) {
     const contract = getContract(ctx.params.table ?? '');
     const lakePaths = await bronzeDataFiles(ctx.lake, contract);

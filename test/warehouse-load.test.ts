@@ -192,6 +192,11 @@ describe('local warehouse load', () => {
       ]);
       expect(await e.scalar(`SELECT comment FROM duckdb_views() WHERE schema_name = 'CUSTOMER_360' AND view_name = 'CUSTOMER_360'`)).toMatch(/profile/);
       expect(Number(await e.scalar(`SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'CUSTOMER_360' AND table_name = 'CUSTOMER_360' AND COALESCE(comment, '') <> ''`))).toBe(view!.columns.length);
+      // the analysts' copy reads the masked views: the same rows with PII masked as in ANALYST_CUSTOMER_360.DIM_CUSTOMER
+      const masked = await e.all(`SELECT CUSTOMER360_ID, EMAIL_ADDRESS, SEGMENT_LABEL FROM ANALYST_CUSTOMER_360.CUSTOMER_360 ORDER BY 1`);
+      expect(masked.map((r) => r.EMAIL_ADDRESS)).toEqual((await e.all(`SELECT EMAIL_ADDRESS FROM ANALYST_CUSTOMER_360.DIM_CUSTOMER ORDER BY CUSTOMER360_ID`)).map((r) => r.EMAIL_ADDRESS));
+      expect(masked.map((r) => r.EMAIL_ADDRESS)).not.toEqual(rows.map((r) => r.EMAIL_ADDRESS));
+      expect(masked.map((r) => r.SEGMENT_LABEL)).toEqual(rows.map((r) => r.SEGMENT_LABEL));
     });
   });
 

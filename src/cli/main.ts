@@ -1,5 +1,5 @@
 // c360: the one command line for local runs and for the jobs ADF schedules in Azure.
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { C360Error, UsageError } from '../runtime/errors.ts';
@@ -36,6 +36,18 @@ export async function main(argv: string[]): Promise<number> {
     .sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
     .find((c) => c.name.split(' ').every((w, i) => argv[i] === w));
   if (!match) {
+    if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
+      const pkg = JSON.parse(await readFile(join(COMMANDS_DIR, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+      process.stdout.write(`c360 ${pkg.version}\n`);
+      return 0;
+    }
+    // A command group ('adf', 'snowflake'): list its commands.
+    const group = argv[0] && !argv[0].startsWith('-') ? commands.filter((c) => c.name.startsWith(`${argv[0]} `)) : [];
+    if (group.length > 0) {
+      const asked = argv.slice(1).every((a) => a === '--help' || a === '-h');
+      (asked ? process.stdout : process.stderr).write(`${help(group).replace('c360 <command>', `c360 ${argv[0]} <command>`)}\n`);
+      return asked && argv.length > 1 ? 0 : 2;
+    }
     if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
       process.stdout.write(help(commands) + '\n');
       return argv.length === 0 ? 2 : 0;
@@ -45,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const rest = argv.slice(match.name.split(' ').length);
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(usage(match) + '\n');
+    process.stdout.write(usage(match) + (match.details?.(rest.filter((a) => !a.startsWith('-'))) ?? '') + '\n');
     return 0;
   }
   try {

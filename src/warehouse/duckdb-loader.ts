@@ -9,6 +9,8 @@ import { renderAudit, renderInsertAll, renderTableLoad, renderTablesDdl, renderV
 import { WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
 import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
 import { parquetFiles } from '../lake/parquet.ts';
+import { analystSchema, createMaskedViews } from '../privacy/masked-views.ts';
+import { maskRow } from '../privacy/masking.ts';
 
 export interface TableLoadResult {
   table: string;
@@ -45,6 +47,15 @@ export async function ensureWarehouseSchema(engine: Engine, tables: readonly War
   const have = new Set(existing.map((r) => `${r.table_schema}.${r.table_name}.${r.column_name}`));
   const tablesPresent = new Set(existing.map((r) => `${r.table_schema}.${r.table_name}`));
   for (const sql of renderTablesDdl(d, tables)) await engine.run(sql);
+  await ensureColumns(engine, tables, have, tablesPresent);
+  // The analyst's masked views (after the columns, so a view sees every column of the table).
+  await createMaskedViews(engine, tables);
+  // The model's views last: they read the columns just added; their analyst copies read the masked views.
+  for (const sql of renderViewsDdl(d, tables, WAREHOUSE_VIEWS)) await engine.run(sql);
+  for (const sql of renderViewsDdl(d, tables, WAREHOUSE_VIEWS, analystSchema)) await engine.run(sql);
+}
+
+async function ensureColumns(engine: Engine, tables: readonly WarehouseTable[], have: Set<string>, tablesPresent: Set<string>): Promise<void> {
   for (const t of tables) {
     for (const ddl of [targetDdl(t), stagingDdl(t)]) {
       if (!tablesPresent.has(`${ddl.schema}.${ddl.name}`)) continue;
@@ -54,8 +65,6 @@ export async function ensureWarehouseSchema(engine: Engine, tables: readonly War
       }
     }
   }
-  // Views last: they read the columns just added.
-  for (const sql of renderViewsDdl(d, tables, WAREHOUSE_VIEWS)) await engine.run(sql);
 }
 
 function goldFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]> {
@@ -98,7 +107,7 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
         if (!/NOT NULL constraint/i.test((e as Error).message)) throw e;
         const example = await engine.all(`SELECT * FROM read_parquet([${local.map((f) => d.string(f)).join(', ')}], union_by_name = true, hive_partitioning = false)
 WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`);
-        throw new LoadError(`${label}: null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(example[0] ?? {})} in Gold files ${files.join(', ')}`);
+        throw new LoadError(`${label}: null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(maskRow(piiOf(t), example[0] ?? {}))} in Gold files ${files.join(', ')}`);
       } finally {
         if (big) await engine.run('RESET disabled_compression_methods');
       }
@@ -142,14 +151,17 @@ async function anyMissing(engine: Engine, t: WarehouseTable, staging: string, o:
   return inTarget > staged;
 }
 
+/** PII class by column: example rows in errors are shown masked (errors end up in logs and run manifests). */
+const piiOf = (t: WarehouseTable) => new Map(t.columns.map((c) => [c.name, c.pii]));
+
 /** Key columns must be non-null and unique within one snapshot, or the MERGE would be ambiguous: what is wrong, if anything. */
 async function keyProblem(engine: Engine, t: WarehouseTable, relation: string, loadId: string): Promise<string | undefined> {
   const keys = t.primaryKey.map((k) => d.ident(k));
   const load = `${d.ident('_LOAD_ID')} = ${d.string(loadId)}`;
   const nulls = await engine.all(`SELECT * FROM ${relation} WHERE ${load} AND (${keys.map((k) => `${k} IS NULL`).join(' OR ')}) LIMIT 3`);
-  if (nulls.length) return `null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(nulls[0])}`;
+  if (nulls.length) return `null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(maskRow(piiOf(t), nulls[0]!))}`;
   const dups = await engine.all(`SELECT ${keys.join(', ')}, count(*) AS n FROM ${relation} WHERE ${load} GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 3`);
-  if (dups.length) return `duplicate key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(dups[0])}`;
+  if (dups.length) return `duplicate key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(maskRow(piiOf(t), dups[0]!))}`;
   return undefined;
 }
 

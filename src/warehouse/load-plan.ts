@@ -54,14 +54,17 @@ export function stagingDdl(t: WarehouseTable): TableDdl {
   };
 }
 
-/** The view's SELECT: every column of its table, then each join's columns (LEFT JOIN: a row per base row at most). */
-export function renderViewSelect(d: Dialect, v: WarehouseView): string {
+/**
+ * The view's SELECT: every column of its table, then each join's columns (LEFT JOIN: a row per base row at most).
+ * `schemaOf` renames the schemas read (and the view's own): the local analyst copy reads the masked ANALYST_ views.
+ */
+export function renderViewSelect(d: Dialect, v: WarehouseView, schemaOf: (s: string) => string = (s) => s): string {
   const cols = [
     ...v.from.columns.map((c) => `b.${d.ident(c.name)}`),
     ...v.joins.flatMap((j, i) => j.columns.map((c) => `j${i}.${d.ident(c)}`)),
   ];
-  const joins = v.joins.map((j, i) => `LEFT JOIN ${d.qualified(j.table.schema, j.table.name)} AS j${i}\n  ON ${j.on.map((k) => `j${i}.${d.ident(k)} = b.${d.ident(k)}`).join(' AND ')}`);
-  return `SELECT ${cols.join(', ')}\nFROM ${d.qualified(v.from.schema, v.from.name)} AS b\n${joins.join('\n')}`;
+  const joins = v.joins.map((j, i) => `LEFT JOIN ${d.qualified(schemaOf(j.table.schema), j.table.name)} AS j${i}\n  ON ${j.on.map((k) => `j${i}.${d.ident(k)} = b.${d.ident(k)}`).join(' AND ')}`);
+  return `SELECT ${cols.join(', ')}\nFROM ${d.qualified(schemaOf(v.from.schema), v.from.name)} AS b\n${joins.join('\n')}`;
 }
 
 /** Schemas, target, staging and audit tables: idempotent (IF NOT EXISTS); then the views whose tables are all given. */
@@ -75,12 +78,12 @@ export function renderTablesDdl(d: Dialect, tables: readonly WarehouseTable[], v
 }
 
 /** CREATE OR REPLACE of the views whose tables are all among `tables`. */
-export function renderViewsDdl(d: Dialect, tables: readonly WarehouseTable[], views: readonly WarehouseView[]): string[] {
+export function renderViewsDdl(d: Dialect, tables: readonly WarehouseTable[], views: readonly WarehouseView[], schemaOf: (s: string) => string = (s) => s): string[] {
   const have = new Set(tables.map((t) => `${t.schema}.${t.name}`));
   const has = (t: WarehouseTable) => have.has(`${t.schema}.${t.name}`);
   return views
     .filter((v) => has(v.from) && v.joins.every((j) => has(j.table)))
-    .flatMap((v) => d.createView({ schema: v.schema, name: v.name, comment: v.comment, columns: v.columns, select: renderViewSelect(d, v) }));
+    .flatMap((v) => d.createView({ schema: schemaOf(v.schema), name: v.name, comment: v.comment, columns: v.columns, select: renderViewSelect(d, v, schemaOf) }));
 }
 
 export interface LoadStep {

@@ -36,6 +36,7 @@ export const command: Command = {
     const job: Job = {
       name: 'bronze-ingest',
       description: 'Ingest one drop',
+      params: [{ name: 'table', description: 'Source table' }, { name: 'file', description: 'The drop file' }],
       run: async (ctx) => {
         await ingestDrops(ctx, contract, [{ location: file, inLake: false, format }], { sourceSystem: str(values, 'source-system') });
       },

@@ -1,5 +1,5 @@
 // `c360 resolve`: standardisation and identity resolution alone, on a CSV or Parquet file of person records.
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { extname, join, resolve as resolvePath } from 'node:path';
 import { Engine, lit } from '../../engine/duckdb.ts';
@@ -28,6 +28,13 @@ export const command: Command = {
     const input = resolvePath(requireStr(values, 'input'));
     const output = resolvePath(requireStr(values, 'output'));
     if (!existsSync(input)) throw new UsageError(`--input ${input} does not exist`);
+    // Never write over a file this command reads (a typo would destroy the input it was meant to resolve).
+    const ledgerOut = str(values, 'ledger') ? resolvePath(str(values, 'ledger')!) : undefined;
+    const reads = [input, str(values, 'overrides') ? resolvePath(str(values, 'overrides')!) : undefined].filter((f): f is string => !!f).map(realOrSelf);
+    for (const [flag, file] of [['--output', output], ['--ledger', ledgerOut]] as const) {
+      if (file && reads.includes(realOrSelf(file))) throw new UsageError(`${flag} ${file} is a file this command reads: write the result to another file`);
+    }
+    if (ledgerOut && realOrSelf(ledgerOut) === realOrSelf(output)) throw new UsageError(`--ledger and --output are the same file (${output}): pick two files`);
     const outExt = extname(output).toLowerCase();
     if (outExt !== '.csv' && outExt !== '.parquet') throw new UsageError(`--output must end in .csv or .parquet, got '${output}'`);
     const threshold = Number(str(values, 'threshold') ?? '0.5');
@@ -72,3 +79,12 @@ export const command: Command = {
     }
   },
 };
+
+/** The real path of a file (through symlinks), or the path itself when it does not exist yet. */
+function realOrSelf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
