@@ -23,6 +23,7 @@ import { goldBehaviorJob } from '../jobs/gold-behavior.ts';
 import { goldCampaignsJob } from '../jobs/gold-campaigns.ts';
 import { goldPersonalizationJob } from '../jobs/gold-personalization.ts';
 import { goldProfileChangesJob } from '../jobs/gold-profile-changes.ts';
+import { goldAudiencesJob } from '../jobs/gold-audiences.ts';
 import { warehouseLoadJob } from '../jobs/warehouse-load.ts';
 
 let home: string;
@@ -61,7 +62,7 @@ beforeAll(async () => {
   scratch = await Engine.open();
   await writeScenarioSilver(scratch, lake, join(home, 'tmp'));
   await writeScenarioIntelligence(scratch, lake, join(home, 'tmp'));
-  for (const job of [goldCustomerJob, goldBehaviorJob, goldCampaignsJob, goldPersonalizationJob, goldProfileChangesJob]) {
+  for (const job of [goldCustomerJob, goldBehaviorJob, goldCampaignsJob, goldPersonalizationJob, goldProfileChangesJob, goldAudiencesJob]) {
     await job.run(makeJobContext({ home, lake, log: silentLogger, runId: 'g', loadId: 'g', runDate: AS_OF, asOf: AS_OF, params: {} }));
   }
   await runLoad('LOAD-1');

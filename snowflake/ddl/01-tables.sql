@@ -394,6 +394,37 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_360.PROFILE_CHANGES (
 CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
 COMMENT = 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums) and deleted profiles per committed batch';
 
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.AUDIENCE_EVENTS (
+  EVENT_ID VARCHAR NOT NULL COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID>: the same event always has the same id',
+  BATCH NUMBER(19,0) COMMENT 'Batch (publish sequence) that committed the event',
+  RUN_ID VARCHAR COMMENT 'Run that committed the batch',
+  AS_OF_DATE DATE COMMENT 'As-of date the audience was evaluated for',
+  AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  EVENT_TYPE VARCHAR COMMENT 'entered or exited',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_AUDIENCE_EVENTS PRIMARY KEY (EVENT_ID)
+)
+CLUSTER BY (AS_OF_DATE, AUDIENCE)
+COMMENT = 'Audience entered/exited events: one row per person whose membership of an audience changed in a committed batch';
+
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.AUDIENCE_MEMBERSHIP (
+  AUDIENCE VARCHAR NOT NULL COMMENT 'Audience name (audiences/<file>: name)',
+  CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  ENTERED_BATCH NUMBER(19,0) NOT NULL COMMENT 'Batch of the entered event',
+  ENTERED_AS_OF DATE COMMENT 'As-of date the person entered',
+  EXITED_BATCH NUMBER(19,0) COMMENT 'Batch of the exited event (NULL: still a member)',
+  EXITED_AS_OF DATE COMMENT 'As-of date the person exited (NULL: still a member)',
+  IS_MEMBER BOOLEAN COMMENT 'Still a member as of AS_OF_DATE',
+  AS_OF_DATE DATE COMMENT 'As-of date of this snapshot of the history',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_AUDIENCE_MEMBERSHIP PRIMARY KEY (AUDIENCE, CUSTOMER360_ID, ENTERED_BATCH)
+)
+CLUSTER BY (AUDIENCE, CUSTOMER360_ID)
+COMMENT = 'Audience membership with history: one row per stay of a person in an audience; IS_MEMBER marks current members';
+
 CREATE TABLE IF NOT EXISTS CUSTOMER_BEHAVIOR.FACT_BEHAVIORAL_EVENTS (
   EVENT_ID VARCHAR NOT NULL COMMENT 'Event id',
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
@@ -1024,6 +1055,33 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__PROFILE_CHANGES (
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
 )
 COMMENT = 'Staging for CUSTOMER_360.PROFILE_CHANGES (rows of one load id at a time)';
+
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AUDIENCE_EVENTS (
+  EVENT_ID VARCHAR COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID>: the same event always has the same id',
+  BATCH NUMBER(19,0) COMMENT 'Batch (publish sequence) that committed the event',
+  RUN_ID VARCHAR COMMENT 'Run that committed the batch',
+  AS_OF_DATE DATE COMMENT 'As-of date the audience was evaluated for',
+  AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  EVENT_TYPE VARCHAR COMMENT 'entered or exited',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_360.AUDIENCE_EVENTS (rows of one load id at a time)';
+
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AUDIENCE_MEMBERSHIP (
+  AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  ENTERED_BATCH NUMBER(19,0) COMMENT 'Batch of the entered event',
+  ENTERED_AS_OF DATE COMMENT 'As-of date the person entered',
+  EXITED_BATCH NUMBER(19,0) COMMENT 'Batch of the exited event (NULL: still a member)',
+  EXITED_AS_OF DATE COMMENT 'As-of date the person exited (NULL: still a member)',
+  IS_MEMBER BOOLEAN COMMENT 'Still a member as of AS_OF_DATE',
+  AS_OF_DATE DATE COMMENT 'As-of date of this snapshot of the history',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_360.AUDIENCE_MEMBERSHIP (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__FACT_BEHAVIORAL_EVENTS (
   EVENT_ID VARCHAR COMMENT 'Event id',
