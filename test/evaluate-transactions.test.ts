@@ -45,11 +45,16 @@ describe('c360 evaluate on the grocery panel (cutoff 2017-09-30, 92 days)', () =
     expect(row(recs!, 'hybrid')).toBeGreaterThanOrEqual(1.1 * bestBaseline(recs!));
     expect(recs!.lift.value.lo).toBeGreaterThan(0);
     expect(row(churn!, 'churn')).toBeGreaterThanOrEqual(bestBaseline(churn!) + 0.03);
-    // No model below its strongest baseline.
+    // No model below its strongest baseline. The learned CLV won on the validation snapshot before the cutoff and
+    // beats BG/NBD x Gamma-Gamma on the holdout too (the issue's +0.05 Spearman over BG/NBD alone is not reached).
+    expect(e.clv.served).toBe('regression');
+    expect(clv!.lift.value.lo).toBeGreaterThan(0);
     expect(row(clv!, 'clv')).toBeGreaterThanOrEqual(bestBaseline(clv!));
     expect(row(clv!, 'clv', 'topDecileShare')).toBeGreaterThanOrEqual(bestBaseline(clv!, 'topDecileShare'));
-    // Calibration is reported and holds: purchases within 10%, churn probabilities within 0.05 on average per bin.
+    // Calibration is reported and holds: purchases within 10%, spend within 20% (the regression's total is fitted on
+    // summer snapshots; the holdout is the autumn), churn probabilities within 0.05 on average per bin.
     expect(Math.abs(e.clv.predictedPurchases / e.clv.actualPurchases - 1)).toBeLessThan(0.1);
+    expect(Math.abs(e.clv.predictedSpend / e.clv.actualSpend - 1)).toBeLessThan(0.2);
     expect(e.churn.ece).toBeLessThan(0.05);
     expect(e.churn.reliability.reduce((t, b) => t + b.customers, 0)).toBe(e.churn.customers);
   }, 180_000);

@@ -61,6 +61,18 @@ export interface ChurnTrainingOptions {
   firstDate: string;
   /** Frequency-model parameters to warm-start each snapshot's fit from (the scoring fit: nearby data, nearby optimum). */
   start?: BgNbdParams;
+  /** When given, each labelled snapshot is pushed here too (the learned CLV trains on the same snapshots, at no extra scan). */
+  collect?: LabelledSnapshot[];
+}
+
+/** A training snapshot: purchasers' features as of `date`, what they did in the label window, the frequency fit. */
+export interface LabelledSnapshot {
+  date: string;
+  labelHorizonDays: number;
+  rows: FeatureRow[];
+  /** Spend in (date, date + labelHorizonDays], per row. */
+  spend: number[];
+  bgnbd: BgNbdParams;
 }
 
 /** Snapshot dates s with s + horizon <= asOf, newest first. */
@@ -89,6 +101,8 @@ interface Labelled {
 const CHURN_INPUTS = [
   'CUSTOMER360_ID', 'HAS_PURCHASED', 'DAYS_SINCE_LAST_PURCHASE', 'FREQUENCY', 'RECENCY_WEEKS', 'T_WEEKS', 'TENURE_DAYS',
   'AVG_ORDER_VALUE', 'MONETARY_REPEAT', 'ORDERS_30D', 'ORDERS_90D', 'SPEND_90D', 'SESSIONS_30D', 'EVENTS_30D', 'CART_ADDS_30D', 'RETURNS_90D',
+  // read by the learned CLV (clv-learned.ts), which trains on these snapshots too
+  'REVENUE', 'SPEND_30D', 'PURCHASE_DAYS',
 ] as const satisfies readonly (keyof FeatureRow)[];
 
 /**
@@ -101,18 +115,19 @@ export const MAX_TRAINING_PURCHASERS = 3000;
  * One labelled snapshot: features as of s for a stable sample of its purchasers, labels from purchases in
  * (s, s + horizon], all in one query; only the counts of non-buyers come back for them.
  */
-async function labelledSnapshot(engine: Engine, s: string, horizonDays: number, variant?: 'bgnbd' | 'mbgnbd', start?: BgNbdParams): Promise<{ rows: Labelled[]; nonBuyers: number; nonBuyerChurn: number }> {
+async function labelledSnapshot(engine: Engine, s: string, horizonDays: number, variant?: 'bgnbd' | 'mbgnbd', start?: BgNbdParams, collect?: LabelledSnapshot[]): Promise<{ rows: Labelled[]; nonBuyers: number; nonBuyerChurn: number }> {
   const table = `churn_snap_${s.replace(/-/g, '')}`;
   await engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS
     WITH f AS (${featureSnapshotSql(s)}),
-    b AS (SELECT DISTINCT CUSTOMER360_ID FROM base_tx WHERE TX_DATE > DATE ${lit(s)} AND TX_DATE <= DATE ${lit(addDays(s, horizonDays))})
-    SELECT ${CHURN_INPUTS.map((c) => `f.${c}`).join(', ')}, b.CUSTOMER360_ID IS NULL AS CHURNED FROM f LEFT JOIN b USING (CUSTOMER360_ID)`);
+    b AS (SELECT CUSTOMER360_ID, sum(AMOUNT) AS SPEND FROM base_tx WHERE TX_DATE > DATE ${lit(s)} AND TX_DATE <= DATE ${lit(addDays(s, horizonDays))} GROUP BY 1)
+    SELECT ${CHURN_INPUTS.map((c) => `f.${c}`).join(', ')}, b.CUSTOMER360_ID IS NULL AS CHURNED, coalesce(b.SPEND, 0) AS LABEL_SPEND FROM f LEFT JOIN b USING (CUSTOMER360_ID)`);
   const [counts] = await engine.all<{ N: number; C: number }>(`SELECT count(*)::INTEGER AS N, count(*) FILTER (WHERE CHURNED)::INTEGER AS C FROM ${table} WHERE NOT HAS_PURCHASED`);
   const sample = (await engine.all<Record<string, unknown>>(`SELECT * FROM ${table} WHERE HAS_PURCHASED
-    ORDER BY hash(CUSTOMER360_ID), CUSTOMER360_ID LIMIT ${MAX_TRAINING_PURCHASERS}`)).map((r) => ({ row: toFeatureRow(r), churned: r.CHURNED === true }));
+    ORDER BY hash(CUSTOMER360_ID), CUSTOMER360_ID LIMIT ${MAX_TRAINING_PURCHASERS}`)).map((r) => ({ row: toFeatureRow(r), churned: r.CHURNED === true, spend: Number(r.LABEL_SPEND) }));
   await engine.run(`DROP TABLE ${table}`);
   // Churn features use the frequency model only; the spend model is not fitted here.
   const clv = { bgnbd: fitFrequency(sample.map((x) => x.row), variant, start) };
+  collect?.push({ date: s, labelHorizonDays: horizonDays, rows: sample.map((x) => x.row), spend: sample.map((x) => x.spend), bgnbd: clv.bgnbd.params });
   return {
     rows: sample.map(({ row, churned }) => ({ id: row.CUSTOMER360_ID, x: churnVector(row, clv, horizonDays), y: churned ? 1 : 0 })),
     nonBuyers: Number(counts?.N ?? 0),
@@ -151,7 +166,7 @@ export async function trainChurn(engine: Engine, asOf: string, requestedHorizon:
   let nonBuyers = 0;
   let nonBuyerChurn = 0;
   for (const s of dates) {
-    const l = await labelledSnapshot(engine, s, labelHorizonDays, o.variant, o.start);
+    const l = await labelledSnapshot(engine, s, labelHorizonDays, o.variant, o.start, o.collect);
     sets.push(l.rows);
     nonBuyers += l.nonBuyers;
     nonBuyerChurn += l.nonBuyerChurn;

@@ -5,6 +5,7 @@
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { expectedPurchases } from './bgnbd.ts';
 import { rfmOf } from './clv.ts';
+import type { LearnedClv } from './clv-learned.ts';
 import { addDays } from './features.ts';
 import { expectedSpend } from './gamma-gamma.ts';
 import { auc, seededRandom, spearman, topDecileShare } from './math.ts';
@@ -54,6 +55,10 @@ export interface EvaluationResult {
   clv: {
     /** bgnbd or mbgnbd, whichever had the higher likelihood. */
     model: string;
+    /** What PREDICTED_CLV came from, and why (chosen on a validation snapshot before the cutoff). */
+    served: string;
+    choice: string;
+    validation: LearnedClv['validation'] | null;
     customers: number;
     spearman: number;
     topDecileShare: number;
@@ -239,6 +244,9 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
     comparisons,
     clv: {
       model: variant,
+      served: s.learnedClv.kind,
+      choice: s.learnedClv.reason,
+      validation: s.learnedClv.validation ?? null,
       customers: n,
       spearman: spearman(clvPred, spend),
       topDecileShare: topDecileShare(clvPred, spend),
@@ -320,7 +328,11 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
     lines.push('', `${c.lift.model} minus the best baseline (${c.lift.baseline}) on ${c.lift.metric}: ${signed(c.lift.value)}`);
   }
   const clv = e.clv;
-  lines.push('', `CLV calibration (${clv.model} + Gamma-Gamma): purchase days predicted ${clv.predictedPurchases.toFixed(1)} vs actual ${clv.actualPurchases}; ` +
+  const v = clv.validation;
+  lines.push('', `CLV served: ${clv.served === 'regression' ? 'the learned regression' : `${clv.model} x Gamma-Gamma`} (${clv.choice}${v
+    ? `; validation snapshot ${v.snapshot}, ${v.customers} customers: regression Spearman ${f(v.regression.spearman)} / top decile ${f(v.regression.topDecileShare)}, ` +
+      `BG/NBD x Gamma-Gamma ${f(v.bgnbdGammaGamma.spearman)} / ${f(v.bgnbdGammaGamma.topDecileShare)}` : ''})`);
+  lines.push('', `CLV calibration: purchase days predicted (${clv.model}) ${clv.predictedPurchases.toFixed(1)} vs actual ${clv.actualPurchases}; ` +
     `spend predicted ${clv.predictedSpend.toFixed(2)} vs actual ${clv.actualSpend.toFixed(2)}`);
   const ch = e.churn;
   lines.push('', `Churn calibration (${ch.model}): mean predicted ${f(ch.meanPredicted)} vs churn rate ${f(ch.churnRate)}; Brier ${f(ch.brier)}; ECE ${f(ch.ece)}`,
