@@ -105,6 +105,8 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
       } catch (e) {
         // The target's key columns are NOT NULL: name the key and show an offending row, as the staging check does.
         if (!/NOT NULL constraint/i.test((e as Error).message)) throw e;
+        // The failed INSERT aborted the load's transaction: roll it back (the whole load fails) to read the example.
+        await engine.run('ROLLBACK');
         const example = await engine.all(`SELECT * FROM read_parquet([${local.map((f) => d.string(f)).join(', ')}], union_by_name = true, hive_partitioning = false)
 WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`);
         throw new LoadError(`${label}: null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(maskRow(piiOf(t), example[0] ?? {}))} in Gold files ${files.join(', ')}`);
@@ -192,7 +194,8 @@ export async function loadWarehouse(
     }
     await engine.run('COMMIT');
   } catch (e) {
-    await engine.run('ROLLBACK');
+    // (already rolled back when a first load's NOT NULL check failed)
+    await engine.run('ROLLBACK').catch(() => undefined);
     throw e;
   }
   return out;
