@@ -7,11 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { duckType } from '../src/catalogue/dataset.ts';
 import { getDataset } from '../src/catalogue/index.ts';
 import { Engine } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
-import { makeJobContext } from '../src/orchestrator/local-runner.ts';
 import { maskValue } from '../src/privacy/masking.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
 import { DIM_CUSTOMER, PII_OF, SCALAR_FIELDS } from '../src/serving/fields.ts';
@@ -20,12 +18,10 @@ import { openApiDocument, openApiText, OPENAPI_FILE } from '../src/serving/opena
 import { startServer, type RunningServer } from '../src/serving/serve.ts';
 import { buildServer } from '../src/serving/server.ts';
 import { Authenticator } from '../src/serving/auth.ts';
-import { IDENTITY_DATASETS } from '../src/silver/datasets.ts';
-import { goldCustomerJob } from '../jobs/gold-customer.ts';
 import { loadWarehouse } from '../src/warehouse/duckdb-loader.ts';
 import { DIM_CUSTOMER as DIM, IDENTITY_MAP, MODEL_REGISTRY, PRODUCTS, RECOMMENDATIONS, RISK_SCORES, SEGMENTS } from '../src/serving/fields.ts';
-import { AS_OF, writeScenarioIntelligence, writeScenarioSilver } from './fixtures/gold-scenario.ts';
-import { writeGoldFixture } from './fixtures/silver-fixture.ts';
+import { AS_OF } from './fixtures/gold-scenario.ts';
+import { writeServeScenario } from './fixtures/serve-scenario.ts';
 
 const AGENT = 'agent-key-0123456789abcdef';
 const ANALYST = 'analyst-key-0123456789abcdef';
@@ -54,32 +50,11 @@ async function get(path: string, key: string | null = AGENT, headers: Record<str
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
 }
 
-async function runGold(asOf: string) {
-  await goldCustomerJob.run(makeJobContext({ home, lake, log: silentLogger, runId: 'g', loadId: 'g', runDate: asOf, asOf, params: {} }));
-}
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'c360-serve-'));
   lake = new LocalLake(join(home, 'lake'));
-  const scratch = await Engine.open();
-  try {
-    await writeScenarioSilver(scratch, lake, join(home, 'tmp'));
-    await writeScenarioIntelligence(scratch, lake, join(home, 'tmp'));
-    // The match ledger identity resolution writes: P1's three records linked, P2 refused against P1.
-    const ledger = getDataset(IDENTITY_DATASETS.ledger);
-    const cols = Object.fromEntries(ledger.columns.map((c) => [c.name, duckType(c.type)]));
-    const link = (l: string, r: string, p: number, decision: string, id: string) => {
-      const [sl, cl] = l.split('/');
-      const [sr, cr] = r.split('/');
-      return { TENANT_ID: 'default', SOURCE_SYSTEM_L: sl, CUSTOMER_ID_L: cl, SOURCE_SYSTEM_R: sr, CUSTOMER_ID_R: cr, MATCH_RULE: 'fellegi_sunter', BLOCKING_RULE: 'email', MATCH_WEIGHT: p * 10, MATCH_PROBABILITY: p, DECISION: decision, CUSTOMER360_ID: id, RUN_ID: 'r1' };
-    };
-    const rows = [link('CRM/C1', 'POS/S1', 0.99, 'LINKED', 'P1'), link('CRM/C1', 'ECOMMERCE/E1', 0.9, 'LINKED', 'P1'), link('CRM/C2', 'MARKETING/M3', 0.2, 'REFUSED', 'P2')];
-    await writeGoldFixture(scratch, lake, join(home, 'tmp'), ledger.path, cols, rows);
-  } finally {
-    scratch.close();
-  }
-  await runGold(PAST);
-  await runGold(AS_OF);
+  await writeServeScenario(home, lake, [PAST, AS_OF]);
   const wh = await Engine.open({ path: join(home, 'warehouse.duckdb') });
   try {
     // The warehouse load, for the tables the API reads (the other Gold jobs are not needed here).

@@ -65,3 +65,43 @@ export class Authenticator {
     throw new ApiError(401, 'unauthorized', 'Unknown API key');
   }
 }
+
+export interface EntraOptions {
+  /** Directory (tenant) id: the issuer and key set follow from it. */
+  tenantId?: string;
+  /** The API's application id URI or client id: the token's aud. */
+  audience: string;
+  /** Overrides (other clouds, tests): the issuer(s) accepted and the key set URL. */
+  issuer?: string | string[];
+  jwksUrl?: string;
+}
+
+/**
+ * Entra ID access tokens, validated with jose against the tenant's published signing keys (fetched and cached by
+ * key id, refetched for an unknown one): signature (RS256), issuer (v2 and v1 forms), audience, expiry and
+ * not-before (60 s clock tolerance). The role is the app role in the `roles` claim: agent, else analyst; a token with
+ * neither is 403.
+ */
+export async function entraVerifier(o: EntraOptions): Promise<TokenVerifier> {
+  const { createRemoteJWKSet, jwtVerify } = await import('jose');
+  if (!o.tenantId && (!o.issuer || !o.jwksUrl)) throw new UsageError('Entra ID needs the tenant id (or both an issuer and a key set URL)');
+  const issuer = o.issuer ?? [`https://login.microsoftonline.com/${o.tenantId}/v2.0`, `https://sts.windows.net/${o.tenantId}/`];
+  const keys = createRemoteJWKSet(new URL(o.jwksUrl ?? `https://login.microsoftonline.com/${o.tenantId}/discovery/v2.0/keys`));
+  return async (token) => {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, keys, { issuer, audience: o.audience, algorithms: ['RS256'], clockTolerance: 60 }));
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      if (err.code === 'ERR_JWKS_TIMEOUT' || /fetch failed|ECONNREFUSED/i.test(err.message)) {
+        throw new ApiError(503, 'auth_unavailable', 'The identity provider\'s signing keys could not be fetched; retry shortly');
+      }
+      throw new ApiError(401, 'invalid_token', `Invalid token: ${err.message}`);
+    }
+    const roles = Array.isArray(payload.roles) ? payload.roles.map(String) : [];
+    const role: Role | undefined = roles.includes('agent') ? 'agent' : roles.includes('analyst') ? 'analyst' : undefined;
+    if (!role) throw new ApiError(403, 'forbidden', `The token carries no role of this API: its roles claim must hold ${ROLES.join(' or ')}`);
+    const who = payload.preferred_username ?? payload.upn ?? payload.app_displayname ?? payload.azp ?? payload.oid ?? payload.sub;
+    return { id: String(who ?? 'unknown'), role, via: 'entra-id' };
+  };
+}
