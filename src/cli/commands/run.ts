@@ -19,6 +19,7 @@ export const command: Command = {
     lake: { type: 'string', description: 'Lake location: folder, or ADLS URL (default: $C360_LAKE_URL or HOME/lake)' },
     force: { type: 'boolean', description: "Accept an --as-of outside the data's event dates" },
   },
+  lockScope: () => 'pipeline',
   async run(values, _positionals, io) {
     const input = str(values, 'input');
     if (input && !existsSync(input)) throw new UsageError(`--input ${resolve(input)} does not exist: pass the folder holding the <TABLE>.csv|.parquet|.ndjson drops`);
