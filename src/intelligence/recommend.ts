@@ -251,6 +251,13 @@ export function meanNdcg(m: TuningMatrix, w: Weights, k: number): number {
 export interface TunedWeights {
   weights: Weights;
   tuned: boolean;
+  /**
+   * 'blend' when the fitted blend beat every single ingredient on the validation split; otherwise the best ingredient
+   * alone is served (its weight 1, the others 0).
+   */
+  served?: 'blend' | Signal;
+  /** Validation NDCG@10 of the fitted blend and of each ingredient alone (the evidence for `served`). */
+  validationNdcg?: { blend: number } & Record<Signal, number>;
   /** The split tuned on: signals as of `asOf`, truth in (asOf, until]. */
   split?: { asOf: string; until: string };
   validation?: RecMetrics;
@@ -293,12 +300,18 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
     const ndcg = meanNdcg(m, w, 10);
     if (!best || ndcg > best.ndcg + 1e-12) best = { w, ndcg };
   }
+  // Each ingredient alone on the same split: a blend that does not beat the best of them is not served.
+  const alone = (sig: Signal): Weights => ({ repeat: 0, cf: 0, content: 0, popularity: 0, [sig]: 1 });
+  const ingredients = Object.fromEntries(SIGNALS.map((sig) => [sig, meanNdcg(m, alone(sig), 10)])) as Record<Signal, number>;
+  const top = SIGNALS.reduce((a, b) => (ingredients[b] > ingredients[a] ? b : a));
+  const served: 'blend' | Signal = best!.ndcg > ingredients[top] + 1e-12 ? 'blend' : top;
+  if (served !== 'blend') best = { w: alone(top), ndcg: ingredients[top] };
   const final = await rank(engine, p, 'hybrid', best!.w, 10, false);
   const validation = await recMetrics(engine, p, final, 10);
   // The split's tables served their purpose (the scoring date builds its own).
   const tables = await engine.all<{ name: string }>(`SELECT table_name AS name FROM duckdb_tables() WHERE starts_with(table_name, ${lit(p)})`);
   for (const t of tables) await engine.run(`DROP TABLE IF EXISTS ${t.name}`);
-  return { weights: best!.w, tuned: true, split: { asOf: splitAt, until: asOf }, validation };
+  return { weights: best!.w, tuned: true, split: { asOf: splitAt, until: asOf }, validation, served, validationNdcg: { blend: best!.ndcg, ...ingredients } };
 }
 
 export { buildCandidates, SIGNALS };
