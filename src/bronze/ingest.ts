@@ -2,7 +2,7 @@
 // quarantine Parquet with reasons, each written to a temp file and committed with lake.putFile. Used by
 // `c360 ingest`, the bronze-ingest job and the Event Hubs consumer alike.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BRONZE_METADATA_COLUMNS, type TableContract } from '../../schemas/contract.ts';
@@ -99,7 +99,8 @@ export async function ingestRelation(engine: Engine, lake: Lake, options: Ingest
   const sourceFile = options.sourceFile ?? ('file' in src ? src.file : 'sql');
   const binding = bindColumns(contract, source.columns);
   // Drop files are checked for their table before any row is read (the stream routes each event by its table).
-  const shape = 'file' in src ? checkShape(contract, source.columns, sourceFile) : undefined;
+  // An empty file has no header to check (it is zero records).
+  const shape = 'file' in src && (await stat(src.file)).size > 0 ? checkShape(contract, source.columns, sourceFile) : undefined;
   const n = ++calls;
   const T = { stage: `__c360_stage_${n}`, firsts: `__c360_firsts_${n}`, held: `__c360_held_${n}`, skip: `__c360_skip_${n}` };
   if (options.tmpDir) await mkdir(options.tmpDir, { recursive: true });

@@ -27,7 +27,7 @@ function matchedOf(contract: TableContract, received: readonly string[]): number
 
 /**
  * The file's shape against its contract. Throws WrongTableError when the file has none of the contract's columns, or
- * when another contract holds at least twice as many of the file's columns and this one holds under half of them.
+ * when another contract holds most of the file's columns and twice as many as this one, which holds under half.
  */
 export function checkShape(contract: TableContract, received: readonly string[], file: string): Shape {
   const matched = matchedOf(contract, received);
@@ -40,7 +40,8 @@ export function checkShape(contract: TableContract, received: readonly string[],
   if (matched === 0) {
     throw new WrongTableError(`'${file}' has none of ${contract.name}'s ${contract.columns.length} columns (it has: ${received.slice(0, 8).join(', ')}${received.length > 8 ? ', ...' : ''}).${fix} Nothing was ingested`);
   }
-  if (best && best.n >= 2 * matched && matched * 2 < received.length) {
+  // Plainly another table's: it holds most of the file's columns, twice as many as this contract, which holds few.
+  if (best && best.n >= 2 * matched && matched * 2 < received.length && best.n * 2 > received.length) {
     throw new WrongTableError(
       `'${file}' has only ${matched} of ${contract.name}'s ${contract.columns.length} columns among its ${received.length}.${fix} Nothing was ingested`,
     );
