@@ -152,3 +152,56 @@ describe('a bronze-ingest that fails part way', () => {
     expect(manifest.jobs[0].metrics['CUSTOMERS.files']).toHaveLength(3);
   });
 });
+
+describe('exact numbers', () => {
+  /** Ingests one item line per value and returns each ITEM_ID's Bronze value or quarantine reasons. */
+  async function itemsOf(home: string, file: string): Promise<Record<string, string>> {
+    const r = await c360('ingest', '--table', 'CUSTOMER_TRANSACTION_ITEMS', '--file', file, '--home', home, '--json');
+    expect(r.code).toBe(0);
+    const e = await Engine.open();
+    try {
+      const out: Record<string, string> = {};
+      const base = join(home, 'lake');
+      for (const row of await e.all<{ id: string; v: string }>(`SELECT ITEM_ID AS id, concat_ws('/', CAST(QUANTITY AS VARCHAR), CAST(UNIT_PRICE AS VARCHAR)) AS v FROM read_parquet(${lit(join(base, 'bronze', 'customer360', '*', 'ingest_date=*', '*.parquet'))})`)) out[row.id] = row.v;
+      if (existsSync(join(base, 'quarantine'))) {
+        for (const row of await e.all<{ id: string; v: string }>(`SELECT ITEM_ID AS id, array_to_string(_reasons, ',') AS v FROM read_parquet(${lit(join(base, 'quarantine', 'customer360', '*', 'ingest_date=*', '*.parquet'))}, union_by_name = true)`)) out[row.id] = row.v;
+      }
+      return out;
+    } finally {
+      e.close();
+    }
+  }
+
+  it('CSV: 12.555 into DECIMAL(10,2) and "1.5" into INTEGER are TYPE problems; exact values pass unchanged', async () => {
+    const file = join(dir, 'items-exact.csv');
+    const lines = [
+      ['I1', '1', '12.555'],
+      ['I2', '1.5', '12.50'],
+      ['I3', '2', '12.5'],
+      ['I4', '3.0', '1e1'],
+      ['I5', '4', '0.125'],
+      ['I6', '1e0', '7'],
+    ];
+    await writeFile(file, ['ITEM_ID,TRANSACTION_ID,PRODUCT_ID,QUANTITY,UNIT_PRICE', ...lines.map(([id, q, p]) => `${id},T1,P1,${q},${p}`)].join('\n') + '\n');
+    expect(await itemsOf(join(dir, 'exact-csv'), file)).toEqual({
+      I1: 'UNIT_PRICE:TYPE',
+      I2: 'QUANTITY:TYPE',
+      I3: '2/12.50',
+      I4: '3/10.00',
+      I5: 'UNIT_PRICE:TYPE',
+      I6: '1/7.00',
+    });
+  });
+
+  it('Parquet: a FLOAT 1.7 into INTEGER and a DOUBLE 0.125 into DECIMAL(10,2) are TYPE problems', async () => {
+    const file = join(dir, 'items-exact.parquet');
+    const e = await Engine.open();
+    try {
+      await e.run(`COPY (SELECT * FROM (VALUES ('P1', 'T1', 'P', 1.7::FLOAT, 2.5::DOUBLE), ('P2', 'T1', 'P', 2::FLOAT, 0.125::DOUBLE), ('P3', 'T1', 'P', 3::FLOAT, 4.25::DOUBLE))
+        t(ITEM_ID, TRANSACTION_ID, PRODUCT_ID, QUANTITY, UNIT_PRICE)) TO ${lit(file)} (FORMAT parquet)`);
+    } finally {
+      e.close();
+    }
+    expect(await itemsOf(join(dir, 'exact-parquet'), file)).toEqual({ P1: 'QUANTITY:TYPE', P2: 'UNIT_PRICE:TYPE', P3: '3/4.25' });
+  });
+});
