@@ -2,7 +2,7 @@
 // quarantine Parquet with reasons, each written to a temp file and committed with lake.putFile. Used by
 // `c360 ingest`, the bronze-ingest job and the Event Hubs consumer alike.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BRONZE_METADATA_COLUMNS, type TableContract } from '../../schemas/contract.ts';
@@ -13,6 +13,7 @@ import { C360Error } from '../runtime/errors.ts';
 import { bindColumns, STAGE, stageSql, valueSql, type Binding } from '../contracts/validation-sql.ts';
 import { addToIndex, heldHashes, type HeldHashes } from './dedupe-index.ts';
 import { bronzeFile, quarantineFile, safeName } from './paths.ts';
+import { checkShape, type Shape } from './shape.ts';
 import { fileSource, formatOf, sqlSource, type DropFormat, type VarcharSource } from './source.ts';
 
 export type IngestSource =
@@ -67,6 +68,8 @@ export interface IngestResult {
   /** Lake paths committed (Bronze, then quarantine); empty when nothing was new. */
   outputs: string[];
   outputName?: string;
+  /** Drop files: how many of the contract's columns the file has. */
+  shape?: Shape;
 }
 
 const META = new Set([...BRONZE_METADATA_COLUMNS.map((m) => m.name.toUpperCase()), '_REASONS', '_SOURCE_POSITION']);
@@ -95,12 +98,15 @@ export async function ingestRelation(engine: Engine, lake: Lake, options: Ingest
   const source: VarcharSource = 'file' in src ? await fileSource(engine, src.file, formatOf(src.file, src.format)) : await sqlSource(engine, src.sql, src.positionColumn, src.varcharColumns);
   const sourceFile = options.sourceFile ?? ('file' in src ? src.file : 'sql');
   const binding = bindColumns(contract, source.columns);
+  // Drop files are checked for their table before any row is read (the stream routes each event by its table).
+  // An empty file has no header to check (it is zero records).
+  const shape = 'file' in src && (await stat(src.file)).size > 0 ? checkShape(contract, source.columns, sourceFile) : undefined;
   const n = ++calls;
   const T = { stage: `__c360_stage_${n}`, firsts: `__c360_firsts_${n}`, held: `__c360_held_${n}`, skip: `__c360_skip_${n}` };
   if (options.tmpDir) await mkdir(options.tmpDir, { recursive: true });
   const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'c360-bronze-'));
   try {
-    return await runIngest(engine, lake, contract, options, source, sourceFile, binding, T, work);
+    return { ...(await runIngest(engine, lake, contract, options, source, sourceFile, binding, T, work)), ...(shape ? { shape } : {}) };
   } finally {
     await engine.run(Object.values(T).map((t) => `DROP TABLE IF EXISTS ${t}`).join(';\n')).catch(() => undefined);
     await rm(work, { recursive: true, force: true });

@@ -96,18 +96,26 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
       // Sniff the dialect once and read with it fixed (auto_detect off): a second sniff inside the staging query
       // costs ~5% of Bronze time at 1M rows. sniff_csv's Prompt is DuckDB's own read_csv call for what it found.
       // The dialect shows in the first rows; 2,048 of them sniff in half the time of the default 20,480.
-      const sniffed = await engine.all<{ Prompt: string; Columns: { name: string }[] }>(
-        `SELECT Prompt, Columns FROM sniff_csv(${lit(file)}, header = true, all_varchar = true, sample_size = ${CSV_SNIFF_ROWS})`,
+      // The call is rebuilt from the sniffer's fields, every value quoted: its Prompt splices the file name and the
+      // header's column names into SQL unquoted (a file named o'brien.csv, or a crafted header, would break it).
+      const sniffed = await engine.all<{ Delimiter: string; Quote: string; Escape: string; NewLineDelimiter: string; Comment: string; SkipRows: unknown; HasHeader: boolean; Columns: { name: string }[] }>(
+        `SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns FROM sniff_csv(${lit(file)}, header = true, all_varchar = true, sample_size = ${CSV_SNIFF_ROWS})`,
       );
-      const prompt = sniffed[0]?.Prompt ?? '';
-      const call = /^FROM (read_csv\([\s\S]*)\);?\s*$/.exec(prompt.trim());
-      if (!call) throw new UnreadableDropError(file, format, `unexpected CSV sniffer result '${prompt.slice(0, 80)}'`);
+      const d = sniffed[0];
+      if (!d) throw new UnreadableDropError(file, format, 'the CSV sniffer found no dialect');
+      const opt = (v: string) => lit(v === '(empty)' ? '' : v);
+      const columnSpec = `{${d.Columns.map((c) => `${lit(c.name)}: 'VARCHAR'`).join(', ')}}`;
+      const call = [
+        `read_csv(${lit(file)}, auto_detect = false, delim = ${opt(d.Delimiter)}, quote = ${opt(d.Quote)}, escape = ${opt(d.Escape)}`,
+        `new_line = ${opt(d.NewLineDelimiter)}, skip = ${Number(d.SkipRows)}, comment = ${opt(d.Comment)}, columns = ${columnSpec}`,
+        `all_varchar = true, header = ${d.HasHeader ? 'true' : 'false'}`,
+      ].join(', ');
       // Large read buffers: staging keeps input order (quarantine positions are row numbers), and DuckDB's ordered
       // insert merges its batches, which costs less with fewer, larger buffers (~20% of staging CPU at 1M rows).
-      const reader = `${call[1]}, buffer_size = ${CSV_BUFFER_BYTES})`;
-      const columns = sniffed[0]!.Columns.map((c) => c.name);
-      // Unquoted and quoted ("") empty fields read as null unless the call sets its own null handling.
-      const emptyIsNull = !/\b(nullstr|allow_quoted_nulls)\s*=/i.test(call[1]!);
+      const reader = `${call}, buffer_size = ${CSV_BUFFER_BYTES})`;
+      const columns = d.Columns.map((c) => c.name);
+      // Unquoted and quoted ("") empty fields read as null (the call sets no null handling of its own).
+      const emptyIsNull = true;
       return { sql: `SELECT ${columns.map((c) => ident(c)).join(', ')} FROM ${reader}`, columns, hasPosition: false, hasSeq: false, emptyIsNull };
     }
     if (format === 'parquet') {
