@@ -14,6 +14,7 @@ import { goldBehaviorJob } from '../jobs/gold-behavior.ts';
 import { goldCampaignsJob } from '../jobs/gold-campaigns.ts';
 import { goldPersonalizationJob } from '../jobs/gold-personalization.ts';
 import { goldProfileChangesJob } from '../jobs/gold-profile-changes.ts';
+import { goldAudiencesJob } from '../jobs/gold-audiences.ts';
 import { warehouseLoadJob } from '../jobs/warehouse-load.ts';
 import { maxRssMb } from './measure.ts';
 
@@ -125,7 +126,7 @@ export const bench: Bench = {
     const datasetMs: Record<string, number> = {};
     t0 = Date.now();
     let cpu = process.cpuUsage();
-    for (const job of [goldCustomerJob, goldBehaviorJob, goldCampaignsJob, goldPersonalizationJob, goldProfileChangesJob]) {
+    for (const job of [goldCustomerJob, goldBehaviorJob, goldCampaignsJob, goldPersonalizationJob, goldProfileChangesJob, goldAudiencesJob]) {
       const t = Date.now();
       const c = ctx();
       await job.run(c);

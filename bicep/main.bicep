@@ -1,5 +1,5 @@
 // Customer 360 lakehouse on Azure: ADLS Gen2 lake, Event Hubs, Data Factory, Container Apps job compute (and the
-// event collector app when deployCollector), Key Vault,
+// event collector app when deployCollector, the profile API app when deployServe), Key Vault,
 // Log Analytics with diagnostic settings, least-privilege role assignments. Deploy at resource-group scope:
 //   az deployment group create -g <rg> -f bicep/main.bicep -p @bicep/parameters/dev.parameters.json
 // The outputs are exactly the parameters of adf-templates/ARMTemplateForFactory.json (same names), so
@@ -47,6 +47,15 @@ param collectorWriteKeysSecretName string = 'collect-write-keys'
 param collectorMinReplicas int = 1
 param collectorMaxReplicas int = 10
 
+@description('Deploy the profile API (c360 serve) as a Container App. Create the Key Vault secret serveApiKeysSecretName first.')
+param deployServe bool = false
+@description('Key Vault secret with the API keys: KEY:ROLE[:NAME],... (ROLE agent or analyst)')
+param serveApiKeysSecretName string = 'serve-api-keys'
+@description('Entra ID: application id URI or client id of the API app registration (app roles agent, analyst); empty: API keys only.')
+param serveEntraAudience string = ''
+param serveMinReplicas int = 1
+param serveMaxReplicas int = 5
+
 param logRetentionInDays int = 30
 param keyVaultPurgeProtection bool = false
 
@@ -78,6 +87,7 @@ var names = {
   containerEnvironment: '${namePrefix}-${environmentName}-cae'
   job: '${namePrefix}-${environmentName}-job'
   collector: '${namePrefix}-${environmentName}-collect'
+  serve: '${namePrefix}-${environmentName}-serve'
 }
 // The hubs `c360 collect` writes; always created, so the pipeline's stream_collected activity finds them.
 var collectorHubs = [
@@ -258,6 +268,28 @@ module collector 'modules/collector.bicep' = if (deployCollector) {
   }
 }
 
+module serve 'modules/serve.bicep' = if (deployServe) {
+  name: 'serve'
+  params: {
+    name: names.serve
+    location: location
+    tags: allTags
+    environmentId: jobCompute.outputs.environmentId
+    image: jobImage
+    registryServer: empty(containerRegistryName) ? '' : '${containerRegistryName}.azurecr.io'
+    containerRegistryName: containerRegistryName
+    storageAccountName: storage.outputs.name
+    lakeFileSystem: storage.outputs.lakeFileSystem
+    lakeUrl: storage.outputs.lakeUrl
+    keyVaultName: keyVault.outputs.name
+    keyVaultUri: keyVault.outputs.uri
+    apiKeysSecretName: serveApiKeysSecretName
+    entraAudience: serveEntraAudience
+    minReplicas: serveMinReplicas
+    maxReplicas: serveMaxReplicas
+  }
+}
+
 module factoryRoles 'modules/roles-factory.bicep' = {
   name: 'roles-factory'
   params: {
@@ -306,3 +338,5 @@ output eventHubsNamespace string = eventHubsNamespace.outputs.fullyQualifiedName
 output logAnalyticsWorkspaceId string = monitoring.outputs.id
 @description('The collector URL for analytics-node host / analytics.js apiHost and cdnURL (empty unless deployCollector).')
 output collectorUrl string = deployCollector ? collector.outputs.url : ''
+@description('The profile API base URL (empty unless deployServe).')
+output serveUrl string = deployServe ? serve.outputs.url : ''

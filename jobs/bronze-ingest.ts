@@ -10,9 +10,9 @@ export const bronzeIngestJob: Job = {
   name: 'bronze-ingest',
   description: 'Validate the drops of one table (<input>/<TABLE>.csv|.parquet|.ndjson|.jsonl, <input>/<TABLE>/*) into Bronze and quarantine',
   params: [
-    { name: 'table', description: 'Source table, e.g. CUSTOMERS', required: true },
-    { name: 'input', description: 'A local folder, or a lake prefix such as landing/customer360', required: true },
-    { name: 'stream', description: "'true': the contract's streaming tables arrive via Event Hubs, so skip them here" },
+    { name: 'table', description: 'Source table, e.g. CUSTOMERS', required: true, type: { kind: 'table' } },
+    { name: 'input', description: 'A local folder, or a lake prefix such as landing/customer360', required: true, type: { kind: 'location' } },
+    { name: 'stream', description: "'true': the contract's streaming tables arrive via Event Hubs, so skip them here", type: { kind: 'bool' } },
     { name: 'sourceSystem', description: 'Fallback _source_system for records without a SOURCE_SYSTEM field' },
   ],
   async run(ctx) {

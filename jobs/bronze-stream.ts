@@ -42,14 +42,14 @@ export const bronzeStreamJob: Job = {
   description: 'Event Hubs -> Bronze Parquet + quarantine, exactly once (checkpoints in the lake)',
   params: [
     { name: 'hub', description: 'Event hub name (default: EntityPath, $C360_EVENTHUBS_HUB, or customer360 for the local replay)' },
-    { name: 'untilIdle', description: 'Stop after this many seconds caught up (ADF schedule mode); empty: run until SIGTERM' },
+    { name: 'untilIdle', description: 'Stop after this many seconds caught up (ADF schedule mode); empty: run until SIGTERM', type: { kind: 'number', min: 0 } },
     { name: 'connectionString', description: 'Event Hubs connection string (default: $C360_EVENTHUBS_CONNECTION_STRING)' },
     { name: 'namespace', description: 'Namespace for DefaultAzureCredential (default: $C360_EVENTHUBS_NAMESPACE)' },
     { name: 'consumerGroup', description: 'Consumer group (default $Default)' },
     { name: 'input', description: 'Drop folder: with no connection, replay its streaming tables through a local endpoint' },
-    { name: 'maxRows', description: 'Roll a partition batch at this many events (default 50000)' },
-    { name: 'maxBytes', description: 'Roll a partition batch at this many body bytes (default 33554432)' },
-    { name: 'maxAgeSeconds', description: 'Roll a partition batch at this age (default 30)' },
+    { name: 'maxRows', description: 'Roll a partition batch at this many events (default 50000)', type: { kind: 'number', min: 0 } },
+    { name: 'maxBytes', description: 'Roll a partition batch at this many body bytes (default 33554432)', type: { kind: 'number', min: 0 } },
+    { name: 'maxAgeSeconds', description: 'Roll a partition batch at this age (default 30)', type: { kind: 'number', min: 0 } },
   ],
   async run(ctx) {
     const p = ctx.params;

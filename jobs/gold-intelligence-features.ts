@@ -8,7 +8,7 @@ export const featuresJob: Job = {
   name: 'gold-intelligence-features',
   description: 'Feature snapshot (7/30/90-day windows) as of the as-of date -> gold/customer360/feature_snapshots',
   usesAsOf: true,
-  params: [AS_OF_PARAM, { name: 'horizonDays', description: 'Prediction horizon in days (default 90)' }],
+  params: [AS_OF_PARAM, { name: 'horizonDays', description: 'Prediction horizon in days (default 90)', type: { kind: 'int', min: 1, max: 3650 } }],
   async run(ctx) {
     const inputs = await openInputs(ctx, 'gold-intelligence-features');
     if (!inputs) return;

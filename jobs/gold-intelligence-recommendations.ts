@@ -13,8 +13,8 @@ export const recommendationsJob: Job = {
   usesAsOf: true,
   params: [
     AS_OF_PARAM,
-    { name: 'horizonDays', description: 'Days of the tuning split (default 90)' },
-    { name: 'topN', description: 'Recommendations per customer (default 10)' },
+    { name: 'horizonDays', description: 'Days of the tuning split (default 90)', type: { kind: 'int', min: 1, max: 3650 } },
+    { name: 'topN', description: 'Recommendations per customer (default 10)', type: { kind: 'int', min: 1, max: 100 } },
   ],
   async run(ctx) {
     const topN = Number(ctx.params.topN ?? 10);

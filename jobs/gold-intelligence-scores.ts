@@ -11,7 +11,7 @@ export const scoresJob: Job = {
   name: 'gold-intelligence-scores',
   description: 'CLV and churn risk per customer -> gold/customer360/risk_scores (+ model_registry)',
   usesAsOf: true,
-  params: [AS_OF_PARAM, { name: 'horizonDays', description: 'Prediction horizon in days (default 90)' }],
+  params: [AS_OF_PARAM, { name: 'horizonDays', description: 'Prediction horizon in days (default 90)', type: { kind: 'int', min: 1, max: 3650 } }],
   async run(ctx) {
     const inputs = await openInputs(ctx, 'gold-intelligence-scores');
     if (!inputs) return;

@@ -2,7 +2,7 @@
 import { writeDataset } from '../src/catalogue/runner.ts';
 import { lit } from '../src/engine/duckdb.ts';
 import { customerSegments, segmentProfiles } from '../src/intelligence/datasets.ts';
-import { AS_OF_PARAM, openInputs, writeModels } from '../src/intelligence/job-support.ts';
+import { AS_OF_PARAM, HORIZON_PARAM, openInputs, writeModels } from '../src/intelligence/job-support.ts';
 import { tableFromRecords } from '../src/intelligence/lake-io.ts';
 import { segmentCustomers } from '../src/intelligence/models.ts';
 import { UsageError } from '../src/runtime/errors.ts';
@@ -12,7 +12,7 @@ export const segmentsJob: Job = {
   name: 'gold-intelligence-segments',
   description: 'RFM + k-means customer segments and profiles -> gold/customer360/customer_segments (+ segment_profiles, model_registry)',
   usesAsOf: true,
-  params: [AS_OF_PARAM, { name: 'k', description: 'Number of k-means clusters (default 5)' }],
+  params: [AS_OF_PARAM, HORIZON_PARAM, { name: 'k', description: 'Number of k-means clusters (default 5)', type: { kind: 'int', min: 1, max: 50 } }],
   async run(ctx) {
     const k = Number(ctx.params.k ?? 5);
     if (!Number.isInteger(k) || k < 1 || k > 50) throw new UsageError(`k must be a whole number in 1..50, got '${ctx.params.k}'`);

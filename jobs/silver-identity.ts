@@ -20,7 +20,7 @@ export const silverIdentityJob: Job = {
   params: [
     { name: 'tenant', description: "Tenant id of this lake's records (default 'default')" },
     { name: 'overrides', description: `Lake path of the overrides CSV (default ${IDENTITY_PATHS.overrides}; absent = none)` },
-    { name: 'threshold', description: 'Match probability for a link (default 0.5)' },
+    { name: 'threshold', description: 'Match probability for a link (default 0.5)', type: { kind: 'number', min: 0, max: 1, exclusive: true } },
   ],
   async run(ctx) {
     const tenant = ctx.params.tenant || 'default';

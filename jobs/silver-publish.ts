@@ -46,9 +46,9 @@ export const silverPublishJob: Job = {
   name: 'silver-publish',
   description: 'Publish one Silver table: stamp CUSTOMER360_ID from the crosswalk, run cross-table checks, score each record (the partitions that can have changed)',
   params: [
-    { name: 'table', description: 'Contract table name', required: true },
+    { name: 'table', description: 'Contract table name', required: true, type: { kind: 'table' } },
     { name: 'tenant', description: "Tenant id (default 'default')" },
-    { name: 'fullRefresh', description: "'true': re-publish every partition" },
+    { name: 'fullRefresh', description: "'true': re-publish every partition", type: { kind: 'bool' } },
   ],
   async run(ctx) {
     const contract = getContract(ctx.params.table ?? '');

@@ -19,8 +19,8 @@ export const silverStandardiseJob: Job = {
   name: 'silver-standardise',
   description: 'Standardise one table into Silver staging: the Bronze files not seen yet, deduplicated and merged by key (latest ingest wins), cleansed by contract, flagged',
   params: [
-    { name: 'table', description: 'Contract table name, e.g. CUSTOMERS', required: true },
-    { name: 'fullRefresh', description: "'true': rebuild from every Bronze file instead of merging the new ones" },
+    { name: 'table', description: 'Contract table name, e.g. CUSTOMERS', required: true, type: { kind: 'table' } },
+    { name: 'fullRefresh', description: "'true': rebuild from every Bronze file instead of merging the new ones", type: { kind: 'bool' } },
   ],
   async run(ctx) {
     const contract = getContract(ctx.params.table ?? '');

@@ -16,7 +16,8 @@ export const warehouseLoadJob: Job = {
   description: 'Load the Gold snapshot of the as-of date into the local DuckDB warehouse (H/warehouse.duckdb)',
   usesAsOf: true,
   params: [
-    { name: 'asOf', description: "As-of date of the Gold snapshot YYYY-MM-DD (default: the run's, else the latest event date in the data)" },
+    { name: 'asOf', description: "As-of date of the Gold snapshot YYYY-MM-DD (default: the run's, else the latest event date in the data)", type: { kind: 'date' } },
+    { name: 'loadId', description: 'Load id stamped on the loaded rows (the run\'s; ADF: @pipeline().RunId)' },
     { name: 'warehouse', description: 'DuckDB file (default: HOME/warehouse.duckdb)' },
   ],
   async run(ctx) {

@@ -6,6 +6,7 @@ import { goldCustomerJob } from '../jobs/gold-customer.ts';
 import { goldBehaviorJob } from '../jobs/gold-behavior.ts';
 import { goldCampaignsJob } from '../jobs/gold-campaigns.ts';
 import { goldPersonalizationJob } from '../jobs/gold-personalization.ts';
+import { goldAudiencesJob } from '../jobs/gold-audiences.ts';
 import { goldProfileChangesJob } from '../jobs/gold-profile-changes.ts';
 import { withDatasetDependencies } from '../src/catalogue/activities.ts';
 
@@ -20,5 +21,6 @@ export const goldAggregation: SubPipeline = {
     ...intelligenceActivities,
     { name: 'gold_personalization', description: goldPersonalizationJob.description, job: goldPersonalizationJob },
     { name: 'gold_profile_changes', description: goldProfileChangesJob.description, job: goldProfileChangesJob },
+    { name: 'gold_audiences', description: goldAudiencesJob.description, job: goldAudiencesJob },
   ]),
 };

@@ -3,6 +3,7 @@
 //   {{runDate}} {{asOf}} {{loadId}} {{horizonDays}}  pipeline parameters
 //   {{item}}                                         the current ForEach item
 import type { Job } from '../src/runtime/job.ts';
+import type { ParamType } from '../src/runtime/params.ts';
 
 export interface Policy {
   timeoutMinutes: number;
@@ -42,6 +43,8 @@ export interface PipelineParameter {
   /** ADF type. */
   type: 'String' | 'Int' | 'Bool';
   default?: string | number | boolean;
+  /** What a value must be beyond its ADF type, checked before a local run starts (src/runtime/params.ts). */
+  check?: ParamType;
 }
 
 export interface MasterPipeline {

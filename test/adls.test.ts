@@ -124,7 +124,10 @@ describe('ADLS lake on Azurite', () => {
       const opts = { target, lake, loadId: 'adls-1', log: createLogger({ silent: true }), openEngine: () => Engine.open(), tmpDir: join(home, 'tmp'), untilIdleSeconds: 0.5, maxRows: 100 };
       const r = await runStream(opts);
       expect(r.rowCounts).toMatchObject({ 'CUSTOMER_BEHAVIORAL_EVENTS.bronze': 290, 'CUSTOMER_BEHAVIORAL_EVENTS.quarantine': 10 });
-      const files = await lake.list('bronze/customer360/behavioral');
+      const listed = await lake.list('bronze/customer360/behavioral');
+      // Beside the data files: the table's Bronze state (dedupe index, compaction), committed after them.
+      expect(listed.some((f) => f.path === 'bronze/customer360/behavioral/_state.json')).toBe(true);
+      const files = listed.filter((f) => f.path.endsWith('.parquet'));
       expect(files.length).toBeGreaterThan(0);
       expect(files.every((f) => /^bronze\/customer360\/behavioral\/ingest_date=\d{4}-\d{2}-\d{2}\/stream-adls-p\d-\d{12}-\d{12}-\w+\.parquet$/.test(f.path))).toBe(true);
       expect(await lake.exists('_checkpoints/eventhubs/adls/_Default/partition-0.json')).toBe(true);

@@ -158,6 +158,17 @@ describe('Bicep', () => {
     expect(collector).toMatch(/path: '\/health'/);
     expect(text('main.bicep')).toMatch(/hubs: union\(eventHubs, collectorHubs\)/);
     for (const h of ['c360-behavioral-events', 'c360-id-resolution']) expect(text('main.bicep')).toContain(`'${h}'`);
+    // The profile API reads the lake container only (never writes), reads only its API-keys secret, and is ready
+    // only once a snapshot is loaded.
+    const serve = text('modules/serve.bicep');
+    expect(serve).toContain("'Microsoft.App/containerApps@");
+    expect(serve).toMatch(/roles\.storageBlobDataReader\)[\s\S]*?\}/);
+    expect(serve).toMatch(/scope: lakeContainer\n/);
+    expect(serve).toMatch(/scope: apiKeys\n/);
+    expect(serve).not.toMatch(/storageBlobDataContributor|eventHubs/);
+    expect(serve).toMatch(/type: 'Readiness'\s+httpGet: \{\s+path: '\/health'/);
+    expect(serve).toMatch(/'serve'\s+'--source'\s+'lake'/);
+    expect(text('main.bicep')).toMatch(/module serve 'modules\/serve\.bicep' = if \(deployServe\)/);
     const env = text('main.bicep');
     for (const v of ['C360_LAKE_URL', 'AZURE_CLIENT_ID', 'C360_EVENTHUBS_NAMESPACE']) expect(env).toContain(`name: '${v}'`);
   });

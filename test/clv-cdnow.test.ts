@@ -10,7 +10,7 @@ import { expectedSpend, fitGammaGamma } from '../src/intelligence/gamma-gamma.ts
 import { loadCdnow } from '../src/intelligence/input.ts';
 import { hyp2f1, lgamma } from '../src/intelligence/math.ts';
 
-const DATA = new URL('../../shared/data/clv/', import.meta.url).pathname;
+const DATA = new URL('./fixtures/clv/', import.meta.url).pathname;
 const sig3 = (x: number, ref: number) => expect(Math.abs(x - ref) / Math.abs(ref)).toBeLessThan(0.005);
 
 let engine: Engine;

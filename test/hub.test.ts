@@ -168,3 +168,33 @@ describe('local Event Hubs endpoint with the real client', () => {
     expect(next.map((e) => [e.sequenceNumber, e.body])).toEqual([[4, 'e4']]);
   });
 });
+
+describe('c360 hub as a process', () => {
+  it('exits on SIGTERM while a client is still connected (the collector bench stops it to simulate an outage)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'c360.mjs'), 'hub', '--port', '0', '--json'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const cs = await new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const line = out.split('\n').find((l) => l.startsWith('Endpoint='));
+        if (line) resolve(line.trim());
+      });
+    });
+    const producer = new EventHubProducerClient(cs, 'still-connected');
+    try {
+      const batch = await producer.createBatch();
+      batch.tryAdd({ body: 'x' });
+      await producer.sendBatch(batch);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 15_000))]);
+      expect(code).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await producer.close().catch(() => undefined);
+    }
+  }, 30_000);
+});

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { command } from '../src/cli/commands/evaluate.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 
-const CDNOW = new URL('../../shared/data/clv/CDNOW_sample.txt', import.meta.url).pathname;
+const CDNOW = new URL('./fixtures/clv/CDNOW_sample.txt', import.meta.url).pathname;
 
 describe('c360 evaluate', () => {
   it('prints the comparison table and writes the run manifest', async () => {
@@ -15,9 +15,10 @@ describe('c360 evaluate', () => {
     const code = await command.run({ home, cdnow: CDNOW, 'as-of': '1997-12-29', 'horizon-days': '90' }, [], { log: createLogger({ silent: true }), out: (l) => lines.push(l) });
     expect(code).toBe(0);
     const text = lines.join('\n');
-    expect(text).toMatch(/train up to 1997-09-30, holdout \(1997-09-30, 1997-12-29\]/);
-    expect(text).toMatch(/CLV\s+Spearman vs holdout spend\s+0\.\d{4}\s+0\.\d{4}\s+past spend/);
-    expect(text).toMatch(/churn\s+AUC\s+0\.\d{4}\s+0\.\d{4}\s+days since last purchase/);
+    expect(text).toMatch(/up to 1997-09-30; holdout \(1997-09-30, 1997-12-29\]/);
+    expect(text).toMatch(/\| past_spend \| 0\.\d{4} \[0\.\d{4}, 0\.\d{4}\] \| 0\.\d{4} \[0\.\d{4}, 0\.\d{4}\] \| baseline: historical spend \|/);
+    expect(text).toMatch(/\| \*\*churn\*\* \| 0\.\d{4} \[0\.\d{4}, 0\.\d{4}\] \| model: /);
+    expect(text).toMatch(/\| recency \| 0\.\d{4} \[0\.\d{4}, 0\.\d{4}\] \| baseline: days since last purchase \|/);
     const files = await readdir(join(home, 'runs'));
     expect(files).toHaveLength(1);
     const manifest = JSON.parse(await readFile(join(home, 'runs', files[0]!), 'utf8'));
@@ -32,5 +33,6 @@ describe('c360 evaluate', () => {
     const io = { log: createLogger({ silent: true }), out: () => {} };
     await expect(command.run({ home: tmpdir(), 'horizon-days': 'x' }, [], io)).rejects.toThrow(/--horizon-days must be a whole number/);
     await expect(command.run({ home: tmpdir(), cdnow: CDNOW, synthetic: true, 'horizon-days': '30' }, [], io)).rejects.toThrow(/alternatives/);
+    await expect(command.run({ home: tmpdir(), cdnow: CDNOW, transactions: CDNOW, 'horizon-days': '30' }, [], io)).rejects.toThrow(/alternatives/);
   });
 });

@@ -14,6 +14,9 @@ async function setup() {
   return { home, lake: new LocalLake(join(home, 'lake')) };
 }
 
+/** The runner refuses parameters a job does not declare: declare the ones the test pipeline binds. */
+const declaring = (job: Job, name: string): Job => ({ ...job, params: [{ name, description: name }] });
+
 function pipeline(jobs: { a: Job; b: Job; c: Job }, opts: { retry?: number; when?: string } = {}): MasterPipeline {
   return {
     name: 'test_master',
@@ -25,8 +28,8 @@ function pipeline(jobs: { a: Job; b: Job; c: Job }, opts: { retry?: number; when
         title: 'One',
         description: '',
         activities: [
-          { name: 'b', description: '', job: jobs.b, dependsOn: ['a'], params: { t: '{{item}}' }, forEach: { items: ['X', 'Y'] }, policy: { retry: opts.retry ?? 0 } },
-          { name: 'a', description: '', job: jobs.a, params: { d: '{{runDate}}' } },
+          { name: 'b', description: '', job: declaring(jobs.b, 't'), dependsOn: ['a'], params: { t: '{{item}}' }, forEach: { items: ['X', 'Y'] }, policy: { retry: opts.retry ?? 0 } },
+          { name: 'a', description: '', job: declaring(jobs.a, 'd'), params: { d: '{{runDate}}' } },
         ],
       },
       { name: 'two', title: 'Two', description: '', activities: [{ name: 'c', description: '', job: jobs.c, when: opts.when }] },

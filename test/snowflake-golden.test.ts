@@ -8,12 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { staleGoldenFiles, SNOWFLAKE_DIR } from '../src/cli/commands/snowflake.ts';
 import { renderGoldenFiles } from '../src/warehouse/snowflake/golden-files.ts';
 import { snowflakeLoadPlan } from '../src/warehouse/snowflake/load-plan.ts';
-import { DEFAULT_SETUP, piiColumns, renderMasking, renderTables } from '../src/warehouse/snowflake/setup.ts';
+import { DEFAULT_SETUP, piiColumns, renderMasking, renderRolesAndGrants, renderTables } from '../src/warehouse/snowflake/setup.ts';
 import { snowflakeConfigFromEnv } from '../src/warehouse/snowflake/config.ts';
 import { snowflakeIdent, snowflakeDialect } from '../src/warehouse/dialects/snowflake.ts';
 import { duckdbDialect } from '../src/warehouse/dialects/duckdb.ts';
 import { renderTableLoad } from '../src/warehouse/load-plan.ts';
-import { WAREHOUSE_TABLES, getTable } from '../src/warehouse/model.ts';
+import { WAREHOUSE_TABLES, WAREHOUSE_VIEWS, getTable } from '../src/warehouse/model.ts';
 
 describe('Snowflake golden files', () => {
   it('are up to date with the model (run `c360 snowflake ddl --write` after changing it)', async () => {
@@ -75,6 +75,20 @@ describe('Snowflake DDL', () => {
     expect(masking).toMatch(/PII_BIRTH_DATE_MASK AS \(VAL DATE\) RETURNS DATE/);
     expect(masking).not.toMatch(/MODIFY COLUMN (TOTAL_REVENUE|CUSTOMER360_ID) /);
   });
+
+  it('the CUSTOMER_360 view reads only masked tables\' columns (so analysts see it masked), every column commented, after the tables', () => {
+    const stmts = renderTables(DEFAULT_SETUP);
+    const i = stmts.findIndex((x) => x.startsWith('CREATE OR REPLACE VIEW CUSTOMER_360.CUSTOMER_360 ('));
+    expect(i).toBeGreaterThan(stmts.findIndex((x) => x.startsWith('CREATE TABLE IF NOT EXISTS CUSTOMER_360.CUSTOMER_SEGMENTS ')));
+    const view = WAREHOUSE_VIEWS.find((v) => v.name === 'CUSTOMER_360')!;
+    const lines = stmts[i]!.split('\n').filter((l) => / COMMENT '/.test(l) && /^ {2}[A-Z]/.test(l));
+    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(view.columns.map((c) => c.name));
+    expect(stmts[i]).toMatch(/\nCOPY GRANTS\nCOMMENT = '.+'\nAS\nSELECT b\.CUSTOMER360_ID, /);
+    expect(stmts[i]).toContain('FROM CUSTOMER_360.DIM_CUSTOMER AS b\nLEFT JOIN CUSTOMER_360.CUSTOMER_RISK_SCORES AS j0\n  ON j0.CUSTOMER360_ID = b.CUSTOMER360_ID AND j0.AS_OF_DATE = b.AS_OF_DATE');
+    // PII columns of the view are the masked columns of DIM_CUSTOMER, read through it (Snowflake applies the policy)
+    expect(view.columns.filter((c) => c.pii).map((c) => c.name)).toEqual(piiColumns().filter((p) => p.table.name === 'DIM_CUSTOMER').map((p) => p.column));
+    expect(renderRolesAndGrants(DEFAULT_SETUP)).toContain('GRANT SELECT ON FUTURE VIEWS IN SCHEMA CUSTOMER360.CUSTOMER_360 TO DATABASE ROLE CUSTOMER360.ANALYST');
+  });
 });
 
 describe('Snowflake load plan', () => {
@@ -116,13 +130,28 @@ WHEN NOT MATCHED THEN INSERT (SOURCE_SYSTEM, CUSTOMER_ID, CUSTOMER360_ID, AS_OF_
       const dk = renderTableLoad(duckdbDialect, t, { loadId: 'L', asOf: '2026-03-31', source: { files: ['/x.parquet'] } }).map((s) => s.step);
       expect(dk).toEqual(sf);
       expect(sf[0]).toBe('clear-staging');
-      expect(sf.at(-1)).toBe('commit');
+      expect(sf.at(-1)).toBe('clean-staging');
     }
+  });
+
+  it('applies every table in one transaction: all copies before BEGIN, all merges, deletes and audits inside, no DDL inside', () => {
+    const labels = plan.map((p) => p.label);
+    const begin = labels.indexOf('load:begin');
+    const commit = labels.indexOf('load:commit');
+    expect([labels.filter((l) => l === 'load:begin').length, labels.filter((l) => l === 'load:commit').length]).toEqual([1, 1]);
+    expect(plan[begin]!.sql).toBe('BEGIN TRANSACTION');
+    const where = (step: string) => labels.flatMap((l, i) => (l.endsWith(`:${step}`) && !l.startsWith('load:') ? [i] : []));
+    for (const i of [...where('clear-staging'), ...where('copy')]) expect(i).toBeLessThan(begin);
+    for (const i of [...where('merge'), ...where('delete-missing'), ...where('audit')]) expect(i > begin && i < commit).toBe(true);
+    for (const i of where('clean-staging')) expect(i).toBeGreaterThan(commit);
+    expect(where('merge').length).toBe(WAREHOUSE_TABLES.length);
+    // Snowflake commits an open transaction on any DDL: none may run between BEGIN and COMMIT
+    for (const p of plan.slice(begin + 1, commit)) expect(p.sql).toMatch(/^(MERGE|DELETE|INSERT|UPDATE) /);
   });
 
   it('skips datasets without a snapshot and rejects a bad date', () => {
     const only = snowflakeLoadPlan(DEFAULT_SETUP, { loadId: 'L', asOf: '2026-03-31', available: new Set(['customer_profile']) });
-    expect(new Set(only.map((p) => p.label.split(':')[0]))).toEqual(new Set(['session', 'CUSTOMER_360.DIM_CUSTOMER']));
+    expect(new Set(only.map((p) => p.label.split(':')[0]))).toEqual(new Set(['session', 'load', 'CUSTOMER_360.DIM_CUSTOMER']));
     expect(() => snowflakeLoadPlan(DEFAULT_SETUP, { loadId: 'L', asOf: '31/03/2026' })).toThrow(/Invalid as-of date '31\/03\/2026'/);
   });
 

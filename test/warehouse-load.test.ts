@@ -10,11 +10,11 @@ import { Engine, litList } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeJobContext } from '../src/orchestrator/local-runner.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
-import { AS_OF, CROSSWALK, TRANSACTIONS, writeScenarioIntelligence, writeScenarioSilver } from './fixtures/gold-scenario.ts';
+import { AS_OF, CROSSWALK, ITEMS, TRANSACTIONS, writeScenarioIntelligence, writeScenarioSilver } from './fixtures/gold-scenario.ts';
 import { goldDir } from '../src/gold/paths.ts';
 import { writeGoldFixture } from './fixtures/silver-fixture.ts';
 import { INTELLIGENCE_COLUMNS } from '../src/gold/intelligence-inputs.ts';
-import { WAREHOUSE_TABLES } from '../src/warehouse/model.ts';
+import { WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from '../src/warehouse/model.ts';
 import { duckdbDialect } from '../src/warehouse/dialects/duckdb.ts';
 import { loadWarehouse } from '../src/warehouse/duckdb-loader.ts';
 import { SCHEMAS } from '../src/warehouse/types.ts';
@@ -23,6 +23,7 @@ import { goldBehaviorJob } from '../jobs/gold-behavior.ts';
 import { goldCampaignsJob } from '../jobs/gold-campaigns.ts';
 import { goldPersonalizationJob } from '../jobs/gold-personalization.ts';
 import { goldProfileChangesJob } from '../jobs/gold-profile-changes.ts';
+import { goldAudiencesJob } from '../jobs/gold-audiences.ts';
 import { warehouseLoadJob } from '../jobs/warehouse-load.ts';
 
 let home: string;
@@ -61,7 +62,7 @@ beforeAll(async () => {
   scratch = await Engine.open();
   await writeScenarioSilver(scratch, lake, join(home, 'tmp'));
   await writeScenarioIntelligence(scratch, lake, join(home, 'tmp'));
-  for (const job of [goldCustomerJob, goldBehaviorJob, goldCampaignsJob, goldPersonalizationJob, goldProfileChangesJob]) {
+  for (const job of [goldCustomerJob, goldBehaviorJob, goldCampaignsJob, goldPersonalizationJob, goldProfileChangesJob, goldAudiencesJob]) {
     await job.run(makeJobContext({ home, lake, log: silentLogger, runId: 'g', loadId: 'g', runDate: AS_OF, asOf: AS_OF, params: {} }));
   }
   await runLoad('LOAD-1');
@@ -124,6 +125,82 @@ describe('local warehouse load', () => {
     });
   });
 
+  it('FACT_TRANSACTION_ITEMS: product sales by person agree with an independent sum over the source lines', async () => {
+    // Plain JS: SOLD lines of completed purchases on or before the as-of date, by person and product, in cents.
+    const personOf = new Map(CROSSWALK.map((r) => [String(r.CUSTOMER_ID), String(r.CUSTOMER360_ID)]));
+    const txOf = new Map(TRANSACTIONS.map((t) => [String(t.TRANSACTION_ID), t]));
+    const expected: Record<string, number> = {};
+    let lines = 0;
+    for (const i of ITEMS) {
+      const t = txOf.get(String(i.TRANSACTION_ID));
+      if (!t || String(t.TRANSACTION_DATE).slice(0, 10) > AS_OF) continue;
+      lines++;
+      if (i.ITEM_STATUS !== 'SOLD' || t.TRANSACTION_TYPE !== 'PURCHASE' || t.TRANSACTION_STATUS !== 'COMPLETED') continue;
+      const k = `${personOf.get(String(t.CUSTOMER_ID))}|${i.PRODUCT_ID}`;
+      expected[k] = (expected[k] ?? 0) + Math.round(Number(i.TOTAL_PRICE) * 100);
+    }
+    await withWarehouse(async (e) => {
+      expect(Number(await e.scalar(`SELECT count(*) FROM CUSTOMER_360.FACT_TRANSACTION_ITEMS`))).toBe(lines);
+      const rows = await e.all<{ k: string; c: string }>(`SELECT CUSTOMER360_ID || '|' || PRODUCT_ID AS k, CAST(sum(TOTAL_PRICE) * 100 AS BIGINT) AS c
+        FROM CUSTOMER_360.FACT_TRANSACTION_ITEMS WHERE IS_COMPLETED_SALE GROUP BY ALL`);
+      expect(Object.fromEntries(rows.map((r) => [r.k, Number(r.c)]))).toEqual(expected);
+      // every line joins to its transaction and date, and product revenue adds up to DIM_PRODUCT's
+      expect(Number(await e.scalar(`SELECT count(*) FROM CUSTOMER_360.FACT_TRANSACTION_ITEMS i
+        JOIN CUSTOMER_360.FACT_TRANSACTIONS t USING (TRANSACTION_ID) JOIN CUSTOMER_360.DIM_DATE d ON d.DATE_KEY = i.DATE_KEY
+        WHERE t.CUSTOMER360_ID IS NOT DISTINCT FROM i.CUSTOMER360_ID`))).toBe(lines);
+      expect(await e.all(`SELECT p.PRODUCT_ID FROM CUSTOMER_360.DIM_PRODUCT p LEFT JOIN (
+          SELECT PRODUCT_ID, sum(TOTAL_PRICE) FILTER (WHERE ITEM_STATUS = 'SOLD') AS r FROM CUSTOMER_360.FACT_TRANSACTION_ITEMS GROUP BY 1) i USING (PRODUCT_ID)
+        WHERE p.REVENUE IS DISTINCT FROM i.r`)).toEqual([]);
+    });
+  });
+
+  it('CUSTOMER_PREFERENCES: one row per person, type and value; the latest record wins; unknown people and empty values left out', async () => {
+    await withWarehouse(async (e) => {
+      const rows = await e.all(`SELECT CUSTOMER360_ID AS p, PREFERENCE_TYPE AS t, PREFERENCE_VALUE AS v, CAST(PREFERENCE_STRENGTH AS DOUBLE) AS s, PREFERENCE_SOURCE AS src,
+          IS_ACTIVE AS a, STRENGTH_RANK AS r, CAST(FIRST_RECORDED_DATE AS VARCHAR) AS f, CAST(LAST_RECORDED_DATE AS VARCHAR) AS l, RECORD_COUNT AS n, LATEST_PREFERENCE_ID AS id
+        FROM CUSTOMER_360.CUSTOMER_PREFERENCES ORDER BY 1, 2, 3`);
+      expect(rows).toEqual([
+        { p: 'P1', t: 'CATEGORY', v: 'Bags', s: 0.9, src: 'INFERRED', a: true, r: 1, f: '2026-02-01', l: '2026-02-01', n: '1', id: 'PF3' },
+        { p: 'P1', t: 'CATEGORY', v: 'Shoes', s: 0.6, src: 'IMPLICIT', a: true, r: 2, f: '2026-01-05', l: '2026-03-01', n: '2', id: 'PF2' },
+        { p: 'P1', t: 'COMMUNICATION', v: 'EMAIL', s: 0.7, src: 'EXPLICIT', a: false, r: null, f: '2026-01-01', l: '2026-03-10', n: '2', id: 'PF5' },
+        { p: 'P2', t: 'BRAND', v: 'Nord', s: 0.5, src: 'IMPLICIT', a: true, r: 1, f: '2026-02-20', l: '2026-02-20', n: '1', id: 'PF6' },
+      ]);
+    });
+  });
+
+  it('SEGMENT_PROFILES: one row per segment, sizes adding up to the segmented people', async () => {
+    await withWarehouse(async (e) => {
+      expect(await e.all(`SELECT p.SEGMENT_LABEL, p.CUSTOMERS, count(s.CUSTOMER360_ID) AS n FROM CUSTOMER_360.SEGMENT_PROFILES p
+        LEFT JOIN CUSTOMER_360.CUSTOMER_SEGMENTS s USING (AS_OF_DATE, SEGMENT_ID) GROUP BY ALL ORDER BY 1`)).toEqual([
+        { SEGMENT_LABEL: 'Engaged regulars', CUSTOMERS: 1, n: '1' },
+        { SEGMENT_LABEL: 'Lapsing big spenders', CUSTOMERS: 1, n: '1' },
+        { SEGMENT_LABEL: 'Prospects', CUSTOMERS: 1, n: '1' },
+      ]);
+    });
+  });
+
+  it('the CUSTOMER_360.CUSTOMER_360 view: the profile with its risk score and segment, one row per person, commented', async () => {
+    const [view] = WAREHOUSE_VIEWS;
+    expect(`${view!.schema}.${view!.name}`).toBe('CUSTOMER_360.CUSTOMER_360');
+    await withWarehouse(async (e) => {
+      const rows = await e.all<Record<string, unknown>>(`SELECT * FROM CUSTOMER_360.CUSTOMER_360 ORDER BY CUSTOMER360_ID`);
+      const profile = await e.all<Record<string, unknown>>(`SELECT * EXCLUDE (_LOAD_ID, _AS_OF_DATE) FROM CUSTOMER_360.DIM_CUSTOMER ORDER BY CUSTOMER360_ID`);
+      expect(rows.length).toBe(profile.length);
+      expect(Object.keys(rows[0]!)).toEqual(view!.columns.map((c) => c.name));
+      rows.forEach((r, i) => expect(Object.fromEntries(Object.keys(profile[i]!).map((k) => [k, r[k]]))).toEqual(profile[i]));
+      expect(rows.map((r) => [r.CUSTOMER360_ID, r.CHURN_RISK, r.PREDICTED_CLV, r.SEGMENT_LABEL])).toEqual([
+        ['P1', 0.1, 120.5, 'Engaged regulars'], ['P2', 0.7, 60, 'Lapsing big spenders'], ['P3', null, null, 'Prospects'],
+      ]);
+      expect(await e.scalar(`SELECT comment FROM duckdb_views() WHERE schema_name = 'CUSTOMER_360' AND view_name = 'CUSTOMER_360'`)).toMatch(/profile/);
+      expect(Number(await e.scalar(`SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'CUSTOMER_360' AND table_name = 'CUSTOMER_360' AND COALESCE(comment, '') <> ''`))).toBe(view!.columns.length);
+      // the analysts' copy reads the masked views: the same rows with PII masked as in ANALYST_CUSTOMER_360.DIM_CUSTOMER
+      const masked = await e.all(`SELECT CUSTOMER360_ID, EMAIL_ADDRESS, SEGMENT_LABEL FROM ANALYST_CUSTOMER_360.CUSTOMER_360 ORDER BY 1`);
+      expect(masked.map((r) => r.EMAIL_ADDRESS)).toEqual((await e.all(`SELECT EMAIL_ADDRESS FROM ANALYST_CUSTOMER_360.DIM_CUSTOMER ORDER BY CUSTOMER360_ID`)).map((r) => r.EMAIL_ADDRESS));
+      expect(masked.map((r) => r.EMAIL_ADDRESS)).not.toEqual(rows.map((r) => r.EMAIL_ADDRESS));
+      expect(masked.map((r) => r.SEGMENT_LABEL)).toEqual(rows.map((r) => r.SEGMENT_LABEL));
+    });
+  });
+
   it('a re-run with a new load id leaves every table exactly as it was', async () => {
     const before = await withWarehouse(snapshotAll);
     await runLoad('LOAD-2');
@@ -176,7 +253,10 @@ describe('local warehouse load', () => {
     const e = await Engine.open({ path: join(home, 'first-load.duckdb') });
     const tables = WAREHOUSE_TABLES.filter((t) => t.name === 'DIM_PRODUCT');
     const cols = { PRODUCT_ID: 'VARCHAR', PRODUCT_NAME: 'VARCHAR' };
-    const rowsNow = async () => [Number(await e.scalar('SELECT count(*) FROM CUSTOMER_360.DIM_PRODUCT')), Number(await e.scalar('SELECT count(*) FROM OPS.LOAD_AUDIT'))];
+    // A failed first load rolls back whole, table creation included: no table is no rows.
+    const count = async (table: string) =>
+      Number(await e.scalar(`SELECT count(*) FROM duckdb_tables() WHERE schema_name || '.' || table_name = '${table}'`)) ? Number(await e.scalar(`SELECT count(*) FROM ${table}`)) : 0;
+    const rowsNow = async () => [await count('CUSTOMER_360.DIM_PRODUCT'), await count('OPS.LOAD_AUDIT')];
     try {
       const dup = { PRODUCT_ID: 'PR1', PRODUCT_NAME: 'x' };
       await writeGoldFixture(scratch, lake, join(home, 'tmp'), goldDir('dim_product', AS_OF), cols, [dup, { PRODUCT_ID: 'PR2', PRODUCT_NAME: 'y' }, dup]);

@@ -255,6 +255,60 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_360.AGG_SERVICE_SUMMARY (
 CLUSTER BY (TICKET_CATEGORY)
 COMMENT = 'Service tickets by category and priority: volumes, response and resolution times, satisfaction, sentiment';
 
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.FACT_TRANSACTION_ITEMS (
+  ITEM_ID VARCHAR NOT NULL COMMENT 'Line item id',
+  TRANSACTION_ID VARCHAR COMMENT 'Transaction (FACT_TRANSACTIONS)',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CUSTOMER_ID VARCHAR COMMENT 'Customer id in the source system',
+  DATE_KEY NUMBER(10,0) COMMENT 'Date key YYYYMMDD (DIM_DATE)',
+  TRANSACTION_DATE TIMESTAMP_NTZ COMMENT 'Transaction time (UTC)',
+  CHANNEL VARCHAR COMMENT 'Sales channel',
+  STORE_ID VARCHAR COMMENT 'Store id',
+  PRODUCT_ID VARCHAR COMMENT 'Product (DIM_PRODUCT)',
+  PRODUCT_NAME VARCHAR COMMENT 'Product name on the line',
+  CATEGORY VARCHAR COMMENT 'Category on the line',
+  SUBCATEGORY VARCHAR COMMENT 'Subcategory on the line',
+  BRAND VARCHAR COMMENT 'Brand on the line',
+  SKU VARCHAR COMMENT 'Stock keeping unit',
+  SIZE VARCHAR COMMENT 'Size',
+  COLOR VARCHAR COMMENT 'Colour variant',
+  QUANTITY NUMBER(10,0) COMMENT 'Units',
+  UNIT_PRICE NUMBER(18,2) COMMENT 'Unit price',
+  TOTAL_PRICE NUMBER(18,2) COMMENT 'Line total',
+  DISCOUNT_AMOUNT NUMBER(18,2) COMMENT 'Discount amount on the line',
+  ITEM_RATING NUMBER(10,0) COMMENT 'Customer rating 1-5',
+  ITEM_STATUS VARCHAR COMMENT 'SOLD, RETURNED or EXCHANGED',
+  TRANSACTION_TYPE VARCHAR COMMENT 'PURCHASE, RETURN, REFUND or EXCHANGE',
+  TRANSACTION_STATUS VARCHAR COMMENT 'COMPLETED, FAILED, CANCELLED or PENDING',
+  IS_COMPLETED_SALE BOOLEAN COMMENT 'A SOLD line of a COMPLETED PURCHASE (sum TOTAL_PRICE over these for product revenue by customer)',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_FACT_TRANSACTION_ITEMS PRIMARY KEY (ITEM_ID)
+)
+CLUSTER BY (DATE_KEY)
+COMMENT = 'Transaction line items: product sales by customer (CUSTOMER360_ID) and date, one row per line';
+
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.CUSTOMER_PREFERENCES (
+  CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  PREFERENCE_TYPE VARCHAR NOT NULL COMMENT 'COMMUNICATION, PRODUCT, BRAND, CATEGORY (UNSPECIFIED when the source gave none)',
+  PREFERENCE_VALUE VARCHAR NOT NULL COMMENT 'Preferred channel, product, brand or category',
+  PREFERENCE_STRENGTH NUMBER(3,2) COMMENT 'Strength 0-1 on the latest record',
+  PREFERENCE_SOURCE VARCHAR COMMENT 'EXPLICIT, IMPLICIT or INFERRED (latest record)',
+  PREFERENCE_STATUS VARCHAR COMMENT 'ACTIVE, INACTIVE or OVERRIDDEN (latest record)',
+  IS_ACTIVE BOOLEAN COMMENT 'The latest record is ACTIVE (or has no status)',
+  STRENGTH_RANK NUMBER(10,0) COMMENT 'Rank among the person''s active preferences of this type, 1 = strongest (null when inactive)',
+  FIRST_RECORDED_DATE DATE COMMENT 'Earliest record',
+  LAST_RECORDED_DATE DATE COMMENT 'Latest record',
+  RECORD_COUNT NUMBER(19,0) COMMENT 'Source records merged',
+  LATEST_PREFERENCE_ID VARCHAR COMMENT 'PREFERENCE_ID of the latest record',
+  AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_CUSTOMER_PREFERENCES PRIMARY KEY (CUSTOMER360_ID, PREFERENCE_TYPE, PREFERENCE_VALUE)
+)
+CLUSTER BY (CUSTOMER360_ID)
+COMMENT = 'Preferences per person (CUSTOMER360_ID), type and value, merged over source records';
+
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.CUSTOMER_RISK_SCORES (
   CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   AS_OF_DATE DATE NOT NULL COMMENT 'As-of date: only data with event time on or before it was used',
@@ -285,6 +339,26 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_360.CUSTOMER_SEGMENTS (
 )
 CLUSTER BY (AS_OF_DATE)
 COMMENT = 'Behavioural segment of each person per as-of date (from the segmentation model)';
+
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.SEGMENT_PROFILES (
+  AS_OF_DATE DATE NOT NULL COMMENT 'As-of date: only data with event time on or before it was used',
+  SEGMENT_ID NUMBER(10,0) NOT NULL COMMENT 'Segment number',
+  SEGMENT_LABEL VARCHAR COMMENT 'Stable segment label',
+  CUSTOMERS NUMBER(10,0) COMMENT 'People in the segment',
+  SHARE FLOAT COMMENT 'Share of all people',
+  AVG_REVENUE FLOAT COMMENT 'Average revenue',
+  AVG_ORDERS FLOAT COMMENT 'Average orders',
+  AVG_ORDER_VALUE FLOAT COMMENT 'Average order value',
+  AVG_DAYS_SINCE_LAST_PURCHASE FLOAT COMMENT 'Average days since the latest purchase',
+  AVG_TENURE_DAYS FLOAT COMMENT 'Average tenure in days',
+  AVG_EVENTS_90D FLOAT COMMENT 'Average behavioural events in 90 days',
+  MODEL_VERSION VARCHAR COMMENT 'Segmentation model version',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_SEGMENT_PROFILES PRIMARY KEY (AS_OF_DATE, SEGMENT_ID)
+)
+CLUSTER BY (AS_OF_DATE)
+COMMENT = 'Per segment and as-of date: size, share, value, orders, recency, tenure and activity';
 
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.MODEL_REGISTRY (
   MODEL_NAME VARCHAR NOT NULL COMMENT 'Model name',
@@ -319,6 +393,37 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_360.PROFILE_CHANGES (
 )
 CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
 COMMENT = 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums) and deleted profiles per committed batch';
+
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.AUDIENCE_EVENTS (
+  EVENT_ID VARCHAR NOT NULL COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID>: the same event always has the same id',
+  BATCH NUMBER(19,0) COMMENT 'Batch (publish sequence) that committed the event',
+  RUN_ID VARCHAR COMMENT 'Run that committed the batch',
+  AS_OF_DATE DATE COMMENT 'As-of date the audience was evaluated for',
+  AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  EVENT_TYPE VARCHAR COMMENT 'entered or exited',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_AUDIENCE_EVENTS PRIMARY KEY (EVENT_ID)
+)
+CLUSTER BY (AS_OF_DATE, AUDIENCE)
+COMMENT = 'Audience entered/exited events: one row per person whose membership of an audience changed in a committed batch';
+
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.AUDIENCE_MEMBERSHIP (
+  AUDIENCE VARCHAR NOT NULL COMMENT 'Audience name (audiences/<file>: name)',
+  CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  ENTERED_BATCH NUMBER(19,0) NOT NULL COMMENT 'Batch of the entered event',
+  ENTERED_AS_OF DATE COMMENT 'As-of date the person entered',
+  EXITED_BATCH NUMBER(19,0) COMMENT 'Batch of the exited event (NULL: still a member)',
+  EXITED_AS_OF DATE COMMENT 'As-of date the person exited (NULL: still a member)',
+  IS_MEMBER BOOLEAN COMMENT 'Still a member as of AS_OF_DATE',
+  AS_OF_DATE DATE COMMENT 'As-of date of this snapshot of the history',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_AUDIENCE_MEMBERSHIP PRIMARY KEY (AUDIENCE, CUSTOMER360_ID, ENTERED_BATCH)
+)
+CLUSTER BY (AUDIENCE, CUSTOMER360_ID)
+COMMENT = 'Audience membership with history: one row per stay of a person in an audience; IS_MEMBER marks current members';
 
 CREATE TABLE IF NOT EXISTS CUSTOMER_BEHAVIOR.FACT_BEHAVIORAL_EVENTS (
   EVENT_ID VARCHAR NOT NULL COMMENT 'Event id',
@@ -826,6 +931,56 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AGG_SERVICE_SUMMARY (
 )
 COMMENT = 'Staging for CUSTOMER_360.AGG_SERVICE_SUMMARY (rows of one load id at a time)';
 
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__FACT_TRANSACTION_ITEMS (
+  ITEM_ID VARCHAR COMMENT 'Line item id',
+  TRANSACTION_ID VARCHAR COMMENT 'Transaction (FACT_TRANSACTIONS)',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  CUSTOMER_ID VARCHAR COMMENT 'Customer id in the source system',
+  DATE_KEY NUMBER(10,0) COMMENT 'Date key YYYYMMDD (DIM_DATE)',
+  TRANSACTION_DATE TIMESTAMP_NTZ COMMENT 'Transaction time (UTC)',
+  CHANNEL VARCHAR COMMENT 'Sales channel',
+  STORE_ID VARCHAR COMMENT 'Store id',
+  PRODUCT_ID VARCHAR COMMENT 'Product (DIM_PRODUCT)',
+  PRODUCT_NAME VARCHAR COMMENT 'Product name on the line',
+  CATEGORY VARCHAR COMMENT 'Category on the line',
+  SUBCATEGORY VARCHAR COMMENT 'Subcategory on the line',
+  BRAND VARCHAR COMMENT 'Brand on the line',
+  SKU VARCHAR COMMENT 'Stock keeping unit',
+  SIZE VARCHAR COMMENT 'Size',
+  COLOR VARCHAR COMMENT 'Colour variant',
+  QUANTITY NUMBER(10,0) COMMENT 'Units',
+  UNIT_PRICE NUMBER(18,2) COMMENT 'Unit price',
+  TOTAL_PRICE NUMBER(18,2) COMMENT 'Line total',
+  DISCOUNT_AMOUNT NUMBER(18,2) COMMENT 'Discount amount on the line',
+  ITEM_RATING NUMBER(10,0) COMMENT 'Customer rating 1-5',
+  ITEM_STATUS VARCHAR COMMENT 'SOLD, RETURNED or EXCHANGED',
+  TRANSACTION_TYPE VARCHAR COMMENT 'PURCHASE, RETURN, REFUND or EXCHANGE',
+  TRANSACTION_STATUS VARCHAR COMMENT 'COMPLETED, FAILED, CANCELLED or PENDING',
+  IS_COMPLETED_SALE BOOLEAN COMMENT 'A SOLD line of a COMPLETED PURCHASE (sum TOTAL_PRICE over these for product revenue by customer)',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_360.FACT_TRANSACTION_ITEMS (rows of one load id at a time)';
+
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_PREFERENCES (
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  PREFERENCE_TYPE VARCHAR COMMENT 'COMMUNICATION, PRODUCT, BRAND, CATEGORY (UNSPECIFIED when the source gave none)',
+  PREFERENCE_VALUE VARCHAR COMMENT 'Preferred channel, product, brand or category',
+  PREFERENCE_STRENGTH NUMBER(3,2) COMMENT 'Strength 0-1 on the latest record',
+  PREFERENCE_SOURCE VARCHAR COMMENT 'EXPLICIT, IMPLICIT or INFERRED (latest record)',
+  PREFERENCE_STATUS VARCHAR COMMENT 'ACTIVE, INACTIVE or OVERRIDDEN (latest record)',
+  IS_ACTIVE BOOLEAN COMMENT 'The latest record is ACTIVE (or has no status)',
+  STRENGTH_RANK NUMBER(10,0) COMMENT 'Rank among the person''s active preferences of this type, 1 = strongest (null when inactive)',
+  FIRST_RECORDED_DATE DATE COMMENT 'Earliest record',
+  LAST_RECORDED_DATE DATE COMMENT 'Latest record',
+  RECORD_COUNT NUMBER(19,0) COMMENT 'Source records merged',
+  LATEST_PREFERENCE_ID VARCHAR COMMENT 'PREFERENCE_ID of the latest record',
+  AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_360.CUSTOMER_PREFERENCES (rows of one load id at a time)';
+
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_RISK_SCORES (
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
@@ -852,6 +1007,24 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_SEGMENTS (
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
 )
 COMMENT = 'Staging for CUSTOMER_360.CUSTOMER_SEGMENTS (rows of one load id at a time)';
+
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__SEGMENT_PROFILES (
+  AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
+  SEGMENT_ID NUMBER(10,0) COMMENT 'Segment number',
+  SEGMENT_LABEL VARCHAR COMMENT 'Stable segment label',
+  CUSTOMERS NUMBER(10,0) COMMENT 'People in the segment',
+  SHARE FLOAT COMMENT 'Share of all people',
+  AVG_REVENUE FLOAT COMMENT 'Average revenue',
+  AVG_ORDERS FLOAT COMMENT 'Average orders',
+  AVG_ORDER_VALUE FLOAT COMMENT 'Average order value',
+  AVG_DAYS_SINCE_LAST_PURCHASE FLOAT COMMENT 'Average days since the latest purchase',
+  AVG_TENURE_DAYS FLOAT COMMENT 'Average tenure in days',
+  AVG_EVENTS_90D FLOAT COMMENT 'Average behavioural events in 90 days',
+  MODEL_VERSION VARCHAR COMMENT 'Segmentation model version',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_360.SEGMENT_PROFILES (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__MODEL_REGISTRY (
   MODEL_NAME VARCHAR COMMENT 'Model name',
@@ -882,6 +1055,33 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__PROFILE_CHANGES (
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
 )
 COMMENT = 'Staging for CUSTOMER_360.PROFILE_CHANGES (rows of one load id at a time)';
+
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AUDIENCE_EVENTS (
+  EVENT_ID VARCHAR COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID>: the same event always has the same id',
+  BATCH NUMBER(19,0) COMMENT 'Batch (publish sequence) that committed the event',
+  RUN_ID VARCHAR COMMENT 'Run that committed the batch',
+  AS_OF_DATE DATE COMMENT 'As-of date the audience was evaluated for',
+  AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  EVENT_TYPE VARCHAR COMMENT 'entered or exited',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_360.AUDIENCE_EVENTS (rows of one load id at a time)';
+
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AUDIENCE_MEMBERSHIP (
+  AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  ENTERED_BATCH NUMBER(19,0) COMMENT 'Batch of the entered event',
+  ENTERED_AS_OF DATE COMMENT 'As-of date the person entered',
+  EXITED_BATCH NUMBER(19,0) COMMENT 'Batch of the exited event (NULL: still a member)',
+  EXITED_AS_OF DATE COMMENT 'As-of date the person exited (NULL: still a member)',
+  IS_MEMBER BOOLEAN COMMENT 'Still a member as of AS_OF_DATE',
+  AS_OF_DATE DATE COMMENT 'As-of date of this snapshot of the history',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+)
+COMMENT = 'Staging for CUSTOMER_360.AUDIENCE_MEMBERSHIP (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__FACT_BEHAVIORAL_EVENTS (
   EVENT_ID VARCHAR COMMENT 'Event id',
@@ -1134,3 +1334,122 @@ CREATE TABLE IF NOT EXISTS OPS.LOAD_AUDIT (
   CONSTRAINT PK_LOAD_AUDIT PRIMARY KEY (SCHEMA_NAME, TABLE_NAME, AS_OF_DATE)
 )
 COMMENT = 'One row per loaded table and as-of date: row count and the load that first loaded that content';
+
+CREATE OR REPLACE VIEW CUSTOMER_360.CUSTOMER_360 (
+  CUSTOMER360_ID COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
+  FIRST_NAME COMMENT 'Golden FIRST_NAME (survivorship: most trusted source)',
+  FIRST_NAME_SOURCE COMMENT 'Source system of the surviving FIRST_NAME',
+  LAST_NAME COMMENT 'Golden LAST_NAME (survivorship: most trusted source)',
+  LAST_NAME_SOURCE COMMENT 'Source system of the surviving LAST_NAME',
+  EMAIL_ADDRESS COMMENT 'Golden EMAIL_ADDRESS (survivorship: most recent valid value)',
+  EMAIL_ADDRESS_SOURCE COMMENT 'Source system of the surviving EMAIL_ADDRESS',
+  PHONE_NUMBER COMMENT 'Golden PHONE_NUMBER (survivorship: most recent valid value)',
+  PHONE_NUMBER_SOURCE COMMENT 'Source system of the surviving PHONE_NUMBER',
+  DATE_OF_BIRTH COMMENT 'Golden DATE_OF_BIRTH (survivorship: most trusted source)',
+  DATE_OF_BIRTH_SOURCE COMMENT 'Source system of the surviving DATE_OF_BIRTH',
+  GENDER COMMENT 'Golden GENDER (survivorship: most trusted source)',
+  GENDER_SOURCE COMMENT 'Source system of the surviving GENDER',
+  ADDRESS_LINE_1 COMMENT 'Golden ADDRESS_LINE_1 (survivorship: most complete record)',
+  ADDRESS_SOURCE COMMENT 'Source system of the surviving address block',
+  CITY COMMENT 'Golden CITY (survivorship: most complete record)',
+  STATE_CODE COMMENT 'Golden STATE_CODE (survivorship: most complete record)',
+  ZIP_CODE COMMENT 'Golden ZIP_CODE (survivorship: most complete record)',
+  COUNTRY_CODE COMMENT 'Golden COUNTRY_CODE (survivorship: most complete record)',
+  CUSTOMER_SEGMENT COMMENT 'Golden CUSTOMER_SEGMENT (survivorship: most recent valid value)',
+  CUSTOMER_SEGMENT_SOURCE COMMENT 'Source system of the surviving CUSTOMER_SEGMENT',
+  LOYALTY_TIER COMMENT 'Golden LOYALTY_TIER (survivorship: most recent valid value)',
+  LOYALTY_TIER_SOURCE COMMENT 'Source system of the surviving LOYALTY_TIER',
+  LOYALTY_POINTS COMMENT 'Golden LOYALTY_POINTS (survivorship: most recent valid value)',
+  LOYALTY_POINTS_SOURCE COMMENT 'Source system of the surviving LOYALTY_POINTS',
+  CUSTOMER_STATUS COMMENT 'Golden CUSTOMER_STATUS (survivorship: most recent valid value)',
+  CUSTOMER_STATUS_SOURCE COMMENT 'Source system of the surviving CUSTOMER_STATUS',
+  PREFERRED_CHANNEL COMMENT 'Golden PREFERRED_CHANNEL (survivorship: most recent valid value)',
+  PREFERRED_CHANNEL_SOURCE COMMENT 'Source system of the surviving PREFERRED_CHANNEL',
+  PREFERRED_STORE COMMENT 'Golden PREFERRED_STORE (survivorship: most recent valid value)',
+  PREFERRED_STORE_SOURCE COMMENT 'Source system of the surviving PREFERRED_STORE',
+  REGISTRATION_DATE COMMENT 'Earliest registration date over the source records',
+  LAST_LOGIN_DATE COMMENT 'Latest login date over the source records',
+  SOURCE_SYSTEMS COMMENT 'Source systems holding a record of the person (comma-separated)',
+  SOURCE_RECORD_COUNT COMMENT 'Number of source customer records merged into the person',
+  IDENTIFIERS COMMENT 'All identifiers of the person as SOURCE_SYSTEM:CUSTOMER_ID, |-separated',
+  IDENTIFIER_COUNT COMMENT 'Number of source identifiers of the person',
+  TOTAL_ORDERS COMMENT 'Count of COMPLETED PURCHASE transactions',
+  TOTAL_REVENUE COMMENT 'Sum of TOTAL_AMOUNT of COMPLETED PURCHASE transactions',
+  FIRST_PURCHASE_DATE COMMENT 'Date of the first completed purchase',
+  LAST_PURCHASE_DATE COMMENT 'Date of the latest completed purchase',
+  DAYS_SINCE_LAST_PURCHASE COMMENT 'Days from the latest completed purchase to the as-of date',
+  RETURN_COUNT COMMENT 'Completed RETURN and REFUND transactions',
+  LOYALTY_POINTS_EARNED COMMENT 'Loyalty points earned on completed transactions',
+  LOYALTY_POINTS_REDEEMED COMMENT 'Loyalty points redeemed on completed transactions',
+  ORDERS_7D COMMENT 'Completed purchases in the 7 days up to the as-of date',
+  SPEND_7D COMMENT 'Completed purchase amount in the 7 days up to the as-of date',
+  ORDERS_30D COMMENT 'Completed purchases in the 30 days up to the as-of date',
+  SPEND_30D COMMENT 'Completed purchase amount in the 30 days up to the as-of date',
+  ORDERS_90D COMMENT 'Completed purchases in the 90 days up to the as-of date',
+  SPEND_90D COMMENT 'Completed purchase amount in the 90 days up to the as-of date',
+  SESSIONS_7D COMMENT 'Sessions started in the 7 days up to the as-of date',
+  EVENTS_7D COMMENT 'Behavioural events in the 7 days up to the as-of date',
+  SESSIONS_30D COMMENT 'Sessions started in the 30 days up to the as-of date',
+  EVENTS_30D COMMENT 'Behavioural events in the 30 days up to the as-of date',
+  SESSIONS_90D COMMENT 'Sessions started in the 90 days up to the as-of date',
+  EVENTS_90D COMMENT 'Behavioural events in the 90 days up to the as-of date',
+  OPENS_7D COMMENT 'Campaign messages opened in the 7 days up to the as-of date',
+  CLICKS_7D COMMENT 'Campaign messages clicked in the 7 days up to the as-of date',
+  TICKETS_7D COMMENT 'Service tickets created in the 7 days up to the as-of date',
+  OPENS_30D COMMENT 'Campaign messages opened in the 30 days up to the as-of date',
+  CLICKS_30D COMMENT 'Campaign messages clicked in the 30 days up to the as-of date',
+  TICKETS_30D COMMENT 'Service tickets created in the 30 days up to the as-of date',
+  OPENS_90D COMMENT 'Campaign messages opened in the 90 days up to the as-of date',
+  CLICKS_90D COMMENT 'Campaign messages clicked in the 90 days up to the as-of date',
+  TICKETS_90D COMMENT 'Service tickets created in the 90 days up to the as-of date',
+  TOTAL_SESSIONS COMMENT 'Sessions up to the as-of date',
+  TOTAL_EVENTS COMMENT 'Behavioural events up to the as-of date',
+  PREFERRED_PURCHASE_CHANNEL COMMENT 'Channel with most completed purchases (ties: most recent)',
+  PREFERRED_DEVICE COMMENT 'Device type with most behavioural events (ties: most recent)',
+  TOTAL_TICKETS COMMENT 'Service tickets up to the as-of date',
+  OPEN_TICKETS COMMENT 'Tickets OPEN or IN_PROGRESS',
+  AVG_TICKET_SATISFACTION COMMENT 'Average ticket CUSTOMER_SATISFACTION (1-5)',
+  AVG_RESOLUTION_MINUTES COMMENT 'Average TOTAL_RESOLUTION_TIME of resolved or closed tickets, minutes',
+  SERVICE_INTERACTIONS COMMENT 'Service interactions up to the as-of date',
+  AVG_SERVICE_SENTIMENT COMMENT 'Average SENTIMENT_SCORE of service interactions (-1..1)',
+  AVG_INTERACTION_SATISFACTION COMMENT 'Average SATISFACTION_SCORE of service interactions (1-5)',
+  AGE_RANGE COMMENT 'Age range from the latest third-party profile holding one',
+  EDUCATION_LEVEL COMMENT 'Education level from the latest third-party profile holding one',
+  OCCUPATION COMMENT 'Occupation from the latest third-party profile holding one',
+  INCOME_RANGE COMMENT 'Income range from the latest third-party profile holding one',
+  INTERESTS COMMENT 'Interests from the latest third-party profile holding them',
+  SOCIAL_MEDIA_ACTIVITY COMMENT 'Social media activity level (third party)',
+  INFLUENCE_SCORE COMMENT 'Highest third-party influence score (0..1)',
+  EXTERNAL_SENTIMENT_SCORE COMMENT 'Average third-party sentiment score (-1..1)',
+  EXTERNAL_MENTIONS COMMENT 'Third-party mentions',
+  CONSENT_EMAIL COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_SMS COMMENT 'Consent to SMS/text marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PHONE COMMENT 'Consent to marketing phone calls: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PUSH COMMENT 'Consent to push and in-app messages: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_PERSONALIZATION COMMENT 'Consent to personalised content and recommendations: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
+  CONSENT_UPDATED_AT COMMENT 'Time of the latest consent evidence of the person (NULL: none)',
+  AVG_ORDER_VALUE COMMENT 'TOTAL_REVENUE / TOTAL_ORDERS',
+  RETURN_RATE COMMENT 'RETURN_COUNT / TOTAL_ORDERS',
+  RFM_RECENCY_SCORE COMMENT 'Recency score 1-5 among purchasers (5 = most recent)',
+  RFM_FREQUENCY_SCORE COMMENT 'Frequency score 1-5 among purchasers (5 = most orders)',
+  RFM_MONETARY_SCORE COMMENT 'Monetary score 1-5 among purchasers (5 = highest revenue)',
+  RFM_SCORE COMMENT 'R, F and M scores as three digits',
+  RFM_SEGMENT COMMENT 'Named RFM segment (Champions, Loyal Customers, ..., No Purchases)',
+  ENGAGEMENT_SCORE COMMENT 'Engagement 0-100 over 30 days: sessions 40%, clicks 30%, opens 20%, orders 10%',
+  AS_OF_DATE COMMENT 'As-of date: only data with event time on or before it was used',
+  CHURN_RISK COMMENT 'Probability of no purchase within the horizon (0..1) (CUSTOMER_RISK_SCORES)',
+  PREDICTED_PURCHASES COMMENT 'Expected purchases within the horizon (CUSTOMER_RISK_SCORES)',
+  PREDICTED_CLV COMMENT 'Expected spend within the horizon (CUSTOMER_RISK_SCORES)',
+  P_ALIVE COMMENT 'Probability the customer is still active (BG/NBD) (CUSTOMER_RISK_SCORES)',
+  SEGMENT_ID COMMENT 'Segment number (CUSTOMER_SEGMENTS)',
+  SEGMENT_LABEL COMMENT 'Stable segment label (CUSTOMER_SEGMENTS)'
+)
+COPY GRANTS
+COMMENT = 'Customer 360: the profile (DIM_CUSTOMER) with churn risk, CLV and segment of the same as-of date, one row per person'
+AS
+SELECT b.CUSTOMER360_ID, b.FIRST_NAME, b.FIRST_NAME_SOURCE, b.LAST_NAME, b.LAST_NAME_SOURCE, b.EMAIL_ADDRESS, b.EMAIL_ADDRESS_SOURCE, b.PHONE_NUMBER, b.PHONE_NUMBER_SOURCE, b.DATE_OF_BIRTH, b.DATE_OF_BIRTH_SOURCE, b.GENDER, b.GENDER_SOURCE, b.ADDRESS_LINE_1, b.ADDRESS_SOURCE, b.CITY, b.STATE_CODE, b.ZIP_CODE, b.COUNTRY_CODE, b.CUSTOMER_SEGMENT, b.CUSTOMER_SEGMENT_SOURCE, b.LOYALTY_TIER, b.LOYALTY_TIER_SOURCE, b.LOYALTY_POINTS, b.LOYALTY_POINTS_SOURCE, b.CUSTOMER_STATUS, b.CUSTOMER_STATUS_SOURCE, b.PREFERRED_CHANNEL, b.PREFERRED_CHANNEL_SOURCE, b.PREFERRED_STORE, b.PREFERRED_STORE_SOURCE, b.REGISTRATION_DATE, b.LAST_LOGIN_DATE, b.SOURCE_SYSTEMS, b.SOURCE_RECORD_COUNT, b.IDENTIFIERS, b.IDENTIFIER_COUNT, b.TOTAL_ORDERS, b.TOTAL_REVENUE, b.FIRST_PURCHASE_DATE, b.LAST_PURCHASE_DATE, b.DAYS_SINCE_LAST_PURCHASE, b.RETURN_COUNT, b.LOYALTY_POINTS_EARNED, b.LOYALTY_POINTS_REDEEMED, b.ORDERS_7D, b.SPEND_7D, b.ORDERS_30D, b.SPEND_30D, b.ORDERS_90D, b.SPEND_90D, b.SESSIONS_7D, b.EVENTS_7D, b.SESSIONS_30D, b.EVENTS_30D, b.SESSIONS_90D, b.EVENTS_90D, b.OPENS_7D, b.CLICKS_7D, b.TICKETS_7D, b.OPENS_30D, b.CLICKS_30D, b.TICKETS_30D, b.OPENS_90D, b.CLICKS_90D, b.TICKETS_90D, b.TOTAL_SESSIONS, b.TOTAL_EVENTS, b.PREFERRED_PURCHASE_CHANNEL, b.PREFERRED_DEVICE, b.TOTAL_TICKETS, b.OPEN_TICKETS, b.AVG_TICKET_SATISFACTION, b.AVG_RESOLUTION_MINUTES, b.SERVICE_INTERACTIONS, b.AVG_SERVICE_SENTIMENT, b.AVG_INTERACTION_SATISFACTION, b.AGE_RANGE, b.EDUCATION_LEVEL, b.OCCUPATION, b.INCOME_RANGE, b.INTERESTS, b.SOCIAL_MEDIA_ACTIVITY, b.INFLUENCE_SCORE, b.EXTERNAL_SENTIMENT_SCORE, b.EXTERNAL_MENTIONS, b.CONSENT_EMAIL, b.CONSENT_SMS, b.CONSENT_PHONE, b.CONSENT_PUSH, b.CONSENT_PERSONALIZATION, b.CONSENT_UPDATED_AT, b.AVG_ORDER_VALUE, b.RETURN_RATE, b.RFM_RECENCY_SCORE, b.RFM_FREQUENCY_SCORE, b.RFM_MONETARY_SCORE, b.RFM_SCORE, b.RFM_SEGMENT, b.ENGAGEMENT_SCORE, b.AS_OF_DATE, j0.CHURN_RISK, j0.PREDICTED_PURCHASES, j0.PREDICTED_CLV, j0.P_ALIVE, j1.SEGMENT_ID, j1.SEGMENT_LABEL
+FROM CUSTOMER_360.DIM_CUSTOMER AS b
+LEFT JOIN CUSTOMER_360.CUSTOMER_RISK_SCORES AS j0
+  ON j0.CUSTOMER360_ID = b.CUSTOMER360_ID AND j0.AS_OF_DATE = b.AS_OF_DATE
+LEFT JOIN CUSTOMER_360.CUSTOMER_SEGMENTS AS j1
+  ON j1.CUSTOMER360_ID = b.CUSTOMER360_ID AND j1.AS_OF_DATE = b.AS_OF_DATE;

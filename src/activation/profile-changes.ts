@@ -61,8 +61,8 @@ export const profileChanges: Dataset = {
 };
 
 /** Lake path of one batch of the change feed. */
-export function changeBatchPath(asOf: string, batch: number): string {
-  return `${goldDir(profileChanges.name, asOf)}/${batchFileName(batch)}`;
+export function changeBatchPath(asOf: string, batch: number, dataset: Dataset = profileChanges): string {
+  return `${goldDir(dataset.name, asOf)}/${batchFileName(batch)}`;
 }
 
 export interface CommittedBatch {
@@ -71,10 +71,10 @@ export interface CommittedBatch {
   path: string;
 }
 
-/** Committed batches, in batch order. */
-export async function committedBatches(lake: Lake): Promise<CommittedBatch[]> {
+/** Committed batches of a batch-logged dataset (files as_of_date=D/batch-N.parquet), in batch order. */
+export async function committedBatches(lake: Lake, datasetPath: string = profileChanges.path): Promise<CommittedBatch[]> {
   const out: CommittedBatch[] = [];
-  for (const path of await parquetFiles(lake, profileChanges.path)) {
+  for (const path of await parquetFiles(lake, datasetPath)) {
     const m = /as_of_date=(\d{4}-\d{2}-\d{2})\/(batch-\d+\.parquet)$/.exec(path);
     const batch = m ? parseBatch(m[2]!) : undefined;
     if (m && batch !== undefined) out.push({ batch, asOf: m[1]!, path });

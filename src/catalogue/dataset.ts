@@ -41,6 +41,19 @@ export interface WarehouseMapping {
   strategy: LoadStrategy;
   /** Table comment when it should read differently from the dataset's description. */
   comment?: string;
+  /** Views over this table (with columns of other warehouse tables joined in), created with the tables. */
+  views?: readonly WarehouseViewMapping[];
+}
+
+/**
+ * A warehouse view over a dataset's table: every column of the table, plus named columns of other datasets' tables
+ * LEFT JOINed on equal columns. Its columns, comments and PII classes come from those declarations.
+ */
+export interface WarehouseViewMapping {
+  schema: SchemaName;
+  name: string;
+  comment: string;
+  join: readonly { dataset: string; on: readonly string[]; columns: readonly string[] }[];
 }
 
 export interface Dataset {

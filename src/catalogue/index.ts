@@ -6,6 +6,7 @@ import { campaignAttribution, campaignChannelPerformance, campaignRoi } from '..
 import { customerProfile } from '../gold/customer-profile.ts';
 import { customerIdentityMap, dimDate, dimProduct, factCustomerInteractions, factTransactions, serviceSummary } from '../gold/customer-datasets.ts';
 import { dimContent, dimRecommendation, factPersonalizationEvents } from '../gold/personalization.ts';
+import { customerPreferences, factTransactionItems } from '../gold/sales-and-preferences.ts';
 import { PREPARED_RELATIONS, SHARED_RELATIONS, SILVER_VIEWS } from '../gold/relations.ts';
 import { customerConsent } from '../privacy/consent.ts';
 import { INTELLIGENCE_DATASETS } from '../intelligence/datasets.ts';
@@ -18,6 +19,7 @@ export type { Dataset } from './dataset.ts';
 export const GOLD_SQL_DATASETS: readonly Dataset[] = [
   // consent first: the profile reads it (kept as g_customer_consent)
   customerConsent, customerProfile, customerIdentityMap, factTransactions, factCustomerInteractions, dimProduct, dimDate, serviceSummary,
+  factTransactionItems, customerPreferences,
   factBehavioralEvents, dimSession, dimTouchpoint, dimTime, aggCustomerActivity, aggTouchpointActivity, aggFunnelDaily,
   campaignAttribution, campaignChannelPerformance, campaignRoi,
   dimContent, dimRecommendation, factPersonalizationEvents,

@@ -1,6 +1,7 @@
 // How a CLI command is declared. Commands live one per file in src/cli/commands/ and are discovered by name.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { isIsoDate } from '../runtime/as-of.ts';
 import { UsageError } from '../runtime/errors.ts';
 import { createLogger, type Logger } from '../runtime/logger.ts';
 
@@ -22,6 +23,13 @@ export interface Command {
   args?: string;
   options: Record<string, OptionSpec>;
   run(values: Values, positionals: string[], io: CommandIO): Promise<number | void>;
+  /**
+   * Commands that write to the home and lake name their lake scope here: main takes the home lock and, on a shared
+   * (ADLS) lake, a lease on that scope before running (src/runtime/lock.ts).
+   */
+  lockScope?(values: Values, positionals: string[]): string | undefined;
+  /** More help for `--help` given the positionals (e.g. a job's parameters). */
+  details?(positionals: string[]): string | undefined;
 }
 
 export interface CommandIO {
@@ -60,7 +68,7 @@ export function int(values: Values, name: string, fallback: number): number {
 
 export function isoDate(values: Values, name: string): string | undefined {
   const v = str(values, name);
-  if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new UsageError(`--${name} must be a date YYYY-MM-DD, got '${v}'`);
+  if (v !== undefined && !isIsoDate(v)) throw new UsageError(`--${name} must be a date YYYY-MM-DD, got '${v}'`);
   return v;
 }
 

@@ -1,9 +1,11 @@
 // c360: the one command line for local runs and for the jobs ADF schedules in Azure.
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { C360Error, UsageError } from '../runtime/errors.ts';
-import { ioFor, parse, usage, type Command } from './command.ts';
+import { openLake } from '../lake/index.ts';
+import { holderOf, homeLockFile, lockFile, lockWaitMs } from '../runtime/lock.ts';
+import { homeOf, ioFor, parse, str, usage, type Command, type Values } from './command.ts';
 
 const COMMANDS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'commands');
 
@@ -36,6 +38,18 @@ export async function main(argv: string[]): Promise<number> {
     .sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
     .find((c) => c.name.split(' ').every((w, i) => argv[i] === w));
   if (!match) {
+    if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
+      const pkg = JSON.parse(await readFile(join(COMMANDS_DIR, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+      process.stdout.write(`c360 ${pkg.version}\n`);
+      return 0;
+    }
+    // A command group ('adf', 'snowflake'): list its commands.
+    const group = argv[0] && !argv[0].startsWith('-') ? commands.filter((c) => c.name.startsWith(`${argv[0]} `)) : [];
+    if (group.length > 0) {
+      const asked = argv.slice(1).every((a) => a === '--help' || a === '-h');
+      (asked ? process.stdout : process.stderr).write(`${help(group).replace('c360 <command>', `c360 ${argv[0]} <command>`)}\n`);
+      return asked && argv.length > 1 ? 0 : 2;
+    }
     if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
       process.stdout.write(help(commands) + '\n');
       return argv.length === 0 ? 2 : 0;
@@ -45,13 +59,19 @@ export async function main(argv: string[]): Promise<number> {
   }
   const rest = argv.slice(match.name.split(' ').length);
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(usage(match) + '\n');
+    process.stdout.write(usage(match) + (match.details?.(rest.filter((a) => !a.startsWith('-'))) ?? '') + '\n');
     return 0;
   }
   try {
     const { values, positionals } = parse(match, rest);
-    const code = await match.run(values, positionals, ioFor(values));
-    return code ?? 0;
+    const scope = match.lockScope?.(values, positionals);
+    const release = scope ? await lockFor(match, scope, values, rest) : undefined;
+    try {
+      const code = await match.run(values, positionals, ioFor(values));
+      return code ?? 0;
+    } finally {
+      await release?.();
+    }
   } catch (error) {
     const e = error as Error;
     if (error instanceof UsageError) {
@@ -60,6 +80,25 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`c360 ${match.name}: ${e.message}\n`);
     if (!(error instanceof C360Error) || process.env.C360_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
-    return 1;
+    // 75 (EX_TEMPFAIL): retrying later may succeed (a busy home, an unreachable service).
+    return error instanceof C360Error && error.transient ? 75 : 1;
+  }
+}
+
+/** The home lock, then the lake scope's lease when the lake has one (ADLS); released in that order's reverse. */
+async function lockFor(command: Command, scope: string, values: Values, argv: string[]): Promise<() => Promise<void>> {
+  const home = homeOf(values);
+  const holder = holderOf(`c360 ${command.name} ${argv.join(' ')}`.trim());
+  const releaseHome = await lockFile(homeLockFile(home), holder, `Home ${home}`);
+  try {
+    const lake = await openLake(home, str(values, 'lake'));
+    const releaseLake = lake.lock ? await lake.lock(scope, holder, lockWaitMs()) : undefined;
+    return async () => {
+      await releaseLake?.();
+      await releaseHome();
+    };
+  } catch (e) {
+    await releaseHome();
+    throw e;
   }
 }

@@ -258,5 +258,14 @@ export const customerProfile = gold({
   warehouse: {
     schema: 'CUSTOMER_360', table: 'DIM_CUSTOMER', strategy: 'snapshot', clusterBy: ['CUSTOMER360_ID'],
     comment: 'Customer 360 profile: one row per person (CUSTOMER360_ID) with golden record, lifetime, RFM, windowed, service and third-party features',
+    // The seed's CUSTOMER_360 table: the profile with the same as-of date's risk scores and model segment.
+    views: [{
+      schema: 'CUSTOMER_360', name: 'CUSTOMER_360',
+      comment: 'Customer 360: the profile (DIM_CUSTOMER) with churn risk, CLV and segment of the same as-of date, one row per person',
+      join: [
+        { dataset: 'risk_scores', on: ['CUSTOMER360_ID', 'AS_OF_DATE'], columns: ['CHURN_RISK', 'PREDICTED_PURCHASES', 'PREDICTED_CLV', 'P_ALIVE'] },
+        { dataset: 'customer_segments', on: ['CUSTOMER360_ID', 'AS_OF_DATE'], columns: ['SEGMENT_ID', 'SEGMENT_LABEL'] },
+      ],
+    }],
   },
 });

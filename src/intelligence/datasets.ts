@@ -84,6 +84,7 @@ export const segmentProfiles = intelligence({
     ['AVG_TENURE_DAYS', T.double, 'Average tenure in days'], ['AVG_EVENTS_90D', T.double, 'Average behavioural events in 90 days'],
     ['MODEL_VERSION', T.varchar, 'Segmentation model version'],
   ],
+  warehouse: { schema: 'CUSTOMER_360', table: 'SEGMENT_PROFILES', strategy: 'partition', clusterBy: ['AS_OF_DATE'], comment: 'Per segment and as-of date: size, share, value, orders, recency, tenure and activity' },
 });
 
 const RECOMMENDATION_COLUMNS: ColumnSpec[] = [

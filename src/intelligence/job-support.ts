@@ -20,7 +20,10 @@ export interface IntelligenceInputs {
   firstDate: string;
 }
 
-export const AS_OF_PARAM: JobParamSpec = { name: 'asOf', description: "As-of date YYYY-MM-DD (default: the run's, else the latest event date in the data)" };
+export const AS_OF_PARAM: JobParamSpec = { name: 'asOf', description: "As-of date YYYY-MM-DD (default: the run's, else the latest event date in the data)", type: { kind: 'date' } };
+
+/** Every intelligence job reads the horizon (openInputs), so each declares it. */
+export const HORIZON_PARAM: JobParamSpec = { name: 'horizonDays', description: 'Prediction horizon in days (default 90)', type: { kind: 'int', min: 1, max: 3650 } };
 
 export function horizonOf(params: Record<string, string>): number {
   const raw = params.horizonDays ?? '';

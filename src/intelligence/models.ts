@@ -1,10 +1,11 @@
 // Model steps over the loaded base_* tables, shared by the Gold jobs and by `c360 evaluate`: scoring customers
 // (CLV + churn), segmenting them, and recommending products, each as of one date and using nothing after it.
 import { lit, type Engine } from '../engine/duckdb.ts';
-import { trainChurn, scoreChurn, type ChurnModel } from './churn.ts';
+import { trainChurn, scoreChurn, type ChurnModel, type LabelledSnapshot } from './churn.ts';
+import { scoreLearnedClv, trainLearnedClv, type LearnedClv } from './clv-learned.ts';
 import { fitClv, scoreClv, type ClvModel } from './clv.ts';
-import { buildSnapshot, type Snapshot } from './features.ts';
-import { buildCandidates, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
+import { buildSnapshot, rhythmAsOf, type Snapshot } from './features.ts';
+import { applyRepeatDecay, buildCandidates, DEFAULT_REPEAT_DECAY, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
 import { DEFAULT_SIGNAL_OPTIONS } from './recommend-signals.ts';
 import { modelRecord, type ModelRecord } from './registry.ts';
 import { buildSegments, type SegmentModel } from './segments.ts';
@@ -20,6 +21,8 @@ export interface CustomerScore {
 export interface ScoringResult {
   snapshot: Snapshot;
   clv: ClvModel;
+  /** What PREDICTED_CLV comes from: the learned regression or BG/NBD x Gamma-Gamma, chosen on validation. */
+  learnedClv: LearnedClv;
   churn: ChurnModel;
   scores: CustomerScore[];
   clvRecord: ModelRecord;
@@ -36,14 +39,30 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
   const snap = snapshot ?? (await buildSnapshot(engine, asOf));
   const firstDate = await firstPurchaseDate(engine);
   const clv = fitClv(snap.rows);
-  const churn = await trainChurn(engine, asOf, horizonDays, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd', start: clv.bgnbd.params });
-  const scores = snap.rows.map((r) => ({ CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv), ...scoreClv(clv, r, horizonDays) }));
+  const labelled: LabelledSnapshot[] = [];
+  const churn = await trainChurn(engine, asOf, horizonDays, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd', start: clv.bgnbd.params, collect: labelled });
+  const learnedClv = trainLearnedClv(labelled);
+  const rhythm = churn.rhythm ? await rhythmAsOf(engine, asOf) : undefined;
+  const scores = snap.rows.map((r) => {
+    const base = scoreClv(clv, r, horizonDays);
+    const value = r.HAS_PURCHASED ? scoreLearnedClv(learnedClv, r, clv.bgnbd.params, clv.gammaGamma.params, horizonDays) : 0;
+    return { CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv, rhythm), ...base, PREDICTED_CLV: value };
+  });
+  const { standardizer, weights, smearing, features, trainingSnapshots, labelHorizonDays } = learnedClv;
   const clvRecord = modelRecord({
     name: 'clv',
     asOf,
-    type: 'BG/NBD + Gamma-Gamma (maximum likelihood)',
-    parameters: { bgnbd: clv.bgnbd.params, gammaGamma: clv.gammaGamma.params, horizonDays, timeUnit: 'week' },
-    metrics: { bgnbdLogLikelihood: clv.bgnbd.logLikelihood, bgnbdCustomers: clv.bgnbd.customers, bgnbdConverged: clv.bgnbd.converged, gammaGammaLogLikelihood: clv.gammaGamma.logLikelihood, gammaGammaCustomers: clv.gammaGamma.customers },
+    type: learnedClv.kind === 'regression'
+      ? 'ridge regression of log spend on history + BG/NBD + Gamma-Gamma features (chosen on validation)'
+      : 'BG/NBD + Gamma-Gamma (maximum likelihood)',
+    parameters: {
+      served: learnedClv.kind, bgnbd: clv.bgnbd.params, gammaGamma: clv.gammaGamma.params, horizonDays, timeUnit: 'week',
+      ...(learnedClv.kind === 'regression' ? { regression: { features, standardizer, weights, smearing, labelHorizonDays, trainingSnapshots } } : {}),
+    },
+    metrics: {
+      bgnbdLogLikelihood: clv.bgnbd.logLikelihood, bgnbdCustomers: clv.bgnbd.customers, bgnbdConverged: clv.bgnbd.converged, gammaGammaLogLikelihood: clv.gammaGamma.logLikelihood, gammaGammaCustomers: clv.gammaGamma.customers,
+      choice: learnedClv.reason, validation: learnedClv.validation ?? null,
+    },
     windowStart: firstDate,
     windowEnd: asOf,
     featureSnapshotVersion: snap.version,
@@ -58,7 +77,7 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
     windowEnd: churn.trainingWindow.end,
     featureSnapshotVersion: snap.version,
   });
-  return { snapshot: snap, clv, churn, scores, clvRecord, churnRecord };
+  return { snapshot: snap, clv, learnedClv, churn, scores, clvRecord, churnRecord };
 }
 
 export interface SegmentResult {
@@ -103,6 +122,7 @@ export async function recommend(engine: Engine, snap: Snapshot, horizonDays: num
   const p = `rc_${asOf.replace(/-/g, '')}_`;
   await setUsers(engine, p, snap.table);
   await buildCandidates(engine, p, asOf);
+  await applyRepeatDecay(engine, p, asOf, tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY);
   const tables = {
     hybrid: await rank(engine, p, 'hybrid', tuning.weights, topN),
     popularity: await rank(engine, p, 'popularity', tuning.weights, topN),
@@ -111,9 +131,11 @@ export async function recommend(engine: Engine, snap: Snapshot, horizonDays: num
   const record = modelRecord({
     name: 'recommendations',
     asOf,
-    type: 'hybrid: item-item CF (co-purchase + co-view) + content + repeat purchase + popularity',
-    parameters: { weights: tuning.weights, tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS },
-    metrics: { validation: tuning.validation ?? null },
+    type: tuning.served && tuning.served !== 'blend'
+      ? `${tuning.served} alone (the blend did not beat it on validation)`
+      : 'hybrid: item-item CF (co-purchase + co-view) + content + repeat purchase + popularity',
+    parameters: { weights: tuning.weights, repeatDecayDays: tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY, served: tuning.served ?? 'blend', tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS },
+    metrics: { validation: tuning.validation ?? null, validationNdcg: tuning.validationNdcg ?? null },
     windowStart,
     windowEnd: asOf,
     featureSnapshotVersion: snap.version,

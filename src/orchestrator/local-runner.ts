@@ -7,10 +7,11 @@ import { bindParams, policyOf, topoSort, type Activity, type MasterPipeline } fr
 import { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { resolveAsOf, type AsOfResolution } from '../runtime/as-of.ts';
-import { C360Error, isTransient } from '../runtime/errors.ts';
+import { C360Error, isTransient, UsageError } from '../runtime/errors.ts';
 import { emptyReport, type Job, type JobContext } from '../runtime/job.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { newRunId, writeManifest, type JobRun, type RunManifest } from '../runtime/manifest.ts';
+import { checkJobLocations, checkJobParams, checkValue } from '../runtime/params.ts';
 
 export interface RunOptions {
   home: string;
@@ -26,6 +27,8 @@ export interface RunOptions {
   command?: string;
   /** Seconds to wait between retries (tests shorten it). */
   retryIntervalOverride?: number;
+  /** Accept an as-of date outside the data's range. */
+  force?: boolean;
 }
 
 export function today(): string {
@@ -55,7 +58,7 @@ export function makeJobContext(o: {
  */
 export async function runJob(
   job: Job,
-  base: Omit<Parameters<typeof makeJobContext>[0], 'params'>,
+  base: Omit<Parameters<typeof makeJobContext>[0], 'params'> & { force?: boolean },
   params: Record<string, string>,
   meta: { activity: string; stage: string; retry: number; retryIntervalSeconds: number; timeoutMinutes: number },
 ): Promise<JobRun> {
@@ -71,13 +74,21 @@ export async function runJob(
     ...emptyReport(),
   };
   const log = base.log.child({ activity: meta.activity });
+  // Parameters are checked before any work: a typo fails here, not after Silver was rewritten or with nothing loaded.
+  try {
+    checkJobParams(job, params);
+    await checkJobLocations(job, params, base.lake);
+  } catch (error) {
+    return finish(entry, started, { status: 'failed', error: errorOf(error) });
+  }
   let asOf = base.asOf;
   if (job.usesAsOf) {
     try {
-      asOf = (await resolveAsOf({ option: base.asOf, param: params.asOf, lake: base.lake, openEngine: () => openScratchEngine(base.home) })).asOf;
+      const resolved = await resolveAsOf({ option: base.asOf, param: params.asOf, lake: base.lake, force: base.force, openEngine: () => openScratchEngine(base.home) });
+      asOf = resolved.asOf;
       entry.asOf = asOf;
     } catch (error) {
-      return finish(entry, started, { status: 'failed', error: { message: (error as Error).message, transient: isTransient(error) } });
+      return finish(entry, started, { status: 'failed', error: errorOf(error) });
     }
   }
   for (;;) {
@@ -95,11 +106,17 @@ export async function runJob(
         await sleep(meta.retryIntervalSeconds * 1000);
         continue;
       }
-      Object.assign(entry, ctx.report, { status: 'failed', error: { message, transient } });
+      Object.assign(entry, ctx.report, { status: 'failed', error: errorOf(error) });
       break;
     }
   }
   return finish(entry, started, {});
+}
+
+/** How a failure is recorded: its message, whether a retry may help, and whether it was the caller's input (exit 2). */
+function errorOf(error: unknown): NonNullable<JobRun['error']> {
+  const message = (error as Error)?.message || String(error);
+  return { message, transient: isTransient(error), ...(error instanceof UsageError ? { usage: true } : {}) };
 }
 
 function finish(entry: JobRun, started: number, patch: Partial<JobRun>): JobRun {
@@ -137,6 +154,7 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
   const runId = options.runId ?? newRunId();
   const loadId = options.loadId ?? runId;
   const runDate = options.runDate ?? today();
+  checkPipelineParams(pipeline, { ...options.params, runDate: options.runDate, asOf: options.asOf });
   const started = Date.now();
   const manifest: RunManifest = {
     runId,
@@ -169,10 +187,10 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
     if (resolved) return true;
     const at = Date.now();
     try {
-      resolved = await resolveAsOf({ option: options.asOf, lake: options.lake, openEngine: () => openScratchEngine(options.home) });
+      resolved = await resolveAsOf({ option: options.asOf, lake: options.lake, force: options.force, openEngine: () => openScratchEngine(options.home) });
     } catch (error) {
       const entry = finish({ activity: 'resolve_as_of', stage, job: 'resolve-as-of', params: {}, status: 'failed', attempts: 1, startedAt: new Date(at).toISOString(), ...emptyReport() }, at,
-        { error: { message: (error as Error).message, transient: isTransient(error) } });
+        { error: errorOf(error) });
       manifest.jobs.push(entry);
       log.error('as-of date unresolved', { error: entry.error?.message });
       return false;
@@ -185,6 +203,12 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
   };
 
   outer: for (const stage of pipeline.stages) {
+    // A given as-of date is checked against the data before the first stage after Bronze ingestion (which does not
+    // depend on it and may bring the data it is checked against): a wrong date changes nothing in Silver or Gold.
+    if (options.asOf && stage !== pipeline.stages[0] && !(await ensureAsOf(stage.name))) {
+      manifest.status = 'failed';
+      break;
+    }
     const activities = topoSort(stage.activities);
     log.info(`stage ${stage.title}`, { activities: activities.length });
     for (const activity of activities) {
@@ -204,7 +228,8 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
         log.progress(`${stage.title}: ${label}`, { step: `${i + 1}/${items.length}` });
         const entry = await runJob(
           activity.job,
-          { home: options.home, lake: options.lake, log, runId, loadId, runDate, asOf: resolved?.asOf ?? (options.asOf || undefined) },
+          // The run's as-of date was checked once when resolved: later jobs take it as is.
+          { home: options.home, lake: options.lake, log, runId, loadId, runDate, asOf: resolved?.asOf ?? (options.asOf || undefined), force: true },
           params,
           {
             activity: label,
@@ -230,6 +255,37 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
   const file = await writeManifest(options.home, options.lake, manifest);
   log.info(`run ${manifest.status}`, { ms: manifest.durationMs, manifest: file });
   return manifest;
+}
+
+/**
+ * The pipeline's parameters, checked before any work: unknown names, and each value against its declared check (or its
+ * ADF type). Throws a UsageError naming every problem.
+ */
+/** Values the runner itself sets for every pipeline (checked by the CLI when given). */
+const RUNNER_VALUES = ['runDate', 'asOf', 'loadId'];
+
+export function checkPipelineParams(pipeline: MasterPipeline, values: Record<string, string | undefined>): void {
+  const specs = new Map(pipeline.parameters.map((p) => [p.name, p]));
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(values)) {
+    const spec = specs.get(name);
+    if (!spec && (value === undefined || RUNNER_VALUES.includes(name))) continue;
+    if (!spec) {
+      problems.push(`unknown parameter '${name}' (known: ${[...specs.keys()].join(', ')})`);
+      continue;
+    }
+    if (value === undefined || value === '') continue;
+    const why = checkValue(spec.check ?? (spec.type === 'Int' ? { kind: 'int' } : spec.type === 'Bool' ? { kind: 'bool' } : undefined), value);
+    if (why) problems.push(`${name}='${value}' ${why}`);
+  }
+  if (problems.length) throw new UsageError(`Pipeline ${pipeline.name}: ${problems.join('; ')}`);
+}
+
+/** A run's exit code: 0 succeeded, 2 the caller's input was wrong, 75 a retry may help, 1 any other failure. */
+export function exitCodeOf(manifest: RunManifest): number {
+  if (manifest.status === 'succeeded') return 0;
+  const error = manifest.jobs.find((j) => j.status === 'failed')?.error;
+  return error?.usage ? 2 : error?.transient ? 75 : 1;
 }
 
 function skipped(activity: Activity, stage: string): JobRun {

@@ -65,3 +65,11 @@ export function maskSqlDuckdb(pii: PiiClass | undefined, expr: string): string {
   if (!pii || pii === 'none') return expr;
   return `CASE WHEN (${expr}) IS NULL THEN NULL ELSE ${MASK_RULES[pii].duckdb.replaceAll('VAL', `(${expr})`)} END`;
 }
+
+/**
+ * A row with its PII columns masked, for error messages and logs that show an example row: a log line is read by
+ * whoever runs the pipeline, so it gets the analyst's view. Columns not in `pii` are kept.
+ */
+export function maskRow(pii: ReadonlyMap<string, PiiClass | undefined>, row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, maskValue(pii.get(k), v)]));
+}

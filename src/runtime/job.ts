@@ -3,6 +3,7 @@
 import type { Engine, EngineOptions } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { Logger } from './logger.ts';
+import type { ParamType } from './params.ts';
 
 export interface JobReport {
   /** Lake paths (or external sources) read. */
@@ -40,6 +41,8 @@ export interface JobParamSpec {
   name: string;
   description: string;
   required?: boolean;
+  /** What a value must be; checked before the job runs (src/runtime/params.ts). Default: any string. */
+  type?: ParamType;
 }
 
 export interface Job {

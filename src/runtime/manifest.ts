@@ -18,7 +18,8 @@ export interface JobRun extends JobReport {
   startedAt: string;
   endedAt?: string;
   durationMs?: number;
-  error?: { message: string; transient: boolean };
+  /** usage: the caller's input or invocation was wrong (exit 2); transient: a retry may help (exit 75). */
+  error?: { message: string; transient: boolean; usage?: boolean };
 }
 
 export interface RunManifest {

@@ -10,8 +10,9 @@ import { bronzeDataFiles, readBronzeState } from '../bronze/table-state.ts';
 import { readDatasetSql, type DatasetState } from '../catalogue/partitioned.ts';
 import { dedupeKey } from './standardise-table.ts';
 
+/** A Bool parameter: 'true' (ADF renders True). */
 export function truthy(v: string | undefined): boolean {
-  return v !== undefined && v !== '' && v !== 'false' && v !== '0';
+  return v !== undefined && v.toLowerCase() === 'true';
 }
 
 /** The visible Bronze files of a table and those not consumed yet by a staging state. */

@@ -13,6 +13,15 @@ export interface TableDdl {
   staging?: boolean;
 }
 
+export interface ViewDdl {
+  schema: string;
+  name: string;
+  comment: string;
+  columns: readonly WarehouseColumn[];
+  /** The SELECT, rendered in this dialect, producing exactly `columns` in order. */
+  select: string;
+}
+
 /** Where the staging COPY reads a Gold dataset from: local Parquet files (DuckDB) or a stage path (Snowflake). */
 export interface CopySource {
   files?: readonly string[];
@@ -30,6 +39,8 @@ export interface Dialect {
   date(iso: string): string;
   createSchema(schema: string, comment: string): string[];
   createTable(t: TableDdl): string[];
+  /** Creates or replaces a view, with its comment and column comments. */
+  createView(v: ViewDdl): string[];
   /** Loads one Gold snapshot into a staging table, stamping the load id and as-of date. */
   copyIntoStaging(o: { staging: string; columns: readonly WarehouseColumn[]; loadId: string; asOf: string; source: CopySource; orderBy?: readonly string[] }): string;
 }

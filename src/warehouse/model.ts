@@ -3,7 +3,7 @@
 // and Snowflake are rendered from this; no column list is written here.
 import { CATALOGUE } from '../catalogue/index.ts';
 import type { Dataset } from '../catalogue/dataset.ts';
-import type { LogicalType, WarehouseTable } from './types.ts';
+import type { LogicalType, WarehouseColumn, WarehouseTable, WarehouseView } from './types.ts';
 
 function toTable(ds: Dataset): WarehouseTable {
   const w = ds.warehouse!;
@@ -34,3 +34,27 @@ export function getTable(schema: string, name: string): WarehouseTable {
   if (!found) throw new Error(`Unknown warehouse table ${schema}.${name}`);
   return found;
 }
+
+function toView(ds: Dataset, v: NonNullable<NonNullable<Dataset['warehouse']>['views']>[number]): WarehouseView {
+  const where = `view ${v.schema}.${v.name}`;
+  const from = WAREHOUSE_TABLES.find((t) => t.source === ds.name)!;
+  const columns: WarehouseColumn[] = [...from.columns];
+  const joins = v.join.map((j) => {
+    const table = WAREHOUSE_TABLES.find((t) => t.source === j.dataset);
+    if (!table) throw new Error(`${where}: joins dataset ${j.dataset}, which has no warehouse table`);
+    for (const k of j.on) {
+      if (!from.columns.some((c) => c.name === k) || !table.columns.some((c) => c.name === k)) throw new Error(`${where}: join column ${k} is not in both ${from.name} and ${table.name}`);
+    }
+    for (const name of j.columns) {
+      const c = table.columns.find((x) => x.name === name);
+      if (!c) throw new Error(`${where}: ${table.name} has no column ${name}`);
+      if (columns.some((x) => x.name === name)) throw new Error(`${where}: column ${name} would appear twice`);
+      columns.push({ ...c, comment: `${c.comment} (${table.name})` });
+    }
+    return { table, on: j.on, columns: j.columns };
+  });
+  return { schema: v.schema, name: v.name, comment: v.comment, from, joins, columns };
+}
+
+/** The warehouse views (the CUSTOMER_360 view over the profile), from the views declared on catalogue datasets. */
+export const WAREHOUSE_VIEWS: readonly WarehouseView[] = CATALOGUE.flatMap((d) => (d.warehouse?.views ?? []).map((v) => toView(d, v)));

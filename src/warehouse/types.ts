@@ -43,6 +43,17 @@ export interface WarehouseTable {
   strategy: LoadStrategy;
 }
 
+/** A view over a target table with columns of other tables LEFT JOINed in (the catalogue's WarehouseViewMapping, resolved). */
+export interface WarehouseView {
+  schema: SchemaName;
+  name: string;
+  comment: string;
+  from: WarehouseTable;
+  joins: readonly { table: WarehouseTable; on: readonly string[]; columns: readonly string[] }[];
+  /** The view's columns in order: the base table's, then each join's. */
+  columns: readonly WarehouseColumn[];
+}
+
 /** Columns every target table carries: the load that last changed the row and its as-of date. */
 export const LOAD_COLUMNS: readonly WarehouseColumn[] = [
   { name: '_LOAD_ID', type: { kind: 'varchar' }, comment: 'Load id of the load that last inserted or changed this row' },

@@ -4,6 +4,7 @@ import { openLake } from '../../lake/index.ts';
 import { jobRegistry, runJob, today } from '../../orchestrator/local-runner.ts';
 import { UsageError } from '../../runtime/errors.ts';
 import { newRunId, writeManifest } from '../../runtime/manifest.ts';
+import { checkJobParams } from '../../runtime/params.ts';
 import { HOME_OPTION, homeOf, isoDate, str, type Command } from '../command.ts';
 
 export const command: Command = {
@@ -19,6 +20,20 @@ export const command: Command = {
     'run-id': { type: 'string', description: 'Run id for the manifest (default: new)' },
     lake: { type: 'string', description: 'Lake location (default: $C360_LAKE_URL or HOME/lake)' },
     list: { type: 'boolean', description: 'List the jobs' },
+    force: { type: 'boolean', description: "Accept an as-of date outside the data's event dates" },
+  },
+  details(positionals) {
+    const job = positionals[0] ? jobRegistry().get(positionals[0]) : undefined;
+    if (!job) return '\n\n`c360 job --list` lists the jobs; `c360 job <name> --help` shows its parameters.';
+    const lines = ['', '', `${job.name}: ${job.description}`, '', 'Parameters (--param name=value):'];
+    for (const p of job.params ?? []) lines.push(`  ${p.name.padEnd(24)}${p.description}${p.required ? ' (required)' : ''}`);
+    if ((job.params ?? []).length === 0) lines.push('  (none)');
+    return lines.join('\n');
+  },
+  lockScope(values, positionals) {
+    // One writer per job and table/hub: ADF's ForEach runs tables in parallel, a second run of the same one waits.
+    const scoped = ((values.param as string[] | undefined) ?? []).filter((p) => /^(table|hub)=/.test(p)).map((p) => p.slice(p.indexOf('=') + 1));
+    return positionals[0] && !values.list ? [positionals[0], ...scoped].join('.') : undefined;
   },
   async run(values, positionals, io) {
     const jobs = jobRegistry();
@@ -35,18 +50,17 @@ export const command: Command = {
       if (eq < 1) throw new UsageError(`--param takes name=value, got '${p}'`);
       params[p.slice(0, eq)] = p.slice(eq + 1);
     }
-    for (const spec of job.params ?? []) {
-      if (spec.required && !params[spec.name]) throw new UsageError(`Job '${job.name}' needs --param ${spec.name}=... (${spec.description})`);
-    }
+    checkJobParams(job, params);
     const home = homeOf(values);
     const lake = await openLake(home, str(values, 'lake'));
     const runId = str(values, 'run-id') ?? newRunId();
     const loadId = str(values, 'load-id') ?? runId;
     const runDate = isoDate(values, 'run-date') ?? today();
+    const asOf = isoDate(values, 'as-of');
     const started = new Date().toISOString();
     const entry = await runJob(
       job,
-      { home, lake, log: io.log.child({ runId, job: job.name }), runId, loadId, runDate, asOf: isoDate(values, 'as-of') },
+      { home, lake, log: io.log.child({ runId, job: job.name }), runId, loadId, runDate, asOf, force: values.force === true },
       params,
       { activity: job.name, stage: 'job', retry: 0, retryIntervalSeconds: 0, timeoutMinutes: 24 * 60 },
     );
@@ -62,7 +76,7 @@ export const command: Command = {
     if (entry.status === 'failed') {
       io.log.error(`${job.name} failed`, { error: entry.error?.message });
       // Exit 75 (EX_TEMPFAIL) tells the orchestrator a retry may help; 1 means it will not.
-      return entry.error?.transient ? 75 : 1;
+      return entry.error?.transient ? 75 : entry.error?.usage ? 2 : 1;
     }
     io.log.info(`${job.name} succeeded`, { rowCounts: entry.rowCounts });
     return 0;

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openLake } from '../../lake/index.ts';
-import { runPipeline } from '../../orchestrator/local-runner.ts';
+import { exitCodeOf, runPipeline } from '../../orchestrator/local-runner.ts';
+import { UsageError } from '../../runtime/errors.ts';
 import { HOME_OPTION, homeOf, isoDate, str, type Command } from '../command.ts';
 
 export const command: Command = {
@@ -16,11 +18,14 @@ export const command: Command = {
     stream: { type: 'boolean', description: 'Route the streaming tables through Event Hubs (local endpoint if no connection string)' },
     'full-refresh': { type: 'boolean', description: 'Rebuild Silver from every Bronze file (default: process only what is new)' },
     lake: { type: 'string', description: 'Lake location: folder, or ADLS URL (default: $C360_LAKE_URL or HOME/lake)' },
+    force: { type: 'boolean', description: "Accept an --as-of outside the data's event dates" },
   },
+  lockScope: () => 'pipeline',
   async run(values, _positionals, io) {
+    const input = str(values, 'input');
+    if (input && !existsSync(input)) throw new UsageError(`--input ${resolve(input)} does not exist: pass the folder holding the <TABLE>.csv|.parquet|.ndjson drops`);
     const home = homeOf(values);
     const lake = await openLake(home, str(values, 'lake'));
-    const input = str(values, 'input');
     const manifest = await runPipeline({
       home,
       lake,
@@ -28,6 +33,7 @@ export const command: Command = {
       runDate: isoDate(values, 'run-date'),
       asOf: isoDate(values, 'as-of'),
       loadId: str(values, 'load-id'),
+      force: values.force === true,
       command: `c360 run ${process.argv.slice(3).join(' ')}`.trim(),
       params: {
         input: input ? resolve(input) : undefined,
@@ -36,6 +42,6 @@ export const command: Command = {
         horizonDays: str(values, 'horizon-days'),
       },
     });
-    return manifest.status === 'succeeded' ? 0 : 1;
+    return exitCodeOf(manifest);
   },
 };

@@ -278,7 +278,9 @@ export async function startHub(options: HubOptions = {}): Promise<LocalHub> {
     connectionString: emulatorConnectionString(port),
     partitionCounts: (hub) => hubFor(hub).map((p) => p.count),
     close: async () => {
-      for (const s of sockets) s.destroy();
+      // With an error, so rhea's connection sees it ('error', not just 'close') and clears its heartbeat timers,
+      // which would otherwise keep `c360 hub` alive after SIGTERM.
+      for (const s of sockets) s.destroy(new Error('local Event Hubs endpoint closing'));
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const parts of hubs.values()) for (const p of parts) p.close();
     },

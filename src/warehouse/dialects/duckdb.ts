@@ -3,7 +3,7 @@
 // the large facts costs more load time than it saves) and clustering as the insert order.
 // Staging tables are session temp tables (DuckDB's counterpart of Snowflake's transient tables): in memory, spilling
 // to the temp directory, never written to the warehouse file, so a load writes each row to the file once.
-import { quoteString, type Dialect, type TableDdl } from '../dialect.ts';
+import { quoteString, type Dialect, type TableDdl, type ViewDdl } from '../dialect.ts';
 import { STAGING_SCHEMA, type LogicalType } from '../types.ts';
 
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -41,6 +41,14 @@ export const duckdbDialect: Dialect = {
       `CREATE TABLE IF NOT EXISTS ${q} (\n${cols.join(',\n')}\n)`,
       `COMMENT ON TABLE ${q} IS ${quoteString(t.comment)}`,
       ...t.columns.map((c) => `COMMENT ON COLUMN ${q}.${ident(c.name)} IS ${quoteString(c.comment)}`),
+    ];
+  },
+  createView(v: ViewDdl): string[] {
+    const q = qualified(v.schema, v.name);
+    return [
+      `CREATE OR REPLACE VIEW ${q} AS\n${v.select}`,
+      `COMMENT ON VIEW ${q} IS ${quoteString(v.comment)}`,
+      ...v.columns.map((c) => `COMMENT ON COLUMN ${q}.${ident(c.name)} IS ${quoteString(c.comment)}`),
     ];
   },
   copyIntoStaging({ staging, columns, loadId, asOf, source, orderBy }) {

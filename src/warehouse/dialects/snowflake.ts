@@ -1,7 +1,7 @@
 // Snowflake: unquoted upper-case identifiers (Snowflake upper-cases unquoted names, so the model's upper-case names
 // need no quotes; anything else is quoted to keep its case), NUMBER/FLOAT/TIMESTAMP_NTZ types, inline comments,
 // informational PRIMARY KEY, CLUSTER BY, transient staging tables, COPY INTO from the external stage.
-import { quoteString, type Dialect, type TableDdl } from '../dialect.ts';
+import { quoteString, type Dialect, type TableDdl, type ViewDdl } from '../dialect.ts';
 import type { LogicalType } from '../types.ts';
 
 const RESERVED = new Set(
@@ -44,6 +44,11 @@ export const snowflakeDialect: Dialect = {
     const cluster = !t.staging && t.clusterBy.length ? `\nCLUSTER BY (${t.clusterBy.map(snowflakeIdent).join(', ')})` : '';
     const kind = t.staging ? 'TRANSIENT TABLE' : 'TABLE';
     return [`CREATE ${kind} IF NOT EXISTS ${q} (\n${lines.join(',\n')}\n)${cluster}\nCOMMENT = ${quoteString(t.comment)}`];
+  },
+  createView(v: ViewDdl): string[] {
+    // Masking policies set on the tables' columns apply to the view's reads of them; COPY GRANTS keeps grants on replace.
+    const cols = v.columns.map((c) => `  ${snowflakeIdent(c.name)} COMMENT ${quoteString(c.comment)}`);
+    return [`CREATE OR REPLACE VIEW ${snowflakeIdent(v.schema)}.${snowflakeIdent(v.name)} (\n${cols.join(',\n')}\n)\nCOPY GRANTS\nCOMMENT = ${quoteString(v.comment)}\nAS\n${v.select}`];
   },
   copyIntoStaging({ staging, columns, loadId, asOf, source }) {
     if (!source.stagePath) throw new Error(`Snowflake staging load of ${staging} needs a stage path`);

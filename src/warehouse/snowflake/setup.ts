@@ -4,7 +4,7 @@ import type { PiiClass } from '../../../schemas/contract.ts';
 import { quoteString } from '../dialect.ts';
 import { snowflakeDialect as d, snowflakeIdent as id } from '../dialects/snowflake.ts';
 import { SCHEMA_COMMENTS, renderTablesDdl } from '../load-plan.ts';
-import { WAREHOUSE_TABLES } from '../model.ts';
+import { WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from '../model.ts';
 import { OPS_SCHEMA, SCHEMAS, STAGING_SCHEMA, type WarehouseTable } from '../types.ts';
 import { MASK_RULES } from '../../privacy/masking.ts';
 
@@ -51,7 +51,7 @@ export function renderDatabase(s: SnowflakeSetup): string[] {
 
 export function renderTables(s: SnowflakeSetup, tables: readonly WarehouseTable[] = WAREHOUSE_TABLES): string[] {
   // Schemas are in renderDatabase; keep only the table statements.
-  return [`USE DATABASE ${id(s.database)}`, ...renderTablesDdl(d, tables).filter((x) => !x.startsWith('CREATE SCHEMA'))];
+  return [`USE DATABASE ${id(s.database)}`, ...renderTablesDdl(d, tables, WAREHOUSE_VIEWS).filter((x) => !x.startsWith('CREATE SCHEMA'))];
 }
 
 /** Who sees clear values: engineers and the loader; everyone else (analysts) sees the masked form. */
@@ -113,6 +113,8 @@ export function renderRolesAndGrants(s: SnowflakeSetup): string[] {
       `GRANT USAGE ON SCHEMA ${q} TO DATABASE ROLE ${role(analyst)}`,
       `GRANT SELECT ON ALL TABLES IN SCHEMA ${q} TO DATABASE ROLE ${role(analyst)}`,
       `GRANT SELECT ON FUTURE TABLES IN SCHEMA ${q} TO DATABASE ROLE ${role(analyst)}`,
+      `GRANT SELECT ON ALL VIEWS IN SCHEMA ${q} TO DATABASE ROLE ${role(analyst)}`,
+      `GRANT SELECT ON FUTURE VIEWS IN SCHEMA ${q} TO DATABASE ROLE ${role(analyst)}`,
       `GRANT CREATE TABLE, CREATE VIEW ON SCHEMA ${q} TO DATABASE ROLE ${role(engineer)}`,
     );
   }

@@ -1,0 +1,129 @@
+// `c360 serve` wired together: the snapshot source (the local warehouse, or the lake's latest Gold snapshot), the
+// store that swaps snapshots when the source changes, past snapshots from the lake for asOf=, the match ledger for
+// links, authentication, the audit log and the HTTP server.
+import { readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { getDataset } from '../catalogue/index.ts';
+import { litList } from '../engine/duckdb.ts';
+import type { Lake } from '../lake/lake.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { IDENTITY_DATASETS } from '../silver/datasets.ts';
+import { AuditLog } from './audit.ts';
+import { DASHBOARD_LAKE_DIR } from './dashboard/site.ts';
+import { Authenticator, type ApiKey, type TokenVerifier } from './auth.ts';
+import { DIM_CUSTOMER, IDENTITY_MAP, RISK_SCORES, SEGMENTS, RECOMMENDATIONS } from './fields.ts';
+import type { LedgerReader } from './profile.ts';
+import { buildServer } from './server.ts';
+import { Snapshot } from './snapshot.ts';
+import { lakeAsOfDates, lakeSource, warehouseSource } from './sources.ts';
+import { SnapshotStore } from './store.ts';
+
+export interface ServeOptions {
+  lake: Lake;
+  /** Serve the local warehouse file (default) or the lake's latest Gold snapshot (in Azure). */
+  source: { kind: 'warehouse'; path: string } | { kind: 'lake' };
+  apiKeys: readonly ApiKey[];
+  verifyToken?: TokenVerifier;
+  port: number;
+  host: string;
+  rateLimit: { perSecond: number; burst?: number };
+  /** Audit log file ('-': stdout; null: none). */
+  auditLog: string | null;
+  /** Seconds between checks for a new snapshot (0: never). */
+  pollSeconds: number;
+  /** Folder for the snapshot database files. */
+  snapshotDir?: string;
+  /** Read connections per snapshot. */
+  connections?: number;
+  log: Logger;
+  logRequests?: boolean;
+  extend?: (app: FastifyInstance) => void | Promise<void>;
+  /** Folder of the dashboard site (local); with the lake source, the lake's dashboard/ folder is served instead. */
+  dashboardDir?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  store: SnapshotStore;
+  /** Resolves when the first snapshot load has finished (true: loaded). */
+  ready: Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The lake's match ledger as a relation (null when identity resolution has not run). */
+export function ledgerReader(lake: Lake): LedgerReader {
+  return async () => {
+    const files = (await lake.list(getDataset(IDENTITY_DATASETS.ledger).path)).filter((f) => f.path.endsWith('.parquet'));
+    if (files.length === 0) return null;
+    return `read_parquet(${litList(await Promise.all(files.map((f) => lake.localPath(f.path))))}, union_by_name = true)`;
+  };
+}
+
+/** The latest as-of date whose profile and identity map are in the lake, and the files that make its content. */
+async function lakeFingerprint(lake: Lake): Promise<string | null> {
+  const dates = await lakeAsOfDates(lake);
+  for (const d of dates.reverse()) {
+    const parts: string[] = [];
+    for (const t of [DIM_CUSTOMER, IDENTITY_MAP, RISK_SCORES, SEGMENTS, RECOMMENDATIONS]) {
+      for (const f of await lake.list(`${getDataset(t.source).path}/as_of_date=${d}`)) parts.push(`${f.path}:${f.size}`);
+    }
+    if (parts.some((p) => p.includes(`/${DIM_CUSTOMER.source}/`)) && parts.some((p) => p.includes(`/${IDENTITY_MAP.source}/`))) return `${d}|${parts.join('|')}`;
+  }
+  return null;
+}
+
+export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapshotDir' | 'connections' | 'log'>): SnapshotStore {
+  const dir = o.snapshotDir ?? join(tmpdir(), 'c360-serve');
+  const source = o.source;
+  return new SnapshotStore({
+    dir,
+    log: o.log,
+    fingerprint: async () => {
+      if (source.kind === 'lake') return lakeFingerprint(o.lake);
+      const st = await stat(source.path).catch(() => null);
+      return st ? `${st.mtimeMs}:${st.size}` : null;
+    },
+    buildCurrent: async (file) => {
+      if (source.kind === 'warehouse') return Snapshot.build({ file, mode: 'copy', connections: o.connections, ...warehouseSource(source.path) });
+      const print = await lakeFingerprint(o.lake);
+      if (!print) throw new Error(`No Gold customer profile in the lake ${o.lake.location} yet`);
+      const src = await lakeSource(o.lake, print.slice(0, 10));
+      if (!src) throw new Error(`The lake's snapshot of ${print.slice(0, 10)} is incomplete`);
+      return Snapshot.build({ file, mode: 'copy', connections: o.connections, ...src });
+    },
+    buildPast: async (asOf) => {
+      const src = await lakeSource(o.lake, asOf);
+      return src ? Snapshot.build({ file: ':memory:', mode: 'view', connections: 2, memoryLimit: '512MB', ...src }) : null;
+    },
+    pastDates: () => lakeAsOfDates(o.lake),
+  });
+}
+
+export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  const store = snapshotStore(o);
+  const audit = o.auditLog ? new AuditLog(o.auditLog) : undefined;
+  const app = await buildServer({
+    store, audit, log: o.log, logRequests: o.logRequests, rateLimit: o.rateLimit, ledger: ledgerReader(o.lake),
+    auth: new Authenticator(o.apiKeys, o.verifyToken), extend: o.extend,
+    dashboard: async (file) => {
+      if (o.source.kind === 'lake') return o.lake.read(`${DASHBOARD_LAKE_DIR}/${file}`).catch(() => null);
+      return o.dashboardDir ? readFile(join(o.dashboardDir, file)).catch(() => null) : null;
+    },
+  });
+  const address = await app.listen({ port: o.port, host: o.host });
+  const url = address.replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
+  // The first snapshot loads once the server listens: /health answers 503 until it is in, then 200.
+  const ready = store.reload();
+  store.poll(o.pollSeconds * 1000);
+  return {
+    url, app, store, ready,
+    async close() {
+      await app.close();
+      await store.close();
+      await audit?.close();
+    },
+  };
+}
