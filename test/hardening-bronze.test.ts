@@ -205,3 +205,56 @@ describe('exact numbers', () => {
     expect(await itemsOf(join(dir, 'exact-parquet'), file)).toEqual({ P1: 'QUANTITY:TYPE', P2: 'UNIT_PRICE:TYPE', P3: '3/4.25' });
   });
 });
+
+describe('malformed CSV records are quarantined alone', () => {
+  async function quarantine(home: string): Promise<{ pos: string; rec: string | null; reasons: string; err: string | null }[]> {
+    const e = await Engine.open();
+    try {
+      return await e.all(
+        `SELECT _source_position AS pos, _source_record AS rec, array_to_string(_reasons, ',') AS reasons, _source_error AS err
+         FROM read_parquet(${lit(join(home, 'lake', 'quarantine', 'customer360', '*', 'ingest_date=*', '*.parquet'))}, union_by_name = true) ORDER BY pos`,
+      );
+    } finally {
+      e.close();
+    }
+  }
+  const good = (i: number) => `C${i},"Ann ${i}",Lee,a${i}@example.com`;
+
+  it.each([
+    ['within the sniffed rows', 5],
+    ['after row 2,048 (the whole file used to be rejected)', 4001],
+  ])('a ragged row %s: the others load, it keeps its text, line and reason', async (_what, at) => {
+    const lines = ['CUSTOMER_ID,FIRST_NAME,LAST_NAME,EMAIL'];
+    for (let i = 1; i <= 4100; i++) lines.push(good(i));
+    const bad = 'C-bad,"O\'Hara, Jr",only three';
+    lines[at - 1] = bad; // file line `at` (the header is line 1)
+    const home = join(dir, `ragged-${at}`);
+    const file = join(dir, `ragged-${at}.csv`);
+    await writeFile(file, lines.join('\n') + '\n');
+    const r = await c360('ingest', '--table', 'CUSTOMERS', '--file', file, '--home', home, '--json');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('CUSTOMERS: input 4100, distinct 4100, already ingested 0, duplicates dropped 0, bronze 4099, quarantine 1');
+    expect(r.out).toContain('reasons: MALFORMED 1');
+    const q = await quarantine(home);
+    expect(q).toEqual([{ pos: `line=${at}`, rec: bad, reasons: '_RECORD:MALFORMED', err: expect.stringContaining('MISSING COLUMNS') }]);
+    // Quoted fields lose their quotes: the stray row did not talk the sniffer out of the double quote.
+    const e = await Engine.open();
+    try {
+      expect(await e.scalar(`SELECT FIRST_NAME FROM read_parquet(${lit(join(home, 'lake', 'bronze', 'customer360', 'customers', 'ingest_date=*', '*.parquet'))}) WHERE CUSTOMER_ID = 'C7'`)).toBe('Ann 7');
+    } finally {
+      e.close();
+    }
+    // Re-run: the malformed record, like the others, is already ingested.
+    const again = await c360('ingest', '--table', 'CUSTOMERS', '--file', file, '--home', home, '--json');
+    expect(again.out).toContain('already ingested 4100, duplicates dropped 4100, bronze 0, quarantine 0');
+  });
+
+  it('a row with too many fields is quarantined alone too', async () => {
+    const home = join(dir, 'toomany');
+    const file = join(dir, 'toomany.csv');
+    await writeFile(file, ['CUSTOMER_ID,FIRST_NAME,LAST_NAME,EMAIL', good(1), 'C2,"Bo",Kim,b@example.com,extra,more', good(3)].join('\n') + '\n');
+    const r = await c360('ingest', '--table', 'CUSTOMERS', '--file', file, '--home', home, '--json');
+    expect(r.out).toContain('bronze 2, quarantine 1');
+    expect((await quarantine(home))[0]).toMatchObject({ pos: 'line=3', rec: 'C2,"Bo",Kim,b@example.com,extra,more', reasons: '_RECORD:MALFORMED' });
+  });
+});
