@@ -42,7 +42,14 @@ export interface VarcharSource {
   hasSeq: boolean;
   /** Whether the reader yields null, never '', for an empty field (DuckDB's CSV reader with its default null string). */
   emptyIsNull?: boolean;
+  /**
+   * CSV: the reader skips records it cannot split (store_rejects) and lists them, with their line and text, in this
+   * table (DuckDB's reject_errors layout), so one bad record is quarantined alone instead of failing the file.
+   */
+  rejects?: { table: string; scan: string };
 }
+
+let readers = 0;
 
 export class UnreadableDropError extends C360Error {
   constructor(path: string, format: string, why: string) {
@@ -96,19 +103,38 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
       // Sniff the dialect once and read with it fixed (auto_detect off): a second sniff inside the staging query
       // costs ~5% of Bronze time at 1M rows. sniff_csv's Prompt is DuckDB's own read_csv call for what it found.
       // The dialect shows in the first rows; 2,048 of them sniff in half the time of the default 20,480.
-      const sniffed = await engine.all<{ Prompt: string; Columns: { name: string }[] }>(
-        `SELECT Prompt, Columns FROM sniff_csv(${lit(file)}, header = true, all_varchar = true, sample_size = ${CSV_SNIFF_ROWS})`,
-      );
-      const prompt = sniffed[0]?.Prompt ?? '';
-      const call = /^FROM (read_csv\([\s\S]*)\);?\s*$/.exec(prompt.trim());
-      if (!call) throw new UnreadableDropError(file, format, `unexpected CSV sniffer result '${prompt.slice(0, 80)}'`);
+      // Sniffed ignoring malformed records: one ragged row in the sample must not decide the dialect (it made the
+      // sniffer take the whole header as one column, and every record failed REQUIRED). Sniffed twice: with RFC 4180's
+      // double quote, and free; the dialect finding more columns wins, the quoted one on a tie (left free, a stray
+      // quote made the sniffer read every quoted field with its quotes as part of the value).
+      // The call is rebuilt from the sniffer's fields, every value quoted: its Prompt splices the file name and the
+      // header's column names into SQL unquoted (a file named o'brien.csv, or a crafted header, would break it).
+      type Sniffed = { Delimiter: string; Quote: string; Escape: string; NewLineDelimiter: string; Comment: string; SkipRows: unknown; HasHeader: boolean; Columns: { name: string }[] };
+      const sniff = (extra: string) =>
+        engine.all<Sniffed>(
+          `SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns FROM sniff_csv(${lit(file)}, header = true, all_varchar = true, sample_size = ${CSV_SNIFF_ROWS}, ignore_errors = true${extra})`,
+        );
+      const quoted = await sniff(`, quote = '"'`);
+      const free = await sniff('');
+      const sniffed = (free[0]?.Columns.length ?? 0) > (quoted[0]?.Columns.length ?? 0) ? free : quoted;
+      const d = sniffed[0];
+      if (!d) throw new UnreadableDropError(file, format, 'the CSV sniffer found no dialect');
+      const opt = (v: string) => lit(v === '(empty)' ? '' : v);
+      const columnSpec = `{${d.Columns.map((c) => `${lit(c.name)}: 'VARCHAR'`).join(', ')}}`;
+      const call = [
+        `read_csv(${lit(file)}, auto_detect = false, delim = ${opt(d.Delimiter)}, quote = ${opt(d.Quote)}, escape = ${opt(d.Escape)}`,
+        `new_line = ${opt(d.NewLineDelimiter)}, skip = ${Number(d.SkipRows)}, comment = ${opt(d.Comment)}, columns = ${columnSpec}`,
+        `all_varchar = true, header = ${d.HasHeader ? 'true' : 'false'}`,
+      ].join(', ');
       // Large read buffers: staging keeps input order (quarantine positions are row numbers), and DuckDB's ordered
       // insert merges its batches, which costs less with fewer, larger buffers (~20% of staging CPU at 1M rows).
-      const reader = `${call[1]}, buffer_size = ${CSV_BUFFER_BYTES})`;
-      const columns = sniffed[0]!.Columns.map((c) => c.name);
-      // Unquoted and quoted ("") empty fields read as null unless the call sets its own null handling.
-      const emptyIsNull = !/\b(nullstr|allow_quoted_nulls)\s*=/i.test(call[1]!);
-      return { sql: `SELECT ${columns.map((c) => ident(c)).join(', ')} FROM ${reader}`, columns, hasPosition: false, hasSeq: false, emptyIsNull };
+      const n = ++readers;
+      const rejects = { table: `__c360_rejects_${n}`, scan: `__c360_rejects_scan_${n}` };
+      const reader = `${call}, buffer_size = ${CSV_BUFFER_BYTES}, store_rejects = true, rejects_table = ${lit(rejects.table)}, rejects_scan = ${lit(rejects.scan)})`;
+      const columns = d.Columns.map((c) => c.name);
+      // Unquoted and quoted ("") empty fields read as null (the call sets no null handling of its own).
+      const emptyIsNull = true;
+      return { sql: `SELECT ${columns.map((c) => ident(c)).join(', ')} FROM ${reader}`, columns, hasPosition: false, hasSeq: false, emptyIsNull, rejects };
     }
     if (format === 'parquet') {
       const cols = await describe(engine, `SELECT * FROM read_parquet(${lit(file)})`);
