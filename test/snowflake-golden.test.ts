@@ -130,13 +130,28 @@ WHEN NOT MATCHED THEN INSERT (SOURCE_SYSTEM, CUSTOMER_ID, CUSTOMER360_ID, AS_OF_
       const dk = renderTableLoad(duckdbDialect, t, { loadId: 'L', asOf: '2026-03-31', source: { files: ['/x.parquet'] } }).map((s) => s.step);
       expect(dk).toEqual(sf);
       expect(sf[0]).toBe('clear-staging');
-      expect(sf.at(-1)).toBe('commit');
+      expect(sf.at(-1)).toBe('clean-staging');
     }
+  });
+
+  it('applies every table in one transaction: all copies before BEGIN, all merges, deletes and audits inside, no DDL inside', () => {
+    const labels = plan.map((p) => p.label);
+    const begin = labels.indexOf('load:begin');
+    const commit = labels.indexOf('load:commit');
+    expect([labels.filter((l) => l === 'load:begin').length, labels.filter((l) => l === 'load:commit').length]).toEqual([1, 1]);
+    expect(plan[begin]!.sql).toBe('BEGIN TRANSACTION');
+    const where = (step: string) => labels.flatMap((l, i) => (l.endsWith(`:${step}`) && !l.startsWith('load:') ? [i] : []));
+    for (const i of [...where('clear-staging'), ...where('copy')]) expect(i).toBeLessThan(begin);
+    for (const i of [...where('merge'), ...where('delete-missing'), ...where('audit')]) expect(i > begin && i < commit).toBe(true);
+    for (const i of where('clean-staging')) expect(i).toBeGreaterThan(commit);
+    expect(where('merge').length).toBe(WAREHOUSE_TABLES.length);
+    // Snowflake commits an open transaction on any DDL: none may run between BEGIN and COMMIT
+    for (const p of plan.slice(begin + 1, commit)) expect(p.sql).toMatch(/^(MERGE|DELETE|INSERT|UPDATE) /);
   });
 
   it('skips datasets without a snapshot and rejects a bad date', () => {
     const only = snowflakeLoadPlan(DEFAULT_SETUP, { loadId: 'L', asOf: '2026-03-31', available: new Set(['customer_profile']) });
-    expect(new Set(only.map((p) => p.label.split(':')[0]))).toEqual(new Set(['session', 'CUSTOMER_360.DIM_CUSTOMER']));
+    expect(new Set(only.map((p) => p.label.split(':')[0]))).toEqual(new Set(['session', 'load', 'CUSTOMER_360.DIM_CUSTOMER']));
     expect(() => snowflakeLoadPlan(DEFAULT_SETUP, { loadId: 'L', asOf: '31/03/2026' })).toThrow(/Invalid as-of date '31\/03\/2026'/);
   });
 

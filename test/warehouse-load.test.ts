@@ -193,6 +193,11 @@ describe('local warehouse load', () => {
       ]);
       expect(await e.scalar(`SELECT comment FROM duckdb_views() WHERE schema_name = 'CUSTOMER_360' AND view_name = 'CUSTOMER_360'`)).toMatch(/profile/);
       expect(Number(await e.scalar(`SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'CUSTOMER_360' AND table_name = 'CUSTOMER_360' AND COALESCE(comment, '') <> ''`))).toBe(view!.columns.length);
+      // the analysts' copy reads the masked views: the same rows with PII masked as in ANALYST_CUSTOMER_360.DIM_CUSTOMER
+      const masked = await e.all(`SELECT CUSTOMER360_ID, EMAIL_ADDRESS, SEGMENT_LABEL FROM ANALYST_CUSTOMER_360.CUSTOMER_360 ORDER BY 1`);
+      expect(masked.map((r) => r.EMAIL_ADDRESS)).toEqual((await e.all(`SELECT EMAIL_ADDRESS FROM ANALYST_CUSTOMER_360.DIM_CUSTOMER ORDER BY CUSTOMER360_ID`)).map((r) => r.EMAIL_ADDRESS));
+      expect(masked.map((r) => r.EMAIL_ADDRESS)).not.toEqual(rows.map((r) => r.EMAIL_ADDRESS));
+      expect(masked.map((r) => r.SEGMENT_LABEL)).toEqual(rows.map((r) => r.SEGMENT_LABEL));
     });
   });
 
@@ -248,7 +253,10 @@ describe('local warehouse load', () => {
     const e = await Engine.open({ path: join(home, 'first-load.duckdb') });
     const tables = WAREHOUSE_TABLES.filter((t) => t.name === 'DIM_PRODUCT');
     const cols = { PRODUCT_ID: 'VARCHAR', PRODUCT_NAME: 'VARCHAR' };
-    const rowsNow = async () => [Number(await e.scalar('SELECT count(*) FROM CUSTOMER_360.DIM_PRODUCT')), Number(await e.scalar('SELECT count(*) FROM OPS.LOAD_AUDIT'))];
+    // A failed first load rolls back whole, table creation included: no table is no rows.
+    const count = async (table: string) =>
+      Number(await e.scalar(`SELECT count(*) FROM duckdb_tables() WHERE schema_name || '.' || table_name = '${table}'`)) ? Number(await e.scalar(`SELECT count(*) FROM ${table}`)) : 0;
+    const rowsNow = async () => [await count('CUSTOMER_360.DIM_PRODUCT'), await count('OPS.LOAD_AUDIT')];
     try {
       const dup = { PRODUCT_ID: 'PR1', PRODUCT_NAME: 'x' };
       await writeGoldFixture(scratch, lake, join(home, 'tmp'), goldDir('dim_product', AS_OF), cols, [dup, { PRODUCT_ID: 'PR2', PRODUCT_NAME: 'y' }, dup]);

@@ -23,6 +23,11 @@ export interface Command {
   args?: string;
   options: Record<string, OptionSpec>;
   run(values: Values, positionals: string[], io: CommandIO): Promise<number | void>;
+  /**
+   * Commands that write to the home and lake name their lake scope here: main takes the home lock and, on a shared
+   * (ADLS) lake, a lease on that scope before running (src/runtime/lock.ts).
+   */
+  lockScope?(values: Values, positionals: string[]): string | undefined;
   /** More help for `--help` given the positionals (e.g. a job's parameters). */
   details?(positionals: string[]): string | undefined;
 }

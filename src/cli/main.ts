@@ -3,7 +3,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { C360Error, UsageError } from '../runtime/errors.ts';
-import { ioFor, parse, usage, type Command } from './command.ts';
+import { openLake } from '../lake/index.ts';
+import { holderOf, homeLockFile, lockFile, lockWaitMs } from '../runtime/lock.ts';
+import { homeOf, ioFor, parse, str, usage, type Command, type Values } from './command.ts';
 
 const COMMANDS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'commands');
 
@@ -62,8 +64,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const { values, positionals } = parse(match, rest);
-    const code = await match.run(values, positionals, ioFor(values));
-    return code ?? 0;
+    const scope = match.lockScope?.(values, positionals);
+    const release = scope ? await lockFor(match, scope, values, rest) : undefined;
+    try {
+      const code = await match.run(values, positionals, ioFor(values));
+      return code ?? 0;
+    } finally {
+      await release?.();
+    }
   } catch (error) {
     const e = error as Error;
     if (error instanceof UsageError) {
@@ -72,6 +80,25 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`c360 ${match.name}: ${e.message}\n`);
     if (!(error instanceof C360Error) || process.env.C360_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
-    return 1;
+    // 75 (EX_TEMPFAIL): retrying later may succeed (a busy home, an unreachable service).
+    return error instanceof C360Error && error.transient ? 75 : 1;
+  }
+}
+
+/** The home lock, then the lake scope's lease when the lake has one (ADLS); released in that order's reverse. */
+async function lockFor(command: Command, scope: string, values: Values, argv: string[]): Promise<() => Promise<void>> {
+  const home = homeOf(values);
+  const holder = holderOf(`c360 ${command.name} ${argv.join(' ')}`.trim());
+  const releaseHome = await lockFile(homeLockFile(home), holder, `Home ${home}`);
+  try {
+    const lake = await openLake(home, str(values, 'lake'));
+    const releaseLake = lake.lock ? await lake.lock(scope, holder, lockWaitMs()) : undefined;
+    return async () => {
+      await releaseLake?.();
+      await releaseHome();
+    };
+  } catch (e) {
+    await releaseHome();
+    throw e;
   }
 }

@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
-import { UsageError } from '../runtime/errors.ts';
+import { TransientError, UsageError } from '../runtime/errors.ts';
+import { describeHolder, type Holder } from '../runtime/lock.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Lake, LakeFile } from './lake.ts';
 
 const TMP_MARK = '.tmp-';
@@ -155,7 +157,44 @@ export class AdlsLake implements Lake {
     for (const n of names) await this.container.getBlobClient(n).deleteIfExists();
     await this.container.getBlobClient(key).deleteIfExists();
   }
+
+  async lock(scope: string, holder: Holder, waitMs: number): Promise<() => Promise<void>> {
+    const blob = this.container.getBlockBlobClient(this.key(`_locks/${scope}.lock`));
+    const lease = blob.getBlobLeaseClient();
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      // The lock blob itself may already exist (and be leased): creating it only when absent never touches a lease.
+      await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } }).catch((e: { statusCode?: number }) => {
+        if (e.statusCode !== 409 && e.statusCode !== 412) throw e;
+      });
+      try {
+        await lease.acquireLease(LEASE_SECONDS);
+        break;
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 409) throw e;
+      }
+      if (Date.now() >= deadline) {
+        const meta = await blob.getProperties().then((p) => p.metadata ?? {}, () => ({}) as Record<string, string>);
+        const h = meta.pid ? { pid: Number(meta.pid), host: meta.host, command: decodeURIComponent(meta.command ?? ''), since: meta.since } : undefined;
+        throw new TransientError(
+          `${this.location} scope '${scope}' is in use by ${describeHolder(h)}: one writer at a time. Wait for it to finish (or set C360_LOCK_WAIT_SECONDS), then run again; a crashed holder's lease expires within ${LEASE_SECONDS} s`,
+        );
+      }
+      await sleep(Math.min(1000, Math.max(50, deadline - Date.now())));
+    }
+    const leaseId = lease.leaseId;
+    await blob.setMetadata({ pid: String(holder.pid), host: holder.host, command: encodeURIComponent(holder.command), since: holder.since }, { conditions: { leaseId } });
+    const renew = setInterval(() => void lease.renewLease().catch(() => undefined), (LEASE_SECONDS * 1000) / 3);
+    renew.unref();
+    return async () => {
+      clearInterval(renew);
+      await lease.releaseLease().catch(() => undefined);
+    };
+  }
 }
+
+/** Lease length: a crashed holder's lock frees itself this long after its last renewal. */
+const LEASE_SECONDS = 60;
 
 export async function openAdlsLake(spec: string, home: string): Promise<Lake> {
   const s = parseAdlsSpec(spec);

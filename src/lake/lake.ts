@@ -1,5 +1,6 @@
 // The lake seam: a local folder by default, ADLS Gen2 in Azure. Paths are lake-relative with forward slashes,
 // e.g. bronze/customer360/transactions/ingest_date=2026-11-21/part-....parquet.
+import type { Holder } from '../runtime/lock.ts';
 
 export interface LakeFile {
   path: string;
@@ -23,6 +24,12 @@ export interface Lake {
    */
   localPath(path: string): Promise<string>;
   delete(path: string): Promise<void>;
+  /**
+   * One writer per scope of a shared lake (ADLS: a blob lease on _locks/<scope>, renewed while held, expiring within a
+   * minute of a crash). Waits up to waitMs, then throws a TransientError naming the holder. Local lakes rely on the
+   * home lock (src/runtime/lock.ts) and do not implement it.
+   */
+  lock?(scope: string, holder: Holder, waitMs: number): Promise<() => Promise<void>>;
 }
 
 export function joinLake(...parts: string[]): string {

@@ -9,7 +9,7 @@ import { renderAudit, renderInsertAll, renderTableLoad, renderTablesDdl, renderV
 import { WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
 import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
 import { parquetFiles } from '../lake/parquet.ts';
-import { createMaskedViews } from '../privacy/masked-views.ts';
+import { analystSchema, createMaskedViews } from '../privacy/masked-views.ts';
 import { maskRow } from '../privacy/masking.ts';
 
 export interface TableLoadResult {
@@ -36,32 +36,23 @@ export class LoadError extends Error {
   }
 }
 
-/** Creates schemas and tables (idempotent) and adds columns the model gained since a table was created. */
+/**
+ * Creates schemas, tables and views (idempotent) and adds columns the model gained since a table was created. Run it
+ * inside a transaction (the load's): hundreds of COMMENT statements would otherwise each commit to the file.
+ */
 export async function ensureWarehouseSchema(engine: Engine, tables: readonly WarehouseTable[] = WAREHOUSE_TABLES): Promise<void> {
   const existing = await engine.all<{ table_schema: string; table_name: string; column_name: string }>(
     'SELECT table_schema, table_name, column_name FROM information_schema.columns',
   );
   const have = new Set(existing.map((r) => `${r.table_schema}.${r.table_name}.${r.column_name}`));
   const tablesPresent = new Set(existing.map((r) => `${r.table_schema}.${r.table_name}`));
-  // One transaction: hundreds of COMMENT statements would otherwise each commit to the file.
-  await engine.run('BEGIN TRANSACTION');
-  try {
-    for (const sql of renderTablesDdl(d, tables)) await engine.run(sql);
-    await engine.run('COMMIT');
-  } catch (e) {
-    await engine.run('ROLLBACK');
-    throw e;
-  }
+  for (const sql of renderTablesDdl(d, tables)) await engine.run(sql);
   await ensureColumns(engine, tables, have, tablesPresent);
   // The analyst's masked views (after the columns, so a view sees every column of the table).
-  await engine.run('BEGIN TRANSACTION');
-  try {
-    await createMaskedViews(engine, tables);
-    await engine.run('COMMIT');
-  } catch (e) {
-    await engine.run('ROLLBACK');
-    throw e;
-  }
+  await createMaskedViews(engine, tables);
+  // The model's views last: they read the columns just added; their analyst copies read the masked views.
+  for (const sql of renderViewsDdl(d, tables, WAREHOUSE_VIEWS)) await engine.run(sql);
+  for (const sql of renderViewsDdl(d, tables, WAREHOUSE_VIEWS, analystSchema)) await engine.run(sql);
 }
 
 async function ensureColumns(engine: Engine, tables: readonly WarehouseTable[], have: Set<string>, tablesPresent: Set<string>): Promise<void> {
@@ -74,8 +65,6 @@ async function ensureColumns(engine: Engine, tables: readonly WarehouseTable[], 
       }
     }
   }
-  // Views last: they read the columns just added.
-  for (const sql of renderViewsDdl(d, tables, WAREHOUSE_VIEWS)) await engine.run(sql);
 }
 
 function goldFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]> {
@@ -102,13 +91,10 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
   result.missingColumns = missing;
   const target = d.qualified(t.schema, t.name);
   const loadSource = { files: local, missingColumns: missing };
-  let inTransaction = false;
   try {
     if (Number(await engine.scalar(`SELECT count(*) FROM ${target}`)) === 0) {
       // First load: every key is new, so the MERGE would insert everything and delete nothing. Insert straight from
-      // the Parquet files into the table (no staging copy of the rows), check the keys there, roll back on a bad key.
-      await engine.run('BEGIN TRANSACTION');
-      inTransaction = true;
+      // the Parquet files into the table (no staging copy of the rows) and check the keys there.
       const rows = Number(await engine.scalar(`SELECT COALESCE(sum(num_rows), 0) FROM parquet_file_metadata([${local.map((f) => d.string(f)).join(', ')}])`));
       const big = rows > CLUSTER_SORT_MAX_ROWS;
       // FSST string compression is the costliest part of writing a large table; without it the event fact loads in
@@ -119,8 +105,8 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
       } catch (e) {
         // The target's key columns are NOT NULL: name the key and show an offending row, as the staging check does.
         if (!/NOT NULL constraint/i.test((e as Error).message)) throw e;
+        // The failed INSERT aborted the load's transaction: roll it back (the whole load fails) to read the example.
         await engine.run('ROLLBACK');
-        inTransaction = false;
         const example = await engine.all(`SELECT * FROM read_parquet([${local.map((f) => d.string(f)).join(', ')}], union_by_name = true, hive_partitioning = false)
 WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`);
         throw new LoadError(`${label}: null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(maskRow(piiOf(t), example[0] ?? {}))} in Gold files ${files.join(', ')}`);
@@ -130,8 +116,6 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
       const bad = await keyProblem(engine, t, target, o.loadId);
       if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
       await engine.run(renderAudit(d, t, o, target));
-      await engine.run('COMMIT');
-      inTransaction = false;
     } else {
       const steps = renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: { ...loadSource } });
       const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
@@ -142,19 +126,13 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
           continue;
         }
         await engine.run(s.sql);
-        if (s.step === 'begin') inTransaction = true;
-        if (s.step === 'commit') inTransaction = false;
         if (s.step === 'copy') {
           const bad = await keyProblem(engine, t, staging, o.loadId);
-          if (bad) {
-            await engine.run(`DELETE FROM ${staging} WHERE ${d.ident('_LOAD_ID')} = ${d.string(o.loadId)}`);
-            throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
-          }
+          if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
         }
       }
     }
   } catch (e) {
-    if (inTransaction) await engine.run('ROLLBACK');
     throw e instanceof LoadError ? e : new LoadError(`${label}: load from ${goldDir(t.source, o.asOf)} failed: ${(e as Error).message}`);
   }
   result.stagedRows = Number(
@@ -189,6 +167,12 @@ async function keyProblem(engine: Engine, t: WarehouseTable, relation: string, l
   return undefined;
 }
 
+/**
+ * Loads every table's Gold snapshot of the as-of date in ONE transaction (schema changes included): readers, and a
+ * load killed at any point, see all tables as the previous load left them or all of this load, never a mix. DuckDB
+ * writes a large transaction's rows to the file as it goes and makes them visible only at COMMIT; a process killed
+ * before COMMIT leaves them unreferenced (reclaimed at the next checkpoint).
+ */
 export async function loadWarehouse(
   engine: Engine,
   lake: Lake,
@@ -199,8 +183,20 @@ export async function loadWarehouse(
   const absent: string[] = [];
   for (const t of tables) if ((await goldFiles(lake, t.source, o.asOf)).length === 0) absent.push(`${t.schema}.${t.name} (${goldDir(t.source, o.asOf)})`);
   if (absent.length) throw new LoadError(`No Gold snapshot as of ${o.asOf} for ${absent.length} warehouse table(s): ${absent.join(', ')}; nothing was loaded`);
-  await ensureWarehouseSchema(engine, tables);
   const out: TableLoadResult[] = [];
-  for (const t of tables) out.push(await loadTable(engine, lake, t, o));
+  await engine.run('BEGIN TRANSACTION');
+  try {
+    await ensureWarehouseSchema(engine, tables);
+    for (const t of tables) {
+      const r = await loadTable(engine, lake, t, o);
+      out.push(r);
+      o.log?.info('warehouse table loaded (visible at commit)', { table: r.table, rows: r.tableRows });
+    }
+    await engine.run('COMMIT');
+  } catch (e) {
+    // (already rolled back when a first load's NOT NULL check failed)
+    await engine.run('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
   return out;
 }

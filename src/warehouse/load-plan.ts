@@ -1,14 +1,16 @@
-// The load plan: the statements that bring one Gold snapshot into one warehouse table, the same logical steps for
-// both dialects (only the staging COPY differs):
-//   1 clear staging rows of this load id (a retried load starts clean)
-//   2 COPY the snapshot into staging, stamped with the load id and as-of date
-//   3 MERGE staging -> target by primary key; matched rows are updated only when a value differs, so re-running a
-//     load leaves the table exactly as it was (including _LOAD_ID)
-//   4 delete target keys missing from the snapshot (snapshot: whole table; partition: within the AS_OF_DATE);
-//     append tables only insert new keys and skip both the update and the delete
-//   5 record the load in OPS.LOAD_AUDIT (changed only when the row count changes)
-//   6 clear this load's staging rows
-// Steps 3-6 run in one transaction.
+// The load plan: the statements that bring the Gold snapshots of one as-of date into the warehouse tables, the same
+// logical steps for both dialects (only the staging COPY differs). Readers see a load whole or not at all:
+//   stage    per table: clear staging rows of this load id (a retried load starts clean), COPY the snapshot into
+//            staging stamped with the load id and as-of date (outside the transaction: staging is not read by users)
+//   BEGIN    one transaction for every table
+//   apply    per table: MERGE staging -> target by primary key (matched rows updated only when a value differs, so a
+//            re-run leaves the table exactly as it was, _LOAD_ID included); delete target keys missing from the
+//            snapshot (snapshot: whole table; partition: within the AS_OF_DATE; append tables only insert new keys);
+//            record the load in OPS.LOAD_AUDIT (changed only when the row count changes)
+//   COMMIT
+//   cleanup  per table: clear this load's staging rows
+// A load killed before COMMIT leaves every table as the previous load left it; staging rows of the dead load are
+// cleared by its retry (same load id) first thing.
 import type { CopySource, Dialect, TableDdl } from './dialect.ts';
 import { LOAD_COLUMNS, OPS_SCHEMA, SCHEMAS, STAGING_SCHEMA, T, stagingName, type WarehouseColumn, type WarehouseTable, type WarehouseView } from './types.ts';
 
@@ -52,14 +54,17 @@ export function stagingDdl(t: WarehouseTable): TableDdl {
   };
 }
 
-/** The view's SELECT: every column of its table, then each join's columns (LEFT JOIN: a row per base row at most). */
-export function renderViewSelect(d: Dialect, v: WarehouseView): string {
+/**
+ * The view's SELECT: every column of its table, then each join's columns (LEFT JOIN: a row per base row at most).
+ * `schemaOf` renames the schemas read (and the view's own): the local analyst copy reads the masked ANALYST_ views.
+ */
+export function renderViewSelect(d: Dialect, v: WarehouseView, schemaOf: (s: string) => string = (s) => s): string {
   const cols = [
     ...v.from.columns.map((c) => `b.${d.ident(c.name)}`),
     ...v.joins.flatMap((j, i) => j.columns.map((c) => `j${i}.${d.ident(c)}`)),
   ];
-  const joins = v.joins.map((j, i) => `LEFT JOIN ${d.qualified(j.table.schema, j.table.name)} AS j${i}\n  ON ${j.on.map((k) => `j${i}.${d.ident(k)} = b.${d.ident(k)}`).join(' AND ')}`);
-  return `SELECT ${cols.join(', ')}\nFROM ${d.qualified(v.from.schema, v.from.name)} AS b\n${joins.join('\n')}`;
+  const joins = v.joins.map((j, i) => `LEFT JOIN ${d.qualified(schemaOf(j.table.schema), j.table.name)} AS j${i}\n  ON ${j.on.map((k) => `j${i}.${d.ident(k)} = b.${d.ident(k)}`).join(' AND ')}`);
+  return `SELECT ${cols.join(', ')}\nFROM ${d.qualified(schemaOf(v.from.schema), v.from.name)} AS b\n${joins.join('\n')}`;
 }
 
 /** Schemas, target, staging and audit tables: idempotent (IF NOT EXISTS); then the views whose tables are all given. */
@@ -73,17 +78,36 @@ export function renderTablesDdl(d: Dialect, tables: readonly WarehouseTable[], v
 }
 
 /** CREATE OR REPLACE of the views whose tables are all among `tables`. */
-export function renderViewsDdl(d: Dialect, tables: readonly WarehouseTable[], views: readonly WarehouseView[]): string[] {
+export function renderViewsDdl(d: Dialect, tables: readonly WarehouseTable[], views: readonly WarehouseView[], schemaOf: (s: string) => string = (s) => s): string[] {
   const have = new Set(tables.map((t) => `${t.schema}.${t.name}`));
   const has = (t: WarehouseTable) => have.has(`${t.schema}.${t.name}`);
   return views
     .filter((v) => has(v.from) && v.joins.every((j) => has(j.table)))
-    .flatMap((v) => d.createView({ schema: v.schema, name: v.name, comment: v.comment, columns: v.columns, select: renderViewSelect(d, v) }));
+    .flatMap((v) => d.createView({ schema: schemaOf(v.schema), name: v.name, comment: v.comment, columns: v.columns, select: renderViewSelect(d, v, schemaOf) }));
 }
 
 export interface LoadStep {
-  step: 'clear-staging' | 'copy' | 'begin' | 'merge' | 'delete-missing' | 'audit' | 'clean-staging' | 'commit';
+  step: 'clear-staging' | 'copy' | 'merge' | 'delete-missing' | 'audit' | 'clean-staging';
+  /** stage: before the load's transaction; apply: inside it; cleanup: after COMMIT. */
+  phase: 'stage' | 'apply' | 'cleanup';
   sql: string;
+}
+
+/** One statement of a whole load: a table's step, or the load's BEGIN / COMMIT. */
+export interface PlannedLoadStep {
+  table?: WarehouseTable;
+  step: LoadStep['step'] | 'begin' | 'commit';
+  sql: string;
+}
+
+/**
+ * The whole load: every table's stage steps, BEGIN, every table's apply steps, COMMIT, every table's cleanup. The
+ * tables' changes become visible together at COMMIT (Snowflake: no DDL inside, which would commit implicitly).
+ */
+export function renderLoad(d: Dialect, tables: readonly WarehouseTable[], o: { loadId: string; asOf: string; source: (t: WarehouseTable) => CopySource }): PlannedLoadStep[] {
+  const per = tables.map((t) => ({ t, steps: renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: o.source(t) }) }));
+  const phase = (ph: LoadStep['phase']) => per.flatMap(({ t, steps }) => steps.filter((s) => s.phase === ph).map((s) => ({ table: t, step: s.step, sql: s.sql })));
+  return [...phase('stage'), { step: 'begin', sql: 'BEGIN TRANSACTION' }, ...phase('apply'), { step: 'commit', sql: 'COMMIT' }, ...phase('cleanup')];
 }
 
 /**
@@ -112,11 +136,11 @@ WHEN MATCHED AND (
     ${changed || 'false'}
   ) THEN UPDATE SET ${sets}`;
   const steps: LoadStep[] = [
-    { step: 'clear-staging', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` },
-    { step: 'copy', sql: d.copyIntoStaging({ staging, columns: targetColumns(t), loadId: o.loadId, asOf: o.asOf, source: o.source, orderBy: t.clusterBy }) },
-    { step: 'begin', sql: 'BEGIN TRANSACTION' },
+    { step: 'clear-staging', phase: 'stage', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` },
+    { step: 'copy', phase: 'stage', sql: d.copyIntoStaging({ staging, columns: targetColumns(t), loadId: o.loadId, asOf: o.asOf, source: o.source, orderBy: t.clusterBy }) },
     {
       step: 'merge',
+      phase: 'apply',
       sql: `MERGE INTO ${target} AS t
 USING (SELECT * FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}) AS s
 ON ${on}${update}
@@ -128,6 +152,7 @@ WHEN NOT MATCHED THEN INSERT (${all.map(id).join(', ')})
     const scope = t.strategy === 'partition' ? ` AND ${target}.${id('AS_OF_DATE')} = ${d.date(o.asOf)}` : '';
     steps.push({
       step: 'delete-missing',
+      phase: 'apply',
       sql: `DELETE FROM ${target}
 WHERE NOT EXISTS (
   SELECT 1 FROM ${staging} AS s
@@ -136,9 +161,8 @@ WHERE NOT EXISTS (
     });
   }
   steps.push(
-    { step: 'audit', sql: renderAudit(d, t, o, `${staging} WHERE ${id('_LOAD_ID')} = ${load}`) },
-    { step: 'clean-staging', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` },
-    { step: 'commit', sql: 'COMMIT' },
+    { step: 'audit', phase: 'apply', sql: renderAudit(d, t, o, `${staging} WHERE ${id('_LOAD_ID')} = ${load}`) },
+    { step: 'clean-staging', phase: 'cleanup', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` },
   );
   return steps;
 }

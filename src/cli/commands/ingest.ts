@@ -24,6 +24,7 @@ export const command: Command = {
     'load-id': { type: 'string', description: 'Load id stamped on rows (default: the run id)' },
     lake: { type: 'string', description: 'Lake location (default: $C360_LAKE_URL or HOME/lake)' },
   },
+  lockScope: (values) => `bronze-ingest.${String(values.table ?? '').toUpperCase()}`,
   async run(values, _positionals, io) {
     const contract = contractOf(requireStr(values, 'table'));
     const file = resolve(requireStr(values, 'file'));

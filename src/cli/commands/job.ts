@@ -30,6 +30,11 @@ export const command: Command = {
     if ((job.params ?? []).length === 0) lines.push('  (none)');
     return lines.join('\n');
   },
+  lockScope(values, positionals) {
+    // One writer per job and table/hub: ADF's ForEach runs tables in parallel, a second run of the same one waits.
+    const scoped = ((values.param as string[] | undefined) ?? []).filter((p) => /^(table|hub)=/.test(p)).map((p) => p.slice(p.indexOf('=') + 1));
+    return positionals[0] && !values.list ? [positionals[0], ...scoped].join('.') : undefined;
+  },
   async run(values, positionals, io) {
     const jobs = jobRegistry();
     if (values.list || positionals.length === 0) {

@@ -11,6 +11,7 @@ export const command: Command = {
   name: 'start',
   summary: 'Generate the default sample data (once) and run the master pipeline on it',
   options: { ...HOME_OPTION },
+  lockScope: () => 'pipeline',
   async run(values, _p, io) {
     const home = homeOf(values);
     const sampleDir = join(home, 'sample');

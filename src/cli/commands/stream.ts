@@ -23,6 +23,7 @@ export const command: Command = {
     'load-id': { type: 'string', description: 'Load id (ADF: @pipeline().RunId)' },
     'run-date': { type: 'string', description: 'Run date YYYY-MM-DD for the manifest (ingest dates come from enqueued times)' },
   },
+  lockScope: (values) => `bronze-stream.${String(values.hub ?? 'default')}`,
   async run(values, _p, io) {
     const home = homeOf(values);
     const lake = await openLake(home, str(values, 'lake'));
