@@ -91,6 +91,7 @@ export interface EvaluationResult {
     tunedOn?: { asOf: string; until: string };
     served?: string;
     validationNdcg?: Record<string, number>;
+    repeatDecayDays?: number;
     hybrid: RecMetrics;
     popularity: RecMetrics;
     repeat_purchase: RecMetrics;
@@ -305,6 +306,7 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
       weights: r.tuning.weights,
       tunedOn: r.tuning.split,
       ...(r.tuning.served ? { served: r.tuning.served } : {}),
+      ...(r.tuning.repeatDecayDays ? { repeatDecayDays: r.tuning.repeatDecayDays } : {}),
       ...(r.tuning.validationNdcg ? { validationNdcg: r.tuning.validationNdcg } : {}),
       hybrid: await recMetrics(engine, r.prefix, r.tables.hybrid, k),
       popularity: await recMetrics(engine, r.prefix, r.tables.popularity, k),
@@ -352,6 +354,7 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
   if (e.recommendations) {
     const r = e.recommendations;
     lines.push('', `Recommendations served: ${!r.served || r.served === 'blend' ? `the blend ${JSON.stringify(r.weights)}` : `${r.served} alone (the blend did not beat it)`}` +
+      (r.repeatDecayDays ? `, repeat signal decay ${r.repeatDecayDays} days` : '') +
       (r.tunedOn ? `, chosen on the validation split (${r.tunedOn.asOf}, ${r.tunedOn.until}]` : ' (prior weights: no earlier split to fit on)') +
       (r.validationNdcg ? `; validation NDCG@${r.k}: ${Object.entries(r.validationNdcg).map(([k, v]) => `${k} ${f(v)}`).join(', ')}` : ''));
   }

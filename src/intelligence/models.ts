@@ -5,7 +5,7 @@ import { trainChurn, scoreChurn, type ChurnModel, type LabelledSnapshot } from '
 import { scoreLearnedClv, trainLearnedClv, type LearnedClv } from './clv-learned.ts';
 import { fitClv, scoreClv, type ClvModel } from './clv.ts';
 import { buildSnapshot, rhythmAsOf, type Snapshot } from './features.ts';
-import { buildCandidates, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
+import { applyRepeatDecay, buildCandidates, DEFAULT_REPEAT_DECAY, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
 import { DEFAULT_SIGNAL_OPTIONS } from './recommend-signals.ts';
 import { modelRecord, type ModelRecord } from './registry.ts';
 import { buildSegments, type SegmentModel } from './segments.ts';
@@ -122,6 +122,7 @@ export async function recommend(engine: Engine, snap: Snapshot, horizonDays: num
   const p = `rc_${asOf.replace(/-/g, '')}_`;
   await setUsers(engine, p, snap.table);
   await buildCandidates(engine, p, asOf);
+  await applyRepeatDecay(engine, p, asOf, tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY);
   const tables = {
     hybrid: await rank(engine, p, 'hybrid', tuning.weights, topN),
     popularity: await rank(engine, p, 'popularity', tuning.weights, topN),
@@ -133,7 +134,7 @@ export async function recommend(engine: Engine, snap: Snapshot, horizonDays: num
     type: tuning.served && tuning.served !== 'blend'
       ? `${tuning.served} alone (the blend did not beat it on validation)`
       : 'hybrid: item-item CF (co-purchase + co-view) + content + repeat purchase + popularity',
-    parameters: { weights: tuning.weights, served: tuning.served ?? 'blend', tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS },
+    parameters: { weights: tuning.weights, repeatDecayDays: tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY, served: tuning.served ?? 'blend', tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS },
     metrics: { validation: tuning.validation ?? null, validationNdcg: tuning.validationNdcg ?? null },
     windowStart,
     windowEnd: asOf,

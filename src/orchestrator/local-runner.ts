@@ -176,6 +176,8 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
     asOf: options.asOf ?? '',
     loadId,
   };
+  // Sub-pipelines run alone (tests, tools) still bind the Silver activities' fullRefresh: incremental by default.
+  values.fullRefresh ??= 'false';
   const log = options.log.child({ runId });
   log.info('run started', { pipeline: pipeline.name, runDate, asOf: options.asOf ?? 'latest', lake: options.lake.location });
   // The as-of date is resolved once, before the first job that uses it (after Bronze ingestion, so a default taken
