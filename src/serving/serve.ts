@@ -86,13 +86,15 @@ export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapsho
       const st = await stat(source.path).catch(() => null);
       return st ? `${st.mtimeMs}:${st.size}` : null;
     },
-    buildCurrent: async (file) => {
-      if (source.kind === 'warehouse') return Snapshot.build({ file, mode: 'copy', connections: o.connections, ...warehouseSource(source.path) });
+    buildCurrent: async (file, beside) => {
+      // A reload while serving builds on one DuckDB thread, so requests are not starved of CPU by the build.
+      const threads = beside ? 1 : undefined;
+      if (source.kind === 'warehouse') return Snapshot.build({ file, mode: 'copy', connections: o.connections, threads, ...warehouseSource(source.path) });
       const print = await lakeFingerprint(o.lake);
       if (!print) throw new Error(`No Gold customer profile in the lake ${o.lake.location} yet`);
       const src = await lakeSource(o.lake, print.slice(0, 10));
       if (!src) throw new Error(`The lake's snapshot of ${print.slice(0, 10)} is incomplete`);
-      return Snapshot.build({ file, mode: 'copy', connections: o.connections, ...src });
+      return Snapshot.build({ file, mode: 'copy', connections: o.connections, threads, ...src });
     },
     buildPast: async (asOf) => {
       const src = await lakeSource(o.lake, asOf);

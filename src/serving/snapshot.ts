@@ -43,6 +43,8 @@ export interface BuildOptions {
   /** Read connections (default 4). */
   connections?: number;
   memoryLimit?: string;
+  /** DuckDB threads (default: all cores); 1 for a build beside a serving snapshot, so requests keep a core. */
+  threads?: number;
 }
 
 export interface ModelInfo {
@@ -175,6 +177,7 @@ export class Snapshot {
 
   static async build(o: BuildOptions): Promise<Snapshot> {
     const config: Record<string, string> = { memory_limit: o.memoryLimit ?? (process.env.C360_DUCKDB_MEMORY_LIMIT || defaultMemoryLimit()) };
+    if (o.threads) config.threads = String(o.threads);
     const instance = await DuckDBInstance.create(o.file, config);
     const conns: Conn[] = [];
     try {

@@ -8,8 +8,8 @@ import type { Logger } from '../runtime/logger.ts';
 import { Snapshot } from './snapshot.ts';
 
 export interface StoreOptions {
-  /** Builds the current snapshot into `file`. */
-  buildCurrent(file: string): Promise<Snapshot>;
+  /** Builds the current snapshot into `file`; `beside`: another snapshot is serving meanwhile. */
+  buildCurrent(file: string, beside: boolean): Promise<Snapshot>;
   /** A fingerprint of the source; a change means a new snapshot is due (null: the source is not readable now). */
   fingerprint(): Promise<string | null>;
   /** Builds a past as-of date's snapshot (views over the lake), or null when there is none. */
@@ -54,7 +54,7 @@ export class SnapshotStore {
       const print = await this.o.fingerprint();
       await mkdir(this.o.dir, { recursive: true });
       const file = join(this.o.dir, `snapshot-${process.pid}-${++this.seq}.duckdb`);
-      const next = await this.o.buildCurrent(file);
+      const next = await this.o.buildCurrent(file, this.cur !== undefined);
       const old = this.cur;
       this.cur = next;
       this.curPrint = print;
