@@ -225,7 +225,7 @@ export async function activate(ctx: JobContext, engine: Engine, audiences: reado
           if (todo.length) ctx.log.warn('no Event Hubs connection: profile changes not published', { topic: PROFILE_TOPIC, batches: todo.length });
         } else {
           for (const b of todo) {
-            const n = await stage(engine, `SELECT * FROM read_parquet(${lit(await ctx.lake.localPath(b.path))})`);
+            const n = await stage(engine, `SELECT *, CHANGE_ID AS EVENT_ID FROM read_parquet(${lit(await ctx.lake.localPath(b.path))})`);
             r.batches.push(b.batch);
             if (o.dryRun) { r.sent += n; continue; }
             r.sent += await sendToTopic(ctx.lake, client!, id, cursor, b.batch, n, (x) => { const ev = profileEvent(x); return { eventId: ev.eventId, customer360Id: ev.customer360Id, body: ev }; }, engine);

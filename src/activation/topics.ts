@@ -2,7 +2,7 @@
 // and each event id on the topic once per change. Before each chunk is sent, the cursor records the sequence number
 // every partition had; after a crash, the events that arrived after those numbers are read back and their ids are not
 // sent again. The buffered producer maps partition keys the way Event Hubs does and batches per partition.
-import { EventHubBufferedProducerClient, EventHubConsumerClient, type EventData } from '@azure/event-hubs';
+import { EventHubBufferedProducerClient, EventHubConsumerClient, earliestEventPosition, type EventData } from '@azure/event-hubs';
 import { TransientError } from '../runtime/errors.ts';
 import { DEFAULT_CONSUMER_GROUP, type HubTarget } from '../streaming/connect.ts';
 
@@ -81,7 +81,7 @@ export async function openTopic(t: HubTarget): Promise<TopicClient> {
               await sub.close();
               reject(err);
             },
-          }, { startPosition: from < 0 ? { offset: '@earliest' } : { sequenceNumber: from, isInclusive: false }, maxBatchSize: 1000, maxWaitTimeInSeconds: 1 });
+          }, { startPosition: from < 0 ? earliestEventPosition : { sequenceNumber: from, isInclusive: false }, maxBatchSize: 1000, maxWaitTimeInSeconds: 1 });
         });
       }
       return found;

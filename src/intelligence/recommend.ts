@@ -328,17 +328,26 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
       list(row_number ORDER BY UK, PK) FILTER (WHERE FIRST) AS START
     FROM (SELECT *, (row_number() OVER (ORDER BY UK, PK) - 1)::INTEGER AS row_number FROM x)`);
   if (!cols || !cols.R || cols.R.length === 0) return { weights: DEFAULT_WEIGHTS, tuned: false };
-  // The blend's weights and the repeat signal's decay are fitted together: the grid for each decay.
+  // The blend's weights and the repeat signal's decay are fitted together.
   const alone = (sig: Signal): Weights => ({ repeat: 0, cf: 0, content: 0, popularity: 0, [sig]: 1 });
   let best: { w: Weights; ndcg: number; decay: number } | undefined;
   const ingredients = Object.fromEntries(SIGNALS.map((sig) => [sig, -1])) as Record<Signal, number>;
   let repeatAloneDecay: number = DEFAULT_REPEAT_DECAY;
-  for (const decay of REPEAT_DECAYS) {
-    const m = tuningMatrix(cols, 10, decay);
-    for (const w of weightGrid(10)) {
+  // Coarse grid (step 1/5) for every decay, then the fine grid (step 1/10) at the best decay only: the cost of the
+  // search stays near one fine grid.
+  const matrices = new Map(REPEAT_DECAYS.map((d) => [d as number, tuningMatrix(cols, 10, d)]));
+  let coarse: { ndcg: number; decay: number } | undefined;
+  for (const [decay, m] of matrices) {
+    for (const w of weightGrid(5)) {
       const ndcg = meanNdcg(m, w, 10);
-      if (!best || ndcg > best.ndcg + 1e-12) best = { w, ndcg, decay };
+      if (!coarse || ndcg > coarse.ndcg + 1e-12) coarse = { ndcg, decay };
     }
+  }
+  for (const w of weightGrid(10)) {
+    const ndcg = meanNdcg(matrices.get(coarse!.decay)!, w, 10);
+    if (!best || ndcg > best.ndcg + 1e-12) best = { w, ndcg, decay: coarse!.decay };
+  }
+  for (const [decay, m] of matrices) {
     // Each ingredient alone on the same split (repeat at its own best decay): a blend that does not beat the best of
     // them is not served.
     for (const sig of SIGNALS) {
