@@ -11,6 +11,7 @@ import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { C360Error } from '../runtime/errors.ts';
 import { bindColumns, STAGE, stageSql, valueSql, type Binding } from '../contracts/validation-sql.ts';
+import { applySuppression } from '../privacy/suppression.ts';
 import { addToIndex, heldHashes, type HeldHashes } from './dedupe-index.ts';
 import { bronzeFile, quarantineFile, safeName } from './paths.ts';
 import { checkShape, type Shape } from './shape.ts';
@@ -185,6 +186,8 @@ async function runIngest(
        CREATE TEMP TABLE ${T.skip} AS SELECT NULL::BIGINT AS skip_row WHERE false`,
     );
   }
+  // 2b. Records of erased people (the suppression list) go to quarantine as SUPPRESSED, without their fields.
+  await applySuppression(engine, lake, T.stage, binding, source.columns);
   // 3. What stays in the stage is new: Bronze when the reasons string is empty, quarantine otherwise. Distinct
   //    records = records - the extra copies of each hash.
   const R = STAGE.reasons;
