@@ -1,53 +1,178 @@
 // Silver step 3 (per table): staged rows + CUSTOMER360_ID + cross-table checks + quality score -> the Silver dataset.
+// Incremental: only the partitions whose rows can have changed are re-published: those staging rewrote, those with
+// rows reaching a changed row of a table their checks read (CHECKS refs), and those with rows of a customer whose
+// crosswalk entry changed. `fullRefresh=true` re-publishes everything.
 import { ALL_CONTRACTS, getContract } from '../schemas/index.ts';
+import type { TableContract } from '../schemas/contract.ts';
 import type { Job } from '../src/runtime/job.ts';
-import { lit } from '../src/engine/duckdb.ts';
+import { ident, lit, type Engine } from '../src/engine/duckdb.ts';
+import type { Lake } from '../src/lake/lake.ts';
 import { CHECKS, stagedView } from '../src/silver/checks.ts';
-import { IDENTITY_PATHS, stagingFile } from '../src/silver/paths.ts';
+import { IDENTITY_PATHS } from '../src/silver/paths.ts';
 import { getDataset } from '../src/catalogue/index.ts';
-import { writeDataset } from '../src/catalogue/runner.ts';
-import { silverName } from '../src/silver/datasets.ts';
-import { flagCountsSql, publishSql, qualityMetricsSql } from '../src/silver/publish.ts';
+import { conformSql, emptySql } from '../src/catalogue/runner.ts';
+import {
+  changesDir, changesSince, commitPartitions, emptyDatasetState, partitionSql, readDatasetSql, readDatasetState, type DatasetState,
+} from '../src/catalogue/partitioned.ts';
+import { partitionColumn, silverName, stagedName } from '../src/silver/datasets.ts';
+import { flagCountsSql, hasCustomerId, publishSql, qualityMetricsSql } from '../src/silver/publish.ts';
+import { keyIndexSql, truthy } from '../src/silver/incremental.ts';
 import { UsageError } from '../src/runtime/errors.ts';
+import { commitQuery } from '../src/lake/parquet.ts';
+import { joinLake } from '../src/lake/lake.ts';
+import { join } from 'node:path';
+
+interface PublishInputs {
+  /** Staging sequence numbers consumed: this table's and each needed table's. */
+  staged: Record<string, number>;
+  /** Copy of the crosswalk the published rows were stamped from (to find changed customers next time). */
+  crosswalk?: string;
+}
+
+const stagedPathOf = (c: TableContract) => getDataset(stagedName(c)).path;
+
+/** Partitions of the staged rows whose `column` is in the relation `values` (one column named v), from the key index. */
+async function partitionsWith(engine: Engine, lake: Lake, c: TableContract, staged: DatasetState, column: string, values: string): Promise<string[]> {
+  if (Object.keys(staged.partitions).length === 0) return [];
+  const index = await keyIndexSql(lake, c, staged, partitionSql(partitionColumn(c)));
+  const rows = await engine.all<{ p: string }>(
+    `SELECT DISTINCT __p AS p FROM ${index} WHERE CAST(${ident(column)} AS VARCHAR) IN (SELECT CAST(v AS VARCHAR) FROM ${values})`,
+  );
+  return rows.map((r) => r.p);
+}
 
 export const silverPublishJob: Job = {
   name: 'silver-publish',
-  description: 'Publish one Silver table: stamp CUSTOMER360_ID from the crosswalk, run cross-table checks, score each record',
+  description: 'Publish one Silver table: stamp CUSTOMER360_ID from the crosswalk, run cross-table checks, score each record (the partitions that can have changed)',
   params: [
     { name: 'table', description: 'Contract table name', required: true, type: { kind: 'table' } },
     { name: 'tenant', description: "Tenant id (default 'default')" },
+    { name: 'fullRefresh', description: "'true': re-publish every partition", type: { kind: 'bool' } },
   ],
   async run(ctx) {
     const contract = getContract(ctx.params.table ?? '');
     const tenant = ctx.params.tenant || 'default';
-    const staged = stagingFile(contract);
-    if (!(await ctx.lake.exists(staged))) throw new UsageError(`${staged} is missing: run silver-standardise for ${contract.name} first`);
+    const ds = getDataset(silverName(contract));
+    const staged = await readDatasetState(ctx.lake, stagedPathOf(contract));
+    if (!staged) throw new UsageError(`${stagedPathOf(contract)} has no state: run silver-standardise for ${contract.name} first`);
+    const needs = (CHECKS[contract.name]?.needs ?? []).map(getContract);
+    const needStates = new Map<string, DatasetState>();
+    for (const n of needs) {
+      const s = await readDatasetState(ctx.lake, stagedPathOf(n));
+      if (s) needStates.set(n.name, s);
+    }
+    const previous = await readDatasetState(ctx.lake, ds.path);
+    const prevInputs = previous?.inputs as PublishInputs | undefined;
+    const full = truthy(ctx.params.fullRefresh) || !previous || !prevInputs?.staged;
+    const partition = partitionSql(partitionColumn(contract));
     const engine = await ctx.openEngine();
     try {
-      await engine.run(`CREATE VIEW stg_self AS SELECT * FROM read_parquet(${lit(await ctx.lake.localPath(staged))})`);
-      ctx.report.inputs.push(staged);
-      const available = new Set<string>();
-      for (const name of [contract.name, ...(CHECKS[contract.name]?.needs ?? [])]) {
-        const c = getContract(name);
-        const file = stagingFile(c);
-        if (await ctx.lake.exists(file)) {
-          await engine.run(`CREATE OR REPLACE VIEW ${stagedView(c)} AS SELECT * FROM read_parquet(${lit(await ctx.lake.localPath(file))})`);
-          available.add(c.name);
-          if (c.name !== contract.name) ctx.report.inputs.push(file);
-        }
-      }
-      if (await ctx.lake.exists(IDENTITY_PATHS.crosswalk)) {
-        await engine.run(`CREATE VIEW cw AS SELECT * FROM read_parquet(${lit(await ctx.lake.localPath(IDENTITY_PATHS.crosswalk))})`);
+      // The crosswalk, and which customers' entries changed since the last publish.
+      const hasCw = await ctx.lake.exists(IDENTITY_PATHS.crosswalk);
+      if (hasCw) {
+        await engine.run(`CREATE TABLE cw AS SELECT TENANT_ID, SOURCE_SYSTEM, CUSTOMER_ID, CUSTOMER360_ID FROM read_parquet(${lit(await ctx.lake.localPath(IDENTITY_PATHS.crosswalk))})`);
         ctx.report.inputs.push(IDENTITY_PATHS.crosswalk);
       } else {
         await engine.run('CREATE TABLE cw (TENANT_ID VARCHAR, SOURCE_SYSTEM VARCHAR, CUSTOMER_ID VARCHAR, CUSTOMER360_ID VARCHAR)');
         ctx.log.warn('no identity crosswalk yet: CUSTOMER360_ID stays null', { table: contract.name });
       }
+      const stagedParts = Object.keys(staged.partitions);
+      let touched: string[];
+      let reason: Record<string, number> = {};
+      if (full) {
+        touched = [...new Set([...stagedParts, ...Object.keys(previous?.partitions ?? {}), ...(partitionColumn(contract) ? [] : [''])])].sort();
+      } else {
+        const set = new Set<string>();
+        const add = (why: string, ps: string[]) => {
+          reason[why] = ps.length;
+          for (const p of ps) set.add(p);
+        };
+        const self = changesSince(staged, prevInputs!.staged[contract.name] ?? -1);
+        const needCh = needs.map((n) => [n, changesSince(needStates.get(n.name) ?? emptyDatasetState(), prevInputs!.staged[n.name] ?? 0)] as const);
+        if (!self || needCh.some(([, ch]) => !ch)) {
+          touched = [...new Set([...stagedParts, ...Object.keys(previous!.partitions)])].sort();
+          reason = { changeLogTooShort: touched.length };
+        } else {
+          add('staged', self.flatMap((e) => e.partitions));
+          const refs = CHECKS[contract.name]?.refs ?? {};
+          for (const [n, ch] of needCh) {
+            const files = ch!.flatMap((e) => (e.file ? [e.file] : []));
+            if (files.length === 0) continue;
+            const key = n.primaryKey[0]!;
+            await engine.run(`CREATE OR REPLACE TEMP TABLE ref_keys AS SELECT DISTINCT ${ident(key)} AS v FROM ${await readDatasetSql(ctx.lake, files, '')}`);
+            add(`ref:${n.name}`, await partitionsWith(engine, ctx.lake, contract, staged, refs[n.name]!, 'ref_keys'));
+          }
+          const selfRef = CHECKS[contract.name]?.refs?.self;
+          const selfFiles = self.flatMap((e) => (e.file ? [e.file] : []));
+          if (selfRef && selfFiles.length) {
+            await engine.run(`CREATE OR REPLACE TEMP TABLE ref_keys AS SELECT DISTINCT ${ident(selfRef)} AS v FROM ${await readDatasetSql(ctx.lake, selfFiles, '')}`);
+            add('self', await partitionsWith(engine, ctx.lake, contract, staged, selfRef, 'ref_keys'));
+          }
+          if (hasCustomerId(contract) || contract.name === 'CUSTOMERS') {
+            const before = prevInputs!.crosswalk && (await ctx.lake.exists(prevInputs!.crosswalk))
+              ? `read_parquet(${lit(await ctx.lake.localPath(prevInputs!.crosswalk))})`
+              : '(SELECT * FROM cw WHERE false)';
+            await engine.run(`CREATE OR REPLACE TEMP TABLE ref_keys AS SELECT DISTINCT CUSTOMER_ID AS v FROM (
+              (SELECT * FROM cw EXCEPT SELECT * FROM ${before}) UNION ALL (SELECT * FROM ${before} EXCEPT SELECT * FROM cw))`);
+            const changedIds = Number(await engine.scalar('SELECT count(*) FROM ref_keys'));
+            if (contract.name === 'CUSTOMERS') add('crosswalk', changedIds > 0 ? [''] : []);
+            else {
+              const ps = await partitionsWith(engine, ctx.lake, contract, staged, 'CUSTOMER_ID', 'ref_keys');
+              if (contract.columns.some((x) => x.name === 'ANONYMOUS_ID')) ps.push(...(await partitionsWith(engine, ctx.lake, contract, staged, 'ANONYMOUS_ID', 'ref_keys')));
+              add('crosswalk', ps);
+            }
+          }
+          touched = [...set].sort();
+        }
+      }
+      ctx.report.metrics[`${contract.name}.publish`] = { mode: full ? 'full' : 'incremental', partitions: touched.length, reasons: reason };
+      const inputs: PublishInputs = {
+        staged: Object.fromEntries([[contract.name, staged.seq], ...[...needStates].map(([n, s]) => [n, s.seq])]),
+      };
+      // The crosswalk copy the next run diffs against: written before the state that names it.
+      const cwCopy = joinLake(changesDir(ds.path), `crosswalk-${String((previous?.seq ?? 0) + 1).padStart(6, '0')}.parquet`);
+      if (touched.length === 0) {
+        ctx.log.info(`${contract.name}: nothing to re-publish`);
+        inputs.crosswalk = prevInputs?.crosswalk;
+        await ctx.lake.write(joinLake(ds.path, '_state.json'), JSON.stringify({ ...previous!, inputs }));
+        return;
+      }
+      const stgFiles = touched.flatMap((p) => staged.partitions[p] ?? []);
+      await engine.run(`CREATE VIEW stg_self AS SELECT * FROM ${await readDatasetSql(ctx.lake, stgFiles, emptySql(getDataset(stagedName(contract))))}`);
+      ctx.report.inputs.push(...stgFiles);
+      const available = new Set<string>([contract.name]);
+      for (const n of needs) {
+        const s = needStates.get(n.name);
+        if (!s) continue;
+        const files = Object.values(s.partitions).flat();
+        if (files.length === 0) continue;
+        await engine.run(`CREATE OR REPLACE VIEW ${stagedView(n)} AS SELECT * FROM ${await readDatasetSql(ctx.lake, files, '')}`);
+        available.add(n.name);
+        ctx.report.inputs.push(...files);
+      }
+      // Checks of a table against itself (funnel order) read all its staged rows.
+      if (CHECKS[contract.name]?.refs?.self) {
+        await engine.run(`CREATE OR REPLACE VIEW ${stagedView(contract)} AS SELECT * FROM ${await readDatasetSql(ctx.lake, Object.values(staged.partitions).flat(), 'SELECT * FROM stg_self WHERE false')}`);
+      }
       const { sql, checks, skipped } = publishSql(contract, available, tenant);
-      const { path: out, rows } = await writeDataset(ctx, engine, getDataset(silverName(contract)), sql);
-      const written = `read_parquet(${lit(await ctx.lake.localPath(out))})`;
-      const [m] = await engine.all<Record<string, unknown>>(qualityMetricsSql(written));
-      const flags = await engine.all<{ code: string; n: string }>(flagCountsSql(written));
+      const shaped = await conformSql(engine, ds, sql);
+      await engine.run(`CREATE TEMP TABLE published AS SELECT *, ${partition} AS __p FROM (${shaped})`);
+      if (hasCw) {
+        await commitQuery(engine, ctx.lake, 'SELECT * FROM cw', cwCopy, { tmpDir: join(ctx.home, 'tmp', 'silver') });
+        inputs.crosswalk = cwCopy;
+      }
+      const base = full ? { ...emptyDatasetState(), seq: previous?.seq ?? 0, partitions: previous?.partitions ?? {} } : previous!;
+      const { rows, written } = await commitPartitions(engine, ctx.lake, ds.path, base, {
+        relation: 'published',
+        touched,
+        inputs: inputs as unknown as Record<string, unknown>,
+        tmpDir: join(ctx.home, 'tmp', 'silver'),
+        fault: `silver-publish:${contract.name}`,
+      });
+      if (prevInputs?.crosswalk && prevInputs.crosswalk !== inputs.crosswalk) await ctx.lake.delete(prevInputs.crosswalk);
+      ctx.report.outputs.push(...written);
+      const [m] = await engine.all<Record<string, unknown>>(qualityMetricsSql('published'));
+      const flags = await engine.all<{ code: string; n: string }>(flagCountsSql('published'));
       ctx.report.rowCounts[`${contract.name}.silver`] = rows;
       ctx.report.metrics[`${contract.name}.quality`] = {
         rows,

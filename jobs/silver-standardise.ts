@@ -1,28 +1,47 @@
-// Silver step 1 (per table): Bronze -> deduplicated, as-of cut, cleansed and flagged rows in Silver staging.
+// Silver step 1 (per table): the Bronze files not consumed yet -> deduplicated, cleansed and flagged rows merged by
+// key into Silver staging (partitioned by event date where the table has one). `fullRefresh=true` rebuilds from
+// every Bronze file.
 import { getContract } from '../schemas/index.ts';
 import type { Job } from '../src/runtime/job.ts';
 import { addressTable, installMacros, phoneTable } from '../src/identity/standardise.ts';
 import { appendRows } from '../src/identity/append.ts';
 import { NICKNAMES } from '../src/identity/nicknames.ts';
 import { registerBronze } from '../src/silver/bronze-source.ts';
-import { bronzeDataFiles } from '../src/bronze/table-state.ts';
 import { getDataset } from '../src/catalogue/index.ts';
-import { writeDataset } from '../src/catalogue/runner.ts';
-import { stagedName } from '../src/silver/datasets.ts';
+import { conformSql } from '../src/catalogue/runner.ts';
+import { changesDir, commitPartitions, emptyDatasetState, partitionSql, readDatasetState } from '../src/catalogue/partitioned.ts';
+import { commitQuery } from '../src/lake/parquet.ts';
+import { joinLake } from '../src/lake/lake.ts';
+import { partitionColumn, stagedName } from '../src/silver/datasets.ts';
 import { duplicateCountSql, stagingSql } from '../src/silver/standardise-table.ts';
-import { lit } from '../src/engine/duckdb.ts';
+import { mergeByKey, nextKeyIndexSql, truthy, unseenBronze } from '../src/silver/incremental.ts';
+import { join } from 'node:path';
 
 export const silverStandardiseJob: Job = {
   name: 'silver-standardise',
-  description: 'Standardise one table into Silver staging: dedupe by key (latest ingest wins), cleanse by contract, flag quality issues',
-  params: [{ name: 'table', description: 'Contract table name, e.g. CUSTOMERS', required: true, type: { kind: 'table' } }],
+  description: 'Standardise one table into Silver staging: the Bronze files not seen yet, deduplicated and merged by key (latest ingest wins), cleansed by contract, flagged',
+  params: [
+    { name: 'table', description: 'Contract table name, e.g. CUSTOMERS', required: true, type: { kind: 'table' } },
+    { name: 'fullRefresh', description: "'true': rebuild from every Bronze file instead of merging the new ones", type: { kind: 'bool' } },
+  ],
   async run(ctx) {
     const contract = getContract(ctx.params.table ?? '');
-    const lakePaths = await bronzeDataFiles(ctx.lake, contract);
-    const localPaths = await Promise.all(lakePaths.map((p) => ctx.lake.localPath(p)));
-    ctx.report.inputs.push(...lakePaths);
+    const ds = getDataset(stagedName(contract));
+    const full = truthy(ctx.params.fullRefresh);
+    const previous = await readDatasetState(ctx.lake, ds.path);
+    // No state yet (a first run, or a lake written before incremental Silver): rebuild.
+    const state = full ? undefined : previous;
+    const { visible, unseen } = await unseenBronze(ctx.lake, contract, state);
+    ctx.report.metrics[`${contract.name}.mode`] = state ? 'incremental' : 'full';
+    if (state && unseen.length === 0) {
+      ctx.report.rowCounts[`${contract.name}.bronze`] = 0;
+      ctx.log.info(`${contract.name}: no new Bronze files, staging unchanged`);
+      return;
+    }
+    ctx.report.inputs.push(...unseen);
     const engine = await ctx.openEngine();
     try {
+      const localPaths = await Promise.all(unseen.map((p) => ctx.lake.localPath(p)));
       const present = await registerBronze(engine, contract, localPaths);
       if (contract.name === 'CUSTOMERS') {
         await installMacros(engine);
@@ -36,19 +55,53 @@ export const silverStandardiseJob: Job = {
       }
       const bronzeRows = Number(await engine.scalar('SELECT count(*) FROM bronze_src'));
       const duplicates = Number(await engine.scalar(duplicateCountSql(contract)));
-      const { path: out, rows } = await writeDataset(ctx, engine, getDataset(stagedName(contract)), stagingSql(contract, { present, loadId: ctx.loadId }));
+      const partition = partitionSql(partitionColumn(contract));
+      const shaped = await conformSql(engine, ds, stagingSql(contract, { present, loadId: ctx.loadId }));
+      await engine.run(`CREATE OR REPLACE TEMP TABLE fresh AS SELECT *, ${partition} AS __p FROM (${shaped})`);
+      let touched: string[];
+      let base = state;
+      if (state) {
+        touched = await mergeByKey(engine, ctx.lake, contract, state, partition);
+      } else {
+        // A rebuild replaces every partition there was.
+        await engine.run('CREATE OR REPLACE TEMP TABLE merged AS SELECT * FROM fresh');
+        await engine.run('CREATE OR REPLACE TEMP TABLE changed AS SELECT * EXCLUDE (__p) FROM fresh');
+        const fresh = (await engine.all<{ p: string }>('SELECT DISTINCT __p AS p FROM fresh')).map((r) => r.p);
+        touched = [...new Set([...fresh, ...Object.keys(previous?.partitions ?? {}), ...(partitionColumn(contract) ? [] : [''])])].sort();
+        base = { ...emptyDatasetState(), seq: previous?.seq ?? 0, partitions: previous?.partitions ?? {}, changes: [] };
+      }
+      // The key index (keys and look-up columns per partition) the next merge and publishing read instead of every
+      // partition; written before the state that names it.
+      const keyIndex = joinLake(changesDir(ds.path), `keys-${String(base!.seq + 1).padStart(6, '0')}.parquet`);
+      await commitQuery(engine, ctx.lake, await nextKeyIndexSql(ctx.lake, contract, state, partition, touched), keyIndex, { tmpDir: join(ctx.home, 'tmp', 'silver'), compression: 'zstd' });
+      const { rows, written, state: next } = await commitPartitions(engine, ctx.lake, ds.path, base!, {
+        relation: 'merged',
+        touched,
+        changes: 'changed',
+        inputs: { bronze: visible, full: !state, keyIndex },
+        tmpDir: join(ctx.home, 'tmp', 'silver'),
+        fault: `silver-standardise:${contract.name}`,
+      });
+      ctx.report.outputs.push(...written);
+      const oldIndex = previous?.inputs.keyIndex as string | undefined;
+      if (oldIndex && oldIndex !== keyIndex) await ctx.lake.delete(oldIndex);
       const flags = await engine.all<{ code: string; n: string }>(
-        `SELECT code, count(*) AS n FROM (SELECT unnest(_dq_flags) AS code FROM read_parquet(${lit(await ctx.lake.localPath(out))})) GROUP BY code ORDER BY code`,
+        `SELECT code, count(*) AS n FROM (SELECT unnest(_dq_flags) AS code FROM fresh) GROUP BY code ORDER BY code`,
       );
+      const stagedRows = Number(await engine.scalar('SELECT count(*) FROM fresh'));
       ctx.report.rowCounts[`${contract.name}.bronze`] = bronzeRows;
-      ctx.report.rowCounts[`${contract.name}.staged`] = rows;
+      ctx.report.rowCounts[`${contract.name}.staged`] = stagedRows;
       ctx.report.metrics[`${contract.name}.standardise`] = {
         bronzeRows,
+        bronzeFiles: unseen.length,
         duplicateKeyRows: duplicates,
-        stagedRows: rows,
+        stagedRows,
+        partitionsRewritten: touched.length,
+        rowsInRewrittenPartitions: rows,
+        seq: next.seq,
         flags: Object.fromEntries(flags.map((f) => [f.code, Number(f.n)])),
       };
-      ctx.log.info(`${contract.name} staged`, { bronzeRows, rows, duplicates });
+      ctx.log.info(`${contract.name} staged`, { bronzeFiles: unseen.length, bronzeRows, stagedRows, duplicates, partitions: touched.length });
     } finally {
       engine.close();
     }

@@ -19,7 +19,7 @@ export const silverProcessing: SubPipeline = {
       name: 'silver_standardise',
       description: silverStandardiseJob.description,
       job: silverStandardiseJob,
-      params: { table: '{{item}}' },
+      params: { table: '{{item}}', fullRefresh: '{{fullRefresh}}' },
       forEach: { items: TABLES, batchCount: 4 },
     },
     {
@@ -32,7 +32,7 @@ export const silverProcessing: SubPipeline = {
       name: 'silver_publish',
       description: silverPublishJob.description,
       job: silverPublishJob,
-      params: { table: '{{item}}' },
+      params: { table: '{{item}}', fullRefresh: '{{fullRefresh}}' },
       forEach: { items: TABLES, batchCount: 4 },
     },
   ]),

@@ -1,5 +1,6 @@
 import type { SubPipeline } from './ir.ts';
 import { warehouseLoadJob } from '../jobs/warehouse-load.ts';
+import { dashboardJob } from '../jobs/dashboard.ts';
 
 export const warehouseLoad: SubPipeline = {
   name: 'snowflake_load',
@@ -13,6 +14,13 @@ export const warehouseLoad: SubPipeline = {
       params: { loadId: '{{loadId}}' },
       // One writer at a time on the warehouse file; a retry re-runs the idempotent load.
       policy: { retry: 1 },
+    },
+    {
+      name: 'dashboard',
+      description: dashboardJob.description,
+      job: dashboardJob,
+      // Reads the Gold snapshot the load loads (not the warehouse), so it needs only the Gold stage before it and runs
+      // beside the load; its numbers equal the loaded warehouse's.
     },
   ],
 };

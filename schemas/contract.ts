@@ -74,6 +74,8 @@ export const REASON = {
   NOT_JSON: 'NOT_JSON',
   UNKNOWN_TABLE: 'UNKNOWN_TABLE',
   OVERSIZED: 'OVERSIZED',
+  /** A CSV record the reader cannot split into the header's fields (ragged row, stray quote): kept as its text. */
+  MALFORMED: 'MALFORMED',
 } as const;
 export type ReasonCode = (typeof REASON)[keyof typeof REASON];
 

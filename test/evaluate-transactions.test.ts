@@ -44,6 +44,11 @@ describe('c360 evaluate on the grocery panel (cutoff 2017-09-30, 92 days)', () =
     // The targets on this panel, where met; the CLV one (+0.05 Spearman over BG/NBD) is not yet (README).
     expect(row(recs!, 'hybrid')).toBeGreaterThanOrEqual(1.1 * bestBaseline(recs!));
     expect(recs!.lift.value.lo).toBeGreaterThan(0);
+    // What is served was chosen on the validation split: the blend only if it beat every ingredient alone there.
+    const v = e.recommendations!.validationNdcg!;
+    const ingredients = Object.entries(v).filter(([k]) => k !== 'blend').sort((a, b) => b[1] - a[1]);
+    expect(e.recommendations!.served).toBe(v.blend > ingredients[0]![1] ? 'blend' : ingredients[0]![0]);
+    expect(e.churn.rhythm!.used).toBe(e.churn.rhythm!.aucWith > e.churn.rhythm!.aucWithout);
     expect(row(churn!, 'churn')).toBeGreaterThanOrEqual(bestBaseline(churn!) + 0.03);
     // No model below its strongest baseline. The learned CLV won on the validation snapshot before the cutoff and
     // beats BG/NBD x Gamma-Gamma on the holdout too (the issue's +0.05 Spearman over BG/NBD alone is not reached).

@@ -95,7 +95,7 @@ describe('profile API', () => {
     const app = await buildServer({ store: server.store, auth: new Authenticator([]), log: silentLogger });
     const routes = app.routeList.filter((r) => r.method === 'GET').map((r) => r.url);
     await app.close();
-    const documented = Object.keys(openApiDocument().paths as object).map((p) => p.replace(/\/\{id\}(\/links)?$/, '/*'));
+    const documented = Object.keys(openApiDocument().paths as object).map((p) => p.replace(/\/\{(id|file)\}(\/links)?$/, '/*'));
     expect([...new Set(documented)].sort()).toEqual([...new Set(routes)].sort());
   });
 

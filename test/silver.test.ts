@@ -7,6 +7,7 @@ import { silverProcessing } from '../pipelines/silver.ts';
 import { Engine } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { runPipeline } from '../src/orchestrator/local-runner.ts';
+import { datasetDataFiles } from '../src/catalogue/partitioned.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import type { RunManifest } from '../src/runtime/manifest.ts';
 
@@ -61,7 +62,11 @@ afterAll(async () => {
 });
 
 const pipeline = { name: 'silver_only', description: 'Silver only', parameters: [], stages: [silverProcessing] };
-const silver = async (dir: string) => engine.all<Record<string, unknown>>(`SELECT * FROM read_parquet('${join(home, 'lake', 'silver', 'customer360', dir, '*.parquet')}')`);
+// A Silver table is the files its state names (event tables are partitioned by event date).
+const silver = async (dir: string) => {
+  const files = await datasetDataFiles(new LocalLake(join(home, 'lake')), `silver/customer360/${dir}`);
+  return engine.all<Record<string, unknown>>(`SELECT * FROM read_parquet([${files.map((f) => `'${join(home, 'lake', f)}'`).join(', ')}], union_by_name = true, hive_partitioning = false)`);
+};
 const metricsOf = (m: RunManifest, name: string) => m.jobs.find((j) => name in j.metrics)?.metrics[name] as Record<string, unknown>;
 
 describe('Silver sub-pipeline', () => {

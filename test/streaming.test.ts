@@ -139,7 +139,8 @@ describe('streaming Bronze through the real client', () => {
     await producer.close();
     const home = join(dir, 'home-poison');
     const lake = new LocalLake(join(home, 'lake'));
-    const opts = { target, lake, loadId: 'load-1', log: silent, openEngine: () => Engine.open(), tmpDir: join(home, 'tmp'), untilIdleSeconds: 0.5, maxRows: 100 };
+    const opts = { target, lake, loadId: 'load-1', log: silent, openEngine: () => Engine.open(), tmpDir: join(home, 'tmp'), untilIdleSeconds: 0.5, maxRows: 100, maxRecordBytes: 64 * 1024 };
+    // A 64 KiB limit here (the default is Event Hubs' 1 MiB) makes the 70 KB event the oversized one.
     const r = await runStream(opts);
     expect(r.events).toBe(405);
     expect(r.rowCounts[`${TABLE}.bronze`]).toBe(380);

@@ -93,8 +93,8 @@ export function isDue(cadence: Cadence, last: { asOf: string; filter: string } |
   return asOf >= addMonth(last.asOf);
 }
 
-/** Registers a_base: the profile with the score and segment columns the audiences use, as of the date. */
-async function registerBase(engine: Engine, lake: Lake, asOf: string, needed: ReadonlySet<string>): Promise<string[]> {
+/** Registers a_base (or `table`): the profile with the score and segment columns the audiences use, as of the date. */
+export async function registerBase(engine: Engine, lake: Lake, asOf: string, needed: ReadonlySet<string>, table = 'a_base'): Promise<string[]> {
   const read: string[] = [];
   const rel = async (ds: Dataset) => {
     const files = await parquetFiles(lake, goldDir(ds.name, asOf));
@@ -110,7 +110,7 @@ async function registerBase(engine: Engine, lake: Lake, asOf: string, needed: Re
     sql = sql.replace(/^SELECT (.*?) FROM/, `SELECT $1, ${cols.map((c) => `${alias}.${ident(c)}`).join(', ')} FROM`);
     sql += ` LEFT JOIN (SELECT CUSTOMER360_ID, ${cols.map(ident).join(', ')} FROM ${await rel(s.dataset)}) ${alias} USING (CUSTOMER360_ID)`;
   }
-  await engine.run(`CREATE OR REPLACE TEMP TABLE a_base AS ${sql}`);
+  await engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${sql}`);
   return read;
 }
 

@@ -39,8 +39,9 @@ export async function ingestDrops(ctx: JobContext, contract: TableContract, drop
     }
   } finally {
     engine.close();
+    // Also when a later drop fails: the drops committed before it are in the manifest with their counts.
+    recordResults(ctx, contract, results);
   }
-  recordResults(ctx, contract, results);
   return results;
 }
 
@@ -76,7 +77,7 @@ export function recordResults(ctx: Pick<JobContext, 'report'>, contract: TableCo
   ctx.report.metrics[`${contract.name}.files`] = results.map((r) => ({
     sourceFile: r.sourceFile, input: r.inputRows, distinct: r.distinctRows, alreadyIngested: r.alreadyIngested,
     duplicatesDropped: r.duplicatesDropped, bronze: r.bronzeRows, quarantine: r.quarantineRows,
-    extraColumns: r.extraColumns, missingColumns: r.missingColumns, outputName: r.outputName,
+    extraColumns: r.extraColumns, missingColumns: r.missingColumns, outputName: r.outputName, shape: r.shape,
   }));
   ctx.report.metrics[`${contract.name}.conserved`] = t.distinct === t.bronze + t.quarantine + t.alreadyIngested;
 }

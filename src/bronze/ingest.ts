@@ -2,17 +2,19 @@
 // quarantine Parquet with reasons, each written to a temp file and committed with lake.putFile. Used by
 // `c360 ingest`, the bronze-ingest job and the Event Hubs consumer alike.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BRONZE_METADATA_COLUMNS, type TableContract } from '../../schemas/contract.ts';
+import { BRONZE_METADATA_COLUMNS, REASON, type TableContract } from '../../schemas/contract.ts';
 import { getContract } from '../../schemas/index.ts';
 import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { C360Error } from '../runtime/errors.ts';
 import { bindColumns, STAGE, stageSql, valueSql, type Binding } from '../contracts/validation-sql.ts';
+import { applySuppression } from '../privacy/suppression.ts';
 import { addToIndex, heldHashes, type HeldHashes } from './dedupe-index.ts';
 import { bronzeFile, quarantineFile, safeName } from './paths.ts';
+import { checkShape, type Shape } from './shape.ts';
 import { fileSource, formatOf, sqlSource, type DropFormat, type VarcharSource } from './source.ts';
 
 export type IngestSource =
@@ -67,9 +69,13 @@ export interface IngestResult {
   /** Lake paths committed (Bronze, then quarantine); empty when nothing was new. */
   outputs: string[];
   outputName?: string;
+  /** Drop files: how many of the contract's columns the file has. */
+  shape?: Shape;
 }
 
-const META = new Set([...BRONZE_METADATA_COLUMNS.map((m) => m.name.toUpperCase()), '_REASONS', '_SOURCE_POSITION']);
+const META = new Set([...BRONZE_METADATA_COLUMNS.map((m) => m.name.toUpperCase()), '_REASONS', '_SOURCE_POSITION', '_SOURCE_RECORD', '_SOURCE_ERROR']);
+/** Stage columns of malformed CSV records: source line, original text, the reader's reason. */
+const MALFORMED = { line: '__c360_mline', text: '__c360_mtext', error: '__c360_merror' } as const;
 /** Suffix that keeps the temp tables of concurrent calls on one engine apart. */
 let calls = 0;
 
@@ -95,12 +101,15 @@ export async function ingestRelation(engine: Engine, lake: Lake, options: Ingest
   const source: VarcharSource = 'file' in src ? await fileSource(engine, src.file, formatOf(src.file, src.format)) : await sqlSource(engine, src.sql, src.positionColumn, src.varcharColumns);
   const sourceFile = options.sourceFile ?? ('file' in src ? src.file : 'sql');
   const binding = bindColumns(contract, source.columns);
+  // Drop files are checked for their table before any row is read (the stream routes each event by its table).
+  // An empty file has no header to check (it is zero records).
+  const shape = 'file' in src && (await stat(src.file)).size > 0 ? checkShape(contract, source.columns, sourceFile) : undefined;
   const n = ++calls;
   const T = { stage: `__c360_stage_${n}`, firsts: `__c360_firsts_${n}`, held: `__c360_held_${n}`, skip: `__c360_skip_${n}` };
   if (options.tmpDir) await mkdir(options.tmpDir, { recursive: true });
   const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'c360-bronze-'));
   try {
-    return await runIngest(engine, lake, contract, options, source, sourceFile, binding, T, work);
+    return { ...(await runIngest(engine, lake, contract, options, source, sourceFile, binding, T, work)), ...(shape ? { shape } : {}) };
   } finally {
     await engine.run(Object.values(T).map((t) => `DROP TABLE IF EXISTS ${t}`).join(';\n')).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
@@ -129,6 +138,19 @@ async function runIngest(
     else await engine.run(create);
   } catch (e) {
     throw new C360Error(`Cannot read ${contract.name} input '${sourceFile}': ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  // Records the reader could not read (CSV rows it cannot split, NDJSON lines that are not objects) join the stage as quarantine records of their own: their text, line and
+  // the reader's reason. Their hash is over the text, so a re-run finds them already ingested.
+  if (source.malformed) {
+    const { sql, drop } = source.malformed;
+    await engine.run(
+      `ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.line} VARCHAR; ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.text} VARCHAR; ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.error} VARCHAR;
+       INSERT INTO ${T.stage} (${STAGE.hash}, ${STAGE.reasons}, ${MALFORMED.line}, ${MALFORMED.text}, ${MALFORMED.error}${source.hasSeq ? `, ${STAGE.seq}` : ''})
+       SELECT md5(${lit(`${REASON.MALFORMED}\u001f`)} || text), ${lit(`_RECORD:${REASON.MALFORMED}`)}, 'line=' || CAST(line AS VARCHAR), text, error${source.hasSeq ? ', line - 1' : ''}
+       FROM (${sql})
+       ORDER BY line;
+       ${drop.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; ')}`,
+    );
   }
   // 2. Records to skip: later copies of a hash within the input, and every copy of a hash the table already holds.
   //    They are deleted from the stage (the others keep their rowids), so the writes need no filter. Only hashes
@@ -164,6 +186,8 @@ async function runIngest(
        CREATE TEMP TABLE ${T.skip} AS SELECT NULL::BIGINT AS skip_row WHERE false`,
     );
   }
+  // 2b. Records of erased people (the suppression list) go to quarantine as SUPPRESSED, without their fields.
+  await applySuppression(engine, lake, T.stage, binding, source.columns);
   // 3. What stays in the stage is new: Bronze when the reasons string is empty, quarantine otherwise. Distinct
   //    records = records - the extra copies of each hash.
   const R = STAGE.reasons;
@@ -250,11 +274,12 @@ async function runIngest(
   if (quarantineRows > 0) {
     const received = outputNames(binding.bound.flatMap((b) => (b.received === undefined ? [] : [b.received])).concat(binding.extras), new Set(META));
     const seq = source.hasSeq ? STAGE.seq : 'rowid';
-    const position = `${source.hasPosition ? STAGE.pos : 'NULL'}, CAST(${seq} + 1 AS VARCHAR)`;
+    const position = `${source.malformed ? `${MALFORMED.line}, ` : ''}${source.hasPosition ? STAGE.pos : 'NULL'}, CAST(${seq} + 1 AS VARCHAR)`;
     const cols = [
       ...source.columns.map((c, k) => `${STAGE.raw}[${k + 1}] AS ${ident(received.get(c)!)}`),
       `CAST(string_split(${R}, ',') AS VARCHAR[]) AS _reasons`,
       `coalesce(${position}) AS _source_position`,
+      ...(source.malformed ? [`${MALFORMED.text} AS _source_record`, `${MALFORMED.error} AS _source_error`] : []),
       ...meta,
     ];
     // Staged in input order, an ordered scan already yields input order; only reader-numbered rows need sorting.

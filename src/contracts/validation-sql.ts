@@ -57,7 +57,20 @@ export function timestampSql(v: string): string {
 /** TRY_CAST of a normalised value to the column's type (timestamps: timestampSql). */
 export function tryCastSql(column: ColumnDef, v: string): string {
   if (column.type.kind === 'timestamp') return timestampSql(v);
-  return `TRY_CAST(${v} AS ${duckdbType(column.type)})`;
+  const cast = `TRY_CAST(${v} AS ${duckdbType(column.type)})`;
+  if (column.type.kind === 'integer' || column.type.kind === 'decimal') return exactSql(cast, v);
+  return cast;
+}
+
+/**
+ * A numeric cast that never rounds: TRY_CAST rounds '12.555' into DECIMAL(12,2) (12.56) and '1.5' (or a Parquet FLOAT
+ * 1.7, read as text) into INTEGER (2). A value with a fraction or an exponent is kept only when the cast equals the
+ * value taken exactly (DECIMAL(38,18)); otherwise it is null, a TYPE problem. Plain digit strings never round and
+ * skip the comparison.
+ */
+function exactSql(cast: string, v: string): string {
+  return `CASE WHEN NOT (contains(${v}, '.') OR contains(${v}, 'e') OR contains(${v}, 'E')) THEN ${cast}
+    WHEN ${cast} = TRY_CAST(${v} AS DECIMAL(38, 18)) THEN ${cast} END`;
 }
 
 /** The contract's enum values (canonical upper case, each once: an ENUM type rejects repeats) as a DuckDB ENUM type. */

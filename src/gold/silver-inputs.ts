@@ -8,6 +8,7 @@ import type { Lake } from '../lake/lake.ts';
 import { dateLit, silverDir } from './paths.ts';
 import { duckdbType } from '../contracts/duckdb-types.ts';
 import { parquetFiles } from '../lake/parquet.ts';
+import { datasetDataFiles } from '../catalogue/partitioned.ts';
 
 /** Gold's short names for the Silver tables it reads. */
 export const SILVER_TABLES = {
@@ -81,7 +82,8 @@ export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: str
   const order: SilverName[] = ['transactions', ...(Object.keys(SILVER_TABLES) as SilverName[]).filter((n) => n !== 'transactions')];
   for (const name of order) {
     const contract = getContract(SILVER_TABLES[name]);
-    const files = await parquetFiles(lake, silverDir(contract.bronzeDir));
+    // The files the dataset's state names (partitioned Silver), else every file of a dataset written whole.
+    const files = await datasetDataFiles(lake, silverDir(contract.bronzeDir));
     const raw = `raw_${name}`;
     if (files.length === 0) {
       out.missing.push(contract.name);
@@ -90,7 +92,7 @@ export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: str
     } else {
       const local = await Promise.all(files.map((f) => lake.localPath(f)));
       out.files.push(...files);
-      await engine.run(`CREATE OR REPLACE TEMP VIEW ${raw} AS SELECT * FROM read_parquet(${litList(local)}, union_by_name = true)`);
+      await engine.run(`CREATE OR REPLACE TEMP VIEW ${raw} AS SELECT * FROM read_parquet(${litList(local)}, union_by_name = true, hive_partitioning = false)`);
     }
     const present = await columnsOf(engine, raw);
     await engine.run(`CREATE OR REPLACE TEMP VIEW s_${name} AS SELECT\n  ${projection(contract, present)}\nFROM ${raw}\n${asOfFilter(name, contract, asOf)}`);
@@ -135,10 +137,10 @@ export async function latestEventDate(engine: Engine, lake: Lake): Promise<strin
     const contract = getContract(SILVER_TABLES[name]);
     // Campaigns are planned ahead (START_DATE may lie in the future); they do not move the default as-of date.
     if (!contract.eventTime || name === 'campaigns') continue;
-    const files = await parquetFiles(lake, silverDir(contract.bronzeDir));
+    const files = await datasetDataFiles(lake, silverDir(contract.bronzeDir));
     if (files.length === 0) continue;
     const local = await Promise.all(files.map((f) => lake.localPath(f)));
-    parts.push(`SELECT max(CAST(${ident(contract.eventTime)} AS DATE)) AS d FROM read_parquet(${litList(local)}, union_by_name = true)`);
+    parts.push(`SELECT max(CAST(${ident(contract.eventTime)} AS DATE)) AS d FROM read_parquet(${litList(local)}, union_by_name = true, hive_partitioning = false)`);
   }
   if (parts.length === 0) return undefined;
   const d = await engine.scalar<string | null>(`SELECT CAST(max(d) AS VARCHAR) FROM (${parts.join(' UNION ALL ')})`);

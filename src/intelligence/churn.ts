@@ -5,7 +5,7 @@
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { expectedPurchases, probabilityAlive, probabilityNoPurchase, type BgNbdParams } from './bgnbd.ts';
 import { fitFrequency, rfmOf, type ClvModel } from './clv.ts';
-import { addDays, featureSnapshotSql, toFeatureRow, type FeatureRow } from './features.ts';
+import { addDays, featureSnapshotSql, RHYTHM_COLUMNS, rhythmSql, toFeatureRow, toRhythm, type FeatureRow, type Rhythm } from './features.ts';
 import { applyPlatt, fitLogistic, fitPlatt, fitStandardizer, logit, standardize, type LogisticModel, type PlattScaling, type Standardizer } from './logistic.ts';
 import { auc } from './math.ts';
 
@@ -15,8 +15,24 @@ export const CHURN_FEATURES = [
   'log_recency_over_gap', 'p_alive', 'log_expected_purchases', 'bgnbd_p_no_purchase',
 ] as const;
 
+/** The customer's own rhythm: how regular the gaps between purchase days are, how overdue the next one is, the trend. */
+export const RHYTHM_FEATURES = ['log_gap_cv', 'overdue_z', 'purchase_days_trend', 'log_gap_mean'] as const;
+
+export function rhythmVector(r: FeatureRow, h: Rhythm | undefined): number[] {
+  if (!h || h.N_GAPS === 0) return [0, 0, Math.log((h?.DAYS_90 ?? 0) + 1) - Math.log((h?.DAYS_PREV_90 ?? 0) + 1), 0];
+  const since = r.DAYS_SINCE_LAST_PURCHASE ?? 0;
+  // With one gap there is no spread: the mean stands in for it (a Poisson-like rhythm).
+  const sd = h.N_GAPS > 1 ? Math.max(h.GAP_SD, 1) : Math.max(h.GAP_MEAN, 1);
+  return [
+    h.N_GAPS > 1 ? Math.log1p(h.GAP_SD / Math.max(h.GAP_MEAN, 1)) : 0,
+    Math.max(-5, Math.min(5, (since - h.GAP_MEAN) / sd)),
+    Math.log(h.DAYS_90 + 1) - Math.log(h.DAYS_PREV_90 + 1),
+    Math.log1p(h.GAP_MEAN),
+  ];
+}
+
 /** The model's input vector for one purchaser, given the frequency model fitted on the same snapshot. */
-export function churnVector(r: FeatureRow, clv: Pick<ClvModel, 'bgnbd'>, horizonDays: number): number[] {
+export function churnVector(r: FeatureRow, clv: Pick<ClvModel, 'bgnbd'>, horizonDays: number, rhythm?: Rhythm | null): number[] {
   const rfm = rfmOf(r);
   const s = { P_ALIVE: probabilityAlive(clv.bgnbd.params, rfm), PREDICTED_PURCHASES: expectedPurchases(clv.bgnbd.params, rfm, horizonDays / 7) };
   const days = r.DAYS_SINCE_LAST_PURCHASE ?? 0;
@@ -26,6 +42,7 @@ export function churnVector(r: FeatureRow, clv: Pick<ClvModel, 'bgnbd'>, horizon
     l(days), l(r.FREQUENCY), l(r.TENURE_DAYS), l(r.AVG_ORDER_VALUE), l(r.ORDERS_30D), l(r.ORDERS_90D), l(r.SPEND_90D),
     l(r.SESSIONS_30D), l(r.EVENTS_30D), l(r.CART_ADDS_30D), l(r.RETURNS_90D), l(days / Math.max(gap, 1)),
     s.P_ALIVE ?? 1, l(s.PREDICTED_PURCHASES), probabilityNoPurchase(clv.bgnbd.params, rfmOf(r), horizonDays / 7),
+    ...(rhythm === undefined ? [] : rhythmVector(r, rhythm ?? undefined)),
   ];
 }
 
@@ -39,6 +56,8 @@ export interface ChurnModel {
    */
   labelHorizonDays: number;
   features: readonly string[];
+  /** Whether the rhythm features are in: chosen on the calibration snapshot (the higher AUC of with and without). */
+  rhythm?: boolean;
   standardizer?: Standardizer;
   logistic?: LogisticModel;
   platt?: PlattScaling;
@@ -91,6 +110,8 @@ export function trainingDates(asOf: string, horizonDays: number, o: ChurnTrainin
 interface Labelled {
   id: string;
   x: number[];
+  /** x with the rhythm features. */
+  xr: number[];
   y: 0 | 1;
 }
 
@@ -120,16 +141,22 @@ async function labelledSnapshot(engine: Engine, s: string, horizonDays: number, 
   await engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS
     WITH f AS (${featureSnapshotSql(s)}),
     b AS (SELECT CUSTOMER360_ID, sum(AMOUNT) AS SPEND FROM base_tx WHERE TX_DATE > DATE ${lit(s)} AND TX_DATE <= DATE ${lit(addDays(s, horizonDays))} GROUP BY 1)
-    SELECT ${CHURN_INPUTS.map((c) => `f.${c}`).join(', ')}, b.CUSTOMER360_ID IS NULL AS CHURNED, coalesce(b.SPEND, 0) AS LABEL_SPEND FROM f LEFT JOIN b USING (CUSTOMER360_ID)`);
+    , h AS (${rhythmSql(s)})
+    SELECT ${CHURN_INPUTS.map((c) => `f.${c}`).join(', ')}, ${RHYTHM_COLUMNS.map((c) => `h.${c}`).join(', ')},
+      b.CUSTOMER360_ID IS NULL AS CHURNED, coalesce(b.SPEND, 0) AS LABEL_SPEND
+    FROM f LEFT JOIN b USING (CUSTOMER360_ID) LEFT JOIN h USING (CUSTOMER360_ID)`);
   const [counts] = await engine.all<{ N: number; C: number }>(`SELECT count(*)::INTEGER AS N, count(*) FILTER (WHERE CHURNED)::INTEGER AS C FROM ${table} WHERE NOT HAS_PURCHASED`);
   const sample = (await engine.all<Record<string, unknown>>(`SELECT * FROM ${table} WHERE HAS_PURCHASED
-    ORDER BY hash(CUSTOMER360_ID), CUSTOMER360_ID LIMIT ${MAX_TRAINING_PURCHASERS}`)).map((r) => ({ row: toFeatureRow(r), churned: r.CHURNED === true, spend: Number(r.LABEL_SPEND) }));
+    ORDER BY hash(CUSTOMER360_ID), CUSTOMER360_ID LIMIT ${MAX_TRAINING_PURCHASERS}`)).map((r) => ({ row: toFeatureRow(r), rhythm: toRhythm(r), churned: r.CHURNED === true, spend: Number(r.LABEL_SPEND) }));
   await engine.run(`DROP TABLE ${table}`);
   // Churn features use the frequency model only; the spend model is not fitted here.
   const clv = { bgnbd: fitFrequency(sample.map((x) => x.row), variant, start) };
   collect?.push({ date: s, labelHorizonDays: horizonDays, rows: sample.map((x) => x.row), spend: sample.map((x) => x.spend), bgnbd: clv.bgnbd.params });
   return {
-    rows: sample.map(({ row, churned }) => ({ id: row.CUSTOMER360_ID, x: churnVector(row, clv, horizonDays), y: churned ? 1 : 0 })),
+    rows: sample.map(({ row, rhythm, churned }) => {
+      const x = churnVector(row, clv, horizonDays);
+      return { id: row.CUSTOMER360_ID, x, xr: [...x, ...rhythmVector(row, rhythm)], y: churned ? 1 : 0 };
+    }),
     nonBuyers: Number(counts?.N ?? 0),
     nonBuyerChurn: Number(counts?.C ?? 0),
   };
@@ -186,9 +213,17 @@ export async function trainChurn(engine: Engine, asOf: string, requestedHorizon:
   if (train.length < 10 || classes.size < 2 || calib.length < 5) {
     return { kind: 'bgnbd_fallback', horizonDays, labelHorizonDays: horizonDays, features: ['bgnbd_p_no_purchase'], nonBuyerRisk: 1, trainingSnapshots: dates, trainingWindow: window, metrics: { trainingRows: train.length } };
   }
-  const standardizer = fitStandardizer(train.map((r) => r.x));
-  const logistic = fitLogistic(train.map((r) => standardize(standardizer, r.x)), train.map((r) => r.y), 1);
-  const calibScores = calib.map((r) => logit(logistic, standardize(standardizer, r.x)));
+  // Fitted with and without the rhythm features; the calibration snapshot (not trained on) decides.
+  const fitOn = (pick: (r: Labelled) => number[]) => {
+    const standardizer = fitStandardizer(train.map(pick));
+    const logistic = fitLogistic(train.map((r) => standardize(standardizer, pick(r))), train.map((r) => r.y), 1);
+    const scores = calib.map((r) => logit(logistic, standardize(standardizer, pick(r))));
+    return { standardizer, logistic, scores, auc: auc(scores, calib.map((r) => r.y)) };
+  };
+  const base = fitOn((r) => r.x);
+  const withRhythm = fitOn((r) => r.xr);
+  const rhythm = withRhythm.auc > base.auc;
+  const { standardizer, logistic, scores: calibScores } = rhythm ? withRhythm : base;
   const platt = new Set(calib.map((r) => r.y)).size === 2 ? fitPlatt(calibScores, calib.map((r) => r.y)) : { a: 1, b: 0 };
   const calibP = calibScores.map((s) => applyPlatt(platt, s));
   const brier = calibP.reduce((s, p, i) => s + (p - calib[i]!.y) ** 2, 0) / calib.length;
@@ -196,7 +231,8 @@ export async function trainChurn(engine: Engine, asOf: string, requestedHorizon:
     kind: 'logistic_platt',
     horizonDays,
     labelHorizonDays,
-    features: CHURN_FEATURES,
+    features: rhythm ? [...CHURN_FEATURES, ...RHYTHM_FEATURES] : CHURN_FEATURES,
+    rhythm,
     standardizer,
     logistic,
     platt,
@@ -209,17 +245,21 @@ export async function trainChurn(engine: Engine, asOf: string, requestedHorizon:
       calibrationRows: calib.length,
       trainingChurnRate: train.filter((r) => r.y === 1).length / train.length,
       calibrationAuc: auc(calibScores, calib.map((r) => r.y)),
+      calibrationAucWithoutRhythm: base.auc,
+      calibrationAucWithRhythm: withRhythm.auc,
       calibrationBrier: brier,
     },
   };
 }
 
 /** CHURN_RISK in 0..1 for one customer of the scoring snapshot (`clv` fitted on that snapshot). */
-export function scoreChurn(model: ChurnModel, r: FeatureRow, clv: ClvModel): number {
+export function scoreChurn(model: ChurnModel, r: FeatureRow, clv: ClvModel, rhythm?: Map<string, Rhythm>): number {
   if (!r.HAS_PURCHASED) return model.labelHorizonDays === model.horizonDays ? model.nonBuyerRisk : Math.pow(model.nonBuyerRisk, model.horizonDays / model.labelHorizonDays);
   if (model.kind === 'bgnbd_fallback' || !model.logistic || !model.standardizer || !model.platt) {
     return probabilityNoPurchase(clv.bgnbd.params, rfmOf(r), model.horizonDays / 7);
   }
-  const p = applyPlatt(model.platt, logit(model.logistic, standardize(model.standardizer, churnVector(r, clv, model.labelHorizonDays))));
+  if (model.rhythm && !rhythm) throw new Error('scoreChurn: this model uses rhythm features; pass rhythmAsOf(engine, asOf)');
+  const x = churnVector(r, clv, model.labelHorizonDays, model.rhythm ? rhythm!.get(r.CUSTOMER360_ID) ?? null : undefined);
+  const p = applyPlatt(model.platt, logit(model.logistic, standardize(model.standardizer, x)));
   return model.labelHorizonDays === model.horizonDays ? p : Math.pow(p, model.horizonDays / model.labelHorizonDays);
 }

@@ -80,6 +80,8 @@ export interface EvaluationResult {
     meanPredicted: number;
     /** Expected calibration error over the reliability bins. */
     ece: number;
+    /** Whether the rhythm features were chosen, with the calibration-snapshot AUCs that decided it. */
+    rhythm?: { used: boolean; aucWith: number; aucWithout: number };
     reliability: ReliabilityBin[];
     model: string;
   };
@@ -87,6 +89,9 @@ export interface EvaluationResult {
     k: number;
     weights: Weights;
     tunedOn?: { asOf: string; until: string };
+    served?: string;
+    validationNdcg?: Record<string, number>;
+    repeatDecayDays?: number;
     hybrid: RecMetrics;
     popularity: RecMetrics;
     repeat_purchase: RecMetrics;
@@ -267,6 +272,7 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
       meanPredicted: risk.reduce((t, p) => t + p, 0) / Math.max(n, 1),
       ece: rel.ece,
       reliability: rel.bins,
+      ...(s.churn.kind === 'logistic_platt' ? { rhythm: { used: !!s.churn.rhythm, aucWith: s.churn.metrics.calibrationAucWithRhythm!, aucWithout: s.churn.metrics.calibrationAucWithoutRhythm! } } : {}),
       model: s.churn.kind,
     },
   };
@@ -299,6 +305,9 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
       k,
       weights: r.tuning.weights,
       tunedOn: r.tuning.split,
+      ...(r.tuning.served ? { served: r.tuning.served } : {}),
+      ...(r.tuning.repeatDecayDays ? { repeatDecayDays: r.tuning.repeatDecayDays } : {}),
+      ...(r.tuning.validationNdcg ? { validationNdcg: r.tuning.validationNdcg } : {}),
       hybrid: await recMetrics(engine, r.prefix, r.tables.hybrid, k),
       popularity: await recMetrics(engine, r.prefix, r.tables.popularity, k),
       repeat_purchase: await recMetrics(engine, r.prefix, r.tables.repeat_purchase, k),
@@ -335,12 +344,19 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
   lines.push('', `CLV calibration: purchase days predicted (${clv.model}) ${clv.predictedPurchases.toFixed(1)} vs actual ${clv.actualPurchases}; ` +
     `spend predicted ${clv.predictedSpend.toFixed(2)} vs actual ${clv.actualSpend.toFixed(2)}`);
   const ch = e.churn;
+  if (ch.rhythm) {
+    lines.push('', `Churn rhythm features (gap regularity, overdue-ness, trend): ${ch.rhythm.used ? 'used' : 'not used'} ` +
+      `(AUC on the calibration snapshot before the cutoff: with ${f(ch.rhythm.aucWith)}, without ${f(ch.rhythm.aucWithout)})`);
+  }
   lines.push('', `Churn calibration (${ch.model}): mean predicted ${f(ch.meanPredicted)} vs churn rate ${f(ch.churnRate)}; Brier ${f(ch.brier)}; ECE ${f(ch.ece)}`,
     '', '| predicted | customers | mean predicted | observed |', '| --- | --- | --- | --- |',
     ...ch.reliability.map((b) => `| ${b.from.toFixed(1)}-${b.to.toFixed(1)} | ${b.customers} | ${f(b.meanPredicted)} | ${f(b.observedRate)} |`));
   if (e.recommendations) {
     const r = e.recommendations;
-    lines.push('', `Recommendation blend ${JSON.stringify(r.weights)}${r.tunedOn ? `, fitted on the validation split (${r.tunedOn.asOf}, ${r.tunedOn.until}]` : ' (prior weights: no earlier split to fit on)'}`);
+    lines.push('', `Recommendations served: ${!r.served || r.served === 'blend' ? `the blend ${JSON.stringify(r.weights)}` : `${r.served} alone (the blend did not beat it)`}` +
+      (r.repeatDecayDays ? `, repeat signal decay ${r.repeatDecayDays} days` : '') +
+      (r.tunedOn ? `, chosen on the validation split (${r.tunedOn.asOf}, ${r.tunedOn.until}]` : ' (prior weights: no earlier split to fit on)') +
+      (r.validationNdcg ? `; validation NDCG@${r.k}: ${Object.entries(r.validationNdcg).map(([k, v]) => `${k} ${f(v)}`).join(', ')}` : ''));
   }
   return lines;
 }

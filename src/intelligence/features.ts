@@ -151,6 +151,47 @@ export function toFeatureRow(r: Record<string, unknown>): FeatureRow {
   return out as unknown as FeatureRow;
 }
 
+/** A purchaser's rhythm as of a date: the distribution of gaps between purchase days, and the recent trend. */
+export interface Rhythm {
+  N_GAPS: number;
+  GAP_MEAN: number;
+  GAP_SD: number;
+  /** Purchase days in (D - 90, D] and (D - 180, D - 90]. */
+  DAYS_90: number;
+  DAYS_PREV_90: number;
+}
+
+export const RHYTHM_COLUMNS = ['N_GAPS', 'GAP_MEAN', 'GAP_SD', 'DAYS_90', 'DAYS_PREV_90'] as const satisfies readonly (keyof Rhythm)[];
+
+/**
+ * SQL (CUSTOMER360_ID + RHYTHM_COLUMNS) for purchasers as of `asOf`. The moments come from integer sums (exact, so
+ * re-runs are identical whatever order DuckDB adds in).
+ */
+export function rhythmSql(asOf: string): string {
+  const D = `DATE ${lit(asOf)}`;
+  return `
+WITH d AS (SELECT DISTINCT CUSTOMER360_ID, TX_DATE FROM base_tx WHERE TX_DATE <= ${D}),
+g AS (SELECT CUSTOMER360_ID, TX_DATE, date_diff('day', lag(TX_DATE) OVER (PARTITION BY CUSTOMER360_ID ORDER BY TX_DATE), TX_DATE) AS GAP FROM d),
+m AS (SELECT CUSTOMER360_ID, count(GAP) AS N, sum(GAP) AS S, sum(GAP * GAP) AS SS,
+    count(*) FILTER (WHERE TX_DATE > ${D} - INTERVAL 90 DAY) AS DAYS_90,
+    count(*) FILTER (WHERE TX_DATE > ${D} - INTERVAL 180 DAY AND TX_DATE <= ${D} - INTERVAL 90 DAY) AS DAYS_PREV_90
+  FROM g GROUP BY 1)
+SELECT CUSTOMER360_ID, N::INTEGER AS N_GAPS, coalesce(S / nullif(N, 0), 0)::DOUBLE AS GAP_MEAN,
+  coalesce(sqrt(greatest(SS / nullif(N, 0) - (S / nullif(N, 0)) ^ 2, 0)), 0)::DOUBLE AS GAP_SD,
+  DAYS_90::INTEGER AS DAYS_90, DAYS_PREV_90::INTEGER AS DAYS_PREV_90
+FROM m`;
+}
+
+/** Rhythm per purchaser as of `asOf`. */
+export async function rhythmAsOf(engine: Engine, asOf: string): Promise<Map<string, Rhythm>> {
+  const rows = await engine.all<Record<string, unknown>>(rhythmSql(asOf));
+  return new Map(rows.map((r) => [String(r.CUSTOMER360_ID), toRhythm(r)]));
+}
+
+export function toRhythm(r: Record<string, unknown>): Rhythm {
+  return { N_GAPS: Number(r.N_GAPS ?? 0), GAP_MEAN: Number(r.GAP_MEAN ?? 0), GAP_SD: Number(r.GAP_SD ?? 0), DAYS_90: Number(r.DAYS_90 ?? 0), DAYS_PREV_90: Number(r.DAYS_PREV_90 ?? 0) };
+}
+
 /** Adds n days to an ISO date. */
 export function addDays(date: string, n: number): string {
   const d = new Date(`${date}T00:00:00Z`);

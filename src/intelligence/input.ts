@@ -15,6 +15,7 @@ import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { nonProductLineSql, TRANSACTION_EXCLUSION_SQL } from './exclusions.ts';
 import { duckdbType } from '../contracts/duckdb-types.ts';
+import { datasetDataFiles } from '../catalogue/partitioned.ts';
 
 export interface LoadResult {
   /** Lake paths read. */
@@ -36,9 +37,8 @@ function contract(name: string): TableContract {
 /** Creates raw_<dir> from the Silver Parquet files of a table (an empty table with the contract's columns if none). */
 async function loadRaw(engine: Engine, lake: Lake, c: TableContract, asOf: string | undefined, inputs: string[]): Promise<string> {
   const table = `raw_${c.bronzeDir.replace(/\W/g, '_')}`;
-  const prefix = `${SILVER}/${c.bronzeDir}/`;
-  // Only the table's own folder (not nested datasets such as identity/...).
-  const files = (await lake.list(prefix)).filter((f) => f.path.endsWith('.parquet') && !f.path.slice(prefix.length).includes('/'));
+  // The files the dataset's state names (Silver partitioned by event date), else the files of its folder.
+  const files = (await datasetDataFiles(lake, `${SILVER}/${c.bronzeDir}`)).map((path) => ({ path }));
   const cols = c.columns.map((col) => `${ident(col.name)} ${duckdbType(col.type)}`);
   const hasCustomer = c.columns.some((col) => col.name === 'CUSTOMER_ID');
   if (hasCustomer) cols.push('CUSTOMER360_ID VARCHAR');
@@ -53,7 +53,7 @@ async function loadRaw(engine: Engine, lake: Lake, c: TableContract, asOf: strin
   }
   // Rows without an event time are kept here so that they are counted as exclusions below, not dropped silently.
   const cut = asOf && c.eventTime ? ` WHERE ${ident(c.eventTime)} IS NULL OR CAST(${ident(c.eventTime)} AS DATE) <= DATE ${lit(asOf)}` : '';
-  await engine.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM read_parquet(${litList(paths)}, union_by_name = true)${cut}`);
+  await engine.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM read_parquet(${litList(paths)}, union_by_name = true, hive_partitioning = false)${cut}`);
   const present = new Set((await engine.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${table})`)).map((r) => r.column_name));
   for (const col of c.columns) {
     if (!present.has(col.name)) await engine.run(`ALTER TABLE ${table} ADD COLUMN ${ident(col.name)} ${duckdbType(col.type)}`);

@@ -4,8 +4,8 @@ import { lit, type Engine } from '../engine/duckdb.ts';
 import { trainChurn, scoreChurn, type ChurnModel, type LabelledSnapshot } from './churn.ts';
 import { scoreLearnedClv, trainLearnedClv, type LearnedClv } from './clv-learned.ts';
 import { fitClv, scoreClv, type ClvModel } from './clv.ts';
-import { buildSnapshot, type Snapshot } from './features.ts';
-import { buildCandidates, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
+import { buildSnapshot, rhythmAsOf, type Snapshot } from './features.ts';
+import { applyRepeatDecay, buildCandidates, DEFAULT_REPEAT_DECAY, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
 import { DEFAULT_SIGNAL_OPTIONS } from './recommend-signals.ts';
 import { modelRecord, type ModelRecord } from './registry.ts';
 import { buildSegments, type SegmentModel } from './segments.ts';
@@ -42,10 +42,11 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
   const labelled: LabelledSnapshot[] = [];
   const churn = await trainChurn(engine, asOf, horizonDays, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd', start: clv.bgnbd.params, collect: labelled });
   const learnedClv = trainLearnedClv(labelled);
+  const rhythm = churn.rhythm ? await rhythmAsOf(engine, asOf) : undefined;
   const scores = snap.rows.map((r) => {
     const base = scoreClv(clv, r, horizonDays);
     const value = r.HAS_PURCHASED ? scoreLearnedClv(learnedClv, r, clv.bgnbd.params, clv.gammaGamma.params, horizonDays) : 0;
-    return { CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv), ...base, PREDICTED_CLV: value };
+    return { CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv, rhythm), ...base, PREDICTED_CLV: value };
   });
   const { standardizer, weights, smearing, features, trainingSnapshots, labelHorizonDays } = learnedClv;
   const clvRecord = modelRecord({
@@ -121,6 +122,7 @@ export async function recommend(engine: Engine, snap: Snapshot, horizonDays: num
   const p = `rc_${asOf.replace(/-/g, '')}_`;
   await setUsers(engine, p, snap.table);
   await buildCandidates(engine, p, asOf);
+  await applyRepeatDecay(engine, p, asOf, tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY);
   const tables = {
     hybrid: await rank(engine, p, 'hybrid', tuning.weights, topN),
     popularity: await rank(engine, p, 'popularity', tuning.weights, topN),
@@ -129,9 +131,11 @@ export async function recommend(engine: Engine, snap: Snapshot, horizonDays: num
   const record = modelRecord({
     name: 'recommendations',
     asOf,
-    type: 'hybrid: item-item CF (co-purchase + co-view) + content + repeat purchase + popularity',
-    parameters: { weights: tuning.weights, tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS },
-    metrics: { validation: tuning.validation ?? null },
+    type: tuning.served && tuning.served !== 'blend'
+      ? `${tuning.served} alone (the blend did not beat it on validation)`
+      : 'hybrid: item-item CF (co-purchase + co-view) + content + repeat purchase + popularity',
+    parameters: { weights: tuning.weights, repeatDecayDays: tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY, served: tuning.served ?? 'blend', tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS },
+    metrics: { validation: tuning.validation ?? null, validationNdcg: tuning.validationNdcg ?? null },
     windowStart,
     windowEnd: asOf,
     featureSnapshotVersion: snap.version,

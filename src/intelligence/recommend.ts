@@ -151,6 +151,9 @@ export interface TuningMatrix {
 
 interface TuningColumns {
   R: number[] | null;
+  /** Purchase days of the product by the customer, and days since the last (for the repeat signal's decay). */
+  N?: number[];
+  AGE?: number[];
   C: number[];
   T: number[];
   Q: number[];
@@ -160,13 +163,42 @@ interface TuningColumns {
   START: number[];
 }
 
-export function tuningMatrix(c: TuningColumns, k = 10): TuningMatrix {
+/** Decays (days) the repeat signal ln(1 + N) exp(-age / decay) is fitted over, on the validation split. */
+export const REPEAT_DECAYS = [30, 90, 180, 365] as const;
+/** The decay buildCandidates uses (the SQL default). */
+export const DEFAULT_REPEAT_DECAY = 90;
+
+/** The repeat score of one candidate, before per-customer normalisation (the same formula as the SQL). */
+function repeatRaw(n: number, age: number, decay: number): number {
+  return n > 0 ? Math.log(1 + n) * Math.exp(-age / decay) : 0;
+}
+
+export function tuningMatrix(c: TuningColumns, k = 10, repeatDecay?: number): TuningMatrix {
   const f = (x: readonly unknown[]) => Float64Array.from(x, Number);
+  const start = Int32Array.from([...c.START.map(Number), c.C.length]);
+  let R = f(c.R ?? []);
+  if (repeatDecay !== undefined && c.N && c.AGE) {
+    // Re-derive S_REPEAT for this decay: raw score over the customer's maximum, as buildCandidates normalises.
+    R = new Float64Array(c.C.length);
+    for (let u = 0; u + 1 < start.length; u++) {
+      let max = 0;
+      for (let i = start[u]!; i < start[u + 1]!; i++) max = Math.max(max, (R[i] = repeatRaw(Number(c.N[i]), Number(c.AGE[i]), repeatDecay)));
+      if (max > 0) for (let i = start[u]!; i < start[u + 1]!; i++) R[i] = R[i]! / max;
+    }
+  }
   const full: TuningMatrix = {
-    R: f(c.R ?? []), C: f(c.C), T: f(c.T), Q: f(c.Q), POP: f(c.POP), REL: Uint8Array.from(c.REL, Number),
-    start: Int32Array.from([...c.START.map(Number), c.C.length]), nrel: Int32Array.from(c.NREL, Number),
+    R, C: f(c.C), T: f(c.T), Q: f(c.Q), POP: f(c.POP), REL: Uint8Array.from(c.REL, Number),
+    start, nrel: Int32Array.from(c.NREL, Number),
   };
   return pruneDominated(full, k);
+}
+
+/** Recomputes S_REPEAT of `<p>cand` as of `asOf` with another decay (N and LAST_DATE are on every candidate). */
+export async function applyRepeatDecay(engine: Engine, p: string, asOf: string, decay: number): Promise<void> {
+  if (decay === DEFAULT_REPEAT_DECAY) return;
+  await engine.run(`CREATE OR REPLACE TABLE ${p}cand AS
+    WITH r AS (SELECT *, CASE WHEN N > 0 THEN ln(1 + N) * exp(-date_diff('day', LAST_DATE, DATE ${lit(asOf)}) / ${Number(decay)}.0) ELSE 0 END AS R2 FROM ${p}cand)
+    SELECT * EXCLUDE (R2) REPLACE (R2 AS R_REPEAT, coalesce(R2 / nullif(max(R2) OVER (PARTITION BY UK), 0), 0) AS S_REPEAT) FROM r`);
 }
 
 /**
@@ -251,6 +283,15 @@ export function meanNdcg(m: TuningMatrix, w: Weights, k: number): number {
 export interface TunedWeights {
   weights: Weights;
   tuned: boolean;
+  /**
+   * 'blend' when the fitted blend beat every single ingredient on the validation split; otherwise the best ingredient
+   * alone is served (its weight 1, the others 0).
+   */
+  served?: 'blend' | Signal;
+  /** Validation NDCG@10 of the fitted blend and of each ingredient alone (the evidence for `served`). */
+  validationNdcg?: { blend: number } & Record<Signal, number>;
+  /** Decay of the repeat signal in days, fitted with the weights (REPEAT_DECAYS). */
+  repeatDecayDays?: number;
   /** The split tuned on: signals as of `asOf`, truth in (asOf, until]. */
   split?: { asOf: string; until: string };
   validation?: RecMetrics;
@@ -279,26 +320,54 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
       WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users) GROUP BY 1),
     rel AS (SELECT k.UK, i.PK FROM ${p}relevant JOIN ${p}uk k USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID)),
     x AS (
-      SELECT k.S_REPEAT AS R, k.S_CF AS C, k.S_CONTENT AS T, k.S_POPULARITY AS Q, k.POP_NORM AS POP,
+      SELECT k.S_REPEAT AS R, k.N, coalesce(date_diff('day', k.LAST_DATE, DATE ${lit(splitAt)}), 0) AS AGE, k.S_CF AS C, k.S_CONTENT AS T, k.S_POPULARITY AS Q, k.POP_NORM AS POP,
         CASE WHEN r.PK IS NULL THEN 0 ELSE 1 END AS REL, u.NREL, row_number() OVER (PARTITION BY k.UK ORDER BY k.PK) = 1 AS FIRST, k.UK, k.PK
       FROM ${p}cand k JOIN u USING (UK) LEFT JOIN rel r USING (UK, PK))
-    SELECT list(R ORDER BY UK, PK) AS R, list(C ORDER BY UK, PK) AS C, list(T ORDER BY UK, PK) AS T, list(Q ORDER BY UK, PK) AS Q,
+    SELECT list(R ORDER BY UK, PK) AS R, list(N ORDER BY UK, PK) AS N, list(AGE ORDER BY UK, PK) AS AGE, list(C ORDER BY UK, PK) AS C, list(T ORDER BY UK, PK) AS T, list(Q ORDER BY UK, PK) AS Q,
       list(POP ORDER BY UK, PK) AS POP, list(REL ORDER BY UK, PK) AS REL, list(NREL ORDER BY UK, PK) FILTER (WHERE FIRST) AS NREL,
       list(row_number ORDER BY UK, PK) FILTER (WHERE FIRST) AS START
     FROM (SELECT *, (row_number() OVER (ORDER BY UK, PK) - 1)::INTEGER AS row_number FROM x)`);
   if (!cols || !cols.R || cols.R.length === 0) return { weights: DEFAULT_WEIGHTS, tuned: false };
-  const m = tuningMatrix(cols);
-  let best: { w: Weights; ndcg: number } | undefined;
-  for (const w of weightGrid(10)) {
-    const ndcg = meanNdcg(m, w, 10);
-    if (!best || ndcg > best.ndcg + 1e-12) best = { w, ndcg };
+  // The blend's weights and the repeat signal's decay are fitted together.
+  const alone = (sig: Signal): Weights => ({ repeat: 0, cf: 0, content: 0, popularity: 0, [sig]: 1 });
+  let best: { w: Weights; ndcg: number; decay: number } | undefined;
+  const ingredients = Object.fromEntries(SIGNALS.map((sig) => [sig, -1])) as Record<Signal, number>;
+  let repeatAloneDecay: number = DEFAULT_REPEAT_DECAY;
+  // Coarse grid (step 1/5) for every decay, then the fine grid (step 1/10) at the best decay only: the cost of the
+  // search stays near one fine grid.
+  const matrices = new Map(REPEAT_DECAYS.map((d) => [d as number, tuningMatrix(cols, 10, d)]));
+  let coarse: { ndcg: number; decay: number } | undefined;
+  for (const [decay, m] of matrices) {
+    for (const w of weightGrid(5)) {
+      const ndcg = meanNdcg(m, w, 10);
+      if (!coarse || ndcg > coarse.ndcg + 1e-12) coarse = { ndcg, decay };
+    }
   }
+  for (const w of weightGrid(10)) {
+    const ndcg = meanNdcg(matrices.get(coarse!.decay)!, w, 10);
+    if (!best || ndcg > best.ndcg + 1e-12) best = { w, ndcg, decay: coarse!.decay };
+  }
+  for (const [decay, m] of matrices) {
+    // Each ingredient alone on the same split (repeat at its own best decay): a blend that does not beat the best of
+    // them is not served.
+    for (const sig of SIGNALS) {
+      const ndcg = meanNdcg(m, alone(sig), 10);
+      if (ndcg > ingredients[sig] + 1e-12) {
+        ingredients[sig] = ndcg;
+        if (sig === 'repeat') repeatAloneDecay = decay;
+      }
+    }
+  }
+  const top = SIGNALS.reduce((a, b) => (ingredients[b] > ingredients[a] ? b : a));
+  const served: 'blend' | Signal = best!.ndcg > ingredients[top] + 1e-12 ? 'blend' : top;
+  if (served !== 'blend') best = { w: alone(top), ndcg: ingredients[top], decay: top === 'repeat' ? repeatAloneDecay : DEFAULT_REPEAT_DECAY };
+  await applyRepeatDecay(engine, p, splitAt, best!.decay);
   const final = await rank(engine, p, 'hybrid', best!.w, 10, false);
   const validation = await recMetrics(engine, p, final, 10);
   // The split's tables served their purpose (the scoring date builds its own).
   const tables = await engine.all<{ name: string }>(`SELECT table_name AS name FROM duckdb_tables() WHERE starts_with(table_name, ${lit(p)})`);
   for (const t of tables) await engine.run(`DROP TABLE IF EXISTS ${t.name}`);
-  return { weights: best!.w, tuned: true, split: { asOf: splitAt, until: asOf }, validation };
+  return { weights: best!.w, tuned: true, split: { asOf: splitAt, until: asOf }, validation, served, validationNdcg: { blend: best!.ndcg, ...ingredients }, repeatDecayDays: best!.decay };
 }
 
 export { buildCandidates, SIGNALS };

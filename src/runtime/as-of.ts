@@ -7,6 +7,7 @@ import type { Engine } from '../engine/duckdb.ts';
 import { ident, litList } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { UsageError } from './errors.ts';
+import { datasetDataFiles } from '../catalogue/partitioned.ts';
 
 export function isIsoDate(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
@@ -35,7 +36,7 @@ export async function dataDateRange(engine: Engine, lake: Lake): Promise<{ first
   for (const c of DATED) {
     const files = [
       ...(await tableFiles(lake, `bronze/customer360/${c.bronzeDir}`, true)),
-      ...(await tableFiles(lake, `silver/customer360/${c.bronzeDir}`, false)),
+      ...(await datasetDataFiles(lake, `silver/customer360/${c.bronzeDir}`)),
     ];
     if (files.length === 0) continue;
     const local = await Promise.all(files.map((f) => lake.localPath(f)));
@@ -50,7 +51,7 @@ export async function dataDateRange(engine: Engine, lake: Lake): Promise<{ first
     for (const s of stats) if (s.lo && s.hi && !s.missing) parts.push(`SELECT DATE '${s.lo}' AS lo, DATE '${s.hi}' AS hi`);
     const unknown = [...stats.filter((s) => s.missing || !s.lo || !s.hi).map((s) => s.file_name), ...local.filter((f) => !stats.some((s) => s.file_name === f))];
     if (unknown.length) {
-      parts.push(`SELECT min(CAST(${ident(col)} AS DATE)) AS lo, max(CAST(${ident(col)} AS DATE)) AS hi FROM read_parquet(${litList(unknown)}, union_by_name = true)`);
+      parts.push(`SELECT min(CAST(${ident(col)} AS DATE)) AS lo, max(CAST(${ident(col)} AS DATE)) AS hi FROM read_parquet(${litList(unknown)}, union_by_name = true, hive_partitioning = false)`);
     }
   }
   if (parts.length === 0) return undefined;

@@ -206,6 +206,16 @@ export function openApiDocument(): Schema {
           responses: { 200: { description: 'Serving', headers: common, content: json('Health') }, 503: { description: 'No snapshot yet', headers: common, content: json('Health') } },
         },
       },
+      '/dashboard': {
+        get: { operationId: 'dashboardRoot', summary: 'Redirects to /dashboard/ (no authentication)', security: [], responses: { 302: { description: 'To /dashboard/', headers: common } } },
+      },
+      '/dashboard/{file}': {
+        get: {
+          operationId: 'dashboard', summary: 'The Customer Health Overview site written by c360 dashboard (aggregates and masked names; no authentication)', security: [],
+          parameters: [{ name: 'file', in: 'path', required: true, description: 'index.html (default), dashboard.js, dashboard.css, chart.umd.min.js, data.js, data.json', schema: { type: 'string' } }],
+          responses: { 200: { description: 'The file', headers: common }, 404: { description: 'No such file, or no dashboard generated yet', headers: common, content: json('Error') } },
+        },
+      },
       '/openapi.json': {
         get: { operationId: 'openapi', summary: 'This document (no authentication)', security: [], responses: { 200: { description: 'OK', headers: common, content: { 'application/json': { schema: { type: 'object' } } } } } },
       },

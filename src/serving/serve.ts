@@ -1,7 +1,7 @@
 // `c360 serve` wired together: the snapshot source (the local warehouse, or the lake's latest Gold snapshot), the
 // store that swaps snapshots when the source changes, past snapshots from the lake for asOf=, the match ledger for
 // links, authentication, the audit log and the HTTP server.
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +11,7 @@ import type { Lake } from '../lake/lake.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { IDENTITY_DATASETS } from '../silver/datasets.ts';
 import { AuditLog } from './audit.ts';
+import { DASHBOARD_LAKE_DIR } from './dashboard/site.ts';
 import { Authenticator, type ApiKey, type TokenVerifier } from './auth.ts';
 import { DIM_CUSTOMER, IDENTITY_MAP, RISK_SCORES, SEGMENTS, RECOMMENDATIONS } from './fields.ts';
 import type { LedgerReader } from './profile.ts';
@@ -39,6 +40,8 @@ export interface ServeOptions {
   log: Logger;
   logRequests?: boolean;
   extend?: (app: FastifyInstance) => void | Promise<void>;
+  /** Folder of the dashboard site (local); with the lake source, the lake's dashboard/ folder is served instead. */
+  dashboardDir?: string;
 }
 
 export interface RunningServer {
@@ -105,6 +108,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const app = await buildServer({
     store, audit, log: o.log, logRequests: o.logRequests, rateLimit: o.rateLimit, ledger: ledgerReader(o.lake),
     auth: new Authenticator(o.apiKeys, o.verifyToken), extend: o.extend,
+    dashboard: async (file) => {
+      if (o.source.kind === 'lake') return o.lake.read(`${DASHBOARD_LAKE_DIR}/${file}`).catch(() => null);
+      return o.dashboardDir ? readFile(join(o.dashboardDir, file)).catch(() => null) : null;
+    },
   });
   const address = await app.listen({ port: o.port, host: o.host });
   const url = address.replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');

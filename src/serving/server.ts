@@ -23,9 +23,15 @@ export interface ServerOptions {
   ledger?: LedgerReader;
   /** Log every request (default: errors only). */
   logRequests?: boolean;
-  /** Extra routes (the dashboard), registered on the same server. */
+  /** The dashboard's files by name (null: not generated yet), served at /dashboard/. */
+  dashboard?: (file: string) => Promise<Buffer | null>;
+  /** Extra routes, registered on the same server. */
   extend?: (app: FastifyInstance) => void | Promise<void>;
 }
+
+const DASHBOARD_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', json: 'application/json; charset=utf-8',
+};
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -195,7 +201,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
           body: { CUSTOMER360_ID: r.id, AS_OF_DATE: s.asOf, RECORDS: await s.records(r.id), LINKS: await links(s, r.id, o.ledger) },
         };
       }
-      return { status: 200, id: r.id, body: await buildProfile(s, r.id, { fields, role, includeLinks, ledger: o.ledger }) };
+      return { status: 200, id: r.id, body: await buildProfile(s, r.id, { fields, role, includeLinks, ledger: o.ledger, row: r.row }) };
     });
     if (answer.id) req.audit.customers = [answer.id];
     if (answer.status !== 200) {
@@ -239,6 +245,19 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       items,
       nextCursor: more && last ? Buffer.from(String(last.CUSTOMER360_ID), 'utf8').toString('base64url') : null,
     });
+  });
+
+  // The Customer Health Overview: aggregates and masked names only, so no key is asked (browsers send none).
+  app.get('/dashboard', async (_req, reply) => reply.redirect('/dashboard/', 302));
+  app.get('/dashboard/*', async (req, reply) => {
+    const name = (req.params as { '*': string })['*'] || 'index.html';
+    const ext = /^[a-z0-9.-]+\.([a-z]+)$/.exec(name)?.[1];
+    const body = ext && DASHBOARD_TYPES[ext] && o.dashboard ? await o.dashboard(name) : null;
+    if (!body) {
+      const what = o.dashboard ? `No dashboard file '${name.slice(0, 60)}'` : 'No dashboard is configured';
+      throw new ApiError(404, 'not_found', `${what}: it is written by c360 dashboard (or the pipeline's dashboard activity)`);
+    }
+    return reply.type(DASHBOARD_TYPES[ext!]!).header('cache-control', 'no-cache').send(body);
   });
 
   if (o.extend) await o.extend(app);

@@ -12,6 +12,12 @@ export interface Check {
 export interface CheckSet {
   /** Other tables needed (contract names); each is available as view stg_<bronzeDir with / as _>. */
   needs: readonly string[];
+  /**
+   * How a row reaches the rows it is checked against, for incremental publishing: per needed table, this table's
+   * column holding that table's key; `self` names the column joining rows of this table to each other. A change of
+   * those rows re-publishes the rows that reach them.
+   */
+  refs?: Readonly<Record<string, string>>;
   joins: readonly string[];
   checks: readonly Check[];
 }
@@ -26,6 +32,7 @@ export const FUNNEL_STAGE_SQL = (action: string) =>
 export const CHECKS: Record<string, CheckSet> = {
   CUSTOMER_BEHAVIORAL_EVENTS: {
     needs: ['CUSTOMER_SESSION_DATA'],
+    refs: { CUSTOMER_SESSION_DATA: 'SESSION_ID' },
     joins: ['LEFT JOIN stg_sessions ses ON ses.SESSION_ID = t.SESSION_ID'],
     checks: [
       { code: 'SESSION_ID:UNKNOWN_SESSION', cond: 't.SESSION_ID IS NOT NULL AND ses.SESSION_ID IS NULL' },
@@ -38,6 +45,7 @@ export const CHECKS: Record<string, CheckSet> = {
   },
   CUSTOMER_SESSION_DATA: {
     needs: ['MARKETING_CAMPAIGNS'],
+    refs: { MARKETING_CAMPAIGNS: 'CAMPAIGN_ID' },
     joins: ['LEFT JOIN stg_campaigns cmp ON cmp.CAMPAIGN_ID = t.CAMPAIGN_ID'],
     checks: [
       { code: 'CAMPAIGN_ID:UNKNOWN_CAMPAIGN', cond: 't.CAMPAIGN_ID IS NOT NULL AND cmp.CAMPAIGN_ID IS NULL' },
@@ -47,6 +55,8 @@ export const CHECKS: Record<string, CheckSet> = {
   },
   CUSTOMER_ENGAGEMENT_EVENTS: {
     needs: ['MARKETING_CAMPAIGNS'],
+    // FUNNEL_ORDER compares a row with the same customer's other rows.
+    refs: { MARKETING_CAMPAIGNS: 'CAMPAIGN_ID', self: 'CUSTOMER_ID' },
     joins: ['LEFT JOIN stg_campaigns cmp ON cmp.CAMPAIGN_ID = t.CAMPAIGN_ID'],
     checks: [
       { code: 'CAMPAIGN_ID:UNKNOWN_CAMPAIGN', cond: 't.CAMPAIGN_ID IS NOT NULL AND cmp.CAMPAIGN_ID IS NULL' },
@@ -75,6 +85,7 @@ export const CHECKS: Record<string, CheckSet> = {
   },
   CUSTOMER_SERVICE_INTERACTIONS: {
     needs: ['CUSTOMER_SERVICE_TICKETS'],
+    refs: { CUSTOMER_SERVICE_TICKETS: 'TICKET_ID' },
     joins: ['LEFT JOIN stg_tickets tk ON tk.TICKET_ID = t.TICKET_ID'],
     checks: [
       { code: 'TICKET_ID:UNKNOWN_TICKET', cond: 't.TICKET_ID IS NOT NULL AND tk.TICKET_ID IS NULL' },
@@ -84,6 +95,7 @@ export const CHECKS: Record<string, CheckSet> = {
   },
   CUSTOMER_TRANSACTION_ITEMS: {
     needs: ['CUSTOMER_TRANSACTIONS'],
+    refs: { CUSTOMER_TRANSACTIONS: 'TRANSACTION_ID' },
     joins: ['LEFT JOIN stg_transactions tx ON tx.TRANSACTION_ID = t.TRANSACTION_ID'],
     checks: [{ code: 'TRANSACTION_ID:UNKNOWN_TRANSACTION', cond: 't.TRANSACTION_ID IS NOT NULL AND tx.TRANSACTION_ID IS NULL' }],
   },
@@ -103,3 +115,7 @@ export const CHECKS: Record<string, CheckSet> = {
     ],
   },
 };
+
+for (const [table, set] of Object.entries(CHECKS)) {
+  for (const n of set.needs) if (!set.refs?.[n]) throw new Error(`CHECKS.${table}: needs ${n} but names no ref column for it`);
+}

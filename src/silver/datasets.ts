@@ -9,6 +9,15 @@ import { IDENTITY_ROOT, STAGING_ROOT, SILVER_ROOT } from './paths.ts';
 import { CHECKS } from './checks.ts';
 import { hasCustomerId } from './publish.ts';
 
+/**
+ * The event-time column whose date partitions a table's staged and published Silver (`event_date=YYYY-MM-DD/`);
+ * undefined for tables kept as one file: customers (no event time), campaigns (planned ahead, few) and the collected
+ * identity tables (identity reads them whole).
+ */
+export function partitionColumn(c: TableContract): string | undefined {
+  return ['MARKETING_CAMPAIGNS', 'IDENTITY_LINKS', 'ACCOUNT_MEMBERSHIP'].includes(c.name) ? undefined : c.eventTime;
+}
+
 /** The catalogue name of a source table's Silver dataset: the contract name in lower case. */
 export const silverName = (c: TableContract) => c.name.toLowerCase();
 export const stagedName = (c: TableContract) => `staged_${silverName(c)}`;
@@ -39,6 +48,7 @@ const LINEAGE: ColumnSpec[] = [
   ['_source_system', T.varchar, 'Source system of the record (Bronze _source_system)'],
   ['_bronze_load_id', T.varchar, 'Load id of the Bronze row the record came from'],
   ['_ingested_at', T.timestamp, 'When the Bronze row was ingested (the latest ingest of a key wins)'],
+  ['_bronze_record_hash', T.varchar, 'Record hash of the Bronze row (breaks ties between versions of a key ingested at once)'],
   ['_load_id', T.varchar, 'Load id of the Silver run that wrote the record'],
 ];
 
@@ -77,7 +87,7 @@ function staged(c: TableContract): Dataset {
     ]),
     primaryKey: c.name === 'CUSTOMERS' ? ['_source_system', ...c.primaryKey] : [...c.primaryKey],
     inputs: [],
-    maintenance: 'full',
+    maintenance: partitionColumn(c) ? 'incremental-by-time' : 'merge-by-key',
     job: 'silver-standardise',
   };
 }
@@ -103,7 +113,7 @@ function published(c: TableContract, checkInputs: readonly string[]): Dataset {
     ]),
     primaryKey: staged(c).primaryKey,
     inputs: [stagedName(c), ...checkInputs, ...(hasCustomerId(c) ? [IDENTITY_DATASETS.crosswalk] : [])],
-    maintenance: 'full',
+    maintenance: partitionColumn(c) ? 'incremental-by-time' : 'merge-by-key',
     job: 'silver-publish',
   };
 }

@@ -113,6 +113,7 @@ s AS (
     CAST(${src} AS VARCHAR) AS _source_system,
     ${has('_load_id') ? 'CAST(b._load_id AS VARCHAR)' : 'NULL::VARCHAR'} AS _bronze_load_id,
     ${has('_ingested_at') ? 'CAST(b._ingested_at AS TIMESTAMP)' : 'NULL::TIMESTAMP'} AS _ingested_at,
+    ${has('_record_hash') ? 'CAST(b._record_hash AS VARCHAR)' : 'NULL::VARCHAR'} AS _bronze_record_hash,
     ${lit(options.loadId)} AS _load_id
   FROM d b WHERE _rn = 1
 )

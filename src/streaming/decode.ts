@@ -37,7 +37,7 @@ export interface PoisonEvent extends EventPosition {
   kind: 'poison';
   /** The table application property as received (may be absent or unknown). */
   table: string | null;
-  /** The body as text (a prefix when oversized). */
+  /** The body as text, whole. */
   body: string;
   bytes: number;
   reasons: string[];
@@ -46,7 +46,7 @@ export interface PoisonEvent extends EventPosition {
 export type DecodedEvent = RecordEvent | UnparsedRecordEvent | PoisonEvent;
 
 export interface DecodeOptions {
-  /** Bodies larger than this are quarantined as OVERSIZED (default 64 KiB). */
+  /** Bodies larger than this are quarantined (whole) as OVERSIZED (default 1 MiB, Event Hubs' largest event). */
   maxRecordBytes?: number;
   /**
    * Leave a one-line body that starts with `{` and ends with `}` unparsed (kind 'unparsed'): JSON.parse and the
@@ -58,9 +58,8 @@ export interface DecodeOptions {
 
 const isBlank = (b: number) => b === 0x20 || b === 0x09;
 
-export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
-/** How much of an oversized body quarantine keeps. */
-const OVERSIZED_PREFIX = 1024;
+/** Event Hubs' largest event (Standard and Premium: 1 MB): every event the service delivers is read as a record. */
+export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 
 export interface RawEvent {
   body: unknown;
@@ -94,7 +93,8 @@ export function decodeEvent(partitionId: string, event: RawEvent, options: Decod
   const max = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const poison = (reasons: string[], body = text): PoisonEvent => ({ kind: 'poison', ...pos, table, body, bytes, reasons });
 
-  if (bytes > max) return poison([`_RECORD:${REASON.OVERSIZED}`], text.slice(0, OVERSIZED_PREFIX));
+  // Quarantine keeps the whole body: the original is never lost, only refused.
+  if (bytes > max) return poison([`_RECORD:${REASON.OVERSIZED}`]);
   const contract = table === null ? undefined : contractFor(table);
   const parsed = parseObject(text);
   const reasons: string[] = [];

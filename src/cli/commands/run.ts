@@ -16,6 +16,7 @@ export const command: Command = {
     'load-id': { type: 'string', description: 'Load id stamped on rows (default: the run id)' },
     'horizon-days': { type: 'string', description: 'CLV/churn horizon in days', default: '90' },
     stream: { type: 'boolean', description: 'Route the streaming tables through Event Hubs (local endpoint if no connection string)' },
+    'full-refresh': { type: 'boolean', description: 'Rebuild Silver from every Bronze file (default: process only what is new)' },
     lake: { type: 'string', description: 'Lake location: folder, or ADLS URL (default: $C360_LAKE_URL or HOME/lake)' },
     force: { type: 'boolean', description: "Accept an --as-of outside the data's event dates" },
   },
@@ -37,6 +38,7 @@ export const command: Command = {
       params: {
         input: input ? resolve(input) : undefined,
         stream: values.stream ? 'true' : 'false',
+        fullRefresh: values['full-refresh'] ? 'true' : 'false',
         horizonDays: str(values, 'horizon-days'),
       },
     });

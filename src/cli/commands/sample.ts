@@ -1,6 +1,8 @@
 // `c360 sample`: writes deterministic sample drops for the 12 source tables plus the truth (see docs/sample-data.md).
 import { UsageError } from '../../runtime/errors.ts';
 import { DEFAULT_DEFECT_RATE, DEFAULT_DUPLICATE_PERSON_RATE, DEFAULT_END_DATE, DEFAULT_SAMPLE, generateSample } from '../../sample/generate.ts';
+import { Engine } from '../../engine/duckdb.ts';
+import { splitDailyDrops } from '../../sample/daily-drops.ts';
 import { int, isoDate, requireStr, str, type Command, type Values } from '../command.ts';
 
 function rate(values: Values, name: string, fallback: number): number {
@@ -22,6 +24,7 @@ export const command: Command = {
     'defect-rate': { type: 'string', description: 'Share of rows per table that are injected defects', default: String(DEFAULT_DEFECT_RATE) },
     'duplicate-person-rate': { type: 'string', description: 'Share of people with 2-3 records across source systems', default: String(DEFAULT_DUPLICATE_PERSON_RATE) },
     'end-date': { type: 'string', description: 'Last day of the generated window YYYY-MM-DD', default: DEFAULT_END_DATE },
+    'daily-drops': { type: 'string', description: 'Also split the sample into OUT/history/ and one OUT/day-YYYY-MM-DD/ per last N days (with late and corrected records)' },
     json: { type: 'boolean', description: 'JSON log lines even on a terminal' },
   },
   async run(values, _positionals, io) {
@@ -39,6 +42,16 @@ export const command: Command = {
     for (const [table, t] of Object.entries(summary.tables)) {
       total += t.rows;
       io.out(`${table.padEnd(32)} ${String(t.rows).padStart(10)} rows  ${String(t.defects).padStart(8)} defects`);
+    }
+    const daily = str(values, 'daily-drops');
+    if (daily !== undefined) {
+      const engine = await Engine.open();
+      try {
+        const r = await splitDailyDrops(engine, summary.out, summary.out, Number(daily));
+        io.out(`daily drops: ${r.history} and ${r.days.length} day folders (${r.days.map((d) => `${d.date}: ${d.rows} rows`).join(', ')})`);
+      } finally {
+        engine.close();
+      }
     }
     io.out(`${summary.persons} people, ${summary.identityRecords} valid customer records, ${total} rows, window ${summary.window.start}..${summary.window.end}, ${summary.seconds}s -> ${summary.out}`);
     return 0;

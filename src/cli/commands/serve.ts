@@ -60,6 +60,7 @@ export const command: Command = {
       auditLog: str(values, 'audit-log') ?? join(home, 'audit', 'api.jsonl'),
       pollSeconds: int(values, 'poll', 30),
       snapshotDir: join(home, 'tmp', 'serve'),
+      dashboardDir: join(home, 'dashboard'),
       log: io.log,
       logRequests: values['log-requests'] === true,
     });

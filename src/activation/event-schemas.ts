@@ -1,0 +1,95 @@
+// The JSON of every event activation sends (topics and webhooks), as JSON Schema (draft 2020-12). Tests validate what
+// is sent against these; docs/activation.md shows them. One event = one JSON object; eventId is stable per change, so
+// consumers dedupe on it.
+
+export const PROFILE_TOPIC = 'c360-updated-profiles';
+export const ACTIVATION_TOPIC = 'c360-activation-events';
+
+const common = {
+  eventId: { type: 'string', description: 'Stable id of the change: the same change always carries the same id (dedupe on it)' },
+  customer360Id: { type: 'string', description: 'CUSTOMER360_ID; also the partition key, so one customer\'s events stay in order' },
+  batch: { type: 'integer', minimum: 1, description: 'Committed batch of the change feed / audience log' },
+  asOf: { type: 'string', format: 'date', description: 'As-of date the batch was computed for' },
+  runId: { type: 'string', description: 'Pipeline run that committed the batch' },
+} as const;
+
+const change = {
+  oneOf: [
+    { type: 'object', required: ['attribute', 'old', 'new'], additionalProperties: false, properties: { attribute: { type: 'string' }, old: {}, new: {} } },
+    {
+      type: 'object', required: ['attribute', 'pii', 'oldChecksum', 'newChecksum'], additionalProperties: false,
+      properties: { attribute: { type: 'string' }, pii: { const: true }, oldChecksum: { type: ['string', 'null'] }, newChecksum: { type: ['string', 'null'] } },
+    },
+  ],
+} as const;
+
+/** profile.created / profile.updated / profile.deleted on c360-updated-profiles. */
+export const PROFILE_EVENT_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://c360.example/schemas/profile-event.json',
+  title: 'Profile change event (topic c360-updated-profiles)',
+  type: 'object',
+  required: ['eventId', 'type', 'customer360Id', 'batch', 'asOf', 'runId', 'changedAttributes', 'changes', 'profileChecksum'],
+  additionalProperties: false,
+  properties: {
+    ...common,
+    type: { enum: ['profile.created', 'profile.updated', 'profile.deleted'] },
+    changedAttributes: { type: 'array', items: { type: 'string' }, description: 'Profile columns that changed (created: those with a value; deleted: none)' },
+    changes: { type: 'array', items: change, description: 'Old and new value per non-PII attribute; checksums only for PII attributes' },
+    profileChecksum: { type: ['string', 'null'], description: 'Hash of the new profile (null when deleted)' },
+  },
+} as const;
+
+/** audience.entered / audience.exited on c360-activation-events and in webhook batches. */
+export const AUDIENCE_EVENT_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://c360.example/schemas/audience-event.json',
+  title: 'Audience membership event (topic c360-activation-events, webhooks)',
+  type: 'object',
+  required: ['eventId', 'type', 'audience', 'customer360Id', 'batch', 'asOf', 'runId'],
+  additionalProperties: false,
+  properties: {
+    ...common,
+    type: { enum: ['audience.entered', 'audience.exited'] },
+    audience: { type: 'string', description: 'Audience name' },
+    attributes: { type: 'object', description: 'entered only: the audience\'s attributes of the member (its file\'s attributes list)' },
+  },
+} as const;
+
+/** The body of one webhook POST (signed: see docs/activation.md). */
+export const WEBHOOK_BODY_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://c360.example/schemas/webhook-batch.json',
+  title: 'Webhook batch',
+  type: 'object',
+  required: ['destination', 'batchId', 'events'],
+  additionalProperties: false,
+  properties: {
+    destination: { type: 'string', description: '<audience>.<destination name>' },
+    batchId: { type: 'string', description: 'Stable id of this set of events (the same set always has the same id)' },
+    events: { type: 'array', items: { $ref: 'https://c360.example/schemas/audience-event.json' } },
+  },
+} as const;
+
+export interface ProfileEvent {
+  eventId: string;
+  type: 'profile.created' | 'profile.updated' | 'profile.deleted';
+  customer360Id: string;
+  batch: number;
+  asOf: string;
+  runId: string;
+  changedAttributes: string[];
+  changes: unknown[];
+  profileChecksum: string | null;
+}
+
+export interface AudienceEvent {
+  eventId: string;
+  type: 'audience.entered' | 'audience.exited';
+  audience: string;
+  customer360Id: string;
+  batch: number;
+  asOf: string;
+  runId: string;
+  attributes?: Record<string, unknown>;
+}
