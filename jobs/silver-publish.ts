@@ -16,7 +16,7 @@ import {
 } from '../src/catalogue/partitioned.ts';
 import { partitionColumn, silverName, stagedName } from '../src/silver/datasets.ts';
 import { flagCountsSql, hasCustomerId, publishSql, qualityMetricsSql } from '../src/silver/publish.ts';
-import { truthy } from '../src/silver/incremental.ts';
+import { keyIndexSql, truthy } from '../src/silver/incremental.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 import { commitQuery } from '../src/lake/parquet.ts';
 import { joinLake } from '../src/lake/lake.ts';
@@ -31,13 +31,12 @@ interface PublishInputs {
 
 const stagedPathOf = (c: TableContract) => getDataset(stagedName(c)).path;
 
-/** Partitions of the staged rows whose `column` is in the relation `values` (one column named v). */
+/** Partitions of the staged rows whose `column` is in the relation `values` (one column named v), from the key index. */
 async function partitionsWith(engine: Engine, lake: Lake, c: TableContract, staged: DatasetState, column: string, values: string): Promise<string[]> {
-  const all = Object.values(staged.partitions).flat();
-  if (all.length === 0) return [];
-  const files = await readDatasetSql(lake, all, '');
+  if (Object.keys(staged.partitions).length === 0) return [];
+  const index = await keyIndexSql(lake, c, staged, partitionSql(partitionColumn(c)));
   const rows = await engine.all<{ p: string }>(
-    `SELECT DISTINCT ${partitionSql(partitionColumn(c))} AS p FROM ${files} WHERE CAST(${ident(column)} AS VARCHAR) IN (SELECT CAST(v AS VARCHAR) FROM ${values})`,
+    `SELECT DISTINCT __p AS p FROM ${index} WHERE CAST(${ident(column)} AS VARCHAR) IN (SELECT CAST(v AS VARCHAR) FROM ${values})`,
   );
   return rows.map((r) => r.p);
 }

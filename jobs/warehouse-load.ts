@@ -30,6 +30,8 @@ export const warehouseLoadJob: Job = {
         ctx.report.inputs.push(...r.files);
         ctx.report.rowCounts[r.table] = r.tableRows;
       }
+      // What this load changed: rows staged and merged, keys deleted, partitions replaced (a re-run: nothing).
+      ctx.report.metrics.staged = Object.fromEntries(results.map((r) => [r.table, r.staged]));
       ctx.report.outputs.push(path);
       const missing = Object.fromEntries(results.filter((r) => r.missingColumns.length).map((r) => [r.table, r.missingColumns]));
       if (Object.keys(missing).length) ctx.report.metrics.missingColumns = missing;

@@ -258,3 +258,35 @@ describe('malformed CSV records are quarantined alone', () => {
     expect((await quarantine(home))[0]).toMatchObject({ pos: 'line=3', rec: 'C2,"Bo",Kim,b@example.com,extra,more', reasons: '_RECORD:MALFORMED' });
   });
 });
+
+describe('malformed NDJSON lines are quarantined alone', () => {
+  it.each([['\n'], ['\r\n']])('line ending %j: good lines load, each bad one keeps its text, line and reason; a re-run adds nothing', async (eol) => {
+    const tag = eol === '\n' ? 'lf' : 'crlf';
+    const home = join(dir, `ndjson-${tag}`);
+    const file = join(dir, `CUSTOMERS-${tag}.ndjson`);
+    const lines: string[] = [];
+    for (let i = 1; i <= 200; i++) lines.push(JSON.stringify({ CUSTOMER_ID: `C${i}`, FIRST_NAME: `Ann ${i}`, LAST_NAME: 'Lee' }));
+    lines[49] = '{"CUSTOMER_ID":"C50", "FIRST_NAME": oops';
+    lines[99] = '[1,2,3]';
+    lines.splice(150, 0, ''); // a blank line (line 151) is no record
+    await writeFile(file, lines.join(eol) + eol);
+    const r = await c360('ingest', '--table', 'CUSTOMERS', '--file', file, '--home', home, '--json');
+    expect(r.err).toBe(r.err.replace(/"level":"error"/, '')); // no error logged
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('CUSTOMERS: input 200, distinct 200, already ingested 0, duplicates dropped 0, bronze 198, quarantine 2');
+    const e = await Engine.open();
+    try {
+      const q = await e.all<{ pos: string; rec: string; err: string }>(
+        `SELECT _source_position AS pos, _source_record AS rec, _source_error AS err FROM read_parquet(${lit(join(home, 'lake', 'quarantine', 'customer360', '*', 'ingest_date=*', '*.parquet'))}) ORDER BY pos`,
+      );
+      expect(q).toEqual([
+        { pos: 'line=100', rec: '[1,2,3]', err: 'NOT AN OBJECT: a JSON array' },
+        { pos: 'line=50', rec: '{"CUSTOMER_ID":"C50", "FIRST_NAME": oops', err: 'NOT JSON: the line does not parse' },
+      ]);
+    } finally {
+      e.close();
+    }
+    const again = await c360('ingest', '--table', 'CUSTOMERS', '--file', file, '--home', home, '--json');
+    expect(again.out).toContain('already ingested 200, duplicates dropped 200, bronze 0, quarantine 0');
+  });
+});

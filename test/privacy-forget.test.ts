@@ -8,11 +8,14 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, lit } from '../src/engine/duckdb.ts';
+import { Engine, lit, litList } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { runPipeline } from '../src/orchestrator/local-runner.ts';
 import { AGGREGATES_KEPT, AUDIT_DIR, PENDING_DIR, type Receipt } from '../src/privacy/erasure.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
+import { makeJobContext } from '../src/orchestrator/local-runner.ts';
+import { bronzeIngestJob } from '../jobs/bronze-ingest.ts';
+import { CONTRACTS } from '../schemas/index.ts';
 import { generateSample } from '../src/sample/generate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -197,5 +200,20 @@ describe('c360 forget', () => {
     expect(plan).toMatch(/DELETE FROM CUSTOMER360\.CUSTOMER_360\.DIM_CUSTOMER WHERE SHA2\('c360:'/);
     expect(new RegExp(needleRe()).test(plan.toLowerCase())).toBe(false);
     expect(receipt.suppression.entries).toBeGreaterThan(25);
+  });
+
+  it('the same drops ingested again: their records are quarantined as SUPPRESSED, without their data', async () => {
+    const lake = new LocalLake(join(home, 'lake'));
+    for (const c of CONTRACTS) {
+      const ctx = makeJobContext({ home, lake, log: silentLogger, runId: 'again', loadId: 'again', runDate: '2026-11-02', params: { table: c.name, input: join(home, 'sample') } });
+      await bronzeIngestJob.run(ctx);
+    }
+    const files = (await parquetFiles(join(home, 'lake'))).filter((f) => /\/(bronze|quarantine)\//.test(f));
+    const suppressed = Number(await engine.scalar(`SELECT count(*) FROM read_parquet(${litList(files.filter((f) => f.includes('/quarantine/')))}, union_by_name = true) WHERE len(list_filter(_reasons, r -> r LIKE '%:SUPPRESSED')) > 0`));
+    // every record of theirs the drops hold again (customers, transactions, items, events, ...)
+    expect(suppressed).toBeGreaterThan(100);
+    const dirty: string[] = [];
+    for (const f of files) if ((await hitsIn(`read_parquet(${lit(f)}, hive_partitioning = false)`)) > 0) dirty.push(relative(home, f));
+    expect(dirty).toEqual([]);
   });
 });

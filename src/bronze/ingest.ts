@@ -11,6 +11,7 @@ import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { C360Error } from '../runtime/errors.ts';
 import { bindColumns, STAGE, stageSql, valueSql, type Binding } from '../contracts/validation-sql.ts';
+import { applySuppression } from '../privacy/suppression.ts';
 import { addToIndex, heldHashes, type HeldHashes } from './dedupe-index.ts';
 import { bronzeFile, quarantineFile, safeName } from './paths.ts';
 import { checkShape, type Shape } from './shape.ts';
@@ -138,17 +139,17 @@ async function runIngest(
   } catch (e) {
     throw new C360Error(`Cannot read ${contract.name} input '${sourceFile}': ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
-  // Records the CSV reader could not split join the stage as quarantine records of their own: their text, line and
+  // Records the reader could not read (CSV rows it cannot split, NDJSON lines that are not objects) join the stage as quarantine records of their own: their text, line and
   // the reader's reason. Their hash is over the text, so a re-run finds them already ingested.
-  if (source.rejects) {
-    const { table, scan } = source.rejects;
+  if (source.malformed) {
+    const { sql, drop } = source.malformed;
     await engine.run(
       `ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.line} VARCHAR; ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.text} VARCHAR; ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.error} VARCHAR;
-       INSERT INTO ${T.stage} (${STAGE.hash}, ${STAGE.reasons}, ${MALFORMED.line}, ${MALFORMED.text}, ${MALFORMED.error})
-       SELECT md5(${lit(`${REASON.MALFORMED}\u001f`)} || csv_line), ${lit(`_RECORD:${REASON.MALFORMED}`)}, 'line=' || CAST(line AS VARCHAR), csv_line, error
-       FROM (SELECT line, any_value(csv_line) AS csv_line, string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS error FROM ${table} GROUP BY line)
+       INSERT INTO ${T.stage} (${STAGE.hash}, ${STAGE.reasons}, ${MALFORMED.line}, ${MALFORMED.text}, ${MALFORMED.error}${source.hasSeq ? `, ${STAGE.seq}` : ''})
+       SELECT md5(${lit(`${REASON.MALFORMED}\u001f`)} || text), ${lit(`_RECORD:${REASON.MALFORMED}`)}, 'line=' || CAST(line AS VARCHAR), text, error${source.hasSeq ? ', line - 1' : ''}
+       FROM (${sql})
        ORDER BY line;
-       DROP TABLE IF EXISTS ${table}; DROP TABLE IF EXISTS ${scan}`,
+       ${drop.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; ')}`,
     );
   }
   // 2. Records to skip: later copies of a hash within the input, and every copy of a hash the table already holds.
@@ -185,6 +186,8 @@ async function runIngest(
        CREATE TEMP TABLE ${T.skip} AS SELECT NULL::BIGINT AS skip_row WHERE false`,
     );
   }
+  // 2b. Records of erased people (the suppression list) go to quarantine as SUPPRESSED, without their fields.
+  await applySuppression(engine, lake, T.stage, binding, source.columns);
   // 3. What stays in the stage is new: Bronze when the reasons string is empty, quarantine otherwise. Distinct
   //    records = records - the extra copies of each hash.
   const R = STAGE.reasons;
@@ -271,12 +274,12 @@ async function runIngest(
   if (quarantineRows > 0) {
     const received = outputNames(binding.bound.flatMap((b) => (b.received === undefined ? [] : [b.received])).concat(binding.extras), new Set(META));
     const seq = source.hasSeq ? STAGE.seq : 'rowid';
-    const position = `${source.rejects ? `${MALFORMED.line}, ` : ''}${source.hasPosition ? STAGE.pos : 'NULL'}, CAST(${seq} + 1 AS VARCHAR)`;
+    const position = `${source.malformed ? `${MALFORMED.line}, ` : ''}${source.hasPosition ? STAGE.pos : 'NULL'}, CAST(${seq} + 1 AS VARCHAR)`;
     const cols = [
       ...source.columns.map((c, k) => `${STAGE.raw}[${k + 1}] AS ${ident(received.get(c)!)}`),
       `CAST(string_split(${R}, ',') AS VARCHAR[]) AS _reasons`,
       `coalesce(${position}) AS _source_position`,
-      ...(source.rejects ? [`${MALFORMED.text} AS _source_record`, `${MALFORMED.error} AS _source_error`] : []),
+      ...(source.malformed ? [`${MALFORMED.text} AS _source_record`, `${MALFORMED.error} AS _source_error`] : []),
       ...meta,
     ];
     // Staged in input order, an ordered scan already yields input order; only reader-numbered rows need sorting.
@@ -285,7 +288,16 @@ async function runIngest(
   }
   // 5. The new hashes into the table's dedupe index, after the data (a crash before this leaves uncovered files,
   //    which the next lookup reads directly).
-  await addToIndex(engine, lake, contract, { held: heldSources, newHashesSql: `SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage}`, outputs: result.outputs, name, tmpDir: work });
+  // The Bronze file's event-date range goes into the state with the index (the default as-of date reads it).
+  const dates: Record<string, [string, string]> = {};
+  const eventIdx = binding.bound.findIndex((b) => b.column.name === contract.eventTime);
+  if (bronzeRows > 0 && eventIdx >= 0) {
+    const [r] = await engine.all<{ lo: string | null; hi: string | null }>(
+      `SELECT CAST(min(CAST(${STAGE.bronze(eventIdx)} AS DATE)) AS VARCHAR) AS lo, CAST(max(CAST(${STAGE.bronze(eventIdx)} AS DATE)) AS VARCHAR) AS hi FROM ${T.stage} WHERE ${R} = ''`,
+    );
+    if (r?.lo && r.hi) dates[targets.bronze] = [r.lo, r.hi];
+  }
+  await addToIndex(engine, lake, contract, { held: heldSources, newHashesSql: `SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage}`, outputs: result.outputs, name, tmpDir: work, dates });
   return result;
 }
 

@@ -1,6 +1,6 @@
 // Reading a drop as all-VARCHAR: CSV with all_varchar, Parquet cast column by column, NDJSON one object per line
 // with every value as text (nested values as JSON text). Validation then sees the same strings for every format.
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { Engine, ident, lit } from '../engine/duckdb.ts';
 import { C360Error, UsageError } from '../runtime/errors.ts';
 
@@ -43,10 +43,11 @@ export interface VarcharSource {
   /** Whether the reader yields null, never '', for an empty field (DuckDB's CSV reader with its default null string). */
   emptyIsNull?: boolean;
   /**
-   * CSV: the reader skips records it cannot split (store_rejects) and lists them, with their line and text, in this
-   * table (DuckDB's reject_errors layout), so one bad record is quarantined alone instead of failing the file.
+   * Records the reader could not read as records (a CSV row it cannot split, an NDJSON line that is not a JSON
+   * object): `sql` yields (line BIGINT, text VARCHAR, error VARCHAR), read after the source; `drop` are the temp
+   * tables to drop afterwards. Each is quarantined alone instead of failing the file.
    */
-  rejects?: { table: string; scan: string };
+  malformed?: { sql: string; drop: string[] };
 }
 
 let readers = 0;
@@ -134,7 +135,11 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
       const columns = d.Columns.map((c) => c.name);
       // Unquoted and quoted ("") empty fields read as null (the call sets no null handling of its own).
       const emptyIsNull = true;
-      return { sql: `SELECT ${columns.map((c) => ident(c)).join(', ')} FROM ${reader}`, columns, hasPosition: false, hasSeq: false, emptyIsNull, rejects };
+      const malformed = {
+        sql: `SELECT line, any_value(csv_line) AS text, string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS error FROM ${rejects.table} GROUP BY line`,
+        drop: [rejects.table, rejects.scan],
+      };
+      return { sql: `SELECT ${columns.map((c) => ident(c)).join(', ')} FROM ${reader}`, columns, hasPosition: false, hasSeq: false, emptyIsNull, malformed };
     }
     if (format === 'parquet') {
       const cols = await describe(engine, `SELECT * FROM read_parquet(${lit(file)})`);
@@ -143,14 +148,33 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
       proj.push('file_row_number AS __c360_seq');
       return { sql: `SELECT ${proj.join(', ')} FROM read_parquet(${lit(file)}, file_row_number = true)`, columns: cols.map((c) => c.name), hasPosition: false, hasSeq: true };
     }
-    // NDJSON: discover the keys over the whole file (records may differ), first appearance first.
-    const reader = `read_json_objects(${lit(file)}, format = 'newline_delimited')`;
-    const keys = await engine.all<{ k: string }>(
-      `SELECT k FROM (SELECT unnest(json_keys(json)) AS k, row_number() OVER () AS n FROM ${reader} WHERE json_type(json) = 'OBJECT') GROUP BY k ORDER BY min(n)`,
+    // NDJSON: read as numbered lines (a line that is not a JSON object is quarantined alone, with its text and line
+    // number, instead of failing the file), then the keys over the whole file (records may differ), first
+    // appearance first. A control character cannot occur unescaped in JSON, so \x01 as the "delimiter" keeps each
+    // line one field. The line ending is taken from the file's start (\r\n or \n).
+    const head = await readHead(file, 65536);
+    const newline = head.includes('\r\n') ? '\\r\\n' : '\\n';
+    const n = ++readers;
+    const lines = `__c360_lines_${n}`;
+    await engine.run(
+      `CREATE TEMP TABLE ${lines} AS SELECT row_number() OVER () AS n, line, coalesce(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' END, false) AS ok
+       FROM read_csv(${lit(file)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = ${lit('\x01')}, quote = '', escape = '',
+         new_line = ${lit(newline)}, strict_mode = false, buffer_size = ${CSV_BUFFER_BYTES})`,
     );
+    const keys = await engine.all<{ k: string }>(`SELECT k FROM (SELECT unnest(json_keys(CASE WHEN ok THEN line END)) AS k, n FROM ${lines} WHERE ok) GROUP BY k ORDER BY min(n)`);
     const columns = keys.map((r) => r.k);
-    if (columns.length === 0) throw new UnreadableDropError(file, format, 'no JSON object records (expected one object per line)');
-    return { sql: `SELECT ${columns.map((k) => `json ->> ${lit(k)} AS ${ident(k)}`).join(', ')} FROM ${reader}`, columns, hasPosition: false, hasSeq: false };
+    if (columns.length === 0) {
+      await engine.run(`DROP TABLE IF EXISTS ${lines}`);
+      throw new UnreadableDropError(file, format, 'no JSON object records (expected one object per line)');
+    }
+    const malformed = {
+      sql: `SELECT n AS line, line AS text, CASE WHEN json_valid(line) THEN 'NOT AN OBJECT: a JSON ' || lower(json_type(CASE WHEN json_valid(line) THEN line END)) ELSE 'NOT JSON: the line does not parse' END AS error
+            FROM ${lines} WHERE NOT ok AND trim(coalesce(line, '')) <> ''`,
+      drop: [lines],
+    };
+    // The line number is the record's position (quarantine _source_position).
+    const proj = [...columns.map((k) => `line ->> ${lit(k)} AS ${ident(k)}`), 'n - 1 AS __c360_seq'];
+    return { sql: `SELECT ${proj.join(', ')} FROM ${lines} WHERE ok`, columns, hasPosition: false, hasSeq: true, malformed };
   } catch (e) {
     if (e instanceof C360Error) throw e;
     throw new UnreadableDropError(file, format, firstLine((e as Error).message));
@@ -171,4 +195,16 @@ export async function sqlSource(engine: Engine, sql: string, positionColumn?: st
   const proj = fields.map((c) => `${asVarchar(c.name, c.type)} AS ${ident(c.name)}`);
   if (positionColumn !== undefined) proj.push(`CAST(${ident(positionColumn)} AS VARCHAR) AS __c360_pos`);
   return { sql: `SELECT ${proj.join(', ')} FROM (${sql})`, columns: fields.map((c) => c.name), hasPosition: positionColumn !== undefined, hasSeq: false };
+}
+
+/** The first bytes of a file, as text (to tell its line ending). */
+async function readHead(file: string, bytes: number): Promise<string> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead).toString('latin1');
+  } finally {
+    await fh.close();
+  }
 }

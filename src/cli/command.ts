@@ -103,5 +103,9 @@ export function usage(command: Command): string {
 }
 
 export function ioFor(values: Values): CommandIO {
-  return { log: createLogger({ json: values.json === true ? true : undefined }), out: (line) => process.stdout.write(line + '\n') };
+  const json = values.json === true;
+  const log = createLogger({ json: json ? true : undefined });
+  // With --json, stdout is JSON lines too: plain result lines become {"out": line}.
+  const out = (line: string) => process.stdout.write((json && !line.startsWith('{') ? JSON.stringify({ out: line }) : line) + '\n');
+  return { log, out };
 }

@@ -22,11 +22,11 @@ import type { Lake } from '../lake/lake.ts';
 import { UsageError } from '../runtime/errors.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { WAREHOUSE_TABLES } from '../warehouse/model.ts';
+import { SUPPRESSION_DIR } from './suppression.ts';
 import { hashIdentifier, sha256, type Subject, type ValueKind } from './identifiers.ts';
 
 export const AUDIT_DIR = '_audit/privacy/erasure';
 export const PENDING_DIR = '_privacy/pending';
-export const SUPPRESSION_DIR = '_privacy/suppression';
 export const SNOWFLAKE_PLAN_DIR = '_audit/privacy/snowflake';
 
 /** Lake folders never scanned for rows: the audit trail, the privacy state, run manifests. */
@@ -576,7 +576,7 @@ export function snowflakePlan(j: Pick<Journal, 'values' | 'requestId'>): { sql: 
 }
 
 /** Kinds whose hashes go on the suppression list (what a later drop or event would carry). */
-export const SUPPRESSED_KINDS: readonly ValueKind[] = ['customer', 'email', 'phone', 'anonymous'];
+export const SUPPRESSED_KINDS: readonly ValueKind[] = ['customer', 'email', 'phone', 'anonymous', 'transaction', 'session', 'ticket'];
 
 async function writeSuppression(engine: Engine, lake: Lake, j: Journal, tmpDir: string): Promise<{ path: string; entries: number }> {
   const rows = SUPPRESSED_KINDS.flatMap((k) => (j.values[k] ?? []).map((v) => `(${lit(hashIdentifier(k, v))}, ${lit(k)})`));
