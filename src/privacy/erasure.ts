@@ -281,7 +281,7 @@ async function resolveSubjects(engine: Engine, lake: Lake, subjects: readonly Su
     const src = await source(lake, dir);
     if (!src) continue;
     const cols = await columnsOf(engine, `(SELECT * FROM ${src})`);
-    const pick = (c: string) => (cols.has(c) ? `CAST(${c} AS VARCHAR)` : 'NULL');
+    const pick = (c: string) => (cols.has(c) ? `CAST(${c} AS VARCHAR)` : 'CAST(NULL AS VARCHAR)');
     allCustomers.push(`SELECT CAST(CUSTOMER_ID AS VARCHAR) AS CUSTOMER_ID, ${pick('EMAIL_ADDRESS')} AS e1, ${pick('EMAIL_NORMALIZED')} AS e2, ${pick('EMAIL_MATCH_KEY')} AS e3, ${pick('PHONE_NUMBER')} AS p1, ${pick('PHONE_E164')} AS p2 FROM ${src}`);
   }
   if (allCustomers.length) {
@@ -363,17 +363,21 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
     const cols = await columnsOf(engine, `(SELECT * FROM ${rel})`);
     const pred = matchPredicate(cols);
     if (!pred) continue;
-    const hits = Number(await engine.scalar(`SELECT count(*) FROM ${rel} WHERE ${pred}`));
+    // One scan for both counts (only the identifier columns are read).
+    const counted = (await engine.all<{ hits: unknown; total: unknown }>(`SELECT count(*) FILTER (WHERE ${pred}) AS hits, count(*) AS total FROM ${rel}`))[0]!;
+    const hits = Number(counted.hits);
+    const total = Number(counted.total);
+    if (!prior && hits === 0) continue;
     const checksum = await fileChecksum(local);
     if (prior && hits === 0 && checksum !== prior.checksumBefore) {
       // Committed before the crash, journal not yet updated: the new version is in place.
-      Object.assign(prior, { checksumAfter: checksum, rowsAfter: Number(await engine.scalar(`SELECT count(*) FROM ${rel}`)), done: true });
+      Object.assign(prior, { checksumAfter: checksum, rowsAfter: total, done: true });
       rewritten.push(path);
       await afterCommit();
       continue;
     }
     if (hits === 0) continue;
-    const rowsBefore = Number(await engine.scalar(`SELECT count(*) FROM ${rel}`));
+    const rowsBefore = total;
     const entry: ObjectEntry = { store: 'lake', path, rowsBefore, rowsRemoved: hits, checksumBefore: checksum, action: 'rewritten', done: false };
     j.objects[key] = entry;
     await saveJournal(lake, j);
