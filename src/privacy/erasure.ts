@@ -196,7 +196,7 @@ async function saveJournal(lake: Lake, j: Journal): Promise<void> {
 }
 
 /** The identifier values as temp table erase_values(v, kind), v lower-cased. */
-async function loadValues(engine: Engine, values: Values): Promise<void> {
+export async function loadValues(engine: Engine, values: Values): Promise<void> {
   await engine.run('CREATE OR REPLACE TEMP TABLE erase_values (v VARCHAR, kind VARCHAR)');
   const rows = Object.entries(values).flatMap(([kind, list]) => (list ?? []).map((v) => `(${lit(v.toLowerCase())}, ${lit(kind)})`));
   for (let i = 0; i < rows.length; i += 1000) await engine.run(`INSERT INTO erase_values VALUES ${rows.slice(i, i + 1000).join(', ')}`);
@@ -213,14 +213,14 @@ export function matchPredicate(columns: ReadonlyMap<string, string>): string | u
   return parts.length ? `COALESCE((${parts.join(' OR ')}), false)` : undefined;
 }
 
-async function columnsOf(engine: Engine, relation: string): Promise<Map<string, string>> {
+export async function columnsOf(engine: Engine, relation: string): Promise<Map<string, string>> {
   const rows = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${relation}`);
   return new Map(rows.map((r) => [r.column_name, r.column_type]));
 }
 
-const parquet = (files: readonly string[], extra = '') => `read_parquet([${files.map(lit).join(', ')}], union_by_name = true, hive_partitioning = false${extra})`;
+export const parquet = (files: readonly string[], extra = '') => `read_parquet([${files.map(lit).join(', ')}], union_by_name = true, hive_partitioning = false${extra})`;
 
-async function lakeParquet(lake: Lake): Promise<string[]> {
+export async function lakeParquet(lake: Lake): Promise<string[]> {
   return (await lake.list('')).map((f) => f.path).filter((p) => p.endsWith('.parquet') && !SKIP_PREFIXES.some((s) => p.startsWith(s)));
 }
 
@@ -234,7 +234,7 @@ async function source(lake: Lake, prefix: string): Promise<string | undefined> {
 // ---------------------------------------------------------------------------------------------------------------
 // 1. Resolution
 
-async function resolveSubjects(engine: Engine, lake: Lake, subjects: readonly Subject[]): Promise<{ people: string[]; values: Values }> {
+export async function resolveSubjects(engine: Engine, lake: Lake, subjects: readonly Subject[]): Promise<{ people: string[]; values: Values }> {
   const crosswalk = await source(lake, 'silver/customer360/identity/crosswalk');
   const silverCustomers = await source(lake, 'silver/customer360/customers');
   const people = new Set<string>();
@@ -443,7 +443,7 @@ async function eraseWarehouse(engine: Engine, home: string, j: Journal, afterCom
   }
 }
 
-async function warehouseTables(engine: Engine): Promise<Map<string, Map<string, string>>> {
+export async function warehouseTables(engine: Engine): Promise<Map<string, Map<string, string>>> {
   const rows = await engine.all<{ s: string; t: string; c: string; ty: string }>(
     `SELECT table_schema AS s, table_name AS t, column_name AS c, data_type AS ty FROM information_schema.columns c
      WHERE table_catalog = 'wh' AND (table_schema, table_name) IN (SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'wh' AND table_type = 'BASE TABLE')`,
