@@ -19,13 +19,16 @@ export const warehouseLoadJob: Job = {
     { name: 'asOf', description: "As-of date of the Gold snapshot YYYY-MM-DD (default: the run's, else the latest event date in the data)", type: { kind: 'date' } },
     { name: 'loadId', description: 'Load id stamped on the loaded rows (the run\'s; ADF: @pipeline().RunId)' },
     { name: 'warehouse', description: 'DuckDB file (default: HOME/warehouse.duckdb)' },
+    { name: 'fullRefresh', description: "'true': restage and rewrite every row (c360 run --full-refresh); default: only what changed" },
   ],
   async run(ctx) {
     const asOf = await jobAsOf(ctx);
     const path = ctx.params.warehouse || warehousePath(ctx.home);
     const engine = await ctx.openEngine({ path });
     try {
-      const results = await loadWarehouse(engine, ctx.lake, { asOf, loadId: ctx.loadId, log: ctx.log });
+      const fullRefresh = !['', 'false', '0'].includes(String(ctx.params.fullRefresh ?? '').toLowerCase());
+      const results = await loadWarehouse(engine, ctx.lake, { asOf, loadId: ctx.loadId, log: ctx.log, fullRefresh });
+      ctx.report.metrics.fullRefresh = fullRefresh;
       for (const r of results) {
         ctx.report.inputs.push(...r.files);
         ctx.report.rowCounts[r.table] = r.tableRows;

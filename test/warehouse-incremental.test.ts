@@ -137,6 +137,21 @@ describe('incremental warehouse load', () => {
     });
   });
 
+  it('a full refresh restages every row and ends with the same data (each row rewritten by the refreshing load)', async () => {
+    await withDb('refresh.duckdb', (e) => loadWarehouse(e, lake, { asOf: AS_OF, loadId: 'L1' }));
+    await withDb('refresh.duckdb', (e) => loadWarehouse(e, lake, { asOf: NEXT, loadId: 'L2' }));
+    const before = await contents('refresh.duckdb', false);
+    const full = await withDb('refresh.duckdb', (e) => loadWarehouse(e, lake, { asOf: NEXT, loadId: 'LF', fullRefresh: true }));
+    expect(await contents('refresh.duckdb', false)).toEqual(before);
+    const facts = full.find((r) => r.table === 'CUSTOMER_360.FACT_TRANSACTIONS')!;
+    expect(facts.staged).toEqual({ upserts: facts.tableRows, deletes: 0, partitions: 8 });
+    const dim = full.find((r) => r.table === 'CUSTOMER_360.DIM_CUSTOMER')!;
+    expect(dim.staged.upserts).toBe(dim.tableRows);
+    await withDb('refresh.duckdb', async (e) => {
+      expect(await e.all(`SELECT DISTINCT _LOAD_ID FROM CUSTOMER_360.FACT_TRANSACTIONS`)).toEqual([{ _LOAD_ID: 'LF' }]);
+    });
+  });
+
   it('a re-run stages nothing and changes nothing', async () => {
     const before = await contents('w.duckdb', true);
     rerun = await withDb('w.duckdb', (e) => loadWarehouse(e, lake, { asOf: NEXT, loadId: 'L3' }));

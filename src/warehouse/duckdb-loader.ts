@@ -74,7 +74,7 @@ function goldFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]>
   return parquetFiles(lake, goldDir(dataset, asOf));
 }
 
-export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o: { asOf: string; loadId: string; log?: Logger }): Promise<TableLoadResult> {
+export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o: { asOf: string; loadId: string; log?: Logger; fullRefresh?: boolean }): Promise<TableLoadResult> {
   const label = `${t.schema}.${t.name}`;
   const files = await goldFiles(lake, t.source, o.asOf);
   // No snapshot is not an empty snapshot: loading it as empty would wipe the table.
@@ -127,7 +127,7 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
       const bad = await keyProblem(engine, t, `(${d.readSnapshot({ columns: t.columns, source: loadSource })})`);
       if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
       const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
-      for (const s of renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: loadSource })) {
+      for (const s of renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: loadSource, fullRefresh: o.fullRefresh })) {
         if (s.step === 'clean-staging') {
           const counts = await engine.all<{ c: string; n: bigint }>(`SELECT _CHANGE AS c, count(*) AS n FROM ${staging} WHERE _LOAD_ID = ${d.string(o.loadId)} GROUP BY 1`);
           const n = (c: string) => Number(counts.find((x) => x.c === c)?.n ?? 0);
@@ -169,7 +169,7 @@ async function keyProblem(engine: Engine, t: WarehouseTable, relation: string, l
 export async function loadWarehouse(
   engine: Engine,
   lake: Lake,
-  o: { asOf: string; loadId: string; log?: Logger; tables?: readonly WarehouseTable[] },
+  o: { asOf: string; loadId: string; log?: Logger; tables?: readonly WarehouseTable[]; fullRefresh?: boolean },
 ): Promise<TableLoadResult[]> {
   const tables = o.tables ?? WAREHOUSE_TABLES;
   // Every table's snapshot must be there before anything is loaded: a run that would leave tables behind fails whole.

@@ -106,8 +106,8 @@ export interface PlannedLoadStep {
  * The whole load: every table's stage steps, BEGIN, every table's apply steps, COMMIT, every table's cleanup. The
  * tables' changes become visible together at COMMIT (Snowflake: no DDL inside, which would commit implicitly).
  */
-export function renderLoad(d: Dialect, tables: readonly WarehouseTable[], o: { loadId: string; asOf: string; source: (t: WarehouseTable) => CopySource }): PlannedLoadStep[] {
-  const per = tables.map((t) => ({ t, steps: renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: o.source(t) }) }));
+export function renderLoad(d: Dialect, tables: readonly WarehouseTable[], o: { loadId: string; asOf: string; source: (t: WarehouseTable) => CopySource; fullRefresh?: boolean }): PlannedLoadStep[] {
+  const per = tables.map((t) => ({ t, steps: renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: o.source(t), fullRefresh: o.fullRefresh }) }));
   const phase = (ph: LoadStep['phase']) => per.flatMap(({ t, steps }) => steps.filter((s) => s.phase === ph).map((s) => ({ table: t, step: s.step, sql: s.sql })));
   return [...phase('stage'), { step: 'begin', sql: 'BEGIN TRANSACTION' }, ...phase('apply'), { step: 'commit', sql: 'COMMIT' }, ...phase('cleanup')];
 }
@@ -126,8 +126,10 @@ export function targetScope(d: Dialect, t: WarehouseTable, asOf: string): string
  *                       either way; stage-changes: the snapshot's rows of those partitions; apply: DELETE those
  *                       partitions, INSERT their rows (partition replace)
  *   append tables       stage-changes: snapshot rows whose key is not in the target; apply: INSERT them by MERGE
+ * A full refresh (`fullRefresh`) stages every snapshot row (facts: every partition of snapshot and target) and so
+ * rewrites every row, repairing a target that drifted from its snapshot; keys gone are deleted as usual.
  */
-export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: string; asOf: string; source: CopySource }): LoadStep[] {
+export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: string; asOf: string; source: CopySource; fullRefresh?: boolean }): LoadStep[] {
   const target = d.qualified(t.schema, t.name);
   const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
   const id = (c: string) => d.ident(c);
@@ -149,10 +151,15 @@ export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: stri
       {
         step: 'stage-partitions', phase: 'stage',
         sql: `${into([t.partitionBy])}
-SELECT ${p}, ${stamp('PARTITION')} FROM (
+SELECT ${p}, ${stamp('PARTITION')} FROM (${o.fullRefresh
+  ? `
+  SELECT ${p} FROM (${src}) AS n
+  UNION
+  SELECT ${p} FROM ${target}`
+  : `
   SELECT ${p} FROM (SELECT * FROM (${src}) AS n EXCEPT ${targetData}) AS added
   UNION
-  SELECT ${p} FROM (${targetData} EXCEPT SELECT * FROM (${src}) AS n) AS removed
+  SELECT ${p} FROM (${targetData} EXCEPT SELECT * FROM (${src}) AS n) AS removed`}
 ) AS changed`,
       },
       {
@@ -172,7 +179,9 @@ WHERE EXISTS (SELECT 1 FROM ${staged('PARTITION')} AND s.${p} IS NOT DISTINCT FR
     const on = keys.map((k) => `t.${id(k)} = s.${id(k)}`).join(' AND ');
     const nonKeys = t.columns.filter((c) => !keys.includes(c.name));
     const sets = [...nonKeys.map((c) => c.name), ...LOAD_COLUMNS.map((c) => c.name)].map((c) => `${id(c)} = s.${id(c)}`).join(', ');
-    const changes = t.strategy === 'append'
+    const changes = o.fullRefresh && t.strategy !== 'append'
+      ? `SELECT * FROM (${src}) AS n`
+      : t.strategy === 'append'
       ? `SELECT n.* FROM (${src}) AS n WHERE NOT EXISTS (SELECT 1 FROM ${target} AS t WHERE ${keys.map((k) => `t.${id(k)} = n.${id(k)}`).join(' AND ')})`
       : `SELECT * FROM (${src}) AS n EXCEPT ${targetData}`;
     steps.push({ step: 'stage-changes', phase: 'stage', sql: `${into(dataNames)}\nSELECT ${data.map((c) => `c.${c}`).join(', ')}, ${stamp('UPSERT')} FROM (\n${changes}\n) AS c` });
