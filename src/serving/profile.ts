@@ -27,14 +27,15 @@ export function parseFields(raw: string | undefined, includeLinks: boolean): Set
   return new Set([...ALWAYS, ...names, ...(includeLinks ? ['LINKS'] : [])]);
 }
 
-export type Resolved = { kind: 'found'; id: string } | { kind: 'redirect'; id: string; retired: string; reason: string | null } | { kind: 'missing' };
+export type Resolved = { kind: 'found'; id: string; row?: Row } | { kind: 'redirect'; id: string; retired: string; reason: string | null } | { kind: 'missing' };
 
 /** The person an id names in this snapshot. */
 export async function resolveId(s: Snapshot, pid: ProfileId): Promise<Resolved> {
   let ids: string[];
   switch (pid.type) {
     case 'c360': {
-      if ((await s.profile(pid.id)) !== undefined) return { kind: 'found', id: pid.id };
+      const row = await s.profile(pid.id);
+      if (row !== undefined) return { kind: 'found', id: pid.id, row };
       const r = s.survivorOf(pid.id);
       return r ? { kind: 'redirect', id: r.CUSTOMER360_ID, retired: pid.id, reason: r.REASON } : { kind: 'missing' };
     }
@@ -63,9 +64,9 @@ function identifiers(raw: unknown): { SOURCE_SYSTEM: string; CUSTOMER_ID: string
 export async function buildProfile(
   s: Snapshot,
   id: string,
-  o: { fields?: Set<string>; role: Role; includeLinks: boolean; ledger?: LedgerReader },
+  o: { fields?: Set<string>; role: Role; includeLinks: boolean; ledger?: LedgerReader; row?: Row },
 ): Promise<Row> {
-  const row = await s.profile(id);
+  const row = o.row ?? (await s.profile(id));
   if (!row) throw new ApiError(404, 'not_found', `No customer ${id} in the snapshot of ${s.asOf}`);
   const out: Row = {};
   for (const f of SCALAR_FIELDS) {
@@ -74,7 +75,7 @@ export async function buildProfile(
     out[f.name] = o.role === 'agent' ? v : maskValue(PII_OF.get(f.name), v);
   }
   if (want(o.fields, 'IDENTIFIERS')) out.IDENTIFIERS = identifiers(row.IDENTIFIERS);
-  const recs = want(o.fields, 'RECOMMENDATIONS') || want(o.fields, 'MODELS') ? await s.recommendations(id) : [];
+  const recs = (row.RECOMMENDATIONS as Row[] | undefined) ?? [];
   if (want(o.fields, 'RECOMMENDATIONS')) out.RECOMMENDATIONS = recs;
   if (want(o.fields, 'MODELS')) {
     const versions = new Set([row.CHURN_MODEL_VERSION, row.CLV_MODEL_VERSION, row.SEGMENT_MODEL_VERSION, ...recs.map((r) => r.MODEL_VERSION)]);

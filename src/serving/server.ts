@@ -201,7 +201,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
           body: { CUSTOMER360_ID: r.id, AS_OF_DATE: s.asOf, RECORDS: await s.records(r.id), LINKS: await links(s, r.id, o.ledger) },
         };
       }
-      return { status: 200, id: r.id, body: await buildProfile(s, r.id, { fields, role, includeLinks, ledger: o.ledger }) };
+      return { status: 200, id: r.id, body: await buildProfile(s, r.id, { fields, role, includeLinks, ledger: o.ledger, row: r.row }) };
     });
     if (answer.id) req.audit.customers = [answer.id];
     if (answer.status !== 200) {
