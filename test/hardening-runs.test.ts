@@ -70,3 +70,19 @@ describe('--json', () => {
     expect(ok.stdout).toContain('"out":"CUSTOMERS: input');
   });
 });
+
+describe('the live status line', () => {
+  it('is cleared before a result line or an error is written, so text never runs together', async () => {
+    const { createLogger, clearStatusLine } = await import('../src/runtime/logger.ts');
+    let screen = '';
+    const tty = { isTTY: true, columns: 80, write: (s: string) => ((screen += s), true) } as unknown as NodeJS.WriteStream;
+    const log = createLogger({ stream: tty });
+    log.progress('ingesting CUSTOMERS', { file: 'a.csv' });
+    expect(screen).toBe('\r\x1b[2K… ingesting CUSTOMERS  file=a.csv');
+    clearStatusLine(); // what a stdout result line or a fatal error does first
+    expect(screen.endsWith('\r\x1b[2K')).toBe(true);
+    clearStatusLine(); // nothing showing: nothing written
+    log.info('done');
+    expect(screen).toBe('\r\x1b[2K… ingesting CUSTOMERS  file=a.csv\r\x1b[2Kdone\n');
+  });
+});

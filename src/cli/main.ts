@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { C360Error, UsageError } from '../runtime/errors.ts';
 import { openLake } from '../lake/index.ts';
+import { clearStatusLine } from '../runtime/logger.ts';
 import { holderOf, homeLockFile, lockFile, lockWaitMs } from '../runtime/lock.ts';
 import { homeOf, ioFor, parse, str, usage, type Command, type Values } from './command.ts';
 
@@ -64,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = rest.includes('--json');
   // With --json, a fatal error is one JSON line too (ADF and scripts parse stderr).
   const fail = (message: string, code: number, stack?: string) => {
+    clearStatusLine();
     if (json) process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', command: match.name, msg: message, exitCode: code, ...(stack ? { stack } : {}) }) + '\n');
     else process.stderr.write(`c360 ${match.name}: ${message}\n${stack ? `${stack}\n` : ''}`);
     return code;
