@@ -16,7 +16,7 @@ import {
 } from '../src/catalogue/partitioned.ts';
 import { partitionColumn, silverName, stagedName } from '../src/silver/datasets.ts';
 import { flagCountsSql, hasCustomerId, publishSql, qualityMetricsSql } from '../src/silver/publish.ts';
-import { truthy } from '../src/silver/incremental.ts';
+import { keyIndexSql, truthy } from '../src/silver/incremental.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 import { commitQuery } from '../src/lake/parquet.ts';
 import { joinLake } from '../src/lake/lake.ts';
@@ -31,13 +31,12 @@ interface PublishInputs {
 
 const stagedPathOf = (c: TableContract) => getDataset(stagedName(c)).path;
 
-/** Partitions of the staged rows whose `column` is in the relation `values` (one column named v). */
+/** Partitions of the staged rows whose `column` is in the relation `values` (one column named v), from the key index. */
 async function partitionsWith(engine: Engine, lake: Lake, c: TableContract, staged: DatasetState, column: string, values: string): Promise<string[]> {
-  const all = Object.values(staged.partitions).flat();
-  if (all.length === 0) return [];
-  const files = await readDatasetSql(lake, all, '');
+  if (Object.keys(staged.partitions).length === 0) return [];
+  const index = await keyIndexSql(lake, c, staged, partitionSql(partitionColumn(c)));
   const rows = await engine.all<{ p: string }>(
-    `SELECT DISTINCT ${partitionSql(partitionColumn(c))} AS p FROM ${files} WHERE CAST(${ident(column)} AS VARCHAR) IN (SELECT CAST(v AS VARCHAR) FROM ${values})`,
+    `SELECT DISTINCT __p AS p FROM ${index} WHERE CAST(${ident(column)} AS VARCHAR) IN (SELECT CAST(v AS VARCHAR) FROM ${values})`,
   );
   return rows.map((r) => r.p);
 }
@@ -142,18 +141,28 @@ export const silverPublishJob: Job = {
       await engine.run(`CREATE VIEW stg_self AS SELECT * FROM ${await readDatasetSql(ctx.lake, stgFiles, emptySql(getDataset(stagedName(contract))))}`);
       ctx.report.inputs.push(...stgFiles);
       const available = new Set<string>([contract.name]);
+      // The rows the checks compare with: only the partitions (found in each table's key index) holding a key the
+      // re-published rows reach, so a daily run reads (on ADLS: downloads) those, not the other table's history.
+      const refs = CHECKS[contract.name]?.refs ?? {};
+      const reached = async (t: TableContract, s: DatasetState, key: string, column: string): Promise<string[]> => {
+        const index = await keyIndexSql(ctx.lake, t, s, partitionSql(partitionColumn(t)));
+        const ps = await engine.all<{ p: string }>(
+          `SELECT DISTINCT __p AS p FROM ${index} WHERE CAST(${ident(key)} AS VARCHAR) IN (SELECT CAST(${ident(column)} AS VARCHAR) FROM stg_self)`,
+        );
+        return ps.flatMap((r) => s.partitions[r.p] ?? []);
+      };
       for (const n of needs) {
         const s = needStates.get(n.name);
-        if (!s) continue;
-        const files = Object.values(s.partitions).flat();
-        if (files.length === 0) continue;
-        await engine.run(`CREATE OR REPLACE VIEW ${stagedView(n)} AS SELECT * FROM ${await readDatasetSql(ctx.lake, files, '')}`);
+        if (!s || Object.values(s.partitions).flat().length === 0) continue;
+        const files = await reached(n, s, n.primaryKey[0]!, refs[n.name]!);
+        await engine.run(`CREATE OR REPLACE VIEW ${stagedView(n)} AS SELECT * FROM ${await readDatasetSql(ctx.lake, files, emptySql(getDataset(stagedName(n))))}`);
         available.add(n.name);
         ctx.report.inputs.push(...files);
       }
-      // Checks of a table against itself (funnel order) read all its staged rows.
-      if (CHECKS[contract.name]?.refs?.self) {
-        await engine.run(`CREATE OR REPLACE VIEW ${stagedView(contract)} AS SELECT * FROM ${await readDatasetSql(ctx.lake, Object.values(staged.partitions).flat(), 'SELECT * FROM stg_self WHERE false')}`);
+      // Checks of a table against itself (funnel order) read the same customers' staged rows.
+      if (refs.self) {
+        const files = await reached(contract, staged, refs.self, refs.self);
+        await engine.run(`CREATE OR REPLACE VIEW ${stagedView(contract)} AS SELECT * FROM ${await readDatasetSql(ctx.lake, files, 'SELECT * FROM stg_self WHERE false')}`);
       }
       const { sql, checks, skipped } = publishSql(contract, available, tenant);
       const shaped = await conformSql(engine, ds, sql);

@@ -9,10 +9,12 @@ import { NICKNAMES } from '../src/identity/nicknames.ts';
 import { registerBronze } from '../src/silver/bronze-source.ts';
 import { getDataset } from '../src/catalogue/index.ts';
 import { conformSql } from '../src/catalogue/runner.ts';
-import { commitPartitions, emptyDatasetState, partitionSql, readDatasetState } from '../src/catalogue/partitioned.ts';
+import { changesDir, commitPartitions, emptyDatasetState, partitionSql, readDatasetState } from '../src/catalogue/partitioned.ts';
+import { commitQuery } from '../src/lake/parquet.ts';
+import { joinLake } from '../src/lake/lake.ts';
 import { partitionColumn, stagedName } from '../src/silver/datasets.ts';
 import { duplicateCountSql, stagingSql } from '../src/silver/standardise-table.ts';
-import { mergeByKey, truthy, unseenBronze } from '../src/silver/incremental.ts';
+import { mergeByKey, nextKeyIndexSql, truthy, unseenBronze } from '../src/silver/incremental.ts';
 import { join } from 'node:path';
 
 export const silverStandardiseJob: Job = {
@@ -68,15 +70,21 @@ export const silverStandardiseJob: Job = {
         touched = [...new Set([...fresh, ...Object.keys(previous?.partitions ?? {}), ...(partitionColumn(contract) ? [] : [''])])].sort();
         base = { ...emptyDatasetState(), seq: previous?.seq ?? 0, partitions: previous?.partitions ?? {}, changes: [] };
       }
+      // The key index (keys and look-up columns per partition) the next merge and publishing read instead of every
+      // partition; written before the state that names it.
+      const keyIndex = joinLake(changesDir(ds.path), `keys-${String(base!.seq + 1).padStart(6, '0')}.parquet`);
+      await commitQuery(engine, ctx.lake, await nextKeyIndexSql(ctx.lake, contract, state, partition, touched), keyIndex, { tmpDir: join(ctx.home, 'tmp', 'silver'), compression: 'zstd' });
       const { rows, written, state: next } = await commitPartitions(engine, ctx.lake, ds.path, base!, {
         relation: 'merged',
         touched,
         changes: 'changed',
-        inputs: { bronze: visible, full: !state },
+        inputs: { bronze: visible, full: !state, keyIndex },
         tmpDir: join(ctx.home, 'tmp', 'silver'),
         fault: `silver-standardise:${contract.name}`,
       });
       ctx.report.outputs.push(...written);
+      const oldIndex = previous?.inputs.keyIndex as string | undefined;
+      if (oldIndex && oldIndex !== keyIndex) await ctx.lake.delete(oldIndex);
       const flags = await engine.all<{ code: string; n: string }>(
         `SELECT code, count(*) AS n FROM (SELECT unnest(_dq_flags) AS code FROM fresh) GROUP BY code ORDER BY code`,
       );

@@ -19,17 +19,22 @@ export const warehouseLoadJob: Job = {
     { name: 'asOf', description: "As-of date of the Gold snapshot YYYY-MM-DD (default: the run's, else the latest event date in the data)", type: { kind: 'date' } },
     { name: 'loadId', description: 'Load id stamped on the loaded rows (the run\'s; ADF: @pipeline().RunId)' },
     { name: 'warehouse', description: 'DuckDB file (default: HOME/warehouse.duckdb)' },
+    { name: 'fullRefresh', description: "'true': restage and rewrite every row (c360 run --full-refresh); default: only what changed" },
   ],
   async run(ctx) {
     const asOf = await jobAsOf(ctx);
     const path = ctx.params.warehouse || warehousePath(ctx.home);
     const engine = await ctx.openEngine({ path });
     try {
-      const results = await loadWarehouse(engine, ctx.lake, { asOf, loadId: ctx.loadId, log: ctx.log });
+      const fullRefresh = !['', 'false', '0'].includes(String(ctx.params.fullRefresh ?? '').toLowerCase());
+      const results = await loadWarehouse(engine, ctx.lake, { asOf, loadId: ctx.loadId, log: ctx.log, fullRefresh });
+      ctx.report.metrics.fullRefresh = fullRefresh;
       for (const r of results) {
         ctx.report.inputs.push(...r.files);
         ctx.report.rowCounts[r.table] = r.tableRows;
       }
+      // What this load changed: rows staged and merged, keys deleted, partitions replaced (a re-run: nothing).
+      ctx.report.metrics.staged = Object.fromEntries(results.map((r) => [r.table, r.staged]));
       ctx.report.outputs.push(path);
       const missing = Object.fromEntries(results.filter((r) => r.missingColumns.length).map((r) => [r.table, r.missingColumns]));
       if (Object.keys(missing).length) ctx.report.metrics.missingColumns = missing;

@@ -11,7 +11,7 @@ export const warehouseLoad: SubPipeline = {
       name: 'warehouse_load',
       description: warehouseLoadJob.description,
       job: warehouseLoadJob,
-      params: { loadId: '{{loadId}}' },
+      params: { loadId: '{{loadId}}', fullRefresh: '{{fullRefresh}}' },
       // One writer at a time on the warehouse file; a retry re-runs the idempotent load.
       policy: { retry: 1 },
     },

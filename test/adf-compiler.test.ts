@@ -15,8 +15,9 @@ const azureName = (job: string) => (AZURE_COMMANDS[job] ? AZURE_COMMANDS[job]!.s
 import { renderAll, renderArmTemplate } from '../src/adf/render.ts';
 import { dataFactoryChecker } from '../src/adf/schema-check.ts';
 import { ARM_TYPES, type Activity, type FactoryResource } from '../src/adf/types.ts';
+import { SHARED } from './shared.ts';
 
-const SCHEMAS = join(import.meta.dirname, '..', '..', 'shared', 'schemas', 'arm');
+const SCHEMAS = join(SHARED, 'schemas', 'arm');
 const checker = dataFactoryChecker(SCHEMAS);
 
 const job = (name: string) => ({ name, description: `job ${name}`, run: async () => {} });

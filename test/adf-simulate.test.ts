@@ -113,6 +113,16 @@ function parseArgs(args: string[]) {
 }
 
 describe('simulated ADF run of the generated factory', () => {
+  it('passes the pipeline\'s fullRefresh to the Snowflake load, which the real CLI parses', () => {
+    for (const [given, want] of [[true, 'true'], [false, 'false']] as const) {
+      const { run, azure } = simulate(DEF, () => ok(), { runDate: '2026-03-01', fullRefresh: given });
+      expect(run.status).toBe('Succeeded');
+      const load = azure.starts.at(-1)!.args;
+      expect(load.at(-1)).toBe(`--full-refresh=${want}`);
+      expect(parseArgs(load).values['full-refresh']).toBe(want);
+    }
+  });
+
   it('runs every job once, stage by stage, with the command line the local CLI accepts', () => {
     const { run, azure, sim } = simulate(DEF, () => ok(), { runDate: '2026-03-01', stream: true });
     expect(run.status).toBe('Succeeded');
@@ -125,7 +135,7 @@ describe('simulated ADF run of the generated factory', () => {
     // An empty asOf resolves to the run date in Azure, so Gold and the Snowflake load agree on one snapshot.
     expect(std).toEqual(['job', 'silver-standardise', '--param', 'asOf=2026-03-01', '--param', 'horizon=h=90', '--run-date', '2026-03-01', '--as-of', '2026-03-01', '--load-id', loadId]);
     // The local DuckDB warehouse load is the Snowflake load in Azure, for the same snapshot and load id.
-    expect(azure.starts.at(-1)!.args).toEqual(['snowflake', 'load', '--as-of', '2026-03-01', '--load-id', loadId]);
+    expect(azure.starts.at(-1)!.args).toEqual(['snowflake', 'load', '--as-of', '2026-03-01', '--load-id', loadId, '--full-refresh=false']);
     expect(azure.starts.filter((s) => s.args[1] === 'bronze-batch').map((s) => s.args.slice(2, 6))).toEqual([
       ['--param', 'table=CUSTOMERS', '--param', 'input='],
       ['--param', 'table=CUSTOMER_TRANSACTIONS', '--param', 'input='],

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FACTORY_PARAMS } from '../src/adf/factory-params.ts';
 import { JOB_CONTAINER_NAME } from '../src/adf/job-runner.ts';
+import { SHARED } from './shared.ts';
 
 type SyntaxNode = { type: string; text: string; isMissing: boolean; children: SyntaxNode[]; namedChildren: SyntaxNode[]; startPosition: { row: number; column: number }; descendantsOfType(t: string): SyntaxNode[]; childForFieldName(n: string): SyntaxNode | null };
 const require = createRequire(import.meta.url);
@@ -15,7 +16,7 @@ const parser = new Parser();
 parser.setLanguage(require('tree-sitter-bicep'));
 
 const ROOT = join(import.meta.dirname, '..', 'bicep');
-const SCHEMAS = join(import.meta.dirname, '..', '..', 'shared', 'schemas', 'arm');
+const SCHEMAS = join(SHARED, 'schemas', 'arm');
 const files = ['main.bicep', ...readdirSync(join(ROOT, 'modules')).filter((f) => f.endsWith('.bicep')).map((f) => `modules/${f}`)];
 const trees = new Map(files.map((f) => [f, parser.parse(readFileSync(join(ROOT, f), 'utf8')).rootNode]));
 

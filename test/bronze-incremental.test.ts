@@ -9,6 +9,7 @@ import { compactBronze } from '../src/bronze/compact.ts';
 import { heldHashes, MAX_INDEX_FILES } from '../src/bronze/dedupe-index.ts';
 import { bronzeDataFiles, readBronzeState, writeBronzeState } from '../src/bronze/table-state.ts';
 import { getContract } from '../schemas/index.ts';
+import { dataDateRange } from '../src/runtime/as-of.ts';
 import { tempDir } from './bronze-helpers.ts';
 
 let engine: Engine;
@@ -92,6 +93,12 @@ describe('compaction', () => {
     // The index covers the compacted file, so a re-sent batch is still recognised without reading it directly.
     expect((await heldHashes(lake, TX)).uncovered).toEqual([]);
     expect(await batch(lake, 0, 90, 'resent')).toMatchObject({ alreadyIngested: 90, bronzeRows: 0 });
+    // The event-date range of the compacted file is known from the state: the default as-of date opens no file.
+    expect((await readBronzeState(lake, TX)).dates).toEqual({ [r.compacted[0]!.output]: ['2026-01-05', '2026-01-05'] });
+    let opened = 0;
+    const counting = Object.assign(Object.create(lake) as LocalLake, { localPath: (p: string) => (opened++, lake.localPath(p)) });
+    expect(await dataDateRange(engine, counting)).toEqual({ first: '2026-01-05', last: '2026-01-05' });
+    expect(opened).toBe(0);
     // Too few small files left: nothing to do.
     expect((await compactBronze(engine, lake, TX, { tmpDir: join(lake.root, '..', 'tmp') })).compacted).toEqual([]);
   });

@@ -15,8 +15,9 @@ import { updateGraph, type UpdateOptions } from '../src/identity/incremental.ts'
 import { loadPersonRecords } from '../src/identity/input.ts';
 import { parseOverrides } from '../src/identity/overrides.ts';
 import { resolveIdentities } from '../src/identity/resolve.ts';
+import { SHARED } from './shared.ts';
 
-const DATA = join(import.meta.dirname, '..', '..', 'shared', 'data', 'identity');
+const DATA = join(SHARED, 'data', 'identity');
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'c360-incr-'));

@@ -10,9 +10,10 @@ import { pairwiseScore } from '../src/identity/evaluate.ts';
 import { loadPersonRecords } from '../src/identity/input.ts';
 import { parseOverrides } from '../src/identity/overrides.ts';
 import { resolveIdentities } from '../src/identity/resolve.ts';
+import { SHARED } from './shared.ts';
 
 const run = promisify(execFile);
-const DATA = join(import.meta.dirname, '..', '..', 'shared', 'data', 'identity');
+const DATA = join(SHARED, 'data', 'identity');
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'c360-identity-'));

@@ -13,6 +13,7 @@ import { LocalLake } from '../src/lake/local-lake.ts';
 import { runPipeline } from '../src/orchestrator/local-runner.ts';
 import { AGGREGATES_KEPT, AUDIT_DIR, PENDING_DIR, type Receipt } from '../src/privacy/erasure.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
+import { subjectExport, type SubjectExport } from '../src/privacy/subject-export.ts';
 import { makeJobContext } from '../src/orchestrator/local-runner.ts';
 import { bronzeIngestJob } from '../jobs/bronze-ingest.ts';
 import { CONTRACTS } from '../schemas/index.ts';
@@ -27,6 +28,7 @@ let erased: string[];
 let receipt: Receipt;
 let killed: ReturnType<typeof spawnSync>;
 let logs = '';
+let exported: SubjectExport;
 
 const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
 
@@ -101,6 +103,7 @@ beforeAll(async () => {
   const someoneElse = (await engine.all<{ c: string }>(`SELECT CUSTOMER_ID AS c FROM ${bronze} WHERE NOT (${mine}) LIMIT 1`))[0]!.c;
   const theirs = (await engine.all<{ c: string }>(`SELECT CUSTOMER_ID AS c FROM ${bronze} WHERE ${mine} LIMIT 1`))[0]!.c;
   await writeFile(join(spool, 'records-0-0.ndjson'), `{"_position":1,"CUSTOMER_ID":"${theirs}","EVENT_TYPE":"PAGE_VIEW"}\n{"_position":2,"CUSTOMER_ID":"${someoneElse}","EVENT_TYPE":"PAGE_VIEW"}\n`);
+  exported = await subjectExport({ home, lake: new LocalLake(lake), subjects: [{ kind: 'c360', value: erased[0]! }] });
   before = join(home, 'before');
   await cp(lake, before, { recursive: true });
   await cp(join(home, 'warehouse.duckdb'), join(home, 'warehouse-before.duckdb'));
@@ -115,6 +118,17 @@ beforeAll(async () => {
 afterAll(async () => {
   engine?.close();
   if (home) await rm(home, { recursive: true, force: true });
+});
+
+describe('c360 subject-export', () => {
+  it('gathers the person\'s rows from every layer, with their source systems, and nobody else\'s', () => {
+    expect(exported.people).toEqual([erased[0]]);
+    for (const layer of ['bronze', 'silver', 'gold', 'warehouse']) expect(exported.counts[layer] ?? 0, layer).toBeGreaterThan(0);
+    expect(exported.objects.some((o) => o.object.includes('customer_profile') && o.rows.length === 1)).toBe(true);
+    expect(exported.objects.some((o) => o.layer === 'bronze' && o.sourceSystems.length > 0)).toBe(true);
+    const others = exported.objects.flatMap((o) => o.rows).filter((r) => 'CUSTOMER360_ID' in r && r.CUSTOMER360_ID !== null && r.CUSTOMER360_ID !== erased[0]);
+    expect(others).toEqual([]);
+  });
 });
 
 describe('c360 forget', () => {

@@ -95,33 +95,40 @@ describe('Snowflake load plan', () => {
   const plan = snowflakeLoadPlan(DEFAULT_SETUP, { loadId: 'RUN-42', asOf: '2026-03-31' });
   const sqlOf = (label: string) => plan.find((p) => p.label === label)!.sql;
 
-  it('copies each Gold snapshot from the stage into staging, stamped with the load id, forced on re-runs', () => {
-    const copy = sqlOf('CUSTOMER_360.DIM_CUSTOMER:copy');
-    expect(copy).toMatch(/^COPY INTO STAGING\.CUSTOMER_360__DIM_CUSTOMER \(CUSTOMER360_ID, FIRST_NAME,/);
-    expect(copy).toContain('FROM @OPS.GOLD_STAGE/customer_profile/as_of_date=2026-03-31/');
-    expect(copy).toContain('$1:"TOTAL_REVENUE"::NUMBER(18,2)');
-    expect(copy).toContain("'RUN-42'");
-    expect(copy).toMatch(/FILE_FORMAT = \(TYPE = PARQUET\)\nPATTERN = '\.\*\[\.\]parquet'\nFORCE = TRUE$/);
+  it('stages only changed rows: the snapshot read in place from the stage, minus what the target already holds', () => {
+    const changes = sqlOf('CUSTOMER_360.DIM_CUSTOMER:stage-changes');
+    expect(changes).toMatch(/^INSERT INTO STAGING\.CUSTOMER_360__DIM_CUSTOMER \(CUSTOMER360_ID, FIRST_NAME,.*, _LOAD_ID, _AS_OF_DATE, _CHANGE\)/);
+    expect(changes).toContain("FROM @OPS.GOLD_STAGE/customer_profile/as_of_date=2026-03-31/ (PATTERN => '.*[.]parquet')) AS n EXCEPT SELECT CUSTOMER360_ID, FIRST_NAME,");
+    expect(changes).toContain('$1:"TOTAL_REVENUE"::NUMBER(18,2) AS TOTAL_REVENUE');
+    expect(changes).toContain("'RUN-42', '2026-03-31'::DATE, 'UPSERT'");
+    expect(sqlOf('CUSTOMER_360.DIM_CUSTOMER:stage-deletes')).toMatch(/SELECT CUSTOMER360_ID FROM CUSTOMER_360\.DIM_CUSTOMER EXCEPT SELECT CUSTOMER360_ID FROM \(SELECT /);
+    expect(plan.some((p) => p.label.endsWith(':copy'))).toBe(false);
   });
 
-  it('merges by primary key, only this load id, updating rows only when a value changed', () => {
+  it('merges the staged changes by primary key, only this load id', () => {
     const merge = sqlOf('CUSTOMER_360.CUSTOMER_IDENTITY_MAP:merge');
     expect(merge).toBe(`MERGE INTO CUSTOMER_360.CUSTOMER_IDENTITY_MAP AS t
-USING (SELECT * FROM STAGING.CUSTOMER_360__CUSTOMER_IDENTITY_MAP WHERE _LOAD_ID = 'RUN-42') AS s
+USING (SELECT * FROM STAGING.CUSTOMER_360__CUSTOMER_IDENTITY_MAP AS s WHERE s._LOAD_ID = 'RUN-42' AND s._CHANGE = 'UPSERT') AS s
 ON t.SOURCE_SYSTEM = s.SOURCE_SYSTEM AND t.CUSTOMER_ID = s.CUSTOMER_ID
-WHEN MATCHED AND (
-    t.CUSTOMER360_ID IS DISTINCT FROM s.CUSTOMER360_ID
-    OR t.AS_OF_DATE IS DISTINCT FROM s.AS_OF_DATE
-  ) THEN UPDATE SET CUSTOMER360_ID = s.CUSTOMER360_ID, AS_OF_DATE = s.AS_OF_DATE, _LOAD_ID = s._LOAD_ID, _AS_OF_DATE = s._AS_OF_DATE
+WHEN MATCHED THEN UPDATE SET CUSTOMER360_ID = s.CUSTOMER360_ID, AS_OF_DATE = s.AS_OF_DATE, _LOAD_ID = s._LOAD_ID, _AS_OF_DATE = s._AS_OF_DATE
 WHEN NOT MATCHED THEN INSERT (SOURCE_SYSTEM, CUSTOMER_ID, CUSTOMER360_ID, AS_OF_DATE, _LOAD_ID, _AS_OF_DATE)
   VALUES (s.SOURCE_SYSTEM, s.CUSTOMER_ID, s.CUSTOMER360_ID, s.AS_OF_DATE, s._LOAD_ID, s._AS_OF_DATE)`);
+    expect(sqlOf('CUSTOMER_360.DIM_CUSTOMER:delete-missing')).toContain("s._CHANGE = 'DELETE' AND s.CUSTOMER360_ID = CUSTOMER_360.DIM_CUSTOMER.CUSTOMER360_ID");
   });
 
-  it('reconciles per strategy: snapshot deletes, partition deletes within the as-of date, append only inserts', () => {
-    expect(sqlOf('CUSTOMER_360.DIM_CUSTOMER:delete-missing')).not.toContain('AS_OF_DATE =');
-    expect(sqlOf('CUSTOMER_360.CUSTOMER_RISK_SCORES:delete-missing')).toMatch(/AND CUSTOMER_360\.CUSTOMER_RISK_SCORES\.AS_OF_DATE = '2026-03-31'::DATE$/);
-    expect(plan.some((p) => p.label === 'CUSTOMER_360.MODEL_REGISTRY:delete-missing')).toBe(false);
+  it('reconciles per strategy: partition tables within the as-of date, append only new keys, facts by partition replace', () => {
+    expect(sqlOf('CUSTOMER_360.DIM_CUSTOMER:stage-deletes')).not.toContain('AS_OF_DATE =');
+    expect(sqlOf('CUSTOMER_360.CUSTOMER_RISK_SCORES:stage-deletes')).toContain("FROM CUSTOMER_360.CUSTOMER_RISK_SCORES WHERE AS_OF_DATE = '2026-03-31'::DATE EXCEPT");
+    expect(sqlOf('CUSTOMER_360.CUSTOMER_RISK_SCORES:stage-changes')).toContain("FROM CUSTOMER_360.CUSTOMER_RISK_SCORES WHERE AS_OF_DATE = '2026-03-31'::DATE\n) AS c");
+    expect(plan.some((p) => p.label === 'CUSTOMER_360.MODEL_REGISTRY:stage-deletes' || p.label === 'CUSTOMER_360.MODEL_REGISTRY:delete-missing')).toBe(false);
     expect(sqlOf('CUSTOMER_360.MODEL_REGISTRY:merge')).not.toContain('WHEN MATCHED');
+    expect(sqlOf('CUSTOMER_360.MODEL_REGISTRY:stage-changes')).toContain('WHERE NOT EXISTS (SELECT 1 FROM CUSTOMER_360.MODEL_REGISTRY AS t WHERE t.MODEL_NAME = n.MODEL_NAME AND t.MODEL_VERSION = n.MODEL_VERSION)');
+    const facts = WAREHOUSE_TABLES.filter((t) => t.partitionBy).map((t) => t.name);
+    expect(facts).toEqual(expect.arrayContaining(['FACT_TRANSACTIONS', 'FACT_TRANSACTION_ITEMS', 'FACT_BEHAVIORAL_EVENTS']));
+    const steps = plan.filter((p) => p.label.startsWith('CUSTOMER_BEHAVIOR.FACT_BEHAVIORAL_EVENTS:')).map((p) => p.label.split(':')[1]);
+    expect(steps).toEqual(['clear-staging', 'stage-partitions', 'stage-changes', 'replace-partitions', 'insert', 'audit', 'clean-staging']);
+    expect(sqlOf('CUSTOMER_BEHAVIOR.FACT_BEHAVIORAL_EVENTS:replace-partitions')).toBe(`DELETE FROM CUSTOMER_BEHAVIOR.FACT_BEHAVIORAL_EVENTS
+WHERE EXISTS (SELECT 1 FROM STAGING.CUSTOMER_BEHAVIOR__FACT_BEHAVIORAL_EVENTS AS s WHERE s._LOAD_ID = 'RUN-42' AND s._CHANGE = 'PARTITION' AND s.DATE_KEY IS NOT DISTINCT FROM CUSTOMER_BEHAVIOR.FACT_BEHAVIORAL_EVENTS.DATE_KEY)`);
   });
 
   it('runs the same logical steps in the same order for every table and both dialects', () => {
@@ -134,17 +141,17 @@ WHEN NOT MATCHED THEN INSERT (SOURCE_SYSTEM, CUSTOMER_ID, CUSTOMER360_ID, AS_OF_
     }
   });
 
-  it('applies every table in one transaction: all copies before BEGIN, all merges, deletes and audits inside, no DDL inside', () => {
+  it('applies every table in one transaction: all staging before BEGIN, all merges, deletes and audits inside, no DDL inside', () => {
     const labels = plan.map((p) => p.label);
     const begin = labels.indexOf('load:begin');
     const commit = labels.indexOf('load:commit');
     expect([labels.filter((l) => l === 'load:begin').length, labels.filter((l) => l === 'load:commit').length]).toEqual([1, 1]);
     expect(plan[begin]!.sql).toBe('BEGIN TRANSACTION');
-    const where = (step: string) => labels.flatMap((l, i) => (l.endsWith(`:${step}`) && !l.startsWith('load:') ? [i] : []));
-    for (const i of [...where('clear-staging'), ...where('copy')]) expect(i).toBeLessThan(begin);
-    for (const i of [...where('merge'), ...where('delete-missing'), ...where('audit')]) expect(i > begin && i < commit).toBe(true);
+    const where = (...steps: string[]) => labels.flatMap((l, i) => (!l.startsWith('load:') && steps.includes(l.split(':')[1]!) ? [i] : []));
+    for (const i of where('clear-staging', 'stage-partitions', 'stage-changes', 'stage-deletes')) expect(i).toBeLessThan(begin);
+    for (const i of where('merge', 'delete-missing', 'replace-partitions', 'insert', 'audit')) expect(i > begin && i < commit).toBe(true);
     for (const i of where('clean-staging')) expect(i).toBeGreaterThan(commit);
-    expect(where('merge').length).toBe(WAREHOUSE_TABLES.length);
+    expect(where('audit').length).toBe(WAREHOUSE_TABLES.length);
     // Snowflake commits an open transaction on any DDL: none may run between BEGIN and COMMIT
     for (const p of plan.slice(begin + 1, commit)) expect(p.sql).toMatch(/^(MERGE|DELETE|INSERT|UPDATE) /);
   });

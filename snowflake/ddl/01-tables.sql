@@ -705,7 +705,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_CONSENT (
   CONSENT_UPDATED_AT TIMESTAMP_NTZ COMMENT 'Time of the latest consent evidence of the person (NULL: none)',
   AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.CUSTOMER_CONSENT (rows of one load id at a time)';
 
@@ -812,7 +813,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__DIM_CUSTOMER (
   ENGAGEMENT_SCORE FLOAT COMMENT 'Engagement 0-100 over 30 days: sessions 40%, clicks 30%, opens 20%, orders 10%',
   AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.DIM_CUSTOMER (rows of one load id at a time)';
 
@@ -822,7 +824,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_IDENTITY_MAP
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.CUSTOMER_IDENTITY_MAP (rows of one load id at a time)';
 
@@ -850,7 +853,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__FACT_TRANSACTIONS (
   UNITS NUMBER(19,0) COMMENT 'Units over the line items',
   IS_COMPLETED_PURCHASE BOOLEAN COMMENT 'A COMPLETED PURCHASE (counts in orders and revenue)',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.FACT_TRANSACTIONS (rows of one load id at a time)';
 
@@ -870,7 +874,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__FACT_CUSTOMER_INTERAC
   SATISFACTION_SCORE NUMBER(10,0) COMMENT 'Service satisfaction 1-5',
   SENTIMENT_SCORE FLOAT COMMENT 'Service sentiment -1..1',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.FACT_CUSTOMER_INTERACTIONS (rows of one load id at a time)';
 
@@ -889,7 +894,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__DIM_PRODUCT (
   FIRST_SOLD_DATE DATE COMMENT 'First sale date',
   LAST_SOLD_DATE DATE COMMENT 'Latest sale date',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.DIM_PRODUCT (rows of one load id at a time)';
 
@@ -908,7 +914,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__DIM_DATE (
   WEEK_START DATE COMMENT 'Monday of the week',
   MONTH_START DATE COMMENT 'First day of the month',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.DIM_DATE (rows of one load id at a time)';
 
@@ -927,7 +934,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AGG_SERVICE_SUMMARY (
   CUSTOMERS NUMBER(19,0) COMMENT 'Distinct people with tickets',
   AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.AGG_SERVICE_SUMMARY (rows of one load id at a time)';
 
@@ -958,7 +966,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__FACT_TRANSACTION_ITEM
   TRANSACTION_STATUS VARCHAR COMMENT 'COMPLETED, FAILED, CANCELLED or PENDING',
   IS_COMPLETED_SALE BOOLEAN COMMENT 'A SOLD line of a COMPLETED PURCHASE (sum TOTAL_PRICE over these for product revenue by customer)',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.FACT_TRANSACTION_ITEMS (rows of one load id at a time)';
 
@@ -977,7 +986,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_PREFERENCES 
   LATEST_PREFERENCE_ID VARCHAR COMMENT 'PREFERENCE_ID of the latest record',
   AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.CUSTOMER_PREFERENCES (rows of one load id at a time)';
 
@@ -991,7 +1001,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_RISK_SCORES 
   CHURN_MODEL_VERSION VARCHAR COMMENT 'Churn model version (MODEL_REGISTRY)',
   CLV_MODEL_VERSION VARCHAR COMMENT 'CLV model version (MODEL_REGISTRY)',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.CUSTOMER_RISK_SCORES (rows of one load id at a time)';
 
@@ -1004,7 +1015,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_SEGMENTS (
   RFM_CODE VARCHAR COMMENT 'R, F and M quintile scores as three digits',
   RFM_SEGMENT VARCHAR COMMENT 'Named RFM segment',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.CUSTOMER_SEGMENTS (rows of one load id at a time)';
 
@@ -1022,7 +1034,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__SEGMENT_PROFILES (
   AVG_EVENTS_90D FLOAT COMMENT 'Average behavioural events in 90 days',
   MODEL_VERSION VARCHAR COMMENT 'Segmentation model version',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.SEGMENT_PROFILES (rows of one load id at a time)';
 
@@ -1037,7 +1050,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__MODEL_REGISTRY (
   PARAMETERS_JSON VARCHAR COMMENT 'Fitted parameters (JSON)',
   METRICS_JSON VARCHAR COMMENT 'Evaluation metrics (JSON)',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.MODEL_REGISTRY (rows of one load id at a time)';
 
@@ -1052,7 +1066,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__PROFILE_CHANGES (
   CHANGES VARCHAR COMMENT 'JSON array, one object per changed attribute: {attribute, old, new} for non-PII, {attribute, pii: true, oldChecksum, newChecksum} for PII',
   PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted)',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.PROFILE_CHANGES (rows of one load id at a time)';
 
@@ -1065,7 +1080,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AUDIENCE_EVENTS (
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   EVENT_TYPE VARCHAR COMMENT 'entered or exited',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.AUDIENCE_EVENTS (rows of one load id at a time)';
 
@@ -1079,7 +1095,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AUDIENCE_MEMBERSHIP (
   IS_MEMBER BOOLEAN COMMENT 'Still a member as of AS_OF_DATE',
   AS_OF_DATE DATE COMMENT 'As-of date of this snapshot of the history',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_360.AUDIENCE_MEMBERSHIP (rows of one load id at a time)';
 
@@ -1101,7 +1118,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__FACT_BEHAVIORAL_
   BROWSER VARCHAR COMMENT 'Browser',
   LOCATION_COUNTRY VARCHAR COMMENT 'Country',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.FACT_BEHAVIORAL_EVENTS (rows of one load id at a time)';
 
@@ -1122,7 +1140,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__DIM_SESSION (
   CAMPAIGN_ID VARCHAR COMMENT 'Campaign that brought the session',
   DEVICE_TYPE VARCHAR COMMENT 'Device of the first event',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.DIM_SESSION (rows of one load id at a time)';
 
@@ -1136,7 +1155,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__DIM_TOUCHPOINT (
   LAST_SEEN_DATE DATE COMMENT 'Latest touch',
   ASSISTED_PURCHASES NUMBER(19,0) COMMENT 'Completed purchases whose buyer used the touchpoint in the 7 days up to the purchase',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.DIM_TOUCHPOINT (rows of one load id at a time)';
 
@@ -1146,7 +1166,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__DIM_TIME (
   MINUTE NUMBER(10,0) COMMENT 'Minute 0-59',
   DAY_PART VARCHAR COMMENT 'NIGHT, MORNING, AFTERNOON or EVENING',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.DIM_TIME (rows of one load id at a time)';
 
@@ -1165,7 +1186,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__AGG_CUSTOMER_ACT
   CLICKS NUMBER(19,0) COMMENT 'Messages clicked',
   TICKETS NUMBER(19,0) COMMENT 'Tickets created',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.AGG_CUSTOMER_ACTIVITY (rows of one load id at a time)';
 
@@ -1176,7 +1198,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__AGG_TOUCHPOINT_A
   TOUCHES NUMBER(19,0) COMMENT 'Touches',
   CUSTOMERS NUMBER(19,0) COMMENT 'People reached',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.AGG_TOUCHPOINT_ACTIVITY (rows of one load id at a time)';
 
@@ -1190,7 +1213,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__AGG_FUNNEL_DAILY
   CART_TO_PURCHASE_RATE FLOAT COMMENT 'PURCHASERS / CART_ADDERS',
   VIEW_TO_PURCHASE_RATE FLOAT COMMENT 'PURCHASERS / VIEWERS',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.AGG_FUNNEL_DAILY (rows of one load id at a time)';
 
@@ -1208,7 +1232,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__FACT_CAMPAIGN_AT
   REVENUE_CREDIT FLOAT COMMENT 'CREDIT x CONVERSION_AMOUNT',
   WINDOW_DAYS NUMBER(10,0) COMMENT 'Attribution window in days',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.FACT_CAMPAIGN_ATTRIBUTION (rows of one load id at a time)';
 
@@ -1233,7 +1258,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__AGG_CAMPAIGN_CHA
   REVENUE_LINEAR FLOAT COMMENT 'Revenue credited linearly',
   AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.AGG_CAMPAIGN_CHANNEL (rows of one load id at a time)';
 
@@ -1256,7 +1282,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__AGG_CAMPAIGN_ROI
   COST_PER_CONVERSION FLOAT COMMENT 'SPENT_AMOUNT / CONVERSIONS_LAST_TOUCH',
   AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for CUSTOMER_BEHAVIOR.AGG_CAMPAIGN_ROI (rows of one load id at a time)';
 
@@ -1272,7 +1299,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__DIM_CONTENT (
   CART_ADDS NUMBER(19,0) COMMENT 'Cart adds',
   PURCHASES NUMBER(19,0) COMMENT 'Completed purchases containing it',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for RECOMMENDATIONS.DIM_CONTENT (rows of one load id at a time)';
 
@@ -1289,7 +1317,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__DIM_RECOMMENDATION
   MAX_RANK NUMBER(10,0) COMMENT 'Largest rank (list length)',
   AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for RECOMMENDATIONS.DIM_RECOMMENDATION (rows of one load id at a time)';
 
@@ -1307,7 +1336,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__FACT_PERSONALIZATI
   DAYS_AFTER_RECOMMENDATION NUMBER(19,0) COMMENT 'Days from the run to the event',
   VALUE FLOAT COMMENT 'Purchase line amount',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for RECOMMENDATIONS.FACT_PERSONALIZATION_EVENTS (rows of one load id at a time)';
 
@@ -1321,7 +1351,8 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.RECOMMENDATIONS__PRODUCT_RECOMMENDA
   MODEL_VERSION VARCHAR COMMENT 'Model version (MODEL_REGISTRY)',
   AS_OF_DATE DATE COMMENT 'As-of date: only data with event time on or before it was used',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
-  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row'
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
 )
 COMMENT = 'Staging for RECOMMENDATIONS.PRODUCT_RECOMMENDATIONS (rows of one load id at a time)';
 
@@ -1329,7 +1360,7 @@ CREATE TABLE IF NOT EXISTS OPS.LOAD_AUDIT (
   SCHEMA_NAME VARCHAR NOT NULL COMMENT 'Schema of the loaded table',
   TABLE_NAME VARCHAR NOT NULL COMMENT 'Loaded table',
   AS_OF_DATE DATE NOT NULL COMMENT 'As-of date of the Gold snapshot',
-  ROW_COUNT NUMBER(19,0) COMMENT 'Rows in the snapshot',
+  ROW_COUNT NUMBER(19,0) COMMENT 'Rows in the table after the load (partition tables: within the as-of date)',
   _LOAD_ID VARCHAR COMMENT 'Load that first loaded this row count',
   CONSTRAINT PK_LOAD_AUDIT PRIMARY KEY (SCHEMA_NAME, TABLE_NAME, AS_OF_DATE)
 )

@@ -85,12 +85,17 @@ export async function committedBatches(lake: Lake, datasetPath: string = profile
 const PII = new Map(customerProfile.columns.map((c) => [c.name, !!c.pii]));
 
 /** SQL of the diff between two Parquet file lists of the profile, over the columns both have. */
-export function profileDiffSql(o: { oldFiles: readonly string[] | null; newFiles: readonly string[]; compared: readonly string[]; batch: number; runId: string; asOf: string }): string {
+export function profileDiffSql(o: {
+  oldFiles: readonly string[] | null; newFiles: readonly string[]; compared: readonly string[]; batch: number; runId: string; asOf: string;
+  /** A relation of the CUSTOMER360_IDs that differ (changedKeysSql): only their full rows are read and compared. */
+  keys?: string;
+}): string {
   const id = ident('CUSTOMER360_ID');
   const hash = `hash(${o.compared.map(ident).join(', ')})`;
-  const newRel = `SELECT *, ${hash} AS _h FROM read_parquet(${litList(o.newFiles)})`;
+  const only = o.keys ? ` WHERE ${id} IN (SELECT ${id} FROM ${o.keys})` : '';
+  const newRel = `SELECT *, ${hash} AS _h FROM read_parquet(${litList(o.newFiles)})${only}`;
   const oldRel = o.oldFiles
-    ? `SELECT *, ${hash} AS _h FROM read_parquet(${litList(o.oldFiles)})`
+    ? `SELECT *, ${hash} AS _h FROM read_parquet(${litList(o.oldFiles)})${only}`
     : `SELECT * FROM (${newRel}) WHERE false`;
   // PII values never leave as values: a checksum salted with the person id says that, not what, it changed.
   const checksum = (side: string, c: string) => `sha256(${side}.${id} || chr(31) || CAST(${side}.${ident(c)} AS VARCHAR))`;
@@ -116,6 +121,16 @@ SELECT 'pc-' || ${o.batch} || '-' || CUSTOMER360_ID AS CHANGE_ID, CAST(${o.batch
   CAST(to_json(entries) AS VARCHAR) AS CHANGES, PROFILE_CHECKSUM
 FROM d
 ORDER BY CUSTOMER360_ID`;
+}
+
+/**
+ * The ids whose compared columns differ (or that exist on one side only), from a join of (id, hash) alone: the full
+ * rows, which a join of both whole snapshots would carry through its hash table, are then read only for these.
+ */
+export function changedKeysSql(oldFiles: readonly string[], newFiles: readonly string[], compared: readonly string[]): string {
+  const id = ident('CUSTOMER360_ID');
+  const side = (files: readonly string[]) => `SELECT ${id}, hash(${compared.map(ident).join(', ')}) AS _h FROM read_parquet(${litList(files)})`;
+  return `SELECT COALESCE(n.${id}, o.${id}) AS ${id} FROM (${side(oldFiles)}) o FULL JOIN (${side(newFiles)}) n ON o.${id} = n.${id} WHERE o._h IS DISTINCT FROM n._h`;
 }
 
 export interface ChangeBatchResult {
@@ -166,7 +181,12 @@ export async function commitProfileChanges(engine: Engine, lake: Lake, o: { asOf
   const oldCols = oldFiles ? new Set(await cols(oldFiles)) : new Set(newCols);
   // Columns the profile gained or lost since the state was published are not compared (they would mark everyone).
   const compared = newCols.filter((c) => oldCols.has(c) && !UNTRACKED_COLUMNS.has(c));
-  const query = await conformSql(engine, profileChanges, profileDiffSql({ oldFiles, newFiles, compared, batch, runId: o.runId, asOf: o.asOf }));
+  let keys: string | undefined;
+  if (oldFiles) {
+    await engine.run(`CREATE OR REPLACE TEMP TABLE pc_keys AS ${changedKeysSql(oldFiles, newFiles, compared)}`);
+    keys = 'pc_keys';
+  }
+  const query = await conformSql(engine, profileChanges, profileDiffSql({ oldFiles, newFiles, compared, batch, runId: o.runId, asOf: o.asOf, keys }));
   const path = changeBatchPath(o.asOf, batch);
   const rows = await commitQuery(engine, lake, query, path, { tmpDir: o.tmpDir, compression: 'zstd' });
   for (const f of await lake.list(PROFILE_STATE_DIR)) if (f.path !== nextState) await lake.delete(f.path);

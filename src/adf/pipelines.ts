@@ -16,7 +16,7 @@ export const stageActivityName = (stage: SubPipeline) => `run_${stage.name}`;
  * Placeholders as in the definition's params.
  */
 export const AZURE_COMMANDS: Readonly<Record<string, readonly string[]>> = {
-  'warehouse-load': ['snowflake', 'load', '--as-of', '{{asOf}}', '--load-id', '{{loadId}}'],
+  'warehouse-load': ['snowflake', 'load', '--as-of', '{{asOf}}', '--load-id', '{{loadId}}', '--full-refresh={{fullRefresh}}'],
 };
 
 /** The command line of one job, as an ADF array expression: the same `c360 job` command that runs locally. */

@@ -37,6 +37,8 @@ export function triggers(master: MasterPipeline): FactoryResource[] {
               runDate: "@formatDateTime(trigger().scheduledTime, 'yyyy-MM-dd')",
               input: LANDING_PREFIX,
               stream: true,
+              // The daily run processes only what is new (Silver, Gold and the warehouse load stage the changes).
+              fullRefresh: false,
             }),
           },
         ],
@@ -66,6 +68,9 @@ export function triggers(master: MasterPipeline): FactoryResource[] {
             // Recompute from what is already in the lake; set input when rerunning a day's drops.
             input: '',
             stream: false,
+            // Each window re-runs incrementally against what the lake and warehouse hold; a full rebuild is a manual
+            // run with fullRefresh = true (c360 run --full-refresh locally).
+            fullRefresh: false,
           }),
         },
       },

@@ -65,6 +65,12 @@ export async function compactBronze(engine: Engine, lake: Lake, c: TableContract
       const home = state.index.find((i) => files.every((f) => i.covers.includes(f)));
       for (const i of state.index) i.covers = i.covers.filter((f) => !sources.has(f));
       home?.covers.push(output);
+      // The output's event-date range: that of the files it replaces, when every one is known.
+      const ranges = files.map((f) => state.dates?.[f]);
+      if (state.dates) for (const f of files) delete state.dates[f];
+      if (ranges.length && ranges.every((r) => r)) {
+        state.dates = { ...state.dates, [output]: [ranges.map((r) => r![0]).sort()[0]!, ranges.map((r) => r![1]).sort().at(-1)!] };
+      }
       state.compactions.push({ output, replaces: files });
       await writeBronzeState(lake, c, state);
       for (const f of files) await lake.delete(f);

@@ -52,7 +52,7 @@ export async function addToIndex(
   engine: Engine,
   lake: Lake,
   c: TableContract,
-  o: { held: HeldHashes; newHashesSql: string; outputs: readonly string[]; name: string; tmpDir: string },
+  o: { held: HeldHashes; newHashesSql: string; outputs: readonly string[]; name: string; tmpDir: string; dates?: Record<string, [string, string]> },
 ): Promise<void> {
   const uncoveredLocal = await Promise.all(o.held.uncovered.map((p) => lake.localPath(p)));
   const parts = [o.newHashesSql, ...(uncoveredLocal.length ? [`SELECT _record_hash FROM read_parquet(${litList(uncoveredLocal)}, union_by_name = true)`] : [])];
@@ -63,6 +63,7 @@ export async function addToIndex(
     const state = await readBronzeState(lake, c);
     state.index = state.index.filter((i) => i.file !== file);
     state.index.push({ file, covers: [...o.held.uncovered, ...o.outputs] });
+    if (o.dates) state.dates = { ...state.dates, ...o.dates };
     await writeBronzeState(lake, c, state);
     if (state.index.length > MAX_INDEX_FILES) await mergeIndex(engine, lake, c, state, o.name, o.tmpDir);
   });

@@ -288,7 +288,16 @@ async function runIngest(
   }
   // 5. The new hashes into the table's dedupe index, after the data (a crash before this leaves uncovered files,
   //    which the next lookup reads directly).
-  await addToIndex(engine, lake, contract, { held: heldSources, newHashesSql: `SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage}`, outputs: result.outputs, name, tmpDir: work });
+  // The Bronze file's event-date range goes into the state with the index (the default as-of date reads it).
+  const dates: Record<string, [string, string]> = {};
+  const eventIdx = binding.bound.findIndex((b) => b.column.name === contract.eventTime);
+  if (bronzeRows > 0 && eventIdx >= 0) {
+    const [r] = await engine.all<{ lo: string | null; hi: string | null }>(
+      `SELECT CAST(min(CAST(${STAGE.bronze(eventIdx)} AS DATE)) AS VARCHAR) AS lo, CAST(max(CAST(${STAGE.bronze(eventIdx)} AS DATE)) AS VARCHAR) AS hi FROM ${T.stage} WHERE ${R} = ''`,
+    );
+    if (r?.lo && r.hi) dates[targets.bronze] = [r.lo, r.hi];
+  }
+  await addToIndex(engine, lake, contract, { held: heldSources, newHashesSql: `SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage}`, outputs: result.outputs, name, tmpDir: work, dates });
   return result;
 }
 

@@ -31,6 +31,11 @@ export interface BronzeTableState {
   index: IndexFile[];
   /** Committed compactions: their outputs are visible, the files they replace are not. */
   compactions: Compaction[];
+  /**
+   * Earliest and latest event date of each Bronze file with dated rows, recorded at ingest: the default as-of date
+   * comes from here without opening (on ADLS: downloading) the files. A file missing here has its footer read.
+   */
+  dates?: Record<string, [string, string]>;
 }
 
 export const COMPACT_PREFIX = 'compact-';
@@ -47,7 +52,7 @@ export async function readBronzeState(lake: Lake, c: TableContract): Promise<Bro
   const path = bronzeStatePath(c);
   if (!(await lake.exists(path))) return emptyState();
   const s = JSON.parse((await lake.read(path)).toString('utf8')) as Partial<BronzeTableState>;
-  return { version: 1, index: s.index ?? [], compactions: s.compactions ?? [] };
+  return { version: 1, index: s.index ?? [], compactions: s.compactions ?? [], dates: s.dates ?? {} };
 }
 
 export async function writeBronzeState(lake: Lake, c: TableContract, s: BronzeTableState): Promise<void> {

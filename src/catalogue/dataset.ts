@@ -39,6 +39,8 @@ export interface WarehouseMapping {
   table: string;
   clusterBy: readonly string[];
   strategy: LoadStrategy;
+  /** Time-partitioned fact: the column (e.g. DATE_KEY) whose changed values a load replaces whole. */
+  partitionBy?: string;
   /** Table comment when it should read differently from the dataset's description. */
   comment?: string;
   /** Views over this table (with columns of other warehouse tables joined in), created with the tables. */

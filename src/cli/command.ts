@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { isIsoDate } from '../runtime/as-of.ts';
 import { UsageError } from '../runtime/errors.ts';
-import { createLogger, type Logger } from '../runtime/logger.ts';
+import { clearStatusLine, createLogger, type Logger } from '../runtime/logger.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -103,5 +103,12 @@ export function usage(command: Command): string {
 }
 
 export function ioFor(values: Values): CommandIO {
-  return { log: createLogger({ json: values.json === true ? true : undefined }), out: (line) => process.stdout.write(line + '\n') };
+  const json = values.json === true;
+  const log = createLogger({ json: json ? true : undefined });
+  // With --json, stdout is JSON lines too: plain result lines become {"out": line}.
+  const out = (line: string) => {
+    clearStatusLine();
+    process.stdout.write((json && !line.startsWith('{') ? JSON.stringify({ out: line }) : line) + '\n');
+  };
+  return { log, out };
 }

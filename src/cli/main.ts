@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { C360Error, UsageError } from '../runtime/errors.ts';
 import { openLake } from '../lake/index.ts';
+import { clearStatusLine } from '../runtime/logger.ts';
 import { holderOf, homeLockFile, lockFile, lockWaitMs } from '../runtime/lock.ts';
 import { homeOf, ioFor, parse, str, usage, type Command, type Values } from './command.ts';
 
@@ -57,7 +58,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`Unknown command '${argv.join(' ')}'.\n\n${help(commands)}\n`);
     return 2;
   }
-  const rest = argv.slice(match.name.split(' ').length);
+  // --debug (any command): stack traces on errors and debug log lines.
+  const debug = argv.includes('--debug');
+  if (debug) process.env.C360_DEBUG ??= '1';
+  const rest = argv.slice(match.name.split(' ').length).filter((a) => a !== '--debug');
+  const json = rest.includes('--json');
+  // With --json, a fatal error is one JSON line too (ADF and scripts parse stderr).
+  const fail = (message: string, code: number, stack?: string) => {
+    clearStatusLine();
+    if (json) process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', command: match.name, msg: message, exitCode: code, ...(stack ? { stack } : {}) }) + '\n');
+    else process.stderr.write(`c360 ${match.name}: ${message}\n${stack ? `${stack}\n` : ''}`);
+    return code;
+  };
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(usage(match) + (match.details?.(rest.filter((a) => !a.startsWith('-'))) ?? '') + '\n');
     return 0;
@@ -74,14 +86,11 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     const e = error as Error;
-    if (error instanceof UsageError) {
-      process.stderr.write(`c360 ${match.name}: ${e.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`c360 ${match.name}: ${e.message}\n`);
-    if (!(error instanceof C360Error) || process.env.C360_DEBUG) process.stderr.write(`${e.stack ?? ''}\n`);
+    if (error instanceof UsageError) return fail(e.message, 2);
+    // No stack trace unless --debug (or C360_DEBUG): an unexpected error says how to get one.
+    const message = error instanceof C360Error || process.env.C360_DEBUG ? e.message : `${e.message} (unexpected: run again with --debug for the stack trace)`;
     // 75 (EX_TEMPFAIL): retrying later may succeed (a busy home, an unreachable service).
-    return error instanceof C360Error && error.transient ? 75 : 1;
+    return fail(message, error instanceof C360Error && error.transient ? 75 : 1, process.env.C360_DEBUG ? e.stack : undefined);
   }
 }
 

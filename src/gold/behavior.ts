@@ -39,7 +39,7 @@ export const factBehavioralEvents = gold({
     ['DEVICE_TYPE', T.varchar, 'DESKTOP, MOBILE or TABLET'], ['BROWSER', T.varchar, 'Browser'], ['LOCATION_COUNTRY', T.varchar, 'Country'],
   ],
   warehouse: {
-    schema: 'CUSTOMER_BEHAVIOR', table: 'FACT_BEHAVIORAL_EVENTS', strategy: 'snapshot', clusterBy: ['DATE_KEY'],
+    schema: 'CUSTOMER_BEHAVIOR', table: 'FACT_BEHAVIORAL_EVENTS', strategy: 'snapshot', clusterBy: ['DATE_KEY'], partitionBy: 'DATE_KEY',
     comment: 'Behavioural events (page views, clicks, scrolls, searches, cart adds) on or before the as-of date',
   },
   sql: () => `SELECT EVENT_ID, CUSTOMER360_ID, SESSION_ID, ${dateKey('EVENT_DATE')} AS DATE_KEY, ${timeKey('EVENT_DATE')} AS TIME_KEY,

@@ -36,7 +36,7 @@ export const factTransactions = gold({
     ['LOYALTY_POINTS_REDEEMED', T.integer, 'Loyalty points redeemed'], ['ITEM_COUNT', T.bigint, 'Line items'], ['UNITS', T.bigint, 'Units over the line items'],
     ['IS_COMPLETED_PURCHASE', T.boolean, 'A COMPLETED PURCHASE (counts in orders and revenue)'],
   ],
-  warehouse: { schema: 'CUSTOMER_360', table: 'FACT_TRANSACTIONS', strategy: 'snapshot', clusterBy: ['DATE_KEY'], comment: 'Transactions on or before the as-of date, one row each' },
+  warehouse: { schema: 'CUSTOMER_360', table: 'FACT_TRANSACTIONS', strategy: 'snapshot', clusterBy: ['DATE_KEY'], partitionBy: 'DATE_KEY', comment: 'Transactions on or before the as-of date, one row each' },
   sql: () => `WITH items AS (
   SELECT TRANSACTION_ID, count(*) AS ITEM_COUNT, CAST(COALESCE(sum(QUANTITY), 0) AS BIGINT) AS UNITS
   FROM s_items GROUP BY TRANSACTION_ID
@@ -67,7 +67,7 @@ export const factCustomerInteractions = gold({
     ['SATISFACTION_SCORE', T.integer, 'Service satisfaction 1-5'], ['SENTIMENT_SCORE', T.double, 'Service sentiment -1..1'],
   ],
   warehouse: {
-    schema: 'CUSTOMER_360', table: 'FACT_CUSTOMER_INTERACTIONS', strategy: 'snapshot', clusterBy: ['DATE_KEY'],
+    schema: 'CUSTOMER_360', table: 'FACT_CUSTOMER_INTERACTIONS', strategy: 'snapshot', clusterBy: ['DATE_KEY'], partitionBy: 'DATE_KEY',
     comment: 'Marketing engagements and service interactions of people, one row each',
   },
   sql: () => `SELECT 'ENGAGEMENT:' || ENGAGEMENT_ID AS INTERACTION_KEY, 'ENGAGEMENT' AS INTERACTION_SOURCE, ENGAGEMENT_ID AS INTERACTION_ID,

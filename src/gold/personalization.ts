@@ -93,7 +93,7 @@ export const factPersonalizationEvents = gold({
     ['RANK', T.integer, 'Rank the product had'], ['DAYS_AFTER_RECOMMENDATION', T.bigint, 'Days from the run to the event'], ['VALUE', T.double, 'Purchase line amount'],
   ],
   warehouse: {
-    schema: 'RECOMMENDATIONS', table: 'FACT_PERSONALIZATION_EVENTS', strategy: 'snapshot', clusterBy: ['DATE_KEY'],
+    schema: 'RECOMMENDATIONS', table: 'FACT_PERSONALIZATION_EVENTS', strategy: 'snapshot', clusterBy: ['DATE_KEY'], partitionBy: 'DATE_KEY',
     comment: 'Views, clicks, cart adds and purchases of products recommended to the person in the latest earlier recommendation run',
   },
   // Only activity after the first earlier run, on products some run recommended, can match: filter before the joins.

@@ -24,7 +24,7 @@ export const factTransactionItems = gold({
     ['IS_COMPLETED_SALE', T.boolean, 'A SOLD line of a COMPLETED PURCHASE (sum TOTAL_PRICE over these for product revenue by customer)'],
   ],
   warehouse: {
-    schema: 'CUSTOMER_360', table: 'FACT_TRANSACTION_ITEMS', strategy: 'snapshot', clusterBy: ['DATE_KEY'],
+    schema: 'CUSTOMER_360', table: 'FACT_TRANSACTION_ITEMS', strategy: 'snapshot', clusterBy: ['DATE_KEY'], partitionBy: 'DATE_KEY',
     comment: 'Transaction line items: product sales by customer (CUSTOMER360_ID) and date, one row per line',
   },
   sql: () => `SELECT i.ITEM_ID, i.TRANSACTION_ID, t.CUSTOMER360_ID, t.CUSTOMER_ID, ${dateKey('t.TRANSACTION_DATE')} AS DATE_KEY, t.TRANSACTION_DATE,

@@ -71,6 +71,8 @@ async function serviceClient(s: AdlsSpec): Promise<BlobServiceClient> {
 
 export class AdlsLake implements Lake {
   readonly location: string;
+  /** Bytes downloaded by this lake object (read and localPath cache misses): what a job pulled from storage. */
+  downloadedBytes = 0;
 
   constructor(
     private readonly container: ContainerClient,
@@ -117,7 +119,9 @@ export class AdlsLake implements Lake {
   }
 
   async read(path: string): Promise<Buffer> {
-    return this.container.getBlobClient(this.key(path)).downloadToBuffer();
+    const data = await this.container.getBlobClient(this.key(path)).downloadToBuffer();
+    this.downloadedBytes += data.length;
+    return data;
   }
 
   async write(path: string, data: Buffer | string): Promise<void> {
@@ -143,6 +147,7 @@ export class AdlsLake implements Lake {
     await mkdir(dirname(file), { recursive: true });
     const tmp = `${file}.${createHash('md5').update(`${process.pid}-${Math.random()}`).digest('hex').slice(0, 8)}.download`;
     await blob.downloadToFile(tmp);
+    this.downloadedBytes += props.contentLength ?? 0;
     await rename(tmp, file);
     await writeFile(tag, props.etag ?? '');
     return file;

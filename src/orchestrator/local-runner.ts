@@ -179,6 +179,8 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
   // Sub-pipelines run alone (tests, tools) still bind the Silver activities' fullRefresh: incremental by default.
   values.fullRefresh ??= 'false';
   const log = options.log.child({ runId });
+  // Written now and after every job: a run killed at any point leaves a manifest saying how far it got.
+  await writeManifest(options.home, options.lake, manifest);
   log.info('run started', { pipeline: pipeline.name, runDate, asOf: options.asOf ?? 'latest', lake: options.lake.location });
   // The as-of date is resolved once, before the first job that uses it (after Bronze ingestion, so a default taken
   // from the data sees the drops of this run), and the same value goes to every later job.
@@ -240,6 +242,7 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
           },
         );
         manifest.jobs.push(entry);
+        await writeManifest(options.home, options.lake, manifest);
         if (entry.status === 'failed') {
           log.error(`${label} failed`, { error: entry.error?.message, attempts: entry.attempts });
           manifest.status = 'failed';

@@ -196,7 +196,7 @@ async function saveJournal(lake: Lake, j: Journal): Promise<void> {
 }
 
 /** The identifier values as temp table erase_values(v, kind), v lower-cased. */
-async function loadValues(engine: Engine, values: Values): Promise<void> {
+export async function loadValues(engine: Engine, values: Values): Promise<void> {
   await engine.run('CREATE OR REPLACE TEMP TABLE erase_values (v VARCHAR, kind VARCHAR)');
   const rows = Object.entries(values).flatMap(([kind, list]) => (list ?? []).map((v) => `(${lit(v.toLowerCase())}, ${lit(kind)})`));
   for (let i = 0; i < rows.length; i += 1000) await engine.run(`INSERT INTO erase_values VALUES ${rows.slice(i, i + 1000).join(', ')}`);
@@ -213,14 +213,14 @@ export function matchPredicate(columns: ReadonlyMap<string, string>): string | u
   return parts.length ? `COALESCE((${parts.join(' OR ')}), false)` : undefined;
 }
 
-async function columnsOf(engine: Engine, relation: string): Promise<Map<string, string>> {
+export async function columnsOf(engine: Engine, relation: string): Promise<Map<string, string>> {
   const rows = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${relation}`);
   return new Map(rows.map((r) => [r.column_name, r.column_type]));
 }
 
-const parquet = (files: readonly string[], extra = '') => `read_parquet([${files.map(lit).join(', ')}], union_by_name = true, hive_partitioning = false${extra})`;
+export const parquet = (files: readonly string[], extra = '') => `read_parquet([${files.map(lit).join(', ')}], union_by_name = true, hive_partitioning = false${extra})`;
 
-async function lakeParquet(lake: Lake): Promise<string[]> {
+export async function lakeParquet(lake: Lake): Promise<string[]> {
   return (await lake.list('')).map((f) => f.path).filter((p) => p.endsWith('.parquet') && !SKIP_PREFIXES.some((s) => p.startsWith(s)));
 }
 
@@ -234,7 +234,7 @@ async function source(lake: Lake, prefix: string): Promise<string | undefined> {
 // ---------------------------------------------------------------------------------------------------------------
 // 1. Resolution
 
-async function resolveSubjects(engine: Engine, lake: Lake, subjects: readonly Subject[]): Promise<{ people: string[]; values: Values }> {
+export async function resolveSubjects(engine: Engine, lake: Lake, subjects: readonly Subject[]): Promise<{ people: string[]; values: Values }> {
   const crosswalk = await source(lake, 'silver/customer360/identity/crosswalk');
   const silverCustomers = await source(lake, 'silver/customer360/customers');
   const people = new Set<string>();
@@ -281,7 +281,7 @@ async function resolveSubjects(engine: Engine, lake: Lake, subjects: readonly Su
     const src = await source(lake, dir);
     if (!src) continue;
     const cols = await columnsOf(engine, `(SELECT * FROM ${src})`);
-    const pick = (c: string) => (cols.has(c) ? `CAST(${c} AS VARCHAR)` : 'NULL');
+    const pick = (c: string) => (cols.has(c) ? `CAST(${c} AS VARCHAR)` : 'CAST(NULL AS VARCHAR)');
     allCustomers.push(`SELECT CAST(CUSTOMER_ID AS VARCHAR) AS CUSTOMER_ID, ${pick('EMAIL_ADDRESS')} AS e1, ${pick('EMAIL_NORMALIZED')} AS e2, ${pick('EMAIL_MATCH_KEY')} AS e3, ${pick('PHONE_NUMBER')} AS p1, ${pick('PHONE_E164')} AS p2 FROM ${src}`);
   }
   if (allCustomers.length) {
@@ -363,17 +363,21 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
     const cols = await columnsOf(engine, `(SELECT * FROM ${rel})`);
     const pred = matchPredicate(cols);
     if (!pred) continue;
-    const hits = Number(await engine.scalar(`SELECT count(*) FROM ${rel} WHERE ${pred}`));
+    // One scan for both counts (only the identifier columns are read).
+    const counted = (await engine.all<{ hits: unknown; total: unknown }>(`SELECT count(*) FILTER (WHERE ${pred}) AS hits, count(*) AS total FROM ${rel}`))[0]!;
+    const hits = Number(counted.hits);
+    const total = Number(counted.total);
+    if (!prior && hits === 0) continue;
     const checksum = await fileChecksum(local);
     if (prior && hits === 0 && checksum !== prior.checksumBefore) {
       // Committed before the crash, journal not yet updated: the new version is in place.
-      Object.assign(prior, { checksumAfter: checksum, rowsAfter: Number(await engine.scalar(`SELECT count(*) FROM ${rel}`)), done: true });
+      Object.assign(prior, { checksumAfter: checksum, rowsAfter: total, done: true });
       rewritten.push(path);
       await afterCommit();
       continue;
     }
     if (hits === 0) continue;
-    const rowsBefore = Number(await engine.scalar(`SELECT count(*) FROM ${rel}`));
+    const rowsBefore = total;
     const entry: ObjectEntry = { store: 'lake', path, rowsBefore, rowsRemoved: hits, checksumBefore: checksum, action: 'rewritten', done: false };
     j.objects[key] = entry;
     await saveJournal(lake, j);
@@ -439,7 +443,7 @@ async function eraseWarehouse(engine: Engine, home: string, j: Journal, afterCom
   }
 }
 
-async function warehouseTables(engine: Engine): Promise<Map<string, Map<string, string>>> {
+export async function warehouseTables(engine: Engine): Promise<Map<string, Map<string, string>>> {
   const rows = await engine.all<{ s: string; t: string; c: string; ty: string }>(
     `SELECT table_schema AS s, table_name AS t, column_name AS c, data_type AS ty FROM information_schema.columns c
      WHERE table_catalog = 'wh' AND (table_schema, table_name) IN (SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = 'wh' AND table_type = 'BASE TABLE')`,

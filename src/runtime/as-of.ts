@@ -7,7 +7,8 @@ import type { Engine } from '../engine/duckdb.ts';
 import { ident, litList } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { UsageError } from './errors.ts';
-import { datasetDataFiles } from '../catalogue/partitioned.ts';
+import { datasetDataFiles, readDatasetState } from '../catalogue/partitioned.ts';
+import { bronzeDataFiles, readBronzeState } from '../bronze/table-state.ts';
 
 export function isIsoDate(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
@@ -21,12 +22,6 @@ function checked(value: string, where: string): string {
 /** Tables whose event time moves the default as-of date (campaign START_DATEs may lie in the future). */
 const DATED = CONTRACTS.filter((c) => c.eventTime && c.name !== 'MARKETING_CAMPAIGNS');
 
-/** Parquet files of a table's own folder (not nested datasets). */
-async function tableFiles(lake: Lake, prefix: string, nested: boolean): Promise<string[]> {
-  const files = (await lake.list(prefix)).map((f) => f.path).filter((p) => p.endsWith('.parquet'));
-  return nested ? files : files.filter((p) => !p.slice(prefix.length + 1).includes('/'));
-}
-
 /**
  * The earliest and latest event dates in the lake's Bronze and Silver data, from the Parquet footers' column statistics
  * (no data page is read); files without statistics for the column are scanned. Undefined when the lake holds no dated rows.
@@ -34,9 +29,18 @@ async function tableFiles(lake: Lake, prefix: string, nested: boolean): Promise<
 export async function dataDateRange(engine: Engine, lake: Lake): Promise<{ first: string; last: string } | undefined> {
   const parts: string[] = [];
   for (const c of DATED) {
+    // Ranges recorded in state need no file opened (on ADLS: downloaded): Bronze files' ranges in the table's state,
+    // partitioned Silver's from its partition names. Only the other files' footers are read.
+    const bstate = await readBronzeState(lake, c);
+    const silverPath = `silver/customer360/${c.bronzeDir}`;
+    const sstate = await readDatasetState(lake, silverPath);
+    const silverDates = Object.keys(sstate?.partitions ?? {}).filter((p) => isIsoDate(p));
+    const partitioned = silverDates.length > 0 || (sstate && Object.keys(sstate.partitions).every((p) => p !== ''));
+    for (const [lo, hi] of Object.values(bstate.dates ?? {})) parts.push(`SELECT DATE '${lo}' AS lo, DATE '${hi}' AS hi`);
+    if (silverDates.length) parts.push(`SELECT DATE '${silverDates.sort()[0]}' AS lo, DATE '${silverDates.at(-1)}' AS hi`);
     const files = [
-      ...(await tableFiles(lake, `bronze/customer360/${c.bronzeDir}`, true)),
-      ...(await datasetDataFiles(lake, `silver/customer360/${c.bronzeDir}`)),
+      ...(await bronzeDataFiles(lake, c, bstate)).filter((f) => !bstate.dates?.[f]),
+      ...(partitioned ? [] : await datasetDataFiles(lake, silverPath, sstate)),
     ];
     if (files.length === 0) continue;
     const local = await Promise.all(files.map((f) => lake.localPath(f)));

@@ -21,17 +21,26 @@ export interface LoggerOptions {
   silent?: boolean;
 }
 
+/** The stream a live status line is showing on, if any (one per process: the terminal). */
+let statusOn: { write(s: string): unknown } | undefined;
+
+/**
+ * Clears the live status line, if one is showing: anything else written to the terminal (a result line on stdout,
+ * a fatal error) calls this first, so the two never run together on one line.
+ */
+export function clearStatusLine(): void {
+  if (statusOn) {
+    statusOn.write('\r\x1b[2K');
+    statusOn = undefined;
+  }
+}
+
 export function createLogger(options: LoggerOptions = {}, base: Fields = {}): Logger {
   const stream = options.stream ?? process.stderr;
   const json = options.json ?? !stream.isTTY;
   let lastProgressJson = 0;
-  let statusShown = false;
-
   const clearStatus = () => {
-    if (statusShown) {
-      stream.write('\r\x1b[2K');
-      statusShown = false;
-    }
+    if (statusOn === stream) clearStatusLine();
   };
 
   const emit = (level: Level, msg: string, fields: Fields = {}) => {
@@ -68,7 +77,7 @@ export function createLogger(options: LoggerOptions = {}, base: Fields = {}): Lo
         .join(' ');
       const line = `… ${m}${extra ? `  ${extra}` : ''}`;
       stream.write(`\r\x1b[2K${line.slice(0, (stream.columns ?? 120) - 1)}`);
-      statusShown = true;
+      statusOn = stream;
     },
     child: (fields) => createLogger(options, { ...base, ...fields }),
   };

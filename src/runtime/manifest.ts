@@ -1,5 +1,6 @@
 // Run manifests: one JSON document per run with jobs, inputs, outputs, row counts, quality metrics, timings, status.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Lake } from '../lake/lake.ts';
 import type { JobReport } from './job.ts';
@@ -34,6 +35,9 @@ export interface RunManifest {
   asOfSource?: 'option' | 'param' | 'data';
   home: string;
   lake: string;
+  /** The process writing it: a manifest left 'running' by a process that is gone is an interrupted run (c360 runs). */
+  pid?: number;
+  host?: string;
   status: Status;
   startedAt: string;
   endedAt?: string;
@@ -51,8 +55,39 @@ export async function writeManifest(home: string, lake: Lake | undefined, manife
   const dir = join(home, 'runs');
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
+  manifest.pid ??= process.pid;
+  manifest.host ??= hostname();
   const body = JSON.stringify(manifest, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2);
   await writeFile(file, body);
   if (lake && !lake.location.startsWith('file://')) await lake.write(`_runs/${name}.json`, body);
   return file;
+}
+
+/** A manifest as read back: 'running' becomes 'interrupted' when its process is gone from this host. */
+export type ListedStatus = Status | 'interrupted';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The home's run manifests, newest first, with interrupted runs told apart from running ones. */
+export async function listManifests(home: string): Promise<(RunManifest & { file: string; listedStatus: ListedStatus })[]> {
+  const dir = join(home, 'runs');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
+  const out: (RunManifest & { file: string; listedStatus: ListedStatus })[] = [];
+  for (const name of names) {
+    try {
+      const m = JSON.parse(await readFile(join(dir, name), 'utf8')) as RunManifest;
+      const gone = m.status === 'running' && m.pid !== undefined && m.host === hostname() && !alive(m.pid);
+      out.push({ ...m, file: join(dir, name), listedStatus: gone ? 'interrupted' : m.status });
+    } catch {
+      // not a manifest
+    }
+  }
+  return out.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
 }

@@ -18,7 +18,8 @@ export interface DailyDropsResult {
 
 const LATE = new Set(['CUSTOMER_TRANSACTIONS', 'CUSTOMER_SESSION_DATA', 'CUSTOMER_BEHAVIORAL_EVENTS']);
 
-export async function splitDailyDrops(engine: Engine, sampleDir: string, outDir: string, days: number): Promise<DailyDropsResult> {
+/** `historyDays`: keep only this many days of dated history before the daily drops (customers and campaigns all). */
+export async function splitDailyDrops(engine: Engine, sampleDir: string, outDir: string, days: number, o: { historyDays?: number } = {}): Promise<DailyDropsResult> {
   if (!Number.isInteger(days) || days < 1) throw new UsageError(`--daily-drops must be a whole number of days >= 1, got '${days}'`);
   const files = (await readdir(sampleDir)).filter((f) => f.endsWith('.parquet'));
   const table = (name: string) => join(sampleDir, `${name}.parquet`);
@@ -43,7 +44,7 @@ export async function splitDailyDrops(engine: Engine, sampleDir: string, outDir:
     // Delivery day: history before the first day, the row's day, one day later for late rows, the last day after it.
     const late = LATE.has(name) ? `CASE WHEN hash(s.${key}, 'late') % 20 = 0 AND d >= DATE ${lit(first)} AND d < DATE ${lit(end)} THEN 1 ELSE 0 END` : '0';
     await engine.run(`CREATE OR REPLACE TEMP TABLE split AS
-SELECT s.* EXCLUDE (d), CASE WHEN d IS NULL OR d < DATE ${lit(first)} THEN NULL WHEN d > DATE ${lit(end)} THEN DATE ${lit(end)} ELSE CAST(d + INTERVAL (${late}) DAY AS DATE) END AS __day
+SELECT s.* EXCLUDE (d), CASE WHEN ${o.historyDays && name !== 'CUSTOMERS' && name !== 'MARKETING_CAMPAIGNS' ? `d < DATE ${lit(first)} - INTERVAL ${o.historyDays} DAY` : 'false'} THEN DATE '1900-01-01' ELSE CASE WHEN d IS NULL OR d < DATE ${lit(first)} THEN NULL WHEN d > DATE ${lit(end)} THEN DATE ${lit(end)} ELSE CAST(d + INTERVAL (${late}) DAY AS DATE) END END AS __day
 FROM (SELECT s.*, ${date} AS d FROM ${src} s ${join_}) s`);
     await write(engine, `SELECT * EXCLUDE (__day) FROM split WHERE __day IS NULL`, join(result.history, f));
     for (const [i, day] of result.days.entries()) {

@@ -4,7 +4,8 @@
 // and the new ones) the latest ingest wins, ties broken by the greater Bronze record hash, exactly the order a full
 // rebuild from Bronze uses (stagingSql), so merging day by day gives the rows a rebuild gives.
 import type { TableContract } from '../../schemas/contract.ts';
-import { ident, type Engine } from '../engine/duckdb.ts';
+import { ident, lit, type Engine } from '../engine/duckdb.ts';
+import { CHECKS } from './checks.ts';
 import type { Lake } from '../lake/lake.ts';
 import { bronzeDataFiles, readBronzeState } from '../bronze/table-state.ts';
 import { readDatasetSql, type DatasetState } from '../catalogue/partitioned.ts';
@@ -39,13 +40,10 @@ export const VERSION_ORDER = '_ingested_at DESC NULLS LAST, _bronze_record_hash 
  * returns the touched partitions. `partition` is the partition SQL of a row.
  */
 export async function mergeByKey(engine: Engine, lake: Lake, c: TableContract, state: DatasetState, partition: string): Promise<string[]> {
-  const files = Object.values(state.partitions).flat();
   const keys = dedupeKey(c).map(ident).join(', ');
-  // Partitions holding a current version of a new key: a scan of the key columns only.
-  const all = await readDatasetSql(lake, files, `SELECT * EXCLUDE (__p) FROM fresh WHERE false`);
-  const hits = (await engine.all<{ p: string }>(
-    `SELECT DISTINCT ${partition} AS p FROM ${all} o SEMI JOIN fresh f ON ${keyMatch(c, 'o', 'f')}`,
-  )).map((r) => r.p);
+  // Partitions holding a current version of a new key, from the key index (one compact file, not every partition).
+  const index = await keyIndexSql(lake, c, state, partition);
+  const hits = (await engine.all<{ p: string }>(`SELECT DISTINCT o.__p AS p FROM ${index} o SEMI JOIN fresh f ON ${keyMatch(c, 'o', 'f')}`)).map((r) => r.p);
   const freshParts = (await engine.all<{ p: string }>('SELECT DISTINCT __p AS p FROM fresh')).map((r) => r.p);
   const touched = [...new Set([...hits, ...freshParts])].sort();
   const curFiles = touched.flatMap((p) => state.partitions[p] ?? []);
@@ -59,4 +57,36 @@ SELECT * EXCLUDE (_rn) FROM (
   await engine.run(`CREATE OR REPLACE TEMP TABLE changed AS
 SELECT * EXCLUDE (__p) FROM (SELECT * FROM cur UNION ALL BY NAME SELECT * FROM fresh) u SEMI JOIN fresh f ON ${keyMatch(c, 'u', 'f')}`);
   return touched;
+}
+
+/**
+ * Columns of a staged table's key index: its key, and the columns incremental publishing looks rows up by (the
+ * customer and anonymous ids, the columns its cross-table checks reach other tables through).
+ */
+export function keyIndexColumns(c: TableContract): string[] {
+  const refs = Object.values(CHECKS[c.name]?.refs ?? {});
+  const has = (n: string) => c.columns.some((x) => x.name === n);
+  return [...new Set([...dedupeKey(c), ...['CUSTOMER_ID', 'ANONYMOUS_ID'].filter(has), ...refs])];
+}
+
+/**
+ * The key index of a staged dataset as a relation (key-index columns + __p): the file its state names, else (a lake
+ * staged before the index existed) a scan of those columns over every partition.
+ */
+export async function keyIndexSql(lake: Lake, c: TableContract, state: DatasetState, partition: string): Promise<string> {
+  const file = state.inputs.keyIndex as string | undefined;
+  if (file && (await lake.exists(file))) return `read_parquet(${lit(await lake.localPath(file))})`;
+  const cols = keyIndexColumns(c).map(ident).join(', ');
+  const files = Object.values(state.partitions).flat();
+  if (files.length === 0) return `(SELECT ${cols}, NULL::VARCHAR AS __p FROM fresh WHERE false)`;
+  return `(SELECT ${cols}, ${partition} AS __p FROM ${await readDatasetSql(lake, files, '')})`;
+}
+
+/** The key index after a commit that rewrote `touched` with the rows of `merged` (written by the caller). */
+export async function nextKeyIndexSql(lake: Lake, c: TableContract, state: DatasetState | undefined, partition: string, touched: readonly string[]): Promise<string> {
+  const cols = keyIndexColumns(c).map(ident).join(', ');
+  const fresh = `SELECT ${cols}, __p FROM merged`;
+  if (!state) return fresh;
+  const old = await keyIndexSql(lake, c, state, partition);
+  return `SELECT ${cols}, __p FROM ${old} WHERE __p NOT IN (${touched.length ? touched.map(lit).join(', ') : "''"}) UNION ALL ${fresh}`;
 }

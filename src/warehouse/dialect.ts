@@ -41,7 +41,9 @@ export interface Dialect {
   createTable(t: TableDdl): string[];
   /** Creates or replaces a view, with its comment and column comments. */
   createView(v: ViewDdl): string[];
-  /** Loads one Gold snapshot into a staging table, stamping the load id and as-of date. */
+  /** SELECT of a Gold snapshot's data columns, typed as the model says (read in place: Parquet files or the stage). */
+  readSnapshot(o: { columns: readonly WarehouseColumn[]; source: CopySource }): string;
+  /** Loads one Gold snapshot into a table (DuckDB's first load: the target itself), stamping load id and as-of date. */
   copyIntoStaging(o: { staging: string; columns: readonly WarehouseColumn[]; loadId: string; asOf: string; source: CopySource; orderBy?: readonly string[] }): string;
 }
 

@@ -5,7 +5,7 @@ import type { Lake } from '../lake/lake.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { goldDir } from '../gold/paths.ts';
 import { duckdbDialect as d } from './dialects/duckdb.ts';
-import { renderAudit, renderInsertAll, renderTableLoad, renderTablesDdl, renderViewsDdl, stagingDdl, targetColumns, targetDdl } from './load-plan.ts';
+import { renderAudit, renderTableLoad, renderTablesDdl, renderViewsDdl, stagingDdl, targetColumns, targetDdl } from './load-plan.ts';
 import { WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
 import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
 import { parquetFiles } from '../lake/parquet.ts';
@@ -16,7 +16,10 @@ export interface TableLoadResult {
   table: string;
   source: string;
   status: 'loaded';
+  /** Rows of the snapshot (the table's rows in scope after the load). */
   stagedRows: number;
+  /** What this load staged and applied: changed or new rows, keys gone, partitions replaced (a re-run: all 0). */
+  staged: { upserts: number; deletes: number; partitions: number };
   tableRows: number;
   missingColumns: string[];
   files: string[];
@@ -71,12 +74,12 @@ function goldFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]>
   return parquetFiles(lake, goldDir(dataset, asOf));
 }
 
-export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o: { asOf: string; loadId: string; log?: Logger }): Promise<TableLoadResult> {
+export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o: { asOf: string; loadId: string; log?: Logger; fullRefresh?: boolean }): Promise<TableLoadResult> {
   const label = `${t.schema}.${t.name}`;
   const files = await goldFiles(lake, t.source, o.asOf);
   // No snapshot is not an empty snapshot: loading it as empty would wipe the table.
   if (files.length === 0) throw new LoadError(`${label}: no Gold snapshot ${goldDir(t.source, o.asOf)}`);
-  const result: TableLoadResult = { table: label, source: t.source, status: 'loaded', stagedRows: 0, tableRows: 0, missingColumns: [], files };
+  const result: TableLoadResult = { table: label, source: t.source, status: 'loaded', stagedRows: 0, staged: { upserts: 0, deletes: 0, partitions: 0 }, tableRows: 0, missingColumns: [], files };
   const local = await Promise.all(files.map((f) => lake.localPath(f)));
   const described = await engine.all<{ column_name: string }>(
     `DESCRIBE SELECT * FROM read_parquet([${local.map((f) => d.string(f)).join(', ')}], union_by_name = true, hive_partitioning = false)`,
@@ -116,20 +119,21 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
       const bad = await keyProblem(engine, t, target, o.loadId);
       if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
       await engine.run(renderAudit(d, t, o, target));
+      const partitions = t.partitionBy ? Number(await engine.scalar(`SELECT count(*) FROM (SELECT DISTINCT ${d.ident(t.partitionBy)} FROM ${target})`)) : 0;
+      result.staged = { upserts: Number(await engine.scalar(`SELECT count(*) FROM ${target}`)), deletes: 0, partitions };
     } else {
-      const steps = renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: { ...loadSource } });
+      // Only what changed is staged (load-plan.ts); the snapshot's keys are checked first, as the MERGE needs them
+      // unique and non-null (identical duplicate rows would otherwise collapse unnoticed in the set difference).
+      const bad = await keyProblem(engine, t, `(${d.readSnapshot({ columns: t.columns, source: loadSource })})`);
+      if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
       const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
-      for (const s of steps) {
-        if (s.step === 'delete-missing' && !(await anyMissing(engine, t, staging, o))) continue;
-        if (s.step === 'merge' && Number(await engine.scalar(`SELECT count(*) FROM ${target}`)) === 0) {
-          await engine.run(renderInsertAll(d, t, o.loadId));
-          continue;
+      for (const s of renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: loadSource, fullRefresh: o.fullRefresh })) {
+        if (s.step === 'clean-staging') {
+          const counts = await engine.all<{ c: string; n: bigint }>(`SELECT _CHANGE AS c, count(*) AS n FROM ${staging} WHERE _LOAD_ID = ${d.string(o.loadId)} GROUP BY 1`);
+          const n = (c: string) => Number(counts.find((x) => x.c === c)?.n ?? 0);
+          result.staged = { upserts: n('UPSERT'), deletes: n('DELETE'), partitions: n('PARTITION') };
         }
         await engine.run(s.sql);
-        if (s.step === 'copy') {
-          const bad = await keyProblem(engine, t, staging, o.loadId);
-          if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
-        }
       }
     }
   } catch (e) {
@@ -142,24 +146,13 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
   return result;
 }
 
-/**
- * After the MERGE every staged key is in the target, so the target holds keys the snapshot lacks exactly when it has
- * more rows (in scope) than were staged: two counts instead of an anti-join over the whole table when nothing is gone.
- */
-async function anyMissing(engine: Engine, t: WarehouseTable, staging: string, o: { asOf: string; loadId: string }): Promise<boolean> {
-  const scope = t.strategy === 'partition' ? ` WHERE ${d.ident('AS_OF_DATE')} = ${d.date(o.asOf)}` : '';
-  const inTarget = Number(await engine.scalar(`SELECT count(*) FROM ${d.qualified(t.schema, t.name)}${scope}`));
-  const staged = Number(await engine.scalar(`SELECT count(*) FROM ${staging} WHERE ${d.ident('_LOAD_ID')} = ${d.string(o.loadId)}`));
-  return inTarget > staged;
-}
-
 /** PII class by column: example rows in errors are shown masked (errors end up in logs and run manifests). */
 const piiOf = (t: WarehouseTable) => new Map(t.columns.map((c) => [c.name, c.pii]));
 
 /** Key columns must be non-null and unique within one snapshot, or the MERGE would be ambiguous: what is wrong, if anything. */
-async function keyProblem(engine: Engine, t: WarehouseTable, relation: string, loadId: string): Promise<string | undefined> {
+async function keyProblem(engine: Engine, t: WarehouseTable, relation: string, loadId?: string): Promise<string | undefined> {
   const keys = t.primaryKey.map((k) => d.ident(k));
-  const load = `${d.ident('_LOAD_ID')} = ${d.string(loadId)}`;
+  const load = loadId === undefined ? 'true' : `${d.ident('_LOAD_ID')} = ${d.string(loadId)}`;
   const nulls = await engine.all(`SELECT * FROM ${relation} WHERE ${load} AND (${keys.map((k) => `${k} IS NULL`).join(' OR ')}) LIMIT 3`);
   if (nulls.length) return `null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(maskRow(piiOf(t), nulls[0]!))}`;
   const dups = await engine.all(`SELECT ${keys.join(', ')}, count(*) AS n FROM ${relation} WHERE ${load} GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 3`);
@@ -176,7 +169,7 @@ async function keyProblem(engine: Engine, t: WarehouseTable, relation: string, l
 export async function loadWarehouse(
   engine: Engine,
   lake: Lake,
-  o: { asOf: string; loadId: string; log?: Logger; tables?: readonly WarehouseTable[] },
+  o: { asOf: string; loadId: string; log?: Logger; tables?: readonly WarehouseTable[]; fullRefresh?: boolean },
 ): Promise<TableLoadResult[]> {
   const tables = o.tables ?? WAREHOUSE_TABLES;
   // Every table's snapshot must be there before anything is loaded: a run that would leave tables behind fails whole.

@@ -12,7 +12,7 @@
 // A load killed before COMMIT leaves every table as the previous load left it; staging rows of the dead load are
 // cleared by its retry (same load id) first thing.
 import type { CopySource, Dialect, TableDdl } from './dialect.ts';
-import { LOAD_COLUMNS, OPS_SCHEMA, SCHEMAS, STAGING_SCHEMA, T, stagingName, type WarehouseColumn, type WarehouseTable, type WarehouseView } from './types.ts';
+import { CHANGE_COLUMN, LOAD_COLUMNS, OPS_SCHEMA, SCHEMAS, STAGING_SCHEMA, T, stagingName, type WarehouseColumn, type WarehouseTable, type WarehouseView } from './types.ts';
 
 export const AUDIT_TABLE = 'LOAD_AUDIT';
 
@@ -26,7 +26,7 @@ export const AUDIT_DDL: TableDdl = {
     { name: 'SCHEMA_NAME', type: T.varchar, comment: 'Schema of the loaded table' },
     { name: 'TABLE_NAME', type: T.varchar, comment: 'Loaded table' },
     { name: 'AS_OF_DATE', type: T.date, comment: 'As-of date of the Gold snapshot' },
-    { name: 'ROW_COUNT', type: T.bigint, comment: 'Rows in the snapshot' },
+    { name: 'ROW_COUNT', type: T.bigint, comment: 'Rows in the table after the load (partition tables: within the as-of date)' },
     { name: '_LOAD_ID', type: T.varchar, comment: 'Load that first loaded this row count' },
   ],
 };
@@ -50,7 +50,7 @@ export function targetDdl(t: WarehouseTable): TableDdl {
 export function stagingDdl(t: WarehouseTable): TableDdl {
   return {
     schema: STAGING_SCHEMA, name: stagingName(t), comment: `Staging for ${t.schema}.${t.name} (rows of one load id at a time)`,
-    columns: targetColumns(t), primaryKey: [], clusterBy: [], staging: true,
+    columns: [...targetColumns(t), CHANGE_COLUMN], primaryKey: [], clusterBy: [], staging: true,
   };
 }
 
@@ -87,7 +87,9 @@ export function renderViewsDdl(d: Dialect, tables: readonly WarehouseTable[], vi
 }
 
 export interface LoadStep {
-  step: 'clear-staging' | 'copy' | 'merge' | 'delete-missing' | 'audit' | 'clean-staging';
+  step:
+    | 'clear-staging' | 'stage-partitions' | 'stage-changes' | 'stage-deletes'
+    | 'merge' | 'delete-missing' | 'replace-partitions' | 'insert' | 'audit' | 'clean-staging';
   /** stage: before the load's transaction; apply: inside it; cleanup: after COMMIT. */
   phase: 'stage' | 'apply' | 'cleanup';
   sql: string;
@@ -104,70 +106,118 @@ export interface PlannedLoadStep {
  * The whole load: every table's stage steps, BEGIN, every table's apply steps, COMMIT, every table's cleanup. The
  * tables' changes become visible together at COMMIT (Snowflake: no DDL inside, which would commit implicitly).
  */
-export function renderLoad(d: Dialect, tables: readonly WarehouseTable[], o: { loadId: string; asOf: string; source: (t: WarehouseTable) => CopySource }): PlannedLoadStep[] {
-  const per = tables.map((t) => ({ t, steps: renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: o.source(t) }) }));
+export function renderLoad(d: Dialect, tables: readonly WarehouseTable[], o: { loadId: string; asOf: string; source: (t: WarehouseTable) => CopySource; fullRefresh?: boolean }): PlannedLoadStep[] {
+  const per = tables.map((t) => ({ t, steps: renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: o.source(t), fullRefresh: o.fullRefresh }) }));
   const phase = (ph: LoadStep['phase']) => per.flatMap(({ t, steps }) => steps.filter((s) => s.phase === ph).map((s) => ({ table: t, step: s.step, sql: s.sql })));
   return [...phase('stage'), { step: 'begin', sql: 'BEGIN TRANSACTION' }, ...phase('apply'), { step: 'commit', sql: 'COMMIT' }, ...phase('cleanup')];
 }
 
-/**
- * INSERT of all staged rows: what the MERGE does when the target is empty (every key NOT MATCHED). DuckDB's MERGE
- * inserts far slower than INSERT ... SELECT, so the DuckDB loader uses this for a first load.
- */
-export function renderInsertAll(d: Dialect, t: WarehouseTable, loadId: string): string {
-  const cols = targetColumns(t).map((c) => d.ident(c.name)).join(', ');
-  return `INSERT INTO ${d.qualified(t.schema, t.name)} (${cols})
-SELECT ${cols} FROM ${d.qualified(STAGING_SCHEMA, stagingName(t))} WHERE ${d.ident('_LOAD_ID')} = ${d.string(loadId)}`;
+/** The rows of the target a load reconciles: the whole table, or the loaded AS_OF_DATE of a partition table. */
+export function targetScope(d: Dialect, t: WarehouseTable, asOf: string): string {
+  return t.strategy === 'partition' ? ` WHERE ${d.ident('AS_OF_DATE')} = ${d.date(asOf)}` : '';
 }
 
-export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: string; asOf: string; source: CopySource }): LoadStep[] {
+/**
+ * One table's steps. Only what changed is staged and applied; the snapshot is read in place and compared with the
+ * target (set difference over the data columns, so a re-run stages nothing and changes nothing):
+ *   key tables          stage-changes: snapshot rows not in the target (new or changed); stage-deletes: target keys
+ *                       the snapshot lacks; apply: MERGE the changed rows by key, DELETE the gone keys
+ *   partitioned facts   stage-partitions: partition values (partitionBy) where the snapshot and the target differ
+ *                       either way; stage-changes: the snapshot's rows of those partitions; apply: DELETE those
+ *                       partitions, INSERT their rows (partition replace)
+ *   append tables       stage-changes: snapshot rows whose key is not in the target; apply: INSERT them by MERGE
+ * A full refresh (`fullRefresh`) stages every snapshot row (facts: every partition of snapshot and target) and so
+ * rewrites every row, repairing a target that drifted from its snapshot; keys gone are deleted as usual.
+ */
+export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: string; asOf: string; source: CopySource; fullRefresh?: boolean }): LoadStep[] {
   const target = d.qualified(t.schema, t.name);
   const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
   const id = (c: string) => d.ident(c);
   const load = d.string(o.loadId);
   const keys = t.primaryKey;
-  const nonKeys = t.columns.filter((c) => !keys.includes(c.name));
-  const all = targetColumns(t).map((c) => c.name);
-  const on = keys.map((k) => `t.${id(k)} = s.${id(k)}`).join(' AND ');
-  const changed = nonKeys.map((c) => `t.${id(c.name)} IS DISTINCT FROM s.${id(c.name)}`).join('\n    OR ');
-  const sets = [...nonKeys.map((c) => c.name), ...LOAD_COLUMNS.map((c) => c.name)].map((c) => `${id(c)} = s.${id(c)}`).join(', ');
-  const update = t.strategy === 'append' ? '' : `
-WHEN MATCHED AND (
-    ${changed || 'false'}
-  ) THEN UPDATE SET ${sets}`;
-  const steps: LoadStep[] = [
-    { step: 'clear-staging', phase: 'stage', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` },
-    { step: 'copy', phase: 'stage', sql: d.copyIntoStaging({ staging, columns: targetColumns(t), loadId: o.loadId, asOf: o.asOf, source: o.source, orderBy: t.clusterBy }) },
-    {
-      step: 'merge',
-      phase: 'apply',
-      sql: `MERGE INTO ${target} AS t
-USING (SELECT * FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}) AS s
-ON ${on}${update}
-WHEN NOT MATCHED THEN INSERT (${all.map(id).join(', ')})
-  VALUES (${all.map((c) => `s.${id(c)}`).join(', ')})`,
-    },
-  ];
-  if (t.strategy !== 'append') {
-    const scope = t.strategy === 'partition' ? ` AND ${target}.${id('AS_OF_DATE')} = ${d.date(o.asOf)}` : '';
+  const data = t.columns.map((c) => id(c.name));
+  const all = targetColumns(t).map((c) => id(c.name));
+  const scope = targetScope(d, t, o.asOf);
+  const src = d.readSnapshot({ columns: t.columns, source: o.source });
+  const stamp = (change: string) => `${load}, ${d.date(o.asOf)}, ${d.string(change)}`;
+  const into = (cols: readonly string[]) => `INSERT INTO ${staging} (${[...cols, '_LOAD_ID', '_AS_OF_DATE', '_CHANGE'].map(id).join(', ')})`;
+  const staged = (change: string) => `${staging} AS s WHERE s.${id('_LOAD_ID')} = ${load} AND s.${id('_CHANGE')} = ${d.string(change)}`;
+  const targetData = `SELECT ${data.join(', ')} FROM ${target}${scope}`;
+  const dataNames = t.columns.map((c) => c.name);
+  const steps: LoadStep[] = [{ step: 'clear-staging', phase: 'stage', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` }];
+  if (t.partitionBy) {
+    const p = id(t.partitionBy);
+    steps.push(
+      {
+        step: 'stage-partitions', phase: 'stage',
+        sql: `${into([t.partitionBy])}
+SELECT ${p}, ${stamp('PARTITION')} FROM (${o.fullRefresh
+  ? `
+  SELECT ${p} FROM (${src}) AS n
+  UNION
+  SELECT ${p} FROM ${target}`
+  : `
+  SELECT ${p} FROM (SELECT * FROM (${src}) AS n EXCEPT ${targetData}) AS added
+  UNION
+  SELECT ${p} FROM (${targetData} EXCEPT SELECT * FROM (${src}) AS n) AS removed`}
+) AS changed`,
+      },
+      {
+        step: 'stage-changes', phase: 'stage',
+        sql: `${into(dataNames)}
+SELECT ${data.map((c) => `n.${c}`).join(', ')}, ${stamp('UPSERT')} FROM (${src}) AS n
+WHERE EXISTS (SELECT 1 FROM ${staged('PARTITION')} AND s.${p} IS NOT DISTINCT FROM n.${p})`,
+      },
+      {
+        step: 'replace-partitions', phase: 'apply',
+        sql: `DELETE FROM ${target}
+WHERE EXISTS (SELECT 1 FROM ${staged('PARTITION')} AND s.${p} IS NOT DISTINCT FROM ${target}.${p})`,
+      },
+      { step: 'insert', phase: 'apply', sql: `INSERT INTO ${target} (${all.join(', ')})\nSELECT ${all.join(', ')} FROM ${staged('UPSERT')}` },
+    );
+  } else {
+    const on = keys.map((k) => `t.${id(k)} = s.${id(k)}`).join(' AND ');
+    const nonKeys = t.columns.filter((c) => !keys.includes(c.name));
+    const sets = [...nonKeys.map((c) => c.name), ...LOAD_COLUMNS.map((c) => c.name)].map((c) => `${id(c)} = s.${id(c)}`).join(', ');
+    const changes = o.fullRefresh && t.strategy !== 'append'
+      ? `SELECT * FROM (${src}) AS n`
+      : t.strategy === 'append'
+      ? `SELECT n.* FROM (${src}) AS n WHERE NOT EXISTS (SELECT 1 FROM ${target} AS t WHERE ${keys.map((k) => `t.${id(k)} = n.${id(k)}`).join(' AND ')})`
+      : `SELECT * FROM (${src}) AS n EXCEPT ${targetData}`;
+    steps.push({ step: 'stage-changes', phase: 'stage', sql: `${into(dataNames)}\nSELECT ${data.map((c) => `c.${c}`).join(', ')}, ${stamp('UPSERT')} FROM (\n${changes}\n) AS c` });
+    if (t.strategy !== 'append') {
+      const k = keys.map(id).join(', ');
+      steps.push({
+        step: 'stage-deletes', phase: 'stage',
+        sql: `${into(keys)}\nSELECT ${k}, ${stamp('DELETE')} FROM (\nSELECT ${k} FROM ${target}${scope} EXCEPT SELECT ${k} FROM (${src}) AS n\n) AS gone`,
+      });
+    }
+    // Staged rows differ from the target by construction, so a matched key is always updated.
+    const update = t.strategy === 'append' ? '' : `\nWHEN MATCHED THEN UPDATE SET ${sets}`;
     steps.push({
-      step: 'delete-missing',
-      phase: 'apply',
-      sql: `DELETE FROM ${target}
-WHERE NOT EXISTS (
-  SELECT 1 FROM ${staging} AS s
-  WHERE s.${id('_LOAD_ID')} = ${load} AND ${keys.map((k) => `s.${id(k)} = ${target}.${id(k)}`).join(' AND ')}
-)${scope}`,
+      step: 'merge', phase: 'apply',
+      sql: `MERGE INTO ${target} AS t
+USING (SELECT * FROM ${staged('UPSERT')}) AS s
+ON ${on}${update}
+WHEN NOT MATCHED THEN INSERT (${all.join(', ')})
+  VALUES (${targetColumns(t).map((c) => `s.${id(c.name)}`).join(', ')})`,
     });
+    if (t.strategy !== 'append') {
+      steps.push({
+        step: 'delete-missing', phase: 'apply',
+        sql: `DELETE FROM ${target}
+WHERE EXISTS (SELECT 1 FROM ${staged('DELETE')} AND ${keys.map((k) => `s.${id(k)} = ${target}.${id(k)}`).join(' AND ')})`,
+      });
+    }
   }
   steps.push(
-    { step: 'audit', phase: 'apply', sql: renderAudit(d, t, o, `${staging} WHERE ${id('_LOAD_ID')} = ${load}`) },
+    { step: 'audit', phase: 'apply', sql: renderAudit(d, t, o, `${target}${scope}`) },
     { step: 'clean-staging', phase: 'cleanup', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` },
   );
   return steps;
 }
 
-/** Step 5: record the snapshot's row count (counted over `rowsOf`, a relation with its filter) in OPS.LOAD_AUDIT. */
+/** Records the table's row count after the load (counted over `rowsOf`: the target in scope) in OPS.LOAD_AUDIT. */
 export function renderAudit(d: Dialect, t: WarehouseTable, o: { loadId: string; asOf: string }, rowsOf: string): string {
   const id = (c: string) => d.ident(c);
   const load = d.string(o.loadId);

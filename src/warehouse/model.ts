@@ -7,6 +7,9 @@ import type { LogicalType, WarehouseColumn, WarehouseTable, WarehouseView } from
 
 function toTable(ds: Dataset): WarehouseTable {
   const w = ds.warehouse!;
+  if (w.partitionBy && (w.strategy !== 'snapshot' || !ds.columns.some((c) => c.name === w.partitionBy))) {
+    throw new Error(`${w.schema}.${w.table}: partitionBy ${w.partitionBy} needs a snapshot table with that column`);
+  }
   return {
     schema: w.schema,
     name: w.table,
@@ -15,6 +18,7 @@ function toTable(ds: Dataset): WarehouseTable {
     primaryKey: ds.primaryKey,
     clusterBy: w.clusterBy,
     strategy: w.strategy,
+    ...(w.partitionBy ? { partitionBy: w.partitionBy } : {}),
     columns: ds.columns.map((c) => {
       if (c.type.kind === 'list') throw new Error(`${w.schema}.${w.table}: column ${c.name} is a list, which the warehouse does not take`);
       return { name: c.name, type: c.type as LogicalType, comment: c.comment, ...(c.pii ? { pii: c.pii } : {}) };

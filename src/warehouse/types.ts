@@ -41,6 +41,8 @@ export interface WarehouseTable {
   primaryKey: readonly string[];
   clusterBy: readonly string[];
   strategy: LoadStrategy;
+  /** Time-partitioned fact (e.g. DATE_KEY): a load replaces only the partitions whose rows changed. */
+  partitionBy?: string;
 }
 
 /** A view over a target table with columns of other tables LEFT JOINed in (the catalogue's WarehouseViewMapping, resolved). */
@@ -59,6 +61,9 @@ export const LOAD_COLUMNS: readonly WarehouseColumn[] = [
   { name: '_LOAD_ID', type: { kind: 'varchar' }, comment: 'Load id of the load that last inserted or changed this row' },
   { name: '_AS_OF_DATE', type: { kind: 'date' }, comment: 'As-of date of the Gold snapshot that last inserted or changed this row' },
 ];
+
+/** Staging only: what a staged row says: UPSERT (a new or changed row), DELETE (a key gone), PARTITION (a partition to replace). */
+export const CHANGE_COLUMN: WarehouseColumn = { name: '_CHANGE', type: { kind: 'varchar' }, comment: 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)' };
 
 export const STAGING_SCHEMA = 'STAGING';
 export const OPS_SCHEMA = 'OPS';

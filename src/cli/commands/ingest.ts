@@ -43,6 +43,9 @@ export const command: Command = {
       },
     };
     const started = new Date().toISOString();
+    const command = `c360 ingest ${process.argv.slice(3).join(' ')}`.trim();
+    // A 'running' manifest first: an ingest killed mid-way still leaves one (c360 runs shows it as interrupted).
+    await writeManifest(home, lake, { runId, loadId, command, pipeline: 'ingest', runDate, home, lake: lake.location, status: 'running', startedAt: started, jobs: [] });
     const entry = await runJob(
       job,
       { home, lake, log: io.log.child({ runId }), runId, loadId, runDate },
@@ -50,7 +53,7 @@ export const command: Command = {
       { activity: `ingest[${contract.name}]`, stage: 'bronze_ingestion', retry: 0, retryIntervalSeconds: 0, timeoutMinutes: 24 * 60 },
     );
     const manifestFile = await writeManifest(home, lake, {
-      runId, loadId, command: `c360 ingest ${process.argv.slice(3).join(' ')}`.trim(), pipeline: 'ingest', runDate, home, lake: lake.location,
+      runId, loadId, command, pipeline: 'ingest', runDate, home, lake: lake.location,
       status: entry.status, startedAt: started, endedAt: entry.endedAt, durationMs: entry.durationMs, jobs: [entry],
     });
     if (entry.status === 'failed') {

@@ -58,6 +58,12 @@ export const command: Command = {
     const runDate = isoDate(values, 'run-date') ?? today();
     const asOf = isoDate(values, 'as-of');
     const started = new Date().toISOString();
+    const manifestName = `${runId}.${job.name}${params.table ? `.${params.table}` : ''}`;
+    // A 'running' manifest first: a job killed mid-way still leaves one (c360 runs shows it as interrupted).
+    await writeManifest(home, lake, {
+      runId, loadId, command: `c360 job ${job.name}`, pipeline: 'job', runDate, asOf, home, lake: lake.location,
+      status: 'running', startedAt: started, jobs: [],
+    }, manifestName);
     const entry = await runJob(
       job,
       { home, lake, log: io.log.child({ runId, job: job.name }), runId, loadId, runDate, asOf, force: values.force === true },
@@ -71,7 +77,7 @@ export const command: Command = {
         runId, loadId, command: `c360 job ${job.name}`, pipeline: 'job', runDate, asOf: entry.asOf, home, lake: lake.location,
         status: entry.status, startedAt: started, endedAt: entry.endedAt, durationMs: entry.durationMs, jobs: [entry],
       },
-      `${runId}.${job.name}${params.table ? `.${params.table}` : ''}`,
+      manifestName,
     );
     if (entry.status === 'failed') {
       io.log.error(`${job.name} failed`, { error: entry.error?.message });

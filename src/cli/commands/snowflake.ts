@@ -64,9 +64,12 @@ const load: Command = {
     lake: { type: 'string', description: 'Lake location, to find which Gold datasets exist (default: $C360_LAKE_URL or HOME/lake)' },
     setup: { type: 'boolean', description: 'Apply the DDL first (database, tables, masking; not the account-level integration)' },
     'dry-run': { type: 'boolean', description: 'Print the statements instead of running them' },
+    'full-refresh': { type: 'string', description: "true: restage and rewrite every row; false (default): only what changed (ADF passes the pipeline's fullRefresh)" },
   },
   async run(values, _p, io) {
     const asOf = isoDate(values, 'as-of');
+    const refresh = (str(values, 'full-refresh') ?? 'false').toLowerCase();
+    if (!['true', 'false'].includes(refresh)) throw new UsageError(`--full-refresh takes true or false, got '${str(values, 'full-refresh')}'`);
     if (!asOf) throw new UsageError('--as-of YYYY-MM-DD is required');
     const loadId = str(values, 'load-id') ?? newRunId();
     const lake = await openLake(homeOf(values), str(values, 'lake'));
@@ -78,7 +81,7 @@ const load: Command = {
     const pre = values.setup
       ? [...renderDatabase(setup), ...renderTables(setup), ...renderMasking(setup), ...renderStage(setup).slice(1), ...renderRolesAndGrants(setup)].map((sql, i) => ({ label: `setup:${i + 1}`, sql }))
       : [];
-    const plan = [...pre, ...snowflakeLoadPlan(setup, { loadId, asOf, available })];
+    const plan = [...pre, ...snowflakeLoadPlan(setup, { loadId, asOf, available, fullRefresh: refresh === 'true' })];
     const skipped = WAREHOUSE_TABLES.filter((t) => !available.has(t.source)).map((t) => `${t.schema}.${t.name}`);
     if (skipped.length && !values['dry-run']) {
       // A load that leaves tables behind must not report success.

@@ -51,6 +51,12 @@ export const duckdbDialect: Dialect = {
       ...v.columns.map((c) => `COMMENT ON COLUMN ${q}.${ident(c.name)} IS ${quoteString(c.comment)}`),
     ];
   },
+  readSnapshot({ columns, source }) {
+    if (!source.files?.length) throw new Error('DuckDB snapshot read needs Parquet files');
+    const missing = new Set(source.missingColumns ?? []);
+    const select = columns.map((c) => `${missing.has(c.name) ? `CAST(NULL AS ${this.type(c.type)})` : `CAST(${ident(c.name)} AS ${this.type(c.type)})`} AS ${ident(c.name)}`);
+    return `SELECT ${select.join(', ')}\nFROM read_parquet([${source.files.map(quoteString).join(', ')}], union_by_name = true, hive_partitioning = false)`;
+  },
   copyIntoStaging({ staging, columns, loadId, asOf, source, orderBy }) {
     if (!source.files?.length) throw new Error(`DuckDB staging load of ${staging} needs Parquet files`);
     const missing = new Set(source.missingColumns ?? []);

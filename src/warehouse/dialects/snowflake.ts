@@ -50,6 +50,12 @@ export const snowflakeDialect: Dialect = {
     const cols = v.columns.map((c) => `  ${snowflakeIdent(c.name)} COMMENT ${quoteString(c.comment)}`);
     return [`CREATE OR REPLACE VIEW ${snowflakeIdent(v.schema)}.${snowflakeIdent(v.name)} (\n${cols.join(',\n')}\n)\nCOPY GRANTS\nCOMMENT = ${quoteString(v.comment)}\nAS\n${v.select}`];
   },
+  readSnapshot({ columns, source }) {
+    if (!source.stagePath) throw new Error('Snowflake snapshot read needs a stage path');
+    // Staged Parquet files queried in place with the stage's file format; field names are case-sensitive inside $1.
+    const select = columns.map((c) => `$1:"${c.name}"::${this.type(c.type)} AS ${snowflakeIdent(c.name)}`);
+    return `SELECT ${select.join(', ')}\nFROM ${source.stagePath} (PATTERN => '.*[.]parquet')`;
+  },
   copyIntoStaging({ staging, columns, loadId, asOf, source }) {
     if (!source.stagePath) throw new Error(`Snowflake staging load of ${staging} needs a stage path`);
     const meta = new Set(['_LOAD_ID', '_AS_OF_DATE']);

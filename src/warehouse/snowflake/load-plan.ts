@@ -17,13 +17,13 @@ export const EXAMPLE_LOAD = { loadId: 'EXAMPLE_LOAD_ID', asOf: '2026-03-31' };
 
 export function snowflakeLoadPlan(
   s: SnowflakeSetup,
-  o: { loadId: string; asOf: string; tables?: readonly WarehouseTable[]; available?: ReadonlySet<string> },
+  o: { loadId: string; asOf: string; tables?: readonly WarehouseTable[]; available?: ReadonlySet<string>; fullRefresh?: boolean },
 ): PlannedStatement[] {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(o.asOf)) throw new Error(`Invalid as-of date '${o.asOf}': expected YYYY-MM-DD`);
   const out: PlannedStatement[] = [{ label: 'session', sql: `USE DATABASE ${id(s.database)}` }];
   // A dataset with no snapshot in the lake is skipped: an empty COPY would make the snapshot delete wipe the table.
   const tables = (o.tables ?? WAREHOUSE_TABLES).filter((t) => !o.available || o.available.has(t.source));
-  const steps = renderLoad(d, tables, { loadId: o.loadId, asOf: o.asOf, source: (t) => ({ stagePath: `${stageRef(s)}/${t.source}/as_of_date=${o.asOf}/` }) });
+  const steps = renderLoad(d, tables, { loadId: o.loadId, asOf: o.asOf, fullRefresh: o.fullRefresh, source: (t) => ({ stagePath: `${stageRef(s)}/${t.source}/as_of_date=${o.asOf}/` }) });
   for (const step of steps) out.push({ label: step.table ? `${step.table.schema}.${step.table.name}:${step.step}` : `load:${step.step}`, sql: step.sql });
   return out;
 }
