@@ -11,11 +11,11 @@ import { pairwiseScore } from '../src/identity/evaluate.ts';
 import { main } from '../src/cli/main.ts';
 import { explainPair, formatExplanation } from '../src/identity/explain.ts';
 import { openGraph } from '../src/identity/graph.ts';
-import { updateGraph, type UpdateOptions } from '../src/identity/incremental.ts';
+import { updateGraph } from '../src/identity/incremental.ts';
 import { loadPersonRecords } from '../src/identity/input.ts';
-import { parseOverrides } from '../src/identity/overrides.ts';
 import { resolveIdentities } from '../src/identity/resolve.ts';
 import { SHARED } from './shared.ts';
+import { BASE, HEADER } from './fixtures/identity-graph.ts';
 
 const DATA = join(SHARED, 'data', 'identity');
 let dir: string;
@@ -23,33 +23,6 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'c360-incr-'));
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
-
-const HEADER = 'tenant_id,customer_id,source_system,first_name,surname,email,phone,dob,city';
-// A and B are namesakes with nothing else in common (a name-only link is refused); C is an unrelated person.
-const BASE = `${HEADER}
-acme,1,CRM,Robert,Smith,rob.smith@gmail.com,,,London
-acme,2,POS,Robert,Smith,,(415) 555-2671,,
-acme,3,CRM,Alice,Jones,alice.jones@yahoo.com,(212) 555-0134,1990-02-03,Leeds
-acme,4,ECOMMERCE,Alice,Jones,alice.jones@yahoo.com,,1990-02-03,Leeds
-acme,5,POS,Alice,Jones,ajones@hotmail.com,(212) 555-0134,1990-02-03,Leeds
-`;
-
-let n = 0;
-async function apply(state: string, csv: string, options: Partial<UpdateOptions> = {}) {
-  const file = join(dir, `batch-${n++}.csv`);
-  await writeFile(file, csv);
-  const engine = await openGraph(state);
-  try {
-    await loadPersonRecords(engine, file, 'id_input');
-    const result = await updateGraph(engine, 'id_input', { runId: `run-${n}`, ...options });
-    const rows = await engine.all<{ k: string; id: string }>("SELECT tenant_id || '/' || customer_id AS k, customer360_id AS id FROM g.records");
-    const retired = await engine.all<{ RETIRED_ID: string; SURVIVOR_ID: string }>('SELECT RETIRED_ID, SURVIVOR_ID FROM g.retired');
-    const changes = Number(await engine.scalar('SELECT count(*) FROM g.changes'));
-    return { result, id: Object.fromEntries(rows.map((r) => [r.k, r.id])), retired, changes };
-  } finally {
-    engine.close();
-  }
-}
 
 describe('incremental vs full', () => {
   it('incremental batches agree with a full re-resolution on fake_1000', async () => {
