@@ -9,27 +9,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
-import { makeJobContext } from '../src/orchestrator/local-runner.ts';
-import { silentLogger } from '../src/runtime/logger.ts';
 import { loadWarehouse } from '../src/warehouse/duckdb-loader.ts';
 import { duckdbDialect } from '../src/warehouse/dialects/duckdb.ts';
 import { WAREHOUSE_TABLES } from '../src/warehouse/model.ts';
-import { goldAggregation } from '../pipelines/gold.ts';
-import { AS_OF, writeScenarioIntelligence, writeScenarioSilver } from './fixtures/gold-scenario.ts';
+import { AS_OF } from './fixtures/gold-scenario.ts';
+import { NEXT, writeTwoDayLake } from './fixtures/two-day-lake.ts';
 
-const NEXT = '2026-04-16';
 const LAST_C360 = WAREHOUSE_TABLES.filter((t) => t.schema === 'CUSTOMER_360').at(-1)!;
 const PAUSE_AFTER = `${LAST_C360.schema}.${LAST_C360.name}`;
 
 let home: string;
 let lake: LocalLake;
-
-async function gold(asOf: string) {
-  // every Gold job of the pipeline but the intelligence ones (their outputs are fixtures), in pipeline order
-  for (const { job } of goldAggregation.activities.filter((a) => !a.job.name.startsWith('gold-intelligence'))) {
-    await job.run(makeJobContext({ home, lake, log: silentLogger, runId: 'g', loadId: 'g', runDate: asOf, asOf, params: {} }));
-  }
-}
 
 async function load(file: string, asOf: string, loadId: string) {
   const e = await Engine.open({ path: join(home, file) });
@@ -82,18 +72,7 @@ async function killMidLoad(file: string, asOf: string, loadId: string): Promise<
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'c360-wh-atomic-'));
   lake = new LocalLake(join(home, 'lake'));
-  const scratch = await Engine.open();
-  try {
-    await writeScenarioSilver(scratch, lake, join(home, 'tmp'));
-    await writeScenarioIntelligence(scratch, lake, join(home, 'tmp'));
-    await gold(AS_OF);
-    // the next day's data and snapshot (Silver with the later rows; Gold and intelligence as of NEXT)
-    await writeScenarioSilver(scratch, lake, join(home, 'tmp'), { later: true });
-    await writeScenarioIntelligence(scratch, lake, join(home, 'tmp'), NEXT);
-    await gold(NEXT);
-  } finally {
-    scratch.close();
-  }
+  await writeTwoDayLake(home, lake);
   // the reference: uninterrupted loads
   await load('reference-first.duckdb', AS_OF, 'L1');
   await copyFile(join(home, 'reference-first.duckdb'), join(home, 'reference-daily.duckdb'));

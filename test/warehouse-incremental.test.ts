@@ -10,16 +10,13 @@ import { Engine } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { goldDir } from '../src/gold/paths.ts';
 import { parquetFiles } from '../src/lake/parquet.ts';
-import { makeJobContext } from '../src/orchestrator/local-runner.ts';
-import { silentLogger } from '../src/runtime/logger.ts';
 import { loadWarehouse, type TableLoadResult } from '../src/warehouse/duckdb-loader.ts';
 import { duckdbDialect as d } from '../src/warehouse/dialects/duckdb.ts';
 import { WAREHOUSE_TABLES } from '../src/warehouse/model.ts';
 import type { WarehouseTable } from '../src/warehouse/types.ts';
-import { goldAggregation } from '../pipelines/gold.ts';
-import { AS_OF, writeScenarioIntelligence, writeScenarioSilver } from './fixtures/gold-scenario.ts';
+import { AS_OF } from './fixtures/gold-scenario.ts';
+import { NEXT, writeTwoDayLake } from './fixtures/two-day-lake.ts';
 
-const NEXT = '2026-04-16';
 let home: string;
 let lake: LocalLake;
 let daily: TableLoadResult[];
@@ -55,22 +52,7 @@ async function contents(file: string, withLoadColumns: boolean): Promise<Record<
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'c360-wh-incr-'));
   lake = new LocalLake(join(home, 'lake'));
-  const gold = async (asOf: string) => {
-    for (const { job } of goldAggregation.activities.filter((a) => !a.job.name.startsWith('gold-intelligence'))) {
-      await job.run(makeJobContext({ home, lake, log: silentLogger, runId: 'g', loadId: 'g', runDate: asOf, asOf, params: {} }));
-    }
-  };
-  const scratch = await Engine.open();
-  try {
-    await writeScenarioSilver(scratch, lake, join(home, 'tmp'));
-    await writeScenarioIntelligence(scratch, lake, join(home, 'tmp'));
-    await gold(AS_OF);
-    await writeScenarioSilver(scratch, lake, join(home, 'tmp'), { later: true });
-    await writeScenarioIntelligence(scratch, lake, join(home, 'tmp'), NEXT);
-    await gold(NEXT);
-  } finally {
-    scratch.close();
-  }
+  await writeTwoDayLake(home, lake);
   await withDb('w.duckdb', (e) => loadWarehouse(e, lake, { asOf: AS_OF, loadId: 'L1' }));
   daily = await withDb('w.duckdb', (e) => loadWarehouse(e, lake, { asOf: NEXT, loadId: 'L2' }));
   await withDb('full.duckdb', (e) => loadWarehouse(e, lake, { asOf: NEXT, loadId: 'L2' }));
