@@ -1,8 +1,6 @@
 // A daily run against ADLS (Azurite) on fresh job compute (an empty download cache) downloads the increment, the
 // indexes and the partitions it touches, not the lake's history: bytes are measured, not timed.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,44 +9,18 @@ import { openLake } from '../src/lake/index.ts';
 import type { AdlsLake } from '../src/lake/adls-lake.ts';
 import { runPipeline } from '../src/orchestrator/local-runner.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
+import { startAzurite, type Azurite } from './fixtures/azurite.ts';
 import { makeDailyDrops } from './fixtures/daily-lake.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-let azurite: ChildProcess;
+let azurite: Azurite;
 let port: number;
-let savedEnv: string | undefined;
 
 beforeAll(async () => {
-  port = await new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-  azurite = spawn(process.execPath, [join(ROOT, 'node_modules/azurite/dist/src/blob/main.js'), '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--skipApiVersionCheck', '--loose'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`Azurite did not start: ${out}`)), 30_000);
-    azurite.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('successfully listens')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  savedEnv = process.env.C360_STORAGE_CONNECTION_STRING;
-  process.env.C360_STORAGE_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
+  azurite = await startAzurite();
+  port = azurite.port;
 });
 
-afterAll(() => {
-  azurite?.kill();
-  if (savedEnv === undefined) delete process.env.C360_STORAGE_CONNECTION_STRING;
-  else process.env.C360_STORAGE_CONNECTION_STRING = savedEnv;
-});
+afterAll(() => azurite?.stop());
 
 const BRONZE_SILVER = { ...MASTER, stages: MASTER.stages.filter((s) => s.name === 'bronze_ingestion' || s.name === 'silver_processing') };
 

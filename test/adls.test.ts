@@ -1,8 +1,6 @@
 // The ADLS Gen2 lake through the Blob API, against Azurite started on a free port: the Lake contract (atomic
 // writes, folder listing, temp files hidden, localPath cache, delete), and streaming Bronze writing through it.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,57 +10,23 @@ import { parseAdlsSpec } from '../src/lake/adls-lake.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import { producerFor } from '../src/streaming/connect.ts';
 import { runStream } from '../src/streaming/consumer.ts';
+import { startAzurite, type Azurite } from './fixtures/azurite.ts';
 import { writeBehavioralDrop } from './fixtures/behavioral-drop.ts';
 import { startHub } from '../src/streaming/hub/local-hub.ts';
 import { replayDrop } from '../src/streaming/replay.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-// Azurite's documented development account.
-const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-let azurite: ChildProcess;
+let azurite: Azurite;
 let port: number;
 let home: string;
-let savedEnv: string | undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 beforeAll(async () => {
-  port = await freePort();
   home = await mkdtemp(join(tmpdir(), 'c360-adls-'));
-  azurite = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules/azurite/dist/src/blob/main.js'), '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--skipApiVersionCheck', '--loose'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`Azurite did not start: ${out}`)), 30_000);
-    azurite.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('successfully listens')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    azurite.on('exit', (code) => reject(new Error(`Azurite exited ${code}: ${out}`)));
-  });
-  savedEnv = process.env.C360_STORAGE_CONNECTION_STRING;
-  process.env.C360_STORAGE_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
+  azurite = await startAzurite();
+  port = azurite.port;
 });
 
 afterAll(async () => {
-  if (savedEnv === undefined) delete process.env.C360_STORAGE_CONNECTION_STRING;
-  else process.env.C360_STORAGE_CONNECTION_STRING = savedEnv;
-  azurite?.kill('SIGTERM');
+  azurite?.stop();
   await rm(home, { recursive: true, force: true });
 });
 

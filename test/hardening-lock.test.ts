@@ -2,10 +2,9 @@
 // same file into one home used to double Bronze for good; now the second is refused (exit 75, naming the holder) or,
 // asked to wait, runs after the first and adds nothing. A lock left by a killed process is taken over. On ADLS, a
 // blob lease per scope does the same across machines (Azurite).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { TransientError } from '../src/runtime/errors.ts';
 import { holderOf, homeLockFile } from '../src/runtime/lock.ts';
 import { generateSample } from '../src/sample/generate.ts';
 import { startHub } from '../src/streaming/hub/local-hub.ts';
+import { startAzurite, type Azurite } from './fixtures/azurite.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 let dir: string;
@@ -124,38 +124,13 @@ describe('a lock per home', () => {
 });
 
 describe('a lease per scope of an ADLS lake', () => {
-  let azurite: ChildProcess | undefined;
-  let saved: string | undefined;
-  const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+  let azurite: Azurite | undefined;
 
-  afterAll(() => {
-    azurite?.kill('SIGTERM');
-    if (saved === undefined) delete process.env.C360_STORAGE_CONNECTION_STRING;
-    else process.env.C360_STORAGE_CONNECTION_STRING = saved;
-  });
+  afterAll(() => azurite?.stop());
 
   it('a second holder of the same scope is refused naming the first; another scope is free; release frees it', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-    azurite = spawn(process.execPath, [join(ROOT, 'node_modules/azurite/dist/src/blob/main.js'), '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--skipApiVersionCheck', '--loose'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`Azurite did not start: ${out}`)), 30_000);
-      azurite!.stdout!.on('data', (d) => {
-        out += d;
-        if (out.includes('successfully listens')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    saved = process.env.C360_STORAGE_CONNECTION_STRING;
-    process.env.C360_STORAGE_CONNECTION_STRING = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
-    const url = `http://127.0.0.1:${port}/devstoreaccount1/lake/c360`;
+    azurite = await startAzurite();
+    const url = `${azurite.accountUrl}/lake/c360`;
     const a = await openAdlsLake(url, join(dir, 'adls-a'));
     const b = await openAdlsLake(url, join(dir, 'adls-b'));
     const first = await a.lock!('bronze-ingest.CUSTOMERS', { ...holderOf('c360 job bronze-ingest --param table=CUSTOMERS'), pid: 4242, host: 'job-a' }, 0);
