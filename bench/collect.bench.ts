@@ -8,8 +8,6 @@
 //      RSS and pending bytes stay flat; then the hub restarts and calls are accepted again, and every call answered
 //      200 over the whole run is in the hub.
 // --scale shortens or lengthens the phases (scale 1: 15 s throughput, 15 s latency, 30 s outage).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { EventHubConsumerClient, EventHubProducerClient } from '@azure/event-hubs';
@@ -17,44 +15,10 @@ import type { Bench } from '../src/cli/commands/bench.ts';
 import { recordsOf } from '../src/collect/mapping.ts';
 import { normaliseCall, type Call } from '../src/collect/spec.ts';
 import { TABLE_PROPERTY } from '../src/streaming/replay.ts';
+import { cpuOf, rssMb, startCli, stopChild } from './cli-process.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'c360.mjs');
 const KEY = 'wk_bench_0123456789';
 const AUTH = `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`;
-
-function startProcess(args: string[], ready: (line: string) => boolean): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find(ready);
-      if (line) resolve({ child, line: line.trim() });
-    });
-    child.once('exit', (code) => reject(new Error(`c360 ${args[0]} exited with ${code}: ${err}`)));
-  });
-}
-
-const stop = (child: ChildProcess) =>
-  new Promise<void>((r) => {
-    if (child.exitCode !== null) return r();
-    child.once('exit', () => r());
-    child.kill('SIGTERM');
-  });
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
-function cpuOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -144,10 +108,10 @@ export const bench: Bench = {
   async run(ctx) {
     const s = Math.max(0.1, ctx.scale);
     const dataDir = join(ctx.workDir, 'hub');
-    let hub = await startProcess(['hub', '--port', '0', '--data', dataDir, '--json'], (l) => l.startsWith('Endpoint='));
+    let hub = await startCli(['hub', '--port', '0', '--data', dataDir, '--json'], (l) => l.startsWith('Endpoint='));
     const cs = hub.line;
     const hubPort = /:(\d+);/.exec(cs)![1]!;
-    const collector = await startProcess(
+    const collector = await startCli(
       ['collect', '--port', '0', '--host', '127.0.0.1', '--write-key', KEY, '--connection-string', cs, '--metrics-interval', '0', '--json'],
       (l) => l.startsWith('http://'),
     );
@@ -221,7 +185,7 @@ export const bench: Bench = {
 
       // 3. The hub stopped for 30 s under the same load.
       const before = rssMb(pid);
-      await stop(hub.child);
+      await stopChild(hub.child);
       let peakRss = before;
       let peakPending = 0;
       const health = async () => {
@@ -237,7 +201,7 @@ export const bench: Bench = {
       const duringRss = rssMb(pid);
       ctx.out(`hub stopped ${Math.round(outage.seconds)} s at 1,000 requests/s: statuses ${JSON.stringify(outage.statuses)}, Retry-After ${outage.retryAfter.join('/')}; collector RSS ${before} MB before, peak ${peakRss} MB, ${duringRss} MB at the end; peak pending ${peakPending} bytes`);
 
-      hub = await startProcess(['hub', '--port', hubPort, '--data', dataDir, '--json'], (l) => l.startsWith('Endpoint='));
+      hub = await startCli(['hub', '--port', hubPort, '--data', dataDir, '--json'], (l) => l.startsWith('Endpoint='));
       const back = performance.now();
       let recovered = false;
       while (performance.now() - back < 60_000) {
@@ -276,8 +240,8 @@ export const bench: Bench = {
         eventsInHub: inHub,
       };
     } finally {
-      await stop(collector.child);
-      await stop(hub.child);
+      await stopChild(collector.child);
+      await stopChild(hub.child);
       agent.destroy();
     }
   },

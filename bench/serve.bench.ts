@@ -8,9 +8,7 @@
 //   4. swap: a new as-of date lands in the lake during the same load; the server builds the new snapshot beside the
 //      current one and swaps: failed requests (target 0), requests slower than 20 ms, p99, and the new date served.
 // --scale multiplies the customers (scale 1: 1,000,000) and not the durations (15 s floor, 20 s lookups, swap to done).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import type { Bench } from '../src/cli/commands/bench.ts';
@@ -18,9 +16,8 @@ import { duckType } from '../src/catalogue/dataset.ts';
 import { getDataset } from '../src/catalogue/index.ts';
 import { Engine, ident, lit } from '../src/engine/duckdb.ts';
 import type { LogicalType } from '../src/warehouse/types.ts';
+import { rssMb, startCli, stopChild } from './cli-process.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'c360.mjs');
 const KEY = 'bench-agent-key-0123456789';
 const AS_OF = '2026-06-30';
 const NEXT = '2026-07-01';
@@ -81,32 +78,8 @@ export async function writeSnapshot(lakeDir: string, customers: number): Promise
   }
 }
 
-function startServer(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, C360_API_KEYS: '' } });
-  let err = '';
-  child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('http'));
-      if (line) resolve({ child, url: line.trim() });
-    });
-    child.once('exit', (code) => reject(new Error(`c360 serve exited with ${code}: ${err}`)));
-  });
-}
-
-const stop = (child: ChildProcess) =>
-  new Promise<void>((r) => {
-    if (child.exitCode !== null) return r();
-    child.once('exit', () => r());
-    child.kill('SIGTERM');
-  });
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
-}
+const startServer = (args: string[]) =>
+  startCli(args, (l) => l.startsWith('http'), { C360_API_KEYS: '' }).then(({ child, line }) => ({ child, url: line }));
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -233,7 +206,7 @@ export const bench: Bench = {
         swap: { requests: swapRun.requests, seconds: Number(swapRun.seconds.toFixed(1)), failed, slowerThan20Ms: slow, p99Ms: Number(s.p99.toFixed(2)), maxMs: Number(s.max.toFixed(1)), byAsOf: swapRun.asOfs, servingAfter: after.snapshot.asOf },
       };
     } finally {
-      await stop(child);
+      await stopChild(child);
     }
   },
 };

@@ -9,31 +9,15 @@ import type { Bench } from '../src/cli/commands/bench.ts';
 import { consumerFor, producerFor, type HubTarget } from '../src/streaming/connect.ts';
 import { writeBehavioralDrop } from '../test/fixtures/behavioral-drop.ts';
 import { replayDrop } from '../src/streaming/replay.ts';
+import { startCli, stopChild } from './cli-process.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin', 'c360.mjs');
 const HEAP_CAP_MB = 256;
 
-function startHubProcess(dataDir: string): Promise<{ cs: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'hub', '--port', '0', '--data', dataDir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('Endpoint='));
-      if (line) {
-        resolve({
-          cs: line.trim(),
-          stop: () =>
-            new Promise((r) => {
-              child.once('exit', () => r());
-              child.kill('SIGTERM');
-            }),
-        });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`c360 hub exited with ${code}`)));
-  });
+async function startHubProcess(dataDir: string): Promise<{ cs: string; stop: () => Promise<void> }> {
+  const { child, line } = await startCli(['hub', '--port', '0', '--data', dataDir, '--json'], (l) => l.startsWith('Endpoint='));
+  return { cs: line, stop: () => stopChild(child) };
 }
 
 /** Receive-and-discard with the same client settings as the consumer: the endpoint's own rate. */

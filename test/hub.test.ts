@@ -12,6 +12,7 @@ import {
   type ReceivedEventData,
 } from '@azure/event-hubs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resultLine } from '../src/cli/command.ts';
 import { parseSelector } from '../src/streaming/hub/partition-log.ts';
 import { partitionForKey, startHub, type LocalHub } from '../src/streaming/hub/local-hub.ts';
 
@@ -179,8 +180,8 @@ describe('c360 hub as a process', () => {
       let out = '';
       child.stdout!.on('data', (d) => {
         out += d;
-        const line = out.split('\n').find((l) => l.startsWith('Endpoint='));
-        if (line) resolve(line.trim());
+        const line = out.split('\n').map((l) => resultLine(l.trim())).find((l) => l.startsWith('Endpoint='));
+        if (line) resolve(line);
       });
     });
     const producer = new EventHubProducerClient(cs, 'still-connected');

@@ -112,3 +112,10 @@ export function ioFor(values: Values): CommandIO {
   };
   return { log, out };
 }
+
+/** A result line as the command meant it, whether or not --json wrapped it (for programs reading a child's stdout). */
+export function resultLine(line: string): string {
+  if (!line.startsWith('{"out":')) return line;
+  const v = (JSON.parse(line) as { out?: unknown }).out;
+  return typeof v === 'string' ? v : line;
+}
