@@ -8,8 +8,9 @@ import { compileFactory } from '../src/adf/compile.ts';
 import { renderArmTemplate } from '../src/adf/render.ts';
 import { dataFactoryChecker } from '../src/adf/schema-check.ts';
 import { TR_BACKFILL, TR_DAILY } from '../src/adf/triggers.ts';
+import { SHARED } from './shared.ts';
 
-const checker = dataFactoryChecker(join(import.meta.dirname, '..', '..', 'shared', 'schemas', 'arm'));
+const checker = dataFactoryChecker(join(SHARED, 'schemas', 'arm'));
 const resources = compileFactory(MASTER);
 const arm = renderArmTemplate(resources) as { resources: Record<string, unknown>[] };
 const trigger = (name: string) => resources.find((r) => r.kind === 'trigger' && r.name === name)!.properties as Record<string, any>;
