@@ -298,6 +298,30 @@ describe('profile API', () => {
     expect(lines.some((l) => l.status === 308 && l.customers[0] === 'P1')).toBe(true);
   });
 
+  it('audit log holds no e-mail address or phone number: they are written as a keyed hash of the normalised id', async () => {
+    const email = String(warehouse.P1!.EMAIL_ADDRESS);
+    const phone = String(warehouse.P1!.PHONE_NUMBER).replaceAll(' ', '');
+    const asked = [
+      [`email:${encodeURIComponent(email)}`, 'audit-pii-1'], [`email:${encodeURIComponent(` ${email.toUpperCase()}`)}`, 'audit-pii-2'],
+      [`phone:${encodeURIComponent(phone)}`, 'audit-pii-3'], ['email:nobody@example.com', 'audit-pii-4'],
+    ];
+    for (const [id, rid] of asked) await get(`/customer/profile/${id}?fields=CUSTOMER360_ID`, AGENT, { 'x-request-id': rid! });
+    await new Promise((r) => setTimeout(r, 50));
+    const text = await readFile(join(home, 'audit.jsonl'), 'utf8');
+    const decoded = decodeURIComponent(text).toLowerCase(); // as sent (URL-encoded) or not
+    for (const raw of [email, email.split('@')[0]!, phone, phone.slice(2), 'nobody@example.com', 'bob@example.com']) {
+      expect([raw, decoded.includes(raw.toLowerCase())]).toEqual([raw, false]);
+    }
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const line = (rid: string) => lines.find((l) => l.requestId === rid);
+    // one hash per address however it was written; the person read is still named by c360 id
+    expect(line('audit-pii-1')).toMatchObject({ idType: 'email', customers: ['P1'], path: expect.stringMatching(/^\/customer\/profile\/email:#[0-9a-f]{16}$/) });
+    expect(line('audit-pii-2').path).toBe(line('audit-pii-1').path);
+    expect(line('audit-pii-3')).toMatchObject({ idType: 'phone', customers: ['P1'], path: expect.stringMatching(/^\/customer\/profile\/phone:#[0-9a-f]{16}$/) });
+    expect(line('audit-pii-4')).toMatchObject({ status: 404, customers: [] });
+    expect(line('audit-pii-4').path).not.toBe(line('audit-pii-1').path);
+  });
+
   it('a snapshot swap under load: no request fails, the old snapshot is closed once its requests finish', async () => {
     const before = server.store.current!;
     let failures = 0;
