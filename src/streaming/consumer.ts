@@ -11,7 +11,7 @@ import { TransientError } from '../runtime/errors.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { BatchSpool, poisonHighWater, writeBatch } from './batch-writer.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
-import { consumerFor, DEFAULT_CONSUMER_GROUP, type HubTarget } from './connect.ts';
+import { consumerFor, DEFAULT_CONSUMER_GROUP, partitionIdsOf, type HubTarget } from './connect.ts';
 import { receiverCreditCap, setReceiverCreditCap } from './credit-cap.ts';
 import { decodeEvent } from './decode.ts';
 
@@ -105,7 +105,7 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
   let lane: Promise<unknown> = Promise.resolve();
 
   try {
-    const ids = await client.getPartitionIds();
+    const ids = await partitionIdsOf(client, o.target);
     const states = new Map<string, PartitionState>();
     const started = Date.now();
     for (const id of ids) {
