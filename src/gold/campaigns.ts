@@ -20,6 +20,7 @@ export const campaignAttribution = gold({
   description: 'Conversion credit per campaign touch, by model (LAST_TOUCH, LINEAR)',
   grain: 'one row per (TRANSACTION_ID, MODEL, ENGAGEMENT_ID) credited',
   job: 'gold-campaigns',
+  retention: { column: 'TOUCH_AT', from: ['CUSTOMER_ENGAGEMENT_EVENTS', 'CUSTOMER_TRANSACTIONS'] },
   primaryKey: ['TRANSACTION_ID', 'MODEL', 'ENGAGEMENT_ID'],
   columns: [
     ['TRANSACTION_ID', T.varchar, 'Converting purchase'], ID, ['CONVERSION_AT', T.timestamp, 'Purchase time (UTC)'], ['CONVERSION_AMOUNT', T.double, 'Purchase amount'],
