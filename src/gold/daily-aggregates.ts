@@ -176,9 +176,19 @@ export async function maintainAggregate(ctx: JobContext, engine: Engine, ds: Dai
   const prev = await readDatasetState(lake, ds.path);
   const consumed = (prev?.inputs as AggregateInputs | undefined)?.silver;
   const states = new Map<SilverName, DatasetState | undefined>();
-  for (const s of ds.sources) states.set(s, await readDatasetState(lake, silverPathOf(s)));
-  const seqs = Object.fromEntries(ds.sources.map((s) => [s, states.get(s)?.seq ?? 0]));
-  let full = o.full || !prev || !consumed;
+  // A Silver dataset written whole (no _state.json: an older lake, a test fixture) has no change log: every run
+  // rebuilds from all of its files, and records -1 as consumed so the next run does again.
+  const whole = new Map<SilverName, string[]>();
+  for (const s of ds.sources) {
+    const st = await readDatasetState(lake, silverPathOf(s));
+    states.set(s, st);
+    if (!st) {
+      const f = await datasetDataFiles(lake, silverPathOf(s));
+      if (f.length) whole.set(s, f);
+    }
+  }
+  const seqs = Object.fromEntries(ds.sources.map((s) => [s, whole.has(s) ? -1 : states.get(s)?.seq ?? 0]));
+  let full = o.full || !prev || !consumed || whole.size > 0;
   const touched = new Set<string>();
   if (!full) {
     for (const s of ds.sources) {
@@ -195,21 +205,23 @@ export async function maintainAggregate(ctx: JobContext, engine: Engine, ds: Dai
     for (const s of ds.sources) for (const p of days(states.get(s))) touched.add(p);
     for (const p of Object.keys(prev?.partitions ?? {})) touched.add(p);
   }
-  const list = [...touched].sort();
   const inputs: AggregateInputs = { silver: seqs };
-  if (list.length === 0) {
+  if (touched.size === 0 && whole.size === 0) {
     if (prev && JSON.stringify(consumed) !== JSON.stringify(seqs)) await commitInputsOnly(lake, ds.path, prev, inputs as unknown as Record<string, unknown>);
     return { mode: 'unchanged', days: 0, rows: 0, files: [] };
   }
   const files: string[] = [];
   for (const s of ds.sources) {
     const st = states.get(s);
-    const f = list.flatMap((p) => st?.partitions[p] ?? []);
+    const f = whole.get(s) ?? [...touched].sort().flatMap((p) => st?.partitions[p] ?? []);
     files.push(...f);
     await silverFilesView(engine, lake, s, f, `d_${s}`);
   }
   const shaped = await conformSql(engine, ds, ds.daySql('d_'));
   await engine.run(`CREATE OR REPLACE TEMP TABLE agg_out AS SELECT *, strftime(ACTIVITY_DATE, '%Y-%m-%d') AS __p FROM (${shaped}) ORDER BY ACTIVITY_DATE, CUSTOMER360_ID`);
+  // Days of the rows computed from whole datasets are only known now.
+  for (const r of await engine.all<{ p: string }>('SELECT DISTINCT __p AS p FROM agg_out')) touched.add(r.p);
+  const list = [...touched].sort();
   const base = full ? { ...emptyDatasetState(), seq: prev?.seq ?? 0, partitions: prev?.partitions ?? {} } : prev!;
   const r = await commitPartitions(engine, lake, ds.path, base, {
     relation: 'agg_out',
