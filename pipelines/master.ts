@@ -1,10 +1,11 @@
-// The master pipeline: Bronze ingestion -> Silver processing -> Gold aggregation -> Snowflake (warehouse) load -> activation.
+// The master pipeline: Bronze ingestion -> Silver processing -> Gold aggregation -> Snowflake (warehouse) load -> activation -> retention.
 import type { MasterPipeline } from './ir.ts';
 import { bronzeIngestion } from './bronze.ts';
 import { silverProcessing } from './silver.ts';
 import { goldAggregation } from './gold.ts';
 import { warehouseLoad } from './warehouse-load.ts';
 import { activation } from './activation.ts';
+import { retention } from './retention.ts';
 
 export const MASTER: MasterPipeline = {
   name: 'customer360_master',
@@ -19,8 +20,8 @@ export const MASTER: MasterPipeline = {
     { name: 'fullRefresh', type: 'Bool', description: 'Rebuild Silver from every Bronze file instead of processing only what is new (c360 run --full-refresh; the backfill trigger).', default: false },
     { name: 'collect', type: 'Bool', description: 'Drain the hubs the collector (c360 collect) writes into Bronze before batch processing.', default: false },
   ],
-  stages: [bronzeIngestion, silverProcessing, goldAggregation, warehouseLoad, activation].filter((s) => s.activities.length > 0),
+  stages: [bronzeIngestion, silverProcessing, goldAggregation, warehouseLoad, activation, retention].filter((s) => s.activities.length > 0),
 };
 
 /** Every stage, including those with no activities yet (for docs and the ADF compiler's completeness checks). */
-export const ALL_STAGES = [bronzeIngestion, silverProcessing, goldAggregation, warehouseLoad, activation];
+export const ALL_STAGES = [bronzeIngestion, silverProcessing, goldAggregation, warehouseLoad, activation, retention];

@@ -30,6 +30,7 @@ export const factBehavioralEvents = gold({
   description: 'Behavioural events on or before the as-of date with date, time and touchpoint keys',
   grain: 'one row per EVENT_ID',
   job: 'gold-behavior',
+  retention: { column: 'EVENT_AT', from: ['CUSTOMER_BEHAVIORAL_EVENTS'] },
   primaryKey: ['EVENT_ID'],
   columns: [
     ['EVENT_ID', T.varchar, 'Event id'], ID, ['SESSION_ID', T.varchar, 'Session (DIM_SESSION)'], DATE_KEY, ['TIME_KEY', T.integer, 'Time of day HHMM (DIM_TIME)'],
@@ -54,6 +55,7 @@ export const dimSession = gold({
   description: 'Sessions: duration, pages, events, bounce, conversion, source and device',
   grain: 'one row per SESSION_ID',
   job: 'gold-behavior',
+  retention: { column: 'SESSION_START', from: ['CUSTOMER_SESSION_DATA'] },
   primaryKey: ['SESSION_ID'],
   columns: [
     ['SESSION_ID', T.varchar, 'Session id'], ID, DATE_KEY, ['SESSION_START', T.timestamp, 'Start (UTC)'], ['SESSION_END', T.timestamp, 'End (UTC)'],
