@@ -3,7 +3,7 @@
 // at a fixed rate whatever the server does; each one's latency counts from the moment it was due, so a stalled server
 // shows as latency instead of as requests sent late (coordinated omission). Talks to its parent over IPC:
 // { run: LoadSpec } starts a run, { stop: true } ends it early; the answer is { result: LoadResult }.
-import { Agent, request } from 'node:http';
+import { createConnection, type Socket } from 'node:net';
 
 export interface LoadSpec {
   url: string;
@@ -20,6 +20,8 @@ export interface LoadResult {
   seconds: number;
   /** Per request, milliseconds from its due time to the end of its answer. */
   latencies: number[];
+  /** Per request, milliseconds from when it was sent to the end of its answer (what the server and network took). */
+  serviceLatencies: number[];
   statuses: Record<string, number>;
   /** Answers by the AS_OF_DATE they carried. */
   asOfs: Record<string, number>;
@@ -27,6 +29,8 @@ export interface LoadResult {
   maxSendLagMs: number;
   /** CPU seconds the generator used. */
   cpuSeconds: number;
+  /** Connections it opened (more when answers were slow: it never waits for a free one). */
+  connections: number;
 }
 
 /** The bench's synthetic people: CUSTOMER360_ID and e-mail of person i (bench/serve.bench.ts writes them). */
@@ -42,10 +46,73 @@ function pathOf(spec: LoadSpec): string {
   }
 }
 
+/**
+ * A keep-alive HTTP/1.1 connection on a raw socket, one request at a time: a request is one write of a ready string
+ * and a response is found by its Content-Length, so the generator spends a few microseconds per request where
+ * node:http's client spends hundreds (on a shared 2-core machine the generator's CPU is the server's loss).
+ */
+class Connection {
+  private buf: Buffer = Buffer.alloc(0);
+  private waiting: ((r: { status: number; body: string }) => void) | null = null;
+  busy = false;
+  closed = false;
+  constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      this.parse();
+    });
+    const fail = () => {
+      this.closed = true;
+      this.waiting?.({ status: 0, body: '' });
+      this.waiting = null;
+    };
+    socket.on('error', fail);
+    socket.on('close', fail);
+  }
+
+  private parse(): void {
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (end < 0 || !this.waiting) return;
+    const head = this.buf.toString('latin1', 0, end);
+    const status = Number(head.slice(9, 12));
+    const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+    const length = m ? Number(m[1]) : 0;
+    if (this.buf.length < end + 4 + length) return;
+    const body = this.buf.toString('utf8', end + 4, end + 4 + length);
+    this.buf = this.buf.subarray(end + 4 + length);
+    const w = this.waiting;
+    this.waiting = null;
+    this.busy = false;
+    w({ status, body });
+  }
+
+  send(request: string): Promise<{ status: number; body: string }> {
+    this.busy = true;
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.socket.write(request);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function connect(url: URL): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: url.hostname, port: Number(url.port) }, () => resolve(new Connection(socket)));
+    socket.once('error', reject);
+  });
+}
+
 export async function runLoad(spec: LoadSpec, stopped: () => boolean): Promise<LoadResult> {
   const url = new URL(spec.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const idle: Connection[] = [];
+  const all: Connection[] = [];
   const latencies: number[] = [];
+  const serviceLatencies: number[] = [];
   const statuses: Record<string, number> = {};
   const asOfs: Record<string, number> = {};
   const pending = new Set<Promise<void>>();
@@ -53,27 +120,24 @@ export async function runLoad(spec: LoadSpec, stopped: () => boolean): Promise<L
   const start = performance.now();
   let sent = 0;
   let maxSendLagMs = 0;
-  const send = (due: number) => {
-    const p = new Promise<void>((resolve) => {
-      const done = (status: number, body: string) => {
-        latencies.push(performance.now() - due);
-        statuses[status] = (statuses[status] ?? 0) + 1;
-        const m = /"AS_OF_DATE":"([\d-]+)"/.exec(body);
-        if (m) asOfs[m[1]!] = (asOfs[m[1]!] ?? 0) + 1;
-        resolve();
-      };
-      const req = request({ host: url.hostname, port: url.port, path: pathOf(spec), agent, headers: { authorization: `Bearer ${spec.key}` } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => done(res.statusCode ?? 0, body));
-        res.on('error', () => done(0, ''));
-      });
-      req.on('error', () => done(0, ''));
-      req.end();
-    });
-    pending.add(p);
-    void p.then(() => pending.delete(p));
+  const head = `Host: ${url.host}\r\nAuthorization: Bearer ${spec.key}\r\n\r\n`;
+  const send = async (due: number) => {
+    // open loop: a request never waits for a free connection; a new one is opened when all are busy
+    let c = idle.pop();
+    while (c?.closed) c = idle.pop();
+    if (!c) {
+      c = await connect(url).catch(() => undefined);
+      if (c) all.push(c);
+    }
+    const sentAt = performance.now();
+    const r = c ? await c.send(`GET ${pathOf(spec)} HTTP/1.1\r\n${head}`) : { status: 0, body: '' };
+    const end = performance.now();
+    if (c && !c.closed) idle.push(c);
+    latencies.push(end - due);
+    serviceLatencies.push(end - sentAt);
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    const m = /"AS_OF_DATE":"([\d-]+)"/.exec(r.body);
+    if (m) asOfs[m[1]!] = (asOfs[m[1]!] ?? 0) + 1;
   };
   while (performance.now() - start < spec.seconds * 1000 && !stopped()) {
     const now = performance.now();
@@ -81,14 +145,16 @@ export async function runLoad(spec: LoadSpec, stopped: () => boolean): Promise<L
     for (; sent < due; sent++) {
       const at = start + (sent / spec.rate) * 1000;
       maxSendLagMs = Math.max(maxSendLagMs, now - at);
-      send(at);
+      const p = send(at);
+      pending.add(p);
+      void p.then(() => pending.delete(p));
     }
     await new Promise((r) => setTimeout(r, 1));
   }
   await Promise.all(pending);
-  agent.destroy();
+  for (const c of all) c.close();
   const c = process.cpuUsage(cpu0);
-  return { requests: sent, seconds: (performance.now() - start) / 1000, latencies, statuses, asOfs, maxSendLagMs, cpuSeconds: (c.user + c.system) / 1e6 };
+  return { requests: sent, seconds: (performance.now() - start) / 1000, latencies, serviceLatencies, statuses, asOfs, maxSendLagMs, cpuSeconds: (c.user + c.system) / 1e6, connections: all.length };
 }
 
 if (process.send) {

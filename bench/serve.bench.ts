@@ -3,7 +3,8 @@
 //      columns (profile, identity map, scores, segments, 5 recommendations each, products, registry), written by DuckDB
 //      SQL and cached under bench/.cache/ (keyed by size and the datasets' columns), so a rerun starts at step 1;
 //   1. `c360 serve --source lake` loads it: seconds to the first snapshot, the server's RSS and its body file;
-//   2. floor: GET /health at 500 requests/s (HTTP, routing and the server's event loop, no data);
+//   2. floor: GET /health at 500 requests/s (HTTP, routing and the server's event loop, no data); 2 and 3 run twice:
+//      as any process on the shared machine, then with the server's and generator's main threads at nice -10;
 //   3. lookups: GET /customer/profile/c360:<random person> (the whole profile: fields, identifiers, recommendations,
 //      models) at 500 requests/s for 20 s, open loop from bench/load-generator.ts in a process of its own, latency
 //      from each request's due time (target p99 < 20 ms), and the server's CPU per request; then by e-mail for 10 s;
@@ -15,13 +16,14 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { Bench } from '../src/cli/commands/bench.ts';
 import { duckType } from '../src/catalogue/dataset.ts';
 import { getDataset } from '../src/catalogue/index.ts';
 import { Engine, ident, lit } from '../src/engine/duckdb.ts';
 import type { LogicalType } from '../src/warehouse/types.ts';
-import { cpuOf, rssMb, startCli, stopChild } from './cli-process.ts';
+import { autogroupNice, cpuOf, rssMb, startCli, stopChild } from './cli-process.ts';
 import type { LoadResult, LoadSpec } from './load-generator.ts';
 
 const KEY = 'bench-agent-key-0123456789';
@@ -85,7 +87,7 @@ export async function writeSnapshot(lakeDir: string, customers: number): Promise
 }
 
 const startServer = (args: string[]) =>
-  startCli(args, (l) => l.startsWith('http'), { C360_API_KEYS: '' }).then(({ child, line }) => ({ child, url: line }));
+  startCli(args, (l) => l.startsWith('http'), { C360_API_KEYS: '' }, true).then(({ child, line }) => ({ child, url: line }));
 
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
@@ -115,7 +117,7 @@ const round = (x: number, d = 2) => Number(x.toFixed(d));
 
 /** The load generator process: run(spec) resolves with its result; stop() ends a run early. */
 async function loadGenerator(): Promise<{ run(spec: LoadSpec): Promise<LoadResult>; stop(): void; close(): void; pid: number }> {
-  const child = fork(join(import.meta.dirname, 'load-generator.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(import.meta.dirname, 'load-generator.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
@@ -192,22 +194,39 @@ export const bench: Bench = {
 
       await gen.run(spec('c360', 3)); // warm-up
 
-      const floor = await gen.run(spec('health', 10));
-      const f = summary(floor.latencies);
-      ctx.out(`floor GET /health at ${RATE}/s: p50 ${ms(f.p50)}, p99 ${ms(f.p99)}, max ${ms(f.max)}; statuses ${JSON.stringify(floor.statuses)}`);
-
-      let cpu0 = cpuOf(child.pid!);
-      const look = await gen.run(spec('c360', 20));
-      const lookCpuUs = ((cpuOf(child.pid!) - cpu0) / look.requests) * 1e6;
-      const l = summary(look.latencies);
+      /** One load phase: latency from due time and from send time, statuses, and the server's CPU per request. */
+      const phase = async (label: string, target: LoadSpec['target'], seconds: number) => {
+        const cpu0 = cpuOf(child.pid!);
+        const r = await gen.run(spec(target, seconds));
+        const cpuUs = ((cpuOf(child.pid!) - cpu0) / r.requests) * 1e6;
+        const d = summary(r.latencies);
+        const sv = summary(r.serviceLatencies);
+        const slow = r.latencies.filter((x) => x > 20).length;
+        ctx.out(`${label} at ${RATE}/s: ${r.requests} requests, p50 ${ms(d.p50)}, p95 ${ms(d.p95)}, p99 ${ms(d.p99)}, max ${ms(d.max)} from due time (from send: p99 ${ms(sv.p99)}); slower than 20 ms ${slow}; statuses ${JSON.stringify(r.statuses)}; server CPU ${cpuUs.toFixed(0)} us a request; generator: worst send lag ${ms(r.maxSendLagMs)}, ${r.connections} connections`);
+        return {
+          requests: r.requests, p50Ms: round(d.p50), p95Ms: round(d.p95), p99Ms: round(d.p99), maxMs: round(d.max, 1), fromSendP99Ms: round(sv.p99), slowerThan20Ms: slow,
+          statuses: r.statuses, serverCpuUsPerRequest: Math.round(cpuUs), generatorMaxSendLagMs: round(r.maxSendLagMs, 1),
+        };
+      };
+      // First as any process here, then with the server's and the generator's sessions and event loops ahead of the
+      // other work on this shared machine (nice -10): the second is the server with the CPU it would have on a machine
+      // of its own, the first what the machine's other load does to it.
+      const shared = {
+        floor: await phase('floor GET /health', 'health', 10),
+        c360: await phase('profile lookups by c360 id', 'c360', 20),
+      };
       const rssServing = rssMb(child.pid!);
-      ctx.out(`profile lookups by c360 id at ${RATE}/s: ${look.requests} requests, p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, p99 ${ms(l.p99)} (target < 20 ms), max ${ms(l.max)}; statuses ${JSON.stringify(look.statuses)}; server CPU ${lookCpuUs.toFixed(0)} us a request; p99 / floor p99 ${(l.p99 / f.p99).toFixed(2)}x; generator's worst send lag ${ms(look.maxSendLagMs)}; server RSS ${rssServing} MB`);
-
-      cpu0 = cpuOf(child.pid!);
-      const byEmail = await gen.run(spec('email', 10));
-      const emailCpuUs = ((cpuOf(child.pid!) - cpu0) / byEmail.requests) * 1e6;
-      const e = summary(byEmail.latencies);
-      ctx.out(`profile lookups by e-mail at ${RATE}/s: ${byEmail.requests} requests, p50 ${ms(e.p50)}, p95 ${ms(e.p95)}, p99 ${ms(e.p99)}, max ${ms(e.max)}; statuses ${JSON.stringify(byEmail.statuses)}; server CPU ${emailCpuUs.toFixed(0)} us a request`);
+      // each in a session of its own (autogroup): the session's weight, then the event loop's within it
+      const raised = [child.pid!, gen.pid].map((pid) => autogroupNice(pid, -10));
+      setPriority(child.pid!, -10);
+      setPriority(gen.pid, -10);
+      if (!raised.every(Boolean)) ctx.out('(could not raise the sessions\' weight: only the event loops are at nice -10)');
+      const ahead = {
+        floor: await phase('[nice -10] floor GET /health', 'health', 10),
+        c360: await phase('[nice -10] profile lookups by c360 id', 'c360', 20),
+        email: await phase('[nice -10] profile lookups by e-mail', 'email', 10),
+      };
+      ctx.out(`server RSS ${rssServing} MB serving`);
 
       // A new as-of date lands: the same files under the next date (the server sees a new fingerprint within 1 s).
       const swapsBefore = health.snapshot.swaps as number;
@@ -231,20 +250,18 @@ export const bench: Bench = {
       gen.stop();
       const swap = await swapRun;
       const s = summary(swap.latencies);
+      const sv = summary(swap.serviceLatencies);
       const failed = swap.requests - (swap.statuses['200'] ?? 0);
       const slow = swap.latencies.filter((x) => x > 20).length;
       const after = JSON.parse((await get(url, '/health')).body);
       const rssAfter = rssMb(child.pid!);
-      ctx.out(`swap under ${RATE}/s: new snapshot built and swapped in ${((swappedAt - swapStarted) / 1000 - 2).toFixed(1)} s after it landed; ${swap.requests} requests over ${swap.seconds.toFixed(1)} s, failed ${failed} (target 0), slower than 20 ms ${slow} (${((100 * slow) / swap.requests).toFixed(2)}%), p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}; answers by as-of ${JSON.stringify(swap.asOfs)}; now serving ${after.snapshot.asOf}; server RSS peak ${peakRss} MB during the swap, ${rssAfter} MB after`);
+      ctx.out(`[nice -10] swap under ${RATE}/s: new snapshot built and swapped in ${((swappedAt - swapStarted) / 1000 - 2).toFixed(1)} s after it landed; ${swap.requests} requests over ${swap.seconds.toFixed(1)} s, failed ${failed} (target 0), slower than 20 ms ${slow} (${((100 * slow) / swap.requests).toFixed(2)}%), p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} from due time (from send: p99 ${ms(sv.p99)}, max ${ms(sv.max)}); answers by as-of ${JSON.stringify(swap.asOfs)}; now serving ${after.snapshot.asOf}; server RSS peak ${peakRss} MB during the swap, ${rssAfter} MB after`);
       return {
         customers, loadSeconds: round(loadSeconds, 1), rssLoadedMb: rssLoaded, rssServingMb: rssServing, rssPeakDuringSwapMb: peakRss, rssAfterSwapMb: rssAfter, bodyFileMb: bodyMb,
-        floorP99Ms: round(f.p99),
-        lookup: { requests: look.requests, p50Ms: round(l.p50), p95Ms: round(l.p95), p99Ms: round(l.p99), maxMs: round(l.max, 1), statuses: look.statuses, serverCpuUsPerRequest: Math.round(lookCpuUs), generatorMaxSendLagMs: round(look.maxSendLagMs, 1) },
-        emailLookup: { requests: byEmail.requests, p50Ms: round(e.p50), p95Ms: round(e.p95), p99Ms: round(e.p99), maxMs: round(e.max, 1), statuses: byEmail.statuses, serverCpuUsPerRequest: Math.round(emailCpuUs) },
-        ratioP99ToFloor: round(l.p99 / f.p99),
+        shared, nice10: ahead, ratioP99ToFloor: round(ahead.c360.p99Ms / ahead.floor.p99Ms),
         swap: {
           buildSeconds: round((swappedAt - swapStarted) / 1000 - 2, 1), requests: swap.requests, seconds: round(swap.seconds, 1), failed, slowerThan20Ms: slow,
-          p50Ms: round(s.p50), p99Ms: round(s.p99), maxMs: round(s.max, 1), byAsOf: swap.asOfs, servingAfter: after.snapshot.asOf,
+          p50Ms: round(s.p50), p99Ms: round(s.p99), maxMs: round(s.max, 1), fromSendP99Ms: round(sv.p99), byAsOf: swap.asOfs, servingAfter: after.snapshot.asOf,
         },
       };
     } finally {
