@@ -3,6 +3,18 @@
 
 USE DATABASE CUSTOMER360;
 
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.CUSTOMER_ID_REDIRECTS (
+  RETIRED_ID VARCHAR NOT NULL COMMENT 'Retired person id',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id to use instead (the current survivor)',
+  RETIRED_AT TIMESTAMP_NTZ COMMENT 'When the id was retired',
+  REASON VARCHAR COMMENT 'Why it was retired (MERGED)',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_CUSTOMER_ID_REDIRECTS PRIMARY KEY (RETIRED_ID)
+)
+CLUSTER BY (RETIRED_ID)
+COMMENT = 'Retired person ids and the person to use instead (the serving API answers 308 for them)';
+
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.CUSTOMER_CONSENT (
   CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   CONSENT_EMAIL BOOLEAN COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
@@ -694,6 +706,17 @@ CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.PRODUCT_RECOMMENDATIONS (
 )
 CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
 COMMENT = 'Top-N product recommendations per person, algorithm and as-of date (1 = best)';
+
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_ID_REDIRECTS (
+  RETIRED_ID VARCHAR COMMENT 'Retired person id',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id to use instead (the current survivor)',
+  RETIRED_AT TIMESTAMP_NTZ COMMENT 'When the id was retired',
+  REASON VARCHAR COMMENT 'Why it was retired (MERGED)',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
+)
+COMMENT = 'Staging for CUSTOMER_360.CUSTOMER_ID_REDIRECTS (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_CONSENT (
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
