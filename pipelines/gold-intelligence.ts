@@ -8,10 +8,12 @@ import { segmentsJob } from '../jobs/gold-intelligence-segments.ts';
 import type { Activity } from './ir.ts';
 
 const params = { horizonDays: '{{horizonDays}}' };
+/** The models train on their own schedule (src/intelligence/trained-models.ts); a full refresh trains. */
+const training = { ...params, trainEveryDays: '{{trainEveryDays}}', fullRefresh: '{{fullRefresh}}' };
 
 export const intelligenceActivities: Omit<Activity, 'dependsOn'>[] = [
   { name: 'intelligence_features', description: 'Versioned feature snapshot as of the as-of date', job: featuresJob, params },
-  { name: 'intelligence_scores', description: 'CLV (BG/NBD + Gamma-Gamma) and churn risk', job: scoresJob, params },
+  { name: 'intelligence_scores', description: 'CLV (BG/NBD + Gamma-Gamma) and churn risk', job: scoresJob, params: training },
   { name: 'intelligence_segments', description: 'RFM + k-means segments and profiles', job: segmentsJob },
-  { name: 'intelligence_recommendations', description: 'Hybrid product recommendations and baselines', job: recommendationsJob, params },
+  { name: 'intelligence_recommendations', description: 'Hybrid product recommendations and baselines', job: recommendationsJob, params: training },
 ];

@@ -3,7 +3,7 @@
 // errors, every chart drawn, the headline numbers equal the same figures queried on the warehouse, numbers formatted
 // for people, names masked. A screenshot is kept in test/artifacts/.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +16,9 @@ import { jobRegistry, makeJobContext } from '../src/orchestrator/local-runner.ts
 import { silentLogger } from '../src/runtime/logger.ts';
 import type { RunManifest } from '../src/runtime/manifest.ts';
 import { generateDashboard } from '../src/serving/dashboard/site.ts';
+import { Authenticator } from '../src/serving/auth.ts';
 import { startServer, type RunningServer } from '../src/serving/serve.ts';
+import { buildServer } from '../src/serving/server.ts';
 import { WAREHOUSE_TABLES } from '../src/warehouse/model.ts';
 import { AS_OF, writeScenarioIntelligence, writeScenarioSilver } from './fixtures/gold-scenario.ts';
 
@@ -48,8 +50,8 @@ function earlierRun(): RunManifest {
   } as unknown as RunManifest;
 }
 
-async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+async function openPage(url: string, httpCredentials?: { username: string; password: string }): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...(httpCredentials ? { httpCredentials } : {}) });
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
@@ -91,7 +93,8 @@ describe.skipIf(!present)('Customer Health Overview in Chromium', () => {
     // Every Gold job that writes a warehouse table (the intelligence outputs are the scenario's), in pipeline order,
     // then the load, then the dashboard: the pipeline's last stage.
     const registry = jobRegistry();
-    const needed = new Set(WAREHOUSE_TABLES.flatMap((t) => producersOf(getDataset(t.source))).filter((j) => !j.startsWith('gold-intelligence')));
+    // (identity's redirects, like the intelligence outputs, are the scenario's: it has no staged customers to resolve)
+    const needed = new Set(WAREHOUSE_TABLES.flatMap((t) => producersOf(getDataset(t.source))).filter((j) => !j.startsWith('gold-intelligence') && j !== 'silver-identity'));
     const ctx = () => makeJobContext({ home, lake, log: silentLogger, runId: 'r1', loadId: 'r1', runDate: AS_OF, asOf: AS_OF, params: {} });
     for (const job of registry.values()) if (needed.has(job.name)) await job.run(ctx());
     await registry.get('warehouse-load')!.run(ctx());
@@ -161,17 +164,46 @@ describe.skipIf(!present)('Customer Health Overview in Chromium', () => {
     await page.close();
   });
 
-  it('c360 serve shows the same dashboard at /dashboard', async () => {
+  it('c360 serve shows the same dashboard at /dashboard to callers of the API (a browser gives the key as a Basic password)', async () => {
+    const key = 'dash-test-key-0123456789';
     server = await startServer({
-      lake: new LocalLake(join(home, 'lake')), source: { kind: 'warehouse', path: join(home, 'warehouse.duckdb') }, apiKeys: [{ key: 'dash-test-key-0123456789', role: 'agent', name: 't' }],
+      lake: new LocalLake(join(home, 'lake')), source: { kind: 'warehouse', path: join(home, 'warehouse.duckdb') }, apiKeys: [{ key, role: 'analyst', name: 't' }],
       port: 0, host: '127.0.0.1', rateLimit: { perSecond: 0 }, auditLog: null, pollSeconds: 0, snapshotDir: join(home, 'serve'), log: silentLogger, dashboardDir: out,
     });
-    const { page, errors } = await openPage(`${server.url}/dashboard`);
+    // Without a key: 401 asking for Basic credentials (the browser's prompt), for the page and for its data.
+    for (const path of ['/dashboard', '/dashboard/', '/dashboard/data.json']) {
+      const r = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+      expect([path, r.status, r.headers.get('www-authenticate')]).toEqual([path, 401, 'Basic realm="Customer Health Overview", charset="UTF-8"']);
+    }
+    const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`anyone:${password}`).toString('base64')}` });
+    expect((await fetch(`${server.url}/dashboard/data.json`, { headers: basic('wrong-key-0123456789') })).status).toBe(401);
+    expect((await fetch(`${server.url}/dashboard/data.json`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    expect((await fetch(`${server.url}/dashboard/data.json`, { headers: basic(key) })).status).toBe(200);
+    // Basic is for the dashboard only: the API still wants a bearer token.
+    expect((await fetch(`${server.url}/customers`, { headers: basic(key) })).status).toBe(401);
+
+    // A browser without credentials to give is refused (headless Chromium cannot answer the prompt).
+    const bare = await browser.newPage();
+    await expect(bare.goto(`${server.url}/dashboard/`)).rejects.toThrow(/ERR_INVALID_AUTH_CREDENTIALS/);
+    await bare.close();
+    const { page, errors } = await openPage(`${server.url}/dashboard`, { username: 'support', password: key });
     expect(errors).toEqual([]);
     expect((await charts(page)).every((c) => c.chart && c.painted > 1000)).toBe(true);
     expect(await page.$eval('.kpi[data-kpi="customers"] .value', (e) => e.textContent)).toBe('3');
     await page.close();
-    expect((await fetch(`${server.url}/dashboard/..%2Fwarehouse.duckdb`)).status).toBe(404);
+    expect((await fetch(`${server.url}/dashboard/..%2Fwarehouse.duckdb`, { headers: basic(key) })).status).toBe(404);
+
+    // Configured public (--dashboard-public): no key asked for the dashboard; the API still asks for one.
+    const open = await buildServer({
+      store: server.store, auth: new Authenticator([{ key, role: 'analyst', name: 't' }]), log: silentLogger, dashboardAccess: 'public',
+      dashboard: (file) => readFile(join(out, file)).catch(() => null),
+    });
+    try {
+      expect((await open.inject({ url: '/dashboard/data.json' })).statusCode).toBe(200);
+      expect((await open.inject({ url: '/customers' })).statusCode).toBe(401);
+    } finally {
+      await open.close();
+    }
   });
 
   it('generating again gives the same numbers (re-runnable)', async () => {

@@ -51,7 +51,8 @@ describe('incremental daily runs', () => {
     for (const [name, rows] of Object.entries(reference.datasets)) expect(incremental.datasets[name], name).toEqual(rows);
     expect(reference.datasets.customer_transactions!.length).toBeGreaterThan(50);
     expect(reference.datasets.customer_profile!.length).toBeGreaterThan(100);
-  });
+    expect(reference.datasets.customer_daily!.length).toBeGreaterThan(100);
+  }, 300_000);
 
   it('a run killed with SIGKILL between data and state, run again, equals an uninterrupted run', () => {
     const home = join(dir, 'killed');
@@ -69,5 +70,5 @@ describe('incremental daily runs', () => {
       expect(after.persons).toEqual(incremental.persons);
       for (const [name, rows] of Object.entries(incremental.datasets)) expect(after.datasets[name], name).toEqual(rows);
     });
-  });
+  }, 300_000);
 });

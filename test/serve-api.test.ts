@@ -13,7 +13,8 @@ import { LocalLake } from '../src/lake/local-lake.ts';
 import { maskValue } from '../src/privacy/masking.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
 import { DIM_CUSTOMER, PII_OF, SCALAR_FIELDS } from '../src/serving/fields.ts';
-import { jsonExpr } from '../src/serving/snapshot.ts';
+import { jsonExpr, Snapshot } from '../src/serving/snapshot.ts';
+import { lakeSource } from '../src/serving/sources.ts';
 import { openApiDocument, openApiText, OPENAPI_FILE } from '../src/serving/openapi.ts';
 import { startServer, type RunningServer } from '../src/serving/serve.ts';
 import { buildServer } from '../src/serving/server.ts';
@@ -226,6 +227,27 @@ describe('profile API', () => {
     expect(none.body.available).toEqual([PAST, AS_OF]);
   });
 
+  it('the ready bodies of the current snapshot equal profiles built field by field from the same date\'s Gold (every person)', async () => {
+    // The current snapshot answers an agent with bytes DuckDB wrote at load; a past date builds each profile in
+    // JavaScript from views. Both read the lake's data of AS_OF here, so every person must come out the same.
+    const view = await Snapshot.build({ file: ':memory:', mode: 'view', connections: 1, ...(await lakeSource(lake, AS_OF))! });
+    try {
+      const current = server.store.current!;
+      expect(current.customers).toBe(Object.keys(warehouse).length);
+      for (const id of Object.keys(warehouse)) {
+        const body = current.body(id);
+        expect(body).toBeInstanceOf(Buffer);
+        expect([id, JSON.parse(body!.toString('utf8'))]).toEqual([id, await view.profile(id)]);
+        // and the API sends those bytes as they are
+        const res = await fetch(`${server.url}/customer/profile/c360:${id}`, { headers: { authorization: `Bearer ${AGENT}` } });
+        expect(Buffer.from(await res.arrayBuffer()).equals(body!)).toBe(true);
+      }
+      expect(current.body('NOBODY')).toBeUndefined();
+    } finally {
+      view.retire();
+    }
+  });
+
   it('/customers pages through people by id, filters by segment and churn risk, masks for analysts', async () => {
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -296,6 +318,30 @@ describe('profile API', () => {
     });
     expect(lines.some((l) => l.principal === 'support-desk' && l.customers.includes('P1') && l.status === 200)).toBe(true);
     expect(lines.some((l) => l.status === 308 && l.customers[0] === 'P1')).toBe(true);
+  });
+
+  it('audit log holds no e-mail address or phone number: they are written as a keyed hash of the normalised id', async () => {
+    const email = String(warehouse.P1!.EMAIL_ADDRESS);
+    const phone = String(warehouse.P1!.PHONE_NUMBER).replaceAll(' ', '');
+    const asked = [
+      [`email:${encodeURIComponent(email)}`, 'audit-pii-1'], [`email:${encodeURIComponent(` ${email.toUpperCase()}`)}`, 'audit-pii-2'],
+      [`phone:${encodeURIComponent(phone)}`, 'audit-pii-3'], ['email:nobody@example.com', 'audit-pii-4'],
+    ];
+    for (const [id, rid] of asked) await get(`/customer/profile/${id}?fields=CUSTOMER360_ID`, AGENT, { 'x-request-id': rid! });
+    await new Promise((r) => setTimeout(r, 50));
+    const text = await readFile(join(home, 'audit.jsonl'), 'utf8');
+    const decoded = decodeURIComponent(text).toLowerCase(); // as sent (URL-encoded) or not
+    for (const raw of [email, email.split('@')[0]!, phone, phone.slice(2), 'nobody@example.com', 'bob@example.com']) {
+      expect([raw, decoded.includes(raw.toLowerCase())]).toEqual([raw, false]);
+    }
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const line = (rid: string) => lines.find((l) => l.requestId === rid);
+    // one hash per address however it was written; the person read is still named by c360 id
+    expect(line('audit-pii-1')).toMatchObject({ idType: 'email', customers: ['P1'], path: expect.stringMatching(/^\/customer\/profile\/email:#[0-9a-f]{16}$/) });
+    expect(line('audit-pii-2').path).toBe(line('audit-pii-1').path);
+    expect(line('audit-pii-3')).toMatchObject({ idType: 'phone', customers: ['P1'], path: expect.stringMatching(/^\/customer\/profile\/phone:#[0-9a-f]{16}$/) });
+    expect(line('audit-pii-4')).toMatchObject({ status: 404, customers: [] });
+    expect(line('audit-pii-4').path).not.toBe(line('audit-pii-1').path);
   });
 
   it('a snapshot swap under load: no request fails, the old snapshot is closed once its requests finish', async () => {

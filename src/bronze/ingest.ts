@@ -10,6 +10,8 @@ import { getContract } from '../../schemas/index.ts';
 import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { C360Error } from '../runtime/errors.ts';
+import { faultPoint } from '../runtime/fault.ts';
+import { owned } from '../runtime/tmp.ts';
 import { bindColumns, STAGE, stageSql, valueSql, type Binding } from '../contracts/validation-sql.ts';
 import { applySuppression } from '../privacy/suppression.ts';
 import { addToIndex, heldHashes, type HeldHashes } from './dedupe-index.ts';
@@ -107,7 +109,7 @@ export async function ingestRelation(engine: Engine, lake: Lake, options: Ingest
   const n = ++calls;
   const T = { stage: `__c360_stage_${n}`, firsts: `__c360_firsts_${n}`, held: `__c360_held_${n}`, skip: `__c360_skip_${n}` };
   if (options.tmpDir) await mkdir(options.tmpDir, { recursive: true });
-  const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'c360-bronze-'));
+  const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), owned('bronze-')));
   try {
     return { ...(await runIngest(engine, lake, contract, options, source, sourceFile, binding, T, work)), ...(shape ? { shape } : {}) };
   } finally {
@@ -258,6 +260,7 @@ async function runIngest(
     const sql = `COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`;
     if (ordered) await engine.run(sql);
     else await unordered(engine, sql);
+    faultPoint('bronze-before-commit');
     await lake.putFile(tmp, target);
     result.outputs.push(target);
   };

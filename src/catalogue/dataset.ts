@@ -88,6 +88,11 @@ export interface Dataset {
   parts?: Readonly<Record<string, string>>;
   /** Loaded into this warehouse table. */
   warehouse?: WarehouseMapping;
+  /**
+   * Rows expire by this time column, after the shortest retention period (schemas/retention.ts) of the source tables
+   * named: `c360 retention` removes them from the dataset's files and its warehouse table.
+   */
+  retention?: { column: string; from: readonly string[] };
 }
 
 export function duckType(t: DatasetType): string {

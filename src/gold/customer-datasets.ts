@@ -24,6 +24,7 @@ export const factTransactions = gold({
   description: 'Transactions on or before the as-of date, keyed to the person, date and channel',
   grain: 'one row per TRANSACTION_ID',
   job: 'gold-customer',
+  retention: { column: 'TRANSACTION_DATE', from: ['CUSTOMER_TRANSACTIONS'] },
   primaryKey: ['TRANSACTION_ID'],
   columns: [
     ['TRANSACTION_ID', T.varchar, 'Transaction id'], ID, ['CUSTOMER_ID', T.varchar, 'Customer id in the source system'], DATE_KEY,
@@ -57,6 +58,7 @@ export const factCustomerInteractions = gold({
   description: 'Every marketing engagement and service interaction of a person, one row each',
   grain: 'one row per engagement or service interaction (INTERACTION_KEY)',
   job: 'gold-customer',
+  retention: { column: 'INTERACTION_AT', from: ['CUSTOMER_ENGAGEMENT_EVENTS', 'CUSTOMER_SERVICE_INTERACTIONS'] },
   primaryKey: ['INTERACTION_KEY'],
   columns: [
     ['INTERACTION_KEY', T.varchar, 'INTERACTION_SOURCE:INTERACTION_ID'], ['INTERACTION_SOURCE', T.varchar, 'ENGAGEMENT or SERVICE'],

@@ -85,6 +85,7 @@ export const factPersonalizationEvents = gold({
   description: 'Views, clicks, cart adds and purchases of recommended products after they were recommended',
   grain: 'one row per (source event or purchase line, algorithm) on a product recommended to the person in the latest earlier run',
   job: 'gold-personalization',
+  retention: { column: 'EVENT_AT', from: ['CUSTOMER_BEHAVIORAL_EVENTS', 'CUSTOMER_TRANSACTIONS'] },
   primaryKey: ['PERSONALIZATION_EVENT_KEY'],
   columns: [
     ['PERSONALIZATION_EVENT_KEY', T.varchar, 'Source event key and algorithm'], ID, ['PRODUCT_ID', T.varchar, 'Product'],

@@ -9,6 +9,7 @@ export const factTransactionItems = gold({
   description: 'Transaction line items on or before the as-of date: product sales by person, date and channel',
   grain: 'one row per ITEM_ID of a transaction on or before the as-of date',
   job: 'gold-customer',
+  retention: { column: 'TRANSACTION_DATE', from: ['CUSTOMER_TRANSACTIONS'] },
   primaryKey: ['ITEM_ID'],
   columns: [
     ['ITEM_ID', T.varchar, 'Line item id'], ['TRANSACTION_ID', T.varchar, 'Transaction (FACT_TRANSACTIONS)'], ID,

@@ -53,15 +53,24 @@ export class Authenticator {
     return this.byHash.size > 0 || !!this.verifyToken;
   }
 
-  async authenticate(header: string | undefined): Promise<Principal> {
+  /** `basic`: also accept Basic credentials whose password is an API key (what a browser sends after its prompt). */
+  async authenticate(header: string | undefined, o: { basic?: boolean } = {}): Promise<Principal> {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!m) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <API key or Entra ID access token>');
-    const token = m[1]!;
+    const b = o.basic ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '') : null;
+    if (!m && !b) {
+      throw new ApiError(401, 'unauthorized', `Send Authorization: Bearer <API key or Entra ID access token>${o.basic ? ' (or Basic with the API key as the password)' : ''}`);
+    }
+    let token: string;
+    if (b) {
+      const pair = Buffer.from(b[1]!, 'base64').toString('utf8');
+      token = pair.slice(pair.indexOf(':') + 1);
+      if (!token) throw new ApiError(401, 'unauthorized', 'Basic credentials without a password: give the API key as the password');
+    } else token = m![1]!;
     // Compare digests so the lookup time does not depend on how much of a key matches.
     const digest = createHash('sha256').update(token).digest();
     const k = this.byHash.get(digest.toString('hex'));
     if (k && timingSafeEqual(digest, createHash('sha256').update(k.key).digest())) return { id: k.name, role: k.role, via: 'api-key' };
-    if (this.verifyToken && token.split('.').length === 3) return this.verifyToken(token);
+    if (this.verifyToken && !b && token.split('.').length === 3) return this.verifyToken(token);
     throw new ApiError(401, 'unauthorized', 'Unknown API key');
   }
 }

@@ -20,6 +20,9 @@ function jsonType(t: LogicalType): Schema {
   }
 }
 
+/** The dashboard takes a bearer token, or Basic credentials from a browser's prompt with the key as the password. */
+const dashboardSecurity = [{ bearer: [] }, { basic: [] }];
+
 const nullableString = { type: ['string', 'null'] };
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -160,6 +163,7 @@ export function openApiDocument(): Schema {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API key (--api-key KEY:ROLE) or an Entra ID access token whose roles claim holds agent or analyst' },
+        basic: { type: 'http', scheme: 'basic', description: 'The dashboard only: any user name, an API key as the password (what a browser sends after its prompt)' },
       },
       schemas: SCHEMAS,
     },
@@ -207,13 +211,19 @@ export function openApiDocument(): Schema {
         },
       },
       '/dashboard': {
-        get: { operationId: 'dashboardRoot', summary: 'Redirects to /dashboard/ (no authentication)', security: [], responses: { 302: { description: 'To /dashboard/', headers: common } } },
+        get: {
+          operationId: 'dashboardRoot', summary: 'Redirects to /dashboard/', security: dashboardSecurity,
+          responses: { 302: { description: 'To /dashboard/', headers: common }, 401: { description: 'No or unknown key (asks for Basic credentials)', headers: common, content: json('Error') } },
+        },
       },
       '/dashboard/{file}': {
         get: {
-          operationId: 'dashboard', summary: 'The Customer Health Overview site written by c360 dashboard (aggregates and masked names; no authentication)', security: [],
+          operationId: 'dashboard', summary: 'The Customer Health Overview site written by c360 dashboard (aggregates and masked names; a key of either role, unless served with --dashboard-public)', security: dashboardSecurity,
           parameters: [{ name: 'file', in: 'path', required: true, description: 'index.html (default), dashboard.js, dashboard.css, chart.umd.min.js, data.js, data.json', schema: { type: 'string' } }],
-          responses: { 200: { description: 'The file', headers: common }, 404: { description: 'No such file, or no dashboard generated yet', headers: common, content: json('Error') } },
+          responses: {
+            200: { description: 'The file', headers: common }, 401: { description: 'No or unknown key (asks for Basic credentials)', headers: common, content: json('Error') },
+            404: { description: 'No such file, or no dashboard generated yet', headers: common, content: json('Error') },
+          },
         },
       },
       '/openapi.json': {

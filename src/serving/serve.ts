@@ -15,6 +15,7 @@ import { DASHBOARD_LAKE_DIR } from './dashboard/site.ts';
 import { Authenticator, type ApiKey, type TokenVerifier } from './auth.ts';
 import { DIM_CUSTOMER, IDENTITY_MAP, RISK_SCORES, SEGMENTS, RECOMMENDATIONS } from './fields.ts';
 import type { LedgerReader } from './profile.ts';
+import { IdRedactor } from './redact.ts';
 import { buildServer } from './server.ts';
 import { Snapshot } from './snapshot.ts';
 import { lakeAsOfDates, lakeSource, warehouseSource } from './sources.ts';
@@ -42,6 +43,10 @@ export interface ServeOptions {
   extend?: (app: FastifyInstance) => void | Promise<void>;
   /** Folder of the dashboard site (local); with the lake source, the lake's dashboard/ folder is served instead. */
   dashboardDir?: string;
+  /** Who may open /dashboard/ (default: callers of the API). */
+  dashboardAccess?: 'authenticated' | 'public';
+  /** HMAC key for e-mail and phone ids in the audit log and request logs (default: random per process). */
+  auditKey?: Buffer;
 }
 
 export interface RunningServer {
@@ -110,6 +115,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const app = await buildServer({
     store, audit, log: o.log, logRequests: o.logRequests, rateLimit: o.rateLimit, ledger: ledgerReader(o.lake),
     auth: new Authenticator(o.apiKeys, o.verifyToken), extend: o.extend,
+    redactor: new IdRedactor(o.auditKey), dashboardAccess: o.dashboardAccess,
     dashboard: async (file) => {
       if (o.source.kind === 'lake') return o.lake.read(`${DASHBOARD_LAKE_DIR}/${file}`).catch(() => null);
       return o.dashboardDir ? readFile(join(o.dashboardDir, file)).catch(() => null) : null;

@@ -11,6 +11,7 @@ import { ApiError, formatProfileId, parseProfileId } from './identifiers.ts';
 import { openApiDocument } from './openapi.ts';
 import { buildProfile, links, parseFields, resolveId, type LedgerReader } from './profile.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { IdRedactor } from './redact.ts';
 import type { SnapshotStore } from './store.ts';
 
 export interface ServerOptions {
@@ -25,6 +26,10 @@ export interface ServerOptions {
   logRequests?: boolean;
   /** The dashboard's files by name (null: not generated yet), served at /dashboard/. */
   dashboard?: (file: string) => Promise<Buffer | null>;
+  /** Who may open /dashboard/: callers of the API (default; a browser sends the key as a Basic password) or anyone. */
+  dashboardAccess?: 'authenticated' | 'public';
+  /** How e-mail and phone ids are written in the audit log and request logs (default: a random key per process). */
+  redactor?: IdRedactor;
   /** Extra routes, registered on the same server. */
   extend?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -61,9 +66,9 @@ function asOfOf(query: Record<string, unknown>): string | undefined {
   return v;
 }
 
-/** Sends JSON with a strong ETag, or 304 when the client already has it. */
+/** Sends JSON (a value, or bytes that are JSON already) with a strong ETag, or 304 when the client already has it. */
 function sendTagged(req: FastifyRequest, reply: FastifyReply, body: unknown): FastifyReply {
-  const text = JSON.stringify(body);
+  const text = Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const tag = `"${createHash('sha1').update(text).digest('base64url')}"`;
   reply.header('etag', tag).header('cache-control', 'private, no-cache');
   const inm = req.headers['if-none-match'];
@@ -72,6 +77,7 @@ function sendTagged(req: FastifyRequest, reply: FastifyReply, body: unknown): Fa
 }
 
 export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
+  const redact = o.redactor ?? new IdRedactor();
   const limiter = o.rateLimit && o.rateLimit.perSecond > 0 ? new RateLimiter(o.rateLimit.perSecond, o.rateLimit.burst) : null;
   const app = Fastify({
     logger: false,
@@ -109,14 +115,14 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     if (err instanceof ApiError) {
       status = err.status;
       body = { error: err.code, message: err.message, ...err.extra };
-      if (status === 401) reply.header('www-authenticate', 'Bearer');
+      if (status === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', 'Bearer');
     } else if ((err.statusCode ?? 500) < 500) {
       status = err.statusCode!;
       body = { error: 'bad_request', message: err.message };
     } else {
       status = 500;
       body = { error: 'internal', message: 'Internal error (logged with the request id)' };
-      o.log.error('request failed', { requestId: req.id, url: req.url.slice(0, 200), error: err.message, stack: err.stack });
+      o.log.error('request failed', { requestId: req.id, url: redact.url(req.url).slice(0, 200), error: err.message, stack: err.stack });
     }
     reply.code(status).send({ ...body, requestId: req.id });
   });
@@ -129,11 +135,11 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     if (req.audit && req.principal && o.audit) {
       o.audit.write({
         time: new Date().toISOString(), requestId: req.id, principal: req.principal.id, role: req.principal.role, via: req.principal.via,
-        method: req.method, path: req.url.split('?')[0]!, status: reply.statusCode, customers: [], ...req.audit,
+        method: req.method, path: redact.url(req.url.split('?')[0]!), status: reply.statusCode, customers: [], ...req.audit,
       });
     }
     if (o.logRequests || reply.statusCode >= 500) {
-      o.log.info('request', { requestId: req.id, method: req.method, url: req.url.slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+      o.log.info('request', { requestId: req.id, method: req.method, url: redact.url(req.url).slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
     }
   });
 
@@ -182,7 +188,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const pid = parseProfileId(decoded);
     req.audit = { idType: pid.type, customers: [], ...(fields ? { fields: [...fields] } : {}), ...(asOf ? { asOf } : {}) };
     const role = req.principal!.role;
-    const answer = await withSnapshot<{ status: number; body: Record<string, unknown>; location?: string; id?: string }>(asOf, async (s) => {
+    const answer = await withSnapshot<{ status: number; body: Record<string, unknown> | Buffer; location?: string; id?: string }>(asOf, async (s) => {
       const r = await resolveId(s, pid);
       if (r.kind === 'missing') {
         return { status: 404, body: { error: 'not_found', message: `No customer with ${formatProfileId(pid)} in the snapshot of ${s.asOf}` } };
@@ -201,12 +207,12 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
           body: { CUSTOMER360_ID: r.id, AS_OF_DATE: s.asOf, RECORDS: await s.records(r.id), LINKS: await links(s, r.id, o.ledger) },
         };
       }
-      return { status: 200, id: r.id, body: await buildProfile(s, r.id, { fields, role, includeLinks, ledger: o.ledger, row: r.row }) };
+      return { status: 200, id: r.id, body: await buildProfile(s, r.id, { fields, role, includeLinks, ledger: o.ledger }) };
     });
     if (answer.id) req.audit.customers = [answer.id];
     if (answer.status !== 200) {
       if (answer.location) reply.header('location', answer.location);
-      return reply.code(answer.status).send({ ...answer.body, requestId: req.id });
+      return reply.code(answer.status).send({ ...(answer.body as Record<string, unknown>), requestId: req.id });
     }
     if (pid.type !== 'c360') reply.header('content-location', `/customer/profile/c360:${encodeURIComponent(answer.id!)}`);
     return sendTagged(req, reply, answer.body);
@@ -247,9 +253,20 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     });
   });
 
-  // The Customer Health Overview: aggregates and masked names only, so no key is asked (browsers send none).
-  app.get('/dashboard', async (_req, reply) => reply.redirect('/dashboard/', 302));
-  app.get('/dashboard/*', async (req, reply) => {
+  // The Customer Health Overview shows aggregates and masked names only, but still the business's figures: it asks
+  // for a caller of the API unless configured public. A browser sends no bearer token, so a 401 here asks for Basic
+  // credentials (the browser's own prompt) with the API key as the password.
+  const dashboardGuard = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (o.dashboardAccess === 'public') return;
+    try {
+      req.principal = await o.auth.authenticate(req.headers.authorization, { basic: true });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) reply.header('www-authenticate', 'Basic realm="Customer Health Overview", charset="UTF-8"');
+      throw e;
+    }
+  };
+  app.get('/dashboard', { preHandler: dashboardGuard }, async (_req, reply) => reply.redirect('/dashboard/', 302));
+  app.get('/dashboard/*', { preHandler: dashboardGuard }, async (req, reply) => {
     const name = (req.params as { '*': string })['*'] || 'index.html';
     const ext = /^[a-z0-9.-]+\.([a-z]+)$/.exec(name)?.[1];
     const body = ext && DASHBOARD_TYPES[ext] && o.dashboard ? await o.dashboard(name) : null;

@@ -1,7 +1,7 @@
 // `c360 replay`: publishes the rows of a drop as events (batched, partition key = customer id) with
 // EventHubProducerClient, for demos and tests against the local endpoint or Event Hubs.
 import { resolve } from 'node:path';
-import { producerFor, resolveTarget } from '../../streaming/connect.ts';
+import { partitionIdsOf, producerFor, resolveTarget } from '../../streaming/connect.ts';
 import { replayDrop } from '../../streaming/replay.ts';
 import { requireStr, str, type Command } from '../command.ts';
 import { UsageError } from '../../runtime/errors.ts';
@@ -26,6 +26,8 @@ export const command: Command = {
     const target = resolveTarget(str(values, 'hub'), str(values, 'connection-string'), str(values, 'namespace'));
     const producer = await producerFor(target);
     try {
+      // Reach the hub first: an unreachable one fails within the connect bound, as a transient error (exit 75).
+      await partitionIdsOf(producer, target);
       const r = await replayDrop(producer, table, file, {
         limit: limit === undefined ? undefined : Number(limit),
         onProgress: (sent) => io.log.progress('publishing', { table, sent }),

@@ -1,6 +1,7 @@
 // `c360 serve`: the /customer/profile API over a snapshot of the warehouse (docs/serving.md). Runs until
 // SIGTERM/SIGINT, then stops accepting and closes the snapshot.
-import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openLake } from '../../lake/index.ts';
 import { UsageError } from '../../runtime/errors.ts';
@@ -8,6 +9,25 @@ import { entraVerifier, parseApiKeys } from '../../serving/auth.ts';
 import { OPENAPI_FILE, openApiText } from '../../serving/openapi.ts';
 import { startServer } from '../../serving/serve.ts';
 import { HOME_OPTION, homeOf, int, str, type Command } from '../command.ts';
+
+/**
+ * The key of the hashes that stand for e-mail and phone ids in the audit log: C360_AUDIT_KEY (hex or text; in Azure a
+ * secret), else HOME/audit/hash.key, made once (readable by its owner only) so hashes match across restarts.
+ */
+async function auditKey(home: string): Promise<Buffer> {
+  const env = process.env.C360_AUDIT_KEY;
+  if (env) return /^[0-9a-f]{32,}$/i.test(env) ? Buffer.from(env, 'hex') : Buffer.from(env, 'utf8');
+  const file = join(home, 'audit', 'hash.key');
+  const have = await readFile(file).catch(() => null);
+  if (have && have.length >= 32) return have;
+  const key = randomBytes(32);
+  await mkdir(join(home, 'audit'), { recursive: true });
+  await writeFile(file, key, { mode: 0o600, flag: 'wx' }).catch(async () => {
+    const other = await readFile(file); // another server made it first
+    key.set(other.subarray(0, 32));
+  });
+  return key;
+}
 
 export const command: Command = {
   name: 'serve',
@@ -28,6 +48,7 @@ export const command: Command = {
     'audit-log': { type: 'string', description: "Audit log file, '-' for stdout (default HOME/audit/api.jsonl)" },
     poll: { type: 'string', description: 'Seconds between checks for a new snapshot (0: never)', default: '30' },
     'log-requests': { type: 'boolean', description: 'Log every request (default: errors only)' },
+    'dashboard-public': { type: 'boolean', description: 'Serve /dashboard/ without a key (default: the API key, sent by browsers as the Basic password)' },
     'write-openapi': { type: 'boolean', description: `Write ${OPENAPI_FILE} (the OpenAPI document) and exit` },
   },
   async run(values, _p, io) {
@@ -61,6 +82,8 @@ export const command: Command = {
       pollSeconds: int(values, 'poll', 30),
       snapshotDir: join(home, 'tmp', 'serve'),
       dashboardDir: join(home, 'dashboard'),
+      dashboardAccess: values['dashboard-public'] === true ? 'public' : 'authenticated',
+      auditKey: await auditKey(home),
       log: io.log,
       logRequests: values['log-requests'] === true,
     });

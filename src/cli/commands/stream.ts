@@ -67,7 +67,7 @@ export const command: Command = {
     );
     if (entry.status === 'failed') {
       log.error('stream failed', { error: entry.error?.message });
-      return entry.error?.transient ? 75 : 1;
+      return entry.error?.usage ? 2 : entry.error?.transient ? 75 : 1;
     }
     log.info('stream committed', { rowCounts: entry.rowCounts, eventsPerSecond: entry.metrics.eventsPerSecond });
     io.out(JSON.stringify({ runId, rowCounts: entry.rowCounts, metrics: entry.metrics }));
