@@ -122,6 +122,8 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
     result.recoveredSkipped = recovered.skipped;
     if (recovered.published + recovered.skipped > 0) o.log.info('outbox recovered', { changesHub, ...recovered });
 
+    const threads = Number(await engine.scalar("SELECT current_setting('threads')"));
+    let threadsNow = threads;
     consumer = await consumerFor(o.target, cg);
     const positions = await storedPositions(engine, hub, cg);
     const ids = await consumer.getPartitionIds();
@@ -141,6 +143,9 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
       for (const e of events) if ((last.get(e.partitionId)?.sequenceNumber ?? -1) < e.sequenceNumber) last.set(e.partitionId, e);
       // The same events always make the same run id (and so the same change event ids).
       const runId = contentRunId('stream', [...last.values()].map((e) => `${hub}/${cg}/${e.partitionId}/${e.sequenceNumber}`).sort().join(','));
+      // A few records: one DuckDB thread (for statements over a handful of rows, more threads only cost scheduling).
+      const want = records.length < 64 ? 1 : threads;
+      if (want !== threadsNow) await engine.run(`SET threads = ${(threadsNow = want)}`);
       await engine.run('DELETE FROM id_stream_input');
       await appendRows(engine, 'id_stream_input', records.map((r, i) => [i, ...r.values]));
       await engine.run('DELETE FROM id_stream_poison');
