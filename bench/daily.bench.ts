@@ -20,6 +20,8 @@ interface Measured {
   cpuS: number;
   /** Wall seconds per pipeline stage. */
   stages: Record<string, number>;
+  /** Wall seconds of the slowest activities. */
+  slowest: Record<string, number>;
 }
 
 async function measuredRun(home: string, params: Record<string, string | undefined>, asOf: string): Promise<Measured> {
@@ -29,7 +31,9 @@ async function measuredRun(home: string, params: Record<string, string | undefin
   if (m.status !== 'succeeded') throw new Error(`run failed: ${m.jobs.find((j) => j.status === 'failed')?.error?.message}`);
   const stages: Record<string, number> = {};
   for (const j of m.jobs) stages[j.stage] = Math.round(((stages[j.stage] ?? 0) + (j.durationMs ?? 0) / 1000) * 10) / 10;
-  return { wallS: Math.round((Date.now() - t0) / 100) / 10, cpuS: Math.round((cpuSeconds() - cpu0) * 10) / 10, stages };
+  const slowest = Object.fromEntries([...m.jobs].sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0)).slice(0, 8)
+    .map((j) => [j.activity, Math.round((j.durationMs ?? 0) / 100) / 10]));
+  return { wallS: Math.round((Date.now() - t0) / 100) / 10, cpuS: Math.round((cpuSeconds() - cpu0) * 10) / 10, stages, slowest };
 }
 
 export const bench: Bench = {
@@ -50,11 +54,11 @@ export const bench: Bench = {
       const history = await measuredRun(home, { input: drops.history }, day.date);
       out(`${label}: history loaded in ${history.wallS}s`);
       const daily = await measuredRun(home, { input: drops.days[0]!.dir }, day.date);
-      out(`${label}: daily run ${daily.wallS}s wall, ${daily.cpuS}s CPU ${JSON.stringify(daily.stages)}`);
+      out(`${label}: daily run ${daily.wallS}s wall, ${daily.cpuS}s CPU ${JSON.stringify(daily.stages)} slowest ${JSON.stringify(daily.slowest)}`);
       result[label] = { history, daily };
     }
     const full = await measuredRun(join(workDir, 'day120'), { fullRefresh: 'true' }, day.date);
-    out(`day120: full refresh ${full.wallS}s wall, ${full.cpuS}s CPU ${JSON.stringify(full.stages)}`);
+    out(`day120: full refresh ${full.wallS}s wall, ${full.cpuS}s CPU ${JSON.stringify(full.stages)} slowest ${JSON.stringify(full.slowest)}`);
     result.fullRefresh = full;
     const d120 = (result.day120 as { daily: Measured }).daily;
     const d30 = (result.day30 as { daily: Measured }).daily;

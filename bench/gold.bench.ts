@@ -9,12 +9,8 @@ import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeJobContext } from '../src/orchestrator/local-runner.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
 import { GOLD_ROOT, SILVER_ROOT } from '../src/gold/paths.ts';
-import { goldCustomerJob } from '../jobs/gold-customer.ts';
-import { goldBehaviorJob } from '../jobs/gold-behavior.ts';
-import { goldCampaignsJob } from '../jobs/gold-campaigns.ts';
-import { goldPersonalizationJob } from '../jobs/gold-personalization.ts';
-import { goldProfileChangesJob } from '../jobs/gold-profile-changes.ts';
-import { goldAudiencesJob } from '../jobs/gold-audiences.ts';
+import { goldAggregation } from '../pipelines/gold.ts';
+import { topoSort } from '../pipelines/ir.ts';
 import { warehouseLoadJob } from '../jobs/warehouse-load.ts';
 import { maxRssMb } from './measure.ts';
 
@@ -126,7 +122,9 @@ export const bench: Bench = {
     const datasetMs: Record<string, number> = {};
     t0 = Date.now();
     let cpu = process.cpuUsage();
-    for (const job of [goldCustomerJob, goldBehaviorJob, goldCampaignsJob, goldPersonalizationJob, goldProfileChangesJob, goldAudiencesJob]) {
+    // Every job of the Gold stage in pipeline order (the daily aggregates, the descriptive datasets, the models, the
+    // datasets around their outputs, audiences): the warehouse load needs every snapshot, audiences read the scores.
+    for (const { job } of topoSort(goldAggregation.activities)) {
       const t = Date.now();
       const c = ctx();
       await job.run(c);

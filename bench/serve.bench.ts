@@ -1,22 +1,30 @@
-// The profile API under load, server and load generator in separate processes on this machine:
+// The profile API under load, server and load generator each in their own process on this machine:
 //   0. a synthetic Gold snapshot of 1M customers (scale 1) in a local lake, every served dataset with its declared
-//      columns (profile, identity map, scores, segments, 5 recommendations each, products, registry), written by DuckDB;
-//   1. `c360 serve --source lake` loads it: seconds to the first snapshot and the server's RSS;
-//   2. floor: GET /health at 500 requests/s (HTTP, routing and the server's event loop, no data);
-//   3. lookups: GET /customer/profile/c360:<random person> (the whole profile: row, identifiers, recommendations,
-//      models) at 500 requests/s, open loop, latency from each request's scheduled time (target p99 < 20 ms);
+//      columns (profile, identity map, scores, segments, 5 recommendations each, products, registry), written by DuckDB
+//      SQL and cached under bench/.cache/ (keyed by size and the datasets' columns), so a rerun starts at step 1;
+//   1. `c360 serve --source lake` loads it: seconds to the first snapshot, the server's RSS and its body file;
+//   2. floor: GET /health at 500 requests/s (HTTP, routing and the server's event loop, no data); 2 and 3 run twice:
+//      as any process on the shared machine, then with the server's and generator's main threads at nice -10;
+//   3. lookups: GET /customer/profile/c360:<random person> (the whole profile: fields, identifiers, recommendations,
+//      models) at 500 requests/s for 20 s, open loop from bench/load-generator.ts in a process of its own, latency
+//      from each request's due time (target p99 < 20 ms), and the server's CPU per request; then by e-mail for 10 s;
 //   4. swap: a new as-of date lands in the lake during the same load; the server builds the new snapshot beside the
 //      current one and swaps: failed requests (target 0), requests slower than 20 ms, p99, and the new date served.
-// --scale multiplies the customers (scale 1: 1,000,000) and not the durations (15 s floor, 20 s lookups, swap to done).
-import { cp, mkdir } from 'node:fs/promises';
+// --scale multiplies the customers (scale 1: 1,000,000), not the durations.
+import { fork } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { Bench } from '../src/cli/commands/bench.ts';
 import { duckType } from '../src/catalogue/dataset.ts';
 import { getDataset } from '../src/catalogue/index.ts';
 import { Engine, ident, lit } from '../src/engine/duckdb.ts';
 import type { LogicalType } from '../src/warehouse/types.ts';
-import { rssMb, startCli, stopChild } from './cli-process.ts';
+import { autogroupNice, cpuOf, rssMb, startCli, stopChild } from './cli-process.ts';
+import type { LoadResult, LoadSpec } from './load-generator.ts';
 
 const KEY = 'bench-agent-key-0123456789';
 const AS_OF = '2026-06-30';
@@ -79,10 +87,11 @@ export async function writeSnapshot(lakeDir: string, customers: number): Promise
 }
 
 const startServer = (args: string[]) =>
-  startCli(args, (l) => l.startsWith('http'), { C360_API_KEYS: '' }).then(({ child, line }) => ({ child, url: line }));
+  startCli(args, (l) => l.startsWith('http'), { C360_API_KEYS: '' }, true).then(({ child, line }) => ({ child, url: line }));
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
+/** One request from the bench process itself (health checks; the load comes from the generator process). */
 function get(url: URL, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const req = request({ host: url.hostname, port: url.port, path, agent, headers: { authorization: `Bearer ${KEY}` } }, (res) => {
@@ -102,38 +111,54 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
-/**
- * Open-loop load: `rate` requests per second until `until()` is true (checked each tick) or `seconds` passed. Latency
- * counts from each request's scheduled time, so a stalled server is not hidden by requests that were sent late.
- */
-async function fixedRate(url: URL, path: () => string, seconds: number, until: () => boolean = () => false) {
-  const latencies: number[] = [];
-  const statuses: Record<string, number> = {};
-  const asOfs: Record<string, number> = {};
-  const pending: Promise<void>[] = [];
-  const start = performance.now();
-  let sent = 0;
-  while (performance.now() - start < seconds * 1000 && !until()) {
-    const due = Math.floor(((performance.now() - start) / 1000) * RATE) + 1;
-    for (; sent < due; sent++) {
-      const scheduled = start + (sent / RATE) * 1000;
-      pending.push(
-        get(url, path()).then((r) => {
-          latencies.push(performance.now() - scheduled);
-          statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-          const m = /"AS_OF_DATE":"([\d-]+)"/.exec(r.body);
-          if (m) asOfs[m[1]!] = (asOfs[m[1]!] ?? 0) + 1;
-        }),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  await Promise.all(pending);
-  return { latencies, statuses, asOfs, seconds: (performance.now() - start) / 1000, requests: sent };
+const summary = (l: number[]) => ({ p50: quantile(l, 0.5), p95: quantile(l, 0.95), p99: quantile(l, 0.99), max: l.reduce((a, b) => Math.max(a, b), 0) });
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const round = (x: number, d = 2) => Number(x.toFixed(d));
+
+/** The load generator process: run(spec) resolves with its result; stop() ends a run early. */
+async function loadGenerator(): Promise<{ run(spec: LoadSpec): Promise<LoadResult>; stop(): void; close(): void; pid: number }> {
+  const child = fork(join(import.meta.dirname, 'load-generator.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
+  });
+  return {
+    pid: child.pid!,
+    run: (spec) =>
+      new Promise((resolve) => {
+        child.once('message', (m: { result: LoadResult }) => resolve(m.result));
+        child.send({ run: spec });
+      }),
+    stop: () => child.send({ stop: true }),
+    close: () => child.send({ exit: true }),
+  };
 }
 
-const summary = (l: number[]) => ({ p50: quantile(l, 0.5), p95: quantile(l, 0.95), p99: quantile(l, 0.99), max: Math.max(...l) });
-const ms = (x: number) => `${x.toFixed(1)} ms`;
+/** Generated once per size and column set (GENERATOR bumps when the generator changes), then copied per run. */
+const GENERATOR = 2;
+async function cachedSnapshot(customers: number): Promise<{ dir: string; made: boolean; seconds: number }> {
+  const columns = SERVED.map((d) => getDataset(d).columns.map((c) => `${c.name}:${JSON.stringify(c.type)}`).join(','));
+  const key = createHash('sha1').update(JSON.stringify([GENERATOR, AS_OF, columns])).digest('hex').slice(0, 12);
+  const dir = join(import.meta.dirname, '.cache', `serve-${customers}-${key}`);
+  if (existsSync(join(dir, 'complete'))) return { dir, made: false, seconds: 0 };
+  const t = performance.now();
+  const building = `${dir}.building-${process.pid}`;
+  await rm(building, { recursive: true, force: true });
+  await writeSnapshot(join(building, 'lake'), customers);
+  await writeFile(join(building, 'complete'), `${new Date().toISOString()}\n`);
+  await rm(dir, { recursive: true, force: true });
+  await rename(building, dir);
+  return { dir, made: true, seconds: (performance.now() - t) / 1000 };
+}
+
+const SERVED = ['customer_profile', 'customer_identity_map', 'risk_scores', 'customer_segments', 'product_recommendations', 'dim_product', 'model_registry'];
+
+/** Bytes of the profile body files the server wrote. */
+async function bodyFileBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const f of await readdir(dir).catch(() => [] as string[])) if (f.endsWith('.bodies.json')) total += (await stat(join(dir, f)).catch(() => ({ size: 0 }))).size;
+  return total;
+}
 
 export const bench: Bench = {
   name: 'serve',
@@ -142,70 +167,105 @@ export const bench: Bench = {
     const customers = Math.round(1_000_000 * ctx.scale);
     const home = join(ctx.workDir, 'home');
     const lakeDir = join(home, 'lake');
-    let t = performance.now();
-    await writeSnapshot(lakeDir, customers);
-    ctx.out(`synthetic Gold snapshot: ${customers.toLocaleString('en-US')} customers, 5 recommendations each, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const cache = await cachedSnapshot(customers);
+    ctx.out(cache.made
+      ? `synthetic Gold snapshot: ${customers.toLocaleString('en-US')} customers, 5 recommendations each, written in ${cache.seconds.toFixed(1)} s to ${cache.dir}`
+      : `synthetic Gold snapshot of ${customers.toLocaleString('en-US')} customers from the cache ${cache.dir}`);
+    await cp(join(cache.dir, 'lake'), lakeDir, { recursive: true });
 
-    t = performance.now();
+    let t = performance.now();
     const { child, url: base } = await startServer([
       'serve', '--source', 'lake', '--home', home, '--port', '0', '--rate-limit', '0', '--poll', '1', '--audit-log', join(home, 'audit.jsonl'), '--json',
       '--api-key', `${KEY}:agent:bench`,
     ]);
     const url = new URL(base);
+    const gen = await loadGenerator();
+    const spec = (target: LoadSpec['target'], seconds: number): LoadSpec => ({ url: base, key: KEY, rate: RATE, seconds, target, customers });
     try {
-      let health: Record<string, any> = {};
-      while ((await get(url, '/health')).status !== 200) await new Promise((r) => setTimeout(r, 200));
-      health = JSON.parse((await get(url, '/health')).body);
+      while ((await get(url, '/health')).status !== 200) {
+        if (child.exitCode !== null) throw new Error('c360 serve exited before its first snapshot loaded');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const health = JSON.parse((await get(url, '/health')).body);
       const loadSeconds = (performance.now() - t) / 1000;
       const rssLoaded = rssMb(child.pid!);
-      ctx.out(`first snapshot loaded in ${loadSeconds.toFixed(1)} s (process start included); server RSS ${rssLoaded} MB; ${JSON.stringify(health.snapshot)}`);
+      const bodyMb = Math.round((await bodyFileBytes(join(home, 'tmp', 'serve'))) / 2 ** 20);
+      ctx.out(`first snapshot loaded in ${loadSeconds.toFixed(1)} s (process start included); server RSS ${rssLoaded} MB; profile bodies ${bodyMb} MB on disk (page cache, not RSS); ${JSON.stringify(health.snapshot)}`);
 
-      const randomId = () => `/customer/profile/c360:${encodeURIComponent(`C360-${Math.floor(Math.random() * customers).toString(16).toUpperCase().padStart(16, '0')}`)}`;
-      // warm-up: page the indexes and prepared statements in
-      await fixedRate(url, randomId, 3);
+      await gen.run(spec('c360', 3)); // warm-up
 
-      const floor = await fixedRate(url, () => '/health', 15);
-      const f = summary(floor.latencies);
-      ctx.out(`floor GET /health at ${RATE}/s: p50 ${ms(f.p50)}, p99 ${ms(f.p99)}, max ${ms(f.max)}; statuses ${JSON.stringify(floor.statuses)}`);
-
-      const look = await fixedRate(url, randomId, 20);
-      const l = summary(look.latencies);
+      /** One load phase: latency from due time and from send time, statuses, and the server's CPU per request. */
+      const phase = async (label: string, target: LoadSpec['target'], seconds: number) => {
+        const cpu0 = cpuOf(child.pid!);
+        const r = await gen.run(spec(target, seconds));
+        const cpuUs = ((cpuOf(child.pid!) - cpu0) / r.requests) * 1e6;
+        const d = summary(r.latencies);
+        const sv = summary(r.serviceLatencies);
+        const slow = r.latencies.filter((x) => x > 20).length;
+        ctx.out(`${label} at ${RATE}/s: ${r.requests} requests, p50 ${ms(d.p50)}, p95 ${ms(d.p95)}, p99 ${ms(d.p99)}, max ${ms(d.max)} from due time (from send: p99 ${ms(sv.p99)}); slower than 20 ms ${slow}; statuses ${JSON.stringify(r.statuses)}; server CPU ${cpuUs.toFixed(0)} us a request; generator: worst send lag ${ms(r.maxSendLagMs)}, ${r.connections} connections`);
+        return {
+          requests: r.requests, p50Ms: round(d.p50), p95Ms: round(d.p95), p99Ms: round(d.p99), maxMs: round(d.max, 1), fromSendP99Ms: round(sv.p99), slowerThan20Ms: slow,
+          statuses: r.statuses, serverCpuUsPerRequest: Math.round(cpuUs), generatorMaxSendLagMs: round(r.maxSendLagMs, 1),
+        };
+      };
+      // First as any process here, then with the server's and the generator's sessions and event loops ahead of the
+      // other work on this shared machine (nice -10): the second is the server with the CPU it would have on a machine
+      // of its own, the first what the machine's other load does to it.
+      const shared = {
+        floor: await phase('floor GET /health', 'health', 10),
+        c360: await phase('profile lookups by c360 id', 'c360', 20),
+      };
       const rssServing = rssMb(child.pid!);
-      ctx.out(`profile lookups at ${RATE}/s: ${look.requests} requests, p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, p99 ${ms(l.p99)} (target < 20 ms), max ${ms(l.max)}; statuses ${JSON.stringify(look.statuses)}; p99 / floor p99 ${(l.p99 / f.p99).toFixed(2)}x; server RSS ${rssServing} MB`);
+      // each in a session of its own (autogroup): the session's weight, then the event loop's within it
+      const raised = [child.pid!, gen.pid].map((pid) => autogroupNice(pid, -10));
+      setPriority(child.pid!, -10);
+      setPriority(gen.pid, -10);
+      if (!raised.every(Boolean)) ctx.out('(could not raise the sessions\' weight: only the event loops are at nice -10)');
+      const ahead = {
+        floor: await phase('[nice -10] floor GET /health', 'health', 10),
+        c360: await phase('[nice -10] profile lookups by c360 id', 'c360', 20),
+        email: await phase('[nice -10] profile lookups by e-mail', 'email', 10),
+      };
+      ctx.out(`server RSS ${rssServing} MB serving`);
 
       // A new as-of date lands: the same files under the next date (the server sees a new fingerprint within 1 s).
       const swapsBefore = health.snapshot.swaps as number;
-      const lands = (async () => {
-        await new Promise((r) => setTimeout(r, 2000));
-        for (const ds of ['customer_profile', 'customer_identity_map', 'risk_scores', 'customer_segments', 'product_recommendations', 'dim_product', 'model_registry']) {
-          const p = getDataset(ds).path;
-          await cp(join(lakeDir, p, `as_of_date=${AS_OF}`), join(lakeDir, p, `as_of_date=${NEXT}`), { recursive: true });
-        }
-      })();
-      let swapped = false;
+      const swapStarted = performance.now();
+      const swapRun = gen.run(spec('c360', 3600));
+      await new Promise((r) => setTimeout(r, 2000));
+      for (const ds of SERVED) {
+        const p = getDataset(ds).path;
+        await cp(join(lakeDir, p, `as_of_date=${AS_OF}`), join(lakeDir, p, `as_of_date=${NEXT}`), { recursive: true });
+      }
       let peakRss = rssServing;
-      const watch = setInterval(async () => {
+      let swappedAt = 0;
+      while (!swappedAt) {
+        await new Promise((r) => setTimeout(r, 250));
         peakRss = Math.max(peakRss, rssMb(child.pid!));
         const h = await get(url, '/health');
-        if (h.status === 200 && JSON.parse(h.body).snapshot?.swaps > swapsBefore) swapped = true;
-      }, 250);
-      let afterSwap = 0;
-      const swapRun = await fixedRate(url, randomId, 600, () => (swapped ? ++afterSwap > 500 : false));
-      clearInterval(watch);
-      await lands;
-      const s = summary(swapRun.latencies);
-      const failed = swapRun.requests - (swapRun.statuses['200'] ?? 0);
-      const slow = swapRun.latencies.filter((x) => x > 20).length;
+        if (h.status === 200 && JSON.parse(h.body).snapshot?.swaps > swapsBefore) swappedAt = performance.now();
+        if (performance.now() - swapStarted > 3_000_000) throw new Error('no swap within 50 minutes');
+      }
+      await new Promise((r) => setTimeout(r, 3000)); // answers from the new snapshot
+      gen.stop();
+      const swap = await swapRun;
+      const s = summary(swap.latencies);
+      const sv = summary(swap.serviceLatencies);
+      const failed = swap.requests - (swap.statuses['200'] ?? 0);
+      const slow = swap.latencies.filter((x) => x > 20).length;
       const after = JSON.parse((await get(url, '/health')).body);
-      ctx.out(`swap under ${RATE}/s: ${swapRun.requests} requests over ${swapRun.seconds.toFixed(1)} s, failed ${failed} (target 0), slower than 20 ms ${slow} (${((100 * slow) / swapRun.requests).toFixed(2)}%), p99 ${ms(s.p99)}, max ${ms(s.max)}; answers by as-of ${JSON.stringify(swapRun.asOfs)}; now serving ${after.snapshot.asOf}, peak server RSS ${peakRss} MB`);
+      const rssAfter = rssMb(child.pid!);
+      ctx.out(`[nice -10] swap under ${RATE}/s: new snapshot built and swapped in ${((swappedAt - swapStarted) / 1000 - 2).toFixed(1)} s after it landed; ${swap.requests} requests over ${swap.seconds.toFixed(1)} s, failed ${failed} (target 0), slower than 20 ms ${slow} (${((100 * slow) / swap.requests).toFixed(2)}%), p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} from due time (from send: p99 ${ms(sv.p99)}, max ${ms(sv.max)}); answers by as-of ${JSON.stringify(swap.asOfs)}; now serving ${after.snapshot.asOf}; server RSS peak ${peakRss} MB during the swap, ${rssAfter} MB after`);
       return {
-        customers, loadSeconds: Number(loadSeconds.toFixed(1)), rssLoadedMb: rssLoaded, rssServingMb: rssServing, rssPeakDuringSwapMb: peakRss,
-        floorP99Ms: Number(f.p99.toFixed(2)),
-        lookup: { requests: look.requests, p50Ms: Number(l.p50.toFixed(2)), p95Ms: Number(l.p95.toFixed(2)), p99Ms: Number(l.p99.toFixed(2)), maxMs: Number(l.max.toFixed(1)), statuses: look.statuses },
-        ratioP99ToFloor: Number((l.p99 / f.p99).toFixed(2)),
-        swap: { requests: swapRun.requests, seconds: Number(swapRun.seconds.toFixed(1)), failed, slowerThan20Ms: slow, p99Ms: Number(s.p99.toFixed(2)), maxMs: Number(s.max.toFixed(1)), byAsOf: swapRun.asOfs, servingAfter: after.snapshot.asOf },
+        customers, loadSeconds: round(loadSeconds, 1), rssLoadedMb: rssLoaded, rssServingMb: rssServing, rssPeakDuringSwapMb: peakRss, rssAfterSwapMb: rssAfter, bodyFileMb: bodyMb,
+        shared, nice10: ahead, ratioP99ToFloor: round(ahead.c360.p99Ms / ahead.floor.p99Ms),
+        swap: {
+          buildSeconds: round((swappedAt - swapStarted) / 1000 - 2, 1), requests: swap.requests, seconds: round(swap.seconds, 1), failed, slowerThan20Ms: slow,
+          p50Ms: round(s.p50), p99Ms: round(s.p99), maxMs: round(s.max, 1), fromSendP99Ms: round(sv.p99), byAsOf: swap.asOfs, servingAfter: after.snapshot.asOf,
+        },
       };
     } finally {
+      gen.close();
       await stopChild(child);
     }
   },

@@ -4,30 +4,51 @@ import { lit } from '../src/engine/duckdb.ts';
 import { riskScores } from '../src/intelligence/datasets.ts';
 import { AS_OF_PARAM, openInputs, writeModels } from '../src/intelligence/job-support.ts';
 import { tableFromRecords } from '../src/intelligence/lake-io.ts';
-import { scoreCustomers } from '../src/intelligence/models.ts';
+import { scoreCustomers, scoreWith, type CustomerScore, type ScoringModels } from '../src/intelligence/models.ts';
+import type { ModelRecord } from '../src/intelligence/registry.ts';
+import { readStored, trainDecision, TRAIN_PARAMS, writeStored } from '../src/intelligence/trained-models.ts';
 import type { Job } from '../src/runtime/job.ts';
 
+const JOB = 'gold-intelligence-scores';
+
 export const scoresJob: Job = {
-  name: 'gold-intelligence-scores',
+  name: JOB,
   description: 'CLV and churn risk per customer -> gold/customer360/risk_scores (+ model_registry)',
   usesAsOf: true,
-  params: [AS_OF_PARAM, { name: 'horizonDays', description: 'Prediction horizon in days (default 90)', type: { kind: 'int', min: 1, max: 3650 } }],
+  params: [AS_OF_PARAM, { name: 'horizonDays', description: 'Prediction horizon in days (default 90)', type: { kind: 'int', min: 1, max: 3650 } }, ...TRAIN_PARAMS],
   async run(ctx) {
-    const inputs = await openInputs(ctx, 'gold-intelligence-scores');
+    const inputs = await openInputs(ctx, JOB);
     if (!inputs) return;
     const { engine, asOf, horizonDays, snapshot } = inputs;
     try {
-      const s = await scoreCustomers(engine, asOf, horizonDays, snapshot);
+      // Train on the schedule (trained-models.ts); in between, score with the stored models.
+      const stored = await readStored<ScoringModels>(ctx.lake, JOB);
+      const decision = trainDecision(ctx.params, stored, asOf, horizonDays);
+      ctx.report.metrics.training = decision;
+      let scores: CustomerScore[];
+      let clvRecord: ModelRecord;
+      let churnRecord: ModelRecord;
+      let trained: ScoringModels | undefined;
+      if (decision.train) {
+        const s = await scoreCustomers(engine, asOf, horizonDays, snapshot);
+        ({ scores, clvRecord, churnRecord } = s);
+        trained = { clv: s.clv, churn: s.churn, learnedClv: s.learnedClv };
+        ctx.report.metrics.clv = { version: s.clvRecord.MODEL_VERSION, bgnbd: s.clv.bgnbd.params, gammaGamma: s.clv.gammaGamma.params };
+        ctx.report.metrics.churn = { version: s.churnRecord.MODEL_VERSION, kind: s.churn.kind, ...s.churn.metrics };
+      } else {
+        scores = await scoreWith(engine, asOf, horizonDays, snapshot, stored!.models);
+        [clvRecord, churnRecord] = stored!.records as [ModelRecord, ModelRecord];
+      }
       await tableFromRecords(engine, 'risk_rows', [
         ['CUSTOMER360_ID', 'VARCHAR'], ['CHURN_RISK', 'DOUBLE'], ['PREDICTED_PURCHASES', 'DOUBLE'], ['PREDICTED_CLV', 'DOUBLE'], ['P_ALIVE', 'DOUBLE'],
-      ], s.scores as unknown as Record<string, unknown>[]);
+      ], scores as unknown as Record<string, unknown>[]);
       await writeDataset(ctx, engine, riskScores, `
         SELECT CUSTOMER360_ID, DATE ${lit(asOf)} AS AS_OF_DATE, CHURN_RISK, PREDICTED_PURCHASES, PREDICTED_CLV, P_ALIVE,
-          ${lit(s.churnRecord.MODEL_VERSION)} AS CHURN_MODEL_VERSION, ${lit(s.clvRecord.MODEL_VERSION)} AS CLV_MODEL_VERSION
+          ${lit(churnRecord.MODEL_VERSION)} AS CHURN_MODEL_VERSION, ${lit(clvRecord.MODEL_VERSION)} AS CLV_MODEL_VERSION
         FROM risk_rows ORDER BY CUSTOMER360_ID`, { asOf });
-      await writeModels(ctx, engine, asOf, 'gold-intelligence-scores', [s.clvRecord, s.churnRecord]);
-      ctx.report.metrics.clv = { version: s.clvRecord.MODEL_VERSION, bgnbd: s.clv.bgnbd.params, gammaGamma: s.clv.gammaGamma.params };
-      ctx.report.metrics.churn = { version: s.churnRecord.MODEL_VERSION, kind: s.churn.kind, ...s.churn.metrics };
+      // The registry of this as-of date names the models that scored it (trained now or stored).
+      await writeModels(ctx, engine, asOf, JOB, [clvRecord, churnRecord]);
+      if (trained) await writeStored(ctx, JOB, { trainedAsOf: asOf, horizonDays, models: trained, records: [clvRecord, churnRecord] });
     } finally {
       engine.close();
     }

@@ -134,7 +134,8 @@ export const silverPublishJob: Job = {
       if (touched.length === 0) {
         ctx.log.info(`${contract.name}: nothing to re-publish`);
         inputs.crosswalk = prevInputs?.crosswalk;
-        await ctx.lake.write(joinLake(ds.path, '_state.json'), JSON.stringify({ ...previous!, inputs }));
+        // (a table with no data yet has no previous state: it gets an empty one, so readers see no partitions, not none at all)
+        await ctx.lake.write(joinLake(ds.path, '_state.json'), JSON.stringify({ ...(previous ?? emptyDatasetState()), inputs }));
         return;
       }
       const stgFiles = touched.flatMap((p) => staged.partitions[p] ?? []);

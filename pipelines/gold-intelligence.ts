@@ -1,6 +1,7 @@
 // Customer-intelligence activities of the Gold sub-pipeline (feature snapshots, CLV, churn, segments,
-// recommendations), kept apart from the descriptive Gold datasets in gold.ts. Each job loads Silver up to the run's
-// as-of date itself, so they depend on no other Gold activity and can run in parallel.
+// recommendations), kept apart from the descriptive Gold datasets in gold.ts. The scores and recommendation jobs load
+// Silver up to the run's as-of date themselves and run in parallel; segments reads the features job's snapshot (the
+// catalogue orders it after features).
 import { featuresJob } from '../jobs/gold-intelligence-features.ts';
 import { recommendationsJob } from '../jobs/gold-intelligence-recommendations.ts';
 import { scoresJob } from '../jobs/gold-intelligence-scores.ts';
@@ -8,10 +9,12 @@ import { segmentsJob } from '../jobs/gold-intelligence-segments.ts';
 import type { Activity } from './ir.ts';
 
 const params = { horizonDays: '{{horizonDays}}' };
+/** The models train on their own schedule (src/intelligence/trained-models.ts); a full refresh trains. */
+const training = { ...params, trainEveryDays: '{{trainEveryDays}}', fullRefresh: '{{fullRefresh}}' };
 
 export const intelligenceActivities: Omit<Activity, 'dependsOn'>[] = [
   { name: 'intelligence_features', description: 'Versioned feature snapshot as of the as-of date', job: featuresJob, params },
-  { name: 'intelligence_scores', description: 'CLV (BG/NBD + Gamma-Gamma) and churn risk', job: scoresJob, params },
+  { name: 'intelligence_scores', description: 'CLV (BG/NBD + Gamma-Gamma) and churn risk', job: scoresJob, params: training },
   { name: 'intelligence_segments', description: 'RFM + k-means segments and profiles', job: segmentsJob },
-  { name: 'intelligence_recommendations', description: 'Hybrid product recommendations and baselines', job: recommendationsJob, params },
+  { name: 'intelligence_recommendations', description: 'Hybrid product recommendations and baselines', job: recommendationsJob, params: training },
 ];

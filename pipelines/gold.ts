@@ -3,6 +3,7 @@
 import type { SubPipeline } from './ir.ts';
 import { intelligenceActivities } from './gold-intelligence.ts';
 import { goldCustomerJob } from '../jobs/gold-customer.ts';
+import { goldDailyJob } from '../jobs/gold-daily.ts';
 import { goldBehaviorJob } from '../jobs/gold-behavior.ts';
 import { goldCampaignsJob } from '../jobs/gold-campaigns.ts';
 import { goldPersonalizationJob } from '../jobs/gold-personalization.ts';
@@ -15,6 +16,7 @@ export const goldAggregation: SubPipeline = {
   title: 'Gold aggregation',
   description: 'Customer 360 profile, behaviour, engagement, service and recommendation datasets.',
   activities: withDatasetDependencies([
+    { name: 'gold_daily', description: goldDailyJob.description, job: goldDailyJob, params: { fullRefresh: '{{fullRefresh}}' } },
     { name: 'gold_customer', description: goldCustomerJob.description, job: goldCustomerJob },
     { name: 'gold_behavior', description: goldBehaviorJob.description, job: goldBehaviorJob },
     { name: 'gold_campaigns', description: goldCampaignsJob.description, job: goldCampaignsJob },

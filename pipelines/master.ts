@@ -17,6 +17,7 @@ export const MASTER: MasterPipeline = {
     { name: 'horizonDays', type: 'Int', description: 'Prediction horizon for CLV and churn, in days.', default: 90, check: { kind: 'int', min: 1, max: 3650 } },
     { name: 'input', type: 'String', description: 'Where source drops are read from: a lake prefix in Azure (landing/customer360), a folder locally (c360 run --input DIR). Empty: ingest nothing, process what is in the lake.', default: '' },
     { name: 'stream', type: 'Bool', description: 'Drain the Event Hubs streams into Bronze before batch processing.', default: false },
+    { name: 'trainEveryDays', type: 'Int', description: 'Retrain the CLV, churn and recommendation models when the stored ones are this many days older than the as-of date; runs in between score with them (a full refresh trains).', default: 7, check: { kind: 'int', min: 1, max: 3650 } },
     { name: 'fullRefresh', type: 'Bool', description: 'Rebuild Silver from every Bronze file instead of processing only what is new (c360 run --full-refresh; the backfill trigger).', default: false },
     { name: 'collect', type: 'Bool', description: 'Drain the hubs the collector (c360 collect) writes into Bronze before batch processing.', default: false },
   ],

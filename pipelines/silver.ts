@@ -26,6 +26,7 @@ export const silverProcessing: SubPipeline = {
       name: 'silver_identity',
       description: silverIdentityJob.description,
       job: silverIdentityJob,
+      params: { fullRefresh: '{{fullRefresh}}' },
       policy: { timeoutMinutes: 180 },
     },
     {

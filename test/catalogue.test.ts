@@ -12,6 +12,7 @@ import { renderDatasetsMarkdown } from '../src/catalogue/docs.ts';
 import { CATALOGUE, GOLD_SQL_DATASETS, getDataset, upstreamJobs } from '../src/catalogue/index.ts';
 import { conformSql, datasetFile } from '../src/catalogue/runner.ts';
 import { Engine } from '../src/engine/duckdb.ts';
+import { registerAggregates } from '../src/gold/daily-aggregates.ts';
 import { registerRecommendationInputs } from '../src/gold/intelligence-inputs.ts';
 import { SHARED_RELATIONS } from '../src/gold/relations.ts';
 import { registerSilverInputs } from '../src/gold/silver-inputs.ts';
@@ -27,6 +28,7 @@ beforeAll(async () => {
   const lake = new LocalLake(join(home, 'lake'));
   await registerSilverInputs(e, lake, '2026-03-31');
   await registerRecommendationInputs(e, lake, '2026-03-31');
+  await registerAggregates(e, lake, '2026-03-31');
   for (const [name, sql] of Object.entries(SHARED_RELATIONS)) await e.run(`CREATE TEMP TABLE g_${name} AS ${sql}`);
 });
 afterAll(async () => {
@@ -46,8 +48,11 @@ describe('declarations', () => {
   });
 
   it('a SQL dataset\'s inputs are read off its SQL', () => {
-    expect(getDataset('customer_profile').inputs).toEqual(expect.arrayContaining(['customers', 'customer_transactions', 'customer_behavioral_events', 'identity_crosswalk', 'external_customer_sentiment']));
-    expect(getDataset('dim_touchpoint').inputs).toEqual(expect.arrayContaining(['customer_behavioral_events', 'customer_engagement_events', 'customer_service_interactions']));
+    expect(getDataset('customer_profile').inputs).toEqual(expect.arrayContaining(['customers', 'customer_daily', 'customer_touchpoint_daily', 'identity_crosswalk', 'external_customer_profiles']));
+    expect(getDataset('customer_daily').inputs).toEqual(expect.arrayContaining(['customer_behavioral_events', 'customer_transactions', 'external_customer_sentiment']));
+    expect(getDataset('dim_touchpoint').inputs).toEqual(['customer_daily', 'customer_touchpoint_daily']);
+    expect(getDataset('customer_touchpoint_daily').inputs).toEqual(['customer_behavioral_events', 'customer_engagement_events', 'customer_service_interactions', 'customer_transactions']);
+    expect(upstreamJobs('gold-customer')).toContain('gold-daily');
     expect(getDataset('campaign_roi').inputs).toEqual(expect.arrayContaining(['campaign_attribution', 'marketing_campaigns']));
     expect(getDataset('dim_recommendation').inputs).toEqual(['model_registry', 'product_recommendations']);
     expect(getDataset('dim_time').inputs).toEqual([]);

@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROFILE_STATE_DIR, profileStatePath } from '../src/activation/paths.ts';
-import { commitProfileChanges, committedBatches } from '../src/activation/profile-changes.ts';
+import { PROFILE_HASH_DIR, PROFILE_STATE_DIR, profileHashesPath, profileStatePath } from '../src/activation/paths.ts';
+import { UNTRACKED_COLUMNS, commitProfileChanges, committedBatches, hashPublishedState, rowHashSql } from '../src/activation/profile-changes.ts';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import type { Lake } from '../src/lake/lake.ts';
@@ -72,6 +72,7 @@ describe('profile change feed', () => {
     const r = await run('2026-03-01', [person('C1'), person('C2'), person('C3')]);
     expect(r).toMatchObject({ batch: 2, previous: 1, rows: 0 });
     expect((await lake.list(PROFILE_STATE_DIR)).map((f) => f.path)).toEqual([profileStatePath(2)]);
+    expect((await lake.list(PROFILE_HASH_DIR)).map((f) => f.path)).toEqual([profileHashesPath(2)]);
   });
 
   it('emits updated (changed attributes only, old/new or checksums), created and deleted; a moving day count alone is no change', async () => {
@@ -125,6 +126,43 @@ describe('profile change feed', () => {
     // 4: a crash after the commit, before the old state was deleted: the next run diffs against the newest state.
     await lake.write(profileStatePath(last), 'stale');
     expect((await run('2026-03-04', changed)).rows).toBe(0);
+  });
+
+  it('keeps the row hashes of the published state equal to hashing it afresh; missing or stale ones are recomputed, not trusted', async () => {
+    // The stored hashes are derived (old ones minus the changed old rows plus the changed new rows): check the derivation.
+    const storedEqualsFresh = async () => {
+      const b = (await committedBatches(lake)).at(-1)!.batch;
+      const state = lit(await lake.localPath(profileStatePath(b)));
+      const compared = (await engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${state})`)).map((r) => r.column_name).filter((c) => !UNTRACKED_COLUMNS.has(c));
+      const fresh = `SELECT ${rowHashSql(compared)} AS h FROM read_parquet(${state})`;
+      const stored = `SELECT h FROM read_parquet(${lit(await lake.localPath(profileHashesPath(b)))})`;
+      const [d] = await engine.all<{ n: number; m: number; s: number }>(
+        `SELECT (SELECT count(*) FROM ((${fresh}) EXCEPT ALL (${stored}))) AS n, (SELECT count(*) FROM ((${stored}) EXCEPT ALL (${fresh}))) AS m, (SELECT count(*) FROM (${stored})) AS s`,
+      );
+      expect([Number(d!.n), Number(d!.m), Number(d!.s)]).toEqual([0, 0, 5]);
+      return b;
+    };
+    const base = [person('C1', { ...C1_AFTER, LOYALTY_TIER: 'GOLD' }), person('C2', { EMAIL_ADDRESS: 'c2.new@example.com' }), person('C3'), person('C4'), person('C5')];
+    let b = await storedEqualsFresh();
+    // Hashes missing (a state published before they were kept): the diff hashes the state, and writes them for the next.
+    await lake.delete(profileHashesPath(b));
+    let r = await run('2026-03-04', [person('C1', { ...C1_AFTER, LOYALTY_TIER: 'GOLD', TOTAL_ORDERS: 9 }), ...base.slice(1)]);
+    expect(r.byType).toEqual({ updated: 1 });
+    b = await storedEqualsFresh();
+    // Stale hashes (another column list, as after a schema change, or another DuckDB's hash()) are not trusted.
+    const state = lit(await lake.localPath(profileStatePath(b)));
+    const stale = join(home, 'stale-hashes.parquet');
+    await engine.run(`COPY (SELECT hash(CUSTOMER360_ID) AS h FROM read_parquet(${state})) TO ${lit(stale)} (FORMAT parquet, KV_METADATA {c360_row_hash: 'v0|CUSTOMER360_ID'})`);
+    await lake.putFile(stale, profileHashesPath(b));
+    r = await run('2026-03-04', [person('C1', { ...C1_AFTER, LOYALTY_TIER: 'GOLD', TOTAL_ORDERS: 9 }), base[1]!, base[2]!, base[3]!, person('C6')]);
+    expect(r.byType).toEqual({ created: 1, deleted: 1 });
+    b = await storedEqualsFresh();
+    // A state with hashes written by hashPublishedState (the bench's setup) diffs the same as one the feed wrote.
+    await hashPublishedState(engine, lake, b, join(home, 'tmp'));
+    await storedEqualsFresh();
+    r = await run('2026-03-04', [person('C1', { ...C1_AFTER, LOYALTY_TIER: 'GOLD', TOTAL_ORDERS: 9 }), base[1]!, base[2]!, base[3]!, person('C6', { TOTAL_ORDERS: 1 })]);
+    expect(r.byType).toEqual({ updated: 1 });
+    expect((await readBatch(r.path))[0]).toMatchObject({ CUSTOMER360_ID: 'C6', CHANGED_ATTRIBUTES: 'TOTAL_ORDERS' });
   });
 
   it('fails naming the missing published state instead of republishing everyone', async () => {

@@ -13,7 +13,8 @@ import { LocalLake } from '../src/lake/local-lake.ts';
 import { maskValue } from '../src/privacy/masking.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
 import { DIM_CUSTOMER, PII_OF, SCALAR_FIELDS } from '../src/serving/fields.ts';
-import { jsonExpr } from '../src/serving/snapshot.ts';
+import { jsonExpr, Snapshot } from '../src/serving/snapshot.ts';
+import { lakeSource } from '../src/serving/sources.ts';
 import { openApiDocument, openApiText, OPENAPI_FILE } from '../src/serving/openapi.ts';
 import { startServer, type RunningServer } from '../src/serving/serve.ts';
 import { buildServer } from '../src/serving/server.ts';
@@ -224,6 +225,27 @@ describe('profile API', () => {
     const none = await get('/customer/profile/c360:P1?asOf=2020-01-01');
     expect(none.status).toBe(404);
     expect(none.body.available).toEqual([PAST, AS_OF]);
+  });
+
+  it('the ready bodies of the current snapshot equal profiles built field by field from the same date\'s Gold (every person)', async () => {
+    // The current snapshot answers an agent with bytes DuckDB wrote at load; a past date builds each profile in
+    // JavaScript from views. Both read the lake's data of AS_OF here, so every person must come out the same.
+    const view = await Snapshot.build({ file: ':memory:', mode: 'view', connections: 1, ...(await lakeSource(lake, AS_OF))! });
+    try {
+      const current = server.store.current!;
+      expect(current.customers).toBe(Object.keys(warehouse).length);
+      for (const id of Object.keys(warehouse)) {
+        const body = current.body(id);
+        expect(body).toBeInstanceOf(Buffer);
+        expect([id, JSON.parse(body!.toString('utf8'))]).toEqual([id, await view.profile(id)]);
+        // and the API sends those bytes as they are
+        const res = await fetch(`${server.url}/customer/profile/c360:${id}`, { headers: { authorization: `Bearer ${AGENT}` } });
+        expect(Buffer.from(await res.arrayBuffer()).equals(body!)).toBe(true);
+      }
+      expect(current.body('NOBODY')).toBeUndefined();
+    } finally {
+      view.retire();
+    }
   });
 
   it('/customers pages through people by id, filters by segment and churn risk, masks for analysts', async () => {

@@ -137,13 +137,14 @@ describe('Silver sub-pipeline', () => {
     expect(q).toMatchObject({ rows: 3, flaggedRows: 2 });
     expect((q.flags as Record<string, number>)['SESSION_ID:UNKNOWN_SESSION']).toBe(1);
     expect(metricsOf(first, 'CUSTOMERS.standardise')).toMatchObject({ bronzeRows: 4, duplicateKeyRows: 1, stagedRows: 3 });
-    expect(metricsOf(first, 'identity')).toMatchObject({ records: 3, customer360Ids: 2 });
+    expect(metricsOf(first, 'identity')).toMatchObject({ mode: 'full', graphRecords: 3, customer360Ids: 2 });
   });
 
   it('a re-run on unchanged Bronze changes no id', async () => {
     const again = await runPipeline({ home, lake, log: createLogger({ silent: true }), pipeline, runDate: '2026-10-03', runId: 'run-2' });
     expect(again.status).toBe('succeeded');
-    expect(metricsOf(again, 'identity').idChurn).toMatchObject({ newIds: 0, retiredIds: 0, splitIds: 0, recordsChanged: 0, recordsNew: 0 });
+    // Nothing staged changed: the identity graph is not even opened.
+    expect(metricsOf(again, 'identity')).toMatchObject({ mode: 'unchanged', batch: 0 });
     const rows = await silver('customers');
     expect(Object.fromEntries(rows.map((r) => [String(r.CUSTOMER_ID), String(r.CUSTOMER360_ID)]))).toEqual(ids);
   });
@@ -152,7 +153,8 @@ describe('Silver sub-pipeline', () => {
     await lake.write('config/identity_overrides.csv', 'KIND,SOURCE_SYSTEM_L,CUSTOMER_ID_L,SOURCE_SYSTEM_R,CUSTOMER_ID_R\nnever_match,CRM,CRM-1,ECOMMERCE,ECM-7\n');
     const split = await runPipeline({ home, lake, log: createLogger({ silent: true }), pipeline, runDate: '2026-10-03', runId: 'run-3' });
     expect(split.status).toBe('succeeded');
-    expect(metricsOf(split, 'identity').idChurn).toMatchObject({ splitIds: 1, recordsChanged: 1, retiredIds: 0 });
+    // The changed override re-clusters the person it names (no customer changed): one split event.
+    expect(metricsOf(split, 'identity')).toMatchObject({ mode: 'incremental', newRecords: 0, changedRecords: 0, events: { split: 1 } });
     const rows = Object.fromEntries((await silver('customers')).map((r) => [String(r.CUSTOMER_ID), String(r.CUSTOMER360_ID)]));
     expect(rows['CRM-1']).not.toBe(rows['ECM-7']);
     expect([rows['CRM-1'], rows['ECM-7']]).toContain(ids['CRM-1']);

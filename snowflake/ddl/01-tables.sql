@@ -3,6 +3,18 @@
 
 USE DATABASE CUSTOMER360;
 
+CREATE TABLE IF NOT EXISTS CUSTOMER_360.CUSTOMER_ID_REDIRECTS (
+  RETIRED_ID VARCHAR NOT NULL COMMENT 'Retired person id',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id to use instead (the current survivor)',
+  RETIRED_AT TIMESTAMP_NTZ COMMENT 'When the id was retired',
+  REASON VARCHAR COMMENT 'Why it was retired (MERGED)',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  CONSTRAINT PK_CUSTOMER_ID_REDIRECTS PRIMARY KEY (RETIRED_ID)
+)
+CLUSTER BY (RETIRED_ID)
+COMMENT = 'Retired person ids and the person to use instead (the serving API answers 308 for them)';
+
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.CUSTOMER_CONSENT (
   CUSTOMER360_ID VARCHAR NOT NULL COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   CONSENT_EMAIL BOOLEAN COMMENT 'Consent to e-mail marketing: TRUE only on an explicit opt-in not withdrawn since (no evidence = FALSE)',
@@ -378,21 +390,23 @@ CLUSTER BY (MODEL_NAME)
 COMMENT = 'Every trained model version with parameters, training window, feature snapshot and metrics';
 
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.PROFILE_CHANGES (
-  CHANGE_ID VARCHAR NOT NULL COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>; the same change always has the same id (consumer-side dedupe)',
+  CHANGE_ID VARCHAR NOT NULL COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>, or pi-<identity EVENT_ID> for a merge/split; the same change always has the same id (consumer-side dedupe)',
   BATCH NUMBER(19,0) COMMENT 'Publish sequence number: batches are committed in order, each diffed against the state the previous one published',
   RUN_ID VARCHAR COMMENT 'Run that committed the batch',
   AS_OF_DATE DATE COMMENT 'As-of date of the Gold profile the batch was computed from',
-  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID); merged: the survivor; split: the id the larger part kept',
+  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted; merged or split (identity resolution joined people into one, or one person into several)',
   CHANGED_ATTRIBUTES VARCHAR COMMENT 'Profile columns whose value changed (created: those with a value), comma-separated; empty when deleted',
   CHANGES VARCHAR COMMENT 'JSON array, one object per changed attribute: {attribute, old, new} for non-PII, {attribute, pii: true, oldChecksum, newChecksum} for PII',
-  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted)',
+  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted, merged or split)',
+  IDS_BEFORE VARCHAR COMMENT 'merged/split: person ids before, comma-separated (merged: every previous id, the survivor first); NULL otherwise',
+  IDS_AFTER VARCHAR COMMENT 'merged/split: person ids after, comma-separated (merged: the survivor; split: the kept id first); NULL otherwise',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   CONSTRAINT PK_PROFILE_CHANGES PRIMARY KEY (CHANGE_ID)
 )
 CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
-COMMENT = 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums) and deleted profiles per committed batch';
+COMMENT = 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums), deleted, merged and split profiles per committed batch';
 
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.AUDIENCE_EVENTS (
   EVENT_ID VARCHAR NOT NULL COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID>: the same event always has the same id',
@@ -576,16 +590,16 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_BEHAVIOR.AGG_CAMPAIGN_CHANNEL (
   CAMPAIGN_NAME VARCHAR COMMENT 'Campaign name',
   SENT NUMBER(19,0) COMMENT 'People sent at least',
   DELIVERED NUMBER(19,0) COMMENT 'People delivered at least',
-  OPENED NUMBER(19,0) COMMENT 'People who opened or clicked',
+  OPENED NUMBER(19,0) COMMENT 'People touched: opened or clicked (the touches attribution credits)',
   CLICKED NUMBER(19,0) COMMENT 'People who clicked',
   UNSUBSCRIBED NUMBER(19,0) COMMENT 'People who unsubscribed',
-  CONVERTED NUMBER(19,0) COMMENT 'People with a last-touch conversion',
+  CONVERTED NUMBER(19,0) COMMENT 'People with a purchase credited here by last touch (at most OPENED; may exceed CLICKED)',
   DELIVERY_RATE FLOAT COMMENT 'DELIVERED / SENT',
   OPEN_RATE FLOAT COMMENT 'OPENED / DELIVERED',
   CLICK_TO_OPEN_RATE FLOAT COMMENT 'CLICKED / OPENED',
   CLICK_RATE FLOAT COMMENT 'CLICKED / DELIVERED',
   CONVERSION_RATE FLOAT COMMENT 'CONVERTED / SENT',
-  CONVERSIONS_LAST_TOUCH NUMBER(19,0) COMMENT 'Conversions credited by last touch',
+  CONVERSIONS_LAST_TOUCH NUMBER(19,0) COMMENT 'Purchases credited by last touch (a person may convert more than once)',
   REVENUE_LAST_TOUCH FLOAT COMMENT 'Revenue credited by last touch',
   CONVERSIONS_LINEAR FLOAT COMMENT 'Conversions credited linearly',
   REVENUE_LINEAR FLOAT COMMENT 'Revenue credited linearly',
@@ -607,7 +621,7 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_BEHAVIOR.AGG_CAMPAIGN_ROI (
   BUDGET NUMBER(18,2) COMMENT 'Budget',
   SPENT_AMOUNT NUMBER(18,2) COMMENT 'Spent',
   BUDGET_UTILISATION FLOAT COMMENT 'SPENT_AMOUNT / BUDGET',
-  CONVERSIONS_LAST_TOUCH NUMBER(19,0) COMMENT 'Conversions credited by last touch',
+  CONVERSIONS_LAST_TOUCH NUMBER(19,0) COMMENT 'Purchases credited by last touch (a person may convert more than once)',
   REVENUE_LAST_TOUCH FLOAT COMMENT 'Revenue credited by last touch',
   CONVERSIONS_LINEAR FLOAT COMMENT 'Conversions credited linearly',
   REVENUE_LINEAR FLOAT COMMENT 'Revenue credited linearly',
@@ -694,6 +708,17 @@ CREATE TABLE IF NOT EXISTS RECOMMENDATIONS.PRODUCT_RECOMMENDATIONS (
 )
 CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
 COMMENT = 'Top-N product recommendations per person, algorithm and as-of date (1 = best)';
+
+CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_ID_REDIRECTS (
+  RETIRED_ID VARCHAR COMMENT 'Retired person id',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id to use instead (the current survivor)',
+  RETIRED_AT TIMESTAMP_NTZ COMMENT 'When the id was retired',
+  REASON VARCHAR COMMENT 'Why it was retired (MERGED)',
+  _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
+  _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
+  _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
+)
+COMMENT = 'Staging for CUSTOMER_360.CUSTOMER_ID_REDIRECTS (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__CUSTOMER_CONSENT (
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
@@ -1056,15 +1081,17 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__MODEL_REGISTRY (
 COMMENT = 'Staging for CUSTOMER_360.MODEL_REGISTRY (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__PROFILE_CHANGES (
-  CHANGE_ID VARCHAR COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>; the same change always has the same id (consumer-side dedupe)',
+  CHANGE_ID VARCHAR COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>, or pi-<identity EVENT_ID> for a merge/split; the same change always has the same id (consumer-side dedupe)',
   BATCH NUMBER(19,0) COMMENT 'Publish sequence number: batches are committed in order, each diffed against the state the previous one published',
   RUN_ID VARCHAR COMMENT 'Run that committed the batch',
   AS_OF_DATE DATE COMMENT 'As-of date of the Gold profile the batch was computed from',
-  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID); merged: the survivor; split: the id the larger part kept',
+  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted; merged or split (identity resolution joined people into one, or one person into several)',
   CHANGED_ATTRIBUTES VARCHAR COMMENT 'Profile columns whose value changed (created: those with a value), comma-separated; empty when deleted',
   CHANGES VARCHAR COMMENT 'JSON array, one object per changed attribute: {attribute, old, new} for non-PII, {attribute, pii: true, oldChecksum, newChecksum} for PII',
-  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted)',
+  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted, merged or split)',
+  IDS_BEFORE VARCHAR COMMENT 'merged/split: person ids before, comma-separated (merged: every previous id, the survivor first); NULL otherwise',
+  IDS_AFTER VARCHAR COMMENT 'merged/split: person ids after, comma-separated (merged: the survivor; split: the kept id first); NULL otherwise',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
@@ -1243,16 +1270,16 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__AGG_CAMPAIGN_CHA
   CAMPAIGN_NAME VARCHAR COMMENT 'Campaign name',
   SENT NUMBER(19,0) COMMENT 'People sent at least',
   DELIVERED NUMBER(19,0) COMMENT 'People delivered at least',
-  OPENED NUMBER(19,0) COMMENT 'People who opened or clicked',
+  OPENED NUMBER(19,0) COMMENT 'People touched: opened or clicked (the touches attribution credits)',
   CLICKED NUMBER(19,0) COMMENT 'People who clicked',
   UNSUBSCRIBED NUMBER(19,0) COMMENT 'People who unsubscribed',
-  CONVERTED NUMBER(19,0) COMMENT 'People with a last-touch conversion',
+  CONVERTED NUMBER(19,0) COMMENT 'People with a purchase credited here by last touch (at most OPENED; may exceed CLICKED)',
   DELIVERY_RATE FLOAT COMMENT 'DELIVERED / SENT',
   OPEN_RATE FLOAT COMMENT 'OPENED / DELIVERED',
   CLICK_TO_OPEN_RATE FLOAT COMMENT 'CLICKED / OPENED',
   CLICK_RATE FLOAT COMMENT 'CLICKED / DELIVERED',
   CONVERSION_RATE FLOAT COMMENT 'CONVERTED / SENT',
-  CONVERSIONS_LAST_TOUCH NUMBER(19,0) COMMENT 'Conversions credited by last touch',
+  CONVERSIONS_LAST_TOUCH NUMBER(19,0) COMMENT 'Purchases credited by last touch (a person may convert more than once)',
   REVENUE_LAST_TOUCH FLOAT COMMENT 'Revenue credited by last touch',
   CONVERSIONS_LINEAR FLOAT COMMENT 'Conversions credited linearly',
   REVENUE_LINEAR FLOAT COMMENT 'Revenue credited linearly',
@@ -1273,7 +1300,7 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_BEHAVIOR__AGG_CAMPAIGN_ROI
   BUDGET NUMBER(18,2) COMMENT 'Budget',
   SPENT_AMOUNT NUMBER(18,2) COMMENT 'Spent',
   BUDGET_UTILISATION FLOAT COMMENT 'SPENT_AMOUNT / BUDGET',
-  CONVERSIONS_LAST_TOUCH NUMBER(19,0) COMMENT 'Conversions credited by last touch',
+  CONVERSIONS_LAST_TOUCH NUMBER(19,0) COMMENT 'Purchases credited by last touch (a person may convert more than once)',
   REVENUE_LAST_TOUCH FLOAT COMMENT 'Revenue credited by last touch',
   CONVERSIONS_LINEAR FLOAT COMMENT 'Conversions credited linearly',
   REVENUE_LINEAR FLOAT COMMENT 'Revenue credited linearly',

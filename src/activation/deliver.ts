@@ -84,13 +84,20 @@ async function rowsOf(engine: Engine, start: number, end: number): Promise<Recor
   return engine.all(`SELECT * EXCLUDE (RN) FROM d_rows WHERE RN >= ${start} AND RN < ${end} ORDER BY RN`);
 }
 
-function profileEvent(r: Record<string, unknown>): ProfileEvent {
-  return {
+export function profileEvent(r: Record<string, unknown>): ProfileEvent {
+  const e: ProfileEvent = {
     eventId: String(r.CHANGE_ID), type: `profile.${r.CHANGE_TYPE}` as ProfileEvent['type'], customer360Id: String(r.CUSTOMER360_ID),
     batch: Number(r.BATCH), asOf: String(r.AS_OF_DATE), runId: String(r.RUN_ID),
     changedAttributes: r.CHANGED_ATTRIBUTES ? String(r.CHANGED_ATTRIBUTES).split(',') : [],
     changes: JSON.parse(String(r.CHANGES)) as unknown[], profileChecksum: (r.PROFILE_CHECKSUM as string | null) ?? null,
   };
+  if (r.CHANGE_TYPE === 'merged' || r.CHANGE_TYPE === 'split') {
+    const ids = (v: unknown) => (v ? String(v).split(',') : []);
+    const before = ids(r.IDS_BEFORE);
+    const after = ids(r.IDS_AFTER);
+    e.identity = { before, after, retired: before.filter((x) => !after.includes(x)), created: after.filter((x) => !before.includes(x)) };
+  }
+  return e;
 }
 
 function audienceEvent(a: Audience, r: Record<string, unknown>): AudienceEvent {

@@ -23,7 +23,22 @@ const change = {
   ],
 } as const;
 
-/** profile.created / profile.updated / profile.deleted on c360-updated-profiles. */
+/** What identity resolution did, on profile.merged and profile.split: enough for a consumer to re-key what it holds. */
+const identity = {
+  type: 'object', required: ['before', 'after', 'retired', 'created'], additionalProperties: false,
+  description: 'merged/split only: the person ids before and after (from identity_changes)',
+  properties: {
+    before: { type: 'array', items: { type: 'string' }, description: 'Ids before (merged: every previous id, the survivor first)' },
+    after: { type: 'array', items: { type: 'string' }, description: 'Ids after (merged: the survivor; split: the kept id first)' },
+    retired: { type: 'array', items: { type: 'string' }, description: 'Ids that no longer exist: re-key what you hold under them to customer360Id' },
+    created: { type: 'array', items: { type: 'string' }, description: 'Ids that did not exist before (split: the parts that left customer360Id)' },
+  },
+} as const;
+
+/**
+ * profile.created / profile.updated / profile.deleted, and profile.merged / profile.split (identity resolution joined
+ * people into customer360Id, or split people off it), on c360-updated-profiles.
+ */
 export const PROFILE_EVENT_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://c360.example/schemas/profile-event.json',
@@ -31,9 +46,13 @@ export const PROFILE_EVENT_SCHEMA = {
   type: 'object',
   required: ['eventId', 'type', 'customer360Id', 'batch', 'asOf', 'runId', 'changedAttributes', 'changes', 'profileChecksum'],
   additionalProperties: false,
+  if: { properties: { type: { enum: ['profile.merged', 'profile.split'] } } },
+  then: { required: ['identity'] },
+  else: { not: { required: ['identity'] } },
   properties: {
     ...common,
-    type: { enum: ['profile.created', 'profile.updated', 'profile.deleted'] },
+    type: { enum: ['profile.created', 'profile.updated', 'profile.deleted', 'profile.merged', 'profile.split'] },
+    identity,
     changedAttributes: { type: 'array', items: { type: 'string' }, description: 'Profile columns that changed (created: those with a value; deleted: none)' },
     changes: { type: 'array', items: change, description: 'Old and new value per non-PII attribute; checksums only for PII attributes' },
     profileChecksum: { type: ['string', 'null'], description: 'Hash of the new profile (null when deleted)' },
@@ -73,7 +92,7 @@ export const WEBHOOK_BODY_SCHEMA = {
 
 export interface ProfileEvent {
   eventId: string;
-  type: 'profile.created' | 'profile.updated' | 'profile.deleted';
+  type: 'profile.created' | 'profile.updated' | 'profile.deleted' | 'profile.merged' | 'profile.split';
   customer360Id: string;
   batch: number;
   asOf: string;
@@ -81,6 +100,7 @@ export interface ProfileEvent {
   changedAttributes: string[];
   changes: unknown[];
   profileChecksum: string | null;
+  identity?: { before: string[]; after: string[]; retired: string[]; created: string[] };
 }
 
 export interface AudienceEvent {

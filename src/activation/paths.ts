@@ -4,6 +4,12 @@ export const ACTIVATION_ROOT = 'activation';
 /** The published profile state: a copy of the Gold profile the latest committed change batch was computed against. */
 export const PROFILE_STATE_DIR = `${ACTIVATION_ROOT}/state/customer_profile`;
 
+/**
+ * The row hashes of the published state: one hash(CUSTOMER360_ID, compared columns) per profile, written with the
+ * state, so the next diff reads hashes instead of re-hashing every column of the previous snapshot.
+ */
+export const PROFILE_HASH_DIR = `${ACTIVATION_ROOT}/state/profile_row_hashes`;
+
 export function batchFileName(batch: number): string {
   return `batch-${String(batch).padStart(8, '0')}.parquet`;
 }
@@ -15,4 +21,15 @@ export function parseBatch(fileName: string): number | undefined {
 
 export function profileStatePath(batch: number): string {
   return `${PROFILE_STATE_DIR}/${batchFileName(batch)}`;
+}
+
+export function profileHashesPath(batch: number): string {
+  return `${PROFILE_HASH_DIR}/${batchFileName(batch)}`;
+}
+
+/** How far the feed has published identity_changes: the highest SEQ the batch included (JSON beside the state). */
+export const IDENTITY_SEQ_DIR = `${ACTIVATION_ROOT}/state/identity_seq`;
+
+export function identitySeqPath(batch: number): string {
+  return `${IDENTITY_SEQ_DIR}/batch-${String(batch).padStart(8, '0')}.json`;
 }

@@ -1,15 +1,18 @@
 // The profile change feed: after each run, what changed in each Customer 360 profile since the last published state
-// (created, updated with the attributes that changed, deleted). The published state is a copy of the Gold profile
-// that the last committed batch was computed against, kept in the lake (src/activation/paths.ts).
+// (created, updated with the attributes that changed, deleted), and the people identity resolution merged or split
+// (from identity_changes). The published state is a copy of the Gold profile that the last committed batch was
+// computed against, kept in the lake (src/activation/paths.ts), with how far identity_changes was published.
 //
 // Commit protocol, so a failed or repeated run never emits a change twice and never skips one:
 //   1 the next batch number is one more than the highest batch file of profile_changes (the batch files are the log);
 //   2 copy the Gold profile of the as-of date to the state file of that batch (not yet committed: nothing reads it);
-//   3 diff the committed state (state file of the highest batch) against that copy, write the batch file (commit);
-//   4 delete state files of other batches.
+//   3 diff the committed state (state file of the highest batch) against that copy, take the identity changes after
+//     the SEQ that batch published, write the row hashes of the copy and the new SEQ beside it (uncommitted too),
+//     then write the batch file (commit);
+//   4 delete state, row-hash and SEQ files of other batches.
 // A crash before 3 leaves the old batch the highest: the next run recomputes the same batch number against the same
 // state and overwrites the uncommitted copy. A repeated run with unchanged input commits an empty batch.
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { columns, type Dataset } from '../catalogue/dataset.ts';
@@ -21,10 +24,11 @@ import { GOLD_ROOT, goldDir } from '../gold/paths.ts';
 import type { Lake } from '../lake/lake.ts';
 import { commitQuery, parquetFiles } from '../lake/parquet.ts';
 import { C360Error } from '../runtime/errors.ts';
+import { IDENTITY_DATASETS, IDENTITY_DATASET_DECLS } from '../silver/datasets.ts';
 import { T } from '../warehouse/types.ts';
-import { PROFILE_STATE_DIR, batchFileName, parseBatch, profileStatePath } from './paths.ts';
+import { IDENTITY_SEQ_DIR, PROFILE_HASH_DIR, PROFILE_STATE_DIR, batchFileName, identitySeqPath, parseBatch, profileHashesPath, profileStatePath } from './paths.ts';
 
-export const CHANGE_TYPES = ['created', 'updated', 'deleted'] as const;
+export const CHANGE_TYPES = ['created', 'updated', 'deleted', 'merged', 'split'] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 
 /**
@@ -37,26 +41,28 @@ export const profileChanges: Dataset = {
   name: 'profile_changes',
   layer: 'gold',
   path: `${GOLD_ROOT}/profile_changes`,
-  description: 'Profile change feed: one row per customer whose profile was created, updated or deleted since the last published state',
-  grain: 'one row per CUSTOMER360_ID and batch (a batch is one committed diff; files as_of_date=D/batch-NNNNNNNN.parquet)',
+  description: 'Profile change feed: one row per customer whose profile was created, updated or deleted since the last published state, and one per merge or split of people by identity resolution',
+  grain: 'one row per CUSTOMER360_ID and batch, plus one per identity merge/split (a batch is one committed diff; files as_of_date=D/batch-NNNNNNNN.parquet)',
   maintenance: 'append',
   job: 'gold-profile-changes',
-  inputs: ['customer_profile'],
+  inputs: ['customer_profile', IDENTITY_DATASETS.changes],
   primaryKey: ['CHANGE_ID'],
   columns: columns([
-    ['CHANGE_ID', T.varchar, 'Stable event id: pc-<batch>-<CUSTOMER360_ID>; the same change always has the same id (consumer-side dedupe)'],
+    ['CHANGE_ID', T.varchar, 'Stable event id: pc-<batch>-<CUSTOMER360_ID>, or pi-<identity EVENT_ID> for a merge/split; the same change always has the same id (consumer-side dedupe)'],
     ['BATCH', T.bigint, 'Publish sequence number: batches are committed in order, each diffed against the state the previous one published'],
     ['RUN_ID', T.varchar, 'Run that committed the batch'],
     ['AS_OF_DATE', T.date, 'As-of date of the Gold profile the batch was computed from'],
-    ['CUSTOMER360_ID', T.varchar, 'Person id from identity resolution (CUSTOMER360_ID)'],
-    ['CHANGE_TYPE', T.varchar, 'created, updated or deleted'],
+    ['CUSTOMER360_ID', T.varchar, 'Person id from identity resolution (CUSTOMER360_ID); merged: the survivor; split: the id the larger part kept'],
+    ['CHANGE_TYPE', T.varchar, 'created, updated or deleted; merged or split (identity resolution joined people into one, or one person into several)'],
     ['CHANGED_ATTRIBUTES', T.varchar, 'Profile columns whose value changed (created: those with a value), comma-separated; empty when deleted'],
     ['CHANGES', T.varchar, 'JSON array, one object per changed attribute: {attribute, old, new} for non-PII, {attribute, pii: true, oldChecksum, newChecksum} for PII'],
-    ['PROFILE_CHECKSUM', T.varchar, 'Hash of the tracked attributes of the new profile (NULL when deleted)'],
+    ['PROFILE_CHECKSUM', T.varchar, 'Hash of the tracked attributes of the new profile (NULL when deleted, merged or split)'],
+    ['IDS_BEFORE', T.varchar, 'merged/split: person ids before, comma-separated (merged: every previous id, the survivor first); NULL otherwise'],
+    ['IDS_AFTER', T.varchar, 'merged/split: person ids after, comma-separated (merged: the survivor; split: the kept id first); NULL otherwise'],
   ]),
   warehouse: {
     schema: 'CUSTOMER_360', table: 'PROFILE_CHANGES', strategy: 'append', clusterBy: ['AS_OF_DATE', 'CUSTOMER360_ID'],
-    comment: 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums) and deleted profiles per committed batch',
+    comment: 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums), deleted, merged and split profiles per committed batch',
   },
 };
 
@@ -84,19 +90,13 @@ export async function committedBatches(lake: Lake, datasetPath: string = profile
 
 const PII = new Map(customerProfile.columns.map((c) => [c.name, !!c.pii]));
 
-/** SQL of the diff between two Parquet file lists of the profile, over the columns both have. */
-export function profileDiffSql(o: {
-  oldFiles: readonly string[] | null; newFiles: readonly string[]; compared: readonly string[]; batch: number; runId: string; asOf: string;
-  /** A relation of the CUSTOMER360_IDs that differ (changedKeysSql): only their full rows are read and compared. */
-  keys?: string;
-}): string {
+/**
+ * SQL of the changes between two relations of full profile rows (the old and new rows of the candidate ids, each with
+ * the profile columns): created, deleted, or updated with one entry per compared column whose value differs. A
+ * candidate whose compared columns are all equal (possible only if stored hashes were stale) is no change.
+ */
+export function profileDiffSql(o: { oldRel: string; newRel: string; compared: readonly string[]; batch: number; runId: string; asOf: string }): string {
   const id = ident('CUSTOMER360_ID');
-  const hash = `hash(${o.compared.map(ident).join(', ')})`;
-  const only = o.keys ? ` WHERE ${id} IN (SELECT ${id} FROM ${o.keys})` : '';
-  const newRel = `SELECT *, ${hash} AS _h FROM read_parquet(${litList(o.newFiles)})${only}`;
-  const oldRel = o.oldFiles
-    ? `SELECT *, ${hash} AS _h FROM read_parquet(${litList(o.oldFiles)})${only}`
-    : `SELECT * FROM (${newRel}) WHERE false`;
   // PII values never leave as values: a checksum salted with the person id says that, not what, it changed.
   const checksum = (side: string, c: string) => `sha256(${side}.${id} || chr(31) || CAST(${side}.${ident(c)} AS VARCHAR))`;
   const entries = o.compared.map((c) => {
@@ -106,31 +106,46 @@ export function profileDiffSql(o: {
       : `json_object('attribute', ${lit(c)}, 'old', o.${ident(c)}, 'new', n.${ident(c)})`;
     return `CASE WHEN n.${id} IS NOT NULL AND ${changed} THEN ${obj} END`;
   });
-  return `WITH o AS (${oldRel}), n AS (${newRel}),
-d AS (
+  return `WITH d AS (
   SELECT COALESCE(n.${id}, o.${id}) AS CUSTOMER360_ID,
     CASE WHEN o.${id} IS NULL THEN 'created' WHEN n.${id} IS NULL THEN 'deleted' ELSE 'updated' END AS CHANGE_TYPE,
-    CASE WHEN n.${id} IS NOT NULL THEN lpad(to_hex(n._h), 16, '0') END AS PROFILE_CHECKSUM,
+    CASE WHEN n.${id} IS NOT NULL THEN lpad(to_hex(hash(${o.compared.map((c) => `n.${ident(c)}`).join(', ')})), 16, '0') END AS PROFILE_CHECKSUM,
     list_filter([${entries.join(',\n      ')}], x -> x IS NOT NULL) AS entries
-  FROM o FULL JOIN n ON o.${id} = n.${id}
-  WHERE o._h IS DISTINCT FROM n._h
+  FROM (${o.oldRel}) o FULL JOIN (${o.newRel}) n ON o.${id} = n.${id}
 )
 SELECT 'pc-' || ${o.batch} || '-' || CUSTOMER360_ID AS CHANGE_ID, CAST(${o.batch} AS BIGINT) AS BATCH, ${lit(o.runId)} AS RUN_ID,
   DATE ${lit(o.asOf)} AS AS_OF_DATE, CUSTOMER360_ID, CHANGE_TYPE,
   array_to_string(list_transform(entries, x -> json_extract_string(x, '$.attribute')), ',') AS CHANGED_ATTRIBUTES,
-  CAST(to_json(entries) AS VARCHAR) AS CHANGES, PROFILE_CHECKSUM
+  CAST(to_json(entries) AS VARCHAR) AS CHANGES, PROFILE_CHECKSUM, CAST(NULL AS VARCHAR) AS IDS_BEFORE, CAST(NULL AS VARCHAR) AS IDS_AFTER
 FROM d
-ORDER BY CUSTOMER360_ID`;
+WHERE CHANGE_TYPE <> 'updated' OR len(entries) > 0`;
+}
+
+/** The expression of a profile's row hash: the key and the compared columns, so equal hashes mean the same row. */
+export function rowHashSql(compared: readonly string[]): string {
+  return `hash(${['CUSTOMER360_ID', ...compared].map(ident).join(', ')})`;
+}
+
+const HASH_KEY = 'c360_row_hash';
+
+/** What a stored row hash covers: the compared columns, and the DuckDB version whose hash() computed it. */
+async function rowHashKey(engine: Engine, compared: readonly string[]): Promise<string> {
+  const [v] = await engine.all<{ v: string }>('SELECT version() AS v');
+  return `${v!.v}|${compared.join(',')}`;
 }
 
 /**
- * The ids whose compared columns differ (or that exist on one side only), from a join of (id, hash) alone: the full
- * rows, which a join of both whole snapshots would carry through its hash table, are then read only for these.
+ * The stored row hashes of a published state when they can be trusted (same columns, same DuckDB hash, one per row of
+ * the state); undefined otherwise, and the caller hashes the state itself.
  */
-export function changedKeysSql(oldFiles: readonly string[], newFiles: readonly string[], compared: readonly string[]): string {
-  const id = ident('CUSTOMER360_ID');
-  const side = (files: readonly string[]) => `SELECT ${id}, hash(${compared.map(ident).join(', ')}) AS _h FROM read_parquet(${litList(files)})`;
-  return `SELECT COALESCE(n.${id}, o.${id}) AS ${id} FROM (${side(oldFiles)}) o FULL JOIN (${side(newFiles)}) n ON o.${id} = n.${id} WHERE o._h IS DISTINCT FROM n._h`;
+async function storedRowHashes(engine: Engine, lake: Lake, batch: number, key: string, stateRows: number): Promise<string | undefined> {
+  const path = profileHashesPath(batch);
+  if (!(await lake.exists(path))) return undefined;
+  const file = lit(await lake.localPath(path));
+  const [m] = await engine.all<{ v: string }>(`SELECT decode(value) AS v FROM parquet_kv_metadata(${file}) WHERE decode(key) = ${lit(HASH_KEY)}`);
+  if (m?.v !== key) return undefined;
+  const [c] = await engine.all<{ n: number }>(`SELECT CAST(count(*) AS BIGINT) AS n FROM read_parquet(${file})`);
+  return Number(c!.n) === stateRows ? `SELECT h FROM read_parquet(${file})` : undefined;
 }
 
 export interface ChangeBatchResult {
@@ -155,8 +170,49 @@ async function copyProfile(engine: Engine, lake: Lake, files: readonly string[],
   await commitQuery(engine, lake, `SELECT * FROM read_parquet(${litList(local)})`, to, { tmpDir, compression: 'zstd' });
 }
 
+const identityChanges = IDENTITY_DATASET_DECLS.find((d) => d.name === IDENTITY_DATASETS.changes)!;
+
+/**
+ * The identity changes of the feed: merged and split events of identity_changes with SEQ in (after, upTo], and the ids
+ * every merge up to `upTo` retired. A profile that disappears because a merge retired its id is announced by the
+ * merge (re-key it to the survivor), not as deleted: a consumer that deleted it first would lose what it holds.
+ */
+export async function identityChangeRows(engine: Engine, lake: Lake, o: { after?: number; batch: number; runId: string; asOf: string }): Promise<{ upTo: number; rowsSql: string; retiredSql: string } | undefined> {
+  const files = await Promise.all((await parquetFiles(lake, identityChanges.path)).map((f) => lake.localPath(f)));
+  if (files.length === 0) return undefined;
+  const src = `read_parquet(${litList(files)}, union_by_name = true)`;
+  const max = Number(await engine.scalar(`SELECT coalesce(max(SEQ), 0) FROM ${src}`));
+  // No `after` (the first batch): start from the latest change.
+  const after = o.after ?? max;
+  const upTo = Math.max(after, max);
+  const rowsSql = `SELECT 'pi-' || EVENT_ID AS CHANGE_ID, CAST(${o.batch} AS BIGINT) AS BATCH, ${lit(o.runId)} AS RUN_ID, DATE ${lit(o.asOf)} AS AS_OF_DATE,
+  IDS_AFTER[1] AS CUSTOMER360_ID, CHANGE_TYPE, '' AS CHANGED_ATTRIBUTES, '[]' AS CHANGES, CAST(NULL AS VARCHAR) AS PROFILE_CHECKSUM,
+  array_to_string(IDS_BEFORE, ',') AS IDS_BEFORE, array_to_string(IDS_AFTER, ',') AS IDS_AFTER
+FROM ${src} WHERE SEQ > ${after} AND SEQ <= ${upTo} AND CHANGE_TYPE IN ('merged', 'split')`;
+  const retiredSql = `SELECT DISTINCT unnest(list_filter(IDS_BEFORE, x -> NOT list_contains(IDS_AFTER, x))) AS CUSTOMER360_ID FROM ${src} WHERE SEQ <= ${upTo} AND CHANGE_TYPE = 'merged'`;
+  return { upTo, rowsSql, retiredSql };
+}
+
+/** The identity_changes SEQ a committed batch published up to (0 for a batch from before the feed kept it). */
+async function publishedIdentitySeq(lake: Lake, batch: number): Promise<number> {
+  const p = identitySeqPath(batch);
+  if (!(await lake.exists(p))) return 0;
+  return Number((JSON.parse((await lake.read(p)).toString('utf8')) as { identitySeq: number }).identitySeq);
+}
+
+async function rowCount(engine: Engine, file: string): Promise<number> {
+  const [c] = await engine.all<{ n: number }>(`SELECT CAST(count(*) AS BIGINT) AS n FROM read_parquet(${lit(file)})`);
+  return Number(c!.n);
+}
+
 /**
  * Commits the next batch of the change feed for the Gold profile of `asOf` (see the protocol at the top of the file).
+ *
+ * The diff reads the new profile once, hashing each row (key and compared columns) and keeping the full rows whose
+ * hash the published state's stored hashes lack: the created and updated profiles. Only for their ids (and the
+ * deleted ids, looked for when the row counts say there are some) is the previous state read in full. The new state's
+ * hashes are the old ones minus those of the old rows read plus those of the new rows kept, so no snapshot is ever
+ * hashed twice.
  */
 export async function commitProfileChanges(engine: Engine, lake: Lake, o: { asOf: string; runId: string; tmpDir: string }): Promise<ChangeBatchResult> {
   const profileFiles = await parquetFiles(lake, goldDir(customerProfile.name, o.asOf));
@@ -164,32 +220,92 @@ export async function commitProfileChanges(engine: Engine, lake: Lake, o: { asOf
   const batches = await committedBatches(lake);
   const last = batches.at(-1);
   const batch = (last?.batch ?? 0) + 1;
-  let oldFiles: string[] | null = null;
+  let oldFile: string | null = null;
   if (last) {
     const statePath = profileStatePath(last.batch);
     if (!(await lake.exists(statePath))) {
       throw new C360Error(`Profile change feed: the published state of batch ${last.batch} (${statePath}) is missing, so changes since it cannot be computed; restore it, or remove ${profileChanges.path} and ${PROFILE_STATE_DIR} to start the feed again (every profile is then published as created)`);
     }
-    oldFiles = [await lake.localPath(statePath)];
+    oldFile = await lake.localPath(statePath);
   }
   const nextState = profileStatePath(batch);
   await copyProfile(engine, lake, profileFiles, nextState, o.tmpDir);
-  const newFiles = [await lake.localPath(nextState)];
-  const cols = async (files: readonly string[]) =>
-    (await engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${litList(files)})`)).map((r) => r.column_name);
-  const newCols = await cols(newFiles);
-  const oldCols = oldFiles ? new Set(await cols(oldFiles)) : new Set(newCols);
+  const newFile = await lake.localPath(nextState);
+  const cols = async (file: string) =>
+    (await engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${lit(file)})`)).map((r) => r.column_name);
+  const newCols = await cols(newFile);
+  const oldCols = oldFile ? new Set(await cols(oldFile)) : new Set(newCols);
   // Columns the profile gained or lost since the state was published are not compared (they would mark everyone).
   const compared = newCols.filter((c) => oldCols.has(c) && !UNTRACKED_COLUMNS.has(c));
-  let keys: string | undefined;
-  if (oldFiles) {
-    await engine.run(`CREATE OR REPLACE TEMP TABLE pc_keys AS ${changedKeysSql(oldFiles, newFiles, compared)}`);
-    keys = 'pc_keys';
+  const key = await rowHashKey(engine, compared);
+  const rh = rowHashSql(compared);
+  const id = ident('CUSTOMER360_ID');
+  const newScan = `SELECT *, ${rh} AS _rh FROM read_parquet(${lit(newFile)})`;
+  let newHashes: string;
+  try {
+    if (!oldFile) {
+      // The first batch: every profile is created, streamed from the file (nothing to keep aside).
+      await engine.run(`CREATE OR REPLACE TEMP VIEW pc_new AS ${newScan}`);
+      await engine.run(`CREATE OR REPLACE TEMP VIEW pc_old AS SELECT * FROM pc_new WHERE false`);
+      newHashes = `SELECT _rh AS h FROM pc_new`;
+    } else {
+      const oldScan = `read_parquet(${lit(oldFile)})`;
+      const oldRows = await rowCount(engine, oldFile);
+      const stored = await storedRowHashes(engine, lake, last!.batch, key, oldRows);
+      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_old_hashes AS ${stored ?? `SELECT ${rh} AS h FROM ${oldScan}`}`);
+      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_new AS SELECT n.* FROM (${newScan}) n ANTI JOIN pc_old_hashes o ON n._rh = o.h`);
+      // Of the kept ids, those in the old state are updates; every other old id missing from the new profile is a deletion.
+      const [k] = await engine.all<{ kept: number; changed: number }>(
+        `SELECT CAST((SELECT count(*) FROM ${oldScan} WHERE ${id} IN (SELECT ${id} FROM pc_new)) AS BIGINT) AS kept, CAST((SELECT count(*) FROM pc_new) AS BIGINT) AS changed`,
+      );
+      const deleted = oldRows - (await rowCount(engine, newFile)) + (Number(k!.changed) - Number(k!.kept));
+      const deletedIds = `SELECT ${id} FROM (SELECT ${id} FROM ${oldScan}) ANTI JOIN (SELECT ${id} FROM read_parquet(${lit(newFile)})) USING (${id})`;
+      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_keys AS SELECT ${id} FROM pc_new${deleted > 0 ? ` UNION ALL ${deletedIds}` : ''}`);
+      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_old AS SELECT *, ${rh} AS _rh FROM ${oldScan} WHERE ${id} IN (SELECT ${id} FROM pc_keys)`);
+      newHashes = `SELECT h FROM pc_old_hashes ANTI JOIN pc_old ON h = _rh UNION ALL SELECT _rh FROM pc_new`;
+    }
+    const diff = profileDiffSql({ oldRel: 'SELECT * FROM pc_old', newRel: 'SELECT * FROM pc_new', compared, batch, runId: o.runId, asOf: o.asOf });
+    // The first batch publishes everyone as created: merges and splits before it are history nobody has to follow.
+    const published = last ? await publishedIdentitySeq(lake, last.batch) : undefined;
+    const identity = await identityChangeRows(engine, lake, { after: published, batch, runId: o.runId, asOf: o.asOf });
+    const all = identity
+      ? `SELECT * FROM (${diff}) WHERE CHANGE_TYPE <> 'deleted' OR CUSTOMER360_ID NOT IN (${identity.retiredSql}) UNION ALL ${identity.rowsSql}`
+      : diff;
+    const query = await conformSql(engine, profileChanges, `SELECT * FROM (${all}) ORDER BY CUSTOMER360_ID, CHANGE_ID`);
+    const identitySeq = identity?.upTo ?? published ?? 0;
+    // The hashes of the next state are written before the batch commits it (like the state copy), so they are there
+    // whenever the state is.
+    await writeRowHashes(engine, lake, newHashes, profileHashesPath(batch), key, o.tmpDir);
+    await lake.write(identitySeqPath(batch), JSON.stringify({ identitySeq }) + '\n');
+    const path = changeBatchPath(o.asOf, batch);
+    const rows = await commitQuery(engine, lake, query, path, { tmpDir: o.tmpDir, compression: 'zstd' });
+    const keep = new Set([nextState, profileHashesPath(batch), identitySeqPath(batch)]);
+    for (const dir of [PROFILE_STATE_DIR, PROFILE_HASH_DIR, IDENTITY_SEQ_DIR]) for (const f of await lake.list(dir)) if (!keep.has(f.path)) await lake.delete(f.path);
+    const counts = await engine.all<{ t: string; n: number }>(`SELECT CHANGE_TYPE AS t, CAST(count(*) AS INTEGER) AS n FROM read_parquet(${lit(await lake.localPath(path))}) GROUP BY 1`);
+    return { batch, path, rows, byType: Object.fromEntries(counts.map((r) => [r.t, r.n])), previous: last?.batch ?? 0 };
+  } finally {
+    const kind = oldFile ? 'TABLE' : 'VIEW';
+    await engine.run(`DROP ${kind} IF EXISTS pc_old; DROP ${kind} IF EXISTS pc_new; DROP TABLE IF EXISTS pc_old_hashes; DROP TABLE IF EXISTS pc_keys`);
   }
-  const query = await conformSql(engine, profileChanges, profileDiffSql({ oldFiles, newFiles, compared, batch, runId: o.runId, asOf: o.asOf, keys }));
-  const path = changeBatchPath(o.asOf, batch);
-  const rows = await commitQuery(engine, lake, query, path, { tmpDir: o.tmpDir, compression: 'zstd' });
-  for (const f of await lake.list(PROFILE_STATE_DIR)) if (f.path !== nextState) await lake.delete(f.path);
-  const counts = await engine.all<{ t: string; n: number }>(`SELECT CHANGE_TYPE AS t, CAST(count(*) AS INTEGER) AS n FROM read_parquet(${lit(await lake.localPath(path))}) GROUP BY 1`);
-  return { batch, path, rows, byType: Object.fromEntries(counts.map((r) => [r.t, r.n])), previous: last?.batch ?? 0 };
+}
+
+async function writeRowHashes(engine: Engine, lake: Lake, query: string, to: string, key: string, tmpDir: string): Promise<void> {
+  await mkdir(tmpDir, { recursive: true });
+  const tmp = join(tmpDir, `${randomUUID()}.parquet`);
+  try {
+    await engine.run(`COPY (${query}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${HASH_KEY}: ${lit(key)}})`);
+    await lake.putFile(tmp, to);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Writes the row hashes of an existing published state from the state itself (every column it has is compared): what
+ * the batch that published it would have written. For a state published before the hashes were kept, and the bench.
+ */
+export async function hashPublishedState(engine: Engine, lake: Lake, batch: number, tmpDir: string): Promise<void> {
+  const file = lit(await lake.localPath(profileStatePath(batch)));
+  const compared = (await engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${file})`)).map((r) => r.column_name).filter((c) => !UNTRACKED_COLUMNS.has(c));
+  await writeRowHashes(engine, lake, `SELECT ${rowHashSql(compared)} AS h FROM read_parquet(${file})`, profileHashesPath(batch), await rowHashKey(engine, compared), tmpDir);
 }

@@ -40,9 +40,9 @@ export function renderDatasetsMarkdown(datasets: readonly Dataset[] = CATALOGUE)
   const layers: [string, (d: Dataset) => boolean][] = [
     ['Silver', (d) => d.layer === 'silver' && !d.name.startsWith('identity_') && !d.name.startsWith('staged_')],
     ['Silver staging', (d) => d.name.startsWith('staged_')],
-    ['Identity', (d) => d.name.startsWith('identity_')],
+    ['Identity', (d) => d.job === 'silver-identity'],
     ['Gold', (d) => d.layer === 'gold' && !!d.sql],
-    ['Intelligence', (d) => d.layer === 'gold' && !d.sql && !isActivation(d)],
+    ['Intelligence', (d) => d.layer === 'gold' && !d.sql && !isActivation(d) && d.job !== 'silver-identity'],
     ['Activation', isActivation],
   ];
   return [

@@ -4,6 +4,7 @@
 import { aggCustomerActivity, aggFunnelDaily, aggTouchpointActivity, dimSession, dimTime, dimTouchpoint, factBehavioralEvents } from '../gold/behavior.ts';
 import { campaignAttribution, campaignChannelPerformance, campaignRoi } from '../gold/campaigns.ts';
 import { customerProfile } from '../gold/customer-profile.ts';
+import { DAILY_AGGREGATES } from '../gold/daily-aggregates.ts';
 import { customerIdentityMap, dimDate, dimProduct, factCustomerInteractions, factTransactions, serviceSummary } from '../gold/customer-datasets.ts';
 import { dimContent, dimRecommendation, factPersonalizationEvents } from '../gold/personalization.ts';
 import { customerPreferences, factTransactionItems } from '../gold/sales-and-preferences.ts';
@@ -54,7 +55,7 @@ function withDerivedInputs(ds: Dataset, all: readonly Dataset[]): Dataset {
   return { ...ds, inputs: [...new Set([...ds.inputs, ...derived])].sort() };
 }
 
-const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...GOLD_SQL_DATASETS, ...INTELLIGENCE_DATASETS, ...ACTIVATION_DATASETS];
+const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...DAILY_AGGREGATES, ...GOLD_SQL_DATASETS, ...INTELLIGENCE_DATASETS, ...ACTIVATION_DATASETS];
 
 export const CATALOGUE: readonly Dataset[] = DECLARED.map((d) => withDerivedInputs(d, DECLARED));
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { C360Error, UsageError } from '../runtime/errors.ts';
 import { openLake } from '../lake/index.ts';
 import { clearStatusLine } from '../runtime/logger.ts';
+import { sweepStaleTmp } from '../runtime/tmp.ts';
 import { holderOf, homeLockFile, lockFile, lockWaitMs } from '../runtime/lock.ts';
 import { homeOf, ioFor, parse, str, usage, type Command, type Values } from './command.ts';
 
@@ -76,6 +77,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const { values, positionals } = parse(match, rest);
+    // Scratch files a killed command left in this home go first (src/runtime/tmp.ts: only those of dead processes).
+    if (match.options?.home) await sweepStaleTmp(join(homeOf(values), 'tmp'));
     const scope = match.lockScope?.(values, positionals);
     const release = scope ? await lockFor(match, scope, values, rest) : undefined;
     try {

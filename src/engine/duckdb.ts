@@ -1,7 +1,12 @@
 // The engine seam: all Silver/Gold SQL runs through this thin wrapper over @duckdb/node-api.
+import { mkdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { UsageError } from '../runtime/errors.ts';
+import { owned } from '../runtime/tmp.ts';
+
+let instances = 0;
 
 export type SqlParams = Record<string, DuckDBValue> | DuckDBValue[];
 export type Row = Record<string, unknown>;
@@ -39,7 +44,14 @@ export class Engine {
     if (options.threads) config.threads = String(options.threads);
     const fromEnv = options.memoryLimit === undefined && !!process.env.C360_DUCKDB_MEMORY_LIMIT;
     config.memory_limit = options.memoryLimit ?? (process.env.C360_DUCKDB_MEMORY_LIMIT || defaultMemoryLimit());
-    if (options.tempDirectory) config.temp_directory = options.tempDirectory;
+    // Its own folder per instance: DuckDB names spill files alike in every instance (duckdb_temp_storage_S32K-0.tmp)
+    // and deletes the duckdb_temp_* files of its folder on close, so two engines sharing one folder overwrite and
+    // delete each other's spilled blocks (a segfault in a test). DuckDB removes the folder it created on close; a
+    // killed process's is swept by the next command (src/runtime/tmp.ts).
+    if (options.tempDirectory) {
+      await mkdir(options.tempDirectory, { recursive: true });
+      config.temp_directory = join(options.tempDirectory, owned(String(++instances)));
+    }
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path, config);

@@ -3,27 +3,8 @@
 // A touchpoint is where a person met the brand: DIGITAL_<device>, MESSAGE_<engagement type>, COMMERCE_<channel>,
 // SERVICE_<interaction type>.
 import { T } from '../warehouse/types.ts';
-import { DATE_KEY, ID, IS_PURCHASE, dateKey, gold } from './dataset.ts';
+import { DATE_KEY, ID, dateKey, gold } from './dataset.ts';
 const timeKey = (ts: string) => `CAST(hour(${ts}) * 100 + minute(${ts}) AS INTEGER)`;
-
-/**
- * Events per person, day and device with the counts the behaviour datasets need: one pass over the 5M-row event table
- * shared by the touchpoint days, the activity aggregate and the funnel (each used to scan and group the events again).
- */
-export const EVENTS_DAY_SQL = `SELECT CUSTOMER360_ID, CAST(EVENT_DATE AS DATE) AS day, DEVICE_TYPE, count(*) AS n,
-  count(*) FILTER (WHERE EVENT_TYPE = 'PAGE_VIEW') AS page_views, count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD') AS cart_adds,
-  count(*) FILTER (WHERE EVENT_TYPE = 'SEARCH') AS searches
-FROM s_events GROUP BY ALL`;
-
-/** Every touch of a person by day: (CUSTOMER360_ID, day, TOUCHPOINT_KEY, n touches); events come pre-counted from g_events_day. */
-export const TOUCHES_SQL = `SELECT CUSTOMER360_ID, day, 'DIGITAL_' || COALESCE(DEVICE_TYPE, 'UNKNOWN') AS TOUCHPOINT_KEY, n FROM g_events_day
-UNION ALL SELECT CUSTOMER360_ID, CAST(ENGAGEMENT_DATE AS DATE), 'MESSAGE_' || COALESCE(ENGAGEMENT_TYPE, 'UNKNOWN'), 1 FROM s_engagement
-UNION ALL SELECT CUSTOMER360_ID, CAST(TRANSACTION_DATE AS DATE), 'COMMERCE_' || COALESCE(CHANNEL, 'UNKNOWN'), 1 FROM s_transactions
-UNION ALL SELECT CUSTOMER360_ID, CAST(INTERACTION_DATE AS DATE), 'SERVICE_' || COALESCE(INTERACTION_TYPE, 'UNKNOWN'), 1 FROM s_interactions`;
-
-/** Touches per person, day and touchpoint (with their count): the shared input of the touchpoint datasets. */
-export const TOUCH_DAYS_SQL = `SELECT CUSTOMER360_ID, day, TOUCHPOINT_KEY, CAST(sum(n) AS BIGINT) AS n
-FROM (${TOUCHES_SQL}) GROUP BY ALL`;
 
 export const factBehavioralEvents = gold({
   name: 'fact_behavioral_events',
@@ -100,18 +81,20 @@ export const dimTouchpoint = gold({
     schema: 'CUSTOMER_BEHAVIOR', table: 'DIM_TOUCHPOINT', strategy: 'snapshot', clusterBy: ['TOUCHPOINT_TYPE'],
     comment: 'Touchpoints (DIGITAL_<device>, MESSAGE_<type>, COMMERCE_<channel>, SERVICE_<type>) with journey statistics',
   },
-  uses: ['events_day', 'touch_days'],
-  sql: () => `WITH purchases AS (SELECT CUSTOMER360_ID, TRANSACTION_ID, CAST(TRANSACTION_DATE AS DATE) AS day FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL),
--- a purchase is assisted by a touchpoint the person used in the 7 days up to the purchase
+  // From the per-customer-touchpoint-day aggregate. A purchase is assisted by a touchpoint its buyer used in the 7 days
+  // up to it: per buyer and purchase day, each touchpoint used in the window counts that day's completed purchases once.
+  sql: () => `WITH touch AS (SELECT DISTINCT CUSTOMER360_ID, ACTIVITY_DATE AS day, TOUCHPOINT_KEY FROM g_customer_touchpoint_daily WHERE CUSTOMER360_ID IS NOT NULL),
+purchases AS (SELECT CUSTOMER360_ID, ACTIVITY_DATE AS day, ORDERS FROM g_customer_daily WHERE ORDERS > 0),
 assisted AS (
-  SELECT t.TOUCHPOINT_KEY, count(DISTINCT p.TRANSACTION_ID) AS n
-  FROM purchases p JOIN g_touch_days t ON t.CUSTOMER360_ID = p.CUSTOMER360_ID AND t.day BETWEEN p.day - 7 AND p.day
+  SELECT TOUCHPOINT_KEY, CAST(sum(ORDERS) AS BIGINT) AS n
+  FROM (SELECT DISTINCT p.CUSTOMER360_ID, p.day, p.ORDERS, t.TOUCHPOINT_KEY
+        FROM purchases p JOIN touch t ON t.CUSTOMER360_ID = p.CUSTOMER360_ID AND t.day BETWEEN p.day - 7 AND p.day)
   GROUP BY 1
 ),
 stats AS (
-  SELECT TOUCHPOINT_KEY, CAST(sum(n) AS BIGINT) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS,
-    min(day) AS FIRST_SEEN_DATE, max(day) AS LAST_SEEN_DATE
-  FROM g_touch_days GROUP BY TOUCHPOINT_KEY
+  SELECT TOUCHPOINT_KEY, CAST(sum(TOUCHES) AS BIGINT) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS,
+    min(ACTIVITY_DATE) AS FIRST_SEEN_DATE, max(ACTIVITY_DATE) AS LAST_SEEN_DATE
+  FROM g_customer_touchpoint_daily GROUP BY TOUCHPOINT_KEY
 )
 SELECT s.TOUCHPOINT_KEY, split_part(s.TOUCHPOINT_KEY, '_', 1) AS TOUCHPOINT_TYPE,
   substr(s.TOUCHPOINT_KEY, length(split_part(s.TOUCHPOINT_KEY, '_', 1)) + 2) AS CHANNEL,
@@ -134,21 +117,8 @@ export const dimTime = gold({
 FROM range(24) AS a(h), range(60) AS b(m) ORDER BY 1`,
 });
 
-/** Per customer and day, one row per source (events, sessions, purchases, engagement, tickets). */
-const ACTIVITY_PARTS_SQL = `SELECT CUSTOMER360_ID, day, n AS EVENTS, page_views AS PAGE_VIEWS, cart_adds AS CART_ADDS, searches AS SEARCHES,
-    0 AS SESSIONS, 0 AS ORDERS, CAST(0 AS DECIMAL(18,2)) AS SPEND, 0 AS OPENS, 0 AS CLICKS, 0 AS TICKETS
-  FROM g_events_day WHERE CUSTOMER360_ID IS NOT NULL
-  UNION ALL
-  SELECT CUSTOMER360_ID, CAST(SESSION_START AS DATE), 0, 0, 0, 0, count(*), 0, 0, 0, 0, 0 FROM s_sessions WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
-  UNION ALL
-  SELECT CUSTOMER360_ID, CAST(TRANSACTION_DATE AS DATE), 0, 0, 0, 0, 0, count(*), CAST(sum(TOTAL_AMOUNT) AS DECIMAL(18,2)), 0, 0, 0
-  FROM s_transactions WHERE CUSTOMER360_ID IS NOT NULL AND ${IS_PURCHASE} GROUP BY 1, 2
-  UNION ALL
-  SELECT CUSTOMER360_ID, CAST(ENGAGEMENT_DATE AS DATE), 0, 0, 0, 0, 0, 0, 0,
-    count(*) FILTER (WHERE ENGAGEMENT_ACTION = 'OPENED'), count(*) FILTER (WHERE ENGAGEMENT_ACTION = 'CLICKED'), 0
-  FROM s_engagement WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2
-  UNION ALL
-  SELECT CUSTOMER360_ID, CAST(CREATION_DATE AS DATE), 0, 0, 0, 0, 0, 0, 0, 0, 0, count(*) FROM s_tickets WHERE CUSTOMER360_ID IS NOT NULL GROUP BY 1, 2`;
+/** The days of agg_customer_activity: customer days with events, sessions, completed purchases, engagement or tickets. */
+const ACTIVITY_DAYS_SQL = `SELECT * FROM g_customer_daily WHERE EVENTS > 0 OR SESSIONS > 0 OR ORDERS > 0 OR ENGAGEMENTS > 0 OR TICKETS > 0`;
 
 const METRICS = ['EVENTS', 'PAGE_VIEWS', 'CART_ADDS', 'SEARCHES', 'SESSIONS', 'ORDERS', 'SPEND', 'OPENS', 'CLICKS', 'TICKETS'];
 
@@ -174,10 +144,8 @@ export const aggCustomerActivity = gold({
     schema: 'CUSTOMER_BEHAVIOR', table: 'AGG_CUSTOMER_ACTIVITY', strategy: 'snapshot', clusterBy: ['GRAIN', 'PERIOD_START'],
     comment: 'Daily, weekly and monthly activity per person',
   },
-  uses: ['events_day'],
-  // The days first, then weeks and months rolled up from the days (sums of sums are exact): about half the work of
-  // GROUPING SETS over the per-source parts, which builds three hash tables over all of them. Counts are summed as
-  // INTEGER (a person's count in one day, week or month fits), which DuckDB sums faster than BIGINT.
+  // The days from the per-customer-day aggregate, then weeks and months rolled up from the days (sums of sums are
+  // exact). Counts are summed as INTEGER (a person's count in one day, week or month fits), which DuckDB sums faster.
   sql: () => {
     // day counts stay INTEGER (a person's count in one day fits) so the week and month sums take the fast path too
     const sums = (type: string) =>
@@ -185,8 +153,7 @@ export const aggCustomerActivity = gold({
     const rollup = (grain: string, unit: string) =>
       `SELECT '${grain}' AS GRAIN, CAST(date_trunc('${unit}', day) AS DATE) AS PERIOD_START, CUSTOMER360_ID, ${sums('BIGINT')}
 FROM days GROUP BY CUSTOMER360_ID, PERIOD_START`;
-    return `WITH parts AS (${ACTIVITY_PARTS_SQL}),
-days AS MATERIALIZED (SELECT CUSTOMER360_ID, day, ${sums('INTEGER')} FROM parts GROUP BY CUSTOMER360_ID, day)
+    return `WITH days AS MATERIALIZED (SELECT CUSTOMER360_ID, ACTIVITY_DATE AS day, ${METRICS.map((m) => (m === 'SPEND' ? `CAST(${m} AS DECIMAL(18,2)) AS ${m}` : `CAST(${m} AS INTEGER) AS ${m}`)).join(', ')} FROM (${ACTIVITY_DAYS_SQL}))
 SELECT 'DAY' AS GRAIN, day AS PERIOD_START, CUSTOMER360_ID, ${METRICS.map((m) => (m === 'SPEND' ? m : `CAST(${m} AS BIGINT) AS ${m}`)).join(', ')} FROM days
 UNION ALL
 ${rollup('WEEK', 'week')}
@@ -203,9 +170,8 @@ export const aggTouchpointActivity = gold({
   primaryKey: ['GRAIN', 'PERIOD_START', 'TOUCHPOINT_KEY'],
   columns: [['GRAIN', T.varchar, 'DAY, WEEK or MONTH'], ['PERIOD_START', T.date, 'First day of the period'], ['TOUCHPOINT_KEY', T.varchar, 'Touchpoint'], ['TOUCHES', T.bigint, 'Touches'], ['CUSTOMERS', T.bigint, 'People reached']],
   warehouse: { schema: 'CUSTOMER_BEHAVIOR', table: 'AGG_TOUCHPOINT_ACTIVITY', strategy: 'snapshot', clusterBy: ['GRAIN', 'PERIOD_START'] },
-  uses: ['events_day', 'touch_days'],
-  sql: () => `SELECT ${GRAIN_SQL}, TOUCHPOINT_KEY, CAST(sum(n) AS BIGINT) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS
-FROM ${GRAIN_FROM('(SELECT * FROM g_touch_days WHERE day IS NOT NULL)')}
+  sql: () => `SELECT ${GRAIN_SQL}, TOUCHPOINT_KEY, CAST(sum(TOUCHES) AS BIGINT) AS TOUCHES, count(DISTINCT CUSTOMER360_ID) AS CUSTOMERS
+FROM ${GRAIN_FROM('(SELECT *, ACTIVITY_DATE AS day FROM g_customer_touchpoint_daily)')}
 GROUP BY GROUPING SETS ((TOUCHPOINT_KEY, day), (TOUCHPOINT_KEY, week), (TOUCHPOINT_KEY, month))
 ORDER BY 1, 2, 3`,
 });
@@ -229,13 +195,9 @@ export const aggFunnelDaily = gold({
     schema: 'CUSTOMER_BEHAVIOR', table: 'AGG_FUNNEL_DAILY', strategy: 'snapshot', clusterBy: ['CALENDAR_DATE'],
     comment: 'Daily view -> cart -> purchase funnel over people (stages nested within the day)',
   },
-  uses: ['events_day'],
-  sql: () => `WITH v AS (SELECT DISTINCT CUSTOMER360_ID, day FROM g_events_day WHERE page_views > 0 AND CUSTOMER360_ID IS NOT NULL),
-c AS (SELECT DISTINCT CUSTOMER360_ID, day FROM g_events_day WHERE cart_adds > 0 AND CUSTOMER360_ID IS NOT NULL),
-p AS (SELECT DISTINCT CUSTOMER360_ID, CAST(TRANSACTION_DATE AS DATE) AS day FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL),
-f AS (
-  SELECT v.day, v.CUSTOMER360_ID, c.CUSTOMER360_ID IS NOT NULL AS carted, c.CUSTOMER360_ID IS NOT NULL AND p.CUSTOMER360_ID IS NOT NULL AS purchased
-  FROM v LEFT JOIN c USING (CUSTOMER360_ID, day) LEFT JOIN p USING (CUSTOMER360_ID, day)
+  sql: () => `WITH f AS (
+  SELECT ACTIVITY_DATE AS day, CUSTOMER360_ID, CART_ADDS > 0 AS carted, CART_ADDS > 0 AND ORDERS > 0 AS purchased
+  FROM g_customer_daily WHERE PAGE_VIEWS > 0
 )
 SELECT day AS CALENDAR_DATE, ${dateKey('day')} AS DATE_KEY, count(*) AS VIEWERS, count(*) FILTER (WHERE carted) AS CART_ADDERS,
   count(*) FILTER (WHERE purchased) AS PURCHASERS,

@@ -8,6 +8,9 @@
 // for a campaign, at or before the purchase and less than the window (days) before it. Last touch gives the whole
 // conversion to the latest touch (ties: CLICKED over OPENED, then the greater ENGAGEMENT_ID); linear splits it equally
 // over all touches in the window.
+// Counts: OPENED is the people touched (opened or clicked), CONVERTED the people with a last-touch conversion, so
+// CONVERTED <= OPENED; CONVERSIONS_* count purchases (a person may buy twice). CONVERTED and CONVERSIONS_LAST_TOUCH
+// may both exceed CLICKED: a person who only opened is touched.
 import { T } from '../warehouse/types.ts';
 import { AS_OF, ID, IS_PURCHASE, gold } from './dataset.ts';
 import { dateLit } from './paths.ts';
@@ -68,11 +71,11 @@ export const campaignChannelPerformance = gold({
   primaryKey: ['CAMPAIGN_ID', 'CHANNEL'],
   columns: [
     ['CAMPAIGN_ID', T.varchar, 'Campaign'], ['CHANNEL', T.varchar, 'Engagement type'], ['CAMPAIGN_NAME', T.varchar, 'Campaign name'],
-    ['SENT', T.bigint, 'People sent at least'], ['DELIVERED', T.bigint, 'People delivered at least'], ['OPENED', T.bigint, 'People who opened or clicked'],
-    ['CLICKED', T.bigint, 'People who clicked'], ['UNSUBSCRIBED', T.bigint, 'People who unsubscribed'], ['CONVERTED', T.bigint, 'People with a last-touch conversion'],
+    ['SENT', T.bigint, 'People sent at least'], ['DELIVERED', T.bigint, 'People delivered at least'], ['OPENED', T.bigint, 'People touched: opened or clicked (the touches attribution credits)'],
+    ['CLICKED', T.bigint, 'People who clicked'], ['UNSUBSCRIBED', T.bigint, 'People who unsubscribed'], ['CONVERTED', T.bigint, 'People with a purchase credited here by last touch (at most OPENED; may exceed CLICKED)'],
     ['DELIVERY_RATE', T.double, 'DELIVERED / SENT'], ['OPEN_RATE', T.double, 'OPENED / DELIVERED'], ['CLICK_TO_OPEN_RATE', T.double, 'CLICKED / OPENED'],
     ['CLICK_RATE', T.double, 'CLICKED / DELIVERED'], ['CONVERSION_RATE', T.double, 'CONVERTED / SENT'],
-    ['CONVERSIONS_LAST_TOUCH', T.bigint, 'Conversions credited by last touch'], ['REVENUE_LAST_TOUCH', T.double, 'Revenue credited by last touch'],
+    ['CONVERSIONS_LAST_TOUCH', T.bigint, 'Purchases credited by last touch (a person may convert more than once)'], ['REVENUE_LAST_TOUCH', T.double, 'Revenue credited by last touch'],
     ['CONVERSIONS_LINEAR', T.double, 'Conversions credited linearly'], ['REVENUE_LINEAR', T.double, 'Revenue credited linearly'], AS_OF,
   ],
   warehouse: {
@@ -123,7 +126,7 @@ export const campaignRoi = gold({
   columns: [
     ['CAMPAIGN_ID', T.varchar, 'Campaign'], ['CAMPAIGN_NAME', T.varchar, 'Name'], ['CAMPAIGN_TYPE', T.varchar, 'Type'], ['CAMPAIGN_STATUS', T.varchar, 'Status'],
     ['START_DATE', T.date, 'Start'], ['END_DATE', T.date, 'End'], ['BUDGET', T.money, 'Budget'], ['SPENT_AMOUNT', T.money, 'Spent'],
-    ['BUDGET_UTILISATION', T.double, 'SPENT_AMOUNT / BUDGET'], ['CONVERSIONS_LAST_TOUCH', T.bigint, 'Conversions credited by last touch'],
+    ['BUDGET_UTILISATION', T.double, 'SPENT_AMOUNT / BUDGET'], ['CONVERSIONS_LAST_TOUCH', T.bigint, 'Purchases credited by last touch (a person may convert more than once)'],
     ['REVENUE_LAST_TOUCH', T.double, 'Revenue credited by last touch'], ['CONVERSIONS_LINEAR', T.double, 'Conversions credited linearly'],
     ['REVENUE_LINEAR', T.double, 'Revenue credited linearly'], ['ROI_LAST_TOUCH', T.double, '(REVENUE_LAST_TOUCH - SPENT_AMOUNT) / SPENT_AMOUNT'],
     ['ROI_LINEAR', T.double, '(REVENUE_LINEAR - SPENT_AMOUNT) / SPENT_AMOUNT'], ['COST_PER_CONVERSION', T.double, 'SPENT_AMOUNT / CONVERSIONS_LAST_TOUCH'], AS_OF,

@@ -2,14 +2,14 @@
 //   s_<short>      Silver tables cut at the as-of date (silver-inputs.ts), s_universe and s_crosswalk
 //   g_<shared>     relations several datasets of a job share, computed once per job (SHARED_RELATIONS)
 //   g_<prepared>   intelligence outputs a job registers before its datasets (intelligence-inputs.ts)
-import { EVENTS_DAY_SQL, TOUCH_DAYS_SQL } from './behavior.ts';
 import { SILVER_TABLES } from './silver-inputs.ts';
 
 /**
  * Relations several datasets of a job read, computed once as temp tables g_<name>, in this order (a relation may read
- * the ones before it: touch_days reads events_day; a dataset using it lists both).
+ * the ones before it; a dataset using it lists both). None today: what the behaviour datasets shared (events per
+ * person and day, touches per day) is now the daily aggregates, maintained across runs.
  */
-export const SHARED_RELATIONS: Record<string, string> = { events_day: EVENTS_DAY_SQL, touch_days: TOUCH_DAYS_SQL };
+export const SHARED_RELATIONS: Record<string, string> = {};
 
 /** Datasets behind each s_<view>. */
 export const SILVER_VIEWS: Record<string, readonly string[]> = {
@@ -18,8 +18,11 @@ export const SILVER_VIEWS: Record<string, readonly string[]> = {
   crosswalk: ['identity_crosswalk', 'customers', 'customer_transactions'],
 };
 
-/** Datasets behind the g_<name> relations registerRecommendationInputs prepares. */
+/** Datasets behind the g_<name> relations prepared before a job's datasets: the daily aggregates and what registerRecommendationInputs registers. */
 export const PREPARED_RELATIONS: Record<string, readonly string[]> = {
+  // the daily aggregates (daily-aggregates.ts), cut at the as-of date
+  customer_daily: ['customer_daily'],
+  customer_touchpoint_daily: ['customer_touchpoint_daily'],
   recs: ['product_recommendations'],
   recs_history: ['product_recommendations'],
   registry: ['model_registry'],

@@ -5,6 +5,7 @@ import { datasetsOfJob } from '../catalogue/index.ts';
 import { computeParams, jobAsOf, writeDataset } from '../catalogue/runner.ts';
 import type { Engine } from '../engine/duckdb.ts';
 import type { Job, JobContext, JobParamSpec } from '../runtime/job.ts';
+import { aggregatesCurrent, maintainAggregates, registerAggregates } from './daily-aggregates.ts';
 import { SHARED_RELATIONS } from './relations.ts';
 import { registerSilverInputs } from './silver-inputs.ts';
 
@@ -25,6 +26,12 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
       ctx.log.warn('Silver datasets missing, read as empty', { missing: inputs.missing.join(', ') });
     }
     for (const [name, n] of Object.entries(inputs.rows)) ctx.report.rowCounts[`silver.${name}`] = n;
+    // Datasets derived from the daily aggregates: bring them up to date first when the pipeline's gold-daily has not
+    // (a job run alone), then read them.
+    if (datasets.some((d) => /\bg_customer_(touchpoint_)?daily\b/.test(d.sql?.(params) ?? ''))) {
+      if (!(await aggregatesCurrent(ctx.lake))) await maintainAggregates(ctx, engine, { full: false });
+      ctx.report.inputs.push(...(await registerAggregates(engine, ctx.lake, asOf)));
+    }
     await hooks.prepare?.(engine, asOf);
     const used = new Set(datasets.flatMap((d) => d.uses ?? []));
     for (const name of used) if (!SHARED_RELATIONS[name]) throw new Error(`Gold dataset uses unknown shared relation '${name}'`);

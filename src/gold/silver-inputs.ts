@@ -75,6 +75,26 @@ function asOfFilter(name: SilverName, contract: TableContract, asOf: string): st
   return '';
 }
 
+/** Lake folder of a Silver table by Gold's short name. */
+export const silverPathOf = (name: SilverName) => silverDir(getContract(SILVER_TABLES[name]).bronzeDir);
+
+/**
+ * A view `view` over some files of one Silver table, in the shape Gold relies on (projection above), no as-of cut:
+ * the daily aggregates read the partitions of the days they rebuild this way.
+ */
+export async function silverFilesView(engine: Engine, lake: Lake, name: SilverName, files: readonly string[], view: string): Promise<void> {
+  const contract = getContract(SILVER_TABLES[name]);
+  const raw = `raw_${view}`;
+  if (files.length === 0) {
+    const empty = contract.columns.map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS ${ident(c.name)}`).join(', ');
+    await engine.run(`CREATE OR REPLACE TEMP VIEW ${raw} AS SELECT ${empty} WHERE false`);
+  } else {
+    const local = await Promise.all(files.map((f) => lake.localPath(f)));
+    await engine.run(`CREATE OR REPLACE TEMP VIEW ${raw} AS SELECT * FROM read_parquet(${litList(local)}, union_by_name = true, hive_partitioning = false)`);
+  }
+  await engine.run(`CREATE OR REPLACE TEMP VIEW ${view} AS SELECT\n  ${projection(contract, await columnsOf(engine, raw))}\nFROM ${raw}`);
+}
+
 /** Reads the Silver datasets, applies the as-of cut, and creates views s_<name> plus tables s_universe, s_crosswalk. */
 export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: string): Promise<SilverInputs> {
   const out: SilverInputs = { asOf, rows: {}, missing: [], files: [] };

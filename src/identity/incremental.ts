@@ -36,6 +36,11 @@ export interface UpdateOptions {
   overrides?: Overrides;
   /** Resolve everything again (retrains the model); ids are kept wherever a cluster survives. */
   fullRefresh?: boolean;
+  /**
+   * Ids to inherit when the graph is built for the first time (a lake whose earlier runs kept only an id registry and
+   * retired-id pointers): the first build keeps them wherever a person survives, as a full refresh keeps the graph's.
+   */
+  seed?: { registry: readonly RegistryRow[]; retired: readonly RetiredRow[] };
   /** Match probability for a link when the model is (re)trained (default: the stored one, else 0.5). */
   threshold?: number;
   /** Event time (default now). */
@@ -78,7 +83,7 @@ export function edgeSelectSql(comparisons: readonly Comparison[]): string {
 }
 
 /** The batch as raw text columns with resolved keys; the last row of a key wins; a missing id is a hash of the row. */
-async function prepareBatch(engine: Engine, input: string, tenant: string): Promise<number> {
+export async function prepareBatch(engine: Engine, input: string, tenant: string): Promise<number> {
   const cols = new Set((await engine.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${input})`)).map((c) => c.column_name));
   const col = (c: string) => (cols.has(c) ? `nullif(trim(CAST(${ident(c)} AS VARCHAR)), '')` : 'NULL::VARCHAR');
   const other = RAW_COLUMNS.filter((c) => !['TENANT_ID', 'SOURCE_SYSTEM', 'CUSTOMER_ID'].includes(c));
@@ -98,7 +103,7 @@ const overrideRows = (o: Overrides) => [
   ...o.always.map(([l, r]) => ['always_match', l.tenant, l.source, l.customerId, r.source, r.customerId]),
 ];
 
-async function storedOverrides(engine: Engine, block: string[]): Promise<Overrides> {
+export async function storedOverrides(engine: Engine, block: string[]): Promise<Overrides> {
   const rows = await engine.all<Record<string, string>>('SELECT * FROM g.overrides');
   const pair = (r: Record<string, string>): [RecordKey, RecordKey] => [
     { tenant: r.TENANT_ID!, source: r.SOURCE_SYSTEM_L!, customerId: r.CUSTOMER_ID_L! },
@@ -113,19 +118,19 @@ async function writeOverridesSql(engine: Engine, o: Overrides): Promise<string[]
   return ['DELETE FROM g.overrides', 'INSERT INTO g.overrides SELECT * FROM id_overrides_new'];
 }
 
-async function writeEventsSql(engine: Engine, events: readonly ChangeEvent[]): Promise<string[]> {
+export async function writeEventsSql(engine: Engine, events: readonly ChangeEvent[]): Promise<string[]> {
   await engine.run('CREATE OR REPLACE TABLE id_events_new (N BIGINT, EVENT_ID VARCHAR, TYPE VARCHAR, TENANT_ID VARCHAR, RUN_ID VARCHAR, EVENT_AT TIMESTAMP, EVENT VARCHAR)');
   await appendRows(engine, 'id_events_new', events.map((e, i) => [i, e.eventId, e.type, e.tenantId, e.runId, e.at, JSON.stringify(e)]));
   return ['INSERT INTO g.changes SELECT (SELECT coalesce(max(SEQ), 0) FROM g.changes) + N + 1, EVENT_ID, TYPE, TENANT_ID, RUN_ID, EVENT_AT, EVENT FROM id_events_new'];
 }
 
-async function writeRetiredSql(engine: Engine, rows: readonly RetiredRow[], at: string): Promise<string[]> {
+export async function writeRetiredSql(engine: Engine, rows: readonly RetiredRow[], at: string): Promise<string[]> {
   await engine.run('CREATE OR REPLACE TABLE id_retired_new (TENANT_ID VARCHAR, RETIRED_ID VARCHAR, SURVIVOR_ID VARCHAR, RUN_ID VARCHAR, REASON VARCHAR, RETIRED_AT TIMESTAMP)');
   await appendRows(engine, 'id_retired_new', rows.map((r) => [r.TENANT_ID, r.RETIRED_ID, r.SURVIVOR_ID, r.RUN_ID, r.REASON, at]));
   return ['INSERT INTO g.retired SELECT * FROM id_retired_new'];
 }
 
-async function commit(engine: Engine, statements: readonly string[]): Promise<void> {
+export async function commit(engine: Engine, statements: readonly string[]): Promise<void> {
   await engine.run('BEGIN TRANSACTION');
   try {
     for (const s of statements) await engine.run(s);
@@ -137,8 +142,8 @@ async function commit(engine: Engine, statements: readonly string[]): Promise<vo
 }
 
 /** Ledger rows for events: the decided links touching the given records, best first. */
-type LedgerEdge = { l: TouchedRecord; r: TouchedRecord; rule: string; p: number; decision: Decision };
-function ledgerFor(edges: readonly LedgerEdge[]) {
+export type LedgerEdge = { l: TouchedRecord; r: TouchedRecord; rule: string; p: number; decision: Decision };
+export function ledgerFor(edges: readonly LedgerEdge[]) {
   return (records: readonly TouchedRecord[]) => {
     const set = new Set(records);
     return edges
@@ -152,7 +157,7 @@ function ledgerFor(edges: readonly LedgerEdge[]) {
   };
 }
 
-const matchRule = (det: unknown, override: boolean) => (override ? 'override:always_match' : det ? `deterministic:${String(det)}` : 'fellegi_sunter');
+export const matchRule = (det: unknown, override: boolean) => (override ? 'override:always_match' : det ? `deterministic:${String(det)}` : 'fellegi_sunter');
 
 /** Resolves every stored record plus the batch from scratch (retraining the model), keeping ids where clusters survive. */
 async function fullUpdate(engine: Engine, options: UpdateOptions, batch: number, t0: number, timings: Record<string, number>): Promise<UpdateResult> {
@@ -169,8 +174,10 @@ SELECT (row_number() OVER (ORDER BY o, pos) - 1)::BIGINT AS rid, ${rawCols}, cha
   WHERE NOT EXISTS (SELECT 1 FROM id_batch b WHERE b.TENANT_ID = r.TENANT_ID AND b.SOURCE_SYSTEM = r.SOURCE_SYSTEM AND b.CUSTOMER_ID = r.CUSTOMER_ID)
   UNION ALL ` : ''}SELECT 1 AS o, row_number() OVER () AS pos, ${rawCols}, ${stored ? `NOT EXISTS (SELECT 1 FROM g.raw r WHERE ${RAW_COLUMNS.map((c) => `r.${c} IS NOT DISTINCT FROM b.${c}`).join(' AND ')})` : 'true'} AS changed FROM id_batch b
 )`);
-  const registry = stored ? await engine.all<RegistryRow>('SELECT tenant_id AS TENANT_ID, source_system AS SOURCE_SYSTEM, customer_id AS CUSTOMER_ID, customer360_id AS CUSTOMER360_ID FROM g.records') : [];
-  const retiredBefore = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
+  const registry = stored ? await engine.all<RegistryRow>('SELECT tenant_id AS TENANT_ID, source_system AS SOURCE_SYSTEM, customer_id AS CUSTOMER_ID, customer360_id AS CUSTOMER360_ID FROM g.records') : [...(options.seed?.registry ?? [])];
+  const retiredInGraph = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
+  // Seeded pointers are written with the graph (they are not in it yet): only those already stored are skipped.
+  const retiredBefore = [...retiredInGraph, ...(stored ? [] : options.seed?.retired ?? [])];
   const threshold = options.threshold ?? prevModel?.threshold ?? 0.5;
   const res = await resolveIdentities(engine, 'id_all', { runId: options.runId, tenant, threshold, overrides, registry, retired: retiredBefore, cluster: options.cluster, onStep: options.onStep });
   timings.resolve = Date.now() - t0;
@@ -204,7 +211,7 @@ SELECT (row_number() OVER (ORDER BY o, pos) - 1)::BIGINT AS rid, ${rawCols}, cha
       WHERE det_rule IS NOT NULL OR match_probability >= ${threshold} ORDER BY rid_l, rid_r`,
     writeModelSql(model),
     ...(await writeOverridesSql(engine, overrides)),
-    ...(await writeRetiredSql(engine, res.retired.slice(retiredBefore.length), at)),
+    ...(await writeRetiredSql(engine, res.retired.slice(retiredInGraph.length), at)),
     ...(await writeEventsSql(engine, events)),
     ...(options.commitSql ?? []),
   ];

@@ -8,6 +8,9 @@
 // positions, so a batch is applied once or not at all whatever the moment of a crash; the change events it produced
 // sit in the outbox (g.changes) until published.
 //
+// Linking goes through the graph held in memory (live-graph.ts: the same result as updateGraph, without reading the
+// graph's tables per batch).
+//
 // Batching follows the load: a batch is cut whenever the previous one is committed, so a lone record is linked at
 // once and a backlog is taken in batches of up to maxRecords (which is also the receive backpressure).
 import { earliestEventPosition, type EventHubConsumerClient, type EventHubProducerClient, type EventPosition, type Subscription } from '@azure/event-hubs';
@@ -19,7 +22,8 @@ import { DEFAULT_HUBS } from '../collect/hubs.ts';
 import { consumerFor, producerFor, type HubTarget } from '../streaming/connect.ts';
 import { appendRows } from './append.ts';
 import { hasRecords, openGraph, RAW_COLUMNS } from './graph.ts';
-import { contentRunId, updateGraph, type UpdateResult } from './incremental.ts';
+import { contentRunId, type UpdateResult } from './incremental.ts';
+import { LiveGraph } from './live-graph.ts';
 import { CHANGES_HUB, crashPoint, ensureOutbox, publishPending } from './outbox.ts';
 import { decodeIdentityEvent, type DecodedIdentityEvent } from './stream-decode.ts';
 
@@ -104,6 +108,10 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
     }
     await ensureStreamTables(engine);
     await ensureOutbox(engine);
+    // The graph in memory: a batch reads nothing from the graph's tables (live-graph.ts).
+    const t = Date.now();
+    const live = await LiveGraph.load(engine);
+    o.log.info('identity graph loaded', { records: live.records, ms: Date.now() - t, rssMb: Math.round(process.memoryUsage().rss / 1048576) });
     producer = await producerFor({ ...o.target, hub: changesHub });
     // Changes a crashed run committed but may not have published (or published without recording it).
     changesReader = await consumerFor({ ...o.target, hub: changesHub }, '$Default');
@@ -114,6 +122,8 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
     result.recoveredSkipped = recovered.skipped;
     if (recovered.published + recovered.skipped > 0) o.log.info('outbox recovered', { changesHub, ...recovered });
 
+    const threads = Number(await engine.scalar("SELECT current_setting('threads')"));
+    let threadsNow = threads;
     consumer = await consumerFor(o.target, cg);
     const positions = await storedPositions(engine, hub, cg);
     const ids = await consumer.getPartitionIds();
@@ -133,6 +143,9 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
       for (const e of events) if ((last.get(e.partitionId)?.sequenceNumber ?? -1) < e.sequenceNumber) last.set(e.partitionId, e);
       // The same events always make the same run id (and so the same change event ids).
       const runId = contentRunId('stream', [...last.values()].map((e) => `${hub}/${cg}/${e.partitionId}/${e.sequenceNumber}`).sort().join(','));
+      // A few records: one DuckDB thread (for statements over a handful of rows, more threads only cost scheduling).
+      const want = records.length < 64 ? 1 : threads;
+      if (want !== threadsNow) await engine.run(`SET threads = ${(threadsNow = want)}`);
       await engine.run('DELETE FROM id_stream_input');
       await appendRows(engine, 'id_stream_input', records.map((r, i) => [i, ...r.values]));
       await engine.run('DELETE FROM id_stream_poison');
@@ -145,7 +158,7 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
           .join(', ')}`,
         ...(poison.length ? ['INSERT INTO g.stream_quarantine SELECT * FROM id_stream_poison'] : []),
       ];
-      const r = await updateGraph(engine, 'id_stream_input', { runId, tenant: o.tenant, commitSql });
+      const r = await live.update(engine, 'id_stream_input', { runId, tenant: o.tenant, commitSql });
       crashPoint('AFTER_GRAPH_COMMIT');
       const commitMs = Date.now() - t0;
       const pub = await publishPending(engine, producer!, changesHub);

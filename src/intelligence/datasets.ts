@@ -63,6 +63,8 @@ export const customerSegments = intelligence({
   description: 'Behavioural segment of each person per as-of date (from the segmentation model)',
   grain: 'one row per CUSTOMER360_ID in the feature snapshot',
   job: 'gold-intelligence-segments',
+  // the segments job reads the features job's snapshot of the as-of date (snapshot-inputs.ts), else Silver
+  inputs: [...MODEL_INPUTS, 'feature_snapshots'],
   primaryKey: ['CUSTOMER360_ID', 'AS_OF_DATE'],
   columns: [
     ID, AS_OF, ['SEGMENT_ID', T.integer, 'Segment number'], ['SEGMENT_LABEL', T.varchar, 'Stable segment label'], ['MODEL_VERSION', T.varchar, 'Segmentation model version'],

@@ -35,6 +35,24 @@ export async function firstPurchaseDate(engine: Engine): Promise<string> {
   return d;
 }
 
+/** The fitted CLV and churn models (plain objects: stored as JSON between training runs, src/intelligence/trained-models.ts). */
+export interface ScoringModels {
+  clv: ClvModel;
+  churn: ChurnModel;
+  learnedClv: LearnedClv;
+}
+
+/** Scores every customer of a snapshot with fitted models (trained now, or stored by an earlier training run). */
+export async function scoreWith(engine: Engine, asOf: string, horizonDays: number, snap: Snapshot, m: ScoringModels): Promise<CustomerScore[]> {
+  const { clv, churn, learnedClv } = m;
+  const rhythm = churn.rhythm ? await rhythmAsOf(engine, asOf) : undefined;
+  return snap.rows.map((r) => {
+    const base = scoreClv(clv, r, horizonDays);
+    const value = r.HAS_PURCHASED ? scoreLearnedClv(learnedClv, r, clv.bgnbd.params, clv.gammaGamma.params, horizonDays) : 0;
+    return { CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv, rhythm), ...base, PREDICTED_CLV: value };
+  });
+}
+
 export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: number, snapshot?: Snapshot): Promise<ScoringResult> {
   const snap = snapshot ?? (await buildSnapshot(engine, asOf));
   const firstDate = await firstPurchaseDate(engine);
@@ -42,12 +60,7 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
   const labelled: LabelledSnapshot[] = [];
   const churn = await trainChurn(engine, asOf, horizonDays, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd', start: clv.bgnbd.params, collect: labelled });
   const learnedClv = trainLearnedClv(labelled);
-  const rhythm = churn.rhythm ? await rhythmAsOf(engine, asOf) : undefined;
-  const scores = snap.rows.map((r) => {
-    const base = scoreClv(clv, r, horizonDays);
-    const value = r.HAS_PURCHASED ? scoreLearnedClv(learnedClv, r, clv.bgnbd.params, clv.gammaGamma.params, horizonDays) : 0;
-    return { CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv, rhythm), ...base, PREDICTED_CLV: value };
-  });
+  const scores = await scoreWith(engine, asOf, horizonDays, snap, { clv, churn, learnedClv });
   const { standardizer, weights, smearing, features, trainingSnapshots, labelHorizonDays } = learnedClv;
   const clvRecord = modelRecord({
     name: 'clv',
@@ -116,9 +129,10 @@ async function usersAsOf(engine: Engine, p: string, asOf: string): Promise<void>
     UNION SELECT CUSTOMER360_ID FROM base_tx WHERE TX_DATE <= ${D}`);
 }
 
-export async function recommend(engine: Engine, snap: Snapshot, horizonDays: number, topN = 10, windowStart: string): Promise<RecommendationResult> {
+/** `stored`: the tuning of an earlier training run (trained-models.ts), used instead of tuning again. */
+export async function recommend(engine: Engine, snap: Snapshot, horizonDays: number, topN = 10, windowStart: string, stored?: TunedWeights): Promise<RecommendationResult> {
   const asOf = snap.asOf;
-  const tuning = await tuneWeights(engine, asOf, horizonDays, (p, d) => usersAsOf(engine, p, d));
+  const tuning = stored ?? (await tuneWeights(engine, asOf, horizonDays, (p, d) => usersAsOf(engine, p, d)));
   const p = `rc_${asOf.replace(/-/g, '')}_`;
   await setUsers(engine, p, snap.table);
   await buildCandidates(engine, p, asOf);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lit, type Engine } from '../engine/duckdb.ts';
+import { owned } from '../runtime/tmp.ts';
 import type { Lake } from './lake.ts';
 
 /** Lake paths of the Parquet files under a prefix, sorted. */
@@ -23,7 +24,7 @@ export async function commitQuery(
   o: { tmpDir: string; compression?: 'zstd' | 'snappy' },
 ): Promise<number> {
   await mkdir(o.tmpDir, { recursive: true });
-  const tmp = join(o.tmpDir, `${randomUUID()}.parquet`);
+  const tmp = join(o.tmpDir, owned(`${randomUUID()}.parquet`));
   try {
     const options = o.compression ? `FORMAT parquet, COMPRESSION ${o.compression}` : 'FORMAT parquet';
     const res = await engine.all<{ Count?: string | number }>(`COPY (${query}) TO ${lit(tmp)} (${options})`);

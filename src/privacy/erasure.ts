@@ -21,6 +21,7 @@ import { Engine, ident, lit } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { UsageError } from '../runtime/errors.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { owned } from '../runtime/tmp.ts';
 import { WAREHOUSE_TABLES } from '../warehouse/model.ts';
 import { SUPPRESSION_DIR } from './suppression.ts';
 import { hashIdentifier, sha256, type Subject, type ValueKind } from './identifiers.ts';
@@ -127,7 +128,7 @@ export function requestIdOf(subjects: readonly Subject[], reason?: string): stri
 export async function forget(o: ForgetOptions): Promise<Receipt> {
   if (o.subjects.length === 0) throw new UsageError('No subject to forget');
   const requestId = requestIdOf(o.subjects, o.reason);
-  const tmpDir = join(o.home, 'tmp', 'privacy', randomUUID());
+  const tmpDir = join(o.home, 'tmp', 'privacy', owned(randomUUID()));
   await mkdir(tmpDir, { recursive: true });
   const engine = await Engine.open();
   try {

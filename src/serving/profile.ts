@@ -3,7 +3,7 @@
 // Fields are chosen (fields=) before anything is read that is not needed; analysts get PII masked.
 import { maskValue } from '../privacy/masking.ts';
 import type { Role } from './auth.ts';
-import { FIELD_NAMES, LIST_FIELDS, PII_OF, SCALAR_FIELDS, type ListField } from './fields.ts';
+import { FIELD_NAMES, LIST_FIELDS, PII_OF, type ListField } from './fields.ts';
 import { ApiError, type ProfileId } from './identifiers.ts';
 import type { Snapshot } from './snapshot.ts';
 
@@ -27,15 +27,14 @@ export function parseFields(raw: string | undefined, includeLinks: boolean): Set
   return new Set([...ALWAYS, ...names, ...(includeLinks ? ['LINKS'] : [])]);
 }
 
-export type Resolved = { kind: 'found'; id: string; row?: Row } | { kind: 'redirect'; id: string; retired: string; reason: string | null } | { kind: 'missing' };
+export type Resolved = { kind: 'found'; id: string } | { kind: 'redirect'; id: string; retired: string; reason: string | null } | { kind: 'missing' };
 
 /** The person an id names in this snapshot. */
 export async function resolveId(s: Snapshot, pid: ProfileId): Promise<Resolved> {
   let ids: string[];
   switch (pid.type) {
     case 'c360': {
-      const row = await s.profile(pid.id);
-      if (row !== undefined) return { kind: 'found', id: pid.id, row };
+      if (await s.has(pid.id)) return { kind: 'found', id: pid.id };
       const r = s.survivorOf(pid.id);
       return r ? { kind: 'redirect', id: r.CUSTOMER360_ID, retired: pid.id, reason: r.REASON } : { kind: 'missing' };
     }
@@ -52,36 +51,26 @@ export async function resolveId(s: Snapshot, pid: ProfileId): Promise<Resolved> 
 
 const want = (fields: Set<string> | undefined, f: string) => !fields || fields.has(f);
 
-function identifiers(raw: unknown): { SOURCE_SYSTEM: string; CUSTOMER_ID: string }[] {
-  if (typeof raw !== 'string' || raw === '') return [];
-  return raw.split('|').map((x) => {
-    const i = x.indexOf(':');
-    return { SOURCE_SYSTEM: x.slice(0, i), CUSTOMER_ID: x.slice(i + 1) };
-  });
-}
-
-/** The profile of a person known to the snapshot. */
+/**
+ * The profile of a person known to the snapshot as the caller may see it. An agent asking for everything gets the
+ * snapshot's ready body as it is (bytes, no parse); anything else is the parsed profile cut to fields=, masked for an
+ * analyst, with the match links added when asked.
+ */
 export async function buildProfile(
   s: Snapshot,
   id: string,
-  o: { fields?: Set<string>; role: Role; includeLinks: boolean; ledger?: LedgerReader; row?: Row },
-): Promise<Row> {
-  const row = o.row ?? (await s.profile(id));
-  if (!row) throw new ApiError(404, 'not_found', `No customer ${id} in the snapshot of ${s.asOf}`);
-  const out: Row = {};
-  for (const f of SCALAR_FIELDS) {
-    if (!want(o.fields, f.name)) continue;
-    const v = row[f.name] ?? null;
-    out[f.name] = o.role === 'agent' ? v : maskValue(PII_OF.get(f.name), v);
+  o: { fields?: Set<string>; role: Role; includeLinks: boolean; ledger?: LedgerReader },
+): Promise<Row | Buffer> {
+  if (!o.fields && !o.includeLinks && o.role === 'agent') {
+    const body = s.body(id);
+    if (body) return body;
   }
-  if (want(o.fields, 'IDENTIFIERS')) out.IDENTIFIERS = identifiers(row.IDENTIFIERS);
-  const recs = (row.RECOMMENDATIONS as Row[] | undefined) ?? [];
-  if (want(o.fields, 'RECOMMENDATIONS')) out.RECOMMENDATIONS = recs;
-  if (want(o.fields, 'MODELS')) {
-    const versions = new Set([row.CHURN_MODEL_VERSION, row.CLV_MODEL_VERSION, row.SEGMENT_MODEL_VERSION, ...recs.map((r) => r.MODEL_VERSION)]);
-    out.MODELS = [...versions].filter((v): v is string => typeof v === 'string').sort().map((v) => s.models.get(v) ?? {
-      MODEL_NAME: null, MODEL_VERSION: v, MODEL_TYPE: null, TRAINED_AT: null, TRAINING_WINDOW_START: null, TRAINING_WINDOW_END: null, METRICS: null,
-    });
+  const full = await s.profile(id);
+  if (!full) throw new ApiError(404, 'not_found', `No customer ${id} in the snapshot of ${s.asOf}`);
+  const out: Row = {};
+  for (const [k, v] of Object.entries(full)) {
+    if (!want(o.fields, k)) continue;
+    out[k] = o.role === 'agent' ? v : maskValue(PII_OF.get(k), v);
   }
   if (o.includeLinks) out.LINKS = await links(s, id, o.ledger);
   return out;

@@ -66,9 +66,9 @@ function asOfOf(query: Record<string, unknown>): string | undefined {
   return v;
 }
 
-/** Sends JSON with a strong ETag, or 304 when the client already has it. */
+/** Sends JSON (a value, or bytes that are JSON already) with a strong ETag, or 304 when the client already has it. */
 function sendTagged(req: FastifyRequest, reply: FastifyReply, body: unknown): FastifyReply {
-  const text = JSON.stringify(body);
+  const text = Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const tag = `"${createHash('sha1').update(text).digest('base64url')}"`;
   reply.header('etag', tag).header('cache-control', 'private, no-cache');
   const inm = req.headers['if-none-match'];
@@ -188,7 +188,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const pid = parseProfileId(decoded);
     req.audit = { idType: pid.type, customers: [], ...(fields ? { fields: [...fields] } : {}), ...(asOf ? { asOf } : {}) };
     const role = req.principal!.role;
-    const answer = await withSnapshot<{ status: number; body: Record<string, unknown>; location?: string; id?: string }>(asOf, async (s) => {
+    const answer = await withSnapshot<{ status: number; body: Record<string, unknown> | Buffer; location?: string; id?: string }>(asOf, async (s) => {
       const r = await resolveId(s, pid);
       if (r.kind === 'missing') {
         return { status: 404, body: { error: 'not_found', message: `No customer with ${formatProfileId(pid)} in the snapshot of ${s.asOf}` } };
@@ -207,12 +207,12 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
           body: { CUSTOMER360_ID: r.id, AS_OF_DATE: s.asOf, RECORDS: await s.records(r.id), LINKS: await links(s, r.id, o.ledger) },
         };
       }
-      return { status: 200, id: r.id, body: await buildProfile(s, r.id, { fields, role, includeLinks, ledger: o.ledger, row: r.row }) };
+      return { status: 200, id: r.id, body: await buildProfile(s, r.id, { fields, role, includeLinks, ledger: o.ledger }) };
     });
     if (answer.id) req.audit.customers = [answer.id];
     if (answer.status !== 200) {
       if (answer.location) reply.header('location', answer.location);
-      return reply.code(answer.status).send({ ...answer.body, requestId: req.id });
+      return reply.code(answer.status).send({ ...(answer.body as Record<string, unknown>), requestId: req.id });
     }
     if (pid.type !== 'c360') reply.header('content-location', `/customer/profile/c360:${encodeURIComponent(answer.id!)}`);
     return sendTagged(req, reply, answer.body);

@@ -1,11 +1,17 @@
 // A served snapshot: the profile tables of one as-of date in the server's own embedded DuckDB, so requests never
 // touch the warehouse file (which the pipeline must be free to write) or the lake. Built from the local warehouse
-// (ATTACH READ_ONLY, copied, detached) or from the Gold Parquet of the lake; copied with indexes for the current
-// snapshot, or as views over the Parquet for a past as-of date. Values are cast to JSON-friendly types once, here.
-// A snapshot counts the requests using it, so a swap can close it when the last one is done.
+// (ATTACH READ_ONLY, copied, detached) or from the Gold Parquet of the lake; copied for the current snapshot, or as
+// views over the Parquet for a past as-of date. Values are cast to JSON-friendly types once, here. The current
+// snapshot also writes every profile as the API sends it (bodies.ts) and sorted lookup keys for c360 ids, e-mail keys,
+// phones and source ids (sorted-keys.ts), so a profile lookup runs no query at all: the copy's tables serve the pages
+// of /customers and the match links. A snapshot counts the requests using it, so a swap can close it when the last
+// one is done.
 import { rm } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import { defaultMemoryLimit } from '../engine/duckdb.ts';
+import { ProfileBodies } from './bodies.ts';
+import { emailKey } from './email-key.ts';
+import { SortedKeys } from './sorted-keys.ts';
 import { duckType } from '../catalogue/dataset.ts';
 import { macroSql } from '../identity/standardise.ts';
 import type { LogicalType, WarehouseTable } from '../warehouse/types.ts';
@@ -45,6 +51,8 @@ export interface BuildOptions {
   memoryLimit?: string;
   /** DuckDB threads (default: all cores); 1 for a build beside a serving snapshot, so requests keep a core. */
   threads?: number;
+  /** DuckDB's memory limit once a copy is built (default 256MB): it then only pages /customers and reads links. */
+  servingMemoryLimit?: string;
 }
 
 export interface ModelInfo {
@@ -151,6 +159,68 @@ class Pool {
   }
 }
 
+/** The model registry, one row per version (the latest trained), values as the API shows them; METRICS parsed. */
+function registrySql(r: SnapshotRelations): string {
+  return `SELECT "MODEL_NAME"::VARCHAR AS "MODEL_NAME", "MODEL_VERSION"::VARCHAR AS "MODEL_VERSION", "MODEL_TYPE"::VARCHAR AS "MODEL_TYPE",
+      ${jsonExpr('"TRAINED_AT"', { kind: 'timestamp' })} AS "TRAINED_AT", ${jsonExpr('"TRAINING_WINDOW_START"', { kind: 'date' })} AS "TRAINING_WINDOW_START",
+      ${jsonExpr('"TRAINING_WINDOW_END"', { kind: 'date' })} AS "TRAINING_WINDOW_END",
+      -- metrics that are not JSON are shown as the text they are
+      CASE WHEN "METRICS_JSON" IS NULL OR "METRICS_JSON" = '' THEN NULL ELSE coalesce(try_cast("METRICS_JSON" AS JSON), to_json("METRICS_JSON")) END AS "METRICS"
+    FROM ${r.registry ?? emptyOf(MODEL_REGISTRY)}
+    WHERE "MODEL_VERSION" IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY "MODEL_VERSION" ORDER BY "TRAINED_AT" DESC NULLS LAST) = 1`;
+}
+
+const MODEL_FIELDS = ['MODEL_NAME', 'MODEL_VERSION', 'MODEL_TYPE', 'TRAINED_AT', 'TRAINING_WINDOW_START', 'TRAINING_WINDOW_END', 'METRICS'] as const;
+/** A version the registry does not know: named, everything else null. */
+const NO_MODEL = { MODEL_NAME: null, MODEL_TYPE: null, TRAINED_AT: null, TRAINING_WINDOW_START: null, TRAINING_WINDOW_END: null, METRICS: null };
+
+/** IDENTIFIERS as stored ('SYSTEM:ID|SYSTEM:ID') as the list the API shows. */
+function identifiers(raw: unknown): { SOURCE_SYSTEM: string; CUSTOMER_ID: string }[] {
+  if (typeof raw !== 'string' || raw === '') return [];
+  return raw.split('|').map((x) => {
+    const i = x.indexOf(':');
+    return { SOURCE_SYSTEM: x.slice(0, i), CUSTOMER_ID: x.slice(i + 1) };
+  });
+}
+
+if (SCALAR_FIELDS[0]?.name !== 'CUSTOMER360_ID') throw new Error('The profile body must start with CUSTOMER360_ID (bodies.ts reads it there)');
+
+/**
+ * Every person's profile exactly as the API answers an agent, one row each in _ROW order: the scalar fields, then
+ * IDENTIFIERS, RECOMMENDATIONS and MODELS as the lists the view snapshot builds in JavaScript (profile()).
+ */
+function bodiesSql(): string {
+  const struct = (cols: readonly string[], from = '') => `struct_pack(${cols.map((c) => `${q(c)} := ${from}${q(c)}`).join(', ')})`;
+  const noModel = `struct_pack(${MODEL_FIELDS.map((f) => `${q(f)} := ${f === 'MODEL_VERSION' ? 'v' : f === 'METRICS' ? 'NULL::JSON' : 'NULL::VARCHAR'}`).join(', ')})`;
+  return `WITH reg AS (SELECT coalesce(map(list("MODEL_VERSION"), list(${struct(MODEL_FIELDS)})), MAP {}) AS m FROM registry),
+    r AS (
+      -- the struct starts with ALGORITHM, RANK: sorting the list orders it as ORDER BY would, 5x faster than an ordered aggregate
+      SELECT "CUSTOMER360_ID", list_sort(list(${struct(REC_COLUMNS)})) AS list, list(DISTINCT "MODEL_VERSION") AS versions
+      FROM recs GROUP BY 1)
+    SELECT ${SCALAR_FIELDS.map((f) => `p.${q(f.name)}`).join(', ')},
+      CASE WHEN p."IDENTIFIERS" IS NULL OR p."IDENTIFIERS" = '' THEN [] ELSE list_transform(string_split(p."IDENTIFIERS", '|'),
+        x -> struct_pack("SOURCE_SYSTEM" := x[1:strpos(x, ':') - 1], "CUSTOMER_ID" := x[strpos(x, ':') + 1:])) END AS "IDENTIFIERS",
+      coalesce(r.list, []) AS "RECOMMENDATIONS",
+      list_transform(
+        list_sort(list_distinct(list_concat([p."CHURN_MODEL_VERSION", p."CLV_MODEL_VERSION", p."SEGMENT_MODEL_VERSION"], coalesce(r.versions, [])))),
+        v -> coalesce(map_extract_value(reg.m, v), ${noModel})) AS "MODELS"
+    FROM profile p LEFT JOIN r ON r."CUSTOMER360_ID" = p."CUSTOMER360_ID" CROSS JOIN reg
+    ORDER BY p."_ROW"`;
+}
+
+interface Lookups {
+  bodies: ProfileBodies;
+  email: SortedKeys;
+  phone: SortedKeys;
+  source: SortedKeys;
+}
+
+async function removeFiles(file: string): Promise<void> {
+  for (const f of [file, `${file}.wal`, `${file}.bodies.json`]) await rm(f, { force: true }).catch(() => {});
+}
+
+/** A recommendation's fields; ALGORITHM and RANK first, the order the lists are sorted in. */
 const REC_COLUMNS = ['ALGORITHM', 'RANK', 'PRODUCT_ID', 'PRODUCT_NAME', 'CATEGORY', 'BRAND', 'SCORE', 'REASON', 'MODEL_VERSION'];
 
 const PROFILE_COLUMNS = [...SCALAR_FIELDS.map((f) => q(f.name)), '"IDENTIFIERS"'].join(', ');
@@ -171,19 +241,25 @@ export class Snapshot {
     /** Distinguishes snapshots (ETags, logs): as-of date, source and build time. */
     readonly id: string,
     readonly loadedAt: string,
-    /** Copy mode: profiles are JSON documents (docs); view mode reads the profile row and recommendations. */
-    private readonly hasDocs: boolean,
+    /** Copy mode: the profile bodies and lookup keys (null: a view snapshot, read by query). */
+    private readonly lookups: Lookups | null,
   ) {}
 
   static async build(o: BuildOptions): Promise<Snapshot> {
     const config: Record<string, string> = { memory_limit: o.memoryLimit ?? (process.env.C360_DUCKDB_MEMORY_LIMIT || defaultMemoryLimit()) };
     if (o.threads) config.threads = String(o.threads);
+    if (o.file !== ':memory:') await removeFiles(o.file); // left by a process that was killed
     const instance = await DuckDBInstance.create(o.file, config);
     const conns: Conn[] = [];
     try {
       const c = await instance.connect();
       conns.push({ connection: c, statements: new Map() });
-      const run = (sql: string) => c.run(sql);
+      const timing = process.env.C360_SERVE_BUILD_TIMING === '1';
+      const run = async (sql: string) => {
+        const t = performance.now();
+        await c.run(sql);
+        if (timing) console.error(`${((performance.now() - t) / 1000).toFixed(2)} s  ${sql.replace(/\s+/g, ' ').slice(0, 90)}`);
+      };
       const one = async (sql: string) => (await c.runAndReadAll(sql)).getRowObjectsJson()[0] as Row | undefined;
       await run("SET TimeZone = 'UTC'");
       for (const sql of macroSql().filter((s) => /MACRO c360_email/.test(s))) await run(sql);
@@ -193,61 +269,54 @@ export class Snapshot {
       const r = typeof o.relations === 'function' ? await o.relations(has) : o.relations;
       const asOf = o.asOf ?? ((await one(`SELECT strftime(max("AS_OF_DATE"), '%Y-%m-%d') AS d FROM ${r.profile}`))?.d as string | null);
       if (!asOf) throw new Error(`No customer profile to serve in ${o.source}: run the pipeline first`);
-      const kind = o.mode === 'copy' ? 'TABLE' : 'VIEW';
-      await run(`CREATE ${kind} profile AS ${profileSql(r, asOf, o.mode === 'copy')}`);
+      const copy = o.mode === 'copy';
+      const kind = copy ? 'TABLE' : 'VIEW';
+      // _ROW: the person's position in CUSTOMER360_ID order, the line of their body and the row the lookup keys name.
+      await run(copy
+        ? `CREATE TABLE profile AS SELECT (row_number() OVER (ORDER BY "CUSTOMER360_ID") - 1)::INTEGER AS "_ROW", x.* FROM (${profileSql(r, asOf, false)}) x ORDER BY "CUSTOMER360_ID"`
+        : `CREATE VIEW profile AS ${profileSql(r, asOf, false)}`);
       await run(`CREATE ${kind} idmap AS SELECT "SOURCE_SYSTEM", "CUSTOMER_ID", "CUSTOMER360_ID" FROM ${r.identityMap ?? emptyOf(IDENTITY_MAP)}`);
-      await run(`CREATE ${kind} recs AS ${recommendationsSql(r, asOf, o.mode === 'copy')}`);
-      const models = await c.runAndReadAll(`SELECT "MODEL_NAME", "MODEL_VERSION", "MODEL_TYPE",
-          ${jsonExpr('"TRAINED_AT"', { kind: 'timestamp' })} AS "TRAINED_AT", ${jsonExpr('"TRAINING_WINDOW_START"', { kind: 'date' })} AS "TRAINING_WINDOW_START",
-          ${jsonExpr('"TRAINING_WINDOW_END"', { kind: 'date' })} AS "TRAINING_WINDOW_END", "METRICS_JSON"
-        FROM ${r.registry ?? emptyOf(MODEL_REGISTRY)}`);
+      await run(`CREATE ${kind} recs AS ${recommendationsSql(r, asOf, copy)}`);
+      await run(`CREATE ${kind} registry AS ${registrySql(r)}`);
+      const models = await c.runAndReadAll('SELECT * EXCLUDE ("METRICS"), "METRICS"::VARCHAR AS "METRICS" FROM registry');
       const redirects = await c.runAndReadAll(`SELECT "RETIRED_ID", "CUSTOMER360_ID", "REASON", ${jsonExpr('"RETIRED_AT"', { kind: 'timestamp' })} AS "RETIRED_AT"
         FROM ${r.redirects ?? emptyOf({ columns: REDIRECT_COLUMNS })}`);
-      if (o.mode === 'copy') {
-        // Each person's profile as one JSON document with the recommendations inside: a lookup then reads one value
-        // by index. Reading the ~150 columns of one row instead decompresses ~150 column segments (10x slower).
-        await run(`CREATE TABLE docs AS SELECT x."CUSTOMER360_ID" AS id, to_json(x)::VARCHAR AS doc FROM (
-            SELECT p.* EXCLUDE ("_EMAIL_KEY", "_PHONE_KEY"), r.list AS "RECOMMENDATIONS"
-            FROM profile p LEFT JOIN (
-              SELECT "CUSTOMER360_ID", list(struct_pack(${REC_COLUMNS.map((c) => `${q(c)} := ${q(c)}`).join(', ')}) ORDER BY "ALGORITHM", "RANK") AS list
-              FROM recs GROUP BY 1) r USING ("CUSTOMER360_ID")) x
-          ORDER BY 1`);
-        // ART indexes make the point lookups index scans instead of scans of every person.
-        await run('CREATE INDEX docs_id ON docs (id)');
-        await run('CREATE INDEX profile_email ON profile ("_EMAIL_KEY")');
-        await run('CREATE INDEX profile_phone ON profile ("_PHONE_KEY")');
-        await run('CREATE INDEX idmap_key ON idmap ("SOURCE_SYSTEM", "CUSTOMER_ID")');
+      const customers = Number((await one('SELECT count(*) AS n FROM profile'))?.n ?? 0);
+      let lookups: Lookups | null = null;
+      if (copy) {
+        if (o.file === ':memory:') throw new Error('A copied snapshot needs a database file (its profile bodies are written beside it)');
+        const bodies = await ProfileBodies.write(c, bodiesSql(), `${o.file}.bodies.json`, customers);
+        lookups = {
+          bodies,
+          email: await SortedKeys.fromQuery(c, 'SELECT "_EMAIL_KEY", "_ROW" FROM profile WHERE "_EMAIL_KEY" IS NOT NULL ORDER BY 1, 2'),
+          phone: await SortedKeys.fromQuery(c, 'SELECT "_PHONE_KEY", "_ROW" FROM profile WHERE "_PHONE_KEY" IS NOT NULL ORDER BY 1, 2'),
+          // SOURCE_SYSTEM has no '/', so SOURCE_SYSTEM/CUSTOMER_ID names one source record
+          source: await SortedKeys.fromQuery(c, `SELECT DISTINCT i."SOURCE_SYSTEM" || '/' || i."CUSTOMER_ID", p."_ROW" FROM idmap i JOIN profile p USING ("CUSTOMER360_ID")
+            WHERE i."SOURCE_SYSTEM" IS NOT NULL AND i."CUSTOMER_ID" IS NOT NULL ORDER BY 1, 2`),
+        };
+        // The bodies hold the recommendations; the person's records are read by index for /links.
+        await run('DROP TABLE recs');
         await run('CREATE INDEX idmap_person ON idmap ("CUSTOMER360_ID")');
-        await run('CREATE INDEX recs_person ON recs ("CUSTOMER360_ID")');
         for (const alias of Object.keys(o.attach ?? {})) await run(`DETACH ${q(alias)}`);
         await run('CHECKPOINT');
+        // What the build cached is written: a small buffer pool is enough for paging /customers and reading links.
+        await run(`SET memory_limit = '${o.servingMemoryLimit ?? '256MB'}'`);
       }
-      const customers = Number((await one('SELECT count(*) AS n FROM profile'))?.n ?? 0);
       for (let i = 1; i < (o.connections ?? 4); i++) conns.push({ connection: await instance.connect(), statements: new Map() });
       for (const x of conns.slice(1)) await x.connection.run("SET TimeZone = 'UTC'");
       const modelMap = new Map<string, ModelInfo>();
       for (const m of models.getRowObjectsJson() as Row[]) {
-        let metrics: unknown = null;
-        try {
-          metrics = m.METRICS_JSON ? JSON.parse(String(m.METRICS_JSON)) : null;
-        } catch {
-          metrics = String(m.METRICS_JSON);
-        }
-        const info: ModelInfo = {
-          MODEL_NAME: String(m.MODEL_NAME), MODEL_VERSION: String(m.MODEL_VERSION), MODEL_TYPE: (m.MODEL_TYPE as string) ?? null,
-          TRAINED_AT: (m.TRAINED_AT as string) ?? null, TRAINING_WINDOW_START: (m.TRAINING_WINDOW_START as string) ?? null,
-          TRAINING_WINDOW_END: (m.TRAINING_WINDOW_END as string) ?? null, METRICS: metrics,
-        };
+        const info = { ...m, METRICS: m.METRICS === null ? null : JSON.parse(String(m.METRICS)) } as unknown as ModelInfo;
         modelMap.set(info.MODEL_VERSION, info);
       }
       const redirectMap = new Map<string, Redirect>();
       for (const x of redirects.getRowObjectsJson() as unknown as Redirect[]) redirectMap.set(x.RETIRED_ID, x);
       const loadedAt = new Date().toISOString();
-      return new Snapshot(instance, new Pool(conns), o.file, asOf, o.source, customers, modelMap, redirectMap, `${asOf}@${Date.now().toString(36)}`, loadedAt, o.mode === 'copy');
+      return new Snapshot(instance, new Pool(conns), o.file, asOf, o.source, customers, modelMap, redirectMap, `${asOf}@${Date.now().toString(36)}`, loadedAt, lookups);
     } catch (e) {
       for (const x of conns) x.connection.closeSync();
       instance.closeSync();
-      if (o.file !== ':memory:') await rm(o.file, { force: true }).catch(() => {});
+      if (o.file !== ':memory:') await removeFiles(o.file);
       throw e;
     }
   }
@@ -278,10 +347,8 @@ export class Snapshot {
     this.closed = true;
     for (const c of this.pool.all) c.connection.closeSync();
     this.instance.closeSync();
-    if (this.file !== ':memory:') {
-      await rm(this.file, { force: true }).catch(() => {});
-      await rm(`${this.file}.wal`, { force: true }).catch(() => {});
-    }
+    this.lookups?.bodies.close();
+    if (this.file !== ':memory:') await removeFiles(this.file);
   }
 
   /** Follows retired ids to the surviving id (undefined when the id was never retired). */
@@ -298,43 +365,75 @@ export class Snapshot {
     return r;
   }
 
-  /** The person's profile row with IDENTIFIERS (as stored) and RECOMMENDATIONS, or undefined. */
+  /** Does the snapshot have this person? */
+  async has(id: string): Promise<boolean> {
+    if (this.lookups) return this.lookups.bodies.rowOf(id) !== undefined;
+    return (await this.pool.query('SELECT 1 AS x FROM profile WHERE "CUSTOMER360_ID" = $1', [id])).length > 0;
+  }
+
+  /**
+   * The person's whole profile as an agent sees it, as bytes (a JSON object), without a query; undefined when the
+   * snapshot has no such person or keeps no bodies (a past date's views: use profile()).
+   */
+  body(id: string): Buffer | undefined {
+    const row = this.lookups?.bodies.rowOf(id);
+    return row === undefined ? undefined : this.lookups!.bodies.body(row);
+  }
+
+  /** The person's whole profile (every field, IDENTIFIERS, RECOMMENDATIONS, MODELS), or undefined. */
   async profile(id: string): Promise<Row | undefined> {
-    if (this.hasDocs) {
-      const doc = (await this.pool.query<{ doc: string }>('SELECT doc FROM docs WHERE id = $1', [id]))[0]?.doc;
-      if (doc === undefined) return undefined;
-      const row = JSON.parse(doc) as Row;
-      row.RECOMMENDATIONS ??= [];
-      return row;
+    if (this.lookups) {
+      const body = this.body(id);
+      return body && (JSON.parse(body.toString('utf8')) as Row);
     }
     const row = (await this.pool.query(`SELECT ${PROFILE_COLUMNS} FROM profile WHERE "CUSTOMER360_ID" = $1`, [id]))[0];
-    if (row) row.RECOMMENDATIONS = await this.recommendations(id);
-    return row;
+    if (!row) return undefined;
+    const recs = await this.recommendations(id);
+    const out: Row = {};
+    for (const f of SCALAR_FIELDS) out[f.name] = row[f.name] ?? null;
+    out.IDENTIFIERS = identifiers(row.IDENTIFIERS);
+    out.RECOMMENDATIONS = recs;
+    const versions = new Set([row.CHURN_MODEL_VERSION, row.CLV_MODEL_VERSION, row.SEGMENT_MODEL_VERSION, ...recs.map((x) => x.MODEL_VERSION)]);
+    out.MODELS = [...versions].filter((v): v is string => typeof v === 'string').sort().map((v) => this.models.get(v) ?? { ...NO_MODEL, MODEL_VERSION: v });
+    return out;
+  }
+
+  private idsOfRows(rows: number[]): string[] {
+    return rows.map((r) => this.lookups!.bodies.ids.keyAt(r));
   }
 
   async idsBySource(system: string, customerId: string): Promise<string[]> {
-    const rows = await this.pool.query<{ CUSTOMER360_ID: string }>(`SELECT "CUSTOMER360_ID" FROM idmap WHERE "SOURCE_SYSTEM" = $1 AND "CUSTOMER_ID" = $2`, [system, customerId]);
+    if (this.lookups) return this.idsOfRows(this.lookups.source.rows(`${system}/${customerId}`));
+    const rows = await this.pool.query<{ CUSTOMER360_ID: string }>(`SELECT DISTINCT "CUSTOMER360_ID" FROM idmap WHERE "SOURCE_SYSTEM" = $1 AND "CUSTOMER_ID" = $2 ORDER BY 1`, [system, customerId]);
     return rows.map((r) => r.CUSTOMER360_ID);
   }
 
   async idsByEmail(email: string): Promise<string[]> {
-    const key = (await this.pool.query<{ k: string | null }>('SELECT c360_email_key(c360_email_norm($1)) AS k', [email]))[0]?.k;
+    const key = emailKey(email);
     if (!key) return [];
+    if (this.lookups) return this.idsOfRows(this.lookups.email.rows(key));
     const rows = await this.pool.query<{ CUSTOMER360_ID: string }>(`SELECT "CUSTOMER360_ID" FROM profile WHERE "_EMAIL_KEY" = $1 ORDER BY 1`, [key]);
     return rows.map((r) => r.CUSTOMER360_ID);
   }
 
   async idsByPhone(e164: string): Promise<string[]> {
+    if (this.lookups) return this.idsOfRows(this.lookups.phone.rows(e164));
     const rows = await this.pool.query<{ CUSTOMER360_ID: string }>(`SELECT "CUSTOMER360_ID" FROM profile WHERE "_PHONE_KEY" = $1 ORDER BY 1`, [e164]);
     return rows.map((r) => r.CUSTOMER360_ID);
   }
 
-  async recommendations(id: string): Promise<Row[]> {
+  private async recommendations(id: string): Promise<Row[]> {
     return this.pool.query(
       `SELECT ${REC_COLUMNS.map(q).join(', ')}
        FROM recs WHERE "CUSTOMER360_ID" = $1 ORDER BY "ALGORITHM", "RANK"`,
       [id],
     );
+  }
+
+  /** Memory the lookups hold (for /health and the benchmark). */
+  get lookupBytes(): number {
+    const l = this.lookups;
+    return l ? l.bodies.indexBytes + l.email.byteSize + l.phone.byteSize + l.source.byteSize : 0;
   }
 
   async records(id: string): Promise<{ SOURCE_SYSTEM: string; CUSTOMER_ID: string }[]> {

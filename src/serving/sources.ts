@@ -53,12 +53,15 @@ export async function lakeAsOfDates(lake: Lake): Promise<string[]> {
 /** The Parquet files of a Gold dataset for a date (local paths DuckDB reads), or null when it has none. */
 async function datasetRelation(lake: Lake, dataset: string, asOf: string): Promise<string | null> {
   let path: string;
+  let current = false;
   try {
-    path = getDataset(dataset).path;
+    const ds = getDataset(dataset);
+    path = ds.path;
+    current = ds.maintenance === 'merge-by-key'; // one current version (identity redirects), no as-of folders
   } catch {
     return null; // not declared (yet): absent
   }
-  const files = (await lake.list(`${path}/as_of_date=${asOf}`)).filter((f) => f.path.endsWith('.parquet'));
+  const files = (await lake.list(current ? path : `${path}/as_of_date=${asOf}`)).filter((f) => f.path.endsWith('.parquet'));
   if (files.length === 0) return null;
   const local = await Promise.all(files.map((f) => lake.localPath(f.path)));
   return `read_parquet(${litList(local)}, union_by_name = true)`;

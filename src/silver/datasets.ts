@@ -28,6 +28,8 @@ export const IDENTITY_DATASETS = {
   clusters: 'identity_clusters',
   registry: 'identity_id_registry',
   retired: 'identity_retired_ids',
+  changes: 'identity_changes',
+  redirects: 'customer_id_redirects',
 } as const;
 
 function typeOf(c: ColumnDef): DatasetType {
@@ -125,9 +127,9 @@ const ID_COLS: ColumnSpec[] = [
   ['CUSTOMER360_ID', T.varchar, 'Person id'],
 ];
 
-function identity(name: string, folder: string, description: string, grain: string, primaryKey: string[], cols: ColumnSpec[], maintenance: Dataset['maintenance'] = 'full'): Dataset {
+function identity(name: string, folder: string, description: string, grain: string, primaryKey: string[], cols: ColumnSpec[], maintenance: Dataset['maintenance'] = 'full', o: Partial<Dataset> = {}): Dataset {
   return {
-    name, layer: 'silver', path: `${IDENTITY_ROOT}/${folder}`, description, grain, columns: columns(cols), primaryKey,
+    name, layer: 'silver', path: `${IDENTITY_ROOT}/${folder}`, description, grain, columns: columns(cols), primaryKey, ...o,
     // Collected identity links are always-match edges and bring anonymous ids into the crosswalk (identity/collected.ts).
     inputs: ['staged_customers', 'staged_identity_links'], maintenance, job: 'silver-identity',
   };
@@ -165,6 +167,29 @@ export const IDENTITY_DATASET_DECLS: readonly Dataset[] = [
       ['TENANT_ID', T.varchar, 'Tenant'], ['RETIRED_ID', T.varchar, 'Retired person id'], ['SURVIVOR_ID', T.varchar, 'Person id it now points at'],
       ['RUN_ID', T.varchar, 'Run that retired it'], ['REASON', T.varchar, 'Why (merged, ...)'],
     ], 'append'),
+  identity(IDENTITY_DATASETS.changes, 'changes', 'What identity resolution changed, one event per change: a record linked to a person (new or existing), people merged, a person split, records unlinked; the ids before and after, the records involved and the ledger rows that explain it (the events the graph keeps, src/identity/changes.ts)',
+    'one row per change event', ['EVENT_ID'], [
+      ['SEQ', T.bigint, 'Order of the event in the identity graph (increasing across runs)'],
+      ['EVENT_ID', T.varchar, 'Event id (a hash of the run and the change: a replayed batch gives the same id)'],
+      ['CHANGE_TYPE', T.varchar, 'linked, merged, split or unlinked'],
+      ['TENANT_ID', T.varchar, 'Tenant'], ['RUN_ID', T.varchar, 'Run that made the change'], ['EVENT_AT', T.timestamp, 'When the change was committed'],
+      ['IDS_BEFORE', { kind: 'list', of: T.varchar }, 'Person ids before (merged: every previous id, the survivor first; linked to a new person: empty)'],
+      ['IDS_AFTER', { kind: 'list', of: T.varchar }, 'Person ids after (split: the id kept by the larger part first)'],
+      ['RECORDS', { kind: 'list', of: T.varchar }, 'Source records involved, as SOURCE_SYSTEM:CUSTOMER_ID'],
+      ['REASON', T.varchar, 'The strongest ledger row behind the change in one line (rule, decision, records, probability), else what moved'],
+      ['LEDGER', T.varchar, 'The ledger rows among the records involved (JSON, best first, at most 50)'],
+    ], 'append'),
+  // The redirects are served (the API answers 308 for a retired id) and loaded into the warehouse, so they live
+  // beside the Gold datasets (the warehouse stage reads Gold's folder), as one current version merged by key.
+  identity(IDENTITY_DATASETS.redirects, '', 'Every retired CUSTOMER360_ID with the person that holds its records now (merge pointers followed to the last survivor)',
+    'one row per retired id', ['RETIRED_ID'], [
+      ['RETIRED_ID', T.varchar, 'Retired person id'], ['CUSTOMER360_ID', T.varchar, 'Person id to use instead (the current survivor)'],
+      ['RETIRED_AT', T.timestamp, 'When the id was retired'], ['REASON', T.varchar, 'Why it was retired (MERGED)'],
+    ], 'merge-by-key', {
+      layer: 'gold', path: 'gold/customer360/customer_id_redirects',
+      warehouse: { schema: 'CUSTOMER_360', table: 'CUSTOMER_ID_REDIRECTS', strategy: 'snapshot', clusterBy: ['RETIRED_ID'],
+        comment: 'Retired person ids and the person to use instead (the serving API answers 308 for them)' },
+    }),
 ];
 
 const checkInputs = (c: TableContract) => (CHECKS[c.name]?.needs ?? []).map((n) => stagedName(ALL_CONTRACTS.find((x) => x.name === n)!));

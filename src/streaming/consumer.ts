@@ -2,12 +2,13 @@
 // buffered per partition and committed as micro-batches rolled by rows, bytes and age. Per batch, the data files
 // are committed first and the partition's checkpoint (in the lake) second; a restart resumes after the checkpoint,
 // and `_record_hash` dedupe makes re-reading an interrupted batch write nothing twice (docs/streaming.md).
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { earliestEventPosition, type EventPosition as SdkPosition, type ReceivedEventData, type Subscription } from '@azure/event-hubs';
 import type { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { TransientError } from '../runtime/errors.ts';
+import { owned, sweepStaleTmp } from '../runtime/tmp.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { BatchSpool, poisonHighWater, writeBatch } from './batch-writer.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
@@ -85,9 +86,9 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
   const receiveBatch = o.receiveBatchSize ?? 1000;
   const maxQueued = o.maxQueuedBatches ?? 1;
   const runTag = o.loadId.replace(/[^A-Za-z0-9]/g, '').slice(-8) || 'run';
-  await removeDeadSpools(o.tmpDir);
-  // Spool files of this process (pid first: a later run can tell a crashed run's leftovers from a live one's).
-  const spoolRoot = join(o.tmpDir, `${process.pid}-${runTag}`);
+  // Spool files of this process (pid first: the next command removes a killed run's, src/runtime/tmp.ts).
+  await sweepStaleTmp(o.tmpDir, 1);
+  const spoolRoot = join(o.tmpDir, owned(runTag));
   await mkdir(spoolRoot, { recursive: true });
 
   // The SDK would otherwise let a receiver's credit, and so its queue, grow past the prefetch (credit-cap.ts).
@@ -254,27 +255,6 @@ export async function runStream(o: StreamOptions): Promise<StreamResult> {
     await client.close().catch(() => {});
     engine.close();
     await rm(spoolRoot, { recursive: true, force: true });
-  }
-}
-
-/** Spool folders left by consumers that were killed (their pid is gone). */
-async function removeDeadSpools(tmpDir: string): Promise<void> {
-  let entries: string[] = [];
-  try {
-    entries = await readdir(tmpDir);
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const pid = Number(e.split('-')[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    if (!alive) await rm(join(tmpDir, e), { recursive: true, force: true });
   }
 }
 

@@ -3,10 +3,9 @@
 import type { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { goldDir } from '../gold/paths.ts';
 import { duckdbDialect as d } from './dialects/duckdb.ts';
 import { renderAudit, renderTableLoad, renderTablesDdl, renderViewsDdl, stagingDdl, targetColumns, targetDdl } from './load-plan.ts';
-import { WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
+import { isCurrentVersion, sourceDir, WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
 import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
 import { parquetFiles } from '../lake/parquet.ts';
 import { analystSchema, createMaskedViews } from '../privacy/masked-views.ts';
@@ -70,15 +69,15 @@ async function ensureColumns(engine: Engine, tables: readonly WarehouseTable[], 
   }
 }
 
-function goldFiles(lake: Lake, dataset: string, asOf: string): Promise<string[]> {
-  return parquetFiles(lake, goldDir(dataset, asOf));
+function goldFiles(lake: Lake, t: WarehouseTable, asOf: string): Promise<string[]> {
+  return parquetFiles(lake, sourceDir(t, asOf));
 }
 
 export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o: { asOf: string; loadId: string; log?: Logger; fullRefresh?: boolean }): Promise<TableLoadResult> {
   const label = `${t.schema}.${t.name}`;
-  const files = await goldFiles(lake, t.source, o.asOf);
+  const files = await goldFiles(lake, t, o.asOf);
   // No snapshot is not an empty snapshot: loading it as empty would wipe the table.
-  if (files.length === 0) throw new LoadError(`${label}: no Gold snapshot ${goldDir(t.source, o.asOf)}`);
+  if (files.length === 0) throw new LoadError(`${label}: no Gold snapshot ${sourceDir(t, o.asOf)}`);
   const result: TableLoadResult = { table: label, source: t.source, status: 'loaded', stagedRows: 0, staged: { upserts: 0, deletes: 0, partitions: 0 }, tableRows: 0, missingColumns: [], files };
   const local = await Promise.all(files.map((f) => lake.localPath(f)));
   const described = await engine.all<{ column_name: string }>(
@@ -88,7 +87,7 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
   const missing = t.columns.map((c) => c.name).filter((c) => !present.has(c));
   const missingKeys = missing.filter((c) => t.primaryKey.includes(c));
   if (missingKeys.length) {
-    throw new LoadError(`${label}: Gold dataset ${goldDir(t.source, o.asOf)} lacks key column(s) ${missingKeys.join(', ')} (files: ${files.join(', ')})`);
+    throw new LoadError(`${label}: Gold dataset ${sourceDir(t, o.asOf)} lacks key column(s) ${missingKeys.join(', ')} (files: ${files.join(', ')})`);
   }
   if (missing.length) o.log?.warn(`${label}: columns missing from the Gold dataset load as NULL`, { columns: missing.join(', ') });
   result.missingColumns = missing;
@@ -137,7 +136,7 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
       }
     }
   } catch (e) {
-    throw e instanceof LoadError ? e : new LoadError(`${label}: load from ${goldDir(t.source, o.asOf)} failed: ${(e as Error).message}`);
+    throw e instanceof LoadError ? e : new LoadError(`${label}: load from ${sourceDir(t, o.asOf)} failed: ${(e as Error).message}`);
   }
   result.stagedRows = Number(
     await engine.scalar(`SELECT ROW_COUNT FROM "OPS"."LOAD_AUDIT" WHERE SCHEMA_NAME = $1 AND TABLE_NAME = $2 AND AS_OF_DATE = CAST($3 AS DATE)`, [t.schema, t.name, o.asOf]),
@@ -173,14 +172,23 @@ export async function loadWarehouse(
 ): Promise<TableLoadResult[]> {
   const tables = o.tables ?? WAREHOUSE_TABLES;
   // Every table's snapshot must be there before anything is loaded: a run that would leave tables behind fails whole.
+  // A dataset kept as one current version (the identity redirects) is absent until its job first writes it: its table
+  // is created but not loaded (loading nothing would wipe it), and the load says so.
   const absent: string[] = [];
-  for (const t of tables) if ((await goldFiles(lake, t.source, o.asOf)).length === 0) absent.push(`${t.schema}.${t.name} (${goldDir(t.source, o.asOf)})`);
+  const skipped = new Set<WarehouseTable>();
+  for (const t of tables) {
+    if ((await goldFiles(lake, t, o.asOf)).length > 0) continue;
+    if (isCurrentVersion(t)) skipped.add(t);
+    else absent.push(`${t.schema}.${t.name} (${sourceDir(t, o.asOf)})`);
+  }
   if (absent.length) throw new LoadError(`No Gold snapshot as of ${o.asOf} for ${absent.length} warehouse table(s): ${absent.join(', ')}; nothing was loaded`);
+  for (const t of skipped) o.log?.warn(`${t.schema}.${t.name}: ${sourceDir(t, o.asOf)} has not been written yet; table left as it is`);
   const out: TableLoadResult[] = [];
   await engine.run('BEGIN TRANSACTION');
   try {
     await ensureWarehouseSchema(engine, tables);
     for (const t of tables) {
+      if (skipped.has(t)) continue;
       const r = await loadTable(engine, lake, t, o);
       out.push(r);
       o.log?.info('warehouse table loaded (visible at commit)', { table: r.table, rows: r.tableRows });

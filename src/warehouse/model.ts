@@ -1,7 +1,8 @@
 // Every warehouse table, derived from the catalogue (src/catalogue): each dataset declared with a `warehouse`
 // mapping is one table with the dataset's columns, key and comments. DDL, staging, COPY/INSERT and MERGE for DuckDB
 // and Snowflake are rendered from this; no column list is written here.
-import { CATALOGUE } from '../catalogue/index.ts';
+import { CATALOGUE, getDataset } from '../catalogue/index.ts';
+import { GOLD_ROOT, goldDir } from '../gold/paths.ts';
 import type { Dataset } from '../catalogue/dataset.ts';
 import type { LogicalType, WarehouseColumn, WarehouseTable, WarehouseView } from './types.ts';
 
@@ -62,3 +63,18 @@ function toView(ds: Dataset, v: NonNullable<NonNullable<Dataset['warehouse']>['v
 
 /** The warehouse views (the CUSTOMER_360 view over the profile), from the views declared on catalogue datasets. */
 export const WAREHOUSE_VIEWS: readonly WarehouseView[] = CATALOGUE.flatMap((d) => (d.warehouse?.views ?? []).map((v) => toView(d, v)));
+
+/**
+ * The lake folder a load reads a table from: the Gold snapshot of the as-of date, or, for a dataset kept as one
+ * current version (merged by key, e.g. the retired-id redirects identity maintains), that version's folder. Both lie
+ * below Gold's root, which the Snowflake stage points at.
+ */
+export function sourceDir(t: WarehouseTable, asOf: string): string {
+  const ds = getDataset(t.source);
+  if (ds.maintenance !== 'merge-by-key') return goldDir(t.source, asOf);
+  if (!ds.path.startsWith(`${GOLD_ROOT}/`)) throw new Error(`${t.schema}.${t.name}: dataset ${ds.name} lives outside ${GOLD_ROOT}, which the warehouse stage reads`);
+  return ds.path;
+}
+
+/** A table whose source is one current version (absent until its job first runs) rather than a dated snapshot. */
+export const isCurrentVersion = (t: WarehouseTable): boolean => getDataset(t.source).maintenance === 'merge-by-key';

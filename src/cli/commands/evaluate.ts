@@ -14,6 +14,7 @@ import { addDays } from '../../intelligence/features.ts';
 import { DEFAULT_SYNTHETIC, generateWorld, writeSilver } from '../../intelligence/synthetic.ts';
 import { UsageError } from '../../runtime/errors.ts';
 import { newRunId, writeManifest } from '../../runtime/manifest.ts';
+import { owned } from '../../runtime/tmp.ts';
 import { HOME_OPTION, homeOf, int, isoDate, str, type Command } from '../command.ts';
 
 export const command: Command = {
@@ -72,7 +73,7 @@ export const command: Command = {
         load = t;
       } else if (cdnow) load = await loadCdnow(engine, cdnow);
       else if (values.synthetic) {
-        synthDir = join(home, 'tmp', `synthetic-${runId}`);
+        synthDir = join(home, 'tmp', owned(`synthetic-${runId}`));
         await mkdir(synthDir, { recursive: true });
         const synthLake = new LocalLake(synthDir);
         await writeSilver(engine, synthLake, generateWorld(DEFAULT_SYNTHETIC));

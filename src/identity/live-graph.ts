@@ -1,0 +1,605 @@
+// The identity graph held in memory for linking records one small batch at a time (the streaming consumer): the
+// standardised values of every record, value -> records indexes for the blocking keys and term frequencies, each
+// person's records, and the stored links. A batch then never scans the graph's tables: its candidates come from the
+// indexes, only the batch and its candidates go through the same standardisation, comparison and scoring SQL as
+// incremental.ts (on tables of a few rows), clustering is the same TypeScript, and the graph file gets one small
+// transaction that appends and updates by record number. The result is the one updateGraph's incremental path gives
+// for the same batch (test/identity-live-graph.test.ts compares the two).
+//
+// Memory grows with the graph: every record's match keys, one index entry per distinct (column, value), one entry
+// per link. Overrides are the ones stored with the graph; a batch that changes them goes through updateGraph.
+import { createHash } from 'node:crypto';
+import type { Engine } from '../engine/duckdb.ts';
+import { lit } from '../engine/duckdb.ts';
+import { appendRows, type Cell } from './append.ts';
+import { deriveChanges, type TouchedRecord } from './changes.ts';
+import { cluster, type ClusterOptions } from './cluster.ts';
+import { hasRecords, modelParts, RAW_COLUMNS, readModel, type GraphModel, type ModelParts } from './graph.ts';
+import { assignIds, keyOf, type RecordKey, type RegistryRow, type RetiredRow } from './ids.ts';
+import {
+  commit, edgeSelectSql, ledgerFor, matchRule, prepareBatch, storedOverrides,
+  type LedgerEdge, type UpdateResult,
+} from './incremental.ts';
+import type { Overrides } from './overrides.ts';
+import { comparisonSql, scoreSql } from './sql.ts';
+import { standardise, TF_COLUMNS } from './standardise.ts';
+
+type Val = string | boolean | null;
+const DAY = 86_400_000;
+/** Columns with few distinct values: one string object per value is shared by every record holding it. */
+const INTERNED = new Set(['tenant_id', 'source_system', 'fn', 'ln', 'city', 'state', 'zip', 'country', 'gender', 'fn_canon', 'fn_sdx', 'ln_sdx', 'dob', 'dob_str', 'det_rule']);
+
+/** How to find a rule's candidates: records whose `col[i]` equals the new record's `from[i]`, for every i. */
+interface Lookup {
+  col: string[];
+  from: string[];
+}
+
+/** Equalities `l.X = r.Y` joined by AND: the only shape of key-less rule the indexes can answer. */
+function lookupOf(rule: ModelParts['rules'][number]): Lookup {
+  if (rule.keys.length > 0) return { col: [...rule.keys], from: [...rule.keys] };
+  const parts = (rule.on ?? '').split(/\s+AND\s+/i).map((p) => /^\s*l\.(\w+)\s*=\s*r\.(\w+)\s*$/.exec(p));
+  if (!rule.on || parts.some((m) => !m)) throw new Error(`Blocking rule '${rule.name}' is not an equality rule the in-memory graph can index`);
+  // The stored record takes r's place: r.Y = new.X.
+  return { col: parts.map((m) => m![2]!), from: parts.map((m) => m![1]!) };
+}
+
+/** A blocking rule as a test on two records (l the lower record number, as blockingSql orients keyed rules). */
+type Get = (col: string) => Val;
+function ruleTest(rule: ModelParts['rules'][number]): (l: Get, r: Get) => boolean {
+  const conds = (rule.on ?? '').split(/\s+AND\s+/i).filter((p) => p.trim()).map((p) => {
+    const m = /^\s*l\.(\w+)\s*(=|<>)\s*r\.(\w+)\s*$/.exec(p);
+    if (!m) throw new Error(`Blocking rule '${rule.name}' has a condition the in-memory graph cannot evaluate: ${p}`);
+    return { x: m[1]!, eq: m[2] === '=', y: m[3]! };
+  });
+  const on = (l: Get, r: Get) => conds.every((c) => {
+    const a = l(c.x);
+    const b = r(c.y);
+    return a !== null && b !== null && (c.eq ? a === b : a !== b);
+  });
+  return (l, r) => {
+    for (const k of rule.keys) {
+      const a = l(k);
+      if (a === null || a !== r(k)) return false;
+    }
+    // A key-less rule is taken in both orientations (blockingSql adds the swapped one).
+    return rule.keys.length === 0 ? on(l, r) || on(r, l) : on(l, r);
+  };
+}
+
+const rawKey = (vals: readonly (string | null)[]) => createHash('md5').update(JSON.stringify(vals)).digest('base64');
+const recordKey = (tenant: string, source: string, id: string) => `${tenant}\u0001${source}\u0001${id}`;
+
+export class LiveGraph {
+  private model!: GraphModel;
+  private parts!: ModelParts;
+  private overrides!: Overrides;
+  private lookups: Lookup[] = [];
+  private tests: ((l: Get, r: Get) => boolean)[] = [];
+  /** g.records columns other than rid and customer360_id, with their types. */
+  private columns: { name: string; type: string }[] = [];
+  private store = new Map<string, Val[]>();
+  private ids: (string | undefined)[] = [];
+  private members = new Map<string, number[]>();
+  /** column -> tenant -> value -> record numbers (a single number when one record holds the value). */
+  private index = new Map<string, Map<string, Map<string, number | number[]>>>();
+  private totals = new Map<string, number>();
+  private keyRid = new Map<string, number>();
+  private raw: string[] = [];
+  private nextRid = 0;
+  /** The last change event's SEQ. */
+  private seq = 0;
+  private count = 0;
+  // Links: parallel arrays, adjacency by record number.
+  private eL: number[] = [];
+  private eR: number[] = [];
+  private eAlways: boolean[] = [];
+  private eDet: (string | null)[] = [];
+  private eConflict: boolean[] = [];
+  private eNameOnly: boolean[] = [];
+  private eP: number[] = [];
+  private eDecision: (string | null)[] = [];
+  private eAlive: boolean[] = [];
+  private adj: (number[] | undefined)[] = [];
+  private retired: RetiredRow[] = [];
+  private retiredIds = new Set<string>();
+  private interned = new Map<string, Map<string, string>>();
+
+  private constructor() {}
+
+  /** Loads the graph attached as `g` (openGraph); it must hold a model (built by a first or full run). */
+  static async load(engine: Engine): Promise<LiveGraph> {
+    if (!(await hasRecords(engine))) throw new Error('The identity graph is empty: build it first (c360 resolve --incremental)');
+    const g = new LiveGraph();
+    g.model = (await readModel(engine))!;
+    g.parts = modelParts(g.model);
+    g.overrides = await storedOverrides(engine, g.model.block);
+    g.lookups = g.parts.rules.map(lookupOf);
+    g.tests = g.parts.rules.map(ruleTest);
+    const indexed = new Set([...TF_COLUMNS, ...g.lookups.flatMap((l) => l.col)]);
+    for (const c of indexed) g.index.set(c, new Map());
+    const desc = await engine.all<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM (DESCRIBE g.records)');
+    g.columns = desc.filter((d) => d.column_name !== 'rid' && d.column_name !== 'customer360_id').map((d) => ({ name: d.column_name, type: d.column_type }));
+    for (const c of g.columns) g.store.set(c.name, []);
+    const sel = g.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
+    await g.scan(engine, `SELECT rid::INTEGER AS rid, customer360_id, ${sel.join(', ')} FROM g.records`, (row) => {
+      const rid = row[0] as number;
+      g.setRecord(rid, row.slice(2) as Val[]);
+      g.setId(rid, row[1] as string);
+      g.count++;
+    });
+    await g.scan(engine, `SELECT rid::INTEGER AS rid, ${RAW_COLUMNS.join(', ')} FROM g.raw`, (row) => {
+      const rid = row[0] as number;
+      const vals = row.slice(1) as (string | null)[];
+      g.raw[rid] = rawKey(vals);
+      g.keyRid.set(recordKey(vals[RAW_COLUMNS.indexOf('TENANT_ID')]!, vals[RAW_COLUMNS.indexOf('SOURCE_SYSTEM')]!, vals[RAW_COLUMNS.indexOf('CUSTOMER_ID')]!), rid);
+      g.nextRid = Math.max(g.nextRid, rid + 1);
+    });
+    await g.scan(engine, 'SELECT rid_l::INTEGER, rid_r::INTEGER, always, det_rule, name_conflict, name_only, match_probability, decision FROM g.edges', (row) => {
+      g.addEdge(row[0] as number, row[1] as number, row[2] as boolean, row[3] as string | null, row[4] as boolean, row[5] as boolean, row[6] as number, row[7] as string | null);
+    });
+    g.seq = Number(await engine.scalar('SELECT coalesce(max(SEQ), 0) FROM g.changes'));
+    g.retired = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
+    for (const r of g.retired) g.retiredIds.add(r.RETIRED_ID);
+    await engine.run(`CREATE OR REPLACE TABLE id_live_stage (rid BIGINT, ${g.columns.map((c) => `${c.name} ${c.type === 'BOOLEAN' ? 'BOOLEAN' : 'VARCHAR'}`).join(', ')})`);
+    return g;
+  }
+
+  get records(): number {
+    return this.count;
+  }
+
+  private async scan(engine: Engine, sql: string, each: (row: unknown[]) => void): Promise<void> {
+    const result = await engine.connection.stream(sql);
+    for await (const rows of result.yieldRowsJs()) for (const row of rows) each(row as unknown[]);
+  }
+
+  private intern(col: string, v: Val): Val {
+    if (typeof v !== 'string' || !INTERNED.has(col)) return v;
+    let m = this.interned.get(col);
+    if (!m) this.interned.set(col, (m = new Map()));
+    const s = m.get(v);
+    if (s !== undefined) return s;
+    m.set(v, v);
+    return v;
+  }
+
+  private get(col: string, rid: number): Val {
+    return this.store.get(col)![rid] ?? null;
+  }
+
+  /** Stores a record's values (in `columns` order) and indexes them. */
+  private setRecord(rid: number, vals: readonly Val[]): void {
+    const tenant = vals[this.columns.findIndex((c) => c.name === 'tenant_id')] as string;
+    this.columns.forEach((c, i) => {
+      const v = this.intern(c.name, vals[i] ?? null);
+      this.store.get(c.name)![rid] = v;
+      const byTenant = this.index.get(c.name);
+      if (!byTenant || typeof v !== 'string') return;
+      let m = byTenant.get(tenant);
+      if (!m) byTenant.set(tenant, (m = new Map()));
+      const cur = m.get(v);
+      m.set(v, cur === undefined ? rid : typeof cur === 'number' ? [cur, rid] : (cur.push(rid), cur));
+    });
+    this.totals.set(tenant, (this.totals.get(tenant) ?? 0) + 1);
+  }
+
+  private unsetRecord(rid: number): void {
+    const tenant = this.get('tenant_id', rid) as string;
+    for (const c of this.columns) {
+      const v = this.get(c.name, rid);
+      const m = this.index.get(c.name)?.get(tenant);
+      if (!m || typeof v !== 'string') continue;
+      const cur = m.get(v);
+      if (cur === rid) m.delete(v);
+      else if (Array.isArray(cur)) {
+        const rest = cur.filter((x) => x !== rid);
+        if (rest.length === 1) m.set(v, rest[0]!);
+        else m.set(v, rest);
+      }
+    }
+    this.totals.set(tenant, (this.totals.get(tenant) ?? 1) - 1);
+  }
+
+  private postings(col: string, tenant: string, v: Val): readonly number[] {
+    if (typeof v !== 'string') return [];
+    const cur = this.index.get(col)?.get(tenant)?.get(v);
+    return cur === undefined ? [] : typeof cur === 'number' ? [cur] : cur;
+  }
+
+  private setId(rid: number, id: string): void {
+    const before = this.ids[rid];
+    if (before === id) return;
+    if (before !== undefined) {
+      const list = this.members.get(before)!.filter((x) => x !== rid);
+      if (list.length) this.members.set(before, list);
+      else this.members.delete(before);
+    }
+    this.ids[rid] = id;
+    const list = this.members.get(id);
+    if (list) list.push(rid);
+    else this.members.set(id, [rid]);
+  }
+
+  private addEdge(l: number, r: number, always: boolean, det: string | null, conflict: boolean, nameOnly: boolean, p: number, decision: string | null): void {
+    const i = this.eL.length;
+    this.eL.push(l);
+    this.eR.push(r);
+    this.eAlways.push(always);
+    this.eDet.push(det === null ? null : (this.intern('det_rule', det) as string));
+    this.eConflict.push(conflict);
+    this.eNameOnly.push(nameOnly);
+    this.eP.push(p);
+    this.eDecision.push(decision);
+    this.eAlive.push(true);
+    (this.adj[l] ??= []).push(i);
+    (this.adj[r] ??= []).push(i);
+  }
+
+  private dropEdgesOf(rid: number): void {
+    for (const i of this.adj[rid] ?? []) {
+      if (!this.eAlive[i]) continue;
+      this.eAlive[i] = false;
+      const other = this.eL[i] === rid ? this.eR[i]! : this.eL[i]!;
+      this.adj[other] = this.adj[other]?.filter((x) => x !== i);
+    }
+    this.adj[rid] = undefined;
+  }
+
+  /**
+   * Links a batch (table `input`, CUSTOMERS-shaped with an integer `rid`) as updateGraph's incremental path does,
+   * committing with `commitSql` in the same transaction. On an error nothing in memory changed.
+   */
+  async update(engine: Engine, input: string, options: { runId: string; tenant?: string; at?: string; cluster?: ClusterOptions; commitSql?: string[] }): Promise<UpdateResult> {
+    const timings: Record<string, number> = {};
+    let t = Date.now();
+    const step = (name: string) => {
+      timings[name] = Date.now() - t;
+      t = Date.now();
+    };
+    const tenant = options.tenant ?? 'default';
+    const at = options.at ?? new Date().toISOString();
+    const { comparisons, rules, deterministic } = this.parts;
+    const model = this.model;
+    const batch = await prepareBatch(engine, input, tenant);
+    const batchRows = await engine.all<Record<string, string | null>>('SELECT * FROM id_batch');
+
+    // New records take the next record numbers in batch order; changed ones keep theirs; unchanged ones drop out.
+    let next = this.nextRid;
+    const deltaRaw: { rid: number; existed: boolean; vals: (string | null)[]; key: string; hash: string }[] = [];
+    for (const row of batchRows) {
+      const vals = RAW_COLUMNS.map((c) => row[c] ?? null);
+      const key = recordKey(row.TENANT_ID!, row.SOURCE_SYSTEM!, row.CUSTOMER_ID!);
+      const hash = rawKey(vals);
+      const rid = this.keyRid.get(key);
+      if (rid !== undefined && this.raw[rid] === hash) continue;
+      deltaRaw.push({ rid: rid ?? next++, existed: rid !== undefined, vals, key, hash });
+    }
+    deltaRaw.sort((a, b) => a.rid - b.rid);
+    const newRecords = deltaRaw.filter((d) => !d.existed).length;
+    const changedRecords = deltaRaw.length - newRecords;
+    step('prepare');
+    if (deltaRaw.length === 0) {
+      await commit(engine, options.commitSql ?? []);
+      return { mode: 'incremental', batch, newRecords: 0, changedRecords: 0, unchangedRecords: batch, candidates: 0, newEdges: 0, reclustered: 0, events: [], graphRecords: this.count, timingsMs: timings };
+    }
+    await engine.run(`CREATE OR REPLACE TABLE id_delta_raw (rid BIGINT, ${RAW_COLUMNS.map((c) => `${c} VARCHAR`).join(', ')}, existed BOOLEAN)`);
+    await appendRows(engine, 'id_delta_raw', deltaRaw.map((d) => [d.rid, ...d.vals, d.existed]));
+    await standardise(engine, `(SELECT * EXCLUDE (existed) FROM id_delta_raw)`, { tenant, blocklist: [...new Set([...model.block, ...this.overrides.block])], termFrequencies: false });
+    await engine.run('DROP TABLE IF EXISTS id_delta_std');
+    await engine.run('ALTER TABLE id_std RENAME TO id_delta_std');
+    const sel = this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
+    const deltaStd = (await (await engine.connection.runAndReadAll(`SELECT rid::INTEGER AS rid, ${sel.join(', ')} FROM id_delta_std ORDER BY rid`)).getRowsJS()) as unknown[][];
+    const col = new Map(this.columns.map((c, i) => [c.name, i + 1]));
+    const dv = (row: unknown[], name: string) => (row[col.get(name)!] ?? null) as Val;
+    const deltaRids = new Set(deltaStd.map((r) => r[0] as number));
+    step('standardise');
+
+    // Candidates: stored records sharing a blocking key with a delta record (the tenant is part of every key), and
+    // the candidate pairs (each delta record with its candidates and with other delta records), labelled with the
+    // first rule they satisfy, as blockingSql would over the batch and its candidates.
+    const cand = new Set<number>();
+    const found: [number, number][] = [];
+    const local = this.lookups.map((lk) => {
+      const m = new Map<string, number[]>();
+      for (const d of deltaStd) {
+        const vals = lk.col.map((c) => dv(d, c));
+        if (vals.some((v) => v === null)) continue;
+        const k = `${dv(d, 'tenant_id')}\u0001${vals.join('\u0001')}`;
+        const list = m.get(k);
+        if (list) list.push(d[0] as number);
+        else m.set(k, [d[0] as number]);
+      }
+      return m;
+    });
+    for (const d of deltaStd) {
+      const rid = d[0] as number;
+      const tn = dv(d, 'tenant_id') as string;
+      this.lookups.forEach((lk, li) => {
+        const want = lk.from.map((f) => dv(d, f));
+        if (want.some((w) => w === null)) return;
+        let best: readonly number[] | undefined;
+        for (let i = 0; i < lk.col.length; i++) {
+          const p = this.postings(lk.col[i]!, tn, want[i]!);
+          if (!best || p.length < best.length) best = p;
+          if (p.length === 0) break;
+        }
+        for (const c of best ?? []) {
+          if (deltaRids.has(c)) continue;
+          if (!lk.col.every((col, i) => this.get(col, c) === want[i])) continue;
+          cand.add(c);
+          found.push([c, rid]);
+        }
+        for (const o of local[li]!.get(`${tn}\u0001${want.join('\u0001')}`) ?? []) if (o !== rid) found.push([o, rid]);
+      });
+    }
+    const deltaByRid = new Map(deltaStd.map((d) => [d[0] as number, d]));
+    const getter = (rid: number): Get => {
+      const d = deltaByRid.get(rid);
+      return d ? (c) => dv(d, c) : (c) => this.get(c, rid);
+    };
+    const pairs = new Map<string, Cell[]>();
+    for (const [a, b] of found) {
+      const lo = Math.min(a, b);
+      const hi = Math.max(a, b);
+      const k = `${lo},${hi}`;
+      if (pairs.has(k)) continue;
+      const gl = getter(lo);
+      const gh = getter(hi);
+      const rule = this.tests.findIndex((t) => t(gl, gh));
+      if (rule >= 0) pairs.set(k, [lo, hi, rule]);
+    }
+    const candRids = [...cand].sort((a, b) => a - b);
+    await engine.run('DELETE FROM id_live_stage');
+    await appendRows(engine, 'id_live_stage', candRids.map((rid) => [rid, ...this.columns.map((c) => this.get(c.name, rid) as Cell)]));
+    // Term frequencies from the graph's current values: stored minus the changed records' old values, plus the delta.
+    const adjust = new Map<string, number>();
+    const bump = (c: string, tn: string, v: Val, by: number) => {
+      if (typeof v !== 'string') return;
+      const k = `${c}\u0001${tn}\u0001${v}`;
+      adjust.set(k, (adjust.get(k) ?? 0) + by);
+    };
+    const totals = new Map(this.totals);
+    for (const d of deltaStd) {
+      const rid = d[0] as number;
+      const tn = dv(d, 'tenant_id') as string;
+      if (this.ids[rid] !== undefined) {
+        for (const c of TF_COLUMNS) bump(c, tn, this.get(c, rid), -1);
+      } else totals.set(tn, (totals.get(tn) ?? 0) + 1);
+      for (const c of TF_COLUMNS) bump(c, tn, dv(d, c), 1);
+    }
+    const tfRow = (rid: number, tn: string, value: (c: string) => Val): Cell[] => [
+      rid,
+      ...TF_COLUMNS.map((c) => {
+        const v = value(c);
+        if (typeof v !== 'string') return null;
+        const n = this.postings(c, tn, v).length + (adjust.get(`${c}\u0001${tn}\u0001${v}`) ?? 0);
+        return n > 0 ? n / totals.get(tn)! : null;
+      }),
+    ];
+    const tfRows: Cell[][] = candRids.map((rid) => tfRow(rid, this.get('tenant_id', rid) as string, (c) => this.get(c, rid)));
+    for (const d of deltaStd) tfRows.push(tfRow(d[0] as number, dv(d, 'tenant_id') as string, (c) => dv(d, c)));
+    await engine.run(`CREATE OR REPLACE TABLE id_live_tf (rid BIGINT, ${TF_COLUMNS.map((c) => `tf_${c} DOUBLE`).join(', ')})`);
+    await appendRows(engine, 'id_live_tf', tfRows);
+    const tf = TF_COLUMNS.map((c) => `t.tf_${c}`).join(', ');
+    await engine.run(`CREATE OR REPLACE TABLE id_std AS SELECT * FROM (
+  SELECT s.rid, ${this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? `s.${c.name}` : `CAST(s.${c.name} AS ${c.type}) AS ${c.name}`)).join(', ')}, ${tf} FROM id_live_stage s JOIN id_live_tf t USING (rid)
+  UNION ALL BY NAME SELECT d.*, ${tf} FROM id_delta_std d JOIN id_live_tf t USING (rid)
+) ORDER BY rid`);
+    await engine.run('CREATE OR REPLACE TABLE id_pairs (rid_l BIGINT, rid_r BIGINT, rule INTEGER)');
+    await appendRows(engine, 'id_pairs', [...pairs.values()]);
+    step('block');
+    await engine.run(comparisonSql(comparisons, deterministic, 'id_pairs', 'id_cmp', { rules }));
+    await engine.run(scoreSql(comparisons, model.params));
+    await engine.run(`CREATE OR REPLACE TABLE id_new_edges AS SELECT ${edgeSelectSql(comparisons)} FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= ${model.threshold}`);
+    const ne = (await (await engine.connection.runAndReadAll('SELECT rid_l::INTEGER, rid_r::INTEGER, always, det_rule, name_conflict, name_only, match_probability FROM id_new_edges')).getRowsJS()) as [number, number, boolean, string | null, boolean, boolean, number][];
+    step('score');
+
+    // The people touched (of stored records the new links reach, and of changed records), their direct neighbours
+    // over stored links, and the always-match partners of touched records (three rounds, as updateGraph).
+    const touched = new Set<string>();
+    for (const [l, r] of ne) for (const x of [l, r]) if (this.ids[x] !== undefined) touched.add(this.ids[x]!);
+    for (const rid of deltaRids) if (this.ids[rid] !== undefined) touched.add(this.ids[rid]!);
+    const neighbours = new Set<string>();
+    for (const id of touched) {
+      for (const m of this.members.get(id) ?? []) {
+        for (const i of this.adj[m] ?? []) {
+          const o = this.eL[i] === m ? this.eR[i]! : this.eL[i]!;
+          const oid = this.ids[o];
+          if (oid !== undefined && !touched.has(oid)) neighbours.add(oid);
+        }
+      }
+    }
+    for (const id of neighbours) touched.add(id);
+    if (this.overrides.always.length) {
+      const ridOf = (k: RecordKey) => this.keyRid.get(recordKey(k.tenant, k.source, k.customerId));
+      for (let round = 0; round < 3; round++) {
+        const add: string[] = [];
+        for (const [a, b] of this.overrides.always) {
+          const ends = [ridOf(a), ridOf(b)].filter((x): x is number => x !== undefined && this.ids[x] !== undefined);
+          for (const x of ends) for (const y of ends) if (touched.has(this.ids[x]!) && !touched.has(this.ids[y]!)) add.push(this.ids[y]!);
+        }
+        for (const id of add) touched.add(id);
+      }
+    }
+    // The working set, by record number: touched people's stored records, then the delta with its new values.
+    const setRids = new Set<number>(deltaRids);
+    for (const id of touched) for (const m of this.members.get(id) ?? []) setRids.add(m);
+    const rids = [...setRids].sort((a, b) => a - b);
+    const indexOf = new Map(rids.map((r, i) => [r, i]));
+    const valueOf = (rid: number, c: string): Val => {
+      const d = deltaByRid.get(rid);
+      return d ? dv(d, c) : this.get(c, rid);
+    };
+    const records: RecordKey[] = rids.map((rid) => ({ tenant: String(valueOf(rid, 'tenant_id')), source: String(valueOf(rid, 'source_system')), customerId: String(valueOf(rid, 'customer_id')) }));
+    const beforeIds = rids.map((rid) => this.ids[rid]);
+    // Links among them: stored ones between stored records (a changed record's old links are replaced) and the new ones.
+    type E = { l: number; r: number; always: boolean; det: string | null; conflict: boolean; nameOnly: boolean; mp: number; stored: number };
+    const edges: E[] = [];
+    const seen = new Set<number>();
+    for (const rid of rids) {
+      if (deltaRids.has(rid)) continue;
+      for (const i of this.adj[rid] ?? []) {
+        if (seen.has(i)) continue;
+        seen.add(i);
+        const l = this.eL[i]!;
+        const r = this.eR[i]!;
+        if (!setRids.has(l) || !setRids.has(r) || deltaRids.has(l) || deltaRids.has(r)) continue;
+        edges.push({ l, r, always: this.eAlways[i]!, det: this.eDet[i]!, conflict: this.eConflict[i]!, nameOnly: this.eNameOnly[i]!, mp: this.eP[i]!, stored: i });
+      }
+    }
+    for (const [l, r, always, det, conflict, nameOnly, mp] of ne) {
+      if (setRids.has(l) && setRids.has(r)) edges.push({ l, r, always, det, conflict, nameOnly, mp, stored: -1 });
+    }
+    edges.sort((a, b) => Number(b.always) - Number(a.always) || Number(b.det !== null) - Number(a.det !== null) || b.mp - a.mp || a.l - b.l || a.r - b.r);
+    step('gather');
+
+    const key = (k: RecordKey) => keyOf(k);
+    const byKey = new Map(records.map((k, i) => [key(k), i]));
+    const pairsOf = (list: [RecordKey, RecordKey][]) =>
+      list.flatMap(([a, b]) => {
+        const x = byKey.get(key(a));
+        const y = byKey.get(key(b));
+        return x === undefined || y === undefined || x === y ? [] : [[Math.min(x, y), Math.max(x, y)] as [number, number]];
+      });
+    const alwaysPairs = pairsOf(this.overrides.always);
+    const never = pairsOf(this.overrides.never);
+    const m0 = edges.length;
+    const m = m0 + alwaysPairs.length;
+    const l = new Int32Array(m);
+    const r = new Int32Array(m);
+    const alwaysFlag = new Uint8Array(m);
+    const prob = new Float64Array(m).fill(1);
+    const nameConflict = new Uint8Array(m);
+    const nameOnly = new Uint8Array(m);
+    alwaysPairs.forEach(([a, b], i) => ((l[i] = a), (r[i] = b), (alwaysFlag[i] = 1)));
+    edges.forEach((e, k) => {
+      const j = alwaysPairs.length + k;
+      l[j] = indexOf.get(e.l)!;
+      r[j] = indexOf.get(e.r)!;
+      alwaysFlag[j] = e.always ? 1 : 0;
+      prob[j] = e.det !== null ? 1 : e.mp;
+      nameConflict[j] = e.conflict ? 1 : 0;
+      nameOnly[j] = e.nameOnly ? 1 : 0;
+    });
+    const emailCode = new Map<string, number>();
+    const result = cluster({
+      n: rids.length,
+      dob: rids.map((rid) => {
+        const d = valueOf(rid, 'dob');
+        return typeof d === 'string' ? Math.round(Date.parse(`${d}T00:00:00Z`) / DAY) : null;
+      }),
+      email: rids.map((rid) => {
+        const e = valueOf(rid, 'email_key');
+        if (typeof e !== 'string') return null;
+        if (!emailCode.has(e)) emailCode.set(e, emailCode.size);
+        return emailCode.get(e)!;
+      }),
+      edges: { l, r, always: alwaysFlag, probability: prob, nameConflict, nameOnly },
+      never,
+    }, options.cluster);
+
+    // Ids: the same rules as a full run over the touched people; a fresh id must not be one in use elsewhere.
+    const prior: RegistryRow[] = [];
+    records.forEach((k, i) => {
+      if (beforeIds[i] !== undefined) prior.push({ TENANT_ID: k.tenant, SOURCE_SYSTEM: k.source, CUSTOMER_ID: k.customerId, CUSTOMER360_ID: beforeIds[i]! });
+    });
+    const tenants = new Set(records.map((k) => k.tenant));
+    const retired = this.retired.filter((x) => tenants.has(x.TENANT_ID));
+    const reserved: RetiredRow[] = [];
+    const priorIds = new Set(prior.map((p) => p.CUSTOMER360_ID));
+    let ids = assignIds(records, result.cluster, prior, retired, options.runId);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const fresh = [...new Set(ids.ids)].filter((id) => !priorIds.has(id));
+      const clash = fresh.filter((id) => (this.members.get(id) ?? []).some((x) => !setRids.has(x)) || this.retiredIds.has(id));
+      if (clash.length === 0) break;
+      reserved.push(...clash.map((c) => ({ TENANT_ID: '', RETIRED_ID: c, SURVIVOR_ID: c, RUN_ID: '', REASON: 'RESERVED' })));
+      ids = assignIds(records, result.cluster, prior, [...retired, ...reserved], options.runId);
+    }
+    const newRetired = ids.retired.slice(retired.length + reserved.length);
+    step('cluster');
+
+    const touchedRecs: TouchedRecord[] = records.map((k, i) => ({ ...k, before: beforeIds[i], after: ids.ids[i]!, changed: deltaRids.has(rids[i]!) }));
+    const ledgerEdges: LedgerEdge[] = [];
+    const decisions = result.decisions;
+    for (let i = 0; i < m; i++) {
+      const d = decisions[i]!;
+      if (d === 'SAME_CLUSTER') continue;
+      ledgerEdges.push({ l: touchedRecs[l[i]!]!, r: touchedRecs[r[i]!]!, rule: matchRule(i >= alwaysPairs.length ? edges[i - alwaysPairs.length]!.det : null, i < alwaysPairs.length), p: prob[i]!, decision: d });
+    }
+    const events = deriveChanges(touchedRecs, options.runId, at, ledgerFor(ledgerEdges));
+
+    // One transaction: appends for the delta, updates by record number for ids and decisions that moved.
+    const changed = deltaRaw.filter((d) => d.existed).map((d) => d.rid);
+    const statements: string[] = [];
+    for (const rid of changed) {
+      statements.push(`DELETE FROM g.edges WHERE rid_l = ${rid} OR rid_r = ${rid}`, `DELETE FROM g.raw WHERE rid = ${rid}`, `DELETE FROM g.records WHERE rid = ${rid}`);
+    }
+    const assign = rids.flatMap((rid, i) => (deltaRids.has(rid) ? [`(${rid}, ${lit(ids.ids[i]!)})`] : []));
+    const newEdgeDecisions: Cell[][] = [];
+    const storedDecisions: { l: number; r: number; d: string }[] = [];
+    edges.forEach((e, k) => {
+      const d = decisions[alwaysPairs.length + k]!;
+      if (e.stored < 0) newEdgeDecisions.push([e.l, e.r, d]);
+      else if (this.eDecision[e.stored] !== d) storedDecisions.push({ l: e.l, r: e.r, d });
+    });
+    const newDecision = new Map(newEdgeDecisions.map((x) => [`${x[0]},${x[1]}`, x[2] as string]));
+    // Small batches: values inline in the statements (a table per value list costs more than the rows).
+    statements.push(
+      'INSERT INTO g.raw BY NAME SELECT * EXCLUDE (existed) FROM id_delta_raw',
+      `INSERT INTO g.records BY NAME SELECT d.*, a.customer360_id FROM id_delta_std d JOIN (VALUES ${assign.join(', ')}) a(rid, customer360_id) USING (rid)`,
+    );
+    const moved = new Map<string, number[]>();
+    rids.forEach((rid, i) => {
+      if (!deltaRids.has(rid) && beforeIds[i] !== ids.ids[i]) moved.set(ids.ids[i]!, [...(moved.get(ids.ids[i]!) ?? []), rid]);
+    });
+    for (const [id, list] of moved) {
+      for (const rid of list) statements.push(`UPDATE g.records SET customer360_id = ${lit(id)} WHERE rid = ${rid}`);
+    }
+    if (ne.length) {
+      const dec = newEdgeDecisions.length ? newEdgeDecisions.map((x) => `(${x[0]}, ${x[1]}, ${lit(String(x[2]))})`).join(', ') : '(NULL::BIGINT, NULL::BIGINT, NULL::VARCHAR)';
+      statements.push(`INSERT INTO g.edges BY NAME SELECT e.*, d.decision FROM id_new_edges e LEFT JOIN (VALUES ${dec}) d(rid_l, rid_r, decision) USING (rid_l, rid_r)`);
+    }
+    for (const s of storedDecisions) statements.push(`UPDATE g.edges SET decision = ${lit(s.d)} WHERE rid_l = ${s.l} AND rid_r = ${s.r}`);
+    const ts = `${lit(at)}::TIMESTAMP`;
+    if (newRetired.length) {
+      statements.push(`INSERT INTO g.retired VALUES ${newRetired.map((x) => `(${[x.TENANT_ID, x.RETIRED_ID, x.SURVIVOR_ID, x.RUN_ID, x.REASON].map(lit).join(', ')}, ${ts})`).join(', ')}`);
+    }
+    if (events.length) {
+      statements.push(`INSERT INTO g.changes VALUES ${events.map((ev, i) => `(${this.seq + i + 1}, ${[ev.eventId, ev.type, ev.tenantId, ev.runId].map(lit).join(', ')}, ${lit(ev.at)}::TIMESTAMP, ${lit(JSON.stringify(ev))})`).join(', ')}`);
+    }
+    statements.push(...(options.commitSql ?? []));
+    await commit(engine, statements);
+    step('commit');
+
+    // The commit is in: bring memory to the same state.
+    for (const rid of changed) {
+      this.unsetRecord(rid);
+      this.dropEdgesOf(rid);
+    }
+    for (const d of deltaStd) this.setRecord(d[0] as number, this.columns.map((c) => dv(d, c.name)));
+    for (const d of deltaRaw) {
+      this.raw[d.rid] = d.hash;
+      this.keyRid.set(d.key, d.rid);
+    }
+    this.count += newRecords;
+    this.nextRid = next;
+    rids.forEach((rid, i) => this.setId(rid, ids.ids[i]!));
+    edges.forEach((e, k) => {
+      const d = decisions[alwaysPairs.length + k]!;
+      if (e.stored >= 0) this.eDecision[e.stored] = d;
+    });
+    for (const [el, er, always, det, conflict, nameOnlyFlag, mp] of ne) {
+      this.addEdge(el, er, always, det, conflict, nameOnlyFlag, mp, newDecision.get(`${el},${er}`) ?? null);
+    }
+    this.seq += events.length;
+    for (const x of newRetired) {
+      this.retired.push(x);
+      this.retiredIds.add(x.RETIRED_ID);
+    }
+    return {
+      mode: 'incremental', batch, newRecords, changedRecords, unchangedRecords: batch - newRecords - changedRecords, candidates: cand.size, newEdges: ne.length,
+      reclustered: rids.length, events, graphRecords: this.count, timingsMs: timings,
+    };
+  }
+}

@@ -1,0 +1,65 @@
+// The serving snapshot's lookup structures against plain JavaScript: sorted keys read from DuckDB find exactly the
+// rows a Map would (repeated keys, non-ASCII, keys that are prefixes of others), refuse keys out of order; the body
+// file gives back each person's line byte for byte, whatever the id holds and however long the line.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ProfileBodies } from '../src/serving/bodies.ts';
+import { SortedKeys } from '../src/serving/sorted-keys.ts';
+
+let dir: string;
+let db: DuckDBInstance;
+let c: DuckDBConnection;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'c360-lookups-'));
+  db = await DuckDBInstance.create(':memory:');
+  c = await db.connect();
+});
+afterAll(async () => {
+  c.closeSync();
+  db.closeSync();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+it('sorted keys find every row of a key, and nothing for keys not there', async () => {
+  const keys = ['ann@example.com', 'ann@example.co', 'Zed', 'zed', 'émile@x.fr', 'ø', '😀', 'a', 'ab', 'abc', 'same', 'same', 'same', '+16175550101', 'CRM/C-1', 'CRM/C-1/2'];
+  // 5,000 more, so the search runs over many chunks
+  for (let i = 0; i < 5000; i++) keys.push(`person${(i * 7919) % 5000}@example.com`);
+  await c.run(`CREATE TABLE k AS SELECT * FROM (VALUES ${keys.map((k, i) => `(${lit(k)}, ${i})`).join(', ')}, (NULL, 99999)) t(k, r)`);
+  const index = await SortedKeys.fromQuery(c, 'SELECT k, r FROM k ORDER BY k, r');
+  expect(index.size).toBe(keys.length);
+  const expected = new Map<string, number[]>();
+  keys.forEach((k, i) => expected.set(k, [...(expected.get(k) ?? []), i]));
+  for (const [k, rows] of expected) expect([k, index.rows(k)]).toEqual([k, rows]);
+  for (const absent of ['', 'ann@example.c', 'ann@example.comm', 'ZED', 'sam', 'samee', 'person5000@example.com', '\u0000', '😀😀']) {
+    expect([absent, index.rows(absent)]).toEqual([absent, []]);
+  }
+});
+
+it('sorted keys refuse a query that is not in byte order (a silent miss otherwise)', async () => {
+  await expect(SortedKeys.fromQuery(c, "SELECT * FROM (VALUES ('b', 1), ('a', 2)) t(k, r)")).rejects.toThrow(/not in byte order at 'a'/);
+});
+
+it('profile bodies: each line back byte for byte, ids with quotes, backslashes and non-ASCII, lines longer than a read', async () => {
+  const ids = ['A"1', 'B\\2', 'C-3', 'Déjà-4', 'E-5', 'F-6'];
+  const notes = ['x', 'y"\n', 'z'.repeat(50_000), '', 'ü', 'last'];
+  const select = `SELECT * FROM (VALUES ${ids.map((id, i) => `(${lit(id)}, ${lit(notes[i]!)}, ${i})`).join(', ')}) t("CUSTOMER360_ID", "NOTE", "N") ORDER BY 1`;
+  const bodies = await ProfileBodies.write(c, select, join(dir, 'b.json'), ids.length, 4096);
+  try {
+    const sorted = [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    for (const id of ids) {
+      const row = bodies.rowOf(id);
+      expect([id, row]).toEqual([id, sorted.indexOf(id)]);
+      const i = ids.indexOf(id);
+      expect(JSON.parse(bodies.body(row!).toString('utf8'))).toEqual({ CUSTOMER360_ID: id, NOTE: notes[i], N: i });
+    }
+    expect(bodies.rowOf('C-33')).toBeUndefined();
+    await expect(ProfileBodies.write(c, select, join(dir, 'c.json'), ids.length + 1)).rejects.toThrow(/6 lines for 7 people/);
+  } finally {
+    bodies.close();
+  }
+});
