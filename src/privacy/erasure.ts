@@ -44,6 +44,14 @@ export const COLUMN_KINDS: Record<string, readonly ValueKind[]> = {
   _record_hash: ['hash'],
 };
 
+/** List columns holding identifiers (identity change events): kinds, and how an element yields the value. */
+export const LIST_COLUMN_KINDS: Record<string, { kinds: readonly ValueKind[]; element?: string }> = {
+  IDS_BEFORE: { kinds: ['c360'] },
+  IDS_AFTER: { kinds: ['c360'] },
+  // SOURCE_SYSTEM:CUSTOMER_ID
+  RECORDS: { kinds: ['customer'], element: "regexp_replace(x, '^[^:]*:', '')" },
+};
+
 /**
  * Datasets that keep their counts: aggregates with no person column cannot identify anyone once the person's rows are
  * gone from the facts; they are recomputed from the erased Silver by the next run.
@@ -223,6 +231,12 @@ export async function loadValues(engine: Engine, values: Values): Promise<void> 
 export function matchPredicate(columns: ReadonlyMap<string, string>, skip: readonly string[] = []): string | undefined {
   const parts: string[] = [];
   for (const [name, type] of columns) {
+    const list = LIST_COLUMN_KINDS[name];
+    if (list && !skip.includes(name) && type.endsWith('[]')) {
+      const elem = list.element ?? 'x';
+      parts.push(`list_has_any(list_transform(CAST(${ident(name)} AS VARCHAR[]), x -> lower(${elem})), (SELECT coalesce(list(v), []) FROM erase_values WHERE kind IN (${list.kinds.map(lit).join(', ')})))`);
+      continue;
+    }
     const kinds = skip.includes(name) ? undefined : COLUMN_KINDS[name];
     if (!kinds || type.endsWith('[]') || type.startsWith('STRUCT') || type.startsWith('MAP')) continue;
     parts.push(`lower(CAST(${ident(name)} AS VARCHAR)) IN (SELECT v FROM erase_values WHERE kind IN (${kinds.map(lit).join(', ')}))`);
