@@ -416,6 +416,7 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_360.AUDIENCE_EVENTS (
   AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   EVENT_TYPE VARCHAR COMMENT 'entered or exited',
+  MERGED_INTO VARCHAR COMMENT 'exited only: the person this member''s id was merged into by identity resolution (re-key to it); NULL otherwise',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   CONSTRAINT PK_AUDIENCE_EVENTS PRIMARY KEY (EVENT_ID)
@@ -1106,6 +1107,7 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AUDIENCE_EVENTS (
   AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
   EVENT_TYPE VARCHAR COMMENT 'entered or exited',
+  MERGED_INTO VARCHAR COMMENT 'exited only: the person this member''s id was merged into by identity resolution (re-key to it); NULL otherwise',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'

@@ -17,9 +17,11 @@ import type { Lake } from '../lake/lake.ts';
 import { commitQuery, parquetFiles } from '../lake/parquet.ts';
 import { C360Error } from '../runtime/errors.ts';
 import type { JobContext } from '../runtime/job.ts';
+import { IDENTITY_DATASETS } from '../silver/datasets.ts';
 import { T } from '../warehouse/types.ts';
 import { AUDIENCE_SOURCES } from './audience-columns.ts';
 import type { Audience, Cadence } from './audience-file.ts';
+import { survivorsSql } from './identity.ts';
 import { ACTIVATION_ROOT } from './paths.ts';
 import { changeBatchPath, committedBatches } from './profile-changes.ts';
 
@@ -34,7 +36,7 @@ export const audienceEvents: Dataset = {
   grain: 'one row per AUDIENCE, CUSTOMER360_ID and batch (files as_of_date=D/batch-NNNNNNNN.parquet)',
   maintenance: 'append',
   job: 'gold-audiences',
-  inputs: ['customer_profile', 'risk_scores', 'customer_segments'],
+  inputs: ['customer_profile', 'risk_scores', 'customer_segments', IDENTITY_DATASETS.changes],
   primaryKey: ['EVENT_ID'],
   columns: columns([
     ['EVENT_ID', T.varchar, 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID>: the same event always has the same id'],
@@ -43,6 +45,7 @@ export const audienceEvents: Dataset = {
     ['AS_OF_DATE', T.date, 'As-of date the audience was evaluated for'],
     AUDIENCE, ID,
     ['EVENT_TYPE', T.varchar, 'entered or exited'],
+    ['MERGED_INTO', T.varchar, 'exited only: the person this member\'s id was merged into by identity resolution (re-key to it); NULL otherwise'],
   ]),
   warehouse: { schema: 'CUSTOMER_360', table: 'AUDIENCE_EVENTS', strategy: 'append', clusterBy: ['AS_OF_DATE', 'AUDIENCE'] },
 };
@@ -174,12 +177,15 @@ export async function runAudiences(
   await engine.run(`CREATE OR REPLACE TEMP TABLE a_now AS ${nowSql}`);
   const scope = [...due.map((a) => a.name), ...removed];
   const inScope = scope.length ? `AUDIENCE IN (${scope.map(lit).join(', ')})` : 'false';
+  // A member who left because a merge retired their id exits saying where they went, so a destination can re-key.
+  const survivors = (await survivorsSql(lake)) ?? 'SELECT CAST(NULL AS VARCHAR) AS RETIRED_ID, CAST(NULL AS VARCHAR) AS SURVIVOR_ID WHERE false';
   const eventsSql = `SELECT 'ae-' || ${batch} || '-' || AUDIENCE || '-' || CUSTOMER360_ID AS EVENT_ID, CAST(${batch} AS BIGINT) AS BATCH,
-  ${lit(ctx.runId)} AS RUN_ID, DATE ${lit(o.asOf)} AS AS_OF_DATE, AUDIENCE, CUSTOMER360_ID, EVENT_TYPE
+  ${lit(ctx.runId)} AS RUN_ID, DATE ${lit(o.asOf)} AS AS_OF_DATE, AUDIENCE, CUSTOMER360_ID, EVENT_TYPE, MERGED_INTO
 FROM (
-  SELECT AUDIENCE, CUSTOMER360_ID, 'entered' AS EVENT_TYPE FROM (SELECT * FROM a_now EXCEPT SELECT * FROM a_current WHERE ${inScope})
+  SELECT AUDIENCE, CUSTOMER360_ID, 'entered' AS EVENT_TYPE, CAST(NULL AS VARCHAR) AS MERGED_INTO FROM (SELECT * FROM a_now EXCEPT SELECT * FROM a_current WHERE ${inScope})
   UNION ALL
-  SELECT AUDIENCE, CUSTOMER360_ID, 'exited' FROM (SELECT * FROM a_current WHERE ${inScope} EXCEPT SELECT * FROM a_now)
+  SELECT x.AUDIENCE, x.CUSTOMER360_ID, 'exited', sv.SURVIVOR_ID FROM (SELECT * FROM a_current WHERE ${inScope} EXCEPT SELECT * FROM a_now) x
+    LEFT JOIN (${survivors}) sv ON sv.RETIRED_ID = x.CUSTOMER360_ID
 )
 ORDER BY AUDIENCE, CUSTOMER360_ID`;
   await engine.run(`CREATE OR REPLACE TEMP TABLE a_events AS ${await conformSql(engine, audienceEvents, eventsSql)}`);

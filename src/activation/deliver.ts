@@ -106,6 +106,7 @@ function audienceEvent(a: Audience, r: Record<string, unknown>): AudienceEvent {
     batch: Number(r.BATCH), asOf: String(r.AS_OF_DATE), runId: String(r.RUN_ID),
   };
   if (r.EVENT_TYPE === 'entered') e.attributes = Object.fromEntries(a.attributes.map((c) => [c, r[c] ?? null]));
+  if (r.MERGED_INTO) e.mergedInto = String(r.MERGED_INTO);
   return e;
 }
 
@@ -120,9 +121,12 @@ async function audienceRowsSql(engine: Engine, lake: Lake, a: Audience, d: Desti
   await registerBase(engine, lake, b.asOf, new Set(a.attributes), 'd_base');
   const consentOk = !consentCol ? 'TRUE' : (await hasColumn(engine, 'd_base', consentCol)) ? `COALESCE(b.${ident(consentCol)}, FALSE)` : 'FALSE';
   const attrs = a.attributes.map((c) => `b.${ident(c)}`).join(', ');
-  const from = `FROM read_parquet(${lit(await lake.localPath(b.path))}) e LEFT JOIN d_base b USING (CUSTOMER360_ID) WHERE e.AUDIENCE = ${lit(a.name)}`;
+  const file = `read_parquet(${lit(await lake.localPath(b.path))})`;
+  // Batches committed before audience events had MERGED_INTO have no such column.
+  const mergedInto = (await hasColumn(engine, `SELECT * FROM ${file}`, 'MERGED_INTO')) ? 'e.MERGED_INTO' : 'CAST(NULL AS VARCHAR) AS MERGED_INTO';
+  const from = `FROM ${file} e LEFT JOIN d_base b USING (CUSTOMER360_ID) WHERE e.AUDIENCE = ${lit(a.name)}`;
   const withheld = Number(await engine.scalar(`SELECT count(*) ${from} AND e.EVENT_TYPE = 'entered' AND NOT (${consentOk})`));
-  return { sql: `SELECT e.EVENT_ID, e.EVENT_TYPE, e.CUSTOMER360_ID, e.BATCH, e.AS_OF_DATE, e.RUN_ID${attrs ? `, ${attrs}` : ''} ${from} AND (e.EVENT_TYPE = 'exited' OR ${consentOk})`, withheld };
+  return { sql: `SELECT e.EVENT_ID, e.EVENT_TYPE, e.CUSTOMER360_ID, e.BATCH, e.AS_OF_DATE, e.RUN_ID, ${mergedInto}${attrs ? `, ${attrs}` : ''} ${from} AND (e.EVENT_TYPE = 'exited' OR ${consentOk})`, withheld };
 }
 
 /** Sends staged rows [cursor position, count) of one batch to a topic, each event id once (see topics.ts). */

@@ -72,6 +72,7 @@ export const AUDIENCE_EVENT_SCHEMA = {
     type: { enum: ['audience.entered', 'audience.exited'] },
     audience: { type: 'string', description: 'Audience name' },
     attributes: { type: 'object', description: 'entered only: the audience\'s attributes of the member (its file\'s attributes list)' },
+    mergedInto: { type: 'string', description: 'exited only, when identity resolution merged the member into another person: that person\'s id (re-key to it)' },
   },
 } as const;
 
@@ -112,4 +113,5 @@ export interface AudienceEvent {
   asOf: string;
   runId: string;
   attributes?: Record<string, unknown>;
+  mergedInto?: string;
 }
