@@ -2,7 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { C360Error, UsageError } from '../runtime/errors.ts';
+import { C360Error, isEnvironmentError, isTransient, UsageError, withHint } from '../runtime/errors.ts';
 import { openLake } from '../lake/index.ts';
 import { clearStatusLine } from '../runtime/logger.ts';
 import { sweepStaleTmp } from '../runtime/tmp.ts';
@@ -91,9 +91,10 @@ export async function main(argv: string[]): Promise<number> {
     const e = error as Error;
     if (error instanceof UsageError) return fail(e.message, 2);
     // No stack trace unless --debug (or C360_DEBUG): an unexpected error says how to get one.
-    const message = error instanceof C360Error || process.env.C360_DEBUG ? e.message : `${e.message} (unexpected: run again with --debug for the stack trace)`;
-    // 75 (EX_TEMPFAIL): retrying later may succeed (a busy home, an unreachable service).
-    return fail(message, error instanceof C360Error && error.transient ? 75 : 1, process.env.C360_DEBUG ? e.stack : undefined);
+    const known = error instanceof C360Error || isEnvironmentError(error);
+    const message = known || process.env.C360_DEBUG ? withHint(e.message) : `${e.message} (unexpected: run again with --debug for the stack trace)`;
+    // 75 (EX_TEMPFAIL): retrying later may succeed (a busy home, an unreachable service, a full disk).
+    return fail(message, isTransient(error) ? 75 : 1, process.env.C360_DEBUG ? e.stack : undefined);
   }
 }
 
