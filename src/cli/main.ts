@@ -1,4 +1,5 @@
 // c360: the one command line for local runs and for the jobs ADF schedules in Azure.
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,12 +34,27 @@ function help(commands: Command[]): string {
   ].join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const commands = await loadCommands();
+/** The commands of one file (commands/<name>.ts), or none: loading every command costs seconds of startup. */
+async function loadCommandFile(name: string | undefined): Promise<Command[]> {
+  if (!name || !/^[a-z][a-z0-9-]*$/.test(name)) return [];
+  const file = join(COMMANDS_DIR, `${name}.ts`);
+  if (!existsSync(file)) return [];
+  const mod = (await import(file)) as { command?: Command; commands?: Command[] };
+  return [...(mod.command ? [mod.command] : []), ...(mod.commands ?? [])];
+}
+
+function matchOf(commands: readonly Command[], argv: readonly string[]): Command | undefined {
   // Longest multi-word match first: 'adf build' before 'adf'.
-  const match = [...commands]
+  return [...commands]
     .sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
     .find((c) => c.name.split(' ').every((w, i) => argv[i] === w));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // The file named after the command first; every command only when that does not find it (help, groups, typos).
+  let match = matchOf(await loadCommandFile(argv[0]), argv);
+  const commands = match ? [match] : await loadCommands();
+  match ??= matchOf(commands, argv);
   if (!match) {
     if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
       const pkg = JSON.parse(await readFile(join(COMMANDS_DIR, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
