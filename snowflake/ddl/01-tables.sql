@@ -418,7 +418,7 @@ CREATE TABLE IF NOT EXISTS CUSTOMER_360.AUDIENCE_EVENTS (
   EVENT_TYPE VARCHAR COMMENT 'entered or exited; triggered (a next-best-action trigger of the audience fired)',
   MERGED_INTO VARCHAR COMMENT 'exited only: the person this member''s id was merged into by identity resolution (re-key to it); NULL otherwise',
   ACTION VARCHAR COMMENT 'triggered only: the action of the trigger (audiences/<file>: triggers[].action)',
-  REASON VARCHAR COMMENT 'triggered only: JSON of why: {"on":"entered"} or {"on":"changed","changes":[{attribute, old, new} ...]} from the profile change feed',
+  REASON VARCHAR COMMENT 'triggered only: JSON of why: on = entered, or on = changed with the watched attributes'' changes (attribute, old, new) from the profile change feed',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   CONSTRAINT PK_AUDIENCE_EVENTS PRIMARY KEY (EVENT_ID)
@@ -1111,7 +1111,7 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AUDIENCE_EVENTS (
   EVENT_TYPE VARCHAR COMMENT 'entered or exited; triggered (a next-best-action trigger of the audience fired)',
   MERGED_INTO VARCHAR COMMENT 'exited only: the person this member''s id was merged into by identity resolution (re-key to it); NULL otherwise',
   ACTION VARCHAR COMMENT 'triggered only: the action of the trigger (audiences/<file>: triggers[].action)',
-  REASON VARCHAR COMMENT 'triggered only: JSON of why: {"on":"entered"} or {"on":"changed","changes":[{attribute, old, new} ...]} from the profile change feed',
+  REASON VARCHAR COMMENT 'triggered only: JSON of why: on = entered, or on = changed with the watched attributes'' changes (attribute, old, new) from the profile change feed',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'

@@ -47,7 +47,7 @@ export const audienceEvents: Dataset = {
     ['EVENT_TYPE', T.varchar, 'entered or exited; triggered (a next-best-action trigger of the audience fired)'],
     ['MERGED_INTO', T.varchar, 'exited only: the person this member\'s id was merged into by identity resolution (re-key to it); NULL otherwise'],
     ['ACTION', T.varchar, 'triggered only: the action of the trigger (audiences/<file>: triggers[].action)'],
-    ['REASON', T.varchar, 'triggered only: JSON of why: {"on":"entered"} or {"on":"changed","changes":[{attribute, old, new} ...]} from the profile change feed'],
+    ['REASON', T.varchar, 'triggered only: JSON of why: on = entered, or on = changed with the watched attributes\' changes (attribute, old, new) from the profile change feed'],
   ]),
   warehouse: { schema: 'CUSTOMER_360', table: 'AUDIENCE_EVENTS', strategy: 'append', clusterBy: ['AS_OF_DATE', 'AUDIENCE'] },
 };
