@@ -60,6 +60,16 @@ async function scores(asOf: string, params: Record<string, string> = {}): Promis
   }
 }
 
+async function riskRows(asOf: string): Promise<string[]> {
+  const e = await Engine.open();
+  try {
+    const files = await Promise.all((await parquetFiles(lake, goldDir('risk_scores', asOf))).map((f) => lake.localPath(f)));
+    return (await e.all(`SELECT * FROM read_parquet(${litList(files)}) ORDER BY CUSTOMER360_ID`)).map((r) => JSON.stringify(r));
+  } finally {
+    e.close();
+  }
+}
+
 describe('model training on its own schedule', () => {
   it('trains, scores the next days with the stored models, and trains again when due, asked or backfilling', async () => {
     const first = await scores('1997-12-01');
@@ -72,6 +82,15 @@ describe('model training on its own schedule', () => {
     expect(next.versions).toEqual(first.versions);
     expect(next.ctx.report.metrics.churn).toBeUndefined();
     expect(next.rows).toBeGreaterThanOrEqual(first.rows);
+
+    // With the features job's snapshot of the date, scoring reads it and the purchases only, and scores the same.
+    await featuresJob.run(makeJobContext({ home, lake, log: silentLogger, runId: 'r', loadId: 'l', runDate: '1997-12-04', asOf: '1997-12-04', params: {} }));
+    const before = await riskRows('1997-12-04');
+    const light = await scores('1997-12-04');
+    expect(light.ctx.report.metrics.training).toMatchObject({ train: false });
+    expect(light.ctx.report.inputs.length).toBeGreaterThan(1);
+    expect(light.ctx.report.inputs.every((f) => /feature_snapshots|transactions/.test(f))).toBe(true);
+    expect(await riskRows('1997-12-04')).toEqual(before);
 
     // Due (trainEveryDays=3), asked (train=true), or before the training date: a new fit.
     const due = await scores('1997-12-04', { trainEveryDays: '3' });

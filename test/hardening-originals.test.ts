@@ -63,6 +63,20 @@ describe('byte-exact originals in quarantine', () => {
     expect(malformed.pos).toBe('line=5'); // header, two lines of C1, the blank line, then C2
   });
 
+  it('CSV not in UTF-8 (Latin-1): the record is quarantined alone with its exact bytes; the others load', async () => {
+    const file = join(dir, 'latin1.csv');
+    const bad = Buffer.concat([Buffer.from('C2,Jos'), Buffer.from([0xe9]), Buffer.from(`,Lee,j@x.com,555,1980-01-02,M,2 Main,Springfield${tail}`)]);
+    await writeFile(file, Buffer.concat([Buffer.from(`${HEAD}\nC1,Ann,Lee,a@x.com,555,1980-01-02,F,1 Main,Springfield${tail}\n`), bad, Buffer.from('\n')]));
+    const lake = new LocalLake(join(dir, `lake-${++n}`));
+    const r = await ingestRelation(engine, lake, { table: 'CUSTOMERS', source: { file }, loadId: 'l', ingestDate: '2026-01-01', tmpDir: join(dir, 'tmp') });
+    expect([r.bronzeRows, r.quarantineRows]).toEqual([1, 1]);
+    const q = r.outputs.find((o) => o.startsWith('quarantine/'))!;
+    const [row] = await engine.all<{ pos: string; hex: string; reasons: string[] }>(`SELECT _source_position AS pos, hex(_source_bytes) AS hex, _reasons AS reasons FROM read_parquet(${lit(await lake.localPath(q))})`);
+    expect(row!.reasons).toEqual(['_RECORD:MALFORMED']);
+    expect(row!.pos).toBe('line=3');
+    expect(row!.hex).toBe(bad.toString('hex').toUpperCase());
+  });
+
   it('NDJSON: the line as received (spacing and number text kept)', async () => {
     const file = join(dir, 'customers.ndjson');
     const bad = '{"CUSTOMER_ID":"C1",  "DATE_OF_BIRTH": "1980-13-01", "LOYALTY": 1.50, "NESTED": {"a" : [1, 2]}}';

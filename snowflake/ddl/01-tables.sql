@@ -409,19 +409,22 @@ CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
 COMMENT = 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums), deleted, merged and split profiles per committed batch';
 
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.AUDIENCE_EVENTS (
-  EVENT_ID VARCHAR NOT NULL COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID>: the same event always has the same id',
+  EVENT_ID VARCHAR NOT NULL COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID> (triggered: nba-<as-of date>-<audience>-<action>-<CUSTOMER360_ID>, once a day): the same event always has the same id',
   BATCH NUMBER(19,0) COMMENT 'Batch (publish sequence) that committed the event',
   RUN_ID VARCHAR COMMENT 'Run that committed the batch',
   AS_OF_DATE DATE COMMENT 'As-of date the audience was evaluated for',
   AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  EVENT_TYPE VARCHAR COMMENT 'entered or exited',
+  EVENT_TYPE VARCHAR COMMENT 'entered or exited; triggered (a next-best-action trigger of the audience fired)',
+  MERGED_INTO VARCHAR COMMENT 'exited only: the person this member''s id was merged into by identity resolution (re-key to it); NULL otherwise',
+  ACTION VARCHAR COMMENT 'triggered only: the action of the trigger (audiences/<file>: triggers[].action)',
+  REASON VARCHAR COMMENT 'triggered only: JSON of why: on = entered, or on = changed with the watched attributes'' changes (attribute, old, new) from the profile change feed',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   CONSTRAINT PK_AUDIENCE_EVENTS PRIMARY KEY (EVENT_ID)
 )
 CLUSTER BY (AS_OF_DATE, AUDIENCE)
-COMMENT = 'Audience entered/exited events: one row per person whose membership of an audience changed in a committed batch';
+COMMENT = 'Audience entered/exited events: one row per person whose membership of an audience changed in a committed batch; and next-best-action triggers the audience''s rules fired (at most one per person, action and day)';
 
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.AUDIENCE_MEMBERSHIP (
   AUDIENCE VARCHAR NOT NULL COMMENT 'Audience name (audiences/<file>: name)',
@@ -1099,13 +1102,16 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__PROFILE_CHANGES (
 COMMENT = 'Staging for CUSTOMER_360.PROFILE_CHANGES (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AUDIENCE_EVENTS (
-  EVENT_ID VARCHAR COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID>: the same event always has the same id',
+  EVENT_ID VARCHAR COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID> (triggered: nba-<as-of date>-<audience>-<action>-<CUSTOMER360_ID>, once a day): the same event always has the same id',
   BATCH NUMBER(19,0) COMMENT 'Batch (publish sequence) that committed the event',
   RUN_ID VARCHAR COMMENT 'Run that committed the batch',
   AS_OF_DATE DATE COMMENT 'As-of date the audience was evaluated for',
   AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  EVENT_TYPE VARCHAR COMMENT 'entered or exited',
+  EVENT_TYPE VARCHAR COMMENT 'entered or exited; triggered (a next-best-action trigger of the audience fired)',
+  MERGED_INTO VARCHAR COMMENT 'exited only: the person this member''s id was merged into by identity resolution (re-key to it); NULL otherwise',
+  ACTION VARCHAR COMMENT 'triggered only: the action of the trigger (audiences/<file>: triggers[].action)',
+  REASON VARCHAR COMMENT 'triggered only: JSON of why: on = entered, or on = changed with the watched attributes'' changes (attribute, old, new) from the profile change feed',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'

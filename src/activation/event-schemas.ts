@@ -59,19 +59,31 @@ export const PROFILE_EVENT_SCHEMA = {
   },
 } as const;
 
-/** audience.entered / audience.exited on c360-activation-events and in webhook batches. */
+/**
+ * audience.entered / audience.exited, and action.triggered (a next-best-action trigger of the audience fired: at most
+ * once per member, action and day), on c360-activation-events and in webhook batches.
+ */
 export const AUDIENCE_EVENT_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://c360.example/schemas/audience-event.json',
-  title: 'Audience membership event (topic c360-activation-events, webhooks)',
+  title: 'Audience membership event or next-best-action trigger (topic c360-activation-events, webhooks)',
   type: 'object',
   required: ['eventId', 'type', 'audience', 'customer360Id', 'batch', 'asOf', 'runId'],
   additionalProperties: false,
+  if: { properties: { type: { const: 'action.triggered' } } },
+  then: { required: ['action', 'reason'] },
+  else: { not: { anyOf: [{ required: ['action'] }, { required: ['reason'] }] } },
   properties: {
     ...common,
-    type: { enum: ['audience.entered', 'audience.exited'] },
+    type: { enum: ['audience.entered', 'audience.exited', 'action.triggered'] },
     audience: { type: 'string', description: 'Audience name' },
-    attributes: { type: 'object', description: 'entered only: the audience\'s attributes of the member (its file\'s attributes list)' },
+    attributes: { type: 'object', description: 'entered and triggered: the audience\'s attributes of the member (its file\'s attributes list)' },
+    action: { type: 'string', description: 'triggered only: the action of the trigger (audiences/<file>: triggers[].action)' },
+    reason: {
+      type: 'object', required: ['on'], description: 'triggered only: why it fired',
+      properties: { on: { enum: ['entered', 'changed'] }, changes: { type: 'array', items: change, description: 'changed: the watched attributes\' changes from the profile change feed' } },
+    },
+    mergedInto: { type: 'string', description: 'exited only, when identity resolution merged the member into another person: that person\'s id (re-key to it)' },
   },
 } as const;
 
@@ -105,11 +117,14 @@ export interface ProfileEvent {
 
 export interface AudienceEvent {
   eventId: string;
-  type: 'audience.entered' | 'audience.exited';
+  type: 'audience.entered' | 'audience.exited' | 'action.triggered';
   audience: string;
   customer360Id: string;
   batch: number;
   asOf: string;
   runId: string;
   attributes?: Record<string, unknown>;
+  mergedInto?: string;
+  action?: string;
+  reason?: unknown;
 }

@@ -24,8 +24,9 @@ import { GOLD_ROOT, goldDir } from '../gold/paths.ts';
 import type { Lake } from '../lake/lake.ts';
 import { commitQuery, parquetFiles } from '../lake/parquet.ts';
 import { C360Error } from '../runtime/errors.ts';
-import { IDENTITY_DATASETS, IDENTITY_DATASET_DECLS } from '../silver/datasets.ts';
+import { IDENTITY_DATASETS } from '../silver/datasets.ts';
 import { T } from '../warehouse/types.ts';
+import { identityChangeRows } from './identity.ts';
 import { IDENTITY_SEQ_DIR, PROFILE_HASH_DIR, PROFILE_STATE_DIR, batchFileName, identitySeqPath, parseBatch, profileHashesPath, profileStatePath } from './paths.ts';
 
 export const CHANGE_TYPES = ['created', 'updated', 'deleted', 'merged', 'split'] as const;
@@ -168,29 +169,6 @@ async function copyProfile(engine: Engine, lake: Lake, files: readonly string[],
   }
   const local = await Promise.all(files.map((f) => lake.localPath(f)));
   await commitQuery(engine, lake, `SELECT * FROM read_parquet(${litList(local)})`, to, { tmpDir, compression: 'zstd' });
-}
-
-const identityChanges = IDENTITY_DATASET_DECLS.find((d) => d.name === IDENTITY_DATASETS.changes)!;
-
-/**
- * The identity changes of the feed: merged and split events of identity_changes with SEQ in (after, upTo], and the ids
- * every merge up to `upTo` retired. A profile that disappears because a merge retired its id is announced by the
- * merge (re-key it to the survivor), not as deleted: a consumer that deleted it first would lose what it holds.
- */
-export async function identityChangeRows(engine: Engine, lake: Lake, o: { after?: number; batch: number; runId: string; asOf: string }): Promise<{ upTo: number; rowsSql: string; retiredSql: string } | undefined> {
-  const files = await Promise.all((await parquetFiles(lake, identityChanges.path)).map((f) => lake.localPath(f)));
-  if (files.length === 0) return undefined;
-  const src = `read_parquet(${litList(files)}, union_by_name = true)`;
-  const max = Number(await engine.scalar(`SELECT coalesce(max(SEQ), 0) FROM ${src}`));
-  // No `after` (the first batch): start from the latest change.
-  const after = o.after ?? max;
-  const upTo = Math.max(after, max);
-  const rowsSql = `SELECT 'pi-' || EVENT_ID AS CHANGE_ID, CAST(${o.batch} AS BIGINT) AS BATCH, ${lit(o.runId)} AS RUN_ID, DATE ${lit(o.asOf)} AS AS_OF_DATE,
-  IDS_AFTER[1] AS CUSTOMER360_ID, CHANGE_TYPE, '' AS CHANGED_ATTRIBUTES, '[]' AS CHANGES, CAST(NULL AS VARCHAR) AS PROFILE_CHECKSUM,
-  array_to_string(IDS_BEFORE, ',') AS IDS_BEFORE, array_to_string(IDS_AFTER, ',') AS IDS_AFTER
-FROM ${src} WHERE SEQ > ${after} AND SEQ <= ${upTo} AND CHANGE_TYPE IN ('merged', 'split')`;
-  const retiredSql = `SELECT DISTINCT unnest(list_filter(IDS_BEFORE, x -> NOT list_contains(IDS_AFTER, x))) AS CUSTOMER360_ID FROM ${src} WHERE SEQ <= ${upTo} AND CHANGE_TYPE = 'merged'`;
-  return { upTo, rowsSql, retiredSql };
 }
 
 /** The identity_changes SEQ a committed batch published up to (0 for a batch from before the feed kept it). */

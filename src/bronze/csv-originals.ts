@@ -23,6 +23,8 @@ export interface CsvOriginal {
   /** Its first line in the file (1-based). */
   firstLine: number;
   text: string;
+  /** The record's bytes when they are not valid UTF-8 (the text then holds U+FFFD for them). */
+  bytes?: Buffer;
 }
 
 /**
@@ -56,8 +58,11 @@ export async function csvOriginals(
       const rejected = want.rejected.has(rec);
       const k = rejected ? null : returned++;
       if ((k !== null && want.rows.has(k)) || want.lines.has(rec)) {
-        const text = Buffer.concat(parts).toString('utf8').replace(/\r?\n$/, '');
-        records.push({ k, recno, line: rec, firstLine: recFirst, text });
+        const all = Buffer.concat(parts);
+        const end = all.length - (all[all.length - 1] === 10 ? (all[all.length - 2] === 13 ? 2 : 1) : 0);
+        const raw = all.subarray(0, end);
+        const text = raw.toString('utf8');
+        records.push({ k, recno, line: rec, firstLine: recFirst, text, ...(Buffer.byteLength(text) === raw.length && Buffer.from(text).equals(raw) ? {} : { bytes: Buffer.from(raw) }) });
       }
     }
   };
@@ -119,4 +124,19 @@ export async function csvOriginals(
   }
   finish();
   return { records, returned };
+}
+
+/**
+ * Whether the reader's text of a rejected record (its csv_line) and the file's agree on the first line, so the
+ * reader's line number named the record found: equal, or equal up to where the reader replaced bytes it could not
+ * decode (it writes '?' for them), after at least 4 characters.
+ */
+export function sameRecord(reader: string, file: string): boolean {
+  const first = (t: string) => t.replace(/^[\r\n]+/, '').split('\n')[0]!.replace(/\r$/, '');
+  const a = first(reader);
+  const b = first(file);
+  if (a === b) return true;
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n] && a[n] !== '?') n++;
+  return n >= 4 && (a[n] === '?' || b.charCodeAt(n) > 127 || b[n] === '\ufffd');
 }

@@ -17,7 +17,7 @@ import { applySuppression } from '../privacy/suppression.ts';
 import { addToIndex, heldHashes, type HeldHashes } from './dedupe-index.ts';
 import { bronzeFile, quarantineFile, safeName } from './paths.ts';
 import { checkShape, type Shape } from './shape.ts';
-import { csvOriginals } from './csv-originals.ts';
+import { csvOriginals, sameRecord } from './csv-originals.ts';
 import { fileSource, formatOf, sqlSource, type DropFormat, type VarcharSource } from './source.ts';
 
 export type IngestSource =
@@ -286,9 +286,8 @@ async function runIngest(
     const o = await originalsOf(engine, source, T, result.reasons[`_RECORD:${REASON.MALFORMED}`] ?? 0, inputRows, work);
     result.originals = o.matched;
     // CSV: a malformed record's line and text as the file has them, when the reader's line names the same record.
-    const firstLine = (t: string) => `rtrim(split_part(ltrim(${t}, chr(13) || chr(10)), chr(10), 1), chr(13))`;
     const byLine = o.byLine && !!source.malformed;
-    const fileLine = byLine ? `CASE WHEN ${firstLine('m.__c360_otext')} = ${firstLine(`s.${MALFORMED.text}`)} THEN m.__c360_ofirst END` : 'NULL';
+    const fileLine = byLine ? 'm.__c360_ofirst' : 'NULL';
     const malformedPosition = source.malformed ? `'line=' || CAST(${fileLine} AS VARCHAR), s.${MALFORMED.line}, ` : '';
     const recordNumber = o.byLine ? 'CAST(r.__c360_orec AS VARCHAR), ' : '';
     const position = `${malformedPosition}${source.hasPosition ? `s.${STAGE.pos}` : 'NULL'}, ${recordNumber}CAST(${seq} + 1 AS VARCHAR)`;
@@ -300,6 +299,8 @@ async function runIngest(
       // The record as received, for every quarantined record; not for a suppressed one (its fields are blanked).
       `CASE WHEN s.${R} LIKE '%:SUPPRESSED%' THEN NULL ELSE coalesce(${malformedText}r.__c360_otext) END AS _source_record`,
       ...(source.malformed ? [`s.${MALFORMED.error} AS _source_error`] : []),
+      // CSV: the exact bytes of a record that is not valid UTF-8 (its _source_record shows U+FFFD or '?' for them).
+      ...(o.byLine ? [`CASE WHEN s.${R} LIKE '%:SUPPRESSED%' THEN NULL ELSE coalesce(${byLine ? 'm.__c360_obytes, ' : ''}r.__c360_obytes) END AS _source_bytes`] : []),
       ...meta,
     ];
     const key = source.originals?.key === 'seq' ? `s.${STAGE.seq}` : source.originals?.key === 'pos' ? `s.${STAGE.pos}` : 's.rowid';
@@ -354,11 +355,19 @@ async function originalsOf(
   const found = await csvOriginals(o.csv.file, o.csv, { rows, lines, rejected });
   // Every record the reader returned must be one found, in the same order: the same count, or none is used.
   const matched = found.returned === inputRows - malformed;
+  // A rejected record is taken from the file only when the reader's text of it agrees (the line numbers line up).
+  const readerText = new Map<number, string>();
+  if (source.malformed && lines.size > 0) {
+    for (const r of await engine.all<{ l: unknown; t: string | null }>(`SELECT TRY_CAST(substr(${m}, 6) AS BIGINT) AS l, ${MALFORMED.text} AS t FROM ${T.stage} WHERE ${m} IS NOT NULL`)) {
+      readerText.set(Number(r.l), r.t ?? '');
+    }
+  }
+  const kept = found.records.filter((r) => (r.k !== null ? matched : sameRecord(readerText.get(r.line) ?? '', r.text)));
   const file = join(work, 'originals.ndjson');
-  await writeFile(file, matched ? found.records.map((r) => JSON.stringify({ ok: r.k, t: r.text, rec: r.recno, line: r.line, first: r.firstLine })).join('\n') : '');
+  await writeFile(file, kept.map((r) => JSON.stringify({ ok: r.k, t: r.text, rec: r.recno, line: r.line, first: r.firstLine, b: r.bytes?.toString('hex') ?? null })).join('\n'));
   await engine.run(
-    `CREATE TEMP TABLE ${T.orig} (__c360_ok BIGINT, __c360_otext VARCHAR, __c360_orec BIGINT, __c360_oline BIGINT, __c360_ofirst BIGINT);
-     ${matched && found.records.length > 0 ? `INSERT INTO ${T.orig} SELECT ok, t, rec, line, first FROM read_json(${lit(file)}, format = 'newline_delimited', columns = {ok: 'BIGINT', t: 'VARCHAR', rec: 'BIGINT', line: 'BIGINT', first: 'BIGINT'})` : ''}`,
+    `CREATE TEMP TABLE ${T.orig} (__c360_ok BIGINT, __c360_otext VARCHAR, __c360_orec BIGINT, __c360_oline BIGINT, __c360_ofirst BIGINT, __c360_obytes BLOB);
+     ${kept.length > 0 ? `INSERT INTO ${T.orig} SELECT ok, t, rec, line, first, unhex(b) FROM read_json(${lit(file)}, format = 'newline_delimited', columns = {ok: 'BIGINT', t: 'VARCHAR', rec: 'BIGINT', line: 'BIGINT', first: 'BIGINT', b: 'VARCHAR'})` : ''}`,
   );
   return { table: T.orig, byLine: true, matched };
 }

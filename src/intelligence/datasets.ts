@@ -49,6 +49,8 @@ export const riskScores = intelligence({
   description: 'Churn risk and CLV predictions per person and as-of date (from the intelligence models)',
   grain: 'one row per CUSTOMER360_ID in the feature snapshot',
   job: 'gold-intelligence-scores',
+  // scoring with stored models reads the features job's snapshot of the as-of date (snapshot-inputs.ts)
+  inputs: [...MODEL_INPUTS, 'feature_snapshots'],
   primaryKey: ['CUSTOMER360_ID', 'AS_OF_DATE'],
   columns: [
     ID, AS_OF, ['CHURN_RISK', T.double, 'Probability of no purchase within the horizon (0..1)'], ['PREDICTED_PURCHASES', T.double, 'Expected purchases within the horizon'],
