@@ -17,6 +17,8 @@ import { EMPTY_OVERRIDES, parseOverrides, type Overrides } from '../src/identity
 import { hasRecords, openGraph } from '../src/identity/graph.ts';
 import { updateGraph } from '../src/identity/incremental.ts';
 import { appendRows } from '../src/identity/append.ts';
+import type { RegistryRow, RetiredRow } from '../src/identity/ids.ts';
+import { readRegistry, readRetired } from '../src/identity/state.ts';
 import { IDENTITY_PATHS, stagingFile } from '../src/silver/paths.ts';
 import { getDataset } from '../src/catalogue/index.ts';
 import { conformSql, writeDataset } from '../src/catalogue/runner.ts';
@@ -121,8 +123,11 @@ FROM (SELECT * FROM ${rel} QUALIFY row_number() OVER (PARTITION BY _source_syste
         }
         const seqBefore = stored ? await lastChangeSeq(engine) : 0;
         const threshold = ctx.params.threshold ? Number(ctx.params.threshold) : undefined;
+        // A lake whose identity ran before the graph existed keeps its ids: the first build inherits the id registry
+        // and retired-id pointers found in the lake.
+        const seed = stored ? undefined : await legacyIds(ctx, engine);
         const result = await updateGraph(engine, 'id_input', {
-          runId: ctx.runId, tenant, overrides, fullRefresh: full, threshold, onStep: (s) => ctx.log.progress(`identity: ${s}`),
+          runId: ctx.runId, tenant, overrides, fullRefresh: full, threshold, seed, onStep: (s) => ctx.log.progress(`identity: ${s}`),
         });
         graphChanged = result.mode === 'full' || result.newRecords + result.changedRecords > 0 || result.reclustered > 0 || result.events.length > 0;
         const counts: Record<string, number> = {};
@@ -145,6 +150,15 @@ FROM (SELECT * FROM ${rel} QUALIFY row_number() OVER (PARTITION BY _source_syste
     }
   },
 };
+
+/** The id registry and retired ids of the lake (written by every identity run), to seed a first graph build. */
+async function legacyIds(ctx: JobContext, engine: Engine): Promise<{ registry: RegistryRow[]; retired: RetiredRow[] } | undefined> {
+  const files = async (path: string) => ((await ctx.lake.exists(path)) ? [await ctx.lake.localPath(path)] : []);
+  const registry = await readRegistry(engine, await files(IDENTITY_PATHS.registry));
+  if (registry.length === 0) return undefined;
+  ctx.report.inputs.push(IDENTITY_PATHS.registry);
+  return { registry, retired: await readRetired(engine, await files(IDENTITY_PATHS.retired)) };
+}
 
 /** Writes the identity datasets from the graph (`seq`: the graph commit these outputs belong to). */
 async function writeOutputs(ctx: JobContext, engine: Engine, tenant: string, links: CollectedLink[], seqBefore: number, seq: number): Promise<void> {

@@ -24,7 +24,7 @@ function snapshot(date: string, seed: number, n = 400): LabelledSnapshot {
     rows.push(r);
     spend.push(r.SPEND_30D * 3 * (0.8 + 0.4 * rnd()));
   }
-  return { date, labelHorizonDays: 90, rows, spend, bgnbd: BG };
+  return { date, labelHorizonDays: 90, rows, spend, bgnbd: BG, rhythm: rows.map(() => ({ N_GAPS: 0, GAP_MEAN: 0, GAP_SD: 0, DAYS_90: 0, DAYS_PREV_90: 0 })) };
 }
 
 describe('learned CLV', () => {
@@ -33,6 +33,15 @@ describe('learned CLV', () => {
     expect(m.kind).toBe('regression');
     expect(m.validation!.snapshot).toBe('2024-06-01');
     expect(m.validation!.regression.spearman).toBeGreaterThan(m.validation!.bgnbdGammaGamma.spearman);
+    // Served: the best validation Spearman among the baselines and the candidates no baseline matches or beats on both.
+    const c = m.validation!.candidates;
+    expect(Object.keys(c)).toEqual(['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'past_spend', 'bgnbd_x_spend^0.25', 'bgnbd_x_spend^0.5',
+      'bgnbd_x_spend^0.75', 'regression', 'regression_blend_0.75', 'regression_blend_0.5', 'regression_blend_0.25']);
+    const baselines = ['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'past_spend'].map((k) => c[k]!);
+    const eligible = Object.entries(c).filter(([k, v]) => k === 'bgnbd_x_spend^0' || k === 'past_spend' || k === 'bgnbd_gamma_gamma' ||
+      !baselines.some((b) => b.spearman >= v.spearman && b.topDecileShare >= v.topDecileShare));
+    expect(m.candidate).toBe(eligible.sort((a, b) => b[1].spearman - a[1].spearman)[0]![0]);
+    expect(m.reason).toContain(m.candidate);
     expect(m.trainingSnapshots).toEqual(['2024-06-01', '2024-05-18', '2024-05-04']);
     const test = snapshot('2024-06-15', 9);
     const high = test.rows.findIndex((r) => r.SPEND_30D > 40);
@@ -41,6 +50,14 @@ describe('learned CLV', () => {
     // Calibrated in total on what it was fitted on (smearing), and scaled to another horizon linearly.
     const one = scoreLearnedClv(m, test.rows[high]!, BG, { p: 6, q: 4, v: 15 }, 90);
     expect(scoreLearnedClv(m, test.rows[high]!, BG, { p: 6, q: 4, v: 15 }, 180)).toBeCloseTo(2 * one, 8);
+  });
+
+  it('serves BG/NBD x Gamma-Gamma when the validation customers are far younger than the scored ones', () => {
+    const m = trainLearnedClv([snapshot('2024-06-01', 1), snapshot('2024-05-18', 2), snapshot('2024-05-04', 3)], 41);
+    expect(m.kind).toBe('bgnbd_gamma_gamma');
+    expect(m.reason).toMatch(/median age 20\.0 weeks\) are less than half as old as the scored ones \(41\.0 weeks\)/);
+    expect(m.validation!.candidates.regression).toBeDefined();
+    expect(trainLearnedClv([snapshot('2024-06-01', 1), snapshot('2024-05-18', 2)], 40).kind).toBe('regression');
   });
 
   it('falls back to BG/NBD x Gamma-Gamma without two snapshots to fit and validate on', () => {

@@ -4,9 +4,9 @@
 // nothing; a full refresh keeps the ids.
 import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MASTER } from '../pipelines/master.ts';
 import type { MasterPipeline } from '../pipelines/ir.ts';
 import { Engine, lit, litList } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
@@ -18,18 +18,13 @@ import { getDataset } from '../src/catalogue/index.ts';
 import { GRAPH_STATE, readGraphState } from '../src/silver/identity-graph-lake.ts';
 import { loadWarehouse } from '../src/warehouse/duckdb-loader.ts';
 import { makeDailyDrops } from './fixtures/daily-lake.ts';
+import { identityPipeline } from './fixtures/identity-pipelines.ts';
 import { GOLD_ROOT } from '../src/gold/paths.ts';
 import { getTable } from '../src/warehouse/model.ts';
 
-const BRONZE_SILVER: MasterPipeline = { ...MASTER, stages: MASTER.stages.filter((s) => s.name === 'bronze_ingestion' || s.name === 'silver_processing') };
-/** Bronze, Silver and the customer Gold job (the profile DIM_CUSTOMER is loaded from). */
-const WITH_PROFILE: MasterPipeline = {
-  ...MASTER,
-  stages: [
-    ...BRONZE_SILVER.stages,
-    ...MASTER.stages.filter((s) => s.name === 'gold_aggregation').map((s) => ({ ...s, activities: s.activities.filter((a) => a.name === 'gold_customer').map((a) => ({ ...a, dependsOn: [] })) })),
-  ],
-};
+// Only the tables the drops hold: customers for the merge scenario; customers and sales for the profile comparison.
+const BRONZE_SILVER = identityPipeline(['CUSTOMERS']);
+const WITH_PROFILE = identityPipeline(['CUSTOMERS', 'CUSTOMER_TRANSACTIONS', 'CUSTOMER_TRANSACTION_ITEMS'], { profile: true });
 
 let dir: string;
 let engine: Engine;
@@ -109,7 +104,9 @@ describe('identity in the daily pipeline', () => {
     expect(day1['ECOMMERCE/6']).toBe(base['CRM/1']);
     for (const k of Object.keys(base)) expect(day1[k], k).toBe(base[k]);
 
-    // Day 2: the bridge merges person 2 into person 1 (the larger one keeps its id).
+    // Day 2: the bridge merges person 2 into person 1 (the larger one keeps its id). (The lake before it is kept
+    // for the crash test.)
+    await cp(home, join(dir, 'killed'), { recursive: true });
     const d2 = identityJob(await run(home, await drop('day2', DAY2)));
     expect(d2.metrics.identity).toMatchObject({ mode: 'incremental', batch: 1, events: { merged: 1 } });
     const day2 = await ids(home);
@@ -143,6 +140,25 @@ describe('identity in the daily pipeline', () => {
     expect(await listing()).toEqual(before.files);
     expect(await readFile(join(home, 'lake', GRAPH_STATE), 'utf8')).toBe(before.state);
 
+    // Killed after uploading the new graph but before its state marker, then run again: the previous graph was still
+    // the lake's, the same customers are linked again, and the lake ends as the uninterrupted run left it (one merged
+    // event, not two; the same ids and redirect).
+    const killed = join(dir, 'killed');
+    const child = (fault?: string) =>
+      spawnSync(process.execPath, [join(import.meta.dirname, 'fixtures', 'identity-run.mjs'), killed, join(dir, 'drops', 'day2')], {
+        env: { ...process.env, ...(fault ? { C360_FAULT: fault } : {}) }, encoding: 'utf8',
+      });
+    expect(child('silver-identity:graph').signal).toBe('SIGKILL');
+    const graphs = async () => (await new LocalLake(join(killed, 'lake')).list('silver/customer360/identity/graph')).map((f) => f.path).filter((p) => p.endsWith('.gz'));
+    expect(await graphs()).toHaveLength(2); // the committed one and the crashed run's upload, which no marker names
+    const r = child();
+    expect(r.status, r.stderr).toBe(0);
+    expect(await graphs()).toHaveLength(1);
+    expect(await ids(killed)).toEqual(day2);
+    const strip = (rs: Record<string, unknown>[]) => rs.map((x) => ({ ...x, EVENT_ID: undefined, RUN_ID: undefined, EVENT_AT: undefined, LEDGER: undefined, REASON: undefined }));
+    expect(strip(await rows(killed, 'identity_changes'))).toEqual(strip(await rows(home, 'identity_changes')));
+    expect((await rows(killed, 'customer_id_redirects')).map((x) => [x.RETIRED_ID, x.CUSTOMER360_ID])).toEqual([[retired, survivor]]);
+
     // A full refresh resolves everything again and keeps every id.
     const state = await readGraphState(lake);
     const full = identityJob(await run(home, undefined, { fullRefresh: true }));
@@ -150,6 +166,14 @@ describe('identity in the daily pipeline', () => {
     expect(await ids(home)).toEqual(day2);
     expect((await readGraphState(lake))!.seq).toBe(state!.seq + 1);
     expect(await rows(home, 'customer_id_redirects')).toEqual(redirects);
+
+    // A lake from before the graph (only the id registry and retired ids): the first build inherits them, so the
+    // merged-away id still redirects (a build from nothing would not know it was ever retired).
+    await rm(join(home, 'lake', 'silver/customer360/identity/graph'), { recursive: true });
+    const seeded = identityJob(await run(home, undefined));
+    expect(seeded.inputs).toContain('silver/customer360/identity/id_registry/part-0.parquet');
+    expect(await ids(home)).toEqual(day2);
+    expect((await rows(home, 'customer_id_redirects')).map((x) => [x.RETIRED_ID, x.CUSTOMER360_ID])).toEqual([[retired, survivor]]);
   });
 });
 

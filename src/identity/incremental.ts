@@ -36,6 +36,11 @@ export interface UpdateOptions {
   overrides?: Overrides;
   /** Resolve everything again (retrains the model); ids are kept wherever a cluster survives. */
   fullRefresh?: boolean;
+  /**
+   * Ids to inherit when the graph is built for the first time (a lake whose earlier runs kept only an id registry and
+   * retired-id pointers): the first build keeps them wherever a person survives, as a full refresh keeps the graph's.
+   */
+  seed?: { registry: readonly RegistryRow[]; retired: readonly RetiredRow[] };
   /** Match probability for a link when the model is (re)trained (default: the stored one, else 0.5). */
   threshold?: number;
   /** Event time (default now). */
@@ -169,8 +174,10 @@ SELECT (row_number() OVER (ORDER BY o, pos) - 1)::BIGINT AS rid, ${rawCols}, cha
   WHERE NOT EXISTS (SELECT 1 FROM id_batch b WHERE b.TENANT_ID = r.TENANT_ID AND b.SOURCE_SYSTEM = r.SOURCE_SYSTEM AND b.CUSTOMER_ID = r.CUSTOMER_ID)
   UNION ALL ` : ''}SELECT 1 AS o, row_number() OVER () AS pos, ${rawCols}, ${stored ? `NOT EXISTS (SELECT 1 FROM g.raw r WHERE ${RAW_COLUMNS.map((c) => `r.${c} IS NOT DISTINCT FROM b.${c}`).join(' AND ')})` : 'true'} AS changed FROM id_batch b
 )`);
-  const registry = stored ? await engine.all<RegistryRow>('SELECT tenant_id AS TENANT_ID, source_system AS SOURCE_SYSTEM, customer_id AS CUSTOMER_ID, customer360_id AS CUSTOMER360_ID FROM g.records') : [];
-  const retiredBefore = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
+  const registry = stored ? await engine.all<RegistryRow>('SELECT tenant_id AS TENANT_ID, source_system AS SOURCE_SYSTEM, customer_id AS CUSTOMER_ID, customer360_id AS CUSTOMER360_ID FROM g.records') : [...(options.seed?.registry ?? [])];
+  const retiredInGraph = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
+  // Seeded pointers are written with the graph (they are not in it yet): only those already stored are skipped.
+  const retiredBefore = [...retiredInGraph, ...(stored ? [] : options.seed?.retired ?? [])];
   const threshold = options.threshold ?? prevModel?.threshold ?? 0.5;
   const res = await resolveIdentities(engine, 'id_all', { runId: options.runId, tenant, threshold, overrides, registry, retired: retiredBefore, cluster: options.cluster, onStep: options.onStep });
   timings.resolve = Date.now() - t0;
@@ -204,7 +211,7 @@ SELECT (row_number() OVER (ORDER BY o, pos) - 1)::BIGINT AS rid, ${rawCols}, cha
       WHERE det_rule IS NOT NULL OR match_probability >= ${threshold} ORDER BY rid_l, rid_r`,
     writeModelSql(model),
     ...(await writeOverridesSql(engine, overrides)),
-    ...(await writeRetiredSql(engine, res.retired.slice(retiredBefore.length), at)),
+    ...(await writeRetiredSql(engine, res.retired.slice(retiredInGraph.length), at)),
     ...(await writeEventsSql(engine, events)),
     ...(options.commitSql ?? []),
   ];
