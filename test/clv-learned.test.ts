@@ -33,11 +33,13 @@ describe('learned CLV', () => {
     expect(m.kind).toBe('regression');
     expect(m.validation!.snapshot).toBe('2024-06-01');
     expect(m.validation!.regression.spearman).toBeGreaterThan(m.validation!.bgnbdGammaGamma.spearman);
-    // The served candidate has the best validation Spearman among those not below BG/NBD x Gamma-Gamma's top decile.
+    // Served: the best validation Spearman among the baselines and the candidates no baseline matches or beats on both.
     const c = m.validation!.candidates;
-    expect(Object.keys(c)).toEqual(['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'bgnbd_x_spend^0.25', 'bgnbd_x_spend^0.5', 'bgnbd_x_spend^0.75',
-      'regression', 'regression_blend_0.75', 'regression_blend_0.5', 'regression_blend_0.25']);
-    const eligible = Object.entries(c).filter(([, v]) => v.topDecileShare >= c.bgnbd_gamma_gamma!.topDecileShare);
+    expect(Object.keys(c)).toEqual(['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'past_spend', 'bgnbd_x_spend^0.25', 'bgnbd_x_spend^0.5',
+      'bgnbd_x_spend^0.75', 'regression', 'regression_blend_0.75', 'regression_blend_0.5', 'regression_blend_0.25']);
+    const baselines = ['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'past_spend'].map((k) => c[k]!);
+    const eligible = Object.entries(c).filter(([k, v]) => k === 'bgnbd_x_spend^0' || k === 'past_spend' || k === 'bgnbd_gamma_gamma' ||
+      !baselines.some((b) => b.spearman >= v.spearman && b.topDecileShare >= v.topDecileShare));
     expect(m.candidate).toBe(eligible.sort((a, b) => b[1].spearman - a[1].spearman)[0]![0]);
     expect(m.reason).toContain(m.candidate);
     expect(m.trainingSnapshots).toEqual(['2024-06-01', '2024-05-18', '2024-05-04']);
