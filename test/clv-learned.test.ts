@@ -1,7 +1,7 @@
 // The learned CLV: served only when it beats BG/NBD x Gamma-Gamma on a validation snapshot it was not fitted on.
 import { describe, expect, it } from 'vitest';
 import type { LabelledSnapshot } from '../src/intelligence/churn.ts';
-import { fitRidge, scoreLearnedClv, trainLearnedClv } from '../src/intelligence/clv-learned.ts';
+import { bgnbdGammaGamma, fitRidge, scoreLearnedClv, scoreLearnedClvAll, trainLearnedClv, type LearnedClv } from '../src/intelligence/clv-learned.ts';
 import { NUMERIC_FEATURES, type FeatureRow } from '../src/intelligence/features.ts';
 import { seededRandom } from '../src/intelligence/math.ts';
 
@@ -66,6 +66,27 @@ describe('learned CLV', () => {
     expect(m.reason).toMatch(/2 are needed/);
     const r = snapshot('2024-06-15', 9).rows[0]!;
     expect(scoreLearnedClv(m, r, BG, { p: 6, q: 4, v: 15 }, 90)).toBeGreaterThan(0);
+  });
+
+  it('scores each kind of served candidate, and takes the total from BG/NBD x Gamma-Gamma when validation chose that', () => {
+    const GG = { p: 6, q: 4, v: 15 };
+    const rows = snapshot('2024-06-15', 9).rows;
+    const base: LearnedClv = { kind: 'bgnbd_gamma_gamma', candidate: 'bgnbd_gamma_gamma', labelHorizonDays: 90, features: [], trainingSnapshots: [], reason: '' };
+    const bgGg = rows.map((r) => { const b = bgnbdGammaGamma(BG, GG, r, 90); return b.purchases * b.perPurchase; });
+    expect(scoreLearnedClvAll(base, rows, BG, GG, 90)).toEqual(bgGg);
+    // BG/NBD alone (a = 0): expected purchases times a constant.
+    const alone = scoreLearnedClvAll({ ...base, kind: 'bgnbd_monetary', candidate: 'bgnbd_x_spend^0', monetaryExponent: 0, smearing: 20 }, rows, BG, GG, 90);
+    rows.forEach((r, i) => expect(alone[i]).toBeCloseTo(20 * bgnbdGammaGamma(BG, GG, r, 90).purchases, 10));
+    // Past spend, scaled to the horizon.
+    const past = { ...base, kind: 'past_spend' as const, candidate: 'past_spend', smearing: 0.5 };
+    expect(scoreLearnedClv(past, rows[0]!, BG, GG, 180)).toBeCloseTo(rows[0]!.REVENUE, 10);
+    // A served regression whose total validation took from BG/NBD x Gamma-Gamma: same ranking, BG/NBD x GG's total.
+    const m = trainLearnedClv([snapshot('2024-06-01', 1), snapshot('2024-05-18', 2), snapshot('2024-05-04', 3)]);
+    const own = scoreLearnedClvAll({ ...m, total: 'training_spend' }, rows, BG, GG, 90);
+    const anchored = scoreLearnedClvAll({ ...m, total: 'bgnbd_gamma_gamma' }, rows, BG, GG, 90);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(sum(anchored)).toBeCloseTo(sum(bgGg), 6);
+    anchored.forEach((v, i) => expect(v / sum(anchored)).toBeCloseTo(own[i]! / sum(own), 12));
   });
 
   it('ridge regression recovers a linear relation', () => {
