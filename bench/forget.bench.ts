@@ -33,7 +33,7 @@ function tables(n: { customers: number; transactions: number; items: number; eve
   };
 }
 
-async function buildLake(engine: Engine, root: string, scale: number): Promise<void> {
+export async function buildLake(engine: Engine, root: string, scale: number): Promise<void> {
   const n = { customers: 40_000 * scale, transactions: 100_000 * scale, items: 300_000 * scale, events: 1_000_000 * scale };
   for (const [name, sql] of Object.entries(tables(n))) {
     await engine.run(`CREATE OR REPLACE TEMP TABLE src AS SELECT *, md5(CAST(s AS VARCHAR)) AS _record_hash FROM (${sql}) s`);

@@ -2,7 +2,12 @@
 import { writeDataset } from '../src/catalogue/runner.ts';
 import { lit } from '../src/engine/duckdb.ts';
 import { riskScores } from '../src/intelligence/datasets.ts';
-import { AS_OF_PARAM, openInputs, writeModels } from '../src/intelligence/job-support.ts';
+import { jobAsOf } from '../src/catalogue/runner.ts';
+import type { Engine } from '../src/engine/duckdb.ts';
+import type { Snapshot } from '../src/intelligence/features.ts';
+import { loadPurchases } from '../src/intelligence/input.ts';
+import { AS_OF_PARAM, horizonOf, openInputs, writeModels } from '../src/intelligence/job-support.ts';
+import { openStoredSnapshot } from '../src/intelligence/snapshot-inputs.ts';
 import { tableFromRecords } from '../src/intelligence/lake-io.ts';
 import { scoreCustomers, scoreWith, type CustomerScore, type ScoringModels } from '../src/intelligence/models.ts';
 import type { ModelRecord } from '../src/intelligence/registry.ts';
@@ -17,14 +22,22 @@ export const scoresJob: Job = {
   usesAsOf: true,
   params: [AS_OF_PARAM, { name: 'horizonDays', description: 'Prediction horizon in days (default 90)', type: { kind: 'int', min: 1, max: 3650 } }, ...TRAIN_PARAMS],
   async run(ctx) {
-    const inputs = await openInputs(ctx, JOB);
+    // Train on the schedule (trained-models.ts); in between, score with the stored models, reading the features job's
+    // snapshot of the as-of date and the purchases (the churn model's rhythm), not all of Silver.
+    const asOf = await jobAsOf(ctx);
+    const horizonDays = horizonOf(ctx.params);
+    const stored = await readStored<ScoringModels>(ctx.lake, JOB);
+    const decision = trainDecision(ctx.params, stored, asOf, horizonDays);
+    ctx.report.metrics.training = decision;
+    let inputs: { engine: Engine; snapshot: Snapshot } | undefined | null = decision.train ? null : await openStoredSnapshot(ctx);
+    if (inputs) {
+      const load = await loadPurchases(inputs.engine, ctx.lake, asOf);
+      ctx.report.inputs.push(...load.inputs);
+    }
+    inputs ??= await openInputs(ctx, JOB);
     if (!inputs) return;
-    const { engine, asOf, horizonDays, snapshot } = inputs;
+    const { engine, snapshot } = inputs;
     try {
-      // Train on the schedule (trained-models.ts); in between, score with the stored models.
-      const stored = await readStored<ScoringModels>(ctx.lake, JOB);
-      const decision = trainDecision(ctx.params, stored, asOf, horizonDays);
-      ctx.report.metrics.training = decision;
       let scores: CustomerScore[];
       let clvRecord: ModelRecord;
       let churnRecord: ModelRecord;

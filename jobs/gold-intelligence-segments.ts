@@ -5,6 +5,7 @@ import { customerSegments, segmentProfiles } from '../src/intelligence/datasets.
 import { AS_OF_PARAM, HORIZON_PARAM, openInputs, writeModels } from '../src/intelligence/job-support.ts';
 import { tableFromRecords } from '../src/intelligence/lake-io.ts';
 import { segmentCustomers } from '../src/intelligence/models.ts';
+import { openStoredSnapshot } from '../src/intelligence/snapshot-inputs.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 import type { Job } from '../src/runtime/job.ts';
 
@@ -16,7 +17,8 @@ export const segmentsJob: Job = {
   async run(ctx) {
     const k = Number(ctx.params.k ?? 5);
     if (!Number.isInteger(k) || k < 1 || k > 50) throw new UsageError(`k must be a whole number in 1..50, got '${ctx.params.k}'`);
-    const inputs = await openInputs(ctx, 'gold-intelligence-segments');
+    // The features job's snapshot of this as-of date when there is one (no second load of Silver), else load.
+    const inputs = (await openStoredSnapshot(ctx)) ?? (await openInputs(ctx, 'gold-intelligence-segments'));
     if (!inputs) return;
     const { engine, asOf, snapshot, firstDate } = inputs;
     try {

@@ -1,6 +1,7 @@
 // Customer-intelligence activities of the Gold sub-pipeline (feature snapshots, CLV, churn, segments,
-// recommendations), kept apart from the descriptive Gold datasets in gold.ts. Each job loads Silver up to the run's
-// as-of date itself, so they depend on no other Gold activity and can run in parallel.
+// recommendations), kept apart from the descriptive Gold datasets in gold.ts. The scores and recommendation jobs load
+// Silver up to the run's as-of date themselves and run in parallel; segments reads the features job's snapshot (the
+// catalogue orders it after features).
 import { featuresJob } from '../jobs/gold-intelligence-features.ts';
 import { recommendationsJob } from '../jobs/gold-intelligence-recommendations.ts';
 import { scoresJob } from '../jobs/gold-intelligence-scores.ts';

@@ -49,7 +49,7 @@ describe('audience files', () => {
     expect(err('name: a\nfilter: (TOTAL_ORDERS > 1\n')).toMatch(/^audiences\/x\.yaml:2:26: filter: expected '\)', found the end of the filter/);
     expect(err('name: a\nfilter: TOTAL_ORDERS\n')).toMatch(/^audiences\/x\.yaml:2:9: filter: this is a number value, not a condition/);
     expect(err('name: a\nfilter: [unclosed\n')).toMatch(/^audiences\/x\.yaml:\d+:\d+: not valid YAML/);
-    expect(err('name: a\nfiltr: CONSENT_EMAIL\n')).toBe("audiences/x.yaml:2:1: unknown key 'filtr' in the audience (did you mean 'filter'?); allowed: name, description, filter, cadence, attributes, destinations");
+    expect(err('name: a\nfiltr: CONSENT_EMAIL\n')).toBe("audiences/x.yaml:2:1: unknown key 'filtr' in the audience (did you mean 'filter'?); allowed: name, description, filter, cadence, attributes, destinations, triggers");
     expect(err('name: a\nfilter: CONSENT_EMAIL\ncadence: hourly\n')).toBe("audiences/x.yaml:3:10: cadence must be one of every-run, daily, weekly, monthly; got 'hourly'");
     expect(err('name: a\nfilter: CONSENT_EMAIL\nattributes: [FIRST_NAME, EMAIL]\n')).toMatch(/^audiences\/x\.yaml:3:26: attributes: unknown column EMAIL/);
     expect(err('name: a\nfilter: CONSENT_EMAIL\ndestinations:\n  - type: file\n    format: csv\n')).toMatch(/^audiences\/x\.yaml:4:5: a marketing destination needs 'consent: <email\|sms\|phone\|push\|personalization>'/);
@@ -126,7 +126,7 @@ describe('audience membership', () => {
   it('first run: everyone matching enters; the top decile is ranked over everyone; NULL scores are not members', async () => {
     const r = await day('2026-03-01', 20, (i) => (i >= 18 ? 0.9 : 0.1));
     // decile 10 of PREDICTED_CLV 0..190 = C18, C19; both have e-mail consent.
-    expect(r.counts).toEqual({ 'at-risk': { members: 2, entered: 2, exited: 0 }, vip: { members: 2, entered: 2, exited: 0 } });
+    expect(r.counts).toEqual({ 'at-risk': { members: 2, entered: 2, exited: 0, triggered: 0 }, vip: { members: 2, entered: 2, exited: 0, triggered: 0 } });
     expect((await events()).map((e) => `${e.EVENT_ID}:${e.EVENT_TYPE}`)).toEqual([
       'ae-1-at-risk-C18:entered', 'ae-1-at-risk-C19:entered', 'ae-1-vip-C18:entered', 'ae-1-vip-C19:entered',
     ]);
@@ -173,7 +173,7 @@ describe('audience membership', () => {
     expect(r.evaluated).toEqual([]);
     expect(r.skipped).toEqual(['vip']);
     expect(r.removed).toEqual(['at-risk']);
-    expect(r.counts['at-risk']).toEqual({ members: 0, entered: 0, exited: 2 });
+    expect(r.counts['at-risk']).toEqual({ members: 0, entered: 0, exited: 2, triggered: 0 });
     expect(r.counts.vip).toBeUndefined();
     const wh = await Engine.open({ path: join(home, 'wh.duckdb') });
     try {

@@ -2,10 +2,13 @@
 // runs in between score with them (same model versions, a snapshot of the new as-of date), and a run trains again
 // when the models are due, when asked, or when its as-of date is before their training date (a backfill).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { upstreamJobs } from '../src/catalogue/index.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { featuresJob } from '../jobs/gold-intelligence-features.ts';
 import { scoresJob } from '../jobs/gold-intelligence-scores.ts';
+import { segmentsJob } from '../jobs/gold-intelligence-segments.ts';
 import { Engine, litList } from '../src/engine/duckdb.ts';
 import { goldDir } from '../src/gold/paths.ts';
 import { trainDecision } from '../src/intelligence/trained-models.ts';
@@ -57,6 +60,16 @@ async function scores(asOf: string, params: Record<string, string> = {}): Promis
   }
 }
 
+async function riskRows(asOf: string): Promise<string[]> {
+  const e = await Engine.open();
+  try {
+    const files = await Promise.all((await parquetFiles(lake, goldDir('risk_scores', asOf))).map((f) => lake.localPath(f)));
+    return (await e.all(`SELECT * FROM read_parquet(${litList(files)}) ORDER BY CUSTOMER360_ID`)).map((r) => JSON.stringify(r));
+  } finally {
+    e.close();
+  }
+}
+
 describe('model training on its own schedule', () => {
   it('trains, scores the next days with the stored models, and trains again when due, asked or backfilling', async () => {
     const first = await scores('1997-12-01');
@@ -70,6 +83,15 @@ describe('model training on its own schedule', () => {
     expect(next.ctx.report.metrics.churn).toBeUndefined();
     expect(next.rows).toBeGreaterThanOrEqual(first.rows);
 
+    // With the features job's snapshot of the date, scoring reads it and the purchases only, and scores the same.
+    await featuresJob.run(makeJobContext({ home, lake, log: silentLogger, runId: 'r', loadId: 'l', runDate: '1997-12-04', asOf: '1997-12-04', params: {} }));
+    const before = await riskRows('1997-12-04');
+    const light = await scores('1997-12-04');
+    expect(light.ctx.report.metrics.training).toMatchObject({ train: false });
+    expect(light.ctx.report.inputs.length).toBeGreaterThan(1);
+    expect(light.ctx.report.inputs.every((f) => /feature_snapshots|transactions/.test(f))).toBe(true);
+    expect(await riskRows('1997-12-04')).toEqual(before);
+
     // Due (trainEveryDays=3), asked (train=true), or before the training date: a new fit.
     const due = await scores('1997-12-04', { trainEveryDays: '3' });
     expect(due.ctx.report.metrics.training).toMatchObject({ train: true });
@@ -77,6 +99,33 @@ describe('model training on its own schedule', () => {
     const back = await scores('1997-11-20');
     expect(back.ctx.report.metrics.training).toMatchObject({ train: true, reason: expect.stringMatching(/before the stored models' training date 1997-12-04/) });
   }, 240_000);
+
+  it('segments read the features job\'s snapshot of the as-of date, and give what a load of Silver gives', async () => {
+    expect(upstreamJobs('gold-intelligence-segments')).toContain('gold-intelligence-features');
+    const asOf = '1997-12-10';
+    const run = async (job: typeof featuresJob) => {
+      const ctx = makeJobContext({ home, lake, log: silentLogger, runId: 'r', loadId: 'l', runDate: asOf, asOf, params: {} });
+      await job.run(ctx);
+      return ctx;
+    };
+    const rows = async () => {
+      const e = await Engine.open();
+      try {
+        const files = await Promise.all((await parquetFiles(lake, goldDir('customer_segments', asOf))).map((f) => lake.localPath(f)));
+        return (await e.all(`SELECT * FROM read_parquet(${litList(files)}) ORDER BY CUSTOMER360_ID`)).map((r) => JSON.stringify(r));
+      } finally {
+        e.close();
+      }
+    };
+    const loaded = await run(segmentsJob);
+    expect(loaded.report.inputs.some((f) => f.includes('feature_snapshots'))).toBe(false);
+    const fromSilver = await rows();
+    await run(featuresJob);
+    const stored = await run(segmentsJob);
+    expect(stored.report.inputs.every((f) => f.includes('feature_snapshots'))).toBe(true);
+    expect(fromSilver.length).toBeGreaterThan(100);
+    expect(await rows()).toEqual(fromSilver);
+  }, 120_000);
 
   it('decides by horizon and parameters', () => {
     const stored = { trainedAsOf: '2026-01-10', horizonDays: 90, models: {}, records: [] };

@@ -7,6 +7,9 @@ import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DailyDropsResult } from '../src/sample/daily-drops.ts';
+import { readDatasetState } from '../src/catalogue/partitioned.ts';
+import { customerDaily } from '../src/gold/daily-aggregates.ts';
+import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeDailyDrops, runDaily, snapshot, type LakeSnapshot } from './fixtures/daily-lake.ts';
 
 let dir: string;
@@ -34,6 +37,13 @@ describe('incremental daily runs', () => {
       expect(staged.metrics['CUSTOMER_TRANSACTIONS.mode']).toBe('incremental');
       expect(staged.inputs).toHaveLength(1);
       if (i > 0) expect((staged.metrics['CUSTOMER_TRANSACTIONS.standardise'] as { partitionsRewritten: number }).partitionsRewritten).toBeGreaterThan(1);
+      // Gold's daily aggregates recomputed only the days Silver changed (the day, late and corrected records' days),
+      // reading those days' Silver partitions, not the history.
+      const daily = m.jobs.find((j) => j.activity === 'gold_daily')!.metrics['customer_daily.maintain'] as { mode: string; days: number };
+      expect(daily.mode).toBe('incremental');
+      expect(daily.days).toBeGreaterThan(0);
+      const held = Object.keys((await readDatasetState(new LocalLake(join(inc, 'lake')), customerDaily.path))!.partitions).length;
+      expect(daily.days).toBeLessThan(held);
     }
     incremental = await snapshot(inc, asOf);
 
@@ -62,8 +72,9 @@ describe('incremental daily runs', () => {
         env: { ...process.env, ...(fault ? { C360_FAULT: fault } : {}) },
         encoding: 'utf8',
       });
-    // Killed after Silver staging wrote the day's transactions, before its state; then while publishing them.
-    for (const fault of ['silver-standardise:CUSTOMER_TRANSACTIONS', 'silver-publish:CUSTOMER_TRANSACTIONS']) expect(run(fault).signal).toBe('SIGKILL');
+    // Killed after Silver staging wrote the day's transactions, before its state; then while publishing them; then
+    // after Gold's per-customer-day aggregate wrote the changed days, before its state.
+    for (const fault of ['silver-standardise:CUSTOMER_TRANSACTIONS', 'silver-publish:CUSTOMER_TRANSACTIONS', 'gold-daily:customer_daily']) expect(run(fault).signal).toBe('SIGKILL');
     const r = run();
     expect(r.status, r.stderr).toBe(0);
     return snapshot(home, asOf).then((after) => {

@@ -390,36 +390,41 @@ CLUSTER BY (MODEL_NAME)
 COMMENT = 'Every trained model version with parameters, training window, feature snapshot and metrics';
 
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.PROFILE_CHANGES (
-  CHANGE_ID VARCHAR NOT NULL COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>; the same change always has the same id (consumer-side dedupe)',
+  CHANGE_ID VARCHAR NOT NULL COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>, or pi-<identity EVENT_ID> for a merge/split; the same change always has the same id (consumer-side dedupe)',
   BATCH NUMBER(19,0) COMMENT 'Publish sequence number: batches are committed in order, each diffed against the state the previous one published',
   RUN_ID VARCHAR COMMENT 'Run that committed the batch',
   AS_OF_DATE DATE COMMENT 'As-of date of the Gold profile the batch was computed from',
-  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID); merged: the survivor; split: the id the larger part kept',
+  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted; merged or split (identity resolution joined people into one, or one person into several)',
   CHANGED_ATTRIBUTES VARCHAR COMMENT 'Profile columns whose value changed (created: those with a value), comma-separated; empty when deleted',
   CHANGES VARCHAR COMMENT 'JSON array, one object per changed attribute: {attribute, old, new} for non-PII, {attribute, pii: true, oldChecksum, newChecksum} for PII',
-  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted)',
+  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted, merged or split)',
+  IDS_BEFORE VARCHAR COMMENT 'merged/split: person ids before, comma-separated (merged: every previous id, the survivor first); NULL otherwise',
+  IDS_AFTER VARCHAR COMMENT 'merged/split: person ids after, comma-separated (merged: the survivor; split: the kept id first); NULL otherwise',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   CONSTRAINT PK_PROFILE_CHANGES PRIMARY KEY (CHANGE_ID)
 )
 CLUSTER BY (AS_OF_DATE, CUSTOMER360_ID)
-COMMENT = 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums) and deleted profiles per committed batch';
+COMMENT = 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums), deleted, merged and split profiles per committed batch';
 
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.AUDIENCE_EVENTS (
-  EVENT_ID VARCHAR NOT NULL COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID>: the same event always has the same id',
+  EVENT_ID VARCHAR NOT NULL COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID> (triggered: nba-<as-of date>-<audience>-<action>-<CUSTOMER360_ID>, once a day): the same event always has the same id',
   BATCH NUMBER(19,0) COMMENT 'Batch (publish sequence) that committed the event',
   RUN_ID VARCHAR COMMENT 'Run that committed the batch',
   AS_OF_DATE DATE COMMENT 'As-of date the audience was evaluated for',
   AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  EVENT_TYPE VARCHAR COMMENT 'entered or exited',
+  EVENT_TYPE VARCHAR COMMENT 'entered or exited; triggered (a next-best-action trigger of the audience fired)',
+  MERGED_INTO VARCHAR COMMENT 'exited only: the person this member''s id was merged into by identity resolution (re-key to it); NULL otherwise',
+  ACTION VARCHAR COMMENT 'triggered only: the action of the trigger (audiences/<file>: triggers[].action)',
+  REASON VARCHAR COMMENT 'triggered only: JSON of why: on = entered, or on = changed with the watched attributes'' changes (attribute, old, new) from the profile change feed',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   CONSTRAINT PK_AUDIENCE_EVENTS PRIMARY KEY (EVENT_ID)
 )
 CLUSTER BY (AS_OF_DATE, AUDIENCE)
-COMMENT = 'Audience entered/exited events: one row per person whose membership of an audience changed in a committed batch';
+COMMENT = 'Audience entered/exited events: one row per person whose membership of an audience changed in a committed batch; and next-best-action triggers the audience''s rules fired (at most one per person, action and day)';
 
 CREATE TABLE IF NOT EXISTS CUSTOMER_360.AUDIENCE_MEMBERSHIP (
   AUDIENCE VARCHAR NOT NULL COMMENT 'Audience name (audiences/<file>: name)',
@@ -1079,15 +1084,17 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__MODEL_REGISTRY (
 COMMENT = 'Staging for CUSTOMER_360.MODEL_REGISTRY (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__PROFILE_CHANGES (
-  CHANGE_ID VARCHAR COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>; the same change always has the same id (consumer-side dedupe)',
+  CHANGE_ID VARCHAR COMMENT 'Stable event id: pc-<batch>-<CUSTOMER360_ID>, or pi-<identity EVENT_ID> for a merge/split; the same change always has the same id (consumer-side dedupe)',
   BATCH NUMBER(19,0) COMMENT 'Publish sequence number: batches are committed in order, each diffed against the state the previous one published',
   RUN_ID VARCHAR COMMENT 'Run that committed the batch',
   AS_OF_DATE DATE COMMENT 'As-of date of the Gold profile the batch was computed from',
-  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted',
+  CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID); merged: the survivor; split: the id the larger part kept',
+  CHANGE_TYPE VARCHAR COMMENT 'created, updated or deleted; merged or split (identity resolution joined people into one, or one person into several)',
   CHANGED_ATTRIBUTES VARCHAR COMMENT 'Profile columns whose value changed (created: those with a value), comma-separated; empty when deleted',
   CHANGES VARCHAR COMMENT 'JSON array, one object per changed attribute: {attribute, old, new} for non-PII, {attribute, pii: true, oldChecksum, newChecksum} for PII',
-  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted)',
+  PROFILE_CHECKSUM VARCHAR COMMENT 'Hash of the tracked attributes of the new profile (NULL when deleted, merged or split)',
+  IDS_BEFORE VARCHAR COMMENT 'merged/split: person ids before, comma-separated (merged: every previous id, the survivor first); NULL otherwise',
+  IDS_AFTER VARCHAR COMMENT 'merged/split: person ids after, comma-separated (merged: the survivor; split: the kept id first); NULL otherwise',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'
@@ -1095,13 +1102,16 @@ CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__PROFILE_CHANGES (
 COMMENT = 'Staging for CUSTOMER_360.PROFILE_CHANGES (rows of one load id at a time)';
 
 CREATE TRANSIENT TABLE IF NOT EXISTS STAGING.CUSTOMER_360__AUDIENCE_EVENTS (
-  EVENT_ID VARCHAR COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID>: the same event always has the same id',
+  EVENT_ID VARCHAR COMMENT 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID> (triggered: nba-<as-of date>-<audience>-<action>-<CUSTOMER360_ID>, once a day): the same event always has the same id',
   BATCH NUMBER(19,0) COMMENT 'Batch (publish sequence) that committed the event',
   RUN_ID VARCHAR COMMENT 'Run that committed the batch',
   AS_OF_DATE DATE COMMENT 'As-of date the audience was evaluated for',
   AUDIENCE VARCHAR COMMENT 'Audience name (audiences/<file>: name)',
   CUSTOMER360_ID VARCHAR COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',
-  EVENT_TYPE VARCHAR COMMENT 'entered or exited',
+  EVENT_TYPE VARCHAR COMMENT 'entered or exited; triggered (a next-best-action trigger of the audience fired)',
+  MERGED_INTO VARCHAR COMMENT 'exited only: the person this member''s id was merged into by identity resolution (re-key to it); NULL otherwise',
+  ACTION VARCHAR COMMENT 'triggered only: the action of the trigger (audiences/<file>: triggers[].action)',
+  REASON VARCHAR COMMENT 'triggered only: JSON of why: on = entered, or on = changed with the watched attributes'' changes (attribute, old, new) from the profile change feed',
   _LOAD_ID VARCHAR COMMENT 'Load id of the load that last inserted or changed this row',
   _AS_OF_DATE DATE COMMENT 'As-of date of the Gold snapshot that last inserted or changed this row',
   _CHANGE VARCHAR COMMENT 'UPSERT, DELETE (key gone from the snapshot) or PARTITION (partition value to replace)'

@@ -5,8 +5,13 @@ import { join, relative } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode, type YAMLMap } from 'yaml';
 import { CONSENT_CHANNELS } from '../privacy/consent.ts';
 import { UsageError } from '../runtime/errors.ts';
+import { customerProfile } from '../gold/customer-profile.ts';
 import { AUDIENCE_COLUMNS } from './audience-columns.ts';
+import { UNTRACKED_COLUMNS } from './profile-changes.ts';
 import { closest, compileFilter, FilterError, type CompiledFilter } from './filter.ts';
+
+/** Columns a changed() trigger can watch: the profile's, as the change feed compares them. */
+const PROFILE_COLUMNS = new Set(customerProfile.columns.map((c) => c.name));
 
 export const CADENCES = ['every-run', 'daily', 'weekly', 'monthly'] as const;
 export type Cadence = (typeof CADENCES)[number];
@@ -40,6 +45,18 @@ export interface TopicDestination extends DestinationBase {
 }
 export type Destination = WebhookDestination | FileDestination | TopicDestination;
 
+/**
+ * A next-best-action trigger: fires action.triggered for a member when they enter the audience ('entered': the
+ * profile crossed into the filter's state, e.g. churn risk above a level) or when one of the columns changed in the
+ * profile change feed of the day ('changed': e.g. a tier). At most once per member, action and day.
+ */
+export interface Trigger {
+  action: string;
+  on: 'entered' | 'changed';
+  /** changed: the profile columns watched. */
+  columns: string[];
+}
+
 export interface Audience {
   name: string;
   description: string;
@@ -49,6 +66,7 @@ export interface Audience {
   /** Columns sent with each member to destinations (CUSTOMER360_ID always). */
   attributes: string[];
   destinations: Destination[];
+  triggers: Trigger[];
   /** File it was read from (relative to the audiences folder's parent when possible). */
   file: string;
 }
@@ -60,7 +78,8 @@ export class AudienceFileError extends UsageError {
   }
 }
 
-const TOP_KEYS = ['name', 'description', 'filter', 'cadence', 'attributes', 'destinations'];
+const TOP_KEYS = ['name', 'description', 'filter', 'cadence', 'attributes', 'destinations', 'triggers'];
+const TRIGGER_KEYS = ['action', 'on'];
 const DEST_KEYS: Record<Destination['type'], string[]> = {
   webhook: ['type', 'name', 'purpose', 'consent', 'url', 'secret', 'batchSize', 'timeoutMs', 'maxAttempts'],
   file: ['type', 'name', 'purpose', 'consent', 'format'],
@@ -204,7 +223,39 @@ export function parseAudience(text: string, file: string): Audience {
       }
     }
   }
-  return { name, description: str(top.get('description'), 'description') ?? '', filter, compiled, cadence, attributes, destinations, file };
+  const triggers: Trigger[] = [];
+  const trigEntry = top.get('triggers');
+  if (trigEntry) {
+    if (!isSeq(trigEntry.value)) throw atNode(trigEntry.value ?? trigEntry.key, 'triggers is a list of {action, on}');
+    for (const item of trigEntry.value.items as YamlNode[]) {
+      if (!isMap(item)) throw atNode(item, "a trigger is a mapping: action: <name>, on: entered | changed(COLUMN, ...)");
+      const t = keysOf(item, TRIGGER_KEYS, 'a trigger');
+      const action = str(t.get('action'), 'action');
+      if (!action) throw atNode(item, 'a trigger needs an action name');
+      if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(action)) throw atNode(t.get('action')!.value, `action '${action}' must be lower-case letters, digits, '-' or '_' (at most 63)`);
+      if (triggers.some((x) => x.action === action)) throw atNode(t.get('action')!.value, `two triggers are named '${action}'`);
+      const on = str(t.get('on'), 'on');
+      if (!on) throw atNode(item, "a trigger needs 'on: entered' or 'on: changed(COLUMN, ...)'");
+      const onNode = t.get('on')!.value!;
+      const m = /^\s*changed\s*\(([^)]*)\)\s*$/i.exec(on);
+      if (on.trim() === 'entered') {
+        triggers.push({ action, on: 'entered', columns: [] });
+      } else if (m) {
+        const cols = m[1]!.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
+        if (!cols.length) throw atNode(onNode, 'changed(...) names at least one profile column');
+        for (const c of cols) {
+          if (!PROFILE_COLUMNS.has(c) || UNTRACKED_COLUMNS.has(c)) {
+            const near = closest(c, [...PROFILE_COLUMNS].filter((x) => !UNTRACKED_COLUMNS.has(x)));
+            throw at(valueOffsetToSource(text, onNode.range![0], onNode.range![1], on, on.toUpperCase().indexOf(c)), `on: changed(): ${c} is not a tracked profile column${near ? ` (did you mean ${near}?)` : ''}`);
+          }
+        }
+        triggers.push({ action, on: 'changed', columns: cols });
+      } else {
+        throw atNode(onNode, `on must be 'entered' or 'changed(COLUMN, ...)'; got '${on}'`);
+      }
+    }
+  }
+  return { name, description: str(top.get('description'), 'description') ?? '', filter, compiled, cadence, attributes, destinations, triggers, file };
 }
 
 /**

@@ -17,9 +17,11 @@ import type { Lake } from '../lake/lake.ts';
 import { commitQuery, parquetFiles } from '../lake/parquet.ts';
 import { C360Error } from '../runtime/errors.ts';
 import type { JobContext } from '../runtime/job.ts';
+import { IDENTITY_DATASETS } from '../silver/datasets.ts';
 import { T } from '../warehouse/types.ts';
 import { AUDIENCE_SOURCES } from './audience-columns.ts';
 import type { Audience, Cadence } from './audience-file.ts';
+import { survivorsSql } from './identity.ts';
 import { ACTIVATION_ROOT } from './paths.ts';
 import { changeBatchPath, committedBatches } from './profile-changes.ts';
 
@@ -30,19 +32,22 @@ export const audienceEvents: Dataset = {
   name: 'audience_events',
   layer: 'gold',
   path: `${GOLD_ROOT}/audience_events`,
-  description: 'Audience entered/exited events: one row per person whose membership of an audience changed in a committed batch',
+  description: 'Audience entered/exited events: one row per person whose membership of an audience changed in a committed batch; and next-best-action triggers the audience\'s rules fired (at most one per person, action and day)',
   grain: 'one row per AUDIENCE, CUSTOMER360_ID and batch (files as_of_date=D/batch-NNNNNNNN.parquet)',
   maintenance: 'append',
   job: 'gold-audiences',
-  inputs: ['customer_profile', 'risk_scores', 'customer_segments'],
+  inputs: ['customer_profile', 'risk_scores', 'customer_segments', IDENTITY_DATASETS.changes, 'profile_changes'],
   primaryKey: ['EVENT_ID'],
   columns: columns([
-    ['EVENT_ID', T.varchar, 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID>: the same event always has the same id'],
+    ['EVENT_ID', T.varchar, 'Stable event id ae-<batch>-<audience>-<CUSTOMER360_ID> (triggered: nba-<as-of date>-<audience>-<action>-<CUSTOMER360_ID>, once a day): the same event always has the same id'],
     ['BATCH', T.bigint, 'Batch (publish sequence) that committed the event'],
     ['RUN_ID', T.varchar, 'Run that committed the batch'],
     ['AS_OF_DATE', T.date, 'As-of date the audience was evaluated for'],
     AUDIENCE, ID,
-    ['EVENT_TYPE', T.varchar, 'entered or exited'],
+    ['EVENT_TYPE', T.varchar, 'entered or exited; triggered (a next-best-action trigger of the audience fired)'],
+    ['MERGED_INTO', T.varchar, 'exited only: the person this member\'s id was merged into by identity resolution (re-key to it); NULL otherwise'],
+    ['ACTION', T.varchar, 'triggered only: the action of the trigger (audiences/<file>: triggers[].action)'],
+    ['REASON', T.varchar, 'triggered only: JSON of why: on = entered, or on = changed with the watched attributes\' changes (attribute, old, new) from the profile change feed'],
   ]),
   warehouse: { schema: 'CUSTOMER_360', table: 'AUDIENCE_EVENTS', strategy: 'append', clusterBy: ['AS_OF_DATE', 'AUDIENCE'] },
 };
@@ -130,8 +135,37 @@ export function membersSql(a: Audience): string {
 /** Current members per audience according to the committed event log. */
 function currentMembersSql(logFiles: readonly string[]): string {
   if (!logFiles.length) return `SELECT CAST(NULL AS VARCHAR) AS AUDIENCE, CAST(NULL AS VARCHAR) AS CUSTOMER360_ID WHERE false`;
-  return `SELECT AUDIENCE, CUSTOMER360_ID FROM read_parquet(${litList(logFiles)})
+  return `SELECT AUDIENCE, CUSTOMER360_ID FROM read_parquet(${litList(logFiles)}) WHERE EVENT_TYPE IN ('entered', 'exited')
 QUALIFY row_number() OVER (PARTITION BY AUDIENCE, CUSTOMER360_ID ORDER BY BATCH DESC) = 1 AND EVENT_TYPE = 'entered'`;
+}
+
+/**
+ * SQL of the next-best-action triggers the due audiences fire this run (undefined: none declared): 'entered' for the
+ * members entering now (a_events), 'changed' for the members (a_now) whose watched columns changed in the profile
+ * change feed batches of the as-of date. One event per member, action and day: ids already in the log are left out.
+ */
+async function triggersSql(lake: Lake, due: readonly Audience[], o: { batch: number; runId: string; asOf: string; logFiles: readonly string[] }): Promise<string | undefined> {
+  const parts: string[] = [];
+  const changeFiles = await Promise.all((await committedBatches(lake)).filter((b) => b.asOf === o.asOf).map((b) => lake.localPath(b.path)));
+  const head = (a: Audience, action: string, reason: string) => `SELECT 'nba-' || ${lit(o.asOf)} || '-' || ${lit(a.name)} || '-' || ${lit(action)} || '-' || CUSTOMER360_ID AS EVENT_ID,
+    CAST(${o.batch} AS BIGINT) AS BATCH, ${lit(o.runId)} AS RUN_ID, DATE ${lit(o.asOf)} AS AS_OF_DATE, ${lit(a.name)} AS AUDIENCE, CUSTOMER360_ID,
+    'triggered' AS EVENT_TYPE, CAST(NULL AS VARCHAR) AS MERGED_INTO, ${lit(action)} AS ACTION, ${reason} AS REASON`;
+  for (const a of due) {
+    for (const t of a.triggers) {
+      if (t.on === 'entered') {
+        parts.push(`${head(a, t.action, `'{"on":"entered"}'`)} FROM a_events WHERE EVENT_TYPE = 'entered' AND AUDIENCE = ${lit(a.name)}`);
+      } else if (changeFiles.length) {
+        const cols = `[${t.columns.map(lit).join(', ')}]`;
+        const changed = `SELECT CUSTOMER360_ID, CAST(to_json({'on': 'changed', 'changes': list_filter(CAST(CAST(CHANGES AS JSON) AS JSON[]), x -> list_contains(${cols}, x->>'attribute'))}) AS VARCHAR) AS R
+          FROM read_parquet(${litList(changeFiles)}) WHERE CHANGE_TYPE = 'updated' AND list_has_any(string_split(CHANGED_ATTRIBUTES, ','), ${cols})
+          QUALIFY row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY BATCH DESC) = 1`;
+        parts.push(`${head(a, t.action, 'c.R')} FROM (SELECT CUSTOMER360_ID FROM a_now WHERE AUDIENCE = ${lit(a.name)}) m JOIN (${changed}) c USING (CUSTOMER360_ID)`);
+      }
+    }
+  }
+  if (!parts.length) return undefined;
+  const fired = o.logFiles.length ? ` WHERE EVENT_ID NOT IN (SELECT EVENT_ID FROM read_parquet(${litList(o.logFiles)}) WHERE EVENT_TYPE = 'triggered')` : '';
+  return `SELECT * FROM (${parts.join('\nUNION ALL\n')})${fired}`;
 }
 
 export interface AudienceRunResult {
@@ -142,7 +176,7 @@ export interface AudienceRunResult {
   /** Audiences whose file is gone: their members exit. */
   removed: string[];
   /** Per audience: members after the run, entered, exited. */
-  counts: Record<string, { members: number; entered: number; exited: number }>;
+  counts: Record<string, { members: number; entered: number; exited: number; triggered: number }>;
   eventsPath?: string;
   inputs: string[];
 }
@@ -174,28 +208,36 @@ export async function runAudiences(
   await engine.run(`CREATE OR REPLACE TEMP TABLE a_now AS ${nowSql}`);
   const scope = [...due.map((a) => a.name), ...removed];
   const inScope = scope.length ? `AUDIENCE IN (${scope.map(lit).join(', ')})` : 'false';
+  // A member who left because a merge retired their id exits saying where they went, so a destination can re-key.
+  const survivors = (await survivorsSql(lake)) ?? 'SELECT CAST(NULL AS VARCHAR) AS RETIRED_ID, CAST(NULL AS VARCHAR) AS SURVIVOR_ID WHERE false';
   const eventsSql = `SELECT 'ae-' || ${batch} || '-' || AUDIENCE || '-' || CUSTOMER360_ID AS EVENT_ID, CAST(${batch} AS BIGINT) AS BATCH,
-  ${lit(ctx.runId)} AS RUN_ID, DATE ${lit(o.asOf)} AS AS_OF_DATE, AUDIENCE, CUSTOMER360_ID, EVENT_TYPE
+  ${lit(ctx.runId)} AS RUN_ID, DATE ${lit(o.asOf)} AS AS_OF_DATE, AUDIENCE, CUSTOMER360_ID, EVENT_TYPE, MERGED_INTO,
+  CAST(NULL AS VARCHAR) AS ACTION, CAST(NULL AS VARCHAR) AS REASON
 FROM (
-  SELECT AUDIENCE, CUSTOMER360_ID, 'entered' AS EVENT_TYPE FROM (SELECT * FROM a_now EXCEPT SELECT * FROM a_current WHERE ${inScope})
+  SELECT AUDIENCE, CUSTOMER360_ID, 'entered' AS EVENT_TYPE, CAST(NULL AS VARCHAR) AS MERGED_INTO FROM (SELECT * FROM a_now EXCEPT SELECT * FROM a_current WHERE ${inScope})
   UNION ALL
-  SELECT AUDIENCE, CUSTOMER360_ID, 'exited' FROM (SELECT * FROM a_current WHERE ${inScope} EXCEPT SELECT * FROM a_now)
+  SELECT x.AUDIENCE, x.CUSTOMER360_ID, 'exited', sv.SURVIVOR_ID FROM (SELECT * FROM a_current WHERE ${inScope} EXCEPT SELECT * FROM a_now) x
+    LEFT JOIN (${survivors}) sv ON sv.RETIRED_ID = x.CUSTOMER360_ID
 )
 ORDER BY AUDIENCE, CUSTOMER360_ID`;
   await engine.run(`CREATE OR REPLACE TEMP TABLE a_events AS ${await conformSql(engine, audienceEvents, eventsSql)}`);
+  const triggers = await triggersSql(lake, due, { batch, runId: ctx.runId, asOf: o.asOf, logFiles });
+  if (triggers) await engine.run(`INSERT INTO a_events BY NAME ${triggers}`);
   const counts: AudienceRunResult['counts'] = {};
-  const rows = await engine.all<{ a: string; members: number; entered: number; exited: number }>(`
-    SELECT a, CAST(sum(members) AS INTEGER) AS members, CAST(sum(entered) AS INTEGER) AS entered, CAST(sum(exited) AS INTEGER) AS exited FROM (
-      SELECT AUDIENCE AS a, count(*) AS members, 0 AS entered, 0 AS exited FROM a_now GROUP BY 1
-      UNION ALL SELECT AUDIENCE, 0, count(*) FILTER (WHERE EVENT_TYPE = 'entered'), count(*) FILTER (WHERE EVENT_TYPE = 'exited') FROM a_events GROUP BY 1
-      UNION ALL SELECT unnest(${scope.length ? `[${scope.map(lit).join(', ')}]` : 'CAST([] AS VARCHAR[])'}), 0, 0, 0
+  const rows = await engine.all<{ a: string; members: number; entered: number; exited: number; triggered: number }>(`
+    SELECT a, CAST(sum(members) AS INTEGER) AS members, CAST(sum(entered) AS INTEGER) AS entered, CAST(sum(exited) AS INTEGER) AS exited,
+      CAST(sum(triggered) AS INTEGER) AS triggered FROM (
+      SELECT AUDIENCE AS a, count(*) AS members, 0 AS entered, 0 AS exited, 0 AS triggered FROM a_now GROUP BY 1
+      UNION ALL SELECT AUDIENCE, 0, count(*) FILTER (WHERE EVENT_TYPE = 'entered'), count(*) FILTER (WHERE EVENT_TYPE = 'exited'),
+        count(*) FILTER (WHERE EVENT_TYPE = 'triggered') FROM a_events GROUP BY 1
+      UNION ALL SELECT unnest(${scope.length ? `[${scope.map(lit).join(', ')}]` : 'CAST([] AS VARCHAR[])'}), 0, 0, 0, 0
     ) GROUP BY 1 ORDER BY 1`);
-  for (const r of rows) counts[r.a] = { members: r.members, entered: r.entered, exited: r.exited };
+  for (const r of rows) counts[r.a] = { members: r.members, entered: r.entered, exited: r.exited, triggered: r.triggered };
   const result: AudienceRunResult = { batch, asOf: o.asOf, evaluated: due.map((a) => a.name), skipped, removed, counts, inputs };
   if (o.dryRun) return result;
 
   const eventsPath = changeBatchPath(o.asOf, batch, audienceEvents);
-  const written = await commitQuery(engine, lake, 'SELECT * FROM a_events', eventsPath, { tmpDir, compression: 'zstd' });
+  const written = await commitQuery(engine, lake, 'SELECT * FROM a_events ORDER BY AUDIENCE, CUSTOMER360_ID, EVENT_ID', eventsPath, { tmpDir, compression: 'zstd' });
   ctx.report.outputs.push(eventsPath);
   ctx.report.rowCounts.audience_events = written;
   result.eventsPath = eventsPath;
@@ -205,7 +247,7 @@ ORDER BY AUDIENCE, CUSTOMER360_ID`;
 FROM (
   SELECT AUDIENCE, CUSTOMER360_ID, EVENT_TYPE, BATCH AS ENTERED_BATCH, AS_OF_DATE AS ENTERED_AS_OF,
     lead(BATCH) OVER w AS EXITED_BATCH, lead(AS_OF_DATE) OVER w AS EXITED_AS_OF
-  FROM read_parquet(${litList(log)})
+  FROM read_parquet(${litList(log)}) WHERE EVENT_TYPE IN ('entered', 'exited')
   WINDOW w AS (PARTITION BY AUDIENCE, CUSTOMER360_ID ORDER BY BATCH)
 ) WHERE EVENT_TYPE = 'entered'
 ORDER BY AUDIENCE, CUSTOMER360_ID, ENTERED_BATCH`;

@@ -84,21 +84,30 @@ async function rowsOf(engine: Engine, start: number, end: number): Promise<Recor
   return engine.all(`SELECT * EXCLUDE (RN) FROM d_rows WHERE RN >= ${start} AND RN < ${end} ORDER BY RN`);
 }
 
-function profileEvent(r: Record<string, unknown>): ProfileEvent {
-  return {
+export function profileEvent(r: Record<string, unknown>): ProfileEvent {
+  const e: ProfileEvent = {
     eventId: String(r.CHANGE_ID), type: `profile.${r.CHANGE_TYPE}` as ProfileEvent['type'], customer360Id: String(r.CUSTOMER360_ID),
     batch: Number(r.BATCH), asOf: String(r.AS_OF_DATE), runId: String(r.RUN_ID),
     changedAttributes: r.CHANGED_ATTRIBUTES ? String(r.CHANGED_ATTRIBUTES).split(',') : [],
     changes: JSON.parse(String(r.CHANGES)) as unknown[], profileChecksum: (r.PROFILE_CHECKSUM as string | null) ?? null,
   };
+  if (r.CHANGE_TYPE === 'merged' || r.CHANGE_TYPE === 'split') {
+    const ids = (v: unknown) => (v ? String(v).split(',') : []);
+    const before = ids(r.IDS_BEFORE);
+    const after = ids(r.IDS_AFTER);
+    e.identity = { before, after, retired: before.filter((x) => !after.includes(x)), created: after.filter((x) => !before.includes(x)) };
+  }
+  return e;
 }
 
 function audienceEvent(a: Audience, r: Record<string, unknown>): AudienceEvent {
   const e: AudienceEvent = {
-    eventId: String(r.EVENT_ID), type: `audience.${r.EVENT_TYPE}` as AudienceEvent['type'], audience: a.name, customer360Id: String(r.CUSTOMER360_ID),
-    batch: Number(r.BATCH), asOf: String(r.AS_OF_DATE), runId: String(r.RUN_ID),
+    eventId: String(r.EVENT_ID), type: (r.EVENT_TYPE === 'triggered' ? 'action.triggered' : `audience.${r.EVENT_TYPE}`) as AudienceEvent['type'], audience: a.name,
+    customer360Id: String(r.CUSTOMER360_ID), batch: Number(r.BATCH), asOf: String(r.AS_OF_DATE), runId: String(r.RUN_ID),
   };
-  if (r.EVENT_TYPE === 'entered') e.attributes = Object.fromEntries(a.attributes.map((c) => [c, r[c] ?? null]));
+  if (r.EVENT_TYPE === 'triggered') Object.assign(e, { action: String(r.ACTION), reason: JSON.parse(String(r.REASON)) as unknown });
+  if (r.EVENT_TYPE !== 'exited') e.attributes = Object.fromEntries(a.attributes.map((c) => [c, r[c] ?? null]));
+  if (r.MERGED_INTO) e.mergedInto = String(r.MERGED_INTO);
   return e;
 }
 
@@ -113,9 +122,13 @@ async function audienceRowsSql(engine: Engine, lake: Lake, a: Audience, d: Desti
   await registerBase(engine, lake, b.asOf, new Set(a.attributes), 'd_base');
   const consentOk = !consentCol ? 'TRUE' : (await hasColumn(engine, 'd_base', consentCol)) ? `COALESCE(b.${ident(consentCol)}, FALSE)` : 'FALSE';
   const attrs = a.attributes.map((c) => `b.${ident(c)}`).join(', ');
-  const from = `FROM read_parquet(${lit(await lake.localPath(b.path))}) e LEFT JOIN d_base b USING (CUSTOMER360_ID) WHERE e.AUDIENCE = ${lit(a.name)}`;
-  const withheld = Number(await engine.scalar(`SELECT count(*) ${from} AND e.EVENT_TYPE = 'entered' AND NOT (${consentOk})`));
-  return { sql: `SELECT e.EVENT_ID, e.EVENT_TYPE, e.CUSTOMER360_ID, e.BATCH, e.AS_OF_DATE, e.RUN_ID${attrs ? `, ${attrs}` : ''} ${from} AND (e.EVENT_TYPE = 'exited' OR ${consentOk})`, withheld };
+  const file = `read_parquet(${lit(await lake.localPath(b.path))})`;
+  // Batches committed before audience events had MERGED_INTO have no such column.
+  const has = new Set((await engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${file}`)).map((r) => r.column_name));
+  const mergedInto = ['MERGED_INTO', 'ACTION', 'REASON'].map((c) => (has.has(c) ? `e.${c}` : `CAST(NULL AS VARCHAR) AS ${c}`)).join(', ');
+  const from = `FROM ${file} e LEFT JOIN d_base b USING (CUSTOMER360_ID) WHERE e.AUDIENCE = ${lit(a.name)}`;
+  const withheld = Number(await engine.scalar(`SELECT count(*) ${from} AND e.EVENT_TYPE <> 'exited' AND NOT (${consentOk})`));
+  return { sql: `SELECT e.EVENT_ID, e.EVENT_TYPE, e.CUSTOMER360_ID, e.BATCH, e.AS_OF_DATE, e.RUN_ID, ${mergedInto}${attrs ? `, ${attrs}` : ''} ${from} AND (e.EVENT_TYPE = 'exited' OR ${consentOk})`, withheld };
 }
 
 /** Sends staged rows [cursor position, count) of one batch to a topic, each event id once (see topics.ts). */
@@ -177,7 +190,7 @@ async function writeFile(ctx: JobContext, engine: Engine, a: Audience, d: Destin
   const consentCol = d.consent ? `CONSENT_${d.consent.toUpperCase()}` : undefined;
   await registerBase(engine, ctx.lake, b.asOf, new Set(a.attributes), 'd_base');
   const consentOk = !consentCol ? 'TRUE' : (await hasColumn(engine, 'd_base', consentCol)) ? `COALESCE(b.${ident(consentCol)}, FALSE)` : 'FALSE';
-  const members = `SELECT CUSTOMER360_ID FROM read_parquet(${litList(logUpTo)}) WHERE AUDIENCE = ${lit(a.name)}
+  const members = `SELECT CUSTOMER360_ID FROM read_parquet(${litList(logUpTo)}) WHERE AUDIENCE = ${lit(a.name)} AND EVENT_TYPE IN ('entered', 'exited')
 QUALIFY row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY BATCH DESC) = 1 AND EVENT_TYPE = 'entered'`;
   const attrs = a.attributes.map((c) => `b.${ident(c)}`).join(', ');
   const sql = `SELECT m.CUSTOMER360_ID${attrs ? `, ${attrs}` : ''} FROM (${members}) m LEFT JOIN d_base b USING (CUSTOMER360_ID) WHERE ${consentOk} ORDER BY m.CUSTOMER360_ID`;

@@ -23,7 +23,22 @@ const change = {
   ],
 } as const;
 
-/** profile.created / profile.updated / profile.deleted on c360-updated-profiles. */
+/** What identity resolution did, on profile.merged and profile.split: enough for a consumer to re-key what it holds. */
+const identity = {
+  type: 'object', required: ['before', 'after', 'retired', 'created'], additionalProperties: false,
+  description: 'merged/split only: the person ids before and after (from identity_changes)',
+  properties: {
+    before: { type: 'array', items: { type: 'string' }, description: 'Ids before (merged: every previous id, the survivor first)' },
+    after: { type: 'array', items: { type: 'string' }, description: 'Ids after (merged: the survivor; split: the kept id first)' },
+    retired: { type: 'array', items: { type: 'string' }, description: 'Ids that no longer exist: re-key what you hold under them to customer360Id' },
+    created: { type: 'array', items: { type: 'string' }, description: 'Ids that did not exist before (split: the parts that left customer360Id)' },
+  },
+} as const;
+
+/**
+ * profile.created / profile.updated / profile.deleted, and profile.merged / profile.split (identity resolution joined
+ * people into customer360Id, or split people off it), on c360-updated-profiles.
+ */
 export const PROFILE_EVENT_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://c360.example/schemas/profile-event.json',
@@ -31,28 +46,44 @@ export const PROFILE_EVENT_SCHEMA = {
   type: 'object',
   required: ['eventId', 'type', 'customer360Id', 'batch', 'asOf', 'runId', 'changedAttributes', 'changes', 'profileChecksum'],
   additionalProperties: false,
+  if: { properties: { type: { enum: ['profile.merged', 'profile.split'] } } },
+  then: { required: ['identity'] },
+  else: { not: { required: ['identity'] } },
   properties: {
     ...common,
-    type: { enum: ['profile.created', 'profile.updated', 'profile.deleted'] },
+    type: { enum: ['profile.created', 'profile.updated', 'profile.deleted', 'profile.merged', 'profile.split'] },
+    identity,
     changedAttributes: { type: 'array', items: { type: 'string' }, description: 'Profile columns that changed (created: those with a value; deleted: none)' },
     changes: { type: 'array', items: change, description: 'Old and new value per non-PII attribute; checksums only for PII attributes' },
     profileChecksum: { type: ['string', 'null'], description: 'Hash of the new profile (null when deleted)' },
   },
 } as const;
 
-/** audience.entered / audience.exited on c360-activation-events and in webhook batches. */
+/**
+ * audience.entered / audience.exited, and action.triggered (a next-best-action trigger of the audience fired: at most
+ * once per member, action and day), on c360-activation-events and in webhook batches.
+ */
 export const AUDIENCE_EVENT_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://c360.example/schemas/audience-event.json',
-  title: 'Audience membership event (topic c360-activation-events, webhooks)',
+  title: 'Audience membership event or next-best-action trigger (topic c360-activation-events, webhooks)',
   type: 'object',
   required: ['eventId', 'type', 'audience', 'customer360Id', 'batch', 'asOf', 'runId'],
   additionalProperties: false,
+  if: { properties: { type: { const: 'action.triggered' } } },
+  then: { required: ['action', 'reason'] },
+  else: { not: { anyOf: [{ required: ['action'] }, { required: ['reason'] }] } },
   properties: {
     ...common,
-    type: { enum: ['audience.entered', 'audience.exited'] },
+    type: { enum: ['audience.entered', 'audience.exited', 'action.triggered'] },
     audience: { type: 'string', description: 'Audience name' },
-    attributes: { type: 'object', description: 'entered only: the audience\'s attributes of the member (its file\'s attributes list)' },
+    attributes: { type: 'object', description: 'entered and triggered: the audience\'s attributes of the member (its file\'s attributes list)' },
+    action: { type: 'string', description: 'triggered only: the action of the trigger (audiences/<file>: triggers[].action)' },
+    reason: {
+      type: 'object', required: ['on'], description: 'triggered only: why it fired',
+      properties: { on: { enum: ['entered', 'changed'] }, changes: { type: 'array', items: change, description: 'changed: the watched attributes\' changes from the profile change feed' } },
+    },
+    mergedInto: { type: 'string', description: 'exited only, when identity resolution merged the member into another person: that person\'s id (re-key to it)' },
   },
 } as const;
 
@@ -73,7 +104,7 @@ export const WEBHOOK_BODY_SCHEMA = {
 
 export interface ProfileEvent {
   eventId: string;
-  type: 'profile.created' | 'profile.updated' | 'profile.deleted';
+  type: 'profile.created' | 'profile.updated' | 'profile.deleted' | 'profile.merged' | 'profile.split';
   customer360Id: string;
   batch: number;
   asOf: string;
@@ -81,15 +112,19 @@ export interface ProfileEvent {
   changedAttributes: string[];
   changes: unknown[];
   profileChecksum: string | null;
+  identity?: { before: string[]; after: string[]; retired: string[]; created: string[] };
 }
 
 export interface AudienceEvent {
   eventId: string;
-  type: 'audience.entered' | 'audience.exited';
+  type: 'audience.entered' | 'audience.exited' | 'action.triggered';
   audience: string;
   customer360Id: string;
   batch: number;
   asOf: string;
   runId: string;
   attributes?: Record<string, unknown>;
+  mergedInto?: string;
+  action?: string;
+  reason?: unknown;
 }

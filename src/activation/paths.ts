@@ -26,3 +26,10 @@ export function profileStatePath(batch: number): string {
 export function profileHashesPath(batch: number): string {
   return `${PROFILE_HASH_DIR}/${batchFileName(batch)}`;
 }
+
+/** How far the feed has published identity_changes: the highest SEQ the batch included (JSON beside the state). */
+export const IDENTITY_SEQ_DIR = `${ACTIVATION_ROOT}/state/identity_seq`;
+
+export function identitySeqPath(batch: number): string {
+  return `${IDENTITY_SEQ_DIR}/batch-${String(batch).padStart(8, '0')}.json`;
+}

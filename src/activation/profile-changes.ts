@@ -1,13 +1,15 @@
 // The profile change feed: after each run, what changed in each Customer 360 profile since the last published state
-// (created, updated with the attributes that changed, deleted). The published state is a copy of the Gold profile
-// that the last committed batch was computed against, kept in the lake (src/activation/paths.ts).
+// (created, updated with the attributes that changed, deleted), and the people identity resolution merged or split
+// (from identity_changes). The published state is a copy of the Gold profile that the last committed batch was
+// computed against, kept in the lake (src/activation/paths.ts), with how far identity_changes was published.
 //
 // Commit protocol, so a failed or repeated run never emits a change twice and never skips one:
 //   1 the next batch number is one more than the highest batch file of profile_changes (the batch files are the log);
 //   2 copy the Gold profile of the as-of date to the state file of that batch (not yet committed: nothing reads it);
-//   3 diff the committed state (state file of the highest batch) against that copy, write the row hashes of that
-//     copy beside it (uncommitted too), then write the batch file (commit);
-//   4 delete state and row-hash files of other batches.
+//   3 diff the committed state (state file of the highest batch) against that copy, take the identity changes after
+//     the SEQ that batch published, write the row hashes of the copy and the new SEQ beside it (uncommitted too),
+//     then write the batch file (commit);
+//   4 delete state, row-hash and SEQ files of other batches.
 // A crash before 3 leaves the old batch the highest: the next run recomputes the same batch number against the same
 // state and overwrites the uncommitted copy. A repeated run with unchanged input commits an empty batch.
 import { copyFile, mkdir, rm } from 'node:fs/promises';
@@ -22,10 +24,12 @@ import { GOLD_ROOT, goldDir } from '../gold/paths.ts';
 import type { Lake } from '../lake/lake.ts';
 import { commitQuery, parquetFiles } from '../lake/parquet.ts';
 import { C360Error } from '../runtime/errors.ts';
+import { IDENTITY_DATASETS } from '../silver/datasets.ts';
 import { T } from '../warehouse/types.ts';
-import { PROFILE_HASH_DIR, PROFILE_STATE_DIR, batchFileName, parseBatch, profileHashesPath, profileStatePath } from './paths.ts';
+import { identityChangeRows } from './identity.ts';
+import { IDENTITY_SEQ_DIR, PROFILE_HASH_DIR, PROFILE_STATE_DIR, batchFileName, identitySeqPath, parseBatch, profileHashesPath, profileStatePath } from './paths.ts';
 
-export const CHANGE_TYPES = ['created', 'updated', 'deleted'] as const;
+export const CHANGE_TYPES = ['created', 'updated', 'deleted', 'merged', 'split'] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 
 /**
@@ -38,26 +42,28 @@ export const profileChanges: Dataset = {
   name: 'profile_changes',
   layer: 'gold',
   path: `${GOLD_ROOT}/profile_changes`,
-  description: 'Profile change feed: one row per customer whose profile was created, updated or deleted since the last published state',
-  grain: 'one row per CUSTOMER360_ID and batch (a batch is one committed diff; files as_of_date=D/batch-NNNNNNNN.parquet)',
+  description: 'Profile change feed: one row per customer whose profile was created, updated or deleted since the last published state, and one per merge or split of people by identity resolution',
+  grain: 'one row per CUSTOMER360_ID and batch, plus one per identity merge/split (a batch is one committed diff; files as_of_date=D/batch-NNNNNNNN.parquet)',
   maintenance: 'append',
   job: 'gold-profile-changes',
-  inputs: ['customer_profile'],
+  inputs: ['customer_profile', IDENTITY_DATASETS.changes],
   primaryKey: ['CHANGE_ID'],
   columns: columns([
-    ['CHANGE_ID', T.varchar, 'Stable event id: pc-<batch>-<CUSTOMER360_ID>; the same change always has the same id (consumer-side dedupe)'],
+    ['CHANGE_ID', T.varchar, 'Stable event id: pc-<batch>-<CUSTOMER360_ID>, or pi-<identity EVENT_ID> for a merge/split; the same change always has the same id (consumer-side dedupe)'],
     ['BATCH', T.bigint, 'Publish sequence number: batches are committed in order, each diffed against the state the previous one published'],
     ['RUN_ID', T.varchar, 'Run that committed the batch'],
     ['AS_OF_DATE', T.date, 'As-of date of the Gold profile the batch was computed from'],
-    ['CUSTOMER360_ID', T.varchar, 'Person id from identity resolution (CUSTOMER360_ID)'],
-    ['CHANGE_TYPE', T.varchar, 'created, updated or deleted'],
+    ['CUSTOMER360_ID', T.varchar, 'Person id from identity resolution (CUSTOMER360_ID); merged: the survivor; split: the id the larger part kept'],
+    ['CHANGE_TYPE', T.varchar, 'created, updated or deleted; merged or split (identity resolution joined people into one, or one person into several)'],
     ['CHANGED_ATTRIBUTES', T.varchar, 'Profile columns whose value changed (created: those with a value), comma-separated; empty when deleted'],
     ['CHANGES', T.varchar, 'JSON array, one object per changed attribute: {attribute, old, new} for non-PII, {attribute, pii: true, oldChecksum, newChecksum} for PII'],
-    ['PROFILE_CHECKSUM', T.varchar, 'Hash of the tracked attributes of the new profile (NULL when deleted)'],
+    ['PROFILE_CHECKSUM', T.varchar, 'Hash of the tracked attributes of the new profile (NULL when deleted, merged or split)'],
+    ['IDS_BEFORE', T.varchar, 'merged/split: person ids before, comma-separated (merged: every previous id, the survivor first); NULL otherwise'],
+    ['IDS_AFTER', T.varchar, 'merged/split: person ids after, comma-separated (merged: the survivor; split: the kept id first); NULL otherwise'],
   ]),
   warehouse: {
     schema: 'CUSTOMER_360', table: 'PROFILE_CHANGES', strategy: 'append', clusterBy: ['AS_OF_DATE', 'CUSTOMER360_ID'],
-    comment: 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums) and deleted profiles per committed batch',
+    comment: 'Profile change feed: created, updated (changed attributes, old/new values or PII checksums), deleted, merged and split profiles per committed batch',
   },
 };
 
@@ -111,10 +117,9 @@ export function profileDiffSql(o: { oldRel: string; newRel: string; compared: re
 SELECT 'pc-' || ${o.batch} || '-' || CUSTOMER360_ID AS CHANGE_ID, CAST(${o.batch} AS BIGINT) AS BATCH, ${lit(o.runId)} AS RUN_ID,
   DATE ${lit(o.asOf)} AS AS_OF_DATE, CUSTOMER360_ID, CHANGE_TYPE,
   array_to_string(list_transform(entries, x -> json_extract_string(x, '$.attribute')), ',') AS CHANGED_ATTRIBUTES,
-  CAST(to_json(entries) AS VARCHAR) AS CHANGES, PROFILE_CHECKSUM
+  CAST(to_json(entries) AS VARCHAR) AS CHANGES, PROFILE_CHECKSUM, CAST(NULL AS VARCHAR) AS IDS_BEFORE, CAST(NULL AS VARCHAR) AS IDS_AFTER
 FROM d
-WHERE CHANGE_TYPE <> 'updated' OR len(entries) > 0
-ORDER BY CUSTOMER360_ID`;
+WHERE CHANGE_TYPE <> 'updated' OR len(entries) > 0`;
 }
 
 /** The expression of a profile's row hash: the key and the compared columns, so equal hashes mean the same row. */
@@ -164,6 +169,13 @@ async function copyProfile(engine: Engine, lake: Lake, files: readonly string[],
   }
   const local = await Promise.all(files.map((f) => lake.localPath(f)));
   await commitQuery(engine, lake, `SELECT * FROM read_parquet(${litList(local)})`, to, { tmpDir, compression: 'zstd' });
+}
+
+/** The identity_changes SEQ a committed batch published up to (0 for a batch from before the feed kept it). */
+async function publishedIdentitySeq(lake: Lake, batch: number): Promise<number> {
+  const p = identitySeqPath(batch);
+  if (!(await lake.exists(p))) return 0;
+  return Number((JSON.parse((await lake.read(p)).toString('utf8')) as { identitySeq: number }).identitySeq);
 }
 
 async function rowCount(engine: Engine, file: string): Promise<number> {
@@ -230,14 +242,23 @@ export async function commitProfileChanges(engine: Engine, lake: Lake, o: { asOf
       await engine.run(`CREATE OR REPLACE TEMP TABLE pc_old AS SELECT *, ${rh} AS _rh FROM ${oldScan} WHERE ${id} IN (SELECT ${id} FROM pc_keys)`);
       newHashes = `SELECT h FROM pc_old_hashes ANTI JOIN pc_old ON h = _rh UNION ALL SELECT _rh FROM pc_new`;
     }
-    const query = await conformSql(engine, profileChanges, profileDiffSql({ oldRel: 'SELECT * FROM pc_old', newRel: 'SELECT * FROM pc_new', compared, batch, runId: o.runId, asOf: o.asOf }));
+    const diff = profileDiffSql({ oldRel: 'SELECT * FROM pc_old', newRel: 'SELECT * FROM pc_new', compared, batch, runId: o.runId, asOf: o.asOf });
+    // The first batch publishes everyone as created: merges and splits before it are history nobody has to follow.
+    const published = last ? await publishedIdentitySeq(lake, last.batch) : undefined;
+    const identity = await identityChangeRows(engine, lake, { after: published, batch, runId: o.runId, asOf: o.asOf });
+    const all = identity
+      ? `SELECT * FROM (${diff}) WHERE CHANGE_TYPE <> 'deleted' OR CUSTOMER360_ID NOT IN (${identity.retiredSql}) UNION ALL ${identity.rowsSql}`
+      : diff;
+    const query = await conformSql(engine, profileChanges, `SELECT * FROM (${all}) ORDER BY CUSTOMER360_ID, CHANGE_ID`);
+    const identitySeq = identity?.upTo ?? published ?? 0;
     // The hashes of the next state are written before the batch commits it (like the state copy), so they are there
     // whenever the state is.
     await writeRowHashes(engine, lake, newHashes, profileHashesPath(batch), key, o.tmpDir);
+    await lake.write(identitySeqPath(batch), JSON.stringify({ identitySeq }) + '\n');
     const path = changeBatchPath(o.asOf, batch);
     const rows = await commitQuery(engine, lake, query, path, { tmpDir: o.tmpDir, compression: 'zstd' });
-    const keep = new Set([nextState, profileHashesPath(batch)]);
-    for (const dir of [PROFILE_STATE_DIR, PROFILE_HASH_DIR]) for (const f of await lake.list(dir)) if (!keep.has(f.path)) await lake.delete(f.path);
+    const keep = new Set([nextState, profileHashesPath(batch), identitySeqPath(batch)]);
+    for (const dir of [PROFILE_STATE_DIR, PROFILE_HASH_DIR, IDENTITY_SEQ_DIR]) for (const f of await lake.list(dir)) if (!keep.has(f.path)) await lake.delete(f.path);
     const counts = await engine.all<{ t: string; n: number }>(`SELECT CHANGE_TYPE AS t, CAST(count(*) AS INTEGER) AS n FROM read_parquet(${lit(await lake.localPath(path))}) GROUP BY 1`);
     return { batch, path, rows, byType: Object.fromEntries(counts.map((r) => [r.t, r.n])), previous: last?.batch ?? 0 };
   } finally {

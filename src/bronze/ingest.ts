@@ -2,7 +2,7 @@
 // quarantine Parquet with reasons, each written to a temp file and committed with lake.putFile. Used by
 // `c360 ingest`, the bronze-ingest job and the Event Hubs consumer alike.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BRONZE_METADATA_COLUMNS, REASON, type TableContract } from '../../schemas/contract.ts';
@@ -17,6 +17,7 @@ import { applySuppression } from '../privacy/suppression.ts';
 import { addToIndex, heldHashes, type HeldHashes } from './dedupe-index.ts';
 import { bronzeFile, quarantineFile, safeName } from './paths.ts';
 import { checkShape, type Shape } from './shape.ts';
+import { csvOriginals, sameRecord } from './csv-originals.ts';
 import { fileSource, formatOf, sqlSource, type DropFormat, type VarcharSource } from './source.ts';
 
 export type IngestSource =
@@ -24,8 +25,9 @@ export type IngestSource =
   /**
    * A SELECT over anything DuckDB can read; `positionColumn` becomes `_source_position` (e.g. 'partition/offset').
    * `varcharColumns`: the SELECT's column names (position included) when the caller knows they are all VARCHAR.
+   * `originalsSql`: (__c360_ok = the position, __c360_otext = the record's original text), for quarantine.
    */
-  | { sql: string; positionColumn?: string; varcharColumns?: readonly string[] };
+  | { sql: string; positionColumn?: string; varcharColumns?: readonly string[]; originalsSql?: string };
 
 export interface IngestOptions {
   table: string;
@@ -73,6 +75,8 @@ export interface IngestResult {
   outputName?: string;
   /** Drop files: how many of the contract's columns the file has. */
   shape?: Shape;
+  /** Whether quarantine got each record's original text (false: a CSV the line reading could not align; undefined: nothing quarantined). */
+  originals?: boolean;
 }
 
 const META = new Set([...BRONZE_METADATA_COLUMNS.map((m) => m.name.toUpperCase()), '_REASONS', '_SOURCE_POSITION', '_SOURCE_RECORD', '_SOURCE_ERROR']);
@@ -101,19 +105,21 @@ export async function ingestRelation(engine: Engine, lake: Lake, options: Ingest
   const contract = getContract(options.table);
   const src = options.source;
   const source: VarcharSource = 'file' in src ? await fileSource(engine, src.file, formatOf(src.file, src.format)) : await sqlSource(engine, src.sql, src.positionColumn, src.varcharColumns);
+  if ('sql' in src && src.originalsSql && src.positionColumn !== undefined) source.originals = { sql: src.originalsSql, key: 'pos' };
   const sourceFile = options.sourceFile ?? ('file' in src ? src.file : 'sql');
   const binding = bindColumns(contract, source.columns);
   // Drop files are checked for their table before any row is read (the stream routes each event by its table).
   // An empty file has no header to check (it is zero records).
   const shape = 'file' in src && (await stat(src.file)).size > 0 ? checkShape(contract, source.columns, sourceFile) : undefined;
   const n = ++calls;
-  const T = { stage: `__c360_stage_${n}`, firsts: `__c360_firsts_${n}`, held: `__c360_held_${n}`, skip: `__c360_skip_${n}` };
+  const T = { stage: `__c360_stage_${n}`, firsts: `__c360_firsts_${n}`, held: `__c360_held_${n}`, skip: `__c360_skip_${n}`, orig: `__c360_orig_${n}` };
   if (options.tmpDir) await mkdir(options.tmpDir, { recursive: true });
   const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), owned('bronze-')));
   try {
     return { ...(await runIngest(engine, lake, contract, options, source, sourceFile, binding, T, work)), ...(shape ? { shape } : {}) };
   } finally {
-    await engine.run(Object.values(T).map((t) => `DROP TABLE IF EXISTS ${t}`).join(';\n')).catch(() => undefined);
+    const temps = [...Object.values(T), ...(source.malformed?.drop ?? [])];
+    await engine.run(temps.map((t) => `DROP TABLE IF EXISTS ${t}`).join(';\n')).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   }
 }
@@ -126,7 +132,7 @@ async function runIngest(
   source: VarcharSource,
   sourceFile: string,
   binding: Binding,
-  T: { stage: string; firsts: string; held: string; skip: string },
+  T: { stage: string; firsts: string; held: string; skip: string; orig: string },
   work: string,
 ): Promise<IngestResult> {
   const dedupe = options.dedupe ?? true;
@@ -144,14 +150,14 @@ async function runIngest(
   // Records the reader could not read (CSV rows it cannot split, NDJSON lines that are not objects) join the stage as quarantine records of their own: their text, line and
   // the reader's reason. Their hash is over the text, so a re-run finds them already ingested.
   if (source.malformed) {
-    const { sql, drop } = source.malformed;
+    // The reader's tables stay until the end (the originals read its rejects); ingestRelation drops them.
+    const { sql } = source.malformed;
     await engine.run(
       `ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.line} VARCHAR; ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.text} VARCHAR; ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.error} VARCHAR;
        INSERT INTO ${T.stage} (${STAGE.hash}, ${STAGE.reasons}, ${MALFORMED.line}, ${MALFORMED.text}, ${MALFORMED.error}${source.hasSeq ? `, ${STAGE.seq}` : ''})
        SELECT md5(${lit(`${REASON.MALFORMED}\u001f`)} || text), ${lit(`_RECORD:${REASON.MALFORMED}`)}, 'line=' || CAST(line AS VARCHAR), text, error${source.hasSeq ? ', line - 1' : ''}
        FROM (${sql})
-       ORDER BY line;
-       ${drop.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; ')}`,
+       ORDER BY line`,
     );
   }
   // 2. Records to skip: later copies of a hash within the input, and every copy of a hash the table already holds.
@@ -276,18 +282,33 @@ async function runIngest(
   }
   if (quarantineRows > 0) {
     const received = outputNames(binding.bound.flatMap((b) => (b.received === undefined ? [] : [b.received])).concat(binding.extras), new Set(META));
-    const seq = source.hasSeq ? STAGE.seq : 'rowid';
-    const position = `${source.malformed ? `${MALFORMED.line}, ` : ''}${source.hasPosition ? STAGE.pos : 'NULL'}, CAST(${seq} + 1 AS VARCHAR)`;
+    const seq = source.hasSeq ? `s.${STAGE.seq}` : 's.rowid';
+    const o = await originalsOf(engine, source, T, result.reasons[`_RECORD:${REASON.MALFORMED}`] ?? 0, inputRows, work);
+    result.originals = o.matched;
+    // CSV: a malformed record's line and text as the file has them, when the reader's line names the same record.
+    const byLine = o.byLine && !!source.malformed;
+    const fileLine = byLine ? 'm.__c360_ofirst' : 'NULL';
+    const malformedPosition = source.malformed ? `'line=' || CAST(${fileLine} AS VARCHAR), s.${MALFORMED.line}, ` : '';
+    const recordNumber = o.byLine ? 'CAST(r.__c360_orec AS VARCHAR), ' : '';
+    const position = `${malformedPosition}${source.hasPosition ? `s.${STAGE.pos}` : 'NULL'}, ${recordNumber}CAST(${seq} + 1 AS VARCHAR)`;
+    const malformedText = source.malformed ? `${byLine ? `CASE WHEN ${fileLine} IS NOT NULL THEN m.__c360_otext END, ` : ''}s.${MALFORMED.text}, ` : '';
     const cols = [
-      ...source.columns.map((c, k) => `${STAGE.raw}[${k + 1}] AS ${ident(received.get(c)!)}`),
-      `CAST(string_split(${R}, ',') AS VARCHAR[]) AS _reasons`,
+      ...source.columns.map((c, k) => `s.${STAGE.raw}[${k + 1}] AS ${ident(received.get(c)!)}`),
+      `CAST(string_split(s.${R}, ',') AS VARCHAR[]) AS _reasons`,
       `coalesce(${position}) AS _source_position`,
-      ...(source.malformed ? [`${MALFORMED.text} AS _source_record`, `${MALFORMED.error} AS _source_error`] : []),
+      // The record as received, for every quarantined record; not for a suppressed one (its fields are blanked).
+      `CASE WHEN s.${R} LIKE '%:SUPPRESSED%' THEN NULL ELSE coalesce(${malformedText}r.__c360_otext) END AS _source_record`,
+      ...(source.malformed ? [`s.${MALFORMED.error} AS _source_error`] : []),
+      // CSV: the exact bytes of a record that is not valid UTF-8 (its _source_record shows U+FFFD or '?' for them).
+      ...(o.byLine ? [`CASE WHEN s.${R} LIKE '%:SUPPRESSED%' THEN NULL ELSE coalesce(${byLine ? 'm.__c360_obytes, ' : ''}r.__c360_obytes) END AS _source_bytes`] : []),
       ...meta,
     ];
-    // Staged in input order, an ordered scan already yields input order; only reader-numbered rows need sorting.
-    const order = source.hasSeq ? ` ORDER BY ${seq}` : '';
-    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} WHERE ${R} <> ''${order}`, targets.quarantine, 'quarantine.parquet', true);
+    const key = source.originals?.key === 'seq' ? `s.${STAGE.seq}` : source.originals?.key === 'pos' ? `s.${STAGE.pos}` : 's.rowid';
+    const joins = o.table
+      ? ` LEFT JOIN ${o.table} r ON r.__c360_ok = ${key}` +
+        (byLine ? ` LEFT JOIN ${o.table} m ON m.__c360_oline = TRY_CAST(substr(s.${MALFORMED.line}, 6) AS BIGINT)` : '')
+      : ` LEFT JOIN (SELECT NULL::VARCHAR AS __c360_otext, NULL::BIGINT AS __c360_orec) r ON false`;
+    await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} s${joins} WHERE s.${R} <> '' ORDER BY ${seq}`, targets.quarantine, 'quarantine.parquet', true);
   }
   // 5. The new hashes into the table's dedupe index, after the data (a crash before this leaves uncovered files,
   //    which the next lookup reads directly).
@@ -302,6 +323,53 @@ async function runIngest(
   }
   await addToIndex(engine, lake, contract, { held: heldSources, newHashesSql: `SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage}`, outputs: result.outputs, name, tmpDir: work, dates });
   return result;
+}
+
+/**
+ * The originals of the quarantined records (source.originals) as a temp table, or none. Rows keyed by the stage
+ * rowid (CSV) are used only when the records the originals found match the rows the reader gave one for one;
+ * otherwise the quarantine keeps the received fields and reader positions (matched: false).
+ */
+async function originalsOf(
+  engine: Engine,
+  source: VarcharSource,
+  T: { stage: string; orig: string },
+  malformed: number,
+  inputRows: number,
+  work: string,
+): Promise<{ table?: string; byLine: boolean; matched?: boolean }> {
+  const o = source.originals;
+  if (!o) return { byLine: false };
+  const R = STAGE.reasons;
+  if (o.key !== 'row') {
+    const key = o.key === 'seq' ? STAGE.seq : STAGE.pos;
+    await engine.run(`CREATE TEMP TABLE ${T.orig} AS SELECT * FROM (${o.sql}) o WHERE o.__c360_ok IN (SELECT ${key} FROM ${T.stage} WHERE ${R} <> '')`);
+    return { table: T.orig, byLine: false, matched: true };
+  }
+  // CSV: the quarantined rows (stage rowids) and malformed records (reader lines), found in the file.
+  const ints = async (sql: string) => new Set((await engine.all<{ v: unknown }>(sql)).map((r) => Number(r.v)));
+  const m = source.malformed ? MALFORMED.line : 'NULL';
+  const rows = await ints(`SELECT rowid AS v FROM ${T.stage} WHERE ${R} <> '' AND ${m} IS NULL`);
+  const lines = source.malformed ? await ints(`SELECT TRY_CAST(substr(${m}, 6) AS BIGINT) AS v FROM ${T.stage} WHERE ${m} IS NOT NULL`) : new Set<number>();
+  const rejected = await ints(`SELECT DISTINCT line AS v FROM ${o.csv.rejects}`);
+  const found = await csvOriginals(o.csv.file, o.csv, { rows, lines, rejected });
+  // Every record the reader returned must be one found, in the same order: the same count, or none is used.
+  const matched = found.returned === inputRows - malformed;
+  // A rejected record is taken from the file only when the reader's text of it agrees (the line numbers line up).
+  const readerText = new Map<number, string>();
+  if (source.malformed && lines.size > 0) {
+    for (const r of await engine.all<{ l: unknown; t: string | null }>(`SELECT TRY_CAST(substr(${m}, 6) AS BIGINT) AS l, ${MALFORMED.text} AS t FROM ${T.stage} WHERE ${m} IS NOT NULL`)) {
+      readerText.set(Number(r.l), r.t ?? '');
+    }
+  }
+  const kept = found.records.filter((r) => (r.k !== null ? matched : sameRecord(readerText.get(r.line) ?? '', r.text)));
+  const file = join(work, 'originals.ndjson');
+  await writeFile(file, kept.map((r) => JSON.stringify({ ok: r.k, t: r.text, rec: r.recno, line: r.line, first: r.firstLine, b: r.bytes?.toString('hex') ?? null })).join('\n'));
+  await engine.run(
+    `CREATE TEMP TABLE ${T.orig} (__c360_ok BIGINT, __c360_otext VARCHAR, __c360_orec BIGINT, __c360_oline BIGINT, __c360_ofirst BIGINT, __c360_obytes BLOB);
+     ${kept.length > 0 ? `INSERT INTO ${T.orig} SELECT ok, t, rec, line, first, unhex(b) FROM read_json(${lit(file)}, format = 'newline_delimited', columns = {ok: 'BIGINT', t: 'VARCHAR', rec: 'BIGINT', line: 'BIGINT', first: 'BIGINT', b: 'VARCHAR'})` : ''}`,
+  );
+  return { table: T.orig, byLine: true, matched };
 }
 
 /**

@@ -3,6 +3,7 @@
 import { open, stat } from 'node:fs/promises';
 import { Engine, ident, lit } from '../engine/duckdb.ts';
 import { C360Error, UsageError } from '../runtime/errors.ts';
+import type { CsvDialect } from './csv-originals.ts';
 
 export type DropFormat = 'csv' | 'parquet' | 'ndjson';
 export const DROP_FORMATS: readonly DropFormat[] = ['csv', 'parquet', 'ndjson'];
@@ -48,6 +49,12 @@ export interface VarcharSource {
    * tables to drop afterwards. Each is quarantined alone instead of failing the file.
    */
   malformed?: { sql: string; drop: string[] };
+  /**
+   * Every record's original text, for quarantine's `_source_record` (read only when something is quarantined):
+   * `sql` yields __c360_ok (the stage key: the reader's row number `seq` or the caller's position `pos`) and
+   * __c360_otext; a CSV's are found in the file by csv-originals.ts, keyed by stage rowid (`row`, input order).
+   */
+  originals?: { key: 'seq' | 'pos'; sql: string } | { key: 'row'; csv: CsvDialect & { file: string; rejects: string } };
 }
 
 let readers = 0;
@@ -139,14 +146,19 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
         sql: `SELECT line, any_value(csv_line) AS text, string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS error FROM ${rejects.table} GROUP BY line`,
         drop: [rejects.table, rejects.scan],
       };
-      return { sql: `SELECT ${columns.map((c) => ident(c)).join(', ')} FROM ${reader}`, columns, hasPosition: false, hasSeq: false, emptyIsNull, malformed };
+      const v = (x: string) => (x === '(empty)' ? '' : x);
+      const originals = { key: 'row' as const, csv: { file, rejects: rejects.table, quote: v(d.Quote), escape: v(d.Escape), before: Number(d.SkipRows) + (d.HasHeader ? 1 : 0) } };
+      return { sql: `SELECT ${columns.map((c) => ident(c)).join(', ')} FROM ${reader}`, columns, hasPosition: false, hasSeq: false, emptyIsNull, malformed, originals };
     }
     if (format === 'parquet') {
       const cols = await describe(engine, `SELECT * FROM read_parquet(${lit(file)})`);
       const proj = cols.map((c) => `${asVarchar(c.name, c.type)} AS ${ident(c.name)}`);
       // Parquet knows each row's number, so staging need not preserve order.
       proj.push('file_row_number AS __c360_seq');
-      return { sql: `SELECT ${proj.join(', ')} FROM read_parquet(${lit(file)}, file_row_number = true)`, columns: cols.map((c) => c.name), hasPosition: false, hasSeq: true };
+      // A Parquet record's original is its typed values: as a JSON object (numbers, nested values and text as typed).
+      const object = `CAST(json_object(${cols.map((c) => `${lit(c.name)}, ${ident(c.name)}`).join(', ')}) AS VARCHAR)`;
+      const originals = { sql: `SELECT file_row_number AS __c360_ok, ${object} AS __c360_otext FROM read_parquet(${lit(file)}, file_row_number = true)`, key: 'seq' as const };
+      return { sql: `SELECT ${proj.join(', ')} FROM read_parquet(${lit(file)}, file_row_number = true)`, columns: cols.map((c) => c.name), hasPosition: false, hasSeq: true, originals };
     }
     // NDJSON: read as numbered lines (a line that is not a JSON object is quarantined alone, with its text and line
     // number, instead of failing the file), then the keys over the whole file (records may differ), first
@@ -174,7 +186,8 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
     };
     // The line number is the record's position (quarantine _source_position).
     const proj = [...columns.map((k) => `line ->> ${lit(k)} AS ${ident(k)}`), 'n - 1 AS __c360_seq'];
-    return { sql: `SELECT ${proj.join(', ')} FROM ${lines} WHERE ok`, columns, hasPosition: false, hasSeq: true, malformed };
+    const originals = { sql: `SELECT n - 1 AS __c360_ok, line AS __c360_otext FROM ${lines}`, key: 'seq' as const };
+    return { sql: `SELECT ${proj.join(', ')} FROM ${lines} WHERE ok`, columns, hasPosition: false, hasSeq: true, malformed, originals };
   } catch (e) {
     if (e instanceof C360Error) throw e;
     throw new UnreadableDropError(file, format, firstLine((e as Error).message));

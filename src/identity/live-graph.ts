@@ -17,16 +17,15 @@ import { cluster, type ClusterOptions } from './cluster.ts';
 import { hasRecords, modelParts, RAW_COLUMNS, readModel, type GraphModel, type ModelParts } from './graph.ts';
 import { assignIds, keyOf, type RecordKey, type RegistryRow, type RetiredRow } from './ids.ts';
 import {
-  commit, edgeSelectSql, ledgerFor, matchRule, prepareBatch, storedOverrides, writeEventsSql, writeRetiredSql,
+  commit, edgeSelectSql, ledgerFor, matchRule, prepareBatch, storedOverrides,
   type LedgerEdge, type UpdateResult,
 } from './incremental.ts';
 import type { Overrides } from './overrides.ts';
-import { blockingSql, comparisonSql, scoreSql } from './sql.ts';
+import { comparisonSql, scoreSql } from './sql.ts';
 import { standardise, TF_COLUMNS } from './standardise.ts';
 
 type Val = string | boolean | null;
 const DAY = 86_400_000;
-const TF_EXCLUDE = TF_COLUMNS.map((c) => `tf_${c}`).join(', ');
 /** Columns with few distinct values: one string object per value is shared by every record holding it. */
 const INTERNED = new Set(['tenant_id', 'source_system', 'fn', 'ln', 'city', 'state', 'zip', 'country', 'gender', 'fn_canon', 'fn_sdx', 'ln_sdx', 'dob', 'dob_str', 'det_rule']);
 
@@ -45,14 +44,48 @@ function lookupOf(rule: ModelParts['rules'][number]): Lookup {
   return { col: parts.map((m) => m![2]!), from: parts.map((m) => m![1]!) };
 }
 
+/** A blocking rule as a test on two records (l the lower record number, as blockingSql orients keyed rules). */
+type Get = (col: string) => Val;
+function ruleTest(rule: ModelParts['rules'][number]): (l: Get, r: Get) => boolean {
+  const conds = (rule.on ?? '').split(/\s+AND\s+/i).filter((p) => p.trim()).map((p) => {
+    const m = /^\s*l\.(\w+)\s*(=|<>)\s*r\.(\w+)\s*$/.exec(p);
+    if (!m) throw new Error(`Blocking rule '${rule.name}' has a condition the in-memory graph cannot evaluate: ${p}`);
+    return { x: m[1]!, eq: m[2] === '=', y: m[3]! };
+  });
+  const on = (l: Get, r: Get) => conds.every((c) => {
+    const a = l(c.x);
+    const b = r(c.y);
+    return a !== null && b !== null && (c.eq ? a === b : a !== b);
+  });
+  return (l, r) => {
+    for (const k of rule.keys) {
+      const a = l(k);
+      if (a === null || a !== r(k)) return false;
+    }
+    // A key-less rule is taken in both orientations (blockingSql adds the swapped one).
+    return rule.keys.length === 0 ? on(l, r) || on(r, l) : on(l, r);
+  };
+}
+
 const rawKey = (vals: readonly (string | null)[]) => createHash('md5').update(JSON.stringify(vals)).digest('base64');
 const recordKey = (tenant: string, source: string, id: string) => `${tenant}\u0001${source}\u0001${id}`;
+
+export interface LiveUpdateOptions {
+  runId: string;
+  /** Tenant of records without a TENANT_ID. */
+  tenant?: string;
+  at?: string;
+  cluster?: ClusterOptions;
+  /** Statements run inside the commit transaction (a stream consumer's positions). */
+  commitSql?: string[];
+}
 
 export class LiveGraph {
   private model!: GraphModel;
   private parts!: ModelParts;
   private overrides!: Overrides;
   private lookups: Lookup[] = [];
+  private tests: ((l: Get, r: Get) => boolean)[] = [];
   /** g.records columns other than rid and customer360_id, with their types. */
   private columns: { name: string; type: string }[] = [];
   private store = new Map<string, Val[]>();
@@ -64,6 +97,8 @@ export class LiveGraph {
   private keyRid = new Map<string, number>();
   private raw: string[] = [];
   private nextRid = 0;
+  /** The last change event's SEQ. */
+  private seq = 0;
   private count = 0;
   // Links: parallel arrays, adjacency by record number.
   private eL: number[] = [];
@@ -90,6 +125,7 @@ export class LiveGraph {
     g.parts = modelParts(g.model);
     g.overrides = await storedOverrides(engine, g.model.block);
     g.lookups = g.parts.rules.map(lookupOf);
+    g.tests = g.parts.rules.map(ruleTest);
     const indexed = new Set([...TF_COLUMNS, ...g.lookups.flatMap((l) => l.col)]);
     for (const c of indexed) g.index.set(c, new Map());
     const desc = await engine.all<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM (DESCRIBE g.records)');
@@ -112,6 +148,7 @@ export class LiveGraph {
     await g.scan(engine, 'SELECT rid_l::INTEGER, rid_r::INTEGER, always, det_rule, name_conflict, name_only, match_probability, decision FROM g.edges', (row) => {
       g.addEdge(row[0] as number, row[1] as number, row[2] as boolean, row[3] as string | null, row[4] as boolean, row[5] as boolean, row[6] as number, row[7] as string | null);
     });
+    g.seq = Number(await engine.scalar('SELECT coalesce(max(SEQ), 0) FROM g.changes'));
     g.retired = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
     for (const r of g.retired) g.retiredIds.add(r.RETIRED_ID);
     await engine.run(`CREATE OR REPLACE TABLE id_live_stage (rid BIGINT, ${g.columns.map((c) => `${c.name} ${c.type === 'BOOLEAN' ? 'BOOLEAN' : 'VARCHAR'}`).join(', ')})`);
@@ -223,9 +260,40 @@ export class LiveGraph {
    * Links a batch (table `input`, CUSTOMERS-shaped with an integer `rid`) as updateGraph's incremental path does,
    * committing with `commitSql` in the same transaction. On an error nothing in memory changed.
    */
-  async update(engine: Engine, input: string, options: { runId: string; tenant?: string; at?: string; cluster?: ClusterOptions; commitSql?: string[] }): Promise<UpdateResult> {
+  async update(engine: Engine, input: string, options: LiveUpdateOptions): Promise<UpdateResult> {
+    const t = Date.now();
+    await prepareBatch(engine, input, options.tenant ?? 'default');
+    const rows = await engine.all<Record<string, string | null>>('SELECT * FROM id_batch');
+    return this.apply(engine, rows.map((row) => RAW_COLUMNS.map((c) => row[c] ?? null)), options, Date.now() - t);
+  }
+
+  /**
+   * The same for records already in memory (each a RAW_COLUMNS-ordered list of values, in arrival order), prepared
+   * as prepareBatch does: values trimmed of spaces, blanks as null, the default tenant and source system, a missing
+   * customer id as ROW- and a hash of the values, the last record of a key winning (at its own position).
+   */
+  async updateRows(engine: Engine, rows: readonly (readonly (string | null)[])[], options: LiveUpdateOptions): Promise<UpdateResult> {
+    const t = Date.now();
+    const tenant = options.tenant ?? 'default';
+    const [iT, iS, iC] = ['TENANT_ID', 'SOURCE_SYSTEM', 'CUSTOMER_ID'].map((c) => RAW_COLUMNS.indexOf(c as (typeof RAW_COLUMNS)[number]));
+    const last = new Map<string, number>();
+    const prepared = rows.map((row, pos) => {
+      const vals = row.map((v) => (v === null ? null : v.replace(/^ +| +$/g, '') || null));
+      vals[iT!] ??= tenant;
+      vals[iS!] ??= 'DEFAULT';
+      if (vals[iC!] === null) {
+        const other = vals.filter((v, i) => i !== iT && i !== iS && i !== iC && v !== null);
+        vals[iC!] = `ROW-${createHash('md5').update(other.join('|')).digest('hex').slice(0, 16)}`;
+      }
+      last.set(recordKey(vals[iT!]!, vals[iS!]!, vals[iC!]!), pos);
+      return vals;
+    });
+    return this.apply(engine, prepared.filter((v, pos) => last.get(recordKey(v[iT!]!, v[iS!]!, v[iC!]!)) === pos), options, Date.now() - t);
+  }
+
+  private async apply(engine: Engine, batchRows: (string | null)[][], options: LiveUpdateOptions, prepareMs: number): Promise<UpdateResult> {
     const timings: Record<string, number> = {};
-    let t = Date.now();
+    let t = Date.now() - prepareMs;
     const step = (name: string) => {
       timings[name] = Date.now() - t;
       t = Date.now();
@@ -234,15 +302,14 @@ export class LiveGraph {
     const at = options.at ?? new Date().toISOString();
     const { comparisons, rules, deterministic } = this.parts;
     const model = this.model;
-    const batch = await prepareBatch(engine, input, tenant);
-    const batchRows = await engine.all<Record<string, string | null>>('SELECT * FROM id_batch');
+    const batch = batchRows.length;
+    const [iT, iS, iC] = ['TENANT_ID', 'SOURCE_SYSTEM', 'CUSTOMER_ID'].map((c) => RAW_COLUMNS.indexOf(c as (typeof RAW_COLUMNS)[number]));
 
     // New records take the next record numbers in batch order; changed ones keep theirs; unchanged ones drop out.
     let next = this.nextRid;
     const deltaRaw: { rid: number; existed: boolean; vals: (string | null)[]; key: string; hash: string }[] = [];
-    for (const row of batchRows) {
-      const vals = RAW_COLUMNS.map((c) => row[c] ?? null);
-      const key = recordKey(row.TENANT_ID!, row.SOURCE_SYSTEM!, row.CUSTOMER_ID!);
+    for (const vals of batchRows) {
+      const key = recordKey(vals[iT!]!, vals[iS!]!, vals[iC!]!);
       const hash = rawKey(vals);
       const rid = this.keyRid.get(key);
       if (rid !== undefined && this.raw[rid] === hash) continue;
@@ -258,8 +325,9 @@ export class LiveGraph {
     }
     await engine.run(`CREATE OR REPLACE TABLE id_delta_raw (rid BIGINT, ${RAW_COLUMNS.map((c) => `${c} VARCHAR`).join(', ')}, existed BOOLEAN)`);
     await appendRows(engine, 'id_delta_raw', deltaRaw.map((d) => [d.rid, ...d.vals, d.existed]));
-    await standardise(engine, `(SELECT * EXCLUDE (existed) FROM id_delta_raw)`, { tenant, blocklist: [...new Set([...model.block, ...this.overrides.block])] });
-    await engine.run(`CREATE OR REPLACE TABLE id_delta_std AS SELECT * EXCLUDE (${TF_EXCLUDE}) FROM id_std`);
+    await standardise(engine, `(SELECT * EXCLUDE (existed) FROM id_delta_raw)`, { tenant, blocklist: [...new Set([...model.block, ...this.overrides.block])], termFrequencies: false });
+    await engine.run('DROP TABLE IF EXISTS id_delta_std');
+    await engine.run('ALTER TABLE id_std RENAME TO id_delta_std');
     const sel = this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
     const deltaStd = (await (await engine.connection.runAndReadAll(`SELECT rid::INTEGER AS rid, ${sel.join(', ')} FROM id_delta_std ORDER BY rid`)).getRowsJS()) as unknown[][];
     const col = new Map(this.columns.map((c, i) => [c.name, i + 1]));
@@ -267,32 +335,63 @@ export class LiveGraph {
     const deltaRids = new Set(deltaStd.map((r) => r[0] as number));
     step('standardise');
 
-    // Candidates: stored records sharing a blocking key with a delta record (the tenant is part of every key).
+    // Candidates: stored records sharing a blocking key with a delta record (the tenant is part of every key), and
+    // the candidate pairs (each delta record with its candidates and with other delta records), labelled with the
+    // first rule they satisfy, as blockingSql would over the batch and its candidates.
     const cand = new Set<number>();
+    const found: [number, number][] = [];
+    const local = this.lookups.map((lk) => {
+      const m = new Map<string, number[]>();
+      for (const d of deltaStd) {
+        const vals = lk.col.map((c) => dv(d, c));
+        if (vals.some((v) => v === null)) continue;
+        const k = `${dv(d, 'tenant_id')}\u0001${vals.join('\u0001')}`;
+        const list = m.get(k);
+        if (list) list.push(d[0] as number);
+        else m.set(k, [d[0] as number]);
+      }
+      return m;
+    });
     for (const d of deltaStd) {
+      const rid = d[0] as number;
       const tn = dv(d, 'tenant_id') as string;
-      for (const lk of this.lookups) {
+      this.lookups.forEach((lk, li) => {
         const want = lk.from.map((f) => dv(d, f));
-        if (want.some((w) => w === null)) continue;
+        if (want.some((w) => w === null)) return;
         let best: readonly number[] | undefined;
         for (let i = 0; i < lk.col.length; i++) {
           const p = this.postings(lk.col[i]!, tn, want[i]!);
           if (!best || p.length < best.length) best = p;
           if (p.length === 0) break;
         }
-        for (const rid of best ?? []) {
-          if (deltaRids.has(rid) || cand.has(rid)) continue;
-          if (lk.col.every((c, i) => this.get(c, rid) === want[i])) cand.add(rid);
+        for (const c of best ?? []) {
+          if (deltaRids.has(c)) continue;
+          if (!lk.col.every((col, i) => this.get(col, c) === want[i])) continue;
+          cand.add(c);
+          found.push([c, rid]);
         }
-      }
+        for (const o of local[li]!.get(`${tn}\u0001${want.join('\u0001')}`) ?? []) if (o !== rid) found.push([o, rid]);
+      });
+    }
+    const deltaByRid = new Map(deltaStd.map((d) => [d[0] as number, d]));
+    const getter = (rid: number): Get => {
+      const d = deltaByRid.get(rid);
+      return d ? (c) => dv(d, c) : (c) => this.get(c, rid);
+    };
+    const pairs = new Map<string, Cell[]>();
+    for (const [a, b] of found) {
+      const lo = Math.min(a, b);
+      const hi = Math.max(a, b);
+      const k = `${lo},${hi}`;
+      if (pairs.has(k)) continue;
+      const gl = getter(lo);
+      const gh = getter(hi);
+      const rule = this.tests.findIndex((t) => t(gl, gh));
+      if (rule >= 0) pairs.set(k, [lo, hi, rule]);
     }
     const candRids = [...cand].sort((a, b) => a - b);
     await engine.run('DELETE FROM id_live_stage');
     await appendRows(engine, 'id_live_stage', candRids.map((rid) => [rid, ...this.columns.map((c) => this.get(c.name, rid) as Cell)]));
-    await engine.run(`CREATE OR REPLACE TABLE id_work_base AS
-SELECT rid, ${this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS ${c.type}) AS ${c.name}`)).join(', ')} FROM id_live_stage
-UNION ALL BY NAME SELECT * FROM id_delta_std`);
-
     // Term frequencies from the graph's current values: stored minus the changed records' old values, plus the delta.
     const adjust = new Map<string, number>();
     const bump = (c: string, tn: string, v: Val, by: number) => {
@@ -322,9 +421,13 @@ UNION ALL BY NAME SELECT * FROM id_delta_std`);
     for (const d of deltaStd) tfRows.push(tfRow(d[0] as number, dv(d, 'tenant_id') as string, (c) => dv(d, c)));
     await engine.run(`CREATE OR REPLACE TABLE id_live_tf (rid BIGINT, ${TF_COLUMNS.map((c) => `tf_${c} DOUBLE`).join(', ')})`);
     await appendRows(engine, 'id_live_tf', tfRows);
-    await engine.run(`CREATE OR REPLACE TABLE id_std AS SELECT s.*, ${TF_COLUMNS.map((c) => `t.tf_${c}`).join(', ')} FROM id_work_base s JOIN id_live_tf t USING (rid) ORDER BY s.rid`);
-    await engine.run(blockingSql(rules));
-    await engine.run('DELETE FROM id_pairs WHERE rid_l NOT IN (SELECT rid FROM id_delta_std) AND rid_r NOT IN (SELECT rid FROM id_delta_std)');
+    const tf = TF_COLUMNS.map((c) => `t.tf_${c}`).join(', ');
+    await engine.run(`CREATE OR REPLACE TABLE id_std AS SELECT * FROM (
+  SELECT s.rid, ${this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? `s.${c.name}` : `CAST(s.${c.name} AS ${c.type}) AS ${c.name}`)).join(', ')}, ${tf} FROM id_live_stage s JOIN id_live_tf t USING (rid)
+  UNION ALL BY NAME SELECT d.*, ${tf} FROM id_delta_std d JOIN id_live_tf t USING (rid)
+) ORDER BY rid`);
+    await engine.run('CREATE OR REPLACE TABLE id_pairs (rid_l BIGINT, rid_r BIGINT, rule INTEGER)');
+    await appendRows(engine, 'id_pairs', [...pairs.values()]);
     step('block');
     await engine.run(comparisonSql(comparisons, deterministic, 'id_pairs', 'id_cmp', { rules }));
     await engine.run(scoreSql(comparisons, model.params));
@@ -364,7 +467,6 @@ UNION ALL BY NAME SELECT * FROM id_delta_std`);
     for (const id of touched) for (const m of this.members.get(id) ?? []) setRids.add(m);
     const rids = [...setRids].sort((a, b) => a - b);
     const indexOf = new Map(rids.map((r, i) => [r, i]));
-    const deltaByRid = new Map(deltaStd.map((d) => [d[0] as number, d]));
     const valueOf = (rid: number, c: string): Val => {
       const d = deltaByRid.get(rid);
       return d ? dv(d, c) : this.get(c, rid);
@@ -473,8 +575,7 @@ UNION ALL BY NAME SELECT * FROM id_delta_std`);
     for (const rid of changed) {
       statements.push(`DELETE FROM g.edges WHERE rid_l = ${rid} OR rid_r = ${rid}`, `DELETE FROM g.raw WHERE rid = ${rid}`, `DELETE FROM g.records WHERE rid = ${rid}`);
     }
-    await engine.run('CREATE OR REPLACE TABLE id_assign (rid BIGINT, customer360_id VARCHAR)');
-    await appendRows(engine, 'id_assign', rids.flatMap((rid, i) => (deltaRids.has(rid) ? [[rid, ids.ids[i]!]] : [])));
+    const assign = rids.flatMap((rid, i) => (deltaRids.has(rid) ? [`(${rid}, ${lit(ids.ids[i]!)})`] : []));
     const newEdgeDecisions: Cell[][] = [];
     const storedDecisions: { l: number; r: number; d: string }[] = [];
     edges.forEach((e, k) => {
@@ -483,11 +584,10 @@ UNION ALL BY NAME SELECT * FROM id_delta_std`);
       else if (this.eDecision[e.stored] !== d) storedDecisions.push({ l: e.l, r: e.r, d });
     });
     const newDecision = new Map(newEdgeDecisions.map((x) => [`${x[0]},${x[1]}`, x[2] as string]));
-    await engine.run('CREATE OR REPLACE TABLE id_edge_decision (rid_l BIGINT, rid_r BIGINT, decision VARCHAR)');
-    await appendRows(engine, 'id_edge_decision', newEdgeDecisions);
+    // Small batches: values inline in the statements (a table per value list costs more than the rows).
     statements.push(
       'INSERT INTO g.raw BY NAME SELECT * EXCLUDE (existed) FROM id_delta_raw',
-      'INSERT INTO g.records BY NAME SELECT d.*, a.customer360_id FROM id_delta_std d JOIN id_assign a USING (rid)',
+      `INSERT INTO g.records BY NAME SELECT d.*, a.customer360_id FROM id_delta_std d JOIN (VALUES ${assign.join(', ')}) a(rid, customer360_id) USING (rid)`,
     );
     const moved = new Map<string, number[]>();
     rids.forEach((rid, i) => {
@@ -496,9 +596,19 @@ UNION ALL BY NAME SELECT * FROM id_delta_std`);
     for (const [id, list] of moved) {
       for (const rid of list) statements.push(`UPDATE g.records SET customer360_id = ${lit(id)} WHERE rid = ${rid}`);
     }
-    statements.push('INSERT INTO g.edges BY NAME SELECT e.*, d.decision FROM id_new_edges e LEFT JOIN id_edge_decision d USING (rid_l, rid_r)');
+    if (ne.length) {
+      const dec = newEdgeDecisions.length ? newEdgeDecisions.map((x) => `(${x[0]}, ${x[1]}, ${lit(String(x[2]))})`).join(', ') : '(NULL::BIGINT, NULL::BIGINT, NULL::VARCHAR)';
+      statements.push(`INSERT INTO g.edges BY NAME SELECT e.*, d.decision FROM id_new_edges e LEFT JOIN (VALUES ${dec}) d(rid_l, rid_r, decision) USING (rid_l, rid_r)`);
+    }
     for (const s of storedDecisions) statements.push(`UPDATE g.edges SET decision = ${lit(s.d)} WHERE rid_l = ${s.l} AND rid_r = ${s.r}`);
-    statements.push(...(await writeRetiredSql(engine, newRetired, at)), ...(await writeEventsSql(engine, events)), ...(options.commitSql ?? []));
+    const ts = `${lit(at)}::TIMESTAMP`;
+    if (newRetired.length) {
+      statements.push(`INSERT INTO g.retired VALUES ${newRetired.map((x) => `(${[x.TENANT_ID, x.RETIRED_ID, x.SURVIVOR_ID, x.RUN_ID, x.REASON].map(lit).join(', ')}, ${ts})`).join(', ')}`);
+    }
+    if (events.length) {
+      statements.push(`INSERT INTO g.changes VALUES ${events.map((ev, i) => `(${this.seq + i + 1}, ${[ev.eventId, ev.type, ev.tenantId, ev.runId].map(lit).join(', ')}, ${lit(ev.at)}::TIMESTAMP, ${lit(JSON.stringify(ev))})`).join(', ')}`);
+    }
+    statements.push(...(options.commitSql ?? []));
     await commit(engine, statements);
     step('commit');
 
@@ -522,6 +632,7 @@ UNION ALL BY NAME SELECT * FROM id_delta_std`);
     for (const [el, er, always, det, conflict, nameOnlyFlag, mp] of ne) {
       this.addEdge(el, er, always, det, conflict, nameOnlyFlag, mp, newDecision.get(`${el},${er}`) ?? null);
     }
+    this.seq += events.length;
     for (const x of newRetired) {
       this.retired.push(x);
       this.retiredIds.add(x.RETIRED_ID);

@@ -108,9 +108,16 @@ function foldRawSql(): string {
     nullif(regexp_replace(trim(regexp_replace(lower(strip_accents(CAST(s AS VARCHAR))), '[^a-z0-9 ]', ' ', 'g')), '\\s+', ' ', 'g'), ''))`;
 }
 
+/** Engines holding the macros and the nickname table (they never change: one install per engine). */
+const installed = new WeakSet<Engine>();
+
 export async function installMacros(engine: Engine): Promise<void> {
+  if (installed.has(engine)) return;
   await engine.run(foldRawSql());
   for (const sql of macroSql()) await engine.run(sql);
+  await engine.run('CREATE OR REPLACE TABLE id_nick (name VARCHAR, canonical VARCHAR)');
+  await appendRows(engine, 'id_nick', [...NICKNAMES].map(([n, c]) => [n, c]));
+  installed.add(engine);
 }
 
 /** CUSTOMERS columns the matcher reads; any subset may be present. */
@@ -195,7 +202,7 @@ ORDER BY s.rid`;
  * Builds `id_std` from a table of CUSTOMERS-shaped rows with an integer `rid` column (0..n-1, unique).
  * Columns outside MATCH_INPUT_COLUMNS are ignored; missing ones are null.
  */
-export async function standardise(engine: Engine, input: string, options: { tenant?: string; blocklist?: readonly string[] } = {}): Promise<void> {
+export async function standardise(engine: Engine, input: string, options: { tenant?: string; blocklist?: readonly string[]; termFrequencies?: boolean } = {}): Promise<void> {
   await installMacros(engine);
   const cols = await engine.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${input})`);
   const present = new Set(cols.map((c) => c.column_name.toUpperCase()).filter((c) => (MATCH_INPUT_COLUMNS as readonly string[]).includes(c)));
@@ -209,11 +216,15 @@ export async function standardise(engine: Engine, input: string, options: { tena
   const names = await engine.all<{ name: string }>('SELECT DISTINCT fn AS name FROM id_std_base WHERE fn IS NOT NULL UNION SELECT DISTINCT ln FROM id_std_base WHERE ln IS NOT NULL');
   await engine.run('CREATE OR REPLACE TABLE id_sdx (name VARCHAR, code VARCHAR)');
   await appendRows(engine, 'id_sdx', names.map((n) => [n.name, soundex(n.name)]));
-  await engine.run('CREATE OR REPLACE TABLE id_nick (name VARCHAR, canonical VARCHAR)');
-  await appendRows(engine, 'id_nick', [...NICKNAMES].map(([n, c]) => [n, c]));
 
   await engine.run(finishStandardiseSql(options.blocklist));
   await engine.run('DROP TABLE id_std_base');
+  if (options.termFrequencies === false) {
+    // The caller brings its own term frequencies (an incremental batch takes them from the whole graph).
+    await engine.run('DROP TABLE IF EXISTS id_std');
+    await engine.run('ALTER TABLE id_std_tf RENAME TO id_std');
+    return;
+  }
   await engine.run(termFrequencySql());
   await engine.run('DROP TABLE id_std_tf');
 }

@@ -92,6 +92,8 @@ export interface LabelledSnapshot {
   /** Spend in (date, date + labelHorizonDays], per row. */
   spend: number[];
   bgnbd: BgNbdParams;
+  /** Each row's rhythm as of `date` (gaps between purchase days, recent trend). */
+  rhythm: Rhythm[];
 }
 
 /** Snapshot dates s with s + horizon <= asOf, newest first. */
@@ -151,7 +153,7 @@ async function labelledSnapshot(engine: Engine, s: string, horizonDays: number, 
   await engine.run(`DROP TABLE ${table}`);
   // Churn features use the frequency model only; the spend model is not fitted here.
   const clv = { bgnbd: fitFrequency(sample.map((x) => x.row), variant, start) };
-  collect?.push({ date: s, labelHorizonDays: horizonDays, rows: sample.map((x) => x.row), spend: sample.map((x) => x.spend), bgnbd: clv.bgnbd.params });
+  collect?.push({ date: s, labelHorizonDays: horizonDays, rows: sample.map((x) => x.row), spend: sample.map((x) => x.spend), bgnbd: clv.bgnbd.params, rhythm: sample.map((x) => x.rhythm) });
   return {
     rows: sample.map(({ row, rhythm, churned }) => {
       const x = churnVector(row, clv, horizonDays);

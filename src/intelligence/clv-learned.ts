@@ -1,11 +1,14 @@
-// Learned CLV: a ridge regression of log(1 + spend in the next horizon) on features of each customer's history,
-// including BG/NBD and Gamma-Gamma outputs fitted on the same snapshot, trained on the churn model's labelled
-// snapshots (all before the scoring date). It is served only when it beats BG/NBD x Gamma-Gamma on a validation
-// snapshot it was not trained on (the newest); otherwise BG/NBD x Gamma-Gamma is, and the registry says which and why.
+// Learned CLV: a ridge regression of log(1 + spend in the next horizon) on features of each customer's history and
+// rhythm, including BG/NBD and Gamma-Gamma outputs fitted on the same snapshot, trained on the churn model's labelled
+// snapshots (all before the scoring date). What is served is chosen on a validation snapshot the fits did not see (the
+// newest): the evaluation's baselines (BG/NBD x Gamma-Gamma, BG/NBD alone, past spend), BG/NBD with the spend model's
+// say shrunk (expected purchases x spend per purchase^a), the regression, or the regression blended with log BG/NBD x
+// Gamma-Gamma; the highest validation Spearman among the baselines and the candidates that no baseline matches or beats
+// on both Spearman and top-decile share (a baseline on a tie). The registry records every candidate's figures.
 import { expectedPurchases, probabilityAlive, type BgNbdParams } from './bgnbd.ts';
 import type { LabelledSnapshot } from './churn.ts';
 import { rfmOf } from './clv.ts';
-import type { FeatureRow } from './features.ts';
+import type { FeatureRow, Rhythm } from './features.ts';
 import { expectedSpend, fitGammaGamma, type GammaGammaParams } from './gamma-gamma.ts';
 import { fitStandardizer, standardize, type Standardizer } from './logistic.ts';
 import { spearman, topDecileShare } from './math.ts';
@@ -14,7 +17,12 @@ export const LEARNED_CLV_FEATURES = [
   'log_bgnbd_x_gamma_gamma', 'log_expected_purchases', 'log_expected_spend_per_purchase', 'p_alive', 'log_spend_30d',
   'log_spend_90d', 'log_revenue', 'log_spend_rate', 'log_days_since_last_purchase', 'log_frequency', 'log_orders_90d',
   'log_avg_order_value', 'log_tenure_days', 'log_recency_over_gap',
+  // the customer's own rhythm (features.ts rhythmSql): purchase days lately and before, gaps, spend per purchase day
+  'log_purchase_days_90d', 'log_purchase_days_prev_90d', 'purchase_days_trend', 'log_gap_mean', 'log_gap_cv', 'overdue_z',
+  'log_spend_per_day_90d', 'log_monetary_repeat', 'log_recent_rhythm_spend', 'log_gap_rhythm_spend',
 ] as const;
+
+const NO_RHYTHM: Rhythm = { N_GAPS: 0, GAP_MEAN: 0, GAP_SD: 0, DAYS_90: 0, DAYS_PREV_90: 0 };
 
 /** BG/NBD x Gamma-Gamma expected spend over `days` (one-time buyers: their one order shrunk to the mean, as in clv.ts). */
 export function bgnbdGammaGamma(bg: BgNbdParams, gg: GammaGammaParams, r: FeatureRow, days: number): { purchases: number; perPurchase: number } {
@@ -23,16 +31,24 @@ export function bgnbdGammaGamma(bg: BgNbdParams, gg: GammaGammaParams, r: Featur
   return { purchases, perPurchase };
 }
 
-export function learnedClvVector(r: FeatureRow, bg: BgNbdParams, gg: GammaGammaParams, days: number): number[] {
+export function learnedClvVector(r: FeatureRow, bg: BgNbdParams, gg: GammaGammaParams, days: number, rhythm: Rhythm = NO_RHYTHM): number[] {
   const l = Math.log1p;
+  const h = rhythm;
   const { purchases, perPurchase } = bgnbdGammaGamma(bg, gg, r, days);
   const since = r.DAYS_SINCE_LAST_PURCHASE ?? 0;
   const gap = r.FREQUENCY > 0 ? (r.RECENCY_WEEKS * 7) / r.FREQUENCY : r.T_WEEKS * 7 + 1;
   const age = Math.max(r.T_WEEKS * 7, 1);
+  const sd = h.N_GAPS > 1 ? Math.max(h.GAP_SD, 1) : Math.max(h.GAP_MEAN, 1);
+  const perDay90 = h.DAYS_90 > 0 ? r.SPEND_90D / h.DAYS_90 : 0;
+  const perDay = r.REVENUE / Math.max(r.PURCHASE_DAYS, 1);
   return [
     l(purchases * perPurchase), l(purchases), l(perPurchase), probabilityAlive(bg, rfmOf(r)), l(r.SPEND_30D), l(r.SPEND_90D),
     l(r.REVENUE), l((r.REVENUE / age) * days), l(since), l(r.FREQUENCY), l(r.ORDERS_90D), l(r.AVG_ORDER_VALUE), l(r.TENURE_DAYS),
     l(since / Math.max(gap, 1)),
+    l(h.DAYS_90), l(h.DAYS_PREV_90), l(h.DAYS_90) - l(h.DAYS_PREV_90), l(h.GAP_MEAN), h.N_GAPS > 1 ? l(h.GAP_SD / Math.max(h.GAP_MEAN, 1)) : 0,
+    h.N_GAPS > 0 ? Math.max(-5, Math.min(5, (since - h.GAP_MEAN) / sd)) : 0, l(perDay90), l(r.MONETARY_REPEAT),
+    // spend over the horizon at the last 90 days' pace, and at the customer's own mean gap
+    l((h.DAYS_90 / 90) * days * perDay90), h.N_GAPS > 0 ? l((days / Math.max(h.GAP_MEAN, 1)) * perDay) : 0,
   ];
 }
 
@@ -74,18 +90,40 @@ export interface RankMetrics {
   topDecileShare: number;
 }
 
+/** Regression shares (in log space, against log BG/NBD x Gamma-Gamma) and spend-model exponents tried on validation. */
+export const BLEND_WEIGHTS = [1, 0.75, 0.5, 0.25] as const;
+export const MONETARY_EXPONENTS = [0, 0.25, 0.5, 0.75] as const;
+
 export interface LearnedClv {
-  /** What is served: the regression, or BG/NBD x Gamma-Gamma when the regression did not beat it on validation. */
-  kind: 'regression' | 'bgnbd_gamma_gamma';
+  /**
+   * What is served: the regression (alone or blended with BG/NBD x Gamma-Gamma), BG/NBD x spend per purchase^a (a = 0:
+   * BG/NBD alone), past spend, or BG/NBD x Gamma-Gamma itself.
+   */
+  kind: 'regression' | 'bgnbd_monetary' | 'past_spend' | 'bgnbd_gamma_gamma';
+  /** The served candidate's name (as in validation.candidates). */
+  candidate: string;
   labelHorizonDays: number;
   features: readonly string[];
   standardizer?: Standardizer;
   weights?: number[];
-  /** Scales expm1(prediction) so that the training total matches (a log-target regression predicts a median). */
+  /** The regression's share in log space; the rest is log(1 + BG/NBD x Gamma-Gamma). */
+  blendWeight?: number;
+  /** bgnbd_monetary: the exponent of Gamma-Gamma's spend per purchase (0 = expected purchases alone). */
+  monetaryExponent?: number;
+  /** Scales the prediction so that the training total matches (a log-target regression predicts a median). */
   smearing?: number;
+  /**
+   * Where the total comes from: the training snapshots' spend (smearing), or BG/NBD x Gamma-Gamma's total on the
+   * scored customers (the candidate then only ranks and divides it); whichever was nearer on the validation snapshot.
+   */
+  total?: 'training_spend' | 'bgnbd_gamma_gamma';
   trainingSnapshots: string[];
   /** The newest snapshot, held out of the fit that decided what is served. */
-  validation?: { snapshot: string; customers: number; regression: RankMetrics; bgnbdGammaGamma: RankMetrics; bgnbd: RankMetrics };
+  validation?: {
+    snapshot: string; customers: number; regression: RankMetrics; bgnbdGammaGamma: RankMetrics; bgnbd: RankMetrics;
+    /** Every candidate on the validation snapshot, in the order tried. */
+    candidates: Record<string, RankMetrics>;
+  };
   reason: string;
 }
 
@@ -95,6 +133,7 @@ interface Prepared {
   spend: number[];
   baseline: number[];
   purchases: number[];
+  past: number[];
 }
 
 function prepare(s: LabelledSnapshot): Prepared {
@@ -105,67 +144,146 @@ function prepare(s: LabelledSnapshot): Prepared {
     const aov = s.rows.reduce((t, r) => t + r.AVG_ORDER_VALUE, 0) / Math.max(s.rows.length, 1);
     gg = { p: 1, q: 2, v: aov };
   }
-  const x = s.rows.map((r) => learnedClvVector(r, s.bgnbd, gg, s.labelHorizonDays));
+  const x = s.rows.map((r, i) => learnedClvVector(r, s.bgnbd, gg, s.labelHorizonDays, s.rhythm?.[i]));
+  const b = s.rows.map((r) => bgnbdGammaGamma(s.bgnbd, gg, r, s.labelHorizonDays));
   return {
     x,
     y: s.spend.map((v) => Math.log1p(Math.max(v, 0))),
     spend: s.spend,
-    baseline: s.rows.map((r) => {
-      const b = bgnbdGammaGamma(s.bgnbd, gg, r, s.labelHorizonDays);
-      return b.purchases * b.perPurchase;
-    }),
-    purchases: s.rows.map((r) => expectedPurchases(s.bgnbd, rfmOf(r), s.labelHorizonDays / 7)),
+    baseline: b.map((v) => v.purchases * v.perPurchase),
+    purchases: b.map((v) => v.purchases),
+    past: s.rows.map((r) => r.REVENUE),
   };
 }
 
-function fit(sets: Prepared[]): { standardizer: Standardizer; weights: number[]; smearing: number } {
+interface Regression { standardizer: Standardizer; weights: number[] }
+
+function fit(sets: Prepared[]): Regression {
   const X = sets.flatMap((s) => s.x);
-  const y = sets.flatMap((s) => s.y);
   const standardizer = fitStandardizer(X);
-  const Z = X.map((x) => standardize(standardizer, x));
-  const weights = fitRidge(Z, y, 1);
-  const pred = Z.reduce((t, z) => t + Math.expm1(dot(weights, z)), 0);
-  const actual = sets.reduce((t, s) => t + s.spend.reduce((a, v) => a + v, 0), 0);
-  return { standardizer, weights, smearing: pred > 0 ? actual / pred : 1 };
+  return { standardizer, weights: fitRidge(X.map((x) => standardize(standardizer, x)), sets.flatMap((s) => s.y), 1) };
 }
+
+/** One candidate's log-space score per row of a prepared set (monotone in its spend prediction). */
+interface Candidate { name: string; kind: LearnedClv['kind']; blendWeight?: number; monetaryExponent?: number }
+
+function logScores(c: Candidate, s: Prepared, reg: Regression | undefined): number[] {
+  if (c.kind === 'regression') {
+    const w = c.blendWeight!;
+    return s.x.map((x, i) => w * dot(reg!.weights, standardize(reg!.standardizer, x)) + (1 - w) * Math.log1p(s.baseline[i]!));
+  }
+  if (c.kind === 'past_spend') return s.past.map((v) => Math.log(Math.max(v, 1e-12)));
+  const a = c.kind === 'bgnbd_monetary' ? c.monetaryExponent! : 1;
+  // log(purchases x perPurchase^a), with perPurchase = baseline / purchases
+  return s.purchases.map((p, i) => Math.log(Math.max(p, 1e-12)) + a * Math.log(Math.max(s.baseline[i]!, 1e-12) / Math.max(p, 1e-12)));
+}
+
+/** Spend predicted by a log-space score: expm1 for the regression family, exp for the multiplicative ones. */
+const spendOf = (c: Candidate, z: number) => (c.kind === 'regression' ? Math.max(0, Math.expm1(z)) : Math.exp(z));
+
+/** The evaluation's baselines (BG/NBD x Gamma-Gamma, BG/NBD alone, past spend) come first: a tie keeps a baseline. */
+const BASELINES = ['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'past_spend'];
+const CANDIDATES: Candidate[] = [
+  { name: 'bgnbd_gamma_gamma', kind: 'bgnbd_gamma_gamma' },
+  { name: 'bgnbd_x_spend^0', kind: 'bgnbd_monetary', monetaryExponent: 0 },
+  { name: 'past_spend', kind: 'past_spend' },
+  ...MONETARY_EXPONENTS.filter((a) => a > 0).map((a) => ({ name: `bgnbd_x_spend^${a}`, kind: 'bgnbd_monetary' as const, monetaryExponent: a })),
+  ...BLEND_WEIGHTS.map((w) => ({ name: w === 1 ? 'regression' : `regression_blend_${w}`, kind: 'regression' as const, blendWeight: w })),
+];
 
 const metrics = (score: number[], spend: number[]): RankMetrics => ({ spearman: spearman(score, spend), topDecileShare: topDecileShare(score, spend) });
 
-/** Trains on the labelled snapshots (newest first); at least two with 50+ customers each are needed to validate. */
-export function trainLearnedClv(snapshots: readonly LabelledSnapshot[]): LearnedClv {
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length ? (v[(v.length - 1) >> 1]! + v[v.length >> 1]!) / 2 : 0;
+};
+
+/**
+ * Trains on the labelled snapshots (newest first); at least two with 50+ customers each are needed to validate.
+ * `scoringAgeWeeks` (the median purchaser's age in weeks at the scoring date) guards the validation's relevance: when
+ * the validation snapshot's purchasers are less than half as old (a young cohort: CDNOW), what wins there says little
+ * about the scoring date, and BG/NBD x Gamma-Gamma is served.
+ */
+export function trainLearnedClv(snapshots: readonly LabelledSnapshot[], scoringAgeWeeks?: number): LearnedClv {
   const usable = snapshots.filter((s) => s.rows.length >= 50);
   const labelHorizonDays = usable[0]?.labelHorizonDays ?? 0;
-  const none = (reason: string): LearnedClv => ({ kind: 'bgnbd_gamma_gamma', labelHorizonDays, features: [], trainingSnapshots: [], reason });
+  const none = (reason: string): LearnedClv => ({ kind: 'bgnbd_gamma_gamma', candidate: 'bgnbd_gamma_gamma', labelHorizonDays, features: [], trainingSnapshots: [], reason });
   if (usable.length < 2) return none(`${usable.length} labelled snapshot(s) with 50+ purchasers before the scoring date; 2 are needed to fit and validate`);
   const prepared = usable.map(prepare);
   const [val, ...train] = prepared;
   const held = fit(train);
-  const valPred = val!.x.map((x) => dot(held.weights, standardize(held.standardizer, x)));
+  const candidates = Object.fromEntries(CANDIDATES.map((c) => [c.name, metrics(logScores(c, val!, held), val!.spend)]));
   const validation = {
     snapshot: usable[0]!.date,
     customers: val!.y.length,
-    regression: metrics(valPred, val!.spend),
-    bgnbdGammaGamma: metrics(val!.baseline, val!.spend),
-    bgnbd: metrics(val!.purchases, val!.spend),
+    regression: candidates.regression!,
+    bgnbdGammaGamma: candidates.bgnbd_gamma_gamma!,
+    bgnbd: candidates['bgnbd_x_spend^0']!,
+    candidates,
   };
   const dates = usable.map((s) => s.date);
-  if (!(validation.regression.spearman > validation.bgnbdGammaGamma.spearman && validation.regression.topDecileShare >= validation.bgnbdGammaGamma.topDecileShare)) {
-    return { ...none('the regression did not beat BG/NBD x Gamma-Gamma on the validation snapshot (Spearman and top-decile share)'), trainingSnapshots: dates.slice(1), validation };
+  const valAge = median(usable[0]!.rows.map((r) => r.T_WEEKS));
+  if (scoringAgeWeeks !== undefined && valAge < scoringAgeWeeks / 2) {
+    return {
+      ...none(`the validation snapshot's purchasers (median age ${valAge.toFixed(1)} weeks) are less than half as old as the scored ones (${scoringAgeWeeks.toFixed(1)} weeks); a validation that stands for the scoring date is needed`),
+      trainingSnapshots: dates.slice(1), validation,
+    };
   }
-  // Served: refitted on every snapshot, the validation one included.
-  const all = fit(prepared);
+  // Spearman is the evaluation's primary metric; top-decile share the second. A candidate that some baseline matches
+  // or beats on both is never served; among the rest, the highest Spearman.
+  const dominated = (m: RankMetrics) => BASELINES.some((b) => candidates[b]!.spearman >= m.spearman && candidates[b]!.topDecileShare >= m.topDecileShare);
+  let chosen = CANDIDATES[0]!;
+  for (const c of CANDIDATES.slice(1)) {
+    const m = candidates[c.name]!;
+    if (m.spearman > candidates[chosen.name]!.spearman && (BASELINES.includes(c.name) || !dominated(m))) chosen = c;
+  }
+  const rule = 'the highest validation Spearman among the baselines and the candidates no baseline matches or beats on both Spearman and top-decile share';
+  if (chosen.kind === 'bgnbd_gamma_gamma') {
+    return { ...none(`BG/NBD x Gamma-Gamma: ${rule}`), trainingSnapshots: dates.slice(1), validation };
+  }
+  // The total: training spend scaled onto the validation snapshot, or BG/NBD x Gamma-Gamma's there; the nearer one.
+  const sum = (xs: number[]) => xs.reduce((a, v) => a + v, 0);
+  const raw = (set: Prepared, reg: Regression | undefined) => logScores(chosen, set, reg).map((z) => spendOf(chosen, z));
+  const trainScale = sum(train.map((t) => sum(t.spend))) / Math.max(sum(train.map((t) => sum(raw(t, held)))), 1e-12);
+  const valActual = sum(val!.spend);
+  const total = Math.abs(trainScale * sum(raw(val!, held)) - valActual) <= Math.abs(sum(val!.baseline) - valActual) ? 'training_spend' : 'bgnbd_gamma_gamma';
+  // Served: refitted on every snapshot, the validation one included; the total scaled to the training spend.
+  const all = chosen.kind === 'regression' ? fit(prepared) : undefined;
+  const predicted = sum(prepared.map((t) => sum(raw(t, all))));
+  const actual = sum(prepared.map((t) => sum(t.spend)));
   return {
-    kind: 'regression', labelHorizonDays, features: LEARNED_CLV_FEATURES, standardizer: all.standardizer, weights: all.weights, smearing: all.smearing,
-    trainingSnapshots: dates, validation, reason: 'beat BG/NBD x Gamma-Gamma on the validation snapshot (Spearman and top-decile share)',
+    kind: chosen.kind, candidate: chosen.name, labelHorizonDays, features: chosen.kind === 'regression' ? LEARNED_CLV_FEATURES : [],
+    ...(all ? { standardizer: all.standardizer, weights: all.weights, blendWeight: chosen.blendWeight } : { monetaryExponent: chosen.monetaryExponent }),
+    smearing: predicted > 0 ? actual / predicted : 1, total,
+    trainingSnapshots: dates, validation, reason: `${chosen.name}: ${rule}`,
   };
 }
 
+/**
+ * Predicted spend over `horizonDays` for the purchasers of one snapshot (`rhythm` by customer id), with the total
+ * from the training spend or from BG/NBD x Gamma-Gamma on these customers, as chosen in training.
+ */
+export function scoreLearnedClvAll(m: LearnedClv, rows: readonly FeatureRow[], bg: BgNbdParams, gg: GammaGammaParams, horizonDays: number, rhythm?: Map<string, Rhythm>): number[] {
+  const out = rows.map((r) => scoreLearnedClv(m, r, bg, gg, horizonDays, rhythm?.get(r.CUSTOMER360_ID)));
+  if (m.kind === 'bgnbd_gamma_gamma' || m.total !== 'bgnbd_gamma_gamma') return out;
+  const target = rows.reduce((t, r) => { const b = bgnbdGammaGamma(bg, gg, r, horizonDays); return t + b.purchases * b.perPurchase; }, 0);
+  const got = out.reduce((t, v) => t + v, 0);
+  return got > 0 ? out.map((v) => (v * target) / got) : out;
+}
+
 /** Predicted spend over `horizonDays` (the label horizon's prediction scaled linearly when they differ). */
-export function scoreLearnedClv(m: LearnedClv, r: FeatureRow, bg: BgNbdParams, gg: GammaGammaParams, horizonDays: number): number {
+export function scoreLearnedClv(m: LearnedClv, r: FeatureRow, bg: BgNbdParams, gg: GammaGammaParams, horizonDays: number, rhythm?: Rhythm): number {
+  if (m.kind === 'past_spend') return r.REVENUE * (m.smearing ?? 1) * (horizonDays / m.labelHorizonDays);
+  if (m.kind === 'bgnbd_monetary') {
+    const b = bgnbdGammaGamma(bg, gg, r, horizonDays);
+    return b.purchases * Math.pow(b.perPurchase, m.monetaryExponent ?? 1) * (m.smearing ?? 1);
+  }
   if (m.kind !== 'regression' || !m.weights || !m.standardizer) {
     const b = bgnbdGammaGamma(bg, gg, r, horizonDays);
     return b.purchases * b.perPurchase;
   }
-  const z = standardize(m.standardizer, learnedClvVector(r, bg, gg, m.labelHorizonDays));
-  return Math.max(0, Math.expm1(dot(m.weights, z)) * (m.smearing ?? 1)) * (horizonDays / m.labelHorizonDays);
+  const b = bgnbdGammaGamma(bg, gg, r, m.labelHorizonDays);
+  const w = m.blendWeight ?? 1;
+  const z = w * dot(m.weights, standardize(m.standardizer, learnedClvVector(r, bg, gg, m.labelHorizonDays, rhythm))) + (1 - w) * Math.log1p(b.purchases * b.perPurchase);
+  return Math.max(0, Math.expm1(z) * (m.smearing ?? 1)) * (horizonDays / m.labelHorizonDays);
 }

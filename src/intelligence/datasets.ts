@@ -49,6 +49,8 @@ export const riskScores = intelligence({
   description: 'Churn risk and CLV predictions per person and as-of date (from the intelligence models)',
   grain: 'one row per CUSTOMER360_ID in the feature snapshot',
   job: 'gold-intelligence-scores',
+  // scoring with stored models reads the features job's snapshot of the as-of date (snapshot-inputs.ts)
+  inputs: [...MODEL_INPUTS, 'feature_snapshots'],
   primaryKey: ['CUSTOMER360_ID', 'AS_OF_DATE'],
   columns: [
     ID, AS_OF, ['CHURN_RISK', T.double, 'Probability of no purchase within the horizon (0..1)'], ['PREDICTED_PURCHASES', T.double, 'Expected purchases within the horizon'],
@@ -63,6 +65,8 @@ export const customerSegments = intelligence({
   description: 'Behavioural segment of each person per as-of date (from the segmentation model)',
   grain: 'one row per CUSTOMER360_ID in the feature snapshot',
   job: 'gold-intelligence-segments',
+  // the segments job reads the features job's snapshot of the as-of date (snapshot-inputs.ts), else Silver
+  inputs: [...MODEL_INPUTS, 'feature_snapshots'],
   primaryKey: ['CUSTOMER360_ID', 'AS_OF_DATE'],
   columns: [
     ID, AS_OF, ['SEGMENT_ID', T.integer, 'Segment number'], ['SEGMENT_LABEL', T.varchar, 'Stable segment label'], ['MODEL_VERSION', T.varchar, 'Segmentation model version'],

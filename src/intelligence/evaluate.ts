@@ -57,6 +57,8 @@ export interface EvaluationResult {
     model: string;
     /** What PREDICTED_CLV came from, and why (chosen on a validation snapshot before the cutoff). */
     served: string;
+    /** The served candidate's name (validation.candidates has every candidate's figures). */
+    candidate: string;
     choice: string;
     validation: LearnedClv['validation'] | null;
     customers: number;
@@ -250,6 +252,7 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
     clv: {
       model: variant,
       served: s.learnedClv.kind,
+      candidate: s.learnedClv.candidate,
       choice: s.learnedClv.reason,
       validation: s.learnedClv.validation ?? null,
       customers: n,
@@ -338,9 +341,9 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
   }
   const clv = e.clv;
   const v = clv.validation;
-  lines.push('', `CLV served: ${clv.served === 'regression' ? 'the learned regression' : `${clv.model} x Gamma-Gamma`} (${clv.choice}${v
-    ? `; validation snapshot ${v.snapshot}, ${v.customers} customers: regression Spearman ${f(v.regression.spearman)} / top decile ${f(v.regression.topDecileShare)}, ` +
-      `BG/NBD x Gamma-Gamma ${f(v.bgnbdGammaGamma.spearman)} / ${f(v.bgnbdGammaGamma.topDecileShare)}` : ''})`);
+  const served = clv.served === 'regression' ? `the learned regression (${clv.candidate})` : clv.served === 'bgnbd_monetary' ? (clv.candidate === 'bgnbd_x_spend^0' ? `${clv.model} expected purchases alone (a baseline itself)` : `${clv.model} x Gamma-Gamma spend per purchase shrunk (${clv.candidate})`) : clv.served === 'past_spend' ? 'past spend (a baseline itself)' : `${clv.model} x Gamma-Gamma (the baseline itself)`;
+  lines.push('', `CLV served: ${served}. Why: ${clv.choice}${v ? `; validation snapshot ${v.snapshot}, ${v.customers} customers (Spearman / top-decile share):` : ''}`);
+  if (v) for (const [name, m] of Object.entries(v.candidates)) lines.push(`- ${name === clv.candidate ? `**${name}**` : name}: ${f(m.spearman)} / ${f(m.topDecileShare)}`);
   lines.push('', `CLV calibration: purchase days predicted (${clv.model}) ${clv.predictedPurchases.toFixed(1)} vs actual ${clv.actualPurchases}; ` +
     `spend predicted ${clv.predictedSpend.toFixed(2)} vs actual ${clv.actualSpend.toFixed(2)}`);
   const ch = e.churn;

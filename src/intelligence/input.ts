@@ -70,6 +70,29 @@ async function count(engine: Engine, sql: string): Promise<number> {
   return Number(await engine.scalar(sql));
 }
 
+/** Transactions into tx_classified and base_tx (clean purchases), counting exclusions into `excluded`. */
+async function classifyTransactions(engine: Engine, tx: string, excluded: Record<string, number>): Promise<void> {
+  await engine.run(`CREATE OR REPLACE TABLE tx_classified AS
+    SELECT t.*, ${TRANSACTION_EXCLUSION_SQL} AS _excl FROM ${tx} t`);
+  for (const r of await engine.all<{ k: string; n: string }>(`SELECT _excl AS k, count(*) AS n FROM tx_classified WHERE _excl IS NOT NULL GROUP BY 1`)) {
+    excluded[`transactions.${r.k}`] = Number(r.n);
+  }
+  await engine.run(`CREATE OR REPLACE TABLE base_tx AS
+    SELECT CUSTOMER360_ID, TRANSACTION_ID, CAST(TRANSACTION_DATE AS DATE) AS TX_DATE, CAST(TOTAL_AMOUNT AS DOUBLE) AS AMOUNT
+    FROM tx_classified WHERE _excl IS NULL`);
+}
+
+/**
+ * Loads only the clean purchases (base_tx) on or before `asOf`: what scoring with stored models needs beside a stored
+ * feature snapshot (the purchase rhythm), without the events, sessions, items and preferences.
+ */
+export async function loadPurchases(engine: Engine, lake: Lake, asOf: string): Promise<LoadResult> {
+  const inputs: string[] = [];
+  const excluded: Record<string, number> = {};
+  await classifyTransactions(engine, await loadRaw(engine, lake, contract('CUSTOMER_TRANSACTIONS'), asOf, inputs), excluded);
+  return { inputs, rowCounts: { base_tx: await count(engine, 'SELECT count(*) FROM base_tx') }, excluded };
+}
+
 /** Loads Silver from the lake, keeping only rows on or before `asOf` (all rows when undefined). */
 export async function loadSilver(engine: Engine, lake: Lake, asOf?: string): Promise<LoadResult> {
   const inputs: string[] = [];
@@ -82,14 +105,7 @@ export async function loadSilver(engine: Engine, lake: Lake, asOf?: string): Pro
   const customers = await raw('CUSTOMERS');
   const excluded: Record<string, number> = {};
 
-  await engine.run(`CREATE OR REPLACE TABLE tx_classified AS
-    SELECT t.*, ${TRANSACTION_EXCLUSION_SQL} AS _excl FROM ${tx} t`);
-  for (const r of await engine.all<{ k: string; n: string }>(`SELECT _excl AS k, count(*) AS n FROM tx_classified WHERE _excl IS NOT NULL GROUP BY 1`)) {
-    excluded[`transactions.${r.k}`] = Number(r.n);
-  }
-  await engine.run(`CREATE OR REPLACE TABLE base_tx AS
-    SELECT CUSTOMER360_ID, TRANSACTION_ID, CAST(TRANSACTION_DATE AS DATE) AS TX_DATE, CAST(TOTAL_AMOUNT AS DOUBLE) AS AMOUNT
-    FROM tx_classified WHERE _excl IS NULL`);
+  await classifyTransactions(engine, tx, excluded);
 
   // Lines: products of clean purchases are positive signals; returned lines (or lines of return/refund
   // transactions) are exclusions; everything else is counted and left out.

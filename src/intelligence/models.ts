@@ -2,7 +2,7 @@
 // (CLV + churn), segmenting them, and recommending products, each as of one date and using nothing after it.
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { trainChurn, scoreChurn, type ChurnModel, type LabelledSnapshot } from './churn.ts';
-import { scoreLearnedClv, trainLearnedClv, type LearnedClv } from './clv-learned.ts';
+import { scoreLearnedClvAll, trainLearnedClv, type LearnedClv } from './clv-learned.ts';
 import { fitClv, scoreClv, type ClvModel } from './clv.ts';
 import { buildSnapshot, rhythmAsOf, type Snapshot } from './features.ts';
 import { applyRepeatDecay, buildCandidates, DEFAULT_REPEAT_DECAY, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
@@ -45,11 +45,13 @@ export interface ScoringModels {
 /** Scores every customer of a snapshot with fitted models (trained now, or stored by an earlier training run). */
 export async function scoreWith(engine: Engine, asOf: string, horizonDays: number, snap: Snapshot, m: ScoringModels): Promise<CustomerScore[]> {
   const { clv, churn, learnedClv } = m;
-  const rhythm = churn.rhythm ? await rhythmAsOf(engine, asOf) : undefined;
+  const rhythm = churn.rhythm || learnedClv.kind === 'regression' ? await rhythmAsOf(engine, asOf) : undefined;
+  const buyers = snap.rows.filter((r) => r.HAS_PURCHASED);
+  const values = scoreLearnedClvAll(learnedClv, buyers, clv.bgnbd.params, clv.gammaGamma.params, horizonDays, rhythm);
+  const valueOf = new Map(buyers.map((r, i) => [r.CUSTOMER360_ID, values[i]!]));
   return snap.rows.map((r) => {
     const base = scoreClv(clv, r, horizonDays);
-    const value = r.HAS_PURCHASED ? scoreLearnedClv(learnedClv, r, clv.bgnbd.params, clv.gammaGamma.params, horizonDays) : 0;
-    return { CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv, rhythm), ...base, PREDICTED_CLV: value };
+    return { CUSTOMER360_ID: r.CUSTOMER360_ID, CHURN_RISK: scoreChurn(churn, r, clv, churn.rhythm ? rhythm : undefined), ...base, PREDICTED_CLV: valueOf.get(r.CUSTOMER360_ID) ?? 0 };
   });
 }
 
@@ -59,18 +61,23 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
   const clv = fitClv(snap.rows);
   const labelled: LabelledSnapshot[] = [];
   const churn = await trainChurn(engine, asOf, horizonDays, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd', start: clv.bgnbd.params, collect: labelled });
-  const learnedClv = trainLearnedClv(labelled);
+  const ages = snap.rows.filter((r) => r.HAS_PURCHASED).map((r) => r.T_WEEKS).sort((a, b) => a - b);
+  const learnedClv = trainLearnedClv(labelled, ages.length ? (ages[(ages.length - 1) >> 1]! + ages[ages.length >> 1]!) / 2 : undefined);
   const scores = await scoreWith(engine, asOf, horizonDays, snap, { clv, churn, learnedClv });
-  const { standardizer, weights, smearing, features, trainingSnapshots, labelHorizonDays } = learnedClv;
+  const { standardizer, weights, blendWeight, monetaryExponent, smearing, features, trainingSnapshots, labelHorizonDays } = learnedClv;
   const clvRecord = modelRecord({
     name: 'clv',
     asOf,
     type: learnedClv.kind === 'regression'
-      ? 'ridge regression of log spend on history + BG/NBD + Gamma-Gamma features (chosen on validation)'
-      : 'BG/NBD + Gamma-Gamma (maximum likelihood)',
+      ? `ridge regression of log spend on history, rhythm and BG/NBD + Gamma-Gamma features${blendWeight !== undefined && blendWeight < 1 ? `, blended ${blendWeight} : ${1 - blendWeight} with log BG/NBD x Gamma-Gamma` : ''} (chosen on validation)`
+      : learnedClv.kind === 'past_spend' ? 'past spend, scaled to the horizon (chosen on validation)'
+      : learnedClv.kind === 'bgnbd_monetary'
+        ? `BG/NBD expected purchases x Gamma-Gamma spend per purchase^${monetaryExponent} (chosen on validation)`
+        : 'BG/NBD + Gamma-Gamma (maximum likelihood)',
     parameters: {
-      served: learnedClv.kind, bgnbd: clv.bgnbd.params, gammaGamma: clv.gammaGamma.params, horizonDays, timeUnit: 'week',
-      ...(learnedClv.kind === 'regression' ? { regression: { features, standardizer, weights, smearing, labelHorizonDays, trainingSnapshots } } : {}),
+      served: learnedClv.kind, candidate: learnedClv.candidate, bgnbd: clv.bgnbd.params, gammaGamma: clv.gammaGamma.params, horizonDays, timeUnit: 'week',
+      ...(learnedClv.kind === 'regression' ? { regression: { features, standardizer, weights, blendWeight, smearing, total: learnedClv.total, labelHorizonDays, trainingSnapshots } } : {}),
+      ...(learnedClv.kind === 'bgnbd_monetary' ? { monetary: { exponent: monetaryExponent, smearing, total: learnedClv.total, trainingSnapshots } } : {}),
     },
     metrics: {
       bgnbdLogLikelihood: clv.bgnbd.logLikelihood, bgnbdCustomers: clv.bgnbd.customers, bgnbdConverged: clv.bgnbd.converged, gammaGammaLogLikelihood: clv.gammaGamma.logLikelihood, gammaGammaCustomers: clv.gammaGamma.customers,

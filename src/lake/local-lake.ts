@@ -67,8 +67,14 @@ export class LocalLake implements Lake {
     const full = this.abs(path);
     await mkdir(dirname(full), { recursive: true });
     const tmp = this.tmpFor(full);
-    await writeFile(tmp, data);
-    await rename(tmp, full);
+    try {
+      await writeFile(tmp, data);
+      await rename(tmp, full);
+    } catch (e) {
+      // A write cut short (a full disk) must not leave its partial temp sibling behind.
+      await rm(tmp, { force: true });
+      throw e;
+    }
   }
 
   async putFile(localFile: string, path: string): Promise<void> {
@@ -78,7 +84,12 @@ export class LocalLake implements Lake {
     try {
       await rename(localFile, tmp);
     } catch {
-      await copyFile(localFile, tmp);
+      try {
+        await copyFile(localFile, tmp);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
     }
     await rename(tmp, full);
   }

@@ -7,7 +7,7 @@ import { bindParams, policyOf, topoSort, type Activity, type MasterPipeline } fr
 import { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { resolveAsOf, type AsOfResolution } from '../runtime/as-of.ts';
-import { C360Error, isTransient, UsageError } from '../runtime/errors.ts';
+import { C360Error, isTransient, UsageError, withHint } from '../runtime/errors.ts';
 import { emptyReport, type Job, type JobContext } from '../runtime/job.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { newRunId, writeManifest, type JobRun, type RunManifest } from '../runtime/manifest.ts';
@@ -115,7 +115,7 @@ export async function runJob(
 
 /** How a failure is recorded: its message, whether a retry may help, and whether it was the caller's input (exit 2). */
 function errorOf(error: unknown): NonNullable<JobRun['error']> {
-  const message = (error as Error)?.message || String(error);
+  const message = withHint((error as Error)?.message || String(error));
   return { message, transient: isTransient(error), ...(error instanceof UsageError ? { usage: true } : {}) };
 }
 

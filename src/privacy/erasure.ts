@@ -15,7 +15,7 @@
 //      the PII-free audit folder _audit/privacy/erasure/, and the erased identifiers (hashed) to the suppression list.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Engine, ident, lit } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
@@ -24,6 +24,9 @@ import type { Logger } from '../runtime/logger.ts';
 import { owned } from '../runtime/tmp.ts';
 import { WAREHOUSE_TABLES } from '../warehouse/model.ts';
 import { SUPPRESSION_DIR } from './suppression.ts';
+import { GRAPH_FILE } from '../identity/graph.ts';
+import { GRAPH_STATE, readGraphState } from '../silver/identity-graph-lake.ts';
+import { eraseGraphFolder, eraseLakeGraph, folderGraphHits, lakeGraphHits, type GraphObject } from './identity-graph.ts';
 import { hashIdentifier, sha256, type Subject, type ValueKind } from './identifiers.ts';
 
 export const AUDIT_DIR = '_audit/privacy/erasure';
@@ -42,6 +45,14 @@ export const COLUMN_KINDS: Record<string, readonly ValueKind[]> = {
   TRANSACTION_ID: ['transaction'], SESSION_ID: ['session'], TICKET_ID: ['ticket'],
   ANONYMOUS_ID: ['anonymous'], LINKED_ID: ['customer', 'email', 'phone', 'anonymous'],
   _record_hash: ['hash'],
+};
+
+/** List columns holding identifiers (identity change events): kinds, and how an element yields the value. */
+export const LIST_COLUMN_KINDS: Record<string, { kinds: readonly ValueKind[]; element?: string }> = {
+  IDS_BEFORE: { kinds: ['c360'] },
+  IDS_AFTER: { kinds: ['c360'] },
+  // SOURCE_SYSTEM:CUSTOMER_ID
+  RECORDS: { kinds: ['customer'], element: "regexp_replace(x, '^[^:]*:', '')" },
 };
 
 /**
@@ -65,7 +76,7 @@ export const AGGREGATES_KEPT: Record<string, string> = {
 export type Values = Partial<Record<ValueKind, string[]>>;
 
 interface ObjectEntry {
-  store: 'lake' | 'warehouse' | 'spool' | 'cache';
+  store: 'lake' | 'warehouse' | 'spool' | 'cache' | 'graph';
   path: string;
   rowsBefore: number;
   rowsRemoved: number;
@@ -111,6 +122,8 @@ export interface ForgetOptions {
   log: Logger;
   subjects: Subject[];
   reason?: string;
+  /** Identity graph folders outside the lake to erase from too (c360 resolve --incremental --state DIR). */
+  identityState?: readonly string[];
   /** Test hook: SIGKILL this process after this many objects were committed. */
   crashAfterObjects?: number;
 }
@@ -138,23 +151,37 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
       journal.resumes++;
       o.log.info('continuing an interrupted erasure', { requestId, objectsDone: Object.values(journal.objects).filter((x) => x.done).length });
     } else {
+      const t0 = Date.now();
       const resolved = await resolveSubjects(engine, o.lake, o.subjects);
+      o.log.debug('erasure phase', { phase: 'resolve', ms: Date.now() - t0 });
       journal = { requestId, requestedAt: new Date().toISOString(), reason: o.reason, subjects: o.subjects, people: resolved.people, values: resolved.values, objects: {}, resumes: 0 };
       o.log.info('erasure planned', { requestId, people: resolved.people.length, identifiers: countValues(resolved.values) });
     }
     await saveJournal(o.lake, journal);
     await loadValues(engine, journal.values);
     const committed = { n: 0 };
-    const afterCommit = async () => {
-      await saveJournal(o.lake, journal);
+    const afterCommit = async (save = true) => {
+      if (save) await saveJournal(o.lake, journal);
       committed.n++;
       if (o.crashAfterObjects !== undefined && committed.n >= o.crashAfterObjects) process.kill(process.pid, 'SIGKILL');
     };
-    const rewritten = await eraseLake(engine, o.lake, journal, tmpDir, afterCommit);
+    const phase = phaseTimer(o.log);
+    const { rewritten, checks } = await eraseLake(engine, o.lake, journal, tmpDir, afterCommit);
+    phase('lake');
+    await eraseGraphs(engine, o, journal, tmpDir, afterCommit);
+    phase('identity graph');
     await eraseWarehouse(engine, o.home, journal, afterCommit, (j) => saveJournal(o.lake, j));
     await eraseSpool(o.home, journal, afterCommit);
     await eraseCaches(o.home, rewritten, journal, afterCommit);
-    const verification = await verify(engine, o.lake, o.home);
+    phase('warehouse, spool, caches');
+    const verification = await verify(engine, o.home, checks);
+    const lakeGraph = await lakeGraphHits(engine, o.lake, tmpDir);
+    if (lakeGraph !== undefined) verification.push({ store: 'graph', object: GRAPH_STATE, query: 'rows of the current graph naming them (records, raw, edges, retired, changes, overrides)', hits: lakeGraph });
+    for (const dir of o.identityState ?? []) {
+      const file = join(resolve(dir), GRAPH_FILE);
+      if (existsSync(file)) verification.push({ store: 'graph', object: file, query: 'rows of the graph naming them (records, raw, edges, retired, changes, overrides)', hits: await folderGraphHits(engine, file) });
+    }
+    phase('verify');
     const bad = verification.filter((v) => v.hits > 0);
     if (bad.length) throw new Error(`Erasure ${requestId}: rows remain in ${bad.map((b) => b.object).join(', ')}; the journal is kept, re-run to continue`);
     const plan = snowflakePlan(journal);
@@ -188,6 +215,16 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
   }
 }
 
+/** Logs (debug) the time since the previous call, per phase: where an erasure spends its time. */
+function phaseTimer(log: Logger): (name: string) => void {
+  let last = Date.now();
+  return (name) => {
+    const now = Date.now();
+    log.debug('erasure phase', { phase: name, ms: now - last });
+    last = now;
+  };
+}
+
 function countValues(v: Values): Record<string, number> {
   return Object.fromEntries(Object.entries(v).map(([k, list]) => [k, list?.length ?? 0]));
 }
@@ -204,10 +241,16 @@ export async function loadValues(engine: Engine, values: Values): Promise<void> 
 }
 
 /** The match predicate over the given columns (name -> DuckDB type), or undefined when none identifies a person. */
-export function matchPredicate(columns: ReadonlyMap<string, string>): string | undefined {
+export function matchPredicate(columns: ReadonlyMap<string, string>, skip: readonly string[] = []): string | undefined {
   const parts: string[] = [];
   for (const [name, type] of columns) {
-    const kinds = COLUMN_KINDS[name];
+    const list = LIST_COLUMN_KINDS[name];
+    if (list && !skip.includes(name) && type.endsWith('[]')) {
+      const elem = list.element ?? 'x';
+      parts.push(`list_has_any(list_transform(CAST(${ident(name)} AS VARCHAR[]), x -> lower(${elem})), (SELECT coalesce(list(v), []) FROM erase_values WHERE kind IN (${list.kinds.map(lit).join(', ')})))`);
+      continue;
+    }
+    const kinds = skip.includes(name) ? undefined : COLUMN_KINDS[name];
     if (!kinds || type.endsWith('[]') || type.startsWith('STRUCT') || type.startsWith('MAP')) continue;
     parts.push(`lower(CAST(${ident(name)} AS VARCHAR)) IN (SELECT v FROM erase_values WHERE kind IN (${kinds.map(lit).join(', ')}))`);
   }
@@ -286,15 +329,26 @@ export async function resolveSubjects(engine: Engine, lake: Lake, subjects: read
     allCustomers.push(`SELECT CAST(CUSTOMER_ID AS VARCHAR) AS CUSTOMER_ID, ${pick('EMAIL_ADDRESS')} AS e1, ${pick('EMAIL_NORMALIZED')} AS e2, ${pick('EMAIL_MATCH_KEY')} AS e3, ${pick('PHONE_NUMBER')} AS p1, ${pick('PHONE_E164')} AS p2 FROM ${src}`);
   }
   if (allCustomers.length) {
-    await engine.run(`CREATE OR REPLACE TEMP TABLE erase_contacts AS ${allCustomers.join(' UNION ALL ')}`);
-    const mine = (col: string) => `SELECT DISTINCT lower(trim(${col})) AS v FROM erase_contacts WHERE ${inIds} AND ${col} IS NOT NULL AND length(trim(${col})) > 0`;
-    const shared = (col: string, values: string) => `SELECT DISTINCT lower(trim(${col})) AS v FROM erase_contacts WHERE NOT (${inIds}) AND lower(trim(${col})) IN (${values})`;
-    for (const [cols, set] of [[['e1', 'e2', 'e3'], emails], [['p1', 'p2'], phones]] as const) {
-      for (const c of cols) for (const v of await q(mine(c))) (set as Set<string>).add(v);
-      if (set.size === 0) continue;
-      const list = [...set].map(lit).join(', ');
-      for (const c of cols) for (const v of await q(shared(c, list))) (set as Set<string>).delete(v);
-    }
+    // Long form (id, kind, value) and the person's ids as a table: two hash joins instead of literal IN lists.
+    await engine.run(`CREATE OR REPLACE TEMP TABLE erase_contacts AS
+      SELECT CUSTOMER_ID, kind, lower(trim(v)) AS v FROM (
+        SELECT CUSTOMER_ID, 'email' AS kind, unnest([e1, e2, e3]) AS v FROM (${allCustomers.join(' UNION ALL ')})
+        UNION ALL SELECT CUSTOMER_ID, 'phone', unnest([p1, p2]) FROM (${allCustomers.join(' UNION ALL ')})
+      ) WHERE v IS NOT NULL AND length(trim(v)) > 0`);
+    await engine.run('CREATE OR REPLACE TEMP TABLE erase_ids (id VARCHAR)');
+    for (let i = 0; i < ids.length; i += 1000) await engine.run(`INSERT INTO erase_ids VALUES ${ids.slice(i, i + 1000).map((x) => `(${lit(x)})`).join(', ')}`);
+    await engine.run(`CREATE OR REPLACE TEMP TABLE erase_given (kind VARCHAR, v VARCHAR)`);
+    const given = [...[...emails].map((v) => ['email', v]), ...[...phones].map((v) => ['phone', v])];
+    for (let i = 0; i < given.length; i += 1000) await engine.run(`INSERT INTO erase_given VALUES ${given.slice(i, i + 1000).map(([k, v]) => `(${lit(k!)}, ${lit(v!)})`).join(', ')}`);
+    const rows = await engine.all<{ kind: string; v: string }>(`
+      WITH mine AS (
+        SELECT DISTINCT kind, v FROM erase_contacts WHERE CUSTOMER_ID IN (SELECT id FROM erase_ids)
+        UNION SELECT kind, v FROM erase_given
+      )
+      SELECT kind, v FROM mine WHERE (kind, v) NOT IN (SELECT kind, v FROM erase_contacts WHERE CUSTOMER_ID NOT IN (SELECT id FROM erase_ids))`);
+    emails.clear();
+    phones.clear();
+    for (const r of rows) (r.kind === 'email' ? emails : phones).add(r.v);
   }
   // Also phones by their digits, as some sources write them differently.
   for (const p of [...phones]) if (/\D/.test(p)) phones.add(p.replace(/\D/g, ''));
@@ -325,20 +379,9 @@ export async function resolveSubjects(engine: Engine, lake: Lake, subjects: read
   if (links && ids.length) {
     values.anonymous = await q(`SELECT DISTINCT CAST(LINKED_ID AS VARCHAR) AS v FROM ${links} WHERE ${inIds} AND upper(CAST(LINKED_ID_TYPE AS VARCHAR)) LIKE '%ANONYMOUS%'`);
   }
-  // Record hashes of their Bronze and quarantine rows: the Bronze dedup index holds them.
-  await loadValues(engine, values);
-  const hashes = new Set<string>();
-  for (const layer of ['bronze/customer360', 'quarantine/customer360']) {
-    const files = (await lake.list(layer)).map((f) => f.path).filter((p) => p.endsWith('.parquet'));
-    for (const f of files) {
-      const rel = parquet([await lake.localPath(f)]);
-      const cols = await columnsOf(engine, `(SELECT * FROM ${rel})`);
-      const pred = matchPredicate(cols);
-      if (!pred || !cols.has('_record_hash')) continue;
-      for (const v of await q(`SELECT DISTINCT CAST(_record_hash AS VARCHAR) AS v FROM ${rel} WHERE ${pred}`)) hashes.add(v);
-    }
-  }
-  values.hash = [...hashes].sort();
+  // Record hashes of their Bronze and quarantine rows (the Bronze dedup index holds them) are collected by the
+  // erasure's own scan of those files (eraseLake), not by a pass of their own.
+  values.hash = [];
   return { people: c360, values };
 }
 
@@ -349,12 +392,30 @@ async function fileChecksum(path: string): Promise<string> {
   return sha256(await readFile(path));
 }
 
-/** Rewrites every lake Parquet file holding matching rows; returns the rewritten lake paths. */
-async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string, afterCommit: () => Promise<void>): Promise<string[]> {
+/** Bronze and quarantine data files: their rows' record hashes are what the Bronze dedup index holds. */
+const hashSource = (path: string) => /^(bronze|quarantine)\//.test(path) && !path.startsWith('bronze/_index/');
+
+/** What the erasure's scans established per lake folder: the predicate used and the rows left matching it (0). */
+export type LakeChecks = Map<string, { query: string; hits: number }>;
+
+/**
+ * Rewrites every lake Parquet file holding matching rows; returns the rewritten lake paths and, per folder, what the
+ * scans found left. One scan of a file's identifier columns decides (and, for Bronze and quarantine, collects the
+ * record hashes of the person's rows, so the dedup index files, processed last, lose them too); a file with matches
+ * is then rewritten once, its old version hashed while the rewrite runs, and the rewrite's own row count must equal
+ * the rows kept: the new file holds no match by construction (`WHERE NOT` the same predicate), so no second scan.
+ */
+async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string, afterCommit: (save?: boolean) => Promise<void>): Promise<{ rewritten: string[]; checks: LakeChecks }> {
   const rewritten: string[] = [];
-  for (const path of await lakeParquet(lake)) {
+  const checks: LakeChecks = new Map();
+  const hashes = new Set(j.values.hash ?? []);
+  const all = await lakeParquet(lake);
+  // The index files match on record hashes only: after every data file has given its hashes.
+  const ordered = [...all.filter((p) => !p.startsWith('bronze/_index/')), ...all.filter((p) => p.startsWith('bronze/_index/'))];
+  for (const path of ordered) {
     const key = `lake:${path}`;
     const prior = j.objects[key];
+    const dir = path.slice(0, path.lastIndexOf('/'));
     if (prior?.done) {
       rewritten.push(path);
       continue;
@@ -362,37 +423,94 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
     const local = await lake.localPath(path);
     const rel = parquet([local]);
     const cols = await columnsOf(engine, `(SELECT * FROM ${rel})`);
-    const pred = matchPredicate(cols);
+    const collect = hashSource(path) && cols.has('_record_hash');
+    // In a data file the hash of a matching row is matched by the row's own ids already.
+    const pred = matchPredicate(cols, collect ? ['_record_hash'] : []);
     if (!pred) continue;
-    // One scan for both counts (only the identifier columns are read).
-    const counted = (await engine.all<{ hits: unknown; total: unknown }>(`SELECT count(*) FILTER (WHERE ${pred}) AS hits, count(*) AS total FROM ${rel}`))[0]!;
-    const hits = Number(counted.hits);
-    const total = Number(counted.total);
+    let hits: number;
+    let total: number;
+    let found: string[] = [];
+    if (collect) {
+      found = (await engine.all<{ h: string }>(`SELECT lower(CAST(_record_hash AS VARCHAR)) AS h FROM ${rel} WHERE ${pred}`)).map((r) => r.h);
+      hits = found.length;
+      total = Number(await engine.scalar(`SELECT sum(num_rows) FROM parquet_file_metadata(${lit(local)})`));
+    } else {
+      const counted = (await engine.all<{ hits: unknown; total: unknown }>(`SELECT count(*) FILTER (WHERE ${pred}) AS hits, count(*) AS total FROM ${rel}`))[0]!;
+      hits = Number(counted.hits);
+      total = Number(counted.total);
+    }
+    if (!checks.has(dir)) checks.set(dir, { query: `SELECT count(*) FROM read_parquet('${dir}/*.parquet') WHERE ${pred}`, hits: 0 });
     if (!prior && hits === 0) continue;
-    const checksum = await fileChecksum(local);
-    if (prior && hits === 0 && checksum !== prior.checksumBefore) {
-      // Committed before the crash, journal not yet updated: the new version is in place.
-      Object.assign(prior, { checksumAfter: checksum, rowsAfter: total, done: true });
-      rewritten.push(path);
-      await afterCommit();
+    if (prior && hits === 0) {
+      const checksum = await fileChecksum(local);
+      if (checksum !== prior.checksumBefore) {
+        // Committed before the crash, journal not yet updated: the new version is in place.
+        Object.assign(prior, { checksumAfter: checksum, rowsAfter: total, done: true });
+        rewritten.push(path);
+        await afterCommit();
+      }
       continue;
     }
-    if (hits === 0) continue;
-    const rowsBefore = total;
-    const entry: ObjectEntry = { store: 'lake', path, rowsBefore, rowsRemoved: hits, checksumBefore: checksum, action: 'rewritten', done: false };
+    const newHashes = found.filter((h) => h && !hashes.has(h));
+    if (newHashes.length) {
+      for (const h of newHashes) hashes.add(h);
+      j.values.hash = [...hashes];
+      for (let i = 0; i < newHashes.length; i += 1000) await engine.run(`INSERT INTO erase_values VALUES ${newHashes.slice(i, i + 1000).map((h) => `(${lit(h)}, 'hash')`).join(', ')}`);
+    }
+    const entry: ObjectEntry = { store: 'lake', path, rowsBefore: total, rowsRemoved: hits, checksumBefore: '', action: 'rewritten', done: false };
+    const tmp = join(tmpDir, `${randomUUID()}.parquet`);
+    // Same columns and types as the file; zstd like the layers write. The old file's checksum is taken meanwhile.
+    const [checksumBefore, copied] = await Promise.all([
+      fileChecksum(local),
+      engine.all<{ Count?: unknown }>(`COPY (SELECT * FROM ${rel} WHERE NOT ${pred}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`),
+    ]);
+    const written = Number(copied[0]?.Count);
+    if (written !== total - hits) throw new Error(`Erasure of ${path}: the rewrite kept ${written} rows, expected ${total - hits}; nothing committed, re-run`);
+    entry.checksumBefore = checksumBefore;
+    // The journal (with the new record hashes) is saved before the commit: a crash after it loses nothing.
     j.objects[key] = entry;
     await saveJournal(lake, j);
-    const tmp = join(tmpDir, `${randomUUID()}.parquet`);
-    // Same columns and types as the file; zstd like the layers write.
-    await engine.run(`COPY (SELECT * FROM ${rel} WHERE NOT ${pred}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
     entry.checksumAfter = await fileChecksum(tmp);
-    entry.rowsAfter = rowsBefore - hits;
+    entry.rowsAfter = written;
     await lake.putFile(tmp, path);
     entry.done = true;
     rewritten.push(path);
-    await afterCommit();
+    // Not saved now: a re-run recognises the committed file (no match left, checksum changed) and completes the entry.
+    await afterCommit(false);
   }
-  return rewritten;
+  return { rewritten, checks };
+}
+
+/**
+ * The identity graph in the lake and any graph folder given: the person's records, edges, pointers and events go
+ * (src/privacy/identity-graph.ts). The counts are journaled before the new graph is committed; a re-run after a
+ * crash finds nothing left and completes the entry.
+ */
+async function eraseGraphs(engine: Engine, o: ForgetOptions, j: Journal, tmpDir: string, afterCommit: () => Promise<void>): Promise<void> {
+  const pending = (key: string) => async (g: GraphObject) => {
+    j.objects[key] = { ...g, done: false };
+    await saveJournal(o.lake, j);
+  };
+  const finish = async (key: string, g: GraphObject | undefined, checksumNow: () => Promise<string | undefined>) => {
+    const e = j.objects[key];
+    if (g) Object.assign(e!, { checksumAfter: g.checksumAfter, done: true });
+    else if (e && !e.done) Object.assign(e, { checksumAfter: (await checksumNow()) ?? '', done: true });
+    else return;
+    await afterCommit();
+  };
+  if (!j.objects['graph:lake']?.done) {
+    const g = await eraseLakeGraph(engine, o.lake, tmpDir, j.requestId, pending('graph:lake'));
+    await finish('graph:lake', g, async () => {
+      const s = await readGraphState(o.lake);
+      return s ? sha256(await o.lake.read(s.graph)) : undefined;
+    });
+  }
+  for (const dir of o.identityState ?? []) {
+    const key = `graph:${resolve(dir)}`;
+    if (j.objects[key]?.done) continue;
+    const g = await eraseGraphFolder(engine, dir, pending(key));
+    await finish(key, g, async () => (existsSync(join(resolve(dir), GRAPH_FILE)) ? fileChecksum(join(resolve(dir), GRAPH_FILE)) : undefined));
+  }
 }
 
 async function tableChecksum(engine: Engine, qualified: string): Promise<string> {
@@ -524,22 +642,13 @@ async function eraseCaches(home: string, rewritten: readonly string[], j: Journa
 // ---------------------------------------------------------------------------------------------------------------
 // 4. Verification, Snowflake plan, suppression
 
-async function verify(engine: Engine, lake: Lake, home: string): Promise<Receipt['verification']> {
-  const out: Receipt['verification'] = [];
-  // One query per lake folder: every file of it, with the predicate over the folder's columns.
-  const byDir = new Map<string, string[]>();
-  for (const p of await lakeParquet(lake)) {
-    const dir = p.slice(0, p.lastIndexOf('/'));
-    if (!byDir.has(dir)) byDir.set(dir, []);
-    byDir.get(dir)!.push(p);
-  }
-  for (const [dir, files] of byDir) {
-    const rel = parquet(await Promise.all(files.map((f) => lake.localPath(f))));
-    const pred = matchPredicate(await columnsOf(engine, `(SELECT * FROM ${rel})`));
-    if (!pred) continue;
-    const query = `SELECT count(*) FROM read_parquet('${dir}/*.parquet') WHERE ${pred}`;
-    out.push({ store: 'lake', object: dir, query, hits: Number(await engine.scalar(`SELECT count(*) FROM ${rel} WHERE ${pred}`)) });
-  }
+/**
+ * Lake folders: what the erasure's own scans found (every file's identifier columns were scanned with the final
+ * predicate; a rewritten file is `WHERE NOT` that predicate and its row count checked), so no second pass over the
+ * lake. Warehouse tables: the match query after the DELETE's commit.
+ */
+async function verify(engine: Engine, home: string, checks: LakeChecks): Promise<Receipt['verification']> {
+  const out: Receipt['verification'] = [...checks].sort(([a], [b]) => a.localeCompare(b)).map(([dir, c]) => ({ store: 'lake', object: dir, query: c.query, hits: c.hits }));
   const file = join(home, 'warehouse.duckdb');
   if (existsSync(file)) {
     await engine.run(`ATTACH ${lit(file)} AS wh (READ_ONLY)`);

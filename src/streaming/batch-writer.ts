@@ -119,6 +119,19 @@ export class BatchSpool {
 const POSITION_FIELD = '__stream_position';
 
 /**
+ * Each spooled record's event body, keyed by its position, for quarantine's _source_record: the spool line without
+ * the position field it was given. The body as received for the usual one-line `{...}` body (leading blanks aside);
+ * a body the receiver parsed (one with line breaks, which the spool line cannot hold) comes back on one line.
+ */
+function spoolOriginalsSql(file: string): string {
+  const head = `'{"${POSITION_FIELD}":"' || pos || '"'`;
+  return `SELECT pos AS __c360_ok, '{' || CASE WHEN starts_with(rest, ',') THEN substr(rest, 2) ELSE rest END AS __c360_otext
+    FROM (SELECT pos, substr(line, strlen(${head}) + 1) AS rest
+      FROM (SELECT line, regexp_extract(line, ${lit(`^\{"${POSITION_FIELD}":"([^"]*)"`)}, 1) AS pos
+        FROM read_csv(${lit(file)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = ${lit('\x01')}, quote = '', escape = '', new_line = '\\n', strict_mode = false)))`;
+}
+
+/**
  * A spool line up to the record's first member: `{`, the position field, and a comma unless the record is empty.
  * Positions are digits, '=' and '/': nothing to escape. LINE_HEAD reads it back.
  */
@@ -194,7 +207,7 @@ export async function writeBatch(ctx: WriterContext, spool: BatchSpool): Promise
       const sql = `SELECT * FROM read_json(${lit(g.file)}, format = 'newline_delimited', columns = {${names.map((k) => `${lit(k)}: 'VARCHAR'`).join(', ')}})`;
       const r = await ingestRelation(ctx.engine, ctx.lake, {
         table: g.table,
-        source: { sql, positionColumn: POSITION_FIELD, varcharColumns: names },
+        source: { sql, positionColumn: POSITION_FIELD, varcharColumns: names, originalsSql: spoolOriginalsSql(g.file) },
         loadId: ctx.loadId,
         ingestDate: g.date,
         sourceFile,

@@ -6,7 +6,7 @@ import { ingestDrops } from '../../bronze/ingest-drops.ts';
 import { formatOf } from '../../bronze/source.ts';
 import { openLake } from '../../lake/index.ts';
 import { runJob, today } from '../../orchestrator/local-runner.ts';
-import { UsageError } from '../../runtime/errors.ts';
+import { TransientError, UsageError } from '../../runtime/errors.ts';
 import type { Job } from '../../runtime/job.ts';
 import { newRunId, writeManifest } from '../../runtime/manifest.ts';
 import { HOME_OPTION, homeOf, isoDate, requireStr, str, type Command } from '../command.ts';
@@ -60,7 +60,8 @@ export const command: Command = {
       const message = entry.error?.message ?? 'ingest failed';
       // Bad input is the caller's to fix: report it as a usage error (exit 2) rather than a crash.
       if (!entry.error?.transient) throw new UsageError(message);
-      throw new Error(message);
+      // A busy lake, a full disk: retrying later can succeed (exit 75).
+      throw new TransientError(message);
     }
     const c = (k: string) => entry.rowCounts[`${contract.name}.${k}`] ?? 0;
     io.out(`${contract.name}: input ${c('input')}, distinct ${c('distinct')}, already ingested ${c('alreadyIngested')}, duplicates dropped ${c('duplicatesDropped')}, bronze ${c('bronze')}, quarantine ${c('quarantine')}`);

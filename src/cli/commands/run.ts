@@ -16,7 +16,8 @@ export const command: Command = {
     'load-id': { type: 'string', description: 'Load id stamped on rows (default: the run id)' },
     'horizon-days': { type: 'string', description: 'CLV/churn horizon in days', default: '90' },
     stream: { type: 'boolean', description: 'Route the streaming tables through Event Hubs (local endpoint if no connection string)' },
-    'full-refresh': { type: 'boolean', description: 'Rebuild Silver from every Bronze file (default: process only what is new)' },
+    'full-refresh': { type: 'boolean', description: 'Rebuild Silver from every Bronze file and Gold\'s daily aggregates from all of Silver, and train the models (default: process only what is new)' },
+    'train-every-days': { type: 'string', description: 'Retrain the models when the stored ones are this many days older than the as-of date (default 7; in between, score with them)' },
     lake: { type: 'string', description: 'Lake location: folder, or ADLS URL (default: $C360_LAKE_URL or HOME/lake)' },
     force: { type: 'boolean', description: "Accept an --as-of outside the data's event dates" },
   },
@@ -40,6 +41,7 @@ export const command: Command = {
         stream: values.stream ? 'true' : 'false',
         fullRefresh: values['full-refresh'] ? 'true' : 'false',
         horizonDays: str(values, 'horizon-days'),
+        ...(str(values, 'train-every-days') ? { trainEveryDays: str(values, 'train-every-days') } : {}),
       },
     });
     return exitCodeOf(manifest);
