@@ -70,6 +70,16 @@ function ruleTest(rule: ModelParts['rules'][number]): (l: Get, r: Get) => boolea
 const rawKey = (vals: readonly (string | null)[]) => createHash('md5').update(JSON.stringify(vals)).digest('base64');
 const recordKey = (tenant: string, source: string, id: string) => `${tenant}\u0001${source}\u0001${id}`;
 
+export interface LiveUpdateOptions {
+  runId: string;
+  /** Tenant of records without a TENANT_ID. */
+  tenant?: string;
+  at?: string;
+  cluster?: ClusterOptions;
+  /** Statements run inside the commit transaction (a stream consumer's positions). */
+  commitSql?: string[];
+}
+
 export class LiveGraph {
   private model!: GraphModel;
   private parts!: ModelParts;
@@ -250,9 +260,40 @@ export class LiveGraph {
    * Links a batch (table `input`, CUSTOMERS-shaped with an integer `rid`) as updateGraph's incremental path does,
    * committing with `commitSql` in the same transaction. On an error nothing in memory changed.
    */
-  async update(engine: Engine, input: string, options: { runId: string; tenant?: string; at?: string; cluster?: ClusterOptions; commitSql?: string[] }): Promise<UpdateResult> {
+  async update(engine: Engine, input: string, options: LiveUpdateOptions): Promise<UpdateResult> {
+    const t = Date.now();
+    await prepareBatch(engine, input, options.tenant ?? 'default');
+    const rows = await engine.all<Record<string, string | null>>('SELECT * FROM id_batch');
+    return this.apply(engine, rows.map((row) => RAW_COLUMNS.map((c) => row[c] ?? null)), options, Date.now() - t);
+  }
+
+  /**
+   * The same for records already in memory (each a RAW_COLUMNS-ordered list of values, in arrival order), prepared
+   * as prepareBatch does: values trimmed of spaces, blanks as null, the default tenant and source system, a missing
+   * customer id as ROW- and a hash of the values, the last record of a key winning (at its own position).
+   */
+  async updateRows(engine: Engine, rows: readonly (readonly (string | null)[])[], options: LiveUpdateOptions): Promise<UpdateResult> {
+    const t = Date.now();
+    const tenant = options.tenant ?? 'default';
+    const [iT, iS, iC] = ['TENANT_ID', 'SOURCE_SYSTEM', 'CUSTOMER_ID'].map((c) => RAW_COLUMNS.indexOf(c as (typeof RAW_COLUMNS)[number]));
+    const last = new Map<string, number>();
+    const prepared = rows.map((row, pos) => {
+      const vals = row.map((v) => (v === null ? null : v.replace(/^ +| +$/g, '') || null));
+      vals[iT!] ??= tenant;
+      vals[iS!] ??= 'DEFAULT';
+      if (vals[iC!] === null) {
+        const other = vals.filter((v, i) => i !== iT && i !== iS && i !== iC && v !== null);
+        vals[iC!] = `ROW-${createHash('md5').update(other.join('|')).digest('hex').slice(0, 16)}`;
+      }
+      last.set(recordKey(vals[iT!]!, vals[iS!]!, vals[iC!]!), pos);
+      return vals;
+    });
+    return this.apply(engine, prepared.filter((v, pos) => last.get(recordKey(v[iT!]!, v[iS!]!, v[iC!]!)) === pos), options, Date.now() - t);
+  }
+
+  private async apply(engine: Engine, batchRows: (string | null)[][], options: LiveUpdateOptions, prepareMs: number): Promise<UpdateResult> {
     const timings: Record<string, number> = {};
-    let t = Date.now();
+    let t = Date.now() - prepareMs;
     const step = (name: string) => {
       timings[name] = Date.now() - t;
       t = Date.now();
@@ -261,15 +302,14 @@ export class LiveGraph {
     const at = options.at ?? new Date().toISOString();
     const { comparisons, rules, deterministic } = this.parts;
     const model = this.model;
-    const batch = await prepareBatch(engine, input, tenant);
-    const batchRows = await engine.all<Record<string, string | null>>('SELECT * FROM id_batch');
+    const batch = batchRows.length;
+    const [iT, iS, iC] = ['TENANT_ID', 'SOURCE_SYSTEM', 'CUSTOMER_ID'].map((c) => RAW_COLUMNS.indexOf(c as (typeof RAW_COLUMNS)[number]));
 
     // New records take the next record numbers in batch order; changed ones keep theirs; unchanged ones drop out.
     let next = this.nextRid;
     const deltaRaw: { rid: number; existed: boolean; vals: (string | null)[]; key: string; hash: string }[] = [];
-    for (const row of batchRows) {
-      const vals = RAW_COLUMNS.map((c) => row[c] ?? null);
-      const key = recordKey(row.TENANT_ID!, row.SOURCE_SYSTEM!, row.CUSTOMER_ID!);
+    for (const vals of batchRows) {
+      const key = recordKey(vals[iT!]!, vals[iS!]!, vals[iC!]!);
       const hash = rawKey(vals);
       const rid = this.keyRid.get(key);
       if (rid !== undefined && this.raw[rid] === hash) continue;

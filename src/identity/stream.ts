@@ -21,7 +21,7 @@ import type { Logger } from '../runtime/logger.ts';
 import { DEFAULT_HUBS } from '../collect/hubs.ts';
 import { consumerFor, producerFor, type HubTarget } from '../streaming/connect.ts';
 import { appendRows } from './append.ts';
-import { hasRecords, openGraph, RAW_COLUMNS } from './graph.ts';
+import { hasRecords, openGraph } from './graph.ts';
 import { contentRunId, type UpdateResult } from './incremental.ts';
 import { LiveGraph } from './live-graph.ts';
 import { CHANGES_HUB, crashPoint, ensureOutbox, publishPending } from './outbox.ts';
@@ -80,7 +80,6 @@ async function ensureStreamTables(engine: Engine): Promise<void> {
     REASON VARCHAR, BODY VARCHAR, RUN_ID VARCHAR, QUARANTINED_AT TIMESTAMP)`);
   await engine.run(`CREATE OR REPLACE TEMP TABLE id_stream_poison (HUB VARCHAR, PARTITION_ID VARCHAR, SEQUENCE_NUMBER BIGINT,
     REASON VARCHAR, BODY VARCHAR, RUN_ID VARCHAR, QUARANTINED_AT TIMESTAMP)`);
-  await engine.run(`CREATE OR REPLACE TABLE id_stream_input (rid BIGINT, ${RAW_COLUMNS.map((c) => `${c} VARCHAR`).join(', ')})`);
 }
 
 export async function storedPositions(engine: Engine, hub: string, consumerGroup: string): Promise<Map<string, number>> {
@@ -146,9 +145,7 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
       // A few records: one DuckDB thread (for statements over a handful of rows, more threads only cost scheduling).
       const want = records.length < 64 ? 1 : threads;
       if (want !== threadsNow) await engine.run(`SET threads = ${(threadsNow = want)}`);
-      await engine.run('DELETE FROM id_stream_input');
-      await appendRows(engine, 'id_stream_input', records.map((r, i) => [i, ...r.values]));
-      await engine.run('DELETE FROM id_stream_poison');
+      if (poison.length) await engine.run('DELETE FROM id_stream_poison');
       await appendRows(engine, 'id_stream_poison', poison.map((p) => [hub, p.partitionId, p.sequenceNumber, p.reason, p.body, runId, new Date().toISOString()]));
       const parts = [...last.values()];
       const commitSql = [
@@ -158,7 +155,7 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
           .join(', ')}`,
         ...(poison.length ? ['INSERT INTO g.stream_quarantine SELECT * FROM id_stream_poison'] : []),
       ];
-      const r = await live.update(engine, 'id_stream_input', { runId, tenant: o.tenant, commitSql });
+      const r = await live.updateRows(engine, records.map((x) => (x as { values: (string | null)[] }).values), { runId, tenant: o.tenant, commitSql });
       crashPoint('AFTER_GRAPH_COMMIT');
       const commitMs = Date.now() - t0;
       const pub = await publishPending(engine, producer!, changesHub);
