@@ -156,7 +156,7 @@ const SERVED = ['customer_profile', 'customer_identity_map', 'risk_scores', 'cus
 /** Bytes of the profile body files the server wrote. */
 async function bodyFileBytes(dir: string): Promise<number> {
   let total = 0;
-  for (const f of await readdir(dir).catch(() => [] as string[])) if (f.endsWith('.bodies.json')) total += (await stat(join(dir, f)).catch(() => ({ size: 0 }))).size;
+  for (const f of await readdir(dir).catch(() => [] as string[])) if (/\.bodies\.\d+$/.test(f)) total += (await stat(join(dir, f)).catch(() => ({ size: 0 }))).size;
   return total;
 }
 

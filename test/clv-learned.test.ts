@@ -1,7 +1,7 @@
 // The learned CLV: served only when it beats BG/NBD x Gamma-Gamma on a validation snapshot it was not fitted on.
 import { describe, expect, it } from 'vitest';
 import type { LabelledSnapshot } from '../src/intelligence/churn.ts';
-import { fitRidge, scoreLearnedClv, trainLearnedClv } from '../src/intelligence/clv-learned.ts';
+import { bgnbdGammaGamma, fitRidge, scoreLearnedClv, scoreLearnedClvAll, trainLearnedClv, type LearnedClv } from '../src/intelligence/clv-learned.ts';
 import { NUMERIC_FEATURES, type FeatureRow } from '../src/intelligence/features.ts';
 import { seededRandom } from '../src/intelligence/math.ts';
 
@@ -33,11 +33,13 @@ describe('learned CLV', () => {
     expect(m.kind).toBe('regression');
     expect(m.validation!.snapshot).toBe('2024-06-01');
     expect(m.validation!.regression.spearman).toBeGreaterThan(m.validation!.bgnbdGammaGamma.spearman);
-    // The served candidate has the best validation Spearman among those not below BG/NBD x Gamma-Gamma's top decile.
+    // Served: the best validation Spearman among the baselines and the candidates no baseline matches or beats on both.
     const c = m.validation!.candidates;
-    expect(Object.keys(c)).toEqual(['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'bgnbd_x_spend^0.25', 'bgnbd_x_spend^0.5', 'bgnbd_x_spend^0.75',
-      'regression', 'regression_blend_0.75', 'regression_blend_0.5', 'regression_blend_0.25']);
-    const eligible = Object.entries(c).filter(([, v]) => v.topDecileShare >= c.bgnbd_gamma_gamma!.topDecileShare);
+    expect(Object.keys(c)).toEqual(['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'past_spend', 'bgnbd_x_spend^0.25', 'bgnbd_x_spend^0.5',
+      'bgnbd_x_spend^0.75', 'regression', 'regression_blend_0.75', 'regression_blend_0.5', 'regression_blend_0.25']);
+    const baselines = ['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'past_spend'].map((k) => c[k]!);
+    const eligible = Object.entries(c).filter(([k, v]) => k === 'bgnbd_x_spend^0' || k === 'past_spend' || k === 'bgnbd_gamma_gamma' ||
+      !baselines.some((b) => b.spearman >= v.spearman && b.topDecileShare >= v.topDecileShare));
     expect(m.candidate).toBe(eligible.sort((a, b) => b[1].spearman - a[1].spearman)[0]![0]);
     expect(m.reason).toContain(m.candidate);
     expect(m.trainingSnapshots).toEqual(['2024-06-01', '2024-05-18', '2024-05-04']);
@@ -64,6 +66,27 @@ describe('learned CLV', () => {
     expect(m.reason).toMatch(/2 are needed/);
     const r = snapshot('2024-06-15', 9).rows[0]!;
     expect(scoreLearnedClv(m, r, BG, { p: 6, q: 4, v: 15 }, 90)).toBeGreaterThan(0);
+  });
+
+  it('scores each kind of served candidate, and takes the total from BG/NBD x Gamma-Gamma when validation chose that', () => {
+    const GG = { p: 6, q: 4, v: 15 };
+    const rows = snapshot('2024-06-15', 9).rows;
+    const base: LearnedClv = { kind: 'bgnbd_gamma_gamma', candidate: 'bgnbd_gamma_gamma', labelHorizonDays: 90, features: [], trainingSnapshots: [], reason: '' };
+    const bgGg = rows.map((r) => { const b = bgnbdGammaGamma(BG, GG, r, 90); return b.purchases * b.perPurchase; });
+    expect(scoreLearnedClvAll(base, rows, BG, GG, 90)).toEqual(bgGg);
+    // BG/NBD alone (a = 0): expected purchases times a constant.
+    const alone = scoreLearnedClvAll({ ...base, kind: 'bgnbd_monetary', candidate: 'bgnbd_x_spend^0', monetaryExponent: 0, smearing: 20 }, rows, BG, GG, 90);
+    rows.forEach((r, i) => expect(alone[i]).toBeCloseTo(20 * bgnbdGammaGamma(BG, GG, r, 90).purchases, 10));
+    // Past spend, scaled to the horizon.
+    const past = { ...base, kind: 'past_spend' as const, candidate: 'past_spend', smearing: 0.5 };
+    expect(scoreLearnedClv(past, rows[0]!, BG, GG, 180)).toBeCloseTo(rows[0]!.REVENUE, 10);
+    // A served regression whose total validation took from BG/NBD x Gamma-Gamma: same ranking, BG/NBD x GG's total.
+    const m = trainLearnedClv([snapshot('2024-06-01', 1), snapshot('2024-05-18', 2), snapshot('2024-05-04', 3)]);
+    const own = scoreLearnedClvAll({ ...m, total: 'training_spend' }, rows, BG, GG, 90);
+    const anchored = scoreLearnedClvAll({ ...m, total: 'bgnbd_gamma_gamma' }, rows, BG, GG, 90);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(sum(anchored)).toBeCloseTo(sum(bgGg), 6);
+    anchored.forEach((v, i) => expect(v / sum(anchored)).toBeCloseTo(own[i]! / sum(own), 12));
   });
 
   it('ridge regression recovers a linear relation', () => {

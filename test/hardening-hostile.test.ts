@@ -1,5 +1,5 @@
 // Issue 19, the hostile pass: what a careless or hostile user hits first. A full disk is a transient failure (exit 75)
-// that says what to do, not a usage error (exit 2) nor an "unexpected" crash; a BOM, CRLF and odd values are read
+// that says what to do (so is a folder c360 may not write: exit 1, no 'unexpected'), not a usage error (exit 2) nor an "unexpected" crash; a BOM, CRLF and odd values are read
 // as records (the odd values quarantined, never rounded or cut); paths with spaces, quotes and non-ASCII work.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestRelation } from '../src/bronze/ingest.ts';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
-import { isTransient, withHint } from '../src/runtime/errors.ts';
+import { isEnvironmentError, isTransient, withHint } from '../src/runtime/errors.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 let dir: string;
@@ -34,6 +34,13 @@ describe('hostile input', () => {
     expect(isTransient(Object.assign(new Error('write failed'), { code: 'ENOSPC' }))).toBe(true);
     expect(withHint(duck.message)).toMatch(/the disk is full: free space .* the same command can simply be run again/);
     expect(isTransient(new Error('Cannot read CSV drop'))).toBe(false);
+  });
+
+  it('a folder c360 may not write is named with the fix, not reported as an unexpected crash', () => {
+    const denied = Object.assign(new Error("EACCES: permission denied, mkdir '/h/lake/bronze'"), { code: 'EACCES' });
+    expect(isEnvironmentError(denied)).toBe(true);
+    expect(isTransient(denied)).toBe(false);
+    expect(withHint(denied.message)).toMatch(/cannot write there: give it write access to that folder, or point --home\/C360_HOME or --lake/);
   });
 
   it('a UTF-8 BOM and CRLF line endings: the header binds and every record loads', async () => {

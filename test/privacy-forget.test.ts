@@ -3,6 +3,9 @@
 // Parquet file of the lake, every warehouse table and view, the stream spool and the logs are scanned for their ids,
 // names, e-mails and phones: zero hits; every other row is unchanged; the receipt matches the files on disk.
 import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -29,6 +32,21 @@ let receipt: Receipt;
 let killed: ReturnType<typeof spawnSync>;
 let logs = '';
 let exported: SubjectExport;
+let graphBefore: string;
+
+/** Rows of every table of a DuckDB file (the identity graph) holding a needle. */
+async function graphHits(file: string): Promise<number> {
+  await engine.run(`ATTACH ${lit(file)} AS gcheck (READ_ONLY)`);
+  try {
+    const tables = await engine.all<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_catalog = 'gcheck'`);
+    expect(tables.length).toBeGreaterThan(4);
+    let n = 0;
+    for (const { t } of tables) n += await hitsIn(`gcheck."${t}"`);
+    return n;
+  } finally {
+    await engine.run('DETACH gcheck');
+  }
+}
 
 const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
 
@@ -108,8 +126,15 @@ beforeAll(async () => {
   await cp(lake, before, { recursive: true });
   await cp(join(home, 'warehouse.duckdb'), join(home, 'warehouse-before.duckdb'));
 
-  killed = cli(['forget', '--home', home, '--batch', batch, '--reason', 'GDPR art. 17', '--json'], { C360_TEST_CRASH_AFTER_OBJECTS: '6' });
-  const done = cli(['forget', '--home', home, '--batch', batch, '--reason', 'GDPR art. 17', '--json']);
+  // An identity graph folder as `c360 resolve --incremental --state DIR` keeps it: a copy of the lake's graph.
+  const graphState = JSON.parse(await readFile(join(lake, 'silver/customer360/identity/graph/_state.json'), 'utf8')) as { graph: string };
+  graphBefore = join(home, 'graph-before.duckdb');
+  await pipeline(createReadStream(join(lake, graphState.graph)), createGunzip(), createWriteStream(graphBefore));
+  await mkdir(join(home, 'idstate'));
+  await cp(graphBefore, join(home, 'idstate', 'graph.duckdb'));
+  const args = ['forget', '--home', home, '--batch', batch, '--reason', 'GDPR art. 17', '--identity-state', join(home, 'idstate'), '--json'];
+  killed = cli(args, { C360_TEST_CRASH_AFTER_OBJECTS: '6' });
+  const done = cli(args);
   expect(done.status, done.stderr).toBe(0);
   const { requestId } = JSON.parse(done.stdout.trim().split('\n').at(-1)!) as { requestId: string };
   receipt = JSON.parse(await readFile(join(lake, AUDIT_DIR, `${requestId}.json`), 'utf8')) as Receipt;
@@ -161,6 +186,30 @@ describe('c360 forget', () => {
       } finally {
         await engine.run('DETACH w');
       }
+    }
+  });
+
+  it('leaves none in the identity graph: the lake\'s (a new graph file) and a graph folder given with --identity-state', async () => {
+    expect(await graphHits(graphBefore)).toBeGreaterThan(25);
+    const state = JSON.parse(await readFile(join(home, 'lake', 'silver/customer360/identity/graph/_state.json'), 'utf8')) as { graph: string };
+    const after = join(home, 'graph-after.duckdb');
+    await pipeline(createReadStream(join(home, 'lake', state.graph)), createGunzip(), createWriteStream(after));
+    expect(await graphHits(after)).toBe(0);
+    expect(await graphHits(join(home, 'idstate', 'graph.duckdb'))).toBe(0);
+    const graphs = receipt.objects.filter((o) => o.store === 'graph');
+    expect(graphs).toHaveLength(2);
+    for (const g of graphs) expect(g.rowsRemoved).toBeGreaterThan(25);
+    expect(receipt.verification.filter((v) => v.store === 'graph').map((v) => v.hits)).toEqual([0, 0]);
+    // everyone else is still linked: the graph's records of other people are all there
+    await engine.run(`ATTACH ${lit(graphBefore)} AS gb (READ_ONLY)`);
+    await engine.run(`ATTACH ${lit(after)} AS ga (READ_ONLY)`);
+    try {
+      const others = `WHERE customer360_id NOT IN (${erased.map(lit).join(', ')})`;
+      expect(Number(await engine.scalar(`SELECT count(*) FROM (SELECT * FROM gb.records ${others} EXCEPT ALL SELECT * FROM ga.records)`))).toBe(0);
+      expect(Number(await engine.scalar(`SELECT count(*) FROM ga.records`))).toBe(Number(await engine.scalar(`SELECT count(*) FROM gb.records ${others}`)));
+    } finally {
+      await engine.run('DETACH gb');
+      await engine.run('DETACH ga');
     }
   });
 

@@ -44,11 +44,13 @@ it('sorted keys refuse a query that is not in byte order (a silent miss otherwis
   await expect(SortedKeys.fromQuery(c, "SELECT * FROM (VALUES ('b', 1), ('a', 2)) t(k, r)")).rejects.toThrow(/not in byte order at 'a'/);
 });
 
-it('profile bodies: each line back byte for byte, ids with quotes, backslashes and non-ASCII, lines longer than a read', async () => {
+it('profile bodies: each line back byte for byte, ids with quotes, backslashes and non-ASCII, lines longer than a read, batches', async () => {
   const ids = ['A"1', 'B\\2', 'C-3', 'Déjà-4', 'E-5', 'F-6'];
   const notes = ['x', 'y"\n', 'z'.repeat(50_000), '', 'ü', 'last'];
-  const select = `SELECT * FROM (VALUES ${ids.map((id, i) => `(${lit(id)}, ${lit(notes[i]!)}, ${i})`).join(', ')}) t("CUSTOMER360_ID", "NOTE", "N") ORDER BY 1`;
-  const bodies = await ProfileBodies.write(c, select, join(dir, 'b.json'), ids.length, 4096);
+  const all = `SELECT * FROM (VALUES ${ids.map((id, i) => `(${lit(id)}, ${lit(notes[i]!)}, ${i})`).join(', ')}) t("CUSTOMER360_ID", "NOTE", "N")`;
+  // two batches, as the snapshot writes them: ids in byte order across the files
+  const select = [`SELECT * FROM (${all}) WHERE "CUSTOMER360_ID" < 'D' ORDER BY 1`, `SELECT * FROM (${all}) WHERE "CUSTOMER360_ID" >= 'D' ORDER BY 1`];
+  const bodies = await ProfileBodies.write(c, select, join(dir, 'b'), ids.length, 4096);
   try {
     const sorted = [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const id of ids) {
@@ -58,7 +60,9 @@ it('profile bodies: each line back byte for byte, ids with quotes, backslashes a
       expect(JSON.parse(bodies.body(row!).toString('utf8'))).toEqual({ CUSTOMER360_ID: id, NOTE: notes[i], N: i });
     }
     expect(bodies.rowOf('C-33')).toBeUndefined();
-    await expect(ProfileBodies.write(c, select, join(dir, 'c.json'), ids.length + 1)).rejects.toThrow(/6 lines for 7 people/);
+    expect(bodies.files.length).toBe(2);
+    await expect(ProfileBodies.write(c, select, join(dir, 'c'), ids.length + 1)).rejects.toThrow(/6 lines for 7 people/);
+    await expect(ProfileBodies.write(c, [...select].reverse(), join(dir, 'd'), ids.length)).rejects.toThrow(/not unique and in byte order/);
   } finally {
     bodies.close();
   }

@@ -1,8 +1,9 @@
 // c360: the one command line for local runs and for the jobs ADF schedules in Azure.
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { C360Error, UsageError } from '../runtime/errors.ts';
+import { C360Error, isEnvironmentError, isTransient, UsageError, withHint } from '../runtime/errors.ts';
 import { openLake } from '../lake/index.ts';
 import { clearStatusLine } from '../runtime/logger.ts';
 import { sweepStaleTmp } from '../runtime/tmp.ts';
@@ -33,12 +34,27 @@ function help(commands: Command[]): string {
   ].join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const commands = await loadCommands();
+/** The commands of one file (commands/<name>.ts), or none: loading every command costs seconds of startup. */
+async function loadCommandFile(name: string | undefined): Promise<Command[]> {
+  if (!name || !/^[a-z][a-z0-9-]*$/.test(name)) return [];
+  const file = join(COMMANDS_DIR, `${name}.ts`);
+  if (!existsSync(file)) return [];
+  const mod = (await import(file)) as { command?: Command; commands?: Command[] };
+  return [...(mod.command ? [mod.command] : []), ...(mod.commands ?? [])];
+}
+
+function matchOf(commands: readonly Command[], argv: readonly string[]): Command | undefined {
   // Longest multi-word match first: 'adf build' before 'adf'.
-  const match = [...commands]
+  return [...commands]
     .sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
     .find((c) => c.name.split(' ').every((w, i) => argv[i] === w));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // The file named after the command first; every command only when that does not find it (help, groups, typos).
+  let match = matchOf(await loadCommandFile(argv[0]), argv);
+  const commands = match ? [match] : await loadCommands();
+  match ??= matchOf(commands, argv);
   if (!match) {
     if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
       const pkg = JSON.parse(await readFile(join(COMMANDS_DIR, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -91,9 +107,10 @@ export async function main(argv: string[]): Promise<number> {
     const e = error as Error;
     if (error instanceof UsageError) return fail(e.message, 2);
     // No stack trace unless --debug (or C360_DEBUG): an unexpected error says how to get one.
-    const message = error instanceof C360Error || process.env.C360_DEBUG ? e.message : `${e.message} (unexpected: run again with --debug for the stack trace)`;
-    // 75 (EX_TEMPFAIL): retrying later may succeed (a busy home, an unreachable service).
-    return fail(message, error instanceof C360Error && error.transient ? 75 : 1, process.env.C360_DEBUG ? e.stack : undefined);
+    const known = error instanceof C360Error || isEnvironmentError(error);
+    const message = known || process.env.C360_DEBUG ? withHint(e.message) : `${e.message} (unexpected: run again with --debug for the stack trace)`;
+    // 75 (EX_TEMPFAIL): retrying later may succeed (a busy home, an unreachable service, a full disk).
+    return fail(message, isTransient(error) ? 75 : 1, process.env.C360_DEBUG ? e.stack : undefined);
   }
 }
 

@@ -1,10 +1,10 @@
 // Learned CLV: a ridge regression of log(1 + spend in the next horizon) on features of each customer's history and
 // rhythm, including BG/NBD and Gamma-Gamma outputs fitted on the same snapshot, trained on the churn model's labelled
 // snapshots (all before the scoring date). What is served is chosen on a validation snapshot the fits did not see (the
-// newest): BG/NBD x Gamma-Gamma, BG/NBD with the spend model's say shrunk (expected purchases x spend per purchase^a),
-// the regression, or the regression blended with log BG/NBD x Gamma-Gamma; the highest validation Spearman among those
-// whose top-decile share is not below BG/NBD x Gamma-Gamma's, the baseline on a tie. The registry records every
-// candidate's validation figures.
+// newest): the evaluation's baselines (BG/NBD x Gamma-Gamma, BG/NBD alone, past spend), BG/NBD with the spend model's
+// say shrunk (expected purchases x spend per purchase^a), the regression, or the regression blended with log BG/NBD x
+// Gamma-Gamma; the highest validation Spearman among the baselines and the candidates that no baseline matches or beats
+// on both Spearman and top-decile share (a baseline on a tie). The registry records every candidate's figures.
 import { expectedPurchases, probabilityAlive, type BgNbdParams } from './bgnbd.ts';
 import type { LabelledSnapshot } from './churn.ts';
 import { rfmOf } from './clv.ts';
@@ -96,18 +96,16 @@ export const MONETARY_EXPONENTS = [0, 0.25, 0.5, 0.75] as const;
 
 export interface LearnedClv {
   /**
-   * What is served: the regression (alone or blended with BG/NBD x Gamma-Gamma), BG/NBD x spend per purchase^a, or
-   * BG/NBD x Gamma-Gamma itself when nothing beat it on validation.
+   * What is served: the regression (alone or blended with BG/NBD x Gamma-Gamma), BG/NBD x spend per purchase^a (a = 0:
+   * BG/NBD alone), past spend, or BG/NBD x Gamma-Gamma itself.
    */
-  kind: 'regression' | 'bgnbd_monetary' | 'bgnbd_gamma_gamma';
+  kind: 'regression' | 'bgnbd_monetary' | 'past_spend' | 'bgnbd_gamma_gamma';
   /** The served candidate's name (as in validation.candidates). */
   candidate: string;
   labelHorizonDays: number;
   features: readonly string[];
   standardizer?: Standardizer;
   weights?: number[];
-  /** Each input's range in the fit; inputs are clipped to it. */
-  range?: { lo: number[]; hi: number[] };
   /** The regression's share in log space; the rest is log(1 + BG/NBD x Gamma-Gamma). */
   blendWeight?: number;
   /** bgnbd_monetary: the exponent of Gamma-Gamma's spend per purchase (0 = expected purchases alone). */
@@ -135,6 +133,7 @@ interface Prepared {
   spend: number[];
   baseline: number[];
   purchases: number[];
+  past: number[];
 }
 
 function prepare(s: LabelledSnapshot): Prepared {
@@ -153,26 +152,16 @@ function prepare(s: LabelledSnapshot): Prepared {
     spend: s.spend,
     baseline: b.map((v) => v.purchases * v.perPurchase),
     purchases: b.map((v) => v.purchases),
+    past: s.rows.map((r) => r.REVENUE),
   };
 }
 
-interface Regression { standardizer: Standardizer; weights: number[]; range: { lo: number[]; hi: number[] } }
+interface Regression { standardizer: Standardizer; weights: number[] }
 
 function fit(sets: Prepared[]): Regression {
   const X = sets.flatMap((s) => s.x);
   const standardizer = fitStandardizer(X);
-  const lo = X[0]!.map((_, j) => Math.min(...X.map((x) => x[j]!)));
-  const hi = X[0]!.map((_, j) => Math.max(...X.map((x) => x[j]!)));
-  return { standardizer, weights: fitRidge(X.map((x) => standardize(standardizer, x)), sets.flatMap((s) => s.y), 1), range: { lo, hi } };
-}
-
-/**
- * A linear model extrapolates without bound: each input is clipped to the range it was fitted on (a scoring snapshot
- * is older than every training one, so age-like features run past it).
- */
-function regress(reg: Pick<Regression, 'standardizer' | 'weights'> & { range?: Regression['range'] }, x: readonly number[]): number {
-  const c = reg.range ? x.map((v, j) => Math.min(reg.range!.hi[j]!, Math.max(reg.range!.lo[j]!, v))) : x;
-  return dot(reg.weights, standardize(reg.standardizer, c));
+  return { standardizer, weights: fitRidge(X.map((x) => standardize(standardizer, x)), sets.flatMap((s) => s.y), 1) };
 }
 
 /** One candidate's log-space score per row of a prepared set (monotone in its spend prediction). */
@@ -181,19 +170,24 @@ interface Candidate { name: string; kind: LearnedClv['kind']; blendWeight?: numb
 function logScores(c: Candidate, s: Prepared, reg: Regression | undefined): number[] {
   if (c.kind === 'regression') {
     const w = c.blendWeight!;
-    return s.x.map((x, i) => w * regress(reg!, x) + (1 - w) * Math.log1p(s.baseline[i]!));
+    return s.x.map((x, i) => w * dot(reg!.weights, standardize(reg!.standardizer, x)) + (1 - w) * Math.log1p(s.baseline[i]!));
   }
+  if (c.kind === 'past_spend') return s.past.map((v) => Math.log(Math.max(v, 1e-12)));
   const a = c.kind === 'bgnbd_monetary' ? c.monetaryExponent! : 1;
   // log(purchases x perPurchase^a), with perPurchase = baseline / purchases
   return s.purchases.map((p, i) => Math.log(Math.max(p, 1e-12)) + a * Math.log(Math.max(s.baseline[i]!, 1e-12) / Math.max(p, 1e-12)));
 }
 
-/** Spend predicted by a log-space score: expm1 for the regression family, exp for the multiplicative BG/NBD family. */
+/** Spend predicted by a log-space score: expm1 for the regression family, exp for the multiplicative ones. */
 const spendOf = (c: Candidate, z: number) => (c.kind === 'regression' ? Math.max(0, Math.expm1(z)) : Math.exp(z));
 
+/** The evaluation's baselines (BG/NBD x Gamma-Gamma, BG/NBD alone, past spend) come first: a tie keeps a baseline. */
+const BASELINES = ['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'past_spend'];
 const CANDIDATES: Candidate[] = [
   { name: 'bgnbd_gamma_gamma', kind: 'bgnbd_gamma_gamma' },
-  ...MONETARY_EXPONENTS.map((a) => ({ name: `bgnbd_x_spend^${a}`, kind: 'bgnbd_monetary' as const, monetaryExponent: a })),
+  { name: 'bgnbd_x_spend^0', kind: 'bgnbd_monetary', monetaryExponent: 0 },
+  { name: 'past_spend', kind: 'past_spend' },
+  ...MONETARY_EXPONENTS.filter((a) => a > 0).map((a) => ({ name: `bgnbd_x_spend^${a}`, kind: 'bgnbd_monetary' as const, monetaryExponent: a })),
   ...BLEND_WEIGHTS.map((w) => ({ name: w === 1 ? 'regression' : `regression_blend_${w}`, kind: 'regression' as const, blendWeight: w })),
 ];
 
@@ -235,15 +229,17 @@ export function trainLearnedClv(snapshots: readonly LabelledSnapshot[], scoringA
       trainingSnapshots: dates.slice(1), validation,
     };
   }
-  const base = candidates.bgnbd_gamma_gamma!;
+  // Spearman is the evaluation's primary metric; top-decile share the second. A candidate that some baseline matches
+  // or beats on both is never served; among the rest, the highest Spearman.
+  const dominated = (m: RankMetrics) => BASELINES.some((b) => candidates[b]!.spearman >= m.spearman && candidates[b]!.topDecileShare >= m.topDecileShare);
   let chosen = CANDIDATES[0]!;
   for (const c of CANDIDATES.slice(1)) {
     const m = candidates[c.name]!;
-    if (m.topDecileShare >= base.topDecileShare && m.spearman > candidates[chosen.name]!.spearman) chosen = c;
+    if (m.spearman > candidates[chosen.name]!.spearman && (BASELINES.includes(c.name) || !dominated(m))) chosen = c;
   }
-  const rule = 'the highest validation Spearman among candidates whose top-decile share is not below BG/NBD x Gamma-Gamma\'s';
+  const rule = 'the highest validation Spearman among the baselines and the candidates no baseline matches or beats on both Spearman and top-decile share';
   if (chosen.kind === 'bgnbd_gamma_gamma') {
-    return { ...none(`no candidate beat BG/NBD x Gamma-Gamma on the validation snapshot (${rule})`), trainingSnapshots: dates.slice(1), validation };
+    return { ...none(`BG/NBD x Gamma-Gamma: ${rule}`), trainingSnapshots: dates.slice(1), validation };
   }
   // The total: training spend scaled onto the validation snapshot, or BG/NBD x Gamma-Gamma's there; the nearer one.
   const sum = (xs: number[]) => xs.reduce((a, v) => a + v, 0);
@@ -257,7 +253,7 @@ export function trainLearnedClv(snapshots: readonly LabelledSnapshot[], scoringA
   const actual = sum(prepared.map((t) => sum(t.spend)));
   return {
     kind: chosen.kind, candidate: chosen.name, labelHorizonDays, features: chosen.kind === 'regression' ? LEARNED_CLV_FEATURES : [],
-    ...(all ? { standardizer: all.standardizer, weights: all.weights, range: all.range, blendWeight: chosen.blendWeight } : { monetaryExponent: chosen.monetaryExponent }),
+    ...(all ? { standardizer: all.standardizer, weights: all.weights, blendWeight: chosen.blendWeight } : { monetaryExponent: chosen.monetaryExponent }),
     smearing: predicted > 0 ? actual / predicted : 1, total,
     trainingSnapshots: dates, validation, reason: `${chosen.name}: ${rule}`,
   };
@@ -277,6 +273,7 @@ export function scoreLearnedClvAll(m: LearnedClv, rows: readonly FeatureRow[], b
 
 /** Predicted spend over `horizonDays` (the label horizon's prediction scaled linearly when they differ). */
 export function scoreLearnedClv(m: LearnedClv, r: FeatureRow, bg: BgNbdParams, gg: GammaGammaParams, horizonDays: number, rhythm?: Rhythm): number {
+  if (m.kind === 'past_spend') return r.REVENUE * (m.smearing ?? 1) * (horizonDays / m.labelHorizonDays);
   if (m.kind === 'bgnbd_monetary') {
     const b = bgnbdGammaGamma(bg, gg, r, horizonDays);
     return b.purchases * Math.pow(b.perPurchase, m.monetaryExponent ?? 1) * (m.smearing ?? 1);
@@ -287,6 +284,6 @@ export function scoreLearnedClv(m: LearnedClv, r: FeatureRow, bg: BgNbdParams, g
   }
   const b = bgnbdGammaGamma(bg, gg, r, m.labelHorizonDays);
   const w = m.blendWeight ?? 1;
-  const z = w * regress({ standardizer: m.standardizer, weights: m.weights, range: m.range }, learnedClvVector(r, bg, gg, m.labelHorizonDays, rhythm)) + (1 - w) * Math.log1p(b.purchases * b.perPurchase);
+  const z = w * dot(m.weights, standardize(m.standardizer, learnedClvVector(r, bg, gg, m.labelHorizonDays, rhythm))) + (1 - w) * Math.log1p(b.purchases * b.perPurchase);
   return Math.max(0, Math.expm1(z) * (m.smearing ?? 1)) * (horizonDays / m.labelHorizonDays);
 }

@@ -15,7 +15,7 @@
 //      the PII-free audit folder _audit/privacy/erasure/, and the erased identifiers (hashed) to the suppression list.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Engine, ident, lit } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
@@ -24,6 +24,9 @@ import type { Logger } from '../runtime/logger.ts';
 import { owned } from '../runtime/tmp.ts';
 import { WAREHOUSE_TABLES } from '../warehouse/model.ts';
 import { SUPPRESSION_DIR } from './suppression.ts';
+import { GRAPH_FILE } from '../identity/graph.ts';
+import { GRAPH_STATE, readGraphState } from '../silver/identity-graph-lake.ts';
+import { eraseGraphFolder, eraseLakeGraph, folderGraphHits, lakeGraphHits, type GraphObject } from './identity-graph.ts';
 import { hashIdentifier, sha256, type Subject, type ValueKind } from './identifiers.ts';
 
 export const AUDIT_DIR = '_audit/privacy/erasure';
@@ -73,7 +76,7 @@ export const AGGREGATES_KEPT: Record<string, string> = {
 export type Values = Partial<Record<ValueKind, string[]>>;
 
 interface ObjectEntry {
-  store: 'lake' | 'warehouse' | 'spool' | 'cache';
+  store: 'lake' | 'warehouse' | 'spool' | 'cache' | 'graph';
   path: string;
   rowsBefore: number;
   rowsRemoved: number;
@@ -119,6 +122,8 @@ export interface ForgetOptions {
   log: Logger;
   subjects: Subject[];
   reason?: string;
+  /** Identity graph folders outside the lake to erase from too (c360 resolve --incremental --state DIR). */
+  identityState?: readonly string[];
   /** Test hook: SIGKILL this process after this many objects were committed. */
   crashAfterObjects?: number;
 }
@@ -163,11 +168,19 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
     const phase = phaseTimer(o.log);
     const { rewritten, checks } = await eraseLake(engine, o.lake, journal, tmpDir, afterCommit);
     phase('lake');
+    await eraseGraphs(engine, o, journal, tmpDir, afterCommit);
+    phase('identity graph');
     await eraseWarehouse(engine, o.home, journal, afterCommit, (j) => saveJournal(o.lake, j));
     await eraseSpool(o.home, journal, afterCommit);
     await eraseCaches(o.home, rewritten, journal, afterCommit);
     phase('warehouse, spool, caches');
     const verification = await verify(engine, o.home, checks);
+    const lakeGraph = await lakeGraphHits(engine, o.lake, tmpDir);
+    if (lakeGraph !== undefined) verification.push({ store: 'graph', object: GRAPH_STATE, query: 'rows of the current graph naming them (records, raw, edges, retired, changes, overrides)', hits: lakeGraph });
+    for (const dir of o.identityState ?? []) {
+      const file = join(resolve(dir), GRAPH_FILE);
+      if (existsSync(file)) verification.push({ store: 'graph', object: file, query: 'rows of the graph naming them (records, raw, edges, retired, changes, overrides)', hits: await folderGraphHits(engine, file) });
+    }
     phase('verify');
     const bad = verification.filter((v) => v.hits > 0);
     if (bad.length) throw new Error(`Erasure ${requestId}: rows remain in ${bad.map((b) => b.object).join(', ')}; the journal is kept, re-run to continue`);
@@ -466,6 +479,38 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
     await afterCommit(false);
   }
   return { rewritten, checks };
+}
+
+/**
+ * The identity graph in the lake and any graph folder given: the person's records, edges, pointers and events go
+ * (src/privacy/identity-graph.ts). The counts are journaled before the new graph is committed; a re-run after a
+ * crash finds nothing left and completes the entry.
+ */
+async function eraseGraphs(engine: Engine, o: ForgetOptions, j: Journal, tmpDir: string, afterCommit: () => Promise<void>): Promise<void> {
+  const pending = (key: string) => async (g: GraphObject) => {
+    j.objects[key] = { ...g, done: false };
+    await saveJournal(o.lake, j);
+  };
+  const finish = async (key: string, g: GraphObject | undefined, checksumNow: () => Promise<string | undefined>) => {
+    const e = j.objects[key];
+    if (g) Object.assign(e!, { checksumAfter: g.checksumAfter, done: true });
+    else if (e && !e.done) Object.assign(e, { checksumAfter: (await checksumNow()) ?? '', done: true });
+    else return;
+    await afterCommit();
+  };
+  if (!j.objects['graph:lake']?.done) {
+    const g = await eraseLakeGraph(engine, o.lake, tmpDir, j.requestId, pending('graph:lake'));
+    await finish('graph:lake', g, async () => {
+      const s = await readGraphState(o.lake);
+      return s ? sha256(await o.lake.read(s.graph)) : undefined;
+    });
+  }
+  for (const dir of o.identityState ?? []) {
+    const key = `graph:${resolve(dir)}`;
+    if (j.objects[key]?.done) continue;
+    const g = await eraseGraphFolder(engine, dir, pending(key));
+    await finish(key, g, async () => (existsSync(join(resolve(dir), GRAPH_FILE)) ? fileChecksum(join(resolve(dir), GRAPH_FILE)) : undefined));
+  }
 }
 
 async function tableChecksum(engine: Engine, qualified: string): Promise<string> {

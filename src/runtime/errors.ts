@@ -42,5 +42,14 @@ export function withHint(message: string): string {
   if (diskFull(message) && !message.includes('disk is full')) {
     return `${message} (the disk is full: free space where the home's tmp/ and lake/ live, or point --home/C360_HOME or --lake elsewhere; nothing partial was committed, so the same command can simply be run again)`;
   }
+  if (/\b(EACCES|EPERM|EROFS)\b|permission denied|read-only file system/i.test(message) && !message.includes('cannot write there')) {
+    return `${message} (the user running c360 cannot write there: give it write access to that folder, or point --home/C360_HOME or --lake at one it can write; nothing partial was committed)`;
+  }
   return message;
+}
+
+/** Errors of the machine rather than of c360 (a full disk, a folder it may not write): no stack trace is needed. */
+export function isEnvironmentError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EMFILE' || code === 'ENFILE';
 }

@@ -17,8 +17,9 @@ import { DIM_CUSTOMER, IDENTITY_MAP, RISK_SCORES, SEGMENTS, RECOMMENDATIONS } fr
 import type { LedgerReader } from './profile.ts';
 import { IdRedactor } from './redact.ts';
 import { buildServer } from './server.ts';
-import { Snapshot } from './snapshot.ts';
-import { lakeAsOfDates, lakeSource, warehouseSource } from './sources.ts';
+import { Snapshot, type SnapshotRelations } from './snapshot.ts';
+import { buildInChild } from './snapshot-builder.ts';
+import { lakeAsOfDates, lakeSource } from './sources.ts';
 import { SnapshotStore } from './store.ts';
 
 export interface ServeOptions {
@@ -92,14 +93,15 @@ export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapsho
       return st ? `${st.mtimeMs}:${st.size}` : null;
     },
     buildCurrent: async (file, beside) => {
-      // A reload while serving builds on one DuckDB thread, so requests are not starved of CPU by the build.
+      // Built in a child process below the requests' priority; a reload while serving also uses one DuckDB thread, so
+      // the requests keep a core of the two.
       const threads = beside ? 1 : undefined;
-      if (source.kind === 'warehouse') return Snapshot.build({ file, mode: 'copy', connections: o.connections, threads, ...warehouseSource(source.path) });
+      if (source.kind === 'warehouse') return buildInChild({ file, connections: o.connections, threads, from: { kind: 'warehouse', path: source.path } });
       const print = await lakeFingerprint(o.lake);
       if (!print) throw new Error(`No Gold customer profile in the lake ${o.lake.location} yet`);
       const src = await lakeSource(o.lake, print.slice(0, 10));
       if (!src) throw new Error(`The lake's snapshot of ${print.slice(0, 10)} is incomplete`);
-      return Snapshot.build({ file, mode: 'copy', connections: o.connections, threads, ...src });
+      return buildInChild({ file, connections: o.connections, threads, from: { kind: 'relations', relations: src.relations as SnapshotRelations, source: src.source, asOf: src.asOf } });
     },
     buildPast: async (asOf) => {
       const src = await lakeSource(o.lake, asOf);

@@ -6,7 +6,8 @@
 // phones and source ids (sorted-keys.ts), so a profile lookup runs no query at all: the copy's tables serve the pages
 // of /customers and the match links. A snapshot counts the requests using it, so a swap can close it when the last
 // one is done.
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import { defaultMemoryLimit } from '../engine/duckdb.ts';
 import { ProfileBodies } from './bodies.ts';
@@ -53,6 +54,17 @@ export interface BuildOptions {
   threads?: number;
   /** DuckDB's memory limit once a copy is built (default 256MB): it then only pages /customers and reads links. */
   servingMemoryLimit?: string;
+  /** People per body file (default 100,000): bounds the memory DuckDB needs to list their recommendations. */
+  bodyBatch?: number;
+}
+
+/** What a snapshot built in another process hands over besides its files (snapshot-builder.ts). */
+export interface SnapshotMeta {
+  asOf: string;
+  source: string;
+  customers: number;
+  models: ModelInfo[];
+  redirects: Redirect[];
 }
 
 export interface ModelInfo {
@@ -190,14 +202,17 @@ if (SCALAR_FIELDS[0]?.name !== 'CUSTOMER360_ID') throw new Error('The profile bo
  * Every person's profile exactly as the API answers an agent, one row each in _ROW order: the scalar fields, then
  * IDENTIFIERS, RECOMMENDATIONS and MODELS as the lists the view snapshot builds in JavaScript (profile()).
  */
-function bodiesSql(): string {
+function bodiesSql(fromRow: number, toRow: number, fromId: string, toId: string | null): string {
+  const idLit = (v: string) => `'${v.replaceAll("'", "''")}'`;
   const struct = (cols: readonly string[], from = '') => `struct_pack(${cols.map((c) => `${q(c)} := ${from}${q(c)}`).join(', ')})`;
   const noModel = `struct_pack(${MODEL_FIELDS.map((f) => `${q(f)} := ${f === 'MODEL_VERSION' ? 'v' : f === 'METRICS' ? 'NULL::JSON' : 'NULL::VARCHAR'}`).join(', ')})`;
   return `WITH reg AS (SELECT coalesce(map(list("MODEL_VERSION"), list(${struct(MODEL_FIELDS)})), MAP {}) AS m FROM registry),
+    batch AS (SELECT * FROM profile WHERE "_ROW" >= ${fromRow} AND "_ROW" < ${toRow}),
     r AS (
       -- the struct starts with ALGORITHM, RANK: sorting the list orders it as ORDER BY would, 5x faster than an ordered aggregate
       SELECT "CUSTOMER360_ID", list_sort(list(${struct(REC_COLUMNS)})) AS list, list(DISTINCT "MODEL_VERSION") AS versions
-      FROM recs GROUP BY 1)
+      -- recs are sorted by id: constant bounds let DuckDB skip the other batches' row groups
+      FROM recs WHERE "CUSTOMER360_ID" >= ${idLit(fromId)}${toId === null ? '' : ` AND "CUSTOMER360_ID" < ${idLit(toId)}`} GROUP BY 1)
     SELECT ${SCALAR_FIELDS.map((f) => `p.${q(f.name)}`).join(', ')},
       CASE WHEN p."IDENTIFIERS" IS NULL OR p."IDENTIFIERS" = '' THEN [] ELSE list_transform(string_split(p."IDENTIFIERS", '|'),
         x -> struct_pack("SOURCE_SYSTEM" := x[1:strpos(x, ':') - 1], "CUSTOMER_ID" := x[strpos(x, ':') + 1:])) END AS "IDENTIFIERS",
@@ -205,11 +220,11 @@ function bodiesSql(): string {
       list_transform(
         list_sort(list_distinct(list_concat([p."CHURN_MODEL_VERSION", p."CLV_MODEL_VERSION", p."SEGMENT_MODEL_VERSION"], coalesce(r.versions, [])))),
         v -> coalesce(map_extract_value(reg.m, v), ${noModel})) AS "MODELS"
-    FROM profile p LEFT JOIN r ON r."CUSTOMER360_ID" = p."CUSTOMER360_ID" CROSS JOIN reg
+    FROM batch p LEFT JOIN r ON r."CUSTOMER360_ID" = p."CUSTOMER360_ID" CROSS JOIN reg
     ORDER BY p."_ROW"`;
 }
 
-interface Lookups {
+export interface Lookups {
   bodies: ProfileBodies;
   email: SortedKeys;
   phone: SortedKeys;
@@ -217,7 +232,10 @@ interface Lookups {
 }
 
 async function removeFiles(file: string): Promise<void> {
-  for (const f of [file, `${file}.wal`, `${file}.bodies.json`]) await rm(f, { force: true }).catch(() => {});
+  for (const f of [file, `${file}.wal`, `${file}.lookups`]) await rm(f, { force: true }).catch(() => {});
+  const dir = dirname(file);
+  const bodies = `${basename(file)}.bodies.`;
+  for (const f of await readdir(dir).catch(() => [] as string[])) if (f.startsWith(bodies)) await rm(join(dir, f), { force: true }).catch(() => {});
 }
 
 /** A recommendation's fields; ALGORITHM and RANK first, the order the lists are sorted in. */
@@ -285,7 +303,12 @@ export class Snapshot {
       let lookups: Lookups | null = null;
       if (copy) {
         if (o.file === ':memory:') throw new Error('A copied snapshot needs a database file (its profile bodies are written beside it)');
-        const bodies = await ProfileBodies.write(c, bodiesSql(), `${o.file}.bodies.json`, customers);
+        // Batches of people by _ROW: DuckDB lists each batch's recommendations in bounded memory.
+        const batch = o.bodyBatch ?? 100_000;
+        const bounds = (await c.runAndReadAll(`SELECT "CUSTOMER360_ID" FROM profile WHERE "_ROW" % ${batch} = 0 ORDER BY "_ROW"`)).getRows().map((x) => String(x[0]));
+        const selects = bounds.map((id, i) => bodiesSql(i * batch, (i + 1) * batch, id, bounds[i + 1] ?? null));
+        if (selects.length === 0) selects.push(bodiesSql(0, 1, '', null)); // no people: an empty file
+        const bodies = await ProfileBodies.write(c, selects, `${o.file}.bodies`, customers);
         lookups = {
           bodies,
           email: await SortedKeys.fromQuery(c, 'SELECT "_EMAIL_KEY", "_ROW" FROM profile WHERE "_EMAIL_KEY" IS NOT NULL ORDER BY 1, 2'),
@@ -319,6 +342,46 @@ export class Snapshot {
       if (o.file !== ':memory:') await removeFiles(o.file);
       throw e;
     }
+  }
+
+  /**
+   * Opens a copied snapshot another process built (its database file, body file and lookups): the database with a
+   * small buffer pool, as a build leaves it.
+   */
+  static async open(file: string, meta: SnapshotMeta, lookups: Lookups, o: { connections?: number; memoryLimit?: string } = {}): Promise<Snapshot> {
+    const instance = await DuckDBInstance.create(file, { memory_limit: o.memoryLimit ?? '256MB' });
+    const conns: Conn[] = [];
+    try {
+      for (let i = 0; i < (o.connections ?? 4); i++) {
+        const connection = await instance.connect();
+        await connection.run("SET TimeZone = 'UTC'");
+        conns.push({ connection, statements: new Map() });
+      }
+    } catch (e) {
+      for (const x of conns) x.connection.closeSync();
+      instance.closeSync();
+      lookups.bodies.close();
+      throw e;
+    }
+    const loadedAt = new Date().toISOString();
+    return new Snapshot(instance, new Pool(conns), file, meta.asOf, meta.source, meta.customers, new Map(meta.models.map((m) => [m.MODEL_VERSION, m])),
+      new Map(meta.redirects.map((r) => [r.RETIRED_ID, r])), `${meta.asOf}@${Date.now().toString(36)}`, loadedAt, lookups);
+  }
+
+  /** What another process needs to open this snapshot (with its lookups), for a build done in a child process. */
+  handOver(): { meta: SnapshotMeta; lookups: Lookups | null } {
+    return {
+      meta: { asOf: this.asOf, source: this.source, customers: this.customers, models: [...this.models.values()], redirects: [...this.redirects.values()] },
+      lookups: this.lookups,
+    };
+  }
+
+  /** Closes the database and body file but keeps the files, for the process that opens them next. */
+  closeKeepingFiles(): void {
+    this.closed = true;
+    for (const c of this.pool.all) c.connection.closeSync();
+    this.instance.closeSync();
+    this.lookups?.bodies.close();
   }
 
   /** Marks a request as using this snapshot; pair with release(). */

@@ -5,6 +5,12 @@
 // comparisons of bytes. A key may repeat (an e-mail shared by two people): every row of the key is returned.
 import type { DuckDBConnection } from '@duckdb/node-api';
 
+export interface SortedKeyParts {
+  bytes: Buffer;
+  starts: Uint32Array;
+  rowOf: Uint32Array;
+}
+
 export class SortedKeys {
   private constructor(
     private readonly bytes: Buffer,
@@ -78,6 +84,15 @@ export class SortedKeys {
     const out: number[] = [];
     for (let i = lo; i < this.size && this.bytes.compare(k, 0, k.length, this.starts[i]!, this.starts[i + 1]!) === 0; i++) out.push(this.rowOf[i]!);
     return out;
+  }
+
+  /** The arrays it is made of, to hand to another process (snapshot-builder.ts). */
+  parts(): SortedKeyParts {
+    return { bytes: this.bytes, starts: this.starts, rowOf: this.rowOf };
+  }
+
+  static fromParts(p: SortedKeyParts): SortedKeys {
+    return new SortedKeys(p.bytes, p.starts, p.rowOf, p.rowOf.length);
   }
 
   /** The key at a position (tests, error messages). */

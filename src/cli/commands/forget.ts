@@ -15,6 +15,7 @@ export const command: Command = {
     batch: { type: 'string', description: 'File of requests, one subject per line (optionally followed by a tab or comma and a reason); one erasure' },
     reason: { type: 'string', description: 'Why (kept in the receipt), e.g. a ticket reference' },
     lake: { type: 'string', description: 'Lake location: folder, or ADLS URL (default: $C360_LAKE_URL or HOME/lake)' },
+    'identity-state': { type: 'string', multiple: true, description: 'Identity graph folder outside the lake to erase from too (what c360 resolve --incremental --state uses; repeatable)' },
   },
   async run(values, _p, io) {
     const subjects: Subject[] = [];
@@ -34,7 +35,9 @@ export const command: Command = {
     const home = homeOf(values);
     const lake = await openLake(home, str(values, 'lake'));
     const crash = process.env.C360_TEST_CRASH_AFTER_OBJECTS;
-    const receipt = await forget({ home, lake, log: io.log, subjects, reason: str(values, 'reason'), crashAfterObjects: crash ? Number(crash) : undefined });
+    const states = values['identity-state'];
+    const identityState = Array.isArray(states) ? states.map(String) : typeof states === 'string' ? [states] : [];
+    const receipt = await forget({ home, lake, log: io.log, subjects, reason: str(values, 'reason'), identityState, crashAfterObjects: crash ? Number(crash) : undefined });
     io.out(JSON.stringify({ requestId: receipt.requestId, receipt: `_audit/privacy/erasure/${receipt.requestId}.json`, people: receipt.people.length, objects: receipt.objects.length, rowsRemoved: receipt.objects.reduce((s, o) => s + o.rowsRemoved, 0) }));
   },
 };
