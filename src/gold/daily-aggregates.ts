@@ -199,6 +199,10 @@ export async function maintainAggregate(ctx: JobContext, engine: Engine, ds: Dai
       }
       for (const e of ch) for (const p of e.partitions) if (p !== NO_DATE && p !== '') touched.add(p);
     }
+    // Days no source holds any more (retention drops expired Silver partitions from the state, no change entry):
+    // recomputed, i.e. removed.
+    const held = new Set(ds.sources.flatMap((s) => days(states.get(s))));
+    for (const p of Object.keys(prev!.partitions)) if (!held.has(p)) touched.add(p);
   }
   if (full) {
     touched.clear();
