@@ -77,7 +77,13 @@ export const silverIdentityJob: Job = {
       : EMPTY_OVERRIDES;
     if (fileOverrides !== EMPTY_OVERRIDES) ctx.report.inputs.push(overridesPath);
 
+    // Where the time goes: fetching the graph, linking, writing the datasets, committing the graph.
+    const ms: Record<string, number> = {};
+    let t = Date.now();
+    const lap = (name: string) => ((ms[name] = Date.now() - t), (t = Date.now()));
+    ctx.report.metrics.identityTimingsMs = ms;
     const checkout = await checkoutGraph(ctx.lake, join(ctx.home, 'tmp', 'identity'));
+    lap('checkout');
     try {
       const prev = checkout.state;
       if (prev) ctx.report.inputs.push(prev.graph);
@@ -126,6 +132,7 @@ FROM (SELECT * FROM ${rel} QUALIFY row_number() OVER (PARTITION BY _source_syste
         // A lake whose identity ran before the graph existed keeps its ids: the first build inherits the id registry
         // and retired-id pointers found in the lake.
         const seed = stored ? undefined : await legacyIds(ctx, engine);
+        lap('input');
         const result = await updateGraph(engine, 'id_input', {
           runId: ctx.runId, tenant, overrides, fullRefresh: full, threshold, seed, onStep: (s) => ctx.log.progress(`identity: ${s}`),
         });
@@ -139,12 +146,15 @@ FROM (SELECT * FROM ${rel} QUALIFY row_number() OVER (PARTITION BY _source_syste
           timingsMs: result.timingsMs,
         };
         ctx.log.info('identity linked', { mode: result.mode, batch: result.batch, new: result.newRecords, changed: result.changedRecords, events: counts });
+        lap('link');
         if (graphChanged) await writeOutputs(ctx, engine, tenant, links, seqBefore, (prev?.seq ?? 0) + 1);
+        lap('outputs');
         await engine.run('CHECKPOINT g');
       } finally {
         engine.close();
       }
       await commitGraph(ctx.lake, checkout, { inputs: { stagedCustomers: staged.seq, overrides: signature }, runId: ctx.runId, graphChanged });
+      lap('commit');
     } finally {
       await checkout.release();
     }

@@ -144,10 +144,23 @@ export async function commit(engine: Engine, statements: readonly string[]): Pro
 /** Ledger rows for events: the decided links touching the given records, best first. */
 export type LedgerEdge = { l: TouchedRecord; r: TouchedRecord; rule: string; p: number; decision: Decision };
 export function ledgerFor(edges: readonly LedgerEdge[]) {
+  // Edges by record, so each event looks only at its own records' links (a full run has one event per person).
+  const byRecord = new Map<TouchedRecord, number[]>();
+  edges.forEach((e, i) => {
+    if (e.decision === 'SAME_CLUSTER') return;
+    for (const x of e.l === e.r ? [e.l] : [e.l, e.r]) {
+      const list = byRecord.get(x);
+      if (list) list.push(i);
+      else byRecord.set(x, [i]);
+    }
+  });
   return (records: readonly TouchedRecord[]) => {
-    const set = new Set(records);
-    return edges
-      .filter((e) => (set.has(e.l) || set.has(e.r)) && e.decision !== 'SAME_CLUSTER')
+    const found = new Set<number>();
+    for (const r of records) for (const i of byRecord.get(r) ?? []) found.add(i);
+    // In link order, then best first (a stable sort keeps link order among equals).
+    return [...found]
+      .sort((a, b) => a - b)
+      .map((i) => edges[i]!)
       .sort((a, b) => b.p - a.p)
       .slice(0, 50)
       .map((e) => ({

@@ -56,7 +56,7 @@ export async function publishPending(
   if (rows.length === 0) return { published: 0, skipped: 0 };
   let send = rows;
   if (options.recover) {
-    const oldest = Math.min(...rows.map((r) => Date.parse(r.EVENT_AT)));
+    const oldest = rows.reduce((m, r) => Math.min(m, Date.parse(r.EVENT_AT)), Infinity);
     const seen = await messageIdsSince(options.recover, new Date(oldest - SKEW_MS));
     send = rows.filter((r) => !seen.has(r.EVENT_ID));
   }
