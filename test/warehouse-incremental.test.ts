@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
-import { parquetFiles } from '../src/lake/parquet.ts';
 import { loadWarehouse, type TableLoadResult } from '../src/warehouse/duckdb-loader.ts';
 import { duckdbDialect as d } from '../src/warehouse/dialects/duckdb.ts';
-import { sourceDir, WAREHOUSE_TABLES } from '../src/warehouse/model.ts';
+import { sourceFiles, WAREHOUSE_TABLES } from '../src/warehouse/model.ts';
 import type { WarehouseTable } from '../src/warehouse/types.ts';
 import { AS_OF } from './fixtures/gold-scenario.ts';
 import { NEXT, writeTwoDayLake } from './fixtures/two-day-lake.ts';
@@ -32,7 +31,7 @@ async function withDb<T>(file: string, fn: (e: Engine) => Promise<T>): Promise<T
 
 /** A table's data rows (as the model types them) in the Gold snapshot of a date, as JSON strings. */
 async function snapshotRows(e: Engine, t: WarehouseTable, asOf: string): Promise<Record<string, unknown>[]> {
-  const files = await Promise.all((await parquetFiles(lake, sourceDir(t, asOf))).map((f) => lake.localPath(f)));
+  const files = await Promise.all((await sourceFiles(lake, t, asOf)).map((f) => lake.localPath(f)));
   return e.all(d.readSnapshot({ columns: t.columns, source: { files } }));
 }
 

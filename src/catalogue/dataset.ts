@@ -73,6 +73,8 @@ export interface Dataset {
   /** Dataset names it reads (Silver tables, identity outputs, other Gold datasets). */
   inputs: readonly string[];
   maintenance: Maintenance;
+  /** incremental-by-time: the column whose date names a row's partition (event_date=D); readers cut at the as-of date by it. */
+  dayColumn?: string;
   /** The job that writes it (`c360 job <job>`); the pipeline activity running that job produces it. */
   job: string;
   /**

@@ -3,10 +3,11 @@
 // A touchpoint is where a person met the brand: DIGITAL_<device>, MESSAGE_<engagement type>, COMMERCE_<channel>,
 // SERVICE_<interaction type>.
 import { T } from '../warehouse/types.ts';
+import { byDay } from './day-partitioned.ts';
 import { DATE_KEY, ID, dateKey, gold } from './dataset.ts';
 const timeKey = (ts: string) => `CAST(hour(${ts}) * 100 + minute(${ts}) AS INTEGER)`;
 
-export const factBehavioralEvents = gold({
+export const factBehavioralEvents = byDay(gold({
   name: 'fact_behavioral_events',
   description: 'Behavioural events on or before the as-of date with date, time and touchpoint keys',
   grain: 'one row per EVENT_ID',
@@ -29,9 +30,9 @@ export const factBehavioralEvents = gold({
   PAGE_URL, PRODUCT_ID, CATEGORY_VIEWED, TIME_ON_PAGE, CAST(SCROLL_DEPTH AS DOUBLE) AS SCROLL_DEPTH,
   DEVICE_TYPE, BROWSER, LOCATION_COUNTRY
 FROM s_events`,
-});
+}), { dayColumn: 'EVENT_AT' });
 
-export const dimSession = gold({
+export const dimSession = byDay(gold({
   name: 'dim_session',
   description: 'Sessions: duration, pages, events, bounce, conversion, source and device',
   grain: 'one row per SESSION_ID',
@@ -64,7 +65,7 @@ SELECT s.SESSION_ID, s.CUSTOMER360_ID, ${dateKey('s.SESSION_START')} AS DATE_KEY
   COALESCE(s.CONVERSION_EVENT, false) AS CONVERTED, CAST(s.CONVERSION_VALUE AS DECIMAL(18,2)) AS CONVERSION_VALUE,
   s.TRAFFIC_SOURCE, s.CAMPAIGN_ID, ev.DEVICE_TYPE
 FROM s_sessions s LEFT JOIN ev USING (SESSION_ID)`,
-});
+}), { dayColumn: 'SESSION_START', related: { events: { key: 'SESSION_ID', of: 'sessions' } } });
 
 export const dimTouchpoint = gold({
   name: 'dim_touchpoint',

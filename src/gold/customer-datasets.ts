@@ -1,6 +1,7 @@
 // The CUSTOMER_360 star around the profile: identity map, transaction and interaction facts, product and date
 // dimensions, and the service summary.
 import { T } from '../warehouse/types.ts';
+import { byDay } from './day-partitioned.ts';
 import { AS_OF, DATE_KEY, ID, IS_PURCHASE, dateKey, gold } from './dataset.ts';
 import { dateLit } from './paths.ts';
 
@@ -19,7 +20,7 @@ export const customerIdentityMap = gold({
 FROM s_crosswalk ORDER BY SOURCE_SYSTEM, CUSTOMER_ID`,
 });
 
-export const factTransactions = gold({
+export const factTransactions = byDay(gold({
   name: 'fact_transactions',
   description: 'Transactions on or before the as-of date, keyed to the person, date and channel',
   grain: 'one row per TRANSACTION_ID',
@@ -51,9 +52,9 @@ SELECT t.TRANSACTION_ID, t.CUSTOMER360_ID, t.CUSTOMER_ID, ${dateKey('t.TRANSACTI
   COALESCE(i.ITEM_COUNT, 0) AS ITEM_COUNT, COALESCE(i.UNITS, 0) AS UNITS,
   (${IS_PURCHASE}) AS IS_COMPLETED_PURCHASE
 FROM s_transactions t LEFT JOIN items i USING (TRANSACTION_ID)`,
-});
+}), { dayColumn: 'TRANSACTION_DATE' });
 
-export const factCustomerInteractions = gold({
+export const factCustomerInteractions = byDay(gold({
   name: 'fact_customer_interactions',
   description: 'Every marketing engagement and service interaction of a person, one row each',
   grain: 'one row per engagement or service interaction (INTERACTION_KEY)',
@@ -85,7 +86,7 @@ SELECT 'SERVICE:' || INTERACTION_ID, 'SERVICE', INTERACTION_ID,
   INTERACTION_OUTCOME, CAST(NULL AS VARCHAR), TICKET_ID,
   SATISFACTION_SCORE, CAST(SENTIMENT_SCORE AS DOUBLE)
 FROM s_interactions`,
-});
+}), { dayColumn: 'INTERACTION_AT' });
 
 export const dimProduct = gold({
   name: 'dim_product',

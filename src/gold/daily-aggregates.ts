@@ -5,19 +5,15 @@
 // sequence number this dataset consumed) says which days changed; those days are recomputed whole from the Silver
 // partitions of the same days (a row's day is its table's partition value), everything else is kept. A day's rows
 // depend only on that day's Silver rows, so maintaining day by day gives what one rebuild gives.
-import { join } from 'node:path';
-import { columns, type Dataset } from '../catalogue/dataset.ts';
-import {
-  changesSince, commitInputsOnly, commitPartitions, datasetDataFiles, emptyDatasetState, NO_DATE, readDatasetSql, readDatasetState, type DatasetState,
-} from '../catalogue/partitioned.ts';
-import { conformSql, emptySql } from '../catalogue/runner.ts';
+import { columns } from '../catalogue/dataset.ts';
+import { readDatasetState } from '../catalogue/partitioned.ts';
 import type { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { JobContext } from '../runtime/job.ts';
 import { T } from '../warehouse/types.ts';
 import { IS_PURCHASE, IS_RETURN } from './dataset.ts';
-import { dateLit } from './paths.ts';
-import { SILVER_TABLES, silverFilesView, silverPathOf, type SilverName } from './silver-inputs.ts';
+import { maintainDayPartitioned, registerDayPartitioned, type DayPartitioned, type MaintainResult } from './day-partitioned.ts';
+import { SILVER_TABLES, silverPathOf } from './silver-inputs.ts';
 
 /** Outside gold/customer360/, where every folder is an as-of snapshot. */
 export const AGGREGATES_ROOT = 'gold/aggregates';
@@ -27,19 +23,16 @@ const ID_DAY = [
   ['ACTIVITY_DATE', T.date, 'Day of the activity (the event date of the Silver rows)'],
 ] as const;
 
-interface DailyAggregate extends Dataset {
-  /** Silver tables (Gold short names) a day's rows are computed from. */
-  sources: readonly SilverName[];
-  /** The day rows from views d_<short> over the touched days' Silver partitions. */
-  daySql(prefix: string): string;
-}
+/** A daily aggregate: a day-partitioned dataset (day-partitioned.ts) whose day column is ACTIVITY_DATE. */
+export type DailyAggregate = DayPartitioned & { daySql(prefix: string): string };
 
-function aggregate(d: Omit<DailyAggregate, 'layer' | 'path' | 'maintenance' | 'inputs' | 'columns'> & { columns: Parameters<typeof columns>[0] }): DailyAggregate {
+export function aggregate(d: Omit<DailyAggregate, 'layer' | 'path' | 'maintenance' | 'inputs' | 'columns' | 'dayColumn'> & { columns: Parameters<typeof columns>[0] }): DailyAggregate {
   return {
     ...d,
     layer: 'gold',
     path: `${AGGREGATES_ROOT}/${d.name}`,
     maintenance: 'incremental-by-time',
+    dayColumn: 'ACTIVITY_DATE',
     inputs: d.sources.map((s) => SILVER_TABLES[s].toLowerCase()).sort(),
     columns: columns(d.columns),
   };
@@ -148,100 +141,17 @@ FROM ${d}interactions WHERE INTERACTION_DATE IS NOT NULL GROUP BY 1, 2, 3, 4`,
 
 export const DAILY_AGGREGATES: readonly DailyAggregate[] = [customerDaily, customerTouchpointDaily];
 
-/** What an aggregate has consumed: each source's Silver commit sequence number. */
-interface AggregateInputs {
-  silver: Record<string, number>;
-}
+export type { MaintainResult };
 
-export interface MaintainResult {
-  mode: 'full' | 'incremental' | 'unchanged';
-  /** Days recomputed. */
-  days: number;
-  rows: number;
-  /** Silver files read. */
-  files: string[];
-}
-
-/** Days (partition values) of a Silver state, without the partition of undated rows (no aggregate row has no day). */
-const days = (s: DatasetState | undefined) => Object.keys(s?.partitions ?? {}).filter((p) => p !== NO_DATE && p !== '');
-
-/**
- * Brings one aggregate up to date with Silver: recomputes the days the Silver change logs name since what it consumed
- * (every day on a full refresh, a first run, or when a change log no longer reaches back far enough), commits them
- * with the consumed sequence numbers (data first, then state: a crash leaves the old state, and the re-run rewrites
- * the same files).
- */
-export async function maintainAggregate(ctx: JobContext, engine: Engine, ds: DailyAggregate, o: { full: boolean }): Promise<MaintainResult> {
-  const lake = ctx.lake;
-  const prev = await readDatasetState(lake, ds.path);
-  const consumed = (prev?.inputs as AggregateInputs | undefined)?.silver;
-  const states = new Map<SilverName, DatasetState | undefined>();
-  // A Silver dataset written whole (no _state.json: an older lake, a test fixture) has no change log: every run
-  // rebuilds from all of its files, and records -1 as consumed so the next run does again.
-  const whole = new Map<SilverName, string[]>();
-  for (const s of ds.sources) {
-    const st = await readDatasetState(lake, silverPathOf(s));
-    states.set(s, st);
-    if (!st) {
-      const f = await datasetDataFiles(lake, silverPathOf(s));
-      if (f.length) whole.set(s, f);
-    }
-  }
-  const seqs = Object.fromEntries(ds.sources.map((s) => [s, whole.has(s) ? -1 : states.get(s)?.seq ?? 0]));
-  let full = o.full || !prev || !consumed || whole.size > 0;
-  const touched = new Set<string>();
-  if (!full) {
-    for (const s of ds.sources) {
-      const ch = changesSince(states.get(s) ?? emptyDatasetState(), consumed![s] ?? 0);
-      if (!ch) {
-        full = true;
-        break;
-      }
-      for (const e of ch) for (const p of e.partitions) if (p !== NO_DATE && p !== '') touched.add(p);
-    }
-    // Days no source holds any more (retention drops expired Silver partitions from the state, no change entry):
-    // recomputed, i.e. removed.
-    const held = new Set(ds.sources.flatMap((s) => days(states.get(s))));
-    for (const p of Object.keys(prev!.partitions)) if (!held.has(p)) touched.add(p);
-  }
-  if (full) {
-    touched.clear();
-    for (const s of ds.sources) for (const p of days(states.get(s))) touched.add(p);
-    for (const p of Object.keys(prev?.partitions ?? {})) touched.add(p);
-  }
-  const inputs: AggregateInputs = { silver: seqs };
-  if (touched.size === 0 && whole.size === 0) {
-    if (prev && JSON.stringify(consumed) !== JSON.stringify(seqs)) await commitInputsOnly(lake, ds.path, prev, inputs as unknown as Record<string, unknown>);
-    return { mode: 'unchanged', days: 0, rows: 0, files: [] };
-  }
-  const files: string[] = [];
-  for (const s of ds.sources) {
-    const st = states.get(s);
-    const f = whole.get(s) ?? [...touched].sort().flatMap((p) => st?.partitions[p] ?? []);
-    files.push(...f);
-    await silverFilesView(engine, lake, s, f, `d_${s}`);
-  }
-  const shaped = await conformSql(engine, ds, ds.daySql('d_'));
-  await engine.run(`CREATE OR REPLACE TEMP TABLE agg_out AS SELECT *, strftime(ACTIVITY_DATE, '%Y-%m-%d') AS __p FROM (${shaped}) ORDER BY ACTIVITY_DATE, CUSTOMER360_ID`);
-  // Days of the rows computed from whole datasets are only known now.
-  for (const r of await engine.all<{ p: string }>('SELECT DISTINCT __p AS p FROM agg_out')) touched.add(r.p);
-  const list = [...touched].sort();
-  const base = full ? { ...emptyDatasetState(), seq: prev?.seq ?? 0, partitions: prev?.partitions ?? {} } : prev!;
-  const r = await commitPartitions(engine, lake, ds.path, base, {
-    relation: 'agg_out',
-    touched: list,
-    inputs: inputs as unknown as Record<string, unknown>,
-    tmpDir: join(ctx.home, 'tmp', 'gold'),
-    fault: `gold-daily:${ds.name}`,
-  });
-  ctx.report.outputs.push(...r.written);
-  return { mode: full ? 'full' : 'incremental', days: list.length, rows: r.rows, files };
+/** Brings one aggregate up to date with Silver (day-partitioned.ts: the days the Silver change logs name). */
+export function maintainAggregate(ctx: JobContext, engine: Engine, ds: DailyAggregate, o: { full: boolean }): Promise<MaintainResult> {
+  return maintainDayPartitioned(ctx, engine, ds, o);
 }
 
 /** Whether every aggregate has consumed every Silver commit (a Gold job run alone then needs no maintenance). */
 export async function aggregatesCurrent(lake: Lake): Promise<boolean> {
   for (const ds of DAILY_AGGREGATES) {
-    const consumed = ((await readDatasetState(lake, ds.path))?.inputs as AggregateInputs | undefined)?.silver;
+    const consumed = ((await readDatasetState(lake, ds.path))?.inputs as { silver?: Record<string, number> } | undefined)?.silver;
     if (!consumed) return false;
     for (const s of ds.sources) if ((consumed[s] ?? 0) !== ((await readDatasetState(lake, silverPathOf(s)))?.seq ?? 0)) return false;
   }
@@ -263,12 +173,6 @@ export async function maintainAggregates(ctx: JobContext, engine: Engine, o: { f
 /** Registers g_<name> views of the aggregates cut at the as-of date (empty relations with the columns when absent). */
 export async function registerAggregates(engine: Engine, lake: Lake, asOf: string): Promise<string[]> {
   const read: string[] = [];
-  for (const ds of DAILY_AGGREGATES) {
-    // Only the days up to the as-of date (a partition's value is its day).
-    const state = await readDatasetState(lake, ds.path);
-    const files = state ? Object.entries(state.partitions).filter(([p]) => p <= asOf).flatMap(([, f]) => f).sort() : await datasetDataFiles(lake, ds.path);
-    read.push(...files);
-    await engine.run(`CREATE OR REPLACE TEMP VIEW g_${ds.name} AS SELECT * FROM ${await readDatasetSql(lake, files, emptySql(ds))} WHERE ACTIVITY_DATE <= ${dateLit(asOf)}`);
-  }
+  for (const ds of DAILY_AGGREGATES) read.push(...(await registerDayPartitioned(engine, lake, ds, asOf, `g_${ds.name}`)));
   return read;
 }

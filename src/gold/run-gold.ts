@@ -8,6 +8,8 @@ import type { Job, JobContext, JobParamSpec } from '../runtime/job.ts';
 import { aggregatesCurrent, maintainAggregates, registerAggregates } from './daily-aggregates.ts';
 import { SHARED_RELATIONS } from './relations.ts';
 import { registerSilverInputs } from './silver-inputs.ts';
+import { maintainDayPartitioned, type DayPartitioned } from './day-partitioned.ts';
+import { truthy } from '../silver/incremental.ts';
 
 export interface GoldRunHooks {
   /** Runs after the Silver inputs are registered, before the datasets (e.g. to register intelligence outputs). */
@@ -25,7 +27,6 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
       ctx.report.metrics.missingSilver = inputs.missing;
       ctx.log.warn('Silver datasets missing, read as empty', { missing: inputs.missing.join(', ') });
     }
-    for (const [name, n] of Object.entries(inputs.rows)) ctx.report.rowCounts[`silver.${name}`] = n;
     // Datasets derived from the daily aggregates: bring them up to date first when the pipeline's gold-daily has not
     // (a job run alone), then read them.
     if (datasets.some((d) => /\bg_customer_(touchpoint_)?daily\b/.test(d.sql?.(params) ?? ''))) {
@@ -40,9 +41,19 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
     }
     const datasetMs: Record<string, number> = {};
     ctx.report.metrics.datasetMs = datasetMs;
+    const full = truthy(ctx.params.fullRefresh);
     for (const ds of datasets) {
       if (!ds.sql) throw new Error(`Dataset ${ds.name} has no SQL compute`);
       const started = Date.now();
+      if (ds.maintenance === 'incremental-by-time') {
+        // Partitioned by day: only the days the Silver change logs name are recomputed (day-partitioned.ts).
+        const r = await maintainDayPartitioned(ctx, engine, ds as DayPartitioned, { full, params });
+        ctx.report.inputs.push(...r.files);
+        ctx.report.rowCounts[ds.name] = r.rows;
+        ctx.report.metrics[`${ds.name}.maintain`] = { mode: r.mode, days: r.days, silverFiles: r.files.length };
+        datasetMs[ds.name] = Date.now() - started;
+        continue;
+      }
       let query = ds.sql(params);
       if (ds.keep) {
         await engine.run(`CREATE OR REPLACE TEMP TABLE g_${ds.name} AS ${query}`);
@@ -64,7 +75,11 @@ export function goldSqlJob(o: { name: string; description: string; params?: read
     name: o.name,
     description: o.description,
     usesAsOf: true,
-    params: [{ name: 'asOf', description: 'As-of date YYYY-MM-DD (default: the run\'s, else the latest event date in the data)' }, ...(o.params ?? [])],
+    params: [
+      { name: 'asOf', description: 'As-of date YYYY-MM-DD (default: the run\'s, else the latest event date in the data)' },
+      { name: 'fullRefresh', description: "'true': recompute every day of the datasets partitioned by day", type: { kind: 'bool' } },
+      ...(o.params ?? []),
+    ],
     async run(ctx) {
       await runGoldDatasets(ctx, datasetsOfJob(o.name), o.hooks?.(ctx));
     },

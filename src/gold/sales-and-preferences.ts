@@ -1,10 +1,11 @@
 // What BI analysts look for beside the profile: product sales by customer and date (the line-item fact) and each
 // person's preferences, merged over their source records.
 import { T } from '../warehouse/types.ts';
+import { byDay } from './day-partitioned.ts';
 import { AS_OF, DATE_KEY, ID, IS_PURCHASE, dateKey, gold } from './dataset.ts';
 import { dateLit } from './paths.ts';
 
-export const factTransactionItems = gold({
+export const factTransactionItems = byDay(gold({
   name: 'fact_transaction_items',
   description: 'Transaction line items on or before the as-of date: product sales by person, date and channel',
   grain: 'one row per ITEM_ID of a transaction on or before the as-of date',
@@ -35,7 +36,7 @@ export const factTransactionItems = gold({
   COALESCE(i.ITEM_STATUS = 'SOLD' AND ${IS_PURCHASE}, false) AS IS_COMPLETED_SALE
 FROM s_items i JOIN s_transactions t USING (TRANSACTION_ID)
 ORDER BY DATE_KEY, i.ITEM_ID`,
-});
+}), { dayColumn: 'TRANSACTION_DATE' });
 
 // A person's preference records from every source merge into one row per (type, value); the latest record (date, then
 // id) says its current strength, source and status. Records of no known person, or with no value, say nothing

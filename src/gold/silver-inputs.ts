@@ -32,7 +32,7 @@ const OPTIONAL_COLUMNS: Record<string, string> = { EMAIL_NORMALIZED: 'VARCHAR', 
 
 export interface SilverInputs {
   asOf: string;
-  /** Row counts of the as-of-cut inputs, by short name. */
+  /** Row counts of the as-of-cut inputs (the crosswalk; the Silver tables are not counted: that would read their history). */
   rows: Record<string, number>;
   /** Silver datasets absent from the lake (read as empty). */
   missing: string[];
@@ -116,7 +116,6 @@ export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: str
     }
     const present = await columnsOf(engine, raw);
     await engine.run(`CREATE OR REPLACE TEMP VIEW s_${name} AS SELECT\n  ${projection(contract, present)}\nFROM ${raw}\n${asOfFilter(name, contract, asOf)}`);
-    out.rows[name] = Number(await engine.scalar(`SELECT count(*) FROM s_${name}`));
   }
   await registerCrosswalk(engine, lake, out);
   return out;

@@ -26,6 +26,8 @@ export interface ViewDdl {
 export interface CopySource {
   files?: readonly string[];
   stagePath?: string;
+  /** A stage path holding every day of a day-partitioned dataset: only rows whose column's date is on or before `date`. */
+  until?: { column: string; date: string };
   /** Columns the source lacks, loaded as NULL (DuckDB checks; Snowflake reads missing Parquet fields as NULL). */
   missingColumns?: readonly string[];
 }

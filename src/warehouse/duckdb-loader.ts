@@ -5,9 +5,8 @@ import type { Lake } from '../lake/lake.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { duckdbDialect as d } from './dialects/duckdb.ts';
 import { renderAudit, renderTableLoad, renderTablesDdl, renderViewsDdl, stagingDdl, targetColumns, targetDdl } from './load-plan.ts';
-import { isCurrentVersion, sourceDir, WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
+import { isCurrentVersion, sourceDir, sourceFiles, WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
 import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
-import { parquetFiles } from '../lake/parquet.ts';
 import { analystSchema, createMaskedViews } from '../privacy/masked-views.ts';
 import { maskRow } from '../privacy/masking.ts';
 
@@ -70,7 +69,7 @@ async function ensureColumns(engine: Engine, tables: readonly WarehouseTable[], 
 }
 
 function goldFiles(lake: Lake, t: WarehouseTable, asOf: string): Promise<string[]> {
-  return parquetFiles(lake, sourceDir(t, asOf));
+  return sourceFiles(lake, t, asOf);
 }
 
 export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o: { asOf: string; loadId: string; log?: Logger; fullRefresh?: boolean }): Promise<TableLoadResult> {

@@ -4,6 +4,9 @@
 import { CATALOGUE, getDataset } from '../catalogue/index.ts';
 import { GOLD_ROOT, goldDir } from '../gold/paths.ts';
 import type { Dataset } from '../catalogue/dataset.ts';
+import { dayPartitionFiles } from '../gold/day-partitioned.ts';
+import type { Lake } from '../lake/lake.ts';
+import { parquetFiles } from '../lake/parquet.ts';
 import type { LogicalType, WarehouseColumn, WarehouseTable, WarehouseView } from './types.ts';
 
 function toTable(ds: Dataset): WarehouseTable {
@@ -71,9 +74,25 @@ export const WAREHOUSE_VIEWS: readonly WarehouseView[] = CATALOGUE.flatMap((d) =
  */
 export function sourceDir(t: WarehouseTable, asOf: string): string {
   const ds = getDataset(t.source);
-  if (ds.maintenance !== 'merge-by-key') return goldDir(t.source, asOf);
+  if (ds.maintenance !== 'merge-by-key' && ds.maintenance !== 'incremental-by-time') return goldDir(t.source, asOf);
   if (!ds.path.startsWith(`${GOLD_ROOT}/`)) throw new Error(`${t.schema}.${t.name}: dataset ${ds.name} lives outside ${GOLD_ROOT}, which the warehouse stage reads`);
   return ds.path;
+}
+
+/**
+ * A dataset partitioned by day (event_date=D/, maintained for the changed days) holds every day: a load reads the days
+ * up to the as-of date, by its day column.
+ */
+export function sourceUntil(t: WarehouseTable, asOf: string): { column: string; date: string } | undefined {
+  const ds = getDataset(t.source);
+  return ds.maintenance === 'incremental-by-time' && ds.dayColumn ? { column: ds.dayColumn, date: asOf } : undefined;
+}
+
+/** The Parquet files a load reads for a table: the snapshot's, the current version's, or the days up to the as-of date (from the dataset's state). */
+export async function sourceFiles(lake: Lake, t: WarehouseTable, asOf: string): Promise<string[]> {
+  const ds = getDataset(t.source);
+  if (ds.maintenance === 'incremental-by-time') return dayPartitionFiles(lake, ds.path, asOf);
+  return parquetFiles(lake, sourceDir(t, asOf));
 }
 
 /** A table whose source is one current version (absent until its job first runs) rather than a dated snapshot. */

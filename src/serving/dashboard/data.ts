@@ -4,12 +4,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { duckType } from '../../catalogue/dataset.ts';
-import { getDataset } from '../../catalogue/index.ts';
 import { litList, type Engine } from '../../engine/duckdb.ts';
 import type { Lake } from '../../lake/lake.ts';
 import { maskValue } from '../../privacy/masking.ts';
 import type { RunManifest } from '../../runtime/manifest.ts';
-import { WAREHOUSE_TABLES } from '../../warehouse/model.ts';
+import { sourceFiles, WAREHOUSE_TABLES } from '../../warehouse/model.ts';
 
 type Row = Record<string, unknown>;
 
@@ -36,8 +35,7 @@ export async function warehouseViews(engine: Engine, lake: Lake, asOf: string): 
   const missing: string[] = [];
   for (const s of new Set(WAREHOUSE_TABLES.map((t) => t.schema))) await engine.run(`CREATE SCHEMA IF NOT EXISTS "${s}"`);
   for (const t of WAREHOUSE_TABLES) {
-    const dir = `${getDataset(t.source).path}/as_of_date=${asOf}`;
-    const files = (await lake.list(dir)).filter((f) => f.path.endsWith('.parquet'));
+    const files = (await sourceFiles(lake, t, asOf)).map((path) => ({ path }));
     if (files.length === 0) {
       missing.push(`${t.schema}.${t.name}`);
       const cols = t.columns.map((c) => `CAST(NULL AS ${duckType(c.type)}) AS "${c.name}"`).join(', ');

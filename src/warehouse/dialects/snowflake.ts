@@ -54,7 +54,8 @@ export const snowflakeDialect: Dialect = {
     if (!source.stagePath) throw new Error('Snowflake snapshot read needs a stage path');
     // Staged Parquet files queried in place with the stage's file format; field names are case-sensitive inside $1.
     const select = columns.map((c) => `$1:"${c.name}"::${this.type(c.type)} AS ${snowflakeIdent(c.name)}`);
-    return `SELECT ${select.join(', ')}\nFROM ${source.stagePath} (PATTERN => '.*[.]parquet')`;
+    const until = source.until ? `\nWHERE $1:"${source.until.column}"::DATE <= ${this.date(source.until.date)}` : '';
+    return `SELECT ${select.join(', ')}\nFROM ${source.stagePath} (PATTERN => '.*[.]parquet')${until}`;
   },
   copyIntoStaging({ staging, columns, loadId, asOf, source }) {
     if (!source.stagePath) throw new Error(`Snowflake staging load of ${staging} needs a stage path`);

@@ -3,7 +3,7 @@
 // snowflake/load/load-plan.sql is this plan for an example load id and date.
 import { snowflakeDialect as d, snowflakeIdent as id } from '../dialects/snowflake.ts';
 import { renderLoad } from '../load-plan.ts';
-import { sourceDir, WAREHOUSE_TABLES } from '../model.ts';
+import { sourceDir, sourceUntil, WAREHOUSE_TABLES } from '../model.ts';
 import { GOLD_ROOT } from '../../gold/paths.ts';
 import type { WarehouseTable } from '../types.ts';
 import { stageRef, type SnowflakeSetup } from './setup.ts';
@@ -24,7 +24,7 @@ export function snowflakeLoadPlan(
   const out: PlannedStatement[] = [{ label: 'session', sql: `USE DATABASE ${id(s.database)}` }];
   // A dataset with no snapshot in the lake is skipped: an empty COPY would make the snapshot delete wipe the table.
   const tables = (o.tables ?? WAREHOUSE_TABLES).filter((t) => !o.available || o.available.has(t.source));
-  const steps = renderLoad(d, tables, { loadId: o.loadId, asOf: o.asOf, fullRefresh: o.fullRefresh, source: (t) => ({ stagePath: `${stageRef(s)}/${sourceDir(t, o.asOf).slice(GOLD_ROOT.length + 1)}/` }) });
+  const steps = renderLoad(d, tables, { loadId: o.loadId, asOf: o.asOf, fullRefresh: o.fullRefresh, source: (t) => ({ stagePath: `${stageRef(s)}/${sourceDir(t, o.asOf).slice(GOLD_ROOT.length + 1)}/`, until: sourceUntil(t, o.asOf) }) });
   for (const step of steps) out.push({ label: step.table ? `${step.table.schema}.${step.table.name}:${step.step}` : `load:${step.step}`, sql: step.sql });
   return out;
 }
