@@ -187,6 +187,11 @@ export class LiveGraph {
     return this.count;
   }
 
+  /** The SEQ of the last change event committed (a batch's events take the SEQs up to it). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
   private async scan(engine: Engine, sql: string, each: (row: unknown[]) => void): Promise<void> {
     const result = await engine.connection.stream(sql);
     for await (const rows of result.yieldRowsJs()) for (const row of rows) each(row as unknown[]);
