@@ -89,8 +89,18 @@ export class LiveGraph {
   private parts!: ModelParts;
   private overrides!: Overrides;
   private lookups: Lookup[] = [];
+  /**
+   * Per two-column lookup whose columns are both common values (a first name and a surname, a postcode and a
+   * surname code): an index on the pair, tenant -> value 1 -> value 2 -> record numbers, so a candidate search does
+   * not walk thousands of records that share only one of them. Undefined for the other lookups.
+   */
+  private pairIndex: (Map<string, Map<string, Map<string, number | number[]>>> | undefined)[] = [];
+  /** Per lookup, its columns' positions in `columns`. */
+  private lookupAt: number[][] = [];
   private tests: ((l: Rec, r: Rec) => boolean)[] = [];
   private tenantAt = -1;
+  /** Per column: whether it is held in memory (see load). */
+  private kept: boolean[] = [];
   /** The store's column arrays in `columns` order. */
   private colArrays: Val[][] = [];
   /** g.records columns other than rid and customer360_id, with their types. */
@@ -131,7 +141,7 @@ export class LiveGraph {
   private constructor() {}
 
   /** Loads the graph attached as `g` (openGraph); it must hold a model (built by a first or full run). */
-  static async load(engine: Engine): Promise<LiveGraph> {
+  static async load(engine: Engine, options: { pairIndexMinPostings?: number } = {}): Promise<LiveGraph> {
     if (!(await hasRecords(engine))) throw new Error('The identity graph is empty: build it first (c360 resolve --incremental)');
     const g = new LiveGraph();
     g.model = (await readModel(engine))!;
@@ -151,13 +161,29 @@ export class LiveGraph {
       return i;
     };
     g.tests = g.parts.rules.map((r) => ruleTest(r, at));
-    const sel = g.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
+    g.scorer = new PairScorer(g.parts, g.model.params, g.model.threshold, [...g.columns.map((c) => c.name), ...TF_COLUMNS.map((c) => `tf_${c}`)]);
+    // Only what a batch reads is held: the model's columns, the blocking keys, term-frequency columns, record keys and
+    // clustering's birth date and e-mail key (the others, e.g. email_norm or gender, are never compared).
+    const kept = new Set([...g.scorer.reads, ...indexed, 'tenant_id', 'source_system', 'customer_id', 'dob', 'email_key',
+      ...g.parts.rules.flatMap((r) => [...(r.on ?? '').matchAll(/\b[lr]\.(\w+)/g)].map((m) => m[1]!))]);
+    g.kept = g.columns.map((c) => kept.has(c.name));
+    const sel = g.columns.map((c) => (!kept.has(c.name) ? `NULL AS ${c.name}` : c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
     await g.scan(engine, `SELECT rid::INTEGER AS rid, customer360_id, ${sel.join(', ')} FROM g.records`, (row) => {
       const rid = row[0] as number;
       g.setRecord(rid, row.slice(2) as Val[]);
       g.setId(rid, row[1] as string);
       g.count++;
     });
+    g.lookupAt = g.lookups.map((lk) => lk.col.map(at));
+    // Pair indexes where the shorter of the two postings lists averages 32 records or more (the option: tests).
+    const minPostings = options.pairIndexMinPostings ?? 32;
+    const meanPostings = (col: string) => {
+      let values = 0;
+      for (const m of g.index.get(col)?.values() ?? []) values += m.size;
+      return g.count / Math.max(1, values);
+    };
+    g.pairIndex = g.lookups.map((lk) => (lk.col.length === 2 && Math.min(...lk.col.map(meanPostings)) >= minPostings ? new Map() : undefined));
+    for (let rid = 0; rid < g.ids.length; rid++) if (g.ids[rid] !== undefined) g.pairIndexAdd(rid);
     await g.scan(engine, `SELECT rid::INTEGER AS rid, ${RAW_COLUMNS.join(', ')} FROM g.raw`, (row) => {
       const rid = row[0] as number;
       const vals = row.slice(1) as (string | null)[];
@@ -171,7 +197,6 @@ export class LiveGraph {
     g.seq = Number(await engine.scalar('SELECT coalesce(max(SEQ), 0) FROM g.changes'));
     g.retired = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
     for (const r of g.retired) g.retiredIds.add(r.RETIRED_ID);
-    g.scorer = new PairScorer(g.parts, g.model.params, g.model.threshold, [...g.columns.map((c) => c.name), ...TF_COLUMNS.map((c) => `tf_${c}`)]);
     g.tsStandardise = g.columns.every((c) => RECORD_STD_COLUMNS.includes(c.name));
     // Staging tables for a batch's new rows (see apply).
     await engine.run(`CREATE OR REPLACE TEMP TABLE id_live_raw_new AS SELECT * FROM g.raw LIMIT 0`);
@@ -215,8 +240,9 @@ export class LiveGraph {
   private setRecord(rid: number, vals: readonly Val[]): void {
     const tenant = vals[this.tenantAt] as string;
     this.columns.forEach((c, i) => {
+      if (!this.kept[i]) return;
       const v = this.intern(c.name, vals[i] ?? null);
-      this.store.get(c.name)![rid] = v;
+      this.colArrays[i]![rid] = v;
       const byTenant = this.index.get(c.name);
       if (!byTenant || typeof v !== 'string') return;
       let m = byTenant.get(tenant);
@@ -225,9 +251,46 @@ export class LiveGraph {
       m.set(v, cur === undefined ? rid : typeof cur === 'number' ? [cur, rid] : (cur.push(rid), cur));
     });
     this.totals.set(tenant, (this.totals.get(tenant) ?? 0) + 1);
+    if (this.pairIndex.length) this.pairIndexAdd(rid);
+  }
+
+  private pairIndexAdd(rid: number): void {
+    const tenant = this.colArrays[this.tenantAt]![rid] as string;
+    this.pairIndex.forEach((byTenant, li) => {
+      if (!byTenant) return;
+      const [a, b] = this.lookupAt[li]!;
+      const x = this.colArrays[a!]![rid];
+      const y = this.colArrays[b!]![rid];
+      if (typeof x !== 'string' || typeof y !== 'string') return;
+      let t = byTenant.get(tenant);
+      if (!t) byTenant.set(tenant, (t = new Map()));
+      let m = t.get(x);
+      if (!m) t.set(x, (m = new Map()));
+      const cur = m.get(y);
+      m.set(y, cur === undefined ? rid : typeof cur === 'number' ? [cur, rid] : (cur.push(rid), cur));
+    });
+  }
+
+  private pairIndexRemove(rid: number): void {
+    const tenant = this.colArrays[this.tenantAt]![rid] as string;
+    this.pairIndex.forEach((byTenant, li) => {
+      if (!byTenant) return;
+      const [a, b] = this.lookupAt[li]!;
+      const x = this.colArrays[a!]![rid];
+      const y = this.colArrays[b!]![rid];
+      if (typeof x !== 'string' || typeof y !== 'string') return;
+      const m = byTenant.get(tenant)?.get(x);
+      const cur = m?.get(y);
+      if (cur === rid) m!.delete(y);
+      else if (Array.isArray(cur)) {
+        const rest = cur.filter((z) => z !== rid);
+        m!.set(y, rest.length === 1 ? rest[0]! : rest);
+      }
+    });
   }
 
   private unsetRecord(rid: number): void {
+    this.pairIndexRemove(rid);
     const tenant = this.get('tenant_id', rid) as string;
     for (const c of this.columns) {
       const v = this.get(c.name, rid);
@@ -244,10 +307,14 @@ export class LiveGraph {
     this.totals.set(tenant, (this.totals.get(tenant) ?? 1) - 1);
   }
 
-  private postings(col: string, tenant: string, v: Val): readonly number[] {
-    if (typeof v !== 'string') return [];
-    const cur = this.index.get(col)?.get(tenant)?.get(v);
-    return cur === undefined ? [] : typeof cur === 'number' ? [cur] : cur;
+  /** Records holding value v in column col (a single record number, a list, or undefined). */
+  private posting(col: string, tenant: string, v: Val): number | number[] | undefined {
+    return typeof v === 'string' ? this.index.get(col)?.get(tenant)?.get(v) : undefined;
+  }
+
+  private postingCount(col: string, tenant: string, v: Val): number {
+    const cur = this.posting(col, tenant, v);
+    return cur === undefined ? 0 : typeof cur === 'number' ? 1 : cur.length;
   }
 
   private setId(rid: number, id: string): void {
@@ -397,23 +464,40 @@ export class LiveGraph {
       }
       return m;
     });
+    const visit = (list: number | number[] | undefined, li: number, rid: number, want: readonly Val[]) => {
+      if (list === undefined) return;
+      const at = this.lookupAt[li]!;
+      const one = (c: number) => {
+        if (deltaRids.has(c)) return;
+        for (let i = 0; i < at.length; i++) if (this.colArrays[at[i]!]![c] !== want[i]) return;
+        cand.add(c);
+        found.push([c, rid]);
+      };
+      if (typeof list === 'number') one(list);
+      else for (let i = 0; i < list.length; i++) one(list[i]!);
+    };
     for (const d of deltaStd) {
       const rid = d[0] as number;
       const tn = dv(d, 'tenant_id') as string;
       this.lookups.forEach((lk, li) => {
         const want = lk.from.map((f) => dv(d, f));
         if (want.some((w) => w === null)) return;
-        let best: readonly number[] | undefined;
-        for (let i = 0; i < lk.col.length; i++) {
-          const p = this.postings(lk.col[i]!, tn, want[i]!);
-          if (!best || p.length < best.length) best = p;
-          if (p.length === 0) break;
-        }
-        for (const c of best ?? []) {
-          if (deltaRids.has(c)) continue;
-          if (!lk.col.every((col, i) => this.get(col, c) === want[i])) continue;
-          cand.add(c);
-          found.push([c, rid]);
+        const pairs = this.pairIndex[li];
+        if (pairs) visit(pairs.get(tn)?.get(want[0] as string)?.get(want[1] as string), li, rid, want);
+        else {
+          // The shortest postings list among the lookup's columns, checked against the others.
+          let best: number | number[] | undefined;
+          let bestN = Infinity;
+          for (let i = 0; i < lk.col.length; i++) {
+            const p = this.posting(lk.col[i]!, tn, want[i]!);
+            const n = p === undefined ? 0 : typeof p === 'number' ? 1 : p.length;
+            if (n < bestN) {
+              best = p;
+              bestN = n;
+            }
+            if (n === 0) break;
+          }
+          visit(best, li, rid, want);
         }
         for (const o of local[li]!.get(`${tn}\u0001${want.join('\u0001')}`) ?? []) if (o !== rid) found.push([o, rid]);
       });
@@ -441,11 +525,13 @@ export class LiveGraph {
       if (rule >= 0) pairs.set(k, [lo, hi, rule]);
     }
     // Term frequencies from the graph's current values: stored minus the changed records' old values, plus the delta.
-    const adjust = new Map<string, number>();
+    const adjust = new Map<string, Map<string, number>>();
     const bump = (c: string, tn: string, v: Val, by: number) => {
       if (typeof v !== 'string') return;
-      const k = `${c}\u0001${tn}\u0001${v}`;
-      adjust.set(k, (adjust.get(k) ?? 0) + by);
+      const k = `${c}\u0001${tn}`;
+      let m = adjust.get(k);
+      if (!m) adjust.set(k, (m = new Map()));
+      m.set(v, (m.get(v) ?? 0) + by);
     };
     const totals = new Map(this.totals);
     for (const d of deltaStd) {
@@ -459,18 +545,20 @@ export class LiveGraph {
     // Each record of a pair as the scorer reads it: its standardised values, then its term frequencies.
     const scored = new Map<number, (Val | number)[]>();
     const tfAt = TF_COLUMNS.map((c) => this.columns.findIndex((x) => x.name === c));
-    const tenantAt = this.columns.findIndex((x) => x.name === 'tenant_id');
+    const tenantAt = this.tenantAt;
     const asScored = (rid: number): (Val | number)[] => {
       let x = scored.get(rid);
       if (x) return x;
       const values = rec(rid);
       const tn = values[tenantAt] as string;
-      x = [...values] as (Val | number)[];
-      TF_COLUMNS.forEach((c, i) => {
+      const total = totals.get(tn)!;
+      x = values.slice() as (Val | number)[];
+      for (let i = 0; i < TF_COLUMNS.length; i++) {
+        const c = TF_COLUMNS[i]!;
         const v = values[tfAt[i]!] ?? null;
-        const n = typeof v === 'string' ? this.postings(c, tn, v).length + (adjust.get(`${c}\u0001${tn}\u0001${v}`) ?? 0) : 0;
-        x!.push(n > 0 ? n / totals.get(tn)! : null);
-      });
+        const n = typeof v === 'string' ? this.postingCount(c, tn, v) + (adjust.get(`${c}\u0001${tn}`)?.get(v) ?? 0) : 0;
+        x.push(n > 0 ? n / total : null);
+      }
       scored.set(rid, x);
       return x;
     };
