@@ -71,6 +71,18 @@ function ruleTest(rule: ModelParts['rules'][number], at: (col: string) => number
   };
 }
 
+/** Rows of a table at most this long go into the commit as VALUES, longer ones through a staging table. */
+const INLINE_ROWS = 16;
+
+/** A value as a SQL literal of its staging type (a DOUBLE as its shortest round-trip text: the same double). */
+function literal(v: Cell, type: StageType): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (type === 'BIGINT') return String(v);
+  if (type === 'DOUBLE') return `CAST('${String(v)}' AS DOUBLE)`;
+  if (type === 'BOOLEAN') return v ? 'TRUE' : 'FALSE';
+  return lit(String(v));
+}
+
 const rawKey = (vals: readonly (string | null)[]) => createHash('md5').update(JSON.stringify(vals)).digest('base64');
 const recordKey = (tenant: string, source: string, id: string) => `${tenant}\u0001${source}\u0001${id}`;
 
@@ -134,7 +146,8 @@ export class LiveGraph {
   private scorer!: PairScorer;
   /** Whether standardiseRecord yields every stored column (else every batch is standardised by the SQL). */
   private tsStandardise = false;
-  private edgeStageTypes: StageType[] = [];
+  /** Staging tables: their columns and types. */
+  private stages = new Map<string, { columns: string[]; types: StageType[] }>();
   /** Records standardised by the SQL because the TypeScript standardiser could not be sure (non-ASCII, odd dates). */
   sqlStandardised = 0;
 
@@ -198,13 +211,21 @@ export class LiveGraph {
     g.retired = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
     for (const r of g.retired) g.retiredIds.add(r.RETIRED_ID);
     g.tsStandardise = g.columns.every((c) => RECORD_STD_COLUMNS.includes(c.name));
-    // Staging tables for a batch's new rows (see apply).
-    await engine.run(`CREATE OR REPLACE TEMP TABLE id_live_raw_new AS SELECT * FROM g.raw LIMIT 0`);
-    await engine.run(`CREATE OR REPLACE TEMP TABLE id_live_rec_new (rid BIGINT, ${g.columns.map((c) => `${c.name} ${c.type === 'BOOLEAN' ? 'BOOLEAN' : 'VARCHAR'}`).join(', ')}, customer360_id VARCHAR)`);
+    // Staging tables for a batch's rows (see apply).
     const edgeTypes = new Map((await engine.all<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM (DESCRIBE g.edges)')).map((d) => [d.column_name, d.column_type]));
-    const stageCols = [...g.scorer.columns, 'decision'];
-    g.edgeStageTypes = stageCols.map((c) => stageType(edgeTypes.get(c) ?? 'VARCHAR'));
-    await engine.run(`CREATE OR REPLACE TEMP TABLE id_live_edge_new (${stageCols.map((c, i) => `${c} ${g.edgeStageTypes[i]}`).join(', ')})`);
+    const edgeCols = [...g.scorer.columns, 'decision'];
+    const stages: [string, string[], StageType[]][] = [
+      ['id_live_raw_new', ['rid', ...RAW_COLUMNS], ['BIGINT', ...RAW_COLUMNS.map((): StageType => 'VARCHAR')]],
+      ['id_live_rec_new', ['rid', ...g.columns.map((c) => c.name), 'customer360_id'], ['BIGINT', ...g.columns.map((c): StageType => (c.type === 'BOOLEAN' ? 'BOOLEAN' : 'VARCHAR')), 'VARCHAR']],
+      ['id_live_edge_new', edgeCols, edgeCols.map((c) => stageType(edgeTypes.get(c) ?? 'VARCHAR'))],
+      ['id_live_moved_new', ['rid', 'customer360_id'], ['BIGINT', 'VARCHAR']],
+      ['id_live_decision_new', ['rid_l', 'rid_r', 'decision'], ['BIGINT', 'BIGINT', 'VARCHAR']],
+      ['id_live_changes_new', ['SEQ', 'EVENT_ID', 'TYPE', 'TENANT_ID', 'RUN_ID', 'EVENT_AT', 'EVENT'], ['BIGINT', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR']],
+    ];
+    for (const [name, columns, types] of stages) {
+      g.stages.set(name, { columns, types });
+      await engine.run(`CREATE OR REPLACE TEMP TABLE ${name} (${columns.map((c, i) => `${c} ${types[i]}`).join(', ')})`);
+    }
     return g;
   }
 
@@ -718,38 +739,50 @@ export class LiveGraph {
     }
     const idOf = new Map(rids.map((rid, i) => [rid, ids.ids[i]!]));
     const newEdgeDecisions: Cell[][] = [];
-    const storedDecisions: { l: number; r: number; d: string }[] = [];
+    const storedDecisions: Cell[][] = [];
     edges.forEach((e, k) => {
       const d = decisions[alwaysPairs.length + k]!;
       if (e.stored < 0) newEdgeDecisions.push([e.l, e.r, d]);
-      else if (this.eDecision[e.stored] !== d) storedDecisions.push({ l: e.l, r: e.r, d });
+      else if (this.eDecision[e.stored] !== d) storedDecisions.push([e.l, e.r, d]);
     });
     const newDecision = new Map(newEdgeDecisions.map((x) => [`${x[0]},${x[1]}`, x[2] as string]));
-    // The delta's rows go through in-memory staging tables (the appender: exact values, no SQL text to parse),
-    // filled before the transaction: one transaction may write to one database only.
-    await engine.run('DELETE FROM id_live_raw_new; DELETE FROM id_live_rec_new; DELETE FROM id_live_edge_new');
-    await appendRows(engine, 'id_live_raw_new', deltaRaw.map((d) => [d.rid, ...d.vals]));
-    await appendRows(engine, 'id_live_rec_new', deltaStd.map((d) => [...(d as Cell[]), idOf.get(d[0] as number)!]));
-    await appendTyped(engine, 'id_live_edge_new', this.edgeStageTypes, newEdges.map((e) => [...e.values, newDecision.get(`${e.rid_l},${e.rid_r}`) ?? null]));
-    statements.push(
-      'INSERT INTO g.raw BY NAME SELECT * FROM id_live_raw_new',
-      `INSERT INTO g.records BY NAME SELECT rid, ${this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS ${c.type}) AS ${c.name}`)).join(', ')}, customer360_id FROM id_live_rec_new`,
-    );
-    const moved = new Map<string, number[]>();
+    const moved: Cell[][] = [];
     rids.forEach((rid, i) => {
-      if (!deltaRids.has(rid) && beforeIds[i] !== ids.ids[i]) moved.set(ids.ids[i]!, [...(moved.get(ids.ids[i]!) ?? []), rid]);
+      if (!deltaRids.has(rid) && beforeIds[i] !== ids.ids[i]) moved.push([rid, ids.ids[i]!]);
     });
-    for (const [id, list] of moved) {
-      for (const rid of list) statements.push(`UPDATE g.records SET customer360_id = ${lit(id)} WHERE rid = ${rid}`);
-    }
-    if (newEdges.length) statements.push('INSERT INTO g.edges BY NAME SELECT * FROM id_live_edge_new');
-    for (const s of storedDecisions) statements.push(`UPDATE g.edges SET decision = ${lit(s.d)} WHERE rid_l = ${s.l} AND rid_r = ${s.r}`);
+    // A few rows go inline (VALUES); more go through an in-memory staging table filled by the appender before the
+    // transaction (one transaction may write to one database only).
+    const staged = new Map<string, Cell[][]>();
+    const from = (stage: string, rows: Cell[][]) => {
+      const { columns, types } = this.stages.get(stage)!;
+      if (rows.length > INLINE_ROWS) {
+        staged.set(stage, rows);
+        return stage;
+      }
+      return `(VALUES ${rows.map((r) => `(${r.map((v, i) => literal(v, types[i]!)).join(', ')})`).join(', ')}) t(${columns.join(', ')})`;
+    };
+    statements.push(
+      `INSERT INTO g.raw BY NAME SELECT * FROM ${from('id_live_raw_new', deltaRaw.map((d) => [d.rid, ...d.vals]))}`,
+      `INSERT INTO g.records BY NAME SELECT rid, ${this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS ${c.type}) AS ${c.name}`)).join(', ')}, customer360_id
+        FROM ${from('id_live_rec_new', deltaStd.map((d) => [...(d as Cell[]), idOf.get(d[0] as number)!]))}`,
+    );
+    if (moved.length > INLINE_ROWS) statements.push(`UPDATE g.records SET customer360_id = m.customer360_id FROM ${from('id_live_moved_new', moved)} m WHERE g.records.rid = m.rid`);
+    else for (const [rid, id] of moved) statements.push(`UPDATE g.records SET customer360_id = ${lit(String(id))} WHERE rid = ${rid}`);
+    if (newEdges.length) statements.push(`INSERT INTO g.edges BY NAME SELECT * FROM ${from('id_live_edge_new', newEdges.map((e) => [...e.values, newDecision.get(`${e.rid_l},${e.rid_r}`) ?? null]))}`);
+    if (storedDecisions.length > INLINE_ROWS) {
+      statements.push(`UPDATE g.edges SET decision = d.decision FROM ${from('id_live_decision_new', storedDecisions)} d WHERE g.edges.rid_l = d.rid_l AND g.edges.rid_r = d.rid_r`);
+    } else for (const [l, r, d] of storedDecisions) statements.push(`UPDATE g.edges SET decision = ${lit(String(d))} WHERE rid_l = ${l} AND rid_r = ${r}`);
     const ts = `${lit(at)}::TIMESTAMP`;
     if (newRetired.length) {
       statements.push(`INSERT INTO g.retired VALUES ${newRetired.map((x) => `(${[x.TENANT_ID, x.RETIRED_ID, x.SURVIVOR_ID, x.RUN_ID, x.REASON].map(lit).join(', ')}, ${ts})`).join(', ')}`);
     }
     if (events.length) {
-      statements.push(`INSERT INTO g.changes VALUES ${events.map((ev, i) => `(${this.seq + i + 1}, ${[ev.eventId, ev.type, ev.tenantId, ev.runId].map(lit).join(', ')}, ${lit(ev.at)}::TIMESTAMP, ${lit(JSON.stringify(ev))})`).join(', ')}`);
+      const rows = events.map((ev, i) => [this.seq + i + 1, ev.eventId, ev.type, ev.tenantId, ev.runId, ev.at, JSON.stringify(ev)] as Cell[]);
+      statements.push(`INSERT INTO g.changes SELECT SEQ, EVENT_ID, TYPE, TENANT_ID, RUN_ID, CAST(EVENT_AT AS TIMESTAMP), EVENT FROM ${from('id_live_changes_new', rows)}`);
+    }
+    if (staged.size) {
+      await engine.run([...staged.keys()].map((t) => `DELETE FROM ${t}`).join('; '));
+      for (const [t, rows] of staged) await appendTyped(engine, t, this.stages.get(t)!.types, rows);
     }
     statements.push(...(options.commitSql ?? []));
     await commit(engine, statements);
