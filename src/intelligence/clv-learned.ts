@@ -125,6 +125,8 @@ export interface LearnedClv {
     candidates: Record<string, RankMetrics>;
   };
   reason: string;
+  /** Set when the validation snapshot was too young to stand for the scoring date (BG/NBD x Gamma-Gamma served). */
+  ageGuard?: boolean;
 }
 
 interface Prepared {
@@ -226,7 +228,7 @@ export function trainLearnedClv(snapshots: readonly LabelledSnapshot[], scoringA
   if (scoringAgeWeeks !== undefined && valAge < scoringAgeWeeks / 2) {
     return {
       ...none(`the validation snapshot's purchasers (median age ${valAge.toFixed(1)} weeks) are less than half as old as the scored ones (${scoringAgeWeeks.toFixed(1)} weeks); a validation that stands for the scoring date is needed`),
-      trainingSnapshots: dates.slice(1), validation,
+      trainingSnapshots: dates.slice(1), validation, ageGuard: true,
     };
   }
   // Spearman is the evaluation's primary metric; top-decile share the second. A candidate that some baseline matches

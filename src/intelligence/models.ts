@@ -2,7 +2,8 @@
 // (CLV + churn), segmenting them, and recommending products, each as of one date and using nothing after it.
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { trainChurn, scoreChurn, type ChurnModel, type LabelledSnapshot } from './churn.ts';
-import { scoreLearnedClvAll, trainLearnedClv, type LearnedClv } from './clv-learned.ts';
+import { scoreLearnedClvAll, type LearnedClv } from './clv-learned.ts';
+import { trainClv } from './clv-training.ts';
 import { fitClv, scoreClv, type ClvModel } from './clv.ts';
 import { buildSnapshot, rhythmAsOf, type Snapshot } from './features.ts';
 import { applyRepeatDecay, buildCandidates, DEFAULT_REPEAT_DECAY, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
@@ -65,7 +66,8 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
   const labelled: LabelledSnapshot[] = [];
   const churn = await trainChurn(engine, asOf, horizonDays, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd', start: clv.bgnbd.params, collect: labelled });
   const ages = snap.rows.filter((r) => r.HAS_PURCHASED).map((r) => r.T_WEEKS).sort((a, b) => a - b);
-  const learnedClv = trainLearnedClv(labelled, ages.length ? (ages[(ages.length - 1) >> 1]! + ages[ages.length >> 1]!) / 2 : undefined);
+  const scoringAgeWeeks = ages.length ? (ages[(ages.length - 1) >> 1]! + ages[ages.length >> 1]!) / 2 : undefined;
+  const learnedClv = await trainClv(engine, asOf, horizonDays, labelled, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd', start: clv.bgnbd.params, scoringAgeWeeks });
   const scores = await scoreWith(engine, asOf, horizonDays, snap, { clv, churn, learnedClv });
   const { standardizer, weights, blendWeight, monetaryExponent, smearing, features, trainingSnapshots, labelHorizonDays } = learnedClv;
   const clvRecord = modelRecord({

@@ -16,6 +16,7 @@ import { Authenticator, type ApiKey, type TokenVerifier } from './auth.ts';
 import { DIM_CUSTOMER, IDENTITY_MAP, RISK_SCORES, SEGMENTS, RECOMMENDATIONS } from './fields.ts';
 import type { LedgerReader } from './profile.ts';
 import { IdRedactor } from './redact.ts';
+import { RuntimeStats } from './runtime-stats.ts';
 import { buildServer } from './server.ts';
 import { Snapshot, type SnapshotRelations } from './snapshot.ts';
 import { buildInChild } from './snapshot-builder.ts';
@@ -114,7 +115,9 @@ export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapsho
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const store = snapshotStore(o);
   const audit = o.auditLog ? new AuditLog(o.auditLog) : undefined;
+  const runtimeStats = process.env.C360_SERVE_RUNTIME_STATS === '1' ? new RuntimeStats() : undefined;
   const app = await buildServer({
+    runtimeStats,
     store, audit, log: o.log, logRequests: o.logRequests, rateLimit: o.rateLimit, ledger: ledgerReader(o.lake),
     auth: new Authenticator(o.apiKeys, o.verifyToken), extend: o.extend,
     redactor: new IdRedactor(o.auditKey), dashboardAccess: o.dashboardAccess,
@@ -134,6 +137,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       await app.close();
       await store.close();
       await audit?.close();
+      runtimeStats?.close();
     },
   };
 }

@@ -12,6 +12,7 @@ import { openApiDocument } from './openapi.ts';
 import { buildProfile, links, parseFields, resolveId, type LedgerReader } from './profile.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { IdRedactor } from './redact.ts';
+import type { RuntimeStats } from './runtime-stats.ts';
 import type { SnapshotStore } from './store.ts';
 
 export interface ServerOptions {
@@ -30,6 +31,8 @@ export interface ServerOptions {
   dashboardAccess?: 'authenticated' | 'public';
   /** How e-mail and phone ids are written in the audit log and request logs (default: a random key per process). */
   redactor?: IdRedactor;
+  /** Event-loop delay, GC pauses and handling times, reported (and restarted) by /health (runtime-stats.ts). */
+  runtimeStats?: RuntimeStats;
   /** Extra routes, registered on the same server. */
   extend?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -132,6 +135,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   });
 
   app.addHook('onResponse', async (req, reply) => {
+    o.runtimeStats?.request(reply.elapsedTime);
     if (req.audit && req.principal && o.audit) {
       o.audit.write({
         time: new Date().toISOString(), requestId: req.id, principal: req.principal.id, role: req.principal.role, via: req.principal.via,
@@ -156,12 +160,13 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     return r.value as T;
   };
 
-  app.get('/health', async (_req, reply) => {
+  app.get('/health', async (req, reply) => {
     const s = o.store.current;
     reply.code(s ? 200 : 503).send({
       status: s ? 'ok' : 'loading',
       snapshot: s ? { asOf: s.asOf, customers: s.customers, source: s.source, loadedAt: s.loadedAt, swaps: o.store.swaps } : null,
       lastError: o.store.lastError,
+      ...(o.runtimeStats && (req.query as Record<string, unknown>).runtime !== undefined ? { runtime: o.runtimeStats.take() } : {}),
     });
   });
 
