@@ -74,14 +74,14 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
     name: 'clv',
     asOf,
     type: learnedClv.kind === 'regression'
-      ? `ridge regression of log spend on history, rhythm and BG/NBD + Gamma-Gamma features${blendWeight !== undefined && blendWeight < 1 ? `, blended ${blendWeight} : ${1 - blendWeight} with log BG/NBD x Gamma-Gamma` : ''} (chosen on validation)`
+      ? `ridge regression of log spend on history, rhythm and BG/NBD + Gamma-Gamma features${blendWeight !== undefined && blendWeight < 1 ? `, blended ${blendWeight} : ${1 - blendWeight} with log ${learnedClv.blendWith === 'bgnbd' ? 'BG/NBD expected purchases' : 'BG/NBD x Gamma-Gamma'}` : ''} (chosen on validation)`
       : learnedClv.kind === 'past_spend' ? 'past spend, scaled to the horizon (chosen on validation)'
       : learnedClv.kind === 'bgnbd_monetary'
         ? `BG/NBD expected purchases x Gamma-Gamma spend per purchase^${monetaryExponent} (chosen on validation)`
         : 'BG/NBD + Gamma-Gamma (maximum likelihood)',
     parameters: {
       served: learnedClv.kind, candidate: learnedClv.candidate, bgnbd: clv.bgnbd.params, gammaGamma: clv.gammaGamma.params, horizonDays, timeUnit: 'week',
-      ...(learnedClv.kind === 'regression' ? { regression: { features, standardizer, weights, blendWeight, smearing, total: learnedClv.total, labelHorizonDays, trainingSnapshots } } : {}),
+      ...(learnedClv.kind === 'regression' ? { regression: { features, standardizer, weights, blendWeight, blendWith: learnedClv.blendWith ?? 'bgnbd_gamma_gamma', smearing, total: learnedClv.total, labelHorizonDays, trainingSnapshots } } : {}),
       ...(learnedClv.kind === 'bgnbd_monetary' ? { monetary: { exponent: monetaryExponent, smearing, total: learnedClv.total, trainingSnapshots } } : {}),
     },
     metrics: {
