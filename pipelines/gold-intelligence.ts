@@ -13,7 +13,7 @@ const params = { horizonDays: '{{horizonDays}}' };
 const training = { ...params, trainEveryDays: '{{trainEveryDays}}', fullRefresh: '{{fullRefresh}}' };
 
 export const intelligenceActivities: Omit<Activity, 'dependsOn'>[] = [
-  { name: 'intelligence_features', description: 'Versioned feature snapshot as of the as-of date', job: featuresJob, params },
+  { name: 'intelligence_features', description: 'Versioned feature snapshot as of the as-of date', job: featuresJob, params: { ...params, fullRefresh: '{{fullRefresh}}' } },
   { name: 'intelligence_scores', description: 'CLV (BG/NBD + Gamma-Gamma) and churn risk', job: scoresJob, params: training },
   { name: 'intelligence_segments', description: 'RFM + k-means segments and profiles', job: segmentsJob },
   { name: 'intelligence_recommendations', description: 'Hybrid product recommendations and baselines', job: recommendationsJob, params: training },

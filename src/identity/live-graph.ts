@@ -1,27 +1,30 @@
 // The identity graph held in memory for linking records one small batch at a time (the streaming consumer): the
 // standardised values of every record, value -> records indexes for the blocking keys and term frequencies, each
-// person's records, and the stored links. A batch then never scans the graph's tables: its candidates come from the
-// indexes, only the batch and its candidates go through the same standardisation, comparison and scoring SQL as
-// incremental.ts (on tables of a few rows), clustering is the same TypeScript, and the graph file gets one small
-// transaction that appends and updates by record number. The result is the one updateGraph's incremental path gives
-// for the same batch (test/identity-live-graph.test.ts compares the two).
+// person's records, and the stored links. A batch never scans the graph's tables and runs no DuckDB statement until
+// its commit: records are standardised in TypeScript (standardise-record.ts; a record it cannot be sure of, e.g.
+// non-ASCII text, goes through standardise.ts's SQL), candidates come from the indexes, comparison levels, weights
+// and link flags are the model's own SQL evaluated in TypeScript (score-pairs.ts), clustering is the same TypeScript,
+// and the graph file gets one transaction that appends and updates by record number. The result is the one
+// updateGraph's incremental path gives for the same batch (test/identity-live-graph.test.ts compares the two; match
+// probabilities may differ in the last bits, see score-pairs.ts).
 //
 // Memory grows with the graph: every record's match keys, one index entry per distinct (column, value), one entry
 // per link. Overrides are the ones stored with the graph; a batch that changes them goes through updateGraph.
 import { createHash } from 'node:crypto';
 import type { Engine } from '../engine/duckdb.ts';
 import { lit } from '../engine/duckdb.ts';
-import { appendRows, type Cell } from './append.ts';
+import { appendRows, appendTyped, stageType, type Cell, type StageType } from './append.ts';
 import { deriveChanges, type TouchedRecord } from './changes.ts';
 import { cluster, type ClusterOptions } from './cluster.ts';
 import { hasRecords, modelParts, RAW_COLUMNS, readModel, type GraphModel, type ModelParts } from './graph.ts';
 import { assignIds, keyOf, type RecordKey, type RegistryRow, type RetiredRow } from './ids.ts';
 import {
-  commit, edgeSelectSql, ledgerFor, matchRule, prepareBatch, storedOverrides,
+  commit, ledgerFor, matchRule, prepareBatch, storedOverrides,
   type LedgerEdge, type UpdateResult,
 } from './incremental.ts';
 import type { Overrides } from './overrides.ts';
-import { comparisonSql, scoreSql } from './sql.ts';
+import { PairScorer, type ScoredEdge } from './score-pairs.ts';
+import { RECORD_STD_COLUMNS, standardiseRecord } from './standardise-record.ts';
 import { standardise, TF_COLUMNS } from './standardise.ts';
 
 type Val = string | boolean | null;
@@ -45,25 +48,26 @@ function lookupOf(rule: ModelParts['rules'][number]): Lookup {
 }
 
 /** A blocking rule as a test on two records (l the lower record number, as blockingSql orients keyed rules). */
-type Get = (col: string) => Val;
-function ruleTest(rule: ModelParts['rules'][number]): (l: Get, r: Get) => boolean {
+type Rec = readonly Val[];
+function ruleTest(rule: ModelParts['rules'][number], at: (col: string) => number): (l: Rec, r: Rec) => boolean {
   const conds = (rule.on ?? '').split(/\s+AND\s+/i).filter((p) => p.trim()).map((p) => {
     const m = /^\s*l\.(\w+)\s*(=|<>)\s*r\.(\w+)\s*$/.exec(p);
     if (!m) throw new Error(`Blocking rule '${rule.name}' has a condition the in-memory graph cannot evaluate: ${p}`);
-    return { x: m[1]!, eq: m[2] === '=', y: m[3]! };
+    return { x: at(m[1]!), eq: m[2] === '=', y: at(m[3]!) };
   });
-  const on = (l: Get, r: Get) => conds.every((c) => {
-    const a = l(c.x);
-    const b = r(c.y);
+  const keys = rule.keys.map(at);
+  const on = (l: Rec, r: Rec) => conds.every((c) => {
+    const a = l[c.x] ?? null;
+    const b = r[c.y] ?? null;
     return a !== null && b !== null && (c.eq ? a === b : a !== b);
   });
   return (l, r) => {
-    for (const k of rule.keys) {
-      const a = l(k);
-      if (a === null || a !== r(k)) return false;
+    for (const k of keys) {
+      const a = l[k] ?? null;
+      if (a === null || a !== r[k]) return false;
     }
     // A key-less rule is taken in both orientations (blockingSql adds the swapped one).
-    return rule.keys.length === 0 ? on(l, r) || on(r, l) : on(l, r);
+    return keys.length === 0 ? on(l, r) || on(r, l) : on(l, r);
   };
 }
 
@@ -85,7 +89,10 @@ export class LiveGraph {
   private parts!: ModelParts;
   private overrides!: Overrides;
   private lookups: Lookup[] = [];
-  private tests: ((l: Get, r: Get) => boolean)[] = [];
+  private tests: ((l: Rec, r: Rec) => boolean)[] = [];
+  private tenantAt = -1;
+  /** The store's column arrays in `columns` order. */
+  private colArrays: Val[][] = [];
   /** g.records columns other than rid and customer360_id, with their types. */
   private columns: { name: string; type: string }[] = [];
   private store = new Map<string, Val[]>();
@@ -114,6 +121,12 @@ export class LiveGraph {
   private retired: RetiredRow[] = [];
   private retiredIds = new Set<string>();
   private interned = new Map<string, Map<string, string>>();
+  private scorer!: PairScorer;
+  /** Whether standardiseRecord yields every stored column (else every batch is standardised by the SQL). */
+  private tsStandardise = false;
+  private edgeStageTypes: StageType[] = [];
+  /** Records standardised by the SQL because the TypeScript standardiser could not be sure (non-ASCII, odd dates). */
+  sqlStandardised = 0;
 
   private constructor() {}
 
@@ -125,12 +138,19 @@ export class LiveGraph {
     g.parts = modelParts(g.model);
     g.overrides = await storedOverrides(engine, g.model.block);
     g.lookups = g.parts.rules.map(lookupOf);
-    g.tests = g.parts.rules.map(ruleTest);
     const indexed = new Set([...TF_COLUMNS, ...g.lookups.flatMap((l) => l.col)]);
     for (const c of indexed) g.index.set(c, new Map());
     const desc = await engine.all<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM (DESCRIBE g.records)');
     g.columns = desc.filter((d) => d.column_name !== 'rid' && d.column_name !== 'customer360_id').map((d) => ({ name: d.column_name, type: d.column_type }));
     for (const c of g.columns) g.store.set(c.name, []);
+    g.colArrays = g.columns.map((c) => g.store.get(c.name)!);
+    g.tenantAt = g.columns.findIndex((c) => c.name === 'tenant_id');
+    const at = (col: string) => {
+      const i = g.columns.findIndex((c) => c.name === col);
+      if (i < 0) throw new Error(`Blocking rule column ${col} is not stored in the graph`);
+      return i;
+    };
+    g.tests = g.parts.rules.map((r) => ruleTest(r, at));
     const sel = g.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
     await g.scan(engine, `SELECT rid::INTEGER AS rid, customer360_id, ${sel.join(', ')} FROM g.records`, (row) => {
       const rid = row[0] as number;
@@ -151,7 +171,15 @@ export class LiveGraph {
     g.seq = Number(await engine.scalar('SELECT coalesce(max(SEQ), 0) FROM g.changes'));
     g.retired = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
     for (const r of g.retired) g.retiredIds.add(r.RETIRED_ID);
-    await engine.run(`CREATE OR REPLACE TABLE id_live_stage (rid BIGINT, ${g.columns.map((c) => `${c.name} ${c.type === 'BOOLEAN' ? 'BOOLEAN' : 'VARCHAR'}`).join(', ')})`);
+    g.scorer = new PairScorer(g.parts, g.model.params, g.model.threshold, [...g.columns.map((c) => c.name), ...TF_COLUMNS.map((c) => `tf_${c}`)]);
+    g.tsStandardise = g.columns.every((c) => RECORD_STD_COLUMNS.includes(c.name));
+    // Staging tables for a batch's new rows (see apply).
+    await engine.run(`CREATE OR REPLACE TEMP TABLE id_live_raw_new AS SELECT * FROM g.raw LIMIT 0`);
+    await engine.run(`CREATE OR REPLACE TEMP TABLE id_live_rec_new (rid BIGINT, ${g.columns.map((c) => `${c.name} ${c.type === 'BOOLEAN' ? 'BOOLEAN' : 'VARCHAR'}`).join(', ')}, customer360_id VARCHAR)`);
+    const edgeTypes = new Map((await engine.all<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM (DESCRIBE g.edges)')).map((d) => [d.column_name, d.column_type]));
+    const stageCols = [...g.scorer.columns, 'decision'];
+    g.edgeStageTypes = stageCols.map((c) => stageType(edgeTypes.get(c) ?? 'VARCHAR'));
+    await engine.run(`CREATE OR REPLACE TEMP TABLE id_live_edge_new (${stageCols.map((c, i) => `${c} ${g.edgeStageTypes[i]}`).join(', ')})`);
     return g;
   }
 
@@ -180,7 +208,7 @@ export class LiveGraph {
 
   /** Stores a record's values (in `columns` order) and indexes them. */
   private setRecord(rid: number, vals: readonly Val[]): void {
-    const tenant = vals[this.columns.findIndex((c) => c.name === 'tenant_id')] as string;
+    const tenant = vals[this.tenantAt] as string;
     this.columns.forEach((c, i) => {
       const v = this.intern(c.name, vals[i] ?? null);
       this.store.get(c.name)![rid] = v;
@@ -323,13 +351,25 @@ export class LiveGraph {
       await commit(engine, options.commitSql ?? []);
       return { mode: 'incremental', batch, newRecords: 0, changedRecords: 0, unchangedRecords: batch, candidates: 0, newEdges: 0, reclustered: 0, events: [], graphRecords: this.count, timingsMs: timings };
     }
-    await engine.run(`CREATE OR REPLACE TABLE id_delta_raw (rid BIGINT, ${RAW_COLUMNS.map((c) => `${c} VARCHAR`).join(', ')}, existed BOOLEAN)`);
-    await appendRows(engine, 'id_delta_raw', deltaRaw.map((d) => [d.rid, ...d.vals, d.existed]));
-    await standardise(engine, `(SELECT * EXCLUDE (existed) FROM id_delta_raw)`, { tenant, blocklist: [...new Set([...model.block, ...this.overrides.block])], termFrequencies: false });
-    await engine.run('DROP TABLE IF EXISTS id_delta_std');
-    await engine.run('ALTER TABLE id_std RENAME TO id_delta_std');
-    const sel = this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
-    const deltaStd = (await (await engine.connection.runAndReadAll(`SELECT rid::INTEGER AS rid, ${sel.join(', ')} FROM id_delta_std ORDER BY rid`)).getRowsJS()) as unknown[][];
+    // Standardised in TypeScript as the SQL would; a record it cannot be sure of goes through the SQL (standardise.ts).
+    const blocklist = [...new Set([...model.block, ...this.overrides.block])];
+    const today = new Date().toISOString().slice(0, 10);
+    const deltaStd: unknown[][] = [];
+    const viaSql: typeof deltaRaw = [];
+    for (const d of deltaRaw) {
+      const std = this.tsStandardise ? standardiseRecord(d.vals, { tenant, blocklist, today }) : null;
+      if (std) deltaStd.push([d.rid, ...this.columns.map((c) => std[c.name] ?? null)]);
+      else viaSql.push(d);
+    }
+    if (viaSql.length) {
+      await engine.run(`CREATE OR REPLACE TABLE id_delta_raw (rid BIGINT, ${RAW_COLUMNS.map((c) => `${c} VARCHAR`).join(', ')})`);
+      await appendRows(engine, 'id_delta_raw', viaSql.map((d) => [d.rid, ...d.vals]));
+      await standardise(engine, 'id_delta_raw', { tenant, blocklist, termFrequencies: false });
+      const sel = this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
+      deltaStd.push(...((await (await engine.connection.runAndReadAll(`SELECT rid::INTEGER AS rid, ${sel.join(', ')} FROM id_std ORDER BY rid`)).getRowsJS()) as unknown[][]));
+      deltaStd.sort((a, b) => (a[0] as number) - (b[0] as number));
+    }
+    this.sqlStandardised += viaSql.length;
     const col = new Map(this.columns.map((c, i) => [c.name, i + 1]));
     const dv = (row: unknown[], name: string) => (row[col.get(name)!] ?? null) as Val;
     const deltaRids = new Set(deltaStd.map((r) => r[0] as number));
@@ -374,24 +414,27 @@ export class LiveGraph {
       });
     }
     const deltaByRid = new Map(deltaStd.map((d) => [d[0] as number, d]));
-    const getter = (rid: number): Get => {
+    // Each record of a pair as an array of its values in `columns` order (the delta's new values).
+    const recs = new Map<number, Val[]>();
+    const rec = (rid: number): Val[] => {
+      let x = recs.get(rid);
+      if (x) return x;
       const d = deltaByRid.get(rid);
-      return d ? (c) => dv(d, c) : (c) => this.get(c, rid);
+      x = d ? (d.slice(1) as Val[]) : this.colArrays.map((a) => a[rid] ?? null);
+      recs.set(rid, x);
+      return x;
     };
-    const pairs = new Map<string, Cell[]>();
+    const pairs = new Map<number, [number, number, number]>();
     for (const [a, b] of found) {
       const lo = Math.min(a, b);
       const hi = Math.max(a, b);
-      const k = `${lo},${hi}`;
+      const k = lo * 4294967296 + hi;
       if (pairs.has(k)) continue;
-      const gl = getter(lo);
-      const gh = getter(hi);
-      const rule = this.tests.findIndex((t) => t(gl, gh));
+      const rl = rec(lo);
+      const rh = rec(hi);
+      const rule = this.tests.findIndex((t) => t(rl, rh));
       if (rule >= 0) pairs.set(k, [lo, hi, rule]);
     }
-    const candRids = [...cand].sort((a, b) => a - b);
-    await engine.run('DELETE FROM id_live_stage');
-    await appendRows(engine, 'id_live_stage', candRids.map((rid) => [rid, ...this.columns.map((c) => this.get(c.name, rid) as Cell)]));
     // Term frequencies from the graph's current values: stored minus the changed records' old values, plus the delta.
     const adjust = new Map<string, number>();
     const bump = (c: string, tn: string, v: Val, by: number) => {
@@ -408,31 +451,36 @@ export class LiveGraph {
       } else totals.set(tn, (totals.get(tn) ?? 0) + 1);
       for (const c of TF_COLUMNS) bump(c, tn, dv(d, c), 1);
     }
-    const tfRow = (rid: number, tn: string, value: (c: string) => Val): Cell[] => [
-      rid,
-      ...TF_COLUMNS.map((c) => {
-        const v = value(c);
-        if (typeof v !== 'string') return null;
-        const n = this.postings(c, tn, v).length + (adjust.get(`${c}\u0001${tn}\u0001${v}`) ?? 0);
-        return n > 0 ? n / totals.get(tn)! : null;
-      }),
-    ];
-    const tfRows: Cell[][] = candRids.map((rid) => tfRow(rid, this.get('tenant_id', rid) as string, (c) => this.get(c, rid)));
-    for (const d of deltaStd) tfRows.push(tfRow(d[0] as number, dv(d, 'tenant_id') as string, (c) => dv(d, c)));
-    await engine.run(`CREATE OR REPLACE TABLE id_live_tf (rid BIGINT, ${TF_COLUMNS.map((c) => `tf_${c} DOUBLE`).join(', ')})`);
-    await appendRows(engine, 'id_live_tf', tfRows);
-    const tf = TF_COLUMNS.map((c) => `t.tf_${c}`).join(', ');
-    await engine.run(`CREATE OR REPLACE TABLE id_std AS SELECT * FROM (
-  SELECT s.rid, ${this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? `s.${c.name}` : `CAST(s.${c.name} AS ${c.type}) AS ${c.name}`)).join(', ')}, ${tf} FROM id_live_stage s JOIN id_live_tf t USING (rid)
-  UNION ALL BY NAME SELECT d.*, ${tf} FROM id_delta_std d JOIN id_live_tf t USING (rid)
-) ORDER BY rid`);
-    await engine.run('CREATE OR REPLACE TABLE id_pairs (rid_l BIGINT, rid_r BIGINT, rule INTEGER)');
-    await appendRows(engine, 'id_pairs', [...pairs.values()]);
+    // Each record of a pair as the scorer reads it: its standardised values, then its term frequencies.
+    const scored = new Map<number, (Val | number)[]>();
+    const tfAt = TF_COLUMNS.map((c) => this.columns.findIndex((x) => x.name === c));
+    const tenantAt = this.columns.findIndex((x) => x.name === 'tenant_id');
+    const asScored = (rid: number): (Val | number)[] => {
+      let x = scored.get(rid);
+      if (x) return x;
+      const values = rec(rid);
+      const tn = values[tenantAt] as string;
+      x = [...values] as (Val | number)[];
+      TF_COLUMNS.forEach((c, i) => {
+        const v = values[tfAt[i]!] ?? null;
+        const n = typeof v === 'string' ? this.postings(c, tn, v).length + (adjust.get(`${c}\u0001${tn}\u0001${v}`) ?? 0) : 0;
+        x!.push(n > 0 ? n / totals.get(tn)! : null);
+      });
+      scored.set(rid, x);
+      return x;
+    };
     step('block');
-    await engine.run(comparisonSql(comparisons, deterministic, 'id_pairs', 'id_cmp', { rules }));
-    await engine.run(scoreSql(comparisons, model.params));
-    await engine.run(`CREATE OR REPLACE TABLE id_new_edges AS SELECT ${edgeSelectSql(comparisons)} FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= ${model.threshold}`);
-    const ne = (await (await engine.connection.runAndReadAll('SELECT rid_l::INTEGER, rid_r::INTEGER, always, det_rule, name_conflict, name_only, match_probability FROM id_new_edges')).getRowsJS()) as [number, number, boolean, string | null, boolean, boolean, number][];
+    const newEdges: ScoredEdge[] = [];
+    for (const [lo, hi] of pairs.values()) {
+      asScored(lo);
+      asScored(hi);
+    }
+    step('tf');
+    for (const [lo, hi, rule] of pairs.values()) {
+      const e = this.scorer.score(lo, asScored(lo), hi, asScored(hi), rule);
+      if (e) newEdges.push(e);
+    }
+    const ne = newEdges.map((e) => [e.rid_l, e.rid_r, e.always, e.det, e.conflict, e.nameOnly, e.p] as [number, number, boolean, string | null, boolean, boolean, number]);
     step('score');
 
     // The people touched (of stored records the new links reach, and of changed records), their direct neighbours
@@ -575,7 +623,7 @@ export class LiveGraph {
     for (const rid of changed) {
       statements.push(`DELETE FROM g.edges WHERE rid_l = ${rid} OR rid_r = ${rid}`, `DELETE FROM g.raw WHERE rid = ${rid}`, `DELETE FROM g.records WHERE rid = ${rid}`);
     }
-    const assign = rids.flatMap((rid, i) => (deltaRids.has(rid) ? [`(${rid}, ${lit(ids.ids[i]!)})`] : []));
+    const idOf = new Map(rids.map((rid, i) => [rid, ids.ids[i]!]));
     const newEdgeDecisions: Cell[][] = [];
     const storedDecisions: { l: number; r: number; d: string }[] = [];
     edges.forEach((e, k) => {
@@ -584,10 +632,15 @@ export class LiveGraph {
       else if (this.eDecision[e.stored] !== d) storedDecisions.push({ l: e.l, r: e.r, d });
     });
     const newDecision = new Map(newEdgeDecisions.map((x) => [`${x[0]},${x[1]}`, x[2] as string]));
-    // Small batches: values inline in the statements (a table per value list costs more than the rows).
+    // The delta's rows go through in-memory staging tables (the appender: exact values, no SQL text to parse),
+    // filled before the transaction: one transaction may write to one database only.
+    await engine.run('DELETE FROM id_live_raw_new; DELETE FROM id_live_rec_new; DELETE FROM id_live_edge_new');
+    await appendRows(engine, 'id_live_raw_new', deltaRaw.map((d) => [d.rid, ...d.vals]));
+    await appendRows(engine, 'id_live_rec_new', deltaStd.map((d) => [...(d as Cell[]), idOf.get(d[0] as number)!]));
+    await appendTyped(engine, 'id_live_edge_new', this.edgeStageTypes, newEdges.map((e) => [...e.values, newDecision.get(`${e.rid_l},${e.rid_r}`) ?? null]));
     statements.push(
-      'INSERT INTO g.raw BY NAME SELECT * EXCLUDE (existed) FROM id_delta_raw',
-      `INSERT INTO g.records BY NAME SELECT d.*, a.customer360_id FROM id_delta_std d JOIN (VALUES ${assign.join(', ')}) a(rid, customer360_id) USING (rid)`,
+      'INSERT INTO g.raw BY NAME SELECT * FROM id_live_raw_new',
+      `INSERT INTO g.records BY NAME SELECT rid, ${this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS ${c.type}) AS ${c.name}`)).join(', ')}, customer360_id FROM id_live_rec_new`,
     );
     const moved = new Map<string, number[]>();
     rids.forEach((rid, i) => {
@@ -596,10 +649,7 @@ export class LiveGraph {
     for (const [id, list] of moved) {
       for (const rid of list) statements.push(`UPDATE g.records SET customer360_id = ${lit(id)} WHERE rid = ${rid}`);
     }
-    if (ne.length) {
-      const dec = newEdgeDecisions.length ? newEdgeDecisions.map((x) => `(${x[0]}, ${x[1]}, ${lit(String(x[2]))})`).join(', ') : '(NULL::BIGINT, NULL::BIGINT, NULL::VARCHAR)';
-      statements.push(`INSERT INTO g.edges BY NAME SELECT e.*, d.decision FROM id_new_edges e LEFT JOIN (VALUES ${dec}) d(rid_l, rid_r, decision) USING (rid_l, rid_r)`);
-    }
+    if (newEdges.length) statements.push('INSERT INTO g.edges BY NAME SELECT * FROM id_live_edge_new');
     for (const s of storedDecisions) statements.push(`UPDATE g.edges SET decision = ${lit(s.d)} WHERE rid_l = ${s.l} AND rid_r = ${s.r}`);
     const ts = `${lit(at)}::TIMESTAMP`;
     if (newRetired.length) {
