@@ -1,6 +1,6 @@
 // Issue 19, the hostile pass: what a careless or hostile user hits first. A full disk is a transient failure (exit 75)
 // that says what to do (so is a folder c360 may not write: exit 1, no 'unexpected'), not a usage error (exit 2) nor an "unexpected" crash; a BOM, CRLF and odd values are read
-// as records (the odd values quarantined, never rounded or cut); paths with spaces, quotes and non-ASCII work.
+// as records (the odd values quarantined, never rounded or cut: numbers past their scale, timestamps past microseconds); paths with spaces, quotes and non-ASCII work.
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -56,11 +56,13 @@ describe('hostile input', () => {
       H1: { amount: '1e400' }, H2: { amount: 'NaN' }, H3: { amount: '99999999999999999999999' }, H4: { date: '0000-01-01 00:00:00' },
       H5: { points: '99999999999999999999' }, H7: { amount: 'Infinity' }, H11: { amount: '0x10' }, H12: { date: '2026-02-30 00:00:00' },
       H15: { points: '1.0000000000000000001' }, H16: { amount: '12.555' },
+      // Past microseconds (Bronze's precision) a timestamp would be cut, not kept: TYPE, like a number past its scale.
+      H17: { date: '2026-10-25 22:23:56.1234567' }, H18: { date: '2026-10-25T22:23:56.123456789+05:30' }, H19: { date: '2026-10-25 22:23:56.0000001Z' },
     };
-    await writeFile(file, [HEAD, ...Object.entries(odd).map(([id, o]) => row(id, o)), row('OK1', { amount: '-0.0' }), row('OK2', { amount: '1.5e1', points: '3.0' })].join('\n') + '\n');
+    await writeFile(file, [HEAD, ...Object.entries(odd).map(([id, o]) => row(id, o)), row('OK1', { amount: '-0.0' }), row('OK2', { amount: '1.5e1', points: '3.0' }), row('OK3', { date: '2026-10-25T22:23:56.123456000Z' })].join('\n') + '\n');
     const lake = new LocalLake(join(dir, 'lake-odd'));
     const r = await ingestRelation(engine, lake, { table: 'CUSTOMER_TRANSACTIONS', source: { file }, loadId: 'l', ingestDate: '2026-01-01', tmpDir: join(dir, 'tmp') });
-    expect([r.bronzeRows, r.quarantineRows]).toEqual([2, Object.keys(odd).length]);
+    expect([r.bronzeRows, r.quarantineRows]).toEqual([3, Object.keys(odd).length]);
     const q = await engine.all<{ id: string; reasons: string[]; rec: string }>(
       `SELECT TRANSACTION_ID AS id, _reasons AS reasons, _source_record AS rec FROM read_parquet(${lit(await lake.localPath(r.outputs.find((o) => o.startsWith('quarantine/'))!))})`,
     );
@@ -68,10 +70,14 @@ describe('hostile input', () => {
       expect(x.reasons.every((c) => c.endsWith(':TYPE')), `${x.id} ${x.reasons}`).toBe(true);
       expect(x.rec).toBe(row(x.id, odd[x.id as keyof typeof odd]));
     }
-    const b = await engine.all<{ id: string; amount: string; points: number }>(
-      `SELECT TRANSACTION_ID AS id, CAST(TOTAL_AMOUNT AS VARCHAR) AS amount, LOYALTY_POINTS_EARNED AS points FROM read_parquet(${lit(await lake.localPath(r.outputs.find((o) => o.startsWith('bronze/'))!))}) ORDER BY 1`,
+    const b = await engine.all<{ id: string; amount: string; points: number; at: string }>(
+      `SELECT TRANSACTION_ID AS id, CAST(TOTAL_AMOUNT AS VARCHAR) AS amount, LOYALTY_POINTS_EARNED AS points, CAST(TRANSACTION_DATE AS VARCHAR) AS at FROM read_parquet(${lit(await lake.localPath(r.outputs.find((o) => o.startsWith('bronze/'))!))}) ORDER BY 1`,
     );
-    expect(b).toEqual([{ id: 'OK1', amount: '0.00', points: 1 }, { id: 'OK2', amount: '15.00', points: 3 }]);
+    expect(b).toEqual([
+      { id: 'OK1', amount: '0.00', points: 1, at: '2026-10-25 22:23:56' },
+      { id: 'OK2', amount: '15.00', points: 3, at: '2026-10-25 22:23:56' },
+      { id: 'OK3', amount: '10.00', points: 1, at: '2026-10-25 22:23:56.123456' },
+    ]);
   });
 
   it('paths with spaces, quotes, $ and non-ASCII: c360 ingest loads the file into that home', async () => {

@@ -2,7 +2,7 @@
 // kept only its fields as the reader returned them (quotes, doubled quotes, "" vs empty, line breaks and spacing
 // lost), and after a malformed CSV record every later position was one record short. Now every quarantined record
 // carries `_source_record`: CSV the record's text as in the file (CRLF, quoted line breaks), NDJSON its line, Parquet
-// its typed values as a JSON object, a stream event its body; CSV positions count the file's records.
+// its typed values as a JSON object, a stream event its body (line breaks and blanks too); CSV positions count the file's records.
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,20 +98,28 @@ describe('byte-exact originals in quarantine', () => {
     expect(Math.fround(o.SCORE)).toBe(Math.fround(1.7));
   });
 
-  it('stream: the event body as sent', async () => {
+  it('stream: the event body as sent, line breaks and blanks included', async () => {
     const hub = await startHub({ port: 0 });
     try {
       const target = { hub: 'orig', connectionString: hub.connectionString };
       const producer = await producerFor(target);
-      const body = '{"EVENT_ID":"WT1","SESSION_ID":"S1",  "EVENT_DATE":"2026-01-01 00:00:00","TIME_ON_PAGE":"abc","X":1.50}';
-      await producer.sendBatch([{ body: Buffer.from(body), properties: { table: 'CUSTOMER_BEHAVIORAL_EVENTS' } }], { partitionId: '0' });
+      const rest = '"SESSION_ID":"S1",  "EVENT_DATE":"2026-01-01 00:00:00","TIME_ON_PAGE":"abc","X":1.50}';
+      const bodies = [
+        `{"EVENT_ID":"WT1",${rest}`,
+        // Pretty-printed, CRLF, a trailing newline: the spool line holds it on one line, quarantine as sent.
+        `{\r\n  "EVENT_ID": "WT2",\n  ${rest}\n`,
+        `  \t{"EVENT_ID":"WT3",${rest}`,
+        `{  "EVENT_ID":"WT4",${rest}  `,
+        `\n{"EVENT_ID":"WT5",${rest}`,
+      ];
+      await producer.sendBatch(bodies.map((b) => ({ body: Buffer.from(b), properties: { table: 'CUSTOMER_BEHAVIORAL_EVENTS' } })), { partitionId: '0' });
       await producer.close();
       const home = join(dir, 'stream');
       const lake = new LocalLake(join(home, 'lake'));
       const r = await runStream({ target, lake, loadId: 'l', log: createLogger({ silent: true }), openEngine: () => Engine.open(), tmpDir: join(home, 'tmp'), untilIdleSeconds: 0.5 });
-      expect(r.rowCounts['CUSTOMER_BEHAVIORAL_EVENTS.quarantine']).toBe(1);
-      const rows = await engine.all<{ rec: string }>(`SELECT _source_record AS rec FROM read_parquet(${lit(join(home, 'lake', 'quarantine', '**', '*.parquet'))}, union_by_name = true) WHERE EVENT_ID = 'WT1'`);
-      expect(rows.map((x) => x.rec)).toEqual([body]);
+      expect(r.rowCounts['CUSTOMER_BEHAVIORAL_EVENTS.quarantine']).toBe(bodies.length);
+      const rows = await engine.all<{ rec: string }>(`SELECT _source_record AS rec FROM read_parquet(${lit(join(home, 'lake', 'quarantine', '**', '*.parquet'))}, union_by_name = true) ORDER BY EVENT_ID`);
+      expect(rows.map((x) => x.rec)).toEqual(bodies);
     } finally {
       await hub.close();
     }

@@ -1,7 +1,8 @@
 // Issue 19: scratch files piled up in HOME/tmp. Every temp name now carries its owner's pid (src/runtime/tmp.ts): a
 // command removes its own on success and failure, and the next command in a home removes what a killed one left,
 // never a live process's. DuckDB engines get a temp folder each: sharing one, they overwrote and deleted each other's
-// spilled blocks.
+// spilled blocks. A lake write killed between its hidden temp sibling and the rename left the sibling for good; each
+// write in flight is now named in <lake>/.tmp-writes/ by its pid, and the next command removes a dead writer's.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/duckdb.ts';
+import { LocalLake } from '../src/lake/local-lake.ts';
 import { sweepStaleTmp } from '../src/runtime/tmp.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -73,6 +75,34 @@ describe('scratch files in HOME/tmp', () => {
     expect(await filesUnder(join(home, 'tmp'))).toEqual([]);
     // And the killed attempt left no data behind: the re-run wrote the one record once.
     expect((await filesUnder(join(home, 'lake', 'bronze'))).filter((f) => f.includes('/ingest_date='))).toHaveLength(1);
+  }, 120_000);
+
+  it('a lake write killed before its rename leaves a hidden temp sibling; the next command removes it, never a live writer\'s', async () => {
+    const home = join(dir, 'killed-lake');
+    const drop = join(dir, 'CUSTOMERS-lake.csv');
+    await writeFile(drop, CSV + 'C1,Ann,Lee,ann@example.com,555-0100,1980-01-02,F,1 Main St,Springfield,IL,62701,US,2024-01-01,CRM,2024-01-01T00:00:00\n');
+    const args = ['ingest', '--table', 'CUSTOMERS', '--file', drop, '--home', home, '--json'];
+    const killed = c360(args, { C360_FAULT: 'lake-before-rename' });
+    expect(killed.signal).toBe('SIGKILL');
+    const lake = join(home, 'lake');
+    const hidden = (await filesUnder(lake)).filter((f) => f.split('/').pop()!.startsWith('.tmp-'));
+    expect(hidden.some((f) => f.startsWith('bronze/customer360/'))).toBe(true);
+    // A write in flight in a live process (this one) is not touched by the sweep.
+    const live = new LocalLake(lake);
+    const liveTmp = join(lake, 'bronze', '.tmp-live-x.parquet');
+    await writeFile(liveTmp, 'x');
+    await mkdir(join(lake, '.tmp-writes'), { recursive: true });
+    await writeFile(join(lake, '.tmp-writes', `pid${process.pid}-live`), JSON.stringify({ tmp: 'bronze/.tmp-live-x.parquet' }));
+    expect(c360(['runs', '--home', home]).status).toBe(0);
+    expect((await filesUnder(lake)).filter((f) => f.split('/').pop()!.startsWith('.tmp-') || f.startsWith('.tmp-writes/'))).toEqual(['.tmp-writes/pid' + process.pid + '-live', 'bronze/.tmp-live-x.parquet'].sort());
+    expect(await live.list('')).not.toContainEqual(expect.objectContaining({ path: expect.stringContaining('.tmp-') }));
+    await rm(liveTmp);
+    await rm(join(lake, '.tmp-writes', `pid${process.pid}-live`));
+    // The re-run commits the record once and leaves no temp file or entry.
+    expect(c360(args).status).toBe(0);
+    const files = await filesUnder(lake);
+    expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('bronze/') && f.includes('/ingest_date='))).toHaveLength(1);
   }, 120_000);
 
   it('two engines given the same temp folder spill into folders of their own and keep their data; closing removes them', async () => {

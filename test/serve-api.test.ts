@@ -72,6 +72,8 @@ beforeAll(async () => {
     apiKeys: [{ key: AGENT, role: 'agent', name: 'support-desk' }, { key: ANALYST, role: 'analyst', name: 'bi' }],
     port: 0, host: '127.0.0.1', rateLimit: { perSecond: 0 }, auditLog: join(home, 'audit.jsonl'), pollSeconds: 0,
     snapshotDir: join(home, 'serve'), log: silentLogger,
+    // a nice value, not SCHED_IDLE: a test suite loads the machine, and an idle-class build would get no CPU at all
+    buildPriority: 10,
   });
   expect(await server.ready).toBe(true);
 });

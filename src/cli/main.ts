@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { C360Error, isEnvironmentError, isTransient, UsageError, withHint } from '../runtime/errors.ts';
-import { openLake } from '../lake/index.ts';
+import { localLakeOf, openLake } from '../lake/index.ts';
 import { clearStatusLine } from '../runtime/logger.ts';
 import { sweepStaleTmp } from '../runtime/tmp.ts';
 import { holderOf, homeLockFile, lockFile, lockWaitMs } from '../runtime/lock.ts';
@@ -94,7 +94,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const { values, positionals } = parse(match, rest);
     // Scratch files a killed command left in this home go first (src/runtime/tmp.ts: only those of dead processes).
-    if (match.options?.home) await sweepStaleTmp(join(homeOf(values), 'tmp'));
+    // So do the temp siblings of lake writes it was killed in (a local lake: src/lake/local-lake.ts).
+    if (match.options?.home) {
+      await sweepStaleTmp(join(homeOf(values), 'tmp'));
+      await localLakeOf(homeOf(values), str(values, 'lake'))?.sweepStaleWrites();
+    }
     const scope = match.lockScope?.(values, positionals);
     const release = scope ? await lockFor(match, scope, values, rest) : undefined;
     try {

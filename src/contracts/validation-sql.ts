@@ -51,7 +51,16 @@ const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
  * TIMESTAMPTZ cast, which throws for them instead of yielding null (DuckDB 1.5, ICU).
  */
 export function timestampSql(v: string): string {
-  return `CASE WHEN coalesce(TRY_CAST(${v} AS TIMESTAMP) BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP '9999-12-31 23:59:59.999999', true) THEN make_timestamp(epoch_us(TRY_CAST(${v} AS TIMESTAMPTZ))) END`;
+  return `CASE WHEN coalesce(TRY_CAST(${v} AS TIMESTAMP) BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP '9999-12-31 23:59:59.999999', true) AND NOT ${subMicrosecondSql(v)} THEN make_timestamp(epoch_us(TRY_CAST(${v} AS TIMESTAMPTZ))) END`;
+}
+
+/**
+ * Whether a timestamp's fraction of a second goes past microseconds (Bronze's precision) with a digit other than 0:
+ * DuckDB's cast cuts `.1234567` to `.123456`, a silent change of the value, so such a value is a TYPE problem like a
+ * number beyond its scale (`.1234560` is exact and kept). The regex runs only on values holding a point.
+ */
+export function subMicrosecondSql(v: string): string {
+  return `(contains(${v}, '.') AND regexp_matches(${v}, '[.][0-9]{6}0*[1-9]'))`;
 }
 
 /** TRY_CAST of a normalised value to the column's type (timestamps: timestampSql). */

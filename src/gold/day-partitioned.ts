@@ -21,6 +21,7 @@ import { ident, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { JobContext } from '../runtime/job.ts';
 import { keyIndexSql } from '../silver/incremental.ts';
+import { partitionColumn } from '../silver/datasets.ts';
 import { STAGING_ROOT } from '../silver/paths.ts';
 import { dateLit } from './paths.ts';
 import { SILVER_TABLES, silverFilesView, silverPathOf, type SilverName } from './silver-inputs.ts';
@@ -67,7 +68,7 @@ async function daysWithKeys(engine: Engine, lake: Lake, of: SilverName, key: str
   const st = await readDatasetState(lake, stagedPath(of));
   if (!st) return [];
   const c = contractOf(of);
-  const index = await keyIndexSql(lake, c, st, partitionSql(c.eventTime));
+  const index = await keyIndexSql(lake, c, st, partitionSql(partitionColumn(c)));
   const rows = await engine.all<{ p: string }>(`SELECT DISTINCT __p AS p FROM ${index} WHERE CAST(${ident(key)} AS VARCHAR) IN (SELECT v FROM ${keys})`);
   return rows.map((r) => r.p).filter((p) => p !== NO_DATE && p !== '');
 }
@@ -84,6 +85,7 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
   const consumed = prev?.inputs as DayInputs | undefined;
   const related = ds.related ?? {};
   const byDay = ds.sources.filter((s) => s !== 'items' && !related[s]);
+  for (const s of byDay) if (!partitionColumn(contractOf(s))) throw new Error(`${ds.name}: ${SILVER_TABLES[s]} has no event date partitions to read by day`);
   const states = new Map<SilverName, DatasetState | undefined>();
   // A Silver dataset written whole (no _state.json: an older lake, a test fixture) has no change log: every run
   // rebuilds from all of its files, and records -1 as consumed so the next run does again.
@@ -125,9 +127,10 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
     if (!full && items) {
       // Items changed in staging since what the last maintained publish reflected: their transactions' days.
       const st = await readDatasetState(lake, stagedPath('items'));
-      const ch = changesSince(st ?? emptyDatasetState(), consumed!.itemsStaged ?? 0);
-      if (!ch) full = true;
-      else await touchKeys(ch.filter((e) => e.seq <= inputs.itemsStaged!).flatMap((e) => (e.file ? [e.file] : [])), 'TRANSACTION_ID', 'transactions');
+      const ch = changesSince(st ?? emptyDatasetState(), consumed!.itemsStaged ?? 0)?.filter((e) => e.seq <= inputs.itemsStaged!);
+      // (an entry without its change file cannot say which items changed)
+      if (!ch || ch.some((e) => !e.file)) full = true;
+      else await touchKeys(ch.map((e) => e.file!), 'TRANSACTION_ID', 'transactions');
     }
     // Days no day-source holds any more (retention dropped their Silver partitions): recomputed, i.e. removed.
     const held = new Set(byDay.flatMap((s) => daysOf(states.get(s))));

@@ -1,18 +1,80 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { faultPoint } from '../runtime/fault.ts';
+import { owned, pidAlive } from '../runtime/tmp.ts';
 import type { Lake, LakeFile } from './lake.ts';
 
 const TMP_MARK = '.tmp-';
+/**
+ * Where each write in flight names its temp sibling (`<root>/.tmp-writes/pid<N>-<nonce>`, holding host and sibling
+ * path): a write killed between the sibling and its rename (SIGKILL, OOM, power loss) leaves the entry, and the
+ * next process that writes to the lake (or any command of the home, src/cli/main.ts) removes the sibling and the
+ * entry once that pid is gone. Siblings stay next to their target, so the rename works across a symlinked folder.
+ */
+const WRITES = `${TMP_MARK}writes`;
 
 /** A lake in a local folder. Atomicity comes from writing a temporary sibling and renaming it. */
 export class LocalLake implements Lake {
   readonly root: string;
   readonly location: string;
+  private swept?: Promise<string[]>;
 
   constructor(root: string) {
     this.root = resolve(root);
     this.location = `file://${this.root}`;
+  }
+
+  /**
+   * Removes the temp siblings of writes whose process is gone (on this host), and their entries. Runs once per
+   * instance before its first write; returns the lake paths removed.
+   */
+  sweepStaleWrites(): Promise<string[]> {
+    this.swept ??= this.sweep();
+    return this.swept;
+  }
+
+  private async sweep(): Promise<string[]> {
+    const dir = join(this.root, WRITES);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    const host = hostname();
+    for (const name of names) {
+      const pid = Number(/^pid(\d+)-/.exec(name)?.[1]);
+      if (!Number.isInteger(pid) || pid === process.pid || pidAlive(pid)) continue;
+      const entry = join(dir, name);
+      let target: { host?: string; tmp?: string } = {};
+      try {
+        target = JSON.parse(await readFile(entry, 'utf8')) as typeof target;
+      } catch {
+        // An entry cut short was written before its sibling existed: nothing to remove but the entry.
+      }
+      if (target.host !== undefined && target.host !== host) continue;
+      // Only a temp sibling inside this lake, never anything else an entry might name.
+      if (typeof target.tmp === 'string' && target.tmp.split('/').pop()!.startsWith(TMP_MARK)) {
+        const tmp = this.abs(target.tmp);
+        await rm(tmp, { force: true });
+        removed.push(target.tmp);
+      }
+      await rm(entry, { force: true });
+    }
+    return removed;
+  }
+
+  /** Registers a temp sibling before it is created; the returned function unregisters it once it is gone. */
+  private async begin(tmp: string): Promise<() => Promise<void>> {
+    await this.sweepStaleWrites();
+    const dir = join(this.root, WRITES);
+    await mkdir(dir, { recursive: true });
+    const entry = join(dir, owned(tmp.split(sep).pop()!.slice(TMP_MARK.length)));
+    await writeFile(entry, JSON.stringify({ host: hostname(), tmp: relative(this.root, tmp).split(sep).join('/') }));
+    return () => rm(entry, { force: true });
   }
 
   private abs(path: string): string {
@@ -34,8 +96,9 @@ export class LocalLake implements Lake {
       }
       for (const entry of entries) {
         const full = join(dir, entry.name);
-        if (entry.isDirectory()) await walk(full);
-        else if (!entry.name.includes(TMP_MARK)) {
+        if (entry.isDirectory()) {
+          if (entry.name !== WRITES) await walk(full);
+        } else if (!entry.name.includes(TMP_MARK)) {
           const s = await stat(full);
           out.push({ path: relative(this.root, full).split(sep).join('/'), size: s.size });
         }
@@ -67,13 +130,17 @@ export class LocalLake implements Lake {
     const full = this.abs(path);
     await mkdir(dirname(full), { recursive: true });
     const tmp = this.tmpFor(full);
+    const done = await this.begin(tmp);
     try {
       await writeFile(tmp, data);
+      faultPoint('lake-before-rename');
       await rename(tmp, full);
     } catch (e) {
       // A write cut short (a full disk) must not leave its partial temp sibling behind.
       await rm(tmp, { force: true });
       throw e;
+    } finally {
+      await done();
     }
   }
 
@@ -81,17 +148,22 @@ export class LocalLake implements Lake {
     const full = this.abs(path);
     await mkdir(dirname(full), { recursive: true });
     const tmp = this.tmpFor(full);
+    const done = await this.begin(tmp);
     try {
-      await rename(localFile, tmp);
-    } catch {
       try {
+        await rename(localFile, tmp);
+      } catch {
+        // Another file system: copy (the sibling may be left partial by a kill; the entry covers it).
         await copyFile(localFile, tmp);
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
       }
+      faultPoint('lake-before-rename');
+      await rename(tmp, full);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    } finally {
+      await done();
     }
-    await rename(tmp, full);
   }
 
   async localPath(path: string): Promise<string> {

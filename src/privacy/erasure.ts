@@ -144,6 +144,7 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
   const tmpDir = join(o.home, 'tmp', 'privacy', owned(randomUUID()));
   await mkdir(tmpDir, { recursive: true });
   const engine = await Engine.open();
+  const phase = phaseTimer(o.log);
   try {
     let journal: Journal;
     if (await o.lake.exists(pendingPath(requestId))) {
@@ -151,22 +152,22 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
       journal.resumes++;
       o.log.info('continuing an interrupted erasure', { requestId, objectsDone: Object.values(journal.objects).filter((x) => x.done).length });
     } else {
-      const t0 = Date.now();
       const resolved = await resolveSubjects(engine, o.lake, o.subjects);
-      o.log.debug('erasure phase', { phase: 'resolve', ms: Date.now() - t0 });
+      phase('resolve');
       journal = { requestId, requestedAt: new Date().toISOString(), reason: o.reason, subjects: o.subjects, people: resolved.people, values: resolved.values, objects: {}, resumes: 0 };
       o.log.info('erasure planned', { requestId, people: resolved.people.length, identifiers: countValues(resolved.values) });
     }
     await saveJournal(o.lake, journal);
     await loadValues(engine, journal.values);
+    phase('journal');
     const committed = { n: 0 };
     const afterCommit = async (save = true) => {
       if (save) await saveJournal(o.lake, journal);
       committed.n++;
       if (o.crashAfterObjects !== undefined && committed.n >= o.crashAfterObjects) process.kill(process.pid, 'SIGKILL');
     };
-    const phase = phaseTimer(o.log);
-    const { rewritten, checks } = await eraseLake(engine, o.lake, journal, tmpDir, afterCommit);
+    const { rewritten, checks, spent } = await eraseLake(engine, o.lake, journal, tmpDir, afterCommit);
+    for (const [name, ms] of Object.entries(spent)) o.log.debug('erasure phase', { phase: `lake ${name}`, ms });
     phase('lake');
     await eraseGraphs(engine, o, journal, tmpDir, afterCommit);
     phase('identity graph');
@@ -207,6 +208,7 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
     await o.lake.write(receiptPath(requestId), JSON.stringify(receipt, null, 2));
     // The journal holds the clear identifiers: gone once the receipt is written.
     await o.lake.delete(pendingPath(requestId));
+    phase('receipt, suppression, plan');
     o.log.info('erasure complete', { requestId, objects: receipt.objects.length, rowsRemoved: receipt.objects.reduce((s, x) => s + x.rowsRemoved, 0) });
     return receipt;
   } finally {
@@ -240,10 +242,37 @@ export async function loadValues(engine: Engine, values: Values): Promise<void> 
   for (let i = 0; i < rows.length; i += 1000) await engine.run(`INSERT INTO erase_values VALUES ${rows.slice(i, i + 1000).join(', ')}`);
 }
 
+/**
+ * Columns holding a record's original text as received (quarantine: `_source_record`, and the exact bytes of a record
+ * not in UTF-8, `_source_bytes`; the identity stream's refused events in the graph, `stream_quarantine.BODY`): a
+ * malformed record has no parsed columns to match, so its text is searched.
+ */
+export const TEXT_COLUMNS: readonly string[] = ['_source_record', '_source_bytes', 'BODY'];
+
+/** Characters of an id-like token in original text: an identifier value made of them is matched as a whole token. */
+const TOKEN = '[a-z0-9._%+@_-]+';
+
+/**
+ * Whether original text names one of the values: as a whole token (ids, e-mails: no substring of a longer id), a
+ * phone by its digits (written with spaces, dashes or brackets), any other value (a rare one with other characters)
+ * as a substring. The token lists are built once per query (uncorrelated subqueries).
+ */
+function textPredicate(expr: string): string {
+  const text = `lower(${expr})`;
+  const notHash = "kind <> 'hash'";
+  return `(list_has_any(regexp_extract_all(${text}, '${TOKEN}'), (SELECT coalesce(list(v), []) FROM erase_values WHERE ${notHash} AND regexp_full_match(v, '${TOKEN}')))
+    OR list_has_any(list_transform(regexp_extract_all(${text}, '[0-9][0-9 ().-]{5,}[0-9]'), x -> regexp_replace(x, '[^0-9]', '', 'g')), (SELECT coalesce(list(v), []) FROM erase_values WHERE kind = 'phone' AND regexp_full_match(v, '[0-9]{7,}')))
+    OR EXISTS (SELECT 1 FROM erase_values WHERE ${notHash} AND kind <> 'phone' AND length(v) >= 4 AND NOT regexp_full_match(v, '${TOKEN}') AND contains(${text}, v)))`;
+}
+
 /** The match predicate over the given columns (name -> DuckDB type), or undefined when none identifies a person. */
 export function matchPredicate(columns: ReadonlyMap<string, string>, skip: readonly string[] = []): string | undefined {
   const parts: string[] = [];
   for (const [name, type] of columns) {
+    if (TEXT_COLUMNS.includes(name) && !skip.includes(name) && (type === 'VARCHAR' || type === 'BLOB')) {
+      parts.push(textPredicate(type === 'BLOB' ? `CAST(${ident(name)} AS VARCHAR)` : ident(name)));
+      continue;
+    }
     const list = LIST_COLUMN_KINDS[name];
     if (list && !skip.includes(name) && type.endsWith('[]')) {
       const elem = list.element ?? 'x';
@@ -405,13 +434,21 @@ export type LakeChecks = Map<string, { query: string; hits: number }>;
  * is then rewritten once, its old version hashed while the rewrite runs, and the rewrite's own row count must equal
  * the rows kept: the new file holds no match by construction (`WHERE NOT` the same predicate), so no second scan.
  */
-async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string, afterCommit: (save?: boolean) => Promise<void>): Promise<{ rewritten: string[]; checks: LakeChecks }> {
+async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string, afterCommit: (save?: boolean) => Promise<void>): Promise<{ rewritten: string[]; checks: LakeChecks; spent: Record<string, number> }> {
+  const spent: Record<string, number> = { list: 0, describe: 0, scan: 0, rewrite: 0, journal: 0, commit: 0 };
+  let mark = Date.now();
+  const tick = (name: string) => {
+    const now = Date.now();
+    spent[name] = (spent[name] ?? 0) + now - mark;
+    mark = now;
+  };
   const rewritten: string[] = [];
   const checks: LakeChecks = new Map();
   const hashes = new Set(j.values.hash ?? []);
   const all = await lakeParquet(lake);
   // The index files match on record hashes only: after every data file has given its hashes.
   const ordered = [...all.filter((p) => !p.startsWith('bronze/_index/')), ...all.filter((p) => p.startsWith('bronze/_index/'))];
+  tick('list');
   for (const path of ordered) {
     const key = `lake:${path}`;
     const prior = j.objects[key];
@@ -423,6 +460,7 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
     const local = await lake.localPath(path);
     const rel = parquet([local]);
     const cols = await columnsOf(engine, `(SELECT * FROM ${rel})`);
+    tick('describe');
     const collect = hashSource(path) && cols.has('_record_hash');
     // In a data file the hash of a matching row is matched by the row's own ids already.
     const pred = matchPredicate(cols, collect ? ['_record_hash'] : []);
@@ -440,6 +478,7 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
       total = Number(counted.total);
     }
     if (!checks.has(dir)) checks.set(dir, { query: `SELECT count(*) FROM read_parquet('${dir}/*.parquet') WHERE ${pred}`, hits: 0 });
+    tick('scan');
     if (!prior && hits === 0) continue;
     if (prior && hits === 0) {
       const checksum = await fileChecksum(local);
@@ -467,9 +506,11 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
     const written = Number(copied[0]?.Count);
     if (written !== total - hits) throw new Error(`Erasure of ${path}: the rewrite kept ${written} rows, expected ${total - hits}; nothing committed, re-run`);
     entry.checksumBefore = checksumBefore;
+    tick('rewrite');
     // The journal (with the new record hashes) is saved before the commit: a crash after it loses nothing.
     j.objects[key] = entry;
     await saveJournal(lake, j);
+    tick('journal');
     entry.checksumAfter = await fileChecksum(tmp);
     entry.rowsAfter = written;
     await lake.putFile(tmp, path);
@@ -477,8 +518,9 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
     rewritten.push(path);
     // Not saved now: a re-run recognises the committed file (no match left, checksum changed) and completes the entry.
     await afterCommit(false);
+    tick('commit');
   }
-  return { rewritten, checks };
+  return { rewritten, checks, spent };
 }
 
 /**

@@ -231,7 +231,8 @@ export interface Lookups {
   source: SortedKeys;
 }
 
-async function removeFiles(file: string): Promise<void> {
+/** Removes a copied snapshot's files: the database, its WAL, the lookups and the body files. */
+export async function removeFiles(file: string): Promise<void> {
   for (const f of [file, `${file}.wal`, `${file}.lookups`]) await rm(f, { force: true }).catch(() => {});
   const dir = dirname(file);
   const bodies = `${basename(file)}.bodies.`;

@@ -29,6 +29,11 @@ interface SpoolGroup {
   unparsed: number;
   /** Enqueued time (ms) of each line, for the poison record of a line that turns out not to be JSON. */
   times: number[];
+  /**
+   * Bodies the spool line does not hold as received (line breaks, blanks before or just after the `{`): position and
+   * body as NDJSON, so quarantine's `_source_record` is byte-exact for every record. Opened on the first such body.
+   */
+  originals?: { file: string; fd: number; pending: Buffer[]; bytes: number };
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -83,12 +88,15 @@ export class BatchSpool {
       g.pending.push(head, rest, NEWLINE);
       g.pendingBytes += head.length + rest.length + 1;
       g.unparsed++;
+      if (e.original) this.original(g, e, e.original.toString('utf8'));
     } else {
       for (const k of e.keys) g.keys.add(k);
       const body = e.json.trimStart().slice(1).trimStart();
       const line = Buffer.from(`${lineHead(e, body.startsWith('}'))}${body}\n`);
       g.pending.push(line);
       g.pendingBytes += line.length;
+      // The spool line gives back `{` + body: anything else the body held (line breaks, blanks) is kept aside.
+      if (e.text.length !== body.length + 1 || !e.text.endsWith(body) || e.text[0] !== '{') this.original(g, e, e.text);
     }
     g.times.push(e.enqueuedTime.getTime());
     g.rows++;
@@ -96,7 +104,24 @@ export class BatchSpool {
     if (g.pendingBytes >= 1 << 20) this.spill(g);
   }
 
+  /** Keeps a body as received beside the spool (see SpoolGroup.originals). */
+  private original(g: SpoolGroup, e: EventPosition, text: string): void {
+    if (!g.originals) {
+      const file = g.file.replace(/\.ndjson$/, '.originals.ndjson');
+      g.originals = { file, fd: openSync(file, 'w'), pending: [], bytes: 0 };
+    }
+    const line = Buffer.from(`${JSON.stringify({ p: positionOf(e), t: text })}\n`);
+    g.originals.pending.push(line);
+    g.originals.bytes += line.length;
+  }
+
   private spill(g: SpoolGroup): void {
+    const o = g.originals;
+    if (o && o.pending.length > 0) {
+      writeSync(o.fd, Buffer.concat(o.pending, o.bytes));
+      o.pending = [];
+      o.bytes = 0;
+    }
     if (g.pending.length === 0) return;
     writeSync(g.fd, Buffer.concat(g.pending, g.pendingBytes));
     g.pending = [];
@@ -108,6 +133,7 @@ export class BatchSpool {
     for (const g of this.groups.values()) {
       this.spill(g);
       closeSync(g.fd);
+      if (g.originals) closeSync(g.originals.fd);
     }
   }
 
@@ -120,15 +146,18 @@ const POSITION_FIELD = '__stream_position';
 
 /**
  * Each spooled record's event body, keyed by its position, for quarantine's _source_record: the spool line without
- * the position field it was given. The body as received for the usual one-line `{...}` body (leading blanks aside);
- * a body the receiver parsed (one with line breaks, which the spool line cannot hold) comes back on one line.
+ * the position field it was given, which is the body as received for the usual one-line `{...}` body; a body the
+ * spool line does not hold as received (line breaks, blanks) is taken from the group's originals file.
  */
-function spoolOriginalsSql(file: string): string {
+function spoolOriginalsSql(g: SpoolGroup): string {
   const head = `'{"${POSITION_FIELD}":"' || pos || '"'`;
-  return `SELECT pos AS __c360_ok, '{' || CASE WHEN starts_with(rest, ',') THEN substr(rest, 2) ELSE rest END AS __c360_otext
+  const spooled = `SELECT pos AS __c360_ok, '{' || CASE WHEN starts_with(rest, ',') THEN substr(rest, 2) ELSE rest END AS __c360_otext
     FROM (SELECT pos, substr(line, strlen(${head}) + 1) AS rest
       FROM (SELECT line, regexp_extract(line, ${lit(`^\{"${POSITION_FIELD}":"([^"]*)"`)}, 1) AS pos
-        FROM read_csv(${lit(file)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = ${lit('\x01')}, quote = '', escape = '', new_line = '\\n', strict_mode = false)))`;
+        FROM read_csv(${lit(g.file)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = ${lit('\x01')}, quote = '', escape = '', new_line = '\\n', strict_mode = false)))`;
+  if (!g.originals) return spooled;
+  return `SELECT s.__c360_ok, coalesce(x.t, s.__c360_otext) AS __c360_otext FROM (${spooled}) s
+    LEFT JOIN read_json(${lit(g.originals.file)}, format = 'newline_delimited', columns = {p: 'VARCHAR', t: 'VARCHAR'}) x ON x.p = s.__c360_ok`;
 }
 
 /**
@@ -207,7 +236,7 @@ export async function writeBatch(ctx: WriterContext, spool: BatchSpool): Promise
       const sql = `SELECT * FROM read_json(${lit(g.file)}, format = 'newline_delimited', columns = {${names.map((k) => `${lit(k)}: 'VARCHAR'`).join(', ')}})`;
       const r = await ingestRelation(ctx.engine, ctx.lake, {
         table: g.table,
-        source: { sql, positionColumn: POSITION_FIELD, varcharColumns: names, originalsSql: spoolOriginalsSql(g.file) },
+        source: { sql, positionColumn: POSITION_FIELD, varcharColumns: names, originalsSql: spoolOriginalsSql(g) },
         loadId: ctx.loadId,
         ingestDate: g.date,
         sourceFile,
@@ -264,6 +293,15 @@ async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): 
     const kept: string[] = [];
     const keys = new Set<string>();
     const text = readFileSync(g.file, 'utf8');
+    // Bodies kept aside as received (blanks before the `{`): the poison record keeps them so.
+    const originals = new Map<string, string>();
+    if (g.originals) {
+      for (const l of readFileSync(g.originals.file, 'utf8').split('\n')) {
+        if (l === '') continue;
+        const o = JSON.parse(l) as { p: string; t: string };
+        originals.set(o.p, o.t);
+      }
+    }
     let i = 0;
     for (const line of text.split('\n')) {
       if (line === '') continue;
@@ -272,7 +310,7 @@ async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): 
         kept.push(line);
         for (const k of Object.keys(parsed)) keys.add(k);
       } else {
-        spool.poison.push(poisonOfLine(line, g, i));
+        spool.poison.push(poisonOfLine(line, g, i, originals));
       }
       i++;
     }
@@ -288,9 +326,9 @@ async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): 
 const LINE_HEAD = new RegExp(`^\\{"${POSITION_FIELD}":"partition=([^/]*)/offset=([^/]*)/sequence=(\\d+)"(,?)`);
 
 /** The poison record of a spool line that is not a JSON object: its body as received, from the line's position field. */
-function poisonOfLine(line: string, g: SpoolGroup, index: number): PoisonEvent {
+function poisonOfLine(line: string, g: SpoolGroup, index: number, originals: ReadonlyMap<string, string>): PoisonEvent {
   const m = LINE_HEAD.exec(line)!;
-  const body = `{${line.slice(m[0].length)}`;
+  const body = originals.get(`partition=${m[1]}/offset=${m[2]}/sequence=${m[3]}`) ?? `{${line.slice(m[0].length)}`;
   return {
     kind: 'poison',
     partitionId: m[1]!,

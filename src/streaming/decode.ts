@@ -15,6 +15,8 @@ export interface RecordEvent extends EventPosition {
   contract: TableContract;
   /** The body as one line of JSON text (an object); validated against the contract at flush time. */
   json: string;
+  /** The body as received (json is it with line breaks turned to spaces), for quarantine's `_source_record`. */
+  text: string;
   keys: string[];
   bytes: number;
 }
@@ -28,6 +30,8 @@ export interface UnparsedRecordEvent extends EventPosition {
   contract: TableContract;
   /** The body from its opening brace (leading blanks dropped). */
   raw: Buffer;
+  /** The whole body, when blanks before its `{` were dropped from raw (quarantine keeps the body as received). */
+  original?: Buffer;
   /** Whether the object has no members (`{}`), so the position field needs no comma after it. */
   empty: boolean;
   bytes: number;
@@ -103,7 +107,7 @@ export function decodeEvent(partitionId: string, event: RawEvent, options: Decod
   if (reasons.length > 0) return poison(reasons);
   // Whitespace newlines are the only ones valid JSON can hold unescaped: one line per record for NDJSON.
   const json = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ') : text;
-  return { kind: 'record', ...pos, contract: contract!, json, keys: Object.keys(parsed!), bytes };
+  return { kind: 'record', ...pos, contract: contract!, json, text, keys: Object.keys(parsed!), bytes };
 }
 
 /** The JSON object `text` holds, or undefined when it is not JSON or not an object (NOT_JSON). */
@@ -133,7 +137,7 @@ function unparsed(pos: EventPosition, table: string, body: Uint8Array, max: numb
   if (buf.indexOf(0x0a, start) >= 0 || buf.indexOf(0x0d, start) >= 0) return undefined;
   let first = start + 1;
   while (first < end && isBlank(buf[first]!)) first++;
-  return { kind: 'unparsed', ...pos, contract, raw: buf.subarray(start), empty: first === end, bytes: n };
+  return { kind: 'unparsed', ...pos, contract, raw: buf.subarray(start), ...(start > 0 ? { original: buf } : {}), empty: first === end, bytes: n };
 }
 
 const contracts = new Map<string, TableContract | null>();
