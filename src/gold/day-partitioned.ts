@@ -10,6 +10,7 @@
 //   related   rows of another table reached by a key (the events of a day's sessions): a day is touched when a
 //             changed partition of that table holds the key of one of its rows (the key index gives the day)
 // so maintaining day by day gives what one rebuild gives. Readers take the partitions up to their as-of date.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { getContract } from '../../schemas/index.ts';
 import type { ComputeParams, Dataset } from '../catalogue/dataset.ts';
@@ -47,6 +48,8 @@ interface DayInputs {
   silver: Record<string, number>;
   /** The staged items sequence number the published items reflected (items change through staging's change files). */
   itemsStaged?: number;
+  /** Hash of the day SQL and columns the days were computed with: another definition (new code) recomputes every day. */
+  definition?: string;
 }
 
 export interface MaintainResult {
@@ -96,10 +99,12 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
     if (!st && (await datasetDataFiles(lake, silverPathOf(s))).length) whole = true;
   }
   const seqs = Object.fromEntries(ds.sources.map((s) => [s, states.get(s) ? states.get(s)!.seq : whole ? -1 : 0]));
-  const inputs: DayInputs = { silver: seqs };
+  const definition = createHash('sha256').update(`${daySql(ds, o.params)}\n${JSON.stringify(ds.columns)}`).digest('hex').slice(0, 16);
+  const inputs: DayInputs = { silver: seqs, definition };
   const items = ds.sources.includes('items');
   if (items) inputs.itemsStaged = ((states.get('items')?.inputs.staged ?? {}) as Record<string, number>)[SILVER_TABLES.items] ?? 0;
-  let full = o.full || !prev || !consumed?.silver || whole || (items && consumed.itemsStaged === undefined);
+  // A changed definition would leave the days it does not touch computed the old way: recompute them all, once.
+  let full = o.full || !prev || !consumed?.silver || whole || (items && consumed.itemsStaged === undefined) || consumed.definition !== definition;
   const touched = new Set<string>();
   /** Adds the days of the rows of `of` whose `col` is among the values of `col` in `files` (change files or partitions). */
   const touchKeys = async (files: string[], col: string, of: SilverName) => {
