@@ -209,7 +209,7 @@ export async function maintainAggregate(ctx: JobContext, engine: Engine, ds: Dai
   const prevStaged = (prev?.inputs as AggregateInputs | undefined)?.staged;
   // A changed definition (new code) would leave the days it does not touch computed the old way: recompute them all.
   const definition = createHash('sha256').update(`${ds.daySql('d_')}\n${JSON.stringify(ds.columns)}`).digest('hex').slice(0, 16);
-  const redefined = prev !== undefined && (prev.inputs as AggregateInputs | undefined)?.definition !== definition;
+  const redefined = prev !== undefined && (prev.inputs as unknown as AggregateInputs | undefined)?.definition !== definition;
   let full = o.full || !prev || !consumed || whole.size > 0 || redefined;
   const touched = new Set<string>();
   if (!full) {
