@@ -96,6 +96,11 @@ interface Journal {
   values: Values;
   objects: Record<string, ObjectEntry>;
   resumes: number;
+  /**
+   * Lake files (beside the journal) holding the record hashes collected so far, one per Bronze or quarantine file
+   * that gave some: the journal stays small (it is saved before every commit), each file is written once.
+   */
+  hashFiles?: string[];
 }
 
 export interface Receipt {
@@ -129,6 +134,8 @@ export interface ForgetOptions {
 }
 
 const pendingPath = (id: string) => `${PENDING_DIR}/${id}.json`;
+/** Where the record hashes found in one lake file go (deterministic: a re-run after a crash overwrites it). */
+const hashFilePath = (id: string, path: string) => `${PENDING_DIR}/${id}.hashes-${sha256(path).slice(0, 16)}.parquet`;
 const receiptPath = (id: string) => `${AUDIT_DIR}/${id}.json`;
 
 /** Request id: the subjects' hash, so the same request re-run after a crash continues its own journal. */
@@ -159,6 +166,7 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
     }
     await saveJournal(o.lake, journal);
     await loadValues(engine, journal.values);
+    for (const f of journal.hashFiles ?? []) await engine.run(`INSERT INTO erase_values SELECT h, 'hash' FROM read_parquet(${lit(await o.lake.localPath(f))})`);
     phase('journal');
     const committed = { n: 0 };
     const afterCommit = async (save = true) => {
@@ -198,7 +206,7 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
       resumed: journal.resumes,
       subjects: journal.subjects.map((s) => ({ kind: s.kind, hash: hashIdentifier(s.kind, s.value) })),
       people: journal.people.map((p) => hashIdentifier('c360', p)).sort(),
-      identifiers: countValues(journal.values),
+      identifiers: { ...countValues(journal.values), hash: Number(await engine.scalar("SELECT count(DISTINCT v) FROM erase_values WHERE kind = 'hash'")) },
       objects: Object.values(journal.objects).sort((a, b) => (a.store + a.path).localeCompare(b.store + b.path)).map(({ done: _d, ...rest }) => rest),
       verification,
       snowflakePlan: { path: planFile, statements: plan.statements, checksum: sha256(plan.sql) },
@@ -206,8 +214,9 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
       suppression,
     };
     await o.lake.write(receiptPath(requestId), JSON.stringify(receipt, null, 2));
-    // The journal holds the clear identifiers: gone once the receipt is written.
+    // The journal holds the clear identifiers: gone once the receipt is written (the hash files after it: no PII).
     await o.lake.delete(pendingPath(requestId));
+    for (const f of journal.hashFiles ?? []) await o.lake.delete(f);
     phase('receipt, suppression, plan');
     o.log.info('erasure complete', { requestId, objects: receipt.objects.length, rowsRemoved: receipt.objects.reduce((s, x) => s + x.rowsRemoved, 0) });
     return receipt;
@@ -444,7 +453,6 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
   };
   const rewritten: string[] = [];
   const checks: LakeChecks = new Map();
-  const hashes = new Set(j.values.hash ?? []);
   const all = await lakeParquet(lake);
   // The index files match on record hashes only: after every data file has given its hashes.
   const ordered = [...all.filter((p) => !p.startsWith('bronze/_index/')), ...all.filter((p) => p.startsWith('bronze/_index/'))];
@@ -467,10 +475,10 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
     if (!pred) continue;
     let hits: number;
     let total: number;
-    let found: string[] = [];
     if (collect) {
-      found = (await engine.all<{ h: string }>(`SELECT lower(CAST(_record_hash AS VARCHAR)) AS h FROM ${rel} WHERE ${pred}`)).map((r) => r.h);
-      hits = found.length;
+      // The matching rows' record hashes stay in DuckDB (no round trip through JS).
+      await engine.run(`CREATE OR REPLACE TEMP TABLE erase_found AS SELECT lower(CAST(_record_hash AS VARCHAR)) AS h FROM ${rel} WHERE ${pred}`);
+      hits = Number(await engine.scalar('SELECT count(*) FROM erase_found'));
       total = Number(await engine.scalar(`SELECT sum(num_rows) FROM parquet_file_metadata(${lit(local)})`));
     } else {
       const counted = (await engine.all<{ hits: unknown; total: unknown }>(`SELECT count(*) FILTER (WHERE ${pred}) AS hits, count(*) AS total FROM ${rel}`))[0]!;
@@ -490,11 +498,15 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
       }
       continue;
     }
-    const newHashes = found.filter((h) => h && !hashes.has(h));
-    if (newHashes.length) {
-      for (const h of newHashes) hashes.add(h);
-      j.values.hash = [...hashes];
-      for (let i = 0; i < newHashes.length; i += 1000) await engine.run(`INSERT INTO erase_values VALUES ${newHashes.slice(i, i + 1000).map((h) => `(${lit(h)}, 'hash')`).join(', ')}`);
+    if (collect && hits > 0) {
+      // This file's hashes: to the lake beside the journal (named in it before the commit below), then to the values.
+      const hashFile = hashFilePath(j.requestId, path);
+      const sidecar = join(tmpDir, `${randomUUID()}.parquet`);
+      await engine.run(`COPY (SELECT DISTINCT h FROM erase_found WHERE h IS NOT NULL) TO ${lit(sidecar)} (FORMAT parquet)`);
+      await lake.putFile(sidecar, hashFile);
+      j.hashFiles = [...new Set([...(j.hashFiles ?? []), hashFile])];
+      await engine.run("INSERT INTO erase_values SELECT DISTINCT h, 'hash' FROM erase_found WHERE h IS NOT NULL AND h NOT IN (SELECT v FROM erase_values WHERE kind = 'hash')");
+      tick('hashes');
     }
     const entry: ObjectEntry = { store: 'lake', path, rowsBefore: total, rowsRemoved: hits, checksumBefore: '', action: 'rewritten', done: false };
     const tmp = join(tmpDir, `${randomUUID()}.parquet`);
@@ -507,7 +519,7 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
     if (written !== total - hits) throw new Error(`Erasure of ${path}: the rewrite kept ${written} rows, expected ${total - hits}; nothing committed, re-run`);
     entry.checksumBefore = checksumBefore;
     tick('rewrite');
-    // The journal (with the new record hashes) is saved before the commit: a crash after it loses nothing.
+    // The journal (naming the file's record hashes) is saved before the commit: a crash after it loses nothing.
     j.objects[key] = entry;
     await saveJournal(lake, j);
     tick('journal');
