@@ -2,7 +2,7 @@
 // features job recomputes only for the days Silver changed. History then each day, one run at a time, gives the
 // aggregates and snapshot one full refresh of the same drops gives (apart from how persons are numbered), and the
 // snapshot equals the one built from a load of all of Silver (the definition the models train on).
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import type { MasterPipeline } from '../pipelines/ir.ts';
 import { datasetDataFiles, readDatasetState } from '../src/catalogue/partitioned.ts';
 import { Engine, litList } from '../src/engine/duckdb.ts';
 import { goldDir } from '../src/gold/paths.ts';
-import { MODEL_AGGREGATES, modelCustomerDaily } from '../src/intelligence/daily-inputs.ts';
+import { MODEL_AGGREGATES, modelCustomerDaily, modelProductDaily } from '../src/intelligence/daily-inputs.ts';
 import { buildSnapshot } from '../src/intelligence/features.ts';
 import { loadSilver } from '../src/intelligence/input.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
@@ -33,7 +33,7 @@ let asOf: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'c360-intel-daily-'));
-  drops = await makeDailyDrops(dir, { customers: 100, days: 10, dailyDrops: 2 });
+  drops = await makeDailyDrops(dir, { customers: 80, days: 8, dailyDrops: 2 });
   asOf = drops.days.at(-1)!.date;
 });
 afterAll(async () => {
@@ -138,5 +138,27 @@ describe('feature snapshot from daily aggregates', () => {
     expect(trained.rows.length).toBeGreaterThan(500);
     expect(trained.rows.filter((r) => r.includes('ALSO_BOUGHT')).length).toBeGreaterThan(0);
     expect(daily.rows).toEqual(trained.rows);
+
+    // A corrected transaction item alone (items are one Silver file, no day partitions): the day of its transaction is
+    // recomputed (found through the staged changes), and the aggregates equal a recomputation of every day.
+    const fix = join(dir, 'fix');
+    await mkdir(fix, { recursive: true });
+    const w = await Engine.open();
+    try {
+      await w.run(`COPY (SELECT * REPLACE ('RETURNED' AS ITEM_STATUS) FROM read_parquet(${litList([join(drops.history, 'CUSTOMER_TRANSACTION_ITEMS.parquet')])})
+        WHERE ITEM_STATUS = 'SOLD' ORDER BY ITEM_ID LIMIT 1) TO '${join(fix, 'CUSTOMER_TRANSACTION_ITEMS.parquet')}' (FORMAT parquet)`);
+    } finally {
+      w.close();
+    }
+    const corrected = await run(inc, { input: fix });
+    const m = corrected.report.metrics[`${modelProductDaily.name}.maintain`] as { mode: string; days: number };
+    expect(m).toMatchObject({ mode: 'incremental', days: 1 });
+    const after = await comparable(inc);
+    expect(after.model_product_daily).not.toEqual(incremental.model_product_daily);
+    const again = join(dir, 'recomputed');
+    await cp(inc, again, { recursive: true });
+    await featuresJob.run(makeJobContext({ home: again, lake: new LocalLake(join(again, 'lake')), log: silentLogger, runId: 'r', loadId: 'l', runDate: asOf, asOf, params: { fullRefresh: 'true' } }));
+    const recomputed = await comparable(again);
+    for (const ds of MODEL_AGGREGATES) expect(after[ds.name], ds.name).toEqual(recomputed[ds.name]);
   }, 180_000);
 });

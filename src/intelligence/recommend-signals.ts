@@ -104,7 +104,9 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
   // The inputs cut at D, read once.
   await run(`CREATE OR REPLACE TABLE ${p}in_lines AS SELECT * FROM ${inputs.lines} WHERE TX_DATE <= ${D}`);
   await run(`CREATE OR REPLACE TABLE ${p}in_views AS SELECT * FROM ${inputs.views} WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL 90 DAY`);
-  await run(`CREATE OR REPLACE TABLE ${p}in_sessions AS SELECT * FROM ${inputs.sessionProducts} WHERE EVENT_DATE <= ${D}`);
+  // Co-views count within catalogueDays only; products viewed before that and never bought are numbered by no signal
+  // (keys are numbered in product-id order, so leaving them out changes no order).
+  await run(`CREATE OR REPLACE TABLE ${p}in_sessions AS SELECT * FROM ${inputs.sessionProducts} WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL ${o.catalogueDays} DAY`);
   await run(`CREATE OR REPLACE TABLE ${p}uk AS SELECT CUSTOMER360_ID, row_number() OVER (ORDER BY CUSTOMER360_ID)::INTEGER AS UK FROM (SELECT DISTINCT CUSTOMER360_ID FROM ${p}users)`);
   await run(`CREATE OR REPLACE TABLE ${p}pid AS SELECT PRODUCT_ID, row_number() OVER (ORDER BY PRODUCT_ID)::INTEGER AS PK FROM (
       SELECT PRODUCT_ID FROM ${p}in_lines UNION SELECT PRODUCT_ID FROM ${p}in_sessions)`);
@@ -138,8 +140,7 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
     SELECT I, J, CO / sqrt(ni.N * nj.N) * CO / (CO + ${o.shrinkage}) AS SIM
     FROM co JOIN n ni ON ni.PK = co.I JOIN n nj ON nj.PK = co.J`;
   await run(`CREATE OR REPLACE TABLE ${p}sim_buy AS ${simSql(`SELECT DISTINCT CUSTOMER360_ID AS U, PRODUCT_ID FROM ${p}hist`)}`);
-  await run(`CREATE OR REPLACE TABLE ${p}sim_view AS ${simSql(`SELECT DISTINCT SESSION_ID AS U, PRODUCT_ID FROM ${p}in_sessions
-      WHERE EVENT_DATE > ${D} - INTERVAL ${o.catalogueDays} DAY AND SESSION_ID IS NOT NULL`)}`);
+  await run(`CREATE OR REPLACE TABLE ${p}sim_view AS ${simSql(`SELECT DISTINCT SESSION_ID AS U, PRODUCT_ID FROM ${p}in_sessions WHERE SESSION_ID IS NOT NULL`)}`);
   // I and J are product keys (PK); neighbours J are catalogue products only.
   await run(`CREATE OR REPLACE TABLE ${p}item_sim AS
     WITH s AS (
