@@ -1,6 +1,6 @@
 // The profile API's HTTP server (fastify): routes, authentication, rate limit, ETags, request ids, the audit log and
 // errors that name what was wrong. Answers come from the SnapshotStore; a request holds one snapshot throughout.
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../runtime/logger.ts';
 import { maskValue } from '../privacy/masking.ts';
@@ -72,7 +72,7 @@ function asOfOf(query: Record<string, unknown>): string | undefined {
 /** Sends JSON (a value, or bytes that are JSON already) with a strong ETag, or 304 when the client already has it. */
 function sendTagged(req: FastifyRequest, reply: FastifyReply, body: unknown): FastifyReply {
   const text = Buffer.isBuffer(body) ? body : JSON.stringify(body);
-  const tag = `"${createHash('sha1').update(text).digest('base64url')}"`;
+  const tag = `"${hash('sha1', text, 'base64url')}"`; // one-shot: no Hash object per request
   reply.header('etag', tag).header('cache-control', 'private, no-cache');
   const inm = req.headers['if-none-match'];
   if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === tag || t.trim() === '*')) return reply.code(304).send();

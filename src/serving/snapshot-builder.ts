@@ -1,17 +1,20 @@
 // Builds a copied snapshot in a child process, so the server's event loop does none of the work: DuckDB's copy, the
 // body file, and the lookup keys (millions of strings converted from DuckDB, and the garbage they leave) all happen in
-// the child, which runs at a lower CPU priority (nice 10, inherited by DuckDB's threads) than the server's requests.
+// the child, which runs below the server's requests for the CPU: a build beside a serving snapshot in the SCHED_IDLE
+// class (chrt, inherited by DuckDB's and V8's threads: it gets only CPU nobody else wants, so the requests are never
+// made to wait for it however many threads it runs; nice 19 where chrt is missing), a first build at a nice value.
 // The child leaves three files: the database, the body file and a lookups file (the sorted keys and line starts as
 // raw arrays); the server opens them, reading the lookups with one asynchronous read, and swaps. A failed or killed
 // child leaves the current snapshot serving.
-import { fork } from 'node:child_process';
-import { open, writeFile } from 'node:fs/promises';
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ProfileBodies } from './bodies.ts';
 import { SortedKeys, type SortedKeyParts } from './sorted-keys.ts';
-import { Snapshot, type BuildOptions, type Lookups, type SnapshotMeta, type SnapshotRelations } from './snapshot.ts';
+import { removeFiles, Snapshot, type BuildOptions, type Lookups, type SnapshotMeta, type SnapshotRelations } from './snapshot.ts';
 import { warehouseSource } from './sources.ts';
 
 /** A copy build that can cross a process boundary: the relations as SQL text, or the warehouse file to attach. */
@@ -20,8 +23,8 @@ export interface ChildBuild {
   from: { kind: 'warehouse'; path: string } | { kind: 'relations'; relations: SnapshotRelations; source: string; asOf?: string };
   threads?: number;
   memoryLimit?: string;
-  /** The child's nice value (default 10): below the server's requests. */
-  nice?: number;
+  /** 'idle': the SCHED_IDLE class (nice 19 without chrt); a number: that nice value (default 10). */
+  priority?: 'idle' | number;
 }
 
 const LOOKUPS = ['email', 'phone', 'source'] as const;
@@ -44,7 +47,13 @@ async function writeLookups(file: string, l: Lookups): Promise<void> {
   const out = Buffer.alloc(start + at);
   head.copy(out);
   for (const [name, a] of arrays) Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, start + (header[name] as [number, number])[0]);
-  await writeFile(file, out);
+  const fh = await open(file, 'w');
+  try {
+    await fh.writeFile(out);
+    await fh.datasync(); // flushed by this (low-priority) process, not later by the kernel's writeback threads
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
@@ -84,26 +93,51 @@ async function readLookups(file: string): Promise<Lookups> {
   }
 }
 
+/** chrt (util-linux), to start a build in the SCHED_IDLE class; null where absent (then nice 19). */
+const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((f) => existsSync(f)) ?? null;
+
 const lookupsFile = (file: string) => `${file}.lookups`;
 
+/** Build processes under way, so a stopping server can end them (one set per store). */
+export class BuildProcesses {
+  readonly live = new Set<ChildProcess>();
+  /** SIGKILL: a SCHED_IDLE child on a busy machine may not get the CPU to handle a gentler signal for a long time. */
+  stop(): void {
+    for (const c of this.live) c.kill('SIGKILL');
+  }
+}
+
 /** Builds in a child process and opens the result here. */
-export async function buildInChild(o: ChildBuild & { connections?: number }): Promise<Snapshot> {
+export async function buildInChild(o: ChildBuild & { connections?: number; processes?: BuildProcesses }): Promise<Snapshot> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', tsx], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env });
+  const chrt = o.priority === 'idle' ? CHRT : null;
+  // chrt execs node with the IPC descriptor fork opened, so the child talks to us as if forked directly
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    execPath: chrt ?? process.execPath,
+    execArgv: [...(chrt ? ['--idle', '0', process.execPath] : []), '--import', tsx],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env,
+  });
+  const running = o.processes?.live ?? new Set();
+  running.add(child);
   const answer = await new Promise<{ meta?: SnapshotMeta; error?: string }>((resolve) => {
     child.once('message', (m: { meta?: SnapshotMeta; error?: string }) => resolve(m));
     child.once('exit', (code, signal) => resolve({ error: `the snapshot build process ended (${signal ?? `exit ${code}`}) before it finished` }));
-    child.send({ build: o });
-  });
+    const build: ChildBuild = { file: o.file, from: o.from, threads: o.threads, memoryLimit: o.memoryLimit, priority: o.priority };
+    child.send({ build });
+  }).finally(() => running.delete(child));
   child.kill();
-  if (!answer.meta) throw new Error(answer.error ?? 'snapshot build failed');
+  if (!answer.meta) {
+    await removeFiles(o.file); // what a killed child left (a failing one removes its own)
+    throw new Error(answer.error ?? 'snapshot build failed');
+  }
   const lookups = await readLookups(lookupsFile(o.file));
   return Snapshot.open(o.file, answer.meta, lookups, { connections: o.connections });
 }
 
 /** The child's side: build, write the lookups, close keeping the files, answer. */
 async function childBuild(o: ChildBuild): Promise<SnapshotMeta> {
-  setPriority(0, o.nice ?? 10); // before DuckDB starts its threads, which inherit it
+  // before DuckDB starts its threads, which inherit it (under SCHED_IDLE the nice value hardly matters; 19 if chrt failed)
+  setPriority(0, o.priority === 'idle' ? 19 : (o.priority ?? 10));
   const from: Pick<BuildOptions, 'attach' | 'relations' | 'source' | 'asOf'> = o.from.kind === 'warehouse'
     ? warehouseSource(o.from.path)
     : { relations: o.from.relations, source: o.from.source, asOf: o.from.asOf };
