@@ -31,6 +31,8 @@ export interface LoadResult {
   cpuSeconds: number;
   /** Connections it opened (more when answers were slow: it never waits for a free one). */
   connections: number;
+  /** Requests slower than 20 ms from due time: when they were due (epoch ms, to set beside the server's events) and how slow. */
+  slow: { dueEpochMs: number; ms: number }[];
 }
 
 /** The bench's synthetic people: CUSTOMER360_ID and e-mail of person i (bench/serve.bench.ts writes them). */
@@ -115,6 +117,7 @@ export async function runLoad(spec: LoadSpec, stopped: () => boolean): Promise<L
   const serviceLatencies: number[] = [];
   const statuses: Record<string, number> = {};
   const asOfs: Record<string, number> = {};
+  const slow: LoadResult['slow'] = [];
   const pending = new Set<Promise<void>>();
   const cpu0 = process.cpuUsage();
   const start = performance.now();
@@ -134,6 +137,7 @@ export async function runLoad(spec: LoadSpec, stopped: () => boolean): Promise<L
     const end = performance.now();
     if (c && !c.closed) idle.push(c);
     latencies.push(end - due);
+    if (end - due > 20) slow.push({ dueEpochMs: Math.round(performance.timeOrigin + due), ms: Math.round((end - due) * 10) / 10 });
     serviceLatencies.push(end - sentAt);
     statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     const m = /"AS_OF_DATE":"([\d-]+)"/.exec(r.body);
@@ -154,7 +158,7 @@ export async function runLoad(spec: LoadSpec, stopped: () => boolean): Promise<L
   await Promise.all(pending);
   for (const c of all) c.close();
   const c = process.cpuUsage(cpu0);
-  return { requests: sent, seconds: (performance.now() - start) / 1000, latencies, serviceLatencies, statuses, asOfs, maxSendLagMs, cpuSeconds: (c.user + c.system) / 1e6, connections: all.length };
+  return { requests: sent, seconds: (performance.now() - start) / 1000, latencies, serviceLatencies, statuses, asOfs, maxSendLagMs, cpuSeconds: (c.user + c.system) / 1e6, connections: all.length, slow };
 }
 
 if (process.send) {

@@ -87,7 +87,38 @@ export async function writeSnapshot(lakeDir: string, customers: number): Promise
 }
 
 const startServer = (args: string[]) =>
-  startCli(args, (l) => l.startsWith('http'), { C360_API_KEYS: '' }, true).then(({ child, line }) => ({ child, url: line }));
+  startCli(args, (l) => l.startsWith('http'), { C360_API_KEYS: '', C360_SERVE_RUNTIME_STATS: '1' }, true).then(({ child, line }) => ({ child, url: line }));
+
+/** The server's own view of a phase (src/serving/runtime-stats.ts), from GET /health?runtime. */
+interface Runtime {
+  seconds: number;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
+  requestMs: { count: number; p50: number; p99: number; max: number; over5ms: number };
+}
+
+/** Figures of consecutive windows as one: counts and totals add, maxima and (an upper bound) p99s are the largest. */
+function mergeRuntime(a: Runtime | null, b: Runtime): Runtime {
+  if (!a) return b;
+  const gc = { ...a.gc };
+  for (const [k, g] of Object.entries(b.gc)) {
+    const x = gc[k];
+    gc[k] = x ? { count: x.count + g.count, totalMs: round(x.totalMs + g.totalMs, 1), maxMs: Math.max(x.maxMs, g.maxMs) } : g;
+  }
+  return {
+    seconds: round(a.seconds + b.seconds, 1),
+    eventLoopDelayMs: { p50: Math.max(a.eventLoopDelayMs.p50, b.eventLoopDelayMs.p50), p99: Math.max(a.eventLoopDelayMs.p99, b.eventLoopDelayMs.p99), max: Math.max(a.eventLoopDelayMs.max, b.eventLoopDelayMs.max) },
+    gc,
+    requestMs: {
+      count: a.requestMs.count + b.requestMs.count, p50: Math.max(a.requestMs.p50, b.requestMs.p50), p99: Math.max(a.requestMs.p99, b.requestMs.p99),
+      max: Math.max(a.requestMs.max, b.requestMs.max), over5ms: a.requestMs.over5ms + b.requestMs.over5ms,
+    },
+  };
+}
+
+const runtimeText = (r: Runtime) =>
+  `server inside: event-loop delay p99 ${r.eventLoopDelayMs.p99} ms, max ${r.eventLoopDelayMs.max} ms; handling p99 ${r.requestMs.p99} ms, max ${r.requestMs.max} ms, over 5 ms ${r.requestMs.over5ms}; GC ${
+    Object.entries(r.gc).map(([k, g]) => `${k} ${g.count}x max ${g.maxMs} ms`).join(', ') || 'none'}`;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
@@ -193,17 +224,21 @@ export const bench: Bench = {
       ctx.out(`first snapshot loaded in ${loadSeconds.toFixed(1)} s (process start included); server RSS ${rssLoaded} MB; profile bodies ${bodyMb} MB on disk (page cache, not RSS); ${JSON.stringify(health.snapshot)}`);
 
       await gen.run(spec('c360', 3)); // warm-up
+      const runtime = async () => JSON.parse((await get(url, '/health?runtime')).body).runtime as Runtime;
 
       /** One load phase: latency from due time and from send time, statuses, and the server's CPU per request. */
       const phase = async (label: string, target: LoadSpec['target'], seconds: number) => {
+        await runtime();
         const cpu0 = cpuOf(child.pid!);
         const r = await gen.run(spec(target, seconds));
         const cpuUs = ((cpuOf(child.pid!) - cpu0) / r.requests) * 1e6;
+        const inside = await runtime();
         const d = summary(r.latencies);
         const sv = summary(r.serviceLatencies);
         const slow = r.latencies.filter((x) => x > 20).length;
-        ctx.out(`${label} at ${RATE}/s: ${r.requests} requests, p50 ${ms(d.p50)}, p95 ${ms(d.p95)}, p99 ${ms(d.p99)}, max ${ms(d.max)} from due time (from send: p99 ${ms(sv.p99)}); slower than 20 ms ${slow}; statuses ${JSON.stringify(r.statuses)}; server CPU ${cpuUs.toFixed(0)} us a request; generator: worst send lag ${ms(r.maxSendLagMs)}, ${r.connections} connections`);
+        ctx.out(`${label} at ${RATE}/s: ${r.requests} requests, p50 ${ms(d.p50)}, p95 ${ms(d.p95)}, p99 ${ms(d.p99)}, max ${ms(d.max)} from due time (from send: p99 ${ms(sv.p99)}); slower than 20 ms ${slow}; statuses ${JSON.stringify(r.statuses)}; server CPU ${cpuUs.toFixed(0)} us a request; generator: worst send lag ${ms(r.maxSendLagMs)}, ${r.connections} connections; ${runtimeText(inside)}`);
         return {
+          server: inside,
           requests: r.requests, p50Ms: round(d.p50), p95Ms: round(d.p95), p99Ms: round(d.p99), maxMs: round(d.max, 1), fromSendP99Ms: round(sv.p99), slowerThan20Ms: slow,
           statuses: r.statuses, serverCpuUsPerRequest: Math.round(cpuUs), generatorMaxSendLagMs: round(r.maxSendLagMs, 1),
         };
@@ -231,6 +266,8 @@ export const bench: Bench = {
       // A new as-of date lands: the same files under the next date (the server sees a new fingerprint within 1 s).
       const swapsBefore = health.snapshot.swaps as number;
       const swapStarted = performance.now();
+      await runtime();
+      let swapInside: Runtime | null = null;
       const swapRun = gen.run(spec('c360', 3600));
       await new Promise((r) => setTimeout(r, 2000));
       for (const ds of SERVED) {
@@ -239,29 +276,41 @@ export const bench: Bench = {
       }
       let peakRss = rssServing;
       let swappedAt = 0;
+      let swappedEpoch = 0;
       while (!swappedAt) {
         await new Promise((r) => setTimeout(r, 250));
         peakRss = Math.max(peakRss, rssMb(child.pid!));
-        const h = await get(url, '/health');
-        if (h.status === 200 && JSON.parse(h.body).snapshot?.swaps > swapsBefore) swappedAt = performance.now();
+        const h = await get(url, '/health?runtime');
+        const hb = JSON.parse(h.body);
+        swapInside = mergeRuntime(swapInside, hb.runtime);
+        if (h.status === 200 && hb.snapshot?.swaps > swapsBefore) {
+          swappedAt = performance.now();
+          swappedEpoch = Date.parse(hb.snapshot.loadedAt);
+        }
         if (performance.now() - swapStarted > 3_000_000) throw new Error('no swap within 50 minutes');
       }
       await new Promise((r) => setTimeout(r, 3000)); // answers from the new snapshot
       gen.stop();
       const swap = await swapRun;
+      swapInside = mergeRuntime(swapInside, await runtime());
       const s = summary(swap.latencies);
       const sv = summary(swap.serviceLatencies);
       const failed = swap.requests - (swap.statuses['200'] ?? 0);
       const slow = swap.latencies.filter((x) => x > 20).length;
       const after = JSON.parse((await get(url, '/health')).body);
+      // the slow ones by when they were due, against the moment the server swapped (its loadedAt): the build or the swap
+      const slowBefore = swap.slow.filter((x) => x.dueEpochMs < swappedEpoch - 1000).length;
+      const slowNear = swap.slow.filter((x) => Math.abs(x.dueEpochMs - swappedEpoch) <= 1000).length;
+      const slowAfter = swap.slow.length - slowBefore - slowNear;
       const rssAfter = rssMb(child.pid!);
-      ctx.out(`[nice -10] swap under ${RATE}/s: new snapshot built and swapped in ${((swappedAt - swapStarted) / 1000 - 2).toFixed(1)} s after it landed; ${swap.requests} requests over ${swap.seconds.toFixed(1)} s, failed ${failed} (target 0), slower than 20 ms ${slow} (${((100 * slow) / swap.requests).toFixed(2)}%), p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} from due time (from send: p99 ${ms(sv.p99)}, max ${ms(sv.max)}); answers by as-of ${JSON.stringify(swap.asOfs)}; now serving ${after.snapshot.asOf}; server RSS peak ${peakRss} MB during the swap, ${rssAfter} MB after`);
+      ctx.out(`[nice -10] swap under ${RATE}/s: new snapshot built and swapped in ${((swappedAt - swapStarted) / 1000 - 2).toFixed(1)} s after it landed; ${swap.requests} requests over ${swap.seconds.toFixed(1)} s, failed ${failed} (target 0), slower than 20 ms ${slow} (${((100 * slow) / swap.requests).toFixed(2)}%), p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} from due time (from send: p99 ${ms(sv.p99)}, max ${ms(sv.max)}); answers by as-of ${JSON.stringify(swap.asOfs)}; now serving ${after.snapshot.asOf}; server RSS peak ${peakRss} MB during the swap, ${rssAfter} MB after; slow ones due during the build ${slowBefore}, within 1 s of the swap ${slowNear}, after ${slowAfter} (worst ${JSON.stringify(swap.slow.sort((a, b) => b.ms - a.ms).slice(0, 5).map((x) => [x.dueEpochMs - swappedEpoch, x.ms]))} [due ms from swap, ms]); ${runtimeText(swapInside!)}`);
       return {
         customers, loadSeconds: round(loadSeconds, 1), rssLoadedMb: rssLoaded, rssServingMb: rssServing, rssPeakDuringSwapMb: peakRss, rssAfterSwapMb: rssAfter, bodyFileMb: bodyMb,
         shared, nice10: ahead, ratioP99ToFloor: round(ahead.c360.p99Ms / ahead.floor.p99Ms),
         swap: {
           buildSeconds: round((swappedAt - swapStarted) / 1000 - 2, 1), requests: swap.requests, seconds: round(swap.seconds, 1), failed, slowerThan20Ms: slow,
           p50Ms: round(s.p50), p99Ms: round(s.p99), maxMs: round(s.max, 1), fromSendP99Ms: round(sv.p99), byAsOf: swap.asOfs, servingAfter: after.snapshot.asOf,
+          slowDuringBuild: slowBefore, slowNearSwap: slowNear, slowAfterSwap: slowAfter, server: swapInside,
         },
       };
     } finally {

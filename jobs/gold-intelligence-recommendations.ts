@@ -2,7 +2,10 @@
 import { writeDataset } from '../src/catalogue/runner.ts';
 import { lit } from '../src/engine/duckdb.ts';
 import { baselineRecommendations, productRecommendations } from '../src/intelligence/datasets.ts';
-import { AS_OF_PARAM, openInputs, writeModels } from '../src/intelligence/job-support.ts';
+import { jobAsOf } from '../src/catalogue/runner.ts';
+import { AGGREGATE_SIGNAL_INPUTS, registerModelAggregates } from '../src/intelligence/daily-inputs.ts';
+import { AS_OF_PARAM, horizonOf, openInputs, writeModels } from '../src/intelligence/job-support.ts';
+import { openStoredSnapshot } from '../src/intelligence/snapshot-inputs.ts';
 import { recommend } from '../src/intelligence/models.ts';
 import type { TunedWeights } from '../src/intelligence/recommend.ts';
 import type { ModelRecord } from '../src/intelligence/registry.ts';
@@ -25,15 +28,20 @@ export const recommendationsJob: Job = {
   async run(ctx) {
     const topN = Number(ctx.params.topN ?? 10);
     if (!Number.isInteger(topN) || topN < 1 || topN > 100) throw new UsageError(`topN must be a whole number in 1..100, got '${ctx.params.topN}'`);
-    const inputs = await openInputs(ctx, JOB);
+    // Tune the blend on the schedule (trained-models.ts); in between, rank with the stored weights, reading the features
+    // job's snapshot of the as-of date and the model aggregates (daily-inputs.ts) instead of every line and event.
+    const asOf = await jobAsOf(ctx);
+    const horizonDays = horizonOf(ctx.params);
+    const stored = await readStored<TunedWeights>(ctx.lake, JOB);
+    const decision = trainDecision(ctx.params, stored, asOf, horizonDays);
+    ctx.report.metrics.training = decision;
+    const light = decision.train ? null : await openStoredSnapshot(ctx);
+    if (light) ctx.report.inputs.push(...(await registerModelAggregates(light.engine, ctx.lake, asOf)));
+    const inputs = light ?? (await openInputs(ctx, JOB));
     if (!inputs) return;
-    const { engine, asOf, horizonDays, snapshot, firstDate } = inputs;
+    const { engine, snapshot, firstDate } = inputs;
     try {
-      // Tune the blend on the schedule (trained-models.ts); in between, rank with the stored weights.
-      const stored = await readStored<TunedWeights>(ctx.lake, JOB);
-      const decision = trainDecision(ctx.params, stored, asOf, horizonDays);
-      ctx.report.metrics.training = decision;
-      const r = await recommend(engine, snapshot, horizonDays, topN, firstDate, decision.train ? undefined : stored!.models);
+      const r = await recommend(engine, snapshot, horizonDays, topN, firstDate, decision.train ? undefined : stored!.models, light ? AGGREGATE_SIGNAL_INPUTS : undefined);
       const record: ModelRecord = decision.train ? r.record : stored!.records[0]!;
       const select = (table: string, algorithm: string) => `
         SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON, ${lit(algorithm)} AS ALGORITHM, ${lit(record.MODEL_VERSION)} AS MODEL_VERSION,

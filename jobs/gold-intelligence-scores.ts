@@ -5,7 +5,7 @@ import { riskScores } from '../src/intelligence/datasets.ts';
 import { jobAsOf } from '../src/catalogue/runner.ts';
 import type { Engine } from '../src/engine/duckdb.ts';
 import type { Snapshot } from '../src/intelligence/features.ts';
-import { loadPurchases } from '../src/intelligence/input.ts';
+import { AGGREGATE_PURCHASE_DAYS, registerModelAggregates } from '../src/intelligence/daily-inputs.ts';
 import { AS_OF_PARAM, horizonOf, openInputs, writeModels } from '../src/intelligence/job-support.ts';
 import { openStoredSnapshot } from '../src/intelligence/snapshot-inputs.ts';
 import { tableFromRecords } from '../src/intelligence/lake-io.ts';
@@ -23,17 +23,16 @@ export const scoresJob: Job = {
   params: [AS_OF_PARAM, { name: 'horizonDays', description: 'Prediction horizon in days (default 90)', type: { kind: 'int', min: 1, max: 3650 } }, ...TRAIN_PARAMS],
   async run(ctx) {
     // Train on the schedule (trained-models.ts); in between, score with the stored models, reading the features job's
-    // snapshot of the as-of date and the purchases (the churn model's rhythm), not all of Silver.
+    // snapshot of the as-of date and the purchase days of its aggregate (the churn model's rhythm), not all of Silver.
     const asOf = await jobAsOf(ctx);
     const horizonDays = horizonOf(ctx.params);
     const stored = await readStored<ScoringModels>(ctx.lake, JOB);
     const decision = trainDecision(ctx.params, stored, asOf, horizonDays);
     ctx.report.metrics.training = decision;
     let inputs: { engine: Engine; snapshot: Snapshot } | undefined | null = decision.train ? null : await openStoredSnapshot(ctx);
-    if (inputs) {
-      const load = await loadPurchases(inputs.engine, ctx.lake, asOf);
-      ctx.report.inputs.push(...load.inputs);
-    }
+    // Purchase days: from the aggregate beside a stored snapshot, else from the loaded Silver (base_tx).
+    const purchaseDays = inputs ? AGGREGATE_PURCHASE_DAYS : undefined;
+    if (inputs) ctx.report.inputs.push(...(await registerModelAggregates(inputs.engine, ctx.lake, asOf)));
     inputs ??= await openInputs(ctx, JOB);
     if (!inputs) return;
     const { engine, snapshot } = inputs;
@@ -49,7 +48,7 @@ export const scoresJob: Job = {
         ctx.report.metrics.clv = { version: s.clvRecord.MODEL_VERSION, bgnbd: s.clv.bgnbd.params, gammaGamma: s.clv.gammaGamma.params };
         ctx.report.metrics.churn = { version: s.churnRecord.MODEL_VERSION, kind: s.churn.kind, ...s.churn.metrics };
       } else {
-        scores = await scoreWith(engine, asOf, horizonDays, snapshot, stored!.models);
+        scores = await scoreWith(engine, asOf, horizonDays, snapshot, stored!.models, purchaseDays);
         [clvRecord, churnRecord] = stored!.records as [ModelRecord, ModelRecord];
       }
       await tableFromRecords(engine, 'risk_rows', [

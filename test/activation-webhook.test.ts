@@ -20,6 +20,7 @@ import { Engine, lit } from '../src/engine/duckdb.ts';
 import { riskScores } from '../src/intelligence/datasets.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeJobContext } from '../src/orchestrator/local-runner.ts';
+import { holderOf, homeLockFile, lockFile } from '../src/runtime/lock.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
 import { writeProfile, writeRows } from './fixtures/profile-fixture.ts';
 
@@ -191,5 +192,31 @@ describe('webhook destination', () => {
     // At most the post in flight at the kill (acknowledged by the receiver, not yet recorded) is sent again.
     expect(resent.filter((e) => ackedBeforeKill.includes(e)).length).toBeLessThanOrEqual(50);
     expect((await readCursor(lake, 'buyers.crm')).batch).toBe(3);
+  });
+
+  it('c360 activate takes the home lock: refused (exit 75, naming the holder, nothing sent) while another command holds the home', async () => {
+    // The killed activator above left its lock behind (dead pid): the next holder takes it over.
+    const release = await lockFile(homeLockFile(home), holderOf('c360 run --as-of 2026-03-04'), `Home ${home}`, 0);
+    const posts = receiver.posts;
+    const run = () => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'c360.mjs'), 'activate', '--home', home, '--audiences', audDir, '--json'], {
+        cwd: ROOT, env: { ...process.env, HOOK_SECRET: SECRET, C360_LOCK_WAIT_SECONDS: '0' }, stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    try {
+      const refused = await run();
+      expect(refused.code).toBe(75);
+      expect(refused.stderr).toContain(`is in use by pid ${process.pid}`);
+      expect(refused.stderr).toContain('c360 run --as-of 2026-03-04');
+      expect(receiver.posts).toBe(posts);
+    } finally {
+      await release();
+    }
+    // Released: it runs, and everything was delivered already.
+    expect((await run()).code).toBe(0);
+    expect(receiver.posts).toBe(posts);
   });
 });

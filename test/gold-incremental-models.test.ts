@@ -83,13 +83,13 @@ describe('model training on its own schedule', () => {
     expect(next.ctx.report.metrics.churn).toBeUndefined();
     expect(next.rows).toBeGreaterThanOrEqual(first.rows);
 
-    // With the features job's snapshot of the date, scoring reads it and the purchases only, and scores the same.
+    // With the features job's snapshot of the date, scoring reads it and the purchase days of its aggregate only, and scores the same.
     await featuresJob.run(makeJobContext({ home, lake, log: silentLogger, runId: 'r', loadId: 'l', runDate: '1997-12-04', asOf: '1997-12-04', params: {} }));
     const before = await riskRows('1997-12-04');
     const light = await scores('1997-12-04');
     expect(light.ctx.report.metrics.training).toMatchObject({ train: false });
     expect(light.ctx.report.inputs.length).toBeGreaterThan(1);
-    expect(light.ctx.report.inputs.every((f) => /feature_snapshots|transactions/.test(f))).toBe(true);
+    expect(light.ctx.report.inputs.every((f) => /feature_snapshots|model_customer_daily/.test(f))).toBe(true);
     expect(await riskRows('1997-12-04')).toEqual(before);
 
     // Due (trainEveryDays=3), asked (train=true), or before the training date: a new fit.

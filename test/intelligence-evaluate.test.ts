@@ -27,10 +27,17 @@ describe('evaluation on CDNOW (the published split: train to 1997-09-30, 39-week
       const clv = e.comparisons.find((c) => c.task === 'clv')!;
       const metric = (name: string, m: string) => clv.rows.find((r) => r.name === name)!.metrics[m]!.value;
       expect(metric('clv', 'topDecileShare')).toBeGreaterThanOrEqual(metric('bgnbd', 'topDecileShare'));
-      // The learned CLV cannot validate here: every training snapshot that fits a label window before the cutoff has
-      // at most a few weeks of history (CDNOW is one cohort), so BG/NBD x Gamma-Gamma is served, and says why.
-      expect(e.clv.served).toBe('bgnbd_gamma_gamma');
-      expect(e.clv.choice).toMatch(/did not beat|needed/);
+      // The churn snapshots (39-week labels before the cutoff) hold a cohort a few weeks old, which cannot validate for
+      // the scoring date (CDNOW is one cohort): the CLV's label horizon is shortened until the validation snapshot's
+      // purchasers are at least half as old as the scored ones, and the choice says so.
+      expect(e.clv.choice).toMatch(/label horizon shortened to \d+ days/);
+      expect(e.clv.validation!.snapshot > '1997-05-01').toBe(true);
+      // No served model below its strongest baseline (issue 18): measured 0.4497 (regression blended 0.25 : 0.75 with
+      // log BG/NBD purchases, the simplest candidate within one standard error on validation) vs BG/NBD alone 0.4441.
+      expect(metric('clv', 'spearman')).toBeGreaterThanOrEqual(Math.max(metric('bgnbd', 'spearman'), metric('bgnbd_gamma_gamma', 'spearman'), metric('past_spend', 'spearman')));
+      // The total over the 39 weeks is BG/NBD x Gamma-Gamma's (the candidate only ranks): measured -21%, the baseline's own
+      // (a linear extension of the 105-day window gave +31%).
+      expect(Math.abs(e.clv.predictedSpend / e.clv.actualSpend - 1)).toBeLessThan(0.25);
       expect(e.churn.model).toBe('logistic_platt');
       expect(e.churn.auc).toBeGreaterThan(e.churn.baselineRecencyAuc);
       expect(e.churn.auc).toBeGreaterThan(e.churn.pAliveAuc);
@@ -61,6 +68,10 @@ describe('evaluation on a synthetic retail world', () => {
       expect(r.hybrid.ndcg).toBeGreaterThan(r.popularity.ndcg);
       expect(r.hybrid.hitRate).toBeGreaterThanOrEqual(r.repeat_purchase.hitRate);
       expect(e.clv.spearman).toBeGreaterThan(e.clv.baselinePastSpendSpearman);
+      const clv = e.comparisons.find((c) => c.task === 'clv')!;
+      const spearmanOf = (name: string) => clv.rows.find((x) => x.name === name)!.metrics.spearman!.value;
+      // No served CLV below its strongest baseline (issue 18); measured: BG/NBD x Gamma-Gamma itself served, 0.5175.
+      expect(spearmanOf('clv')).toBeGreaterThanOrEqual(Math.max(spearmanOf('bgnbd'), spearmanOf('bgnbd_gamma_gamma'), spearmanOf('past_spend')));
       expect(e.churn.auc).toBeGreaterThan(e.churn.baselineRecencyAuc);
     } finally {
       engine.close();

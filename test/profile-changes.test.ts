@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROFILE_HASH_DIR, PROFILE_STATE_DIR, profileHashesPath, profileStatePath } from '../src/activation/paths.ts';
-import { UNTRACKED_COLUMNS, commitProfileChanges, committedBatches, hashPublishedState, rowHashSql } from '../src/activation/profile-changes.ts';
+import { KEY_HASH_SQL, UNTRACKED_COLUMNS, commitProfileChanges, committedBatches, hashPublishedState, rowHashSql } from '../src/activation/profile-changes.ts';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import type { Lake } from '../src/lake/lake.ts';
@@ -134,8 +134,8 @@ describe('profile change feed', () => {
       const b = (await committedBatches(lake)).at(-1)!.batch;
       const state = lit(await lake.localPath(profileStatePath(b)));
       const compared = (await engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${state})`)).map((r) => r.column_name).filter((c) => !UNTRACKED_COLUMNS.has(c));
-      const fresh = `SELECT ${rowHashSql(compared)} AS h FROM read_parquet(${state})`;
-      const stored = `SELECT h FROM read_parquet(${lit(await lake.localPath(profileHashesPath(b)))})`;
+      const fresh = `SELECT ${KEY_HASH_SQL} AS k, ${rowHashSql(compared)} AS h FROM read_parquet(${state})`;
+      const stored = `SELECT k, h FROM read_parquet(${lit(await lake.localPath(profileHashesPath(b)))})`;
       const [d] = await engine.all<{ n: number; m: number; s: number }>(
         `SELECT (SELECT count(*) FROM ((${fresh}) EXCEPT ALL (${stored}))) AS n, (SELECT count(*) FROM ((${stored}) EXCEPT ALL (${fresh}))) AS m, (SELECT count(*) FROM (${stored})) AS s`,
       );
@@ -152,7 +152,7 @@ describe('profile change feed', () => {
     // Stale hashes (another column list, as after a schema change, or another DuckDB's hash()) are not trusted.
     const state = lit(await lake.localPath(profileStatePath(b)));
     const stale = join(home, 'stale-hashes.parquet');
-    await engine.run(`COPY (SELECT hash(CUSTOMER360_ID) AS h FROM read_parquet(${state})) TO ${lit(stale)} (FORMAT parquet, KV_METADATA {c360_row_hash: 'v0|CUSTOMER360_ID'})`);
+    await engine.run(`COPY (SELECT hash(CUSTOMER360_ID) AS k, hash(CUSTOMER360_ID) AS h FROM read_parquet(${state})) TO ${lit(stale)} (FORMAT parquet, KV_METADATA {c360_row_hash: 'v0|k,h|CUSTOMER360_ID'})`);
     await lake.putFile(stale, profileHashesPath(b));
     r = await run('2026-03-04', [person('C1', { ...C1_AFTER, LOYALTY_TIER: 'GOLD', TOTAL_ORDERS: 9 }), base[1]!, base[2]!, base[3]!, person('C6')]);
     expect(r.byType).toEqual({ created: 1, deleted: 1 });

@@ -2,7 +2,7 @@
 // picked up and swapped in while requests keep coming, every answer is wholly from the old or wholly from the new
 // snapshot, requests are answered during the load, an unchanged lake loads nothing, and a broken new snapshot is
 // refused while the current one keeps serving.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,8 @@ beforeAll(async () => {
     lake, source: { kind: 'lake' }, apiKeys: [{ key: KEY, role: 'agent', name: 'crm' }],
     port: 0, host: '127.0.0.1', rateLimit: { perSecond: 0 }, auditLog: null, pollSeconds: 0,
     snapshotDir: join(home, 'serve'), log: silentLogger,
+    // a nice value, not SCHED_IDLE: a test suite loads the machine, and an idle-class build would get no CPU at all
+    buildPriority: 10,
   });
   expect(await server.ready).toBe(true);
 });
@@ -114,5 +116,19 @@ describe('serving the lake', () => {
     expect(h.body.snapshot.asOf).toBe(LATER);
     expect(h.body.lastError).toMatch(/parquet|magic|No magic bytes/i);
     expect((await get('/customer/profile/c360:P1?fields=FIRST_NAME')).body.FIRST_NAME).toBe('Ann');
+  });
+
+  it('a server stopped while a snapshot builds ends the build process and keeps none of its files', async () => {
+    const dir = join(home, 'serve-stopped');
+    const other = await startServer({
+      lake, source: { kind: 'lake' }, apiKeys: [{ key: KEY, role: 'agent', name: 'crm' }],
+      port: 0, host: '127.0.0.1', rateLimit: { perSecond: 0 }, auditLog: null, pollSeconds: 0, snapshotDir: dir, log: silentLogger,
+    });
+    // the build process has started once its database file exists
+    while ((await readdir(dir).catch(() => [])).length === 0) await new Promise((r) => setTimeout(r, 20));
+    await other.close();
+    expect(await other.ready).toBe(false);
+    expect(other.store.lastError).toMatch(/ended \(SIGKILL\)/);
+    expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -5,8 +5,8 @@ export const ACTIVATION_ROOT = 'activation';
 export const PROFILE_STATE_DIR = `${ACTIVATION_ROOT}/state/customer_profile`;
 
 /**
- * The row hashes of the published state: one hash(CUSTOMER360_ID, compared columns) per profile, written with the
- * state, so the next diff reads hashes instead of re-hashing every column of the previous snapshot.
+ * The row hashes of the published state: one (k = hash(CUSTOMER360_ID), h = hash(compared columns)) pair per profile,
+ * written with the state, so the next diff reads hashes instead of re-hashing every column of the previous snapshot.
  */
 export const PROFILE_HASH_DIR = `${ACTIVATION_ROOT}/state/profile_row_hashes`;
 

@@ -122,22 +122,29 @@ FROM d
 WHERE CHANGE_TYPE <> 'updated' OR len(entries) > 0`;
 }
 
-/** The expression of a profile's row hash: the key and the compared columns, so equal hashes mean the same row. */
+/**
+ * A profile's row hash: DuckDB's 64-bit hash() of the compared columns (not the key, so it is also PROFILE_CHECKSUM).
+ * Two profiles with equal values have equal row hashes; a stored hash is matched together with the key hash, so a new
+ * row is unchanged only when its own previous row had the same hash (see commitProfileChanges).
+ */
 export function rowHashSql(compared: readonly string[]): string {
-  return `hash(${['CUSTOMER360_ID', ...compared].map(ident).join(', ')})`;
+  return compared.length ? `hash(${compared.map(ident).join(', ')})` : 'CAST(0 AS UBIGINT)';
 }
+
+/** Which profile a stored row hash belongs to: the 64-bit hash() of CUSTOMER360_ID. */
+export const KEY_HASH_SQL = `hash(${ident('CUSTOMER360_ID')})`;
 
 const HASH_KEY = 'c360_row_hash';
 
-/** What a stored row hash covers: the compared columns, and the DuckDB version whose hash() computed it. */
+/** What a stored row hash covers: the layout (k, h), the compared columns, and the DuckDB version whose hash() computed it. */
 async function rowHashKey(engine: Engine, compared: readonly string[]): Promise<string> {
   const [v] = await engine.all<{ v: string }>('SELECT version() AS v');
-  return `${v!.v}|${compared.join(',')}`;
+  return `${v!.v}|k,h|${compared.join(',')}`;
 }
 
 /**
- * The stored row hashes of a published state when they can be trusted (same columns, same DuckDB hash, one per row of
- * the state); undefined otherwise, and the caller hashes the state itself.
+ * The stored (key hash, row hash) pairs of a published state when they can be trusted (same layout and columns, same
+ * DuckDB hash, one per row of the state); undefined otherwise, and the caller hashes the state itself.
  */
 async function storedRowHashes(engine: Engine, lake: Lake, batch: number, key: string, stateRows: number): Promise<string | undefined> {
   const path = profileHashesPath(batch);
@@ -146,7 +153,7 @@ async function storedRowHashes(engine: Engine, lake: Lake, batch: number, key: s
   const [m] = await engine.all<{ v: string }>(`SELECT decode(value) AS v FROM parquet_kv_metadata(${file}) WHERE decode(key) = ${lit(HASH_KEY)}`);
   if (m?.v !== key) return undefined;
   const [c] = await engine.all<{ n: number }>(`SELECT CAST(count(*) AS BIGINT) AS n FROM read_parquet(${file})`);
-  return Number(c!.n) === stateRows ? `SELECT h FROM read_parquet(${file})` : undefined;
+  return Number(c!.n) === stateRows ? `SELECT k, h FROM read_parquet(${file})` : undefined;
 }
 
 export interface ChangeBatchResult {
@@ -186,11 +193,15 @@ async function rowCount(engine: Engine, file: string): Promise<number> {
 /**
  * Commits the next batch of the change feed for the Gold profile of `asOf` (see the protocol at the top of the file).
  *
- * The diff reads the new profile once, hashing each row (key and compared columns) and keeping the full rows whose
- * hash the published state's stored hashes lack: the created and updated profiles. Only for their ids (and the
- * deleted ids, looked for when the row counts say there are some) is the previous state read in full. The new state's
- * hashes are the old ones minus those of the old rows read plus those of the new rows kept, so no snapshot is ever
- * hashed twice.
+ * Each snapshot is read in full once. The new profile is read once, hashing each row (key hash k, row hash h) and
+ * keeping the full rows whose (k, h) pair the published state's stored pairs lack: the created and updated profiles.
+ * The previous state is read once, keeping only the rows of those ids (and of the deleted ids, looked for when the row
+ * counts say there are some). The new state's pairs are the old ones minus those of the old rows kept plus those of
+ * the new rows kept, so no snapshot is ever hashed twice.
+ *
+ * Collisions: a new row counts as unchanged only when its own key's stored pair has its row hash. Equal values in two
+ * profiles (equal row hashes, which happen all the time) therefore never hide a change; what could is DuckDB's 64-bit
+ * hash() giving a profile's new values the same hash as its own previous values, about 1 in 1.8e19 per changed profile.
  */
 export async function commitProfileChanges(engine: Engine, lake: Lake, o: { asOf: string; runId: string; tmpDir: string }): Promise<ChangeBatchResult> {
   const profileFiles = await parquetFiles(lake, goldDir(customerProfile.name, o.asOf));
@@ -216,31 +227,40 @@ export async function commitProfileChanges(engine: Engine, lake: Lake, o: { asOf
   // Columns the profile gained or lost since the state was published are not compared (they would mark everyone).
   const compared = newCols.filter((c) => oldCols.has(c) && !UNTRACKED_COLUMNS.has(c));
   const key = await rowHashKey(engine, compared);
-  const rh = rowHashSql(compared);
+  const hashes = `${KEY_HASH_SQL} AS _k, ${rowHashSql(compared)} AS _h`;
   const id = ident('CUSTOMER360_ID');
-  const newScan = `SELECT *, ${rh} AS _rh FROM read_parquet(${lit(newFile)})`;
+  const newScan = `SELECT *, ${hashes} FROM read_parquet(${lit(newFile)})`;
   let newHashes: string;
   try {
     if (!oldFile) {
       // The first batch: every profile is created, streamed from the file (nothing to keep aside).
       await engine.run(`CREATE OR REPLACE TEMP VIEW pc_new AS ${newScan}`);
       await engine.run(`CREATE OR REPLACE TEMP VIEW pc_old AS SELECT * FROM pc_new WHERE false`);
-      newHashes = `SELECT _rh AS h FROM pc_new`;
+      newHashes = `SELECT _k AS k, _h AS h FROM pc_new`;
     } else {
       const oldScan = `read_parquet(${lit(oldFile)})`;
       const oldRows = await rowCount(engine, oldFile);
+      const newRows = await rowCount(engine, newFile);
       const stored = await storedRowHashes(engine, lake, last!.batch, key, oldRows);
-      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_old_hashes AS ${stored ?? `SELECT ${rh} AS h FROM ${oldScan}`}`);
-      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_new AS SELECT n.* FROM (${newScan}) n ANTI JOIN pc_old_hashes o ON n._rh = o.h`);
-      // Of the kept ids, those in the old state are updates; every other old id missing from the new profile is a deletion.
+      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_old_hashes AS ${stored ?? `SELECT ${KEY_HASH_SQL} AS k, ${rowHashSql(compared)} AS h FROM ${oldScan}`}`);
+      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_new AS SELECT n.* FROM (${newScan}) n ANTI JOIN pc_old_hashes o ON n._k = o.k AND n._h = o.h`);
+      // Of the kept ids, those in the old state are updates; every other old id missing from the new profile is a
+      // deletion. The key hashes tell how many kept ids are old ones without reading the state; the count of the
+      // old rows read below checks it.
       const [k] = await engine.all<{ kept: number; changed: number }>(
-        `SELECT CAST((SELECT count(*) FROM ${oldScan} WHERE ${id} IN (SELECT ${id} FROM pc_new)) AS BIGINT) AS kept, CAST((SELECT count(*) FROM pc_new) AS BIGINT) AS changed`,
+        `SELECT CAST((SELECT count(*) FROM pc_old_hashes WHERE k IN (SELECT _k FROM pc_new)) AS BIGINT) AS kept, CAST((SELECT count(*) FROM pc_new) AS BIGINT) AS changed`,
       );
-      const deleted = oldRows - (await rowCount(engine, newFile)) + (Number(k!.changed) - Number(k!.kept));
+      const changed = Number(k!.changed);
       const deletedIds = `SELECT ${id} FROM (SELECT ${id} FROM ${oldScan}) ANTI JOIN (SELECT ${id} FROM read_parquet(${lit(newFile)})) USING (${id})`;
-      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_keys AS SELECT ${id} FROM pc_new${deleted > 0 ? ` UNION ALL ${deletedIds}` : ''}`);
-      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_old AS SELECT *, ${rh} AS _rh FROM ${oldScan} WHERE ${id} IN (SELECT ${id} FROM pc_keys)`);
-      newHashes = `SELECT h FROM pc_old_hashes ANTI JOIN pc_old ON h = _rh UNION ALL SELECT _rh FROM pc_new`;
+      const oldRowsOf = (keys: string) => `SELECT *, ${hashes} FROM ${oldScan} WHERE ${id} IN (${keys})`;
+      const withDeleted = oldRows - newRows + changed - Number(k!.kept) > 0;
+      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_old AS ${oldRowsOf(`SELECT ${id} FROM pc_new${withDeleted ? ` UNION ALL ${deletedIds}` : ''}`)}`);
+      if (!withDeleted) {
+        const kept = Number(await engine.scalar(`SELECT count(*) FROM pc_old`));
+        // Two ids sharing a key hash made the count above wrong: the deleted ids are read after all.
+        if (oldRows - newRows + changed - kept > 0) await engine.run(`INSERT INTO pc_old ${oldRowsOf(deletedIds)}`);
+      }
+      newHashes = `SELECT k, h FROM pc_old_hashes ANTI JOIN pc_old ON k = _k AND h = _h UNION ALL SELECT _k, _h FROM pc_new`;
     }
     const diff = profileDiffSql({ oldRel: 'SELECT * FROM pc_old', newRel: 'SELECT * FROM pc_new', compared, batch, runId: o.runId, asOf: o.asOf });
     // The first batch publishes everyone as created: merges and splits before it are history nobody has to follow.
@@ -263,7 +283,7 @@ export async function commitProfileChanges(engine: Engine, lake: Lake, o: { asOf
     return { batch, path, rows, byType: Object.fromEntries(counts.map((r) => [r.t, r.n])), previous: last?.batch ?? 0 };
   } finally {
     const kind = oldFile ? 'TABLE' : 'VIEW';
-    await engine.run(`DROP ${kind} IF EXISTS pc_old; DROP ${kind} IF EXISTS pc_new; DROP TABLE IF EXISTS pc_old_hashes; DROP TABLE IF EXISTS pc_keys`);
+    await engine.run(`DROP ${kind} IF EXISTS pc_old; DROP ${kind} IF EXISTS pc_new; DROP TABLE IF EXISTS pc_old_hashes`);
   }
 }
 
@@ -271,7 +291,8 @@ async function writeRowHashes(engine: Engine, lake: Lake, query: string, to: str
   await mkdir(tmpDir, { recursive: true });
   const tmp = join(tmpDir, `${randomUUID()}.parquet`);
   try {
-    await engine.run(`COPY (${query}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${HASH_KEY}: ${lit(key)}})`);
+    // Uncompressed: 64-bit hashes do not compress, and compressing them costs time.
+    await engine.run(`COPY (${query}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION uncompressed, KV_METADATA {${HASH_KEY}: ${lit(key)}})`);
     await lake.putFile(tmp, to);
   } finally {
     await rm(tmp, { force: true });
@@ -285,5 +306,5 @@ async function writeRowHashes(engine: Engine, lake: Lake, query: string, to: str
 export async function hashPublishedState(engine: Engine, lake: Lake, batch: number, tmpDir: string): Promise<void> {
   const file = lit(await lake.localPath(profileStatePath(batch)));
   const compared = (await engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${file})`)).map((r) => r.column_name).filter((c) => !UNTRACKED_COLUMNS.has(c));
-  await writeRowHashes(engine, lake, `SELECT ${rowHashSql(compared)} AS h FROM read_parquet(${file})`, profileHashesPath(batch), await rowHashKey(engine, compared), tmpDir);
+  await writeRowHashes(engine, lake, `SELECT ${KEY_HASH_SQL} AS k, ${rowHashSql(compared)} AS h FROM read_parquet(${file})`, profileHashesPath(batch), await rowHashKey(engine, compared), tmpDir);
 }

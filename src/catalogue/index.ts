@@ -11,6 +11,7 @@ import { customerPreferences, factTransactionItems } from '../gold/sales-and-pre
 import { PREPARED_RELATIONS, SHARED_RELATIONS, SILVER_VIEWS } from '../gold/relations.ts';
 import { customerConsent } from '../privacy/consent.ts';
 import { INTELLIGENCE_DATASETS } from '../intelligence/datasets.ts';
+import { MODEL_AGGREGATES } from '../intelligence/daily-inputs.ts';
 import { SILVER_DATASETS } from '../silver/datasets.ts';
 import { ACTIVATION_DATASETS } from '../activation/datasets.ts';
 import type { Dataset } from './dataset.ts';
@@ -55,7 +56,7 @@ function withDerivedInputs(ds: Dataset, all: readonly Dataset[]): Dataset {
   return { ...ds, inputs: [...new Set([...ds.inputs, ...derived])].sort() };
 }
 
-const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...DAILY_AGGREGATES, ...GOLD_SQL_DATASETS, ...INTELLIGENCE_DATASETS, ...ACTIVATION_DATASETS];
+const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...DAILY_AGGREGATES, ...GOLD_SQL_DATASETS, ...MODEL_AGGREGATES, ...INTELLIGENCE_DATASETS, ...ACTIVATION_DATASETS];
 
 export const CATALOGUE: readonly Dataset[] = DECLARED.map((d) => withDerivedInputs(d, DECLARED));
 

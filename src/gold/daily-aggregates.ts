@@ -15,6 +15,8 @@ import type { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { JobContext } from '../runtime/job.ts';
 import { T } from '../warehouse/types.ts';
+import { getContract } from '../../schemas/index.ts';
+import { partitionColumn } from '../silver/datasets.ts';
 import { IS_PURCHASE, IS_RETURN } from './dataset.ts';
 import { dateLit } from './paths.ts';
 import { SILVER_TABLES, silverFilesView, silverPathOf, type SilverName } from './silver-inputs.ts';
@@ -27,14 +29,20 @@ const ID_DAY = [
   ['ACTIVITY_DATE', T.date, 'Day of the activity (the event date of the Silver rows)'],
 ] as const;
 
-interface DailyAggregate extends Dataset {
+export interface DailyAggregate extends Dataset {
   /** Silver tables (Gold short names) a day's rows are computed from. */
   sources: readonly SilverName[];
-  /** The day rows from views d_<short> over the touched days' Silver partitions. */
+  /** The day rows from views d_<short> over the touched days' Silver partitions (an unpartitioned source: all of it). */
   daySql(prefix: string): string;
+  /**
+   * Days whose rows a change of an unpartitioned source (one file merged by key, e.g. transaction items) can alter:
+   * what its staged dataset changed in staged sequence numbers (from, to] (published Silver records no change rows);
+   * undefined when that cannot be told (then every day is recomputed).
+   */
+  unpartitionedChanges?(engine: Engine, lake: Lake, source: SilverName, from: number, to: number): Promise<string[] | undefined>;
 }
 
-function aggregate(d: Omit<DailyAggregate, 'layer' | 'path' | 'maintenance' | 'inputs' | 'columns'> & { columns: Parameters<typeof columns>[0] }): DailyAggregate {
+export function aggregate(d: Omit<DailyAggregate, 'layer' | 'path' | 'maintenance' | 'inputs' | 'columns'> & { columns: Parameters<typeof columns>[0] }): DailyAggregate {
   return {
     ...d,
     layer: 'gold',
@@ -151,6 +159,8 @@ export const DAILY_AGGREGATES: readonly DailyAggregate[] = [customerDaily, custo
 /** What an aggregate has consumed: each source's Silver commit sequence number. */
 interface AggregateInputs {
   silver: Record<string, number>;
+  /** Unpartitioned sources: the staged sequence number their published state had consumed. */
+  staged?: Record<string, number>;
 }
 
 export interface MaintainResult {
@@ -161,6 +171,9 @@ export interface MaintainResult {
   /** Silver files read. */
   files: string[];
 }
+
+/** A Silver dataset kept as one file merged by key (no day partitions). */
+const unpartitioned = (s: SilverName) => partitionColumn(getContract(SILVER_TABLES[s])) === undefined;
 
 /** Days (partition values) of a Silver state, without the partition of undated rows (no aggregate row has no day). */
 const days = (s: DatasetState | undefined) => Object.keys(s?.partitions ?? {}).filter((p) => p !== NO_DATE && p !== '');
@@ -188,6 +201,9 @@ export async function maintainAggregate(ctx: JobContext, engine: Engine, ds: Dai
     }
   }
   const seqs = Object.fromEntries(ds.sources.map((s) => [s, whole.has(s) ? -1 : states.get(s)?.seq ?? 0]));
+  const stagedSeq = (s: SilverName) => (states.get(s)?.inputs.staged as Record<string, number> | undefined)?.[SILVER_TABLES[s]];
+  const staged = Object.fromEntries(ds.sources.filter(unpartitioned).flatMap((s) => (stagedSeq(s) === undefined ? [] : [[s, stagedSeq(s)!]])));
+  const prevStaged = (prev?.inputs as AggregateInputs | undefined)?.staged;
   let full = o.full || !prev || !consumed || whole.size > 0;
   const touched = new Set<string>();
   if (!full) {
@@ -198,6 +214,16 @@ export async function maintainAggregate(ctx: JobContext, engine: Engine, ds: Dai
         break;
       }
       for (const e of ch) for (const p of e.partitions) if (p !== NO_DATE && p !== '') touched.add(p);
+      if (ch.length && unpartitioned(s)) {
+        const from = prevStaged?.[s];
+        const to = stagedSeq(s);
+        const more = ds.unpartitionedChanges && from !== undefined && to !== undefined ? await ds.unpartitionedChanges(engine, lake, s, from, to) : undefined;
+        if (!more) {
+          full = true;
+          break;
+        }
+        for (const p of more) touched.add(p);
+      }
     }
     // Days no source holds any more (retention drops expired Silver partitions from the state, no change entry):
     // recomputed, i.e. removed.
@@ -209,15 +235,16 @@ export async function maintainAggregate(ctx: JobContext, engine: Engine, ds: Dai
     for (const s of ds.sources) for (const p of days(states.get(s))) touched.add(p);
     for (const p of Object.keys(prev?.partitions ?? {})) touched.add(p);
   }
-  const inputs: AggregateInputs = { silver: seqs };
+  const inputs: AggregateInputs = Object.keys(staged).length ? { silver: seqs, staged } : { silver: seqs };
   if (touched.size === 0 && whole.size === 0) {
-    if (prev && JSON.stringify(consumed) !== JSON.stringify(seqs)) await commitInputsOnly(lake, ds.path, prev, inputs as unknown as Record<string, unknown>);
+    if (prev && JSON.stringify(prev.inputs) !== JSON.stringify(inputs)) await commitInputsOnly(lake, ds.path, prev, inputs as unknown as Record<string, unknown>);
     return { mode: 'unchanged', days: 0, rows: 0, files: [] };
   }
   const files: string[] = [];
   for (const s of ds.sources) {
     const st = states.get(s);
-    const f = whole.get(s) ?? [...touched].sort().flatMap((p) => st?.partitions[p] ?? []);
+    // An unpartitioned source (its rows are joined to the days' rows of the others) is read whole.
+    const f = whole.get(s) ?? (unpartitioned(s) ? Object.values(st?.partitions ?? {}).flat() : [...touched].sort().flatMap((p) => st?.partitions[p] ?? []));
     files.push(...f);
     await silverFilesView(engine, lake, s, f, `d_${s}`);
   }

@@ -1,27 +1,30 @@
 // The identity graph held in memory for linking records one small batch at a time (the streaming consumer): the
 // standardised values of every record, value -> records indexes for the blocking keys and term frequencies, each
-// person's records, and the stored links. A batch then never scans the graph's tables: its candidates come from the
-// indexes, only the batch and its candidates go through the same standardisation, comparison and scoring SQL as
-// incremental.ts (on tables of a few rows), clustering is the same TypeScript, and the graph file gets one small
-// transaction that appends and updates by record number. The result is the one updateGraph's incremental path gives
-// for the same batch (test/identity-live-graph.test.ts compares the two).
+// person's records, and the stored links. A batch never scans the graph's tables and runs no DuckDB statement until
+// its commit: records are standardised in TypeScript (standardise-record.ts; a record it cannot be sure of, e.g.
+// non-ASCII text, goes through standardise.ts's SQL), candidates come from the indexes, comparison levels, weights
+// and link flags are the model's own SQL evaluated in TypeScript (score-pairs.ts), clustering is the same TypeScript,
+// and the graph file gets one transaction that appends and updates by record number. The result is the one
+// updateGraph's incremental path gives for the same batch (test/identity-live-graph.test.ts compares the two; match
+// probabilities may differ in the last bits, see score-pairs.ts).
 //
 // Memory grows with the graph: every record's match keys, one index entry per distinct (column, value), one entry
 // per link. Overrides are the ones stored with the graph; a batch that changes them goes through updateGraph.
 import { createHash } from 'node:crypto';
 import type { Engine } from '../engine/duckdb.ts';
 import { lit } from '../engine/duckdb.ts';
-import { appendRows, type Cell } from './append.ts';
+import { appendRows, appendTyped, stageType, type Cell, type StageType } from './append.ts';
 import { deriveChanges, type TouchedRecord } from './changes.ts';
 import { cluster, type ClusterOptions } from './cluster.ts';
 import { hasRecords, modelParts, RAW_COLUMNS, readModel, type GraphModel, type ModelParts } from './graph.ts';
 import { assignIds, keyOf, type RecordKey, type RegistryRow, type RetiredRow } from './ids.ts';
 import {
-  commit, edgeSelectSql, ledgerFor, matchRule, prepareBatch, storedOverrides,
+  commit, ledgerFor, matchRule, prepareBatch, storedOverrides,
   type LedgerEdge, type UpdateResult,
 } from './incremental.ts';
 import type { Overrides } from './overrides.ts';
-import { comparisonSql, scoreSql } from './sql.ts';
+import { PairScorer, type ScoredEdge } from './score-pairs.ts';
+import { RECORD_STD_COLUMNS, standardiseRecord } from './standardise-record.ts';
 import { standardise, TF_COLUMNS } from './standardise.ts';
 
 type Val = string | boolean | null;
@@ -45,26 +48,39 @@ function lookupOf(rule: ModelParts['rules'][number]): Lookup {
 }
 
 /** A blocking rule as a test on two records (l the lower record number, as blockingSql orients keyed rules). */
-type Get = (col: string) => Val;
-function ruleTest(rule: ModelParts['rules'][number]): (l: Get, r: Get) => boolean {
+type Rec = readonly Val[];
+function ruleTest(rule: ModelParts['rules'][number], at: (col: string) => number): (l: Rec, r: Rec) => boolean {
   const conds = (rule.on ?? '').split(/\s+AND\s+/i).filter((p) => p.trim()).map((p) => {
     const m = /^\s*l\.(\w+)\s*(=|<>)\s*r\.(\w+)\s*$/.exec(p);
     if (!m) throw new Error(`Blocking rule '${rule.name}' has a condition the in-memory graph cannot evaluate: ${p}`);
-    return { x: m[1]!, eq: m[2] === '=', y: m[3]! };
+    return { x: at(m[1]!), eq: m[2] === '=', y: at(m[3]!) };
   });
-  const on = (l: Get, r: Get) => conds.every((c) => {
-    const a = l(c.x);
-    const b = r(c.y);
+  const keys = rule.keys.map(at);
+  const on = (l: Rec, r: Rec) => conds.every((c) => {
+    const a = l[c.x] ?? null;
+    const b = r[c.y] ?? null;
     return a !== null && b !== null && (c.eq ? a === b : a !== b);
   });
   return (l, r) => {
-    for (const k of rule.keys) {
-      const a = l(k);
-      if (a === null || a !== r(k)) return false;
+    for (const k of keys) {
+      const a = l[k] ?? null;
+      if (a === null || a !== r[k]) return false;
     }
     // A key-less rule is taken in both orientations (blockingSql adds the swapped one).
-    return rule.keys.length === 0 ? on(l, r) || on(r, l) : on(l, r);
+    return keys.length === 0 ? on(l, r) || on(r, l) : on(l, r);
   };
+}
+
+/** Rows of a table at most this long go into the commit as VALUES, longer ones through a staging table. */
+const INLINE_ROWS = 16;
+
+/** A value as a SQL literal of its staging type (a DOUBLE as its shortest round-trip text: the same double). */
+function literal(v: Cell, type: StageType): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (type === 'BIGINT') return String(v);
+  if (type === 'DOUBLE') return `CAST('${String(v)}' AS DOUBLE)`;
+  if (type === 'BOOLEAN') return v ? 'TRUE' : 'FALSE';
+  return lit(String(v));
 }
 
 const rawKey = (vals: readonly (string | null)[]) => createHash('md5').update(JSON.stringify(vals)).digest('base64');
@@ -85,7 +101,20 @@ export class LiveGraph {
   private parts!: ModelParts;
   private overrides!: Overrides;
   private lookups: Lookup[] = [];
-  private tests: ((l: Get, r: Get) => boolean)[] = [];
+  /**
+   * Per two-column lookup whose columns are both common values (a first name and a surname, a postcode and a
+   * surname code): an index on the pair, tenant -> value 1 -> value 2 -> record numbers, so a candidate search does
+   * not walk thousands of records that share only one of them. Undefined for the other lookups.
+   */
+  private pairIndex: (Map<string, Map<string, Map<string, number | number[]>>> | undefined)[] = [];
+  /** Per lookup, its columns' positions in `columns`. */
+  private lookupAt: number[][] = [];
+  private tests: ((l: Rec, r: Rec) => boolean)[] = [];
+  private tenantAt = -1;
+  /** Per column: whether it is held in memory (see load). */
+  private kept: boolean[] = [];
+  /** The store's column arrays in `columns` order. */
+  private colArrays: Val[][] = [];
   /** g.records columns other than rid and customer360_id, with their types. */
   private columns: { name: string; type: string }[] = [];
   private store = new Map<string, Val[]>();
@@ -114,30 +143,60 @@ export class LiveGraph {
   private retired: RetiredRow[] = [];
   private retiredIds = new Set<string>();
   private interned = new Map<string, Map<string, string>>();
+  private scorer!: PairScorer;
+  /** Whether standardiseRecord yields every stored column (else every batch is standardised by the SQL). */
+  private tsStandardise = false;
+  /** Staging tables: their columns and types. */
+  private stages = new Map<string, { columns: string[]; types: StageType[] }>();
+  /** Records standardised by the SQL because the TypeScript standardiser could not be sure (non-ASCII, odd dates). */
+  sqlStandardised = 0;
 
   private constructor() {}
 
   /** Loads the graph attached as `g` (openGraph); it must hold a model (built by a first or full run). */
-  static async load(engine: Engine): Promise<LiveGraph> {
+  static async load(engine: Engine, options: { pairIndexMinPostings?: number } = {}): Promise<LiveGraph> {
     if (!(await hasRecords(engine))) throw new Error('The identity graph is empty: build it first (c360 resolve --incremental)');
     const g = new LiveGraph();
     g.model = (await readModel(engine))!;
     g.parts = modelParts(g.model);
     g.overrides = await storedOverrides(engine, g.model.block);
     g.lookups = g.parts.rules.map(lookupOf);
-    g.tests = g.parts.rules.map(ruleTest);
     const indexed = new Set([...TF_COLUMNS, ...g.lookups.flatMap((l) => l.col)]);
     for (const c of indexed) g.index.set(c, new Map());
     const desc = await engine.all<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM (DESCRIBE g.records)');
     g.columns = desc.filter((d) => d.column_name !== 'rid' && d.column_name !== 'customer360_id').map((d) => ({ name: d.column_name, type: d.column_type }));
     for (const c of g.columns) g.store.set(c.name, []);
-    const sel = g.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
+    g.colArrays = g.columns.map((c) => g.store.get(c.name)!);
+    g.tenantAt = g.columns.findIndex((c) => c.name === 'tenant_id');
+    const at = (col: string) => {
+      const i = g.columns.findIndex((c) => c.name === col);
+      if (i < 0) throw new Error(`Blocking rule column ${col} is not stored in the graph`);
+      return i;
+    };
+    g.tests = g.parts.rules.map((r) => ruleTest(r, at));
+    g.scorer = new PairScorer(g.parts, g.model.params, g.model.threshold, [...g.columns.map((c) => c.name), ...TF_COLUMNS.map((c) => `tf_${c}`)]);
+    // Only what a batch reads is held: the model's columns, the blocking keys, term-frequency columns, record keys and
+    // clustering's birth date and e-mail key (the others, e.g. email_norm or gender, are never compared).
+    const kept = new Set([...g.scorer.reads, ...indexed, 'tenant_id', 'source_system', 'customer_id', 'dob', 'email_key',
+      ...g.parts.rules.flatMap((r) => [...(r.on ?? '').matchAll(/\b[lr]\.(\w+)/g)].map((m) => m[1]!))]);
+    g.kept = g.columns.map((c) => kept.has(c.name));
+    const sel = g.columns.map((c) => (!kept.has(c.name) ? `NULL AS ${c.name}` : c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
     await g.scan(engine, `SELECT rid::INTEGER AS rid, customer360_id, ${sel.join(', ')} FROM g.records`, (row) => {
       const rid = row[0] as number;
       g.setRecord(rid, row.slice(2) as Val[]);
       g.setId(rid, row[1] as string);
       g.count++;
     });
+    g.lookupAt = g.lookups.map((lk) => lk.col.map(at));
+    // Pair indexes where the shorter of the two postings lists averages 32 records or more (the option: tests).
+    const minPostings = options.pairIndexMinPostings ?? 32;
+    const meanPostings = (col: string) => {
+      let values = 0;
+      for (const m of g.index.get(col)?.values() ?? []) values += m.size;
+      return g.count / Math.max(1, values);
+    };
+    g.pairIndex = g.lookups.map((lk) => (lk.col.length === 2 && Math.min(...lk.col.map(meanPostings)) >= minPostings ? new Map() : undefined));
+    for (let rid = 0; rid < g.ids.length; rid++) if (g.ids[rid] !== undefined) g.pairIndexAdd(rid);
     await g.scan(engine, `SELECT rid::INTEGER AS rid, ${RAW_COLUMNS.join(', ')} FROM g.raw`, (row) => {
       const rid = row[0] as number;
       const vals = row.slice(1) as (string | null)[];
@@ -151,12 +210,32 @@ export class LiveGraph {
     g.seq = Number(await engine.scalar('SELECT coalesce(max(SEQ), 0) FROM g.changes'));
     g.retired = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
     for (const r of g.retired) g.retiredIds.add(r.RETIRED_ID);
-    await engine.run(`CREATE OR REPLACE TABLE id_live_stage (rid BIGINT, ${g.columns.map((c) => `${c.name} ${c.type === 'BOOLEAN' ? 'BOOLEAN' : 'VARCHAR'}`).join(', ')})`);
+    g.tsStandardise = g.columns.every((c) => RECORD_STD_COLUMNS.includes(c.name));
+    // Staging tables for a batch's rows (see apply).
+    const edgeTypes = new Map((await engine.all<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM (DESCRIBE g.edges)')).map((d) => [d.column_name, d.column_type]));
+    const edgeCols = [...g.scorer.columns, 'decision'];
+    const stages: [string, string[], StageType[]][] = [
+      ['id_live_raw_new', ['rid', ...RAW_COLUMNS], ['BIGINT', ...RAW_COLUMNS.map((): StageType => 'VARCHAR')]],
+      ['id_live_rec_new', ['rid', ...g.columns.map((c) => c.name), 'customer360_id'], ['BIGINT', ...g.columns.map((c): StageType => (c.type === 'BOOLEAN' ? 'BOOLEAN' : 'VARCHAR')), 'VARCHAR']],
+      ['id_live_edge_new', edgeCols, edgeCols.map((c) => stageType(edgeTypes.get(c) ?? 'VARCHAR'))],
+      ['id_live_moved_new', ['rid', 'customer360_id'], ['BIGINT', 'VARCHAR']],
+      ['id_live_decision_new', ['rid_l', 'rid_r', 'decision'], ['BIGINT', 'BIGINT', 'VARCHAR']],
+      ['id_live_changes_new', ['SEQ', 'EVENT_ID', 'TYPE', 'TENANT_ID', 'RUN_ID', 'EVENT_AT', 'EVENT'], ['BIGINT', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR']],
+    ];
+    for (const [name, columns, types] of stages) {
+      g.stages.set(name, { columns, types });
+      await engine.run(`CREATE OR REPLACE TEMP TABLE ${name} (${columns.map((c, i) => `${c} ${types[i]}`).join(', ')})`);
+    }
     return g;
   }
 
   get records(): number {
     return this.count;
+  }
+
+  /** The SEQ of the last change event committed (a batch's events take the SEQs up to it). */
+  get lastSeq(): number {
+    return this.seq;
   }
 
   private async scan(engine: Engine, sql: string, each: (row: unknown[]) => void): Promise<void> {
@@ -180,10 +259,11 @@ export class LiveGraph {
 
   /** Stores a record's values (in `columns` order) and indexes them. */
   private setRecord(rid: number, vals: readonly Val[]): void {
-    const tenant = vals[this.columns.findIndex((c) => c.name === 'tenant_id')] as string;
+    const tenant = vals[this.tenantAt] as string;
     this.columns.forEach((c, i) => {
+      if (!this.kept[i]) return;
       const v = this.intern(c.name, vals[i] ?? null);
-      this.store.get(c.name)![rid] = v;
+      this.colArrays[i]![rid] = v;
       const byTenant = this.index.get(c.name);
       if (!byTenant || typeof v !== 'string') return;
       let m = byTenant.get(tenant);
@@ -192,9 +272,46 @@ export class LiveGraph {
       m.set(v, cur === undefined ? rid : typeof cur === 'number' ? [cur, rid] : (cur.push(rid), cur));
     });
     this.totals.set(tenant, (this.totals.get(tenant) ?? 0) + 1);
+    if (this.pairIndex.length) this.pairIndexAdd(rid);
+  }
+
+  private pairIndexAdd(rid: number): void {
+    const tenant = this.colArrays[this.tenantAt]![rid] as string;
+    this.pairIndex.forEach((byTenant, li) => {
+      if (!byTenant) return;
+      const [a, b] = this.lookupAt[li]!;
+      const x = this.colArrays[a!]![rid];
+      const y = this.colArrays[b!]![rid];
+      if (typeof x !== 'string' || typeof y !== 'string') return;
+      let t = byTenant.get(tenant);
+      if (!t) byTenant.set(tenant, (t = new Map()));
+      let m = t.get(x);
+      if (!m) t.set(x, (m = new Map()));
+      const cur = m.get(y);
+      m.set(y, cur === undefined ? rid : typeof cur === 'number' ? [cur, rid] : (cur.push(rid), cur));
+    });
+  }
+
+  private pairIndexRemove(rid: number): void {
+    const tenant = this.colArrays[this.tenantAt]![rid] as string;
+    this.pairIndex.forEach((byTenant, li) => {
+      if (!byTenant) return;
+      const [a, b] = this.lookupAt[li]!;
+      const x = this.colArrays[a!]![rid];
+      const y = this.colArrays[b!]![rid];
+      if (typeof x !== 'string' || typeof y !== 'string') return;
+      const m = byTenant.get(tenant)?.get(x);
+      const cur = m?.get(y);
+      if (cur === rid) m!.delete(y);
+      else if (Array.isArray(cur)) {
+        const rest = cur.filter((z) => z !== rid);
+        m!.set(y, rest.length === 1 ? rest[0]! : rest);
+      }
+    });
   }
 
   private unsetRecord(rid: number): void {
+    this.pairIndexRemove(rid);
     const tenant = this.get('tenant_id', rid) as string;
     for (const c of this.columns) {
       const v = this.get(c.name, rid);
@@ -211,10 +328,14 @@ export class LiveGraph {
     this.totals.set(tenant, (this.totals.get(tenant) ?? 1) - 1);
   }
 
-  private postings(col: string, tenant: string, v: Val): readonly number[] {
-    if (typeof v !== 'string') return [];
-    const cur = this.index.get(col)?.get(tenant)?.get(v);
-    return cur === undefined ? [] : typeof cur === 'number' ? [cur] : cur;
+  /** Records holding value v in column col (a single record number, a list, or undefined). */
+  private posting(col: string, tenant: string, v: Val): number | number[] | undefined {
+    return typeof v === 'string' ? this.index.get(col)?.get(tenant)?.get(v) : undefined;
+  }
+
+  private postingCount(col: string, tenant: string, v: Val): number {
+    const cur = this.posting(col, tenant, v);
+    return cur === undefined ? 0 : typeof cur === 'number' ? 1 : cur.length;
   }
 
   private setId(rid: number, id: string): void {
@@ -323,13 +444,25 @@ export class LiveGraph {
       await commit(engine, options.commitSql ?? []);
       return { mode: 'incremental', batch, newRecords: 0, changedRecords: 0, unchangedRecords: batch, candidates: 0, newEdges: 0, reclustered: 0, events: [], graphRecords: this.count, timingsMs: timings };
     }
-    await engine.run(`CREATE OR REPLACE TABLE id_delta_raw (rid BIGINT, ${RAW_COLUMNS.map((c) => `${c} VARCHAR`).join(', ')}, existed BOOLEAN)`);
-    await appendRows(engine, 'id_delta_raw', deltaRaw.map((d) => [d.rid, ...d.vals, d.existed]));
-    await standardise(engine, `(SELECT * EXCLUDE (existed) FROM id_delta_raw)`, { tenant, blocklist: [...new Set([...model.block, ...this.overrides.block])], termFrequencies: false });
-    await engine.run('DROP TABLE IF EXISTS id_delta_std');
-    await engine.run('ALTER TABLE id_std RENAME TO id_delta_std');
-    const sel = this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
-    const deltaStd = (await (await engine.connection.runAndReadAll(`SELECT rid::INTEGER AS rid, ${sel.join(', ')} FROM id_delta_std ORDER BY rid`)).getRowsJS()) as unknown[][];
+    // Standardised in TypeScript as the SQL would; a record it cannot be sure of goes through the SQL (standardise.ts).
+    const blocklist = [...new Set([...model.block, ...this.overrides.block])];
+    const today = new Date().toISOString().slice(0, 10);
+    const deltaStd: unknown[][] = [];
+    const viaSql: typeof deltaRaw = [];
+    for (const d of deltaRaw) {
+      const std = this.tsStandardise ? standardiseRecord(d.vals, { tenant, blocklist, today }) : null;
+      if (std) deltaStd.push([d.rid, ...this.columns.map((c) => std[c.name] ?? null)]);
+      else viaSql.push(d);
+    }
+    if (viaSql.length) {
+      await engine.run(`CREATE OR REPLACE TABLE id_delta_raw (rid BIGINT, ${RAW_COLUMNS.map((c) => `${c} VARCHAR`).join(', ')})`);
+      await appendRows(engine, 'id_delta_raw', viaSql.map((d) => [d.rid, ...d.vals]));
+      await standardise(engine, 'id_delta_raw', { tenant, blocklist, termFrequencies: false });
+      const sel = this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
+      deltaStd.push(...((await (await engine.connection.runAndReadAll(`SELECT rid::INTEGER AS rid, ${sel.join(', ')} FROM id_std ORDER BY rid`)).getRowsJS()) as unknown[][]));
+      deltaStd.sort((a, b) => (a[0] as number) - (b[0] as number));
+    }
+    this.sqlStandardised += viaSql.length;
     const col = new Map(this.columns.map((c, i) => [c.name, i + 1]));
     const dv = (row: unknown[], name: string) => (row[col.get(name)!] ?? null) as Val;
     const deltaRids = new Set(deltaStd.map((r) => r[0] as number));
@@ -352,52 +485,74 @@ export class LiveGraph {
       }
       return m;
     });
+    const visit = (list: number | number[] | undefined, li: number, rid: number, want: readonly Val[]) => {
+      if (list === undefined) return;
+      const at = this.lookupAt[li]!;
+      const one = (c: number) => {
+        if (deltaRids.has(c)) return;
+        for (let i = 0; i < at.length; i++) if (this.colArrays[at[i]!]![c] !== want[i]) return;
+        cand.add(c);
+        found.push([c, rid]);
+      };
+      if (typeof list === 'number') one(list);
+      else for (let i = 0; i < list.length; i++) one(list[i]!);
+    };
     for (const d of deltaStd) {
       const rid = d[0] as number;
       const tn = dv(d, 'tenant_id') as string;
       this.lookups.forEach((lk, li) => {
         const want = lk.from.map((f) => dv(d, f));
         if (want.some((w) => w === null)) return;
-        let best: readonly number[] | undefined;
-        for (let i = 0; i < lk.col.length; i++) {
-          const p = this.postings(lk.col[i]!, tn, want[i]!);
-          if (!best || p.length < best.length) best = p;
-          if (p.length === 0) break;
-        }
-        for (const c of best ?? []) {
-          if (deltaRids.has(c)) continue;
-          if (!lk.col.every((col, i) => this.get(col, c) === want[i])) continue;
-          cand.add(c);
-          found.push([c, rid]);
+        const pairs = this.pairIndex[li];
+        if (pairs) visit(pairs.get(tn)?.get(want[0] as string)?.get(want[1] as string), li, rid, want);
+        else {
+          // The shortest postings list among the lookup's columns, checked against the others.
+          let best: number | number[] | undefined;
+          let bestN = Infinity;
+          for (let i = 0; i < lk.col.length; i++) {
+            const p = this.posting(lk.col[i]!, tn, want[i]!);
+            const n = p === undefined ? 0 : typeof p === 'number' ? 1 : p.length;
+            if (n < bestN) {
+              best = p;
+              bestN = n;
+            }
+            if (n === 0) break;
+          }
+          visit(best, li, rid, want);
         }
         for (const o of local[li]!.get(`${tn}\u0001${want.join('\u0001')}`) ?? []) if (o !== rid) found.push([o, rid]);
       });
     }
     const deltaByRid = new Map(deltaStd.map((d) => [d[0] as number, d]));
-    const getter = (rid: number): Get => {
+    // Each record of a pair as an array of its values in `columns` order (the delta's new values).
+    const recs = new Map<number, Val[]>();
+    const rec = (rid: number): Val[] => {
+      let x = recs.get(rid);
+      if (x) return x;
       const d = deltaByRid.get(rid);
-      return d ? (c) => dv(d, c) : (c) => this.get(c, rid);
+      x = d ? (d.slice(1) as Val[]) : this.colArrays.map((a) => a[rid] ?? null);
+      recs.set(rid, x);
+      return x;
     };
-    const pairs = new Map<string, Cell[]>();
+    const pairs = new Map<number, [number, number, number]>();
     for (const [a, b] of found) {
       const lo = Math.min(a, b);
       const hi = Math.max(a, b);
-      const k = `${lo},${hi}`;
+      const k = lo * 4294967296 + hi;
       if (pairs.has(k)) continue;
-      const gl = getter(lo);
-      const gh = getter(hi);
-      const rule = this.tests.findIndex((t) => t(gl, gh));
+      const rl = rec(lo);
+      const rh = rec(hi);
+      const rule = this.tests.findIndex((t) => t(rl, rh));
       if (rule >= 0) pairs.set(k, [lo, hi, rule]);
     }
-    const candRids = [...cand].sort((a, b) => a - b);
-    await engine.run('DELETE FROM id_live_stage');
-    await appendRows(engine, 'id_live_stage', candRids.map((rid) => [rid, ...this.columns.map((c) => this.get(c.name, rid) as Cell)]));
     // Term frequencies from the graph's current values: stored minus the changed records' old values, plus the delta.
-    const adjust = new Map<string, number>();
+    const adjust = new Map<string, Map<string, number>>();
     const bump = (c: string, tn: string, v: Val, by: number) => {
       if (typeof v !== 'string') return;
-      const k = `${c}\u0001${tn}\u0001${v}`;
-      adjust.set(k, (adjust.get(k) ?? 0) + by);
+      const k = `${c}\u0001${tn}`;
+      let m = adjust.get(k);
+      if (!m) adjust.set(k, (m = new Map()));
+      m.set(v, (m.get(v) ?? 0) + by);
     };
     const totals = new Map(this.totals);
     for (const d of deltaStd) {
@@ -408,31 +563,38 @@ export class LiveGraph {
       } else totals.set(tn, (totals.get(tn) ?? 0) + 1);
       for (const c of TF_COLUMNS) bump(c, tn, dv(d, c), 1);
     }
-    const tfRow = (rid: number, tn: string, value: (c: string) => Val): Cell[] => [
-      rid,
-      ...TF_COLUMNS.map((c) => {
-        const v = value(c);
-        if (typeof v !== 'string') return null;
-        const n = this.postings(c, tn, v).length + (adjust.get(`${c}\u0001${tn}\u0001${v}`) ?? 0);
-        return n > 0 ? n / totals.get(tn)! : null;
-      }),
-    ];
-    const tfRows: Cell[][] = candRids.map((rid) => tfRow(rid, this.get('tenant_id', rid) as string, (c) => this.get(c, rid)));
-    for (const d of deltaStd) tfRows.push(tfRow(d[0] as number, dv(d, 'tenant_id') as string, (c) => dv(d, c)));
-    await engine.run(`CREATE OR REPLACE TABLE id_live_tf (rid BIGINT, ${TF_COLUMNS.map((c) => `tf_${c} DOUBLE`).join(', ')})`);
-    await appendRows(engine, 'id_live_tf', tfRows);
-    const tf = TF_COLUMNS.map((c) => `t.tf_${c}`).join(', ');
-    await engine.run(`CREATE OR REPLACE TABLE id_std AS SELECT * FROM (
-  SELECT s.rid, ${this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? `s.${c.name}` : `CAST(s.${c.name} AS ${c.type}) AS ${c.name}`)).join(', ')}, ${tf} FROM id_live_stage s JOIN id_live_tf t USING (rid)
-  UNION ALL BY NAME SELECT d.*, ${tf} FROM id_delta_std d JOIN id_live_tf t USING (rid)
-) ORDER BY rid`);
-    await engine.run('CREATE OR REPLACE TABLE id_pairs (rid_l BIGINT, rid_r BIGINT, rule INTEGER)');
-    await appendRows(engine, 'id_pairs', [...pairs.values()]);
+    // Each record of a pair as the scorer reads it: its standardised values, then its term frequencies.
+    const scored = new Map<number, (Val | number)[]>();
+    const tfAt = TF_COLUMNS.map((c) => this.columns.findIndex((x) => x.name === c));
+    const tenantAt = this.tenantAt;
+    const asScored = (rid: number): (Val | number)[] => {
+      let x = scored.get(rid);
+      if (x) return x;
+      const values = rec(rid);
+      const tn = values[tenantAt] as string;
+      const total = totals.get(tn)!;
+      x = values.slice() as (Val | number)[];
+      for (let i = 0; i < TF_COLUMNS.length; i++) {
+        const c = TF_COLUMNS[i]!;
+        const v = values[tfAt[i]!] ?? null;
+        const n = typeof v === 'string' ? this.postingCount(c, tn, v) + (adjust.get(`${c}\u0001${tn}`)?.get(v) ?? 0) : 0;
+        x.push(n > 0 ? n / total : null);
+      }
+      scored.set(rid, x);
+      return x;
+    };
     step('block');
-    await engine.run(comparisonSql(comparisons, deterministic, 'id_pairs', 'id_cmp', { rules }));
-    await engine.run(scoreSql(comparisons, model.params));
-    await engine.run(`CREATE OR REPLACE TABLE id_new_edges AS SELECT ${edgeSelectSql(comparisons)} FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= ${model.threshold}`);
-    const ne = (await (await engine.connection.runAndReadAll('SELECT rid_l::INTEGER, rid_r::INTEGER, always, det_rule, name_conflict, name_only, match_probability FROM id_new_edges')).getRowsJS()) as [number, number, boolean, string | null, boolean, boolean, number][];
+    const newEdges: ScoredEdge[] = [];
+    for (const [lo, hi] of pairs.values()) {
+      asScored(lo);
+      asScored(hi);
+    }
+    step('tf');
+    for (const [lo, hi, rule] of pairs.values()) {
+      const e = this.scorer.score(lo, asScored(lo), hi, asScored(hi), rule);
+      if (e) newEdges.push(e);
+    }
+    const ne = newEdges.map((e) => [e.rid_l, e.rid_r, e.always, e.det, e.conflict, e.nameOnly, e.p] as [number, number, boolean, string | null, boolean, boolean, number]);
     step('score');
 
     // The people touched (of stored records the new links reach, and of changed records), their direct neighbours
@@ -575,38 +737,52 @@ export class LiveGraph {
     for (const rid of changed) {
       statements.push(`DELETE FROM g.edges WHERE rid_l = ${rid} OR rid_r = ${rid}`, `DELETE FROM g.raw WHERE rid = ${rid}`, `DELETE FROM g.records WHERE rid = ${rid}`);
     }
-    const assign = rids.flatMap((rid, i) => (deltaRids.has(rid) ? [`(${rid}, ${lit(ids.ids[i]!)})`] : []));
+    const idOf = new Map(rids.map((rid, i) => [rid, ids.ids[i]!]));
     const newEdgeDecisions: Cell[][] = [];
-    const storedDecisions: { l: number; r: number; d: string }[] = [];
+    const storedDecisions: Cell[][] = [];
     edges.forEach((e, k) => {
       const d = decisions[alwaysPairs.length + k]!;
       if (e.stored < 0) newEdgeDecisions.push([e.l, e.r, d]);
-      else if (this.eDecision[e.stored] !== d) storedDecisions.push({ l: e.l, r: e.r, d });
+      else if (this.eDecision[e.stored] !== d) storedDecisions.push([e.l, e.r, d]);
     });
     const newDecision = new Map(newEdgeDecisions.map((x) => [`${x[0]},${x[1]}`, x[2] as string]));
-    // Small batches: values inline in the statements (a table per value list costs more than the rows).
-    statements.push(
-      'INSERT INTO g.raw BY NAME SELECT * EXCLUDE (existed) FROM id_delta_raw',
-      `INSERT INTO g.records BY NAME SELECT d.*, a.customer360_id FROM id_delta_std d JOIN (VALUES ${assign.join(', ')}) a(rid, customer360_id) USING (rid)`,
-    );
-    const moved = new Map<string, number[]>();
+    const moved: Cell[][] = [];
     rids.forEach((rid, i) => {
-      if (!deltaRids.has(rid) && beforeIds[i] !== ids.ids[i]) moved.set(ids.ids[i]!, [...(moved.get(ids.ids[i]!) ?? []), rid]);
+      if (!deltaRids.has(rid) && beforeIds[i] !== ids.ids[i]) moved.push([rid, ids.ids[i]!]);
     });
-    for (const [id, list] of moved) {
-      for (const rid of list) statements.push(`UPDATE g.records SET customer360_id = ${lit(id)} WHERE rid = ${rid}`);
-    }
-    if (ne.length) {
-      const dec = newEdgeDecisions.length ? newEdgeDecisions.map((x) => `(${x[0]}, ${x[1]}, ${lit(String(x[2]))})`).join(', ') : '(NULL::BIGINT, NULL::BIGINT, NULL::VARCHAR)';
-      statements.push(`INSERT INTO g.edges BY NAME SELECT e.*, d.decision FROM id_new_edges e LEFT JOIN (VALUES ${dec}) d(rid_l, rid_r, decision) USING (rid_l, rid_r)`);
-    }
-    for (const s of storedDecisions) statements.push(`UPDATE g.edges SET decision = ${lit(s.d)} WHERE rid_l = ${s.l} AND rid_r = ${s.r}`);
+    // A few rows go inline (VALUES); more go through an in-memory staging table filled by the appender before the
+    // transaction (one transaction may write to one database only).
+    const staged = new Map<string, Cell[][]>();
+    const from = (stage: string, rows: Cell[][]) => {
+      const { columns, types } = this.stages.get(stage)!;
+      if (rows.length > INLINE_ROWS) {
+        staged.set(stage, rows);
+        return stage;
+      }
+      return `(VALUES ${rows.map((r) => `(${r.map((v, i) => literal(v, types[i]!)).join(', ')})`).join(', ')}) t(${columns.join(', ')})`;
+    };
+    statements.push(
+      `INSERT INTO g.raw BY NAME SELECT * FROM ${from('id_live_raw_new', deltaRaw.map((d) => [d.rid, ...d.vals]))}`,
+      `INSERT INTO g.records BY NAME SELECT rid, ${this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS ${c.type}) AS ${c.name}`)).join(', ')}, customer360_id
+        FROM ${from('id_live_rec_new', deltaStd.map((d) => [...(d as Cell[]), idOf.get(d[0] as number)!]))}`,
+    );
+    if (moved.length > INLINE_ROWS) statements.push(`UPDATE g.records SET customer360_id = m.customer360_id FROM ${from('id_live_moved_new', moved)} m WHERE g.records.rid = m.rid`);
+    else for (const [rid, id] of moved) statements.push(`UPDATE g.records SET customer360_id = ${lit(String(id))} WHERE rid = ${rid}`);
+    if (newEdges.length) statements.push(`INSERT INTO g.edges BY NAME SELECT * FROM ${from('id_live_edge_new', newEdges.map((e) => [...e.values, newDecision.get(`${e.rid_l},${e.rid_r}`) ?? null]))}`);
+    if (storedDecisions.length > INLINE_ROWS) {
+      statements.push(`UPDATE g.edges SET decision = d.decision FROM ${from('id_live_decision_new', storedDecisions)} d WHERE g.edges.rid_l = d.rid_l AND g.edges.rid_r = d.rid_r`);
+    } else for (const [l, r, d] of storedDecisions) statements.push(`UPDATE g.edges SET decision = ${lit(String(d))} WHERE rid_l = ${l} AND rid_r = ${r}`);
     const ts = `${lit(at)}::TIMESTAMP`;
     if (newRetired.length) {
       statements.push(`INSERT INTO g.retired VALUES ${newRetired.map((x) => `(${[x.TENANT_ID, x.RETIRED_ID, x.SURVIVOR_ID, x.RUN_ID, x.REASON].map(lit).join(', ')}, ${ts})`).join(', ')}`);
     }
     if (events.length) {
-      statements.push(`INSERT INTO g.changes VALUES ${events.map((ev, i) => `(${this.seq + i + 1}, ${[ev.eventId, ev.type, ev.tenantId, ev.runId].map(lit).join(', ')}, ${lit(ev.at)}::TIMESTAMP, ${lit(JSON.stringify(ev))})`).join(', ')}`);
+      const rows = events.map((ev, i) => [this.seq + i + 1, ev.eventId, ev.type, ev.tenantId, ev.runId, ev.at, JSON.stringify(ev)] as Cell[]);
+      statements.push(`INSERT INTO g.changes SELECT SEQ, EVENT_ID, TYPE, TENANT_ID, RUN_ID, CAST(EVENT_AT AS TIMESTAMP), EVENT FROM ${from('id_live_changes_new', rows)}`);
+    }
+    if (staged.size) {
+      await engine.run([...staged.keys()].map((t) => `DELETE FROM ${t}`).join('; '));
+      for (const [t, rows] of staged) await appendTyped(engine, t, this.stages.get(t)!.types, rows);
     }
     statements.push(...(options.commitSql ?? []));
     await commit(engine, statements);

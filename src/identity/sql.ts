@@ -66,13 +66,18 @@ export function comparisonSql(
   cols.push(...comparisons.map(gammaSql));
   if (options.withTf !== false) cols.push(...tfColumns(comparisons).map((t) => `l.tf_${t} AS tf_${t}`));
   if (deterministic.length) {
-    cols.push(`CASE ${deterministic.map((d) => `WHEN ${d.sql} THEN ${lit(d.name)}`).join(' ')} END AS det_rule`);
+    cols.push(`${detRuleSql(deterministic)} AS det_rule`);
   } else if (options.withRule !== false) {
     cols.push('NULL::VARCHAR AS det_rule');
   }
   return `CREATE OR REPLACE TABLE ${out} AS
 SELECT ${cols.join(',\n  ')}
 FROM ${pairs} p JOIN id_std l ON l.rid = p.rid_l JOIN id_std r ON r.rid = p.rid_r`;
+}
+
+/** The first deterministic rule a pair satisfies (its name), else NULL. */
+export function detRuleSql(deterministic: readonly { name: string; sql: string }[]): string {
+  return `CASE ${deterministic.map((d) => `WHEN ${d.sql} THEN ${lit(d.name)}`).join(' ')} END`;
 }
 
 /**
@@ -127,16 +132,29 @@ export function priorSql(params: ModelParams): string {
 
 /** Scores every compared pair: per-field weights, prior, total match weight and match probability. */
 export function scoreSql(comparisons: readonly Comparison[], params: ModelParams, table = 'id_cmp', out = 'id_scored'): string {
-  const w = comparisons.map((c) => `w_${c.name}`);
   return `CREATE OR REPLACE TABLE ${out} AS
 WITH w AS (
   SELECT *, ${priorSql(params)} AS w_prior,
-    ${comparisons.map((c) => weightSql(c, params, Object.fromEntries(comparisons.map((o) => [o.name, o.levels.length])))).join(',\n    ')}
+    ${comparisons.map((c) => weightSql(c, params, bestLevels(comparisons))).join(',\n    ')}
   FROM ${table}
 )
-SELECT *, ${['w_prior', ...w].join(' + ')} AS match_weight,
-  1.0 / (1.0 + pow(2.0, -(${['w_prior', ...w].join(' + ')}))) AS match_probability
+SELECT *, ${matchWeightSql(comparisons)} AS match_weight,
+  ${matchProbabilitySql(comparisons)} AS match_probability
 FROM w`;
+}
+
+/** Each comparison's best level (the gamma of an exact agreement), for weightSql's implied agreement. */
+export function bestLevels(comparisons: readonly Comparison[]): Record<string, number> {
+  return Object.fromEntries(comparisons.map((o) => [o.name, o.levels.length]));
+}
+
+/** The total match weight over the weight columns: the prior plus each field's log2 Bayes factor. */
+export function matchWeightSql(comparisons: readonly Comparison[]): string {
+  return ['w_prior', ...comparisons.map((c) => `w_${c.name}`)].join(' + ');
+}
+
+export function matchProbabilitySql(comparisons: readonly Comparison[]): string {
+  return `1.0 / (1.0 + pow(2.0, -(${matchWeightSql(comparisons)})))`;
 }
 
 /** Comparison patterns of every rule's whole block (EM trains per rule); a pair counts in each block it is in. */

@@ -138,7 +138,7 @@ export const MAX_TRAINING_PURCHASERS = 3000;
  * One labelled snapshot: features as of s for a stable sample of its purchasers, labels from purchases in
  * (s, s + horizon], all in one query; only the counts of non-buyers come back for them.
  */
-async function labelledSnapshot(engine: Engine, s: string, horizonDays: number, variant?: 'bgnbd' | 'mbgnbd', start?: BgNbdParams, collect?: LabelledSnapshot[]): Promise<{ rows: Labelled[]; nonBuyers: number; nonBuyerChurn: number }> {
+export async function labelledSnapshot(engine: Engine, s: string, horizonDays: number, variant?: 'bgnbd' | 'mbgnbd', start?: BgNbdParams, collect?: LabelledSnapshot[]): Promise<{ rows: Labelled[]; nonBuyers: number; nonBuyerChurn: number }> {
   const table = `churn_snap_${s.replace(/-/g, '')}`;
   await engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS
     WITH f AS (${featureSnapshotSql(s)}),

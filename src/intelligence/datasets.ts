@@ -26,6 +26,8 @@ export const featureSnapshots = intelligence({
   description: 'Versioned per-customer feature snapshot (lifetime, BG/NBD inputs, 7/30/90-day windows) every model reads',
   grain: 'one row per CUSTOMER360_ID registered or buying by the as-of date',
   job: 'gold-intelligence-features',
+  // summed from the job's day-partitioned aggregates (daily-inputs.ts) and the customers' registrations
+  inputs: ['customers', 'model_customer_daily', 'model_product_daily'],
   primaryKey: ['CUSTOMER360_ID'],
   columns: [
     ID, AS_OF,
@@ -49,8 +51,9 @@ export const riskScores = intelligence({
   description: 'Churn risk and CLV predictions per person and as-of date (from the intelligence models)',
   grain: 'one row per CUSTOMER360_ID in the feature snapshot',
   job: 'gold-intelligence-scores',
-  // scoring with stored models reads the features job's snapshot of the as-of date (snapshot-inputs.ts)
-  inputs: [...MODEL_INPUTS, 'feature_snapshots'],
+  // scoring with stored models reads the features job's snapshot of the as-of date (snapshot-inputs.ts) and the
+  // purchase days of model_customer_daily (the churn model's rhythm)
+  inputs: [...MODEL_INPUTS, 'feature_snapshots', 'model_customer_daily'],
   primaryKey: ['CUSTOMER360_ID', 'AS_OF_DATE'],
   columns: [
     ID, AS_OF, ['CHURN_RISK', T.double, 'Probability of no purchase within the horizon (0..1)'], ['PREDICTED_PURCHASES', T.double, 'Expected purchases within the horizon'],
@@ -91,6 +94,9 @@ export const segmentProfiles = intelligence({
   warehouse: { schema: 'CUSTOMER_360', table: 'SEGMENT_PROFILES', strategy: 'partition', clusterBy: ['AS_OF_DATE'], comment: 'Per segment and as-of date: size, share, value, orders, recency, tenure and activity' },
 });
 
+/** Between trainings the recommendations read the features job's snapshot and model aggregates (daily-inputs.ts). */
+const RECOMMENDATION_INPUTS = [...MODEL_INPUTS, 'feature_snapshots', 'model_product_daily', 'model_session_product_daily', 'model_preference_daily'];
+
 const RECOMMENDATION_COLUMNS: ColumnSpec[] = [
   ID, ['PRODUCT_ID', T.varchar, 'Recommended product'], ['RANK', T.integer, 'Rank, 1 = best'], ['SCORE', T.double, 'Score'], ['REASON', T.varchar, 'Why it was recommended'],
   ['ALGORITHM', T.varchar, 'Algorithm (hybrid; baselines: popularity, repeat_purchase)'], ['MODEL_VERSION', T.varchar, 'Model version (MODEL_REGISTRY)'], AS_OF,
@@ -101,6 +107,7 @@ export const productRecommendations = intelligence({
   description: 'Top-N product recommendations per person, algorithm and as-of date (1 = best)',
   grain: 'one row per (CUSTOMER360_ID, ALGORITHM, RANK)',
   job: 'gold-intelligence-recommendations',
+  inputs: RECOMMENDATION_INPUTS,
   primaryKey: ['CUSTOMER360_ID', 'AS_OF_DATE', 'ALGORITHM', 'RANK'],
   columns: RECOMMENDATION_COLUMNS,
   warehouse: { schema: 'RECOMMENDATIONS', table: 'PRODUCT_RECOMMENDATIONS', strategy: 'partition', clusterBy: ['AS_OF_DATE', 'CUSTOMER360_ID'] },
@@ -111,6 +118,7 @@ export const baselineRecommendations = intelligence({
   description: 'The two baselines the hybrid is measured against (popularity, repeat purchase), in the same shape',
   grain: 'one row per (ALGORITHM, CUSTOMER360_ID, RANK)',
   job: 'gold-intelligence-recommendations',
+  inputs: RECOMMENDATION_INPUTS,
   primaryKey: ['CUSTOMER360_ID', 'AS_OF_DATE', 'ALGORITHM', 'RANK'],
   columns: RECOMMENDATION_COLUMNS,
 });

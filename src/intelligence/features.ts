@@ -54,38 +54,72 @@ function windows(prefix: string, expr: (days: number) => string): string {
 }
 
 /**
- * SQL for the snapshot as of `asOf` over the base_* tables. The population is every known customer (registered by
- * then) plus anyone who bought by then. Purchases on one day count as one purchase occasion for the CLV inputs.
+ * What a snapshot is computed from, as two relations whose rows depend on one day's data only (so the daily runs can
+ * keep them as day-partitioned aggregates, src/intelligence/daily-inputs.ts, and sum them instead of re-reading all
+ * of Silver):
+ *   days      (CUSTOMER360_ID, DAY, ORDERS, AMOUNT DECIMAL(38,6), SESSIONS, EVENTS, CART_ADDS, RETURNS): clean purchases and
+ *             their spend (exact decimal sums: the same total whatever order rows are added in), sessions started
+ *             (distinct ids: a session has one start), events of known people, cart adds, distinct products returned;
+ *   products  (CUSTOMER360_ID, DAY, PRODUCT_ID, CATEGORY): distinct products (and their categories) bought per day.
+ * The defaults derive them from the base_* tables.
  */
-export function featureSnapshotSql(asOf: string): string {
+export interface FeatureInputs {
+  days: string;
+  products: string;
+}
+
+/** The per-customer-day feature inputs over relations shaped like base_tx, base_sessions, base_events, base_returns. */
+export function featureDaysSql(t = { tx: 'base_tx', sessions: 'base_sessions', events: 'base_events', returns: 'base_returns' }): string {
+  return `SELECT CUSTOMER360_ID, DAY, CAST(sum(ORDERS) AS INTEGER) AS ORDERS, CAST(coalesce(sum(AMOUNT), 0) AS DECIMAL(38, 6)) AS AMOUNT,
+    CAST(sum(SESSIONS) AS INTEGER) AS SESSIONS, CAST(sum(EVENTS) AS INTEGER) AS EVENTS, CAST(sum(CART_ADDS) AS INTEGER) AS CART_ADDS,
+    CAST(sum(RETURNS) AS INTEGER) AS RETURNS
+  FROM (
+    SELECT CUSTOMER360_ID, TX_DATE AS DAY, count(*) AS ORDERS, sum(CAST(AMOUNT AS DECIMAL(38, 6))) AS AMOUNT, 0 AS SESSIONS, 0 AS EVENTS, 0 AS CART_ADDS, 0 AS RETURNS
+      FROM ${t.tx} WHERE CUSTOMER360_ID IS NOT NULL AND TX_DATE IS NOT NULL GROUP BY 1, 2
+    UNION ALL SELECT CUSTOMER360_ID, SESSION_DATE, 0, NULL, count(DISTINCT SESSION_ID), 0, 0, 0
+      FROM ${t.sessions} WHERE CUSTOMER360_ID IS NOT NULL AND SESSION_DATE IS NOT NULL GROUP BY 1, 2
+    UNION ALL SELECT CUSTOMER360_ID, EVENT_DATE, 0, NULL, 0, count(*), count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD'), 0
+      FROM ${t.events} WHERE CUSTOMER360_ID IS NOT NULL AND EVENT_DATE IS NOT NULL GROUP BY 1, 2
+    UNION ALL SELECT CUSTOMER360_ID, TX_DATE, 0, NULL, 0, 0, 0, count(*)
+      FROM ${t.returns} WHERE CUSTOMER360_ID IS NOT NULL AND TX_DATE IS NOT NULL GROUP BY 1, 2)
+  GROUP BY 1, 2`;
+}
+
+/** The per-customer-day products over a relation shaped like base_lines. */
+export const featureProductsSql = (lines = 'base_lines') =>
+  `SELECT DISTINCT CUSTOMER360_ID, TX_DATE AS DAY, PRODUCT_ID, CATEGORY FROM ${lines} WHERE CUSTOMER360_ID IS NOT NULL AND TX_DATE IS NOT NULL`;
+
+export const BASE_FEATURE_INPUTS: FeatureInputs = { days: `(${featureDaysSql()})`, products: `(${featureProductsSql()})` };
+
+/**
+ * SQL for the snapshot as of `asOf` (over the base_* tables unless `inputs` name other relations). The population is
+ * every known customer (base_customers: registered by then) plus anyone who bought by then. Purchases on one day count
+ * as one purchase occasion for the CLV inputs.
+ */
+export function featureSnapshotSql(asOf: string, inputs: FeatureInputs = BASE_FEATURE_INPUTS): string {
   const D = `DATE ${lit(asOf)}`;
   const inWin = (col: string, d: number) => `${col} > ${D} - INTERVAL ${d} DAY`;
+  const money = (x: string) => `round(CAST(${x} AS DOUBLE), 6)`;
   return `
-WITH tx AS (SELECT * FROM base_tx WHERE TX_DATE <= ${D}),
-days AS (SELECT CUSTOMER360_ID, TX_DATE, sum(AMOUNT) AS AMOUNT FROM tx GROUP BY ALL),
-first_day AS (SELECT CUSTOMER360_ID, min(TX_DATE) AS FIRST_DATE FROM days GROUP BY 1),
+WITH fd AS (SELECT * FROM ${inputs.days} WHERE DAY <= ${D}),
+days AS (SELECT CUSTOMER360_ID, DAY AS TX_DATE, ORDERS, AMOUNT FROM fd WHERE ORDERS > 0),
 purchases AS (
-  SELECT d.CUSTOMER360_ID, min(d.TX_DATE) AS FIRST_PURCHASE_DATE, max(d.TX_DATE) AS LAST_PURCHASE_DATE,
-    count(*) AS PURCHASE_DAYS,
-    coalesce(sum(d.AMOUNT) FILTER (WHERE d.TX_DATE > f.FIRST_DATE) / nullif(count(*) - 1, 0), 0) AS MONETARY_REPEAT
-  FROM days d JOIN first_day f USING (CUSTOMER360_ID) GROUP BY 1),
-orders AS (
-  SELECT CUSTOMER360_ID, count(*) AS ORDERS, sum(AMOUNT) AS REVENUE,
-    ${windows('ORDERS', (d) => `count(*) FILTER (WHERE ${inWin('TX_DATE', d)})`)},
+  SELECT CUSTOMER360_ID, min(TX_DATE) AS FIRST_PURCHASE_DATE, max(TX_DATE) AS LAST_PURCHASE_DATE,
+    count(*) AS PURCHASE_DAYS, sum(ORDERS) AS ORDERS, sum(AMOUNT) AS REVENUE,
+    coalesce(CAST(sum(AMOUNT) - arg_min(AMOUNT, TX_DATE) AS DOUBLE) / nullif(count(*) - 1, 0), 0) AS MONETARY_REPEAT,
+    ${windows('ORDERS', (d) => `coalesce(sum(ORDERS) FILTER (WHERE ${inWin('TX_DATE', d)}), 0)`)},
     ${windows('SPEND', (d) => `coalesce(sum(AMOUNT) FILTER (WHERE ${inWin('TX_DATE', d)}), 0)`)}
-  FROM tx GROUP BY 1),
+  FROM days GROUP BY 1),
 lines AS (
   SELECT CUSTOMER360_ID, count(DISTINCT PRODUCT_ID) AS DISTINCT_PRODUCTS, count(DISTINCT CATEGORY) AS DISTINCT_CATEGORIES
-  FROM base_lines WHERE TX_DATE <= ${D} GROUP BY 1),
-rets AS (
-  SELECT CUSTOMER360_ID, count(*) AS RETURNS_90D FROM base_returns WHERE TX_DATE <= ${D} AND ${inWin('TX_DATE', 90)} GROUP BY 1),
-sess AS (
-  SELECT CUSTOMER360_ID, ${windows('SESSIONS', (d) => `count(DISTINCT SESSION_ID) FILTER (WHERE ${inWin('SESSION_DATE', d)})`)}
-  FROM base_sessions WHERE SESSION_DATE <= ${D} GROUP BY 1),
-ev AS (
-  SELECT CUSTOMER360_ID, ${windows('EVENTS', (d) => `count(*) FILTER (WHERE ${inWin('EVENT_DATE', d)})`)},
-    count(*) FILTER (WHERE EVENT_TYPE = 'CART_ADD' AND ${inWin('EVENT_DATE', 30)}) AS CART_ADDS_30D
-  FROM base_events WHERE CUSTOMER360_ID IS NOT NULL AND EVENT_DATE <= ${D} GROUP BY 1),
+  FROM ${inputs.products} WHERE DAY <= ${D} GROUP BY 1),
+act AS (
+  SELECT CUSTOMER360_ID,
+    ${windows('SESSIONS', (d) => `coalesce(sum(SESSIONS) FILTER (WHERE ${inWin('DAY', d)}), 0)`)},
+    ${windows('EVENTS', (d) => `coalesce(sum(EVENTS) FILTER (WHERE ${inWin('DAY', d)}), 0)`)},
+    coalesce(sum(CART_ADDS) FILTER (WHERE ${inWin('DAY', 30)}), 0) AS CART_ADDS_30D,
+    coalesce(sum(RETURNS) FILTER (WHERE ${inWin('DAY', 90)}), 0) AS RETURNS_90D
+  FROM fd WHERE ${inWin('DAY', 90)} GROUP BY 1),
 population AS (
   SELECT CUSTOMER360_ID, min(REGISTRATION_DATE) AS REGISTRATION_DATE FROM (
     SELECT CUSTOMER360_ID, REGISTRATION_DATE FROM base_customers WHERE REGISTRATION_DATE IS NULL OR REGISTRATION_DATE <= ${D}
@@ -96,30 +130,27 @@ SELECT
   pu.CUSTOMER360_ID IS NOT NULL AS HAS_PURCHASED,
   pu.FIRST_PURCHASE_DATE, pu.LAST_PURCHASE_DATE,
   coalesce(pu.PURCHASE_DAYS, 0)::INTEGER AS PURCHASE_DAYS,
-  coalesce(o.ORDERS, 0)::INTEGER AS ORDERS,
-  round(coalesce(o.REVENUE, 0), 6) AS REVENUE,
-  round(coalesce(o.REVENUE / nullif(o.ORDERS, 0), 0), 6) AS AVG_ORDER_VALUE,
+  coalesce(pu.ORDERS, 0)::INTEGER AS ORDERS,
+  ${money('coalesce(pu.REVENUE, 0)')} AS REVENUE,
+  round(coalesce(CAST(pu.REVENUE AS DOUBLE) / nullif(pu.ORDERS, 0), 0), 6) AS AVG_ORDER_VALUE,
   greatest(coalesce(pu.PURCHASE_DAYS, 0) - 1, 0)::INTEGER AS FREQUENCY,
   coalesce(date_diff('day', pu.FIRST_PURCHASE_DATE, pu.LAST_PURCHASE_DATE) / 7.0, 0) AS RECENCY_WEEKS,
   coalesce(date_diff('day', pu.FIRST_PURCHASE_DATE, ${D}) / 7.0, 0) AS T_WEEKS,
   round(coalesce(pu.MONETARY_REPEAT, 0), 6) AS MONETARY_REPEAT,
   date_diff('day', pu.LAST_PURCHASE_DATE, ${D}) AS DAYS_SINCE_LAST_PURCHASE,
   coalesce(date_diff('day', least(coalesce(p.REGISTRATION_DATE, pu.FIRST_PURCHASE_DATE), coalesce(pu.FIRST_PURCHASE_DATE, p.REGISTRATION_DATE)), ${D}), 0) AS TENURE_DAYS,
-  ${WINDOWS.map((d) => `coalesce(o.ORDERS_${d}D, 0)::INTEGER AS ORDERS_${d}D`).join(', ')},
-  ${WINDOWS.map((d) => `round(coalesce(o.SPEND_${d}D, 0), 6) AS SPEND_${d}D`).join(', ')},
-  ${WINDOWS.map((d) => `coalesce(s.SESSIONS_${d}D, 0)::INTEGER AS SESSIONS_${d}D`).join(', ')},
-  ${WINDOWS.map((d) => `coalesce(e.EVENTS_${d}D, 0)::INTEGER AS EVENTS_${d}D`).join(', ')},
-  coalesce(e.CART_ADDS_30D, 0)::INTEGER AS CART_ADDS_30D,
-  coalesce(r.RETURNS_90D, 0)::INTEGER AS RETURNS_90D,
+  ${WINDOWS.map((d) => `coalesce(pu.ORDERS_${d}D, 0)::INTEGER AS ORDERS_${d}D`).join(', ')},
+  ${WINDOWS.map((d) => `${money(`coalesce(pu.SPEND_${d}D, 0)`)} AS SPEND_${d}D`).join(', ')},
+  ${WINDOWS.map((d) => `coalesce(a.SESSIONS_${d}D, 0)::INTEGER AS SESSIONS_${d}D`).join(', ')},
+  ${WINDOWS.map((d) => `coalesce(a.EVENTS_${d}D, 0)::INTEGER AS EVENTS_${d}D`).join(', ')},
+  coalesce(a.CART_ADDS_30D, 0)::INTEGER AS CART_ADDS_30D,
+  coalesce(a.RETURNS_90D, 0)::INTEGER AS RETURNS_90D,
   coalesce(l.DISTINCT_PRODUCTS, 0)::INTEGER AS DISTINCT_PRODUCTS,
   coalesce(l.DISTINCT_CATEGORIES, 0)::INTEGER AS DISTINCT_CATEGORIES
 FROM population p
 LEFT JOIN purchases pu USING (CUSTOMER360_ID)
-LEFT JOIN orders o USING (CUSTOMER360_ID)
 LEFT JOIN lines l USING (CUSTOMER360_ID)
-LEFT JOIN rets r USING (CUSTOMER360_ID)
-LEFT JOIN sess s USING (CUSTOMER360_ID)
-LEFT JOIN ev e USING (CUSTOMER360_ID)
+LEFT JOIN act a USING (CUSTOMER360_ID)
 ORDER BY p.CUSTOMER360_ID`;
 }
 
@@ -133,9 +164,9 @@ export interface Snapshot {
 }
 
 /** Builds the snapshot into table `fs_<asOf>` and returns its rows and version. */
-export async function buildSnapshot(engine: Engine, asOf: string): Promise<Snapshot> {
+export async function buildSnapshot(engine: Engine, asOf: string, inputs?: FeatureInputs): Promise<Snapshot> {
   const table = `fs_${asOf.replace(/-/g, '')}`;
-  await engine.run(`CREATE OR REPLACE TABLE ${table} AS ${featureSnapshotSql(asOf)}`);
+  await engine.run(`CREATE OR REPLACE TABLE ${table} AS ${featureSnapshotSql(asOf, inputs)}`);
   // Content hash: order-independent and identical for identical rows, so an unchanged snapshot keeps its version.
   const h = await engine.scalar<string | null>(`SELECT lpad(format('{:x}', sum(hash(t)::HUGEINT) % 4294967296), 8, '0') FROM ${table} t`);
   const version = `fs${FEATURE_DEFINITION_VERSION}-${asOf.replace(/-/g, '')}-${h ?? '00000000'}`;
@@ -167,10 +198,10 @@ export const RHYTHM_COLUMNS = ['N_GAPS', 'GAP_MEAN', 'GAP_SD', 'DAYS_90', 'DAYS_
  * SQL (CUSTOMER360_ID + RHYTHM_COLUMNS) for purchasers as of `asOf`. The moments come from integer sums (exact, so
  * re-runs are identical whatever order DuckDB adds in).
  */
-export function rhythmSql(asOf: string): string {
+export function rhythmSql(asOf: string, purchaseDays = 'SELECT DISTINCT CUSTOMER360_ID, TX_DATE FROM base_tx'): string {
   const D = `DATE ${lit(asOf)}`;
   return `
-WITH d AS (SELECT DISTINCT CUSTOMER360_ID, TX_DATE FROM base_tx WHERE TX_DATE <= ${D}),
+WITH d AS (SELECT * FROM (${purchaseDays}) WHERE TX_DATE <= ${D}),
 g AS (SELECT CUSTOMER360_ID, TX_DATE, date_diff('day', lag(TX_DATE) OVER (PARTITION BY CUSTOMER360_ID ORDER BY TX_DATE), TX_DATE) AS GAP FROM d),
 m AS (SELECT CUSTOMER360_ID, count(GAP) AS N, sum(GAP) AS S, sum(GAP * GAP) AS SS,
     count(*) FILTER (WHERE TX_DATE > ${D} - INTERVAL 90 DAY) AS DAYS_90,
@@ -182,9 +213,9 @@ SELECT CUSTOMER360_ID, N::INTEGER AS N_GAPS, coalesce(S / nullif(N, 0), 0)::DOUB
 FROM m`;
 }
 
-/** Rhythm per purchaser as of `asOf`. */
-export async function rhythmAsOf(engine: Engine, asOf: string): Promise<Map<string, Rhythm>> {
-  const rows = await engine.all<Record<string, unknown>>(rhythmSql(asOf));
+/** Rhythm per purchaser as of `asOf` (`purchaseDays`: distinct CUSTOMER360_ID, TX_DATE of clean purchases; default base_tx's). */
+export async function rhythmAsOf(engine: Engine, asOf: string, purchaseDays?: string): Promise<Map<string, Rhythm>> {
+  const rows = await engine.all<Record<string, unknown>>(rhythmSql(asOf, purchaseDays));
   return new Map(rows.map((r) => [String(r.CUSTOMER360_ID), toRhythm(r)]));
 }
 

@@ -70,27 +70,81 @@ async function count(engine: Engine, sql: string): Promise<number> {
   return Number(await engine.scalar(sql));
 }
 
+// The base_* definitions as SQL over any relation of Silver rows, so that the daily aggregates the jobs read between
+// trainings (daily-inputs.ts) are computed by the very same rules as a load of all of Silver.
+
+/** Transactions with _excl: why a row is not a clean purchase (NULL when it is). */
+export const txClassifiedSql = (tx: string) => `SELECT t.*, ${TRANSACTION_EXCLUSION_SQL} AS _excl FROM ${tx} t`;
+
+/** base_tx rows from classified transactions. */
+export const baseTxSql = (txc: string) => `
+    SELECT CUSTOMER360_ID, TRANSACTION_ID, CAST(TRANSACTION_DATE AS DATE) AS TX_DATE, CAST(TOTAL_AMOUNT AS DOUBLE) AS AMOUNT
+    FROM ${txc} WHERE _excl IS NULL`;
+
+/**
+ * Lines with _excl: products of clean purchases are positive signals; returned lines (or lines of return/refund
+ * transactions) are exclusions; everything else is counted and left out.
+ */
+export const linesClassifiedSql = (items: string, txc: string) => `
+    SELECT i.*, t.CUSTOMER360_ID, CAST(t.TRANSACTION_DATE AS DATE) AS TX_DATE,
+      CASE
+        WHEN t.TRANSACTION_ID IS NULL THEN 'unknown_transaction'
+        WHEN t.CUSTOMER360_ID IS NULL THEN 'missing_customer'
+        WHEN t.TRANSACTION_DATE IS NULL THEN 'missing_date'
+        WHEN ${nonProductLineSql('i')} THEN 'non_product_line'
+        WHEN upper(coalesce(i.ITEM_STATUS, '')) = 'RETURNED' OR upper(coalesce(t.TRANSACTION_TYPE, '')) IN ('RETURN', 'REFUND') THEN 'returned'
+        WHEN t._excl IS NOT NULL THEN 'transaction_' || t._excl
+        WHEN coalesce(i.QUANTITY, 0) <= 0 THEN 'zero_or_negative_quantity'
+        WHEN upper(coalesce(i.ITEM_STATUS, 'SOLD')) <> 'SOLD' THEN 'status_' || lower(i.ITEM_STATUS)
+      END AS _excl
+    FROM ${items} i LEFT JOIN ${txc} t USING (TRANSACTION_ID)`;
+
+export const baseLinesSql = (lc: string) => `
+    SELECT CUSTOMER360_ID, TRANSACTION_ID, TX_DATE, PRODUCT_ID, upper(trim(CATEGORY)) AS CATEGORY, upper(trim(BRAND)) AS BRAND,
+      PRODUCT_NAME, QUANTITY, CAST(coalesce(TOTAL_PRICE, UNIT_PRICE * QUANTITY) AS DOUBLE) AS AMOUNT
+    FROM ${lc} WHERE _excl IS NULL`;
+
+export const baseReturnsSql = (lc: string) => `SELECT DISTINCT CUSTOMER360_ID, PRODUCT_ID, TX_DATE FROM ${lc} WHERE _excl = 'returned'`;
+
+export const baseEventsSql = (events: string) => `
+    SELECT CUSTOMER360_ID, SESSION_ID, CAST(EVENT_DATE AS DATE) AS EVENT_DATE, upper(EVENT_TYPE) AS EVENT_TYPE,
+      nullif(trim(PRODUCT_ID), '') AS PRODUCT_ID, upper(trim(CATEGORY_VIEWED)) AS CATEGORY
+    FROM ${events} WHERE EVENT_DATE IS NOT NULL`;
+
+export const basePrefsSql = (prefs: string) => `
+    SELECT CUSTOMER360_ID, upper(PREFERENCE_TYPE) AS PREFERENCE_TYPE, upper(trim(PREFERENCE_VALUE)) AS PREFERENCE_VALUE,
+      CAST(coalesce(PREFERENCE_STRENGTH, 0.5) AS DOUBLE) AS STRENGTH, CAST(PREFERENCE_DATE AS DATE) AS PREFERENCE_DATE
+    FROM ${prefs}
+    WHERE CUSTOMER360_ID IS NOT NULL AND PREFERENCE_DATE IS NOT NULL AND PREFERENCE_VALUE IS NOT NULL
+      AND coalesce(upper(PREFERENCE_STATUS), 'ACTIVE') = 'ACTIVE'`;
+
+export const baseSessionsSql = (sessions: string) => `
+    SELECT CUSTOMER360_ID, SESSION_ID, CAST(SESSION_START AS DATE) AS SESSION_DATE
+    FROM ${sessions} WHERE CUSTOMER360_ID IS NOT NULL AND SESSION_START IS NOT NULL`;
+
+const baseCustomersSql = (customers: string, asOf: string | undefined) => `
+    SELECT CUSTOMER360_ID, min(REGISTRATION_DATE) AS REGISTRATION_DATE FROM ${customers}
+    WHERE CUSTOMER360_ID IS NOT NULL ${asOf ? `AND (REGISTRATION_DATE IS NULL OR REGISTRATION_DATE <= DATE ${lit(asOf)})` : ''}
+    GROUP BY 1`;
+
+/** Loads only base_customers (registered on or before `asOf`): the population beside the daily aggregates. */
+export async function loadCustomers(engine: Engine, lake: Lake, asOf: string): Promise<LoadResult> {
+  const inputs: string[] = [];
+  const customers = await loadRaw(engine, lake, contract('CUSTOMERS'), asOf, inputs);
+  await engine.run(`CREATE OR REPLACE TABLE base_customers AS ${baseCustomersSql(customers, asOf)}`);
+  const excluded: Record<string, number> = {};
+  const missing = await count(engine, `SELECT count(*) FROM ${customers} WHERE CUSTOMER360_ID IS NULL`);
+  if (missing) excluded['customers.missing_customer360_id'] = missing;
+  return { inputs, rowCounts: { base_customers: await count(engine, 'SELECT count(*) FROM base_customers') }, excluded };
+}
+
 /** Transactions into tx_classified and base_tx (clean purchases), counting exclusions into `excluded`. */
 async function classifyTransactions(engine: Engine, tx: string, excluded: Record<string, number>): Promise<void> {
-  await engine.run(`CREATE OR REPLACE TABLE tx_classified AS
-    SELECT t.*, ${TRANSACTION_EXCLUSION_SQL} AS _excl FROM ${tx} t`);
+  await engine.run(`CREATE OR REPLACE TABLE tx_classified AS ${txClassifiedSql(tx)}`);
   for (const r of await engine.all<{ k: string; n: string }>(`SELECT _excl AS k, count(*) AS n FROM tx_classified WHERE _excl IS NOT NULL GROUP BY 1`)) {
     excluded[`transactions.${r.k}`] = Number(r.n);
   }
-  await engine.run(`CREATE OR REPLACE TABLE base_tx AS
-    SELECT CUSTOMER360_ID, TRANSACTION_ID, CAST(TRANSACTION_DATE AS DATE) AS TX_DATE, CAST(TOTAL_AMOUNT AS DOUBLE) AS AMOUNT
-    FROM tx_classified WHERE _excl IS NULL`);
-}
-
-/**
- * Loads only the clean purchases (base_tx) on or before `asOf`: what scoring with stored models needs beside a stored
- * feature snapshot (the purchase rhythm), without the events, sessions, items and preferences.
- */
-export async function loadPurchases(engine: Engine, lake: Lake, asOf: string): Promise<LoadResult> {
-  const inputs: string[] = [];
-  const excluded: Record<string, number> = {};
-  await classifyTransactions(engine, await loadRaw(engine, lake, contract('CUSTOMER_TRANSACTIONS'), asOf, inputs), excluded);
-  return { inputs, rowCounts: { base_tx: await count(engine, 'SELECT count(*) FROM base_tx') }, excluded };
+  await engine.run(`CREATE OR REPLACE TABLE base_tx AS ${baseTxSql('tx_classified')}`);
 }
 
 /** Loads Silver from the lake, keeping only rows on or before `asOf` (all rows when undefined). */
@@ -109,51 +163,22 @@ export async function loadSilver(engine: Engine, lake: Lake, asOf?: string): Pro
 
   // Lines: products of clean purchases are positive signals; returned lines (or lines of return/refund
   // transactions) are exclusions; everything else is counted and left out.
-  await engine.run(`CREATE OR REPLACE TABLE lines_classified AS
-    SELECT i.*, t.CUSTOMER360_ID, CAST(t.TRANSACTION_DATE AS DATE) AS TX_DATE,
-      CASE
-        WHEN t.TRANSACTION_ID IS NULL THEN 'unknown_transaction'
-        WHEN t.CUSTOMER360_ID IS NULL THEN 'missing_customer'
-        WHEN t.TRANSACTION_DATE IS NULL THEN 'missing_date'
-        WHEN ${nonProductLineSql('i')} THEN 'non_product_line'
-        WHEN upper(coalesce(i.ITEM_STATUS, '')) = 'RETURNED' OR upper(coalesce(t.TRANSACTION_TYPE, '')) IN ('RETURN', 'REFUND') THEN 'returned'
-        WHEN t._excl IS NOT NULL THEN 'transaction_' || t._excl
-        WHEN coalesce(i.QUANTITY, 0) <= 0 THEN 'zero_or_negative_quantity'
-        WHEN upper(coalesce(i.ITEM_STATUS, 'SOLD')) <> 'SOLD' THEN 'status_' || lower(i.ITEM_STATUS)
-      END AS _excl
-    FROM ${items} i LEFT JOIN tx_classified t USING (TRANSACTION_ID)`);
+  await engine.run(`CREATE OR REPLACE TABLE lines_classified AS ${linesClassifiedSql(items, 'tx_classified')}`);
   for (const r of await engine.all<{ k: string; n: string }>(`SELECT _excl AS k, count(*) AS n FROM lines_classified WHERE _excl IS NOT NULL GROUP BY 1`)) {
     excluded[`items.${r.k}`] = Number(r.n);
   }
-  await engine.run(`CREATE OR REPLACE TABLE base_lines AS
-    SELECT CUSTOMER360_ID, TRANSACTION_ID, TX_DATE, PRODUCT_ID, upper(trim(CATEGORY)) AS CATEGORY, upper(trim(BRAND)) AS BRAND,
-      PRODUCT_NAME, QUANTITY, CAST(coalesce(TOTAL_PRICE, UNIT_PRICE * QUANTITY) AS DOUBLE) AS AMOUNT
-    FROM lines_classified WHERE _excl IS NULL`);
-  await engine.run(`CREATE OR REPLACE TABLE base_returns AS
-    SELECT DISTINCT CUSTOMER360_ID, PRODUCT_ID, TX_DATE FROM lines_classified WHERE _excl = 'returned'`);
+  await engine.run(`CREATE OR REPLACE TABLE base_lines AS ${baseLinesSql('lines_classified')}`);
+  await engine.run(`CREATE OR REPLACE TABLE base_returns AS ${baseReturnsSql('lines_classified')}`);
 
-  await engine.run(`CREATE OR REPLACE TABLE base_events AS
-    SELECT CUSTOMER360_ID, SESSION_ID, CAST(EVENT_DATE AS DATE) AS EVENT_DATE, upper(EVENT_TYPE) AS EVENT_TYPE,
-      nullif(trim(PRODUCT_ID), '') AS PRODUCT_ID, upper(trim(CATEGORY_VIEWED)) AS CATEGORY
-    FROM ${events} WHERE EVENT_DATE IS NOT NULL`);
+  await engine.run(`CREATE OR REPLACE TABLE base_events AS ${baseEventsSql(events)}`);
   excluded['events.missing_date'] = await count(engine, `SELECT count(*) FROM ${events} WHERE EVENT_DATE IS NULL`);
   excluded['sessions.missing_customer_or_start'] = await count(engine, `SELECT count(*) FROM ${sessions} WHERE CUSTOMER360_ID IS NULL OR SESSION_START IS NULL`);
   excluded['preferences.missing_or_inactive'] = await count(engine, `SELECT count(*) FROM ${prefs}
     WHERE CUSTOMER360_ID IS NULL OR PREFERENCE_DATE IS NULL OR PREFERENCE_VALUE IS NULL OR coalesce(upper(PREFERENCE_STATUS), 'ACTIVE') <> 'ACTIVE'`);
-  await engine.run(`CREATE OR REPLACE TABLE base_sessions AS
-    SELECT CUSTOMER360_ID, SESSION_ID, CAST(SESSION_START AS DATE) AS SESSION_DATE
-    FROM ${sessions} WHERE CUSTOMER360_ID IS NOT NULL AND SESSION_START IS NOT NULL`);
-  await engine.run(`CREATE OR REPLACE TABLE base_prefs AS
-    SELECT CUSTOMER360_ID, upper(PREFERENCE_TYPE) AS PREFERENCE_TYPE, upper(trim(PREFERENCE_VALUE)) AS PREFERENCE_VALUE,
-      CAST(coalesce(PREFERENCE_STRENGTH, 0.5) AS DOUBLE) AS STRENGTH, CAST(PREFERENCE_DATE AS DATE) AS PREFERENCE_DATE
-    FROM ${prefs}
-    WHERE CUSTOMER360_ID IS NOT NULL AND PREFERENCE_DATE IS NOT NULL AND PREFERENCE_VALUE IS NOT NULL
-      AND coalesce(upper(PREFERENCE_STATUS), 'ACTIVE') = 'ACTIVE'`);
+  await engine.run(`CREATE OR REPLACE TABLE base_sessions AS ${baseSessionsSql(sessions)}`);
+  await engine.run(`CREATE OR REPLACE TABLE base_prefs AS ${basePrefsSql(prefs)}`);
   // Customers have no event time; a registration after the as-of date means the customer did not exist yet.
-  await engine.run(`CREATE OR REPLACE TABLE base_customers AS
-    SELECT CUSTOMER360_ID, min(REGISTRATION_DATE) AS REGISTRATION_DATE FROM ${customers}
-    WHERE CUSTOMER360_ID IS NOT NULL ${asOf ? `AND (REGISTRATION_DATE IS NULL OR REGISTRATION_DATE <= DATE ${lit(asOf)})` : ''}
-    GROUP BY 1`);
+  await engine.run(`CREATE OR REPLACE TABLE base_customers AS ${baseCustomersSql(customers, asOf)}`);
   excluded['customers.missing_customer360_id'] = await count(engine, `SELECT count(*) FROM ${customers} WHERE CUSTOMER360_ID IS NULL`);
   for (const k of Object.keys(excluded)) if (excluded[k] === 0) delete excluded[k];
   return { inputs, rowCounts: await baseCounts(engine), excluded };

@@ -2,11 +2,12 @@
 // (CLV + churn), segmenting them, and recommending products, each as of one date and using nothing after it.
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { trainChurn, scoreChurn, type ChurnModel, type LabelledSnapshot } from './churn.ts';
-import { scoreLearnedClvAll, trainLearnedClv, type LearnedClv } from './clv-learned.ts';
+import { scoreLearnedClvAll, type LearnedClv } from './clv-learned.ts';
+import { trainClv } from './clv-training.ts';
 import { fitClv, scoreClv, type ClvModel } from './clv.ts';
 import { buildSnapshot, rhythmAsOf, type Snapshot } from './features.ts';
 import { applyRepeatDecay, buildCandidates, DEFAULT_REPEAT_DECAY, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
-import { DEFAULT_SIGNAL_OPTIONS } from './recommend-signals.ts';
+import { DEFAULT_SIGNAL_OPTIONS, type SignalInputs } from './recommend-signals.ts';
 import { modelRecord, type ModelRecord } from './registry.ts';
 import { buildSegments, type SegmentModel } from './segments.ts';
 
@@ -42,10 +43,13 @@ export interface ScoringModels {
   learnedClv: LearnedClv;
 }
 
-/** Scores every customer of a snapshot with fitted models (trained now, or stored by an earlier training run). */
-export async function scoreWith(engine: Engine, asOf: string, horizonDays: number, snap: Snapshot, m: ScoringModels): Promise<CustomerScore[]> {
+/**
+ * Scores every customer of a snapshot with fitted models (trained now, or stored by an earlier training run).
+ * `purchaseDays`: the relation of clean purchase days the rhythm is read from (default base_tx's).
+ */
+export async function scoreWith(engine: Engine, asOf: string, horizonDays: number, snap: Snapshot, m: ScoringModels, purchaseDays?: string): Promise<CustomerScore[]> {
   const { clv, churn, learnedClv } = m;
-  const rhythm = churn.rhythm || learnedClv.kind === 'regression' ? await rhythmAsOf(engine, asOf) : undefined;
+  const rhythm = churn.rhythm || learnedClv.kind === 'regression' ? await rhythmAsOf(engine, asOf, purchaseDays) : undefined;
   const buyers = snap.rows.filter((r) => r.HAS_PURCHASED);
   const values = scoreLearnedClvAll(learnedClv, buyers, clv.bgnbd.params, clv.gammaGamma.params, horizonDays, rhythm);
   const valueOf = new Map(buyers.map((r, i) => [r.CUSTOMER360_ID, values[i]!]));
@@ -62,21 +66,22 @@ export async function scoreCustomers(engine: Engine, asOf: string, horizonDays: 
   const labelled: LabelledSnapshot[] = [];
   const churn = await trainChurn(engine, asOf, horizonDays, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd', start: clv.bgnbd.params, collect: labelled });
   const ages = snap.rows.filter((r) => r.HAS_PURCHASED).map((r) => r.T_WEEKS).sort((a, b) => a - b);
-  const learnedClv = trainLearnedClv(labelled, ages.length ? (ages[(ages.length - 1) >> 1]! + ages[ages.length >> 1]!) / 2 : undefined);
+  const scoringAgeWeeks = ages.length ? (ages[(ages.length - 1) >> 1]! + ages[ages.length >> 1]!) / 2 : undefined;
+  const learnedClv = await trainClv(engine, asOf, horizonDays, labelled, { firstDate, variant: clv.bgnbd.params.variant ?? 'bgnbd', start: clv.bgnbd.params, scoringAgeWeeks });
   const scores = await scoreWith(engine, asOf, horizonDays, snap, { clv, churn, learnedClv });
   const { standardizer, weights, blendWeight, monetaryExponent, smearing, features, trainingSnapshots, labelHorizonDays } = learnedClv;
   const clvRecord = modelRecord({
     name: 'clv',
     asOf,
     type: learnedClv.kind === 'regression'
-      ? `ridge regression of log spend on history, rhythm and BG/NBD + Gamma-Gamma features${blendWeight !== undefined && blendWeight < 1 ? `, blended ${blendWeight} : ${1 - blendWeight} with log BG/NBD x Gamma-Gamma` : ''} (chosen on validation)`
+      ? `ridge regression of log spend on history, rhythm and BG/NBD + Gamma-Gamma features${blendWeight !== undefined && blendWeight < 1 ? `, blended ${blendWeight} : ${1 - blendWeight} with log ${learnedClv.blendWith === 'bgnbd' ? 'BG/NBD expected purchases' : 'BG/NBD x Gamma-Gamma'}` : ''} (chosen on validation)`
       : learnedClv.kind === 'past_spend' ? 'past spend, scaled to the horizon (chosen on validation)'
       : learnedClv.kind === 'bgnbd_monetary'
         ? `BG/NBD expected purchases x Gamma-Gamma spend per purchase^${monetaryExponent} (chosen on validation)`
         : 'BG/NBD + Gamma-Gamma (maximum likelihood)',
     parameters: {
       served: learnedClv.kind, candidate: learnedClv.candidate, bgnbd: clv.bgnbd.params, gammaGamma: clv.gammaGamma.params, horizonDays, timeUnit: 'week',
-      ...(learnedClv.kind === 'regression' ? { regression: { features, standardizer, weights, blendWeight, smearing, total: learnedClv.total, labelHorizonDays, trainingSnapshots } } : {}),
+      ...(learnedClv.kind === 'regression' ? { regression: { features, standardizer, weights, blendWeight, blendWith: learnedClv.blendWith ?? 'bgnbd_gamma_gamma', smearing, total: learnedClv.total, labelHorizonDays, trainingSnapshots } } : {}),
       ...(learnedClv.kind === 'bgnbd_monetary' ? { monetary: { exponent: monetaryExponent, smearing, total: learnedClv.total, trainingSnapshots } } : {}),
     },
     metrics: {
@@ -136,13 +141,16 @@ async function usersAsOf(engine: Engine, p: string, asOf: string): Promise<void>
     UNION SELECT CUSTOMER360_ID FROM base_tx WHERE TX_DATE <= ${D}`);
 }
 
-/** `stored`: the tuning of an earlier training run (trained-models.ts), used instead of tuning again. */
-export async function recommend(engine: Engine, snap: Snapshot, horizonDays: number, topN = 10, windowStart: string, stored?: TunedWeights): Promise<RecommendationResult> {
+/**
+ * `stored`: the tuning of an earlier training run (trained-models.ts), used instead of tuning again. `inputs`: what the
+ * signals read (default: the base_* tables; between trainings, the model aggregates).
+ */
+export async function recommend(engine: Engine, snap: Snapshot, horizonDays: number, topN = 10, windowStart: string, stored?: TunedWeights, inputs?: SignalInputs): Promise<RecommendationResult> {
   const asOf = snap.asOf;
   const tuning = stored ?? (await tuneWeights(engine, asOf, horizonDays, (p, d) => usersAsOf(engine, p, d)));
   const p = `rc_${asOf.replace(/-/g, '')}_`;
   await setUsers(engine, p, snap.table);
-  await buildCandidates(engine, p, asOf);
+  await buildCandidates(engine, p, asOf, DEFAULT_SIGNAL_OPTIONS, inputs);
   await applyRepeatDecay(engine, p, asOf, tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY);
   const tables = {
     hybrid: await rank(engine, p, 'hybrid', tuning.weights, topN),

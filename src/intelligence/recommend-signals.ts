@@ -1,4 +1,5 @@
-// Recommendation signals as DuckDB SQL over the base_* tables, all cut at the as-of date D:
+// Recommendation signals as DuckDB SQL over compact relations (SignalInputs: by default grouped from the base_* tables;
+// between trainings, the day-partitioned aggregates of src/intelligence/daily-inputs.ts), all cut at the as-of date D:
 //   repeat      the customer's own purchases (count, decayed by recency): repeat buying is a real retail signal
 //   cf          item-item collaborative filtering: co-purchase (customers) and co-view (sessions, anonymous too),
 //               cosine similarity with shrinkage co/(co + lambda), neighbours of what the customer bought or viewed
@@ -33,6 +34,31 @@ export const DEFAULT_SIGNAL_OPTIONS: SignalOptions = {
   candidatesPerSignal: 50,
   contentCandidates: 30,
   batchCustomers: 20_000,
+};
+
+/**
+ * What the signals read, as relations whose rows each depend on one day's data only (so daily runs can keep them as
+ * day-partitioned aggregates): counts replace repeated rows, which every signal below sums instead of counting.
+ *   lines            (CUSTOMER360_ID, TX_DATE, PRODUCT_ID, CATEGORY, BRAND, PRODUCT_NAME, N): clean purchase lines
+ *   views            (CUSTOMER360_ID, EVENT_DATE, PRODUCT_ID, CATEGORY, N): events of known people (product may be null)
+ *   sessionProducts  (SESSION_ID, EVENT_DATE, PRODUCT_ID): distinct products of each session's events (session may be null)
+ *   returns          (CUSTOMER360_ID, PRODUCT_ID, TX_DATE): returned products
+ *   prefs            (CUSTOMER360_ID, PREFERENCE_DATE, PREFERENCE_TYPE, PREFERENCE_VALUE, STRENGTH): stated preferences (max strength)
+ */
+export interface SignalInputs {
+  lines: string;
+  views: string;
+  sessionProducts: string;
+  returns: string;
+  prefs: string;
+}
+
+export const BASE_SIGNAL_INPUTS: SignalInputs = {
+  lines: `(SELECT CUSTOMER360_ID, TX_DATE, PRODUCT_ID, CATEGORY, BRAND, PRODUCT_NAME, count(*) AS N FROM base_lines GROUP BY ALL)`,
+  views: `(SELECT CUSTOMER360_ID, EVENT_DATE, PRODUCT_ID, CATEGORY, count(*) AS N FROM base_events WHERE CUSTOMER360_ID IS NOT NULL GROUP BY ALL)`,
+  sessionProducts: `(SELECT DISTINCT SESSION_ID, EVENT_DATE, PRODUCT_ID FROM base_events WHERE PRODUCT_ID IS NOT NULL)`,
+  returns: 'base_returns',
+  prefs: `(SELECT CUSTOMER360_ID, PREFERENCE_DATE, PREFERENCE_TYPE, PREFERENCE_VALUE, max(STRENGTH) AS STRENGTH FROM base_prefs GROUP BY ALL)`,
 };
 
 export const SIGNALS = ['repeat', 'cf', 'content', 'popularity'] as const;
@@ -72,15 +98,20 @@ export function contentMatchSql(p: string, o: SignalOptions = DEFAULT_SIGNAL_OPT
  * integer keys, UK for customers (`<p>uk`) and PK for products (`<p>pid`), both numbered in id order so that "then by
  * PRODUCT_ID" tie-breaks are unchanged; ids are joined back once, on the candidates.
  */
-export async function buildCandidates(engine: Engine, p: string, asOf: string, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS): Promise<void> {
+export async function buildCandidates(engine: Engine, p: string, asOf: string, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS, inputs: SignalInputs = BASE_SIGNAL_INPUTS): Promise<void> {
   const D = `DATE ${lit(asOf)}`;
   const run = (sql: string) => engine.run(sql);
+  // The inputs cut at D, read once.
+  await run(`CREATE OR REPLACE TABLE ${p}in_lines AS SELECT * FROM ${inputs.lines} WHERE TX_DATE <= ${D}`);
+  await run(`CREATE OR REPLACE TABLE ${p}in_views AS SELECT * FROM ${inputs.views} WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL 90 DAY`);
+  // Co-views count within catalogueDays only; products viewed before that and never bought are numbered by no signal
+  // (keys are numbered in product-id order, so leaving them out changes no order).
+  await run(`CREATE OR REPLACE TABLE ${p}in_sessions AS SELECT * FROM ${inputs.sessionProducts} WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL ${o.catalogueDays} DAY`);
   await run(`CREATE OR REPLACE TABLE ${p}uk AS SELECT CUSTOMER360_ID, row_number() OVER (ORDER BY CUSTOMER360_ID)::INTEGER AS UK FROM (SELECT DISTINCT CUSTOMER360_ID FROM ${p}users)`);
   await run(`CREATE OR REPLACE TABLE ${p}pid AS SELECT PRODUCT_ID, row_number() OVER (ORDER BY PRODUCT_ID)::INTEGER AS PK FROM (
-      SELECT PRODUCT_ID FROM base_lines WHERE TX_DATE <= ${D}
-      UNION SELECT PRODUCT_ID FROM base_events WHERE EVENT_DATE <= ${D} AND PRODUCT_ID IS NOT NULL)`);
+      SELECT PRODUCT_ID FROM ${p}in_lines UNION SELECT PRODUCT_ID FROM ${p}in_sessions)`);
   await run(`CREATE OR REPLACE TABLE ${p}catalog AS
-    WITH l AS (SELECT * FROM base_lines WHERE TX_DATE <= ${D}),
+    WITH l AS (SELECT * FROM ${p}in_lines),
     agg AS (
       SELECT PRODUCT_ID, arg_max(CATEGORY, [epoch(TX_DATE), -hash(CATEGORY)]) AS CATEGORY, arg_max(BRAND, [epoch(TX_DATE), -hash(BRAND)]) AS BRAND,
         arg_max(PRODUCT_NAME, [epoch(TX_DATE), -hash(PRODUCT_NAME)]) AS PRODUCT_NAME, max(TX_DATE) AS LAST_SOLD,
@@ -94,13 +125,12 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
     FROM agg JOIN ${p}pid i USING (PRODUCT_ID)`);
   await run(`CREATE OR REPLACE TABLE ${p}hist AS
     SELECT CUSTOMER360_ID, PRODUCT_ID, count(DISTINCT TX_DATE) AS N, max(TX_DATE) AS LAST_DATE, min(CATEGORY) AS CATEGORY
-    FROM base_lines WHERE TX_DATE <= ${D} GROUP BY 1, 2`);
+    FROM ${p}in_lines GROUP BY 1, 2`);
   await run(`CREATE OR REPLACE TABLE ${p}returned AS
-    SELECT DISTINCT u.UK, i.PK FROM base_returns r JOIN ${p}uk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID) WHERE r.TX_DATE <= ${D}`);
+    SELECT DISTINCT u.UK, i.PK FROM ${inputs.returns} r JOIN ${p}uk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID) WHERE r.TX_DATE <= ${D}`);
   await run(`CREATE OR REPLACE TABLE ${p}views AS
-    SELECT CUSTOMER360_ID, PRODUCT_ID, count(*) AS N, max(EVENT_DATE) AS LAST_DATE
-    FROM base_events WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL 90 DAY
-      AND CUSTOMER360_ID IS NOT NULL AND PRODUCT_ID IS NOT NULL GROUP BY 1, 2`);
+    SELECT CUSTOMER360_ID, PRODUCT_ID, sum(N) AS N, max(EVENT_DATE) AS LAST_DATE
+    FROM ${p}in_views WHERE PRODUCT_ID IS NOT NULL GROUP BY 1, 2`);
   // Item-item similarity: cosine over co-occurrence, shrunk towards 0 when few users support it. Sums of doubles go
   // through exactSum: DuckDB's parallel aggregation adds in any order, and re-runs must be identical.
   const simSql = (pairsOf: string) => `
@@ -110,8 +140,7 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
     SELECT I, J, CO / sqrt(ni.N * nj.N) * CO / (CO + ${o.shrinkage}) AS SIM
     FROM co JOIN n ni ON ni.PK = co.I JOIN n nj ON nj.PK = co.J`;
   await run(`CREATE OR REPLACE TABLE ${p}sim_buy AS ${simSql(`SELECT DISTINCT CUSTOMER360_ID AS U, PRODUCT_ID FROM ${p}hist`)}`);
-  await run(`CREATE OR REPLACE TABLE ${p}sim_view AS ${simSql(`SELECT DISTINCT SESSION_ID AS U, PRODUCT_ID FROM base_events
-      WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL ${o.catalogueDays} DAY AND PRODUCT_ID IS NOT NULL AND SESSION_ID IS NOT NULL`)}`);
+  await run(`CREATE OR REPLACE TABLE ${p}sim_view AS ${simSql(`SELECT DISTINCT SESSION_ID AS U, PRODUCT_ID FROM ${p}in_sessions WHERE SESSION_ID IS NOT NULL`)}`);
   // I and J are product keys (PK); neighbours J are catalogue products only.
   await run(`CREATE OR REPLACE TABLE ${p}item_sim AS
     WITH s AS (
@@ -119,6 +148,8 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
         SELECT I, J, SIM FROM ${p}sim_buy UNION ALL SELECT I, J, ${o.coViewWeight} * SIM FROM ${p}sim_view) GROUP BY 1, 2)
     SELECT s.* FROM s JOIN ${p}catalog c ON c.PK = s.J
     QUALIFY row_number() OVER (PARTITION BY I ORDER BY SIM DESC, J) <= ${o.neighbours}`);
+  // A customer's share of rows (lines or events) per value: integer sums, so the same doubles as counting the rows.
+  const share = (factor: string) => `${factor}CAST(sum(N) AS BIGINT) / sum(CAST(sum(N) AS BIGINT)) OVER (PARTITION BY CUSTOMER360_ID)`;
   // The per-customer signals run over batches of customers: the same rows, with one batch's intermediates (CF
   // contributions, content matches) in memory at a time. src, top and cand collect every batch.
   const customers = Number(await engine.scalar(`SELECT count(*) FROM ${p}uk`));
@@ -143,22 +174,22 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
     // aggregating every customer's events once per batch made this step grow with the square of the customer count.
     await run(`CREATE OR REPLACE TABLE ${p}aff AS
       WITH batch AS (SELECT CUSTOMER360_ID FROM ${p}buk),
-      pl AS (SELECT CUSTOMER360_ID, CATEGORY, BRAND FROM base_lines WHERE TX_DATE <= ${D} AND CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM batch)),
-      vw AS (SELECT e.CUSTOMER360_ID, coalesce(c.CATEGORY, e.CATEGORY) AS CATEGORY, c.BRAND
-        FROM base_events e LEFT JOIN ${p}catalog c USING (PRODUCT_ID)
-        WHERE e.EVENT_DATE <= ${D} AND e.EVENT_DATE > ${D} - INTERVAL 90 DAY AND e.CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM batch)),
+      pl AS (SELECT CUSTOMER360_ID, CATEGORY, BRAND, N FROM ${p}in_lines WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM batch)),
+      vw AS (SELECT e.CUSTOMER360_ID, coalesce(c.CATEGORY, e.CATEGORY) AS CATEGORY, c.BRAND, e.N
+        FROM ${p}in_views e LEFT JOIN ${p}catalog c USING (PRODUCT_ID)
+        WHERE e.CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM batch)),
       raw AS (
-        SELECT CUSTOMER360_ID, 'CATEGORY' AS KIND, CATEGORY AS VALUE, 'purchase' AS SRC, count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) AS W
+        SELECT CUSTOMER360_ID, 'CATEGORY' AS KIND, CATEGORY AS VALUE, 'purchase' AS SRC, ${share('')} AS W
           FROM pl WHERE CATEGORY IS NOT NULL GROUP BY 1, 2, 3, 4
         UNION ALL
-        SELECT CUSTOMER360_ID, 'BRAND', BRAND, 'purchase', count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM pl WHERE BRAND IS NOT NULL GROUP BY 1, 2, 3, 4
+        SELECT CUSTOMER360_ID, 'BRAND', BRAND, 'purchase', ${share('')} FROM pl WHERE BRAND IS NOT NULL GROUP BY 1, 2, 3, 4
         UNION ALL
-        SELECT CUSTOMER360_ID, 'CATEGORY', CATEGORY, 'view', 0.5 * count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM vw WHERE CATEGORY IS NOT NULL GROUP BY 1, 2, 3, 4
+        SELECT CUSTOMER360_ID, 'CATEGORY', CATEGORY, 'view', ${share('0.5 * ')} FROM vw WHERE CATEGORY IS NOT NULL GROUP BY 1, 2, 3, 4
         UNION ALL
-        SELECT CUSTOMER360_ID, 'BRAND', BRAND, 'view', 0.5 * count(*) / sum(count(*)) OVER (PARTITION BY CUSTOMER360_ID) FROM vw WHERE BRAND IS NOT NULL GROUP BY 1, 2, 3, 4
+        SELECT CUSTOMER360_ID, 'BRAND', BRAND, 'view', ${share('0.5 * ')} FROM vw WHERE BRAND IS NOT NULL GROUP BY 1, 2, 3, 4
         UNION ALL
         SELECT CUSTOMER360_ID, PREFERENCE_TYPE, PREFERENCE_VALUE, 'preference', max(STRENGTH)
-          FROM base_prefs WHERE PREFERENCE_DATE <= ${D} AND PREFERENCE_TYPE IN ('CATEGORY', 'BRAND', 'PRODUCT')
+          FROM ${inputs.prefs} WHERE PREFERENCE_DATE <= ${D} AND PREFERENCE_TYPE IN ('CATEGORY', 'BRAND', 'PRODUCT')
             AND CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM batch) GROUP BY 1, 2, 3, 4)
       SELECT u.UK, r.* FROM raw r JOIN ${p}buk u USING (CUSTOMER360_ID)`);
     await run(`CREATE OR REPLACE TABLE ${p}btop AS
@@ -198,5 +229,5 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
     }
   }
   // Intermediates the ranking does not read: freed now, as they are the bulk of an in-memory engine at scale.
-  for (const t of ['hist', 'views', 'sim_buy', 'sim_view', 'aff', 'cf', 'content', 'buk', 'bsrc', 'btop', 'bcand']) await run(`DROP TABLE IF EXISTS ${p}${t}`);
+  for (const t of ['in_lines', 'in_views', 'in_sessions', 'hist', 'views', 'sim_buy', 'sim_view', 'aff', 'cf', 'content', 'buk', 'bsrc', 'btop', 'bcand']) await run(`DROP TABLE IF EXISTS ${p}${t}`);
 }

@@ -119,6 +119,10 @@ const SCHEMAS: Record<string, Schema> = {
         properties: { asOf: { type: 'string' }, customers: { type: 'integer' }, source: { type: 'string' }, loadedAt: { type: 'string' }, swaps: { type: 'integer' } },
       },
       lastError: nullableString,
+      runtime: {
+        type: 'object',
+        description: 'Only with C360_SERVE_RUNTIME_STATS=1 and ?runtime: event-loop delay, GC pauses and request handling times since the previous such call',
+      },
     },
   },
   Error: error,
@@ -207,6 +211,7 @@ export function openApiDocument(): Schema {
       '/health': {
         get: {
           operationId: 'health', summary: 'Liveness and the snapshot served (no authentication)', security: [],
+          parameters: [{ name: 'runtime', in: 'query', description: 'With C360_SERVE_RUNTIME_STATS=1: add the runtime figures since the previous such call (and start them again)', schema: { type: 'string' } }],
           responses: { 200: { description: 'Serving', headers: common, content: json('Health') }, 503: { description: 'No snapshot yet', headers: common, content: json('Health') } },
         },
       },

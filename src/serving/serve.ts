@@ -16,9 +16,10 @@ import { Authenticator, type ApiKey, type TokenVerifier } from './auth.ts';
 import { DIM_CUSTOMER, IDENTITY_MAP, RISK_SCORES, SEGMENTS, RECOMMENDATIONS } from './fields.ts';
 import type { LedgerReader } from './profile.ts';
 import { IdRedactor } from './redact.ts';
+import { RuntimeStats } from './runtime-stats.ts';
 import { buildServer } from './server.ts';
 import { Snapshot, type SnapshotRelations } from './snapshot.ts';
-import { buildInChild } from './snapshot-builder.ts';
+import { BuildProcesses, buildInChild } from './snapshot-builder.ts';
 import { lakeAsOfDates, lakeSource } from './sources.ts';
 import { SnapshotStore } from './store.ts';
 
@@ -37,6 +38,11 @@ export interface ServeOptions {
   pollSeconds: number;
   /** Folder for the snapshot database files. */
   snapshotDir?: string;
+  /**
+   * CPU priority of a snapshot build beside a serving one: 'idle' (default: SCHED_IDLE, all cores, only CPU the
+   * requests leave) or a nice value (then one DuckDB thread, so the requests keep a core of two).
+   */
+  buildPriority?: 'idle' | number;
   /** Read connections per snapshot. */
   connections?: number;
   log: Logger;
@@ -81,11 +87,13 @@ async function lakeFingerprint(lake: Lake): Promise<string | null> {
   return null;
 }
 
-export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapshotDir' | 'connections' | 'log'>): SnapshotStore {
+export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapshotDir' | 'connections' | 'log' | 'buildPriority'>): SnapshotStore {
   const dir = o.snapshotDir ?? join(tmpdir(), 'c360-serve');
   const source = o.source;
+  const processes = new BuildProcesses();
   return new SnapshotStore({
     dir,
+    stopBuilds: () => processes.stop(),
     log: o.log,
     fingerprint: async () => {
       if (source.kind === 'lake') return lakeFingerprint(o.lake);
@@ -93,15 +101,16 @@ export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapsho
       return st ? `${st.mtimeMs}:${st.size}` : null;
     },
     buildCurrent: async (file, beside) => {
-      // Built in a child process below the requests' priority; a reload while serving also uses one DuckDB thread, so
-      // the requests keep a core of the two.
-      const threads = beside ? 1 : undefined;
-      if (source.kind === 'warehouse') return buildInChild({ file, connections: o.connections, threads, from: { kind: 'warehouse', path: source.path } });
+      // Built in a child process (snapshot-builder.ts). A first build has no requests to make way for; a reload
+      // while serving runs below them.
+      const prio = o.buildPriority ?? 'idle';
+      const run = { processes, ...(beside ? { priority: prio, threads: prio === 'idle' ? undefined : 1 } : { priority: 0 }) };
+      if (source.kind === 'warehouse') return buildInChild({ file, connections: o.connections, ...run, from: { kind: 'warehouse', path: source.path } });
       const print = await lakeFingerprint(o.lake);
       if (!print) throw new Error(`No Gold customer profile in the lake ${o.lake.location} yet`);
       const src = await lakeSource(o.lake, print.slice(0, 10));
       if (!src) throw new Error(`The lake's snapshot of ${print.slice(0, 10)} is incomplete`);
-      return buildInChild({ file, connections: o.connections, threads, from: { kind: 'relations', relations: src.relations as SnapshotRelations, source: src.source, asOf: src.asOf } });
+      return buildInChild({ file, connections: o.connections, ...run, from: { kind: 'relations', relations: src.relations as SnapshotRelations, source: src.source, asOf: src.asOf } });
     },
     buildPast: async (asOf) => {
       const src = await lakeSource(o.lake, asOf);
@@ -114,7 +123,9 @@ export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapsho
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const store = snapshotStore(o);
   const audit = o.auditLog ? new AuditLog(o.auditLog) : undefined;
+  const runtimeStats = process.env.C360_SERVE_RUNTIME_STATS === '1' ? new RuntimeStats() : undefined;
   const app = await buildServer({
+    runtimeStats,
     store, audit, log: o.log, logRequests: o.logRequests, rateLimit: o.rateLimit, ledger: ledgerReader(o.lake),
     auth: new Authenticator(o.apiKeys, o.verifyToken), extend: o.extend,
     redactor: new IdRedactor(o.auditKey), dashboardAccess: o.dashboardAccess,
@@ -134,6 +145,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       await app.close();
       await store.close();
       await audit?.close();
+      runtimeStats?.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 // The profile API's HTTP server (fastify): routes, authentication, rate limit, ETags, request ids, the audit log and
 // errors that name what was wrong. Answers come from the SnapshotStore; a request holds one snapshot throughout.
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../runtime/logger.ts';
 import { maskValue } from '../privacy/masking.ts';
@@ -12,6 +12,7 @@ import { openApiDocument } from './openapi.ts';
 import { buildProfile, links, parseFields, resolveId, type LedgerReader } from './profile.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { IdRedactor } from './redact.ts';
+import type { RuntimeStats } from './runtime-stats.ts';
 import type { SnapshotStore } from './store.ts';
 
 export interface ServerOptions {
@@ -30,6 +31,8 @@ export interface ServerOptions {
   dashboardAccess?: 'authenticated' | 'public';
   /** How e-mail and phone ids are written in the audit log and request logs (default: a random key per process). */
   redactor?: IdRedactor;
+  /** Event-loop delay, GC pauses and handling times, reported (and restarted) by /health (runtime-stats.ts). */
+  runtimeStats?: RuntimeStats;
   /** Extra routes, registered on the same server. */
   extend?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -69,7 +72,7 @@ function asOfOf(query: Record<string, unknown>): string | undefined {
 /** Sends JSON (a value, or bytes that are JSON already) with a strong ETag, or 304 when the client already has it. */
 function sendTagged(req: FastifyRequest, reply: FastifyReply, body: unknown): FastifyReply {
   const text = Buffer.isBuffer(body) ? body : JSON.stringify(body);
-  const tag = `"${createHash('sha1').update(text).digest('base64url')}"`;
+  const tag = `"${hash('sha1', text, 'base64url')}"`; // one-shot: no Hash object per request
   reply.header('etag', tag).header('cache-control', 'private, no-cache');
   const inm = req.headers['if-none-match'];
   if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === tag || t.trim() === '*')) return reply.code(304).send();
@@ -132,6 +135,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   });
 
   app.addHook('onResponse', async (req, reply) => {
+    o.runtimeStats?.request(reply.elapsedTime);
     if (req.audit && req.principal && o.audit) {
       o.audit.write({
         time: new Date().toISOString(), requestId: req.id, principal: req.principal.id, role: req.principal.role, via: req.principal.via,
@@ -156,12 +160,13 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     return r.value as T;
   };
 
-  app.get('/health', async (_req, reply) => {
+  app.get('/health', async (req, reply) => {
     const s = o.store.current;
     reply.code(s ? 200 : 503).send({
       status: s ? 'ok' : 'loading',
       snapshot: s ? { asOf: s.asOf, customers: s.customers, source: s.source, loadedAt: s.loadedAt, swaps: o.store.swaps } : null,
       lastError: o.store.lastError,
+      ...(o.runtimeStats && (req.query as Record<string, unknown>).runtime !== undefined ? { runtime: o.runtimeStats.take() } : {}),
     });
   });
 

@@ -1,17 +1,20 @@
 // Builds a copied snapshot in a child process, so the server's event loop does none of the work: DuckDB's copy, the
 // body file, and the lookup keys (millions of strings converted from DuckDB, and the garbage they leave) all happen in
-// the child, which runs at a lower CPU priority (nice 10, inherited by DuckDB's threads) than the server's requests.
+// the child, which runs below the server's requests for the CPU: a build beside a serving snapshot in the SCHED_IDLE
+// class (chrt, inherited by DuckDB's and V8's threads: it gets only CPU nobody else wants, so the requests are never
+// made to wait for it however many threads it runs; nice 19 where chrt is missing), a first build at a nice value.
 // The child leaves three files: the database, the body file and a lookups file (the sorted keys and line starts as
 // raw arrays); the server opens them, reading the lookups with one asynchronous read, and swaps. A failed or killed
 // child leaves the current snapshot serving.
-import { fork } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ProfileBodies } from './bodies.ts';
 import { SortedKeys, type SortedKeyParts } from './sorted-keys.ts';
-import { Snapshot, type BuildOptions, type Lookups, type SnapshotMeta, type SnapshotRelations } from './snapshot.ts';
+import { removeFiles, Snapshot, type BuildOptions, type Lookups, type SnapshotMeta, type SnapshotRelations } from './snapshot.ts';
 import { warehouseSource } from './sources.ts';
 
 /** A copy build that can cross a process boundary: the relations as SQL text, or the warehouse file to attach. */
@@ -20,8 +23,8 @@ export interface ChildBuild {
   from: { kind: 'warehouse'; path: string } | { kind: 'relations'; relations: SnapshotRelations; source: string; asOf?: string };
   threads?: number;
   memoryLimit?: string;
-  /** The child's nice value (default 10): below the server's requests. */
-  nice?: number;
+  /** 'idle': the SCHED_IDLE class (nice 19 without chrt); a number: that nice value (default 10). */
+  priority?: 'idle' | number;
 }
 
 const LOOKUPS = ['email', 'phone', 'source'] as const;
@@ -44,50 +47,97 @@ async function writeLookups(file: string, l: Lookups): Promise<void> {
   const out = Buffer.alloc(start + at);
   head.copy(out);
   for (const [name, a] of arrays) Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, start + (header[name] as [number, number])[0]);
-  await writeFile(file, out);
+  const fh = await open(file, 'w');
+  try {
+    await fh.writeFile(out);
+    await fh.datasync(); // flushed by this (low-priority) process, not later by the kernel's writeback threads
+  } finally {
+    await fh.close();
+  }
 }
 
+/**
+ * Reads the lookups file array by array straight into each array's own memory: the reads run in libuv's thread pool
+ * and the server's main thread copies nothing (at a million people they are ~150 MB; one readFile and a copy of each
+ * array took tens of milliseconds of the event loop, which requests waiting during a swap would have felt).
+ */
 async function readLookups(file: string): Promise<Lookups> {
-  const buf = await readFile(file);
-  const nl = buf.indexOf(0x0a);
-  const { files, ...header } = JSON.parse(buf.toString('utf8', 0, nl)) as Record<string, [number, number]> & { files: string[] };
-  const start = Math.ceil((nl + 1) / 8) * 8;
-  // a fresh copy per array: aligned, and no view keeps the whole file's buffer alive
-  const bytes = (name: string) => {
-    const [off, len] = header[name]!;
-    return Buffer.from(buf.subarray(start + off, start + off + len));
-  };
-  const u32 = (name: string) => {
-    const b = bytes(name);
-    return new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-  };
-  const keys = (name: string) => SortedKeys.fromParts({ bytes: bytes(`${name}.bytes`), starts: u32(`${name}.starts`), rowOf: u32(`${name}.rowOf`) });
-  const st = bytes('starts');
-  const starts = new Float64Array(st.buffer.slice(st.byteOffset, st.byteOffset + st.byteLength));
-  const bodies = ProfileBodies.open({ files, starts, lengths: u32('lengths'), firstRows: u32('firstRows') }, keys('ids'));
-  return { bodies, email: keys('email'), phone: keys('phone'), source: keys('source') };
+  const fh = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const nl = head.subarray(0, bytesRead).indexOf(0x0a);
+    if (nl < 0) throw new Error(`${file}: no header line`);
+    const { files, ...header } = JSON.parse(head.toString('utf8', 0, nl)) as Record<string, [number, number]> & { files: string[] };
+    const start = Math.ceil((nl + 1) / 8) * 8;
+    const read = async (name: string): Promise<ArrayBuffer> => {
+      const [off, len] = header[name]!;
+      const out = new ArrayBuffer(len);
+      const view = new Uint8Array(out);
+      const piece = 8 << 20;
+      for (let at = 0; at < len; ) {
+        const { bytesRead: n } = await fh.read(view, at, Math.min(piece, len - at), start + off + at);
+        if (n === 0) throw new Error(`${file} is shorter than its header says (${name})`);
+        at += n;
+      }
+      return out;
+    };
+    const u32 = async (name: string) => new Uint32Array(await read(name));
+    const keys = async (name: string) =>
+      SortedKeys.fromParts({ bytes: Buffer.from(await read(`${name}.bytes`)), starts: await u32(`${name}.starts`), rowOf: await u32(`${name}.rowOf`) });
+    const starts = new Float64Array(await read('starts'));
+    const bodies = ProfileBodies.open({ files, starts, lengths: await u32('lengths'), firstRows: await u32('firstRows') }, await keys('ids'));
+    return { bodies, email: await keys('email'), phone: await keys('phone'), source: await keys('source') };
+  } finally {
+    await fh.close();
+  }
 }
+
+/** chrt (util-linux), to start a build in the SCHED_IDLE class; null where absent (then nice 19). */
+const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((f) => existsSync(f)) ?? null;
 
 const lookupsFile = (file: string) => `${file}.lookups`;
 
+/** Build processes under way, so a stopping server can end them (one set per store). */
+export class BuildProcesses {
+  readonly live = new Set<ChildProcess>();
+  /** SIGKILL: a SCHED_IDLE child on a busy machine may not get the CPU to handle a gentler signal for a long time. */
+  stop(): void {
+    for (const c of this.live) c.kill('SIGKILL');
+  }
+}
+
 /** Builds in a child process and opens the result here. */
-export async function buildInChild(o: ChildBuild & { connections?: number }): Promise<Snapshot> {
+export async function buildInChild(o: ChildBuild & { connections?: number; processes?: BuildProcesses }): Promise<Snapshot> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', tsx], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env });
+  const chrt = o.priority === 'idle' ? CHRT : null;
+  // chrt execs node with the IPC descriptor fork opened, so the child talks to us as if forked directly
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    execPath: chrt ?? process.execPath,
+    execArgv: [...(chrt ? ['--idle', '0', process.execPath] : []), '--import', tsx],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env,
+  });
+  const running = o.processes?.live ?? new Set();
+  running.add(child);
   const answer = await new Promise<{ meta?: SnapshotMeta; error?: string }>((resolve) => {
     child.once('message', (m: { meta?: SnapshotMeta; error?: string }) => resolve(m));
     child.once('exit', (code, signal) => resolve({ error: `the snapshot build process ended (${signal ?? `exit ${code}`}) before it finished` }));
-    child.send({ build: o });
-  });
+    const build: ChildBuild = { file: o.file, from: o.from, threads: o.threads, memoryLimit: o.memoryLimit, priority: o.priority };
+    child.send({ build });
+  }).finally(() => running.delete(child));
   child.kill();
-  if (!answer.meta) throw new Error(answer.error ?? 'snapshot build failed');
+  if (!answer.meta) {
+    await removeFiles(o.file); // what a killed child left (a failing one removes its own)
+    throw new Error(answer.error ?? 'snapshot build failed');
+  }
   const lookups = await readLookups(lookupsFile(o.file));
   return Snapshot.open(o.file, answer.meta, lookups, { connections: o.connections });
 }
 
 /** The child's side: build, write the lookups, close keeping the files, answer. */
 async function childBuild(o: ChildBuild): Promise<SnapshotMeta> {
-  setPriority(0, o.nice ?? 10); // before DuckDB starts its threads, which inherit it
+  // before DuckDB starts its threads, which inherit it (under SCHED_IDLE the nice value hardly matters; 19 if chrt failed)
+  setPriority(0, o.priority === 'idle' ? 19 : (o.priority ?? 10));
   const from: Pick<BuildOptions, 'attach' | 'relations' | 'source' | 'asOf'> = o.from.kind === 'warehouse'
     ? warehouseSource(o.from.path)
     : { relations: o.from.relations, source: o.from.source, asOf: o.from.asOf };

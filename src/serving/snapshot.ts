@@ -231,7 +231,8 @@ export interface Lookups {
   source: SortedKeys;
 }
 
-async function removeFiles(file: string): Promise<void> {
+/** Removes a copied snapshot's files: the database, its WAL, the lookups and the body files. */
+export async function removeFiles(file: string): Promise<void> {
   for (const f of [file, `${file}.wal`, `${file}.lookups`]) await rm(f, { force: true }).catch(() => {});
   const dir = dirname(file);
   const bodies = `${basename(file)}.bodies.`;
@@ -438,7 +439,7 @@ export class Snapshot {
    * The person's whole profile as an agent sees it, as bytes (a JSON object), without a query; undefined when the
    * snapshot has no such person or keeps no bodies (a past date's views: use profile()).
    */
-  body(id: string): Buffer | undefined {
+  async body(id: string): Promise<Buffer | undefined> {
     const row = this.lookups?.bodies.rowOf(id);
     return row === undefined ? undefined : this.lookups!.bodies.body(row);
   }
@@ -446,7 +447,7 @@ export class Snapshot {
   /** The person's whole profile (every field, IDENTIFIERS, RECOMMENDATIONS, MODELS), or undefined. */
   async profile(id: string): Promise<Row | undefined> {
     if (this.lookups) {
-      const body = this.body(id);
+      const body = await this.body(id);
       return body && (JSON.parse(body.toString('utf8')) as Row);
     }
     const row = (await this.pool.query(`SELECT ${PROFILE_COLUMNS} FROM profile WHERE "CUSTOMER360_ID" = $1`, [id]))[0];

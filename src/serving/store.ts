@@ -16,6 +16,8 @@ export interface StoreOptions {
   buildPast?(asOf: string): Promise<Snapshot | null>;
   /** Past as-of dates available, for error messages. */
   pastDates?(): Promise<string[]>;
+  /** Ends builds under way (when the server stops). */
+  stopBuilds?(): void;
   /** Folder for snapshot database files. */
   dir: string;
   log: Logger;
@@ -126,6 +128,7 @@ export class SnapshotStore {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.o.stopBuilds?.(); // a build under way would otherwise hold the stop for as long as it takes
     await this.building;
     this.cur?.retire();
     this.cur = undefined;

@@ -17,6 +17,9 @@ export const command: Command = {
     audiences: { type: 'string', description: 'Folder of audience files (default: $C360_AUDIENCES_DIR, else ./audiences)' },
     lake: { type: 'string', description: 'Lake location (default: $C360_LAKE_URL or HOME/lake)' },
   },
+  // One writer per home (and per lake scope on ADLS), the scope `c360 job activate` takes: destination cursors,
+  // dead letters and export files are written here, and a second activator would send the same batches again.
+  lockScope: () => 'activate',
   async run(values, _positionals, io) {
     const home = homeOf(values);
     const lake = await openLake(home, str(values, 'lake'));

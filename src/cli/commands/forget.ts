@@ -17,6 +17,9 @@ export const command: Command = {
     lake: { type: 'string', description: 'Lake location: folder, or ADLS URL (default: $C360_LAKE_URL or HOME/lake)' },
     'identity-state': { type: 'string', multiple: true, description: 'Identity graph folder outside the lake to erase from too (what c360 resolve --incremental --state uses; repeatable)' },
   },
+  // One writer per home: an erasure rewrites files every other writer (run, ingest, stream, jobs) may be writing, so it
+  // waits for or is refused by any of them (exit 75, naming the holder); on ADLS it also takes the pipeline's lease.
+  lockScope: () => 'pipeline',
   async run(values, _p, io) {
     const subjects: Subject[] = [];
     const given = values.customer;

@@ -13,6 +13,8 @@ export const command: Command = {
     'as-of': { type: 'string', description: 'Date the periods count back from, YYYY-MM-DD (default: the latest event date in the data)' },
     lake: { type: 'string', description: 'Lake location: folder, or ADLS URL (default: $C360_LAKE_URL or HOME/lake)' },
   },
+  // One writer per home, as for c360 forget: retention rewrites and deletes files of every layer.
+  lockScope: () => 'pipeline',
   async run(values, _p, io) {
     const home = homeOf(values);
     const lake = await openLake(home, str(values, 'lake'));

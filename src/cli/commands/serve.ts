@@ -29,6 +29,13 @@ async function auditKey(home: string): Promise<Buffer> {
   return key;
 }
 
+function buildPriority(v: string): 'idle' | number {
+  if (v === 'idle') return v;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 19) throw new UsageError(`--build-priority must be idle or a nice value 0..19, got '${v.slice(0, 20)}'`);
+  return n;
+}
+
 export const command: Command = {
   name: 'serve',
   summary: 'The /customer/profile API (and /customers, /health, /openapi.json) over a snapshot of the warehouse or the lake',
@@ -47,6 +54,7 @@ export const command: Command = {
     burst: { type: 'string', description: 'Requests a caller may send at once above the rate (default: the rate)' },
     'audit-log': { type: 'string', description: "Audit log file, '-' for stdout (default HOME/audit/api.jsonl)" },
     poll: { type: 'string', description: 'Seconds between checks for a new snapshot (0: never)', default: '30' },
+    'build-priority': { type: 'string', description: "CPU priority of a new snapshot's build while serving: idle (SCHED_IDLE via chrt: only CPU the requests leave) or a nice value 0..19", default: 'idle' },
     'log-requests': { type: 'boolean', description: 'Log every request (default: errors only)' },
     'dashboard-public': { type: 'boolean', description: 'Serve /dashboard/ without a key (default: the API key, sent by browsers as the Basic password)' },
     'write-openapi': { type: 'boolean', description: `Write ${OPENAPI_FILE} (the OpenAPI document) and exit` },
@@ -80,6 +88,7 @@ export const command: Command = {
       rateLimit: { perSecond, burst: int(values, 'burst', perSecond) },
       auditLog: str(values, 'audit-log') ?? join(home, 'audit', 'api.jsonl'),
       pollSeconds: int(values, 'poll', 30),
+      buildPriority: buildPriority(str(values, 'build-priority') ?? 'idle'),
       snapshotDir: join(home, 'tmp', 'serve'),
       dashboardDir: join(home, 'dashboard'),
       dashboardAccess: values['dashboard-public'] === true ? 'public' : 'authenticated',

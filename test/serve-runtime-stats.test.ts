@@ -1,0 +1,39 @@
+// The server's runtime figures (src/serving/runtime-stats.ts): a held event loop shows as delay, handling times are
+// counted, GC pauses are seen, and each take() starts the figures again.
+import { describe, expect, it } from 'vitest';
+import { RuntimeStats } from '../src/serving/runtime-stats.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('runtime stats', () => {
+  it('reports event-loop delay, request handling times and GC pauses since the last take', async () => {
+    const stats = new RuntimeStats(2);
+    try {
+      await sleep(30);
+      stats.take();
+      const until = performance.now() + 60;
+      while (performance.now() < until); // the main thread held for 60 ms
+      await sleep(20);
+      stats.request(1.5);
+      stats.request(12);
+      (globalThis as { gc?: () => void }).gc?.();
+      let garbage: unknown[] = [];
+      for (let i = 0; i < 200_000; i++) garbage.push({ i, s: `x${i}` });
+      garbage = [];
+      await sleep(20);
+      const a = stats.take();
+      expect(a.eventLoopDelayMs.max).toBeGreaterThanOrEqual(50);
+      expect(a.requestMs.count).toBe(2);
+      expect(a.requestMs.over5ms).toBe(1);
+      expect(a.requestMs.max).toBeGreaterThanOrEqual(11.9);
+      expect(Object.values(a.gc).reduce((n, g) => n + g.count, 0)).toBeGreaterThan(0);
+      await sleep(20);
+      const b = stats.take();
+      expect(b.requestMs.count).toBe(0);
+      expect(b.eventLoopDelayMs.max).toBeLessThan(a.eventLoopDelayMs.max);
+      expect(garbage.length).toBe(0);
+    } finally {
+      stats.close();
+    }
+  });
+});
