@@ -25,6 +25,8 @@ export interface GraphErasure {
   /** Rows per table before, and removed. */
   rowsBefore: number;
   rowsRemoved: number;
+  /** Rows of the erased copy (the file that is committed) still naming them: 0. */
+  hitsAfter: number;
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -102,12 +104,15 @@ async function eraseGraphFile(engine: Engine, file: string, out: string): Promis
     await rm(out, { force: true });
     const fresh = `${alias}_new`;
     await engine.run(`ATTACH ${lit(out)} AS ${fresh}`);
+    let hitsAfter: number;
     try {
       await engine.run(`COPY FROM DATABASE ${alias} TO ${fresh}`);
+      // Verified on the copy that is committed (the same bytes, gzipped in the lake): no second download later.
+      hitsAfter = await graphHits(engine, fresh);
     } finally {
       await engine.run(`DETACH ${fresh}`);
     }
-    result = { rowsBefore: before, rowsRemoved: removed };
+    result = { rowsBefore: before, rowsRemoved: removed, hitsAfter };
   } finally {
     await engine.run(`DETACH ${alias}`);
   }
@@ -126,7 +131,7 @@ export interface GraphObject {
 }
 
 /** The lake's identity graph: erased on a private copy, committed as the next graph file. */
-export async function eraseLakeGraph(engine: Engine, lake: Lake, scratch: string, requestId: string, beforeCommit: (o: GraphObject) => Promise<void>): Promise<GraphObject | undefined> {
+export async function eraseLakeGraph(engine: Engine, lake: Lake, scratch: string, requestId: string, beforeCommit: (o: GraphObject) => Promise<void>, verified?: (hits: number) => void): Promise<GraphObject | undefined> {
   const state = await readGraphState(lake);
   if (!state) return undefined;
   const checksumBefore = sha256(await lake.read(state.graph));
@@ -135,13 +140,18 @@ export async function eraseLakeGraph(engine: Engine, lake: Lake, scratch: string
     const local = join(checkout.dir, GRAPH_FILE);
     const out = join(checkout.dir, `erased-${GRAPH_FILE}`);
     const r = await eraseGraphFile(engine, local, out);
-    if (!r) return undefined;
+    if (!r) {
+      // Nothing of theirs in the current graph: that scan is its verification.
+      verified?.(0);
+      return undefined;
+    }
     await rename(out, local);
     await rm(`${local}.wal`, { force: true });
     const o: GraphObject = { store: 'graph', path: GRAPH_STATE, rowsBefore: r.rowsBefore, rowsRemoved: r.rowsRemoved, rowsAfter: r.rowsBefore - r.rowsRemoved, checksumBefore, checksumAfter: '', action: 'rewritten' };
     await beforeCommit(o);
     const next = await commitGraph(lake, checkout, { inputs: state.inputs, runId: requestId, graphChanged: true });
     o.checksumAfter = sha256(await lake.read(next.graph));
+    verified?.(r.hitsAfter);
     return o;
   } finally {
     await checkout.release();
