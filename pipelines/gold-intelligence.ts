@@ -1,7 +1,7 @@
 // Customer-intelligence activities of the Gold sub-pipeline (feature snapshots, CLV, churn, segments,
-// recommendations), kept apart from the descriptive Gold datasets in gold.ts. The scores and recommendation jobs load
-// Silver up to the run's as-of date themselves and run in parallel; segments reads the features job's snapshot (the
-// catalogue orders it after features).
+// recommendations), kept apart from the descriptive Gold datasets in gold.ts. The features job keeps the model
+// aggregates (src/intelligence/daily-inputs.ts) and writes the snapshot; scores, segments and recommendations read
+// them (a training run of scores or recommendations loads Silver up to the as-of date); the catalogue orders them.
 import { featuresJob } from '../jobs/gold-intelligence-features.ts';
 import { recommendationsJob } from '../jobs/gold-intelligence-recommendations.ts';
 import { scoresJob } from '../jobs/gold-intelligence-scores.ts';

@@ -64,7 +64,8 @@ describe('LiveGraph', () => {
         await loadPersonRecords(e, base, 'id_input');
         await updateGraph(e, 'id_input', { runId: 'base', at: '2026-01-01T00:00:00Z' });
       }
-      const live = await LiveGraph.load(b);
+      // Every two-column blocking lookup through a pair index (at this size the default would use none).
+      const live = await LiveGraph.load(b, { pairIndexMinPostings: 0 });
       expect(live.records).toBe(600);
       const types = new Set<string>();
       let events = 0;

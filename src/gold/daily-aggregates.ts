@@ -5,6 +5,7 @@
 // sequence number this dataset consumed) says which days changed; those days are recomputed whole from the Silver
 // partitions of the same days (a row's day is its table's partition value), everything else is kept. A day's rows
 // depend only on that day's Silver rows, so maintaining day by day gives what one rebuild gives.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { columns, type Dataset } from '../catalogue/dataset.ts';
 import {
@@ -161,6 +162,8 @@ interface AggregateInputs {
   silver: Record<string, number>;
   /** Unpartitioned sources: the staged sequence number their published state had consumed. */
   staged?: Record<string, number>;
+  /** Hash of the day SQL and columns the days were computed with: another definition recomputes every day. */
+  definition?: string;
 }
 
 export interface MaintainResult {
@@ -204,7 +207,10 @@ export async function maintainAggregate(ctx: JobContext, engine: Engine, ds: Dai
   const stagedSeq = (s: SilverName) => (states.get(s)?.inputs.staged as Record<string, number> | undefined)?.[SILVER_TABLES[s]];
   const staged = Object.fromEntries(ds.sources.filter(unpartitioned).flatMap((s) => (stagedSeq(s) === undefined ? [] : [[s, stagedSeq(s)!]])));
   const prevStaged = (prev?.inputs as AggregateInputs | undefined)?.staged;
-  let full = o.full || !prev || !consumed || whole.size > 0;
+  // A changed definition (new code) would leave the days it does not touch computed the old way: recompute them all.
+  const definition = createHash('sha256').update(`${ds.daySql('d_')}\n${JSON.stringify(ds.columns)}`).digest('hex').slice(0, 16);
+  const redefined = prev !== undefined && (prev.inputs as unknown as AggregateInputs | undefined)?.definition !== definition;
+  let full = o.full || !prev || !consumed || whole.size > 0 || redefined;
   const touched = new Set<string>();
   if (!full) {
     for (const s of ds.sources) {
@@ -235,7 +241,7 @@ export async function maintainAggregate(ctx: JobContext, engine: Engine, ds: Dai
     for (const s of ds.sources) for (const p of days(states.get(s))) touched.add(p);
     for (const p of Object.keys(prev?.partitions ?? {})) touched.add(p);
   }
-  const inputs: AggregateInputs = Object.keys(staged).length ? { silver: seqs, staged } : { silver: seqs };
+  const inputs: AggregateInputs = Object.keys(staged).length ? { silver: seqs, staged, definition } : { silver: seqs, definition };
   if (touched.size === 0 && whole.size === 0) {
     if (prev && JSON.stringify(prev.inputs) !== JSON.stringify(inputs)) await commitInputsOnly(lake, ds.path, prev, inputs as unknown as Record<string, unknown>);
     return { mode: 'unchanged', days: 0, rows: 0, files: [] };

@@ -19,7 +19,7 @@ import { cluster, type ClusterOptions } from './cluster.ts';
 import { hasRecords, modelParts, RAW_COLUMNS, readModel, type GraphModel, type ModelParts } from './graph.ts';
 import { assignIds, keyOf, type RecordKey, type RegistryRow, type RetiredRow } from './ids.ts';
 import {
-  commit, ledgerFor, matchRule, prepareBatch, storedOverrides,
+  ledgerFor, matchRule, prepareBatch, storedOverrides,
   type LedgerEdge, type UpdateResult,
 } from './incremental.ts';
 import type { Overrides } from './overrides.ts';
@@ -71,6 +71,31 @@ function ruleTest(rule: ModelParts['rules'][number], at: (col: string) => number
   };
 }
 
+/**
+ * One transaction sent to DuckDB as one multi-statement text: a small batch's ten statements cost one call instead
+ * of ten. On an error DuckDB stops at the failing statement with the transaction open; it is rolled back.
+ */
+async function commitInOneCall(engine: Engine, statements: readonly string[]): Promise<void> {
+  try {
+    await engine.run(['BEGIN TRANSACTION', ...statements, 'COMMIT'].join(';\n'));
+  } catch (e) {
+    await engine.run('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Rows of a table at most this long go into the commit as VALUES, longer ones through a staging table. */
+const INLINE_ROWS = 16;
+
+/** A value as a SQL literal of its staging type (a DOUBLE as its shortest round-trip text: the same double). */
+function literal(v: Cell, type: StageType): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (type === 'BIGINT') return String(v);
+  if (type === 'DOUBLE') return `CAST('${String(v)}' AS DOUBLE)`;
+  if (type === 'BOOLEAN') return v ? 'TRUE' : 'FALSE';
+  return lit(String(v));
+}
+
 const rawKey = (vals: readonly (string | null)[]) => createHash('md5').update(JSON.stringify(vals)).digest('base64');
 const recordKey = (tenant: string, source: string, id: string) => `${tenant}\u0001${source}\u0001${id}`;
 
@@ -89,8 +114,18 @@ export class LiveGraph {
   private parts!: ModelParts;
   private overrides!: Overrides;
   private lookups: Lookup[] = [];
+  /**
+   * Per two-column lookup whose columns are both common values (a first name and a surname, a postcode and a
+   * surname code): an index on the pair, tenant -> value 1 -> value 2 -> record numbers, so a candidate search does
+   * not walk thousands of records that share only one of them. Undefined for the other lookups.
+   */
+  private pairIndex: (Map<string, Map<string, Map<string, number | number[]>>> | undefined)[] = [];
+  /** Per lookup, its columns' positions in `columns`. */
+  private lookupAt: number[][] = [];
   private tests: ((l: Rec, r: Rec) => boolean)[] = [];
   private tenantAt = -1;
+  /** Per column: whether it is held in memory (see load). */
+  private kept: boolean[] = [];
   /** The store's column arrays in `columns` order. */
   private colArrays: Val[][] = [];
   /** g.records columns other than rid and customer360_id, with their types. */
@@ -124,14 +159,15 @@ export class LiveGraph {
   private scorer!: PairScorer;
   /** Whether standardiseRecord yields every stored column (else every batch is standardised by the SQL). */
   private tsStandardise = false;
-  private edgeStageTypes: StageType[] = [];
+  /** Staging tables: their columns and types. */
+  private stages = new Map<string, { columns: string[]; types: StageType[] }>();
   /** Records standardised by the SQL because the TypeScript standardiser could not be sure (non-ASCII, odd dates). */
   sqlStandardised = 0;
 
   private constructor() {}
 
   /** Loads the graph attached as `g` (openGraph); it must hold a model (built by a first or full run). */
-  static async load(engine: Engine): Promise<LiveGraph> {
+  static async load(engine: Engine, options: { pairIndexMinPostings?: number } = {}): Promise<LiveGraph> {
     if (!(await hasRecords(engine))) throw new Error('The identity graph is empty: build it first (c360 resolve --incremental)');
     const g = new LiveGraph();
     g.model = (await readModel(engine))!;
@@ -151,13 +187,29 @@ export class LiveGraph {
       return i;
     };
     g.tests = g.parts.rules.map((r) => ruleTest(r, at));
-    const sel = g.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
+    g.scorer = new PairScorer(g.parts, g.model.params, g.model.threshold, [...g.columns.map((c) => c.name), ...TF_COLUMNS.map((c) => `tf_${c}`)]);
+    // Only what a batch reads is held: the model's columns, the blocking keys, term-frequency columns, record keys and
+    // clustering's birth date and e-mail key (the others, e.g. email_norm or gender, are never compared).
+    const kept = new Set([...g.scorer.reads, ...indexed, 'tenant_id', 'source_system', 'customer_id', 'dob', 'email_key',
+      ...g.parts.rules.flatMap((r) => [...(r.on ?? '').matchAll(/\b[lr]\.(\w+)/g)].map((m) => m[1]!))]);
+    g.kept = g.columns.map((c) => kept.has(c.name));
+    const sel = g.columns.map((c) => (!kept.has(c.name) ? `NULL AS ${c.name}` : c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS VARCHAR) AS ${c.name}`));
     await g.scan(engine, `SELECT rid::INTEGER AS rid, customer360_id, ${sel.join(', ')} FROM g.records`, (row) => {
       const rid = row[0] as number;
       g.setRecord(rid, row.slice(2) as Val[]);
       g.setId(rid, row[1] as string);
       g.count++;
     });
+    g.lookupAt = g.lookups.map((lk) => lk.col.map(at));
+    // Pair indexes where the shorter of the two postings lists averages 32 records or more (the option: tests).
+    const minPostings = options.pairIndexMinPostings ?? 32;
+    const meanPostings = (col: string) => {
+      let values = 0;
+      for (const m of g.index.get(col)?.values() ?? []) values += m.size;
+      return g.count / Math.max(1, values);
+    };
+    g.pairIndex = g.lookups.map((lk) => (lk.col.length === 2 && Math.min(...lk.col.map(meanPostings)) >= minPostings ? new Map() : undefined));
+    for (let rid = 0; rid < g.ids.length; rid++) if (g.ids[rid] !== undefined) g.pairIndexAdd(rid);
     await g.scan(engine, `SELECT rid::INTEGER AS rid, ${RAW_COLUMNS.join(', ')} FROM g.raw`, (row) => {
       const rid = row[0] as number;
       const vals = row.slice(1) as (string | null)[];
@@ -171,20 +223,32 @@ export class LiveGraph {
     g.seq = Number(await engine.scalar('SELECT coalesce(max(SEQ), 0) FROM g.changes'));
     g.retired = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
     for (const r of g.retired) g.retiredIds.add(r.RETIRED_ID);
-    g.scorer = new PairScorer(g.parts, g.model.params, g.model.threshold, [...g.columns.map((c) => c.name), ...TF_COLUMNS.map((c) => `tf_${c}`)]);
     g.tsStandardise = g.columns.every((c) => RECORD_STD_COLUMNS.includes(c.name));
-    // Staging tables for a batch's new rows (see apply).
-    await engine.run(`CREATE OR REPLACE TEMP TABLE id_live_raw_new AS SELECT * FROM g.raw LIMIT 0`);
-    await engine.run(`CREATE OR REPLACE TEMP TABLE id_live_rec_new (rid BIGINT, ${g.columns.map((c) => `${c.name} ${c.type === 'BOOLEAN' ? 'BOOLEAN' : 'VARCHAR'}`).join(', ')}, customer360_id VARCHAR)`);
+    // Staging tables for a batch's rows (see apply).
     const edgeTypes = new Map((await engine.all<{ column_name: string; column_type: string }>('SELECT column_name, column_type FROM (DESCRIBE g.edges)')).map((d) => [d.column_name, d.column_type]));
-    const stageCols = [...g.scorer.columns, 'decision'];
-    g.edgeStageTypes = stageCols.map((c) => stageType(edgeTypes.get(c) ?? 'VARCHAR'));
-    await engine.run(`CREATE OR REPLACE TEMP TABLE id_live_edge_new (${stageCols.map((c, i) => `${c} ${g.edgeStageTypes[i]}`).join(', ')})`);
+    const edgeCols = [...g.scorer.columns, 'decision'];
+    const stages: [string, string[], StageType[]][] = [
+      ['id_live_raw_new', ['rid', ...RAW_COLUMNS], ['BIGINT', ...RAW_COLUMNS.map((): StageType => 'VARCHAR')]],
+      ['id_live_rec_new', ['rid', ...g.columns.map((c) => c.name), 'customer360_id'], ['BIGINT', ...g.columns.map((c): StageType => (c.type === 'BOOLEAN' ? 'BOOLEAN' : 'VARCHAR')), 'VARCHAR']],
+      ['id_live_edge_new', edgeCols, edgeCols.map((c) => stageType(edgeTypes.get(c) ?? 'VARCHAR'))],
+      ['id_live_moved_new', ['rid', 'customer360_id'], ['BIGINT', 'VARCHAR']],
+      ['id_live_decision_new', ['rid_l', 'rid_r', 'decision'], ['BIGINT', 'BIGINT', 'VARCHAR']],
+      ['id_live_changes_new', ['SEQ', 'EVENT_ID', 'TYPE', 'TENANT_ID', 'RUN_ID', 'EVENT_AT', 'EVENT'], ['BIGINT', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR', 'VARCHAR']],
+    ];
+    for (const [name, columns, types] of stages) {
+      g.stages.set(name, { columns, types });
+      await engine.run(`CREATE OR REPLACE TEMP TABLE ${name} (${columns.map((c, i) => `${c} ${types[i]}`).join(', ')})`);
+    }
     return g;
   }
 
   get records(): number {
     return this.count;
+  }
+
+  /** The SEQ of the last change event committed (a batch's events take the SEQs up to it). */
+  get lastSeq(): number {
+    return this.seq;
   }
 
   private async scan(engine: Engine, sql: string, each: (row: unknown[]) => void): Promise<void> {
@@ -210,8 +274,9 @@ export class LiveGraph {
   private setRecord(rid: number, vals: readonly Val[]): void {
     const tenant = vals[this.tenantAt] as string;
     this.columns.forEach((c, i) => {
+      if (!this.kept[i]) return;
       const v = this.intern(c.name, vals[i] ?? null);
-      this.store.get(c.name)![rid] = v;
+      this.colArrays[i]![rid] = v;
       const byTenant = this.index.get(c.name);
       if (!byTenant || typeof v !== 'string') return;
       let m = byTenant.get(tenant);
@@ -220,9 +285,46 @@ export class LiveGraph {
       m.set(v, cur === undefined ? rid : typeof cur === 'number' ? [cur, rid] : (cur.push(rid), cur));
     });
     this.totals.set(tenant, (this.totals.get(tenant) ?? 0) + 1);
+    if (this.pairIndex.length) this.pairIndexAdd(rid);
+  }
+
+  private pairIndexAdd(rid: number): void {
+    const tenant = this.colArrays[this.tenantAt]![rid] as string;
+    this.pairIndex.forEach((byTenant, li) => {
+      if (!byTenant) return;
+      const [a, b] = this.lookupAt[li]!;
+      const x = this.colArrays[a!]![rid];
+      const y = this.colArrays[b!]![rid];
+      if (typeof x !== 'string' || typeof y !== 'string') return;
+      let t = byTenant.get(tenant);
+      if (!t) byTenant.set(tenant, (t = new Map()));
+      let m = t.get(x);
+      if (!m) t.set(x, (m = new Map()));
+      const cur = m.get(y);
+      m.set(y, cur === undefined ? rid : typeof cur === 'number' ? [cur, rid] : (cur.push(rid), cur));
+    });
+  }
+
+  private pairIndexRemove(rid: number): void {
+    const tenant = this.colArrays[this.tenantAt]![rid] as string;
+    this.pairIndex.forEach((byTenant, li) => {
+      if (!byTenant) return;
+      const [a, b] = this.lookupAt[li]!;
+      const x = this.colArrays[a!]![rid];
+      const y = this.colArrays[b!]![rid];
+      if (typeof x !== 'string' || typeof y !== 'string') return;
+      const m = byTenant.get(tenant)?.get(x);
+      const cur = m?.get(y);
+      if (cur === rid) m!.delete(y);
+      else if (Array.isArray(cur)) {
+        const rest = cur.filter((z) => z !== rid);
+        m!.set(y, rest.length === 1 ? rest[0]! : rest);
+      }
+    });
   }
 
   private unsetRecord(rid: number): void {
+    this.pairIndexRemove(rid);
     const tenant = this.get('tenant_id', rid) as string;
     for (const c of this.columns) {
       const v = this.get(c.name, rid);
@@ -239,10 +341,14 @@ export class LiveGraph {
     this.totals.set(tenant, (this.totals.get(tenant) ?? 1) - 1);
   }
 
-  private postings(col: string, tenant: string, v: Val): readonly number[] {
-    if (typeof v !== 'string') return [];
-    const cur = this.index.get(col)?.get(tenant)?.get(v);
-    return cur === undefined ? [] : typeof cur === 'number' ? [cur] : cur;
+  /** Records holding value v in column col (a single record number, a list, or undefined). */
+  private posting(col: string, tenant: string, v: Val): number | number[] | undefined {
+    return typeof v === 'string' ? this.index.get(col)?.get(tenant)?.get(v) : undefined;
+  }
+
+  private postingCount(col: string, tenant: string, v: Val): number {
+    const cur = this.posting(col, tenant, v);
+    return cur === undefined ? 0 : typeof cur === 'number' ? 1 : cur.length;
   }
 
   private setId(rid: number, id: string): void {
@@ -348,7 +454,7 @@ export class LiveGraph {
     const changedRecords = deltaRaw.length - newRecords;
     step('prepare');
     if (deltaRaw.length === 0) {
-      await commit(engine, options.commitSql ?? []);
+      await commitInOneCall(engine, options.commitSql ?? []);
       return { mode: 'incremental', batch, newRecords: 0, changedRecords: 0, unchangedRecords: batch, candidates: 0, newEdges: 0, reclustered: 0, events: [], graphRecords: this.count, timingsMs: timings };
     }
     // Standardised in TypeScript as the SQL would; a record it cannot be sure of goes through the SQL (standardise.ts).
@@ -392,23 +498,40 @@ export class LiveGraph {
       }
       return m;
     });
+    const visit = (list: number | number[] | undefined, li: number, rid: number, want: readonly Val[]) => {
+      if (list === undefined) return;
+      const at = this.lookupAt[li]!;
+      const one = (c: number) => {
+        if (deltaRids.has(c)) return;
+        for (let i = 0; i < at.length; i++) if (this.colArrays[at[i]!]![c] !== want[i]) return;
+        cand.add(c);
+        found.push([c, rid]);
+      };
+      if (typeof list === 'number') one(list);
+      else for (let i = 0; i < list.length; i++) one(list[i]!);
+    };
     for (const d of deltaStd) {
       const rid = d[0] as number;
       const tn = dv(d, 'tenant_id') as string;
       this.lookups.forEach((lk, li) => {
         const want = lk.from.map((f) => dv(d, f));
         if (want.some((w) => w === null)) return;
-        let best: readonly number[] | undefined;
-        for (let i = 0; i < lk.col.length; i++) {
-          const p = this.postings(lk.col[i]!, tn, want[i]!);
-          if (!best || p.length < best.length) best = p;
-          if (p.length === 0) break;
-        }
-        for (const c of best ?? []) {
-          if (deltaRids.has(c)) continue;
-          if (!lk.col.every((col, i) => this.get(col, c) === want[i])) continue;
-          cand.add(c);
-          found.push([c, rid]);
+        const pairs = this.pairIndex[li];
+        if (pairs) visit(pairs.get(tn)?.get(want[0] as string)?.get(want[1] as string), li, rid, want);
+        else {
+          // The shortest postings list among the lookup's columns, checked against the others.
+          let best: number | number[] | undefined;
+          let bestN = Infinity;
+          for (let i = 0; i < lk.col.length; i++) {
+            const p = this.posting(lk.col[i]!, tn, want[i]!);
+            const n = p === undefined ? 0 : typeof p === 'number' ? 1 : p.length;
+            if (n < bestN) {
+              best = p;
+              bestN = n;
+            }
+            if (n === 0) break;
+          }
+          visit(best, li, rid, want);
         }
         for (const o of local[li]!.get(`${tn}\u0001${want.join('\u0001')}`) ?? []) if (o !== rid) found.push([o, rid]);
       });
@@ -436,11 +559,13 @@ export class LiveGraph {
       if (rule >= 0) pairs.set(k, [lo, hi, rule]);
     }
     // Term frequencies from the graph's current values: stored minus the changed records' old values, plus the delta.
-    const adjust = new Map<string, number>();
+    const adjust = new Map<string, Map<string, number>>();
     const bump = (c: string, tn: string, v: Val, by: number) => {
       if (typeof v !== 'string') return;
-      const k = `${c}\u0001${tn}\u0001${v}`;
-      adjust.set(k, (adjust.get(k) ?? 0) + by);
+      const k = `${c}\u0001${tn}`;
+      let m = adjust.get(k);
+      if (!m) adjust.set(k, (m = new Map()));
+      m.set(v, (m.get(v) ?? 0) + by);
     };
     const totals = new Map(this.totals);
     for (const d of deltaStd) {
@@ -454,18 +579,20 @@ export class LiveGraph {
     // Each record of a pair as the scorer reads it: its standardised values, then its term frequencies.
     const scored = new Map<number, (Val | number)[]>();
     const tfAt = TF_COLUMNS.map((c) => this.columns.findIndex((x) => x.name === c));
-    const tenantAt = this.columns.findIndex((x) => x.name === 'tenant_id');
+    const tenantAt = this.tenantAt;
     const asScored = (rid: number): (Val | number)[] => {
       let x = scored.get(rid);
       if (x) return x;
       const values = rec(rid);
       const tn = values[tenantAt] as string;
-      x = [...values] as (Val | number)[];
-      TF_COLUMNS.forEach((c, i) => {
+      const total = totals.get(tn)!;
+      x = values.slice() as (Val | number)[];
+      for (let i = 0; i < TF_COLUMNS.length; i++) {
+        const c = TF_COLUMNS[i]!;
         const v = values[tfAt[i]!] ?? null;
-        const n = typeof v === 'string' ? this.postings(c, tn, v).length + (adjust.get(`${c}\u0001${tn}\u0001${v}`) ?? 0) : 0;
-        x!.push(n > 0 ? n / totals.get(tn)! : null);
-      });
+        const n = typeof v === 'string' ? this.postingCount(c, tn, v) + (adjust.get(`${c}\u0001${tn}`)?.get(v) ?? 0) : 0;
+        x.push(n > 0 ? n / total : null);
+      }
       scored.set(rid, x);
       return x;
     };
@@ -625,41 +752,53 @@ export class LiveGraph {
     }
     const idOf = new Map(rids.map((rid, i) => [rid, ids.ids[i]!]));
     const newEdgeDecisions: Cell[][] = [];
-    const storedDecisions: { l: number; r: number; d: string }[] = [];
+    const storedDecisions: Cell[][] = [];
     edges.forEach((e, k) => {
       const d = decisions[alwaysPairs.length + k]!;
       if (e.stored < 0) newEdgeDecisions.push([e.l, e.r, d]);
-      else if (this.eDecision[e.stored] !== d) storedDecisions.push({ l: e.l, r: e.r, d });
+      else if (this.eDecision[e.stored] !== d) storedDecisions.push([e.l, e.r, d]);
     });
     const newDecision = new Map(newEdgeDecisions.map((x) => [`${x[0]},${x[1]}`, x[2] as string]));
-    // The delta's rows go through in-memory staging tables (the appender: exact values, no SQL text to parse),
-    // filled before the transaction: one transaction may write to one database only.
-    await engine.run('DELETE FROM id_live_raw_new; DELETE FROM id_live_rec_new; DELETE FROM id_live_edge_new');
-    await appendRows(engine, 'id_live_raw_new', deltaRaw.map((d) => [d.rid, ...d.vals]));
-    await appendRows(engine, 'id_live_rec_new', deltaStd.map((d) => [...(d as Cell[]), idOf.get(d[0] as number)!]));
-    await appendTyped(engine, 'id_live_edge_new', this.edgeStageTypes, newEdges.map((e) => [...e.values, newDecision.get(`${e.rid_l},${e.rid_r}`) ?? null]));
-    statements.push(
-      'INSERT INTO g.raw BY NAME SELECT * FROM id_live_raw_new',
-      `INSERT INTO g.records BY NAME SELECT rid, ${this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS ${c.type}) AS ${c.name}`)).join(', ')}, customer360_id FROM id_live_rec_new`,
-    );
-    const moved = new Map<string, number[]>();
+    const moved: Cell[][] = [];
     rids.forEach((rid, i) => {
-      if (!deltaRids.has(rid) && beforeIds[i] !== ids.ids[i]) moved.set(ids.ids[i]!, [...(moved.get(ids.ids[i]!) ?? []), rid]);
+      if (!deltaRids.has(rid) && beforeIds[i] !== ids.ids[i]) moved.push([rid, ids.ids[i]!]);
     });
-    for (const [id, list] of moved) {
-      for (const rid of list) statements.push(`UPDATE g.records SET customer360_id = ${lit(id)} WHERE rid = ${rid}`);
-    }
-    if (newEdges.length) statements.push('INSERT INTO g.edges BY NAME SELECT * FROM id_live_edge_new');
-    for (const s of storedDecisions) statements.push(`UPDATE g.edges SET decision = ${lit(s.d)} WHERE rid_l = ${s.l} AND rid_r = ${s.r}`);
+    // A few rows go inline (VALUES); more go through an in-memory staging table filled by the appender before the
+    // transaction (one transaction may write to one database only).
+    const staged = new Map<string, Cell[][]>();
+    const from = (stage: string, rows: Cell[][]) => {
+      const { columns, types } = this.stages.get(stage)!;
+      if (rows.length > INLINE_ROWS) {
+        staged.set(stage, rows);
+        return stage;
+      }
+      return `(VALUES ${rows.map((r) => `(${r.map((v, i) => literal(v, types[i]!)).join(', ')})`).join(', ')}) t(${columns.join(', ')})`;
+    };
+    statements.push(
+      `INSERT INTO g.raw BY NAME SELECT * FROM ${from('id_live_raw_new', deltaRaw.map((d) => [d.rid, ...d.vals]))}`,
+      `INSERT INTO g.records BY NAME SELECT rid, ${this.columns.map((c) => (c.type === 'BOOLEAN' || c.type === 'VARCHAR' ? c.name : `CAST(${c.name} AS ${c.type}) AS ${c.name}`)).join(', ')}, customer360_id
+        FROM ${from('id_live_rec_new', deltaStd.map((d) => [...(d as Cell[]), idOf.get(d[0] as number)!]))}`,
+    );
+    if (moved.length > INLINE_ROWS) statements.push(`UPDATE g.records SET customer360_id = m.customer360_id FROM ${from('id_live_moved_new', moved)} m WHERE g.records.rid = m.rid`);
+    else for (const [rid, id] of moved) statements.push(`UPDATE g.records SET customer360_id = ${lit(String(id))} WHERE rid = ${rid}`);
+    if (newEdges.length) statements.push(`INSERT INTO g.edges BY NAME SELECT * FROM ${from('id_live_edge_new', newEdges.map((e) => [...e.values, newDecision.get(`${e.rid_l},${e.rid_r}`) ?? null]))}`);
+    if (storedDecisions.length > INLINE_ROWS) {
+      statements.push(`UPDATE g.edges SET decision = d.decision FROM ${from('id_live_decision_new', storedDecisions)} d WHERE g.edges.rid_l = d.rid_l AND g.edges.rid_r = d.rid_r`);
+    } else for (const [l, r, d] of storedDecisions) statements.push(`UPDATE g.edges SET decision = ${lit(String(d))} WHERE rid_l = ${l} AND rid_r = ${r}`);
     const ts = `${lit(at)}::TIMESTAMP`;
     if (newRetired.length) {
       statements.push(`INSERT INTO g.retired VALUES ${newRetired.map((x) => `(${[x.TENANT_ID, x.RETIRED_ID, x.SURVIVOR_ID, x.RUN_ID, x.REASON].map(lit).join(', ')}, ${ts})`).join(', ')}`);
     }
     if (events.length) {
-      statements.push(`INSERT INTO g.changes VALUES ${events.map((ev, i) => `(${this.seq + i + 1}, ${[ev.eventId, ev.type, ev.tenantId, ev.runId].map(lit).join(', ')}, ${lit(ev.at)}::TIMESTAMP, ${lit(JSON.stringify(ev))})`).join(', ')}`);
+      const rows = events.map((ev, i) => [this.seq + i + 1, ev.eventId, ev.type, ev.tenantId, ev.runId, ev.at, JSON.stringify(ev)] as Cell[]);
+      statements.push(`INSERT INTO g.changes SELECT SEQ, EVENT_ID, TYPE, TENANT_ID, RUN_ID, CAST(EVENT_AT AS TIMESTAMP), EVENT FROM ${from('id_live_changes_new', rows)}`);
+    }
+    if (staged.size) {
+      await engine.run([...staged.keys()].map((t) => `DELETE FROM ${t}`).join('; '));
+      for (const [t, rows] of staged) await appendTyped(engine, t, this.stages.get(t)!.types, rows);
     }
     statements.push(...(options.commitSql ?? []));
-    await commit(engine, statements);
+    await commitInOneCall(engine, statements);
     step('commit');
 
     // The commit is in: bring memory to the same state.

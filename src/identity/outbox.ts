@@ -21,13 +21,8 @@ export async function publishedSeq(engine: Engine, hub: string): Promise<number>
   return Number((await engine.scalar(`SELECT max(SEQ) FROM g.outbox_published WHERE HUB = ${lit(hub)}`)) ?? 0);
 }
 
-interface Pending {
-  SEQ: string;
-  EVENT_ID: string;
-  TENANT_ID: string;
-  TYPE: string;
+interface Pending extends OutboxRow {
   EVENT_AT: string;
-  EVENT: string;
 }
 
 export interface PublishResult {
@@ -60,7 +55,36 @@ export async function publishPending(
     const seen = await messageIdsSince(options.recover, new Date(oldest - SKEW_MS));
     send = rows.filter((r) => !seen.has(r.EVENT_ID));
   }
-  // Consecutive events of one tenant go in one batch (one partition key), in SEQ order.
+  await sendEvents(producer, send);
+  crashPoint('AFTER_PUBLISH');
+  const last = rows[rows.length - 1]!.SEQ;
+  await engine.run('BEGIN TRANSACTION');
+  try {
+    for (const sql of markSql(hub, Number(last))) await engine.run(sql);
+    await engine.run('COMMIT');
+  } catch (e) {
+    await engine.run('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+  return { published: send.length, skipped: rows.length - send.length };
+}
+
+/** Statements moving the published high-water mark (run inside a transaction). */
+export function markSql(hub: string, seq: number): string[] {
+  return [`DELETE FROM g.outbox_published WHERE HUB = ${lit(hub)}`, `INSERT INTO g.outbox_published VALUES (${lit(hub)}, ${seq}, now())`];
+}
+
+/** A change as it sits in the outbox: its SEQ, id, tenant, type and the event as JSON. */
+export interface OutboxRow {
+  SEQ: string | number;
+  EVENT_ID: string;
+  TENANT_ID: string;
+  TYPE: string;
+  EVENT: string;
+}
+
+/** Sends changes in SEQ order; consecutive events of one tenant go in one batch (one partition key). */
+export async function sendEvents(producer: EventHubProducerClient, send: readonly OutboxRow[]): Promise<void> {
   let i = 0;
   while (i < send.length) {
     const tenant = send[i]!.TENANT_ID;
@@ -83,18 +107,6 @@ export async function publishPending(
     }
     if (batch.count > 0) await producer.sendBatch(batch);
   }
-  crashPoint('AFTER_PUBLISH');
-  const last = rows[rows.length - 1]!.SEQ;
-  await engine.run('BEGIN TRANSACTION');
-  try {
-    await engine.run(`DELETE FROM g.outbox_published WHERE HUB = ${lit(hub)}`);
-    await engine.run(`INSERT INTO g.outbox_published VALUES (${lit(hub)}, ${last}, now())`);
-    await engine.run('COMMIT');
-  } catch (e) {
-    await engine.run('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
-  return { published: send.length, skipped: rows.length - send.length };
 }
 
 /** Message ids of every event on the hub enqueued at or after `since`, up to the last one enqueued now. */

@@ -27,6 +27,8 @@ export interface ScoredEdge {
 export class PairScorer {
   /** The stored edge columns, in order (g.edges without decision). */
   readonly columns: string[];
+  /** The record columns the model reads (l./r. references). */
+  readonly reads = new Set<string>();
   private readonly steps: { slot: number; fn: Fn }[] = [];
   private readonly width: number;
   private readonly pSlot: number;
@@ -51,6 +53,7 @@ export class PairScorer {
       }
       const i = index.get(name);
       if (i === undefined) throw new Error(`The model reads ${q}.${name}, which the in-memory graph does not hold`);
+      this.reads.add(name);
       return q === 'l' ? (c) => c.l[i] ?? null : (c) => c.r[i] ?? null;
     };
     const add = (sql: string, name?: string) => {

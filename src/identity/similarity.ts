@@ -48,6 +48,8 @@ export function jaroWinkler(a: string, b: string): number {
 }
 
 /** Damerau-Levenshtein distance with unrestricted transpositions (DuckDB's damerau_levenshtein). */
+let table = new Int32Array(0);
+const lastRow = new Map<number, number>();
 export function damerauLevenshtein(a: string, b: string): number {
   const la = a.length;
   const lb = b.length;
@@ -55,8 +57,10 @@ export function damerauLevenshtein(a: string, b: string): number {
   if (lb === 0) return la;
   const maxDist = la + lb;
   const w = lb + 2;
-  const d = new Int32Array((la + 2) * w);
-  const last = new Map<number, number>();
+  // One scratch table reused across calls (the comparisons call this for every pair).
+  if (table.length < (la + 2) * w) table = new Int32Array((la + 2) * w * 2);
+  const d = table;
+  lastRow.clear();
   d[0] = maxDist;
   for (let i = 0; i <= la; i++) {
     d[(i + 1) * w] = maxDist;
@@ -71,7 +75,7 @@ export function damerauLevenshtein(a: string, b: string): number {
     const ca = a.charCodeAt(i - 1);
     for (let j = 1; j <= lb; j++) {
       const cb = b.charCodeAt(j - 1);
-      const i1 = last.get(cb) ?? 0;
+      const i1 = lastRow.get(cb) ?? 0;
       const j1 = db;
       const cost = ca === cb ? 0 : 1;
       if (cost === 0) db = j;
@@ -82,7 +86,7 @@ export function damerauLevenshtein(a: string, b: string): number {
         d[i1 * w + j1]! + (i - i1 - 1) + 1 + (j - j1 - 1),
       );
     }
-    last.set(ca, i);
+    lastRow.set(ca, i);
   }
   return d[(la + 1) * w + lb + 1]!;
 }

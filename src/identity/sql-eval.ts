@@ -102,8 +102,21 @@ function compare(op: string, a: Val, b: Val): Val {
   throw new Error(`operator ${op}`);
 }
 
+/** Successive levels compare the same two values at several thresholds: the last result is kept. */
+let jwA = '';
+let jwB = '';
+let jwR = 0;
+function jwMemo(a: string, b: string): number {
+  if (a !== jwA || b !== jwB) {
+    jwA = a;
+    jwB = b;
+    jwR = jaroWinkler(a, b);
+  }
+  return jwR;
+}
+
 const FUNCTIONS: Record<string, (args: Val[]) => Val> = {
-  jaro_winkler_similarity: ([a, b]) => (a === null || b === null ? null : jaroWinkler(String(a), String(b))),
+  jaro_winkler_similarity: ([a, b]) => (a === null || b === null ? null : jwMemo(String(a), String(b))),
   damerau_levenshtein: ([a, b]) => (a === null || b === null ? null : damerauLevenshtein(String(a), String(b))),
   abs: ([a]) => (a === null ? null : Math.abs(Number(a))),
   log2: ([a]) => (a === null ? null : Math.log2(Number(a))),
@@ -185,8 +198,8 @@ class Parser {
     if (parts.length === 1) return parts[0]!;
     return (c) => {
       let unknown = false;
-      for (const p of parts) {
-        const v = truth(p(c));
+      for (let i = 0; i < parts.length; i++) {
+        const v = truth(parts[i]!(c));
         if (v === true) return true;
         if (v === null) unknown = true;
       }
@@ -200,8 +213,8 @@ class Parser {
     if (parts.length === 1) return parts[0]!;
     return (c) => {
       let unknown = false;
-      for (const p of parts) {
-        const v = truth(p(c));
+      for (let i = 0; i < parts.length; i++) {
+        const v = truth(parts[i]!(c));
         if (v === false) return false;
         if (v === null) unknown = true;
       }
@@ -226,7 +239,15 @@ class Parser {
     if (t?.k === 'op' && ['=', '<>', '!=', '<', '<=', '>', '>='].includes(t.v)) {
       this.i++;
       const right = this.additive();
-      return (c) => compare(t.v, left(c), right(c));
+      const op = t.v;
+      if (op === '=') {
+        return (c) => {
+          const a = left(c);
+          const b = right(c);
+          return a === null || b === null ? null : a === b;
+        };
+      }
+      return (c) => compare(op, left(c), right(c));
     }
     if (this.accept('kw', 'IS')) {
       const negate = this.accept('kw', 'NOT');
@@ -396,15 +417,17 @@ class Parser {
     }
     const otherwise = this.accept('kw', 'ELSE') ? this.or() : () => null;
     this.take('kw', 'END');
+    const conds = whens.map((w) => w[0]);
+    const thens = whens.map((w) => w[1]);
     if (subject) {
       return (c) => {
         const s = subject(c);
-        if (s !== null) for (const [w, then] of whens) if (w(c) === s) return then(c);
+        if (s !== null) for (let i = 0; i < conds.length; i++) if (conds[i]!(c) === s) return thens[i]!(c);
         return otherwise(c);
       };
     }
     return (c) => {
-      for (const [w, then] of whens) if (truth(w(c)) === true) return then(c);
+      for (let i = 0; i < conds.length; i++) if (truth(conds[i]!(c)) === true) return thens[i]!(c);
       return otherwise(c);
     };
   }

@@ -6,7 +6,10 @@
 // is one updateGraph transaction that also writes every partition's last consumed sequence number
 // (g.stream_positions) and the batch's refused events (g.stream_quarantine). A restart resumes after the stored
 // positions, so a batch is applied once or not at all whatever the moment of a crash; the change events it produced
-// sit in the outbox (g.changes) until published.
+// sit in the outbox (g.changes). They are sent from memory right after the commit; the published mark
+// (g.outbox_published) moves inside the next batch's commit, or after a second without batches, or at the end, so a
+// batch costs one durable commit. A restart finds changes above the mark, looks for them on the changes topic (a
+// crash after the send) and sends only those not there.
 //
 // Linking goes through the graph held in memory (live-graph.ts: the same result as updateGraph, without reading the
 // graph's tables per batch).
@@ -24,7 +27,7 @@ import { appendRows } from './append.ts';
 import { hasRecords, openGraph } from './graph.ts';
 import { contentRunId, type UpdateResult } from './incremental.ts';
 import { LiveGraph } from './live-graph.ts';
-import { CHANGES_HUB, crashPoint, ensureOutbox, publishPending } from './outbox.ts';
+import { CHANGES_HUB, crashPoint, ensureOutbox, markSql, publishedSeq, publishPending, sendEvents } from './outbox.ts';
 import { decodeIdentityEvent, type DecodedIdentityEvent } from './stream-decode.ts';
 
 export const RECORDS_HUB = DEFAULT_HUBS.identity;
@@ -121,6 +124,25 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
     result.recoveredSkipped = recovered.skipped;
     if (recovered.published + recovered.skipped > 0) o.log.info('outbox recovered', { changesHub, ...recovered });
 
+    // After the recovery every committed change is published: from now on a batch's changes are sent from memory
+    // right after its commit, and the published mark moves with the next batch's commit (or after a second idle, or
+    // at the end). A crash before the mark moved leaves published changes pending: the next start finds them on the
+    // topic and skips them (the recovery above).
+    let markedSeq = await publishedSeq(engine, changesHub);
+    let sentSeq = live.lastSeq;
+    let lastDone = Date.now();
+    const writeMark = async () => {
+      const seq = sentSeq;
+      await engine.run('BEGIN TRANSACTION');
+      try {
+        for (const sql of markSql(changesHub, seq)) await engine.run(sql);
+        await engine.run('COMMIT');
+      } catch (e) {
+        await engine.run('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+      markedSeq = seq;
+    };
     const threads = Number(await engine.scalar("SELECT current_setting('threads')"));
     let threadsNow = threads;
     consumer = await consumerFor(o.target, cg);
@@ -154,12 +176,22 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
           .map((p) => `(${lit(hub)}, ${lit(cg)}, ${lit(p.partitionId)}, ${p.sequenceNumber}, ${lit(p.offset)}, ${lit(p.enqueuedTime.toISOString())}::TIMESTAMPTZ, ${lit(runId)}, now())`)
           .join(', ')}`,
         ...(poison.length ? ['INSERT INTO g.stream_quarantine SELECT * FROM id_stream_poison'] : []),
+        ...(sentSeq > markedSeq ? markSql(changesHub, sentSeq) : []),
       ];
+      const marking = sentSeq;
       const r = await live.updateRows(engine, records.map((x) => (x as { values: (string | null)[] }).values), { runId, tenant: o.tenant, commitSql });
+      markedSeq = marking;
       crashPoint('AFTER_GRAPH_COMMIT');
       const commitMs = Date.now() - t0;
-      const pub = await publishPending(engine, producer!, changesHub);
+      const first = live.lastSeq - r.events.length + 1;
+      if (r.events.length) {
+        await sendEvents(producer!, r.events.map((ev, i) => ({ SEQ: first + i, EVENT_ID: ev.eventId, TENANT_ID: ev.tenantId, TYPE: ev.type, EVENT: JSON.stringify(ev) })));
+        crashPoint('AFTER_PUBLISH');
+      }
+      sentSeq = live.lastSeq;
+      const pub = { published: r.events.length };
       const done = Date.now();
+      lastDone = done;
       result.batches++;
       result.records += records.length;
       result.poison += poison.length;
@@ -219,6 +251,17 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
 
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
+        // A second without batches: the published mark catches up (one small transaction).
+        if (!running && !fatal && buffer.length === 0 && sentSeq > markedSeq && Date.now() - lastDone >= 1000) {
+          running = writeMark()
+            .catch((e) => {
+              fatal ??= e;
+            })
+            .finally(() => {
+              running = undefined;
+              kick();
+            });
+        }
         const idle = o.untilIdleSeconds !== undefined && !running && buffer.length === 0 && Date.now() - lastEventAt >= o.untilIdleSeconds * 1000;
         if (fatal || o.signal?.aborted || idle) {
           clearInterval(timer);
@@ -233,6 +276,7 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
       await running;
     }
     while (waiters.length) waiters.shift()!();
+    if (!fatal && sentSeq > markedSeq) await writeMark();
     if (fatal) throw new TransientError(`Identity stream commit failed: ${(fatal as Error).message}`, fatal);
     return result;
   } finally {

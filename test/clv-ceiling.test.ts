@@ -1,0 +1,85 @@
+// How much of the grocery panel's next-quarter spend rank per-customer history can explain at all: a ridge regression
+// of log(1 + holdout spend) fitted on the holdout itself (in sample: an upper bound for any linear model of these
+// features learnt before the cutoff) on the learned CLV's 24 features plus 39 more (spend in 7-365-day windows,
+// exponentially decayed spend and purchase days, active weeks, spread of daily spend, baskets per day, product and
+// category breadth, repeat-product share). Issue 18 asks for CLV Spearman 0.05 above BG/NBD alone on this panel; this
+// measures (README, "Customer intelligence on real data") that the target lies above that bound (measured 0.7205 vs
+// BG/NBD alone 0.6839; the served CLV reaches 0.7070 out of sample).
+import { describe, expect, it } from 'vitest';
+import { Engine, lit } from '../src/engine/duckdb.ts';
+import { expectedPurchases } from '../src/intelligence/bgnbd.ts';
+import { fitRidge, learnedClvVector } from '../src/intelligence/clv-learned.ts';
+import { fitClv, rfmOf } from '../src/intelligence/clv.ts';
+import { addDays, buildSnapshot, rhythmAsOf } from '../src/intelligence/features.ts';
+import { fitStandardizer, standardize } from '../src/intelligence/logistic.ts';
+import { spearman } from '../src/intelligence/math.ts';
+import { loadTransactionFile } from '../src/intelligence/transactions-file.ts';
+
+const dir = new URL('./fixtures/retail/', import.meta.url).pathname;
+const CUTOFF = '2017-09-30';
+const HORIZON = 92;
+
+/** The 39 further history features per purchaser as of `d`, from base_tx and base_lines. */
+function historySql(d: string): string {
+  const D = `DATE ${lit(d)}`;
+  const age = `date_diff('day', TX_DATE, ${D})`;
+  return `WITH t AS (SELECT CUSTOMER360_ID, TX_DATE, sum(AMOUNT) AS A, count(*) AS N FROM base_tx WHERE TX_DATE <= ${D} GROUP BY ALL),
+  h AS (SELECT CUSTOMER360_ID,
+    ${[7, 14, 30, 60, 90, 180, 365].map((w) => `ln(1 + coalesce(sum(A) FILTER (WHERE ${age} < ${w}), 0)) AS S${w}`).join(', ')},
+    ${[14, 30, 60, 90, 180].map((w) => `ln(1 + count(*) FILTER (WHERE ${age} < ${w})) AS D${w}`).join(', ')},
+    ${[14, 30, 60, 120, 240].map((w) => `ln(1 + sum(A * exp(-${age} / ${w}))) AS ES${w}`).join(', ')},
+    ${[30, 60, 120].map((w) => `ln(1 + sum(exp(-${age} / ${w}))) AS ED${w}`).join(', ')},
+    ln(1 + count(DISTINCT date_trunc('week', TX_DATE)) FILTER (WHERE ${age} < 91)) AS W13,
+    ln(1 + count(DISTINCT date_trunc('week', TX_DATE)) FILTER (WHERE ${age} < 182)) AS W26,
+    ln(1 + median(A)) AS MED_DAY, ln(1 + max(A)) AS MAX_DAY, coalesce(stddev_pop(ln(1 + A)), 0) AS SD_LOGDAY,
+    ln(1 + avg(N)) AS TX_PER_DAY, ln(1 + arg_max(A, TX_DATE)) AS LAST_DAY,
+    ln(1 + coalesce(sum(A) FILTER (WHERE ${age} < 90), 0)) - ln(1 + coalesce(sum(A) FILTER (WHERE ${age} >= 90 AND ${age} < 180), 0)) AS TREND,
+    ln(1 + sum(A) / least(max(${age}) + 1, 365) * ${HORIZON}) AS RATE, ln(1 + sum(A * exp(-${age} / 60)) / 60 * ${HORIZON}) AS ES_RATE
+    FROM t GROUP BY 1),
+  l AS (SELECT * FROM base_lines WHERE TX_DATE <= ${D}),
+  p AS (SELECT CUSTOMER360_ID, PRODUCT_ID, count(DISTINCT TX_DATE) AS PD FROM l GROUP BY ALL),
+  pp AS (SELECT CUSTOMER360_ID, ln(1 + count(*)) AS NP, count(*) FILTER (WHERE PD >= 2) / count(*) AS NP2, count(*) FILTER (WHERE PD >= 4) / count(*) AS NP4,
+    ln(1 + sum(PD) / count(*)) AS PD_PER_P FROM p GROUP BY 1),
+  g AS (SELECT CUSTOMER360_ID, ln(1 + count(DISTINCT CATEGORY)) AS NC, ln(1 + count(*) / count(DISTINCT TX_DATE)) AS LINES_PER_DAY,
+    ln(1 + sum(QUANTITY) / count(DISTINCT TX_DATE)) AS Q_PER_DAY,
+    ln(1 + count(DISTINCT PRODUCT_ID) FILTER (WHERE TX_DATE > ${D} - INTERVAL 90 DAY)) AS NP90,
+    ln(1 + count(DISTINCT CATEGORY) FILTER (WHERE TX_DATE > ${D} - INTERVAL 90 DAY)) AS NC90 FROM l GROUP BY 1)
+  SELECT * FROM h LEFT JOIN pp USING (CUSTOMER360_ID) LEFT JOIN g USING (CUSTOMER360_ID)`;
+}
+
+describe('CLV ceiling on the grocery panel (issue 18 target)', () => {
+  it('a linear model of 63 history features fitted on the holdout itself stays below BG/NBD alone + 0.05', async () => {
+    const engine = await Engine.open();
+    try {
+      await loadTransactionFile(engine, {
+        file: `${dir}completejourney_transactions_sample.parquet`, catalogue: `${dir}completejourney_products.parquet`,
+        customer: 'household_id', product: 'product_id', time: 'transaction_timestamp', quantity: 'quantity', amount: 'sales_value', basket: 'basket_id',
+      });
+      const snap = await buildSnapshot(engine, CUTOFF);
+      const buyers = snap.rows.filter((r) => r.HAS_PURCHASED);
+      const clv = fitClv(snap.rows);
+      const rhythm = await rhythmAsOf(engine, CUTOFF);
+      const history = new Map((await engine.all<Record<string, unknown>>(historySql(CUTOFF))).map((r) => [String(r.CUSTOMER360_ID), r]));
+      const truth = new Map((await engine.all<{ id: string; s: number }>(`SELECT CUSTOMER360_ID AS id, sum(AMOUNT) AS s FROM base_tx
+        WHERE TX_DATE > DATE ${lit(CUTOFF)} AND TX_DATE <= DATE ${lit(addDays(CUTOFF, HORIZON))} GROUP BY 1`)).map((r) => [r.id, Number(r.s)]));
+      const X = buyers.map((r) => {
+        const h = history.get(r.CUSTOMER360_ID)!;
+        const extra = Object.entries(h).filter(([k]) => k !== 'CUSTOMER360_ID').map(([, v]) => Number(v ?? 0));
+        return [...learnedClvVector(r, clv.bgnbd.params, clv.gammaGamma.params, HORIZON, rhythm.get(r.CUSTOMER360_ID)), ...extra];
+      });
+      expect(X[0]!.length).toBe(24 + 39);
+      const spend = buyers.map((r) => truth.get(r.CUSTOMER360_ID) ?? 0);
+      const st = fitStandardizer(X);
+      const Z = X.map((x) => standardize(st, x));
+      const w = fitRidge(Z, spend.map((v) => Math.log1p(Math.max(v, 0))), 1);
+      const fitted = Z.map((z) => z.reduce((a, v, j) => a + v * w[j + 1]!, w[0]!));
+      const ceiling = spearman(fitted, spend);
+      const bgnbd = spearman(buyers.map((r) => expectedPurchases(clv.bgnbd.params, rfmOf(r), HORIZON / 7)), spend);
+      expect(bgnbd).toBeCloseTo(0.6839, 3); // the evaluation's baseline, same customers
+      expect(ceiling).toBeGreaterThan(bgnbd); // the features do carry signal
+      expect(ceiling).toBeLessThan(bgnbd + 0.05); // but not the target's worth, even fitted on the answer
+    } finally {
+      engine.close();
+    }
+  });
+});
