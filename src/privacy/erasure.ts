@@ -478,6 +478,30 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
   // The index files match on record hashes only: after every data file has given its hashes.
   const ordered = [...all.filter((p) => !p.startsWith('bronze/_index/')), ...all.filter((p) => p.startsWith('bronze/_index/'))];
   tick('list');
+  // One scan per folder (every file's identifier columns, counted per file): a few larger queries instead of one per
+  // file. Run when the loop reaches the folder, so the index folders, last, match on every data file's hashes.
+  const dirOf = (p: string) => p.slice(0, p.lastIndexOf('/'));
+  const scans = new Map<string, Map<string, { hits: number; total: number }>>();
+  const scanFolder = async (dir: string) => {
+    const out = new Map<string, { hits: number; total: number }>();
+    const files = await Promise.all(ordered.filter((p) => dirOf(p) === dir && !j.objects[`lake:${p}`]?.done).map((p) => lake.localPath(p)));
+    if (!files.length) return out;
+    const rel = parquet(files, ", filename = 'erase_file'");
+    const cols = await columnsOf(engine, `(SELECT * FROM ${rel})`);
+    cols.delete('erase_file');
+    const collect = hashSource(`${dir}/`) && cols.has('_record_hash');
+    const pred = matchPredicate(cols, collect ? ['_record_hash'] : []);
+    if (!pred) return out;
+    const totals = await engine.all<{ f: string; n: unknown }>(`SELECT file_name AS f, sum(num_rows) AS n FROM parquet_file_metadata([${files.map(lit).join(', ')}]) GROUP BY 1`);
+    for (const t of totals) out.set(t.f, { hits: 0, total: Number(t.n) });
+    // Bronze and quarantine: the matching rows' record hashes, kept in DuckDB (no round trip through JS).
+    const found = collect
+      ? `CREATE OR REPLACE TEMP TABLE erase_found_dir AS SELECT erase_file AS f, lower(CAST(_record_hash AS VARCHAR)) AS h FROM ${rel} WHERE ${pred}`
+      : `CREATE OR REPLACE TEMP TABLE erase_found_dir AS SELECT erase_file AS f, NULL::VARCHAR AS h FROM ${rel} WHERE ${pred}`;
+    await engine.run(found);
+    for (const r of await engine.all<{ f: string; n: unknown }>('SELECT f, count(*) AS n FROM erase_found_dir GROUP BY 1')) out.get(r.f)!.hits = Number(r.n);
+    return out;
+  };
   for (const path of ordered) {
     const key = `lake:${path}`;
     const prior = j.objects[key];
@@ -487,28 +511,28 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
       continue;
     }
     const local = await lake.localPath(path);
+    if (!scans.has(dir)) scans.set(dir, await scanFolder(dir));
+    tick('scan');
+    const scanned = scans.get(dir)!.get(local);
+    // No identifier column, or no row: nothing to erase, nothing to check.
+    if (!scanned) continue;
+    const { hits, total } = scanned;
+    if (!prior && hits === 0) {
+      if (!checks.has(dir)) {
+        const cols = await columnsOf(engine, `(SELECT * FROM ${parquet([local])})`);
+        const pred = matchPredicate(cols, hashSource(path) && cols.has('_record_hash') ? ['_record_hash'] : []);
+        if (pred) checks.set(dir, { query: `SELECT count(*) FROM read_parquet('${dir}/*.parquet') WHERE ${pred}`, hits: 0 });
+        tick('describe');
+      }
+      continue;
+    }
     const rel = parquet([local]);
     const cols = await columnsOf(engine, `(SELECT * FROM ${rel})`);
-    tick('describe');
     const collect = hashSource(path) && cols.has('_record_hash');
     // In a data file the hash of a matching row is matched by the row's own ids already.
-    const pred = matchPredicate(cols, collect ? ['_record_hash'] : []);
-    if (!pred) continue;
-    let hits: number;
-    let total: number;
-    if (collect) {
-      // The matching rows' record hashes stay in DuckDB (no round trip through JS).
-      await engine.run(`CREATE OR REPLACE TEMP TABLE erase_found AS SELECT lower(CAST(_record_hash AS VARCHAR)) AS h FROM ${rel} WHERE ${pred}`);
-      hits = Number(await engine.scalar('SELECT count(*) FROM erase_found'));
-      total = Number(await engine.scalar(`SELECT sum(num_rows) FROM parquet_file_metadata(${lit(local)})`));
-    } else {
-      const counted = (await engine.all<{ hits: unknown; total: unknown }>(`SELECT count(*) FILTER (WHERE ${pred}) AS hits, count(*) AS total FROM ${rel}`))[0]!;
-      hits = Number(counted.hits);
-      total = Number(counted.total);
-    }
+    const pred = matchPredicate(cols, collect ? ['_record_hash'] : [])!;
     if (!checks.has(dir)) checks.set(dir, { query: `SELECT count(*) FROM read_parquet('${dir}/*.parquet') WHERE ${pred}`, hits: 0 });
-    tick('scan');
-    if (!prior && hits === 0) continue;
+    tick('describe');
     if (prior && hits === 0) {
       const checksum = await fileChecksum(local);
       if (checksum !== prior.checksumBefore) {
@@ -523,6 +547,7 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
       // This file's hashes: to the lake beside the journal (named in it before the commit below), then to the values.
       const hashFile = hashFilePath(j.requestId, path);
       const sidecar = join(tmpDir, `${randomUUID()}.parquet`);
+      await engine.run(`CREATE OR REPLACE TEMP TABLE erase_found AS SELECT h FROM erase_found_dir WHERE f = ${lit(local)}`);
       await engine.run(`COPY (SELECT DISTINCT h FROM erase_found WHERE h IS NOT NULL) TO ${lit(sidecar)} (FORMAT parquet)`);
       await lake.putFile(sidecar, hashFile);
       j.hashFiles = [...new Set([...(j.hashFiles ?? []), hashFile])];
@@ -652,7 +677,7 @@ export async function warehouseTables(engine: Engine): Promise<Map<string, Map<s
   return out;
 }
 
-async function filesUnder(dir: string, suffixes: readonly string[]): Promise<string[]> {
+export async function filesUnder(dir: string, suffixes: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string) => {
     let entries;
@@ -672,7 +697,7 @@ async function filesUnder(dir: string, suffixes: readonly string[]): Promise<str
 }
 
 /** Identifier values a text line may carry (lower-cased), for files that are not tables. */
-function lineMatcher(values: Values): (line: string) => boolean {
+export function lineMatcher(values: Values): (line: string) => boolean {
   const needles = Object.entries(values).filter(([k]) => k !== 'hash').flatMap(([, l]) => l ?? []).filter((v) => v.length >= 4).map((v) => v.toLowerCase());
   return (line) => {
     const l = line.toLowerCase();

@@ -179,15 +179,41 @@ export async function eraseGraphFolder(engine: Engine, dir: string, beforeCommit
 
 /** Rows naming the person in the lake's current graph (verification after the erasure). */
 export async function lakeGraphHits(engine: Engine, lake: Lake, scratch: string): Promise<number | undefined> {
+  return withLakeGraph(lake, scratch, (file) => folderGraphHits(engine, file));
+}
+
+/** Runs `fn` on a private, decompressed copy of the lake's current graph; undefined when the lake has none. */
+async function withLakeGraph<T>(lake: Lake, scratch: string, fn: (file: string) => Promise<T>): Promise<T | undefined> {
   const state = await readGraphState(lake);
   if (!state) return undefined;
-  const local = join(scratch, `verify-${randomUUID()}.duckdb`);
+  const local = join(scratch, `graph-${randomUUID()}.duckdb`);
   await pipeline(createReadStream(await lake.localPath(state.graph)), createGunzip(), createWriteStream(local));
   try {
-    return await folderGraphHits(engine, local);
+    return await fn(local);
   } finally {
     await rm(local, { force: true });
+    await rm(`${local}.wal`, { force: true });
   }
+}
+
+/** The person's rows in the lake's identity graph, per table (subject access): what an erasure would delete. */
+export async function lakeGraphRows(engine: Engine, lake: Lake, scratch: string): Promise<Array<{ table: string; rows: Record<string, unknown>[] }>> {
+  const found = await withLakeGraph(lake, scratch, async (file) => {
+    const alias = `gx_${randomUUID().slice(0, 8)}`;
+    await engine.run(`ATTACH ${lit(file)} AS ${alias} (READ_ONLY)`);
+    try {
+      await loadRids(engine, alias);
+      const out: Array<{ table: string; rows: Record<string, unknown>[] }> = [];
+      for (const [t, pred] of [...(await graphPredicates(engine, alias))].sort(([a], [b]) => a.localeCompare(b))) {
+        const rows = await engine.all<Record<string, unknown>>(`SELECT * FROM ${alias}.${ident(t)} WHERE ${pred}`);
+        if (rows.length) out.push({ table: t, rows });
+      }
+      return out;
+    } finally {
+      await engine.run(`DETACH ${alias}`);
+    }
+  });
+  return found ?? [];
 }
 
 export async function folderGraphHits(engine: Engine, file: string): Promise<number> {

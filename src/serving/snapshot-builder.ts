@@ -8,7 +8,7 @@
 // child leaves the current snapshot serving.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,13 +47,7 @@ async function writeLookups(file: string, l: Lookups): Promise<void> {
   const out = Buffer.alloc(start + at);
   head.copy(out);
   for (const [name, a] of arrays) Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, start + (header[name] as [number, number])[0]);
-  const fh = await open(file, 'w');
-  try {
-    await fh.writeFile(out);
-    await fh.datasync(); // flushed by this (low-priority) process, not later by the kernel's writeback threads
-  } finally {
-    await fh.close();
-  }
+  await writeFile(file, out);
 }
 
 /**
