@@ -39,7 +39,7 @@ export const bench: Bench = {
   description: 'Identity resolution: accuracy on labelled data (fake_1000, FEBRL 1/2, sample truth) and 1M records end to end',
   async run(ctx) {
     // C360_BENCH_IDENTITY_PARTS=throughput runs only the named parts (comma list of accuracy, agreement, scale, throughput;
-    // cache = only build the graph cache): the absolute throughput/latency figures are taken alone on a quiet machine.
+    // cache = only build the graph cache; sqlpath = also time updateGraph's SQL path on the scaled graph): the absolute throughput/latency figures are taken alone on a quiet machine.
     const parts = new Set((process.env.C360_BENCH_IDENTITY_PARTS ?? 'accuracy,agreement,scale,throughput').split(',').map((p) => p.trim()));
     const rows: Awaited<ReturnType<typeof accuracy>>[] = [];
     const csv = (file: string) => async (e: Engine) => void (await loadPersonRecords(e, join(DATA, file), 'id_input'));
@@ -108,7 +108,7 @@ export const bench: Bench = {
     }
     // 'cache' alone builds the 1M graph cache (under the heavy lock) without measuring.
     if (parts.has('cache') && !parts.has('throughput')) await cachedGraph(n, ctx.out);
-    const incremental = parts.has('throughput') ? await atScale(ctx.workDir, n, ctx.out) : undefined;
+    const incremental = parts.has('throughput') ? await atScale(ctx.workDir, n, ctx.out, { sqlPath: parts.has('sqlpath') }) : undefined;
     return { accuracy: rows, agreement: agree, scale: scaleResult, incremental };
   },
 };

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { LabelledSnapshot } from '../src/intelligence/churn.ts';
 import { bgnbdGammaGamma, fitRidge, scoreLearnedClv, scoreLearnedClvAll, trainLearnedClv, type LearnedClv } from '../src/intelligence/clv-learned.ts';
 import { NUMERIC_FEATURES, type FeatureRow } from '../src/intelligence/features.ts';
-import { seededRandom } from '../src/intelligence/math.ts';
+import { resampleRanks, seededRandom, sortedOrder, spearman, weightedPearson } from '../src/intelligence/math.ts';
 
 const BG = { r: 0.5, alpha: 5, a: 0.8, b: 2.5 };
 
@@ -110,6 +110,28 @@ describe('learned CLV', () => {
     // A regression blended with log BG/NBD purchases: weight 0 is BG/NBD alone (exp(log purchases) - 1, smeared).
     const toBgnbd = scoreLearnedClvAll({ ...m, blendWith: 'bgnbd', blendWeight: 0, smearing: 1, total: 'training_spend' }, rows, BG, GG, 90);
     rows.forEach((r, i) => expect(toBgnbd[i]).toBeCloseTo(Math.max(0, bgnbdGammaGamma(BG, GG, r, 90).purchases - 1), 10));
+  });
+
+  it('a bootstrap resample\'s Spearman from counts and one sort equals spearman() of the drawn items, ties included', () => {
+    const rnd = seededRandom(5);
+    const n = 500;
+    const y = Array.from({ length: n }, () => (rnd() < 0.4 ? 0 : Math.round(rnd() * 20)));
+    const x = y.map((v) => Math.round(v + rnd() * 10));
+    const counts = new Int32Array(n);
+    const rx = new Float64Array(n);
+    const ry = new Float64Array(n);
+    for (let b = 0; b < 20; b++) {
+      counts.fill(0);
+      const drawn: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const j = Math.floor(rnd() * n);
+        counts[j]!++;
+        drawn.push(j);
+      }
+      resampleRanks(x, sortedOrder(x), counts, rx);
+      resampleRanks(y, sortedOrder(y), counts, ry);
+      expect(weightedPearson(rx, ry, counts)).toBeCloseTo(spearman(drawn.map((i) => x[i]!), drawn.map((i) => y[i]!)), 12);
+    }
   });
 
   it('ridge regression recovers a linear relation', () => {

@@ -58,11 +58,13 @@ describe('hostile input', () => {
       H15: { points: '1.0000000000000000001' }, H16: { amount: '12.555' },
       // Past microseconds (Bronze's precision) a timestamp would be cut, not kept: TYPE, like a number past its scale.
       H17: { date: '2026-10-25 22:23:56.1234567' }, H18: { date: '2026-10-25T22:23:56.123456789+05:30' }, H19: { date: '2026-10-25 22:23:56.0000001Z' },
+      // DuckDB's cast reads hex, binary and digit groups as numbers, and an exponent can hide digits past the scale.
+      H20: { points: '0x10' }, H21: { points: '0b11' }, H22: { points: '1_000' }, H23: { amount: '1_000.5' }, H24: { amount: '1e-30' }, H25: { points: '15e-1' },
     };
-    await writeFile(file, [HEAD, ...Object.entries(odd).map(([id, o]) => row(id, o)), row('OK1', { amount: '-0.0' }), row('OK2', { amount: '1.5e1', points: '3.0' }), row('OK3', { date: '2026-10-25T22:23:56.123456000Z' })].join('\n') + '\n');
+    await writeFile(file, [HEAD, ...Object.entries(odd).map(([id, o]) => row(id, o)), row('OK1', { amount: '-0.0' }), row('OK2', { amount: '1.5e1', points: '3.0' }), row('OK3', { date: '2026-10-25T22:23:56.123456000Z' }), row('OK4', { amount: '1.555e1', points: '100e-2' })].join('\n') + '\n');
     const lake = new LocalLake(join(dir, 'lake-odd'));
     const r = await ingestRelation(engine, lake, { table: 'CUSTOMER_TRANSACTIONS', source: { file }, loadId: 'l', ingestDate: '2026-01-01', tmpDir: join(dir, 'tmp') });
-    expect([r.bronzeRows, r.quarantineRows]).toEqual([3, Object.keys(odd).length]);
+    expect([r.bronzeRows, r.quarantineRows]).toEqual([4, Object.keys(odd).length]);
     const q = await engine.all<{ id: string; reasons: string[]; rec: string }>(
       `SELECT TRANSACTION_ID AS id, _reasons AS reasons, _source_record AS rec FROM read_parquet(${lit(await lake.localPath(r.outputs.find((o) => o.startsWith('quarantine/'))!))})`,
     );
@@ -77,6 +79,7 @@ describe('hostile input', () => {
       { id: 'OK1', amount: '0.00', points: 1, at: '2026-10-25 22:23:56' },
       { id: 'OK2', amount: '15.00', points: 3, at: '2026-10-25 22:23:56' },
       { id: 'OK3', amount: '10.00', points: 1, at: '2026-10-25 22:23:56.123456' },
+      { id: 'OK4', amount: '15.55', points: 1, at: '2026-10-25 22:23:56' },
     ]);
   });
 

@@ -12,8 +12,9 @@ import { MASTER } from '../pipelines/master.ts';
 import type { MasterPipeline } from '../pipelines/ir.ts';
 import { datasetDataFiles, readDatasetState } from '../src/catalogue/partitioned.ts';
 import { Engine, litList } from '../src/engine/duckdb.ts';
+import { maintainAggregate } from '../src/gold/daily-aggregates.ts';
 import { goldDir } from '../src/gold/paths.ts';
-import { MODEL_AGGREGATES, modelCustomerDaily, modelProductDaily } from '../src/intelligence/daily-inputs.ts';
+import { MODEL_AGGREGATES, modelCustomerDaily, modelPreferenceDaily, modelProductDaily } from '../src/intelligence/daily-inputs.ts';
 import { buildSnapshot } from '../src/intelligence/features.ts';
 import { loadSilver } from '../src/intelligence/input.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
@@ -160,5 +161,16 @@ describe('feature snapshot from daily aggregates', () => {
     await featuresJob.run(makeJobContext({ home: again, lake: new LocalLake(join(again, 'lake')), log: silentLogger, runId: 'r', loadId: 'l', runDate: asOf, asOf, params: { fullRefresh: 'true' } }));
     const recomputed = await comparable(again);
     for (const ds of MODEL_AGGREGATES) expect(after[ds.name], ds.name).toEqual(recomputed[ds.name]);
+
+    // Another definition of an aggregate (new code) recomputes every day once, then maintains as before.
+    const redefined = { ...modelPreferenceDaily, daySql: (d: string) => `${modelPreferenceDaily.daySql(d)} /* v2 */` };
+    const ctx = makeJobContext({ home: again, lake: new LocalLake(join(again, 'lake')), log: silentLogger, runId: 'r', loadId: 'l', runDate: asOf, asOf, params: {} });
+    const g = await Engine.open();
+    try {
+      expect((await maintainAggregate(ctx, g, redefined, { full: false })).mode).toBe('full');
+      expect((await maintainAggregate(ctx, g, redefined, { full: false })).mode).toBe('unchanged');
+    } finally {
+      g.close();
+    }
   }, 180_000);
 });

@@ -119,7 +119,8 @@ beforeAll(async () => {
   const spool = join(home, 'tmp', 'stream', '999-x', 'p0-0');
   await mkdir(spool, { recursive: true });
   const someoneElse = (await engine.all<{ c: string }>(`SELECT CUSTOMER_ID AS c FROM ${bronze} WHERE NOT (${mine}) LIMIT 1`))[0]!.c;
-  const theirs = (await engine.all<{ c: string }>(`SELECT CUSTOMER_ID AS c FROM ${bronze} WHERE ${mine} LIMIT 1`))[0]!.c;
+  // the line of theirs belongs to the person exported below (erased[0])
+  const theirs = (await engine.all<{ c: string }>(`SELECT CUSTOMER_ID AS c FROM ${bronze} WHERE CUSTOMER_ID IN (SELECT CUSTOMER_ID FROM ${xw} WHERE CUSTOMER360_ID = ${lit(erased[0]!)}) LIMIT 1`))[0]!.c;
   await writeFile(join(spool, 'records-0-0.ndjson'), `{"_position":1,"CUSTOMER_ID":"${theirs}","EVENT_TYPE":"PAGE_VIEW"}\n{"_position":2,"CUSTOMER_ID":"${someoneElse}","EVENT_TYPE":"PAGE_VIEW"}\n`);
   exported = await subjectExport({ home, lake: new LocalLake(lake), subjects: [{ kind: 'c360', value: erased[0]! }] });
   before = join(home, 'before');
@@ -148,7 +149,10 @@ afterAll(async () => {
 describe('c360 subject-export', () => {
   it('gathers the person\'s rows from every layer, with their source systems, and nobody else\'s', () => {
     expect(exported.people).toEqual([erased[0]]);
-    for (const layer of ['bronze', 'silver', 'gold', 'warehouse']) expect(exported.counts[layer] ?? 0, layer).toBeGreaterThan(0);
+    for (const layer of ['bronze', 'silver', 'gold', 'warehouse', 'identity-graph']) expect(exported.counts[layer] ?? 0, layer).toBeGreaterThan(0);
+    // the identity graph's record of them, and their one spool line (not the other person's)
+    expect(exported.objects.some((o) => o.layer === 'identity-graph' && o.object.endsWith('#records'))).toBe(true);
+    expect(exported.counts.spool).toBe(1);
     expect(exported.objects.some((o) => o.object.includes('customer_profile') && o.rows.length === 1)).toBe(true);
     expect(exported.objects.some((o) => o.layer === 'bronze' && o.sourceSystems.length > 0)).toBe(true);
     const others = exported.objects.flatMap((o) => o.rows).filter((r) => 'CUSTOMER360_ID' in r && r.CUSTOMER360_ID !== null && r.CUSTOMER360_ID !== erased[0]);

@@ -237,14 +237,14 @@ describe('profile API', () => {
       const current = server.store.current!;
       expect(current.customers).toBe(Object.keys(warehouse).length);
       for (const id of Object.keys(warehouse)) {
-        const body = current.body(id);
+        const body = await current.body(id);
         expect(body).toBeInstanceOf(Buffer);
         expect([id, JSON.parse(body!.toString('utf8'))]).toEqual([id, await view.profile(id)]);
         // and the API sends those bytes as they are
         const res = await fetch(`${server.url}/customer/profile/c360:${id}`, { headers: { authorization: `Bearer ${AGENT}` } });
         expect(Buffer.from(await res.arrayBuffer()).equals(body!)).toBe(true);
       }
-      expect(current.body('NOBODY')).toBeUndefined();
+      expect(await current.body('NOBODY')).toBeUndefined();
     } finally {
       view.retire();
     }

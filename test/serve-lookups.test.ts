@@ -57,7 +57,7 @@ it('profile bodies: each line back byte for byte, ids with quotes, backslashes a
       const row = bodies.rowOf(id);
       expect([id, row]).toEqual([id, sorted.indexOf(id)]);
       const i = ids.indexOf(id);
-      expect(JSON.parse(bodies.body(row!).toString('utf8'))).toEqual({ CUSTOMER360_ID: id, NOTE: notes[i], N: i });
+      expect(JSON.parse((await bodies.body(row!)).toString('utf8'))).toEqual({ CUSTOMER360_ID: id, NOTE: notes[i], N: i });
     }
     expect(bodies.rowOf('C-33')).toBeUndefined();
     expect(bodies.files.length).toBe(2);

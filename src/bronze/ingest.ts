@@ -321,7 +321,7 @@ async function runIngest(
     );
     if (r?.lo && r.hi) dates[targets.bronze] = [r.lo, r.hi];
   }
-  await addToIndex(engine, lake, contract, { held: heldSources, newHashesSql: `SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage}`, outputs: result.outputs, name, tmpDir: work, dates });
+  await addToIndex(engine, lake, contract, { held: heldSources, newHashesSql: `SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage}`, distinct: dedupe, outputs: result.outputs, name, tmpDir: work, dates });
   return result;
 }
 
@@ -352,7 +352,7 @@ async function originalsOf(
   const rows = await ints(`SELECT rowid AS v FROM ${T.stage} WHERE ${R} <> '' AND ${m} IS NULL`);
   const lines = source.malformed ? await ints(`SELECT TRY_CAST(substr(${m}, 6) AS BIGINT) AS v FROM ${T.stage} WHERE ${m} IS NOT NULL`) : new Set<number>();
   const rejected = await ints(`SELECT DISTINCT line AS v FROM ${o.csv.rejects}`);
-  const found = await csvOriginals(o.csv.file, o.csv, { rows, lines, rejected });
+  const found = await csvOriginals(o.csv.file, o.csv, { rows, lines, rejected }, source.columns.length >= 2 ? inputRows - malformed : undefined);
   // Every record the reader returned must be one found, in the same order: the same count, or none is used.
   const matched = found.returned === inputRows - malformed;
   // A rejected record is taken from the file only when the reader's text of it agrees (the line numbers line up).

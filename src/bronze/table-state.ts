@@ -16,7 +16,7 @@ export interface Compaction {
 }
 
 export interface IndexFile {
-  /** Lake path of a sorted Parquet file with one column, `_record_hash`. */
+  /** Lake path of a Parquet file with one column, `_record_hash`. */
   file: string;
   /** Bronze and quarantine files (lake paths) whose every hash it holds. */
   covers: string[];

@@ -73,15 +73,22 @@ export function tryCastSql(column: ColumnDef, v: string): string {
 }
 
 /**
- * A numeric cast that never rounds: TRY_CAST rounds '12.555' into DECIMAL(12,2) (12.56) and '1.5' (or a Parquet FLOAT
- * 1.7, read as text) into INTEGER (2). A value is kept only when its digits after the point, trailing zeros aside, fit
- * the scale (`3.0` is 3; `12.550` is 12.55); otherwise it is null, a TYPE problem. A string test: comparing every
- * value with its DECIMAL(38,18) cast doubled Bronze's CPU time. Only the rare value with an exponent is compared
- * so, taken exactly.
+ * A numeric cast that never rounds nor reads anything but a decimal number: TRY_CAST rounds '12.555' into
+ * DECIMAL(12,2) (12.56) and '1.5' (or a Parquet FLOAT 1.7, read as text) into INTEGER (2), and reads '0x10' as 16 and
+ * '1_000' as 1000. A value is kept only when it is plain decimal digits (sign and point allowed) whose digits after
+ * the point, trailing zeros aside, fit the scale (`3.0` is 3; `12.550` is 12.55), or the same with an exponent whose
+ * value has no more digits after the point than the scale (`1.5e1` is 15, `1e-30` is not 0); otherwise it is null, a
+ * TYPE problem. One RE2 full match per value: a DECIMAL(38,18) comparison per value doubled Bronze's CPU time, and
+ * trimming zeros off every value cost twice what the match does. The exponent form is rare; its test is exact.
  */
 function exactSql(cast: string, v: string, scale: number): string {
-  return `CASE WHEN contains(${v}, 'e') OR contains(${v}, 'E') THEN (CASE WHEN ${cast} = TRY_CAST(${v} AS DECIMAL(38, 18)) THEN ${cast} END)
-    WHEN strpos(${v}, '.') = 0 OR length(rtrim(${v}, '0')) - strpos(${v}, '.') <= ${scale} THEN ${cast} END`;
+  const plain = lit(`[+-]?[0-9]*([.][0-9]{0,${scale}}0*)?`);
+  const re = lit('^[+-]?([0-9]*)(?:[.]([0-9]*))?[eE]([+-]?[0-9]+)$');
+  const g = (n: number) => `regexp_extract(${v}, ${re}, ${n})`;
+  const digits = `(${g(1)} || ${g(2)})`;
+  // Digits after the point of mantissa x 10^exponent: those of the mantissa, less its trailing zeros, less the exponent.
+  const exponentExact = `(regexp_full_match(${v}, ${re}) AND (ltrim(${digits}, '0') = '' OR strlen(${g(2)}) - (strlen(${digits}) - strlen(rtrim(${digits}, '0'))) - TRY_CAST(${g(3)} AS BIGINT) <= ${scale}))`;
+  return `CASE WHEN regexp_full_match(${v}, ${plain}) THEN ${cast} WHEN (contains(${v}, 'e') OR contains(${v}, 'E')) AND ${exponentExact} THEN ${cast} END`;
 }
 
 /** The contract's enum values (canonical upper case, each once: an ENUM type rejects repeats) as a DuckDB ENUM type. */

@@ -19,7 +19,7 @@ import { cluster, type ClusterOptions } from './cluster.ts';
 import { hasRecords, modelParts, RAW_COLUMNS, readModel, type GraphModel, type ModelParts } from './graph.ts';
 import { assignIds, keyOf, type RecordKey, type RegistryRow, type RetiredRow } from './ids.ts';
 import {
-  commit, ledgerFor, matchRule, prepareBatch, storedOverrides,
+  ledgerFor, matchRule, prepareBatch, storedOverrides,
   type LedgerEdge, type UpdateResult,
 } from './incremental.ts';
 import type { Overrides } from './overrides.ts';
@@ -69,6 +69,19 @@ function ruleTest(rule: ModelParts['rules'][number], at: (col: string) => number
     // A key-less rule is taken in both orientations (blockingSql adds the swapped one).
     return keys.length === 0 ? on(l, r) || on(r, l) : on(l, r);
   };
+}
+
+/**
+ * One transaction sent to DuckDB as one multi-statement text: a small batch's ten statements cost one call instead
+ * of ten. On an error DuckDB stops at the failing statement with the transaction open; it is rolled back.
+ */
+async function commitInOneCall(engine: Engine, statements: readonly string[]): Promise<void> {
+  try {
+    await engine.run(['BEGIN TRANSACTION', ...statements, 'COMMIT'].join(';\n'));
+  } catch (e) {
+    await engine.run('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
 }
 
 /** Rows of a table at most this long go into the commit as VALUES, longer ones through a staging table. */
@@ -441,7 +454,7 @@ export class LiveGraph {
     const changedRecords = deltaRaw.length - newRecords;
     step('prepare');
     if (deltaRaw.length === 0) {
-      await commit(engine, options.commitSql ?? []);
+      await commitInOneCall(engine, options.commitSql ?? []);
       return { mode: 'incremental', batch, newRecords: 0, changedRecords: 0, unchangedRecords: batch, candidates: 0, newEdges: 0, reclustered: 0, events: [], graphRecords: this.count, timingsMs: timings };
     }
     // Standardised in TypeScript as the SQL would; a record it cannot be sure of goes through the SQL (standardise.ts).
@@ -785,7 +798,7 @@ export class LiveGraph {
       for (const [t, rows] of staged) await appendTyped(engine, t, this.stages.get(t)!.types, rows);
     }
     statements.push(...(options.commitSql ?? []));
-    await commit(engine, statements);
+    await commitInOneCall(engine, statements);
     step('commit');
 
     // The commit is in: bring memory to the same state.

@@ -12,7 +12,7 @@ import { rfmOf } from './clv.ts';
 import type { FeatureRow, Rhythm } from './features.ts';
 import { expectedSpend, fitGammaGamma, type GammaGammaParams } from './gamma-gamma.ts';
 import { fitStandardizer, standardize, type Standardizer } from './logistic.ts';
-import { pearson, ranks, seededRandom, spearman, topDecileShare } from './math.ts';
+import { resampleRanks, seededRandom, sortedOrder, spearman, topDecileShare, weightedPearson } from './math.ts';
 
 export const LEARNED_CLV_FEATURES = [
   'log_bgnbd_x_gamma_gamma', 'log_expected_purchases', 'log_expected_spend_per_purchase', 'p_alive', 'log_spend_30d',
@@ -217,15 +217,23 @@ export const SELECTION_BOOTSTRAP = 100;
 function pairedStandardErrors(scores: Record<string, number[]>, spend: readonly number[], best: string, samples = SELECTION_BOOTSTRAP): Record<string, number> {
   const n = spend.length;
   const rnd = seededRandom(18);
-  const diffs: Record<string, number[]> = Object.fromEntries(Object.keys(scores).map((k) => [k, []]));
-  const pick = (xs: readonly number[], idx: Int32Array) => Array.from(idx, (i) => xs[i]!);
-  const idx = new Int32Array(n);
+  const names = Object.keys(scores);
+  const diffs: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
+  const orders = Object.fromEntries(names.map((k) => [k, sortedOrder(scores[k]!)]));
+  const spendOrder = sortedOrder(spend);
+  const counts = new Int32Array(n);
+  const y = new Float64Array(n);
+  const x = new Float64Array(n);
   for (let b = 0; b < samples; b++) {
-    for (let i = 0; i < n; i++) idx[i] = Math.floor(rnd() * n);
-    const y = ranks(pick(spend, idx));
-    const rho = (k: string) => pearson(ranks(pick(scores[k]!, idx)), y);
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[Math.floor(rnd() * n)]!++;
+    resampleRanks(spend, spendOrder, counts, y);
+    const rho = (k: string) => {
+      resampleRanks(scores[k]!, orders[k]!, counts, x);
+      return weightedPearson(x, y, counts);
+    };
     const top = rho(best);
-    for (const k of Object.keys(scores)) if (k !== best) diffs[k]!.push(top - rho(k));
+    for (const k of names) if (k !== best) diffs[k]!.push(top - rho(k));
   }
   const sd = (xs: number[]) => {
     const ok = xs.filter(Number.isFinite);

@@ -171,6 +171,57 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
   return pearson(ranks(x), ranks(y));
 }
 
+/** Indices of xs in ascending order of value (sorted once; resampleRanks walks it for every bootstrap resample). */
+export function sortedOrder(xs: readonly number[]): Int32Array {
+  return Int32Array.from(xs.keys()).sort((a, b) => xs[a]! - xs[b]!);
+}
+
+/**
+ * Average ranks (1-based, ties sharing their mean) of the items a bootstrap resample drew, `counts[i]` times item i,
+ * written to out[i] (items not drawn get a rank too, weighted 0 later): one pass over the sorted order, no sort per
+ * resample. Pearson of these ranks weighted by the counts equals spearman() of the drawn items, ties included.
+ */
+export function resampleRanks(xs: readonly number[], order: Int32Array, counts: Int32Array, out: Float64Array): void {
+  const n = order.length;
+  let before = 0;
+  for (let i = 0; i < n; ) {
+    const v = xs[order[i]!]!;
+    let j = i;
+    let drawn = 0;
+    while (j < n && xs[order[j]!]! === v) drawn += counts[order[j++]!]!;
+    const r = before + (drawn + 1) / 2;
+    for (let k = i; k < j; k++) out[order[k]!] = r;
+    before += drawn;
+    i = j;
+  }
+}
+
+/** Pearson correlation with integer weights (a bootstrap resample's counts). */
+export function weightedPearson(x: Float64Array, y: Float64Array, w: Int32Array): number {
+  let sw = 0, sx = 0, sy = 0;
+  for (let i = 0; i < w.length; i++) {
+    const c = w[i]!;
+    if (c === 0) continue;
+    sw += c;
+    sx += c * x[i]!;
+    sy += c * y[i]!;
+  }
+  if (sw < 2) return NaN;
+  const mx = sx / sw;
+  const my = sy / sw;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < w.length; i++) {
+    const c = w[i]!;
+    if (c === 0) continue;
+    const dx = x[i]! - mx;
+    const dy = y[i]! - my;
+    sxy += c * dx * dy;
+    sxx += c * dx * dx;
+    syy += c * dy * dy;
+  }
+  return sxx === 0 || syy === 0 ? NaN : sxy / Math.sqrt(sxx * syy);
+}
+
 /** ROC AUC of scores for binary labels (1 = positive), ties counted half (Mann-Whitney). */
 export function auc(scores: readonly number[], labels: readonly (0 | 1)[]): number {
   const r = ranks(scores);

@@ -21,13 +21,27 @@ export async function commitQuery(
   lake: Lake,
   query: string,
   lakePath: string,
-  o: { tmpDir: string; compression?: 'zstd' | 'snappy' },
+  o: { tmpDir: string; compression?: 'zstd' | 'snappy'; unordered?: boolean },
 ): Promise<number> {
   await mkdir(o.tmpDir, { recursive: true });
   const tmp = join(o.tmpDir, owned(`${randomUUID()}.parquet`));
   try {
     const options = o.compression ? `FORMAT parquet, COMPRESSION ${o.compression}` : 'FORMAT parquet';
-    const res = await engine.all<{ Count?: string | number }>(`COPY (${query}) TO ${lit(tmp)} (${options})`);
+    const copy = `COPY (${query}) TO ${lit(tmp)} (${options})`;
+    let res: { Count?: string | number }[];
+    if (o.unordered) {
+      // The rows' order does not matter, so DuckDB may write them as its threads produce them. One statement string,
+      // so no other statement on this connection runs with the setting; the count comes from the file's footer.
+      try {
+        await engine.run(`SET preserve_insertion_order = false; ${copy}; RESET preserve_insertion_order`);
+      } catch (e) {
+        await engine.run('RESET preserve_insertion_order');
+        throw e;
+      }
+      res = await engine.all<{ Count: string }>(`SELECT CAST(count(*) AS VARCHAR) AS Count FROM read_parquet(${lit(tmp)})`);
+    } else {
+      res = await engine.all<{ Count?: string | number }>(copy);
+    }
     await lake.putFile(tmp, lakePath);
     return Number(res[0]?.Count ?? 0);
   } finally {

@@ -96,6 +96,11 @@ interface Journal {
   values: Values;
   objects: Record<string, ObjectEntry>;
   resumes: number;
+  /**
+   * Lake files (beside the journal) holding the record hashes collected so far, one per Bronze or quarantine file
+   * that gave some: the journal stays small (it is saved before every commit), each file is written once.
+   */
+  hashFiles?: string[];
 }
 
 export interface Receipt {
@@ -129,6 +134,10 @@ export interface ForgetOptions {
 }
 
 const pendingPath = (id: string) => `${PENDING_DIR}/${id}.json`;
+/** The resolved values, written once beside the journal (which is saved before every commit and stays small). */
+const valuesPath = (id: string) => `${PENDING_DIR}/${id}.values.json`;
+/** Where the record hashes found in one lake file go (deterministic: a re-run after a crash overwrites it). */
+const hashFilePath = (id: string, path: string) => `${PENDING_DIR}/${id}.hashes-${sha256(path).slice(0, 16)}.parquet`;
 const receiptPath = (id: string) => `${AUDIT_DIR}/${id}.json`;
 
 /** Request id: the subjects' hash, so the same request re-run after a crash continues its own journal. */
@@ -147,8 +156,18 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
   const phase = phaseTimer(o.log);
   try {
     let journal: Journal;
+    if ((await o.lake.exists(pendingPath(requestId))) && (await o.lake.exists(receiptPath(requestId)))) {
+      // Interrupted after this very erasure's receipt was written: only the clean-up was left.
+      const pending = JSON.parse((await o.lake.read(pendingPath(requestId))).toString('utf8')) as Journal;
+      const written = JSON.parse((await o.lake.read(receiptPath(requestId))).toString('utf8')) as Receipt;
+      if (written.requestedAt === pending.requestedAt) {
+        await cleanUp(o.lake, pending);
+        return written;
+      }
+    }
     if (await o.lake.exists(pendingPath(requestId))) {
       journal = JSON.parse((await o.lake.read(pendingPath(requestId))).toString('utf8')) as Journal;
+      journal.values ??= JSON.parse((await o.lake.read(valuesPath(requestId))).toString('utf8')) as Values;
       journal.resumes++;
       o.log.info('continuing an interrupted erasure', { requestId, objectsDone: Object.values(journal.objects).filter((x) => x.done).length });
     } else {
@@ -156,9 +175,11 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
       phase('resolve');
       journal = { requestId, requestedAt: new Date().toISOString(), reason: o.reason, subjects: o.subjects, people: resolved.people, values: resolved.values, objects: {}, resumes: 0 };
       o.log.info('erasure planned', { requestId, people: resolved.people.length, identifiers: countValues(resolved.values) });
+      await o.lake.write(valuesPath(requestId), JSON.stringify(resolved.values));
     }
     await saveJournal(o.lake, journal);
     await loadValues(engine, journal.values);
+    for (const f of journal.hashFiles ?? []) await engine.run(`INSERT INTO erase_values SELECT h, 'hash' FROM read_parquet(${lit(await o.lake.localPath(f))})`);
     phase('journal');
     const committed = { n: 0 };
     const afterCommit = async (save = true) => {
@@ -169,14 +190,15 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
     const { rewritten, checks, spent } = await eraseLake(engine, o.lake, journal, tmpDir, afterCommit);
     for (const [name, ms] of Object.entries(spent)) o.log.debug('erasure phase', { phase: `lake ${name}`, ms });
     phase('lake');
-    await eraseGraphs(engine, o, journal, tmpDir, afterCommit);
+    const lakeGraphVerified = await eraseGraphs(engine, o, journal, tmpDir, afterCommit);
     phase('identity graph');
     await eraseWarehouse(engine, o.home, journal, afterCommit, (j) => saveJournal(o.lake, j));
     await eraseSpool(o.home, journal, afterCommit);
     await eraseCaches(o.home, rewritten, journal, afterCommit);
     phase('warehouse, spool, caches');
     const verification = await verify(engine, o.home, checks);
-    const lakeGraph = await lakeGraphHits(engine, o.lake, tmpDir);
+    // The lake graph is verified on the erased copy before its commit; read back only when a previous run did that.
+    const lakeGraph = lakeGraphVerified ?? (await lakeGraphHits(engine, o.lake, tmpDir));
     if (lakeGraph !== undefined) verification.push({ store: 'graph', object: GRAPH_STATE, query: 'rows of the current graph naming them (records, raw, edges, retired, changes, overrides)', hits: lakeGraph });
     for (const dir of o.identityState ?? []) {
       const file = join(resolve(dir), GRAPH_FILE);
@@ -198,7 +220,7 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
       resumed: journal.resumes,
       subjects: journal.subjects.map((s) => ({ kind: s.kind, hash: hashIdentifier(s.kind, s.value) })),
       people: journal.people.map((p) => hashIdentifier('c360', p)).sort(),
-      identifiers: countValues(journal.values),
+      identifiers: { ...countValues(journal.values), hash: Number(await engine.scalar("SELECT count(DISTINCT v) FROM erase_values WHERE kind = 'hash'")) },
       objects: Object.values(journal.objects).sort((a, b) => (a.store + a.path).localeCompare(b.store + b.path)).map(({ done: _d, ...rest }) => rest),
       verification,
       snowflakePlan: { path: planFile, statements: plan.statements, checksum: sha256(plan.sql) },
@@ -206,8 +228,8 @@ export async function forget(o: ForgetOptions): Promise<Receipt> {
       suppression,
     };
     await o.lake.write(receiptPath(requestId), JSON.stringify(receipt, null, 2));
-    // The journal holds the clear identifiers: gone once the receipt is written.
-    await o.lake.delete(pendingPath(requestId));
+    // The journal holds the clear identifiers: gone once the receipt is written (the hash files after it: no PII).
+    await cleanUp(o.lake, journal);
     phase('receipt, suppression, plan');
     o.log.info('erasure complete', { requestId, objects: receipt.objects.length, rowsRemoved: receipt.objects.reduce((s, x) => s + x.rowsRemoved, 0) });
     return receipt;
@@ -231,8 +253,16 @@ function countValues(v: Values): Record<string, number> {
   return Object.fromEntries(Object.entries(v).map(([k, list]) => [k, list?.length ?? 0]));
 }
 
+/** The pending files go once the receipt is written, the journal last (it is what a re-run looks for). */
+async function cleanUp(lake: Lake, j: Pick<Journal, 'requestId' | 'hashFiles'>): Promise<void> {
+  await lake.delete(valuesPath(j.requestId));
+  for (const f of j.hashFiles ?? []) await lake.delete(f);
+  await lake.delete(pendingPath(j.requestId));
+}
+
 async function saveJournal(lake: Lake, j: Journal): Promise<void> {
-  await lake.write(pendingPath(j.requestId), JSON.stringify(j));
+  const { values: _values, ...rest } = j;
+  await lake.write(pendingPath(j.requestId), JSON.stringify(rest));
 }
 
 /** The identifier values as temp table erase_values(v, kind), v lower-cased. */
@@ -444,11 +474,34 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
   };
   const rewritten: string[] = [];
   const checks: LakeChecks = new Map();
-  const hashes = new Set(j.values.hash ?? []);
   const all = await lakeParquet(lake);
   // The index files match on record hashes only: after every data file has given its hashes.
   const ordered = [...all.filter((p) => !p.startsWith('bronze/_index/')), ...all.filter((p) => p.startsWith('bronze/_index/'))];
   tick('list');
+  // One scan per folder (every file's identifier columns, counted per file): a few larger queries instead of one per
+  // file. Run when the loop reaches the folder, so the index folders, last, match on every data file's hashes.
+  const dirOf = (p: string) => p.slice(0, p.lastIndexOf('/'));
+  const scans = new Map<string, Map<string, { hits: number; total: number }>>();
+  const scanFolder = async (dir: string) => {
+    const out = new Map<string, { hits: number; total: number }>();
+    const files = await Promise.all(ordered.filter((p) => dirOf(p) === dir && !j.objects[`lake:${p}`]?.done).map((p) => lake.localPath(p)));
+    if (!files.length) return out;
+    const rel = parquet(files, ", filename = 'erase_file'");
+    const cols = await columnsOf(engine, `(SELECT * FROM ${rel})`);
+    cols.delete('erase_file');
+    const collect = hashSource(`${dir}/`) && cols.has('_record_hash');
+    const pred = matchPredicate(cols, collect ? ['_record_hash'] : []);
+    if (!pred) return out;
+    const totals = await engine.all<{ f: string; n: unknown }>(`SELECT file_name AS f, sum(num_rows) AS n FROM parquet_file_metadata([${files.map(lit).join(', ')}]) GROUP BY 1`);
+    for (const t of totals) out.set(t.f, { hits: 0, total: Number(t.n) });
+    // Bronze and quarantine: the matching rows' record hashes, kept in DuckDB (no round trip through JS).
+    const found = collect
+      ? `CREATE OR REPLACE TEMP TABLE erase_found_dir AS SELECT erase_file AS f, lower(CAST(_record_hash AS VARCHAR)) AS h FROM ${rel} WHERE ${pred}`
+      : `CREATE OR REPLACE TEMP TABLE erase_found_dir AS SELECT erase_file AS f, NULL::VARCHAR AS h FROM ${rel} WHERE ${pred}`;
+    await engine.run(found);
+    for (const r of await engine.all<{ f: string; n: unknown }>('SELECT f, count(*) AS n FROM erase_found_dir GROUP BY 1')) out.get(r.f)!.hits = Number(r.n);
+    return out;
+  };
   for (const path of ordered) {
     const key = `lake:${path}`;
     const prior = j.objects[key];
@@ -458,28 +511,28 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
       continue;
     }
     const local = await lake.localPath(path);
+    if (!scans.has(dir)) scans.set(dir, await scanFolder(dir));
+    tick('scan');
+    const scanned = scans.get(dir)!.get(local);
+    // No identifier column, or no row: nothing to erase, nothing to check.
+    if (!scanned) continue;
+    const { hits, total } = scanned;
+    if (!prior && hits === 0) {
+      if (!checks.has(dir)) {
+        const cols = await columnsOf(engine, `(SELECT * FROM ${parquet([local])})`);
+        const pred = matchPredicate(cols, hashSource(path) && cols.has('_record_hash') ? ['_record_hash'] : []);
+        if (pred) checks.set(dir, { query: `SELECT count(*) FROM read_parquet('${dir}/*.parquet') WHERE ${pred}`, hits: 0 });
+        tick('describe');
+      }
+      continue;
+    }
     const rel = parquet([local]);
     const cols = await columnsOf(engine, `(SELECT * FROM ${rel})`);
-    tick('describe');
     const collect = hashSource(path) && cols.has('_record_hash');
     // In a data file the hash of a matching row is matched by the row's own ids already.
-    const pred = matchPredicate(cols, collect ? ['_record_hash'] : []);
-    if (!pred) continue;
-    let hits: number;
-    let total: number;
-    let found: string[] = [];
-    if (collect) {
-      found = (await engine.all<{ h: string }>(`SELECT lower(CAST(_record_hash AS VARCHAR)) AS h FROM ${rel} WHERE ${pred}`)).map((r) => r.h);
-      hits = found.length;
-      total = Number(await engine.scalar(`SELECT sum(num_rows) FROM parquet_file_metadata(${lit(local)})`));
-    } else {
-      const counted = (await engine.all<{ hits: unknown; total: unknown }>(`SELECT count(*) FILTER (WHERE ${pred}) AS hits, count(*) AS total FROM ${rel}`))[0]!;
-      hits = Number(counted.hits);
-      total = Number(counted.total);
-    }
+    const pred = matchPredicate(cols, collect ? ['_record_hash'] : [])!;
     if (!checks.has(dir)) checks.set(dir, { query: `SELECT count(*) FROM read_parquet('${dir}/*.parquet') WHERE ${pred}`, hits: 0 });
-    tick('scan');
-    if (!prior && hits === 0) continue;
+    tick('describe');
     if (prior && hits === 0) {
       const checksum = await fileChecksum(local);
       if (checksum !== prior.checksumBefore) {
@@ -490,11 +543,16 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
       }
       continue;
     }
-    const newHashes = found.filter((h) => h && !hashes.has(h));
-    if (newHashes.length) {
-      for (const h of newHashes) hashes.add(h);
-      j.values.hash = [...hashes];
-      for (let i = 0; i < newHashes.length; i += 1000) await engine.run(`INSERT INTO erase_values VALUES ${newHashes.slice(i, i + 1000).map((h) => `(${lit(h)}, 'hash')`).join(', ')}`);
+    if (collect && hits > 0) {
+      // This file's hashes: to the lake beside the journal (named in it before the commit below), then to the values.
+      const hashFile = hashFilePath(j.requestId, path);
+      const sidecar = join(tmpDir, `${randomUUID()}.parquet`);
+      await engine.run(`CREATE OR REPLACE TEMP TABLE erase_found AS SELECT h FROM erase_found_dir WHERE f = ${lit(local)}`);
+      await engine.run(`COPY (SELECT DISTINCT h FROM erase_found WHERE h IS NOT NULL) TO ${lit(sidecar)} (FORMAT parquet)`);
+      await lake.putFile(sidecar, hashFile);
+      j.hashFiles = [...new Set([...(j.hashFiles ?? []), hashFile])];
+      await engine.run("INSERT INTO erase_values SELECT DISTINCT h, 'hash' FROM erase_found WHERE h IS NOT NULL AND h NOT IN (SELECT v FROM erase_values WHERE kind = 'hash')");
+      tick('hashes');
     }
     const entry: ObjectEntry = { store: 'lake', path, rowsBefore: total, rowsRemoved: hits, checksumBefore: '', action: 'rewritten', done: false };
     const tmp = join(tmpDir, `${randomUUID()}.parquet`);
@@ -507,7 +565,7 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
     if (written !== total - hits) throw new Error(`Erasure of ${path}: the rewrite kept ${written} rows, expected ${total - hits}; nothing committed, re-run`);
     entry.checksumBefore = checksumBefore;
     tick('rewrite');
-    // The journal (with the new record hashes) is saved before the commit: a crash after it loses nothing.
+    // The journal (naming the file's record hashes) is saved before the commit: a crash after it loses nothing.
     j.objects[key] = entry;
     await saveJournal(lake, j);
     tick('journal');
@@ -528,7 +586,8 @@ async function eraseLake(engine: Engine, lake: Lake, j: Journal, tmpDir: string,
  * (src/privacy/identity-graph.ts). The counts are journaled before the new graph is committed; a re-run after a
  * crash finds nothing left and completes the entry.
  */
-async function eraseGraphs(engine: Engine, o: ForgetOptions, j: Journal, tmpDir: string, afterCommit: () => Promise<void>): Promise<void> {
+async function eraseGraphs(engine: Engine, o: ForgetOptions, j: Journal, tmpDir: string, afterCommit: () => Promise<void>): Promise<number | undefined> {
+  let verified: number | undefined;
   const pending = (key: string) => async (g: GraphObject) => {
     j.objects[key] = { ...g, done: false };
     await saveJournal(o.lake, j);
@@ -541,7 +600,7 @@ async function eraseGraphs(engine: Engine, o: ForgetOptions, j: Journal, tmpDir:
     await afterCommit();
   };
   if (!j.objects['graph:lake']?.done) {
-    const g = await eraseLakeGraph(engine, o.lake, tmpDir, j.requestId, pending('graph:lake'));
+    const g = await eraseLakeGraph(engine, o.lake, tmpDir, j.requestId, pending('graph:lake'), (hits) => (verified = hits));
     await finish('graph:lake', g, async () => {
       const s = await readGraphState(o.lake);
       return s ? sha256(await o.lake.read(s.graph)) : undefined;
@@ -552,7 +611,7 @@ async function eraseGraphs(engine: Engine, o: ForgetOptions, j: Journal, tmpDir:
     if (j.objects[key]?.done) continue;
     const g = await eraseGraphFolder(engine, dir, pending(key));
     await finish(key, g, async () => (existsSync(join(resolve(dir), GRAPH_FILE)) ? fileChecksum(join(resolve(dir), GRAPH_FILE)) : undefined));
-  }
+  }  return verified;
 }
 
 async function tableChecksum(engine: Engine, qualified: string): Promise<string> {
@@ -618,7 +677,7 @@ export async function warehouseTables(engine: Engine): Promise<Map<string, Map<s
   return out;
 }
 
-async function filesUnder(dir: string, suffixes: readonly string[]): Promise<string[]> {
+export async function filesUnder(dir: string, suffixes: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string) => {
     let entries;
@@ -638,7 +697,7 @@ async function filesUnder(dir: string, suffixes: readonly string[]): Promise<str
 }
 
 /** Identifier values a text line may carry (lower-cased), for files that are not tables. */
-function lineMatcher(values: Values): (line: string) => boolean {
+export function lineMatcher(values: Values): (line: string) => boolean {
   const needles = Object.entries(values).filter(([k]) => k !== 'hash').flatMap(([, l]) => l ?? []).filter((v) => v.length >= 4).map((v) => v.toLowerCase());
   return (line) => {
     const l = line.toLowerCase();
@@ -714,13 +773,18 @@ async function verify(engine: Engine, home: string, checks: LakeChecks): Promise
 export function snowflakePlan(j: Pick<Journal, 'values' | 'requestId'>): { sql: string; statements: number } {
   const lines = [`-- Erasure ${j.requestId}: delete the erased people's rows from the Snowflake warehouse (run as LOADER).`, 'BEGIN;'];
   let statements = 0;
+  // Each value hashed once, however many columns carry its kind.
+  const hashed = new Map<ValueKind, string>();
+  const hashesOf = (k: ValueKind) => {
+    if (!hashed.has(k)) hashed.set(k, (j.values[k] ?? []).map((v) => `'${hashIdentifier(k, v)}'`).join(', '));
+    return hashed.get(k)!;
+  };
   for (const t of WAREHOUSE_TABLES) {
     const conds: string[] = [];
     for (const c of t.columns) {
       const kinds = (COLUMN_KINDS[c.name] ?? []).filter((k) => (j.values[k]?.length ?? 0) > 0 && k !== 'hash');
       for (const k of kinds) {
-        const hashes = (j.values[k] ?? []).map((v) => `'${hashIdentifier(k, v)}'`);
-        conds.push(`SHA2('${k}:' || LOWER(${c.name}), 256) IN (${hashes.join(', ')})`);
+        conds.push(`SHA2('${k}:' || LOWER(${c.name}), 256) IN (${hashesOf(k)})`);
       }
     }
     if (!conds.length) continue;
@@ -735,11 +799,12 @@ export function snowflakePlan(j: Pick<Journal, 'values' | 'requestId'>): { sql: 
 export const SUPPRESSED_KINDS: readonly ValueKind[] = ['customer', 'email', 'phone', 'anonymous', 'transaction', 'session', 'ticket'];
 
 async function writeSuppression(engine: Engine, lake: Lake, j: Journal, tmpDir: string): Promise<{ path: string; entries: number }> {
-  const rows = SUPPRESSED_KINDS.flatMap((k) => (j.values[k] ?? []).map((v) => `(${lit(hashIdentifier(k, v))}, ${lit(k)})`));
+  const entries = SUPPRESSED_KINDS.reduce((n, k) => n + (j.values[k]?.length ?? 0), 0);
   const path = `${SUPPRESSION_DIR}/${j.requestId}.parquet`;
   const tmp = join(tmpDir, 'suppression.parquet');
-  const body = rows.length ? `SELECT * FROM (VALUES ${rows.join(', ')}) v(HASH, KIND)` : 'SELECT CAST(NULL AS VARCHAR) AS HASH, CAST(NULL AS VARCHAR) AS KIND WHERE false';
+  // sha256('<kind>:' || v) in DuckDB is hashIdentifier: erase_values holds the journal's values, lower-cased.
+  const body = `SELECT sha256(kind || ':' || v) AS HASH, kind AS KIND FROM erase_values WHERE kind IN (${SUPPRESSED_KINDS.map(lit).join(', ')})`;
   await engine.run(`COPY (SELECT DISTINCT HASH, KIND, ${lit(j.requestId)} AS REQUEST_ID, TIMESTAMP ${lit(j.requestedAt.replace('T', ' ').replace('Z', ''))} AS ADDED_AT FROM (${body}) ORDER BY HASH) TO ${lit(tmp)} (FORMAT parquet)`);
   await lake.putFile(tmp, path);
-  return { path, entries: rows.length };
+  return { path, entries };
 }

@@ -25,6 +25,8 @@ export interface GraphErasure {
   /** Rows per table before, and removed. */
   rowsBefore: number;
   rowsRemoved: number;
+  /** Rows of the erased copy (the file that is committed) still naming them: 0. */
+  hitsAfter: number;
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -102,12 +104,15 @@ async function eraseGraphFile(engine: Engine, file: string, out: string): Promis
     await rm(out, { force: true });
     const fresh = `${alias}_new`;
     await engine.run(`ATTACH ${lit(out)} AS ${fresh}`);
+    let hitsAfter: number;
     try {
       await engine.run(`COPY FROM DATABASE ${alias} TO ${fresh}`);
+      // Verified on the copy that is committed (the same bytes, gzipped in the lake): no second download later.
+      hitsAfter = await graphHits(engine, fresh);
     } finally {
       await engine.run(`DETACH ${fresh}`);
     }
-    result = { rowsBefore: before, rowsRemoved: removed };
+    result = { rowsBefore: before, rowsRemoved: removed, hitsAfter };
   } finally {
     await engine.run(`DETACH ${alias}`);
   }
@@ -126,7 +131,7 @@ export interface GraphObject {
 }
 
 /** The lake's identity graph: erased on a private copy, committed as the next graph file. */
-export async function eraseLakeGraph(engine: Engine, lake: Lake, scratch: string, requestId: string, beforeCommit: (o: GraphObject) => Promise<void>): Promise<GraphObject | undefined> {
+export async function eraseLakeGraph(engine: Engine, lake: Lake, scratch: string, requestId: string, beforeCommit: (o: GraphObject) => Promise<void>, verified?: (hits: number) => void): Promise<GraphObject | undefined> {
   const state = await readGraphState(lake);
   if (!state) return undefined;
   const checksumBefore = sha256(await lake.read(state.graph));
@@ -135,13 +140,18 @@ export async function eraseLakeGraph(engine: Engine, lake: Lake, scratch: string
     const local = join(checkout.dir, GRAPH_FILE);
     const out = join(checkout.dir, `erased-${GRAPH_FILE}`);
     const r = await eraseGraphFile(engine, local, out);
-    if (!r) return undefined;
+    if (!r) {
+      // Nothing of theirs in the current graph: that scan is its verification.
+      verified?.(0);
+      return undefined;
+    }
     await rename(out, local);
     await rm(`${local}.wal`, { force: true });
     const o: GraphObject = { store: 'graph', path: GRAPH_STATE, rowsBefore: r.rowsBefore, rowsRemoved: r.rowsRemoved, rowsAfter: r.rowsBefore - r.rowsRemoved, checksumBefore, checksumAfter: '', action: 'rewritten' };
     await beforeCommit(o);
     const next = await commitGraph(lake, checkout, { inputs: state.inputs, runId: requestId, graphChanged: true });
     o.checksumAfter = sha256(await lake.read(next.graph));
+    verified?.(r.hitsAfter);
     return o;
   } finally {
     await checkout.release();
@@ -169,15 +179,41 @@ export async function eraseGraphFolder(engine: Engine, dir: string, beforeCommit
 
 /** Rows naming the person in the lake's current graph (verification after the erasure). */
 export async function lakeGraphHits(engine: Engine, lake: Lake, scratch: string): Promise<number | undefined> {
+  return withLakeGraph(lake, scratch, (file) => folderGraphHits(engine, file));
+}
+
+/** Runs `fn` on a private, decompressed copy of the lake's current graph; undefined when the lake has none. */
+async function withLakeGraph<T>(lake: Lake, scratch: string, fn: (file: string) => Promise<T>): Promise<T | undefined> {
   const state = await readGraphState(lake);
   if (!state) return undefined;
-  const local = join(scratch, `verify-${randomUUID()}.duckdb`);
+  const local = join(scratch, `graph-${randomUUID()}.duckdb`);
   await pipeline(createReadStream(await lake.localPath(state.graph)), createGunzip(), createWriteStream(local));
   try {
-    return await folderGraphHits(engine, local);
+    return await fn(local);
   } finally {
     await rm(local, { force: true });
+    await rm(`${local}.wal`, { force: true });
   }
+}
+
+/** The person's rows in the lake's identity graph, per table (subject access): what an erasure would delete. */
+export async function lakeGraphRows(engine: Engine, lake: Lake, scratch: string): Promise<Array<{ table: string; rows: Record<string, unknown>[] }>> {
+  const found = await withLakeGraph(lake, scratch, async (file) => {
+    const alias = `gx_${randomUUID().slice(0, 8)}`;
+    await engine.run(`ATTACH ${lit(file)} AS ${alias} (READ_ONLY)`);
+    try {
+      await loadRids(engine, alias);
+      const out: Array<{ table: string; rows: Record<string, unknown>[] }> = [];
+      for (const [t, pred] of [...(await graphPredicates(engine, alias))].sort(([a], [b]) => a.localeCompare(b))) {
+        const rows = await engine.all<Record<string, unknown>>(`SELECT * FROM ${alias}.${ident(t)} WHERE ${pred}`);
+        if (rows.length) out.push({ table: t, rows });
+      }
+      return out;
+    } finally {
+      await engine.run(`DETACH ${alias}`);
+    }
+  });
+  return found ?? [];
 }
 
 export async function folderGraphHits(engine: Engine, file: string): Promise<number> {

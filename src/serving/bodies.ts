@@ -4,7 +4,7 @@
 // person); a lookup is a binary search and one read of the line, from the page cache. No query, no JSON parse or
 // stringify, and no JavaScript object per person: at a million people the bodies (~4 GB) stay out of the process's
 // memory.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, read } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SortedKeys } from './sorted-keys.ts';
@@ -55,6 +55,8 @@ export class ProfileBodies {
       t = performance.now();
       const fh = await open(path, 'r');
       try {
+        // Not fdatasync'd here: flushing each 100,000 people's ~470 MB at once made the requests during a build at a
+        // million people five times as often slow as leaving the writing to the kernel (docs/serving.md).
         let buf = Buffer.allocUnsafe(chunkBytes);
         let filled = 0; // bytes in buf
         let bufPos = 0; // file position of buf[0]
@@ -139,11 +141,14 @@ export class ProfileBodies {
   }
 
   /**
-   * The body of row k as bytes (a JSON object). A synchronous read: the file was just written, so it is in the page
-   * cache, and a read of a few kilobytes costs microseconds where a trip through the thread pool costs more.
+   * The body of row k as bytes (a JSON object). Read through libuv's thread pool, never on the event loop: the files
+   * are normally in the page cache (a read of microseconds), but where they are not (a container whose memory limit
+   * holds only part of them, a disk busy writing the next snapshot) a synchronous read would stop every request in
+   * flight for the disk's time, not just this one.
    */
-  body(row: number): Buffer {
-    if (this.fds === null) throw new Error('Profile bodies are closed');
+  async body(row: number): Promise<Buffer> {
+    const fds = this.fds;
+    if (fds === null) throw new Error('Profile bodies are closed');
     let f = 0;
     while (this.firstRows[f + 1]! <= row) f++;
     const from = this.starts[row]!;
@@ -151,7 +156,7 @@ export class ProfileBodies {
     const out = Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
-      const n = readSync(this.fds[f]!, out, got, length - got, from + got);
+      const n = await new Promise<number>((resolve, reject) => read(fds[f]!, out, got, length - got, from + got, (e, bytes) => (e ? reject(e) : resolve(bytes))));
       if (n === 0) throw new Error(`Profile bodies: ${this.files[f]} is shorter than its index`);
       got += n;
     }

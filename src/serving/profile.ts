@@ -62,7 +62,7 @@ export async function buildProfile(
   o: { fields?: Set<string>; role: Role; includeLinks: boolean; ledger?: LedgerReader },
 ): Promise<Row | Buffer> {
   if (!o.fields && !o.includeLinks && o.role === 'agent') {
-    const body = s.body(id);
+    const body = await s.body(id);
     if (body) return body;
   }
   const full = await s.profile(id);

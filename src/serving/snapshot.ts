@@ -439,7 +439,7 @@ export class Snapshot {
    * The person's whole profile as an agent sees it, as bytes (a JSON object), without a query; undefined when the
    * snapshot has no such person or keeps no bodies (a past date's views: use profile()).
    */
-  body(id: string): Buffer | undefined {
+  async body(id: string): Promise<Buffer | undefined> {
     const row = this.lookups?.bodies.rowOf(id);
     return row === undefined ? undefined : this.lookups!.bodies.body(row);
   }
@@ -447,7 +447,7 @@ export class Snapshot {
   /** The person's whole profile (every field, IDENTIFIERS, RECOMMENDATIONS, MODELS), or undefined. */
   async profile(id: string): Promise<Row | undefined> {
     if (this.lookups) {
-      const body = this.body(id);
+      const body = await this.body(id);
       return body && (JSON.parse(body.toString('utf8')) as Row);
     }
     const row = (await this.pool.query(`SELECT ${PROFILE_COLUMNS} FROM profile WHERE "CUSTOMER360_ID" = $1`, [id]))[0];
