@@ -73,9 +73,16 @@ describe('one as-of date per run', () => {
     }
     expect(dates.size).toBeGreaterThanOrEqual(27);
     // a dataset merged by key (customer_id_redirects) holds one current version, not a snapshot per date
-    const snapshots = [...dates].filter(([dataset]) => CATALOGUE.find((d) => d.path === `${GOLD_ROOT}/${dataset}`)?.maintenance !== 'merge-by-key');
+    const kind = (dataset: string) => CATALOGUE.find((d) => d.path === `${GOLD_ROOT}/${dataset}`)?.maintenance;
+    const snapshots = [...dates].filter(([dataset]) => kind(dataset) !== 'merge-by-key' && kind(dataset) !== 'incremental-by-time');
     expect(snapshots.length).toBeLessThan(dates.size);
     for (const [dataset, folders] of snapshots) expect([...folders], dataset).toEqual([`as_of_date=${lastEvent}`]);
+    // a dataset partitioned by day (the facts) holds the days up to the as-of date, and its state
+    const byDay = [...dates].filter(([dataset]) => kind(dataset) === 'incremental-by-time');
+    expect(byDay.length).toBeGreaterThan(0);
+    for (const [dataset, folders] of byDay) {
+      for (const f of folders) expect(f === '_state.json' || (/^event_date=\d{4}-\d{2}-\d{2}$/.test(f) && f.slice(11) <= lastEvent), `${dataset}/${f}`).toBe(true);
+    }
   });
 
   it('loads every warehouse table for that date, scores and segments included', async () => {

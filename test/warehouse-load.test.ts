@@ -14,7 +14,7 @@ import { AS_OF, CROSSWALK, ITEMS, TRANSACTIONS, writeScenarioIntelligence, write
 import { goldDir } from '../src/gold/paths.ts';
 import { writeGoldFixture } from './fixtures/silver-fixture.ts';
 import { INTELLIGENCE_COLUMNS } from '../src/gold/intelligence-inputs.ts';
-import { sourceDir, WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from '../src/warehouse/model.ts';
+import { sourceDir, sourceFiles, WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from '../src/warehouse/model.ts';
 import { duckdbDialect } from '../src/warehouse/dialects/duckdb.ts';
 import { loadWarehouse } from '../src/warehouse/duckdb-loader.ts';
 import { SCHEMAS } from '../src/warehouse/types.ts';
@@ -285,7 +285,7 @@ describe('local warehouse load', () => {
 describe('model and Gold agree', () => {
   it('every table column exists in its Gold dataset with the same DuckDB type', async () => {
     for (const t of WAREHOUSE_TABLES) {
-      const files = (await lake.list(sourceDir(t, AS_OF))).map((f) => join(home, 'lake', f.path));
+      const files = (await sourceFiles(lake, t, AS_OF)).map((f) => join(home, 'lake', f));
       expect(files.length, t.source).toBeGreaterThan(0);
       const cols = await scratch.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${litList(files)}, hive_partitioning = false)`);
       const gold = Object.fromEntries(cols.map((c) => [c.column_name, c.column_type]));

@@ -146,7 +146,7 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
     for (const s of byDay) for (const p of daysOf(states.get(s))) touched.add(p);
     for (const p of Object.keys(prev?.partitions ?? {})) touched.add(p);
   }
-  if (touched.size === 0) {
+  if (touched.size === 0 && !whole) {
     if (prev && JSON.stringify(consumed) !== JSON.stringify(inputs)) await commitInputsOnly(lake, ds.path, prev, inputs as unknown as Record<string, unknown>);
     return { mode: 'unchanged', days: 0, rows: 0, files: [] };
   }
