@@ -14,7 +14,7 @@ import { AS_OF, CROSSWALK, ITEMS, TRANSACTIONS, writeScenarioIntelligence, write
 import { goldDir } from '../src/gold/paths.ts';
 import { writeGoldFixture } from './fixtures/silver-fixture.ts';
 import { INTELLIGENCE_COLUMNS } from '../src/gold/intelligence-inputs.ts';
-import { sourceDir, sourceFiles, WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from '../src/warehouse/model.ts';
+import { sourceFiles, WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from '../src/warehouse/model.ts';
 import { duckdbDialect } from '../src/warehouse/dialects/duckdb.ts';
 import { loadWarehouse } from '../src/warehouse/duckdb-loader.ts';
 import { SCHEMAS } from '../src/warehouse/types.ts';
