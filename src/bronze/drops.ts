@@ -1,4 +1,5 @@
 // Finding the drops of a table in an input location: a local folder, or a lake prefix (landing/customer360 in Azure).
+import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TableContract } from '../../schemas/contract.ts';
@@ -26,19 +27,30 @@ async function isDir(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isDirectory(), () => false);
 }
 
+/** What a folder entry is, a symbolic link followed (a linked drop or table folder was skipped as no drop). */
+async function kindOf(dir: string, entry: Dirent): Promise<'file' | 'dir' | undefined> {
+  if (entry.isSymbolicLink()) {
+    const s = await stat(join(dir, entry.name)).catch(() => undefined);
+    return s?.isFile() ? 'file' : s?.isDirectory() ? 'dir' : undefined;
+  }
+  return entry.isFile() ? 'file' : entry.isDirectory() ? 'dir' : undefined;
+}
+
 /** Drops of one table: `<input>/<TABLE>.<ext>` and `<input>/<TABLE>/*.<ext>`, sorted by path. */
 export async function findDrops(input: string, contract: TableContract, lake: Lake): Promise<Drop[]> {
   const table = contract.name;
   if (await isDir(input)) {
     const out: Drop[] = [];
     for (const entry of await readdir(input, { withFileTypes: true })) {
-      if (entry.isFile()) {
+      const kind = await kindOf(input, entry);
+      if (kind === 'file') {
         const format = dropFormat(entry.name, table, false);
         if (format) out.push({ location: join(input, entry.name), inLake: false, format });
-      } else if (entry.isDirectory() && entry.name.toUpperCase() === table) {
-        for (const inner of await readdir(join(input, entry.name), { withFileTypes: true })) {
-          const format = inner.isFile() ? dropFormat(inner.name, table, true) : undefined;
-          if (format) out.push({ location: join(input, entry.name, inner.name), inLake: false, format });
+      } else if (kind === 'dir' && entry.name.toUpperCase() === table) {
+        const folder = join(input, entry.name);
+        for (const inner of await readdir(folder, { withFileTypes: true })) {
+          const format = (await kindOf(folder, inner)) === 'file' ? dropFormat(inner.name, table, true) : undefined;
+          if (format) out.push({ location: join(folder, inner.name), inLake: false, format });
         }
       }
     }

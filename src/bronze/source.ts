@@ -70,6 +70,11 @@ export class UnreadableDropError extends C360Error {
 export const CSV_BUFFER_BYTES = 64 * 1024 * 1024;
 /** Rows the CSV sniffer reads to find the dialect. */
 const CSV_SNIFF_ROWS = 2048;
+/**
+ * The longest line the sniffer reads: DuckDB's default, 2 MB, made one longer line in its sample fail the whole file
+ * ("CSV Error on Line: 1"). The reader, with its 64 MB buffers, reads such a record like any other.
+ */
+const CSV_SNIFF_MAX_LINE = CSV_BUFFER_BYTES;
 
 const NESTED = /(STRUCT|MAP|UNION|\[\]|\[\d+\]|^JSON$)/;
 
@@ -120,7 +125,7 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
       type Sniffed = { Delimiter: string; Quote: string; Escape: string; NewLineDelimiter: string; Comment: string; SkipRows: unknown; HasHeader: boolean; Columns: { name: string }[] };
       const sniff = (extra: string) =>
         engine.all<Sniffed>(
-          `SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns FROM sniff_csv(${lit(file)}, header = true, all_varchar = true, sample_size = ${CSV_SNIFF_ROWS}, ignore_errors = true${extra})`,
+          `SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns FROM sniff_csv(${lit(file)}, header = true, all_varchar = true, sample_size = ${CSV_SNIFF_ROWS}, ignore_errors = true, max_line_size = ${CSV_SNIFF_MAX_LINE}${extra})`,
         );
       const quoted = await sniff(`, quote = '"'`);
       const free = await sniff('');
@@ -169,9 +174,10 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
     const n = ++readers;
     const lines = `__c360_lines_${n}`;
     await engine.run(
-      `CREATE TEMP TABLE ${lines} AS SELECT row_number() OVER () AS n, line, coalesce(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' END, false) AS ok
+      `CREATE TEMP TABLE ${lines} AS SELECT n, line, ok AND len(json_keys(CASE WHEN ok THEN line END)) = len(list_distinct(json_keys(CASE WHEN ok THEN line END))) AS ok, ok AS object
+       FROM (SELECT row_number() OVER () AS n, line, coalesce(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' END, false) AS ok
        FROM read_csv(${lit(file)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = ${lit('\x01')}, quote = '', escape = '',
-         new_line = ${lit(newline)}, strict_mode = false, buffer_size = ${CSV_BUFFER_BYTES})`,
+         new_line = ${lit(newline)}, strict_mode = false, buffer_size = ${CSV_BUFFER_BYTES}))`,
     );
     const keys = await engine.all<{ k: string }>(`SELECT k FROM (SELECT unnest(json_keys(CASE WHEN ok THEN line END)) AS k, n FROM ${lines} WHERE ok) GROUP BY k ORDER BY min(n)`);
     const columns = keys.map((r) => r.k);
@@ -180,7 +186,9 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
       throw new UnreadableDropError(file, format, 'no JSON object records (expected one object per line)');
     }
     const malformed = {
-      sql: `SELECT n AS line, line AS text, CASE WHEN json_valid(line) THEN 'NOT AN OBJECT: a JSON ' || lower(json_type(CASE WHEN json_valid(line) THEN line END)) ELSE 'NOT JSON: the line does not parse' END AS error
+      // An object naming a key twice is malformed too: readers disagree on which value counts (DuckDB takes the
+      // first, JavaScript the last), so loading either would silently drop the other.
+      sql: `SELECT n AS line, line AS text, CASE WHEN object THEN 'DUPLICATE KEY: the object names a key more than once' WHEN json_valid(line) THEN 'NOT AN OBJECT: a JSON ' || lower(json_type(CASE WHEN json_valid(line) THEN line END)) ELSE 'NOT JSON: the line does not parse' END AS error
             FROM ${lines} WHERE NOT ok AND trim(coalesce(line, '')) <> ''`,
       drop: [lines],
     };

@@ -26,8 +26,8 @@ export interface Lake {
   delete(path: string): Promise<void>;
   /**
    * One writer per scope of a shared lake (ADLS: a blob lease on _locks/<scope>, renewed while held, expiring within a
-   * minute of a crash). Waits up to waitMs, then throws a TransientError naming the holder. Local lakes rely on the
-   * home lock (src/runtime/lock.ts) and do not implement it.
+   * minute of a crash). Waits up to waitMs, then throws a TransientError naming the holder. A local lake has one lock
+   * file for the whole lake (a lake folder two homes share).
    */
   lock?(scope: string, holder: Holder, waitMs: number): Promise<() => Promise<void>>;
 }

@@ -3,6 +3,7 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 
 import { hostname } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { faultPoint } from '../runtime/fault.ts';
+import { lockFile, type Holder } from '../runtime/lock.ts';
 import { owned, pidAlive } from '../runtime/tmp.ts';
 import type { Lake, LakeFile } from './lake.ts';
 
@@ -14,6 +15,12 @@ const TMP_MARK = '.tmp-';
  * entry once that pid is gone. Siblings stay next to their target, so the rename works across a symlinked folder.
  */
 const WRITES = `${TMP_MARK}writes`;
+/**
+ * The lake's writer lock (src/runtime/lock.ts): a local lake shared by two homes (--lake, C360_LAKE_URL) had no
+ * lock of its own, so two homes' runs ingested the same drops at once and Bronze held them twice. One lock for the
+ * whole lake, whatever the scope: in one home, writers take turns anyway (the home lock).
+ */
+const LOCK = '.c360-lock';
 
 /** A lake in a local folder. Atomicity comes from writing a temporary sibling and renaming it. */
 export class LocalLake implements Lake {
@@ -98,7 +105,7 @@ export class LocalLake implements Lake {
         const full = join(dir, entry.name);
         if (entry.isDirectory()) {
           if (entry.name !== WRITES) await walk(full);
-        } else if (!entry.name.includes(TMP_MARK)) {
+        } else if (!entry.name.includes(TMP_MARK) && entry.name !== LOCK) {
           const s = await stat(full);
           out.push({ path: relative(this.root, full).split(sep).join('/'), size: s.size });
         }
@@ -164,6 +171,11 @@ export class LocalLake implements Lake {
     } finally {
       await done();
     }
+  }
+
+  /** One writer at a time in this lake folder, from any home: waits up to waitMs for a live holder, then refuses. */
+  async lock(_scope: string, holder: Holder, waitMs: number): Promise<() => Promise<void>> {
+    return lockFile(join(this.root, LOCK), holder, `Lake ${this.root}`, waitMs);
   }
 
   async localPath(path: string): Promise<string> {

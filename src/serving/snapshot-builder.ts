@@ -4,11 +4,11 @@
 // class (chrt, inherited by DuckDB's and V8's threads: it gets only CPU nobody else wants, so the requests are never
 // made to wait for it however many threads it runs; nice 19 where chrt is missing), a first build at a nice value.
 // The child leaves three files: the database, the body file and a lookups file (the sorted keys and line starts as
-// raw arrays); the server opens them, reading the lookups with one asynchronous read, and swaps. A failed or killed
+// raw arrays); the server opens them, reading the lookups array by array through the thread pool, and swaps. A failed or killed
 // child leaves the current snapshot serving.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,13 +47,7 @@ async function writeLookups(file: string, l: Lookups): Promise<void> {
   const out = Buffer.alloc(start + at);
   head.copy(out);
   for (const [name, a] of arrays) Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, start + (header[name] as [number, number])[0]);
-  const fh = await open(file, 'w');
-  try {
-    await fh.writeFile(out);
-    await fh.datasync(); // flushed by this (low-priority) process, not later by the kernel's writeback threads
-  } finally {
-    await fh.close();
-  }
+  await writeFile(file, out);
 }
 
 /**
