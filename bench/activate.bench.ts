@@ -1,19 +1,19 @@
 // Activation at scale:
 //   1. the profile diff: 1M profiles (scale 1) with every declared column, 1% of them changed, against the published
 //      state (with the row hashes its batch wrote); floor: DuckDB scanning both snapshots once (a hash over every
-//      column of each, in one query), measured in the same run; target: diff (state copy, row hashes and batch write
-//      included) <= 2x the floor;
+//      column of each, in one query), measured in the same run, alternating with the diff three times; target: diff
+//      (state copy, row hashes and batch write included) <= 2x the floor, the median of the three ratios;
 //   2. webhook delivery: 50,000 entered members (scale 1) POSTed in signed batches of 500 to a receiver in its own
 //      process that checks every signature; target >= 5,000 profiles/s.
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Bench } from '../src/cli/commands/bench.ts';
 import { parseAudience } from '../src/activation/audience-file.ts';
 import { runAudiences } from '../src/activation/audiences.ts';
 import { activate } from '../src/activation/deliver.ts';
 import { changeBatchPath, commitProfileChanges, hashPublishedState, profileChanges } from '../src/activation/profile-changes.ts';
-import { profileStatePath } from '../src/activation/paths.ts';
+import { identitySeqPath, profileHashesPath, profileStatePath } from '../src/activation/paths.ts';
 import { duckType } from '../src/catalogue/dataset.ts';
 import { emptySql } from '../src/catalogue/runner.ts';
 import { Engine, ident, lit } from '../src/engine/duckdb.ts';
@@ -23,6 +23,9 @@ import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeJobContext } from '../src/orchestrator/local-runner.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
 import { cpuSeconds, maxRssMb } from './measure.ts';
+
+/** Floor/diff pairs measured (odd: the median is one of them). */
+const REPS = 3;
 
 const profilePath = (asOf: string) => `${goldDir(customerProfile.name, asOf)}/part-00000.parquet`;
 
@@ -71,18 +74,34 @@ export const bench: Bench = {
       await hashPublishedState(engine, lake, 1, join(home, 'tmp'));
       ctx.out(`generated ${n} profiles x2 (${customerProfile.columns.length} columns)`);
 
+      // Floor and diff alternate, REPS times (the diff's outputs removed and the published state restored between
+      // reps), so a burst of load on the shared machine moves one pair, not the result: the median ratio is reported.
       const all = customerProfile.columns.map((c) => ident(c.name)).join(', ');
-      let t = Date.now();
-      await engine.all(`SELECT sum(hash(${all})) FROM read_parquet(${lit(state)}) UNION ALL SELECT sum(hash(${all})) FROM read_parquet(${lit(newFile)})`);
-      const floorMs = Date.now() - t;
-      t = Date.now();
-      let cpu = cpuSeconds();
-      const r = await commitProfileChanges(engine, lake, { asOf: day2, runId: 'bench', tmpDir: join(home, 'tmp') });
-      const diffMs = Date.now() - t;
-      const diffCpu = cpuSeconds() - cpu;
-      if (r.rows !== Math.ceil(n / 100)) throw new Error(`diff found ${r.rows} changes, expected ${Math.ceil(n / 100)}`);
-      Object.assign(out, { floorMs, diffMs, diffCpuS: Number(diffCpu.toFixed(1)), diffToFloor: Number((diffMs / floorMs).toFixed(2)), changes: r.rows, diffTarget: '<= 2x floor' });
-      ctx.out(`diff: ${r.rows} changes in ${diffMs} ms; floor (scan both) ${floorMs} ms; ratio ${(diffMs / floorMs).toFixed(2)} (target <= 2)`);
+      const keep = join(home, 'keep');
+      await mkdir(keep, { recursive: true });
+      const published = [[profileStatePath(1), join(keep, 'state.parquet')], [profileHashesPath(1), join(keep, 'hashes.parquet')]] as const;
+      for (const [p, saved] of published) await copyFile(join(home, 'lake', p), saved);
+      const pairs: { floorMs: number; diffMs: number; diffCpuS: number; ratio: number }[] = [];
+      let r: Awaited<ReturnType<typeof commitProfileChanges>> | undefined;
+      for (let rep = 0; rep < REPS; rep++) {
+        if (rep > 0) {
+          for (const p of [r!.path, profileStatePath(2), profileHashesPath(2), identitySeqPath(2)]) await rm(join(home, 'lake', p), { force: true });
+          for (const [p, saved] of published) await copyFile(saved, join(home, 'lake', p));
+        }
+        let t = Date.now();
+        await engine.all(`SELECT sum(hash(${all})) FROM read_parquet(${lit(state)}) UNION ALL SELECT sum(hash(${all})) FROM read_parquet(${lit(newFile)})`);
+        const floorMs = Date.now() - t;
+        t = Date.now();
+        const cpu = cpuSeconds();
+        r = await commitProfileChanges(engine, lake, { asOf: day2, runId: 'bench', tmpDir: join(home, 'tmp') });
+        const diffMs = Date.now() - t;
+        if (r.rows !== Math.ceil(n / 100)) throw new Error(`diff found ${r.rows} changes, expected ${Math.ceil(n / 100)}`);
+        pairs.push({ floorMs, diffMs, diffCpuS: Number((cpuSeconds() - cpu).toFixed(1)), ratio: Number((diffMs / floorMs).toFixed(2)) });
+        ctx.out(`diff ${rep + 1}/${REPS}: ${r.rows} changes in ${diffMs} ms; floor (scan both) ${floorMs} ms; ratio ${(diffMs / floorMs).toFixed(2)}`);
+      }
+      const mid = [...pairs].sort((a, b) => a.ratio - b.ratio)[REPS >> 1]!;
+      Object.assign(out, { floorMs: mid.floorMs, diffMs: mid.diffMs, diffCpuS: mid.diffCpuS, diffToFloor: mid.ratio, diffRatios: pairs.map((p) => p.ratio), changes: r!.rows, diffTarget: '<= 2x floor (median of the pairs)' });
+      ctx.out(`diff: median ratio ${mid.ratio} (${pairs.map((p) => p.ratio).join(', ')}) (target <= 2)`);
 
       // Webhook: members of one audience, delivered to a receiver in another process.
       const m = Math.round(50_000 * ctx.scale);
@@ -99,8 +118,8 @@ export const bench: Bench = {
         // Scores and segments are not read by this audience; the profile is.
         const ev = await runAudiences(jctx, engine, [aud], { asOf: day1 });
         const members = ev.counts.bench!.entered;
-        t = Date.now();
-        cpu = cpuSeconds();
+        const t = Date.now();
+        const cpu = cpuSeconds();
         const [res] = await activate(jctx, engine, [aud], { audience: 'bench', env: { BENCH_SECRET: 'bench-key' } });
         const ms = Date.now() - t;
         const received = await new Promise<number>((resolve) => {

@@ -116,4 +116,21 @@ describe('profile diff: what is detected', () => {
     // A repeat of the same day is no change (the new state's stored pairs are right).
     expect((await commit('2026-04-02', day2)).rows).toEqual([]);
   });
+
+  it('ids sharing a key hash cannot hide a deletion: the created rows check the count of deletions before the batch commits', async () => {
+    const p = (id: string) => ({ CUSTOMER360_ID: id, TOTAL_ORDERS: id.charCodeAt(0), LOYALTY_TIER: 'T' });
+    await commit('2026-05-01', [p('X'), p('D'), p('U')]);
+    // Key-hash collisions, as stored: X's pair carries Y's key hash and D's carries X's (metadata kept, so trusted).
+    const b = (await committedBatches(lake)).at(-1)!.batch;
+    const file = await lake.localPath(profileHashesPath(b));
+    const [meta] = await engine.all<{ v: string }>(`SELECT decode(value) AS v FROM parquet_kv_metadata(${lit(file)}) WHERE decode(key) = 'c360_row_hash'`);
+    const tampered = join(home, 'collided.parquet');
+    await engine.run(`COPY (SELECT CASE WHEN k = hash('X') THEN hash('Y') WHEN k = hash('D') THEN hash('X') ELSE k END AS k, h FROM read_parquet(${lit(file)}))
+      TO ${lit(tampered)} (FORMAT parquet, KV_METADATA {c360_row_hash: ${lit(meta!.v)}})`);
+    await lake.putFile(tampered, profileHashesPath(b));
+    // D goes, Y comes: counted from the key hashes, X and Y look like two kept ids, so no deletion; Y created says one.
+    const { rows } = await commit('2026-05-02', [p('X'), p('U'), p('Y')]);
+    expect(rows.map((r) => `${r.CUSTOMER360_ID}:${r.CHANGE_TYPE}`)).toEqual(['D:deleted', 'Y:created']);
+    expect((await commit('2026-05-02', [p('X'), p('U'), p('Y')])).rows).toEqual([]);
+  });
 });

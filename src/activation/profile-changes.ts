@@ -23,6 +23,7 @@ import { customerProfile } from '../gold/customer-profile.ts';
 import { GOLD_ROOT, goldDir } from '../gold/paths.ts';
 import type { Lake } from '../lake/lake.ts';
 import { commitQuery, parquetFiles } from '../lake/parquet.ts';
+import { owned } from '../runtime/tmp.ts';
 import { C360Error } from '../runtime/errors.ts';
 import { IDENTITY_DATASETS } from '../silver/datasets.ts';
 import { T } from '../warehouse/types.ts';
@@ -230,39 +231,43 @@ export async function commitProfileChanges(engine: Engine, lake: Lake, o: { asOf
   const hashes = `${KEY_HASH_SQL} AS _k, ${rowHashSql(compared)} AS _h`;
   const id = ident('CUSTOMER360_ID');
   const newScan = `SELECT *, ${hashes} FROM read_parquet(${lit(newFile)})`;
-  let newHashes: string;
+  let oldRel = 'SELECT * FROM pc_new WHERE false';
+  let newHashes = `SELECT _k AS k, _h AS h FROM pc_new`;
+  // When the deletions were counted from key hashes: the number of created profiles that count implies.
+  let expectCreated: number | undefined;
+  let deletedIds = '';
   try {
     if (!oldFile) {
       // The first batch: every profile is created, streamed from the file (nothing to keep aside).
       await engine.run(`CREATE OR REPLACE TEMP VIEW pc_new AS ${newScan}`);
-      await engine.run(`CREATE OR REPLACE TEMP VIEW pc_old AS SELECT * FROM pc_new WHERE false`);
-      newHashes = `SELECT _k AS k, _h AS h FROM pc_new`;
     } else {
       const oldScan = `read_parquet(${lit(oldFile)})`;
       const oldRows = await rowCount(engine, oldFile);
       const newRows = await rowCount(engine, newFile);
       const stored = await storedRowHashes(engine, lake, last!.batch, key, oldRows);
       await engine.run(`CREATE OR REPLACE TEMP TABLE pc_old_hashes AS ${stored ?? `SELECT ${KEY_HASH_SQL} AS k, ${rowHashSql(compared)} AS h FROM ${oldScan}`}`);
-      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_new AS SELECT n.* FROM (${newScan}) n ANTI JOIN pc_old_hashes o ON n._k = o.k AND n._h = o.h`);
+      // In any order (the batch is sorted when written): an ordered insert costs the wide scan more.
+      await withoutInsertionOrder(engine, () => engine.run(`CREATE OR REPLACE TEMP TABLE pc_new AS SELECT n.* FROM (${newScan}) n ANTI JOIN pc_old_hashes o ON n._k = o.k AND n._h = o.h`));
       // Of the kept ids, those in the old state are updates; every other old id missing from the new profile is a
-      // deletion. The key hashes tell how many kept ids are old ones without reading the state; the count of the
-      // old rows read below checks it.
+      // deletion. The key hashes tell how many kept ids are old ones without reading the state (never fewer than there
+      // are: two ids sharing a key hash can only make it more, so deletions are looked for whenever there may be some,
+      // and the created rows of the batch check the count before it commits).
       const [k] = await engine.all<{ kept: number; changed: number }>(
         `SELECT CAST((SELECT count(*) FROM pc_old_hashes WHERE k IN (SELECT _k FROM pc_new)) AS BIGINT) AS kept, CAST((SELECT count(*) FROM pc_new) AS BIGINT) AS changed`,
       );
       const changed = Number(k!.changed);
-      const deletedIds = `SELECT ${id} FROM (SELECT ${id} FROM ${oldScan}) ANTI JOIN (SELECT ${id} FROM read_parquet(${lit(newFile)})) USING (${id})`;
-      const oldRowsOf = (keys: string) => `SELECT *, ${hashes} FROM ${oldScan} WHERE ${id} IN (${keys})`;
-      const withDeleted = oldRows - newRows + changed - Number(k!.kept) > 0;
-      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_old AS ${oldRowsOf(`SELECT ${id} FROM pc_new${withDeleted ? ` UNION ALL ${deletedIds}` : ''}`)}`);
-      if (!withDeleted) {
-        const kept = Number(await engine.scalar(`SELECT count(*) FROM pc_old`));
-        // Two ids sharing a key hash made the count above wrong: the deleted ids are read after all.
-        if (oldRows - newRows + changed - kept > 0) await engine.run(`INSERT INTO pc_old ${oldRowsOf(deletedIds)}`);
-      }
-      newHashes = `SELECT k, h FROM pc_old_hashes ANTI JOIN pc_old ON k = _k AND h = _h UNION ALL SELECT _k, _h FROM pc_new`;
+      const lookForDeleted = oldRows - newRows + changed - Number(k!.kept) > 0;
+      if (!lookForDeleted) expectCreated = changed - Number(k!.kept);
+      deletedIds = `SELECT ${id} FROM (SELECT ${id} FROM ${oldScan}) ANTI JOIN (SELECT ${id} FROM read_parquet(${lit(newFile)})) USING (${id})`;
+      await engine.run(`CREATE OR REPLACE TEMP TABLE pc_deleted AS ${lookForDeleted ? deletedIds : `SELECT ${id} FROM pc_new WHERE false`}`);
+      // The previous state is read once, inside the diff, for just these ids.
+      oldRel = `SELECT * FROM ${oldScan} WHERE ${id} IN (SELECT ${id} FROM pc_new UNION ALL SELECT ${id} FROM pc_deleted)`;
+      // The next state's pairs: the stored ones but those of the ids read (updated or deleted), plus the new rows kept.
+      // (A created id sharing a key hash with an unchanged one drops that one's pair too: the next run then reads it
+      // as a candidate and finds it unchanged.)
+      newHashes = `SELECT k, h FROM pc_old_hashes ANTI JOIN (SELECT _k AS r FROM pc_new UNION ALL SELECT ${KEY_HASH_SQL} FROM pc_deleted) ON k = r UNION ALL SELECT _k, _h FROM pc_new`;
     }
-    const diff = profileDiffSql({ oldRel: 'SELECT * FROM pc_old', newRel: 'SELECT * FROM pc_new', compared, batch, runId: o.runId, asOf: o.asOf });
+    const diff = profileDiffSql({ oldRel, newRel: 'SELECT * FROM pc_new', compared, batch, runId: o.runId, asOf: o.asOf });
     // The first batch publishes everyone as created: merges and splits before it are history nobody has to follow.
     const published = last ? await publishedIdentitySeq(lake, last.batch) : undefined;
     const identity = await identityChangeRows(engine, lake, { after: published, batch, runId: o.runId, asOf: o.asOf });
@@ -271,19 +276,44 @@ export async function commitProfileChanges(engine: Engine, lake: Lake, o: { asOf
       : diff;
     const query = await conformSql(engine, profileChanges, `SELECT * FROM (${all}) ORDER BY CUSTOMER360_ID, CHANGE_ID`);
     const identitySeq = identity?.upTo ?? published ?? 0;
-    // The hashes of the next state are written before the batch commits it (like the state copy), so they are there
-    // whenever the state is.
-    await writeRowHashes(engine, lake, newHashes, profileHashesPath(batch), key, o.tmpDir);
-    await lake.write(identitySeqPath(batch), JSON.stringify({ identitySeq }) + '\n');
-    const path = changeBatchPath(o.asOf, batch);
-    const rows = await commitQuery(engine, lake, query, path, { tmpDir: o.tmpDir, compression: 'zstd' });
-    const keep = new Set([nextState, profileHashesPath(batch), identitySeqPath(batch)]);
-    for (const dir of [PROFILE_STATE_DIR, PROFILE_HASH_DIR, IDENTITY_SEQ_DIR]) for (const f of await lake.list(dir)) if (!keep.has(f.path)) await lake.delete(f.path);
-    const counts = await engine.all<{ t: string; n: number }>(`SELECT CHANGE_TYPE AS t, CAST(count(*) AS INTEGER) AS n FROM read_parquet(${lit(await lake.localPath(path))}) GROUP BY 1`);
-    return { batch, path, rows, byType: Object.fromEntries(counts.map((r) => [r.t, r.n])), previous: last?.batch ?? 0 };
+    await mkdir(o.tmpDir, { recursive: true });
+    const tmp = join(o.tmpDir, owned(`${randomUUID()}.parquet`));
+    try {
+      const write = async () => {
+        await engine.run(`COPY (${query}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+        return engine.all<{ t: string; n: number }>(`SELECT CHANGE_TYPE AS t, CAST(count(*) AS INTEGER) AS n FROM read_parquet(${lit(tmp)}) GROUP BY 1 ORDER BY 1`);
+      };
+      let counts = await write();
+      if (expectCreated !== undefined && (counts.find((c) => c.t === 'created')?.n ?? 0) !== expectCreated) {
+        // Two ids shared a key hash and the count above missed deleted profiles: look for them, and diff again.
+        await engine.run(`INSERT INTO pc_deleted ${deletedIds}`);
+        counts = await write();
+      }
+      // The hashes of the next state are written before the batch commits it (like the state copy), so they are there
+      // whenever the state is.
+      await writeRowHashes(engine, lake, newHashes, profileHashesPath(batch), key, o.tmpDir);
+      await lake.write(identitySeqPath(batch), JSON.stringify({ identitySeq }) + '\n');
+      const path = changeBatchPath(o.asOf, batch);
+      await lake.putFile(tmp, path);
+      const keep = new Set([nextState, profileHashesPath(batch), identitySeqPath(batch)]);
+      for (const dir of [PROFILE_STATE_DIR, PROFILE_HASH_DIR, IDENTITY_SEQ_DIR]) for (const f of await lake.list(dir)) if (!keep.has(f.path)) await lake.delete(f.path);
+      const rows = counts.reduce((a, c) => a + c.n, 0);
+      return { batch, path, rows, byType: Object.fromEntries(counts.map((r) => [r.t, r.n])), previous: last?.batch ?? 0 };
+    } finally {
+      await rm(tmp, { force: true });
+    }
   } finally {
-    const kind = oldFile ? 'TABLE' : 'VIEW';
-    await engine.run(`DROP ${kind} IF EXISTS pc_old; DROP ${kind} IF EXISTS pc_new; DROP TABLE IF EXISTS pc_old_hashes`);
+    await engine.run(`DROP ${oldFile ? 'TABLE' : 'VIEW'} IF EXISTS pc_new; DROP TABLE IF EXISTS pc_old_hashes; DROP TABLE IF EXISTS pc_deleted`);
+  }
+}
+
+async function withoutInsertionOrder<T>(engine: Engine, f: () => Promise<T>): Promise<T> {
+  const [was] = await engine.all<{ v: boolean }>(`SELECT current_setting('preserve_insertion_order') AS v`);
+  await engine.run('SET preserve_insertion_order = false');
+  try {
+    return await f();
+  } finally {
+    await engine.run(`SET preserve_insertion_order = ${was!.v ? 'true' : 'false'}`);
   }
 }
 

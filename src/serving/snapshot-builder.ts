@@ -4,7 +4,7 @@
 // class (chrt, inherited by DuckDB's and V8's threads: it gets only CPU nobody else wants, so the requests are never
 // made to wait for it however many threads it runs; nice 19 where chrt is missing), a first build at a nice value.
 // The child leaves three files: the database, the body file and a lookups file (the sorted keys and line starts as
-// raw arrays); the server opens them, reading the lookups with one asynchronous read, and swaps. A failed or killed
+// raw arrays); the server opens them, reading the lookups array by array through the thread pool, and swaps. A failed or killed
 // child leaves the current snapshot serving.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
