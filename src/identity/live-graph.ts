@@ -288,14 +288,20 @@ export class LiveGraph {
     if (this.pairIndex.length) this.pairIndexAdd(rid);
   }
 
-  private pairIndexAdd(rid: number): void {
+  /** Calls `fn` for each pair index whose two blocking values the record has (both strings). */
+  private forEachPairKey(rid: number, fn: (byTenant: Map<string, Map<string, Map<string, number | number[]>>>, tenant: string, x: string, y: string) => void): void {
     const tenant = this.colArrays[this.tenantAt]![rid] as string;
     this.pairIndex.forEach((byTenant, li) => {
       if (!byTenant) return;
       const [a, b] = this.lookupAt[li]!;
       const x = this.colArrays[a!]![rid];
       const y = this.colArrays[b!]![rid];
-      if (typeof x !== 'string' || typeof y !== 'string') return;
+      if (typeof x === 'string' && typeof y === 'string') fn(byTenant, tenant, x, y);
+    });
+  }
+
+  private pairIndexAdd(rid: number): void {
+    this.forEachPairKey(rid, (byTenant, tenant, x, y) => {
       let t = byTenant.get(tenant);
       if (!t) byTenant.set(tenant, (t = new Map()));
       let m = t.get(x);
@@ -306,13 +312,7 @@ export class LiveGraph {
   }
 
   private pairIndexRemove(rid: number): void {
-    const tenant = this.colArrays[this.tenantAt]![rid] as string;
-    this.pairIndex.forEach((byTenant, li) => {
-      if (!byTenant) return;
-      const [a, b] = this.lookupAt[li]!;
-      const x = this.colArrays[a!]![rid];
-      const y = this.colArrays[b!]![rid];
-      if (typeof x !== 'string' || typeof y !== 'string') return;
+    this.forEachPairKey(rid, (byTenant, tenant, x, y) => {
       const m = byTenant.get(tenant)?.get(x);
       const cur = m?.get(y);
       if (cur === rid) m!.delete(y);

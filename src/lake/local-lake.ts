@@ -133,17 +133,17 @@ export class LocalLake implements Lake {
     return join(dirname(full), `${TMP_MARK}${nonce}-${full.split(sep).pop()}`);
   }
 
-  async write(path: string, data: Buffer | string): Promise<void> {
+  /** Writes through a hidden temp sibling renamed into place; a failed fill (a full disk) removes the sibling. */
+  private async commitVia(path: string, fill: (tmp: string) => Promise<void>): Promise<void> {
     const full = this.abs(path);
     await mkdir(dirname(full), { recursive: true });
     const tmp = this.tmpFor(full);
     const done = await this.begin(tmp);
     try {
-      await writeFile(tmp, data);
+      await fill(tmp);
       faultPoint('lake-before-rename');
       await rename(tmp, full);
     } catch (e) {
-      // A write cut short (a full disk) must not leave its partial temp sibling behind.
       await rm(tmp, { force: true });
       throw e;
     } finally {
@@ -151,26 +151,19 @@ export class LocalLake implements Lake {
     }
   }
 
-  async putFile(localFile: string, path: string): Promise<void> {
-    const full = this.abs(path);
-    await mkdir(dirname(full), { recursive: true });
-    const tmp = this.tmpFor(full);
-    const done = await this.begin(tmp);
-    try {
+  write(path: string, data: Buffer | string): Promise<void> {
+    return this.commitVia(path, (tmp) => writeFile(tmp, data));
+  }
+
+  putFile(localFile: string, path: string): Promise<void> {
+    return this.commitVia(path, async (tmp) => {
       try {
         await rename(localFile, tmp);
       } catch {
         // Another file system: copy (the sibling may be left partial by a kill; the entry covers it).
         await copyFile(localFile, tmp);
       }
-      faultPoint('lake-before-rename');
-      await rename(tmp, full);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    } finally {
-      await done();
-    }
+    });
   }
 
   /** One writer at a time in this lake folder, from any home: waits up to waitMs for a live holder, then refuses. */
