@@ -10,7 +10,8 @@ import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeJobContext } from '../src/orchestrator/local-runner.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
 import { AS_OF, writeScenarioIntelligence, writeScenarioSilver } from './fixtures/gold-scenario.ts';
-import { GOLD_SQL_DATASETS } from '../src/catalogue/index.ts';
+import { GOLD_SQL_DATASETS, getDataset } from '../src/catalogue/index.ts';
+import { dayPartitionFiles } from '../src/gold/day-partitioned.ts';
 import { goldDir } from '../src/gold/paths.ts';
 import { rfmSegment, rfmSegmentSql, scoreSql } from '../src/gold/rfm.ts';
 import { goldCustomerJob } from '../jobs/gold-customer.ts';
@@ -33,8 +34,14 @@ async function buildScenario(later: boolean, asOf: string | undefined = AS_OF) {
     await job.run(ctx);
     reports.push(ctx.report);
   }
+  // a snapshot is the as-of folder; a day-partitioned fact is its partitions up to the as-of date
   const read = async (dataset: string, date = AS_OF): Promise<Row[]> => {
-    const files = (await lake.list(goldDir(dataset, date))).map((f) => join(home, 'lake', f.path));
+    const ds = getDataset(dataset);
+    const rel = ds.maintenance === 'incremental-by-time'
+      ? await dayPartitionFiles(lake, ds.path, date)
+      : (await lake.list(goldDir(dataset, date))).map((f) => f.path);
+    if (rel.length === 0) return [];
+    const files = rel.map((f) => join(home, 'lake', f));
     return engine.all(`SELECT * FROM read_parquet(${litList(files)}, hive_partitioning = false)`);
   };
   return { home, lake, engine, read, reports };
