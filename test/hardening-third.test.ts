@@ -41,6 +41,8 @@ describe('hostile input, third pass', () => {
       ['2026-07-01T12:00:00 Etc/GMT+1', '2026-07-01 13:00:00'],
       ['2026-03-29 02:30:00+01:00', '2026-03-29 01:30:00'],
       ['2026-03-29 02:30:00 Nowhere/Else', null],
+      ['294247-01-10 04:00:54 Europe/Paris', null], // near the largest timestamp: TYPE, not a crash
+      ['2026-07-01 12:00:00 europe/paris', '2026-07-01 10:00:00'],
     ];
     const file = join(dir, 'zones.csv');
     await writeFile(file, [HEAD, ...cases.map(([at], i) => row(`T${i}`, at))].join('\n') + '\n');

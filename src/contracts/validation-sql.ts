@@ -65,11 +65,13 @@ export function timestampSql(v: string): string {
  */
 export function namedZoneSql(v: string): string {
   const re = lit('^(.*[0-9.])[ ]*([A-Za-z][A-Za-z0-9/_+-]*)$');
-  const local = `TRY_CAST(regexp_extract(${v}, ${re}, 1) AS TIMESTAMP)`;
-  const zone = `regexp_extract(${v}, ${re}, 2)`;
-  const u = `TRY_CAST(${v} AS TIMESTAMPTZ)`;
-  const other = ['30 minutes', '1 hour', '2 hours'].flatMap((d) => ['-', '+'].map((s) => `timezone(${zone}, ${u} ${s} INTERVAL ${d}) = ${local}`));
-  return `coalesce(TRY(timezone(${zone}, ${u}) = ${local} AND NOT (${other.join(' OR ')})), false)`;
+  // One lambda over the parsed parts: each is computed once, and no repeated subexpression can be hoisted out of
+  // TRY (the optimiser's common-subexpression pass would evaluate it for every value, where a cast near the largest
+  // timestamp throws). `x.u IS NOT NULL` first: DuckDB parsed the zone, so timezone() knows it (it throws otherwise).
+  const parts = `{u: TRY_CAST(${v} AS TIMESTAMPTZ), l: TRY_CAST(regexp_extract(${v}, ${re}, 1) AS TIMESTAMP), z: regexp_extract(${v}, ${re}, 2)}`;
+  const other = ['30 minutes', '1 hour', '2 hours'].flatMap((d) => ['-', '+'].map((s) => `timezone(x.z, x.u ${s} INTERVAL ${d}) = x.l`));
+  const unique = `x.u IS NOT NULL AND x.l IS NOT NULL AND timezone(x.z, x.u) = x.l AND NOT (${other.join(' OR ')})`;
+  return `CASE WHEN regexp_full_match(${v}, ${re}) THEN coalesce(TRY(list_transform([${parts}], x -> ${unique})[1]), false) ELSE false END`;
 }
 
 /**
