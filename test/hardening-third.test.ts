@@ -47,7 +47,8 @@ describe('hostile input, third pass', () => {
       ['2026-07-01 12:00:00 europe/paris', '2026-07-01 10:00:00'],
     ];
     const file = join(dir, 'zones.csv');
-    await writeFile(file, [HEAD, ...cases.map(([at], i) => row(`T${i}`, at))].join('\n') + '\n');
+    // An extra column named X: the check's lambda parameter must not be shadowed by a received column.
+    await writeFile(file, [`${HEAD},X`, ...cases.map(([at], i) => `${row(`T${i}`, at)},1`)].join('\n') + '\n');
     const lake = new LocalLake(join(dir, `lake-${++n}`));
     const r = await ingestRelation(engine, lake, { table: 'CUSTOMER_TRANSACTIONS', source: { file }, loadId: 'l', ingestDate: '2026-01-01', tmpDir: join(dir, 'tmp') });
     const read = async (prefix: string, sql: string) => engine.all<Record<string, unknown>>(sql.replace('$F', `read_parquet(${lit(await lake.localPath(r.outputs.find((o) => o.startsWith(prefix))!))})`));
