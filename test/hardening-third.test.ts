@@ -1,12 +1,14 @@
 // Issue 19, what the second hostile pass left: local times in a named zone that do not exist (spring-forward gap)
 // or exist twice (fall-back hour) were converted silently; a stream event naming a key twice loaded one of its
-// values and dropped the other silently (the NDJSON drop path quarantined it).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// values and dropped the other silently (the NDJSON drop path quarantined it); a drop file written to while it was
+// ingested loaded whatever mix of versions the reads saw.
+import { appendFile, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestRelation } from '../src/bronze/ingest.ts';
 import { Engine, lit } from '../src/engine/duckdb.ts';
+import { TransientError } from '../src/runtime/errors.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { BatchSpool, POISON_DIR, writeBatch } from '../src/streaming/batch-writer.ts';
 import { decodeEvent, duplicateKey } from '../src/streaming/decode.ts';
@@ -45,7 +47,8 @@ describe('hostile input, third pass', () => {
       ['2026-07-01 12:00:00 europe/paris', '2026-07-01 10:00:00'],
     ];
     const file = join(dir, 'zones.csv');
-    await writeFile(file, [HEAD, ...cases.map(([at], i) => row(`T${i}`, at))].join('\n') + '\n');
+    // An extra column named X: the check's lambda parameter must not be shadowed by a received column.
+    await writeFile(file, [`${HEAD},X`, ...cases.map(([at], i) => `${row(`T${i}`, at)},1`)].join('\n') + '\n');
     const lake = new LocalLake(join(dir, `lake-${++n}`));
     const r = await ingestRelation(engine, lake, { table: 'CUSTOMER_TRANSACTIONS', source: { file }, loadId: 'l', ingestDate: '2026-01-01', tmpDir: join(dir, 'tmp') });
     const read = async (prefix: string, sql: string) => engine.all<Record<string, unknown>>(sql.replace('$F', `read_parquet(${lit(await lake.localPath(r.outputs.find((o) => o.startsWith(prefix))!))})`));
@@ -83,6 +86,45 @@ describe('hostile input, third pass', () => {
       const loaded = r.outputs.filter((o) => !o.startsWith(POISON_DIR) && !o.includes('/_index/'));
       const ids = await engine.all<{ id: string }>(`SELECT EVENT_ID AS id FROM read_parquet([${(await Promise.all(loaded.map((o) => lake.localPath(o)))).map(lit).join(', ')}], union_by_name = true) ORDER BY 1`);
       expect(ids.map((x) => x.id)).toEqual(['E1', 'E3']);
+    }
+  });
+
+  it('a drop file changed while it is ingested (appended to, or rewritten in place at the same size) fails the ingest with nothing committed; the next run loads the new version whole', async () => {
+    const writes: [string, (file: string) => Promise<void>][] = [
+      ['appended', (file) => appendFile(file, row('T9', '2026-01-01 00:00:00') + '\n')],
+      ['rewritten in place', async (file) => {
+        const fh = await open(file, 'r+');
+        await fh.write('T8', HEAD.length + 1); // the first record's id T0 -> T8, same size
+        await fh.close();
+      }],
+    ];
+    for (const [what, change] of writes) {
+      const file = join(dir, `changing-${++n}.csv`);
+      // Two records, one of them invalid: the originals of quarantined records read the file a second time.
+      await writeFile(file, [HEAD, row('T0', '2026-01-01 00:00:00'), row('T1', 'not a time')].join('\n') + '\n');
+      let changed = false;
+      // The writer strikes between the reads and the commit: the lake's first question about a target file.
+      class ChangingLake extends LocalLake {
+        override async exists(path: string): Promise<boolean> {
+          if (!changed) {
+            changed = true;
+            await change(file);
+          }
+          return super.exists(path);
+        }
+      }
+      const lake = new ChangingLake(join(dir, `lake-${n}`));
+      const ingest = () => ingestRelation(engine, lake, { table: 'CUSTOMER_TRANSACTIONS', source: { file }, loadId: 'l', ingestDate: '2026-01-01', tmpDir: join(dir, 'tmp') });
+      const err = await ingest().then(() => undefined, (e: unknown) => e);
+      expect(err, what).toBeInstanceOf(TransientError);
+      expect((err as Error).message).toMatch(/changed while it was being read.*nothing of it was committed.*Run again/);
+      expect(changed).toBe(true);
+      expect((await lake.list('')).map((f) => f.path), what).toEqual([]);
+      const r = await ingest();
+      const ids = await engine.all<{ id: string }>(
+        `SELECT TRANSACTION_ID AS id FROM read_parquet([${(await Promise.all(r.outputs.filter((o) => !o.includes('/_index/')).map((o) => lake.localPath(o)))).map(lit).join(', ')}], union_by_name = true) ORDER BY 1`,
+      );
+      expect(ids.map((x) => x.id), what).toEqual(what === 'appended' ? ['T0', 'T1', 'T9'] : ['T1', 'T8']);
     }
   });
 });

@@ -67,11 +67,12 @@ export function namedZoneSql(v: string): string {
   const re = lit('^(.*[0-9.])[ ]*([A-Za-z][A-Za-z0-9/_+-]*)$');
   // One lambda over the parsed parts: each is computed once, and no repeated subexpression can be hoisted out of
   // TRY (the optimiser's common-subexpression pass would evaluate it for every value, where a cast near the largest
-  // timestamp throws). `x.u IS NOT NULL` first: DuckDB parsed the zone, so timezone() knows it (it throws otherwise).
+  // timestamp throws); the parameter's name is internal, so no received column (`X`) shadows it. `u IS NOT NULL`
+  // first: DuckDB parsed the zone, so timezone() knows it (it throws otherwise).
   const parts = `{u: TRY_CAST(${v} AS TIMESTAMPTZ), l: TRY_CAST(regexp_extract(${v}, ${re}, 1) AS TIMESTAMP), z: regexp_extract(${v}, ${re}, 2)}`;
-  const other = ['30 minutes', '1 hour', '2 hours'].flatMap((d) => ['-', '+'].map((s) => `timezone(x.z, x.u ${s} INTERVAL ${d}) = x.l`));
-  const unique = `x.u IS NOT NULL AND x.l IS NOT NULL AND timezone(x.z, x.u) = x.l AND NOT (${other.join(' OR ')})`;
-  return `CASE WHEN regexp_full_match(${v}, ${re}) THEN coalesce(TRY(list_transform([${parts}], x -> ${unique})[1]), false) ELSE false END`;
+  const other = ['30 minutes', '1 hour', '2 hours'].flatMap((d) => ['-', '+'].map((s) => `timezone(__c360_z.z, __c360_z.u ${s} INTERVAL ${d}) = __c360_z.l`));
+  const unique = `__c360_z.u IS NOT NULL AND __c360_z.l IS NOT NULL AND timezone(__c360_z.z, __c360_z.u) = __c360_z.l AND NOT (${other.join(' OR ')})`;
+  return `CASE WHEN regexp_full_match(${v}, ${re}) THEN coalesce(TRY(list_transform([${parts}], __c360_z -> ${unique})[1]), false) ELSE false END`;
 }
 
 /**
