@@ -51,7 +51,7 @@ export const recommendationsJob: Job = {
       const plan: RerankPlan = light
         ? await planRerank(engine, ctx.lake, { asOf, modelVersion: stored!.records[0]!.MODEL_VERSION, fingerprints, prefix: 'rk_' })
         : { reason: `training run: every customer` };
-      const r = await recommend(engine, snapshot, horizonDays, topN, firstDate, decision.train ? undefined : stored!.models, light ? AGGREGATE_SIGNAL_INPUTS : undefined, plan.only);
+      const r = await recommend(engine, snapshot, horizonDays, topN, firstDate, decision.train ? undefined : stored!.models, light ? AGGREGATE_SIGNAL_INPUTS : undefined, { only: plan.only });
       const record: ModelRecord = decision.train ? r.record : stored!.records[0]!;
       const select = (table: string, algorithm: string) => `
         SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON, ${lit(algorithm)} AS ALGORITHM, ${lit(record.MODEL_VERSION)} AS MODEL_VERSION,

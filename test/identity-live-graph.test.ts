@@ -85,7 +85,7 @@ describe('LiveGraph', () => {
       const [sa, sb] = [await snapshot(a), await snapshot(b)];
       expect(sb.records).toHaveLength(1000);
       expect(sb).toEqual(sa);
-      expect([...types].sort()).toEqual(['linked', 'unlinked']);
+      expect([...types].sort()).toEqual(['linked', 'merged', 'split', 'unlinked']);
     } finally {
       a.close();
       b.close();
