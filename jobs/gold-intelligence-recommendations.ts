@@ -12,6 +12,7 @@ import type { ModelRecord } from '../src/intelligence/registry.ts';
 import { fingerprintInputs, planRerank, writeRanked, type RerankPlan } from '../src/intelligence/rerank.ts';
 import { readStored, trainDecision, TRAIN_PARAMS, writeStored } from '../src/intelligence/trained-models.ts';
 import { UsageError } from '../src/runtime/errors.ts';
+import { faultPoint } from '../src/runtime/fault.ts';
 import type { Job } from '../src/runtime/job.ts';
 
 const JOB = 'gold-intelligence-recommendations';
@@ -68,6 +69,7 @@ export const recommendationsJob: Job = {
         `${select(r.tables.popularity, 'popularity')} UNION ALL ${select(r.tables.repeat_purchase, 'repeat_purchase')}${plan.keep ? ` UNION ALL ${kept(plan.keep.baseline)}` : ''} ORDER BY ALGORITHM, CUSTOMER360_ID, RANK`, { asOf });
       await writeModels(ctx, engine, asOf, JOB, [record]);
       if (decision.train) await writeStored(ctx, JOB, { trainedAsOf: asOf, horizonDays, models: r.tuning, records: [record] });
+      faultPoint(`${JOB}:ranked`);
       await writeRanked(ctx, engine, { asOf, modelVersion: record.MODEL_VERSION, fingerprints });
       ctx.report.metrics.recommendations = { version: record.MODEL_VERSION, weights: r.tuning.weights, tuned: r.tuning.tuned, validation: r.tuning.validation };
     } finally {

@@ -2,6 +2,7 @@
 // features job recomputes only for the days Silver changed. History then each day, one run at a time, gives the
 // aggregates and snapshot one full refresh of the same drops gives (apart from how persons are numbered), and the
 // snapshot equals the one built from a load of all of Silver (the definition the models train on).
+import { spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,6 +189,8 @@ describe('feature snapshot from daily aggregates', () => {
     // Daily recommendations (rerank.ts): only the customers whose own inputs changed since the history's ranking are
     // ranked again: every customer whose model-aggregate rows changed is among them, their lists are those ranking
     // everyone gives, and everyone else keeps the history's list.
+    const killed = join(dir, 'killed');
+    await cp(inc, killed, { recursive: true });
     const daily = await recs(inc);
     expect(daily.ctx.report.metrics.training).toMatchObject({ train: false });
     const ranking = daily.ctx.report.metrics.ranking as { customers: number; ranked: number; kept: number };
@@ -210,6 +213,14 @@ describe('feature snapshot from daily aggregates', () => {
     const [incBy, allBy, histBy] = [byCustomer(daily.rows), byCustomer(everyone.rows), byCustomer(historyRanking.rows)];
     expect([...incBy.keys()].sort()).toEqual([...allBy.keys()].sort());
     for (const [id, rows] of incBy) expect(rows, id).toEqual(reranked.has(id) ? allBy.get(id) : histBy.get(id));
+    // Killed with SIGKILL after writing the day's recommendations, before recording the ranking; run again: the
+    // output an uninterrupted run gives.
+    const child = spawnSync(process.execPath, [join(import.meta.dirname, 'fixtures', 'recommendations-run.mjs'), killed, asOf], {
+      env: { ...process.env, C360_FAULT: 'gold-intelligence-recommendations:ranked' }, encoding: 'utf8' });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    const resumed = await recs(killed);
+    expect(resumed.ctx.report.metrics.ranking).toMatchObject({ ranked: ranking.ranked });
+    expect(resumed.rows).toEqual(daily.rows);
 
     // A training run (all of Silver loaded) and a run with its stored tuning (the snapshot and the model aggregates)
     // that ranks everyone rank the same; the same day again ranks nobody and changes nothing.
