@@ -7,7 +7,7 @@ import type { Engine } from '../engine/duckdb.ts';
 import type { Job, JobContext, JobParamSpec } from '../runtime/job.ts';
 import { aggregatesCurrent, maintainAggregates, registerAggregates } from './daily-aggregates.ts';
 import { SHARED_RELATIONS } from './relations.ts';
-import { registerSilverInputs } from './silver-inputs.ts';
+import { registerSilverInputs, silverRelationsRead } from './silver-inputs.ts';
 import { maintainDayPartitioned, type DayPartitioned } from './day-partitioned.ts';
 import { truthy } from '../silver/incremental.ts';
 
@@ -21,7 +21,9 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
   const params = computeParams(ctx, asOf);
   const engine = await ctx.openEngine();
   try {
-    const inputs = await registerSilverInputs(engine, ctx.lake, asOf);
+    // Only the Silver relations the snapshot datasets read (those maintained by day read their days' partitions).
+    const read = silverRelationsRead(datasets.filter((d) => d.maintenance !== 'incremental-by-time').map((d) => d.sql?.(params) ?? ''));
+    const inputs = await registerSilverInputs(engine, ctx.lake, asOf, read);
     ctx.report.inputs.push(...inputs.files);
     if (inputs.missing.length) {
       ctx.report.metrics.missingSilver = inputs.missing;
