@@ -23,6 +23,9 @@ export const command: Command = {
   },
   lockScope: () => 'pipeline',
   precheck(values) {
+    // The flags' own values first: they are wrong whatever the home.
+    isoDate(values, 'run-date');
+    isoDate(values, 'as-of');
     // A run with nothing to ingest on a home that does not exist (a typo'd --home or C360_HOME) created the home and
     // ran every stage over nothing before failing at the as-of date; a home's lake elsewhere (--lake) may hold data.
     const home = homeOf(values);
