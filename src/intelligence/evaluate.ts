@@ -4,6 +4,7 @@
 // row, so the intervals of a difference are paired).
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { expectedPurchases } from './bgnbd.ts';
+import type { EaseChoice } from './ease.ts';
 import { rfmOf } from './clv.ts';
 import type { LearnedClv } from './clv-learned.ts';
 import { addDays } from './features.ts';
@@ -21,7 +22,8 @@ export interface Estimate {
 
 export interface ComparisonRow {
   name: string;
-  role: 'model' | 'baseline';
+  /** candidate: a model tuning considered but that is only served if it won on validation (shown for comparison). */
+  role: 'model' | 'candidate' | 'baseline';
   description: string;
   metrics: Record<string, Estimate>;
 }
@@ -94,6 +96,8 @@ export interface EvaluationResult {
     served?: string;
     validationNdcg?: Record<string, number>;
     repeatDecayDays?: number;
+    /** EASE's strength (chosen on the validation split) and the products it modelled. */
+    ease?: EaseChoice;
     hybrid: RecMetrics;
     popularity: RecMetrics;
     repeat_purchase: RecMetrics;
@@ -140,7 +144,7 @@ const meanOf = (xs: readonly number[]) => (idx: Int32Array) => {
 /** Builds a comparison table: per-row metric functions over customer indices, bootstrapped together. */
 function compare(
   task: Comparison['task'], n: number, primary: string, samples: number, seed: number,
-  rows: { name: string; role: 'model' | 'baseline'; description: string; metrics: Record<string, Metric> }[],
+  rows: { name: string; role: ComparisonRow['role']; description: string; metrics: Record<string, Metric> }[],
 ): Comparison {
   const fns: Record<string, Metric> = {};
   for (const r of rows) for (const [m, f] of Object.entries(r.metrics)) fns[`${r.name}\u0000${m}`] = f;
@@ -283,19 +287,21 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
   if ((options.recommendations ?? true) && products > 1) {
     const start = await engine.scalar<string>(`SELECT CAST(min(TX_DATE) AS VARCHAR) FROM base_tx`);
     const k = 10;
-    const r = await recommend(engine, s.snapshot, horizonDays, k, start);
+    const r = await recommend(engine, s.snapshot, horizonDays, k, start, undefined, undefined, { ease: true });
     await buildRelevant(engine, r.prefix, cutoff, asOf);
     // Global best sellers (recent distinct buyers), the same list for everyone.
     const globalPopularity = `${r.prefix}recs_global_popularity`;
     await engine.run(`CREATE OR REPLACE TABLE ${globalPopularity} AS
       SELECT u.CUSTOMER360_ID, c.PRODUCT_ID, c.POP_RANK::INTEGER AS RANK FROM ${r.prefix}users u CROSS JOIN ${r.prefix}catalog c WHERE c.POP_RANK <= ${k}`);
     const tables: Record<string, string> = { ...r.tables, global_popularity: globalPopularity };
-    const algos = [
-      ['hybrid', 'model', `production blend ${JSON.stringify(r.tuning.weights)}`],
+    const ease = r.tuning.ease;
+    const algos: [string, ComparisonRow['role'], string][] = [
+      ['hybrid', 'model', r.tuning.served && r.tuning.served !== 'blend' ? `production: ${r.tuning.served} alone (the blend did not beat it on validation)` : `production blend ${JSON.stringify(r.tuning.weights)}`],
+      ...(tables.ease && ease ? [['ease', 'candidate', `EASE alone (lambda ${ease.lambda} chosen on validation, ${ease.items} most popular products)`] as [string, ComparisonRow['role'], string]] : []),
       ['repeat_purchase', 'baseline', 'personal repeat purchase (most often bought, then most recent)'],
       ['popularity', 'baseline', "popularity within the customer's categories"],
       ['global_popularity', 'baseline', 'best sellers (recent distinct buyers), the same for everyone'],
-    ] as const;
+    ];
     const per = new Map<string, PerUser[]>();
     for (const [name] of algos) per.set(name, await recPerUser(engine, r.prefix, tables[name]!, k));
     const users = per.get('hybrid')!.length;
@@ -311,6 +317,7 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
       ...(r.tuning.served ? { served: r.tuning.served } : {}),
       ...(r.tuning.repeatDecayDays ? { repeatDecayDays: r.tuning.repeatDecayDays } : {}),
       ...(r.tuning.validationNdcg ? { validationNdcg: r.tuning.validationNdcg } : {}),
+      ...(ease ? { ease } : {}),
       hybrid: await recMetrics(engine, r.prefix, r.tables.hybrid, k),
       popularity: await recMetrics(engine, r.prefix, r.tables.popularity, k),
       repeat_purchase: await recMetrics(engine, r.prefix, r.tables.repeat_purchase, k),
@@ -361,6 +368,14 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
       (r.repeatDecayDays ? `, repeat signal decay ${r.repeatDecayDays} days` : '') +
       (r.tunedOn ? `, chosen on the validation split (${r.tunedOn.asOf}, ${r.tunedOn.until}]` : ' (prior weights: no earlier split to fit on)') +
       (r.validationNdcg ? `; validation NDCG@${r.k}: ${Object.entries(r.validationNdcg).map(([k, v]) => `${k} ${f(v)}`).join(', ')}` : ''));
+    if (r.ease) {
+      lines.push('', `EASE (closed-form item-item, Steck 2019) on the ${r.ease.items} most popular products (at most ${r.ease.maxItems}): lambda ${r.ease.lambda}, ` +
+        `chosen on the validation split by its own NDCG@${r.k} (${Object.entries(r.ease.ndcgByLambda).map(([l, v]) => `lambda ${l}: ${f(v)}`).join(', ')})` +
+        (r.ease.blend
+          ? `; best blend with EASE ${f(r.ease.blend.withEase)} vs without ${f(r.ease.blend.withoutEase)} (standard error of the gain ${f(r.ease.blend.standardError)}): ` +
+            (r.ease.blend.used ? 'EASE kept in the blend' : 'within one standard error, EASE left out')
+          : '; the best blend gave EASE no weight'));
+    }
   }
   return lines;
 }
