@@ -75,6 +75,8 @@ describe('c360 evaluate on the grocery panel (cutoff 2017-09-30, 92 days)', () =
     expect(e.clv.validation!.candidates[e.clv.candidate]).toBeDefined();
     expect(Math.abs(e.clv.predictedPurchases / e.clv.actualPurchases - 1)).toBeLessThan(0.1);
     expect(Math.abs(e.clv.predictedSpend / e.clv.actualSpend - 1)).toBeLessThan(0.1);
+    expect(e.clv.deciles.reduce((t, d) => t + d.actualSpend, 0)).toBeCloseTo(e.clv.actualSpend, 4);
+    expect(text).toMatch(/\| CLV decile \| customers \| predicted spend \| actual spend \|/);
     expect(e.churn.ece).toBeLessThan(0.05);
     expect(e.churn.reliability.reduce((t, b) => t + b.customers, 0)).toBe(e.churn.customers);
   }, 180_000);

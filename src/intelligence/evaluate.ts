@@ -73,6 +73,10 @@ export interface EvaluationResult {
     actualPurchases: number;
     predictedSpend: number;
     actualSpend: number;
+    /** BG/NBD x Gamma-Gamma's total on the same customers (the baseline whose calibration the served CLV must not lose). */
+    baselineSpend: number;
+    /** Calibration by decile of the served CLV (highest first): customers, predicted and actual spend and purchase days. */
+    deciles: { decile: number; customers: number; predictedSpend: number; actualSpend: number; predictedPurchases: number; actualPurchases: number }[];
   };
   churn: {
     customers: number;
@@ -185,6 +189,19 @@ export function reliability(predicted: readonly number[], labels: readonly (0 | 
   return { bins: out, ece };
 }
 
+/** Customers in ten groups by predicted CLV (highest first, ties by position), with predicted and actual totals. */
+export function clvDeciles(pred: readonly number[], spend: readonly number[], purchases: readonly number[], days: readonly number[]): EvaluationResult['clv']['deciles'] {
+  const order = pred.map((_, i) => i).sort((a, b) => pred[b]! - pred[a]! || a - b);
+  const out: EvaluationResult['clv']['deciles'] = [];
+  for (let d = 0; d < 10; d++) {
+    const part = order.slice(Math.round((d * order.length) / 10), Math.round(((d + 1) * order.length) / 10));
+    if (part.length === 0) continue;
+    const sum = (xs: readonly number[]) => part.reduce((t, i) => t + xs[i]!, 0);
+    out.push({ decile: d + 1, customers: part.length, predictedSpend: sum(pred), actualSpend: sum(spend), predictedPurchases: sum(purchases), actualPurchases: sum(days) });
+  }
+  return out;
+}
+
 interface PerUser { id: string; ndcg: number; precision: number; recall: number; hit: number }
 
 /** Per-customer metrics @k of one ranking, for the customers of `<p>users` with holdout purchases (sorted by id). */
@@ -268,6 +285,8 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
       actualPurchases: buyers.reduce((t, r) => t + (actual.get(r.CUSTOMER360_ID)?.days ?? 0), 0),
       predictedSpend: clvPred.reduce((t, x) => t + x, 0),
       actualSpend: spend.reduce((t, x) => t + x, 0),
+      baselineSpend: bgGg.reduce((t, x) => t + x, 0),
+      deciles: clvDeciles(clvPred, spend, buyers.map((r) => byId.get(r.CUSTOMER360_ID)!.PREDICTED_PURCHASES), buyers.map((r) => actual.get(r.CUSTOMER360_ID)?.days ?? 0)),
     },
     churn: {
       customers: n,
@@ -353,7 +372,11 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
   lines.push('', `CLV served: ${served}. Why: ${clv.choice}${v ? `; validation snapshot ${v.snapshot}, ${v.customers} customers (Spearman / top-decile share${se ? ' / standard error of the Spearman gap to the best' : ''}):` : ''}`);
   if (v) for (const [name, m] of Object.entries(v.candidates)) lines.push(`- ${name === clv.candidate ? `**${name}**` : name}: ${f(m.spearman)} / ${f(m.topDecileShare)}${se ? ` / ${name === v.best ? 'best' : f(se[name]!)}` : ''}`);
   lines.push('', `CLV calibration: purchase days predicted (${clv.model}) ${clv.predictedPurchases.toFixed(1)} vs actual ${clv.actualPurchases}; ` +
-    `spend predicted ${clv.predictedSpend.toFixed(2)} vs actual ${clv.actualSpend.toFixed(2)}`);
+    `spend predicted ${clv.predictedSpend.toFixed(2)} vs actual ${clv.actualSpend.toFixed(2)} (${clv.model} x Gamma-Gamma: ${clv.baselineSpend.toFixed(2)})`);
+  if (clv.deciles.length) {
+    lines.push('', '| CLV decile | customers | predicted spend | actual spend | predicted purchase days | actual purchase days |', '| --- | --- | --- | --- | --- | --- |',
+      ...clv.deciles.map((d) => `| ${d.decile} | ${d.customers} | ${d.predictedSpend.toFixed(0)} | ${d.actualSpend.toFixed(0)} | ${d.predictedPurchases.toFixed(1)} | ${d.actualPurchases} |`));
+  }
   const ch = e.churn;
   if (ch.rhythm) {
     lines.push('', `Churn rhythm features (gap regularity, overdue-ness, trend): ${ch.rhythm.used ? 'used' : 'not used'} ` +
