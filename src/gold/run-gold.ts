@@ -9,6 +9,7 @@ import { aggregatesCurrent, maintainAggregates, registerAggregates } from './dai
 import { SHARED_RELATIONS } from './relations.ts';
 import { registerSilverInputs, silverRelationsRead } from './silver-inputs.ts';
 import { maintainDayPartitioned, type DayPartitioned } from './day-partitioned.ts';
+import { isDerivedByDay, maintainDerivedByDay } from './derived-by-day.ts';
 import { truthy } from '../silver/incremental.ts';
 
 export interface GoldRunHooks {
@@ -47,6 +48,15 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
     for (const ds of datasets) {
       if (!ds.sql) throw new Error(`Dataset ${ds.name} has no SQL compute`);
       const started = Date.now();
+      if (isDerivedByDay(ds)) {
+        // Partitioned by period start, from the daily aggregates: only the periods of their changed days (derived-by-day.ts).
+        const r = await maintainDerivedByDay(ctx, engine, ds, { full, params });
+        ctx.report.inputs.push(...r.files);
+        ctx.report.rowCounts[ds.name] = r.rows;
+        ctx.report.metrics[`${ds.name}.maintain`] = { mode: r.mode, periods: r.days, aggregateFiles: r.files.length };
+        datasetMs[ds.name] = Date.now() - started;
+        continue;
+      }
       if (ds.maintenance === 'incremental-by-time') {
         // Partitioned by day: only the days the Silver change logs name are recomputed (day-partitioned.ts).
         const r = await maintainDayPartitioned(ctx, engine, ds as DayPartitioned, { full, params });

@@ -23,6 +23,8 @@ export interface TableLoadResult {
   missingColumns: string[];
   /** Gold files read (a day-partitioned dataset: the changed days' only). */
   files: string[];
+  /** Wall milliseconds of the table's stage and apply steps (inside the load's transaction). */
+  ms?: number;
   /** A day-partitioned dataset: the days compared ('all' on a first load, a full refresh or without a usable mark). */
   days?: readonly string[] | 'all';
 }
@@ -206,7 +208,9 @@ export async function loadWarehouse(
     const marks = marksFrom(await engine.all(`SELECT SCHEMA_NAME, TABLE_NAME, SOURCE_LINEAGE, SOURCE_SEQ, CAST(AS_OF_DATE AS VARCHAR) AS AS_OF_DATE FROM ${d.qualified(OPS_SCHEMA, LOAD_STATE_TABLE)}`));
     for (const t of tables) {
       if (skipped.has(t)) continue;
+      const started = Date.now();
       const r = await loadTable(engine, lake, t, { ...o, marks });
+      r.ms = Date.now() - started;
       out.push(r);
       o.log?.info('warehouse table loaded (visible at commit)', { table: r.table, rows: r.tableRows });
     }
