@@ -3,8 +3,8 @@
 // the child, which runs below the server's requests for the CPU: a build beside a serving snapshot in the SCHED_IDLE
 // class (chrt, inherited by DuckDB's and V8's threads: it gets only CPU nobody else wants, so the requests are never
 // made to wait for it however many threads it runs; nice 19 where chrt is missing), a first build at a nice value.
-// The child leaves three files: the database, the body file and a lookups file (the sorted keys and line starts as
-// raw arrays); the server opens them, reading the lookups array by array through the thread pool, and swaps. A failed or killed
+// The child leaves three kinds of files: the database, the body files and a lookups file (the sorted keys, line starts
+// and the bodies' dictionary as raw arrays); the server opens them, reading the lookups array by array through the thread pool, and swaps. A failed or killed
 // child leaves the current snapshot serving.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -32,7 +32,7 @@ const LOOKUPS = ['email', 'phone', 'source'] as const;
 /** The lookups as one file: a JSON header line with each array's offset and length, then the arrays, 8-byte aligned. */
 async function writeLookups(file: string, l: Lookups): Promise<void> {
   const b = l.bodies.parts();
-  const arrays: [string, ArrayBufferView][] = [['starts', b.starts], ['lengths', b.lengths], ['firstRows', b.firstRows]];
+  const arrays: [string, ArrayBufferView][] = [['starts', b.starts], ['lengths', b.lengths], ['firstRows', b.firstRows], ['dictionary', b.dictionary]];
   const keys = (name: string, p: SortedKeyParts) => arrays.push([`${name}.bytes`, p.bytes], [`${name}.starts`, p.starts], [`${name}.rowOf`, p.rowOf]);
   keys('ids', l.bodies.ids.parts());
   for (const k of LOOKUPS) keys(k, l[k].parts());
@@ -80,7 +80,7 @@ async function readLookups(file: string): Promise<Lookups> {
     const keys = async (name: string) =>
       SortedKeys.fromParts({ bytes: Buffer.from(await read(`${name}.bytes`)), starts: await u32(`${name}.starts`), rowOf: await u32(`${name}.rowOf`) });
     const starts = new Float64Array(await read('starts'));
-    const bodies = ProfileBodies.open({ files, starts, lengths: await u32('lengths'), firstRows: await u32('firstRows') }, await keys('ids'));
+    const bodies = ProfileBodies.open({ files, starts, lengths: await u32('lengths'), firstRows: await u32('firstRows'), dictionary: new Uint8Array(await read('dictionary')) }, await keys('ids'));
     return { bodies, email: await keys('email'), phone: await keys('phone'), source: await keys('source') };
   } finally {
     await fh.close();
