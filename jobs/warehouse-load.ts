@@ -35,6 +35,9 @@ export const warehouseLoadJob: Job = {
       }
       // What this load changed: rows staged and merged, keys deleted, partitions replaced (a re-run: nothing).
       ctx.report.metrics.staged = Object.fromEntries(results.map((r) => [r.table, r.staged]));
+      // Where the load's time goes, and which days of the day-partitioned facts it read.
+      ctx.report.metrics.tableMs = Object.fromEntries(results.map((r) => [r.table, r.ms ?? 0]));
+      ctx.report.metrics.factDays = Object.fromEntries(results.filter((r) => r.days !== undefined).map((r) => [r.table, r.days === 'all' ? 'all' : r.days!.length]));
       ctx.report.outputs.push(path);
       const missing = Object.fromEntries(results.filter((r) => r.missingColumns.length).map((r) => [r.table, r.missingColumns]));
       if (Object.keys(missing).length) ctx.report.metrics.missingColumns = missing;

@@ -2,9 +2,15 @@
 // of log(1 + holdout spend) fitted on the holdout itself (in sample: an upper bound for any linear model of these
 // features learnt before the cutoff) on the learned CLV's 24 features plus 39 more (spend in 7-365-day windows,
 // exponentially decayed spend and purchase days, active weeks, spread of daily spend, baskets per day, product and
-// category breadth, repeat-product share). Issue 18 asks for CLV Spearman 0.05 above BG/NBD alone on this panel; this
-// measures (README, "Customer intelligence on real data") that the target lies above that bound (measured 0.7205 vs
-// BG/NBD alone 0.6839; the served CLV reaches 0.7070 out of sample).
+// category breadth, repeat-product share), then 24 more on what the household buys and how (spend shares of the 12
+// largest departments, baskets, lines and spend per basket, retail and coupon discount shares, coupon lines, stores,
+// share at the main store, weekend and hour of day, unit price, product-category breadth: the product/category mix
+// and basket structure). Issue 18 asks for CLV Spearman 0.05 above BG/NBD alone on this panel; this measures (README,
+// "Customer intelligence on real data") that the target lies above that bound (measured 0.7205 with 63 features and
+// 0.7243 with 87, vs BG/NBD alone 0.6839 + 0.05 = 0.7339; the served CLV reaches 0.7070 out of sample). And that the
+// bound is the history's, not the truth's noise: two halves of the holdout's baskets rank households alike with
+// Spearman 0.58, so the whole holdout's rank has split-half reliability 2r / (1 + r) = 0.73 and a predictor that knew
+// every household's expected spend would reach about its square root, 0.86 (attenuation), well above the target.
 import { describe, expect, it } from 'vitest';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { expectedPurchases } from '../src/intelligence/bgnbd.ts';
@@ -78,6 +84,37 @@ describe('CLV ceiling on the grocery panel (issue 18 target)', () => {
       expect(bgnbd).toBeCloseTo(0.6839, 3); // the evaluation's baseline, same customers
       expect(ceiling).toBeGreaterThan(bgnbd); // the features do carry signal
       expect(ceiling).toBeLessThan(bgnbd + 0.05); // but not the target's worth, even fitted on the answer
+      // The product/category mix and basket structure, from the file's own columns (department from the catalogue).
+      const D = `TIMESTAMP '${CUTOFF} 23:59:59'`;
+      const END = `TIMESTAMP '${addDays(CUTOFF, HORIZON)} 23:59:59'`;
+      await engine.run(`CREATE TABLE raw AS SELECT CAST(household_id AS VARCHAR) AS C, t.*, p.department AS DEPT, p.product_category AS PCAT
+        FROM '${dir}completejourney_transactions_sample.parquet' t LEFT JOIN '${dir}completejourney_products.parquet' p USING (product_id)
+        WHERE quantity > 0 AND sales_value > 0`);
+      const depts = (await engine.all<{ d: string }>(`SELECT DEPT AS d FROM raw WHERE transaction_timestamp <= ${D} GROUP BY 1 ORDER BY sum(sales_value) DESC, 1 LIMIT 12`)).map((r) => r.d);
+      const mix = new Map((await engine.all<Record<string, unknown>>(`SELECT C,
+        ${depts.map((d, i) => `coalesce(sum(sales_value) FILTER (WHERE DEPT = ${lit(d)}), 0) / sum(sales_value) AS DEP${i}`).join(', ')},
+        ln(1 + count(DISTINCT basket_id)) AS NB, ln(1 + count(*) / count(DISTINCT basket_id)) AS LPB, ln(1 + sum(sales_value) / count(DISTINCT basket_id)) AS SPB,
+        sum(retail_disc) / sum(sales_value + retail_disc) AS DISC, sum(coupon_disc) / sum(sales_value + retail_disc) AS COUP,
+        avg(CASE WHEN coupon_disc > 0 THEN 1 ELSE 0 END) AS COUPLINES, ln(1 + count(DISTINCT store_id)) AS NST, max(CNT) / count(*) AS TOPSTORE,
+        avg(CASE WHEN dayofweek(transaction_timestamp) IN (0, 6) THEN 1 ELSE 0 END) AS WEEKEND, avg(hour(transaction_timestamp)) / 24 AS HOUR,
+        ln(1 + avg(sales_value / quantity)) AS UNITP, ln(1 + count(DISTINCT PCAT)) AS NPCAT
+        FROM (SELECT *, count(*) OVER (PARTITION BY C, store_id) AS CNT FROM raw WHERE transaction_timestamp <= ${D}) GROUP BY 1`)).map((r) => [String(r.C), r]));
+      const X2 = X.map((x, i) => [...x, ...Object.entries(mix.get(buyers[i]!.CUSTOMER360_ID)!).filter(([k]) => k !== 'C').map(([, v]) => Number(v ?? 0))]);
+      expect(X2[0]!.length).toBe(63 + 24);
+      const st2 = fitStandardizer(X2);
+      const Z2 = X2.map((x) => standardize(st2, x));
+      const w2 = fitRidge(Z2, spend.map((v) => Math.log1p(Math.max(v, 0))), 1);
+      const ceiling2 = spearman(Z2.map((z) => z.reduce((a, v, j) => a + v * w2[j + 1]!, w2[0]!)), spend);
+      expect(ceiling2).toBeGreaterThan(ceiling); // more features fitted on the answer can only help in sample
+      expect(ceiling2).toBeLessThan(bgnbd + 0.05);
+      // The truth's own noise: the holdout's baskets in two halves (by a hash of the basket id).
+      const halves = new Map((await engine.all<{ C: string; A: number; B: number }>(`SELECT C,
+        coalesce(sum(sales_value) FILTER (WHERE hash(basket_id) % 2 = 0), 0) AS A, coalesce(sum(sales_value) FILTER (WHERE hash(basket_id) % 2 = 1), 0) AS B
+        FROM raw WHERE transaction_timestamp > ${D} AND transaction_timestamp <= ${END} GROUP BY 1`)).map((r) => [r.C, r]));
+      const half = (k: 'A' | 'B') => buyers.map((r) => Number(halves.get(r.CUSTOMER360_ID)?.[k] ?? 0));
+      const r = spearman(half('A'), half('B'));
+      const reliability = (2 * r) / (1 + r);
+      expect(Math.sqrt(reliability)).toBeGreaterThan(bgnbd + 0.05 + 0.05); // the noise in the truth leaves room for the target
     } finally {
       engine.close();
     }

@@ -107,9 +107,13 @@ describe('learned CLV', () => {
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     expect(sum(anchored)).toBeCloseTo(sum(bgGg), 6);
     anchored.forEach((v, i) => expect(v / sum(anchored)).toBeCloseTo(own[i]! / sum(own), 12));
-    // A regression blended with log BG/NBD purchases: weight 0 is BG/NBD alone (exp(log purchases) - 1, smeared).
-    const toBgnbd = scoreLearnedClvAll({ ...m, blendWith: 'bgnbd', blendWeight: 0, smearing: 1, total: 'training_spend' }, rows, BG, GG, 90);
-    rows.forEach((r, i) => expect(toBgnbd[i]).toBeCloseTo(Math.max(0, bgnbdGammaGamma(BG, GG, r, 90).purchases - 1), 10));
+    // A regression blended with log BG/NBD purchases: weight 0 is BG/NBD alone, exp(log purchases) smeared; every
+    // customer keeps its place (expm1 clipped at 0 tied all those expected to buy less than once, ranked as validated).
+    const toBgnbd = scoreLearnedClvAll({ ...m, blendWith: 'bgnbd', blendWeight: 0, smearing: 2, total: 'training_spend' }, rows, BG, GG, 90);
+    rows.forEach((r, i) => expect(toBgnbd[i]).toBeCloseTo(2 * bgnbdGammaGamma(BG, GG, r, 90).purchases, 10));
+    const half = scoreLearnedClvAll({ ...m, blendWith: 'bgnbd', blendWeight: 0.5, total: 'training_spend' }, rows, BG, GG, 90);
+    expect(half.every((v) => v > 0)).toBe(true);
+    expect(rows.filter((r) => bgnbdGammaGamma(BG, GG, r, 90).purchases < 1).length).toBeGreaterThan(0);
   });
 
   it('a bootstrap resample\'s Spearman from counts and one sort equals spearman() of the drawn items, ties included', () => {

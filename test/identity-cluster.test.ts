@@ -28,6 +28,17 @@ describe('clustering', () => {
     expect(r.decisions).toEqual(['LINKED', 'REFUSED:DOB_CONFLICT']);
     expect(r.cluster[0]).not.toBe(r.cluster[2]);
   });
+  it('a link the model would make whatever the birth dates say is not refused for a conflict, but the date limit holds', () => {
+    const dob = [day('1971-06-24'), null, day('1985-02-11')];
+    const e = edges([[0, 1], [1, 2]]);
+    const r = cluster({ n: 3, dob, email: [null, null, null], edges: { ...e, dobTolerant: Uint8Array.from([0, 1]) } });
+    expect(r.decisions).toEqual(['LINKED', 'LINKED']);
+    // Five distinct dates: the fifth never joins, tolerant or not.
+    const five = ['1950-01-01', '1960-02-02', '1970-03-03', '1980-04-04', '1990-05-05'].map(day);
+    const chain = edges([[0, 1], [1, 2], [2, 3], [3, 4]]);
+    const c = cluster({ n: 5, dob: five, email: [null, null, null, null, null], edges: { ...chain, dobTolerant: Uint8Array.from([1, 1, 1, 1]) } });
+    expect(c.decisions).toEqual(['LINKED', 'LINKED', 'LINKED', 'REFUSED:DOB_CONFLICT']);
+  });
   it('refuses a merge that would gather more distinct emails than allowed', () => {
     const r = cluster(
       { n: 4, dob: [null, null, null, null], email: [1, 2, 3, null], edges: edges([[0, 1], [1, 2], [2, 3]]) },

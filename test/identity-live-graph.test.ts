@@ -31,6 +31,11 @@ async function snapshot(e: Engine) {
   };
 }
 
+/** Change events with the ledger's probabilities to 13 digits (the last bits differ, as in snapshot). */
+function to13<T extends { ledger: Record<string, unknown>[] }>(events: T[]): T[] {
+  return events.map((e) => ({ ...e, ledger: e.ledger.map((l) => ({ ...l, MATCH_PROBABILITY: Number(Number(l.MATCH_PROBABILITY).toPrecision(13)) })) }));
+}
+
 /** id_input's records as RAW_COLUMNS-ordered text values (null where the file has no such column). */
 async function rowsOf(e: Engine): Promise<(string | null)[][]> {
   const cols = new Set((await e.all<{ column_name: string }>('SELECT column_name FROM (DESCRIBE id_input)')).map((c) => c.column_name));
@@ -77,7 +82,7 @@ describe('LiveGraph', () => {
         // Every other batch as records in memory (the stream's way in), the others as a table.
         const rb = i % 2 ? await live.updateRows(b, await rowsOf(b), opts) : await live.update(b, 'id_input', opts);
         expect([rb.newRecords, rb.changedRecords, rb.unchangedRecords, rb.candidates, rb.newEdges, rb.reclustered]).toEqual([ra.newRecords, ra.changedRecords, ra.unchangedRecords, ra.candidates, ra.newEdges, ra.reclustered]);
-        expect(rb.events).toEqual(ra.events);
+        expect(to13(rb.events)).toEqual(to13(ra.events));
         events += ra.events.length;
         for (const e of ra.events) types.add(e.type);
       }
@@ -85,7 +90,7 @@ describe('LiveGraph', () => {
       const [sa, sb] = [await snapshot(a), await snapshot(b)];
       expect(sb.records).toHaveLength(1000);
       expect(sb).toEqual(sa);
-      expect([...types].sort()).toEqual(['linked', 'unlinked']);
+      expect([...types].sort()).toEqual(['linked', 'merged', 'split', 'unlinked']);
     } finally {
       a.close();
       b.close();
@@ -117,7 +122,7 @@ describe('LiveGraph', () => {
         await loadPersonRecords(a, file, 'id_input');
         const ra = await updateGraph(a, 'id_input', opts);
         await loadPersonRecords(b, file, 'id_input');
-        expect((await live.updateRows(b, await rowsOf(b), opts)).events).toEqual(ra.events);
+        expect(to13((await live.updateRows(b, await rowsOf(b), opts)).events)).toEqual(to13(ra.events));
         types.push(...ra.events.map((e) => e.type));
       }
       // Record 7 leaves with a new address and birth date; record 2, which joined through 7's phone, leaves too.

@@ -93,7 +93,8 @@ describe('comparison levels on DuckDB', () => {
       (1, 'Bob', 'Smith', 'robsmith+x@gmail.com', '+1 415 555 2671', '1971-06-24', '12 Main St', 'Lonon', '94105'),
       (2, 'Smith', 'Robert', NULL, '(415) 555-9999', '1971-06-25', NULL, 'london', '94106'),
       (3, 'Roberta', 'Smyth', 'rs@acme.com', NULL, '1981-01-02', '9 Elm Road', 'Paris', '10001'),
-      (4, 'Rob', 'Smith', ' ROB.SMITH+news@gmail.com', NULL, NULL, NULL, NULL, NULL)
+      (4, 'Rob', 'Smith', ' ROB.SMITH+news@gmail.com', NULL, NULL, NULL, NULL, NULL),
+      (5, 'Smiht', 'Robert', NULL, NULL, NULL, NULL, NULL, NULL)
     ) t(rid, FIRST_NAME, LAST_NAME, EMAIL_ADDRESS, PHONE_NUMBER, DATE_OF_BIRTH, ADDRESS_LINE_1, CITY, ZIP_CODE)`);
     await standardise(engine, 'people');
   });
@@ -105,6 +106,8 @@ describe('comparison levels on DuckDB', () => {
   it('first names: nickname, swapped, Jaro-Winkler bands, null', async () => {
     expect(await level(comparison('first_name'), 0, 1)).toBe('nickname');
     expect(await level(comparison('first_name'), 0, 2)).toBe('swapped');
+    expect(await level(comparison('first_name'), 0, 5)).toBe('swapped'); // swapped, one of them mistyped
+    expect(await level(comparison('last_name'), 0, 5)).toBe('swapped');
     expect(await level(comparison('first_name'), 0, 3)).toBe('jw>=0.92');
   });
   it('surnames: exact, soundex-or-better, else', async () => {

@@ -119,12 +119,14 @@ describe('PairScorer', () => {
       });
       const scorer = new PairScorer(parts, res.params, 0.5, cols);
       const { edgeSelectSql } = await import('../src/identity/incremental.ts');
-      const want = await engine.all<Record<string, unknown>>(`SELECT ${edgeSelectSql(parts.comparisons)} FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= 0.5`);
+      const { dobTolerantSql } = await import('../src/identity/resolve.ts');
+      const want = await engine.all<Record<string, unknown>>(`SELECT ${edgeSelectSql(parts.comparisons)}, ${dobTolerantSql(parts.comparisons, res.params, 0.5)} AS dob_tolerant
+        FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= 0.5`);
       const pairs = await engine.all<{ rid_l: string; rid_r: string; rule: number }>('SELECT rid_l, rid_r, rule FROM id_pairs');
       const got = new Map<string, Record<string, unknown>>();
       for (const p of pairs) {
         const e = scorer.score(Number(p.rid_l), asArray(Number(p.rid_l)), Number(p.rid_r), asArray(Number(p.rid_r)), Number(p.rule));
-        if (e) got.set(`${p.rid_l},${p.rid_r}`, Object.fromEntries(scorer.columns.map((c, i) => [c, e.values[i]])));
+        if (e) got.set(`${p.rid_l},${p.rid_r}`, { ...Object.fromEntries(scorer.columns.map((c, i) => [c, e.values[i]])), dob_tolerant: e.dobTolerant });
       }
       expect(got.size, f).toBe(want.length);
       expect(want.length).toBeGreaterThan(300);
@@ -136,7 +138,7 @@ describe('PairScorer', () => {
           differ.push({ missing: [w.rid_l, w.rid_r] });
           continue;
         }
-        for (const c of scorer.columns) {
+        for (const c of [...scorer.columns, 'dob_tolerant']) {
           const a = g[c];
           const b = typeof w[c] === 'bigint' || c.startsWith('g_') || c === 'rid_l' || c === 'rid_r' || c === 'rule' ? Number(w[c]) : (w[c] ?? null);
           if (typeof a === 'number' && typeof b === 'number' && !Number.isInteger(b)) {

@@ -9,7 +9,7 @@ import { BRONZE_METADATA_COLUMNS, REASON, type TableContract } from '../../schem
 import { getContract } from '../../schemas/index.ts';
 import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
-import { C360Error } from '../runtime/errors.ts';
+import { C360Error, TransientError } from '../runtime/errors.ts';
 import { faultPoint } from '../runtime/fault.ts';
 import { owned } from '../runtime/tmp.ts';
 import { bindColumns, STAGE, stageSql, valueSql, type Binding } from '../contracts/validation-sql.ts';
@@ -101,22 +101,44 @@ function count(v: unknown): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
+/**
+ * What tells a drop file's content apart without reading it again: a writer cannot change the file and leave all of
+ * these as they were (the change time moves on every write and cannot be set back, unlike the modification time;
+ * a file replaced by a rename has another inode).
+ */
+async function fileVersion(file: string): Promise<{ size: bigint; key: string }> {
+  const s = await stat(file, { bigint: true });
+  return { size: s.size, key: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` };
+}
+
 export async function ingestRelation(engine: Engine, lake: Lake, options: IngestOptions): Promise<IngestResult> {
   const contract = getContract(options.table);
   const src = options.source;
+  // A drop file still being written (or rewritten) would load a mix of versions: its version before the first read
+  // must still hold after the last one (staging, then the originals of quarantined records), before any commit.
+  const before = 'file' in src ? await fileVersion(src.file).catch(() => undefined) : undefined; // none: fileSource says why
+  const unchanged = async (): Promise<void> => {
+    if (!before || !('file' in src)) return;
+    const after = await fileVersion(src.file).catch(() => undefined);
+    if (after?.key !== before.key) {
+      throw new TransientError(
+        `Drop '${options.sourceFile ?? src.file}' changed while it was being read (${after ? `size ${before.size} -> ${after.size} bytes, or its modification time` : 'it is gone'}): nothing of it was committed. Run again once whatever writes it has finished; drops should be written elsewhere and moved in when complete.`,
+      );
+    }
+  };
   const source: VarcharSource = 'file' in src ? await fileSource(engine, src.file, formatOf(src.file, src.format)) : await sqlSource(engine, src.sql, src.positionColumn, src.varcharColumns);
   if ('sql' in src && src.originalsSql && src.positionColumn !== undefined) source.originals = { sql: src.originalsSql, key: 'pos' };
   const sourceFile = options.sourceFile ?? ('file' in src ? src.file : 'sql');
   const binding = bindColumns(contract, source.columns);
   // Drop files are checked for their table before any row is read (the stream routes each event by its table).
   // An empty file has no header to check (it is zero records).
-  const shape = 'file' in src && (await stat(src.file)).size > 0 ? checkShape(contract, source.columns, sourceFile) : undefined;
+  const shape = before && before.size > 0 ? checkShape(contract, source.columns, sourceFile) : undefined;
   const n = ++calls;
   const T = { stage: `__c360_stage_${n}`, firsts: `__c360_firsts_${n}`, held: `__c360_held_${n}`, skip: `__c360_skip_${n}`, orig: `__c360_orig_${n}` };
   if (options.tmpDir) await mkdir(options.tmpDir, { recursive: true });
   const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), owned('bronze-')));
   try {
-    return { ...(await runIngest(engine, lake, contract, options, source, sourceFile, binding, T, work)), ...(shape ? { shape } : {}) };
+    return { ...(await runIngest(engine, lake, contract, options, source, sourceFile, binding, T, work, unchanged)), ...(shape ? { shape } : {}) };
   } finally {
     const temps = [...Object.values(T), ...(source.malformed?.drop ?? [])];
     await engine.run(temps.map((t) => `DROP TABLE IF EXISTS ${t}`).join(';\n')).catch(() => undefined);
@@ -134,6 +156,7 @@ async function runIngest(
   binding: Binding,
   T: { stage: string; firsts: string; held: string; skip: string; orig: string },
   work: string,
+  unchanged: () => Promise<void>,
 ): Promise<IngestResult> {
   const dedupe = options.dedupe ?? true;
   // 1. Stage the input once (CSV parsing is the expensive part), in input order (rowid) unless the reader numbers
@@ -236,7 +259,11 @@ async function runIngest(
       result.reasonCodes[code] = (result.reasonCodes[code] ?? 0) + count(n);
     }
   }
-  if (fresh === 0) return result;
+  if (fresh === 0) {
+    // "Nothing new" is only true of the version that was read.
+    await unchanged();
+    return result;
+  }
 
   // 4. Name the outputs: deterministic for the same load, source and content.
   const name = options.outputName ?? (await defaultOutputName(engine, `SELECT ${STAGE.hash} FROM ${T.stage}`, options.loadId, sourceFile));
@@ -256,6 +283,8 @@ async function runIngest(
     bronze: bronzeFile(contract, options.ingestDate, name),
     quarantine: quarantineFile(contract, options.ingestDate, name),
   };
+  // Both files are written first and committed after the source's last read (the originals read the file again).
+  const written: { tmp: string; target: string }[] = [];
   const copy = async (select: string, target: string, file: string, ordered = false) => {
     // Files are never changed once written. A clash means the name was used for other records (a deterministic
     // outputName reused); after a crash between commits the records already committed are not new, so they
@@ -266,9 +295,7 @@ async function runIngest(
     const sql = `COPY (${select}) TO ${lit(tmp)} (FORMAT parquet)`;
     if (ordered) await engine.run(sql);
     else await unordered(engine, sql);
-    faultPoint('bronze-before-commit');
-    await lake.putFile(tmp, target);
-    result.outputs.push(target);
+    written.push({ tmp, target });
   };
   if (bronzeRows > 0) {
     const taken = new Set([...contract.columns.map((c) => c.name.toUpperCase()), ...META]);
@@ -309,6 +336,12 @@ async function runIngest(
         (byLine ? ` LEFT JOIN ${o.table} m ON m.__c360_oline = TRY_CAST(substr(s.${MALFORMED.line}, 6) AS BIGINT)` : '')
       : ` LEFT JOIN (SELECT NULL::VARCHAR AS __c360_otext, NULL::BIGINT AS __c360_orec) r ON false`;
     await copy(`SELECT ${cols.join(', ')} FROM ${T.stage} s${joins} WHERE s.${R} <> '' ORDER BY ${seq}`, targets.quarantine, 'quarantine.parquet', true);
+  }
+  await unchanged();
+  for (const { tmp, target } of written) {
+    faultPoint('bronze-before-commit');
+    await lake.putFile(tmp, target);
+    result.outputs.push(target);
   }
   // 5. The new hashes into the table's dedupe index, after the data (a crash before this leaves uncovered files,
   //    which the next lookup reads directly).

@@ -33,6 +33,14 @@ export function checkShape(contract: TableContract, received: readonly string[],
   const matched = matchedOf(contract, received);
   const shape = { matched, contractColumns: contract.columns.length, receivedColumns: received.length };
   if (received.length === 0) return shape;
+  // A file c360 wrote (Bronze or quarantine, say a lake file given as --file): its metadata columns would be taken as
+  // extra fields, so its records would hash anew and land in Bronze a second time.
+  const own = received.filter((r) => /^_(record_hash|load_id)$/i.test(r.trim()));
+  if (own.length === 2) {
+    throw new WrongTableError(
+      `'${file}' is a file c360 wrote (it has ${own.join(' and ')}), not a source drop: its records are in a lake already. To ingest corrected records again, leave out the columns starting with '_'. Nothing was ingested`,
+    );
+  }
   const best = ALL_CONTRACTS.filter((c) => c.name !== contract.name)
     .map((c) => ({ c, n: matchedOf(c, received) }))
     .sort((a, b) => b.n - a.n)[0];

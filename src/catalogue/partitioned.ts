@@ -39,6 +39,11 @@ export interface DatasetState {
   /** What the dataset has consumed, by input (Bronze files, upstream sequence numbers, ...). */
   inputs: Record<string, unknown>;
   changes: ChangeEntry[];
+  /**
+   * Drawn when the dataset's first commit is made and kept by every later one: a consumer that remembers a sequence
+   * number (the warehouse load) tells a dataset rebuilt from nothing, whose numbers start again, from the one it read.
+   */
+  lineage?: string;
 }
 
 export const statePath = (datasetPath: string) => joinLake(datasetPath, STATE_FILE);
@@ -100,7 +105,7 @@ export async function commitPartitions(engine: Engine, lake: Lake, datasetPath: 
   const work = join(o.tmpDir, `commit-${randomUUID()}`);
   await mkdir(work, { recursive: true });
   const written: string[] = [];
-  const next: DatasetState = { version: 1, seq, partitions: { ...state.partitions }, inputs: o.inputs, changes: [...state.changes] };
+  const next: DatasetState = { version: 1, seq, partitions: { ...state.partitions }, inputs: o.inputs, changes: [...state.changes], lineage: state.lineage ?? randomUUID() };
   let rows = 0;
   try {
     const counts = await engine.all<{ p: string; n: unknown }>(`SELECT __p AS p, count(*) AS n FROM ${o.relation} GROUP BY 1`);

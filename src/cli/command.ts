@@ -28,6 +28,8 @@ export interface Command {
    * (ADLS) lake, a lease on that scope before running (src/runtime/lock.ts).
    */
   lockScope?(values: Values, positionals: string[]): string | undefined;
+  /** Checks of the invocation made before any work, the home's creation and lock included (throw a UsageError). */
+  precheck?(values: Values, positionals: string[]): void;
   /** More help for `--help` given the positionals (e.g. a job's parameters). */
   details?(positionals: string[]): string | undefined;
 }
@@ -44,7 +46,9 @@ export const HOME_OPTION: Record<string, OptionSpec> = {
 };
 
 export function homeOf(values: Values): string {
-  return resolve((values.home as string | undefined) ?? process.env.C360_HOME ?? '.c360');
+  // An empty --home (an unset shell variable) resolved to the current folder, which then became a home.
+  if (values.home === '') throw new UsageError('--home is empty (an unset variable?): give the home folder, or leave --home out for $C360_HOME or .c360');
+  return resolve((values.home as string | undefined) ?? (process.env.C360_HOME || '.c360'));
 }
 
 export function str(values: Values, name: string): string | undefined {

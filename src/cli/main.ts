@@ -1,6 +1,6 @@
 // c360: the one command line for local runs and for the jobs ADF schedules in Azure.
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { C360Error, isEnvironmentError, isTransient, UsageError, withHint } from '../runtime/errors.ts';
@@ -95,7 +95,12 @@ export async function main(argv: string[]): Promise<number> {
     const { values, positionals } = parse(match, rest);
     // Scratch files a killed command left in this home go first (src/runtime/tmp.ts: only those of dead processes).
     // So do the temp siblings of lake writes it was killed in (a local lake: src/lake/local-lake.ts).
+    match.precheck?.(values, positionals);
     if (match.options?.home) {
+      const home = homeOf(values);
+      // A file given as the home (a slip for --file, or a typo'd path) failed with an unexpected EEXIST or ENOTDIR.
+      const s = await stat(home).catch(() => undefined);
+      if (s && !s.isDirectory()) throw new UsageError(`--home ${home} is not a folder: a home is the folder c360 keeps its lake, runs and temp files in (default .c360, or C360_HOME)`);
       await sweepStaleTmp(join(homeOf(values), 'tmp'));
       await localLakeOf(homeOf(values), str(values, 'lake'))?.sweepStaleWrites();
     }

@@ -51,7 +51,28 @@ const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
  * TIMESTAMPTZ cast, which throws for them instead of yielding null (DuckDB 1.5, ICU).
  */
 export function timestampSql(v: string): string {
-  return `CASE WHEN coalesce(TRY_CAST(${v} AS TIMESTAMP) BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP '9999-12-31 23:59:59.999999', true) AND NOT ${subMicrosecondSql(v)} THEN make_timestamp(epoch_us(TRY_CAST(${v} AS TIMESTAMPTZ))) END`;
+  // The TIMESTAMP cast fails (null) exactly for values naming a zone (`... Europe/Paris`): only those pay for namedZoneSql.
+  return `CASE WHEN coalesce(TRY_CAST(${v} AS TIMESTAMP) BETWEEN TIMESTAMP '0001-01-01' AND TIMESTAMP '9999-12-31 23:59:59.999999', ${namedZoneSql(v)}) AND NOT ${subMicrosecondSql(v)} THEN make_timestamp(epoch_us(TRY_CAST(${v} AS TIMESTAMPTZ))) END`;
+}
+
+/**
+ * Whether a local time in a named zone (`2026-03-29 02:30:00 Europe/Paris`) names exactly one instant. DuckDB converts
+ * a time in the spring-forward gap (it does not exist there) and one in the repeated fall-back hour (it exists twice)
+ * without a word; Bronze refuses both as TYPE instead of guessing: the sender knows the offset. The local part must
+ * come back from the instant DuckDB chose (else a gap), and no instant 30 min, 1 h or 2 h (the DST shifts in use)
+ * either side may show the same local time (else ambiguous). A value this cannot take apart is TYPE too (TRY: an
+ * unknown zone makes timezone() throw).
+ */
+export function namedZoneSql(v: string): string {
+  const re = lit('^(.*[0-9.])[ ]*([A-Za-z][A-Za-z0-9/_+-]*)$');
+  // One lambda over the parsed parts: each is computed once, and no repeated subexpression can be hoisted out of
+  // TRY (the optimiser's common-subexpression pass would evaluate it for every value, where a cast near the largest
+  // timestamp throws); the parameter's name is internal, so no received column (`X`) shadows it. `u IS NOT NULL`
+  // first: DuckDB parsed the zone, so timezone() knows it (it throws otherwise).
+  const parts = `{u: TRY_CAST(${v} AS TIMESTAMPTZ), l: TRY_CAST(regexp_extract(${v}, ${re}, 1) AS TIMESTAMP), z: regexp_extract(${v}, ${re}, 2)}`;
+  const other = ['30 minutes', '1 hour', '2 hours'].flatMap((d) => ['-', '+'].map((s) => `timezone(__c360_z.z, __c360_z.u ${s} INTERVAL ${d}) = __c360_z.l`));
+  const unique = `__c360_z.u IS NOT NULL AND __c360_z.l IS NOT NULL AND timezone(__c360_z.z, __c360_z.u) = __c360_z.l AND NOT (${other.join(' OR ')})`;
+  return `CASE WHEN regexp_full_match(${v}, ${re}) THEN coalesce(TRY(list_transform([${parts}], __c360_z -> ${unique})[1]), false) ELSE false END`;
 }
 
 /**

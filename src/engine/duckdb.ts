@@ -36,6 +36,8 @@ export class Engine {
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
     readonly path: string,
+    /** A session's (session()): called on close instead of closing the instance it shares. */
+    private readonly release?: () => void,
   ) {}
 
   static async open(options: EngineOptions = {}): Promise<Engine> {
@@ -89,9 +91,28 @@ export class Engine {
     return (first ? Object.values(first)[0] : undefined) as T;
   }
 
+  /**
+   * A new connection on this engine's instance whose default database is a new in-memory one named `database`: its
+   * tables, views and macros (and the connection's temporary objects) are its own, and `release` detaches it on
+   * close. Settings are the instance's. Saves opening an instance (~20-50 ms, src/orchestrator/engines.ts).
+   */
+  async session(database: string, release: () => void): Promise<Engine> {
+    const connection = await this.instance.connect();
+    try {
+      await connection.run(`ATTACH ':memory:' AS ${ident(database)}`);
+      await connection.run(`USE ${ident(database)}`);
+      await connection.run("SET TimeZone = 'UTC'");
+    } catch (e) {
+      connection.closeSync();
+      throw e;
+    }
+    return new Engine(this.instance, connection, this.path, release);
+  }
+
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.release) this.release();
+    else this.instance.closeSync();
   }
 }
 

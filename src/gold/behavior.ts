@@ -4,6 +4,8 @@
 // SERVICE_<interaction type>.
 import { T } from '../warehouse/types.ts';
 import { byDay } from './day-partitioned.ts';
+import { customerDaily, customerTouchpointDaily } from './daily-aggregates.ts';
+import { derivedByDay } from './derived-by-day.ts';
 import { DATE_KEY, ID, dateKey, gold } from './dataset.ts';
 const timeKey = (ts: string) => `CAST(hour(${ts}) * 100 + minute(${ts}) AS INTEGER)`;
 
@@ -129,7 +131,7 @@ const GRAIN_SQL = `CASE WHEN GROUPING(day) = 0 THEN 'DAY' WHEN GROUPING(week) = 
 const GRAIN_FROM = (relation: string) =>
   `(SELECT *, CAST(date_trunc('week', day) AS DATE) AS week, CAST(date_trunc('month', day) AS DATE) AS month FROM ${relation})`;
 
-export const aggCustomerActivity = gold({
+export const aggCustomerActivity = derivedByDay(gold({
   name: 'agg_customer_activity',
   description: 'Daily, weekly and monthly activity per customer (GRAIN DAY | WEEK | MONTH, PERIOD_START)',
   grain: 'one row per (GRAIN, PERIOD_START, CUSTOMER360_ID) with any activity',
@@ -161,9 +163,9 @@ ${rollup('WEEK', 'week')}
 UNION ALL
 ${rollup('MONTH', 'month')}`;
   },
-});
+}), { dayColumn: 'PERIOD_START', derivedFrom: [customerDaily], periods: ['DAY', 'WEEK', 'MONTH'] });
 
-export const aggTouchpointActivity = gold({
+export const aggTouchpointActivity = derivedByDay(gold({
   name: 'agg_touchpoint_activity',
   description: 'Daily, weekly and monthly touches and people reached per touchpoint',
   grain: 'one row per (GRAIN, PERIOD_START, TOUCHPOINT_KEY)',
@@ -175,13 +177,13 @@ export const aggTouchpointActivity = gold({
 FROM ${GRAIN_FROM('(SELECT *, ACTIVITY_DATE AS day FROM g_customer_touchpoint_daily)')}
 GROUP BY GROUPING SETS ((TOUCHPOINT_KEY, day), (TOUCHPOINT_KEY, week), (TOUCHPOINT_KEY, month))
 ORDER BY 1, 2, 3`,
-});
+}), { dayColumn: 'PERIOD_START', derivedFrom: [customerTouchpointDaily], periods: ['DAY', 'WEEK', 'MONTH'] });
 
 /**
  * The daily funnel over people: viewers (any page view), of those the ones who added to cart the same day, of those
  * the ones who completed a purchase the same day. Stages are nested, so rates never exceed 1.
  */
-export const aggFunnelDaily = gold({
+export const aggFunnelDaily = derivedByDay(gold({
   name: 'agg_funnel_daily',
   description: 'Daily view -> cart -> purchase funnel over identified customers',
   grain: 'one row per CALENDAR_DATE with viewers',
@@ -206,4 +208,4 @@ SELECT day AS CALENDAR_DATE, ${dateKey('day')} AS DATE_KEY, count(*) AS VIEWERS,
   ROUND(count(*) FILTER (WHERE purchased) / NULLIF(count(*) FILTER (WHERE carted), 0), 4) AS CART_TO_PURCHASE_RATE,
   ROUND(count(*) FILTER (WHERE purchased) / count(*), 4) AS VIEW_TO_PURCHASE_RATE
 FROM f GROUP BY day ORDER BY day`,
-});
+}), { dayColumn: 'CALENDAR_DATE', derivedFrom: [customerDaily], periods: ['DAY'] });

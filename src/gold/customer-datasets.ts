@@ -138,14 +138,15 @@ export const dimDate = gold({
     ['WEEK_START', T.date, 'Monday of the week'], ['MONTH_START', T.date, 'First day of the month'],
   ],
   warehouse: { schema: 'CUSTOMER_360', table: 'DIM_DATE', strategy: 'snapshot', clusterBy: ['DATE_KEY'] },
+  // The first event date of each table from its state (one row each), not a scan of every event.
   sql: (p) => `WITH bounds AS (
   SELECT COALESCE(LEAST(
-    (SELECT min(CAST(TRANSACTION_DATE AS DATE)) FROM s_transactions),
-    (SELECT min(CAST(EVENT_DATE AS DATE)) FROM s_events),
-    (SELECT min(CAST(SESSION_START AS DATE)) FROM s_sessions),
-    (SELECT min(CAST(ENGAGEMENT_DATE AS DATE)) FROM s_engagement),
-    (SELECT min(CAST(CREATION_DATE AS DATE)) FROM s_tickets),
-    (SELECT min(CAST(INTERACTION_DATE AS DATE)) FROM s_interactions)), ${dateLit(p.asOf)}) AS lo
+    (SELECT FIRST_DATE FROM s_first_day_transactions),
+    (SELECT FIRST_DATE FROM s_first_day_events),
+    (SELECT FIRST_DATE FROM s_first_day_sessions),
+    (SELECT FIRST_DATE FROM s_first_day_engagement),
+    (SELECT FIRST_DATE FROM s_first_day_tickets),
+    (SELECT FIRST_DATE FROM s_first_day_interactions)), ${dateLit(p.asOf)}) AS lo
 )
 SELECT ${dateKey('d')} AS DATE_KEY, CAST(d AS DATE) AS CALENDAR_DATE,
   CAST(year(d) AS INTEGER) AS YEAR, CAST(quarter(d) AS INTEGER) AS QUARTER, CAST(month(d) AS INTEGER) AS MONTH,

@@ -189,7 +189,8 @@ WHERE __p IS NOT NULL ORDER BY ${order}`);
     touched.add(r.p);
   }
   const days = [...touched].sort();
-  const base = full ? { ...emptyDatasetState(), seq: prev?.seq ?? 0, partitions: prev?.partitions ?? {} } : prev!;
+  // (a full recompute keeps the lineage: its change entry names every day, so a consumer still sees what changed)
+  const base = full ? { ...emptyDatasetState(), seq: prev?.seq ?? 0, partitions: prev?.partitions ?? {}, ...(prev?.lineage ? { lineage: prev.lineage } : {}) } : prev!;
   const r = await commitPartitions(engine, lake, ds.path, base, {
     relation: 'dp_out',
     touched: days,

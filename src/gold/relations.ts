@@ -1,5 +1,6 @@
 // The relations Gold SQL reads, and the datasets behind each (the catalogue derives a dataset's inputs from them):
-//   s_<short>      Silver tables cut at the as-of date (silver-inputs.ts), s_universe and s_crosswalk
+//   s_<short>      Silver tables cut at the as-of date (silver-inputs.ts), s_universe and s_crosswalk, and
+//                  s_first_day_<short> (a table's first event date)
 //   g_<shared>     relations several datasets of a job share, computed once per job (SHARED_RELATIONS)
 //   g_<prepared>   intelligence outputs a job registers before its datasets (intelligence-inputs.ts)
 import { SILVER_TABLES } from './silver-inputs.ts';
@@ -14,6 +15,8 @@ export const SHARED_RELATIONS: Record<string, string> = {};
 /** Datasets behind each s_<view>. */
 export const SILVER_VIEWS: Record<string, readonly string[]> = {
   ...Object.fromEntries(Object.entries(SILVER_TABLES).map(([short, table]) => [short, [table.toLowerCase()]])),
+  // s_first_day_<short>: a table's first event date (from its state's partitions)
+  ...Object.fromEntries(Object.entries(SILVER_TABLES).map(([short, table]) => [`first_day_${short}`, [table.toLowerCase()]])),
   universe: ['customers', 'customer_transactions'],
   crosswalk: ['identity_crosswalk', 'customers', 'customer_transactions'],
 };

@@ -7,8 +7,9 @@ import type { Engine } from '../engine/duckdb.ts';
 import type { Job, JobContext, JobParamSpec } from '../runtime/job.ts';
 import { aggregatesCurrent, maintainAggregates, registerAggregates } from './daily-aggregates.ts';
 import { SHARED_RELATIONS } from './relations.ts';
-import { registerSilverInputs } from './silver-inputs.ts';
+import { registerSilverInputs, silverRelationsRead } from './silver-inputs.ts';
 import { maintainDayPartitioned, type DayPartitioned } from './day-partitioned.ts';
+import { isDerivedByDay, maintainDerivedByDay } from './derived-by-day.ts';
 import { truthy } from '../silver/incremental.ts';
 
 export interface GoldRunHooks {
@@ -21,7 +22,9 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
   const params = computeParams(ctx, asOf);
   const engine = await ctx.openEngine();
   try {
-    const inputs = await registerSilverInputs(engine, ctx.lake, asOf);
+    // Only the Silver relations the snapshot datasets read (those maintained by day read their days' partitions).
+    const read = silverRelationsRead(datasets.filter((d) => d.maintenance !== 'incremental-by-time').map((d) => d.sql?.(params) ?? ''));
+    const inputs = await registerSilverInputs(engine, ctx.lake, asOf, read);
     ctx.report.inputs.push(...inputs.files);
     if (inputs.missing.length) {
       ctx.report.metrics.missingSilver = inputs.missing;
@@ -45,6 +48,15 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
     for (const ds of datasets) {
       if (!ds.sql) throw new Error(`Dataset ${ds.name} has no SQL compute`);
       const started = Date.now();
+      if (isDerivedByDay(ds)) {
+        // Partitioned by period start, from the daily aggregates: only the periods of their changed days (derived-by-day.ts).
+        const r = await maintainDerivedByDay(ctx, engine, ds, { full, params });
+        ctx.report.inputs.push(...r.files);
+        ctx.report.rowCounts[ds.name] = r.rows;
+        ctx.report.metrics[`${ds.name}.maintain`] = { mode: r.mode, periods: r.days, aggregateFiles: r.files.length };
+        datasetMs[ds.name] = Date.now() - started;
+        continue;
+      }
       if (ds.maintenance === 'incremental-by-time') {
         // Partitioned by day: only the days the Silver change logs name are recomputed (day-partitioned.ts).
         const r = await maintainDayPartitioned(ctx, engine, ds as DayPartitioned, { full, params });

@@ -8,7 +8,8 @@ import type { Lake } from '../lake/lake.ts';
 import { dateLit, silverDir } from './paths.ts';
 import { duckdbType } from '../contracts/duckdb-types.ts';
 import { parquetFiles } from '../lake/parquet.ts';
-import { datasetDataFiles } from '../catalogue/partitioned.ts';
+import { datasetDataFiles, NO_DATE, readDatasetState, type DatasetState } from '../catalogue/partitioned.ts';
+import { partitionColumn } from '../silver/datasets.ts';
 
 /** Gold's short names for the Silver tables it reads. */
 export const SILVER_TABLES = {
@@ -95,15 +96,40 @@ export async function silverFilesView(engine: Engine, lake: Lake, name: SilverNa
   await engine.run(`CREATE OR REPLACE TEMP VIEW ${view} AS SELECT\n  ${projection(contract, await columnsOf(engine, raw))}\nFROM ${raw}`);
 }
 
-/** Reads the Silver datasets, applies the as-of cut, and creates views s_<name> plus tables s_universe, s_crosswalk. */
-export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: string): Promise<SilverInputs> {
+/**
+ * The s_ relations SQL reads (`s_<name>`), with those they are built from: what registerSilverInputs must register
+ * for that SQL (a view over a Silver table binds every file's footer, so a job registers only what it reads).
+ */
+export function silverRelationsRead(sqls: readonly string[]): Set<string> {
+  const out = new Set(sqls.flatMap((q) => [...q.matchAll(/\bs_(\w+)\b/g)].map((m) => m[1]!)));
+  if (out.has('crosswalk')) out.add('universe');
+  if (out.has('universe')) out.add('customers').add('transactions');
+  if (out.has('items')) out.add('transactions');
+  return out;
+}
+
+/**
+ * Reads the Silver datasets, applies the as-of cut, and creates views s_<name> plus tables s_universe, s_crosswalk
+ * and s_first_day_<name>; `only` (silverRelationsRead): just the relations named.
+ */
+export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: string, only?: ReadonlySet<string>): Promise<SilverInputs> {
   const out: SilverInputs = { asOf, rows: {}, missing: [], files: [] };
+  const wanted = (r: string) => !only || only.has(r);
   // Transactions first: items are cut through them.
   const order: SilverName[] = ['transactions', ...(Object.keys(SILVER_TABLES) as SilverName[]).filter((n) => n !== 'transactions')];
   for (const name of order) {
+    const column = partitionColumn(getContract(SILVER_TABLES[name]));
+    const firstDay = column !== undefined && wanted(`first_day_${name}`);
+    if (!wanted(name) && !firstDay) continue;
     const contract = getContract(SILVER_TABLES[name]);
     // The files the dataset's state names (partitioned Silver), else every file of a dataset written whole.
-    const files = await datasetDataFiles(lake, silverDir(contract.bronzeDir));
+    const state = await readDatasetState(lake, silverDir(contract.bronzeDir));
+    if (!wanted(name) && state) {
+      // Only its first day, which the state says.
+      await registerFirstDay(engine, name, state, asOf, column!);
+      continue;
+    }
+    const files = await datasetDataFiles(lake, silverDir(contract.bronzeDir), state);
     const raw = `raw_${name}`;
     if (files.length === 0) {
       out.missing.push(contract.name);
@@ -116,9 +142,18 @@ export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: str
     }
     const present = await columnsOf(engine, raw);
     await engine.run(`CREATE OR REPLACE TEMP VIEW s_${name} AS SELECT\n  ${projection(contract, present)}\nFROM ${raw}\n${asOfFilter(name, contract, asOf)}`);
+    // s_first_day_<name>: the first event date on or before the as-of date, from the partition values of the state
+    // (a partition holds the rows of its date) rather than a scan of every row; a dataset written whole is scanned.
+    if (firstDay) await registerFirstDay(engine, name, state, asOf, column!);
   }
-  await registerCrosswalk(engine, lake, out);
+  if (wanted('crosswalk') || wanted('universe')) await registerCrosswalk(engine, lake, out);
   return out;
+}
+
+async function registerFirstDay(engine: Engine, name: SilverName, state: DatasetState | undefined, asOf: string, column: string): Promise<void> {
+  const days = state ? Object.keys(state.partitions).filter((p) => p !== NO_DATE && p !== '' && p <= asOf).sort() : [];
+  const first = state ? (days[0] ? `DATE '${days[0]}'` : 'CAST(NULL AS DATE)') : `(SELECT min(CAST(${ident(column)} AS DATE)) FROM s_${name})`;
+  await engine.run(`CREATE OR REPLACE TEMP TABLE s_first_day_${name} AS SELECT ${first} AS FIRST_DATE`);
 }
 
 /**

@@ -1,7 +1,8 @@
 // Clustering: greedy union-find over links in descending probability, with merge protection. A merge is refused
 // when the two clusters' birth dates are incompatible (no date on one side equals or is a plausible typo of a date on
 // the other), when the joined cluster would hold more distinct birth dates or email keys than allowed, or when it
-// would contain a never-match override pair. Always-match pairs go first and are never refused.
+// would contain a never-match override pair. Always-match pairs go first and are never refused. A link the model would
+// make whatever the birth dates say (edges.dobTolerant) is not refused for a birth-date conflict, only for the date limit.
 
 export type Decision = 'LINKED' | 'SAME_CLUSTER' | 'REFUSED:NEVER_MATCH' | 'REFUSED:DOB_CONFLICT' | 'REFUSED:TOO_MANY_EMAILS' | 'REFUSED:NAME_CONFLICT' | 'REFUSED:NAME_ONLY';
 
@@ -27,6 +28,12 @@ export interface ClusterInput {
      * strangers far more often than an independence model allows for, so such a link is refused.
      */
     nameOnly?: Uint8Array;
+    /**
+     * The link would stay at or above the threshold under the model even if its birth dates disagreed (its weight
+     * with the birth-date comparison at its disagreement level). A birth-date conflict between the two clusters then
+     * does not refuse it: the model has already weighed a disagreement and found the rest of the evidence enough.
+     */
+    dobTolerant?: Uint8Array;
   };
   never?: readonly (readonly [number, number])[];
 }
@@ -108,7 +115,7 @@ export function cluster(input: ClusterInput, options: ClusterOptions = {}): Clus
   }
 
   const strong = options.strongLink ?? 0.999;
-  const check = (ra: number, rb: number, p: number): Decision | undefined => {
+  const check = (ra: number, rb: number, p: number, dobTolerant: boolean): Decision | undefined => {
     if (never.size) {
       const [small, other] = membersOf(ra).length <= membersOf(rb).length ? [ra, rb] : [rb, ra];
       for (const x of membersOf(small)) for (const y of never.get(x) ?? []) if (find(y) === other) return 'REFUSED:NEVER_MATCH';
@@ -119,7 +126,7 @@ export function cluster(input: ClusterInput, options: ClusterOptions = {}): Clus
       // Conflict: no birth date on one side is the same or a plausible typo of one on the other side.
       // One date against one other: a single mistyped date may be outweighed by overwhelming evidence.
       const oneEach = da.length === 1 && db.length === 1;
-      if (!(oneEach && p >= strong) && !da.some((a) => db.some((b) => !dobConflict(a, b, options)))) return 'REFUSED:DOB_CONFLICT';
+      if (!dobTolerant && !(oneEach && p >= strong) && !da.some((a) => db.some((b) => !dobConflict(a, b, options)))) return 'REFUSED:DOB_CONFLICT';
       if (da.length + db.length > maxDobs && new Set([...da, ...db]).size > maxDobs) return 'REFUSED:DOB_CONFLICT';
     }
     const ea = emailsOf(ra);
@@ -161,7 +168,7 @@ export function cluster(input: ClusterInput, options: ClusterOptions = {}): Clus
         ? 'REFUSED:NAME_CONFLICT'
         : input.edges.nameOnly?.[i]
           ? 'REFUSED:NAME_ONLY'
-          : check(ra, rb, input.edges.probability?.[i] ?? 0);
+          : check(ra, rb, input.edges.probability?.[i] ?? 0, input.edges.dobTolerant?.[i] === 1);
     if (refusal) {
       decisions[i] = refusal;
       refused++;

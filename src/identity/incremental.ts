@@ -24,7 +24,7 @@ import { writeModelSql, hasRecords, modelParts, readModel, RAW_COLUMNS, type Gra
 import { assignIds, keyOf, type RecordKey, type RegistryRow, type RetiredRow } from './ids.ts';
 import type { BlockingRule, Comparison } from './model.ts';
 import { EMPTY_OVERRIDES, type Overrides } from './overrides.ts';
-import { nameConflictSql, nameOnlySql, resolveIdentities } from './resolve.ts';
+import { dobTolerantSql, nameConflictSql, nameOnlySql, resolveIdentities } from './resolve.ts';
 import { blockingSql, comparisonSql, scoreSql } from './sql.ts';
 import { standardise, TF_COLUMNS } from './standardise.ts';
 
@@ -372,7 +372,8 @@ SELECT d.rid, d.tenant_id, d.source_system, d.customer_id, date_diff('day', DATE
 FROM id_delta_std d LEFT JOIN g.records o USING (rid)
 ORDER BY rid`);
   await engine.run(`CREATE OR REPLACE TABLE id_set_edges AS
-SELECT rid_l, rid_r, always, det_rule, name_conflict, name_only, coalesce(CASE WHEN det_rule IS NOT NULL THEN 1.0 END, match_probability) AS p
+SELECT rid_l, rid_r, always, det_rule, name_conflict, name_only, ${dobTolerantSql(comparisons, model.params, model.threshold)} AS dob_tolerant,
+  coalesce(CASE WHEN det_rule IS NOT NULL THEN 1.0 END, match_probability) AS p
 FROM (
   SELECT * EXCLUDE (decision) FROM g.edges WHERE rid_l IN (SELECT rid FROM id_set WHERE NOT delta) AND rid_r IN (SELECT rid FROM id_set WHERE NOT delta)
   UNION ALL BY NAME SELECT * FROM id_new_edges
@@ -403,6 +404,7 @@ ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l
   const prob = new Float64Array(m).fill(1);
   const nameConflict = new Uint8Array(m);
   const nameOnly = new Uint8Array(m);
+  const dobTolerant = new Uint8Array(m);
   alwaysPairs.forEach(([a, b], i) => ((l[i] = a), (r[i] = b), (alwaysFlag[i] = 1)));
   for (let i = 0; i < m0; i++) {
     const j = alwaysPairs.length + i;
@@ -412,6 +414,7 @@ ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l
     prob[j] = Number(ec.p![i]);
     nameConflict[j] = ec.name_conflict![i] ? 1 : 0;
     nameOnly[j] = ec.name_only![i] ? 1 : 0;
+    dobTolerant[j] = ec.dob_tolerant![i] ? 1 : 0;
   }
   const emailCode = new Map<string, number>();
   const result = cluster({
@@ -422,7 +425,7 @@ ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l
       if (!emailCode.has(String(e))) emailCode.set(String(e), emailCode.size);
       return emailCode.get(String(e))!;
     }),
-    edges: { l, r, always: alwaysFlag, probability: prob, nameConflict, nameOnly },
+    edges: { l, r, always: alwaysFlag, probability: prob, nameConflict, nameOnly, dobTolerant },
     never,
   }, options.cluster);
 

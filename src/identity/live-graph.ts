@@ -23,6 +23,7 @@ import {
   type LedgerEdge, type UpdateResult,
 } from './incremental.ts';
 import type { Overrides } from './overrides.ts';
+import { dobTolerantSql } from './resolve.ts';
 import { PairScorer, type ScoredEdge } from './score-pairs.ts';
 import { RECORD_STD_COLUMNS, standardiseRecord } from './standardise-record.ts';
 import { standardise, TF_COLUMNS } from './standardise.ts';
@@ -149,6 +150,7 @@ export class LiveGraph {
   private eDet: (string | null)[] = [];
   private eConflict: boolean[] = [];
   private eNameOnly: boolean[] = [];
+  private eDobTolerant: boolean[] = [];
   private eP: number[] = [];
   private eDecision: (string | null)[] = [];
   private eAlive: boolean[] = [];
@@ -217,8 +219,9 @@ export class LiveGraph {
       g.keyRid.set(recordKey(vals[RAW_COLUMNS.indexOf('TENANT_ID')]!, vals[RAW_COLUMNS.indexOf('SOURCE_SYSTEM')]!, vals[RAW_COLUMNS.indexOf('CUSTOMER_ID')]!), rid);
       g.nextRid = Math.max(g.nextRid, rid + 1);
     });
-    await g.scan(engine, 'SELECT rid_l::INTEGER, rid_r::INTEGER, always, det_rule, name_conflict, name_only, match_probability, decision FROM g.edges', (row) => {
-      g.addEdge(row[0] as number, row[1] as number, row[2] as boolean, row[3] as string | null, row[4] as boolean, row[5] as boolean, row[6] as number, row[7] as string | null);
+    const dobTolerant = dobTolerantSql(g.parts.comparisons, g.model.params, g.model.threshold);
+    await g.scan(engine, `SELECT rid_l::INTEGER, rid_r::INTEGER, always, det_rule, name_conflict, name_only, match_probability, decision, ${dobTolerant} FROM g.edges`, (row) => {
+      g.addEdge(row[0] as number, row[1] as number, row[2] as boolean, row[3] as string | null, row[4] as boolean, row[5] as boolean, row[6] as number, row[7] as string | null, row[8] === true);
     });
     g.seq = Number(await engine.scalar('SELECT coalesce(max(SEQ), 0) FROM g.changes'));
     g.retired = await engine.all<RetiredRow>('SELECT TENANT_ID, RETIRED_ID, SURVIVOR_ID, RUN_ID, REASON FROM g.retired');
@@ -365,7 +368,7 @@ export class LiveGraph {
     else this.members.set(id, [rid]);
   }
 
-  private addEdge(l: number, r: number, always: boolean, det: string | null, conflict: boolean, nameOnly: boolean, p: number, decision: string | null): void {
+  private addEdge(l: number, r: number, always: boolean, det: string | null, conflict: boolean, nameOnly: boolean, p: number, decision: string | null, dobTolerant: boolean): void {
     const i = this.eL.length;
     this.eL.push(l);
     this.eR.push(r);
@@ -373,6 +376,7 @@ export class LiveGraph {
     this.eDet.push(det === null ? null : (this.intern('det_rule', det) as string));
     this.eConflict.push(conflict);
     this.eNameOnly.push(nameOnly);
+    this.eDobTolerant.push(dobTolerant);
     this.eP.push(p);
     this.eDecision.push(decision);
     this.eAlive.push(true);
@@ -607,7 +611,7 @@ export class LiveGraph {
       const e = this.scorer.score(lo, asScored(lo), hi, asScored(hi), rule);
       if (e) newEdges.push(e);
     }
-    const ne = newEdges.map((e) => [e.rid_l, e.rid_r, e.always, e.det, e.conflict, e.nameOnly, e.p] as [number, number, boolean, string | null, boolean, boolean, number]);
+    const ne = newEdges.map((e) => [e.rid_l, e.rid_r, e.always, e.det, e.conflict, e.nameOnly, e.p, e.dobTolerant] as [number, number, boolean, string | null, boolean, boolean, number, boolean]);
     step('score');
 
     // The people touched (of stored records the new links reach, and of changed records), their direct neighbours
@@ -649,7 +653,7 @@ export class LiveGraph {
     const records: RecordKey[] = rids.map((rid) => ({ tenant: String(valueOf(rid, 'tenant_id')), source: String(valueOf(rid, 'source_system')), customerId: String(valueOf(rid, 'customer_id')) }));
     const beforeIds = rids.map((rid) => this.ids[rid]);
     // Links among them: stored ones between stored records (a changed record's old links are replaced) and the new ones.
-    type E = { l: number; r: number; always: boolean; det: string | null; conflict: boolean; nameOnly: boolean; mp: number; stored: number };
+    type E = { l: number; r: number; always: boolean; det: string | null; conflict: boolean; nameOnly: boolean; dobTolerant: boolean; mp: number; stored: number };
     const edges: E[] = [];
     const seen = new Set<number>();
     for (const rid of rids) {
@@ -660,11 +664,11 @@ export class LiveGraph {
         const l = this.eL[i]!;
         const r = this.eR[i]!;
         if (!setRids.has(l) || !setRids.has(r) || deltaRids.has(l) || deltaRids.has(r)) continue;
-        edges.push({ l, r, always: this.eAlways[i]!, det: this.eDet[i]!, conflict: this.eConflict[i]!, nameOnly: this.eNameOnly[i]!, mp: this.eP[i]!, stored: i });
+        edges.push({ l, r, always: this.eAlways[i]!, det: this.eDet[i]!, conflict: this.eConflict[i]!, nameOnly: this.eNameOnly[i]!, dobTolerant: this.eDobTolerant[i]!, mp: this.eP[i]!, stored: i });
       }
     }
-    for (const [l, r, always, det, conflict, nameOnly, mp] of ne) {
-      if (setRids.has(l) && setRids.has(r)) edges.push({ l, r, always, det, conflict, nameOnly, mp, stored: -1 });
+    for (const [l, r, always, det, conflict, nameOnly, mp, dobTolerant] of ne) {
+      if (setRids.has(l) && setRids.has(r)) edges.push({ l, r, always, det, conflict, nameOnly, dobTolerant, mp, stored: -1 });
     }
     edges.sort((a, b) => Number(b.always) - Number(a.always) || Number(b.det !== null) - Number(a.det !== null) || b.mp - a.mp || a.l - b.l || a.r - b.r);
     step('gather');
@@ -687,6 +691,7 @@ export class LiveGraph {
     const prob = new Float64Array(m).fill(1);
     const nameConflict = new Uint8Array(m);
     const nameOnly = new Uint8Array(m);
+    const dobTolerant = new Uint8Array(m);
     alwaysPairs.forEach(([a, b], i) => ((l[i] = a), (r[i] = b), (alwaysFlag[i] = 1)));
     edges.forEach((e, k) => {
       const j = alwaysPairs.length + k;
@@ -696,6 +701,7 @@ export class LiveGraph {
       prob[j] = e.det !== null ? 1 : e.mp;
       nameConflict[j] = e.conflict ? 1 : 0;
       nameOnly[j] = e.nameOnly ? 1 : 0;
+      dobTolerant[j] = e.dobTolerant ? 1 : 0;
     });
     const emailCode = new Map<string, number>();
     const result = cluster({
@@ -710,7 +716,7 @@ export class LiveGraph {
         if (!emailCode.has(e)) emailCode.set(e, emailCode.size);
         return emailCode.get(e)!;
       }),
-      edges: { l, r, always: alwaysFlag, probability: prob, nameConflict, nameOnly },
+      edges: { l, r, always: alwaysFlag, probability: prob, nameConflict, nameOnly, dobTolerant },
       never,
     }, options.cluster);
 
@@ -818,8 +824,8 @@ export class LiveGraph {
       const d = decisions[alwaysPairs.length + k]!;
       if (e.stored >= 0) this.eDecision[e.stored] = d;
     });
-    for (const [el, er, always, det, conflict, nameOnlyFlag, mp] of ne) {
-      this.addEdge(el, er, always, det, conflict, nameOnlyFlag, mp, newDecision.get(`${el},${er}`) ?? null);
+    for (const [el, er, always, det, conflict, nameOnlyFlag, mp, dobTol] of ne) {
+      this.addEdge(el, er, always, det, conflict, nameOnlyFlag, mp, newDecision.get(`${el},${er}`) ?? null, dobTol);
     }
     this.seq += events.length;
     for (const x of newRetired) {

@@ -54,6 +54,7 @@ export interface BlockingRule {
 
 const jw = (col: string, t: number) => `jaro_winkler_similarity(l.${col}, r.${col}) >= ${t}`;
 const nul = (col: string) => `l.${col} IS NULL OR r.${col} IS NULL`;
+const SWAPPED = 'jaro_winkler_similarity(l.fn, r.ln) >= 0.92 AND jaro_winkler_similarity(l.ln, r.fn) >= 0.92';
 
 export const COMPARISONS: readonly Comparison[] = [
   {
@@ -64,7 +65,8 @@ export const COMPARISONS: readonly Comparison[] = [
     levels: [
       { label: 'exact', sql: 'l.fn = r.fn', tf: 'fn' },
       { label: 'nickname', sql: 'l.fn_canon = r.fn_canon' },
-      { label: 'swapped', sql: 'l.fn = r.ln AND l.ln = r.fn' },
+      // First name and surname entered the other way round, each spelt the same or within a typo (JW >= 0.92).
+      { label: 'swapped', sql: SWAPPED },
       { label: 'jw>=0.92', sql: jw('fn', 0.92) },
       { label: 'jw>=0.80', sql: jw('fn', 0.8) },
       // A typo in a nickname's full form ("jaems" vs "jim" -> james).
@@ -79,7 +81,7 @@ export const COMPARISONS: readonly Comparison[] = [
     nullSql: nul('ln'),
     levels: [
       { label: 'exact', sql: 'l.ln = r.ln', tf: 'ln' },
-      { label: 'swapped', sql: 'l.fn = r.ln AND l.ln = r.fn' },
+      { label: 'swapped', sql: SWAPPED },
       { label: 'jw>=0.92', sql: jw('ln', 0.92) },
       { label: 'jw>=0.80', sql: jw('ln', 0.8) },
       { label: 'soundex', sql: 'l.ln_sdx = r.ln_sdx' },

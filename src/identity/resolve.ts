@@ -146,10 +146,11 @@ export async function resolveIdentities(engine: Engine, input: string, options: 
 SELECT rid_l, rid_r, det_rule, match_probability,
   det_rule = 'same_source_record' AS always,
   ${nameConflictSql(comparisons)} AS name_conflict,
-  ${nameOnlySql(comparisons)} AS name_only
+  ${nameOnlySql(comparisons)} AS name_only,
+  ${dobTolerantSql(comparisons, params, threshold)} AS dob_tolerant
 FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= ${threshold}
 ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l, rid_r`);
-  const linkCols = (await (await engine.connection.runAndReadAll('SELECT rid_l, rid_r, always, name_conflict, name_only, coalesce(CASE WHEN det_rule IS NOT NULL THEN 1.0 END, match_probability) AS p FROM id_links ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l, rid_r')).getColumnsObjectJS()) as Record<string, unknown[]>;
+  const linkCols = (await (await engine.connection.runAndReadAll('SELECT rid_l, rid_r, always, name_conflict, name_only, dob_tolerant, coalesce(CASE WHEN det_rule IS NOT NULL THEN 1.0 END, match_probability) AS p FROM id_links ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l, rid_r')).getColumnsObjectJS()) as Record<string, unknown[]>;
   const m0 = linkCols.rid_l!.length;
   const l = new Int32Array(m0 + always.length);
   const r = new Int32Array(m0 + always.length);
@@ -157,6 +158,7 @@ ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l
   const prob = new Float64Array(m0 + always.length).fill(1);
   const nameConflict = new Uint8Array(m0 + always.length);
   const nameOnly = new Uint8Array(m0 + always.length);
+  const dobTolerant = new Uint8Array(m0 + always.length);
   always.forEach(([a, b], i) => ((l[i] = a), (r[i] = b), (alwaysFlag[i] = 1)));
   for (let i = 0; i < m0; i++) {
     l[always.length + i] = Number(linkCols.rid_l![i]);
@@ -165,6 +167,7 @@ ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l
     prob[always.length + i] = Number(linkCols.p![i]);
     nameConflict[always.length + i] = linkCols.name_conflict![i] ? 1 : 0;
     nameOnly[always.length + i] = linkCols.name_only![i] ? 1 : 0;
+    dobTolerant[always.length + i] = linkCols.dob_tolerant![i] ? 1 : 0;
   }
   const emailCode = new Map<string, number>();
   const result = cluster(
@@ -178,7 +181,7 @@ ORDER BY always DESC, (det_rule IS NOT NULL) DESC, match_probability DESC, rid_l
         return emailCode.get(key)!;
       }),
       edges: { l, r, always: alwaysFlag, probability: prob, nameConflict: options.refuseNameConflicts === false ? undefined : nameConflict,
-        nameOnly: options.requireCorroboration === false ? undefined : nameOnly },
+        nameOnly: options.requireCorroboration === false ? undefined : nameOnly, dobTolerant },
       never,
     },
     options.cluster,
@@ -228,6 +231,20 @@ export function nameConflictSql(comparisons: readonly Comparison[]): string {
   if (!comparisons.some((c) => c.name === 'first_name')) return 'false';
   const dob = comparisons.some((c) => c.name === 'date_of_birth') ? ' AND g_date_of_birth <= 0' : '';
   return `(g_first_name = 0${dob})`;
+}
+
+/**
+ * The link stays at or above the threshold under the model with its birth-date comparison at the disagreement level
+ * (its weight less the pair's birth-date weight plus the disagreement's): the model would link these records whatever
+ * their birth dates say, so clustering does not refuse it for a birth-date conflict between the two clusters (see
+ * ClusterInput.edges.dobTolerant). One constant from the stored model and threshold; no parameter of its own.
+ */
+export function dobTolerantSql(comparisons: readonly Comparison[], params: ModelParams, threshold: number): string {
+  const f = params.fields.date_of_birth;
+  if (!f || !comparisons.some((c) => c.name === 'date_of_birth')) return 'false';
+  const wElse = Math.log2((f.m[0] ?? 1e-6) / (f.u[0] ?? 1));
+  const cut = Math.log2(threshold / (1 - threshold));
+  return `(match_weight - w_date_of_birth >= ${(cut - wElse).toPrecision(12)})`;
 }
 
 /** Fields that identify a person by themselves; names do not. */

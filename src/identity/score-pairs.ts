@@ -6,6 +6,7 @@
 // order of two links of exactly equal probability could then differ from the SQL path's (test/identity-ts-path.test.ts).
 import type { ModelParams } from './em.ts';
 import { edgeSelectSql } from './incremental.ts';
+import { dobTolerantSql } from './resolve.ts';
 import type { ModelParts } from './graph.ts';
 import { compileSql, compileSqlList, type EvalContext, type Val } from './sql-eval.ts';
 import { bestLevels, detRuleSql, gammaSql, matchProbabilitySql, matchWeightSql, priorSql, tfColumns, weightSql } from './sql.ts';
@@ -21,6 +22,8 @@ export interface ScoredEdge {
   det: string | null;
   conflict: boolean;
   nameOnly: boolean;
+  /** resolve.ts dobTolerantSql over the scored row (not stored: derived from match_weight and w_date_of_birth). */
+  dobTolerant: boolean;
   p: number;
 }
 
@@ -35,6 +38,7 @@ export class PairScorer {
   private readonly detSlot: number;
   private readonly edge: { name: string; fn: Fn }[];
   private readonly at: Record<string, number>;
+  private readonly dobTolerant: Fn;
 
   /**
    * `recordColumns`: the layout of the record arrays passed to score() (standardised columns, then tf_<col> term
@@ -79,6 +83,7 @@ export class PairScorer {
       if (!c.alias) throw new Error('edgeSelectSql has an unnamed column');
       return { name: c.alias, fn: c.fn };
     });
+    this.dobTolerant = compileSql(dobTolerantSql(comparisons, params, threshold), column).fn;
     this.columns = this.edge.map((e) => e.name);
     this.width = slots.size;
     this.pSlot = slots.get('match_probability')!;
@@ -100,7 +105,8 @@ export class PairScorer {
     const at = this.at;
     return {
       values, rid_l: ridL, rid_r: ridR, always: values[at.always!] === true, det: (values[at.det_rule!] ?? null) as string | null,
-      conflict: values[at.name_conflict!] === true, nameOnly: values[at.name_only!] === true, p: values[at.match_probability!] as number,
+      conflict: values[at.name_conflict!] === true, nameOnly: values[at.name_only!] === true, dobTolerant: this.dobTolerant(ctx) === true,
+      p: values[at.match_probability!] as number,
     };
   }
 }

@@ -4,6 +4,7 @@
 // row, so the intervals of a difference are paired).
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { expectedPurchases } from './bgnbd.ts';
+import type { EaseChoice } from './ease.ts';
 import { rfmOf } from './clv.ts';
 import type { LearnedClv } from './clv-learned.ts';
 import { addDays } from './features.ts';
@@ -21,7 +22,8 @@ export interface Estimate {
 
 export interface ComparisonRow {
   name: string;
-  role: 'model' | 'baseline';
+  /** candidate: a model tuning considered but that is only served if it won on validation (shown for comparison). */
+  role: 'model' | 'candidate' | 'baseline';
   description: string;
   metrics: Record<string, Estimate>;
 }
@@ -71,6 +73,10 @@ export interface EvaluationResult {
     actualPurchases: number;
     predictedSpend: number;
     actualSpend: number;
+    /** BG/NBD x Gamma-Gamma's total on the same customers (the baseline whose calibration the served CLV must not lose). */
+    baselineSpend: number;
+    /** Calibration by decile of the served CLV (highest first): customers, predicted and actual spend and purchase days. */
+    deciles: { decile: number; customers: number; predictedSpend: number; actualSpend: number; predictedPurchases: number; actualPurchases: number }[];
   };
   churn: {
     customers: number;
@@ -94,6 +100,8 @@ export interface EvaluationResult {
     served?: string;
     validationNdcg?: Record<string, number>;
     repeatDecayDays?: number;
+    /** EASE's strength (chosen on the validation split) and the products it modelled. */
+    ease?: EaseChoice;
     hybrid: RecMetrics;
     popularity: RecMetrics;
     repeat_purchase: RecMetrics;
@@ -140,7 +148,7 @@ const meanOf = (xs: readonly number[]) => (idx: Int32Array) => {
 /** Builds a comparison table: per-row metric functions over customer indices, bootstrapped together. */
 function compare(
   task: Comparison['task'], n: number, primary: string, samples: number, seed: number,
-  rows: { name: string; role: 'model' | 'baseline'; description: string; metrics: Record<string, Metric> }[],
+  rows: { name: string; role: ComparisonRow['role']; description: string; metrics: Record<string, Metric> }[],
 ): Comparison {
   const fns: Record<string, Metric> = {};
   for (const r of rows) for (const [m, f] of Object.entries(r.metrics)) fns[`${r.name}\u0000${m}`] = f;
@@ -179,6 +187,19 @@ export function reliability(predicted: readonly number[], labels: readonly (0 | 
     ece += (n / Math.max(predicted.length, 1)) * Math.abs(sp / n - sy / n);
   }
   return { bins: out, ece };
+}
+
+/** Customers in ten groups by predicted CLV (highest first, ties by position), with predicted and actual totals. */
+export function clvDeciles(pred: readonly number[], spend: readonly number[], purchases: readonly number[], days: readonly number[]): EvaluationResult['clv']['deciles'] {
+  const order = pred.map((_, i) => i).sort((a, b) => pred[b]! - pred[a]! || a - b);
+  const out: EvaluationResult['clv']['deciles'] = [];
+  for (let d = 0; d < 10; d++) {
+    const part = order.slice(Math.round((d * order.length) / 10), Math.round(((d + 1) * order.length) / 10));
+    if (part.length === 0) continue;
+    const sum = (xs: readonly number[]) => part.reduce((t, i) => t + xs[i]!, 0);
+    out.push({ decile: d + 1, customers: part.length, predictedSpend: sum(pred), actualSpend: sum(spend), predictedPurchases: sum(purchases), actualPurchases: sum(days) });
+  }
+  return out;
 }
 
 interface PerUser { id: string; ndcg: number; precision: number; recall: number; hit: number }
@@ -264,6 +285,8 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
       actualPurchases: buyers.reduce((t, r) => t + (actual.get(r.CUSTOMER360_ID)?.days ?? 0), 0),
       predictedSpend: clvPred.reduce((t, x) => t + x, 0),
       actualSpend: spend.reduce((t, x) => t + x, 0),
+      baselineSpend: bgGg.reduce((t, x) => t + x, 0),
+      deciles: clvDeciles(clvPred, spend, buyers.map((r) => byId.get(r.CUSTOMER360_ID)!.PREDICTED_PURCHASES), buyers.map((r) => actual.get(r.CUSTOMER360_ID)?.days ?? 0)),
     },
     churn: {
       customers: n,
@@ -283,19 +306,21 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
   if ((options.recommendations ?? true) && products > 1) {
     const start = await engine.scalar<string>(`SELECT CAST(min(TX_DATE) AS VARCHAR) FROM base_tx`);
     const k = 10;
-    const r = await recommend(engine, s.snapshot, horizonDays, k, start);
+    const r = await recommend(engine, s.snapshot, horizonDays, k, start, undefined, undefined, { ease: true });
     await buildRelevant(engine, r.prefix, cutoff, asOf);
     // Global best sellers (recent distinct buyers), the same list for everyone.
     const globalPopularity = `${r.prefix}recs_global_popularity`;
     await engine.run(`CREATE OR REPLACE TABLE ${globalPopularity} AS
       SELECT u.CUSTOMER360_ID, c.PRODUCT_ID, c.POP_RANK::INTEGER AS RANK FROM ${r.prefix}users u CROSS JOIN ${r.prefix}catalog c WHERE c.POP_RANK <= ${k}`);
     const tables: Record<string, string> = { ...r.tables, global_popularity: globalPopularity };
-    const algos = [
-      ['hybrid', 'model', `production blend ${JSON.stringify(r.tuning.weights)}`],
+    const ease = r.tuning.ease;
+    const algos: [string, ComparisonRow['role'], string][] = [
+      ['hybrid', 'model', r.tuning.served && r.tuning.served !== 'blend' ? `production: ${r.tuning.served} alone (the blend did not beat it on validation)` : `production blend ${JSON.stringify(r.tuning.weights)}`],
+      ...(tables.ease && ease ? [['ease', 'candidate', `EASE alone (lambda ${ease.lambda} chosen on validation, ${ease.items} most popular products)`] as [string, ComparisonRow['role'], string]] : []),
       ['repeat_purchase', 'baseline', 'personal repeat purchase (most often bought, then most recent)'],
       ['popularity', 'baseline', "popularity within the customer's categories"],
       ['global_popularity', 'baseline', 'best sellers (recent distinct buyers), the same for everyone'],
-    ] as const;
+    ];
     const per = new Map<string, PerUser[]>();
     for (const [name] of algos) per.set(name, await recPerUser(engine, r.prefix, tables[name]!, k));
     const users = per.get('hybrid')!.length;
@@ -311,6 +336,7 @@ export async function evaluate(engine: Engine, asOf: string, horizonDays: number
       ...(r.tuning.served ? { served: r.tuning.served } : {}),
       ...(r.tuning.repeatDecayDays ? { repeatDecayDays: r.tuning.repeatDecayDays } : {}),
       ...(r.tuning.validationNdcg ? { validationNdcg: r.tuning.validationNdcg } : {}),
+      ...(ease ? { ease } : {}),
       hybrid: await recMetrics(engine, r.prefix, r.tables.hybrid, k),
       popularity: await recMetrics(engine, r.prefix, r.tables.popularity, k),
       repeat_purchase: await recMetrics(engine, r.prefix, r.tables.repeat_purchase, k),
@@ -346,7 +372,11 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
   lines.push('', `CLV served: ${served}. Why: ${clv.choice}${v ? `; validation snapshot ${v.snapshot}, ${v.customers} customers (Spearman / top-decile share${se ? ' / standard error of the Spearman gap to the best' : ''}):` : ''}`);
   if (v) for (const [name, m] of Object.entries(v.candidates)) lines.push(`- ${name === clv.candidate ? `**${name}**` : name}: ${f(m.spearman)} / ${f(m.topDecileShare)}${se ? ` / ${name === v.best ? 'best' : f(se[name]!)}` : ''}`);
   lines.push('', `CLV calibration: purchase days predicted (${clv.model}) ${clv.predictedPurchases.toFixed(1)} vs actual ${clv.actualPurchases}; ` +
-    `spend predicted ${clv.predictedSpend.toFixed(2)} vs actual ${clv.actualSpend.toFixed(2)}`);
+    `spend predicted ${clv.predictedSpend.toFixed(2)} vs actual ${clv.actualSpend.toFixed(2)} (${clv.model} x Gamma-Gamma: ${clv.baselineSpend.toFixed(2)})`);
+  if (clv.deciles.length) {
+    lines.push('', '| CLV decile | customers | predicted spend | actual spend | predicted purchase days | actual purchase days |', '| --- | --- | --- | --- | --- | --- |',
+      ...clv.deciles.map((d) => `| ${d.decile} | ${d.customers} | ${d.predictedSpend.toFixed(0)} | ${d.actualSpend.toFixed(0)} | ${d.predictedPurchases.toFixed(1)} | ${d.actualPurchases} |`));
+  }
   const ch = e.churn;
   if (ch.rhythm) {
     lines.push('', `Churn rhythm features (gap regularity, overdue-ness, trend): ${ch.rhythm.used ? 'used' : 'not used'} ` +
@@ -361,6 +391,14 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
       (r.repeatDecayDays ? `, repeat signal decay ${r.repeatDecayDays} days` : '') +
       (r.tunedOn ? `, chosen on the validation split (${r.tunedOn.asOf}, ${r.tunedOn.until}]` : ' (prior weights: no earlier split to fit on)') +
       (r.validationNdcg ? `; validation NDCG@${r.k}: ${Object.entries(r.validationNdcg).map(([k, v]) => `${k} ${f(v)}`).join(', ')}` : ''));
+    if (r.ease) {
+      lines.push('', `EASE (closed-form item-item, Steck 2019) on the ${r.ease.items} most popular products (at most ${r.ease.maxItems}): lambda ${r.ease.lambda}, ` +
+        `chosen on the validation split by its own NDCG@${r.k} (${Object.entries(r.ease.ndcgByLambda).map(([l, v]) => `lambda ${l}: ${f(v)}`).join(', ')})` +
+        (r.ease.blend
+          ? `; best blend with EASE ${f(r.ease.blend.withEase)} vs without ${f(r.ease.blend.withoutEase)} (standard error of the gain ${f(r.ease.blend.standardError)}): ` +
+            (r.ease.blend.used ? 'EASE kept in the blend' : 'within one standard error, EASE left out')
+          : '; the best blend (coarse grid, step 0.2) gave EASE no weight'));
+    }
   }
   return lines;
 }

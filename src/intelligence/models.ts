@@ -6,8 +6,9 @@ import { scoreLearnedClvAll, type LearnedClv } from './clv-learned.ts';
 import { trainClv } from './clv-training.ts';
 import { fitClv, scoreClv, type ClvModel } from './clv.ts';
 import { buildSnapshot, rhythmAsOf, type Snapshot } from './features.ts';
-import { applyRepeatDecay, buildCandidates, DEFAULT_REPEAT_DECAY, rank, setUsers, tuneWeights, type TunedWeights } from './recommend.ts';
-import { DEFAULT_SIGNAL_OPTIONS, type SignalInputs } from './recommend-signals.ts';
+import { addEaseSignal, fitEase } from './ease.ts';
+import { applyRepeatDecay, buildCandidates, DEFAULT_REPEAT_DECAY, rank, setUsers, tuneWeights, usesEase, type TunedWeights } from './recommend.ts';
+import { BASE_SIGNAL_INPUTS, DEFAULT_SIGNAL_OPTIONS, type SignalInputs } from './recommend-signals.ts';
 import { modelRecord, type ModelRecord } from './registry.ts';
 import { buildSegments, type SegmentModel } from './segments.ts';
 
@@ -127,7 +128,7 @@ export function segmentCustomers(snap: Snapshot, k = 5, seed = 42, windowStart: 
 
 export interface RecommendationResult {
   /** Engine tables (CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON) per algorithm. */
-  tables: { hybrid: string; popularity: string; repeat_purchase: string };
+  tables: { hybrid: string; popularity: string; repeat_purchase: string; ease?: string };
   prefix: string;
   tuning: TunedWeights;
   record: ModelRecord;
@@ -143,28 +144,45 @@ async function usersAsOf(engine: Engine, p: string, asOf: string): Promise<void>
 
 /**
  * `stored`: the tuning of an earlier training run (trained-models.ts), used instead of tuning again. `inputs`: what the
- * signals read (default: the base_* tables; between trainings, the model aggregates).
+ * signals read (default: the base_* tables; between trainings, the model aggregates). `options.only`: a relation of
+ * CUSTOMER360_IDs to rank (a daily run's changed customers); the global signals still come from every customer, so
+ * each of their lists is the one ranking everybody gives.
  */
-export async function recommend(engine: Engine, snap: Snapshot, horizonDays: number, topN = 10, windowStart: string, stored?: TunedWeights, inputs?: SignalInputs): Promise<RecommendationResult> {
+export async function recommend(
+  engine: Engine, snap: Snapshot, horizonDays: number, topN = 10, windowStart: string, stored?: TunedWeights, inputs?: SignalInputs,
+  options: { ease?: boolean; only?: string } = {},
+): Promise<RecommendationResult> {
   const asOf = snap.asOf;
   const tuning = stored ?? (await tuneWeights(engine, asOf, horizonDays, (p, d) => usersAsOf(engine, p, d)));
   const p = `rc_${asOf.replace(/-/g, '')}_`;
   await setUsers(engine, p, snap.table);
+  if (options.only) await engine.run(`DELETE FROM ${p}users WHERE CUSTOMER360_ID NOT IN (SELECT CUSTOMER360_ID FROM ${options.only})`);
   await buildCandidates(engine, p, asOf, DEFAULT_SIGNAL_OPTIONS, inputs);
   await applyRepeatDecay(engine, p, asOf, tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY);
+  // EASE is refitted as of this date at the strength tuning chose, when the blend weighs it (or the caller wants
+  // its ranking alone, as the evaluation does).
+  const ease = tuning.ease && (usesEase(tuning.weights) || options.ease)
+    ? await fitEase(engine, p, asOf, (inputs ?? BASE_SIGNAL_INPUTS).lines, tuning.ease.lambda, tuning.ease.maxItems)
+    : null;
+  if (ease) await addEaseSignal(engine, p, ease, DEFAULT_SIGNAL_OPTIONS.candidatesPerSignal);
+  else if (usesEase(tuning.weights)) await engine.run(`ALTER TABLE ${p}cand ADD COLUMN S_EASE DOUBLE DEFAULT 0; ALTER TABLE ${p}cand ADD COLUMN VIA_EASE INTEGER`);
   const tables = {
     hybrid: await rank(engine, p, 'hybrid', tuning.weights, topN),
     popularity: await rank(engine, p, 'popularity', tuning.weights, topN),
     repeat_purchase: await rank(engine, p, 'repeat_purchase', tuning.weights, topN),
+    ...(ease && options.ease ? { ease: await rank(engine, p, 'ease', tuning.weights, topN) } : {}),
   };
   const record = modelRecord({
     name: 'recommendations',
     asOf,
     type: tuning.served && tuning.served !== 'blend'
       ? `${tuning.served} alone (the blend did not beat it on validation)`
-      : 'hybrid: item-item CF (co-purchase + co-view) + content + repeat purchase + popularity',
-    parameters: { weights: tuning.weights, repeatDecayDays: tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY, served: tuning.served ?? 'blend', tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS },
-    metrics: { validation: tuning.validation ?? null, validationNdcg: tuning.validationNdcg ?? null },
+      : `hybrid: item-item CF (co-purchase + co-view) + content + repeat purchase + popularity${usesEase(tuning.weights) ? ' + EASE' : ''}`,
+    parameters: {
+      weights: tuning.weights, repeatDecayDays: tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY, served: tuning.served ?? 'blend', tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS,
+      ...(tuning.ease ? { ease: { lambda: tuning.ease.lambda, items: tuning.ease.items, maxItems: tuning.ease.maxItems } } : {}),
+    },
+    metrics: { validation: tuning.validation ?? null, validationNdcg: tuning.validationNdcg ?? null, ...(tuning.ease ? { easeValidationNdcgByLambda: tuning.ease.ndcgByLambda, easeInBlend: tuning.ease.blend ?? null } : {}) },
     windowStart,
     windowEnd: asOf,
     featureSnapshotVersion: snap.version,

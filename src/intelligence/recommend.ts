@@ -2,10 +2,15 @@
 // repeat purchase, issue 5), top-N metrics, and weight tuning on an earlier time split.
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { addDays } from './features.ts';
-import { buildCandidates, DEFAULT_SIGNAL_OPTIONS, SIGNALS, type Signal, type SignalOptions } from './recommend-signals.ts';
+import { seededRandom } from './math.ts';
+import { addEaseSignal, chooseEase, type EaseChoice } from './ease.ts';
+import { BASE_SIGNAL_INPUTS, buildCandidates, DEFAULT_SIGNAL_OPTIONS, SIGNALS, type Signal, type SignalOptions } from './recommend-signals.ts';
 
-export type Weights = Record<Signal, number>;
-export type Algorithm = 'hybrid' | 'popularity' | 'repeat_purchase';
+/** The blend's weights: the four signals, plus EASE (ease.ts) when tuning fitted it. */
+export type Weights = Record<Signal, number> & { ease?: number };
+export type Algorithm = 'hybrid' | 'popularity' | 'repeat_purchase' | 'ease';
+/** What the blend can weigh: the signals of recommend-signals.ts and EASE. */
+export type BlendInput = Signal | 'ease';
 
 export interface RecMetrics {
   users: number;
@@ -18,6 +23,11 @@ export interface RecMetrics {
 /** Prior weights, used when there is no earlier split to tune on. */
 export const DEFAULT_WEIGHTS: Weights = { repeat: 0.4, cf: 0.3, content: 0.2, popularity: 0.1 };
 
+/** Whether a blend weighs EASE (then `<p>cand` must carry S_EASE: addEaseSignal). */
+export function usesEase(w: Weights): boolean {
+  return (w.ease ?? 0) > 0;
+}
+
 function scoreSql(algo: Algorithm, w: Weights): { score: string; order: string; reason: string; needsCf?: string; needsContent?: string } {
   const repeatReason = `'REPEAT_PURCHASE: bought ' || N || CASE WHEN N = 1 THEN ' time' ELSE ' times' END || ', last on ' || CAST(LAST_DATE AS VARCHAR)`;
   const popularReason = `'POPULAR: a best seller' || coalesce(' in ' || lower(CATEGORY), '')`;
@@ -28,6 +38,14 @@ function scoreSql(algo: Algorithm, w: Weights): { score: string; order: string; 
       reason: `CASE WHEN N > 0 THEN ${repeatReason} ELSE ${popularReason} END`,
     };
   }
+  const easeReason = `'ALSO_BOUGHT: bought by customers who buy ' || coalesce(VIA_EASE_NAME, VIA_EASE_ID)`;
+  if (algo === 'ease') {
+    return {
+      score: `S_EASE + 1e-6 * POP_NORM`,
+      order: `S_EASE + 1e-6 * POP_NORM DESC, PK`,
+      reason: `CASE WHEN S_EASE > 0 AND VIA_EASE_ID IS NOT NULL THEN ${easeReason} ELSE ${popularReason} END`,
+    };
+  }
   if (algo === 'popularity') {
     return {
       score: `CATPOP + 0.001 * POP_NORM`,
@@ -35,15 +53,18 @@ function scoreSql(algo: Algorithm, w: Weights): { score: string; order: string; 
       reason: `CASE WHEN CATPOP > 0 THEN 'POPULAR_IN_CATEGORY: popular in ' || lower(CATEGORY) || ', a category you buy' ELSE ${popularReason} END`,
     };
   }
-  const parts = { repeat: `${w.repeat} * S_REPEAT`, cf: `${w.cf} * S_CF`, content: `${w.content} * S_CONTENT`, popularity: `${w.popularity} * S_POPULARITY` };
+  const parts: Record<string, string> = { repeat: `${w.repeat} * S_REPEAT`, cf: `${w.cf} * S_CF`, content: `${w.content} * S_CONTENT`, popularity: `${w.popularity} * S_POPULARITY` };
+  // EASE's column exists only when it was fitted (usesEase).
+  if (usesEase(w)) parts.ease = `${w.ease} * S_EASE`;
   const score = `round(${Object.values(parts).join(' + ')} + 1e-6 * POP_NORM, 10)`;
   // The reason names the signal that contributed most, with what drove it.
   // A signal explains a recommendation only if it contributed (> 0) and its explanation exists; else popularity does.
-  const top = `greatest(${parts.repeat}, ${parts.cf}, ${parts.content}, ${parts.popularity})`;
+  const top = `greatest(${Object.values(parts).join(', ')})`;
   const reason = `CASE
       WHEN ${parts.repeat} > 0 AND ${parts.repeat} >= ${top} AND N > 0 THEN ${repeatReason}
       WHEN ${parts.cf} > 0 AND ${parts.cf} >= ${top} AND VIA_CF IS NOT NULL THEN 'ALSO_BOUGHT: often bought or viewed with ' || coalesce(VIA_NAME, VIA_CF)
-      WHEN ${parts.content} > 0 AND ${parts.content} >= ${top} AND VIA_CONTENT IS NOT NULL THEN 'MATCHES_INTEREST: your interest in ' || lower(replace(VIA_CONTENT, ':', ' '))
+      WHEN ${parts.content} > 0 AND ${parts.content} >= ${top} AND VIA_CONTENT IS NOT NULL THEN 'MATCHES_INTEREST: your interest in ' || lower(replace(VIA_CONTENT, ':', ' '))${parts.ease ? `
+      WHEN ${parts.ease} > 0 AND ${parts.ease} >= ${top} AND VIA_EASE_ID IS NOT NULL THEN ${easeReason}` : ''}
       ELSE ${popularReason} END`;
   // Rows whose reason can name a CF source or a content interest: only those need the look-up.
   const needsCf = `${parts.cf} > 0 AND ${parts.cf} >= ${top}`;
@@ -77,13 +98,17 @@ export async function rank(engine: Engine, p: string, algo: Algorithm, w: Weight
       LEFT JOIN via_cf c USING (UK, PK) LEFT JOIN ${p}pid i ON i.PK = c.VIA_PK LEFT JOIN ${p}catalog v ON v.PK = c.VIA_PK
       LEFT JOIN via_ct t USING (UK, PK))`
     : `, e AS (SELECT * FROM r)`;
+  // EASE's reason names the customer's product that contributed most to the score.
+  const easeNames = explain && (algo === 'ease' || (algo === 'hybrid' && usesEase(w)))
+    ? `, e2 AS (SELECT e.*, ve.PRODUCT_ID AS VIA_EASE_ID, ve.PRODUCT_NAME AS VIA_EASE_NAME FROM e LEFT JOIN ${p}catalog ve ON ve.PK = e.VIA_EASE)`
+    : `, e2 AS (SELECT * FROM e)`;
   await engine.run(`CREATE OR REPLACE TABLE ${table} AS
     WITH k AS (
       SELECT UK, PK, ${s.score} AS SCORE, row_number() OVER (PARTITION BY UK ORDER BY ${s.order})::INTEGER AS RANK
       FROM ${p}cand QUALIFY RANK <= ${topN}),
     -- The window sorts narrow rows (keys and the score's inputs); the wide ones are fetched for the top N only.
-    r AS (SELECT c.*, u.CUSTOMER360_ID, i.PRODUCT_ID, k.SCORE, k.RANK FROM k JOIN ${p}cand c USING (UK, PK) JOIN ${p}uk u USING (UK) JOIN ${p}pid i USING (PK))${lookups}
-    SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, ${explain ? s.reason : 'NULL::VARCHAR'} AS REASON FROM e`);
+    r AS (SELECT c.*, u.CUSTOMER360_ID, i.PRODUCT_ID, k.SCORE, k.RANK FROM k JOIN ${p}cand c USING (UK, PK) JOIN ${p}uk u USING (UK) JOIN ${p}pid i USING (PK))${lookups}${easeNames}
+    SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, ${explain ? s.reason : 'NULL::VARCHAR'} AS REASON FROM e2`);
   return table;
 }
 
@@ -108,15 +133,16 @@ export async function recMetrics(engine: Engine, p: string, recs: string, k = 10
   return { users: Number(r.users), precision: Number(r.precision ?? 0), recall: Number(r.recall ?? 0), ndcg: Number(r.ndcg ?? 0), hitRate: Number(r.hit_rate ?? 0) };
 }
 
-/** All weight vectors on a simplex grid (step 1/steps). */
-export function weightGrid(steps = 5): Weights[] {
+/** All weight vectors on a simplex grid (step 1/steps), over the four signals, and EASE too with `ease`. */
+export function weightGrid(steps = 5, ease = false): Weights[] {
   const out: Weights[] = [];
-  for (let a = 0; a <= steps; a++)
-    for (let b = 0; a + b <= steps; b++)
-      for (let c = 0; a + b + c <= steps; c++) {
-        const d = steps - a - b - c;
-        out.push({ repeat: a / steps, cf: b / steps, content: c / steps, popularity: d / steps });
-      }
+  for (let e = 0; e <= (ease ? steps : 0); e++)
+    for (let a = 0; a + e <= steps; a++)
+      for (let b = 0; a + b + e <= steps; b++)
+        for (let c = 0; a + b + c + e <= steps; c++) {
+          const d = steps - a - b - c - e;
+          out.push({ repeat: a / steps, cf: b / steps, content: c / steps, popularity: d / steps, ...(ease ? { ease: e / steps } : {}) });
+        }
   return out;
 }
 
@@ -141,6 +167,8 @@ export function ndcgAt(flags: readonly number[], relevant: number, k: number): n
 export interface TuningMatrix {
   R: Float64Array;
   C: Float64Array;
+  /** EASE's normalised score (zeros when it was not fitted). */
+  E: Float64Array;
   T: Float64Array;
   Q: Float64Array;
   POP: Float64Array;
@@ -155,12 +183,31 @@ interface TuningColumns {
   N?: number[];
   AGE?: number[];
   C: number[];
+  E?: number[] | null;
   T: number[];
   Q: number[];
   POP: number[];
   REL: number[];
   NREL: number[];
   START: number[];
+}
+
+/** Standard error of mean(a) - mean(b) over 200 paired bootstrap resamples of the rows (seeded: same data, same answer). */
+export function pairedStandardError(a: Float64Array, b: Float64Array, samples = 200): number {
+  const n = a.length;
+  if (n < 2) return 0;
+  const rnd = seededRandom(18);
+  const diffs: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    let t = 0;
+    for (let i = 0; i < n; i++) {
+      const j = Math.floor(rnd() * n);
+      t += a[j]! - b[j]!;
+    }
+    diffs.push(t / n);
+  }
+  const mean = diffs.reduce((x, y) => x + y, 0) / samples;
+  return Math.sqrt(diffs.reduce((x, y) => x + (y - mean) ** 2, 0) / (samples - 1));
 }
 
 /** Decays (days) the repeat signal ln(1 + N) exp(-age / decay) is fitted over, on the validation split. */
@@ -187,7 +234,7 @@ export function tuningMatrix(c: TuningColumns, k = 10, repeatDecay?: number): Tu
     }
   }
   const full: TuningMatrix = {
-    R, C: f(c.C), T: f(c.T), Q: f(c.Q), POP: f(c.POP), REL: Uint8Array.from(c.REL, Number),
+    R, C: f(c.C), E: c.E ? f(c.E) : new Float64Array(c.C.length), T: f(c.T), Q: f(c.Q), POP: f(c.POP), REL: Uint8Array.from(c.REL, Number),
     start, nrel: Int32Array.from(c.NREL, Number),
   };
   return pruneDominated(full, k);
@@ -210,7 +257,7 @@ export async function applyRepeatDecay(engine: Engine, p: string, asOf: string, 
 function pruneDominated(m: TuningMatrix, k: number): TuningMatrix {
   const keep: number[] = [];
   const start: number[] = [];
-  const { R, C, T, Q, POP } = m;
+  const { R, C, E, T, Q, POP } = m;
   for (let u = 0; u < m.nrel.length; u++) {
     start.push(keep.length);
     const a = m.start[u]!;
@@ -218,8 +265,8 @@ function pruneDominated(m: TuningMatrix, k: number): TuningMatrix {
     for (let i = a; i < b; i++) {
       let dominators = 0;
       for (let j = a; j < b && dominators < k; j++) {
-        if (j === i || R[j]! < R[i]! || C[j]! < C[i]! || T[j]! < T[i]! || Q[j]! < Q[i]! || POP[j]! < POP[i]!) continue;
-        if (j < i || (R[j]! > R[i]! && C[j]! > C[i]! && T[j]! > T[i]! && Q[j]! > Q[i]! && POP[j]! > POP[i]!)) dominators++;
+        if (j === i || R[j]! < R[i]! || C[j]! < C[i]! || E[j]! < E[i]! || T[j]! < T[i]! || Q[j]! < Q[i]! || POP[j]! < POP[i]!) continue;
+        if (j < i || (R[j]! > R[i]! && C[j]! > C[i]! && E[j]! >= E[i]! && T[j]! > T[i]! && Q[j]! > Q[i]! && POP[j]! > POP[i]!)) dominators++;
       }
       if (dominators < k) keep.push(i);
     }
@@ -232,7 +279,7 @@ function pruneDominated(m: TuningMatrix, k: number): TuningMatrix {
   };
   const f64 = (n: number) => new Float64Array(n);
   return {
-    R: pick(R, f64), C: pick(C, f64), T: pick(T, f64), Q: pick(Q, f64), POP: pick(POP, f64), REL: pick(m.REL, (n) => new Uint8Array(n)),
+    R: pick(R, f64), C: pick(C, f64), E: pick(E, f64), T: pick(T, f64), Q: pick(Q, f64), POP: pick(POP, f64), REL: pick(m.REL, (n) => new Uint8Array(n)),
     start: Int32Array.from(start), nrel: m.nrel,
   };
 }
@@ -241,7 +288,7 @@ function pruneDominated(m: TuningMatrix, k: number): TuningMatrix {
  * Mean NDCG@k of the blend `w` over the matrix's users: a top-k selection per user (score, then row order = product
  * id, as the SQL ranking orders) instead of a full sort, so the 286-point grid stays cheap.
  */
-export function meanNdcg(m: TuningMatrix, w: Weights, k: number): number {
+export function meanNdcg(m: TuningMatrix, w: Weights, k: number, perUser?: Float64Array): number {
   const users = m.nrel.length;
   if (users === 0) return 0;
   const idcg = new Float64Array(k + 1);
@@ -253,14 +300,14 @@ export function meanNdcg(m: TuningMatrix, w: Weights, k: number): number {
   const topS = new Float64Array(k);
   const topI = new Int32Array(k);
   // Locals, not property reads, in the hot loop.
-  const { R, C, T, Q, POP, start } = m;
-  const wr = w.repeat, wc = w.cf, wt = w.content, wq = w.popularity;
+  const { R, C, E, T, Q, POP, start } = m;
+  const wr = w.repeat, wc = w.cf, wt = w.content, wq = w.popularity, we = w.ease ?? 0;
   let total = 0;
   for (let u = 0; u < users; u++) {
     let size = 0;
     const end = start[u + 1]!;
     for (let i = start[u]!; i < end; i++) {
-      const s = wr * R[i]! + wc * C[i]! + wt * T[i]! + wq * Q[i]! + 1e-6 * POP[i]!;
+      const s = wr * R[i]! + wc * C[i]! + wt * T[i]! + wq * Q[i]! + we * E[i]! + 1e-6 * POP[i]!;
       // Rows arrive in tie-break order, so a new row enters only on a strictly higher score.
       if (size === k && s <= topS[k - 1]!) continue;
       let j = size < k ? size++ : k - 1;
@@ -275,7 +322,9 @@ export function meanNdcg(m: TuningMatrix, w: Weights, k: number): number {
     let dcg = 0;
     for (let j = 0; j < size; j++) dcg += m.REL[topI[j]!]! * discount[j]!;
     const ideal = idcg[Math.min(m.nrel[u]!, k)]!;
-    total += ideal > 0 ? dcg / ideal : 0;
+    const v = ideal > 0 ? dcg / ideal : 0;
+    if (perUser) perUser[u] = v;
+    total += v;
   }
   return total / users;
 }
@@ -287,9 +336,11 @@ export interface TunedWeights {
    * 'blend' when the fitted blend beat every single ingredient on the validation split; otherwise the best ingredient
    * alone is served (its weight 1, the others 0).
    */
-  served?: 'blend' | Signal;
+  served?: 'blend' | BlendInput;
   /** Validation NDCG@10 of the fitted blend and of each ingredient alone (the evidence for `served`). */
-  validationNdcg?: { blend: number } & Record<Signal, number>;
+  validationNdcg?: { blend: number } & Record<Signal, number> & { ease?: number };
+  /** EASE's strength and size as fitted on the split (absent when it could not be: fewer than two products). */
+  ease?: EaseChoice;
   /** Decay of the repeat signal in days, fitted with the weights (REPEAT_DECAYS). */
   repeatDecayDays?: number;
   /** The split tuned on: signals as of `asOf`, truth in (asOf, until]. */
@@ -312,6 +363,9 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
     SELECT CUSTOMER360_ID FROM ${p}users WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}relevant)
     ORDER BY hash(CUSTOMER360_ID), CUSTOMER360_ID LIMIT ${TUNING_USERS}`);
   await buildCandidates(engine, p, splitAt, o);
+  // EASE, its strength chosen on this split's truth, joins the candidates as a fifth input to the blend.
+  const ease = await chooseEase(engine, p, splitAt, BASE_SIGNAL_INPUTS.lines);
+  if (ease) await addEaseSignal(engine, p, ease, o.candidatesPerSignal);
   // Rows come sorted by customer then product, so a row's position is the product-id tie-break of the SQL ranking.
   // Fetched as one row of column lists (far cheaper than one JS object per candidate).
   const [cols] = await engine.all<TuningColumns>(`
@@ -320,37 +374,56 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
       WHERE CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users) GROUP BY 1),
     rel AS (SELECT k.UK, i.PK FROM ${p}relevant JOIN ${p}uk k USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID)),
     x AS (
-      SELECT k.S_REPEAT AS R, k.N, coalesce(date_diff('day', k.LAST_DATE, DATE ${lit(splitAt)}), 0) AS AGE, k.S_CF AS C, k.S_CONTENT AS T, k.S_POPULARITY AS Q, k.POP_NORM AS POP,
+      SELECT k.S_REPEAT AS R, k.N, coalesce(date_diff('day', k.LAST_DATE, DATE ${lit(splitAt)}), 0) AS AGE, k.S_CF AS C, ${ease ? 'k.S_EASE' : '0.0'} AS E, k.S_CONTENT AS T, k.S_POPULARITY AS Q, k.POP_NORM AS POP,
         CASE WHEN r.PK IS NULL THEN 0 ELSE 1 END AS REL, u.NREL, row_number() OVER (PARTITION BY k.UK ORDER BY k.PK) = 1 AS FIRST, k.UK, k.PK
       FROM ${p}cand k JOIN u USING (UK) LEFT JOIN rel r USING (UK, PK))
-    SELECT list(R ORDER BY UK, PK) AS R, list(N ORDER BY UK, PK) AS N, list(AGE ORDER BY UK, PK) AS AGE, list(C ORDER BY UK, PK) AS C, list(T ORDER BY UK, PK) AS T, list(Q ORDER BY UK, PK) AS Q,
+    SELECT list(R ORDER BY UK, PK) AS R, list(N ORDER BY UK, PK) AS N, list(AGE ORDER BY UK, PK) AS AGE, list(C ORDER BY UK, PK) AS C, list(E ORDER BY UK, PK) AS E, list(T ORDER BY UK, PK) AS T, list(Q ORDER BY UK, PK) AS Q,
       list(POP ORDER BY UK, PK) AS POP, list(REL ORDER BY UK, PK) AS REL, list(NREL ORDER BY UK, PK) FILTER (WHERE FIRST) AS NREL,
       list(row_number ORDER BY UK, PK) FILTER (WHERE FIRST) AS START
     FROM (SELECT *, (row_number() OVER (ORDER BY UK, PK) - 1)::INTEGER AS row_number FROM x)`);
   if (!cols || !cols.R || cols.R.length === 0) return { weights: DEFAULT_WEIGHTS, tuned: false };
   // The blend's weights and the repeat signal's decay are fitted together.
-  const alone = (sig: Signal): Weights => ({ repeat: 0, cf: 0, content: 0, popularity: 0, [sig]: 1 });
+  const inputs: BlendInput[] = ease ? [...SIGNALS, 'ease'] : [...SIGNALS];
+  const alone = (sig: BlendInput): Weights => ({ repeat: 0, cf: 0, content: 0, popularity: 0, ...(ease ? { ease: 0 } : {}), [sig]: 1 });
   let best: { w: Weights; ndcg: number; decay: number } | undefined;
-  const ingredients = Object.fromEntries(SIGNALS.map((sig) => [sig, -1])) as Record<Signal, number>;
+  const ingredients = Object.fromEntries(inputs.map((sig) => [sig, -1])) as Record<BlendInput, number>;
   let repeatAloneDecay: number = DEFAULT_REPEAT_DECAY;
   // Coarse grid (step 1/5) for every decay, then the fine grid (step 1/10) at the best decay only: the cost of the
   // search stays near one fine grid.
   const matrices = new Map(REPEAT_DECAYS.map((d) => [d as number, tuningMatrix(cols, 10, d)]));
-  let coarse: { ndcg: number; decay: number } | undefined;
+  let coarse: { ndcg: number; decay: number; w: Weights } | undefined;
   for (const [decay, m] of matrices) {
-    for (const w of weightGrid(5)) {
+    for (const w of weightGrid(5, !!ease)) {
       const ndcg = meanNdcg(m, w, 10);
-      if (!coarse || ndcg > coarse.ndcg + 1e-12) coarse = { ndcg, decay };
+      if (!coarse || ndcg > coarse.ndcg + 1e-12) coarse = { ndcg, decay, w };
     }
   }
-  for (const w of weightGrid(10)) {
+  // The fine grid: every blend without EASE (286 points, as without it), and blends with EASE only if the coarse
+  // optimum weighs it, within 0.2 of that optimum on every weight (the whole five-input grid is 1,001 points).
+  const near = (w: Weights) => !usesEase(w) || (usesEase(coarse!.w) && (['repeat', 'cf', 'content', 'popularity', 'ease'] as const).every((k) => Math.abs((w[k] ?? 0) - (coarse!.w[k] ?? 0)) <= 0.2 + 1e-9));
+  let plain: { w: Weights; ndcg: number; decay: number } | undefined;
+  for (const w of weightGrid(10, !!ease).filter(near)) {
     const ndcg = meanNdcg(matrices.get(coarse!.decay)!, w, 10);
     if (!best || ndcg > best.ndcg + 1e-12) best = { w, ndcg, decay: coarse!.decay };
+    if (!usesEase(w) && (!plain || ndcg > plain.ndcg + 1e-12)) plain = { w, ndcg, decay: coarse!.decay };
+  }
+  // EASE joins the blend only if the best blend with it beats the best without it by more than one paired-bootstrap
+  // standard error over the validation customers (a gain within noise is not worth its cost: the inverse per run).
+  if (ease && usesEase(best!.w)) {
+    const m = matrices.get(coarse!.decay)!;
+    const withIt = new Float64Array(m.nrel.length);
+    const without = new Float64Array(m.nrel.length);
+    meanNdcg(m, best!.w, 10, withIt);
+    meanNdcg(m, plain!.w, 10, without);
+    const standardError = pairedStandardError(withIt, without);
+    const used = best!.ndcg - plain!.ndcg > standardError;
+    ease.choice.blend = { withEase: best!.ndcg, withoutEase: plain!.ndcg, standardError, used };
+    if (!used) best = plain;
   }
   for (const [decay, m] of matrices) {
     // Each ingredient alone on the same split (repeat at its own best decay): a blend that does not beat the best of
     // them is not served.
-    for (const sig of SIGNALS) {
+    for (const sig of inputs) {
       const ndcg = meanNdcg(m, alone(sig), 10);
       if (ndcg > ingredients[sig] + 1e-12) {
         ingredients[sig] = ndcg;
@@ -358,8 +431,8 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
       }
     }
   }
-  const top = SIGNALS.reduce((a, b) => (ingredients[b] > ingredients[a] ? b : a));
-  const served: 'blend' | Signal = best!.ndcg > ingredients[top] + 1e-12 ? 'blend' : top;
+  const top = inputs.reduce((a, b) => (ingredients[b] > ingredients[a] ? b : a));
+  const served: 'blend' | BlendInput = best!.ndcg > ingredients[top] + 1e-12 ? 'blend' : top;
   if (served !== 'blend') best = { w: alone(top), ndcg: ingredients[top], decay: top === 'repeat' ? repeatAloneDecay : DEFAULT_REPEAT_DECAY };
   await applyRepeatDecay(engine, p, splitAt, best!.decay);
   const final = await rank(engine, p, 'hybrid', best!.w, 10, false);
@@ -367,7 +440,10 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
   // The split's tables served their purpose (the scoring date builds its own).
   const tables = await engine.all<{ name: string }>(`SELECT table_name AS name FROM duckdb_tables() WHERE starts_with(table_name, ${lit(p)})`);
   for (const t of tables) await engine.run(`DROP TABLE IF EXISTS ${t.name}`);
-  return { weights: best!.w, tuned: true, split: { asOf: splitAt, until: asOf }, validation, served, validationNdcg: { blend: best!.ndcg, ...ingredients }, repeatDecayDays: best!.decay };
+  return {
+    weights: best!.w, tuned: true, split: { asOf: splitAt, until: asOf }, validation, served, validationNdcg: { blend: best!.ndcg, ...ingredients }, repeatDecayDays: best!.decay,
+    ...(ease ? { ease: ease.choice } : {}),
+  };
 }
 
 export { buildCandidates, SIGNALS };

@@ -163,6 +163,19 @@ export class AdlsLake implements Lake {
     await this.container.getBlobClient(key).deleteIfExists();
   }
 
+  /** A scope overlapping `scope` whose lock blob is leased now, if any. */
+  private async conflictingScope(scope: string): Promise<string | undefined> {
+    const dir = this.key('_locks');
+    for await (const b of this.container.listBlobsFlat({ prefix: `${dir}/` })) {
+      const name = b.name.slice(dir.length + 1);
+      if (!name.endsWith('.lock')) continue;
+      const other = name.slice(0, -'.lock'.length);
+      const state = b.properties.leaseState;
+      if (overlaps(scope, other) && (state === 'leased' || state === 'breaking')) return other;
+    }
+    return undefined;
+  }
+
   async lock(scope: string, holder: Holder, waitMs: number): Promise<() => Promise<void>> {
     const blob = this.container.getBlockBlobClient(this.key(`_locks/${scope}.lock`));
     const lease = blob.getBlobLeaseClient();
@@ -172,17 +185,26 @@ export class AdlsLake implements Lake {
       await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } }).catch((e: { statusCode?: number }) => {
         if (e.statusCode !== 409 && e.statusCode !== 412) throw e;
       });
+      let busy = scope;
       try {
         await lease.acquireLease(LEASE_SECONDS);
-        break;
+        // Held; but scopes overlap: the pipeline writes what every job and ingest writes. Each side takes its own
+        // lease first and then looks for the other's, so of two that start at once at least one sees the other
+        // (and both may step back and try again): never both run.
+        const other = await this.conflictingScope(scope);
+        if (other === undefined) break;
+        await lease.releaseLease().catch(() => undefined);
+        busy = other;
       } catch (e) {
         if ((e as { statusCode?: number }).statusCode !== 409) throw e;
       }
       if (Date.now() >= deadline) {
-        const meta = await blob.getProperties().then((p) => p.metadata ?? {}, () => ({}) as Record<string, string>);
+        const holderBlob = this.container.getBlockBlobClient(this.key(`_locks/${busy}.lock`));
+        const meta = await holderBlob.getProperties().then((p) => p.metadata ?? {}, () => ({}) as Record<string, string>);
         const h = meta.pid ? { pid: Number(meta.pid), host: meta.host, command: decodeURIComponent(meta.command ?? ''), since: meta.since } : undefined;
+        const what = busy === scope ? `scope '${scope}' is in use` : `scope '${scope}' overlaps scope '${busy}', which is in use`;
         throw new TransientError(
-          `${this.location} scope '${scope}' is in use by ${describeHolder(h)}: one writer at a time. Wait for it to finish (or set C360_LOCK_WAIT_SECONDS), then run again; a crashed holder's lease expires within ${LEASE_SECONDS} s`,
+          `${this.location} ${what} by ${describeHolder(h)}: one writer at a time. Wait for it to finish (or set C360_LOCK_WAIT_SECONDS), then run again; a crashed holder's lease expires within ${LEASE_SECONDS} s`,
         );
       }
       await sleep(Math.min(1000, Math.max(50, deadline - Date.now())));
@@ -196,6 +218,22 @@ export class AdlsLake implements Lake {
       await lease.releaseLease().catch(() => undefined);
     };
   }
+}
+
+/**
+ * Scopes that run beside everything: a hub's stream (Bronze of the streaming tables only, while the pipeline skips
+ * them) and activation (reads Gold, writes its own outbox).
+ */
+const BESIDE_ALL = /^(bronze-stream\.|activate$)/;
+
+/**
+ * Which scopes a scope's writer excludes besides itself: `pipeline` (run, start, forget, retention: every dataset)
+ * excludes every job and ingest scope; a job or ingest scope (`bronze-ingest.CUSTOMERS`, `silver-customers`, ...)
+ * excludes the pipeline. Different tables' jobs run in parallel (ADF's ForEach).
+ */
+export function overlaps(scope: string, other: string): boolean {
+  if (scope === other || BESIDE_ALL.test(scope) || BESIDE_ALL.test(other)) return false;
+  return scope === 'pipeline' || other === 'pipeline';
 }
 
 /** Lease length: a crashed holder's lock frees itself this long after its last renewal. */

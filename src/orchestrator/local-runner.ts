@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MASTER } from '../../pipelines/master.ts';
 import { bindParams, policyOf, topoSort, type Activity, type MasterPipeline } from '../../pipelines/ir.ts';
 import { Engine } from '../engine/duckdb.ts';
+import { RunEngines } from './engines.ts';
 import type { Lake } from '../lake/lake.ts';
 import { resolveAsOf, type AsOfResolution } from '../runtime/as-of.ts';
 import { C360Error, isTransient, UsageError, withHint } from '../runtime/errors.ts';
@@ -44,11 +45,14 @@ export function makeJobContext(o: {
   runDate: string;
   asOf?: string;
   params: Record<string, string>;
+  /** The run's shared DuckDB instance (a pipeline run); else each engine is an instance of its own. */
+  engines?: RunEngines;
 }): JobContext {
+  const { engines, ...rest } = o;
   return {
-    ...o,
+    ...rest,
     report: emptyReport(),
-    openEngine: (options) => Engine.open({ tempDirectory: join(o.home, 'tmp', 'duckdb'), ...options }),
+    openEngine: (options) => (engines ? engines.open(options) : Engine.open({ tempDirectory: join(o.home, 'tmp', 'duckdb'), ...options })),
   };
 }
 
@@ -84,7 +88,7 @@ export async function runJob(
   let asOf = base.asOf;
   if (job.usesAsOf) {
     try {
-      const resolved = await resolveAsOf({ option: base.asOf, param: params.asOf, lake: base.lake, force: base.force, openEngine: () => openScratchEngine(base.home) });
+      const resolved = await resolveAsOf({ option: base.asOf, param: params.asOf, lake: base.lake, force: base.force, openEngine: () => base.engines?.open() ?? openScratchEngine(base.home) });
       asOf = resolved.asOf;
       entry.asOf = asOf;
     } catch (error) {
@@ -108,6 +112,8 @@ export async function runJob(
       }
       Object.assign(entry, ctx.report, { status: 'failed', error: errorOf(error) });
       break;
+    } finally {
+      base.engines?.afterJob();
     }
   }
   return finish(entry, started, {});
@@ -179,6 +185,24 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
   // Sub-pipelines run alone (tests, tools) still bind the Silver activities' fullRefresh: incremental by default.
   values.fullRefresh ??= 'false';
   const log = options.log.child({ runId });
+  const engines = new RunEngines(join(options.home, 'tmp', 'duckdb'));
+  try {
+    return await runStages(options, pipeline, manifest, values, engines, log, started);
+  } finally {
+    await engines.close();
+  }
+}
+
+async function runStages(
+  options: RunOptions,
+  pipeline: MasterPipeline,
+  manifest: RunManifest,
+  values: Record<string, string | undefined>,
+  engines: RunEngines,
+  log: Logger,
+  started: number,
+): Promise<RunManifest> {
+  const { runId, loadId, runDate } = manifest;
   // Written now and after every job: a run killed at any point leaves a manifest saying how far it got.
   await writeManifest(options.home, options.lake, manifest);
   log.info('run started', { pipeline: pipeline.name, runDate, asOf: options.asOf ?? 'latest', lake: options.lake.location });
@@ -189,7 +213,7 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
     if (resolved) return true;
     const at = Date.now();
     try {
-      resolved = await resolveAsOf({ option: options.asOf, lake: options.lake, force: options.force, openEngine: () => openScratchEngine(options.home) });
+      resolved = await resolveAsOf({ option: options.asOf, lake: options.lake, force: options.force, openEngine: () => engines.open() });
     } catch (error) {
       const entry = finish({ activity: 'resolve_as_of', stage, job: 'resolve-as-of', params: {}, status: 'failed', attempts: 1, startedAt: new Date(at).toISOString(), ...emptyReport() }, at,
         { error: errorOf(error) });
@@ -231,7 +255,7 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
         const entry = await runJob(
           activity.job,
           // The run's as-of date was checked once when resolved: later jobs take it as is.
-          { home: options.home, lake: options.lake, log, runId, loadId, runDate, asOf: resolved?.asOf ?? (options.asOf || undefined), force: true },
+          { home: options.home, lake: options.lake, log, runId, loadId, runDate, asOf: resolved?.asOf ?? (options.asOf || undefined), force: true, engines },
           params,
           {
             activity: label,

@@ -1,9 +1,10 @@
 // Run manifests: one JSON document per run with jobs, inputs, outputs, row counts, quality metrics, timings, status.
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Lake } from '../lake/lake.ts';
 import type { JobReport } from './job.ts';
+import { owned } from './tmp.ts';
 
 export type Status = 'running' | 'succeeded' | 'failed' | 'skipped';
 
@@ -58,7 +59,13 @@ export async function writeManifest(home: string, lake: Lake | undefined, manife
   manifest.pid ??= process.pid;
   manifest.host ??= hostname();
   const body = JSON.stringify(manifest, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2);
-  await writeFile(file, body);
+  // Written under HOME/tmp and renamed over: `c360 runs` (or a test) reading while a run writes sees the old or the
+  // new manifest, never a truncated one. What a process killed in between leaves is swept as its other temp files.
+  const tmpDir = join(home, 'tmp');
+  await mkdir(tmpDir, { recursive: true });
+  const tmp = join(tmpDir, owned(`manifest-${name}.json`));
+  await writeFile(tmp, body);
+  await rename(tmp, file);
   if (lake && !lake.location.startsWith('file://')) await lake.write(`_runs/${name}.json`, body);
   return file;
 }

@@ -10,7 +10,7 @@ import { lit, type Engine } from '../engine/duckdb.ts';
 import { joinLake, type Lake } from '../lake/lake.ts';
 import { safeSegment } from './checkpoint.ts';
 import { REASON } from '../../schemas/index.ts';
-import { parseObject, type DecodedEvent, type EventPosition, type PoisonEvent } from './decode.ts';
+import { duplicateKey, parseObject, type DecodedEvent, type EventPosition, type PoisonEvent } from './decode.ts';
 
 /** Folder for events that cannot be attributed to a table's record (quarantine layout, one dataset). */
 export const POISON_DIR = 'quarantine/customer360/_events';
@@ -275,9 +275,10 @@ export async function writeBatch(ctx: WriterContext, spool: BatchSpool): Promise
 }
 
 /**
- * Checks the unparsed records of a spool group with DuckDB (every line must be a JSON object) and adds their keys.
- * Lines that are not JSON objects (rare: a body that merely starts with `{` and ends with
- * `}`) become NOT_JSON poison with their body as received, and the group file is rewritten without them.
+ * Checks the unparsed records of a spool group with DuckDB (every line must be a JSON object naming each key once)
+ * and adds their keys. Lines that are not JSON objects (rare: a body that merely starts with `{` and ends with
+ * `}`) become NOT_JSON poison, objects naming a key twice MALFORMED poison, with their body as received, and the
+ * group file is rewritten without them.
  */
 async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): Promise<void> {
   const lines = `read_json_objects(${lit(g.file)}, format = 'newline_delimited', ignore_errors = true)`;
@@ -285,7 +286,7 @@ async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): 
   // mostly share one). No row numbering (it would make the pass single-threaded): key lists are taken in sorted
   // order, which keeps the column order the same for the same input.
   const [r] = await engine.all<{ bad: unknown; keysets: string[][] | null }>(
-    `SELECT count(*) FILTER (WHERE json IS NULL OR json_type(json) <> 'OBJECT') AS bad,
+    `SELECT count(*) FILTER (WHERE json IS NULL OR json_type(json) <> 'OBJECT' OR len(ks) <> len(list_distinct(ks))) AS bad,
             list(DISTINCT ks) FILTER (WHERE json_type(json) = 'OBJECT') AS keysets
      FROM (SELECT json, json_keys(json) AS ks FROM ${lines})`,
   );
@@ -306,11 +307,12 @@ async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): 
     for (const line of text.split('\n')) {
       if (line === '') continue;
       const parsed = parseObject(line);
-      if (parsed) {
+      // A key named twice (the body's, or the position field's name used by the body) is MALFORMED, as on receipt.
+      if (parsed && duplicateKey(line) === undefined) {
         kept.push(line);
         for (const k of Object.keys(parsed)) keys.add(k);
       } else {
-        spool.poison.push(poisonOfLine(line, g, i, originals));
+        spool.poison.push(poisonOfLine(line, g, i, originals, parsed ? REASON.MALFORMED : REASON.NOT_JSON));
       }
       i++;
     }
@@ -326,7 +328,7 @@ async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): 
 const LINE_HEAD = new RegExp(`^\\{"${POSITION_FIELD}":"partition=([^/]*)/offset=([^/]*)/sequence=(\\d+)"(,?)`);
 
 /** The poison record of a spool line that is not a JSON object: its body as received, from the line's position field. */
-function poisonOfLine(line: string, g: SpoolGroup, index: number, originals: ReadonlyMap<string, string>): PoisonEvent {
+function poisonOfLine(line: string, g: SpoolGroup, index: number, originals: ReadonlyMap<string, string>, code: string): PoisonEvent {
   const m = LINE_HEAD.exec(line)!;
   const body = originals.get(`partition=${m[1]}/offset=${m[2]}/sequence=${m[3]}`) ?? `{${line.slice(m[0].length)}`;
   return {
@@ -338,7 +340,7 @@ function poisonOfLine(line: string, g: SpoolGroup, index: number, originals: Rea
     table: g.table,
     body,
     bytes: Buffer.byteLength(body),
-    reasons: [`_RECORD:${REASON.NOT_JSON}`],
+    reasons: [`_RECORD:${code}`],
   };
 }
 

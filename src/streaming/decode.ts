@@ -105,6 +105,9 @@ export function decodeEvent(partitionId: string, event: RawEvent, options: Decod
   if (!contract) reasons.push(`_RECORD:${REASON.UNKNOWN_TABLE}`);
   if (!parsed) reasons.push(`_RECORD:${REASON.NOT_JSON}`);
   if (reasons.length > 0) return poison(reasons);
+  // A key named twice: readers disagree on which value counts, so loading one would drop the other silently (the
+  // NDJSON drop path quarantines such a line as MALFORMED too).
+  if (duplicateKey(text) !== undefined) return poison([`_RECORD:${REASON.MALFORMED}`]);
   // Whitespace newlines are the only ones valid JSON can hold unescaped: one line per record for NDJSON.
   const json = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ') : text;
   return { kind: 'record', ...pos, contract: contract!, json, text, keys: Object.keys(parsed!), bytes };
@@ -119,6 +122,44 @@ export function parseObject(text: string): object | undefined {
     return undefined;
   }
   return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : undefined;
+}
+
+/**
+ * The first key the top level of a JSON object text names twice (compared as decoded: `"a"` and `"\u0061"` are one
+ * key, as DuckDB's json_keys sees them), or undefined. `text` must be valid JSON (parseObject passed): one scan that
+ * skips strings and counts nesting; only top-level member names are decoded.
+ */
+export function duplicateKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      for (;;) {
+        j = text.indexOf('"', j);
+        if (j < 0) return undefined;
+        // An escaped quote has an odd number of backslashes before it.
+        let b = j - 1;
+        while (text.charCodeAt(b) === 0x5c) b--;
+        if ((j - 1 - b) % 2 === 0) break;
+        j++;
+      }
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c && depth === 1) expectKey = true;
+  }
+  return undefined;
 }
 
 /** The 'unparsed' form of a body, when it qualifies: known table, within the size limit, one line, `{...}`. */

@@ -28,6 +28,11 @@ export interface CopySource {
   stagePath?: string;
   /** A stage path holding every day of a day-partitioned dataset: only rows whose column's date is on or before `date`. */
   until?: { column: string; date: string };
+  /**
+   * A stage path of a day-partitioned dataset: read only these days' partition folders (event_date=D/). DuckDB is
+   * given those days' files instead.
+   */
+  days?: readonly string[];
   /** Columns the source lacks, loaded as NULL (DuckDB checks; Snowflake reads missing Parquet fields as NULL). */
   missingColumns?: readonly string[];
 }

@@ -4,9 +4,10 @@ import type { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { duckdbDialect as d } from './dialects/duckdb.ts';
-import { renderAudit, renderTableLoad, renderTablesDdl, renderViewsDdl, stagingDdl, targetColumns, targetDdl } from './load-plan.ts';
+import { LOAD_STATE_TABLE, marksFrom, planIncrement, type LoadMark } from './increment.ts';
+import { renderAudit, renderMark, renderTableLoad, renderTablesDdl, renderViewsDdl, stagingDdl, targetColumns, targetDdl, type TableIncrement } from './load-plan.ts';
 import { isCurrentVersion, sourceDir, sourceFiles, WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
-import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
+import { OPS_SCHEMA, STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
 import { analystSchema, createMaskedViews } from '../privacy/masked-views.ts';
 import { maskRow } from '../privacy/masking.ts';
 
@@ -20,7 +21,12 @@ export interface TableLoadResult {
   staged: { upserts: number; deletes: number; partitions: number };
   tableRows: number;
   missingColumns: string[];
+  /** Gold files read (a day-partitioned dataset: the changed days' only). */
   files: string[];
+  /** Wall milliseconds of the table's stage and apply steps (inside the load's transaction). */
+  ms?: number;
+  /** A day-partitioned dataset: the days compared ('all' on a first load, a full refresh or without a usable mark). */
+  days?: readonly string[] | 'all';
 }
 
 /**
@@ -72,17 +78,29 @@ function goldFiles(lake: Lake, t: WarehouseTable, asOf: string): Promise<string[
   return sourceFiles(lake, t, asOf);
 }
 
-export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o: { asOf: string; loadId: string; log?: Logger; fullRefresh?: boolean }): Promise<TableLoadResult> {
+export async function loadTable(
+  engine: Engine,
+  lake: Lake,
+  t: WarehouseTable,
+  o: { asOf: string; loadId: string; log?: Logger; fullRefresh?: boolean; marks?: ReadonlyMap<string, LoadMark> },
+): Promise<TableLoadResult> {
   const label = `${t.schema}.${t.name}`;
-  const files = await goldFiles(lake, t, o.asOf);
-  // No snapshot is not an empty snapshot: loading it as empty would wipe the table.
-  if (files.length === 0) throw new LoadError(`${label}: no Gold snapshot ${sourceDir(t, o.asOf)}`);
+  const target = d.qualified(t.schema, t.name);
+  const firstLoad = Number(await engine.scalar(`SELECT count(*) FROM ${target}`)) === 0;
+  // A day-partitioned dataset: the days changed since the last load, and their files only.
+  const planned = await planIncrement(lake, t, o.asOf, { mark: o.marks?.get(label), compareAll: firstLoad || o.fullRefresh });
+  const increment: TableIncrement = planned?.increment ?? {};
+  const files = planned ? planned.files : await goldFiles(lake, t, o.asOf);
+  // No snapshot is not an empty snapshot: loading it as empty would wipe the table (a day-partitioned dataset whose
+  // changed days are all gone has no files for them, and their rows are to go).
+  if (files.length === 0 && !increment.days) throw new LoadError(`${label}: no Gold snapshot ${sourceDir(t, o.asOf)}`);
   const result: TableLoadResult = { table: label, source: t.source, status: 'loaded', stagedRows: 0, staged: { upserts: 0, deletes: 0, partitions: 0 }, tableRows: 0, missingColumns: [], files };
+  if (planned) result.days = increment.days ?? 'all';
   const local = await Promise.all(files.map((f) => lake.localPath(f)));
-  const described = await engine.all<{ column_name: string }>(
+  const described = local.length === 0 ? [] : await engine.all<{ column_name: string }>(
     `DESCRIBE SELECT * FROM read_parquet([${local.map((f) => d.string(f)).join(', ')}], union_by_name = true, hive_partitioning = false)`,
   );
-  const present = new Set(described.map((r) => r.column_name));
+  const present = local.length === 0 ? new Set(t.columns.map((c) => c.name)) : new Set(described.map((r) => r.column_name));
   const missing = t.columns.map((c) => c.name).filter((c) => !present.has(c));
   const missingKeys = missing.filter((c) => t.primaryKey.includes(c));
   if (missingKeys.length) {
@@ -90,10 +108,9 @@ export async function loadTable(engine: Engine, lake: Lake, t: WarehouseTable, o
   }
   if (missing.length) o.log?.warn(`${label}: columns missing from the Gold dataset load as NULL`, { columns: missing.join(', ') });
   result.missingColumns = missing;
-  const target = d.qualified(t.schema, t.name);
   const loadSource = { files: local, missingColumns: missing };
   try {
-    if (Number(await engine.scalar(`SELECT count(*) FROM ${target}`)) === 0) {
+    if (firstLoad && local.length > 0) {
       // First load: every key is new, so the MERGE would insert everything and delete nothing. Insert straight from
       // the Parquet files into the table (no staging copy of the rows) and check the keys there.
       const rows = Number(await engine.scalar(`SELECT COALESCE(sum(num_rows), 0) FROM parquet_file_metadata([${local.map((f) => d.string(f)).join(', ')}])`));
@@ -117,15 +134,17 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
       const bad = await keyProblem(engine, t, target, o.loadId);
       if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
       await engine.run(renderAudit(d, t, o, target));
+      if (increment.mark) await engine.run(renderMark(d, t, increment.mark, o.loadId));
       const partitions = t.partitionBy ? Number(await engine.scalar(`SELECT count(*) FROM (SELECT DISTINCT ${d.ident(t.partitionBy)} FROM ${target})`)) : 0;
       result.staged = { upserts: Number(await engine.scalar(`SELECT count(*) FROM ${target}`)), deletes: 0, partitions };
     } else {
       // Only what changed is staged (load-plan.ts); the snapshot's keys are checked first, as the MERGE needs them
       // unique and non-null (identical duplicate rows would otherwise collapse unnoticed in the set difference).
-      const bad = await keyProblem(engine, t, `(${d.readSnapshot({ columns: t.columns, source: loadSource })})`);
+      // (a day-partitioned dataset: within the changed days; a row's key lives in one day, its source row's)
+      const bad = local.length ? await keyProblem(engine, t, `(${d.readSnapshot({ columns: t.columns, source: loadSource })})`) : undefined;
       if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
       const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
-      for (const s of renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: loadSource, fullRefresh: o.fullRefresh })) {
+      for (const s of renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: loadSource, fullRefresh: o.fullRefresh, ...increment })) {
         if (s.step === 'clean-staging') {
           const counts = await engine.all<{ c: string; n: bigint }>(`SELECT _CHANGE AS c, count(*) AS n FROM ${staging} WHERE _LOAD_ID = ${d.string(o.loadId)} GROUP BY 1`);
           const n = (c: string) => Number(counts.find((x) => x.c === c)?.n ?? 0);
@@ -186,9 +205,12 @@ export async function loadWarehouse(
   await engine.run('BEGIN TRANSACTION');
   try {
     await ensureWarehouseSchema(engine, tables);
+    const marks = marksFrom(await engine.all(`SELECT SCHEMA_NAME, TABLE_NAME, SOURCE_LINEAGE, SOURCE_SEQ, CAST(AS_OF_DATE AS VARCHAR) AS AS_OF_DATE FROM ${d.qualified(OPS_SCHEMA, LOAD_STATE_TABLE)}`));
     for (const t of tables) {
       if (skipped.has(t)) continue;
-      const r = await loadTable(engine, lake, t, o);
+      const started = Date.now();
+      const r = await loadTable(engine, lake, t, { ...o, marks });
+      r.ms = Date.now() - started;
       out.push(r);
       o.log?.info('warehouse table loaded (visible at commit)', { table: r.table, rows: r.tableRows });
     }

@@ -1,17 +1,20 @@
 // The load plan: the statements that bring the Gold snapshots of one as-of date into the warehouse tables, the same
 // logical steps for both dialects (only the staging COPY differs). Readers see a load whole or not at all:
 //   stage    per table: clear staging rows of this load id (a retried load starts clean), COPY the snapshot into
-//            staging stamped with the load id and as-of date (outside the transaction: staging is not read by users)
+//            staging stamped with the load id and as-of date (outside the transaction: staging is not read by users);
+//            a table over a day-partitioned dataset: only the days changed since the last load (increment.ts)
 //   BEGIN    one transaction for every table
 //   apply    per table: MERGE staging -> target by primary key (matched rows updated only when a value differs, so a
 //            re-run leaves the table exactly as it was, _LOAD_ID included); delete target keys missing from the
 //            snapshot (snapshot: whole table; partition: within the AS_OF_DATE; append tables only insert new keys);
-//            record the load in OPS.LOAD_AUDIT (changed only when the row count changes)
+//            record the load in OPS.LOAD_AUDIT (changed only when the row count changes) and, for a day-partitioned
+//            dataset, how far it was read in OPS.LOAD_STATE
 //   COMMIT
 //   cleanup  per table: clear this load's staging rows
 // A load killed before COMMIT leaves every table as the previous load left it; staging rows of the dead load are
 // cleared by its retry (same load id) first thing.
 import type { CopySource, Dialect, TableDdl } from './dialect.ts';
+import { dayPredicate, LOAD_STATE_DDL, type LoadMark } from './increment.ts';
 import { CHANGE_COLUMN, LOAD_COLUMNS, OPS_SCHEMA, SCHEMAS, STAGING_SCHEMA, T, stagingName, type WarehouseColumn, type WarehouseTable, type WarehouseView } from './types.ts';
 
 export const AUDIT_TABLE = 'LOAD_AUDIT';
@@ -74,6 +77,7 @@ export function renderTablesDdl(d: Dialect, tables: readonly WarehouseTable[], v
   for (const t of tables) out.push(...d.createTable(targetDdl(t)));
   for (const t of tables) out.push(...d.createTable(stagingDdl(t)));
   out.push(...d.createTable(AUDIT_DDL));
+  out.push(...d.createTable(LOAD_STATE_DDL));
   return [...out, ...renderViewsDdl(d, tables, views)];
 }
 
@@ -89,7 +93,7 @@ export function renderViewsDdl(d: Dialect, tables: readonly WarehouseTable[], vi
 export interface LoadStep {
   step:
     | 'clear-staging' | 'stage-partitions' | 'stage-changes' | 'stage-deletes'
-    | 'merge' | 'delete-missing' | 'replace-partitions' | 'insert' | 'audit' | 'clean-staging';
+    | 'merge' | 'delete-missing' | 'replace-partitions' | 'insert' | 'audit' | 'mark' | 'clean-staging';
   /** stage: before the load's transaction; apply: inside it; cleanup: after COMMIT. */
   phase: 'stage' | 'apply' | 'cleanup';
   sql: string;
@@ -106,8 +110,12 @@ export interface PlannedLoadStep {
  * The whole load: every table's stage steps, BEGIN, every table's apply steps, COMMIT, every table's cleanup. The
  * tables' changes become visible together at COMMIT (Snowflake: no DDL inside, which would commit implicitly).
  */
-export function renderLoad(d: Dialect, tables: readonly WarehouseTable[], o: { loadId: string; asOf: string; source: (t: WarehouseTable) => CopySource; fullRefresh?: boolean }): PlannedLoadStep[] {
-  const per = tables.map((t) => ({ t, steps: renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: o.source(t), fullRefresh: o.fullRefresh }) }));
+export function renderLoad(
+  d: Dialect,
+  tables: readonly WarehouseTable[],
+  o: { loadId: string; asOf: string; source: (t: WarehouseTable) => CopySource; fullRefresh?: boolean; increment?: (t: WarehouseTable) => TableIncrement | undefined },
+): PlannedLoadStep[] {
+  const per = tables.map((t) => ({ t, steps: renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: o.source(t), fullRefresh: o.fullRefresh, ...o.increment?.(t) }) }));
   const phase = (ph: LoadStep['phase']) => per.flatMap(({ t, steps }) => steps.filter((s) => s.phase === ph).map((s) => ({ table: t, step: s.step, sql: s.sql })));
   return [...phase('stage'), { step: 'begin', sql: 'BEGIN TRANSACTION' }, ...phase('apply'), { step: 'commit', sql: 'COMMIT' }, ...phase('cleanup')];
 }
@@ -115,6 +123,14 @@ export function renderLoad(d: Dialect, tables: readonly WarehouseTable[], o: { l
 /** The rows of the target a load reconciles: the whole table, or the loaded AS_OF_DATE of a partition table. */
 export function targetScope(d: Dialect, t: WarehouseTable, asOf: string): string {
   return t.strategy === 'partition' ? ` WHERE ${d.ident('AS_OF_DATE')} = ${d.date(asOf)}` : '';
+}
+
+/** A table over a day-partitioned dataset: the days to reconcile (undefined: all) and the mark to record. */
+export interface TableIncrement {
+  /** Days changed since the last load: only the source's and the target's rows of these days are compared. */
+  days?: readonly string[];
+  /** How far this load reads the dataset (recorded in OPS.LOAD_STATE in the load's transaction). */
+  mark?: LoadMark;
 }
 
 /**
@@ -128,8 +144,10 @@ export function targetScope(d: Dialect, t: WarehouseTable, asOf: string): string
  *   append tables       stage-changes: snapshot rows whose key is not in the target; apply: INSERT them by MERGE
  * A full refresh (`fullRefresh`) stages every snapshot row (facts: every partition of snapshot and target) and so
  * rewrites every row, repairing a target that drifted from its snapshot; keys gone are deleted as usual.
+ * A table over a day-partitioned dataset (dayColumn) given `days` compares only those days: the source is read from
+ * their partitions, the target's rows are cut to them (no days: nothing to stage); `mark` is recorded either way.
  */
-export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: string; asOf: string; source: CopySource; fullRefresh?: boolean }): LoadStep[] {
+export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: string; asOf: string; source: CopySource; fullRefresh?: boolean } & TableIncrement): LoadStep[] {
   const target = d.qualified(t.schema, t.name);
   const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
   const id = (c: string) => d.ident(c);
@@ -137,15 +155,20 @@ export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: stri
   const keys = t.primaryKey;
   const data = t.columns.map((c) => id(c.name));
   const all = targetColumns(t).map((c) => id(c.name));
-  const scope = targetScope(d, t, o.asOf);
-  const src = d.readSnapshot({ columns: t.columns, source: o.source });
+  const days = !o.fullRefresh && t.dayColumn ? o.days : undefined;
+  const inScope = targetScope(d, t, o.asOf);
+  const dayCut = days ? dayPredicate(id(t.dayColumn!), days, d.date) : undefined;
+  const scope = dayCut ? `${inScope ? `${inScope} AND` : ' WHERE'} ${dayCut}` : inScope;
+  const src = d.readSnapshot({ columns: t.columns, source: days ? { ...o.source, days } : o.source });
   const stamp = (change: string) => `${load}, ${d.date(o.asOf)}, ${d.string(change)}`;
   const into = (cols: readonly string[]) => `INSERT INTO ${staging} (${[...cols, '_LOAD_ID', '_AS_OF_DATE', '_CHANGE'].map(id).join(', ')})`;
   const staged = (change: string) => `${staging} AS s WHERE s.${id('_LOAD_ID')} = ${load} AND s.${id('_CHANGE')} = ${d.string(change)}`;
   const targetData = `SELECT ${data.join(', ')} FROM ${target}${scope}`;
   const dataNames = t.columns.map((c) => c.name);
   const steps: LoadStep[] = [{ step: 'clear-staging', phase: 'stage', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` }];
-  if (t.partitionBy) {
+  if (days?.length === 0) {
+    // Nothing changed in the dataset since the last load.
+  } else if (t.partitionBy) {
     const p = id(t.partitionBy);
     steps.push(
       {
@@ -155,7 +178,7 @@ SELECT ${p}, ${stamp('PARTITION')} FROM (${o.fullRefresh
   ? `
   SELECT ${p} FROM (${src}) AS n
   UNION
-  SELECT ${p} FROM ${target}`
+  SELECT ${p} FROM ${target}${scope}`
   : `
   SELECT ${p} FROM (SELECT * FROM (${src}) AS n EXCEPT ${targetData}) AS added
   UNION
@@ -171,7 +194,7 @@ WHERE EXISTS (SELECT 1 FROM ${staged('PARTITION')} AND s.${p} IS NOT DISTINCT FR
       {
         step: 'replace-partitions', phase: 'apply',
         sql: `DELETE FROM ${target}
-WHERE EXISTS (SELECT 1 FROM ${staged('PARTITION')} AND s.${p} IS NOT DISTINCT FROM ${target}.${p})`,
+WHERE ${dayCut ? `${dayCut} AND ` : ''}EXISTS (SELECT 1 FROM ${staged('PARTITION')} AND s.${p} IS NOT DISTINCT FROM ${target}.${p})`,
       },
       { step: 'insert', phase: 'apply', sql: `INSERT INTO ${target} (${all.join(', ')})\nSELECT ${all.join(', ')} FROM ${staged('UPSERT')}` },
     );
@@ -210,10 +233,9 @@ WHERE EXISTS (SELECT 1 FROM ${staged('DELETE')} AND ${keys.map((k) => `s.${id(k)
       });
     }
   }
-  steps.push(
-    { step: 'audit', phase: 'apply', sql: renderAudit(d, t, o, `${target}${scope}`) },
-    { step: 'clean-staging', phase: 'cleanup', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` },
-  );
+  steps.push({ step: 'audit', phase: 'apply', sql: renderAudit(d, t, o, `${target}${inScope}`) });
+  if (o.mark) steps.push({ step: 'mark', phase: 'apply', sql: renderMark(d, t, o.mark, o.loadId) });
+  steps.push({ step: 'clean-staging', phase: 'cleanup', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` });
   return steps;
 }
 
@@ -232,4 +254,22 @@ ON t.SCHEMA_NAME = s.SCHEMA_NAME AND t.TABLE_NAME = s.TABLE_NAME AND t.AS_OF_DAT
 WHEN MATCHED AND t.ROW_COUNT IS DISTINCT FROM s.ROW_COUNT THEN UPDATE SET ROW_COUNT = s.ROW_COUNT, ${id('_LOAD_ID')} = s.${id('_LOAD_ID')}
 WHEN NOT MATCHED THEN INSERT (SCHEMA_NAME, TABLE_NAME, AS_OF_DATE, ROW_COUNT, ${id('_LOAD_ID')})
   VALUES (s.SCHEMA_NAME, s.TABLE_NAME, s.AS_OF_DATE, s.ROW_COUNT, s.${id('_LOAD_ID')})`;
+}
+
+/**
+ * Records how far this load read the table's day-partitioned dataset (OPS.LOAD_STATE), in the load's transaction;
+ * a re-run that read no further leaves the row as it was (_LOAD_ID: the load that first read that far).
+ */
+export function renderMark(d: Dialect, t: WarehouseTable, mark: LoadMark, loadId: string): string {
+  const state = d.qualified(OPS_SCHEMA, LOAD_STATE_DDL.name);
+  return `MERGE INTO ${state} AS t
+USING (
+  SELECT ${d.string(t.schema)} AS SCHEMA_NAME, ${d.string(t.name)} AS TABLE_NAME, ${d.string(mark.lineage)} AS SOURCE_LINEAGE,
+    ${mark.seq} AS SOURCE_SEQ, ${d.date(mark.asOf)} AS AS_OF_DATE, ${d.string(loadId)} AS ${d.ident('_LOAD_ID')}
+) AS s
+ON t.SCHEMA_NAME = s.SCHEMA_NAME AND t.TABLE_NAME = s.TABLE_NAME
+WHEN MATCHED AND (t.SOURCE_LINEAGE IS DISTINCT FROM s.SOURCE_LINEAGE OR t.SOURCE_SEQ IS DISTINCT FROM s.SOURCE_SEQ OR t.AS_OF_DATE IS DISTINCT FROM s.AS_OF_DATE)
+  THEN UPDATE SET SOURCE_LINEAGE = s.SOURCE_LINEAGE, SOURCE_SEQ = s.SOURCE_SEQ, AS_OF_DATE = s.AS_OF_DATE, ${d.ident('_LOAD_ID')} = s.${d.ident('_LOAD_ID')}
+WHEN NOT MATCHED THEN INSERT (SCHEMA_NAME, TABLE_NAME, SOURCE_LINEAGE, SOURCE_SEQ, AS_OF_DATE, ${d.ident('_LOAD_ID')})
+  VALUES (s.SCHEMA_NAME, s.TABLE_NAME, s.SOURCE_LINEAGE, s.SOURCE_SEQ, s.AS_OF_DATE, s.${d.ident('_LOAD_ID')})`;
 }

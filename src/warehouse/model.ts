@@ -23,6 +23,7 @@ function toTable(ds: Dataset): WarehouseTable {
     clusterBy: w.clusterBy,
     strategy: w.strategy,
     ...(w.partitionBy ? { partitionBy: w.partitionBy } : {}),
+    ...(ds.maintenance === 'incremental-by-time' && ds.dayColumn ? { dayColumn: ds.dayColumn } : {}),
     columns: ds.columns.map((c) => {
       if (c.type.kind === 'list') throw new Error(`${w.schema}.${w.table}: column ${c.name} is a list, which the warehouse does not take`);
       return { name: c.name, type: c.type as LogicalType, comment: c.comment, ...(c.pii ? { pii: c.pii } : {}) };

@@ -43,6 +43,12 @@ export interface WarehouseTable {
   strategy: LoadStrategy;
   /** Time-partitioned fact (e.g. DATE_KEY): a load replaces only the partitions whose rows changed. */
   partitionBy?: string;
+  /**
+   * The source is maintained by day (its rows' day is this column's date): a load reads only the days changed since
+   * the last load (the dataset's change log from the sequence number OPS.LOAD_STATE remembers) and reconciles the
+   * target's rows of those days only.
+   */
+  dayColumn?: string;
 }
 
 /** A view over a target table with columns of other tables LEFT JOINed in (the catalogue's WarehouseViewMapping, resolved). */

@@ -22,6 +22,17 @@ export const command: Command = {
     force: { type: 'boolean', description: "Accept an --as-of outside the data's event dates" },
   },
   lockScope: () => 'pipeline',
+  precheck(values) {
+    // The flags' own values first: they are wrong whatever the home.
+    isoDate(values, 'run-date');
+    isoDate(values, 'as-of');
+    // A run with nothing to ingest on a home that does not exist (a typo'd --home or C360_HOME) created the home and
+    // ran every stage over nothing before failing at the as-of date; a home's lake elsewhere (--lake) may hold data.
+    const home = homeOf(values);
+    if (!str(values, 'input') && !str(values, 'lake') && !process.env.C360_LAKE_URL && !existsSync(home)) {
+      throw new UsageError(`Home ${home} does not exist: check --home (or C360_HOME), run \`c360 start\` to create a sample home, or pass --input with the drops to ingest first`);
+    }
+  },
   async run(values, _positionals, io) {
     const input = str(values, 'input');
     if (input && !existsSync(input)) throw new UsageError(`--input ${resolve(input)} does not exist: pass the folder holding the <TABLE>.csv|.parquet|.ndjson drops`);

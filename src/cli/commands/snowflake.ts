@@ -11,8 +11,14 @@ import { isCurrentVersion, sourceDir, WAREHOUSE_TABLES } from '../../warehouse/m
 import { snowflakeConfigFromEnv } from '../../warehouse/snowflake/config.ts';
 import { DDL_FILES, renderGoldenFiles } from '../../warehouse/snowflake/golden-files.ts';
 import { snowflakeLoadPlan } from '../../warehouse/snowflake/load-plan.ts';
+import { marksFrom, planIncrement, type LoadMark } from '../../warehouse/increment.ts';
+import type { TableIncrement } from '../../warehouse/load-plan.ts';
+import type { WarehouseTable } from '../../warehouse/types.ts';
 import { DEFAULT_SETUP, renderDatabase, renderMasking, renderRolesAndGrants, renderStage, renderTables } from '../../warehouse/snowflake/setup.ts';
 import { HOME_OPTION, homeOf, isoDate, str, type Command } from '../command.ts';
+
+/** The marks of the last load (AS_OF_DATE as text). */
+const LOAD_MARKS_SQL = `SELECT SCHEMA_NAME, TABLE_NAME, SOURCE_LINEAGE, SOURCE_SEQ, TO_VARCHAR(AS_OF_DATE, 'YYYY-MM-DD') AS AS_OF_DATE FROM OPS.LOAD_STATE`;
 
 export const SNOWFLAKE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'snowflake');
 
@@ -80,7 +86,7 @@ const load: Command = {
     const pre = values.setup
       ? [...renderDatabase(setup), ...renderTables(setup), ...renderMasking(setup), ...renderStage(setup).slice(1), ...renderRolesAndGrants(setup)].map((sql, i) => ({ label: `setup:${i + 1}`, sql }))
       : [];
-    const plan = [...pre, ...snowflakeLoadPlan(setup, { loadId, asOf, available, fullRefresh: refresh === 'true' })];
+    const plan = (increment?: (t: WarehouseTable) => TableIncrement | undefined) => [...pre, ...snowflakeLoadPlan(setup, { loadId, asOf, available, fullRefresh: refresh === 'true', increment })];
     // A current-version dataset not written yet (identity redirects before identity ever ran) is skipped, not fatal.
     const skipped = WAREHOUSE_TABLES.filter((t) => !available.has(t.source) && !isCurrentVersion(t)).map((t) => `${t.schema}.${t.name}`);
     if (skipped.length && !values['dry-run']) {
@@ -88,15 +94,28 @@ const load: Command = {
       throw new C360Error(`No Gold snapshot as of ${asOf} for ${skipped.join(', ')} in ${lake.location}: nothing was loaded`);
     }
     if (skipped.length) io.log.warn('no Gold snapshot, tables skipped in this dry run', { tables: skipped.join(', ') });
+    // The day-partitioned facts: the days changed since what OPS.LOAD_STATE says the last load read (a dry run,
+    // which reads no warehouse, compares every day).
+    const increments = async (marks: ReadonlyMap<string, LoadMark>) => {
+      const out = new Map<WarehouseTable, TableIncrement>();
+      for (const t of WAREHOUSE_TABLES) {
+        if (!available.has(t.source)) continue;
+        const p = await planIncrement(lake, t, asOf, { mark: marks.get(`${t.schema}.${t.name}`), compareAll: refresh === 'true' });
+        if (p) out.set(t, p.increment);
+      }
+      return (t: WarehouseTable) => out.get(t);
+    };
     if (values['dry-run']) {
-      for (const p of plan) io.out(`-- ${p.label}\n${p.sql};\n`);
+      for (const p of plan(await increments(new Map()))) io.out(`-- ${p.label}\n${p.sql};\n`);
       return 0;
     }
     const config = snowflakeConfigFromEnv();
     const { SnowflakeSession } = await import('../../warehouse/snowflake/client.ts');
     const session = await SnowflakeSession.connect(config);
     try {
-      await session.run(plan, io.log);
+      // (no OPS.LOAD_STATE yet: a warehouse set up before it existed; --setup creates it; every day is compared)
+      const marks = await session.execute(LOAD_MARKS_SQL).then((r) => marksFrom(r.rows as Record<string, unknown>[]), () => new Map<string, LoadMark>());
+      await session.run(plan(await increments(marks)), io.log);
     } finally {
       await session.close();
     }

@@ -52,7 +52,9 @@ export const duckdbDialect: Dialect = {
     ];
   },
   readSnapshot({ columns, source }) {
-    if (!source.files?.length) throw new Error('DuckDB snapshot read needs Parquet files');
+    if (!source.files) throw new Error('DuckDB snapshot read needs Parquet files');
+    // No files: the changed days of a day-partitioned dataset are all gone (their rows are to be removed).
+    if (source.files.length === 0) return `SELECT ${columns.map((c) => `CAST(NULL AS ${this.type(c.type)}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
     const missing = new Set(source.missingColumns ?? []);
     const select = columns.map((c) => `${missing.has(c.name) ? `CAST(NULL AS ${this.type(c.type)})` : `CAST(${ident(c.name)} AS ${this.type(c.type)})`} AS ${ident(c.name)}`);
     return `SELECT ${select.join(', ')}\nFROM read_parquet([${source.files.map(quoteString).join(', ')}], union_by_name = true, hive_partitioning = false)`;

@@ -3,6 +3,7 @@
 // informational PRIMARY KEY, CLUSTER BY, transient staging tables, COPY INTO from the external stage.
 import { quoteString, type Dialect, type TableDdl, type ViewDdl } from '../dialect.ts';
 import type { LogicalType } from '../types.ts';
+import { PARTITION_COLUMN } from '../../catalogue/partitioned.ts';
 
 const RESERVED = new Set(
   ('ALL ALTER AND ANY AS BETWEEN BY CASE CAST CHECK COLUMN CONNECT CONNECTION CONSTRAINT CREATE CROSS CURRENT CURRENT_DATE ' +
@@ -55,7 +56,9 @@ export const snowflakeDialect: Dialect = {
     // Staged Parquet files queried in place with the stage's file format; field names are case-sensitive inside $1.
     const select = columns.map((c) => `$1:"${c.name}"::${this.type(c.type)} AS ${snowflakeIdent(c.name)}`);
     const until = source.until ? `\nWHERE $1:"${source.until.column}"::DATE <= ${this.date(source.until.date)}` : '';
-    return `SELECT ${select.join(', ')}\nFROM ${source.stagePath} (PATTERN => '.*[.]parquet')${until}`;
+    // A daily load of a day-partitioned dataset lists only the changed days' folders (dates need no escaping).
+    const pattern = source.days ? `.*/${PARTITION_COLUMN}=(${source.days.join('|')})/.*[.]parquet` : '.*[.]parquet';
+    return `SELECT ${select.join(', ')}\nFROM ${source.stagePath} (PATTERN => '${pattern}')${until}`;
   },
   copyIntoStaging({ staging, columns, loadId, asOf, source }) {
     if (!source.stagePath) throw new Error(`Snowflake staging load of ${staging} needs a stage path`);

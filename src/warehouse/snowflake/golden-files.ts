@@ -12,7 +12,7 @@ export function renderGoldenFiles(s: SnowflakeSetup = DEFAULT_SETUP): Record<str
     'ddl/03-stage.sql': toSqlFile('Storage integration and external stage on the ADLS Gen2 lake (Gold layer)', renderStage(s)),
     'ddl/04-roles-and-grants.sql': toSqlFile('Database roles (ANALYST, ENGINEER, LOADER) and grants', renderRolesAndGrants(s)),
     'load/load-plan.sql': toSqlFile(
-      `Load plan for load id ${EXAMPLE_LOAD.loadId}, as-of ${EXAMPLE_LOAD.asOf} (c360 snowflake load renders it per run)`,
+      `Load plan for load id ${EXAMPLE_LOAD.loadId}, as-of ${EXAMPLE_LOAD.asOf}, day-partitioned facts changed on that day only (c360 snowflake load renders it per run)`,
       plan.map((p) => `-- ${p.label}\n${p.sql}`),
     ),
   };

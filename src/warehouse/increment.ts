@@ -1,0 +1,115 @@
+// What a load of a day-partitioned fact reads: the days changed since the last load, not every day held.
+// OPS.LOAD_STATE remembers, per table, the source dataset's lineage and commit sequence number and the as-of date the
+// last load read (written in the load's transaction, so it moves with the rows). The dataset's change log since that
+// number names the days its commits rewrote; with the days between the old and new as-of date (they enter or leave
+// the load's cut), those are the days whose rows can differ between the target and the source. Without a usable mark
+// (first load, full refresh, a rebuilt dataset, a change log that no longer reaches back) every day is compared.
+import { getDataset } from '../catalogue/index.ts';
+import { changesSince, readDatasetState, type DatasetState } from '../catalogue/partitioned.ts';
+import type { Lake } from '../lake/lake.ts';
+import type { TableDdl } from './dialect.ts';
+import type { TableIncrement } from './load-plan.ts';
+import { OPS_SCHEMA, T, type WarehouseTable } from './types.ts';
+
+export const LOAD_STATE_TABLE = 'LOAD_STATE';
+
+export const LOAD_STATE_DDL: TableDdl = {
+  schema: OPS_SCHEMA,
+  name: LOAD_STATE_TABLE,
+  comment: 'Per table read from a day-partitioned Gold dataset: how far the last load read it (the next load reads the days changed since)',
+  primaryKey: ['SCHEMA_NAME', 'TABLE_NAME'],
+  clusterBy: [],
+  columns: [
+    { name: 'SCHEMA_NAME', type: T.varchar, comment: 'Schema of the loaded table' },
+    { name: 'TABLE_NAME', type: T.varchar, comment: 'Loaded table' },
+    { name: 'SOURCE_LINEAGE', type: T.varchar, comment: "Lineage of the Gold dataset's state (a dataset rebuilt from nothing has another)" },
+    { name: 'SOURCE_SEQ', type: T.bigint, comment: 'Commit sequence number of the Gold dataset the load read' },
+    { name: 'AS_OF_DATE', type: T.date, comment: 'As-of date the load cut the dataset at' },
+    { name: '_LOAD_ID', type: T.varchar, comment: 'Load that first read the dataset that far' },
+  ],
+};
+
+/** How far a load read a day-partitioned dataset. */
+export interface LoadMark {
+  lineage: string;
+  seq: number;
+  asOf: string;
+}
+
+/** The mark a load of `state` as of `asOf` leaves. */
+export function markOf(state: DatasetState, asOf: string): LoadMark {
+  return { lineage: state.lineage ?? '', seq: state.seq, asOf };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The days whose rows may differ between a target loaded up to `mark` and the dataset now, cut at `asOf`; undefined
+ * when that cannot be told from the change log (compare every day).
+ */
+export function changedDays(state: DatasetState, mark: LoadMark | undefined, asOf: string): string[] | undefined {
+  if (!mark || mark.lineage !== (state.lineage ?? '') || mark.seq > state.seq) return undefined;
+  const since = changesSince(state, mark.seq);
+  if (!since) return undefined;
+  const days = new Set(since.flatMap((e) => e.partitions).filter((p) => DAY.test(p)));
+  // Days between the two cuts: entering (as-of moved on) or leaving (moved back; the target holds them, the change
+  // log need not name them).
+  const [lo, hi] = mark.asOf <= asOf ? [mark.asOf, asOf] : [asOf, mark.asOf];
+  if (lo !== hi) {
+    for (const p of Object.keys(state.partitions)) if (DAY.test(p) && p > lo && p <= hi) days.add(p);
+    if (asOf < mark.asOf) for (let d = next(asOf); d <= mark.asOf; d = next(d)) days.add(d);
+  }
+  // Past both cuts a day is in neither the target nor the source.
+  const top = hi;
+  return [...days].filter((p) => p <= top).sort();
+}
+
+function next(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The lake files of the given days, cut at the as-of date. */
+export function filesOfDays(state: DatasetState, days: readonly string[], asOf: string): string[] {
+  return days.filter((p) => p <= asOf).flatMap((p) => state.partitions[p] ?? []).sort();
+}
+
+/**
+ * A SQL predicate keeping rows whose `column` (DATE or TIMESTAMP) falls on one of `days`, as ranges over runs of
+ * consecutive days (a range on the column itself lets the engine skip row groups by their min/max).
+ */
+export function dayPredicate(column: string, days: readonly string[], date: (iso: string) => string): string {
+  if (days.length === 0) return 'false';
+  const sorted = [...new Set(days)].sort();
+  const runs: [string, string][] = [];
+  for (const d of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && next(last[1]) === d) last[1] = d;
+    else runs.push([d, d]);
+  }
+  return `(${runs.map(([a, b]) => `(${column} >= ${date(a)} AND ${column} < ${date(next(b))})`).join(' OR ')})`;
+}
+
+/**
+ * A table's increment for a load as of `asOf`: the mark it leaves and, unless every day is to be compared
+ * (`compareAll`: first load, full refresh), the changed days and their files. Undefined for a table not read from a
+ * day-partitioned dataset with state (its whole source is compared).
+ */
+export async function planIncrement(
+  lake: Lake,
+  t: WarehouseTable,
+  asOf: string,
+  o: { mark?: LoadMark; compareAll?: boolean },
+): Promise<{ increment: TableIncrement; files: string[] } | undefined> {
+  if (!t.dayColumn) return undefined;
+  const state = await readDatasetState(lake, getDataset(t.source).path);
+  if (!state) return undefined;
+  const mark = markOf(state, asOf);
+  const days = o.compareAll ? undefined : changedDays(state, o.mark, asOf);
+  if (!days) return { increment: { mark }, files: filesOfDays(state, Object.keys(state.partitions), asOf) };
+  return { increment: { mark, days }, files: filesOfDays(state, days, asOf) };
+}
+
+/** The marks a warehouse holds, by `SCHEMA.TABLE`, from the rows of OPS.LOAD_STATE (AS_OF_DATE read as text). */
+export function marksFrom(rows: readonly Record<string, unknown>[]): Map<string, LoadMark> {
+  return new Map(rows.map((r) => [`${r.SCHEMA_NAME}.${r.TABLE_NAME}`, { lineage: String(r.SOURCE_LINEAGE ?? ''), seq: Number(r.SOURCE_SEQ), asOf: String(r.AS_OF_DATE).slice(0, 10) }]));
+}
