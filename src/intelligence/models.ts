@@ -182,7 +182,7 @@ export async function recommend(
       weights: tuning.weights, repeatDecayDays: tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY, served: tuning.served ?? 'blend', tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS,
       ...(tuning.ease ? { ease: { lambda: tuning.ease.lambda, items: tuning.ease.items, maxItems: tuning.ease.maxItems } } : {}),
     },
-    metrics: { validation: tuning.validation ?? null, validationNdcg: tuning.validationNdcg ?? null, ...(tuning.ease ? { easeValidationNdcgByLambda: tuning.ease.ndcgByLambda } : {}) },
+    metrics: { validation: tuning.validation ?? null, validationNdcg: tuning.validationNdcg ?? null, ...(tuning.ease ? { easeValidationNdcgByLambda: tuning.ease.ndcgByLambda, easeInBlend: tuning.ease.blend ?? null } : {}) },
     windowStart,
     windowEnd: asOf,
     featureSnapshotVersion: snap.version,
