@@ -302,15 +302,21 @@ export const bench: Bench = {
       const slowBefore = swap.slow.filter((x) => x.dueEpochMs < swappedEpoch - 1000).length;
       const slowNear = swap.slow.filter((x) => Math.abs(x.dueEpochMs - swappedEpoch) <= 1000).length;
       const slowAfter = swap.slow.length - slowBefore - slowNear;
+      // when the slow ones were due, by 10 s from the swap (negative: during the build)
+      const slowBy10s: Record<string, number> = {};
+      for (const x of swap.slow) {
+        const k = String(Math.floor((x.dueEpochMs - swappedEpoch) / 10_000) * 10);
+        slowBy10s[k] = (slowBy10s[k] ?? 0) + 1;
+      }
       const rssAfter = rssMb(child.pid!);
-      ctx.out(`[nice -10] swap under ${RATE}/s: new snapshot built and swapped in ${((swappedAt - swapStarted) / 1000 - 2).toFixed(1)} s after it landed; ${swap.requests} requests over ${swap.seconds.toFixed(1)} s, failed ${failed} (target 0), slower than 20 ms ${slow} (${((100 * slow) / swap.requests).toFixed(2)}%), p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} from due time (from send: p99 ${ms(sv.p99)}, max ${ms(sv.max)}); answers by as-of ${JSON.stringify(swap.asOfs)}; now serving ${after.snapshot.asOf}; server RSS peak ${peakRss} MB during the swap, ${rssAfter} MB after; slow ones due during the build ${slowBefore}, within 1 s of the swap ${slowNear}, after ${slowAfter} (worst ${JSON.stringify(swap.slow.sort((a, b) => b.ms - a.ms).slice(0, 5).map((x) => [x.dueEpochMs - swappedEpoch, x.ms]))} [due ms from swap, ms]); ${runtimeText(swapInside!)}`);
+      ctx.out(`[nice -10] swap under ${RATE}/s: new snapshot built and swapped in ${((swappedAt - swapStarted) / 1000 - 2).toFixed(1)} s after it landed; ${swap.requests} requests over ${swap.seconds.toFixed(1)} s, failed ${failed} (target 0), slower than 20 ms ${slow} (${((100 * slow) / swap.requests).toFixed(2)}%), p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} from due time (from send: p99 ${ms(sv.p99)}, max ${ms(sv.max)}); answers by as-of ${JSON.stringify(swap.asOfs)}; now serving ${after.snapshot.asOf}; server RSS peak ${peakRss} MB during the swap, ${rssAfter} MB after; slow ones due during the build ${slowBefore}, within 1 s of the swap ${slowNear}, after ${slowAfter} (worst ${JSON.stringify(swap.slow.sort((a, b) => b.ms - a.ms).slice(0, 5).map((x) => [x.dueEpochMs - swappedEpoch, x.ms]))} [due ms from swap, ms]); slow ones by 10 s from the swap ${JSON.stringify(slowBy10s)}; ${runtimeText(swapInside!)}`);
       return {
         customers, loadSeconds: round(loadSeconds, 1), rssLoadedMb: rssLoaded, rssServingMb: rssServing, rssPeakDuringSwapMb: peakRss, rssAfterSwapMb: rssAfter, bodyFileMb: bodyMb,
         shared, nice10: ahead, ratioP99ToFloor: round(ahead.c360.p99Ms / ahead.floor.p99Ms),
         swap: {
           buildSeconds: round((swappedAt - swapStarted) / 1000 - 2, 1), requests: swap.requests, seconds: round(swap.seconds, 1), failed, slowerThan20Ms: slow,
           p50Ms: round(s.p50), p99Ms: round(s.p99), maxMs: round(s.max, 1), fromSendP99Ms: round(sv.p99), byAsOf: swap.asOfs, servingAfter: after.snapshot.asOf,
-          slowDuringBuild: slowBefore, slowNearSwap: slowNear, slowAfterSwap: slowAfter, server: swapInside,
+          slowDuringBuild: slowBefore, slowNearSwap: slowNear, slowAfterSwap: slowAfter, slowBy10sFromSwap: slowBy10s, server: swapInside,
         },
       };
     } finally {

@@ -9,8 +9,10 @@ import { openStoredSnapshot } from '../src/intelligence/snapshot-inputs.ts';
 import { recommend } from '../src/intelligence/models.ts';
 import type { TunedWeights } from '../src/intelligence/recommend.ts';
 import type { ModelRecord } from '../src/intelligence/registry.ts';
+import { fingerprintInputs, planRerank, writeRanked, type RerankPlan } from '../src/intelligence/rerank.ts';
 import { readStored, trainDecision, TRAIN_PARAMS, writeStored } from '../src/intelligence/trained-models.ts';
 import { UsageError } from '../src/runtime/errors.ts';
+import { faultPoint } from '../src/runtime/fault.ts';
 import type { Job } from '../src/runtime/job.ts';
 
 const JOB = 'gold-intelligence-recommendations';
@@ -29,28 +31,46 @@ export const recommendationsJob: Job = {
     const topN = Number(ctx.params.topN ?? 10);
     if (!Number.isInteger(topN) || topN < 1 || topN > 100) throw new UsageError(`topN must be a whole number in 1..100, got '${ctx.params.topN}'`);
     // Tune the blend on the schedule (trained-models.ts); in between, rank with the stored weights, reading the features
-    // job's snapshot of the as-of date and the model aggregates (daily-inputs.ts) instead of every line and event.
+    // job's snapshot of the as-of date and the model aggregates (daily-inputs.ts) instead of every line and event,
+    // and only the customers whose own inputs changed (rerank.ts).
     const asOf = await jobAsOf(ctx);
     const horizonDays = horizonOf(ctx.params);
     const stored = await readStored<TunedWeights>(ctx.lake, JOB);
     const decision = trainDecision(ctx.params, stored, asOf, horizonDays);
     ctx.report.metrics.training = decision;
-    const light = decision.train ? null : await openStoredSnapshot(ctx);
+    const light = decision.train ? null : await openStoredSnapshot(ctx, { rows: false });
     if (light) ctx.report.inputs.push(...(await registerModelAggregates(light.engine, ctx.lake, asOf)));
     const inputs = light ?? (await openInputs(ctx, JOB));
     if (!inputs) return;
     const { engine, snapshot, firstDate } = inputs;
     try {
-      const r = await recommend(engine, snapshot, horizonDays, topN, firstDate, decision.train ? undefined : stored!.models, light ? AGGREGATE_SIGNAL_INPUTS : undefined);
+      // The customers' input fingerprints come from the model aggregates in a training run too, so the next run
+      // compares like with like.
+      if (!light) await registerModelAggregates(engine, ctx.lake, asOf);
+      const fingerprints = `rk_fingerprints`;
+      await fingerprintInputs(engine, fingerprints, snapshot.table, AGGREGATE_SIGNAL_INPUTS, asOf);
+      const plan: RerankPlan = light
+        ? await planRerank(engine, ctx.lake, { asOf, modelVersion: stored!.records[0]!.MODEL_VERSION, fingerprints, prefix: 'rk_' })
+        : { reason: `training run: every customer` };
+      const r = await recommend(engine, snapshot, horizonDays, topN, firstDate, decision.train ? undefined : stored!.models, light ? AGGREGATE_SIGNAL_INPUTS : undefined, { only: plan.only });
       const record: ModelRecord = decision.train ? r.record : stored!.records[0]!;
       const select = (table: string, algorithm: string) => `
         SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON, ${lit(algorithm)} AS ALGORITHM, ${lit(record.MODEL_VERSION)} AS MODEL_VERSION,
           DATE ${lit(asOf)} AS AS_OF_DATE FROM ${table}`;
-      await writeDataset(ctx, engine, productRecommendations, `${select(r.tables.hybrid, 'hybrid')} ORDER BY CUSTOMER360_ID, RANK`, { asOf });
+      // Kept rows: the previous output's, as of this run's date.
+      const kept = (table: string) => `
+        SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON, ALGORITHM, MODEL_VERSION, DATE ${lit(asOf)} AS AS_OF_DATE FROM ${table}`;
+      const customers = Number(await engine.scalar(`SELECT count(*) FROM ${fingerprints}`));
+      const ranked = plan.only ? Number(await engine.scalar(`SELECT count(*) FROM ${plan.only}`)) : customers;
+      ctx.report.metrics.ranking = { customers, ranked, kept: customers - ranked, reason: plan.reason };
+      await writeDataset(ctx, engine, productRecommendations,
+        `${select(r.tables.hybrid, 'hybrid')}${plan.keep ? ` UNION ALL ${kept(plan.keep.product)}` : ''} ORDER BY CUSTOMER360_ID, RANK`, { asOf });
       await writeDataset(ctx, engine, baselineRecommendations,
-        `${select(r.tables.popularity, 'popularity')} UNION ALL ${select(r.tables.repeat_purchase, 'repeat_purchase')} ORDER BY ALGORITHM, CUSTOMER360_ID, RANK`, { asOf });
+        `${select(r.tables.popularity, 'popularity')} UNION ALL ${select(r.tables.repeat_purchase, 'repeat_purchase')}${plan.keep ? ` UNION ALL ${kept(plan.keep.baseline)}` : ''} ORDER BY ALGORITHM, CUSTOMER360_ID, RANK`, { asOf });
       await writeModels(ctx, engine, asOf, JOB, [record]);
       if (decision.train) await writeStored(ctx, JOB, { trainedAsOf: asOf, horizonDays, models: r.tuning, records: [record] });
+      faultPoint(`${JOB}:ranked`);
+      await writeRanked(ctx, engine, { asOf, modelVersion: record.MODEL_VERSION, fingerprints });
       ctx.report.metrics.recommendations = { version: record.MODEL_VERSION, weights: r.tuning.weights, tuned: r.tuning.tuned, validation: r.tuning.validation };
     } finally {
       engine.close();

@@ -28,7 +28,7 @@ async function latestManifest(home: string): Promise<RunManifest> {
 describe('c360 sample + c360 run, end to end', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'e2e-'));
-    c360('sample', '--customers', '250', '--days', '60', '--seed', '7', '--out', join(dir, 'drops'));
+    c360('sample', '--customers', '200', '--days', '30', '--seed', '7', '--out', join(dir, 'drops'));
     for (let i = 0; i < 2; i++) {
       c360('run', '--input', join(dir, 'drops'), '--home', join(dir, 'home'), '--run-date', '2026-10-31', '--json');
       runs.push(await latestManifest(join(dir, 'home')));

@@ -68,4 +68,18 @@ describe('the CLI as a careless user types it', () => {
     expect(r.stderr).toMatch(/is a file c360 wrote \(it has _load_id and _record_hash\), not a source drop/);
     expect(await parquet()).toEqual([file]);
   }, 60_000);
+
+  it('a second file after --file, or a --param given twice, is refused (exit 2) instead of ignored or overridden', async () => {
+    const drops = join(dir, 'drops');
+    await mkdir(drops, { recursive: true });
+    await writeFile(join(drops, 'CUSTOMERS.csv'), 'CUSTOMER_ID,FIRST_NAME\nC1,Ann\n');
+    const home = join(dir, 'home-args');
+    const two = c360(['ingest', '--table', 'CUSTOMERS', '--file', join(drops, 'CUSTOMERS.csv'), join(dir, 'b.csv'), '--home', home]);
+    expect(two.status).toBe(2);
+    expect(two.stderr).toContain(`Unexpected argument '${join(dir, 'b.csv')}'`);
+    const twice = c360(['job', 'bronze-ingest', '--param', 'table=CUSTOMERS', '--param', `input=${drops}`, '--param', 'input=other', '--home', home]);
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toContain(`--param input is given twice ('${drops}' and 'other')`);
+    expect(existsSync(join(home, 'lake', 'bronze'))).toBe(false);
+  }, 30_000);
 });

@@ -2,7 +2,8 @@
 // features job recomputes only for the days Silver changed. History then each day, one run at a time, gives the
 // aggregates and snapshot one full refresh of the same drops gives (apart from how persons are numbered), and the
 // snapshot equals the one built from a load of all of Silver (the definition the models train on).
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,10 +75,78 @@ async function comparable(home: string): Promise<Record<string, string[]>> {
   }
 }
 
+const rankedState = (home: string) => join(home, 'lake', 'gold', 'models', 'gold-intelligence-recommendations', 'ranked.json');
+
+/** The recommendations job alone on a home's lake; its product recommendations as JSON rows. */
+async function recs(home: string, params: Record<string, string> = {}): Promise<{ ctx: JobContext; rows: string[] }> {
+  const lake = new LocalLake(join(home, 'lake'));
+  const ctx = makeJobContext({ home, lake, log: silentLogger, runId: 'r', loadId: 'l', runDate: asOf, asOf, params });
+  await recommendationsJob.run(ctx);
+  const r = await Engine.open();
+  try {
+    const files = await Promise.all((await parquetFiles(lake, goldDir('product_recommendations', asOf))).map((f) => lake.localPath(f)));
+    return { ctx, rows: (await r.all(`SELECT * FROM read_parquet(${litList(files)}, hive_partitioning = false) ORDER BY ALL`)).map((x) => JSON.stringify(x)) };
+  } finally {
+    r.close();
+  }
+}
+
+/** Rows (JSON, without the as-of date) by customer. */
+function byCustomer(rows: string[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const r of rows) {
+    const { CUSTOMER360_ID: id, AS_OF_DATE: _d, ...rest } = JSON.parse(r) as Record<string, unknown>;
+    (m.get(String(id)) ?? m.set(String(id), []).get(String(id))!).push(JSON.stringify(rest));
+  }
+  return m;
+}
+
+/** The customers' input fingerprints the last ranking stored (rerank.ts), by customer. */
+async function fingerprints(home: string): Promise<Map<string, string>> {
+  const lake = new LocalLake(join(home, 'lake'));
+  const state = JSON.parse(await readFile(rankedState(home), 'utf8')) as { fingerprints: string };
+  const e = await Engine.open();
+  try {
+    const rows = await e.all<{ id: string; fp: string }>(`SELECT CUSTOMER360_ID AS id, FP::VARCHAR || '/' || N AS fp FROM read_parquet(${litList([await lake.localPath(state.fingerprints)])})`);
+    return new Map(rows.map((r) => [r.id, r.fp]));
+  } finally {
+    e.close();
+  }
+}
+
+/**
+ * What each customer's recommendations read of the model aggregates: purchase lines and views, the products returned
+ * (whatever the day or count), and the category, brand and product preferences.
+ */
+async function customerInputs(home: string): Promise<Map<string, string>> {
+  const lake = new LocalLake(join(home, 'lake'));
+  const e = await Engine.open();
+  try {
+    const out = new Map<string, string>();
+    const read = {
+      [modelProductDaily.name]: (r: string) => `SELECT * FROM ${r} WHERE KIND <> 'return' UNION ALL SELECT DISTINCT 'return', CUSTOMER360_ID, NULL, PRODUCT_ID, NULL, NULL, NULL, NULL FROM ${r} WHERE KIND = 'return'`,
+      [modelPreferenceDaily.name]: (r: string) => `SELECT * FROM ${r} WHERE PREFERENCE_TYPE IN ('CATEGORY', 'BRAND', 'PRODUCT')`,
+    };
+    for (const ds of [modelProductDaily, modelPreferenceDaily]) {
+      const files = await Promise.all((await datasetDataFiles(lake, ds.path)).map((f) => lake.localPath(f)));
+      const rows = await e.all<{ id: string; rows: string }>(`SELECT CUSTOMER360_ID AS id, string_agg(to_json(t)::VARCHAR, '|' ORDER BY to_json(t)::VARCHAR) AS rows
+        FROM (${read[ds.name]!(`read_parquet(${litList(files)}, union_by_name = true, hive_partitioning = false)`)}) t GROUP BY 1`);
+      for (const r of rows) out.set(r.id, `${out.get(r.id) ?? ''}${ds.name}:${r.rows}`);
+    }
+    return out;
+  } finally {
+    e.close();
+  }
+}
+
 describe('feature snapshot from daily aggregates', () => {
   it('history then each day equals one full refresh, and equals the snapshot of a load of all of Silver', async () => {
     const inc = join(dir, 'incremental');
     await run(inc, { input: drops.history });
+    // The history's recommendations (a training run: nothing stored), for the daily ranking below.
+    const historyRanking = await recs(inc);
+    expect(historyRanking.ctx.report.metrics.training).toMatchObject({ train: true });
+    const [fpBefore, inputsBefore] = [await fingerprints(inc), await customerInputs(inc)];
     for (const day of drops.days) {
       const ctx = await run(inc, { input: day.dir });
       // Only the days Silver changed were recomputed, from those days' partitions.
@@ -117,28 +186,55 @@ describe('feature snapshot from daily aggregates', () => {
       e.close();
     }
 
-    // Recommendations: a training run (all of Silver loaded) and the next run with its stored tuning (the snapshot and
-    // the model aggregates only) rank the same.
-    const recs = async (): Promise<{ ctx: JobContext; rows: string[] }> => {
-      const ctx = makeJobContext({ home: inc, lake, log: silentLogger, runId: 'r', loadId: 'l', runDate: asOf, asOf, params: {} });
-      await recommendationsJob.run(ctx);
-      const r = await Engine.open();
-      try {
-        const files = await Promise.all((await parquetFiles(lake, goldDir('product_recommendations', asOf))).map((f) => lake.localPath(f)));
-        return { ctx, rows: (await r.all(`SELECT * FROM read_parquet(${litList(files)}, hive_partitioning = false) ORDER BY ALL`)).map((x) => JSON.stringify(x)) };
-      } finally {
-        r.close();
-      }
-    };
-    const trained = await recs();
-    expect(trained.ctx.report.metrics.training).toMatchObject({ train: true });
-    const daily = await recs();
+    // Daily recommendations (rerank.ts): only the customers whose own inputs changed since the history's ranking are
+    // ranked again: every customer whose model-aggregate rows changed is among them, their lists are those ranking
+    // everyone gives, and everyone else keeps the history's list.
+    const killed = join(dir, 'killed');
+    await cp(inc, killed, { recursive: true });
+    const daily = await recs(inc);
     expect(daily.ctx.report.metrics.training).toMatchObject({ train: false });
-    expect(daily.ctx.report.inputs.some((f) => f.startsWith('silver/'))).toBe(false);
-    expect(daily.ctx.report.inputs.some((f) => f.includes('model_session_product_daily'))).toBe(true);
+    const ranking = daily.ctx.report.metrics.ranking as { customers: number; ranked: number; kept: number };
+    const fpAfter = await fingerprints(inc);
+    const reranked = new Set([...fpAfter].filter(([id, fp]) => fpBefore.get(id) !== fp).map(([id]) => id));
+    expect(ranking.ranked).toBe(reranked.size);
+    expect(ranking.ranked).toBeGreaterThan(0);
+    expect(ranking.kept).toBeGreaterThan(0);
+    const inputsAfter = await customerInputs(inc);
+    const changed = [...inputsAfter].filter(([id, rows]) => inputsBefore.get(id) !== rows).map(([id]) => id);
+    expect(changed.length).toBeGreaterThan(0);
+    for (const id of changed) expect(reranked.has(id), id).toBe(true);
+    const other = join(dir, 'everyone');
+    await cp(inc, other, { recursive: true });
+    await rm(rankedState(other));
+    const everyone = await recs(other);
+    expect(everyone.ctx.report.metrics.ranking).toMatchObject({ kept: 0 });
+    expect(everyone.ctx.report.inputs.some((f) => f.startsWith('silver/'))).toBe(false);
+    expect(everyone.ctx.report.inputs.some((f) => f.includes('model_session_product_daily'))).toBe(true);
+    const [incBy, allBy, histBy] = [byCustomer(daily.rows), byCustomer(everyone.rows), byCustomer(historyRanking.rows)];
+    expect([...incBy.keys()].sort()).toEqual([...allBy.keys()].sort());
+    for (const [id, rows] of incBy) expect(rows, id).toEqual(reranked.has(id) ? allBy.get(id) : histBy.get(id));
+    // Killed with SIGKILL after writing the day's recommendations, before recording the ranking; run again: the
+    // output an uninterrupted run gives.
+    const child = spawnSync(process.execPath, [join(import.meta.dirname, 'fixtures', 'recommendations-run.mjs'), killed, asOf], {
+      env: { ...process.env, C360_FAULT: 'gold-intelligence-recommendations:ranked' }, encoding: 'utf8' });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    const resumed = await recs(killed);
+    expect(resumed.ctx.report.metrics.ranking).toMatchObject({ ranked: ranking.ranked });
+    expect(resumed.rows).toEqual(daily.rows);
+
+    // A training run (all of Silver loaded) and a run with its stored tuning (the snapshot and the model aggregates)
+    // that ranks everyone rank the same; the same day again ranks nobody and changes nothing.
+    const trained = await recs(other, { train: 'true' });
+    expect(trained.ctx.report.metrics.training).toMatchObject({ train: true });
+    await rm(rankedState(other));
+    const stored = await recs(other);
+    expect(stored.ctx.report.metrics).toMatchObject({ training: { train: false }, ranking: { kept: 0 } });
     expect(trained.rows.length).toBeGreaterThan(500);
     expect(trained.rows.filter((r) => r.includes('ALSO_BOUGHT')).length).toBeGreaterThan(0);
-    expect(daily.rows).toEqual(trained.rows);
+    expect(stored.rows).toEqual(trained.rows);
+    const rerun = await recs(other);
+    expect(rerun.ctx.report.metrics.ranking).toMatchObject({ ranked: 0 });
+    expect(rerun.rows).toEqual(trained.rows);
 
     // A corrected transaction item alone (items are one Silver file, no day partitions): the day of its transaction is
     // recomputed (found through the staged changes), and the aggregates equal a recomputation of every day.

@@ -1,12 +1,15 @@
 // The serving snapshot's lookup structures against plain JavaScript: sorted keys read from DuckDB find exactly the
 // rows a Map would (repeated keys, non-ASCII, keys that are prefixes of others), refuse keys out of order; the body
-// file gives back each person's line byte for byte, whatever the id holds and however long the line.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// file gives back each person's line byte for byte, whatever the id holds and however long the line, and stores them
+// compressed.
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ProfileBodies } from '../src/serving/bodies.ts';
+import { besideBuildCpus } from '../src/serving/snapshot-builder.ts';
 import { SortedKeys } from '../src/serving/sorted-keys.ts';
 
 let dir: string;
@@ -61,9 +64,48 @@ it('profile bodies: each line back byte for byte, ids with quotes, backslashes a
     }
     expect(bodies.rowOf('C-33')).toBeUndefined();
     expect(bodies.files.length).toBe(2);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.json'))).toEqual([]); // the temporary JSON is deleted
     await expect(ProfileBodies.write(c, select, join(dir, 'c'), ids.length + 1)).rejects.toThrow(/6 lines for 7 people/);
     await expect(ProfileBodies.write(c, [...select].reverse(), join(dir, 'd'), ids.length)).rejects.toThrow(/not unique and in byte order/);
   } finally {
     bodies.close();
+  }
+});
+
+it('profile bodies are stored compressed: profiles sharing their field names take a fraction of their JSON on disk', async () => {
+  // 3,000 profile-like rows: the same 40 field names, values that differ person by person
+  const cols = Array.from({ length: 40 }, (_, j) => `'v' || (i * ${j + 7}) % 1009 AS "FIELD_NUMBER_${j}_OF_THE_PROFILE"`).join(', ');
+  const select = `SELECT printf('P-%06d', i) AS "CUSTOMER360_ID", ${cols} FROM range(3000) t(i) ORDER BY 1`;
+  const bodies = await ProfileBodies.write(c, [select], join(dir, 'z'), 3000);
+  try {
+    let json = 0;
+    for (let row = 0; row < 3000; row++) {
+      const body = await bodies.body(row);
+      expect(JSON.parse(body.toString('utf8')).CUSTOMER360_ID).toBe(`P-${String(row).padStart(6, '0')}`);
+      json += body.length;
+    }
+    const disk = (await stat(bodies.files[0]!)).size;
+    expect(disk).toBeLessThan(json / 4);
+  } finally {
+    bodies.close();
+  }
+});
+
+it('a build beside a serving snapshot is kept off the first CPU; C360_SERVE_BUILD_CPUS chooses the CPUs', () => {
+  const saved = process.env.C360_SERVE_BUILD_CPUS;
+  try {
+    delete process.env.C360_SERVE_BUILD_CPUS;
+    const cpus = besideBuildCpus();
+    if (availableParallelism() >= 2 && existsSync('/usr/bin/taskset')) expect(cpus).toMatch(/^1(-\d+)?$/);
+    else expect(cpus).toBeNull();
+    process.env.C360_SERVE_BUILD_CPUS = 'all';
+    expect(besideBuildCpus()).toBeNull();
+    process.env.C360_SERVE_BUILD_CPUS = '0,2-3';
+    expect(besideBuildCpus()).toBe('0,2-3');
+    process.env.C360_SERVE_BUILD_CPUS = '1; rm -rf /'; // not a CPU list: all CPUs, nothing passed on
+    expect(besideBuildCpus()).toBeNull();
+  } finally {
+    if (saved === undefined) delete process.env.C360_SERVE_BUILD_CPUS;
+    else process.env.C360_SERVE_BUILD_CPUS = saved;
   }
 });

@@ -83,14 +83,13 @@ async function walk(file: string, d: CsvDialect, want: Want): Promise<{ records:
   let carry: Buffer | undefined;
   const stream = createReadStream(file, { highWaterMark: 4 << 20 });
   const noRejects = want.rejected.size === 0 && want.lines.size === 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
-    carry = undefined;
-    let pos = 0;
+  /** Walks the whole lines of buf from `from`; returns where the unfinished last line starts. */
+  const lines = (buf: Buffer, from: number): number => {
+    let pos = from;
     // Quotes are found with indexOf, jumping from one to the next: no byte of a line is looked at in JavaScript
     // unless the dialect has an escape other than the quote and the line holds it.
-    let nextQuote = quote < 0 ? -1 : buf.indexOf(quote, 0);
-    let nextEscape = escape < 0 ? -1 : buf.indexOf(escape, 0);
+    let nextQuote = quote < 0 ? -1 : buf.indexOf(quote, from);
+    let nextEscape = escape < 0 ? -1 : buf.indexOf(escape, from);
     for (;;) {
       const nl = buf.indexOf(10, pos);
       if (nl < 0) break;
@@ -125,7 +124,24 @@ async function walk(file: string, d: CsvDialect, want: Want): Promise<{ records:
       }
       pos = nl + 1;
     }
-    if (pos < buf.length) carry = Buffer.from(buf.subarray(pos));
+    return pos;
+  };
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let from = 0;
+    if (carry) {
+      // The line left over from the last chunk is finished with this chunk's first line, on its own: the chunk itself
+      // is walked where it lies (copying every 4 MB chunk onto the carry was a copy of the whole file, and garbage).
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, chunk]);
+        continue;
+      }
+      lines(Buffer.concat([carry, chunk.subarray(0, nl + 1)]), 0);
+      carry = undefined;
+      from = nl + 1;
+    }
+    const rest = lines(chunk, from);
+    if (rest < chunk.length) carry = Buffer.from(chunk.subarray(rest));
   }
   // The last line, without a line ending.
   if (carry && carry.length > 0) {

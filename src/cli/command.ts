@@ -92,6 +92,8 @@ export function parse(command: Command, argv: string[]): { values: Values; posit
       allowPositionals: true,
       strict: true,
     });
+    // A word the command takes no argument for was ignored: `c360 ingest --file a.csv b.csv` ingested a.csv only.
+    if (!command.args && positionals.length > 0) throw new Error(`Unexpected argument '${positionals[0]}': this command takes its inputs as --flags (see --help), one --file per ingest`);
     return { values: values as Values, positionals };
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n\n${usage(command)}`);

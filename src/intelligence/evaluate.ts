@@ -397,7 +397,7 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
         (r.ease.blend
           ? `; best blend with EASE ${f(r.ease.blend.withEase)} vs without ${f(r.ease.blend.withoutEase)} (standard error of the gain ${f(r.ease.blend.standardError)}): ` +
             (r.ease.blend.used ? 'EASE kept in the blend' : 'within one standard error, EASE left out')
-          : '; the best blend gave EASE no weight'));
+          : '; the best blend (coarse grid, step 0.2) gave EASE no weight'));
     }
   }
   return lines;

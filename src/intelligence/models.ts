@@ -144,16 +144,19 @@ async function usersAsOf(engine: Engine, p: string, asOf: string): Promise<void>
 
 /**
  * `stored`: the tuning of an earlier training run (trained-models.ts), used instead of tuning again. `inputs`: what the
- * signals read (default: the base_* tables; between trainings, the model aggregates).
+ * signals read (default: the base_* tables; between trainings, the model aggregates). `options.only`: a relation of
+ * CUSTOMER360_IDs to rank (a daily run's changed customers); the global signals still come from every customer, so
+ * each of their lists is the one ranking everybody gives.
  */
 export async function recommend(
   engine: Engine, snap: Snapshot, horizonDays: number, topN = 10, windowStart: string, stored?: TunedWeights, inputs?: SignalInputs,
-  options: { ease?: boolean } = {},
+  options: { ease?: boolean; only?: string } = {},
 ): Promise<RecommendationResult> {
   const asOf = snap.asOf;
   const tuning = stored ?? (await tuneWeights(engine, asOf, horizonDays, (p, d) => usersAsOf(engine, p, d)));
   const p = `rc_${asOf.replace(/-/g, '')}_`;
   await setUsers(engine, p, snap.table);
+  if (options.only) await engine.run(`DELETE FROM ${p}users WHERE CUSTOMER360_ID NOT IN (SELECT CUSTOMER360_ID FROM ${options.only})`);
   await buildCandidates(engine, p, asOf, DEFAULT_SIGNAL_OPTIONS, inputs);
   await applyRepeatDecay(engine, p, asOf, tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY);
   // EASE is refitted as of this date at the strength tuning chose, when the blend weighs it (or the caller wants
@@ -179,7 +182,7 @@ export async function recommend(
       weights: tuning.weights, repeatDecayDays: tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY, served: tuning.served ?? 'blend', tuned: tuning.tuned, tuningSplit: tuning.split, topN, signals: DEFAULT_SIGNAL_OPTIONS,
       ...(tuning.ease ? { ease: { lambda: tuning.ease.lambda, items: tuning.ease.items, maxItems: tuning.ease.maxItems } } : {}),
     },
-    metrics: { validation: tuning.validation ?? null, validationNdcg: tuning.validationNdcg ?? null, ...(tuning.ease ? { easeValidationNdcgByLambda: tuning.ease.ndcgByLambda } : {}) },
+    metrics: { validation: tuning.validation ?? null, validationNdcg: tuning.validationNdcg ?? null, ...(tuning.ease ? { easeValidationNdcgByLambda: tuning.ease.ndcgByLambda, easeInBlend: tuning.ease.blend ?? null } : {}) },
     windowStart,
     windowEnd: asOf,
     featureSnapshotVersion: snap.version,

@@ -391,15 +391,18 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
   // Coarse grid (step 1/5) for every decay, then the fine grid (step 1/10) at the best decay only: the cost of the
   // search stays near one fine grid.
   const matrices = new Map(REPEAT_DECAYS.map((d) => [d as number, tuningMatrix(cols, 10, d)]));
-  let coarse: { ndcg: number; decay: number } | undefined;
+  let coarse: { ndcg: number; decay: number; w: Weights } | undefined;
   for (const [decay, m] of matrices) {
     for (const w of weightGrid(5, !!ease)) {
       const ndcg = meanNdcg(m, w, 10);
-      if (!coarse || ndcg > coarse.ndcg + 1e-12) coarse = { ndcg, decay };
+      if (!coarse || ndcg > coarse.ndcg + 1e-12) coarse = { ndcg, decay, w };
     }
   }
+  // The fine grid: every blend without EASE (286 points, as without it), and blends with EASE only if the coarse
+  // optimum weighs it, within 0.2 of that optimum on every weight (the whole five-input grid is 1,001 points).
+  const near = (w: Weights) => !usesEase(w) || (usesEase(coarse!.w) && (['repeat', 'cf', 'content', 'popularity', 'ease'] as const).every((k) => Math.abs((w[k] ?? 0) - (coarse!.w[k] ?? 0)) <= 0.2 + 1e-9));
   let plain: { w: Weights; ndcg: number; decay: number } | undefined;
-  for (const w of weightGrid(10, !!ease)) {
+  for (const w of weightGrid(10, !!ease).filter(near)) {
     const ndcg = meanNdcg(matrices.get(coarse!.decay)!, w, 10);
     if (!best || ndcg > best.ndcg + 1e-12) best = { w, ndcg, decay: coarse!.decay };
     if (!usesEase(w) && (!plain || ndcg > plain.ndcg + 1e-12)) plain = { w, ndcg, decay: coarse!.decay };

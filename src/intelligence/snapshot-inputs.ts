@@ -19,8 +19,11 @@ export interface SnapshotInputs {
   firstDate: string;
 }
 
-/** The caller closes `engine`; null when there is no usable stored snapshot (engine closed). */
-export async function openStoredSnapshot(ctx: JobContext): Promise<SnapshotInputs | null> {
+/**
+ * The caller closes `engine`; null when there is no usable stored snapshot (engine closed). `rows: false`: the
+ * snapshot's rows stay in the engine table only (`rows` is empty), for a caller that reads them in SQL.
+ */
+export async function openStoredSnapshot(ctx: JobContext, o: { rows?: boolean } = {}): Promise<SnapshotInputs | null> {
   const asOf = await jobAsOf(ctx);
   const files = await parquetFiles(ctx.lake, goldDir(featureSnapshots.name, asOf));
   if (files.length === 0) return null;
@@ -37,7 +40,7 @@ export async function openStoredSnapshot(ctx: JobContext): Promise<SnapshotInput
     }
     ctx.report.inputs.push(...files);
     ctx.report.metrics.featureSnapshotVersion = m!.version;
-    const rows = (await engine.all<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY CUSTOMER360_ID`)).map(toFeatureRow);
+    const rows = o.rows === false ? [] : (await engine.all<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY CUSTOMER360_ID`)).map(toFeatureRow);
     return { engine, asOf, snapshot: { asOf, version: m!.version, table, rows }, firstDate: m!.first };
   } catch (e) {
     engine.close();

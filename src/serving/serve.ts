@@ -19,7 +19,7 @@ import { IdRedactor } from './redact.ts';
 import { RuntimeStats } from './runtime-stats.ts';
 import { buildServer } from './server.ts';
 import { Snapshot, type SnapshotRelations } from './snapshot.ts';
-import { BuildProcesses, buildInChild } from './snapshot-builder.ts';
+import { BuildProcesses, besideBuildCpus, buildInChild } from './snapshot-builder.ts';
 import { lakeAsOfDates, lakeSource } from './sources.ts';
 import { SnapshotStore } from './store.ts';
 
@@ -87,6 +87,16 @@ async function lakeFingerprint(lake: Lake): Promise<string | null> {
   return null;
 }
 
+/** CPUs in a taskset list ('1', '1-3', '1,3'). */
+function cpuCount(list: string): number {
+  let n = 0;
+  for (const part of list.split(',')) {
+    const [a, b] = part.split('-').map(Number);
+    n += b === undefined ? 1 : b - a! + 1;
+  }
+  return Math.max(1, n);
+}
+
 export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapshotDir' | 'connections' | 'log' | 'buildPriority'>): SnapshotStore {
   const dir = o.snapshotDir ?? join(tmpdir(), 'c360-serve');
   const source = o.source;
@@ -104,7 +114,10 @@ export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapsho
       // Built in a child process (snapshot-builder.ts). A first build has no requests to make way for; a reload
       // while serving runs below them.
       const prio = o.buildPriority ?? 'idle';
-      const run = { processes, ...(beside ? { priority: prio, threads: prio === 'idle' ? undefined : 1 } : { priority: 0 }) };
+      // Beside a serving snapshot: off the first CPU (besideBuildCpus), with a DuckDB thread per CPU it may use.
+      const cpus = beside ? besideBuildCpus() : null;
+      const threads = cpus ? cpuCount(cpus) : prio === 'idle' ? undefined : 1;
+      const run = { processes, ...(beside ? { priority: prio, threads, ...(cpus ? { cpus } : {}) } : { priority: 0 }) };
       if (source.kind === 'warehouse') return buildInChild({ file, connections: o.connections, ...run, from: { kind: 'warehouse', path: source.path } });
       const print = await lakeFingerprint(o.lake);
       if (!print) throw new Error(`No Gold customer profile in the lake ${o.lake.location} yet`);

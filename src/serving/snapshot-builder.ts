@@ -3,14 +3,14 @@
 // the child, which runs below the server's requests for the CPU: a build beside a serving snapshot in the SCHED_IDLE
 // class (chrt, inherited by DuckDB's and V8's threads: it gets only CPU nobody else wants, so the requests are never
 // made to wait for it however many threads it runs; nice 19 where chrt is missing), a first build at a nice value.
-// The child leaves three files: the database, the body file and a lookups file (the sorted keys and line starts as
-// raw arrays); the server opens them, reading the lookups array by array through the thread pool, and swaps. A failed or killed
+// The child leaves three kinds of files: the database, the body files and a lookups file (the sorted keys, line starts
+// and the bodies' dictionary as raw arrays); the server opens them, reading the lookups array by array through the thread pool, and swaps. A failed or killed
 // child leaves the current snapshot serving.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { setPriority } from 'node:os';
+import { availableParallelism, setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ProfileBodies } from './bodies.ts';
 import { SortedKeys, type SortedKeyParts } from './sorted-keys.ts';
@@ -25,6 +25,8 @@ export interface ChildBuild {
   memoryLimit?: string;
   /** 'idle': the SCHED_IDLE class (nice 19 without chrt); a number: that nice value (default 10). */
   priority?: 'idle' | number;
+  /** CPUs the build may run on (a taskset list, e.g. '1'); default: all. */
+  cpus?: string;
 }
 
 const LOOKUPS = ['email', 'phone', 'source'] as const;
@@ -32,7 +34,7 @@ const LOOKUPS = ['email', 'phone', 'source'] as const;
 /** The lookups as one file: a JSON header line with each array's offset and length, then the arrays, 8-byte aligned. */
 async function writeLookups(file: string, l: Lookups): Promise<void> {
   const b = l.bodies.parts();
-  const arrays: [string, ArrayBufferView][] = [['starts', b.starts], ['lengths', b.lengths], ['firstRows', b.firstRows]];
+  const arrays: [string, ArrayBufferView][] = [['starts', b.starts], ['lengths', b.lengths], ['firstRows', b.firstRows], ['dictionary', b.dictionary]];
   const keys = (name: string, p: SortedKeyParts) => arrays.push([`${name}.bytes`, p.bytes], [`${name}.starts`, p.starts], [`${name}.rowOf`, p.rowOf]);
   keys('ids', l.bodies.ids.parts());
   for (const k of LOOKUPS) keys(k, l[k].parts());
@@ -80,7 +82,7 @@ async function readLookups(file: string): Promise<Lookups> {
     const keys = async (name: string) =>
       SortedKeys.fromParts({ bytes: Buffer.from(await read(`${name}.bytes`)), starts: await u32(`${name}.starts`), rowOf: await u32(`${name}.rowOf`) });
     const starts = new Float64Array(await read('starts'));
-    const bodies = ProfileBodies.open({ files, starts, lengths: await u32('lengths'), firstRows: await u32('firstRows') }, await keys('ids'));
+    const bodies = ProfileBodies.open({ files, starts, lengths: await u32('lengths'), firstRows: await u32('firstRows'), dictionary: new Uint8Array(await read('dictionary')) }, await keys('ids'));
     return { bodies, email: await keys('email'), phone: await keys('phone'), source: await keys('source') };
   } finally {
     await fh.close();
@@ -89,6 +91,22 @@ async function readLookups(file: string): Promise<Lookups> {
 
 /** chrt (util-linux), to start a build in the SCHED_IDLE class; null where absent (then nice 19). */
 const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((f) => existsSync(f)) ?? null;
+/** taskset (util-linux), to keep a build off some CPUs; null where absent. */
+const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((f) => existsSync(f)) ?? null;
+
+/**
+ * The CPUs a build beside a serving snapshot may use: all but the first, so one CPU never runs the build, not even
+ * the kernel's work done for it (its writes, page faults, the pages freed when it deletes a file or exits), which
+ * SCHED_IDLE does not cover: at a million people a build confined this way slowed requests far less
+ * (docs/serving.md). C360_SERVE_BUILD_CPUS overrides it ('all': no confinement). Null: all CPUs (one CPU, or no taskset).
+ */
+export function besideBuildCpus(): string | null {
+  const env = process.env.C360_SERVE_BUILD_CPUS;
+  if (env === 'all') return null;
+  if (env) return /^[\d,-]+$/.test(env) ? env : null;
+  const n = availableParallelism();
+  return n >= 2 && TASKSET ? (n === 2 ? '1' : `1-${n - 1}`) : null;
+}
 
 const lookupsFile = (file: string) => `${file}.lookups`;
 
@@ -105,10 +123,12 @@ export class BuildProcesses {
 export async function buildInChild(o: ChildBuild & { connections?: number; processes?: BuildProcesses }): Promise<Snapshot> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const chrt = o.priority === 'idle' ? CHRT : null;
-  // chrt execs node with the IPC descriptor fork opened, so the child talks to us as if forked directly
+  const taskset = o.cpus && TASKSET ? ['-c', o.cpus] : null;
+  // taskset and chrt exec node with the IPC descriptor fork opened, so the child talks to us as if forked directly
+  const wrap = [...(taskset ? [TASKSET!, ...taskset] : []), ...(chrt ? [chrt, '--idle', '0'] : [])];
   const child = fork(fileURLToPath(import.meta.url), [], {
-    execPath: chrt ?? process.execPath,
-    execArgv: [...(chrt ? ['--idle', '0', process.execPath] : []), '--import', tsx],
+    execPath: wrap[0] ?? process.execPath,
+    execArgv: [...wrap.slice(1), ...(wrap.length ? [process.execPath] : []), '--import', tsx],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env,
   });
   const running = o.processes?.live ?? new Set();

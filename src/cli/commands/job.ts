@@ -44,10 +44,13 @@ export const command: Command = {
     }
     const job = jobs.get(positionals[0]!);
     if (!job) throw new UsageError(`Unknown job '${positionals[0]}'. Jobs: ${[...jobs.keys()].join(', ')}`);
+    if (positionals.length > 1) throw new UsageError(`c360 job takes one job name; '${positionals.slice(1).join(' ')}' is extra (parameters go as --param name=value)`);
     const params: Record<string, string> = {};
     for (const p of (values.param as string[] | undefined) ?? []) {
       const eq = p.indexOf('=');
       if (eq < 1) throw new UsageError(`--param takes name=value, got '${p}'`);
+      // Given twice, the last one won silently (input=a then input=b ingested only b).
+      if (p.slice(0, eq) in params) throw new UsageError(`--param ${p.slice(0, eq)} is given twice ('${params[p.slice(0, eq)]}' and '${p.slice(eq + 1)}'): give it once`);
       params[p.slice(0, eq)] = p.slice(eq + 1);
     }
     checkJobParams(job, params);

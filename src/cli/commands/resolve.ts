@@ -74,6 +74,7 @@ async function incremental(values: Values, io: CommandIO): Promise<number> {
 
 export const command: Command = {
   name: 'resolve',
+  args: '[REC1 REC2 with --explain]',
   summary: 'Resolve identities in a CSV/Parquet file of CUSTOMERS records (one output row per record with its CUSTOMER360_ID); --incremental links into a kept graph; --explain REC1 REC2',
   options: {
     ...HOME_OPTION,
