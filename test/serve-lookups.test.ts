@@ -3,11 +3,13 @@
 // file gives back each person's line byte for byte, whatever the id holds and however long the line, and stores them
 // compressed.
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ProfileBodies } from '../src/serving/bodies.ts';
+import { besideBuildCpus } from '../src/serving/snapshot-builder.ts';
 import { SortedKeys } from '../src/serving/sorted-keys.ts';
 
 let dir: string;
@@ -86,5 +88,24 @@ it('profile bodies are stored compressed: profiles sharing their field names tak
     expect(disk).toBeLessThan(json / 4);
   } finally {
     bodies.close();
+  }
+});
+
+it('a build beside a serving snapshot is kept off the first CPU; C360_SERVE_BUILD_CPUS chooses the CPUs', () => {
+  const saved = process.env.C360_SERVE_BUILD_CPUS;
+  try {
+    delete process.env.C360_SERVE_BUILD_CPUS;
+    const cpus = besideBuildCpus();
+    if (availableParallelism() >= 2 && existsSync('/usr/bin/taskset')) expect(cpus).toMatch(/^1(-\d+)?$/);
+    else expect(cpus).toBeNull();
+    process.env.C360_SERVE_BUILD_CPUS = 'all';
+    expect(besideBuildCpus()).toBeNull();
+    process.env.C360_SERVE_BUILD_CPUS = '0,2-3';
+    expect(besideBuildCpus()).toBe('0,2-3');
+    process.env.C360_SERVE_BUILD_CPUS = '1; rm -rf /'; // not a CPU list: all CPUs, nothing passed on
+    expect(besideBuildCpus()).toBeNull();
+  } finally {
+    if (saved === undefined) delete process.env.C360_SERVE_BUILD_CPUS;
+    else process.env.C360_SERVE_BUILD_CPUS = saved;
   }
 });
