@@ -3,27 +3,21 @@
 // long line failed the whole file, linked drops were skipped as "no drop", the repeated key's second value was dropped
 // silently, and both homes' ingests committed the same records.
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getContract } from '../schemas/index.ts';
 import { findDrops } from '../src/bronze/drops.ts';
 import { ingestRelation } from '../src/bronze/ingest.ts';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
+import { withTempEngine } from './temp-engine.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 let dir: string;
 let engine: Engine;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'c360-hostile2-'));
-  engine = await Engine.open();
-});
-afterAll(async () => {
-  engine?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+withTempEngine('c360-hostile2-', (d, e) => ((dir = d), (engine = e)));
 
 const HEAD = 'TRANSACTION_ID,CUSTOMER_ID,CHANNEL,TRANSACTION_DATE,TRANSACTION_TYPE,TOTAL_AMOUNT,CURRENCY_CODE,TRANSACTION_STATUS,LOYALTY_POINTS_EARNED';
 const row = (id: string, customer = 'C1') => `${id},${customer},POS,2026-10-25 22:23:56,PURCHASE,10.00,USD,COMPLETED,1`;

@@ -2,26 +2,19 @@
 // that says what to do (so is a folder c360 may not write: exit 1, no 'unexpected'), not a usage error (exit 2) nor an "unexpected" crash; a BOM, CRLF and odd values are read
 // as records (the odd values quarantined, never rounded or cut: numbers past their scale, timestamps past microseconds); paths with spaces, quotes and non-ASCII work.
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestRelation } from '../src/bronze/ingest.ts';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { isEnvironmentError, isTransient, withHint } from '../src/runtime/errors.ts';
+import { withTempEngine } from './temp-engine.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 let dir: string;
 let engine: Engine;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'c360-hostile-'));
-  engine = await Engine.open();
-});
-afterAll(async () => {
-  engine?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+withTempEngine('c360-hostile-', (d, e) => ((dir = d), (engine = e)));
 
 const HEAD = 'TRANSACTION_ID,CUSTOMER_ID,CHANNEL,TRANSACTION_DATE,TRANSACTION_TYPE,TOTAL_AMOUNT,CURRENCY_CODE,TRANSACTION_STATUS,LOYALTY_POINTS_EARNED';
 const row = (id: string, o: { date?: string; amount?: string; points?: string } = {}) =>

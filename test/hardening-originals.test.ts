@@ -3,10 +3,9 @@
 // lost), and after a malformed CSV record every later position was one record short. Now every quarantined record
 // carries `_source_record`: CSV the record's text as in the file (CRLF, quoted line breaks), NDJSON its line, Parquet
 // its typed values as a JSON object, a stream event its body (line breaks and blanks too); CSV positions count the file's records.
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestRelation } from '../src/bronze/ingest.ts';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
@@ -14,6 +13,7 @@ import { createLogger } from '../src/runtime/logger.ts';
 import { producerFor } from '../src/streaming/connect.ts';
 import { runStream } from '../src/streaming/consumer.ts';
 import { startHub } from '../src/streaming/hub/local-hub.ts';
+import { withTempEngine } from './temp-engine.ts';
 
 type Q = { CUSTOMER_ID: string | null; pos: string; rec: string | null; reasons: string[] };
 let dir: string;
@@ -32,14 +32,7 @@ async function quarantine(file: string, table = 'CUSTOMERS'): Promise<Q[]> {
 const HEAD = 'CUSTOMER_ID,FIRST_NAME,LAST_NAME,EMAIL,PHONE,DATE_OF_BIRTH,GENDER,ADDRESS_LINE1,CITY,STATE,POSTAL_CODE,COUNTRY,REGISTRATION_DATE,SOURCE_SYSTEM,UPDATED_AT';
 const tail = ',IL,62701,US,2024-01-01,CRM,2024-01-01T00:00:00';
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'c360-orig-'));
-  engine = await Engine.open();
-});
-afterAll(async () => {
-  engine?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+withTempEngine('c360-orig-', (d, e) => ((dir = d), (engine = e)));
 
 describe('byte-exact originals in quarantine', () => {
   it('CSV: the record as in the file (quotes, doubled quotes, "" and line breaks), and positions that count the file\'s records', async () => {

@@ -2,27 +2,20 @@
 // or exist twice (fall-back hour) were converted silently; a stream event naming a key twice loaded one of its
 // values and dropped the other silently (the NDJSON drop path quarantined it); a drop file written to while it was
 // ingested loaded whatever mix of versions the reads saw.
-import { appendFile, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestRelation } from '../src/bronze/ingest.ts';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { TransientError } from '../src/runtime/errors.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { BatchSpool, POISON_DIR, writeBatch } from '../src/streaming/batch-writer.ts';
 import { decodeEvent, duplicateKey } from '../src/streaming/decode.ts';
+import { withTempEngine } from './temp-engine.ts';
 
 let dir: string;
 let engine: Engine;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'c360-hostile3-'));
-  engine = await Engine.open();
-});
-afterAll(async () => {
-  engine?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+withTempEngine('c360-hostile3-', (d, e) => ((dir = d), (engine = e)));
 
 const HEAD = 'TRANSACTION_ID,CUSTOMER_ID,CHANNEL,TRANSACTION_DATE,TRANSACTION_TYPE,TOTAL_AMOUNT,CURRENCY_CODE,TRANSACTION_STATUS,LOYALTY_POINTS_EARNED';
 const row = (id: string, at: string) => `${id},C1,POS,${at},PURCHASE,10.00,USD,COMPLETED,1`;

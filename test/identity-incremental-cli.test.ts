@@ -50,7 +50,7 @@ describe('incremental vs full', () => {
     const s = await pairwiseScore(engine, '(SELECT r.rid, g.customer360_id AS cluster FROM id_result r JOIN g.records g USING (customer_id))', '(SELECT rid, customer360_id AS cluster FROM id_result)');
     engine.close();
     expect(s.truePairs).toBeGreaterThan(1000);
-    expect(s.f1).toBeGreaterThan(0.97);
+    expect(s.f1).toBeGreaterThan(0.99); // 0.998 measured (3 Dec): the floor holds the agreement the bench reports
   });
 });
 

@@ -2,11 +2,10 @@
 // graph kept in the lake. A bridging customer on a later day merges two people (a `merged` event in identity_changes
 // and a redirect for the retired id, loaded into CUSTOMER_360.CUSTOMER_ID_REDIRECTS); the same day run again changes
 // nothing; a full refresh keeps the ids.
-import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MasterPipeline } from '../pipelines/ir.ts';
 import { Engine, lit, litList } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
@@ -21,6 +20,7 @@ import { makeDailyDrops } from './fixtures/daily-lake.ts';
 import { identityPipeline } from './fixtures/identity-pipelines.ts';
 import { GOLD_ROOT } from '../src/gold/paths.ts';
 import { getTable } from '../src/warehouse/model.ts';
+import { withTempEngine } from './temp-engine.ts';
 
 // Only the tables the drops hold: customers for the merge scenario; customers and sales for the profile comparison.
 const BRONZE_SILVER = identityPipeline(['CUSTOMERS']);
@@ -28,14 +28,7 @@ const WITH_PROFILE = identityPipeline(['CUSTOMERS', 'CUSTOMER_TRANSACTIONS', 'CU
 
 let dir: string;
 let engine: Engine;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'c360-idpipe-'));
-  engine = await Engine.open();
-});
-afterAll(async () => {
-  engine?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+withTempEngine('c360-idpipe-', (d, e) => ((dir = d), (engine = e)));
 
 type Customer = [source: string, id: string, first: string, last: string, email: string | null, phone: string | null, dob: string | null, city: string | null];
 
