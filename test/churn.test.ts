@@ -1,7 +1,7 @@
 // Churn building blocks: logistic regression, Platt calibration, and leakage-safe training dates.
 import { describe, expect, it } from 'vitest';
 import { trainingDates } from '../src/intelligence/churn.ts';
-import { addDays } from '../src/intelligence/features.ts';
+import { addDays } from '../src/runtime/days.ts';
 import { applyPlatt, fitLogistic, fitPlatt, fitStandardizer, logit, standardize } from '../src/intelligence/logistic.ts';
 import { auc, seededRandom, sigmoid, spearman, topDecileShare } from '../src/intelligence/math.ts';
 

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { intelligenceActivities } from '../pipelines/gold-intelligence.ts';
 import { Engine, lit, litList } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/index.ts';
-import { addDays } from '../src/intelligence/features.ts';
+import { addDays } from '../src/runtime/days.ts';
 import { generateWorld, writeSilver } from '../src/intelligence/synthetic.ts';
 import { runJob } from '../src/orchestrator/local-runner.ts';
 import { createLogger } from '../src/runtime/logger.ts';

@@ -15,6 +15,7 @@ import { customerProfile } from '../gold/customer-profile.ts';
 import { GOLD_ROOT, goldDir } from '../gold/paths.ts';
 import type { Lake } from '../lake/lake.ts';
 import { commitQuery, parquetFiles } from '../lake/parquet.ts';
+import { addDays } from '../runtime/days.ts';
 import { C360Error } from '../runtime/errors.ts';
 import type { JobContext } from '../runtime/job.ts';
 import { IDENTITY_DATASETS } from '../silver/datasets.ts';
@@ -81,9 +82,6 @@ export const audienceMembership: Dataset = {
 export const EVALUATIONS_PATH = `${ACTIVATION_ROOT}/state/audience_evaluations.json`;
 type Evaluations = Record<string, { asOf: string; batch: number; filter: string }>;
 
-function addDays(iso: string, days: number): string {
-  return new Date(Date.parse(`${iso}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
 function addMonth(iso: string): string {
   const d = new Date(`${iso}T00:00:00Z`);
   d.setUTCMonth(d.getUTCMonth() + 1);

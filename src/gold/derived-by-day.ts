@@ -14,6 +14,7 @@ import type { ComputeParams, Dataset } from '../catalogue/dataset.ts';
 import { changesSince, commitInputsOnly, commitPartitions, emptyDatasetState, readDatasetSql, readDatasetState, type DatasetState } from '../catalogue/partitioned.ts';
 import { conformSql, emptySql } from '../catalogue/runner.ts';
 import { ident, type Engine } from '../engine/duckdb.ts';
+import { addDays } from '../runtime/days.ts';
 import type { JobContext } from '../runtime/job.ts';
 import type { DailyAggregate } from './daily-aggregates.ts';
 import type { MaintainResult } from './day-partitioned.ts';
@@ -39,7 +40,6 @@ interface DerivedInputs {
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const toDate = (d: string) => new Date(`${d}T00:00:00Z`);
 const iso = (t: Date) => t.toISOString().slice(0, 10);
-const addDays = (d: string, n: number) => iso(new Date(toDate(d).getTime() + n * 86_400_000));
 const monday = (d: string) => addDays(d, -((toDate(d).getUTCDay() + 6) % 7));
 const monthStart = (d: string) => `${d.slice(0, 8)}01`;
 const monthEnd = (d: string) => {

@@ -5,7 +5,8 @@
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { expectedPurchases, probabilityAlive, probabilityNoPurchase, type BgNbdParams } from './bgnbd.ts';
 import { fitFrequency, rfmOf, type ClvModel } from './clv.ts';
-import { addDays, featureSnapshotSql, RHYTHM_COLUMNS, rhythmSql, toFeatureRow, toRhythm, type FeatureRow, type Rhythm } from './features.ts';
+import { featureSnapshotSql, RHYTHM_COLUMNS, rhythmSql, toFeatureRow, toRhythm, type FeatureRow, type Rhythm } from './features.ts';
+import { addDays } from '../runtime/days.ts';
 import { applyPlatt, fitLogistic, fitPlatt, fitStandardizer, logit, standardize, type LogisticModel, type PlattScaling, type Standardizer } from './logistic.ts';
 import { auc } from './math.ts';
 

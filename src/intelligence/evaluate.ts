@@ -7,7 +7,7 @@ import { expectedPurchases } from './bgnbd.ts';
 import type { EaseChoice } from './ease.ts';
 import { rfmOf } from './clv.ts';
 import type { LearnedClv } from './clv-learned.ts';
-import { addDays } from './features.ts';
+import { addDays } from '../runtime/days.ts';
 import { expectedSpend } from './gamma-gamma.ts';
 import { auc, seededRandom, spearman, topDecileShare } from './math.ts';
 import { recommend, scoreCustomers } from './models.ts';

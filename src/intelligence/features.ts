@@ -223,12 +223,6 @@ export function toRhythm(r: Record<string, unknown>): Rhythm {
   return { N_GAPS: Number(r.N_GAPS ?? 0), GAP_MEAN: Number(r.GAP_MEAN ?? 0), GAP_SD: Number(r.GAP_SD ?? 0), DAYS_90: Number(r.DAYS_90 ?? 0), DAYS_PREV_90: Number(r.DAYS_PREV_90 ?? 0) };
 }
 
-/** Adds n days to an ISO date. */
-export function addDays(date: string, n: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
 
 /** Customers with a purchase in (from, to]: churn labels are "not in this set" for a snapshot at `from`. */
 export async function buyersBetween(engine: Engine, from: string, to: string): Promise<Set<string>> {

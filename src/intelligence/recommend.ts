@@ -1,7 +1,7 @@
 // Ranking on top of the signals: the hybrid blend, the two baselines (popularity in the customer's categories and
 // repeat purchase, issue 5), top-N metrics, and weight tuning on an earlier time split.
 import { lit, type Engine } from '../engine/duckdb.ts';
-import { addDays } from './features.ts';
+import { addDays } from '../runtime/days.ts';
 import { seededRandom } from './math.ts';
 import { addEaseSignal, chooseEase, type EaseChoice } from './ease.ts';
 import { BASE_SIGNAL_INPUTS, buildCandidates, DEFAULT_SIGNAL_OPTIONS, SIGNALS, type Signal, type SignalOptions } from './recommend-signals.ts';

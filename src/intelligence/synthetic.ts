@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CONTRACTS } from '../../schemas/index.ts';
 import { ident, lit, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
-import { addDays } from './features.ts';
+import { addDays } from '../runtime/days.ts';
 import { seededRandom } from './math.ts';
 import { duckdbType } from '../contracts/duckdb-types.ts';
 

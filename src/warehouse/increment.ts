@@ -7,6 +7,7 @@
 import { getDataset } from '../catalogue/index.ts';
 import { changesSince, readDatasetState, type DatasetState } from '../catalogue/partitioned.ts';
 import type { Lake } from '../lake/lake.ts';
+import { addDays } from '../runtime/days.ts';
 import type { TableDdl } from './dialect.ts';
 import type { TableIncrement } from './load-plan.ts';
 import { OPS_SCHEMA, T, type WarehouseTable } from './types.ts';
@@ -64,9 +65,7 @@ export function changedDays(state: DatasetState, mark: LoadMark | undefined, asO
   return [...days].filter((p) => p <= top).sort();
 }
 
-function next(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-}
+const next = (day: string) => addDays(day, 1);
 
 /** The lake files of the given days, cut at the as-of date. */
 export function filesOfDays(state: DatasetState, days: readonly string[], asOf: string): string[] {

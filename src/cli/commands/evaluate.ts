@@ -10,7 +10,7 @@ import { LocalLake } from '../../lake/local-lake.ts';
 import { evaluate, formatEvaluation } from '../../intelligence/evaluate.ts';
 import { latestDate, loadCdnow, loadSilver, type LoadResult } from '../../intelligence/input.ts';
 import { loadTransactionFile } from '../../intelligence/transactions-file.ts';
-import { addDays } from '../../intelligence/features.ts';
+import { addDays } from '../../runtime/days.ts';
 import { DEFAULT_SYNTHETIC, generateWorld, writeSilver } from '../../intelligence/synthetic.ts';
 import { UsageError } from '../../runtime/errors.ts';
 import { newRunId, writeManifest } from '../../runtime/manifest.ts';
