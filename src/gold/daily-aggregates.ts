@@ -141,8 +141,6 @@ FROM ${d}interactions WHERE INTERACTION_DATE IS NOT NULL GROUP BY 1, 2, 3, 4`,
 
 export const DAILY_AGGREGATES: readonly DailyAggregate[] = [customerDaily, customerTouchpointDaily];
 
-export type { MaintainResult };
-
 /** Brings one aggregate up to date with Silver (day-partitioned.ts: the days the Silver change logs name). */
 export function maintainAggregate(ctx: JobContext, engine: Engine, ds: DailyAggregate, o: { full: boolean }): Promise<MaintainResult> {
   return maintainDayPartitioned(ctx, engine, ds, o);

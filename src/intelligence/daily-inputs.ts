@@ -10,17 +10,13 @@
 //   model_preference_daily       per person, day, preference type and value: the strongest stated preference
 // Transaction items are one Silver file merged by key (no event date): a day's lines are the items of that day's
 // transactions, and a changed item alone re-computes the day of its transaction (src/gold/day-partitioned.ts).
-import { litList, type Engine } from '../engine/duckdb.ts';
-import { readDatasetSql, readDatasetState, changesSince, type DatasetState } from '../catalogue/partitioned.ts';
+import type { Engine } from '../engine/duckdb.ts';
+import { readDatasetSql, readDatasetState } from '../catalogue/partitioned.ts';
 import { emptySql } from '../catalogue/runner.ts';
 import { aggregate, maintainAggregate, type DailyAggregate } from '../gold/daily-aggregates.ts';
 import { dateLit } from '../gold/paths.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { JobContext } from '../runtime/job.ts';
-import { getContract } from '../../schemas/index.ts';
-import { keyIndexSql } from '../silver/incremental.ts';
-import { partitionSql } from '../catalogue/partitioned.ts';
-import { STAGING_ROOT } from '../silver/paths.ts';
 import { T } from '../warehouse/types.ts';
 import { featureDaysSql, type FeatureInputs } from './features.ts';
 import type { SignalInputs } from './recommend-signals.ts';

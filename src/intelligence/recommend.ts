@@ -400,7 +400,7 @@ export async function tuneWeights(engine: Engine, asOf: string, horizonDays: num
   }
   // The fine grid: every blend without EASE (286 points, as without it), and blends with EASE only if the coarse
   // optimum weighs it, within 0.2 of that optimum on every weight (the whole five-input grid is 1,001 points).
-  const near = (w: Weights) => !usesEase(w) || (usesEase(coarse!.w) && (['repeat', 'cf', 'content', 'popularity', 'ease'] as const).every((k) => Math.abs((w[k] ?? 0) - (coarse!.w[k] ?? 0)) <= 0.2 + 1e-9));
+  const near = (w: Weights) => !usesEase(w) || (usesEase(coarse!.w) && inputs.every((k) => Math.abs((w[k] ?? 0) - (coarse!.w[k] ?? 0)) <= 0.2 + 1e-9));
   let plain: { w: Weights; ndcg: number; decay: number } | undefined;
   for (const w of weightGrid(10, !!ease).filter(near)) {
     const ndcg = meanNdcg(matrices.get(coarse!.decay)!, w, 10);

@@ -85,8 +85,7 @@ export function sourceDir(t: WarehouseTable, asOf: string): string {
  * up to the as-of date, by its day column.
  */
 export function sourceUntil(t: WarehouseTable, asOf: string): { column: string; date: string } | undefined {
-  const ds = getDataset(t.source);
-  return ds.maintenance === 'incremental-by-time' && ds.dayColumn ? { column: ds.dayColumn, date: asOf } : undefined;
+  return t.dayColumn ? { column: t.dayColumn, date: asOf } : undefined;
 }
 
 /** The Parquet files a load reads for a table: the snapshot's, the current version's, or the days up to the as-of date (from the dataset's state). */
