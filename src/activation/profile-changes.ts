@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { columns, type Dataset } from '../catalogue/dataset.ts';
 import { conformSql } from '../catalogue/runner.ts';
 import type { Engine } from '../engine/duckdb.ts';
-import { ident, lit, litList } from '../engine/duckdb.ts';
+import { ident, lit, litList, unordered } from '../engine/duckdb.ts';
 import { customerProfile } from '../gold/customer-profile.ts';
 import { GOLD_ROOT, goldDir } from '../gold/paths.ts';
 import type { Lake } from '../lake/lake.ts';
@@ -247,7 +247,7 @@ export async function commitProfileChanges(engine: Engine, lake: Lake, o: { asOf
       const stored = await storedRowHashes(engine, lake, last!.batch, key, oldRows);
       await engine.run(`CREATE OR REPLACE TEMP TABLE pc_old_hashes AS ${stored ?? `SELECT ${KEY_HASH_SQL} AS k, ${rowHashSql(compared)} AS h FROM ${oldScan}`}`);
       // In any order (the batch is sorted when written): an ordered insert costs the wide scan more.
-      await withoutInsertionOrder(engine, () => engine.run(`CREATE OR REPLACE TEMP TABLE pc_new AS SELECT n.* FROM (${newScan}) n ANTI JOIN pc_old_hashes o ON n._k = o.k AND n._h = o.h`));
+      await unordered(engine, `CREATE OR REPLACE TEMP TABLE pc_new AS SELECT n.* FROM (${newScan}) n ANTI JOIN pc_old_hashes o ON n._k = o.k AND n._h = o.h`);
       // Of the kept ids, those in the old state are updates; every other old id missing from the new profile is a
       // deletion. The key hashes tell how many kept ids are old ones without reading the state (never fewer than there
       // are: two ids sharing a key hash can only make it more, so deletions are looked for whenever there may be some,
@@ -304,16 +304,6 @@ export async function commitProfileChanges(engine: Engine, lake: Lake, o: { asOf
     }
   } finally {
     await engine.run(`DROP ${oldFile ? 'TABLE' : 'VIEW'} IF EXISTS pc_new; DROP TABLE IF EXISTS pc_old_hashes; DROP TABLE IF EXISTS pc_deleted`);
-  }
-}
-
-async function withoutInsertionOrder<T>(engine: Engine, f: () => Promise<T>): Promise<T> {
-  const [was] = await engine.all<{ v: boolean }>(`SELECT current_setting('preserve_insertion_order') AS v`);
-  await engine.run('SET preserve_insertion_order = false');
-  try {
-    return await f();
-  } finally {
-    await engine.run(`SET preserve_insertion_order = ${was!.v ? 'true' : 'false'}`);
   }
 }
 

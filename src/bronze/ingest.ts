@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BRONZE_METADATA_COLUMNS, REASON, type TableContract } from '../../schemas/contract.ts';
 import { getContract } from '../../schemas/index.ts';
-import { ident, lit, litList, type Engine } from '../engine/duckdb.ts';
+import { ident, lit, litList, unordered, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import { C360Error, TransientError } from '../runtime/errors.ts';
 import { faultPoint } from '../runtime/fault.ts';
@@ -421,12 +421,3 @@ async function defaultOutputName(engine: Engine, hashesSql: string, loadId: stri
   return `${safeName(loadId)}-${h}`;
 }
 
-/** Runs a statement with preserve_insertion_order off (parallel inserts and writes need not keep input order). */
-async function unordered(engine: Engine, sql: string): Promise<void> {
-  try {
-    await engine.run(`SET preserve_insertion_order = false;\n${sql};\nRESET preserve_insertion_order`);
-  } catch (e) {
-    await engine.run('RESET preserve_insertion_order');
-    throw e;
-  }
-}

@@ -130,3 +130,16 @@ export function lit(value: string): string {
 export function litList(values: readonly string[]): string {
   return `[${values.map(lit).join(', ')}]`;
 }
+
+/**
+ * Runs a statement with preserve_insertion_order off (parallel inserts and writes need not keep input order). One
+ * statement string, so no other statement on this connection runs with the setting.
+ */
+export async function unordered(engine: Engine, sql: string): Promise<void> {
+  try {
+    await engine.run(`SET preserve_insertion_order = false;\n${sql};\nRESET preserve_insertion_order`);
+  } catch (e) {
+    await engine.run('RESET preserve_insertion_order');
+    throw e;
+  }
+}

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lit, type Engine } from '../engine/duckdb.ts';
+import { lit, unordered, type Engine } from '../engine/duckdb.ts';
 import { owned } from '../runtime/tmp.ts';
 import type { Lake } from './lake.ts';
 
@@ -30,14 +30,9 @@ export async function commitQuery(
     const copy = `COPY (${query}) TO ${lit(tmp)} (${options})`;
     let res: { Count?: string | number }[];
     if (o.unordered) {
-      // The rows' order does not matter, so DuckDB may write them as its threads produce them. One statement string,
-      // so no other statement on this connection runs with the setting; the count comes from the file's footer.
-      try {
-        await engine.run(`SET preserve_insertion_order = false; ${copy}; RESET preserve_insertion_order`);
-      } catch (e) {
-        await engine.run('RESET preserve_insertion_order');
-        throw e;
-      }
+      // The rows' order does not matter, so DuckDB may write them as its threads produce them; the count comes from
+      // the file's footer.
+      await unordered(engine, copy);
       res = await engine.all<{ Count: string }>(`SELECT CAST(count(*) AS VARCHAR) AS Count FROM read_parquet(${lit(tmp)})`);
     } else {
       res = await engine.all<{ Count?: string | number }>(copy);
