@@ -93,16 +93,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const { values, positionals } = parse(match, rest);
-    // Scratch files a killed command left in this home go first (src/runtime/tmp.ts: only those of dead processes).
-    // So do the temp siblings of lake writes it was killed in (a local lake: src/lake/local-lake.ts).
     match.precheck?.(values, positionals);
     if (match.options?.home) {
       const home = homeOf(values);
       // A file given as the home (a slip for --file, or a typo'd path) failed with an unexpected EEXIST or ENOTDIR.
       const s = await stat(home).catch(() => undefined);
       if (s && !s.isDirectory()) throw new UsageError(`--home ${home} is not a folder: a home is the folder c360 keeps its lake, runs and temp files in (default .c360, or C360_HOME)`);
-      await sweepStaleTmp(join(homeOf(values), 'tmp'));
-      await localLakeOf(homeOf(values), str(values, 'lake'))?.sweepStaleWrites();
+      // Scratch files a killed command left in this home go first (src/runtime/tmp.ts: only those of dead processes).
+      // So do the temp siblings of lake writes it was killed in (a local lake: src/lake/local-lake.ts).
+      await sweepStaleTmp(join(home, 'tmp'));
+      await localLakeOf(home, str(values, 'lake'))?.sweepStaleWrites();
     }
     const scope = match.lockScope?.(values, positionals);
     const release = scope ? await lockFor(match, scope, values, rest) : undefined;

@@ -49,9 +49,11 @@ export const command: Command = {
     for (const p of (values.param as string[] | undefined) ?? []) {
       const eq = p.indexOf('=');
       if (eq < 1) throw new UsageError(`--param takes name=value, got '${p}'`);
-      // Given twice, the last one won silently (input=a then input=b ingested only b).
-      if (p.slice(0, eq) in params) throw new UsageError(`--param ${p.slice(0, eq)} is given twice ('${params[p.slice(0, eq)]}' and '${p.slice(eq + 1)}'): give it once`);
-      params[p.slice(0, eq)] = p.slice(eq + 1);
+      const name = p.slice(0, eq);
+      // Given twice, the last one won silently (input=a then input=b ingested only b). Own keys only: 'constructor'
+      // is `in` every object.
+      if (Object.hasOwn(params, name)) throw new UsageError(`--param ${name} is given twice ('${params[name]}' and '${p.slice(eq + 1)}'): give it once`);
+      params[name] = p.slice(eq + 1);
     }
     checkJobParams(job, params);
     const home = homeOf(values);
