@@ -80,6 +80,14 @@ describe('the CLI as a careless user types it', () => {
     const twice = c360(['job', 'bronze-ingest', '--param', 'table=CUSTOMERS', '--param', `input=${drops}`, '--param', 'input=other', '--home', home]);
     expect(twice.status).toBe(2);
     expect(twice.stderr).toContain(`--param input is given twice ('${drops}' and 'other')`);
+    // a name every object has ('constructor' is `in` {}) is not 'given twice': it is an unknown parameter
+    const inherited = c360(['job', 'bronze-ingest', '--param', 'table=CUSTOMERS', '--param', 'constructor=x', '--home', home]);
+    expect(inherited.status).toBe(2);
+    expect(inherited.stderr).toContain("unknown parameter 'constructor'");
+    // c360 resolve takes records as arguments only with --explain
+    const resolveTwo = c360(['resolve', '--input', join(drops, 'CUSTOMERS.csv'), join(dir, 'b.csv'), '--home', home]);
+    expect(resolveTwo.status).toBe(2);
+    expect(resolveTwo.stderr).toContain(`Unexpected argument '${join(dir, 'b.csv')}'`);
     expect(existsSync(join(home, 'lake', 'bronze'))).toBe(false);
   }, 30_000);
 });

@@ -92,6 +92,8 @@ export const command: Command = {
   },
   async run(values, positionals, io) {
     if (values.explain) return explain(values, positionals, io);
+    // Records are arguments of --explain only; elsewhere a stray word was ignored (`--input a.csv b.csv` read a.csv alone).
+    if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}': c360 resolve takes records as arguments only with --explain; give its input as --input FILE`);
     if (values.incremental || values['full-refresh']) return incremental(values, io);
     const input = resolvePath(requireStr(values, 'input'));
     const output = resolvePath(requireStr(values, 'output'));
