@@ -3,11 +3,14 @@
 // only after taking the home lock, so a typo'd home was created and a failed manifest written. Every such refusal now
 // happens before the lock and before any stage.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ingestRelation } from '../src/bronze/ingest.ts';
 import { main } from '../src/cli/main.ts';
+import { Engine, lit } from '../src/engine/duckdb.ts';
+import { LocalLake } from '../src/lake/local-lake.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -86,5 +89,60 @@ describe('run-wide values are settled before any stage', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(existsSync(join(dir, 'job')), args.join(' ')).toBe(false);
     }
+  });
+});
+
+describe('records that are not UTF-8', () => {
+  type Q = { id: string | null; pos: string; rec: string; hex: string; reasons: string[]; err: string };
+  /** Ingests `file` twice into one lake: what the first wrote, and what the second added. */
+  async function ingestTwice(file: string, name: string): Promise<{ first: { bronze: string[]; quarantine: Q[] }; again: number }> {
+    const engine = await Engine.open();
+    try {
+      const lake = new LocalLake(join(dir, name));
+      const opts = { table: 'CUSTOMERS', source: { file }, loadId: 'l', ingestDate: '2026-01-01', tmpDir: join(dir, 'tmp') };
+      const r = await ingestRelation(engine, lake, opts);
+      const path = async (layer: string) => lake.localPath(r.outputs.find((o) => o.startsWith(`${layer}/`))!);
+      const bronze = (await engine.all<{ id: string }>(`SELECT CUSTOMER_ID AS id FROM read_parquet(${lit(await path('bronze'))}) ORDER BY 1`)).map((x) => x.id);
+      const quarantine = await engine.all<Q>(
+        `SELECT CUSTOMER_ID AS id, _source_position AS pos, _source_record AS rec, hex(_source_bytes) AS hex, _reasons AS reasons, _source_error AS err FROM read_parquet(${lit(await path('quarantine'))}) ORDER BY pos`,
+      );
+      const second = await ingestRelation(engine, lake, { ...opts, loadId: 'l2' });
+      return { first: { bronze, quarantine }, again: second.bronzeRows + second.quarantineRows };
+    } finally {
+      engine.close();
+    }
+  }
+
+  it('CSV (Latin-1): two records differing only in a byte that is not UTF-8 are two quarantined records, each with its bytes', async () => {
+    // The reader shows both as 'C2,Jos?,Lee': hashed over that text, the second was dropped as a duplicate of the first.
+    const rows = [Buffer.from('C2,Jos\xe9,Lee', 'latin1'), Buffer.from('C2,Jos\xe8,Lee', 'latin1')];
+    const file = join(dir, 'latin1.csv');
+    await writeFile(file, Buffer.concat([Buffer.from('CUSTOMER_ID,FIRST_NAME,LAST_NAME\nC1,Ann,Lee\n'), rows[0]!, Buffer.from('\n'), rows[1]!, Buffer.from('\n')]));
+    const { first, again } = await ingestTwice(file, 'lake-csv');
+    expect(first.bronze).toEqual(['C1']);
+    expect(first.quarantine.map((q) => [q.pos, q.hex, q.rec, q.reasons])).toEqual([
+      ['line=3', rows[0]!.toString('hex').toUpperCase(), 'C2,Jos\ufffd,Lee', ['_RECORD:MALFORMED']],
+      ['line=4', rows[1]!.toString('hex').toUpperCase(), 'C2,Jos\ufffd,Lee', ['_RECORD:MALFORMED']],
+    ]);
+    expect(again).toBe(0);
+  });
+
+  it('NDJSON: a line that is not UTF-8 is quarantined alone with its bytes and line number (it failed the whole file); the others load', async () => {
+    const bad = [Buffer.from('{"CUSTOMER_ID":"C1","FIRST_NAME":"An\xffn"}', 'latin1'), Buffer.from('{"CUSTOMER_ID":"C3","FIRST_NAME":"B\xe9"}', 'latin1')];
+    const good = (id: string) => Buffer.from(`{"CUSTOMER_ID":"${id}","FIRST_NAME":"Bo"}`);
+    const file = join(dir, 'customers.ndjson');
+    // line 1 bad, 2 blank, 3 good, 4 bad, 5 good, 6 not JSON
+    await writeFile(file, Buffer.concat([bad[0]!, Buffer.from('\n\n'), good('C2'), Buffer.from('\n'), bad[1]!, Buffer.from('\n'), good('C4'), Buffer.from('\n{oops\n')]));
+    const { first, again } = await ingestTwice(file, 'lake-ndjson');
+    expect(first.bronze).toEqual(['C2', 'C4']);
+    expect(first.quarantine.map((q) => [q.pos, q.hex, q.reasons])).toEqual([
+      ['line=1', bad[0]!.toString('hex').toUpperCase(), ['_RECORD:MALFORMED']],
+      ['line=4', bad[1]!.toString('hex').toUpperCase(), ['_RECORD:MALFORMED']],
+      ['line=6', null, ['_RECORD:MALFORMED']],
+    ]);
+    expect(first.quarantine[0]!.rec).toBe('{"CUSTOMER_ID":"C1","FIRST_NAME":"An\ufffdn"}');
+    expect(first.quarantine[0]!.err).toContain('INVALID ENCODING');
+    expect(first.quarantine[2]!.rec).toBe('{oops');
+    expect(again).toBe(0);
   });
 });
