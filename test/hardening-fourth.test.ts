@@ -92,6 +92,27 @@ describe('run-wide values are settled before any stage', () => {
   });
 });
 
+describe('`c360 ingest` refuses before the lock', () => {
+  it('an unknown table, a missing or folder --file, an unknown format or a wrong --run-date: exit 2, the home not created', async () => {
+    const home = join(dir, 'ingest', 'home');
+    const drop = join(dir, 'CUSTOMERS.csv');
+    await writeFile(drop, 'CUSTOMER_ID,FIRST_NAME\nC1,Ann\n');
+    const cases: [string[], string][] = [
+      [['--table', 'CUSTOMER', '--file', drop], "Unknown table 'CUSTOMER'"],
+      [['--table', 'CUSTOMERS', '--file', join(dir, 'nope.csv')], 'no such file'],
+      [['--table', 'CUSTOMERS', '--file', dir, '--format', 'csv'], 'not a regular file'],
+      [['--table', 'CUSTOMERS', '--file', drop, '--format', 'xml'], "Unknown format 'xml'"],
+      [['--table', 'CUSTOMERS', '--file', drop, '--run-date', '2026-02-30'], '--run-date must be a date'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await c360('ingest', ...args, '--home', home, '--json');
+      expect(r.err, args.join(' ')).toContain(message);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(existsSync(join(dir, 'ingest')), args.join(' ')).toBe(false);
+    }
+  });
+});
+
 describe('records that are not UTF-8', () => {
   type Q = { id: string | null; pos: string; rec: string; hex: string; reasons: string[]; err: string };
   /** Ingests `file` twice into one lake: what the first wrote, and what the second added. */

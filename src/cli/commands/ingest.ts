@@ -1,5 +1,6 @@
 // `c360 ingest --table T --file F`: one drop into Bronze/quarantine with the same core as the pipeline's
 // bronze-ingest job; writes a run manifest and prints the counts.
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { getContract } from '../../../schemas/index.ts';
 import { ingestDrops } from '../../bronze/ingest-drops.ts';
@@ -25,6 +26,16 @@ export const command: Command = {
     lake: { type: 'string', description: 'Lake location (default: $C360_LAKE_URL or HOME/lake)' },
   },
   lockScope: (values) => `bronze-ingest.${String(values.table ?? '').toUpperCase()}`,
+  async precheck(values) {
+    // The invocation's own mistakes before the home lock (which creates the home) and the 'running' manifest.
+    contractOf(requireStr(values, 'table'));
+    const file = resolve(requireStr(values, 'file'));
+    const format = formatOf(file, str(values, 'format'));
+    isoDate(values, 'run-date');
+    const s = await stat(file).catch(() => undefined);
+    if (!s) throw new UsageError(`Cannot read ${format} drop '${file}': no such file`);
+    if (!s.isFile()) throw new UsageError(`Cannot read ${format} drop '${file}': not a regular file (a folder of drops is read by \`c360 run --input DIR\`)`);
+  },
   async run(values, _positionals, io) {
     const contract = contractOf(requireStr(values, 'table'));
     const file = resolve(requireStr(values, 'file'));
