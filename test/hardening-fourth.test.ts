@@ -2,8 +2,9 @@
 // Silver (and wrote a manifest) before failing at the as-of date; `c360 job` refused a wrong input folder or as-of date
 // only after taking the home lock, so a typo'd home was created and a failed manifest written. Every such refusal now
 // happens before the lock and before any stage.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -166,4 +167,68 @@ describe('records that are not UTF-8', () => {
     expect(first.quarantine[2]!.rec).toBe('{oops');
     expect(again).toBe(0);
   });
+});
+
+describe('permissions', () => {
+  const ROOT = join(import.meta.dirname, '..');
+  // Permissions do not bind root: as root, the CLI runs as nobody (setpriv, util-linux).
+  const root = process.getuid?.() === 0;
+  const asUser = (args: string[]) =>
+    spawnSync(root ? 'setpriv' : process.execPath, [...(root ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : []), join(ROOT, 'bin', 'c360.mjs'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, C360_LAKE_URL: '', C360_LOCK_WAIT_SECONDS: '0' },
+    });
+  const own = async (path: string, user: boolean) => {
+    if (root) await chown(path, user ? 65534 : 0, user ? 65534 : 0);
+    else await chmod(path, user ? 0o777 : 0o555);
+  };
+
+  it('a quarantine folder it may not write: exit 1 naming it and the fix; once writable, the same command completes the ingest without duplicating Bronze', async () => {
+    await chmod(dir, 0o755); // mkdtemp's folder is the test runner's alone
+    const base = join(dir, 'perm');
+    await mkdir(base);
+    await chmod(base, 0o777);
+    const drop = (name: string, ids: [string, string]) =>
+      writeFile(join(base, name), `CUSTOMER_ID,FIRST_NAME,DATE_OF_BIRTH\n${ids[0]},Ann,1980-01-01\n${ids[1]},Bo,not-a-date\n`, { mode: 0o644 });
+    await drop('a.csv', ['C1', 'C2']);
+    await drop('b.csv', ['C3', 'C4']);
+    const home = join(base, 'home');
+    const ingest = (file: string) => asUser(['ingest', '--table', 'CUSTOMERS', '--file', join(base, file), '--home', home, '--json']);
+    expect(ingest('a.csv').status).toBe(0);
+    const q = join(home, 'lake', 'quarantine', 'customer360', 'customers');
+    const folders = [q, ...(await readdir(q)).map((d) => join(q, d))];
+    for (const f of folders) await own(f, false);
+    const denied = ingest('b.csv');
+    expect(denied.status).toBe(1);
+    expect(denied.stderr).toContain('may not write there: give it write access to that folder');
+    expect(denied.stderr).toContain(q);
+    for (const f of folders) await own(f, true);
+    const again = ingest('b.csv');
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('already ingested 1');
+    expect(again.stdout).toContain('bronze 0, quarantine 1');
+    const engine = await Engine.open();
+    try {
+      const ids = async (layer: string) =>
+        (await engine.all<{ id: string }>(`SELECT CUSTOMER_ID AS id FROM read_parquet(${lit(join(home, 'lake', layer, 'customer360', 'customers', '*', '*.parquet'))}) ORDER BY 1`)).map((r) => r.id);
+      expect(await ids('bronze')).toEqual(['C1', 'C3']);
+      expect(await ids('quarantine')).toEqual(['C2', 'C4']);
+    } finally {
+      engine.close();
+    }
+  }, 120_000);
+
+  it('a drop it may not read: exit 1, named as a read, nothing written', async () => {
+    await chmod(dir, 0o755);
+    const base = join(dir, 'perm-read');
+    await mkdir(base);
+    await chmod(base, 0o777);
+    const file = join(base, 'c.csv');
+    await writeFile(file, 'CUSTOMER_ID,FIRST_NAME\nC9,Zed\n', { mode: 0o600 });
+    if (!root) await chmod(file, 0o000);
+    const r = asUser(['ingest', '--table', 'CUSTOMERS', '--file', file, '--home', join(base, 'home'), '--json']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('may not read it: give it read access');
+    expect(existsSync(join(base, 'home', 'lake', 'bronze'))).toBe(false);
+  }, 60_000);
 });

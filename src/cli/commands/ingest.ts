@@ -7,7 +7,7 @@ import { ingestDrops } from '../../bronze/ingest-drops.ts';
 import { formatOf } from '../../bronze/source.ts';
 import { openLake } from '../../lake/index.ts';
 import { runJob, today } from '../../orchestrator/local-runner.ts';
-import { TransientError, UsageError } from '../../runtime/errors.ts';
+import { C360Error, deniedMessage, TransientError, UsageError } from '../../runtime/errors.ts';
 import type { Job } from '../../runtime/job.ts';
 import { newRunId, writeManifest } from '../../runtime/manifest.ts';
 import { HOME_OPTION, homeOf, isoDate, requireStr, str, type Command } from '../command.ts';
@@ -69,8 +69,9 @@ export const command: Command = {
     });
     if (entry.status === 'failed') {
       const message = entry.error?.message ?? 'ingest failed';
-      // Bad input is the caller's to fix: report it as a usage error (exit 2) rather than a crash.
-      if (!entry.error?.transient) throw new UsageError(message);
+      // Bad input is the caller's to fix: report it as a usage error (exit 2) rather than a crash. A permission the
+      // machine refused is not the input's fault (exit 1).
+      if (!entry.error?.transient) throw deniedMessage(message) ? new C360Error(message) : new UsageError(message);
       // A busy lake, a full disk: retrying later can succeed (exit 75).
       throw new TransientError(message);
     }
