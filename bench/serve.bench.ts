@@ -34,6 +34,8 @@ const RATE = 500;
 const SWAPS = Math.max(1, Number(process.env.C360_SERVE_BENCH_SWAPS) || 1);
 /** C360_SERVE_BENCH_ONLY=swap: the swaps alone (no floor and lookup phases), to measure swaps in a short window. */
 const ONLY_SWAP = process.env.C360_SERVE_BENCH_ONLY === 'swap';
+/** C360_SERVE_BENCH_CONTROL=SECONDS: lookups with no build for that long before the swaps (default 100 with ONLY_SWAP, else 0). */
+const CONTROL_SECONDS = Number(process.env.C360_SERVE_BENCH_CONTROL ?? (ONLY_SWAP ? 100 : 0));
 /** C360_SERVE_BENCH_PERF=DIR: `perf record` of the scheduler's events during the first swap into DIR (for perf sched timehist). */
 const PERF_DIR = process.env.C360_SERVE_BENCH_PERF || null;
 
@@ -320,6 +322,9 @@ export const bench: Bench = {
         email: await phase('[nice -10] profile lookups by e-mail', 'email', 10),
       };
       ctx.out(`server RSS ${rssServing} MB serving`);
+      // The control: the same load for as long as a swap takes, with no build: the slow requests the machine causes anyway.
+      const control = CONTROL_SECONDS > 0 ? await phase(`[nice -10] control: lookups by c360 id for ${CONTROL_SECONDS} s, no build`, 'c360', CONTROL_SECONDS) : null;
+      if (control) ctx.out(`  control: server loop stalls >= 20 ms ${JSON.stringify(control.server.stalls.filter(([, late]) => late >= 20))}`);
 
       // A new as-of date lands: the same files under the next date (the server sees a new fingerprint within 1 s).
       ctx.out(`pids: server ${child.pid}, load generator ${gen.pid}, bench ${process.pid}`);
@@ -328,7 +333,7 @@ export const bench: Bench = {
       return {
         customers, loadSeconds: round(loadSeconds, 1), rssLoadedMb: rssLoaded, rssServingMb: rssServing, bodyFileMb: bodyMb,
         shared, nice10: ahead, ratioP99ToFloor: ahead && shared ? round(ahead.c360.p99Ms / ahead.floor.p99Ms) : null,
-        swap: swaps[0], swaps, slowDuringSwaps: swaps.map((x) => x.slowerThan20Ms),
+        swap: swaps[0], swaps, slowDuringSwaps: swaps.map((x) => x.slowerThan20Ms), control,
       };
 
       async function swapOnce(k: number) {
