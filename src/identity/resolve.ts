@@ -239,12 +239,22 @@ export function fitHousehold(comparisons: readonly Comparison[], patterns: reado
   const adjusted = patterns.map((p) => {
     const q: Pattern = { ...p };
     for (const [name, by] of implied) if (q[`g_${by}`] === best[by] && (q[`g_${name}`] ?? -1) > 0) q[`g_${name}`] = -1;
+    for (const c of comparisons) if (nameDerivedGammas(c).includes(q[`g_${c.name}`] ?? -1)) q[`g_${c.name}`] = -1;
     return q;
   });
   const m = Object.fromEntries(Object.entries(params.fields).map(([k, f]) => [k, f.m]));
   const u = Object.fromEntries(Object.entries(params.fields).map(([k, f]) => [k, f.u]));
   const minGamma = field.levels.length - field.levels.findIndex((l) => l.label === HOUSEHOLD.minLevel);
   return estimateHousehold(comparisons, adjusted, m, u, { field: field.name, minGamma, shared: comparisons.filter((c) => c.household === 'shared').map((c) => c.name) });
+}
+
+/**
+ * Levels whose agreement may come from the names alone (Comparison.nameDerivedLevels: email local parts built from
+ * them). The household class leaves them out: a household's j.smith@ and k.smith@ follow from its shared surname,
+ * which the class already counts, and counting both would make every household with such addresses a match.
+ */
+function nameDerivedGammas(c: Comparison): number[] {
+  return (c.nameDerivedLevels ?? []).map((label) => c.levels.length - c.levels.findIndex((l) => l.label === label));
 }
 
 /**
@@ -276,7 +286,9 @@ export function householdOddsSql(comparisons: readonly Comparison[], params: Mod
     const m = hh.m[c.name] ?? {};
     const h = hh.h[c.name] ?? {};
     const levels = Object.keys(h).map(Number).sort((a, b) => b - a);
-    const guard = (c.impliedBy ?? []).filter((by) => best[by] !== undefined).map((by) => `WHEN g_${by} = ${best[by]} AND g_${c.name} > 0 THEN 0.0 `).join('');
+    const derived = nameDerivedGammas(c);
+    const guard = (c.impliedBy ?? []).filter((by) => best[by] !== undefined).map((by) => `WHEN g_${by} = ${best[by]} AND g_${c.name} > 0 THEN 0.0 `).join('') +
+      (derived.length ? `WHEN g_${c.name} IN (${derived.join(', ')}) THEN 0.0 ` : '');
     return `CASE ${guard}WHEN g_${c.name} < 0 THEN 0.0 ${levels.map((g) => `WHEN g_${c.name} = ${g} THEN ${num(Math.log2((m[g] ?? 1e-6) / (h[g] ?? 1e-6)))}`).join(' ')} ELSE 0.0 END`;
   });
   return `(${[num(Math.log2((1 - hh.lambda) / hh.lambda)), ...terms].join(' + ')})`;
