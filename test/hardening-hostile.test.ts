@@ -37,6 +37,10 @@ describe('hostile input', () => {
     // A drop or input folder it may not read is named as a read, not a write.
     expect(withHint("Cannot read csv drop '/d/a.csv': EACCES: permission denied, open '/d/a.csv'")).toMatch(/may not read it: give it read access/);
     expect(withHint("EACCES: permission denied, scandir '/d/in'")).toMatch(/may not read it/);
+    // A home path over the system's limit (4,284 characters) was reported as an unexpected crash.
+    const long = Object.assign(new Error("ENAMETOOLONG: name too long, mkdir '/h/ddd'"), { code: 'ENAMETOOLONG' });
+    expect(isEnvironmentError(long)).toBe(true);
+    expect(withHint(long.message)).toMatch(/a path is longer than this system allows: use a shorter --home/);
   });
 
   it('a UTF-8 BOM and CRLF line endings: the header binds and every record loads', async () => {

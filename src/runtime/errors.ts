@@ -51,6 +51,9 @@ export function withHint(message: string): string {
   if (diskFull(message) && !message.includes('disk is full')) {
     return `${message} (the disk is full: free space where the home's tmp/ and lake/ live, or point --home/C360_HOME or --lake elsewhere; nothing is left half-written, so the same command, run again, completes the work)`;
   }
+  if (/\bENAMETOOLONG\b|File name too long/.test(message) && !message.includes('longer than this system allows')) {
+    return `${message} (a path is longer than this system allows: use a shorter --home/C360_HOME, --lake or --file path; nothing was changed)`;
+  }
   if (deniedMessage(message) && !message.includes('the user running c360 may not')) {
     // Reading a drop or listing an input folder is a read; anything else under the home or lake is a write.
     const read = /^Cannot read |\b(scandir|opendir|readdir|lstat|stat)\b/.test(message);
@@ -64,5 +67,5 @@ export function withHint(message: string): string {
 /** Errors of the machine rather than of c360 (a full disk, a folder it may not write): no stack trace is needed. */
 export function isEnvironmentError(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EMFILE' || code === 'ENFILE';
+  return code === 'ENOSPC' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EMFILE' || code === 'ENFILE' || code === 'ENAMETOOLONG';
 }
