@@ -193,7 +193,7 @@ function logScores(c: Candidate, s: Prepared, reg: Regression | undefined): numb
 /** Spend predicted by a log-space score: expm1 for the regression family, exp for the multiplicative ones. */
 // A blend with log BG/NBD purchases is a log of a positive quantity, not log(1 + spend): exp keeps every customer's
 // place (expm1 clipped at 0 tied everyone whose expected purchases are below one, most of CDNOW and the sample, at 0).
-const spendOf = (c: Candidate, z: number) => (c.kind === 'regression' && c.blendWith !== 'bgnbd' ? Math.max(0, Math.expm1(z)) : Math.exp(z));
+const spendOf = (c: Pick<Candidate, 'kind' | 'blendWith'>, z: number) => (c.kind === 'regression' && c.blendWith !== 'bgnbd' ? Math.max(0, Math.expm1(z)) : Math.exp(z));
 
 /**
  * The evaluation's baselines (BG/NBD x Gamma-Gamma, BG/NBD alone, past spend) come first. `complexity` orders the
@@ -342,6 +342,5 @@ export function scoreLearnedClv(m: LearnedClv, r: FeatureRow, bg: BgNbdParams, g
   const b = bgnbdGammaGamma(bg, gg, r, m.labelHorizonDays);
   const w = m.blendWeight ?? 1;
   const z = w * dot(m.weights, standardize(m.standardizer, learnedClvVector(r, bg, gg, m.labelHorizonDays, rhythm))) + (w < 1 ? (1 - w) * anchor(m.blendWith, b.purchases, b.purchases * b.perPurchase) : 0);
-  const spend = m.blendWith === 'bgnbd' && w < 1 ? Math.exp(z) : Math.max(0, Math.expm1(z));
-  return spend * (m.smearing ?? 1) * (horizonDays / m.labelHorizonDays);
+  return spendOf(m, z) * (m.smearing ?? 1) * (horizonDays / m.labelHorizonDays);
 }
