@@ -31,13 +31,15 @@ interface PublishInputs {
 
 const stagedPathOf = (c: TableContract) => getDataset(stagedName(c)).path;
 
-/** Partitions of the staged rows whose `column` is in the relation `values` (one column named v), from the key index. */
-async function partitionsWith(engine: Engine, lake: Lake, c: TableContract, staged: DatasetState, column: string, values: string): Promise<string[]> {
+/**
+ * Partitions of the staged rows matching a row of relation `values` on every pair [staged column, values column],
+ * from the key index.
+ */
+async function partitionsWith(engine: Engine, lake: Lake, c: TableContract, staged: DatasetState, on: readonly (readonly [string, string])[], values: string): Promise<string[]> {
   if (Object.keys(staged.partitions).length === 0) return [];
   const index = await keyIndexSql(lake, c, staged, partitionSql(partitionColumn(c)));
-  const rows = await engine.all<{ p: string }>(
-    `SELECT DISTINCT __p AS p FROM ${index} WHERE CAST(${ident(column)} AS VARCHAR) IN (SELECT CAST(v AS VARCHAR) FROM ${values})`,
-  );
+  const cond = on.map(([a, b]) => `CAST(i.${ident(a)} AS VARCHAR) = CAST(v.${ident(b)} AS VARCHAR)`).join(' AND ');
+  const rows = await engine.all<{ p: string }>(`SELECT DISTINCT i.__p AS p FROM ${index} i SEMI JOIN ${values} v ON ${cond}`);
   return rows.map((r) => r.p);
 }
 
@@ -100,13 +102,13 @@ export const silverPublishJob: Job = {
             if (files.length === 0) continue;
             const key = n.primaryKey[0]!;
             await engine.run(`CREATE OR REPLACE TEMP TABLE ref_keys AS SELECT DISTINCT ${ident(key)} AS v FROM ${await readDatasetSql(ctx.lake, files, '')}`);
-            add(`ref:${n.name}`, await partitionsWith(engine, ctx.lake, contract, staged, refs[n.name]!, 'ref_keys'));
+            add(`ref:${n.name}`, await partitionsWith(engine, ctx.lake, contract, staged, [[refs[n.name]!, 'v']], 'ref_keys'));
           }
-          const selfRef = CHECKS[contract.name]?.refs?.self;
+          const selfCols = CHECKS[contract.name]?.self;
           const selfFiles = self.flatMap((e) => (e.file ? [e.file] : []));
-          if (selfRef && selfFiles.length) {
-            await engine.run(`CREATE OR REPLACE TEMP TABLE ref_keys AS SELECT DISTINCT ${ident(selfRef)} AS v FROM ${await readDatasetSql(ctx.lake, selfFiles, '')}`);
-            add('self', await partitionsWith(engine, ctx.lake, contract, staged, selfRef, 'ref_keys'));
+          if (selfCols && selfFiles.length) {
+            await engine.run(`CREATE OR REPLACE TEMP TABLE ref_keys AS SELECT DISTINCT ${selfCols.map(ident).join(', ')} FROM ${await readDatasetSql(ctx.lake, selfFiles, '')}`);
+            add('self', await partitionsWith(engine, ctx.lake, contract, staged, selfCols.map((x) => [x, x] as const), 'ref_keys'));
           }
           if (hasCustomerId(contract) || contract.name === 'CUSTOMERS') {
             const before = prevInputs!.crosswalk && (await ctx.lake.exists(prevInputs!.crosswalk))
@@ -117,8 +119,8 @@ export const silverPublishJob: Job = {
             const changedIds = Number(await engine.scalar('SELECT count(*) FROM ref_keys'));
             if (contract.name === 'CUSTOMERS') add('crosswalk', changedIds > 0 ? [''] : []);
             else {
-              const ps = await partitionsWith(engine, ctx.lake, contract, staged, 'CUSTOMER_ID', 'ref_keys');
-              if (contract.columns.some((x) => x.name === 'ANONYMOUS_ID')) ps.push(...(await partitionsWith(engine, ctx.lake, contract, staged, 'ANONYMOUS_ID', 'ref_keys')));
+              const ps = await partitionsWith(engine, ctx.lake, contract, staged, [['CUSTOMER_ID', 'v']], 'ref_keys');
+              if (contract.columns.some((x) => x.name === 'ANONYMOUS_ID')) ps.push(...(await partitionsWith(engine, ctx.lake, contract, staged, [['ANONYMOUS_ID', 'v']], 'ref_keys')));
               add('crosswalk', ps);
             }
           }
@@ -131,13 +133,15 @@ export const silverPublishJob: Job = {
       };
       // The crosswalk copy the next run diffs against: written before the state that names it.
       const cwCopy = joinLake(changesDir(ds.path), `crosswalk-${String((previous?.seq ?? 0) + 1).padStart(6, '0')}.parquet`);
-      if (touched.length === 0) {
+      const nothingChanged = async () => {
         ctx.log.info(`${contract.name}: nothing to re-publish`);
+        // The crosswalk copy stays the one the published rows were stamped from (rewriting it under the name the
+        // state holds would be unsafe); the next run looks at the same changed customers again and finds them current.
         inputs.crosswalk = prevInputs?.crosswalk;
         // (a table with no data yet has no previous state: it gets an empty one, so readers see no partitions, not none at all)
         await ctx.lake.write(joinLake(ds.path, '_state.json'), JSON.stringify({ ...(previous ?? emptyDatasetState()), inputs }));
-        return;
-      }
+      };
+      if (touched.length === 0) return nothingChanged();
       const stgFiles = touched.flatMap((p) => staged.partitions[p] ?? []);
       await engine.run(`CREATE VIEW stg_self AS SELECT * FROM ${await readDatasetSql(ctx.lake, stgFiles, emptySql(getDataset(stagedName(contract))))}`);
       ctx.report.inputs.push(...stgFiles);
@@ -145,29 +149,42 @@ export const silverPublishJob: Job = {
       // The rows the checks compare with: only the partitions (found in each table's key index) holding a key the
       // re-published rows reach, so a daily run reads (on ADLS: downloads) those, not the other table's history.
       const refs = CHECKS[contract.name]?.refs ?? {};
-      const reached = async (t: TableContract, s: DatasetState, key: string, column: string): Promise<string[]> => {
-        const index = await keyIndexSql(ctx.lake, t, s, partitionSql(partitionColumn(t)));
-        const ps = await engine.all<{ p: string }>(
-          `SELECT DISTINCT __p AS p FROM ${index} WHERE CAST(${ident(key)} AS VARCHAR) IN (SELECT CAST(${ident(column)} AS VARCHAR) FROM stg_self)`,
-        );
-        return ps.flatMap((r) => s.partitions[r.p] ?? []);
-      };
+      const reached = async (t: TableContract, s: DatasetState, on: readonly (readonly [string, string])[]): Promise<string[]> =>
+        (await partitionsWith(engine, ctx.lake, t, s, on, 'stg_self')).flatMap((p) => s.partitions[p] ?? []);
       for (const n of needs) {
         const s = needStates.get(n.name);
         if (!s || Object.values(s.partitions).flat().length === 0) continue;
-        const files = await reached(n, s, n.primaryKey[0]!, refs[n.name]!);
+        const files = await reached(n, s, [[n.primaryKey[0]!, refs[n.name]!]]);
         await engine.run(`CREATE OR REPLACE VIEW ${stagedView(n)} AS SELECT * FROM ${await readDatasetSql(ctx.lake, files, emptySql(getDataset(stagedName(n))))}`);
         available.add(n.name);
         ctx.report.inputs.push(...files);
       }
-      // Checks of a table against itself (funnel order) read the same customers' staged rows.
-      if (refs.self) {
-        const files = await reached(contract, staged, refs.self, refs.self);
+      // Checks of a table against itself (funnel order) read the staged rows with the same values (customer, campaign).
+      const selfCols = CHECKS[contract.name]?.self;
+      if (selfCols) {
+        const files = await reached(contract, staged, selfCols.map((x) => [x, x] as const));
         await engine.run(`CREATE OR REPLACE VIEW ${stagedView(contract)} AS SELECT * FROM ${await readDatasetSql(ctx.lake, files, 'SELECT * FROM stg_self WHERE false')}`);
       }
       const { sql, checks, skipped } = publishSql(contract, available, tenant);
       const shaped = await conformSql(engine, ds, sql);
       await engine.run(`CREATE TEMP TABLE published AS SELECT *, ${partition} AS __p FROM (${shaped})`);
+      if (!full) {
+        // Only partitions whose published rows differ from those there now are rewritten: a re-checked row whose
+        // flags stayed, or a customer whose crosswalk entry changed but names the same person, leaves its day alone,
+        // so Gold (which recomputes the days this dataset's change log names) does not recompute it either.
+        const cols = [...ds.columns.map((c) => ident(c.name)), '__p'].join(', ');
+        const before = await readDatasetSql(ctx.lake, touched.flatMap((p) => previous!.partitions[p] ?? []), 'SELECT * EXCLUDE (__p) FROM published WHERE false');
+        // (by name: a file written before a column was declared compares as changed, not as an error)
+        await engine.run(`CREATE TEMP TABLE before_pub AS SELECT ${cols} FROM (SELECT * FROM published WHERE false UNION ALL BY NAME SELECT *, ${partition} AS __p FROM ${before})`);
+        const differ = new Set((await engine.all<{ p: string }>(`SELECT DISTINCT __p AS p FROM (
+          (SELECT ${cols} FROM published EXCEPT ALL SELECT ${cols} FROM before_pub)
+          UNION ALL (SELECT ${cols} FROM before_pub EXCEPT ALL SELECT ${cols} FROM published))`)).map((r) => r.p));
+        reason.unchanged = touched.filter((p) => !differ.has(p)).length;
+        touched = touched.filter((p) => differ.has(p));
+        ctx.report.metrics[`${contract.name}.publish`] = { mode: 'incremental', partitions: touched.length, reasons: reason };
+        if (touched.length === 0) return nothingChanged();
+        await engine.run(`DELETE FROM published WHERE __p NOT IN (${touched.map(lit).join(', ')})`);
+      }
       if (hasCw) {
         await commitQuery(engine, ctx.lake, 'SELECT * FROM cw', cwCopy, { tmpDir: join(ctx.home, 'tmp', 'silver') });
         inputs.crosswalk = cwCopy;

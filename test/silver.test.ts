@@ -7,7 +7,7 @@ import { silverProcessing } from '../pipelines/silver.ts';
 import { Engine } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { runPipeline } from '../src/orchestrator/local-runner.ts';
-import { datasetDataFiles } from '../src/catalogue/partitioned.ts';
+import { datasetDataFiles, readDatasetState } from '../src/catalogue/partitioned.ts';
 import { createLogger } from '../src/runtime/logger.ts';
 import type { RunManifest } from '../src/runtime/manifest.ts';
 
@@ -161,6 +161,30 @@ describe('Silver sub-pipeline', () => {
     expect(rows['POS-3']).toBe(ids['POS-3']);
     const ledger = await silver('identity/match_ledger');
     expect(ledger.some((l) => l.DECISION === 'REFUSED:NEVER_MATCH')).toBe(true);
+  });
+
+  it("a new engagement re-checks its customer's rows of that campaign only, and rewrites only partitions whose rows changed", async () => {
+    const engagement = (file: string, id: string, campaign: string, action: string, at: string) =>
+      bronze('engagement', file, `SELECT '${id}' AS ENGAGEMENT_ID, 'CRM-1' AS CUSTOMER_ID, '${campaign}' AS CAMPAIGN_ID, 'EMAIL' AS ENGAGEMENT_TYPE,
+        '${action}' AS ENGAGEMENT_ACTION, TIMESTAMP '${at}' AS ENGAGEMENT_DATE, ${meta('L3', '2026-10-04 00:00:00', id, 'Marketing_Automation')}`);
+    const publish = (m: RunManifest) => metricsOf(m, 'CUSTOMER_ENGAGEMENT_EVENTS.publish') as { partitions: number; reasons: Record<string, number> };
+    const lastChange = async () => (await readDatasetState(lake, 'silver/customer360/engagement'))!.changes.at(-1)!.partitions;
+    // Another campaign: none of CRM-1's rows of CMP-001 (2026-09-01, 09-02) is re-checked.
+    await engagement('g4.parquet', 'G4', 'CMP-002', 'SENT', '2026-09-20 08:00:00');
+    const other = await runPipeline({ home, lake, log: createLogger({ silent: true }), pipeline, runDate: '2026-10-04', runId: 'run-4' });
+    expect(other.status).toBe('succeeded');
+    expect(publish(other)).toMatchObject({ partitions: 1, reasons: { staged: 1, self: 1 } });
+    expect(await lastChange()).toEqual(['2026-09-20']);
+    // The same campaign: its two earlier days are re-checked, but their flags stay, so only the new row's day is rewritten.
+    await engagement('g5.parquet', 'G5', 'CMP-001', 'CLICKED', '2026-09-03 08:00:00');
+    const same = await runPipeline({ home, lake, log: createLogger({ silent: true }), pipeline, runDate: '2026-10-04', runId: 'run-5' });
+    expect(same.status).toBe('succeeded');
+    expect(publish(same)).toMatchObject({ partitions: 1, reasons: { staged: 1, self: 3, unchanged: 2 } });
+    expect(await lastChange()).toEqual(['2026-09-03']);
+    const rows = Object.fromEntries((await silver('engagement')).map((e) => [String(e.ENGAGEMENT_ID), e._dq_flags as string[]]));
+    expect(rows.G2).toContain('ENGAGEMENT_ACTION:FUNNEL_ORDER');
+    expect(rows.G5).toEqual([]);
+    expect(Object.keys(rows).sort()).toEqual(['G1', 'G2', 'G3', 'G4', 'G5']);
   });
 });
 

@@ -14,10 +14,15 @@ export interface CheckSet {
   needs: readonly string[];
   /**
    * How a row reaches the rows it is checked against, for incremental publishing: per needed table, this table's
-   * column holding that table's key; `self` names the column joining rows of this table to each other. A change of
-   * those rows re-publishes the rows that reach them.
+   * column holding that table's key. A change of those rows re-publishes the rows that reach them.
    */
   refs?: Readonly<Record<string, string>>;
+  /**
+   * Columns joining rows of this table to each other (a check comparing a row with others of the same values): a
+   * changed row re-publishes the rows with its values. All of them, so a customer's new engagement re-checks that
+   * customer's rows of the same campaign, not every engagement of the customer's history.
+   */
+  self?: readonly string[];
   joins: readonly string[];
   checks: readonly Check[];
 }
@@ -55,8 +60,9 @@ export const CHECKS: Record<string, CheckSet> = {
   },
   CUSTOMER_ENGAGEMENT_EVENTS: {
     needs: ['MARKETING_CAMPAIGNS'],
-    // FUNNEL_ORDER compares a row with the same customer's other rows.
-    refs: { MARKETING_CAMPAIGNS: 'CAMPAIGN_ID', self: 'CUSTOMER_ID' },
+    // FUNNEL_ORDER compares a row with the same customer's other rows of the campaign.
+    refs: { MARKETING_CAMPAIGNS: 'CAMPAIGN_ID' },
+    self: ['CUSTOMER_ID', 'CAMPAIGN_ID'],
     joins: ['LEFT JOIN stg_campaigns cmp ON cmp.CAMPAIGN_ID = t.CAMPAIGN_ID'],
     checks: [
       { code: 'CAMPAIGN_ID:UNKNOWN_CAMPAIGN', cond: 't.CAMPAIGN_ID IS NOT NULL AND cmp.CAMPAIGN_ID IS NULL' },

@@ -64,7 +64,7 @@ SELECT * EXCLUDE (__p) FROM (SELECT * FROM cur UNION ALL BY NAME SELECT * FROM f
  * customer and anonymous ids, the columns its cross-table checks reach other tables through).
  */
 export function keyIndexColumns(c: TableContract): string[] {
-  const refs = Object.values(CHECKS[c.name]?.refs ?? {});
+  const refs = [...Object.values(CHECKS[c.name]?.refs ?? {}), ...(CHECKS[c.name]?.self ?? [])];
   const has = (n: string) => c.columns.some((x) => x.name === n);
   return [...new Set([...dedupeKey(c), ...['CUSTOMER_ID', 'ANONYMOUS_ID'].filter(has), ...refs])];
 }
