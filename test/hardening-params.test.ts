@@ -74,10 +74,13 @@ describe('a wrong as-of date is refused before Silver, Gold or the warehouse cha
   });
 
   it('the same check guards `c360 job` for jobs that use the as-of date', async () => {
+    const runs = await filesUnder(join(home, 'runs'));
     const r = await c360('job', 'warehouse-load', '--home', home, '--json', '--as-of', '2020-01-01');
     expect(r.code).toBe(2);
     expect(r.err).toContain('is outside the data');
     expect(existsSync(join(home, 'warehouse.duckdb'))).toBe(false);
+    // Refused by the command's precheck, before the lock: no failed manifest for an invocation that never ran.
+    expect(await filesUnder(join(home, 'runs'))).toEqual(runs);
   });
 
   it('a date in the range is accepted by the check', async () => {

@@ -29,7 +29,7 @@ export interface Command {
    */
   lockScope?(values: Values, positionals: string[]): string | undefined;
   /** Checks of the invocation made before any work, the home's creation and lock included (throw a UsageError). */
-  precheck?(values: Values, positionals: string[]): void;
+  precheck?(values: Values, positionals: string[]): void | Promise<void>;
   /** More help for `--help` given the positionals (e.g. a job's parameters). */
   details?(positionals: string[]): string | undefined;
 }

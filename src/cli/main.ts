@@ -93,12 +93,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const { values, positionals } = parse(match, rest);
-    match.precheck?.(values, positionals);
-    if (match.options?.home) {
-      const home = homeOf(values);
+    const home = match.options?.home ? homeOf(values) : undefined;
+    if (home) {
       // A file given as the home (a slip for --file, or a typo'd path) failed with an unexpected EEXIST or ENOTDIR.
       const s = await stat(home).catch(() => undefined);
       if (s && !s.isDirectory()) throw new UsageError(`--home ${home} is not a folder: a home is the folder c360 keeps its lake, runs and temp files in (default .c360, or C360_HOME)`);
+    }
+    await match.precheck?.(values, positionals);
+    if (home) {
       // Scratch files a killed command left in this home go first (src/runtime/tmp.ts: only those of dead processes).
       // So do the temp siblings of lake writes it was killed in (a local lake: src/lake/local-lake.ts).
       await sweepStaleTmp(join(home, 'tmp'));

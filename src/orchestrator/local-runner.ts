@@ -184,6 +184,9 @@ export async function runPipeline(options: RunOptions): Promise<RunManifest> {
   };
   // Sub-pipelines run alone (tests, tools) still bind the Silver activities' fullRefresh: incremental by default.
   values.fullRefresh ??= 'false';
+  // Every activity's bound parameters are checked before the first stage: a value only a late job reads fails the
+  // run here, not after Bronze and Silver were written.
+  await checkActivityParams(pipeline, values, options.lake);
   const log = options.log.child({ runId });
   const engines = new RunEngines(join(options.home, 'tmp', 'duckdb'));
   try {
@@ -228,10 +231,12 @@ async function runStages(
     return true;
   };
 
+  // The as-of date (given, or taken from the data) is resolved before the first stage after Bronze ingestion (which does
+  // not depend on it and may bring the data it is checked against or taken from): a wrong date, or a lake with no dated
+  // rows, fails the run before Silver or Gold runs, not after they ran over nothing.
+  const asOfLater = pipeline.stages.slice(1).some((s) => s.activities.some((a) => a.job.usesAsOf && (!a.when || truthy(values[a.when]))));
   outer: for (const stage of pipeline.stages) {
-    // A given as-of date is checked against the data before the first stage after Bronze ingestion (which does not
-    // depend on it and may bring the data it is checked against): a wrong date changes nothing in Silver or Gold.
-    if (options.asOf && stage !== pipeline.stages[0] && !(await ensureAsOf(stage.name))) {
+    if ((options.asOf || asOfLater) && stage !== pipeline.stages[0] && !(await ensureAsOf(stage.name))) {
       manifest.status = 'failed';
       break;
     }
@@ -306,6 +311,20 @@ export function checkPipelineParams(pipeline: MasterPipeline, values: Record<str
     if (why) problems.push(`${name}='${value}' ${why}`);
   }
   if (problems.length) throw new UsageError(`Pipeline ${pipeline.name}: ${problems.join('; ')}`);
+}
+
+/** Each activity that will run, its parameters bound to the run's values (the as-of date not yet resolved). */
+async function checkActivityParams(pipeline: MasterPipeline, values: Record<string, string | undefined>, lake: Lake): Promise<void> {
+  for (const stage of pipeline.stages) {
+    for (const activity of stage.activities) {
+      if (activity.when && !truthy(values[activity.when])) continue;
+      for (const item of activity.forEach?.items ?? [undefined]) {
+        const params = bindParams(activity.params, { ...values, item });
+        checkJobParams(activity.job, params);
+        await checkJobLocations(activity.job, params, lake);
+      }
+    }
+  }
 }
 
 /** A run's exit code: 0 succeeded, 2 the caller's input was wrong, 75 a retry may help, 1 any other failure. */

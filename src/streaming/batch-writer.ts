@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { ingestRelation } from '../bronze/ingest.ts';
+import { eachKeyOnceSql } from '../bronze/source.ts';
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { joinLake, type Lake } from '../lake/lake.ts';
 import { safeSegment } from './checkpoint.ts';
@@ -286,7 +287,7 @@ async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): 
   // mostly share one). No row numbering (it would make the pass single-threaded): key lists are taken in sorted
   // order, which keeps the column order the same for the same input.
   const [r] = await engine.all<{ bad: unknown; keysets: string[][] | null }>(
-    `SELECT count(*) FILTER (WHERE json IS NULL OR json_type(json) <> 'OBJECT' OR len(ks) <> len(list_distinct(ks))) AS bad,
+    `SELECT count(*) FILTER (WHERE json IS NULL OR json_type(json) <> 'OBJECT' OR NOT ${eachKeyOnceSql('ks')}) AS bad,
             list(DISTINCT ks) FILTER (WHERE json_type(json) = 'OBJECT') AS keysets
      FROM (SELECT json, json_keys(json) AS ks FROM ${lines})`,
   );

@@ -1,11 +1,14 @@
 // `c360 job <name>`: runs one job of the pipeline definition. This is the command ADF's job compute runs,
 // so what runs in Azure is exactly what runs on a laptop.
-import { openLake } from '../../lake/index.ts';
+import { Engine } from '../../engine/duckdb.ts';
+import { localLakeOf, openLake } from '../../lake/index.ts';
+import { resolveAsOf } from '../../runtime/as-of.ts';
 import { jobRegistry, runJob, today } from '../../orchestrator/local-runner.ts';
 import { UsageError } from '../../runtime/errors.ts';
 import { newRunId, writeManifest } from '../../runtime/manifest.ts';
-import { checkJobParams } from '../../runtime/params.ts';
-import { HOME_OPTION, homeOf, isoDate, str, type Command } from '../command.ts';
+import type { Job } from '../../runtime/job.ts';
+import { checkJobLocations, checkJobParams } from '../../runtime/params.ts';
+import { HOME_OPTION, homeOf, isoDate, str, type Command, type Values } from '../command.ts';
 
 export const command: Command = {
   name: 'job',
@@ -35,6 +38,23 @@ export const command: Command = {
     const scoped = ((values.param as string[] | undefined) ?? []).filter((p) => /^(table|hub)=/.test(p)).map((p) => p.slice(p.indexOf('=') + 1));
     return positionals[0] && !values.list ? [positionals[0], ...scoped].join('.') : undefined;
   },
+  async precheck(values, positionals) {
+    // Every refusal before the home lock (which creates the home) and the 'running' manifest: a typo changes nothing.
+    if (values.list || positionals.length === 0) return;
+    const { job, params } = invocationOf(values, positionals);
+    isoDate(values, 'run-date');
+    isoDate(values, 'as-of');
+    homeOf(values);
+    // Input folders and prefixes of a local lake (an ADLS lake's are checked by runJob, after its lease).
+    const lake = localLakeOf(homeOf(values), str(values, 'lake'));
+    if (!lake) return;
+    await checkJobLocations(job, params, lake);
+    // The as-of date by the rule runJob applies (given and in the data's range, or the data's latest date): a wrong
+    // one is refused before the lock and the manifest. runJob resolves it again under the lock, as the data may move.
+    if (job.usesAsOf) {
+      await resolveAsOf({ option: isoDate(values, 'as-of'), param: params.asOf, lake, force: values.force === true, openEngine: () => Engine.open() });
+    }
+  },
   async run(values, positionals, io) {
     const jobs = jobRegistry();
     if (values.list || positionals.length === 0) {
@@ -42,20 +62,7 @@ export const command: Command = {
       for (const j of jobs.values()) io.out(`${j.name.padEnd(width)}${j.description}`);
       return positionals.length === 0 && !values.list ? 2 : 0;
     }
-    const job = jobs.get(positionals[0]!);
-    if (!job) throw new UsageError(`Unknown job '${positionals[0]}'. Jobs: ${[...jobs.keys()].join(', ')}`);
-    if (positionals.length > 1) throw new UsageError(`c360 job takes one job name; '${positionals.slice(1).join(' ')}' is extra (parameters go as --param name=value)`);
-    const params: Record<string, string> = {};
-    for (const p of (values.param as string[] | undefined) ?? []) {
-      const eq = p.indexOf('=');
-      if (eq < 1) throw new UsageError(`--param takes name=value, got '${p}'`);
-      const name = p.slice(0, eq);
-      // Given twice, the last one won silently (input=a then input=b ingested only b). Own keys only: 'constructor'
-      // is `in` every object.
-      if (Object.hasOwn(params, name)) throw new UsageError(`--param ${name} is given twice ('${params[name]}' and '${p.slice(eq + 1)}'): give it once`);
-      params[name] = p.slice(eq + 1);
-    }
-    checkJobParams(job, params);
+    const { job, params } = invocationOf(values, positionals);
     const home = homeOf(values);
     const lake = await openLake(home, str(values, 'lake'));
     const runId = str(values, 'run-id') ?? newRunId();
@@ -93,3 +100,23 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** The job named and its --param values, checked (unknown job, extra words, malformed or repeated --param, values). */
+function invocationOf(values: Values, positionals: string[]): { job: Job; params: Record<string, string> } {
+  const jobs = jobRegistry();
+  const job = jobs.get(positionals[0]!);
+  if (!job) throw new UsageError(`Unknown job '${positionals[0]}'. Jobs: ${[...jobs.keys()].join(', ')}`);
+  if (positionals.length > 1) throw new UsageError(`c360 job takes one job name; '${positionals.slice(1).join(' ')}' is extra (parameters go as --param name=value)`);
+  const params: Record<string, string> = {};
+  for (const p of (values.param as string[] | undefined) ?? []) {
+    const eq = p.indexOf('=');
+    if (eq < 1) throw new UsageError(`--param takes name=value, got '${p}'`);
+    const name = p.slice(0, eq);
+    // Given twice, the last one won silently (input=a then input=b ingested only b). Own keys only: 'constructor'
+    // is `in` every object.
+    if (Object.hasOwn(params, name)) throw new UsageError(`--param ${name} is given twice ('${params[name]}' and '${p.slice(eq + 1)}'): give it once`);
+    params[name] = p.slice(eq + 1);
+  }
+  checkJobParams(job, params);
+  return { job, params };
+}

@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openLake } from '../../lake/index.ts';
-import { exitCodeOf, runPipeline } from '../../orchestrator/local-runner.ts';
+import { Engine } from '../../engine/duckdb.ts';
+import { localLakeOf, openLake } from '../../lake/index.ts';
+import { resolveAsOf } from '../../runtime/as-of.ts';
+import { MASTER } from '../../../pipelines/master.ts';
+import { checkPipelineParams, exitCodeOf, runPipeline } from '../../orchestrator/local-runner.ts';
 import { UsageError } from '../../runtime/errors.ts';
-import { HOME_OPTION, homeOf, isoDate, str, type Command } from '../command.ts';
+import { HOME_OPTION, homeOf, isoDate, str, type Command, type Values } from '../command.ts';
 
 export const command: Command = {
   name: 'run',
@@ -22,20 +25,26 @@ export const command: Command = {
     force: { type: 'boolean', description: "Accept an --as-of outside the data's event dates" },
   },
   lockScope: () => 'pipeline',
-  precheck(values) {
+  async precheck(values) {
     // The flags' own values first: they are wrong whatever the home.
     isoDate(values, 'run-date');
-    isoDate(values, 'as-of');
+    const asOf = isoDate(values, 'as-of');
+    const input = str(values, 'input');
+    if (input && !existsSync(input)) throw new UsageError(`--input ${resolve(input)} does not exist: pass the folder holding the <TABLE>.csv|.parquet|.ndjson drops`);
+    checkPipelineParams(MASTER, paramsOf(values));
     // A run with nothing to ingest on a home that does not exist (a typo'd --home or C360_HOME) created the home and
     // ran every stage over nothing before failing at the as-of date; a home's lake elsewhere (--lake) may hold data.
     const home = homeOf(values);
-    if (!str(values, 'input') && !str(values, 'lake') && !process.env.C360_LAKE_URL && !existsSync(home)) {
+    if (!input && !str(values, 'lake') && !process.env.C360_LAKE_URL && !existsSync(home)) {
       throw new UsageError(`Home ${home} does not exist: check --home (or C360_HOME), run \`c360 start\` to create a sample home, or pass --input with the drops to ingest first`);
     }
+    // With nothing to ingest (no --input, no --stream), the data the as-of date is checked against (or taken from) is already in a local lake:
+    // a wrong date or a lake with no dated rows is refused before the lock and the manifest. The runner resolves it
+    // again after Bronze ingestion (the data may have moved, or this run brings it).
+    const lake = input || values.stream ? undefined : localLakeOf(home, str(values, 'lake'));
+    if (lake) await resolveAsOf({ option: asOf, lake, force: values.force === true, openEngine: () => Engine.open() });
   },
   async run(values, _positionals, io) {
-    const input = str(values, 'input');
-    if (input && !existsSync(input)) throw new UsageError(`--input ${resolve(input)} does not exist: pass the folder holding the <TABLE>.csv|.parquet|.ndjson drops`);
     const home = homeOf(values);
     const lake = await openLake(home, str(values, 'lake'));
     const manifest = await runPipeline({
@@ -47,14 +56,20 @@ export const command: Command = {
       loadId: str(values, 'load-id'),
       force: values.force === true,
       command: `c360 run ${process.argv.slice(3).join(' ')}`.trim(),
-      params: {
-        input: input ? resolve(input) : undefined,
-        stream: values.stream ? 'true' : 'false',
-        fullRefresh: values['full-refresh'] ? 'true' : 'false',
-        horizonDays: str(values, 'horizon-days'),
-        ...(str(values, 'train-every-days') ? { trainEveryDays: str(values, 'train-every-days') } : {}),
-      },
+      params: paramsOf(values),
     });
     return exitCodeOf(manifest);
   },
 };
+
+/** The pipeline parameters the flags set (checked by precheck, then passed to the runner). */
+function paramsOf(values: Values): Record<string, string | undefined> {
+  const input = str(values, 'input');
+  return {
+    input: input ? resolve(input) : undefined,
+    stream: values.stream ? 'true' : 'false',
+    fullRefresh: values['full-refresh'] ? 'true' : 'false',
+    horizonDays: str(values, 'horizon-days'),
+    ...(str(values, 'train-every-days') ? { trainEveryDays: str(values, 'train-every-days') } : {}),
+  };
+}
