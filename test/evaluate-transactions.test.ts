@@ -80,7 +80,7 @@ describe('c360 evaluate on the grocery panel (cutoff 2017-09-30, 92 days)', () =
     expect(text).toMatch(/\| CLV decile \| customers \| predicted spend \| actual spend \|/);
     expect(e.churn.ece).toBeLessThan(0.05);
     expect(e.churn.reliability.reduce((t, b) => t + b.customers, 0)).toBe(e.churn.customers);
-  }, 180_000);
+  }, 420_000); // about 18 s of CPU; on the shared 2-core machine under load 15+ it took 160-180 s of wall time
 });
 
 async function csv(text: string): Promise<string> {
