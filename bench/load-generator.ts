@@ -32,7 +32,7 @@ export interface LoadResult {
   /** Connections it opened (more when answers were slow: it never waits for a free one). */
   connections: number;
   /** Requests slower than 20 ms from due time: when they were due (epoch ms, to set beside the server's events) and how slow. */
-  slow: { dueEpochMs: number; ms: number }[];
+  slow: { dueEpochMs: number; ms: number; fromSendMs: number }[];
 }
 
 /** The bench's synthetic people: CUSTOMER360_ID and e-mail of person i (bench/serve.bench.ts writes them). */
@@ -137,7 +137,7 @@ export async function runLoad(spec: LoadSpec, stopped: () => boolean): Promise<L
     const end = performance.now();
     if (c && !c.closed) idle.push(c);
     latencies.push(end - due);
-    if (end - due > 20) slow.push({ dueEpochMs: Math.round(performance.timeOrigin + due), ms: Math.round((end - due) * 10) / 10 });
+    if (end - due > 20) slow.push({ dueEpochMs: Math.round(performance.timeOrigin + due), ms: Math.round((end - due) * 10) / 10, fromSendMs: Math.round((end - sentAt) * 10) / 10 });
     serviceLatencies.push(end - sentAt);
     statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     const m = /"AS_OF_DATE":"([\d-]+)"/.exec(r.body);

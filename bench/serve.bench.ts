@@ -11,9 +11,9 @@
 //   4. swap: a new as-of date lands in the lake during the same load; the server builds the new snapshot beside the
 //      current one and swaps: failed requests (target 0), requests slower than 20 ms, p99, and the new date served.
 // --scale multiplies the customers (scale 1: 1,000,000), not the durations.
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { setPriority } from 'node:os';
@@ -30,6 +30,49 @@ const KEY = 'bench-agent-key-0123456789';
 const AS_OF = '2026-06-30';
 const NEXT = '2026-07-01';
 const RATE = 500;
+/** C360_SERVE_BENCH_SWAPS=N: that many swaps one after another (default 1), each a new as-of date. */
+const SWAPS = Math.max(1, Number(process.env.C360_SERVE_BENCH_SWAPS) || 1);
+/** C360_SERVE_BENCH_ONLY=swap: the swaps alone (no floor and lookup phases), to measure swaps in a short window. */
+const ONLY_SWAP = process.env.C360_SERVE_BENCH_ONLY === 'swap';
+/** C360_SERVE_BENCH_CONTROL=SECONDS: lookups with no build for that long before the swaps (default 100 with ONLY_SWAP, else 0). */
+const CONTROL_SECONDS = Number(process.env.C360_SERVE_BENCH_CONTROL ?? (ONLY_SWAP ? 100 : 0));
+/** C360_SERVE_BENCH_PERF=DIR: `perf record` of the scheduler's events during the first swap into DIR (for perf sched timehist). */
+const PERF_DIR = process.env.C360_SERVE_BENCH_PERF || null;
+
+/** perf record -a of context switches, wake-ups, migrations and block I/O with kernel stacks, until stop(). */
+function startPerf(file: string): { stop(): Promise<void> } {
+  const p = spawn('perf', ['record', '-q', '-a', '-g', '--kernel-callchains', '-o', file, '-e', 'sched:sched_switch', '-e', 'sched:sched_wakeup', '-e', 'sched:sched_wakeup_new',
+    '-e', 'sched:sched_migrate_task', '-e', 'block:block_rq_issue', '-e', 'block:block_rq_complete'], { stdio: 'ignore' });
+  return { stop: () => new Promise((r) => { p.once('exit', () => r()); p.kill('SIGINT'); }) };
+}
+
+/**
+ * The machine's counters every 50 ms during a swap, to set beside the server's stalls: CPU time stolen by the host
+ * (/proc/stat) and, on a guest with free page reporting (this machine's kernel), the memory it has handed back to the
+ * host, which the host then takes away and must give again when the guest touches it.
+ */
+function machineSampler(): { stop(): { t: number; steal: number; reportedKib: number }[] } {
+  const read = () => {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/);
+    let reportedKib = NaN;
+    try {
+      reportedKib = Number(readFileSync('/sys/module/page_reporting/parameters/reported_kib', 'utf8'));
+    } catch { /* not such a guest */ }
+    return { t: Date.now(), steal: Number(cpu[8]), reportedKib };
+  };
+  const samples = [read()];
+  const timer = setInterval(() => samples.push(read()), 50);
+  return { stop: () => (clearInterval(timer), samples) };
+}
+
+/** What the machine counters did in the `ms` before an epoch moment: host steal (ticks) and memory reported (MiB). */
+function machineBefore(samples: { t: number; steal: number; reportedKib: number }[], epoch: number, ms = 1000) {
+  const from = samples.filter((x) => x.t <= epoch - ms).at(-1) ?? samples[0]!;
+  const to = samples.find((x) => x.t >= epoch) ?? samples.at(-1)!;
+  return { stealTicks: to.steal - from.steal, reportedMib: Math.round((to.reportedKib - from.reportedKib) / 1024) };
+}
+
+const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 const idExpr = (i: string) => `printf('C360-%016X', ${i})`;
 
@@ -86,8 +129,22 @@ export async function writeSnapshot(lakeDir: string, customers: number): Promise
   }
 }
 
+/** Build steps the server's stderr reported (C360_SERVE_BUILD_TIMING=1, src/serving/build-timing.ts). */
+const buildSteps: { endEpoch: number; seconds: number; what: string }[] = [];
+
 const startServer = (args: string[]) =>
-  startCli(args, (l) => l.startsWith('http'), { C360_API_KEYS: '', C360_SERVE_RUNTIME_STATS: '1' }, true).then(({ child, line }) => ({ child, url: line }));
+  startCli(args, (l) => l.startsWith('http'), { C360_API_KEYS: '', C360_SERVE_RUNTIME_STATS: '1', C360_SERVE_BUILD_TIMING: '1' }, true).then(({ child, line }) => {
+    let rest = '';
+    child.stderr!.on('data', (d) => {
+      const lines = (rest + d).split('\n');
+      rest = lines.pop()!;
+      for (const l of lines) {
+        const m = /^build step ([\d.]+) s {2}ended at (\d+) {2}(.*)$/.exec(l);
+        if (m) buildSteps.push({ seconds: Number(m[1]), endEpoch: Number(m[2]), what: m[3]! });
+      }
+    });
+    return { child, url: line };
+  });
 
 /** The server's own view of a phase (src/serving/runtime-stats.ts), from GET /health?runtime. */
 interface Runtime {
@@ -95,6 +152,8 @@ interface Runtime {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
   requestMs: { count: number; p50: number; p99: number; max: number; over5ms: number };
+  stalls: [number, number][];
+  slowRequests: [number, number][];
 }
 
 /** Figures of consecutive windows as one: counts and totals add, maxima and (an upper bound) p99s are the largest. */
@@ -113,6 +172,7 @@ function mergeRuntime(a: Runtime | null, b: Runtime): Runtime {
       count: a.requestMs.count + b.requestMs.count, p50: Math.max(a.requestMs.p50, b.requestMs.p50), p99: Math.max(a.requestMs.p99, b.requestMs.p99),
       max: Math.max(a.requestMs.max, b.requestMs.max), over5ms: a.requestMs.over5ms + b.requestMs.over5ms,
     },
+    stalls: [], slowRequests: [],
   };
 }
 
@@ -246,7 +306,7 @@ export const bench: Bench = {
       // First as any process here, then with the server's and the generator's sessions and event loops ahead of the
       // other work on this shared machine (nice -10): the second is the server with the CPU it would have on a machine
       // of its own, the first what the machine's other load does to it.
-      const shared = {
+      const shared = ONLY_SWAP ? null : {
         floor: await phase('floor GET /health', 'health', 10),
         c360: await phase('profile lookups by c360 id', 'c360', 20),
       };
@@ -256,69 +316,113 @@ export const bench: Bench = {
       setPriority(child.pid!, -10);
       setPriority(gen.pid, -10);
       if (!raised.every(Boolean)) ctx.out('(could not raise the sessions\' weight: only the event loops are at nice -10)');
-      const ahead = {
+      const ahead = ONLY_SWAP ? null : {
         floor: await phase('[nice -10] floor GET /health', 'health', 10),
         c360: await phase('[nice -10] profile lookups by c360 id', 'c360', 20),
         email: await phase('[nice -10] profile lookups by e-mail', 'email', 10),
       };
       ctx.out(`server RSS ${rssServing} MB serving`);
+      // The control: the same load for as long as a swap takes, with no build: the slow requests the machine causes anyway.
+      const control = CONTROL_SECONDS > 0 ? await phase(`[nice -10] control: lookups by c360 id for ${CONTROL_SECONDS} s, no build`, 'c360', CONTROL_SECONDS) : null;
+      if (control) ctx.out(`  control: server loop stalls >= 20 ms ${JSON.stringify(control.server.stalls.filter(([, late]) => late >= 20))}`);
 
       // A new as-of date lands: the same files under the next date (the server sees a new fingerprint within 1 s).
-      const swapsBefore = health.snapshot.swaps as number;
-      const swapStarted = performance.now();
-      await runtime();
-      let swapInside: Runtime | null = null;
-      const swapRun = gen.run(spec('c360', 3600));
-      await new Promise((r) => setTimeout(r, 2000));
-      for (const ds of SERVED) {
-        const p = getDataset(ds).path;
-        await cp(join(lakeDir, p, `as_of_date=${AS_OF}`), join(lakeDir, p, `as_of_date=${NEXT}`), { recursive: true });
-      }
-      let peakRss = rssServing;
-      let swappedAt = 0;
-      let swappedEpoch = 0;
-      while (!swappedAt) {
-        await new Promise((r) => setTimeout(r, 250));
-        peakRss = Math.max(peakRss, rssMb(child.pid!));
-        const h = await get(url, '/health?runtime');
-        const hb = JSON.parse(h.body);
-        swapInside = mergeRuntime(swapInside, hb.runtime);
-        if (h.status === 200 && hb.snapshot?.swaps > swapsBefore) {
-          swappedAt = performance.now();
-          swappedEpoch = Date.parse(hb.snapshot.loadedAt);
-        }
-        if (performance.now() - swapStarted > 3_000_000) throw new Error('no swap within 50 minutes');
-      }
-      await new Promise((r) => setTimeout(r, 3000)); // answers from the new snapshot
-      gen.stop();
-      const swap = await swapRun;
-      swapInside = mergeRuntime(swapInside, await runtime());
-      const s = summary(swap.latencies);
-      const sv = summary(swap.serviceLatencies);
-      const failed = swap.requests - (swap.statuses['200'] ?? 0);
-      const slow = swap.latencies.filter((x) => x > 20).length;
-      const after = JSON.parse((await get(url, '/health')).body);
-      // the slow ones by when they were due, against the moment the server swapped (its loadedAt): the build or the swap
-      const slowBefore = swap.slow.filter((x) => x.dueEpochMs < swappedEpoch - 1000).length;
-      const slowNear = swap.slow.filter((x) => Math.abs(x.dueEpochMs - swappedEpoch) <= 1000).length;
-      const slowAfter = swap.slow.length - slowBefore - slowNear;
-      // when the slow ones were due, by 10 s from the swap (negative: during the build)
-      const slowBy10s: Record<string, number> = {};
-      for (const x of swap.slow) {
-        const k = String(Math.floor((x.dueEpochMs - swappedEpoch) / 10_000) * 10);
-        slowBy10s[k] = (slowBy10s[k] ?? 0) + 1;
-      }
-      const rssAfter = rssMb(child.pid!);
-      ctx.out(`[nice -10] swap under ${RATE}/s: new snapshot built and swapped in ${((swappedAt - swapStarted) / 1000 - 2).toFixed(1)} s after it landed; ${swap.requests} requests over ${swap.seconds.toFixed(1)} s, failed ${failed} (target 0), slower than 20 ms ${slow} (${((100 * slow) / swap.requests).toFixed(2)}%), p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} from due time (from send: p99 ${ms(sv.p99)}, max ${ms(sv.max)}); answers by as-of ${JSON.stringify(swap.asOfs)}; now serving ${after.snapshot.asOf}; server RSS peak ${peakRss} MB during the swap, ${rssAfter} MB after; slow ones due during the build ${slowBefore}, within 1 s of the swap ${slowNear}, after ${slowAfter} (worst ${JSON.stringify(swap.slow.sort((a, b) => b.ms - a.ms).slice(0, 5).map((x) => [x.dueEpochMs - swappedEpoch, x.ms]))} [due ms from swap, ms]); slow ones by 10 s from the swap ${JSON.stringify(slowBy10s)}; ${runtimeText(swapInside!)}`);
+      ctx.out(`pids: server ${child.pid}, load generator ${gen.pid}, bench ${process.pid}`);
+      const swaps = [];
+      for (let k = 0; k < SWAPS; k++) swaps.push(await swapOnce(k));
       return {
-        customers, loadSeconds: round(loadSeconds, 1), rssLoadedMb: rssLoaded, rssServingMb: rssServing, rssPeakDuringSwapMb: peakRss, rssAfterSwapMb: rssAfter, bodyFileMb: bodyMb,
-        shared, nice10: ahead, ratioP99ToFloor: round(ahead.c360.p99Ms / ahead.floor.p99Ms),
-        swap: {
-          buildSeconds: round((swappedAt - swapStarted) / 1000 - 2, 1), requests: swap.requests, seconds: round(swap.seconds, 1), failed, slowerThan20Ms: slow,
-          p50Ms: round(s.p50), p99Ms: round(s.p99), maxMs: round(s.max, 1), fromSendP99Ms: round(sv.p99), byAsOf: swap.asOfs, servingAfter: after.snapshot.asOf,
-          slowDuringBuild: slowBefore, slowNearSwap: slowNear, slowAfterSwap: slowAfter, slowBy10sFromSwap: slowBy10s, server: swapInside,
-        },
+        customers, loadSeconds: round(loadSeconds, 1), rssLoadedMb: rssLoaded, rssServingMb: rssServing, bodyFileMb: bodyMb,
+        shared, nice10: ahead, ratioP99ToFloor: ahead && shared ? round(ahead.c360.p99Ms / ahead.floor.p99Ms) : null,
+        swap: swaps[0], swaps, slowDuringSwaps: swaps.map((x) => x.slowerThan20Ms), control,
       };
+
+      async function swapOnce(k: number) {
+        const date = addDays(NEXT, k);
+        const h0 = JSON.parse((await get(url, '/health')).body);
+        const swapsBefore = h0.snapshot.swaps as number;
+        const swapStarted = performance.now();
+        await runtime();
+        let swapInside: Runtime | null = null;
+        const stalls: [number, number][] = [];
+        const serverSlow: [number, number][] = [];
+        const swapRun = gen.run(spec('c360', 3600));
+        const machine = machineSampler();
+        const perf = PERF_DIR && k === 0 ? startPerf(join(PERF_DIR, `swap-${k + 1}.data`)) : null;
+        await new Promise((r) => setTimeout(r, 2000));
+        const landedEpoch = Date.now();
+        for (const ds of SERVED) {
+          const p = getDataset(ds).path;
+          await cp(join(lakeDir, p, `as_of_date=${AS_OF}`), join(lakeDir, p, `as_of_date=${date}`), { recursive: true });
+        }
+        let peakRss = rssServing;
+        let swappedAt = 0;
+        let swappedEpoch = 0;
+        while (!swappedAt) {
+          await new Promise((r) => setTimeout(r, 250));
+          peakRss = Math.max(peakRss, rssMb(child.pid!));
+          const h = await get(url, '/health?runtime');
+          const hb = JSON.parse(h.body);
+          swapInside = mergeRuntime(swapInside, hb.runtime);
+          stalls.push(...hb.runtime.stalls);
+          serverSlow.push(...hb.runtime.slowRequests);
+          if (h.status === 200 && hb.snapshot?.swaps > swapsBefore) {
+            swappedAt = performance.now();
+            swappedEpoch = Date.parse(hb.snapshot.loadedAt);
+          }
+          if (performance.now() - swapStarted > 3_000_000) throw new Error('no swap within 50 minutes');
+        }
+        await new Promise((r) => setTimeout(r, 3000)); // answers from the new snapshot
+        gen.stop();
+        const swap = await swapRun;
+        await perf?.stop();
+        const samples = machine.stop();
+        const last = await runtime();
+        swapInside = mergeRuntime(swapInside, last);
+        stalls.push(...last.stalls);
+        serverSlow.push(...last.slowRequests);
+        const s = summary(swap.latencies);
+        const sv = summary(swap.serviceLatencies);
+        const failed = swap.requests - (swap.statuses['200'] ?? 0);
+        const slow = swap.latencies.filter((x) => x > 20).length;
+        const after = JSON.parse((await get(url, '/health')).body);
+        // the slow ones by when they were due, against the moment the server swapped (its loadedAt): the build or the swap
+        const slowBefore = swap.slow.filter((x) => x.dueEpochMs < swappedEpoch - 1000).length;
+        const slowNear = swap.slow.filter((x) => Math.abs(x.dueEpochMs - swappedEpoch) <= 1000).length;
+        const slowAfter = swap.slow.length - slowBefore - slowNear;
+        // when the slow ones were due, by 10 s from the swap (negative: during the build)
+        const slowBy10s: Record<string, number> = {};
+        for (const x of swap.slow) {
+          const key = String(Math.floor((x.dueEpochMs - swappedEpoch) / 10_000) * 10);
+          slowBy10s[key] = (slowBy10s[key] ?? 0) + 1;
+        }
+        // the build step under way when each slow one was due (the steps the server's stderr logged, by end time)
+        const steps = buildSteps.filter((x) => x.endEpoch >= landedEpoch);
+        const stepAt = (epoch: number) => steps.find((x) => x.endEpoch >= epoch)?.what ?? 'after the build';
+        const slowBySteps: Record<string, number> = {};
+        for (const x of swap.slow) slowBySteps[stepAt(x.dueEpochMs)] = (slowBySteps[stepAt(x.dueEpochMs)] ?? 0) + 1;
+        const near = (xs: [number, number][], epoch: number) => xs.filter(([e]) => Math.abs(e - epoch) < 200).map(([e, m]) => [e - epoch, m]);
+        const worst = [...swap.slow].sort((a, b) => b.ms - a.ms).slice(0, 8).map((x) => ({
+          dueFromSwapMs: x.dueEpochMs - swappedEpoch, ms: x.ms, fromSendMs: x.fromSendMs, step: stepAt(x.dueEpochMs),
+          serverStallsNear: near(stalls, x.dueEpochMs), serverSlowNear: near(serverSlow, x.dueEpochMs),
+        }));
+        // each stall of the server's event loop beside the build step under way and what the machine did in the second before
+        const stallsSeen = stalls.filter(([, late]) => late >= 20).map(([e, late]) => ({
+          fromSwapMs: e - swappedEpoch, lateMs: late, step: stepAt(e), machineSecondBefore: machineBefore(samples, e + late),
+        }));
+        const whole = machineBefore(samples, samples.at(-1)!.t, samples.at(-1)!.t - samples[0]!.t);
+        const rssAfter = rssMb(child.pid!);
+        ctx.out(`[nice -10] swap ${k + 1} (${date}) under ${RATE}/s: new snapshot built and swapped in ${((swappedAt - swapStarted) / 1000 - 2).toFixed(1)} s after it landed; ${swap.requests} requests over ${swap.seconds.toFixed(1)} s, failed ${failed} (target 0), slower than 20 ms ${slow} (${((100 * slow) / swap.requests).toFixed(2)}%), p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} from due time (from send: p99 ${ms(sv.p99)}, max ${ms(sv.max)}); answers by as-of ${JSON.stringify(swap.asOfs)}; now serving ${after.snapshot.asOf}; server RSS peak ${peakRss} MB during the swap, ${rssAfter} MB after; slow ones due during the build ${slowBefore}, within 1 s of the swap ${slowNear}, after ${slowAfter}; slow ones by 10 s from the swap ${JSON.stringify(slowBy10s)}; by build step ${JSON.stringify(slowBySteps)}; ${runtimeText(swapInside!)}; server loop stalls > 10 ms ${stalls.length} (worst ${Math.max(0, ...stalls.map((x) => x[1]))} ms)`);
+        ctx.out(`  build steps (s from landing, s taken): ${steps.map((x) => `${((x.endEpoch - landedEpoch) / 1000).toFixed(1)} ${x.what} (${x.seconds})`).join('; ')}`);
+        ctx.out(`  worst slow ones: ${JSON.stringify(worst)}`);
+        ctx.out(`  server loop stalls >= 20 ms: ${JSON.stringify(stallsSeen)}; machine over the swap: host steal ${whole.stealTicks} ticks, memory reported to the host ${whole.reportedMib} MiB`);
+        return {
+          asOf: date, buildSeconds: round((swappedAt - swapStarted) / 1000 - 2, 1), requests: swap.requests, seconds: round(swap.seconds, 1), failed, slowerThan20Ms: slow,
+          p50Ms: round(s.p50), p99Ms: round(s.p99), maxMs: round(s.max, 1), fromSendP99Ms: round(sv.p99), byAsOf: swap.asOfs, servingAfter: after.snapshot.asOf,
+          rssPeakDuringSwapMb: peakRss, rssAfterSwapMb: rssAfter,
+          slowDuringBuild: slowBefore, slowNearSwap: slowNear, slowAfterSwap: slowAfter, slowBy10sFromSwap: slowBy10s, slowByBuildStep: slowBySteps, worst,
+          serverLoopStalls: stalls.length, stallsOver20Ms: stallsSeen, machine: whole, server: { ...swapInside!, stalls: undefined, slowRequests: undefined },
+        };
+      }
     } finally {
       gen.close();
       await stopChild(child);

@@ -28,10 +28,16 @@ describe('runtime stats', () => {
       expect(a.requestMs.count).toBe(2);
       expect(a.requestMs.over5ms).toBe(1);
       expect(a.requestMs.max).toBeGreaterThanOrEqual(11.9);
+      // when: the held loop is a stall of at least 50 ms, dated within the hold; the 12 ms request is dated too
+      const held = a.stalls.find(([, late]) => late >= 50);
+      expect(held).toBeDefined();
+      expect(Math.abs(held![0] - (performance.timeOrigin + until - 150))).toBeLessThan(100);
+      expect(a.slowRequests.map(([, m]) => m)).toEqual([12]);
       expect(Object.values(a.gc).reduce((n, g) => n + g.count, 0)).toBeGreaterThan(0);
       await sleep(20);
       const b = stats.take();
       expect(b.requestMs.count).toBe(0);
+      expect(b.slowRequests).toEqual([]);
       expect(b.eventLoopDelayMs.max).toBeLessThan(a.eventLoopDelayMs.max);
       expect(garbage.length).toBe(0);
     } finally {

@@ -514,20 +514,28 @@ export class LiveGraph {
       if (typeof list === 'number') one(list);
       else for (let i = 0; i < list.length; i++) one(list[i]!);
     };
+    // Per lookup: where its values sit in a delta row, and its columns' indexes.
+    const fromPos = this.lookups.map((lk) => lk.from.map((f) => col.get(f)!));
+    const colIndex = this.lookups.map((lk) => lk.col.map((c) => this.index.get(c)));
+    const tenantPos = col.get('tenant_id')!;
     for (const d of deltaStd) {
       const rid = d[0] as number;
-      const tn = dv(d, 'tenant_id') as string;
-      this.lookups.forEach((lk, li) => {
-        const want = lk.from.map((f) => dv(d, f));
-        if (want.some((w) => w === null)) return;
+      const tn = d[tenantPos] as string;
+      for (let li = 0; li < this.lookups.length; li++) {
+        const pos = fromPos[li]!;
+        const want: Val[] = new Array<Val>(pos.length);
+        let missing = false;
+        for (let i = 0; i < pos.length; i++) if ((want[i] = (d[pos[i]!] ?? null) as Val) === null) missing = true;
+        if (missing) continue;
         const pairs = this.pairIndex[li];
         if (pairs) visit(pairs.get(tn)?.get(want[0] as string)?.get(want[1] as string), li, rid, want);
         else {
           // The shortest postings list among the lookup's columns, checked against the others.
           let best: number | number[] | undefined;
           let bestN = Infinity;
-          for (let i = 0; i < lk.col.length; i++) {
-            const p = this.posting(lk.col[i]!, tn, want[i]!);
+          const idx = colIndex[li]!;
+          for (let i = 0; i < idx.length; i++) {
+            const p = typeof want[i] === 'string' ? idx[i]?.get(tn)?.get(want[i] as string) : undefined;
             const n = p === undefined ? 0 : typeof p === 'number' ? 1 : p.length;
             if (n < bestN) {
               best = p;
@@ -538,7 +546,7 @@ export class LiveGraph {
           visit(best, li, rid, want);
         }
         for (const o of local[li]!.get(`${tn}\u0001${want.join('\u0001')}`) ?? []) if (o !== rid) found.push([o, rid]);
-      });
+      }
     }
     const deltaByRid = new Map(deltaStd.map((d) => [d[0] as number, d]));
     // Each record of a pair as an array of its values in `columns` order (the delta's new values).
@@ -563,12 +571,12 @@ export class LiveGraph {
       if (rule >= 0) pairs.set(k, [lo, hi, rule]);
     }
     // Term frequencies from the graph's current values: stored minus the changed records' old values, plus the delta.
-    const adjust = new Map<string, Map<string, number>>();
-    const bump = (c: string, tn: string, v: Val, by: number) => {
+    // Per term-frequency column: tenant -> value -> change in count (no string keys built per lookup).
+    const adjust = TF_COLUMNS.map(() => new Map<string, Map<string, number>>());
+    const bump = (i: number, tn: string, v: Val, by: number) => {
       if (typeof v !== 'string') return;
-      const k = `${c}\u0001${tn}`;
-      let m = adjust.get(k);
-      if (!m) adjust.set(k, (m = new Map()));
+      let m = adjust[i]!.get(tn);
+      if (!m) adjust[i]!.set(tn, (m = new Map()));
       m.set(v, (m.get(v) ?? 0) + by);
     };
     const totals = new Map(this.totals);
@@ -576,13 +584,16 @@ export class LiveGraph {
       const rid = d[0] as number;
       const tn = dv(d, 'tenant_id') as string;
       if (this.ids[rid] !== undefined) {
-        for (const c of TF_COLUMNS) bump(c, tn, this.get(c, rid), -1);
+        TF_COLUMNS.forEach((c, i) => bump(i, tn, this.get(c, rid), -1));
       } else totals.set(tn, (totals.get(tn) ?? 0) + 1);
-      for (const c of TF_COLUMNS) bump(c, tn, dv(d, c), 1);
+      TF_COLUMNS.forEach((c, i) => bump(i, tn, dv(d, c), 1));
     }
-    // Each record of a pair as the scorer reads it: its standardised values, then its term frequencies.
+    // Each record of a pair as the scorer reads it: its standardised values, then its term frequencies. A value's
+    // frequency is computed once per batch (candidates share cities, names and birth dates).
     const scored = new Map<number, (Val | number)[]>();
     const tfAt = TF_COLUMNS.map((c) => this.columns.findIndex((x) => x.name === c));
+    const tfIndex = TF_COLUMNS.map((c) => this.index.get(c));
+    const tfSeen = TF_COLUMNS.map(() => new Map<string, Map<string, number | null>>());
     const tenantAt = this.tenantAt;
     const asScored = (rid: number): (Val | number)[] => {
       let x = scored.get(rid);
@@ -592,10 +603,21 @@ export class LiveGraph {
       const total = totals.get(tn)!;
       x = values.slice() as (Val | number)[];
       for (let i = 0; i < TF_COLUMNS.length; i++) {
-        const c = TF_COLUMNS[i]!;
         const v = values[tfAt[i]!] ?? null;
-        const n = typeof v === 'string' ? this.postingCount(c, tn, v) + (adjust.get(`${c}\u0001${tn}`)?.get(v) ?? 0) : 0;
-        x.push(n > 0 ? n / total : null);
+        if (typeof v !== 'string') {
+          x.push(null);
+          continue;
+        }
+        let seen = tfSeen[i]!.get(tn);
+        if (!seen) tfSeen[i]!.set(tn, (seen = new Map()));
+        let tf = seen.get(v);
+        if (tf === undefined) {
+          const cur = tfIndex[i]?.get(tn)?.get(v);
+          const n = (cur === undefined ? 0 : typeof cur === 'number' ? 1 : cur.length) + (adjust[i]!.get(tn)?.get(v) ?? 0);
+          tf = n > 0 ? n / total : null;
+          seen.set(v, tf);
+        }
+        x.push(tf);
       }
       scored.set(rid, x);
       return x;

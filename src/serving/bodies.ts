@@ -13,6 +13,7 @@ import { closeSync, openSync, read } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { buildStep } from './build-timing.ts';
 import { SortedKeys } from './sorted-keys.ts';
 
 const PREFIX = Buffer.from('{"CUSTOMER360_ID":"');
@@ -49,7 +50,6 @@ export class ProfileBodies {
    * `chunkBytes` pieces and yields between them.
    */
   static async write(c: DuckDBConnection, selects: readonly string[], file: string, rows: number, chunkBytes = 1 << 20): Promise<ProfileBodies> {
-    const timing = process.env.C360_SERVE_BUILD_TIMING === '1';
     const starts = new Float64Array(rows);
     const lengths = new Uint32Array(rows);
     let ids = Buffer.allocUnsafe(Math.max(1024, rows * 24));
@@ -66,7 +66,7 @@ export class ProfileBodies {
       firstRows[n] = row;
       let t = performance.now();
       await c.run(`COPY (${select}) TO '${json.replaceAll("'", "''")}' (FORMAT json)`);
-      if (timing) console.error(`${((performance.now() - t) / 1000).toFixed(2)} s  COPY bodies batch ${n}`);
+      buildStep(t, `COPY bodies batch ${n}`);
       t = performance.now();
       const fh = await open(json, 'r');
       const out = await open(path, 'w');
@@ -146,7 +146,7 @@ export class ProfileBodies {
         // of memory is large, neither reached by one batch), so its ~0.5 GB never reach the disk.
         await rm(json, { force: true });
       }
-      if (timing) console.error(`${((performance.now() - t) / 1000).toFixed(2)} s  scan and compress bodies batch ${n}`);
+      buildStep(t, `scan and compress bodies batch ${n}`);
     }
     if (row !== rows) throw new Error(`Profile bodies: ${row} lines for ${rows} people`);
     firstRows[selects.length] = rows;

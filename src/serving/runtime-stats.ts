@@ -20,6 +20,10 @@ export interface RuntimeFigures {
   gc: Record<string, { count: number; totalMs: number; maxMs: number }>;
   /** Requests' handling time inside the server (ms), and how many took longer than 5 ms. */
   requestMs: { count: number; p50: number; p99: number; max: number; over5ms: number };
+  /** When the main thread ran late by more than 10 ms: [epoch ms it was due to run, ms late] (at most 1,000). */
+  stalls: [number, number][];
+  /** Requests handled in more than 5 ms: [epoch ms they arrived, ms] (at most 1,000), to set beside other events. */
+  slowRequests: [number, number][];
 }
 
 const ms = (ns: number) => Math.round(ns / 1e4) / 100;
@@ -32,8 +36,20 @@ export class RuntimeStats {
   private gc: RuntimeFigures['gc'] = {};
   private readonly observer: PerformanceObserver;
   private since = performance.now();
+  private stalls: [number, number][] = [];
+  private slowRequests: [number, number][] = [];
+  private readonly ticker: NodeJS.Timeout;
 
   constructor(private readonly resolutionMs = 5) {
+    // A timer every 10 ms that notes when it ran late, and when: the histogram says how much, this says at what moment
+    // (a stall beside a build step, a slow request, a swap).
+    let due = performance.now() + 10;
+    this.ticker = setInterval(() => {
+      const now = performance.now();
+      if (now - due > 10 && this.stalls.length < 1000) this.stalls.push([Math.round(performance.timeOrigin + due), Math.round(now - due)]);
+      due = now + 10;
+    }, 10);
+    this.ticker.unref();
     this.loop = monitorEventLoopDelay({ resolution: resolutionMs });
     this.loop.enable();
     this.observer = new PerformanceObserver((list) => {
@@ -51,7 +67,10 @@ export class RuntimeStats {
   /** A request took `ms` milliseconds from its arrival to its answer. */
   request(elapsedMs: number): void {
     this.requests.record(Math.max(1, Math.round(elapsedMs * 1000)));
-    if (elapsedMs > 5) this.over5++;
+    if (elapsedMs > 5) {
+      this.over5++;
+      if (this.slowRequests.length < 1000) this.slowRequests.push([Math.round(Date.now() - elapsedMs), Math.round(elapsedMs * 10) / 10]);
+    }
   }
 
   /** The figures since the previous take(), and a fresh start. */
@@ -66,7 +85,11 @@ export class RuntimeStats {
       requestMs: {
         count: this.requests.count, p50: us(this.requests.percentile(50)), p99: us(this.requests.percentile(99)), max: us(this.requests.max), over5ms: this.over5,
       },
+      stalls: this.stalls,
+      slowRequests: this.slowRequests,
     };
+    this.stalls = [];
+    this.slowRequests = [];
     this.loop.reset();
     this.requests.reset();
     this.over5 = 0;
@@ -76,6 +99,7 @@ export class RuntimeStats {
   }
 
   close(): void {
+    clearInterval(this.ticker);
     this.loop.disable();
     this.observer.disconnect();
   }

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ProfileBodies } from './bodies.ts';
+import { buildStep } from './build-timing.ts';
 import { SortedKeys, type SortedKeyParts } from './sorted-keys.ts';
 import { removeFiles, Snapshot, type BuildOptions, type Lookups, type SnapshotMeta, type SnapshotRelations } from './snapshot.ts';
 import { warehouseSource } from './sources.ts';
@@ -121,6 +122,7 @@ export class BuildProcesses {
 
 /** Builds in a child process and opens the result here. */
 export async function buildInChild(o: ChildBuild & { connections?: number; processes?: BuildProcesses }): Promise<Snapshot> {
+  const started = performance.now();
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const chrt = o.priority === 'idle' ? CHRT : null;
   const taskset = o.cpus && TASKSET ? ['-c', o.cpus] : null;
@@ -133,23 +135,32 @@ export async function buildInChild(o: ChildBuild & { connections?: number; proce
   });
   const running = o.processes?.live ?? new Set();
   running.add(child);
+  child.once('exit', () => buildStep(started, 'the build process exited'));
   const answer = await new Promise<{ meta?: SnapshotMeta; error?: string }>((resolve) => {
     child.once('message', (m: { meta?: SnapshotMeta; error?: string }) => resolve(m));
     child.once('exit', (code, signal) => resolve({ error: `the snapshot build process ended (${signal ?? `exit ${code}`}) before it finished` }));
     const build: ChildBuild = { file: o.file, from: o.from, threads: o.threads, memoryLimit: o.memoryLimit, priority: o.priority };
     child.send({ build });
   }).finally(() => running.delete(child));
+  buildStep(started, 'the build process answered');
   child.kill();
   if (!answer.meta) {
     await removeFiles(o.file); // what a killed child left (a failing one removes its own)
     throw new Error(answer.error ?? 'snapshot build failed');
   }
+  let t = performance.now();
   const lookups = await readLookups(lookupsFile(o.file));
-  return Snapshot.open(o.file, answer.meta, lookups, { connections: o.connections });
+  buildStep(t, 'server: read the lookups');
+
+  t = performance.now();
+  const s = await Snapshot.open(o.file, answer.meta, lookups, { connections: o.connections });
+  buildStep(t, 'server: open the database');
+  return s;
 }
 
 /** The child's side: build, write the lookups, close keeping the files, answer. */
 async function childBuild(o: ChildBuild): Promise<SnapshotMeta> {
+  buildStep(0, 'the build process started (node, tsx and its modules loaded)');
   // before DuckDB starts its threads, which inherit it (under SCHED_IDLE the nice value hardly matters; 19 if chrt failed)
   setPriority(0, o.priority === 'idle' ? 19 : (o.priority ?? 10));
   const from: Pick<BuildOptions, 'attach' | 'relations' | 'source' | 'asOf'> = o.from.kind === 'warehouse'
@@ -157,8 +168,12 @@ async function childBuild(o: ChildBuild): Promise<SnapshotMeta> {
     : { relations: o.from.relations, source: o.from.source, asOf: o.from.asOf };
   const s = await Snapshot.build({ file: o.file, mode: 'copy', connections: 1, threads: o.threads, memoryLimit: o.memoryLimit, ...from });
   const { meta, lookups } = s.handOver();
+  let t = performance.now();
   await writeLookups(lookupsFile(o.file), lookups!);
+  buildStep(t, 'write the lookups file');
+  t = performance.now();
   s.closeKeepingFiles();
+  buildStep(t, 'close the database');
   return meta;
 }
 

@@ -11,6 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import { defaultMemoryLimit } from '../engine/duckdb.ts';
 import { ProfileBodies } from './bodies.ts';
+import { buildStep } from './build-timing.ts';
 import { emailKey } from './email-key.ts';
 import { SortedKeys } from './sorted-keys.ts';
 import { duckType } from '../catalogue/dataset.ts';
@@ -273,11 +274,10 @@ export class Snapshot {
     try {
       const c = await instance.connect();
       conns.push({ connection: c, statements: new Map() });
-      const timing = process.env.C360_SERVE_BUILD_TIMING === '1';
       const run = async (sql: string) => {
         const t = performance.now();
         await c.run(sql);
-        if (timing) console.error(`${((performance.now() - t) / 1000).toFixed(2)} s  ${sql.replace(/\s+/g, ' ').slice(0, 90)}`);
+        buildStep(t, sql);
       };
       const one = async (sql: string) => (await c.runAndReadAll(sql)).getRowObjectsJson()[0] as Row | undefined;
       await run("SET TimeZone = 'UTC'");
@@ -310,12 +310,18 @@ export class Snapshot {
         const selects = bounds.map((id, i) => bodiesSql(i * batch, (i + 1) * batch, id, bounds[i + 1] ?? null));
         if (selects.length === 0) selects.push(bodiesSql(0, 1, '', null)); // no people: an empty file
         const bodies = await ProfileBodies.write(c, selects, `${o.file}.bodies`, customers);
+        const keys = async (what: string, sql: string) => {
+          const t = performance.now();
+          const k = await SortedKeys.fromQuery(c, sql);
+          buildStep(t, `${what} keys`);
+          return k;
+        };
         lookups = {
           bodies,
-          email: await SortedKeys.fromQuery(c, 'SELECT "_EMAIL_KEY", "_ROW" FROM profile WHERE "_EMAIL_KEY" IS NOT NULL ORDER BY 1, 2'),
-          phone: await SortedKeys.fromQuery(c, 'SELECT "_PHONE_KEY", "_ROW" FROM profile WHERE "_PHONE_KEY" IS NOT NULL ORDER BY 1, 2'),
+          email: await keys('e-mail', 'SELECT "_EMAIL_KEY", "_ROW" FROM profile WHERE "_EMAIL_KEY" IS NOT NULL ORDER BY 1, 2'),
+          phone: await keys('phone', 'SELECT "_PHONE_KEY", "_ROW" FROM profile WHERE "_PHONE_KEY" IS NOT NULL ORDER BY 1, 2'),
           // SOURCE_SYSTEM has no '/', so SOURCE_SYSTEM/CUSTOMER_ID names one source record
-          source: await SortedKeys.fromQuery(c, `SELECT DISTINCT i."SOURCE_SYSTEM" || '/' || i."CUSTOMER_ID", p."_ROW" FROM idmap i JOIN profile p USING ("CUSTOMER360_ID")
+          source: await keys('source', `SELECT DISTINCT i."SOURCE_SYSTEM" || '/' || i."CUSTOMER_ID", p."_ROW" FROM idmap i JOIN profile p USING ("CUSTOMER360_ID")
             WHERE i."SOURCE_SYSTEM" IS NOT NULL AND i."CUSTOMER_ID" IS NOT NULL ORDER BY 1, 2`),
         };
         // The bodies hold the recommendations; the person's records are read by index for /links.
