@@ -131,4 +131,26 @@ describe('serving the lake', () => {
     expect(other.store.lastError).toMatch(/ended \(SIGKILL\)/);
     expect(await readdir(dir)).toEqual([]);
   });
+
+  it('C360_SERVE_SNAPSHOT_DIR puts the snapshot files where it says, whatever the caller chose (a memory file system)', async () => {
+    const chosen = join(home, 'serve-env');
+    const given = join(home, 'serve-given');
+    process.env.C360_SERVE_SNAPSHOT_DIR = chosen;
+    let other: Awaited<ReturnType<typeof startServer>>;
+    try {
+      other = await startServer({
+        lake, source: { kind: 'lake' }, apiKeys: [{ key: KEY, role: 'agent', name: 'crm' }],
+        port: 0, host: '127.0.0.1', rateLimit: { perSecond: 0 }, auditLog: null, pollSeconds: 0, snapshotDir: given, log: silentLogger,
+      });
+    } finally {
+      delete process.env.C360_SERVE_SNAPSHOT_DIR;
+    }
+    try {
+      expect(await other.ready).toBe(true);
+      expect((await readdir(chosen)).filter((f) => f.endsWith('.duckdb')).length).toBe(1);
+      expect(await readdir(given).catch(() => [])).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
 });
