@@ -31,7 +31,7 @@ export const featuresJob: Job = {
         await writeDataset(ctx, engine, featureSnapshots, emptySql(featureSnapshots), { asOf });
         return;
       }
-      const snapshot = await buildSnapshot(engine, asOf, AGGREGATE_FEATURE_INPUTS);
+      const snapshot = await buildSnapshot(engine, asOf, AGGREGATE_FEATURE_INPUTS, { rows: false });
       ctx.report.metrics.featureSnapshotVersion = snapshot.version;
       await writeDataset(ctx, engine, featureSnapshots, `SELECT * FROM ${snapshot.table} ORDER BY CUSTOMER360_ID`, { asOf });
     } finally {

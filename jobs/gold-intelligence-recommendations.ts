@@ -40,7 +40,7 @@ export const recommendationsJob: Job = {
     ctx.report.metrics.training = decision;
     const light = decision.train ? null : await openStoredSnapshot(ctx, { rows: false });
     if (light) ctx.report.inputs.push(...(await registerModelAggregates(light.engine, ctx.lake, asOf)));
-    const inputs = light ?? (await openInputs(ctx, JOB));
+    const inputs = light ?? (await openInputs(ctx, JOB, { rows: false }));
     if (!inputs) return;
     const { engine, snapshot, firstDate } = inputs;
     try {

@@ -16,7 +16,8 @@ import {
 } from '../src/catalogue/partitioned.ts';
 import { partitionColumn, silverName, stagedName } from '../src/silver/datasets.ts';
 import { flagCountsSql, hasCustomerId, publishSql, qualityMetricsSql } from '../src/silver/publish.ts';
-import { keyIndexSql, truthy } from '../src/silver/incremental.ts';
+import { keyIndexSql, keyMatch, truthy } from '../src/silver/incremental.ts';
+import { dedupeKey } from '../src/silver/standardise-table.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 import { commitQuery } from '../src/lake/parquet.ts';
 import { joinLake } from '../src/lake/lake.ts';
@@ -41,6 +42,14 @@ async function partitionsWith(engine: Engine, lake: Lake, c: TableContract, stag
   const cond = on.map(([a, b]) => `CAST(i.${ident(a)} AS VARCHAR) = CAST(v.${ident(b)} AS VARCHAR)`).join(' AND ');
   const rows = await engine.all<{ p: string }>(`SELECT DISTINCT i.__p AS p FROM ${index} i SEMI JOIN ${values} v ON ${cond}`);
   return rows.map((r) => r.p);
+}
+
+/** Adds to temp table repub_keys the keys of the staged rows matching a row of `values` (as partitionsWith). */
+async function keysWith(engine: Engine, lake: Lake, c: TableContract, staged: DatasetState, on: readonly (readonly [string, string])[], values: string): Promise<void> {
+  if (Object.keys(staged.partitions).length === 0) return;
+  const index = await keyIndexSql(lake, c, staged, partitionSql(partitionColumn(c)));
+  const cond = on.map(([a, b]) => `CAST(i.${ident(a)} AS VARCHAR) = CAST(v.${ident(b)} AS VARCHAR)`).join(' AND ');
+  await engine.run(`INSERT INTO repub_keys SELECT ${dedupeKey(c).map((k) => `i.${ident(k)}`).join(', ')} FROM ${index} i SEMI JOIN ${values} v ON ${cond}`);
 }
 
 export const silverPublishJob: Job = {
@@ -79,6 +88,12 @@ export const silverPublishJob: Job = {
         ctx.log.warn('no identity crosswalk yet: CUSTOMER360_ID stays null', { table: contract.name });
       }
       const stagedParts = Object.keys(staged.partitions);
+      // An unpartitioned table (line items: one file growing with history) re-publishes the rows that can have
+      // changed, found by key, and keeps the others as published: its checks then read the other tables' rows
+      // those rows reach, not every transaction day. (Customers stay whole: near-duplicates compare every row.)
+      const rowLevel = !full && !partitionColumn(contract) && contract.name !== 'CUSTOMERS';
+      const keyCols = dedupeKey(contract).map(ident).join(', ');
+      if (rowLevel) await engine.run(`CREATE TEMP TABLE repub_keys AS SELECT ${keyCols} FROM ${await readDatasetSql(ctx.lake, [], emptySql(getDataset(stagedName(contract))))}`);
       let touched: string[];
       let reason: Record<string, number> = {};
       if (full) {
@@ -96,6 +111,10 @@ export const silverPublishJob: Job = {
           reason = { changeLogTooShort: touched.length };
         } else {
           add('staged', self.flatMap((e) => e.partitions));
+          const changeFiles = self.flatMap((e) => (e.file ? [e.file] : []));
+          // (a staging commit without its change file cannot say which rows changed: re-publish them all)
+          const wholeTable = rowLevel && self.some((e) => !e.file);
+          if (rowLevel && changeFiles.length) await engine.run(`INSERT INTO repub_keys SELECT DISTINCT ${keyCols} FROM ${await readDatasetSql(ctx.lake, changeFiles, '')}`);
           const refs = CHECKS[contract.name]?.refs ?? {};
           for (const [n, ch] of needCh) {
             const files = ch!.flatMap((e) => (e.file ? [e.file] : []));
@@ -103,12 +122,14 @@ export const silverPublishJob: Job = {
             const key = n.primaryKey[0]!;
             await engine.run(`CREATE OR REPLACE TEMP TABLE ref_keys AS SELECT DISTINCT ${ident(key)} AS v FROM ${await readDatasetSql(ctx.lake, files, '')}`);
             add(`ref:${n.name}`, await partitionsWith(engine, ctx.lake, contract, staged, [[refs[n.name]!, 'v']], 'ref_keys'));
+            if (rowLevel) await keysWith(engine, ctx.lake, contract, staged, [[refs[n.name]!, 'v']], 'ref_keys');
           }
           const selfCols = CHECKS[contract.name]?.self;
           const selfFiles = self.flatMap((e) => (e.file ? [e.file] : []));
           if (selfCols && selfFiles.length) {
             await engine.run(`CREATE OR REPLACE TEMP TABLE ref_keys AS SELECT DISTINCT ${selfCols.map(ident).join(', ')} FROM ${await readDatasetSql(ctx.lake, selfFiles, '')}`);
             add('self', await partitionsWith(engine, ctx.lake, contract, staged, selfCols.map((x) => [x, x] as const), 'ref_keys'));
+            if (rowLevel) await keysWith(engine, ctx.lake, contract, staged, selfCols.map((x) => [x, x] as const), 'ref_keys');
           }
           if (hasCustomerId(contract) || contract.name === 'CUSTOMERS') {
             const before = prevInputs!.crosswalk && (await ctx.lake.exists(prevInputs!.crosswalk))
@@ -122,9 +143,14 @@ export const silverPublishJob: Job = {
               const ps = await partitionsWith(engine, ctx.lake, contract, staged, [['CUSTOMER_ID', 'v']], 'ref_keys');
               if (contract.columns.some((x) => x.name === 'ANONYMOUS_ID')) ps.push(...(await partitionsWith(engine, ctx.lake, contract, staged, [['ANONYMOUS_ID', 'v']], 'ref_keys')));
               add('crosswalk', ps);
+              if (rowLevel) {
+                await keysWith(engine, ctx.lake, contract, staged, [['CUSTOMER_ID', 'v']], 'ref_keys');
+                if (contract.columns.some((x) => x.name === 'ANONYMOUS_ID')) await keysWith(engine, ctx.lake, contract, staged, [['ANONYMOUS_ID', 'v']], 'ref_keys');
+              }
             }
           }
           touched = [...set].sort();
+          if (wholeTable) await engine.run(`INSERT INTO repub_keys SELECT ${keyCols} FROM ${await keyIndexSql(ctx.lake, contract, staged, partition)}`);
         }
       }
       ctx.report.metrics[`${contract.name}.publish`] = { mode: full ? 'full' : 'incremental', partitions: touched.length, reasons: reason };
@@ -143,7 +169,11 @@ export const silverPublishJob: Job = {
       };
       if (touched.length === 0) return nothingChanged();
       const stgFiles = touched.flatMap((p) => staged.partitions[p] ?? []);
-      await engine.run(`CREATE VIEW stg_self AS SELECT * FROM ${await readDatasetSql(ctx.lake, stgFiles, emptySql(getDataset(stagedName(contract))))}`);
+      const stgRows = await readDatasetSql(ctx.lake, stgFiles, emptySql(getDataset(stagedName(contract))));
+      if (rowLevel) {
+        ctx.report.metrics[`${contract.name}.publish`] = { mode: 'incremental', partitions: touched.length, reasons: reason, rows: Number(await engine.scalar('SELECT count(*) FROM (SELECT DISTINCT * FROM repub_keys)')) };
+        await engine.run(`CREATE TEMP TABLE stg_self AS SELECT * FROM ${stgRows} t SEMI JOIN (SELECT DISTINCT * FROM repub_keys) k ON ${keyMatch(contract, 't', 'k')}`);
+      } else await engine.run(`CREATE VIEW stg_self AS SELECT * FROM ${stgRows}`);
       ctx.report.inputs.push(...stgFiles);
       const available = new Set<string>([contract.name]);
       // The rows the checks compare with: only the partitions (found in each table's key index) holding a key the
@@ -168,6 +198,12 @@ export const silverPublishJob: Job = {
       const { sql, checks, skipped } = publishSql(contract, available, tenant);
       const shaped = await conformSql(engine, ds, sql);
       await engine.run(`CREATE TEMP TABLE published AS SELECT *, ${partition} AS __p FROM (${shaped})`);
+      if (rowLevel) {
+        // The rows not re-published, as published before; then the table in the order a whole publish writes.
+        const kept = await readDatasetSql(ctx.lake, previous!.partitions[''] ?? [], 'SELECT * EXCLUDE (__p) FROM published WHERE false');
+        await engine.run(`INSERT INTO published BY NAME SELECT o.*, '' AS __p FROM ${kept} o ANTI JOIN stg_self k ON ${keyMatch(contract, 'o', 'k')}`);
+        await engine.run(`CREATE OR REPLACE TEMP TABLE published AS SELECT * FROM published ORDER BY ${contract.primaryKey.map(ident).join(', ')}`);
+      }
       if (!full) {
         // Only partitions whose published rows differ from those there now are rewritten: a re-checked row whose
         // flags stayed, or a customer whose crosswalk entry changed but names the same person, leaves its day alone,

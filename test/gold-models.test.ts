@@ -174,7 +174,8 @@ describe('RFM scoring rules', () => {
 describe('campaigns and attribution', () => {
   it('last touch and linear credit within the 7-day window', async () => {
     const rows = await base.read('campaign_attribution');
-    const got = rows.map((r) => `${r.TRANSACTION_ID} ${r.MODEL} ${r.ENGAGEMENT_ID} ${r.CAMPAIGN_ID} ${r.CREDIT} ${r.REVENUE_CREDIT}`);
+    // (kept by conversion day: files in day order, rows in key order within a day)
+    const got = rows.map((r) => `${r.TRANSACTION_ID} ${r.MODEL} ${r.ENGAGEMENT_ID} ${r.CAMPAIGN_ID} ${r.CREDIT} ${r.REVENUE_CREDIT}`).sort();
     expect(got).toEqual([
       'T2 LAST_TOUCH G2 CMP1 1 50',
       'T2 LINEAR G2 CMP1 1 50',

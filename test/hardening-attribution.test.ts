@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goldCampaignsJob } from '../jobs/gold-campaigns.ts';
 import { getDataset } from '../src/catalogue/index.ts';
 import { Engine, litList } from '../src/engine/duckdb.ts';
+import { dayPartitionFiles } from '../src/gold/day-partitioned.ts';
 import { goldDir } from '../src/gold/paths.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeJobContext } from '../src/orchestrator/local-runner.ts';
@@ -27,7 +28,11 @@ beforeAll(async () => {
   await writeScenarioSilver(engine, lake, join(home, 'tmp'));
   await goldCampaignsJob.run(makeJobContext({ home, lake, log: silentLogger, runId: 'r1', loadId: 'l1', runDate: AS_OF, asOf: AS_OF, params: {} }));
   read = async (dataset) => {
-    const files = (await lake.list(goldDir(dataset, AS_OF))).map((f) => join(home, 'lake', f.path));
+    // (attribution is partitioned by conversion day: its days up to the as-of date)
+    const rel = getDataset(dataset).maintenance === 'incremental-by-time'
+      ? await dayPartitionFiles(lake, getDataset(dataset).path, AS_OF)
+      : (await lake.list(goldDir(dataset, AS_OF))).map((f) => f.path);
+    const files = rel.map((f) => join(home, 'lake', f));
     return engine.all(`SELECT * FROM read_parquet(${litList(files)}, hive_partitioning = false)`);
   };
 }, 120_000);

@@ -44,6 +44,13 @@ describe('incremental daily runs', () => {
       expect(daily.days).toBeGreaterThan(0);
       const held = Object.keys((await readDatasetState(new LocalLake(join(inc, 'lake')), customerDaily.path))!.partitions).length;
       expect(daily.days).toBeLessThan(held);
+      // Line items (one Silver file) were re-published by row: their transaction check read the transaction days
+      // the changed items reach, not every day.
+      const items = m.jobs.find((j) => j.activity === 'silver_publish[CUSTOMER_TRANSACTION_ITEMS]')!;
+      const txDays = Object.keys((await readDatasetState(new LocalLake(join(inc, 'lake')), 'silver/customer360/_staging/transactions'))!.partitions).length;
+      const txRead = items.inputs.filter((f) => f.includes('_staging/transactions/')).length;
+      expect(txRead).toBeGreaterThan(0);
+      expect(txRead).toBeLessThan(txDays);
     }
     incremental = await snapshot(inc, asOf);
 

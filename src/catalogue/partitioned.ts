@@ -46,6 +46,12 @@ export interface DatasetState {
   lineage?: string;
 }
 
+/** A partition holding one day's rows (YYYY-MM-DD), not the undated rows' nor an unpartitioned dataset's ''. */
+export const isDayPartition = (p: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(p);
+
+/** The day partitions a state holds. */
+export const dayPartitions = (s: DatasetState | undefined): string[] => Object.keys(s?.partitions ?? {}).filter(isDayPartition);
+
 export const statePath = (datasetPath: string) => joinLake(datasetPath, STATE_FILE);
 /** Change files live outside the data folders, so no reader that lists a dataset folder picks them up. */
 export const changesDir = (datasetPath: string) => joinLake(datasetPath.replace(/^silver\/customer360\//, 'silver/customer360/_changes/'));

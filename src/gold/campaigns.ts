@@ -11,11 +11,16 @@
 // Counts: OPENED is the people touched (opened or clicked), CONVERTED the people with a last-touch conversion, so
 // CONVERTED <= OPENED; CONVERSIONS_* count purchases (a person may buy twice). CONVERTED and CONVERSIONS_LAST_TOUCH
 // may both exceed CLICKED: a person who only opened is touched.
+import type { ComputeParams } from '../catalogue/dataset.ts';
 import { T } from '../warehouse/types.ts';
+import { byDay } from './day-partitioned.ts';
 import { AS_OF, ID, IS_PURCHASE, gold } from './dataset.ts';
 import { dateLit } from './paths.ts';
 
-export const campaignAttribution = gold({
+// Maintained by conversion day (day-partitioned.ts): a conversion's rows depend on its purchase and its person's
+// touches of the window before it, so a changed engagement day (a late or corrected touch) recomputes the
+// conversions of that day and the window's days after it, and nothing else.
+export const campaignAttribution = byDay(gold({
   name: 'campaign_attribution',
   description: 'Conversion credit per campaign touch, by model (LAST_TOUCH, LINEAR)',
   grain: 'one row per (TRANSACTION_ID, MODEL, ENGAGEMENT_ID) credited',
@@ -34,8 +39,7 @@ export const campaignAttribution = gold({
   },
   keep: true,
   sql: (p) => {
-    const w = Math.trunc(p.attributionWindowDays);
-    if (!(w > 0)) throw new Error(`Attribution window must be a positive number of days, got ${p.attributionWindowDays}`);
+    const w = windowDays(p);
     return `WITH conv AS (
   SELECT TRANSACTION_ID, CUSTOMER360_ID, TRANSACTION_DATE AS CONVERSION_AT, CAST(TOTAL_AMOUNT AS DOUBLE) AS AMOUNT
   FROM s_transactions WHERE ${IS_PURCHASE} AND CUSTOMER360_ID IS NOT NULL
@@ -61,7 +65,14 @@ SELECT TRANSACTION_ID, CUSTOMER360_ID, CONVERSION_AT, AMOUNT, 'LINEAR', ENGAGEME
 FROM pairs
 ORDER BY TRANSACTION_ID, MODEL, ENGAGEMENT_ID`;
   },
-});
+}), { dayColumn: 'CONVERSION_AT', lookback: (p) => ({ engagement: windowDays(p) }) });
+
+/** The attribution window in whole days (a touch earns credit when less than this many days before the purchase). */
+function windowDays(p: ComputeParams): number {
+  const w = Math.trunc(p.attributionWindowDays);
+  if (!(w > 0)) throw new Error(`Attribution window must be a positive number of days, got ${p.attributionWindowDays}`);
+  return w;
+}
 
 export const campaignChannelPerformance = gold({
   name: 'campaign_channel_performance',

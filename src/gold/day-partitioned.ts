@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { getContract } from '../../schemas/index.ts';
 import type { ComputeParams, Dataset } from '../catalogue/dataset.ts';
 import {
-  changesSince, commitInputsOnly, commitPartitions, datasetDataFiles, emptyDatasetState, NO_DATE, partitionSql, readDatasetSql, readDatasetState, type DatasetState,
+  changesSince, commitInputsOnly, commitPartitions, datasetDataFiles, dayPartitions, emptyDatasetState, isDayPartition, partitionSql, readDatasetSql, readDatasetState, type DatasetState,
 } from '../catalogue/partitioned.ts';
 import { conformSql, emptySql } from '../catalogue/runner.ts';
 import { ident, type Engine } from '../engine/duckdb.ts';
@@ -24,6 +24,7 @@ import type { JobContext } from '../runtime/job.ts';
 import { keyIndexSql } from '../silver/incremental.ts';
 import { partitionColumn } from '../silver/datasets.ts';
 import { STAGING_ROOT } from '../silver/paths.ts';
+import { addDays } from '../runtime/days.ts';
 import { dateLit } from './paths.ts';
 import { SILVER_TABLES, silverFilesView, silverPathOf, type SilverName } from './silver-inputs.ts';
 
@@ -41,6 +42,25 @@ export interface DayPartitioned extends Dataset {
    * whose events changed.
    */
   related?: Partial<Record<SilverName, { key: string; of: SilverName }>>;
+  /**
+   * Sources whose rows of the N days before a day enter that day's rows (a window: attribution's touches before a
+   * conversion), from the run's parameters: a changed day of such a source touches itself and the N days after it,
+   * and a touched day reads that source's N days before it too.
+   */
+  lookback?(params: ComputeParams): Partial<Record<SilverName, number>>;
+  /** An input besides Silver whose rows a day reads (personalization's recommendation runs). */
+  extra?: ExtraInput;
+}
+
+/**
+ * An input besides Silver: `fingerprint` says what it holds as of the run (recorded with what the dataset consumed),
+ * `touches` names the held days whose rows a change between two fingerprints can alter, and `register` creates the
+ * relations the day SQL reads for the days recomputed (undefined: every day, a Silver read whole).
+ */
+export interface ExtraInput {
+  fingerprint(lake: Lake, asOf: string): Promise<Record<string, string>>;
+  touches(before: Record<string, string>, now: Record<string, string>, days: readonly string[]): string[];
+  register(engine: Engine, lake: Lake, now: Record<string, string>, days: readonly string[] | undefined): Promise<string[]>;
 }
 
 /** What a day-partitioned dataset has consumed: each source's Silver commit sequence number (items: staged). */
@@ -50,6 +70,8 @@ interface DayInputs {
   itemsStaged?: number;
   /** Hash of the day SQL and columns the days were computed with: another definition (new code) recomputes every day. */
   definition?: string;
+  /** The fingerprint of the input besides Silver (DayPartitioned.extra). */
+  extra?: Record<string, string>;
 }
 
 export interface MaintainResult {
@@ -62,7 +84,6 @@ export interface MaintainResult {
 }
 
 /** Days (partition values) of a Silver state, without the partition of undated rows. */
-const daysOf = (s: DatasetState | undefined) => Object.keys(s?.partitions ?? {}).filter((p) => p !== NO_DATE && p !== '');
 const stagedPath = (s: SilverName) => `${STAGING_ROOT}/${getContract(SILVER_TABLES[s]).bronzeDir}`;
 const contractOf = (s: SilverName) => getContract(SILVER_TABLES[s]);
 
@@ -73,7 +94,7 @@ async function daysWithKeys(engine: Engine, lake: Lake, of: SilverName, key: str
   const c = contractOf(of);
   const index = await keyIndexSql(lake, c, st, partitionSql(partitionColumn(c)));
   const rows = await engine.all<{ p: string }>(`SELECT DISTINCT __p AS p FROM ${index} WHERE CAST(${ident(key)} AS VARCHAR) IN (SELECT v FROM ${keys})`);
-  return rows.map((r) => r.p).filter((p) => p !== NO_DATE && p !== '');
+  return rows.map((r) => r.p).filter(isDayPartition);
 }
 
 /**
@@ -104,7 +125,12 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
   const items = ds.sources.includes('items');
   if (items) inputs.itemsStaged = ((states.get('items')?.inputs.staged ?? {}) as Record<string, number>)[SILVER_TABLES.items] ?? 0;
   // A changed definition would leave the days it does not touch computed the old way: recompute them all, once.
-  let full = o.full || !prev || !consumed?.silver || whole || (items && consumed.itemsStaged === undefined) || consumed.definition !== definition;
+  if (ds.extra) inputs.extra = await ds.extra.fingerprint(lake, (o.params ?? missingParams(ds)).asOf);
+  let full = o.full || !prev || !consumed?.silver || whole || (items && consumed.itemsStaged === undefined) || consumed.definition !== definition
+    || (ds.extra !== undefined && consumed.extra === undefined);
+  const back = ds.lookback ? ds.lookback(o.params ?? missingParams(ds)) : {};
+  // The latest day the day-sources hold: a lookback source's change touches the days after it up to there.
+  const lastHeld = byDay.flatMap((s) => dayPartitions(states.get(s))).sort().at(-1) ?? '';
   const touched = new Set<string>();
   /** Adds the days of the rows of `of` whose `col` is among the values of `col` in `files` (change files or partitions). */
   const touchKeys = async (files: string[], col: string, of: SilverName) => {
@@ -120,10 +146,10 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
         full = true;
         break;
       }
-      const parts = ch.flatMap((e) => e.partitions).filter((p) => p !== NO_DATE && p !== '');
+      const parts = ch.flatMap((e) => e.partitions).filter(isDayPartition);
       const r = related[s];
       if (!r) {
-        for (const p of parts) touched.add(p);
+        for (const p of parts) for (let i = 0; i <= (back[s] ?? 0); i++) if (i === 0 || addDays(p, i) <= lastHeld) touched.add(addDays(p, i));
         continue;
       }
       // A related table's changed partitions: the days of the rows their keys reach.
@@ -138,12 +164,13 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
       else await touchKeys(ch.map((e) => e.file!), 'TRANSACTION_ID', 'transactions');
     }
     // Days no day-source holds any more (retention dropped their Silver partitions): recomputed, i.e. removed.
-    const held = new Set(byDay.flatMap((s) => daysOf(states.get(s))));
+    const held = new Set(byDay.flatMap((s) => dayPartitions(states.get(s))));
     if (!full) for (const p of Object.keys(prev!.partitions)) if (!held.has(p)) touched.add(p);
+    if (!full && ds.extra) for (const p of ds.extra.touches(consumed!.extra!, inputs.extra!, [...held].sort())) touched.add(p);
   }
   if (full) {
     touched.clear();
-    for (const s of byDay) for (const p of daysOf(states.get(s))) touched.add(p);
+    for (const s of byDay) for (const p of dayPartitions(states.get(s))) touched.add(p);
     for (const p of Object.keys(prev?.partitions ?? {})) touched.add(p);
   }
   if (touched.size === 0 && !whole) {
@@ -158,7 +185,9 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
   };
   for (const s of byDay) {
     const st = states.get(s);
-    await view(s, st ? viewDays.flatMap((p) => st.partitions[p] ?? []) : await datasetDataFiles(lake, silverPathOf(s)));
+    // (a lookback source: the touched days and the N days before each)
+    const read = back[s] ? [...new Set(viewDays.flatMap((p) => Array.from({ length: back[s]! + 1 }, (_, i) => addDays(p, -i))))].sort() : viewDays;
+    await view(s, st ? read.flatMap((p) => st.partitions[p] ?? []) : await datasetDataFiles(lake, silverPathOf(s)));
   }
   for (const [s, r] of Object.entries(related) as [SilverName, { key: string; of: SilverName }][]) {
     // The related rows of the day rows: from the partitions the key index names for their keys.
@@ -177,6 +206,7 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
     await silverFilesView(engine, lake, 'items', f, 'dr_items');
     await engine.run('CREATE OR REPLACE TEMP VIEW d_items AS SELECT * FROM dr_items WHERE TRANSACTION_ID IN (SELECT TRANSACTION_ID FROM d_transactions)');
   }
+  if (ds.extra) files.push(...(await ds.extra.register(engine, lake, inputs.extra!, whole ? undefined : viewDays)));
   const shaped = await conformSql(engine, ds, daySql(ds, o.params));
   const day = ident(ds.dayColumn);
   const order = [day, ...ds.primaryKey.filter((k) => k !== ds.dayColumn).map(ident)].join(', ');
@@ -209,17 +239,21 @@ function daySql(ds: DayPartitioned, params: ComputeParams | undefined): string {
   return ds.sql(params).replace(/\bs_(\w+)\b/g, 'd_$1');
 }
 
+function missingParams(ds: Dataset): never {
+  throw new Error(`${ds.name}: a dataset with a lookback window or an input besides Silver needs the run's parameters`);
+}
+
 const SAMPLE_PARAMS: ComputeParams = { asOf: '2000-01-01', attributionWindowDays: 7 };
 
 /**
  * A Gold SQL dataset maintained by day: its SQL (over the s_<short> Silver views) computes the rows of any set of
  * days from those days' Silver rows; the Silver tables it reads are its sources.
  */
-export function byDay(ds: Dataset, o: { dayColumn: string; related?: DayPartitioned['related'] }): DayPartitioned {
+export function byDay(ds: Dataset, o: { dayColumn: string; related?: DayPartitioned['related']; lookback?: DayPartitioned['lookback']; extra?: ExtraInput }): DayPartitioned {
   if (!ds.sql) throw new Error(`${ds.name}: byDay needs a SQL dataset`);
   const sources = [...new Set([...ds.sql(SAMPLE_PARAMS).matchAll(/\bs_(\w+)\b/g)].map((m) => m[1]!))];
   for (const s of sources) if (!(s in SILVER_TABLES)) throw new Error(`${ds.name}: reads s_${s}, which is not a Silver table a day can be read from`);
-  return { ...ds, maintenance: 'incremental-by-time', dayColumn: o.dayColumn, sources: sources as SilverName[], ...(o.related ? { related: o.related } : {}) };
+  return { ...ds, maintenance: 'incremental-by-time', dayColumn: o.dayColumn, sources: sources as SilverName[], ...(o.related ? { related: o.related } : {}), ...(o.lookback ? { lookback: o.lookback } : {}), ...(o.extra ? { extra: o.extra } : {}) };
 }
 
 /** Files of a day-partitioned dataset up to the as-of date (all of them for one written whole, without state). */

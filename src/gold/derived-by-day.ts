@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { ComputeParams, Dataset } from '../catalogue/dataset.ts';
-import { changesSince, commitInputsOnly, commitPartitions, emptyDatasetState, readDatasetSql, readDatasetState, type DatasetState } from '../catalogue/partitioned.ts';
+import { changesSince, commitInputsOnly, commitPartitions, dayPartitions, emptyDatasetState, isDayPartition, readDatasetSql, readDatasetState, type DatasetState } from '../catalogue/partitioned.ts';
 import { conformSql, emptySql } from '../catalogue/runner.ts';
 import { ident, type Engine } from '../engine/duckdb.ts';
 import { addDays } from '../runtime/days.ts';
@@ -37,7 +37,6 @@ interface DerivedInputs {
   asOf: string;
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const toDate = (d: string) => new Date(`${d}T00:00:00Z`);
 const iso = (t: Date) => t.toISOString().slice(0, 10);
 const monday = (d: string) => addDays(d, -((toDate(d).getUTCDay() + 6) % 7));
@@ -68,7 +67,6 @@ export function derivedByDay(ds: Dataset, o: { dayColumn: string; derivedFrom: r
 
 export const isDerivedByDay = (ds: Dataset): ds is DerivedByDay => 'derivedFrom' in ds;
 
-const daysHeld = (s: DatasetState | undefined) => Object.keys(s?.partitions ?? {}).filter((p) => DAY.test(p));
 
 /** Brings a derived dataset up to date with the aggregates (see the header); data first, then state, as the aggregates do. */
 export async function maintainDerivedByDay(ctx: JobContext, engine: Engine, ds: DerivedByDay, o: { full: boolean; params: ComputeParams }): Promise<MaintainResult> {
@@ -90,18 +88,18 @@ export async function maintainDerivedByDay(ctx: JobContext, engine: Engine, ds: 
         full = true;
         break;
       }
-      for (const e of ch) for (const p of e.partitions) if (DAY.test(p)) changedDays.add(p);
+      for (const e of ch) for (const p of e.partitions) if (isDayPartition(p)) changedDays.add(p);
     }
     // Another as-of date: the days between the two enter or leave the periods holding them.
     if (!full && consumed!.asOf !== asOf) {
       const [lo, hi] = [consumed!.asOf ?? '', asOf].sort() as [string, string];
-      const days = new Set([...ds.derivedFrom.flatMap((a) => daysHeld(sources.get(a))), ...Object.keys(prev!.partitions)]);
+      const days = new Set([...ds.derivedFrom.flatMap((a) => dayPartitions(sources.get(a))), ...Object.keys(prev!.partitions)]);
       for (const d of days) if (d > lo && d <= hi) changedDays.add(d);
     }
   }
   const touched = new Set<string>();
   if (full) {
-    for (const a of ds.derivedFrom) for (const d of daysHeld(sources.get(a))) if (d <= asOf) for (const p of periodStartsOf(d, ds.periods)) touched.add(p);
+    for (const a of ds.derivedFrom) for (const d of dayPartitions(sources.get(a))) if (d <= asOf) for (const p of periodStartsOf(d, ds.periods)) touched.add(p);
     for (const p of Object.keys(prev?.partitions ?? {})) touched.add(p);
   } else {
     for (const d of changedDays) for (const p of periodStartsOf(d, ds.periods)) touched.add(p);
@@ -118,7 +116,7 @@ export async function maintainDerivedByDay(ctx: JobContext, engine: Engine, ds: 
   let query = sql;
   for (const a of ds.derivedFrom) {
     const st = sources.get(a);
-    const days = daysHeld(st).filter(needed).sort();
+    const days = dayPartitions(st).filter(needed).sort();
     const view = `dd_${a.name}`;
     const read = days.flatMap((d) => st!.partitions[d] ?? []);
     files.push(...read);

@@ -8,7 +8,7 @@ import type { Job, JobContext, JobParamSpec } from '../runtime/job.ts';
 import { aggregatesCurrent, maintainAggregates, registerAggregates } from './daily-aggregates.ts';
 import { SHARED_RELATIONS } from './relations.ts';
 import { registerSilverInputs, silverRelationsRead } from './silver-inputs.ts';
-import { maintainDayPartitioned, type DayPartitioned } from './day-partitioned.ts';
+import { maintainDayPartitioned, registerDayPartitioned, type DayPartitioned } from './day-partitioned.ts';
 import { isDerivedByDay, maintainDerivedByDay } from './derived-by-day.ts';
 import { truthy } from '../silver/incremental.ts';
 
@@ -48,21 +48,18 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
     for (const ds of datasets) {
       if (!ds.sql) throw new Error(`Dataset ${ds.name} has no SQL compute`);
       const started = Date.now();
-      if (isDerivedByDay(ds)) {
-        // Partitioned by period start, from the daily aggregates: only the periods of their changed days (derived-by-day.ts).
-        const r = await maintainDerivedByDay(ctx, engine, ds, { full, params });
+      if (isDerivedByDay(ds) || ds.maintenance === 'incremental-by-time') {
+        // Partitioned by period start from the daily aggregates (derived-by-day.ts), or by day from Silver
+        // (day-partitioned.ts): only the periods or days their inputs' change logs name are recomputed.
+        const derived = isDerivedByDay(ds);
+        const r = derived ? await maintainDerivedByDay(ctx, engine, ds, { full, params }) : await maintainDayPartitioned(ctx, engine, ds as DayPartitioned, { full, params });
         ctx.report.inputs.push(...r.files);
         ctx.report.rowCounts[ds.name] = r.rows;
-        ctx.report.metrics[`${ds.name}.maintain`] = { mode: r.mode, periods: r.days, aggregateFiles: r.files.length };
-        datasetMs[ds.name] = Date.now() - started;
-        continue;
-      }
-      if (ds.maintenance === 'incremental-by-time') {
-        // Partitioned by day: only the days the Silver change logs name are recomputed (day-partitioned.ts).
-        const r = await maintainDayPartitioned(ctx, engine, ds as DayPartitioned, { full, params });
-        ctx.report.inputs.push(...r.files);
-        ctx.report.rowCounts[ds.name] = r.rows;
-        ctx.report.metrics[`${ds.name}.maintain`] = { mode: r.mode, days: r.days, silverFiles: r.files.length };
+        ctx.report.metrics[`${ds.name}.maintain`] = derived
+          ? { mode: r.mode, periods: r.days, aggregateFiles: r.files.length }
+          : { mode: r.mode, days: r.days, silverFiles: r.files.length };
+        // Read back by later datasets of the job: its days up to the as-of date.
+        if (ds.keep) await registerDayPartitioned(engine, ctx.lake, ds as DayPartitioned, asOf, `g_${ds.name}`);
         datasetMs[ds.name] = Date.now() - started;
         continue;
       }

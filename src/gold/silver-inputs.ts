@@ -8,7 +8,7 @@ import type { Lake } from '../lake/lake.ts';
 import { dateLit, silverDir } from './paths.ts';
 import { duckdbType } from '../contracts/duckdb-types.ts';
 import { parquetFiles } from '../lake/parquet.ts';
-import { datasetDataFiles, NO_DATE, readDatasetState, type DatasetState } from '../catalogue/partitioned.ts';
+import { datasetDataFiles, dayPartitions, readDatasetState, type DatasetState } from '../catalogue/partitioned.ts';
 import { partitionColumn } from '../silver/datasets.ts';
 
 /** Gold's short names for the Silver tables it reads. */
@@ -151,7 +151,7 @@ export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: str
 }
 
 async function registerFirstDay(engine: Engine, name: SilverName, state: DatasetState | undefined, asOf: string, column: string): Promise<void> {
-  const days = state ? Object.keys(state.partitions).filter((p) => p !== NO_DATE && p !== '' && p <= asOf).sort() : [];
+  const days = state ? dayPartitions(state).filter((p) => p <= asOf).sort() : [];
   const first = state ? (days[0] ? `DATE '${days[0]}'` : 'CAST(NULL AS DATE)') : `(SELECT min(CAST(${ident(column)} AS DATE)) FROM s_${name})`;
   await engine.run(`CREATE OR REPLACE TEMP TABLE s_first_day_${name} AS SELECT ${first} AS FIRST_DATE`);
 }

@@ -4,7 +4,7 @@
 // would contain a never-match override pair. Always-match pairs go first and are never refused. A link the model would
 // make whatever the birth dates say (edges.dobTolerant) is not refused for a birth-date conflict, only for the date limit.
 
-export type Decision = 'LINKED' | 'SAME_CLUSTER' | 'REFUSED:NEVER_MATCH' | 'REFUSED:DOB_CONFLICT' | 'REFUSED:TOO_MANY_EMAILS' | 'REFUSED:NAME_CONFLICT' | 'REFUSED:NAME_ONLY';
+export type Decision = 'LINKED' | 'SAME_CLUSTER' | 'REFUSED:NEVER_MATCH' | 'REFUSED:DOB_CONFLICT' | 'REFUSED:TOO_MANY_EMAILS' | 'REFUSED:HOUSEHOLD' | 'REFUSED:NAME_ONLY';
 
 export interface ClusterInput {
   n: number;
@@ -165,7 +165,7 @@ export function cluster(input: ClusterInput, options: ClusterOptions = {}): Clus
     const refusal = input.edges.always?.[i]
       ? undefined
       : input.edges.nameConflict?.[i]
-        ? 'REFUSED:NAME_CONFLICT'
+        ? 'REFUSED:HOUSEHOLD'
         : input.edges.nameOnly?.[i]
           ? 'REFUSED:NAME_ONLY'
           : check(ra, rb, input.edges.probability?.[i] ?? 0, input.edges.dobTolerant?.[i] === 1);

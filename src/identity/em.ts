@@ -40,6 +40,8 @@ export interface ModelParams {
   minTf: number;
   iterations: number;
   converged: boolean;
+  /** The household class (estimateHousehold), when enough pairs share an address to fit it. */
+  household?: HouseholdParams;
 }
 
 export type Pattern = { n: number } & Record<string, number>;
@@ -239,4 +241,126 @@ export function estimateGlobalPrior(comparisons: readonly Comparison[], patterns
     lambda = next;
   }
   return lambda;
+}
+
+/**
+ * The household class: records of two different people who share a home (address, surname, phone, a family email)
+ * are neither a match nor a random pair, and an independence model fitted to matches and random pairs scores them as
+ * matches. Among the pairs that share an address (the population: `field` at gamma >= `minGamma`) EM fits two
+ * classes: matches, with the model's m, and households. A household is two strangers who may share each of the
+ * shared fields: its personal fields (first name, birth date) are distributed as between random people (u), and a
+ * shared field f is the same value with probability s_f, then looking like a match's (typos included: each record
+ * is entered on its own), else like a random pair's: h_f = s_f m_f + (1 - s_f) u_f. The household share and each
+ * s_f come from the data (m and u fixed, both restricted to the population on its own field): where no one shares
+ * a home (FEBRL) the class stays nearly empty, where households are common (the sample generator's) it takes them.
+ */
+export interface HouseholdParams {
+  /** The comparison whose agreement defines the population, and the lowest gamma counted as sharing it. */
+  field: string;
+  minGamma: number;
+  /** Share of households among the population's pairs. */
+  lambda: number;
+  /** Pairs in the population. */
+  pairs: number;
+  /** Per shared field: the probability that a household shares it. The other fields are personal (h = u). */
+  share: Record<string, number>;
+  /** P(level | household) of the shared fields (the population field: its levels >= minGamma only). */
+  h: Probs;
+  /** m of the shared fields as the class compares it (the population field's renormalised to the population). */
+  m: Probs;
+  iterations: number;
+  converged: boolean;
+}
+
+/**
+ * Estimates the household class on the candidate pairs' comparison patterns (m and u fixed); callers pass the
+ * patterns with implied agreement already left out (see Comparison.impliedBy). Undefined when fewer than
+ * MIN_TRAINING_PAIRS pairs are in the population.
+ */
+export function estimateHousehold(
+  comparisons: readonly Comparison[],
+  patterns: readonly Pattern[],
+  m: Probs,
+  u: Probs,
+  population: { field: string; minGamma: number; shared: readonly string[] },
+  options: { maxIterations?: number; tolerance?: number } = {},
+): HouseholdParams | undefined {
+  const field = comparisons.find((c) => c.name === population.field);
+  if (!field || !m[field.name] || !u[field.name]) return undefined;
+  const pop = patterns.filter((p) => (p[`g_${field.name}`] ?? -1) >= population.minGamma);
+  const pairs = pop.reduce((a, p) => a + p.n, 0);
+  if (pairs < MIN_TRAINING_PAIRS) return undefined;
+  const restrict = (probs: Record<number, number>) => {
+    let total = 0;
+    for (let g = population.minGamma; g <= field.levels.length; g++) total += probs[g] ?? 0;
+    const out: Record<number, number> = {};
+    for (let g = population.minGamma; g <= field.levels.length; g++) out[g] = (probs[g] ?? 0) / Math.max(total, 1e-12);
+    return out;
+  };
+  const names = comparisons.map((c) => c.name);
+  const mc: Probs = Object.fromEntries(names.map((n) => [n, n === field.name ? restrict(m[n]!) : m[n] ?? {}]));
+  const uc: Probs = Object.fromEntries(names.map((n) => [n, n === field.name ? restrict(u[n]!) : u[n] ?? {}]));
+  const isShared = names.map((n) => population.shared.includes(n));
+  const share: Record<string, number> = Object.fromEntries(names.filter((_, f) => isShared[f]).map((n) => [n, 0.5]));
+  const gammas = pop.map((p) => names.map((n) => p[`g_${n}`] ?? -1));
+  const hOf = (f: number, g: number) => {
+    const name = names[f]!;
+    const mv = mc[name]![g] ?? 1e-6;
+    const uv = uc[name]![g] ?? 1;
+    return isShared[f] ? share[name]! * mv + (1 - share[name]!) * uv : uv;
+  };
+  let lambda = 0.5;
+  const maxIt = options.maxIterations ?? 500;
+  const tol = options.tolerance ?? 1e-7;
+  let it = 0;
+  let converged = false;
+  for (; it < maxIt; it++) {
+    const num = new Float64Array(names.length);
+    const den = new Float64Array(names.length);
+    let hSum = 0;
+    for (let i = 0; i < pop.length; i++) {
+      const n = pop[i]!.n;
+      const g = gammas[i]!;
+      let pm = 1 - lambda;
+      let ph = lambda;
+      for (let f = 0; f < names.length; f++) {
+        const gf = g[f]!;
+        if (gf < 0) continue;
+        pm *= mc[names[f]!]![gf] ?? 1e-6;
+        ph *= hOf(f, gf);
+      }
+      const post = ph / (pm + ph);
+      hSum += n * post;
+      for (let f = 0; f < names.length; f++) {
+        const gf = g[f]!;
+        if (gf < 0 || !isShared[f]) continue;
+        const sm = share[names[f]!]! * (mc[names[f]!]![gf] ?? 1e-6);
+        num[f] += n * post * (sm / hOf(f, gf));
+        den[f] += n * post;
+      }
+    }
+    let delta = 0;
+    names.forEach((name, f) => {
+      if (!isShared[f] || den[f]! <= 0) return;
+      const next = Math.min(Math.max(num[f]! / den[f]!, 1e-6), 1 - 1e-6);
+      delta = Math.max(delta, Math.abs(next - share[name]!));
+      share[name] = next;
+    });
+    const next = Math.min(Math.max(hSum / pairs, 1e-9), 1 - 1e-9);
+    delta = Math.max(delta, Math.abs(next - lambda));
+    lambda = next;
+    if (delta < tol) {
+      converged = true;
+      it++;
+      break;
+    }
+  }
+  const h: Probs = {};
+  const mOut: Probs = {};
+  names.forEach((name, f) => {
+    if (!isShared[f]) return;
+    h[name] = Object.fromEntries(Object.keys(mc[name]!).map((g) => [g, hOf(f, Number(g))]));
+    mOut[name] = { ...mc[name]! };
+  });
+  return { field: field.name, minGamma: population.minGamma, lambda, pairs, share, h, m: mOut, iterations: it, converged };
 }

@@ -59,12 +59,16 @@ ${tfJoins.join('\n')}`);
   await engine.run(`CREATE OR REPLACE TABLE id_pairs AS SELECT ${ra}::BIGINT AS rid_l, ${rb}::BIGINT AS rid_r, NULL::INTEGER AS rule`);
   await engine.run(comparisonSql(comparisons, deterministic, 'id_pairs', 'id_cmp', { rules }));
   await engine.run(scoreSql(comparisons, model.params));
-  const s = (await engine.all<Record<string, unknown>>(`SELECT *, ${nameConflictSql(comparisons)} AS name_conflict, ${nameOnlySql(comparisons)} AS name_only FROM id_scored`))[0]!;
+  const s = (await engine.all<Record<string, unknown>>(`SELECT *, ${nameConflictSql(comparisons, model.params)} AS name_conflict, ${nameOnlySql(comparisons)} AS name_only FROM id_scored`))[0]!;
   const mask = BigInt(String(s.rule_mask ?? 0));
   const candidate = rules.filter((_, k) => (mask >> BigInt(k)) & 1n).map((r) => r.name);
   const stored = (await engine.all<{ decision: string | null }>(`SELECT decision FROM g.edges WHERE rid_l = ${ra} AND rid_r = ${rb}`))[0];
   const protections: string[] = [];
-  if (!s.det_rule && s.name_conflict === true) protections.push('REFUSED:NAME_CONFLICT (first names unrelated and no birth date agrees)');
+  if (!s.det_rule && s.name_conflict === true) {
+    protections.push(model.params.household
+      ? 'REFUSED:HOUSEHOLD (the pair shares an address and the household class explains it better than a match)'
+      : 'REFUSED:HOUSEHOLD (first names unrelated and no birth date agrees)');
+  }
   if (!s.det_rule && s.name_only === true) protections.push('REFUSED:NAME_ONLY (nothing but the names agrees)');
   const never = await engine.all(`SELECT 1 FROM g.overrides o WHERE o.KIND = 'never_match' AND o.TENANT_ID = ${lit(tenant)} AND (
     (o.SOURCE_SYSTEM_L = ${lit(String(a.source_system))} AND o.CUSTOMER_ID_L = ${lit(String(a.customer_id))} AND o.SOURCE_SYSTEM_R = ${lit(String(b.source_system))} AND o.CUSTOMER_ID_R = ${lit(String(b.customer_id))})

@@ -23,6 +23,7 @@ import { cluster, type ClusterOptions, type Decision } from './cluster.ts';
 import { writeModelSql, hasRecords, modelParts, readModel, RAW_COLUMNS, type GraphModel } from './graph.ts';
 import { assignIds, keyOf, type RecordKey, type RegistryRow, type RetiredRow } from './ids.ts';
 import type { BlockingRule, Comparison } from './model.ts';
+import type { ModelParams } from './em.ts';
 import { EMPTY_OVERRIDES, type Overrides } from './overrides.ts';
 import { dobTolerantSql, nameConflictSql, nameOnlySql, resolveIdentities } from './resolve.ts';
 import { blockingSql, comparisonSql, scoreSql } from './sql.ts';
@@ -74,10 +75,10 @@ export interface UpdateResult {
 const TF_EXCLUDE = TF_COLUMNS.map((c) => `tf_${c}`).join(', ');
 
 /** The columns stored per edge: the link flags clustering needs and the evidence explain and the ledger show. */
-export function edgeSelectSql(comparisons: readonly Comparison[]): string {
+export function edgeSelectSql(comparisons: readonly Comparison[], params: ModelParams): string {
   return [
     'rid_l', 'rid_r', 'rule', 'det_rule', "det_rule IS NOT DISTINCT FROM 'same_source_record' AS always",
-    `${nameConflictSql(comparisons)} AS name_conflict`, `${nameOnlySql(comparisons)} AS name_only`,
+    `${nameConflictSql(comparisons, params)} AS name_conflict`, `${nameOnlySql(comparisons)} AS name_only`,
     ...comparisons.map((c) => `g_${c.name}`), 'w_prior', ...comparisons.map((c) => `w_${c.name}`), 'match_weight', 'match_probability',
   ].join(', ');
 }
@@ -219,7 +220,7 @@ SELECT (row_number() OVER (ORDER BY o, pos) - 1)::BIGINT AS rid, ${rawCols}, cha
   const statements = [
     `CREATE OR REPLACE TABLE g.raw AS SELECT a.rid, ${RAW_COLUMNS.map((c) => (['TENANT_ID', 'SOURCE_SYSTEM', 'CUSTOMER_ID'].includes(c) ? `s.${c.toLowerCase()} AS ${c}` : `a.${c}`)).join(', ')} FROM id_all a JOIN id_std s USING (rid) ORDER BY rid`,
     `CREATE OR REPLACE TABLE g.records AS SELECT s.* EXCLUDE (${TF_EXCLUDE}), r.customer360_id FROM id_std s JOIN id_result r USING (rid) ORDER BY rid`,
-    `CREATE OR REPLACE TABLE g.edges AS SELECT ${edgeSelectSql(comparisons)}, d.decision FROM id_scored s
+    `CREATE OR REPLACE TABLE g.edges AS SELECT ${edgeSelectSql(comparisons, model.params)}, d.decision FROM id_scored s
       LEFT JOIN (SELECT rid_l, rid_r, decision FROM id_decisions WHERE NOT override) d USING (rid_l, rid_r)
       WHERE det_rule IS NOT NULL OR match_probability >= ${threshold} ORDER BY rid_l, rid_r`,
     writeModelSql(model),
@@ -334,7 +335,7 @@ UNION ALL BY NAME SELECT * FROM id_delta_std`);
   step('block');
   await engine.run(comparisonSql(comparisons, deterministic, 'id_pairs', 'id_cmp', { rules }));
   await engine.run(scoreSql(comparisons, model.params));
-  await engine.run(`CREATE OR REPLACE TABLE id_new_edges AS SELECT ${edgeSelectSql(comparisons)} FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= ${model.threshold}`);
+  await engine.run(`CREATE OR REPLACE TABLE id_new_edges AS SELECT ${edgeSelectSql(comparisons, model.params)} FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= ${model.threshold}`);
   const newEdges = Number(await engine.scalar('SELECT count(*) FROM id_new_edges'));
   step('score');
 

@@ -32,6 +32,8 @@ export interface Comparison {
    * only when no finer location could be compared.
    */
   finer?: readonly string[];
+  /** Shared by the members of a household (surname, address, phone, a family email): see HOUSEHOLD. */
+  household?: 'shared';
   /** Agreement here may come from the names alone (email local parts built from them); it never corroborates a name match. */
   nameDerivedLevels?: readonly string[];
 }
@@ -76,6 +78,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'last_name',
+    household: 'shared',
     blockedBy: ['ln', 'ln_sdx'],
     requires: ['ln'],
     nullSql: nul('ln'),
@@ -103,6 +106,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'email',
+    household: 'shared',
     blockedBy: ['email_key', 'email_local'],
     nameDerivedLevels: ['local-part', 'same-domain,jw>=0.88'],
     requires: ['email_key'],
@@ -120,6 +124,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'phone',
+    household: 'shared',
     blockedBy: ['phone_e164'],
     requires: ['phone_e164'],
     nullSql: nul('phone_e164'),
@@ -130,6 +135,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'address',
+    household: 'shared',
     blockedBy: ['addr'],
     requires: ['addr'],
     nullSql: nul('addr'),
@@ -141,6 +147,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'city',
+    household: 'shared',
     blockedBy: ['city'],
     finer: ['address', 'postcode'],
     impliedBy: ['address'],
@@ -153,6 +160,7 @@ export const COMPARISONS: readonly Comparison[] = [
   },
   {
     name: 'postcode',
+    household: 'shared',
     blockedBy: ['zip'],
     impliedBy: ['address'],
     requires: ['zip'],
@@ -171,6 +179,12 @@ export const COMPARISONS: readonly Comparison[] = [
     levels: [{ label: 'same-id-other-system', sql: 'l.customer_id = r.customer_id' }],
   },
 ];
+
+/**
+ * The household class (em.ts estimateHousehold) is fitted on, and applies to, the pairs whose street addresses agree
+ * (exactly or within a typo): the people who could share a home.
+ */
+export const HOUSEHOLD = { field: 'address', minLevel: 'jw>=0.90' } as const;
 
 export const BLOCKING_RULES: readonly BlockingRule[] = [
   { name: 'same_source_record', keys: ['source_system', 'customer_id'] },

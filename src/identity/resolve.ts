@@ -8,11 +8,11 @@ import type { Engine } from '../engine/duckdb.ts';
 import { lit } from '../engine/duckdb.ts';
 import { appendRows } from './append.ts';
 import { cluster, type ClusterOptions } from './cluster.ts';
-import { estimateModel, estimateU, type ModelParams, type Pattern } from './em.ts';
+import { estimateHousehold, estimateModel, estimateU, type HouseholdParams, type ModelParams, type Pattern } from './em.ts';
 import { assignIds, keyOf, type IdChurn, type RecordKey, type RegistryRow, type RetiredRow } from './ids.ts';
-import { BLOCKING_RULES, COMPARISONS, DETERMINISTIC_RULES, levelLabel, type BlockingRule, type Comparison } from './model.ts';
+import { BLOCKING_RULES, COMPARISONS, DETERMINISTIC_RULES, HOUSEHOLD, levelLabel, type BlockingRule, type Comparison } from './model.ts';
 import { EMPTY_OVERRIDES, type Overrides } from './overrides.ts';
-import { blockingSql, comparisonSql, patternByRuleSql, randomPairsSql, scoreSql } from './sql.ts';
+import { bestLevels, blockingSql, comparisonSql, patternByRuleSql, patternSql, randomPairsSql, scoreSql } from './sql.ts';
 import { standardise } from './standardise.ts';
 
 export interface ResolveOptions {
@@ -117,6 +117,11 @@ export async function resolveIdentities(engine: Engine, input: string, options: 
   }
   const allPairs = Number(await engine.scalar('SELECT sum(k * (k - 1) / 2) FROM (SELECT count(*) AS k FROM id_std GROUP BY tenant_id)'));
   const params = estimateModel(comparisons, rules, patternsByRule, u, 1 / Math.max(n, 1), { mode: options.priorMode ?? 'global', allPairs });
+  if (options.refuseNameConflicts !== false && comparisons.some((c) => c.name === HOUSEHOLD.field)) {
+    const all = (await engine.all<Record<string, unknown>>(patternSql(comparisons))).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])) as Pattern);
+    const household = fitHousehold(comparisons, all, params);
+    if (household) params.household = household;
+  }
   step('estimate');
   await engine.run(scoreSql(comparisons, params));
   step('score');
@@ -145,7 +150,7 @@ export async function resolveIdentities(engine: Engine, input: string, options: 
   await engine.run(`CREATE OR REPLACE TABLE id_links AS
 SELECT rid_l, rid_r, det_rule, match_probability,
   det_rule = 'same_source_record' AS always,
-  ${nameConflictSql(comparisons)} AS name_conflict,
+  ${nameConflictSql(comparisons, params)} AS name_conflict,
   ${nameOnlySql(comparisons)} AS name_only,
   ${dobTolerantSql(comparisons, params, threshold)} AS dob_tolerant
 FROM id_scored WHERE det_rule IS NOT NULL OR match_probability >= ${threshold}
@@ -223,14 +228,70 @@ FROM id_std s JOIN id_assign a USING (rid)`);
 }
 
 /**
- * A household, not a duplicate: both first names present and unrelated (no nickname, spelling, phonetic or swap
- * agreement) and no agreeing birth date to outweigh it. Probabilistic links with this pattern are refused; shared
- * surname, address and phone make namesakes in one household score high, and no independence model sees that.
+ * The household class on the candidate pairs' comparison patterns (HOUSEHOLD's population), with the agreement one
+ * field implies of another left out as scoring leaves it out (Comparison.impliedBy).
  */
-export function nameConflictSql(comparisons: readonly Comparison[]): string {
+export function fitHousehold(comparisons: readonly Comparison[], patterns: readonly Pattern[], params: ModelParams): HouseholdParams | undefined {
+  const field = comparisons.find((c) => c.name === HOUSEHOLD.field);
+  if (!field) return undefined;
+  const best = bestLevels(comparisons);
+  const implied = comparisons.flatMap((c) => (c.impliedBy ?? []).filter((by) => best[by] !== undefined).map((by) => [c.name, by] as const));
+  const adjusted = patterns.map((p) => {
+    const q: Pattern = { ...p };
+    for (const [name, by] of implied) if (q[`g_${by}`] === best[by] && (q[`g_${name}`] ?? -1) > 0) q[`g_${name}`] = -1;
+    for (const c of comparisons) if (nameDerivedGammas(c).includes(q[`g_${c.name}`] ?? -1)) q[`g_${c.name}`] = -1;
+    return q;
+  });
+  const m = Object.fromEntries(Object.entries(params.fields).map(([k, f]) => [k, f.m]));
+  const u = Object.fromEntries(Object.entries(params.fields).map(([k, f]) => [k, f.u]));
+  const minGamma = field.levels.length - field.levels.findIndex((l) => l.label === HOUSEHOLD.minLevel);
+  return estimateHousehold(comparisons, adjusted, m, u, { field: field.name, minGamma, shared: comparisons.filter((c) => c.household === 'shared').map((c) => c.name) });
+}
+
+/**
+ * Levels whose agreement may come from the names alone (Comparison.nameDerivedLevels: email local parts built from
+ * them). The household class leaves them out: a household's j.smith@ and k.smith@ follow from its shared surname,
+ * which the class already counts, and counting both would make every household with such addresses a match.
+ */
+function nameDerivedGammas(c: Comparison): number[] {
+  return (c.nameDerivedLevels ?? []).map((label) => c.levels.length - c.levels.findIndex((l) => l.label === label));
+}
+
+/**
+ * A household, not a duplicate. Between records that share an address, with the household class fitted
+ * (params.household): a probabilistic link is refused when the household class explains it better than the match
+ * class (log2 odds of match against household below 0). The personal fields weigh as in the match weight (a household
+ * member is a stranger there: first name, birth date), the shared ones by m against h, and the prior is the
+ * household share the data showed. Elsewhere (no shared address, so no population to tell households from
+ * duplicates; or fewer than MIN_TRAINING_PAIRS pairs share one; or a graph trained before the class existed): both
+ * first names present and unrelated and no agreeing birth date, the pattern of a household member or a namesake
+ * whom surname, city and postcode (dependent facts the model counts as independent) would otherwise link.
+ */
+export function nameConflictSql(comparisons: readonly Comparison[], params?: ModelParams): string {
   if (!comparisons.some((c) => c.name === 'first_name')) return 'false';
   const dob = comparisons.some((c) => c.name === 'date_of_birth') ? ' AND g_date_of_birth <= 0' : '';
-  return `(g_first_name = 0${dob})`;
+  const unrelated = `(g_first_name = 0${dob})`;
+  const hh = params?.household;
+  if (!hh || !comparisons.some((c) => c.name === hh.field)) return unrelated;
+  return `(CASE WHEN g_${hh.field} >= ${hh.minGamma} THEN det_rule IS NULL AND ${householdOddsSql(comparisons, params!)} < 0 ELSE ${unrelated} END)`;
+}
+
+/** log2 odds of match against household for a pair in the household population (see nameConflictSql). */
+export function householdOddsSql(comparisons: readonly Comparison[], params: ModelParams): string {
+  const hh = params.household!;
+  const num = (x: number) => (Number.isFinite(x) ? x.toPrecision(12) : '0');
+  const best = bestLevels(comparisons);
+  const terms = comparisons.map((c) => {
+    if (hh.share[c.name] === undefined) return `w_${c.name}`;
+    const m = hh.m[c.name] ?? {};
+    const h = hh.h[c.name] ?? {};
+    const levels = Object.keys(h).map(Number).sort((a, b) => b - a);
+    const derived = nameDerivedGammas(c);
+    const guard = (c.impliedBy ?? []).filter((by) => best[by] !== undefined).map((by) => `WHEN g_${by} = ${best[by]} AND g_${c.name} > 0 THEN 0.0 `).join('') +
+      (derived.length ? `WHEN g_${c.name} IN (${derived.join(', ')}) THEN 0.0 ` : '');
+    return `CASE ${guard}WHEN g_${c.name} < 0 THEN 0.0 ${levels.map((g) => `WHEN g_${c.name} = ${g} THEN ${num(Math.log2((m[g] ?? 1e-6) / (h[g] ?? 1e-6)))}`).join(' ')} ELSE 0.0 END`;
+  });
+  return `(${[num(Math.log2((1 - hh.lambda) / hh.lambda)), ...terms].join(' + ')})`;
 }
 
 /**

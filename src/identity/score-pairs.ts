@@ -79,7 +79,7 @@ export class PairScorer {
     for (const c of comparisons) add(weightSql(c, params, bestLevels(comparisons)));
     add(matchWeightSql(comparisons), 'match_weight');
     add(matchProbabilitySql(comparisons), 'match_probability');
-    this.edge = compileSqlList(edgeSelectSql(comparisons), column).map((c) => {
+    this.edge = compileSqlList(edgeSelectSql(comparisons, params), column).map((c) => {
       if (!c.alias) throw new Error('edgeSelectSql has an unnamed column');
       return { name: c.alias, fn: c.fn };
     });

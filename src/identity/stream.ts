@@ -151,6 +151,8 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
     for (const id of ids) result.resumedAfter[id] = positions.get(id) ?? null;
 
     let buffer: DecodedIdentityEvent[] = [];
+    /** The last batch's change events being sent (each send chained after the one before: SEQ order). */
+    let sending: Promise<void> = Promise.resolve();
     let running: Promise<void> | undefined;
     let fatal: unknown;
     let lastEventAt = Date.now();
@@ -184,26 +186,38 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
       crashPoint('AFTER_GRAPH_COMMIT');
       const commitMs = Date.now() - t0;
       const first = live.lastSeq - r.events.length + 1;
-      if (r.events.length) {
-        await sendEvents(producer!, r.events.map((ev, i) => ({ SEQ: first + i, EVENT_ID: ev.eventId, TENANT_ID: ev.tenantId, TYPE: ev.type, EVENT: JSON.stringify(ev) })));
-        crashPoint('AFTER_PUBLISH');
-      }
-      sentSeq = live.lastSeq;
-      const pub = { published: r.events.length };
-      const done = Date.now();
-      lastDone = done;
-      result.batches++;
-      result.records += records.length;
-      result.poison += poison.length;
-      result.other += events.length - records.length - poison.length;
-      result.published += pub.published;
-      for (const e of r.events) result.changes[e.type] = (result.changes[e.type] ?? 0) + 1;
+      const upTo = live.lastSeq;
       for (const p of parts) positions.set(p.partitionId, p.sequenceNumber);
-      if (poison.length) o.log.warn('identity events quarantined', { count: poison.length, reasons: [...new Set(poison.map((p) => (p as { reason: string }).reason))] });
-      o.log.progress(`identity batch ${result.batches}: ${records.length} records, ${r.events.length} changes`, {
-        records: result.records, new: r.newRecords, changed: r.changedRecords, published: pub.published, commitMs, ms: r.timingsMs,
+      // The changes go out in the background, in SEQ order, while the next batch links (its JavaScript runs while
+      // this send waits on the network, and this send's while the next commit runs in DuckDB). The published mark,
+      // written in a later commit, covers only sends that completed; at most two sends are in flight.
+      const send = sending.then(async () => {
+        if (r.events.length) {
+          await sendEvents(producer!, r.events.map((ev, i) => ({ SEQ: first + i, EVENT_ID: ev.eventId, TENANT_ID: ev.tenantId, TYPE: ev.type, EVENT: JSON.stringify(ev) })));
+          crashPoint('AFTER_PUBLISH');
+        }
+        sentSeq = upTo;
+        const done = Date.now();
+        lastDone = done;
+        result.batches++;
+        result.records += records.length;
+        result.poison += poison.length;
+        result.other += events.length - records.length - poison.length;
+        result.published += r.events.length;
+        for (const e of r.events) result.changes[e.type] = (result.changes[e.type] ?? 0) + 1;
+        if (poison.length) o.log.warn('identity events quarantined', { count: poison.length, reasons: [...new Set(poison.map((p) => (p as { reason: string }).reason))] });
+        o.log.progress(`identity batch ${result.batches}: ${records.length} records, ${r.events.length} changes`, {
+          records: result.records, new: r.newRecords, changed: r.changedRecords, published: r.events.length, commitMs, ms: r.timingsMs,
+        });
+        o.onBatch?.({ records: records.length, other: events.length - records.length - poison.length, poison: poison.length, result: r, published: r.events.length, latenciesMs: events.map((e) => done - e.enqueuedTime.getTime()), commitMs });
       });
-      o.onBatch?.({ records: records.length, other: events.length - records.length - poison.length, poison: poison.length, result: r, published: pub.published, latenciesMs: events.map((e) => done - e.enqueuedTime.getTime()), commitMs });
+      const previous = sending;
+      sending = send;
+      send.catch((e) => {
+        fatal ??= e;
+      });
+      // Back-pressure: the batch before this one must be out before a third send queues up.
+      await previous;
     };
 
     // One batch at a time (one engine, one graph writer); the next is cut from whatever arrived meanwhile.
@@ -253,7 +267,7 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
       const timer = setInterval(() => {
         // A second without batches: the published mark catches up (one small transaction).
         if (!running && !fatal && buffer.length === 0 && sentSeq > markedSeq && Date.now() - lastDone >= 1000) {
-          running = writeMark()
+          running = sending.then(writeMark)
             .catch((e) => {
               fatal ??= e;
             })
@@ -275,6 +289,7 @@ export async function runIdentityStream(o: IdentityStreamOptions): Promise<Ident
       kick();
       await running;
     }
+    await sending.catch(() => undefined);
     while (waiters.length) waiters.shift()!();
     if (!fatal && sentSeq > markedSeq) await writeMark();
     if (fatal) throw new TransientError(`Identity stream commit failed: ${(fatal as Error).message}`, fatal);

@@ -4,7 +4,6 @@
 // TypeScript (Float64Array, no native dependency): n^3/2 multiply-adds for n items, n^2 doubles of memory, which is
 // why the model keeps the `maxItems` most popular products only (EASE_MAX_ITEMS).
 import { lit, type Engine } from '../engine/duckdb.ts';
-import { appendTyped } from '../identity/append.ts';
 
 /**
  * Products EASE models: the most popular ones. 1,000 is an 8 MB matrix and about 0.5 s per inverse on an idle core
@@ -261,15 +260,27 @@ export async function addEaseSignal(engine: Engine, p: string, fit: Omit<FittedE
   const n = pks.length;
   const uks = new Map((await engine.all<{ C: string; UK: number }>(`SELECT CUSTOMER360_ID AS C, UK FROM ${p}uk`)).map((r) => [r.C, Number(r.UK)]));
   await engine.run(`CREATE OR REPLACE TABLE ${p}ease (UK INTEGER, PK INTEGER, R_EASE DOUBLE, VIA_EASE INTEGER)`);
-  const rows: (number | null)[][] = [];
-  const scratch = new Float64Array(n);
-  customers.forEach((c, u) => {
-    const uk = uks.get(c);
-    if (uk === undefined) return;
-    const top = easeTop(B, n, sets.idx.subarray(sets.start[u]!, sets.start[u + 1]!), k, scratch);
-    top.item.forEach((j, r) => rows.push([uk, pks[j]!, top.score[r]!, pks[top.via[r]!]!]));
-  });
-  await appendTyped(engine, `${p}ease`, ['BIGINT', 'BIGINT', 'DOUBLE', 'BIGINT'], rows);
+  // Appended as they are computed: k rows for each of up to a million customers held as JS arrays first cost
+  // gigabytes of heap.
+  const appender = await engine.connection.createAppender(`${p}ease`);
+  try {
+    const scratch = new Float64Array(n);
+    customers.forEach((c, u) => {
+      const uk = uks.get(c);
+      if (uk === undefined) return;
+      const top = easeTop(B, n, sets.idx.subarray(sets.start[u]!, sets.start[u + 1]!), k, scratch);
+      for (let r = 0; r < top.item.length; r++) {
+        appender.appendInteger(uk);
+        appender.appendInteger(pks[top.item[r]!]!);
+        appender.appendDouble(top.score[r]!);
+        appender.appendInteger(pks[top.via[r]!]!);
+        appender.endRow();
+      }
+    });
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
   await engine.run(`INSERT INTO ${p}cand BY NAME
     SELECT e.UK, e.PK, 0 AS N, NULL AS LAST_DATE, 0.0 AS R_REPEAT, 0.0 AS R_CF, 0.0 AS R_CONTENT, 0.0 AS CATPOP, c.CATEGORY, c.POP, c.POP_NORM,
       0.0 AS S_REPEAT, 0.0 AS S_CF, 0.0 AS S_CONTENT, c.POP_NORM AS S_POPULARITY

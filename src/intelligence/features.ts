@@ -163,15 +163,18 @@ export interface Snapshot {
   rows: FeatureRow[];
 }
 
-/** Builds the snapshot into table `fs_<asOf>` and returns its rows and version. */
-export async function buildSnapshot(engine: Engine, asOf: string, inputs?: FeatureInputs): Promise<Snapshot> {
+/**
+ * Builds the snapshot into table `fs_<asOf>` and returns its rows and version. `rows: false`: the rows stay in the
+ * table only (`rows` is empty), for a caller that reads them in SQL (a million JS objects cost about a gigabyte).
+ */
+export async function buildSnapshot(engine: Engine, asOf: string, inputs?: FeatureInputs, o: { rows?: boolean } = {}): Promise<Snapshot> {
   const table = `fs_${asOf.replace(/-/g, '')}`;
   await engine.run(`CREATE OR REPLACE TABLE ${table} AS ${featureSnapshotSql(asOf, inputs)}`);
   // Content hash: order-independent and identical for identical rows, so an unchanged snapshot keeps its version.
   const h = await engine.scalar<string | null>(`SELECT lpad(format('{:x}', sum(hash(t)::HUGEINT) % 4294967296), 8, '0') FROM ${table} t`);
   const version = `fs${FEATURE_DEFINITION_VERSION}-${asOf.replace(/-/g, '')}-${h ?? '00000000'}`;
   await engine.run(`ALTER TABLE ${table} ADD COLUMN FEATURE_SNAPSHOT_VERSION VARCHAR DEFAULT ${lit(version)}`);
-  const rows = (await engine.all<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY CUSTOMER360_ID`)).map(toFeatureRow);
+  const rows = o.rows === false ? [] : (await engine.all<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY CUSTOMER360_ID`)).map(toFeatureRow);
   return { asOf, version, table, rows };
 }
 

@@ -34,16 +34,20 @@ function contract(name: string): TableContract {
   return c;
 }
 
-/** Creates raw_<dir> from the Silver Parquet files of a table (an empty table with the contract's columns if none). */
+/**
+ * raw_<dir>: a view over the Silver Parquet files of a table (no rows, the contract's columns, if none). A
+ * view, not a copy: the base_* tables read a few columns of it once or twice, and a copy of every column of every row
+ * (51.6M events at the seed's daily volume) cost gigabytes of DuckDB memory and its spill in each intelligence job.
+ */
 async function loadRaw(engine: Engine, lake: Lake, c: TableContract, asOf: string | undefined, inputs: string[]): Promise<string> {
   const table = `raw_${c.bronzeDir.replace(/\W/g, '_')}`;
   // The files the dataset's state names (Silver partitioned by event date), else the files of its folder.
   const files = (await datasetDataFiles(lake, `${SILVER}/${c.bronzeDir}`)).map((path) => ({ path }));
-  const cols = c.columns.map((col) => `${ident(col.name)} ${duckdbType(col.type)}`);
+  const nullOf = (name: string, type: string) => `CAST(NULL AS ${type}) AS ${ident(name)}`;
   const hasCustomer = c.columns.some((col) => col.name === 'CUSTOMER_ID');
-  if (hasCustomer) cols.push('CUSTOMER360_ID VARCHAR');
+  const nulls = [...c.columns.map((col) => nullOf(col.name, duckdbType(col.type))), ...(hasCustomer ? [nullOf('CUSTOMER360_ID', 'VARCHAR')] : [])];
   if (files.length === 0) {
-    await engine.run(`CREATE OR REPLACE TABLE ${table} (${cols.join(', ')})`);
+    await engine.run(`CREATE OR REPLACE VIEW ${table} AS SELECT ${nulls.join(', ')} WHERE false`);
     return table;
   }
   const paths: string[] = [];
@@ -51,18 +55,15 @@ async function loadRaw(engine: Engine, lake: Lake, c: TableContract, asOf: strin
     paths.push(await lake.localPath(f.path));
     inputs.push(f.path);
   }
+  const source = `read_parquet(${litList(paths)}, union_by_name = true, hive_partitioning = false)`;
+  const present = new Set((await engine.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${source})`)).map((r) => r.column_name));
+  // Columns of the contract missing from every file read as nulls of their type (after the files' own columns).
+  const extra = c.columns.filter((col) => !present.has(col.name)).map((col) => nullOf(col.name, duckdbType(col.type)));
+  // Until identity resolution has stamped CUSTOMER360_ID, source customer ids map one to one (issue 5's rule).
+  if (hasCustomer && !present.has('CUSTOMER360_ID')) extra.push(present.has('CUSTOMER_ID') ? `CAST(CUSTOMER_ID AS VARCHAR) AS CUSTOMER360_ID` : nullOf('CUSTOMER360_ID', 'VARCHAR'));
   // Rows without an event time are kept here so that they are counted as exclusions below, not dropped silently.
   const cut = asOf && c.eventTime ? ` WHERE ${ident(c.eventTime)} IS NULL OR CAST(${ident(c.eventTime)} AS DATE) <= DATE ${lit(asOf)}` : '';
-  await engine.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM read_parquet(${litList(paths)}, union_by_name = true, hive_partitioning = false)${cut}`);
-  const present = new Set((await engine.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${table})`)).map((r) => r.column_name));
-  for (const col of c.columns) {
-    if (!present.has(col.name)) await engine.run(`ALTER TABLE ${table} ADD COLUMN ${ident(col.name)} ${duckdbType(col.type)}`);
-  }
-  // Until identity resolution has stamped CUSTOMER360_ID, source customer ids map one to one (issue 5's rule).
-  if (hasCustomer && !present.has('CUSTOMER360_ID')) {
-    await engine.run(`ALTER TABLE ${table} ADD COLUMN CUSTOMER360_ID VARCHAR`);
-    await engine.run(`UPDATE ${table} SET CUSTOMER360_ID = CUSTOMER_ID`);
-  }
+  await engine.run(`CREATE OR REPLACE VIEW ${table} AS SELECT *${extra.map((e) => `, ${e}`).join('')} FROM ${source}${cut}`);
   return table;
 }
 

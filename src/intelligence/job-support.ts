@@ -42,10 +42,10 @@ function partOf(job: string, parts: Readonly<Record<string, string>> | undefined
 }
 
 /**
- * Loads inputs for `job`; the caller closes `engine`. Undefined (engine closed, the job's datasets written empty, the
+ * Loads inputs for `job`; the caller closes `engine`. `rows: false`: the snapshot's rows stay in its engine table. Undefined (engine closed, the job's datasets written empty, the
  * reason in metrics.skipped) when the lake holds too few purchases on or before the as-of date to model anything.
  */
-export async function openInputs(ctx: JobContext, job: string): Promise<IntelligenceInputs | undefined> {
+export async function openInputs(ctx: JobContext, job: string, o: { rows?: boolean } = {}): Promise<IntelligenceInputs | undefined> {
   const horizonDays = horizonOf(ctx.params);
   const asOf = await jobAsOf(ctx);
   const engine = await ctx.openEngine();
@@ -64,10 +64,10 @@ export async function openInputs(ctx: JobContext, job: string): Promise<Intellig
       return undefined;
     }
     const firstDate = (await engine.scalar<string>(`SELECT CAST(min(TX_DATE) AS VARCHAR) FROM base_tx`)) ?? asOf;
-    const snapshot = await buildSnapshot(engine, asOf);
+    const snapshot = await buildSnapshot(engine, asOf, undefined, o);
     ctx.report.metrics.horizonDays = horizonDays;
     ctx.report.metrics.featureSnapshotVersion = snapshot.version;
-    ctx.log.info('intelligence inputs loaded', { asOf, customers: snapshot.rows.length, version: snapshot.version });
+    ctx.log.info('intelligence inputs loaded', { asOf, version: snapshot.version });
     return { engine, asOf, horizonDays, snapshot, firstDate };
   } catch (e) {
     engine.close();

@@ -44,6 +44,8 @@ export interface Dialect {
   type(t: LogicalType): string;
   string(value: string): string;
   date(iso: string): string;
+  /** A DATE expression as YYYY-MM-DD text (whatever the session's output format). */
+  dateText(expr: string): string;
   createSchema(schema: string, comment: string): string[];
   createTable(t: TableDdl): string[];
   /** Creates or replaces a view, with its comment and column comments. */

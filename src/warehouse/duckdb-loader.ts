@@ -4,10 +4,12 @@ import type { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { duckdbDialect as d } from './dialects/duckdb.ts';
-import { LOAD_STATE_TABLE, marksFrom, planIncrement, type LoadMark } from './increment.ts';
+import { getDataset } from '../catalogue/index.ts';
+import { readDatasetState, type DatasetState } from '../catalogue/partitioned.ts';
+import { filesOfDays, marksFrom, planIncrement, renderMarksQuery, type LoadMark } from './increment.ts';
 import { renderAudit, renderMark, renderTableLoad, renderTablesDdl, renderViewsDdl, stagingDdl, targetColumns, targetDdl, type TableIncrement } from './load-plan.ts';
 import { isCurrentVersion, sourceDir, sourceFiles, WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
-import { OPS_SCHEMA, STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
+import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
 import { analystSchema, createMaskedViews } from '../privacy/masked-views.ts';
 import { maskRow } from '../privacy/masking.ts';
 
@@ -74,26 +76,34 @@ async function ensureColumns(engine: Engine, tables: readonly WarehouseTable[], 
   }
 }
 
-function goldFiles(lake: Lake, t: WarehouseTable, asOf: string): Promise<string[]> {
-  return sourceFiles(lake, t, asOf);
+/** What a load reads for a table: the state of a day-partitioned dataset (read once per load), and its files up to the as-of date. */
+export interface TableSource {
+  state?: DatasetState;
+  files: string[];
+}
+
+export async function tableSource(lake: Lake, t: WarehouseTable, asOf: string): Promise<TableSource> {
+  const state = t.dayColumn ? await readDatasetState(lake, getDataset(t.source).path) : undefined;
+  return state ? { state, files: filesOfDays(state, Object.keys(state.partitions), asOf) } : { files: await sourceFiles(lake, t, asOf) };
 }
 
 export async function loadTable(
   engine: Engine,
   lake: Lake,
   t: WarehouseTable,
-  o: { asOf: string; loadId: string; log?: Logger; fullRefresh?: boolean; marks?: ReadonlyMap<string, LoadMark> },
+  o: { asOf: string; loadId: string; log?: Logger; fullRefresh?: boolean; marks?: ReadonlyMap<string, LoadMark>; source?: TableSource },
 ): Promise<TableLoadResult> {
   const label = `${t.schema}.${t.name}`;
   const target = d.qualified(t.schema, t.name);
   const firstLoad = Number(await engine.scalar(`SELECT count(*) FROM ${target}`)) === 0;
   // A day-partitioned dataset: the days changed since the last load, and their files only.
-  const planned = await planIncrement(lake, t, o.asOf, { mark: o.marks?.get(label), compareAll: firstLoad || o.fullRefresh });
+  const source = o.source ?? (await tableSource(lake, t, o.asOf));
+  const planned = await planIncrement(lake, t, o.asOf, { mark: o.marks?.get(label), compareAll: firstLoad || o.fullRefresh, state: source.state });
   const increment: TableIncrement = planned?.increment ?? {};
-  const files = planned ? planned.files : await goldFiles(lake, t, o.asOf);
-  // No snapshot is not an empty snapshot: loading it as empty would wipe the table (a day-partitioned dataset whose
-  // changed days are all gone has no files for them, and their rows are to go).
-  if (files.length === 0 && !increment.days) throw new LoadError(`${label}: no Gold snapshot ${sourceDir(t, o.asOf)}`);
+  const files = planned ? planned.files : source.files;
+  // No snapshot is not an empty snapshot: loading it as empty would wipe the table (a day-partitioned dataset with
+  // state but no files is empty: its days are all gone, or it never had rows, and the target's rows are to go).
+  if (files.length === 0 && !planned) throw new LoadError(`${label}: no Gold snapshot ${sourceDir(t, o.asOf)}`);
   const result: TableLoadResult = { table: label, source: t.source, status: 'loaded', stagedRows: 0, staged: { upserts: 0, deletes: 0, partitions: 0 }, tableRows: 0, missingColumns: [], files };
   if (planned) result.days = increment.days ?? 'all';
   const local = await Promise.all(files.map((f) => lake.localPath(f)));
@@ -194,8 +204,11 @@ export async function loadWarehouse(
   // is created but not loaded (loading nothing would wipe it), and the load says so.
   const absent: string[] = [];
   const skipped = new Set<WarehouseTable>();
+  const sources = new Map<WarehouseTable, TableSource>();
   for (const t of tables) {
-    if ((await goldFiles(lake, t, o.asOf)).length > 0) continue;
+    const source = await tableSource(lake, t, o.asOf);
+    sources.set(t, source);
+    if (source.files.length > 0 || source.state) continue;
     if (isCurrentVersion(t)) skipped.add(t);
     else absent.push(`${t.schema}.${t.name} (${sourceDir(t, o.asOf)})`);
   }
@@ -205,11 +218,11 @@ export async function loadWarehouse(
   await engine.run('BEGIN TRANSACTION');
   try {
     await ensureWarehouseSchema(engine, tables);
-    const marks = marksFrom(await engine.all(`SELECT SCHEMA_NAME, TABLE_NAME, SOURCE_LINEAGE, SOURCE_SEQ, CAST(AS_OF_DATE AS VARCHAR) AS AS_OF_DATE FROM ${d.qualified(OPS_SCHEMA, LOAD_STATE_TABLE)}`));
+    const marks = marksFrom(await engine.all(renderMarksQuery(d)));
     for (const t of tables) {
       if (skipped.has(t)) continue;
       const started = Date.now();
-      const r = await loadTable(engine, lake, t, { ...o, marks });
+      const r = await loadTable(engine, lake, t, { ...o, marks, source: sources.get(t) });
       r.ms = Date.now() - started;
       out.push(r);
       o.log?.info('warehouse table loaded (visible at commit)', { table: r.table, rows: r.tableRows });

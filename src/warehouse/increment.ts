@@ -5,10 +5,10 @@
 // the load's cut), those are the days whose rows can differ between the target and the source. Without a usable mark
 // (first load, full refresh, a rebuilt dataset, a change log that no longer reaches back) every day is compared.
 import { getDataset } from '../catalogue/index.ts';
-import { changesSince, readDatasetState, type DatasetState } from '../catalogue/partitioned.ts';
+import { changesSince, isDayPartition, readDatasetState, type DatasetState } from '../catalogue/partitioned.ts';
 import type { Lake } from '../lake/lake.ts';
 import { addDays } from '../runtime/days.ts';
-import type { TableDdl } from './dialect.ts';
+import type { Dialect, TableDdl } from './dialect.ts';
 import type { TableIncrement } from './load-plan.ts';
 import { OPS_SCHEMA, T, type WarehouseTable } from './types.ts';
 
@@ -42,8 +42,6 @@ export function markOf(state: DatasetState, asOf: string): LoadMark {
   return { lineage: state.lineage ?? '', seq: state.seq, asOf };
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
 /**
  * The days whose rows may differ between a target loaded up to `mark` and the dataset now, cut at `asOf`; undefined
  * when that cannot be told from the change log (compare every day).
@@ -52,12 +50,12 @@ export function changedDays(state: DatasetState, mark: LoadMark | undefined, asO
   if (!mark || mark.lineage !== (state.lineage ?? '') || mark.seq > state.seq) return undefined;
   const since = changesSince(state, mark.seq);
   if (!since) return undefined;
-  const days = new Set(since.flatMap((e) => e.partitions).filter((p) => DAY.test(p)));
+  const days = new Set(since.flatMap((e) => e.partitions).filter(isDayPartition));
   // Days between the two cuts: entering (as-of moved on) or leaving (moved back; the target holds them, the change
   // log need not name them).
   const [lo, hi] = mark.asOf <= asOf ? [mark.asOf, asOf] : [asOf, mark.asOf];
   if (lo !== hi) {
-    for (const p of Object.keys(state.partitions)) if (DAY.test(p) && p > lo && p <= hi) days.add(p);
+    for (const p of Object.keys(state.partitions)) if (isDayPartition(p) && p > lo && p <= hi) days.add(p);
     if (asOf < mark.asOf) for (let d = next(asOf); d <= mark.asOf; d = next(d)) days.add(d);
   }
   // Past both cuts a day is in neither the target nor the source.
@@ -97,10 +95,10 @@ export async function planIncrement(
   lake: Lake,
   t: WarehouseTable,
   asOf: string,
-  o: { mark?: LoadMark; compareAll?: boolean },
+  o: { mark?: LoadMark; compareAll?: boolean; state?: DatasetState },
 ): Promise<{ increment: TableIncrement; files: string[] } | undefined> {
   if (!t.dayColumn) return undefined;
-  const state = await readDatasetState(lake, getDataset(t.source).path);
+  const state = o.state ?? (await readDatasetState(lake, getDataset(t.source).path));
   if (!state) return undefined;
   const mark = markOf(state, asOf);
   const days = o.compareAll ? undefined : changedDays(state, o.mark, asOf);
@@ -108,7 +106,14 @@ export async function planIncrement(
   return { increment: { mark, days }, files: filesOfDays(state, days, asOf) };
 }
 
-/** The marks a warehouse holds, by `SCHEMA.TABLE`, from the rows of OPS.LOAD_STATE (AS_OF_DATE read as text). */
+/** The query reading the marks a warehouse holds (OPS.LOAD_STATE's columns but the load id, dates as YYYY-MM-DD text), for marksFrom. */
+export function renderMarksQuery(d: Dialect): string {
+  const cols = LOAD_STATE_DDL.columns.filter((c) => c.name !== '_LOAD_ID')
+    .map((c) => (c.type.kind === 'date' ? `${d.dateText(d.ident(c.name))} AS ${d.ident(c.name)}` : d.ident(c.name)));
+  return `SELECT ${cols.join(', ')} FROM ${d.qualified(LOAD_STATE_DDL.schema, LOAD_STATE_DDL.name)}`;
+}
+
+/** The marks a warehouse holds, by `SCHEMA.TABLE`, from the rows of renderMarksQuery. */
 export function marksFrom(rows: readonly Record<string, unknown>[]): Map<string, LoadMark> {
   return new Map(rows.map((r) => [`${r.SCHEMA_NAME}.${r.TABLE_NAME}`, { lineage: String(r.SOURCE_LINEAGE ?? ''), seq: Number(r.SOURCE_SEQ), asOf: String(r.AS_OF_DATE).slice(0, 10) }]));
 }

@@ -11,14 +11,13 @@ import { isCurrentVersion, sourceDir, WAREHOUSE_TABLES } from '../../warehouse/m
 import { snowflakeConfigFromEnv } from '../../warehouse/snowflake/config.ts';
 import { DDL_FILES, renderGoldenFiles } from '../../warehouse/snowflake/golden-files.ts';
 import { snowflakeLoadPlan } from '../../warehouse/snowflake/load-plan.ts';
-import { marksFrom, planIncrement, type LoadMark } from '../../warehouse/increment.ts';
+import { snowflakeDialect } from '../../warehouse/dialects/snowflake.ts';
+import { marksFrom, planIncrement, renderMarksQuery, type LoadMark } from '../../warehouse/increment.ts';
 import type { TableIncrement } from '../../warehouse/load-plan.ts';
 import type { WarehouseTable } from '../../warehouse/types.ts';
 import { DEFAULT_SETUP, renderDatabase, renderMasking, renderRolesAndGrants, renderStage, renderTables } from '../../warehouse/snowflake/setup.ts';
 import { HOME_OPTION, homeOf, isoDate, str, type Command } from '../command.ts';
 
-/** The marks of the last load (AS_OF_DATE as text). */
-const LOAD_MARKS_SQL = `SELECT SCHEMA_NAME, TABLE_NAME, SOURCE_LINEAGE, SOURCE_SEQ, TO_VARCHAR(AS_OF_DATE, 'YYYY-MM-DD') AS AS_OF_DATE FROM OPS.LOAD_STATE`;
 
 export const SNOWFLAKE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'snowflake');
 
@@ -114,7 +113,7 @@ const load: Command = {
     const session = await SnowflakeSession.connect(config);
     try {
       // (no OPS.LOAD_STATE yet: a warehouse set up before it existed; --setup creates it; every day is compared)
-      const marks = await session.execute(LOAD_MARKS_SQL).then((r) => marksFrom(r.rows as Record<string, unknown>[]), () => new Map<string, LoadMark>());
+      const marks = await session.execute(renderMarksQuery(snowflakeDialect)).then((r) => marksFrom(r.rows as Record<string, unknown>[]), () => new Map<string, LoadMark>());
       await session.run(plan(await increments(marks)), io.log);
     } finally {
       await session.close();

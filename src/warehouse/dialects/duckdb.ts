@@ -28,6 +28,7 @@ export const duckdbDialect: Dialect = {
   },
   string: quoteString,
   date: (iso) => `DATE ${quoteString(iso)}`,
+  dateText: (expr) => `strftime(${expr}, '%Y-%m-%d')`,
   createSchema: (schema) => (schema === STAGING_SCHEMA ? [] : [`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`]),
   createTable(t: TableDdl): string[] {
     const q = qualified(t.schema, t.name);

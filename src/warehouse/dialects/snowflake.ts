@@ -36,6 +36,7 @@ export const snowflakeDialect: Dialect = {
   },
   string: quoteString,
   date: (iso) => `${quoteString(iso)}::DATE`,
+  dateText: (expr) => `TO_VARCHAR(${expr}, 'YYYY-MM-DD')`,
   createSchema: (schema, comment) => [`CREATE SCHEMA IF NOT EXISTS ${snowflakeIdent(schema)} COMMENT = ${quoteString(comment)}`],
   createTable(t: TableDdl): string[] {
     const q = `${snowflakeIdent(t.schema)}.${snowflakeIdent(t.name)}`;
