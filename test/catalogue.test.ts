@@ -13,7 +13,7 @@ import { CATALOGUE, GOLD_SQL_DATASETS, getDataset, upstreamJobs } from '../src/c
 import { conformSql, datasetFile } from '../src/catalogue/runner.ts';
 import { Engine } from '../src/engine/duckdb.ts';
 import { registerAggregates } from '../src/gold/daily-aggregates.ts';
-import { registerRecommendationInputs } from '../src/gold/intelligence-inputs.ts';
+import { registerRecommendationHistory, registerRecommendationInputs } from '../src/gold/intelligence-inputs.ts';
 import { SHARED_RELATIONS } from '../src/gold/relations.ts';
 import { registerSilverInputs } from '../src/gold/silver-inputs.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
@@ -28,6 +28,7 @@ beforeAll(async () => {
   const lake = new LocalLake(join(home, 'lake'));
   await registerSilverInputs(e, lake, '2026-03-31');
   await registerRecommendationInputs(e, lake, '2026-03-31');
+  await registerRecommendationHistory(e, lake, []);
   await registerAggregates(e, lake, '2026-03-31');
   for (const [name, sql] of Object.entries(SHARED_RELATIONS)) await e.run(`CREATE TEMP TABLE g_${name} AS ${sql}`);
 });

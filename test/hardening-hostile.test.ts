@@ -25,7 +25,7 @@ describe('hostile input', () => {
     const duck = new Error('IO Error: Could not write file "/h/tmp/bronze/x.parquet": No space left on device');
     expect(isTransient(duck)).toBe(true);
     expect(isTransient(Object.assign(new Error('write failed'), { code: 'ENOSPC' }))).toBe(true);
-    expect(withHint(duck.message)).toMatch(/the disk is full: free space .* the same command can simply be run again/);
+    expect(withHint(duck.message)).toMatch(/the disk is full: free space .* the same command, run again, completes the work/);
     expect(isTransient(new Error('Cannot read CSV drop'))).toBe(false);
   });
 
@@ -33,7 +33,10 @@ describe('hostile input', () => {
     const denied = Object.assign(new Error("EACCES: permission denied, mkdir '/h/lake/bronze'"), { code: 'EACCES' });
     expect(isEnvironmentError(denied)).toBe(true);
     expect(isTransient(denied)).toBe(false);
-    expect(withHint(denied.message)).toMatch(/cannot write there: give it write access to that folder, or point --home\/C360_HOME or --lake/);
+    expect(withHint(denied.message)).toMatch(/may not write there: give it write access to that folder, or point --home\/C360_HOME or --lake/);
+    // A drop or input folder it may not read is named as a read, not a write.
+    expect(withHint("Cannot read csv drop '/d/a.csv': EACCES: permission denied, open '/d/a.csv'")).toMatch(/may not read it: give it read access/);
+    expect(withHint("EACCES: permission denied, scandir '/d/in'")).toMatch(/may not read it/);
   });
 
   it('a UTF-8 BOM and CRLF line endings: the header binds and every record loads', async () => {

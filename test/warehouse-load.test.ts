@@ -2,6 +2,7 @@
 // rendered for Snowflake. Checks the three schemas, DIM_CUSTOMER totals against an independent sum over the source
 // transactions mapped through the crosswalk, idempotent re-runs (every table unchanged), snapshot/partition
 // reconciliation, clear errors on bad snapshots, model/Gold schema agreement, and the analyst queries.
+import { getDataset } from '../src/catalogue/index.ts';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -286,6 +287,8 @@ describe('model and Gold agree', () => {
   it('every table column exists in its Gold dataset with the same DuckDB type', async () => {
     for (const t of WAREHOUSE_TABLES) {
       const files = (await sourceFiles(lake, t, AS_OF)).map((f) => join(home, 'lake', f));
+      // (a dataset kept by day holds no file when it has no rows: personalization events without an earlier run)
+      if (files.length === 0 && getDataset(t.source).maintenance === 'incremental-by-time') continue;
       expect(files.length, t.source).toBeGreaterThan(0);
       const cols = await scratch.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${litList(files)}, hive_partitioning = false)`);
       const gold = Object.fromEntries(cols.map((c) => [c.column_name, c.column_type]));

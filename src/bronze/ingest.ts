@@ -17,7 +17,7 @@ import { applySuppression } from '../privacy/suppression.ts';
 import { addToIndex, heldHashes, type HeldHashes } from './dedupe-index.ts';
 import { bronzeFile, quarantineFile, safeName } from './paths.ts';
 import { checkShape, type Shape } from './shape.ts';
-import { csvOriginals, sameRecord } from './csv-originals.ts';
+import { csvOriginals, sameRecord, type CsvDialect } from './csv-originals.ts';
 import { fileSource, formatOf, sqlSource, type DropFormat, type VarcharSource } from './source.ts';
 
 export type IngestSource =
@@ -80,8 +80,8 @@ export interface IngestResult {
 }
 
 const META = new Set([...BRONZE_METADATA_COLUMNS.map((m) => m.name.toUpperCase()), '_REASONS', '_SOURCE_POSITION', '_SOURCE_RECORD', '_SOURCE_ERROR']);
-/** Stage columns of malformed CSV records: source line, original text, the reader's reason. */
-const MALFORMED = { line: '__c360_mline', text: '__c360_mtext', error: '__c360_merror' } as const;
+/** Stage columns of malformed records: source line, original text, the reader's reason, exact bytes (not UTF-8). */
+const MALFORMED = { line: '__c360_mline', text: '__c360_mtext', error: '__c360_merror', bytes: '__c360_mbytes' } as const;
 /** Suffix that keeps the temp tables of concurrent calls on one engine apart. */
 let calls = 0;
 
@@ -177,11 +177,13 @@ async function runIngest(
     const { sql } = source.malformed;
     await engine.run(
       `ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.line} VARCHAR; ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.text} VARCHAR; ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.error} VARCHAR;
+       ALTER TABLE ${T.stage} ADD COLUMN ${MALFORMED.bytes} BLOB;
        INSERT INTO ${T.stage} (${STAGE.hash}, ${STAGE.reasons}, ${MALFORMED.line}, ${MALFORMED.text}, ${MALFORMED.error}${source.hasSeq ? `, ${STAGE.seq}` : ''})
        SELECT md5(${lit(`${REASON.MALFORMED}\u001f`)} || text), ${lit(`_RECORD:${REASON.MALFORMED}`)}, 'line=' || CAST(line AS VARCHAR), text, error${source.hasSeq ? ', line - 1' : ''}
        FROM (${sql})
        ORDER BY line`,
     );
+    if (source.malformed.exact) await exactMalformed(engine, T.stage, source.malformed.exact, work);
   }
   // 2. Records to skip: later copies of a hash within the input, and every copy of a hash the table already holds.
   //    They are deleted from the stage (the others keep their rowids), so the writes need no filter. Only hashes
@@ -326,8 +328,10 @@ async function runIngest(
       // The record as received, for every quarantined record; not for a suppressed one (its fields are blanked).
       `CASE WHEN s.${R} LIKE '%:SUPPRESSED%' THEN NULL ELSE coalesce(${malformedText}r.__c360_otext) END AS _source_record`,
       ...(source.malformed ? [`s.${MALFORMED.error} AS _source_error`] : []),
-      // CSV: the exact bytes of a record that is not valid UTF-8 (its _source_record shows U+FFFD or '?' for them).
-      ...(o.byLine ? [`CASE WHEN s.${R} LIKE '%:SUPPRESSED%' THEN NULL ELSE coalesce(${byLine ? 'm.__c360_obytes, ' : ''}r.__c360_obytes) END AS _source_bytes`] : []),
+      // The exact bytes of a record that is not valid UTF-8 (its _source_record shows U+FFFD for them).
+      ...(o.byLine || source.malformed
+        ? [`CASE WHEN s.${R} LIKE '%:SUPPRESSED%' THEN NULL ELSE coalesce(${[...(byLine ? ['m.__c360_obytes'] : []), ...(o.byLine ? ['r.__c360_obytes'] : []), ...(source.malformed ? [`s.${MALFORMED.bytes}`] : [])].join(', ')}) END AS _source_bytes`]
+        : []),
       ...meta,
     ];
     const key = source.originals?.key === 'seq' ? `s.${STAGE.seq}` : source.originals?.key === 'pos' ? `s.${STAGE.pos}` : 's.rowid';
@@ -356,6 +360,27 @@ async function runIngest(
   }
   await addToIndex(engine, lake, contract, { held: heldSources, newHashesSql: `SELECT ${STAGE.hash} AS _record_hash FROM ${T.stage}`, distinct: dedupe, outputs: result.outputs, name, tmpDir: work, dates });
   return result;
+}
+
+/**
+ * Malformed records whose text the reader could not give as the file has it (not UTF-8: it shows '?' for the bad bytes
+ * and sometimes for the character after them): their text as the file has it (U+FFFD for bytes that are not UTF-8),
+ * their exact bytes, and a hash over those bytes. Hashed over the reader's text, two records differing only in such
+ * bytes (Jos\xe9 and Jos\xe8 in a Latin-1 file) were one record, and the second was dropped as its duplicate.
+ */
+async function exactMalformed(engine: Engine, stage: string, exact: { lines: string; file: string; dialect: CsvDialect }, work: string): Promise<void> {
+  const lines = new Set((await engine.all<{ v: unknown }>(exact.lines)).map((r) => Number(r.v)));
+  if (lines.size === 0) return;
+  const found = await csvOriginals(exact.file, exact.dialect, { rows: new Set(), lines, rejected: new Set() });
+  if (found.records.length === 0) return;
+  const file = join(work, 'exact.ndjson');
+  await writeFile(file, found.records.map((r) => JSON.stringify({ l: r.line, t: r.text, b: r.bytes?.toString('hex') ?? null })).join('\n'));
+  await engine.run(
+    `UPDATE ${stage} SET ${MALFORMED.text} = x.t, ${MALFORMED.bytes} = unhex(x.b),
+       ${STAGE.hash} = md5(${lit(`${REASON.MALFORMED}\u001f`)} || CASE WHEN x.b IS NULL THEN x.t ELSE 'bytes:' || x.b END)
+     FROM read_json(${lit(file)}, format = 'newline_delimited', columns = {l: 'BIGINT', t: 'VARCHAR', b: 'VARCHAR'}) x
+     WHERE ${MALFORMED.line} = 'line=' || CAST(x.l AS VARCHAR)`,
+  );
 }
 
 /**

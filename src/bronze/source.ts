@@ -48,7 +48,16 @@ export interface VarcharSource {
    * object): `sql` yields (line BIGINT, text VARCHAR, error VARCHAR), read after the source; `drop` are the temp
    * tables to drop afterwards. Each is quarantined alone instead of failing the file.
    */
-  malformed?: { sql: string; drop: string[] };
+  malformed?: {
+    sql: string;
+    drop: string[];
+    /**
+     * Records whose text the reader could not give as the file has it (not UTF-8: the reader shows '?' for the bad
+     * bytes, and sometimes for the character after them): `lines` yields their reader line numbers (as `v`), and
+     * ingest takes their text and exact bytes from `file` (csv-originals.ts, this dialect) and hashes those bytes.
+     */
+    exact?: { lines: string; file: string; dialect: CsvDialect };
+  };
   /**
    * Every record's original text, for quarantine's `_source_record` (read only when something is quarantined):
    * `sql` yields __c360_ok (the stage key: the reader's row number `seq` or the caller's position `pos`) and
@@ -194,12 +203,14 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
       const columns = d.Columns.map((c) => c.name);
       // Unquoted and quoted ("") empty fields read as null (the call sets no null handling of its own).
       const emptyIsNull = true;
+      const v = (x: string) => (x === '(empty)' ? '' : x);
+      const dialect = { quote: v(d.Quote), escape: v(d.Escape), before: Number(d.SkipRows) + (d.HasHeader ? 1 : 0) };
       const malformed = {
         sql: `SELECT line, any_value(csv_line) AS text, string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS error FROM ${rejects.table} GROUP BY line`,
         drop: [rejects.table, rejects.scan],
+        exact: { lines: `SELECT DISTINCT line AS v FROM ${rejects.table} WHERE error_type = 'INVALID ENCODING'`, file, dialect },
       };
-      const v = (x: string) => (x === '(empty)' ? '' : x);
-      const originals = { key: 'row' as const, csv: { file, rejects: rejects.table, quote: v(d.Quote), escape: v(d.Escape), before: Number(d.SkipRows) + (d.HasHeader ? 1 : 0) } };
+      const originals = { key: 'row' as const, csv: { file, rejects: rejects.table, ...dialect } };
       return { sql: `SELECT ${columns.map((c) => ident(c)).join(', ')} FROM ${reader}`, columns, hasPosition: false, hasSeq: false, emptyIsNull, malformed, originals };
     }
     if (format === 'parquet') {
@@ -220,25 +231,45 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
     const newline = head.includes('\r\n') ? '\\r\\n' : '\\n';
     const n = ++readers;
     const lines = `__c360_lines_${n}`;
-    await engine.run(
-      `CREATE TEMP TABLE ${lines} AS SELECT n, line, ok AND ${eachKeyOnceSql('ks')} AS ok, ok AS object
-       FROM (SELECT n, line, ok, json_keys(CASE WHEN ok THEN line END) AS ks
-       FROM (SELECT row_number() OVER () AS n, line, coalesce(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' END, false) AS ok
-       FROM read_csv(${lit(file)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = ${lit('\x01')}, quote = '', escape = '',
-         new_line = ${lit(newline)}, strict_mode = false, buffer_size = ${CSV_BUFFER_BYTES})))`,
-    );
+    const rejects = { table: `__c360_ndjson_rejects_${n}`, scan: `__c360_ndjson_rejects_scan_${n}` };
+    const read = (keepRejects: boolean) =>
+      `read_csv(${lit(file)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = ${lit('\x01')}, quote = '', escape = '',
+         new_line = ${lit(newline)}, strict_mode = false, buffer_size = ${CSV_BUFFER_BYTES}` +
+      (keepRejects ? `, store_rejects = true, rejects_table = ${lit(rejects.table)}, rejects_scan = ${lit(rejects.scan)})` : ')');
+    // n: the line number; bad: the reader's reason for a line it could not read (then never loaded).
+    const linesSql = (numbered: string) =>
+      `CREATE TEMP TABLE ${lines} AS SELECT n, line, ok AND ${eachKeyOnceSql('ks')} AS ok, ok AS object, bad
+       FROM (SELECT n, line, ok, bad, json_keys(CASE WHEN ok THEN line END) AS ks
+       FROM (SELECT n, line, bad IS NULL AND coalesce(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' END, false) AS ok, bad FROM (${numbered})))`;
+    let exact: { lines: string; file: string; dialect: CsvDialect } | undefined;
+    try {
+      await engine.run(linesSql(`SELECT row_number() OVER () AS n, line, NULL::VARCHAR AS bad FROM ${read(false)}`));
+    } catch {
+      // A line the reader cannot read (not UTF-8: "CSV Error on Line: 1" failed the whole file) is kept aside with
+      // its reason, and the others keep their line numbers: the k-th line read is line k plus the rejected lines
+      // before it (rejected line r_i, i-th in order, precedes read line k when r_i - i < k).
+      await engine.run(`DROP TABLE IF EXISTS ${lines}`);
+      await engine.run(`CREATE TEMP TABLE ${lines}_read AS SELECT row_number() OVER () AS k, line FROM ${read(true)}`);
+      await engine.run(
+        linesSql(`SELECT k + (SELECT count(*) FROM (SELECT line AS r, row_number() OVER (ORDER BY line) AS i FROM ${rejects.table}) WHERE r - i < k) AS n, line, NULL::VARCHAR AS bad FROM ${lines}_read
+                  UNION ALL SELECT CAST(line AS BIGINT) AS n, any_value(csv_line) AS line, string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS bad FROM ${rejects.table} GROUP BY line`),
+      );
+      await engine.run(`DROP TABLE ${lines}_read`);
+      exact = { lines: `SELECT n AS v FROM ${lines} WHERE bad IS NOT NULL`, file, dialect: { quote: '', escape: '', before: 0 } };
+    }
     const keys = await engine.all<{ k: string }>(`SELECT k FROM (SELECT unnest(json_keys(CASE WHEN ok THEN line END)) AS k, n FROM ${lines} WHERE ok) GROUP BY k ORDER BY min(n)`);
     const columns = keys.map((r) => r.k);
     if (columns.length === 0) {
-      await engine.run(`DROP TABLE IF EXISTS ${lines}`);
+      await engine.run([lines, rejects.table, rejects.scan].map((t) => `DROP TABLE IF EXISTS ${t}`).join('; '));
       throw new UnreadableDropError(file, format, 'no JSON object records (expected one object per line)');
     }
     const malformed = {
       // An object naming a key twice is malformed too: readers disagree on which value counts (DuckDB takes the
       // first, JavaScript the last), so loading either would silently drop the other.
-      sql: `SELECT n AS line, line AS text, CASE WHEN object THEN 'DUPLICATE KEY: the object names a key more than once' WHEN json_valid(line) THEN 'NOT AN OBJECT: a JSON ' || lower(json_type(CASE WHEN json_valid(line) THEN line END)) ELSE 'NOT JSON: the line does not parse' END AS error
-            FROM ${lines} WHERE NOT ok AND trim(coalesce(line, '')) <> ''`,
-      drop: [lines],
+      sql: `SELECT n AS line, line AS text, CASE WHEN bad IS NOT NULL THEN bad WHEN object THEN 'DUPLICATE KEY: the object names a key more than once' WHEN json_valid(line) THEN 'NOT AN OBJECT: a JSON ' || lower(json_type(CASE WHEN json_valid(line) THEN line END)) ELSE 'NOT JSON: the line does not parse' END AS error
+            FROM ${lines} WHERE NOT ok AND (bad IS NOT NULL OR trim(coalesce(line, '')) <> '')`,
+      drop: [lines, rejects.table, rejects.scan],
+      ...(exact ? { exact } : {}),
     };
     // The line number is the record's position (quarantine _source_position).
     const proj = [...columns.map((k) => `line ->> ${lit(k)} AS ${ident(k)}`), 'n - 1 AS __c360_seq'];

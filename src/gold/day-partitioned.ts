@@ -48,6 +48,19 @@ export interface DayPartitioned extends Dataset {
    * and a touched day reads that source's N days before it too.
    */
   lookback?(params: ComputeParams): Partial<Record<SilverName, number>>;
+  /** An input besides Silver whose rows a day reads (personalization's recommendation runs). */
+  extra?: ExtraInput;
+}
+
+/**
+ * An input besides Silver: `fingerprint` says what it holds as of the run (recorded with what the dataset consumed),
+ * `touches` names the held days whose rows a change between two fingerprints can alter, and `register` creates the
+ * relations the day SQL reads for the days recomputed (undefined: every day, a Silver read whole).
+ */
+export interface ExtraInput {
+  fingerprint(lake: Lake, asOf: string): Promise<Record<string, string>>;
+  touches(before: Record<string, string>, now: Record<string, string>, days: readonly string[]): string[];
+  register(engine: Engine, lake: Lake, now: Record<string, string>, days: readonly string[] | undefined): Promise<string[]>;
 }
 
 /** What a day-partitioned dataset has consumed: each source's Silver commit sequence number (items: staged). */
@@ -57,6 +70,8 @@ interface DayInputs {
   itemsStaged?: number;
   /** Hash of the day SQL and columns the days were computed with: another definition (new code) recomputes every day. */
   definition?: string;
+  /** The fingerprint of the input besides Silver (DayPartitioned.extra). */
+  extra?: Record<string, string>;
 }
 
 export interface MaintainResult {
@@ -110,7 +125,9 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
   const items = ds.sources.includes('items');
   if (items) inputs.itemsStaged = ((states.get('items')?.inputs.staged ?? {}) as Record<string, number>)[SILVER_TABLES.items] ?? 0;
   // A changed definition would leave the days it does not touch computed the old way: recompute them all, once.
-  let full = o.full || !prev || !consumed?.silver || whole || (items && consumed.itemsStaged === undefined) || consumed.definition !== definition;
+  if (ds.extra) inputs.extra = await ds.extra.fingerprint(lake, (o.params ?? missingParams(ds)).asOf);
+  let full = o.full || !prev || !consumed?.silver || whole || (items && consumed.itemsStaged === undefined) || consumed.definition !== definition
+    || (ds.extra !== undefined && consumed.extra === undefined);
   const back = ds.lookback ? ds.lookback(o.params ?? missingParams(ds)) : {};
   // The latest day the day-sources hold: a lookback source's change touches the days after it up to there.
   const lastHeld = byDay.flatMap((s) => dayPartitions(states.get(s))).sort().at(-1) ?? '';
@@ -149,6 +166,7 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
     // Days no day-source holds any more (retention dropped their Silver partitions): recomputed, i.e. removed.
     const held = new Set(byDay.flatMap((s) => dayPartitions(states.get(s))));
     if (!full) for (const p of Object.keys(prev!.partitions)) if (!held.has(p)) touched.add(p);
+    if (!full && ds.extra) for (const p of ds.extra.touches(consumed!.extra!, inputs.extra!, [...held].sort())) touched.add(p);
   }
   if (full) {
     touched.clear();
@@ -188,6 +206,7 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
     await silverFilesView(engine, lake, 'items', f, 'dr_items');
     await engine.run('CREATE OR REPLACE TEMP VIEW d_items AS SELECT * FROM dr_items WHERE TRANSACTION_ID IN (SELECT TRANSACTION_ID FROM d_transactions)');
   }
+  if (ds.extra) files.push(...(await ds.extra.register(engine, lake, inputs.extra!, whole ? undefined : viewDays)));
   const shaped = await conformSql(engine, ds, daySql(ds, o.params));
   const day = ident(ds.dayColumn);
   const order = [day, ...ds.primaryKey.filter((k) => k !== ds.dayColumn).map(ident)].join(', ');
@@ -221,7 +240,7 @@ function daySql(ds: DayPartitioned, params: ComputeParams | undefined): string {
 }
 
 function missingParams(ds: Dataset): never {
-  throw new Error(`${ds.name}: a dataset with a lookback window needs the run's parameters`);
+  throw new Error(`${ds.name}: a dataset with a lookback window or an input besides Silver needs the run's parameters`);
 }
 
 const SAMPLE_PARAMS: ComputeParams = { asOf: '2000-01-01', attributionWindowDays: 7 };
@@ -230,11 +249,11 @@ const SAMPLE_PARAMS: ComputeParams = { asOf: '2000-01-01', attributionWindowDays
  * A Gold SQL dataset maintained by day: its SQL (over the s_<short> Silver views) computes the rows of any set of
  * days from those days' Silver rows; the Silver tables it reads are its sources.
  */
-export function byDay(ds: Dataset, o: { dayColumn: string; related?: DayPartitioned['related']; lookback?: DayPartitioned['lookback'] }): DayPartitioned {
+export function byDay(ds: Dataset, o: { dayColumn: string; related?: DayPartitioned['related']; lookback?: DayPartitioned['lookback']; extra?: ExtraInput }): DayPartitioned {
   if (!ds.sql) throw new Error(`${ds.name}: byDay needs a SQL dataset`);
   const sources = [...new Set([...ds.sql(SAMPLE_PARAMS).matchAll(/\bs_(\w+)\b/g)].map((m) => m[1]!))];
   for (const s of sources) if (!(s in SILVER_TABLES)) throw new Error(`${ds.name}: reads s_${s}, which is not a Silver table a day can be read from`);
-  return { ...ds, maintenance: 'incremental-by-time', dayColumn: o.dayColumn, sources: sources as SilverName[], ...(o.related ? { related: o.related } : {}), ...(o.lookback ? { lookback: o.lookback } : {}) };
+  return { ...ds, maintenance: 'incremental-by-time', dayColumn: o.dayColumn, sources: sources as SilverName[], ...(o.related ? { related: o.related } : {}), ...(o.lookback ? { lookback: o.lookback } : {}), ...(o.extra ? { extra: o.extra } : {}) };
 }
 
 /** Files of a day-partitioned dataset up to the as-of date (all of them for one written whole, without state). */

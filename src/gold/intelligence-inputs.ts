@@ -4,7 +4,7 @@ import { duckType } from '../catalogue/dataset.ts';
 import { ident, litList, type Engine } from '../engine/duckdb.ts';
 import { INTELLIGENCE_DATASETS } from '../intelligence/datasets.ts';
 import type { Lake } from '../lake/lake.ts';
-import { GOLD_ROOT, dateLit, goldDir } from './paths.ts';
+import { goldDir } from './paths.ts';
 import { parquetFiles } from '../lake/parquet.ts';
 
 /** Columns (DuckDB types) of the intelligence datasets, from their catalogue declarations. */
@@ -34,17 +34,18 @@ export async function intelligenceFiles(lake: Lake, dataset: string, asOf: strin
   return parquetFiles(lake, goldDir(dataset, asOf));
 }
 
-/** Registers g_recs (this as-of), g_recs_history (earlier as-of dates) and g_registry. */
+/** Registers g_recs (this as-of) and g_registry (g_recs_history: registerRecommendationHistory, for the runs needed). */
 export async function registerRecommendationInputs(engine: Engine, lake: Lake, asOf: string): Promise<{ files: string[] }> {
   const current = await intelligenceFiles(lake, 'product_recommendations', asOf);
-  const all = await parquetFiles(lake, `${GOLD_ROOT}/product_recommendations`);
-  const earlier = all.filter((p) => {
-    const m = /as_of_date=(\d{4}-\d{2}-\d{2})/.exec(p);
-    return m !== null && m[1]! < asOf;
-  });
   const registry = await intelligenceFiles(lake, 'model_registry', asOf);
   await engine.run(`CREATE OR REPLACE TEMP TABLE g_recs AS ${await selectExpected(engine, lake, 'product_recommendations', current)}`);
-  await engine.run(`CREATE OR REPLACE TEMP TABLE g_recs_history AS SELECT * FROM (${await selectExpected(engine, lake, 'product_recommendations', earlier)}) WHERE AS_OF_DATE < ${dateLit(asOf)}`);
   await engine.run(`CREATE OR REPLACE TEMP TABLE g_registry AS SELECT * FROM (${await selectExpected(engine, lake, 'model_registry', registry)}) QUALIFY row_number() OVER (PARTITION BY MODEL_VERSION ORDER BY TRAINED_AT DESC NULLS LAST, MODEL_NAME) = 1`);
-  return { files: [...current, ...earlier, ...registry] };
+  return { files: [...current, ...registry] };
+}
+
+/** Registers g_recs_history: the product_recommendations of the given runs (as-of dates). Returns the files read. */
+export async function registerRecommendationHistory(engine: Engine, lake: Lake, runs: readonly string[]): Promise<string[]> {
+  const files = (await Promise.all(runs.map((r) => intelligenceFiles(lake, 'product_recommendations', r)))).flat();
+  await engine.run(`CREATE OR REPLACE TEMP TABLE g_recs_history AS ${await selectExpected(engine, lake, 'product_recommendations', files)}`);
+  return files;
 }

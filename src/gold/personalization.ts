@@ -3,7 +3,9 @@
 // (what people did with products that had been recommended to them).
 import { T } from '../warehouse/types.ts';
 import { AS_OF, DATE_KEY, ID, IS_PURCHASE, dateKey, gold } from './dataset.ts';
-import { dateLit } from './paths.ts';
+import { byDay, type ExtraInput } from './day-partitioned.ts';
+import { registerRecommendationHistory } from './intelligence-inputs.ts';
+import { dateLit, GOLD_ROOT } from './paths.ts';
 
 export const dimContent = gold({
   name: 'dim_content',
@@ -77,10 +79,11 @@ GROUP BY ALL ORDER BY 1`,
 });
 
 /**
- * Needs g_recs_history (product_recommendations of earlier as-of dates). An event of a person on a product counts
+ * Needs g_recs_history (product_recommendations of earlier as-of dates: the runs its days take). Maintained by event
+ * day (day-partitioned.ts), with the recommendation runs as its input besides Silver. An event of a person on a product counts
  * when the product was in that person's list from the latest recommendation run before the event's day.
  */
-export const factPersonalizationEvents = gold({
+export const factPersonalizationEvents = byDay(gold({
   name: 'fact_personalization_events',
   description: 'Views, clicks, cart adds and purchases of recommended products after they were recommended',
   grain: 'one row per (source event or purchase line, algorithm) on a product recommended to the person in the latest earlier run',
@@ -121,4 +124,38 @@ SELECT d.SOURCE_KEY || ':' || h.ALGORITHM AS PERSONALIZATION_EVENT_KEY, d.CUSTOM
 FROM dated d JOIN g_recs_history h
   ON h.AS_OF_DATE = d.RECOMMENDED_AS_OF AND h.CUSTOMER360_ID = d.CUSTOMER360_ID AND h.PRODUCT_ID = d.PRODUCT_ID
 ORDER BY 1`,
-});
+}), { dayColumn: 'EVENT_AT', extra: recommendationRuns() });
+
+/**
+ * The recommendation runs personalization events read, as an input of the day-partitioned maintainer: a day's rows
+ * read only the latest run before that day, so a day recomputed reads that run's list, not every run; a run added,
+ * removed or rewritten (its files' names and sizes) touches the days that take it as their latest earlier run.
+ * Runs on or after the as-of date are not read (the as-of cut).
+ */
+function recommendationRuns(): ExtraInput {
+  const RECS = `${GOLD_ROOT}/product_recommendations`;
+  const runOf = (path: string) => /as_of_date=(\d{4}-\d{2}-\d{2})\//.exec(path)?.[1];
+  /** The run a day takes: the latest before it. */
+  const runFor = (runs: readonly string[], day: string) => runs.filter((r) => r < day).at(-1);
+  return {
+    async fingerprint(lake, asOf) {
+      const out: Record<string, string[]> = {};
+      for (const f of await lake.list(RECS)) {
+        const run = runOf(f.path);
+        if (run && run < asOf && f.path.endsWith('.parquet')) (out[run] ??= []).push(`${f.path.slice(RECS.length + 1)}:${f.size}`);
+      }
+      return Object.fromEntries(Object.keys(out).sort().map((r) => [r, out[r]!.sort().join(',')]));
+    },
+    touches(before, now, days) {
+      const runs = [...new Set([...Object.keys(before), ...Object.keys(now)])].sort();
+      const changed = runs.filter((r) => before[r] !== now[r]);
+      // A day whose latest earlier run, before or now, changed.
+      return days.filter((d) => changed.some((c) => c === runFor(Object.keys(before).sort(), d) || c === runFor(Object.keys(now).sort(), d)));
+    },
+    async register(engine, lake, now, days) {
+      const all = Object.keys(now).sort();
+      const runs = days ? [...new Set(days.map((d) => runFor(all, d)).filter((r): r is string => r !== undefined))] : all;
+      return registerRecommendationHistory(engine, lake, runs);
+    },
+  };
+}

@@ -37,13 +37,26 @@ function diskFull(message: string | undefined): boolean {
   return !!message && /ENOSPC|No space left on device/i.test(message);
 }
 
-/** The message with what to do about it when the cause is the machine's, not the input (a full disk). */
+/** A message naming a permission the machine refused (Node's EACCES/EPERM/EROFS, DuckDB's "Permission denied"). */
+export function deniedMessage(message: string): boolean {
+  return /\b(EACCES|EPERM|EROFS)\b|permission denied|read-only file system/i.test(message);
+}
+
+/**
+ * The message with what to do about it when the cause is the machine's, not the input (a full disk, a permission).
+ * What was committed before the failure stays whole (every lake write is a rename of a finished file, and the next
+ * run skips what is already there): the same command, run again, completes the work without duplicating it.
+ */
 export function withHint(message: string): string {
   if (diskFull(message) && !message.includes('disk is full')) {
-    return `${message} (the disk is full: free space where the home's tmp/ and lake/ live, or point --home/C360_HOME or --lake elsewhere; nothing partial was committed, so the same command can simply be run again)`;
+    return `${message} (the disk is full: free space where the home's tmp/ and lake/ live, or point --home/C360_HOME or --lake elsewhere; nothing is left half-written, so the same command, run again, completes the work)`;
   }
-  if (/\b(EACCES|EPERM|EROFS)\b|permission denied|read-only file system/i.test(message) && !message.includes('cannot write there')) {
-    return `${message} (the user running c360 cannot write there: give it write access to that folder, or point --home/C360_HOME or --lake at one it can write; nothing partial was committed)`;
+  if (deniedMessage(message) && !message.includes('the user running c360 may not')) {
+    // Reading a drop or listing an input folder is a read; anything else under the home or lake is a write.
+    const read = /^Cannot read |\b(scandir|opendir|readdir|lstat|stat)\b/.test(message);
+    return read
+      ? `${message} (the user running c360 may not read it: give it read access to that file or folder; nothing was changed)`
+      : `${message} (the user running c360 may not write there: give it write access to that folder, or point --home/C360_HOME or --lake at one it can write; nothing is left half-written, so the same command, run again, completes the work)`;
   }
   return message;
 }

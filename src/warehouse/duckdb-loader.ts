@@ -101,9 +101,9 @@ export async function loadTable(
   const planned = await planIncrement(lake, t, o.asOf, { mark: o.marks?.get(label), compareAll: firstLoad || o.fullRefresh, state: source.state });
   const increment: TableIncrement = planned?.increment ?? {};
   const files = planned ? planned.files : source.files;
-  // No snapshot is not an empty snapshot: loading it as empty would wipe the table (a day-partitioned dataset whose
-  // changed days are all gone has no files for them, and their rows are to go).
-  if (files.length === 0 && !increment.days) throw new LoadError(`${label}: no Gold snapshot ${sourceDir(t, o.asOf)}`);
+  // No snapshot is not an empty snapshot: loading it as empty would wipe the table (a day-partitioned dataset with
+  // state but no files is empty: its days are all gone, or it never had rows, and the target's rows are to go).
+  if (files.length === 0 && !planned) throw new LoadError(`${label}: no Gold snapshot ${sourceDir(t, o.asOf)}`);
   const result: TableLoadResult = { table: label, source: t.source, status: 'loaded', stagedRows: 0, staged: { upserts: 0, deletes: 0, partitions: 0 }, tableRows: 0, missingColumns: [], files };
   if (planned) result.days = increment.days ?? 'all';
   const local = await Promise.all(files.map((f) => lake.localPath(f)));
@@ -208,7 +208,7 @@ export async function loadWarehouse(
   for (const t of tables) {
     const source = await tableSource(lake, t, o.asOf);
     sources.set(t, source);
-    if (source.files.length > 0) continue;
+    if (source.files.length > 0 || source.state) continue;
     if (isCurrentVersion(t)) skipped.add(t);
     else absent.push(`${t.schema}.${t.name} (${sourceDir(t, o.asOf)})`);
   }

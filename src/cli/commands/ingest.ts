@@ -1,12 +1,13 @@
 // `c360 ingest --table T --file F`: one drop into Bronze/quarantine with the same core as the pipeline's
 // bronze-ingest job; writes a run manifest and prints the counts.
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { getContract } from '../../../schemas/index.ts';
 import { ingestDrops } from '../../bronze/ingest-drops.ts';
 import { formatOf } from '../../bronze/source.ts';
 import { openLake } from '../../lake/index.ts';
 import { runJob, today } from '../../orchestrator/local-runner.ts';
-import { TransientError, UsageError } from '../../runtime/errors.ts';
+import { C360Error, deniedMessage, TransientError, UsageError } from '../../runtime/errors.ts';
 import type { Job } from '../../runtime/job.ts';
 import { newRunId, writeManifest } from '../../runtime/manifest.ts';
 import { HOME_OPTION, homeOf, isoDate, requireStr, str, type Command } from '../command.ts';
@@ -25,6 +26,16 @@ export const command: Command = {
     lake: { type: 'string', description: 'Lake location (default: $C360_LAKE_URL or HOME/lake)' },
   },
   lockScope: (values) => `bronze-ingest.${String(values.table ?? '').toUpperCase()}`,
+  async precheck(values) {
+    // The invocation's own mistakes before the home lock (which creates the home) and the 'running' manifest.
+    contractOf(requireStr(values, 'table'));
+    const file = resolve(requireStr(values, 'file'));
+    const format = formatOf(file, str(values, 'format'));
+    isoDate(values, 'run-date');
+    const s = await stat(file).catch(() => undefined);
+    if (!s) throw new UsageError(`Cannot read ${format} drop '${file}': no such file`);
+    if (!s.isFile()) throw new UsageError(`Cannot read ${format} drop '${file}': not a regular file (a folder of drops is read by \`c360 run --input DIR\`)`);
+  },
   async run(values, _positionals, io) {
     const contract = contractOf(requireStr(values, 'table'));
     const file = resolve(requireStr(values, 'file'));
@@ -58,8 +69,9 @@ export const command: Command = {
     });
     if (entry.status === 'failed') {
       const message = entry.error?.message ?? 'ingest failed';
-      // Bad input is the caller's to fix: report it as a usage error (exit 2) rather than a crash.
-      if (!entry.error?.transient) throw new UsageError(message);
+      // Bad input is the caller's to fix: report it as a usage error (exit 2) rather than a crash. A permission the
+      // machine refused is not the input's fault (exit 1).
+      if (!entry.error?.transient) throw deniedMessage(message) ? new C360Error(message) : new UsageError(message);
       // A busy lake, a full disk: retrying later can succeed (exit 75).
       throw new TransientError(message);
     }
