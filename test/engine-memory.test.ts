@@ -17,11 +17,11 @@ afterEach(() => {
 });
 
 describe('engine memory limit', () => {
-  it('defaults to 60% of memory, takes C360_DUCKDB_MEMORY_LIMIT, and an explicit option wins', async () => {
+  it('defaults to 40% of memory, takes C360_DUCKDB_MEMORY_LIMIT, and an explicit option wins', async () => {
     delete process.env.C360_DUCKDB_MEMORY_LIMIT;
     const mib = Number(/^(\d+)MiB$/.exec(defaultMemoryLimit())?.[1]);
-    expect(mib).toBeGreaterThan((totalmem() / 2 ** 20) * 0.55);
-    expect(mib).toBeLessThan((totalmem() / 2 ** 20) * 0.65);
+    expect(mib).toBeGreaterThan((totalmem() / 2 ** 20) * 0.35);
+    expect(mib).toBeLessThan((totalmem() / 2 ** 20) * 0.45);
     const gib = (s: string) => Number(/^([\d.]+) GiB$/.exec(s)?.[1]);
     expect(gib(await limitOf(await Engine.open()))).toBeCloseTo(mib / 1024, 1);
     process.env.C360_DUCKDB_MEMORY_LIMIT = '2GB';

@@ -21,14 +21,15 @@ export interface EngineOptions {
 }
 
 /**
- * 60% of the machine's (or the container's) memory. DuckDB's own default, 80%, bounds its buffer manager only: at 1M
- * customers the recommendations job then peaked at 24 GB on a 24 GB machine and was killed; with 12 GB for DuckDB the
- * same job peaked at 16.7 GB and finished. Past the limit DuckDB spills to its temp directory.
+ * 40% of the machine's (or the container's) memory. DuckDB's own default, 80%, bounds its buffer manager only: at 1M
+ * customers the recommendations job then peaked at 24 GB on a 24 GB machine and was killed; with 60% (14.4 GB) the
+ * full refresh peaked at 18.8 GB, ~5 GB of it outside DuckDB's limit (JS arrays, query results, allocator slack), over
+ * the 12 GB aim (issue 12). Past the limit DuckDB spills to its temp directory.
  */
 export function defaultMemoryLimit(): string {
   const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
   const bytes = Math.min(totalmem(), constrained && constrained > 0 ? constrained : Infinity);
-  return `${Math.max(256, Math.floor((bytes * 0.6) / 2 ** 20))}MiB`;
+  return `${Math.max(256, Math.floor((bytes * 0.4) / 2 ** 20))}MiB`;
 }
 
 export class Engine {

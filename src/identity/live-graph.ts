@@ -158,6 +158,9 @@ export class LiveGraph {
   private retired: RetiredRow[] = [];
   private retiredIds = new Set<string>();
   private interned = new Map<string, Map<string, string>>();
+  /** Per column of `columns`: its index and its interned values (undefined when it has none); see setRecord. */
+  private colIndex: (Map<string, Map<string, number | number[]>> | undefined)[] = [];
+  private colInterned: (Map<string, string> | undefined)[] = [];
   private scorer!: PairScorer;
   /** Whether standardiseRecord yields every stored column (else every batch is standardised by the SQL). */
   private tsStandardise = false;
@@ -276,17 +279,35 @@ export class LiveGraph {
   /** Stores a record's values (in `columns` order) and indexes them. */
   private setRecord(rid: number, vals: readonly Val[]): void {
     const tenant = vals[this.tenantAt] as string;
-    this.columns.forEach((c, i) => {
-      if (!this.kept[i]) return;
-      const v = this.intern(c.name, vals[i] ?? null);
+    if (this.colIndex.length !== this.columns.length) {
+      // Per column, looked up once: its interned values and its index (loading calls this a million times).
+      this.colIndex = this.columns.map((c) => this.index.get(c.name));
+      this.colInterned = this.columns.map((c) => {
+        if (!INTERNED.has(c.name)) return undefined;
+        let m = this.interned.get(c.name);
+        if (!m) this.interned.set(c.name, (m = new Map()));
+        return m;
+      });
+    }
+    for (let i = 0; i < this.columns.length; i++) {
+      if (!this.kept[i]) continue;
+      let v = vals[i] ?? null;
+      const interned = this.colInterned[i];
+      if (interned && typeof v === 'string') {
+        const s = interned.get(v);
+        if (s === undefined) interned.set(v, v);
+        else v = s;
+      }
       this.colArrays[i]![rid] = v;
-      const byTenant = this.index.get(c.name);
-      if (!byTenant || typeof v !== 'string') return;
+      const byTenant = this.colIndex[i];
+      if (!byTenant || typeof v !== 'string') continue;
       let m = byTenant.get(tenant);
       if (!m) byTenant.set(tenant, (m = new Map()));
       const cur = m.get(v);
-      m.set(v, cur === undefined ? rid : typeof cur === 'number' ? [cur, rid] : (cur.push(rid), cur));
-    });
+      if (cur === undefined) m.set(v, rid);
+      else if (typeof cur === 'number') m.set(v, [cur, rid]);
+      else cur.push(rid);
+    }
     this.totals.set(tenant, (this.totals.get(tenant) ?? 0) + 1);
     if (this.pairIndex.length) this.pairIndexAdd(rid);
   }
@@ -549,27 +570,6 @@ export class LiveGraph {
       }
     }
     const deltaByRid = new Map(deltaStd.map((d) => [d[0] as number, d]));
-    // Each record of a pair as an array of its values in `columns` order (the delta's new values).
-    const recs = new Map<number, Val[]>();
-    const rec = (rid: number): Val[] => {
-      let x = recs.get(rid);
-      if (x) return x;
-      const d = deltaByRid.get(rid);
-      x = d ? (d.slice(1) as Val[]) : this.colArrays.map((a) => a[rid] ?? null);
-      recs.set(rid, x);
-      return x;
-    };
-    const pairs = new Map<number, [number, number, number]>();
-    for (const [a, b] of found) {
-      const lo = Math.min(a, b);
-      const hi = Math.max(a, b);
-      const k = lo * 4294967296 + hi;
-      if (pairs.has(k)) continue;
-      const rl = rec(lo);
-      const rh = rec(hi);
-      const rule = this.tests.findIndex((t) => t(rl, rh));
-      if (rule >= 0) pairs.set(k, [lo, hi, rule]);
-    }
     // Term frequencies from the graph's current values: stored minus the changed records' old values, plus the delta.
     // Per term-frequency column: tenant -> value -> change in count (no string keys built per lookup).
     const adjust = TF_COLUMNS.map(() => new Map<string, Map<string, number>>());
@@ -588,24 +588,28 @@ export class LiveGraph {
       } else totals.set(tn, (totals.get(tn) ?? 0) + 1);
       TF_COLUMNS.forEach((c, i) => bump(i, tn, dv(d, c), 1));
     }
-    // Each record of a pair as the scorer reads it: its standardised values, then its term frequencies. A value's
-    // frequency is computed once per batch (candidates share cities, names and birth dates).
+    // Each record of a pair as the scorer (and the rule tests) read it: its standardised values in `columns` order (the
+    // delta's new values), then its term frequencies. A value's frequency is computed once per batch (candidates
+    // share cities, names and birth dates).
     const scored = new Map<number, (Val | number)[]>();
     const tfAt = TF_COLUMNS.map((c) => this.columns.findIndex((x) => x.name === c));
     const tfIndex = TF_COLUMNS.map((c) => this.index.get(c));
     const tfSeen = TF_COLUMNS.map(() => new Map<string, Map<string, number | null>>());
     const tenantAt = this.tenantAt;
+    const ncol = this.columns.length;
     const asScored = (rid: number): (Val | number)[] => {
       let x = scored.get(rid);
       if (x) return x;
-      const values = rec(rid);
-      const tn = values[tenantAt] as string;
+      const d = deltaByRid.get(rid);
+      x = new Array<Val | number>(ncol + TF_COLUMNS.length);
+      if (d) for (let i = 0; i < ncol; i++) x[i] = (d[i + 1] ?? null) as Val;
+      else for (let i = 0; i < ncol; i++) x[i] = this.colArrays[i]![rid] ?? null;
+      const tn = x[tenantAt] as string;
       const total = totals.get(tn)!;
-      x = values.slice() as (Val | number)[];
       for (let i = 0; i < TF_COLUMNS.length; i++) {
-        const v = values[tfAt[i]!] ?? null;
+        const v = x[tfAt[i]!] ?? null;
         if (typeof v !== 'string') {
-          x.push(null);
+          x[ncol + i] = null;
           continue;
         }
         let seen = tfSeen[i]!.get(tn);
@@ -617,18 +621,24 @@ export class LiveGraph {
           tf = n > 0 ? n / total : null;
           seen.set(v, tf);
         }
-        x.push(tf);
+        x[ncol + i] = tf;
       }
       scored.set(rid, x);
       return x;
     };
+    const pairs = new Map<number, [number, number, number]>();
+    for (const [a, b] of found) {
+      const lo = Math.min(a, b);
+      const hi = Math.max(a, b);
+      const k = lo * 4294967296 + hi;
+      if (pairs.has(k)) continue;
+      const rl = asScored(lo) as Rec;
+      const rh = asScored(hi) as Rec;
+      const rule = this.tests.findIndex((t) => t(rl, rh));
+      if (rule >= 0) pairs.set(k, [lo, hi, rule]);
+    }
     step('block');
     const newEdges: ScoredEdge[] = [];
-    for (const [lo, hi] of pairs.values()) {
-      asScored(lo);
-      asScored(hi);
-    }
-    step('tf');
     for (const [lo, hi, rule] of pairs.values()) {
       const e = this.scorer.score(lo, asScored(lo), hi, asScored(hi), rule);
       if (e) newEdges.push(e);
