@@ -38,14 +38,23 @@ describe('learned CLV', () => {
     expect(Object.keys(c)).toEqual(['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'past_spend', 'bgnbd_x_spend^0.25', 'bgnbd_x_spend^0.5',
       'bgnbd_x_spend^0.75', 'regression', 'regression_blend_0.75', 'regression_blend_0.5', 'regression_blend_0.25',
       'regression_bgnbd_blend_0.75', 'regression_bgnbd_blend_0.5', 'regression_bgnbd_blend_0.25']);
+    // Eligible: the baselines, and the candidates above the strongest baseline on both validation metrics.
+    const baselines = ['bgnbd_gamma_gamma', 'bgnbd_x_spend^0', 'past_spend'];
+    const ineligible = m.validation!.ineligible!;
+    const eligible = Object.keys(c).filter((k) => !ineligible.includes(k));
+    expect(eligible.filter((k) => !baselines.includes(k)).length).toBeGreaterThan(0);
+    const topBaseline = Math.max(...baselines.map((k) => c[k]!.topDecileShare));
+    const spearmanBaseline = Math.max(...baselines.map((k) => c[k]!.spearman));
+    for (const k of eligible) if (!baselines.includes(k)) expect(c[k]!.topDecileShare >= topBaseline && c[k]!.spearman > spearmanBaseline).toBe(true);
+    for (const k of ineligible) expect(baselines).not.toContain(k);
     const best = m.validation!.best!;
-    expect(c[best]!.spearman).toBe(Math.max(...Object.values(c).map((v) => v.spearman)));
+    expect(c[best]!.spearman).toBe(Math.max(...eligible.map((k) => c[k]!.spearman)));
     const se = m.validation!.standardErrors!;
     expect(se[best]).toBe(0);
     expect(c[m.candidate]!.spearman).toBeGreaterThanOrEqual(c[best]!.spearman - se[m.candidate]!);
     // every simpler candidate (a baseline, a spend exponent, a blend with a smaller regression weight) is further away
     const complexity = (k: string) => (k.startsWith('regression') ? 1 + Number(k.match(/[\d.]+$/)?.[0] ?? 1) : k.startsWith('bgnbd_x_spend^0.') ? 0.5 : 0);
-    for (const [k, v] of Object.entries(c)) if (complexity(k) < complexity(m.candidate)) expect(v.spearman).toBeLessThan(c[best]!.spearman - se[k]!);
+    for (const k of eligible) if (complexity(k) < complexity(m.candidate)) expect(c[k]!.spearman).toBeLessThan(c[best]!.spearman - se[k]!);
     expect(m.kind).toBe('regression'); // the next-quarter spend follows the last 30 days', which no baseline sees: a clear win
     expect(m.reason).toContain(m.candidate);
     expect(m.trainingSnapshots).toEqual(['2024-06-01', '2024-05-18', '2024-05-04']);

@@ -67,6 +67,7 @@ describe('c360 evaluate on the grocery panel (cutoff 2017-09-30, 92 days)', () =
     // No model below its strongest baseline. The learned CLV was more than one standard error above every simpler
     // candidate on the validation snapshot before the cutoff and beats BG/NBD x Gamma-Gamma on the holdout too (the issue's +0.05 Spearman over BG/NBD alone is not reached).
     expect(e.clv.served).toBe('regression');
+    expect(e.clv.validation!.ineligible).not.toContain('regression'); // above the strongest baselines on both validation metrics
     expect(clv!.lift.value.lo).toBeGreaterThan(0);
     expect(row(clv!, 'clv')).toBeGreaterThanOrEqual(bestBaseline(clv!));
     expect(row(clv!, 'clv', 'topDecileShare')).toBeGreaterThanOrEqual(bestBaseline(clv!, 'topDecileShare'));
@@ -79,7 +80,7 @@ describe('c360 evaluate on the grocery panel (cutoff 2017-09-30, 92 days)', () =
     expect(text).toMatch(/\| CLV decile \| customers \| predicted spend \| actual spend \|/);
     expect(e.churn.ece).toBeLessThan(0.05);
     expect(e.churn.reliability.reduce((t, b) => t + b.customers, 0)).toBe(e.churn.customers);
-  }, 180_000);
+  }, 420_000); // about 18 s of CPU; on the shared 2-core machine under load 15+ it took 160-180 s of wall time
 });
 
 async function csv(text: string): Promise<string> {

@@ -114,6 +114,25 @@ describe('`c360 ingest` refuses before the lock', () => {
   });
 });
 
+describe('odd NDJSON keys', () => {
+  it('an object naming the empty key is quarantined alone as MALFORMED (it failed the whole file with a parser error); the others load', async () => {
+    const file = join(dir, 'empty-key.ndjson');
+    await writeFile(file, '{"":1,"CUSTOMER_ID":"C5"}\n{"CUSTOMER_ID":"C6"}\n{"CUSTOMER_ID":"C7","X":{"":2}}\n');
+    const engine = await Engine.open();
+    try {
+      const lake = new LocalLake(join(dir, 'lake-empty-key'));
+      const r = await ingestRelation(engine, lake, { table: 'CUSTOMERS', source: { file }, loadId: 'l', ingestDate: '2026-01-01', tmpDir: join(dir, 'tmp') });
+      expect([r.bronzeRows, r.quarantineRows]).toEqual([2, 1]);
+      const q = await lake.localPath(r.outputs.find((o) => o.startsWith('quarantine/'))!);
+      expect(await engine.all(`SELECT _source_position AS pos, _source_record AS rec, _source_error AS err FROM read_parquet(${lit(q)})`)).toEqual([
+        { pos: 'line=1', rec: '{"":1,"CUSTOMER_ID":"C5"}', err: 'EMPTY KEY: the object names the key ""' },
+      ]);
+    } finally {
+      engine.close();
+    }
+  });
+});
+
 describe('records that are not UTF-8', () => {
   type Q = { id: string | null; pos: string; rec: string; hex: string; reasons: string[]; err: string };
   /** Ingests `file` twice into one lake: what the first wrote, and what the second added. */

@@ -10,7 +10,7 @@ import { Engine, lit } from '../src/engine/duckdb.ts';
 import { TransientError } from '../src/runtime/errors.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { BatchSpool, POISON_DIR, writeBatch } from '../src/streaming/batch-writer.ts';
-import { decodeEvent, duplicateKey } from '../src/streaming/decode.ts';
+import { badKey, decodeEvent } from '../src/streaming/decode.ts';
 import { withTempEngine } from './temp-engine.ts';
 
 let dir: string;
@@ -53,20 +53,23 @@ describe('hostile input, third pass', () => {
     });
   });
 
-  it('duplicateKey finds a top-level key named twice (as decoded), not keys of nested objects or strings that look like keys', () => {
-    expect(duplicateKey('{"a":1,"b":2,"a":3}')).toBe('a');
-    expect(duplicateKey('{"a":1,"\\u0061":2}')).toBe('a');
-    expect(duplicateKey('{"a":{"a":1,"a":2},"b":[{"b":1}],"c":"\\",\\"c\\":"}')).toBeUndefined();
-    expect(duplicateKey('{ "x\\\\" : 1 , "x\\\\" : 2 }')).toBe('x\\');
-    expect(duplicateKey('{}')).toBeUndefined();
+  it('badKey finds a top-level key named twice (as decoded) or empty, not keys of nested objects or strings that look like keys', () => {
+    expect(badKey('{"a":1,"b":2,"a":3}')).toBe('a');
+    expect(badKey('{"a":1,"\\u0061":2}')).toBe('a');
+    expect(badKey('{"a":{"a":1,"a":2},"b":[{"b":1}],"c":"\\",\\"c\\":"}')).toBeUndefined();
+    expect(badKey('{ "x\\\\" : 1 , "x\\\\" : 2 }')).toBe('x\\');
+    expect(badKey('{}')).toBeUndefined();
+    // The empty key cannot be a column (issue 19, fourth pass: it failed a whole NDJSON file with a parser error).
+    expect(badKey('{"a":1,"":2}')).toBe('');
+    expect(badKey('{"a":{"":1}}')).toBeUndefined();
   });
 
-  it('a stream event naming a key twice is quarantined whole as MALFORMED (both on receipt and when DuckDB checks it); the others load', async () => {
+  it('a stream event naming a key twice, or the empty key, is quarantined whole as MALFORMED (both on receipt and when DuckDB checks it); the others load', async () => {
     for (const deferParse of [false, true]) {
       const lake = new LocalLake(join(dir, `lake-${++n}`));
       const spool = new BatchSpool(join(dir, `spool-${n}`), 'hub', '0');
       const body = (id: string, extra = '') => `{"EVENT_ID":"${id}","SESSION_ID":"S1"${extra},"EVENT_DATE":"2026-01-01 00:00:00","EVENT_TYPE":"page_view"}`;
-      const bodies = [body('E1'), body('E2', ',"SESSION_ID":"S2"'), body('E3'), `{"EVENT_ID":"E4",\n"EVENT_ID":"E5"}`, body('E6', ',"\\u0053ESSION_ID":"S9"')];
+      const bodies = [body('E1'), body('E2', ',"SESSION_ID":"S2"'), body('E3'), `{"EVENT_ID":"E4",\n"EVENT_ID":"E5"}`, body('E6', ',"\\u0053ESSION_ID":"S9"'), body('E7', ',"":"x"')];
       bodies.forEach((b, i) => {
         spool.add(decodeEvent('0', { body: Buffer.from(b), properties: { table: 'CUSTOMER_BEHAVIORAL_EVENTS' }, sequenceNumber: i, offset: String(i * 10), enqueuedTimeUtc: new Date('2026-01-02T00:00:00Z') }, { deferParse }));
       });
@@ -75,7 +78,7 @@ describe('hostile input, third pass', () => {
       const rows = await engine.all<{ body: string; reasons: string[]; seq: number }>(
         `SELECT _body AS body, _reasons AS reasons, _sequence_number::INTEGER AS seq FROM read_parquet(${lit(await lake.localPath(poison))}) ORDER BY seq`,
       );
-      expect(rows, `deferParse ${deferParse}`).toEqual([1, 3, 4].map((i) => ({ body: bodies[i], reasons: ['_RECORD:MALFORMED'], seq: i })));
+      expect(rows, `deferParse ${deferParse}`).toEqual([1, 3, 4, 5].map((i) => ({ body: bodies[i], reasons: ['_RECORD:MALFORMED'], seq: i })));
       const loaded = r.outputs.filter((o) => !o.startsWith(POISON_DIR) && !o.includes('/_index/'));
       const ids = await engine.all<{ id: string }>(`SELECT EVENT_ID AS id FROM read_parquet([${(await Promise.all(loaded.map((o) => lake.localPath(o)))).map(lit).join(', ')}], union_by_name = true) ORDER BY 1`);
       expect(ids.map((x) => x.id)).toEqual(['E1', 'E3']);

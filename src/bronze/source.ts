@@ -123,11 +123,13 @@ async function longLineInSample(file: string): Promise<boolean> {
 }
 
 /**
- * SQL: the key list `keys` (json_keys of a JSON object) names each key once. The one rule for NDJSON drops and stream
- * bodies: an object naming a key twice is MALFORMED (DuckDB keeps the first value, JavaScript the last).
+ * SQL: the key list `keys` (json_keys of a JSON object) names each key once and none empty. The one rule for NDJSON
+ * drops and stream bodies (badKey in src/streaming/decode.ts for parsed bodies): an object naming a key twice is
+ * MALFORMED (DuckDB keeps the first value, JavaScript the last), and so is one naming the empty key (no column can
+ * be named "": it failed the whole file with a parser error).
  */
-export function eachKeyOnceSql(keys: string): string {
-  return `len(${keys}) = len(list_distinct(${keys}))`;
+export function keysWellFormedSql(keys: string): string {
+  return `len(${keys}) = len(list_distinct(${keys})) AND NOT list_contains(${keys}, '')`;
 }
 
 const NESTED = /(STRUCT|MAP|UNION|\[\]|\[\d+\]|^JSON$)/;
@@ -238,7 +240,7 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
       (keepRejects ? `, store_rejects = true, rejects_table = ${lit(rejects.table)}, rejects_scan = ${lit(rejects.scan)})` : ')');
     // n: the line number; bad: the reader's reason for a line it could not read (then never loaded).
     const linesSql = (numbered: string) =>
-      `CREATE TEMP TABLE ${lines} AS SELECT n, line, ok AND ${eachKeyOnceSql('ks')} AS ok, ok AS object, bad
+      `CREATE TEMP TABLE ${lines} AS SELECT n, line, ok AND ${keysWellFormedSql('ks')} AS ok, ok AS object, list_contains(ks, '') AS empty_key, bad
        FROM (SELECT n, line, ok, bad, json_keys(CASE WHEN ok THEN line END) AS ks
        FROM (SELECT n, line, bad IS NULL AND coalesce(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' END, false) AS ok, bad FROM (${numbered})))`;
     let exact: { lines: string; file: string; dialect: CsvDialect } | undefined;
@@ -266,7 +268,7 @@ export async function fileSource(engine: Engine, file: string, format: DropForma
     const malformed = {
       // An object naming a key twice is malformed too: readers disagree on which value counts (DuckDB takes the
       // first, JavaScript the last), so loading either would silently drop the other.
-      sql: `SELECT n AS line, line AS text, CASE WHEN bad IS NOT NULL THEN bad WHEN object THEN 'DUPLICATE KEY: the object names a key more than once' WHEN json_valid(line) THEN 'NOT AN OBJECT: a JSON ' || lower(json_type(CASE WHEN json_valid(line) THEN line END)) ELSE 'NOT JSON: the line does not parse' END AS error
+      sql: `SELECT n AS line, line AS text, CASE WHEN bad IS NOT NULL THEN bad WHEN empty_key THEN 'EMPTY KEY: the object names the key ""' WHEN object THEN 'DUPLICATE KEY: the object names a key more than once' WHEN json_valid(line) THEN 'NOT AN OBJECT: a JSON ' || lower(json_type(CASE WHEN json_valid(line) THEN line END)) ELSE 'NOT JSON: the line does not parse' END AS error
             FROM ${lines} WHERE NOT ok AND (bad IS NOT NULL OR trim(coalesce(line, '')) <> '')`,
       drop: [lines, rejects.table, rejects.scan],
       ...(exact ? { exact } : {}),

@@ -3,9 +3,11 @@
 // snapshots (all before the scoring date). What is served is chosen on a validation snapshot the fits did not see (the
 // newest): the evaluation's baselines (BG/NBD x Gamma-Gamma, BG/NBD alone, past spend), BG/NBD with the spend model's
 // say shrunk (expected purchases x spend per purchase^a), the regression, or the regression blended with log BG/NBD x
-// Gamma-Gamma or log BG/NBD alone. Served: the simplest candidate whose validation Spearman is within one standard error
-// (paired bootstrap over the validation customers) of the best one (Breiman's one-standard-error rule): a baseline
-// unless something beats it clearly, then the blend nearest a baseline. The registry records every candidate's figures.
+// Gamma-Gamma or log BG/NBD alone. Eligible: the baselines, and the candidates that lead every baseline on both
+// validation metrics (Spearman and top-decile share). Served: the simplest eligible candidate whose validation Spearman
+// is within one standard error (paired bootstrap over the validation customers) of the best eligible one (Breiman's
+// one-standard-error rule): a baseline unless something beats it clearly, then the blend nearest a baseline. The
+// registry records every candidate's figures.
 import { expectedPurchases, probabilityAlive, type BgNbdParams } from './bgnbd.ts';
 import type { LabelledSnapshot } from './churn.ts';
 import { rfmOf } from './clv.ts';
@@ -126,9 +128,14 @@ export interface LearnedClv {
     snapshot: string; customers: number; regression: RankMetrics; bgnbdGammaGamma: RankMetrics; bgnbd: RankMetrics;
     /** Every candidate on the validation snapshot, in the order tried. */
     candidates: Record<string, RankMetrics>;
-    /** Paired bootstrap standard error of (best - candidate) Spearman, per candidate; best = the highest Spearman. */
+    /** Paired bootstrap standard error of (best - candidate) Spearman, per candidate; best = the highest Spearman among the eligible. */
     standardErrors?: Record<string, number>;
     best?: string;
+    /**
+     * Candidates (not baselines) left out of the choice: validation Spearman not above the strongest baseline's by more
+     * than one paired standard error, or top-decile share below the strongest baseline's.
+     */
+    ineligible?: string[];
   };
   reason: string;
   /** Set when the validation snapshot was too young to stand for the scoring date (BG/NBD x Gamma-Gamma served). */
@@ -193,7 +200,7 @@ function logScores(c: Candidate, s: Prepared, reg: Regression | undefined): numb
 /** Spend predicted by a log-space score: expm1 for the regression family, exp for the multiplicative ones. */
 // A blend with log BG/NBD purchases is a log of a positive quantity, not log(1 + spend): exp keeps every customer's
 // place (expm1 clipped at 0 tied everyone whose expected purchases are below one, most of CDNOW and the sample, at 0).
-const spendOf = (c: Candidate, z: number) => (c.kind === 'regression' && c.blendWith !== 'bgnbd' ? Math.max(0, Math.expm1(z)) : Math.exp(z));
+const spendOf = (c: Pick<Candidate, 'kind' | 'blendWith'>, z: number) => (c.kind === 'regression' && c.blendWith !== 'bgnbd' ? Math.max(0, Math.expm1(z)) : Math.exp(z));
 
 /**
  * The evaluation's baselines (BG/NBD x Gamma-Gamma, BG/NBD alone, past spend) come first. `complexity` orders the
@@ -269,7 +276,17 @@ export function trainLearnedClv(snapshots: readonly LabelledSnapshot[], scoringA
   const held = fit(train);
   const valScores = Object.fromEntries(CANDIDATES.map((c) => [c.name, logScores(c, val!, held)]));
   const candidates = Object.fromEntries(CANDIDATES.map((c) => [c.name, metrics(valScores[c.name]!, val!.spend)]));
-  const best = CANDIDATES.reduce((a, c) => (candidates[c.name]!.spearman > candidates[a.name]!.spearman ? c : a));
+  // Eligible: a baseline, or a candidate that beats the strongest baseline's validation Spearman by more than one
+  // paired standard error without falling below the strongest baseline's top-decile share (issue 18 compares the
+  // served CLV with every baseline on both). The baselines may lead on different metrics; then only a candidate that
+  // leads both is eligible, and with none, the baseline with the best Spearman is served (it ties itself).
+  const baselines = CANDIDATES.filter((c) => c.complexity === 0);
+  const strongest = baselines.reduce((a, c) => (candidates[c.name]!.spearman > candidates[a.name]!.spearman ? c : a));
+  const topShare = Math.max(...baselines.map((c) => candidates[c.name]!.topDecileShare));
+  const vsBaseline = pairedStandardErrors(valScores, val!.spend, strongest.name);
+  const ineligible = CANDIDATES.filter((c) => c.complexity > 0 && !(candidates[c.name]!.spearman - candidates[strongest.name]!.spearman > vsBaseline[c.name]! && candidates[c.name]!.topDecileShare >= topShare));
+  const eligible = CANDIDATES.filter((c) => !ineligible.includes(c));
+  const best = eligible.reduce((a, c) => (candidates[c.name]!.spearman > candidates[a.name]!.spearman ? c : a));
   const standardErrors = pairedStandardErrors(valScores, val!.spend, best.name);
   const validation = {
     snapshot: usable[0]!.date,
@@ -280,6 +297,7 @@ export function trainLearnedClv(snapshots: readonly LabelledSnapshot[], scoringA
     candidates,
     standardErrors,
     best: best.name,
+    ineligible: ineligible.map((c) => c.name),
   };
   const dates = usable.map((s) => s.date);
   const valAge = median(usable[0]!.rows.map((r) => r.T_WEEKS));
@@ -292,9 +310,10 @@ export function trainLearnedClv(snapshots: readonly LabelledSnapshot[], scoringA
   // Spearman is the evaluation's primary metric. A validation lift within noise often does not survive the next
   // horizon (the sample: +0.023 on validation, -0.01 on the holdout), so the simplest candidate within one standard
   // error of the best is served; among equally simple ones, the higher Spearman.
-  const within = CANDIDATES.filter((c) => candidates[c.name]!.spearman >= candidates[best.name]!.spearman - standardErrors[c.name]!);
+  const within = eligible.filter((c) => candidates[c.name]!.spearman >= candidates[best.name]!.spearman - standardErrors[c.name]!);
   const chosen = within.reduce((a, c) => (c.complexity < a.complexity || (c.complexity === a.complexity && candidates[c.name]!.spearman > candidates[a.name]!.spearman) ? c : a));
-  const rule = `the simplest candidate within one standard error of the best validation Spearman (${best.name} ${candidates[best.name]!.spearman.toFixed(4)})`;
+  const rule = `the simplest candidate within one standard error of the best validation Spearman (${best.name} ${candidates[best.name]!.spearman.toFixed(4)})` +
+    ` among the baselines and the candidates above the strongest baseline on both validation metrics (${ineligible.length ? `${eligible.length - baselines.length} of ${CANDIDATES.length - baselines.length}` : 'all'})`;
   if (chosen.kind === 'bgnbd_gamma_gamma') {
     return { ...none(`BG/NBD x Gamma-Gamma: ${rule}`), trainingSnapshots: dates.slice(1), validation };
   }
@@ -342,6 +361,5 @@ export function scoreLearnedClv(m: LearnedClv, r: FeatureRow, bg: BgNbdParams, g
   const b = bgnbdGammaGamma(bg, gg, r, m.labelHorizonDays);
   const w = m.blendWeight ?? 1;
   const z = w * dot(m.weights, standardize(m.standardizer, learnedClvVector(r, bg, gg, m.labelHorizonDays, rhythm))) + (w < 1 ? (1 - w) * anchor(m.blendWith, b.purchases, b.purchases * b.perPurchase) : 0);
-  const spend = m.blendWith === 'bgnbd' && w < 1 ? Math.exp(z) : Math.max(0, Math.expm1(z));
-  return spend * (m.smearing ?? 1) * (horizonDays / m.labelHorizonDays);
+  return spendOf(m, z) * (m.smearing ?? 1) * (horizonDays / m.labelHorizonDays);
 }

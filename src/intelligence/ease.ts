@@ -4,6 +4,7 @@
 // TypeScript (Float64Array, no native dependency): n^3/2 multiply-adds for n items, n^2 doubles of memory, which is
 // why the model keeps the `maxItems` most popular products only (EASE_MAX_ITEMS).
 import { lit, type Engine } from '../engine/duckdb.ts';
+import { offerTop } from './math.ts';
 
 /**
  * Products EASE models: the most popular ones. 1,000 is an 8 MB matrix and about 0.5 s per inverse on an idle core
@@ -129,15 +130,7 @@ export function easeTop(B: Float64Array, n: number, items: ArrayLike<number>, k:
   let size = 0;
   for (let j = 0; j < n; j++) {
     const s = scratch[j]!;
-    if (!(s > 0) || (size === k && s <= topS[k - 1]!)) continue;
-    let p = size < k ? size++ : k - 1;
-    while (p > 0 && topS[p - 1]! < s) {
-      topS[p] = topS[p - 1]!;
-      topI[p] = topI[p - 1]!;
-      p--;
-    }
-    topS[p] = s;
-    topI[p] = j;
+    if (s > 0) size = offerTop(topS, topI, size, s, j);
   }
   const via = new Int32Array(size);
   for (let p = 0; p < size; p++) {

@@ -370,7 +370,7 @@ export function formatEvaluation(e: EvaluationResult, title = 'c360 evaluate'): 
   const served = clv.served === 'regression' ? `the learned regression (${clv.candidate})` : clv.served === 'bgnbd_monetary' ? (clv.candidate === 'bgnbd_x_spend^0' ? `${clv.model} expected purchases alone (a baseline itself)` : `${clv.model} x Gamma-Gamma spend per purchase shrunk (${clv.candidate})`) : clv.served === 'past_spend' ? 'past spend (a baseline itself)' : `${clv.model} x Gamma-Gamma (the baseline itself)`;
   const se = v?.standardErrors;
   lines.push('', `CLV served: ${served}. Why: ${clv.choice}${v ? `; validation snapshot ${v.snapshot}, ${v.customers} customers (Spearman / top-decile share${se ? ' / standard error of the Spearman gap to the best' : ''}):` : ''}`);
-  if (v) for (const [name, m] of Object.entries(v.candidates)) lines.push(`- ${name === clv.candidate ? `**${name}**` : name}: ${f(m.spearman)} / ${f(m.topDecileShare)}${se ? ` / ${name === v.best ? 'best' : f(se[name]!)}` : ''}`);
+  if (v) for (const [name, m] of Object.entries(v.candidates)) lines.push(`- ${name === clv.candidate ? `**${name}**` : name}: ${f(m.spearman)} / ${f(m.topDecileShare)}${se ? ` / ${name === v.best ? 'best' : f(se[name]!)}` : ''}${v.ineligible?.includes(name) ? ' (not above the strongest baselines on both)' : ''}`);
   lines.push('', `CLV calibration: purchase days predicted (${clv.model}) ${clv.predictedPurchases.toFixed(1)} vs actual ${clv.actualPurchases}; ` +
     `spend predicted ${clv.predictedSpend.toFixed(2)} vs actual ${clv.actualSpend.toFixed(2)} (${clv.model} x Gamma-Gamma: ${clv.baselineSpend.toFixed(2)})`);
   if (clv.deciles.length) {

@@ -252,3 +252,22 @@ export function topDecileShare(score: readonly number[], actual: readonly number
 export function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
 }
+
+/**
+ * Offers (s, i) to a descending top-k held in `topS`/`topI` (k = their length) with `size` entries; returns the new
+ * size. An entry passes another only on a strictly higher score, so with candidates offered in tie-break order the
+ * earlier one wins a tie.
+ */
+export function offerTop(topS: Float64Array, topI: Int32Array, size: number, s: number, i: number): number {
+  const k = topS.length;
+  if (size === k && s <= topS[k - 1]!) return size;
+  let j = size < k ? size++ : k - 1;
+  while (j > 0 && topS[j - 1]! < s) {
+    topS[j] = topS[j - 1]!;
+    topI[j] = topI[j - 1]!;
+    j--;
+  }
+  topS[j] = s;
+  topI[j] = i;
+  return size;
+}

@@ -2,7 +2,7 @@
 // repeat purchase, issue 5), top-N metrics, and weight tuning on an earlier time split.
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { addDays } from '../runtime/days.ts';
-import { seededRandom } from './math.ts';
+import { offerTop, seededRandom } from './math.ts';
 import { addEaseSignal, chooseEase, type EaseChoice } from './ease.ts';
 import { BASE_SIGNAL_INPUTS, buildCandidates, DEFAULT_SIGNAL_OPTIONS, SIGNALS, type Signal, type SignalOptions } from './recommend-signals.ts';
 
@@ -309,15 +309,7 @@ export function meanNdcg(m: TuningMatrix, w: Weights, k: number, perUser?: Float
     for (let i = start[u]!; i < end; i++) {
       const s = wr * R[i]! + wc * C[i]! + wt * T[i]! + wq * Q[i]! + we * E[i]! + 1e-6 * POP[i]!;
       // Rows arrive in tie-break order, so a new row enters only on a strictly higher score.
-      if (size === k && s <= topS[k - 1]!) continue;
-      let j = size < k ? size++ : k - 1;
-      while (j > 0 && topS[j - 1]! < s) {
-        topS[j] = topS[j - 1]!;
-        topI[j] = topI[j - 1]!;
-        j--;
-      }
-      topS[j] = s;
-      topI[j] = i;
+      size = offerTop(topS, topI, size, s, i);
     }
     let dcg = 0;
     for (let j = 0; j < size; j++) dcg += m.REL[topI[j]!]! * discount[j]!;

@@ -6,12 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { ingestRelation } from '../bronze/ingest.ts';
-import { eachKeyOnceSql } from '../bronze/source.ts';
+import { keysWellFormedSql } from '../bronze/source.ts';
 import { lit, type Engine } from '../engine/duckdb.ts';
 import { joinLake, type Lake } from '../lake/lake.ts';
 import { safeSegment } from './checkpoint.ts';
 import { REASON } from '../../schemas/index.ts';
-import { duplicateKey, parseObject, type DecodedEvent, type EventPosition, type PoisonEvent } from './decode.ts';
+import { badKey, parseObject, type DecodedEvent, type EventPosition, type PoisonEvent } from './decode.ts';
 
 /** Folder for events that cannot be attributed to a table's record (quarantine layout, one dataset). */
 export const POISON_DIR = 'quarantine/customer360/_events';
@@ -287,7 +287,7 @@ async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): 
   // mostly share one). No row numbering (it would make the pass single-threaded): key lists are taken in sorted
   // order, which keeps the column order the same for the same input.
   const [r] = await engine.all<{ bad: unknown; keysets: string[][] | null }>(
-    `SELECT count(*) FILTER (WHERE json IS NULL OR json_type(json) <> 'OBJECT' OR NOT ${eachKeyOnceSql('ks')}) AS bad,
+    `SELECT count(*) FILTER (WHERE json IS NULL OR json_type(json) <> 'OBJECT' OR NOT ${keysWellFormedSql('ks')}) AS bad,
             list(DISTINCT ks) FILTER (WHERE json_type(json) = 'OBJECT') AS keysets
      FROM (SELECT json, json_keys(json) AS ks FROM ${lines})`,
   );
@@ -309,7 +309,7 @@ async function checkUnparsed(engine: Engine, g: SpoolGroup, spool: BatchSpool): 
       if (line === '') continue;
       const parsed = parseObject(line);
       // A key named twice (the body's, or the position field's name used by the body) is MALFORMED, as on receipt.
-      if (parsed && duplicateKey(line) === undefined) {
+      if (parsed && badKey(line) === undefined) {
         kept.push(line);
         for (const k of Object.keys(parsed)) keys.add(k);
       } else {

@@ -105,9 +105,9 @@ export function decodeEvent(partitionId: string, event: RawEvent, options: Decod
   if (!contract) reasons.push(`_RECORD:${REASON.UNKNOWN_TABLE}`);
   if (!parsed) reasons.push(`_RECORD:${REASON.NOT_JSON}`);
   if (reasons.length > 0) return poison(reasons);
-  // A key named twice: readers disagree on which value counts, so loading one would drop the other silently (the
-  // NDJSON drop path quarantines such a line as MALFORMED too).
-  if (duplicateKey(text) !== undefined) return poison([`_RECORD:${REASON.MALFORMED}`]);
+  // A key named twice: readers disagree on which value counts, so loading one would drop the other silently; the
+  // empty key cannot be a column (the NDJSON drop path quarantines such a line as MALFORMED too).
+  if (badKey(text) !== undefined) return poison([`_RECORD:${REASON.MALFORMED}`]);
   // Whitespace newlines are the only ones valid JSON can hold unescaped: one line per record for NDJSON.
   const json = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ') : text;
   return { kind: 'record', ...pos, contract: contract!, json, text, keys: Object.keys(parsed!), bytes };
@@ -125,11 +125,11 @@ export function parseObject(text: string): object | undefined {
 }
 
 /**
- * The first key the top level of a JSON object text names twice (compared as decoded: `"a"` and `"\u0061"` are one
- * key, as DuckDB's json_keys sees them), or undefined. `text` must be valid JSON (parseObject passed): one scan that
- * skips strings and counts nesting; only top-level member names are decoded.
+ * The first key the top level of a JSON object text names twice or empty (compared as decoded: `"a"` and `"\u0061"`
+ * are one key, as DuckDB's json_keys sees them), or undefined. `text` must be valid JSON (parseObject passed): one
+ * scan that skips strings and counts nesting; only top-level member names are decoded.
  */
-export function duplicateKey(text: string): string | undefined {
+export function badKey(text: string): string | undefined {
   const seen = new Set<string>();
   let depth = 0;
   let expectKey = false;
@@ -148,7 +148,7 @@ export function duplicateKey(text: string): string | undefined {
       }
       if (depth === 1 && expectKey) {
         const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (seen.has(key)) return key;
+        if (key === '' || seen.has(key)) return key;
         seen.add(key);
         expectKey = false;
       }
