@@ -280,7 +280,7 @@ export const bench: Bench = {
       const health = JSON.parse((await get(url, '/health')).body);
       const loadSeconds = (performance.now() - t) / 1000;
       const rssLoaded = rssMb(child.pid!);
-      const bodyMb = Math.round((await bodyFileBytes(join(home, 'tmp', 'serve'))) / 2 ** 20);
+      const bodyMb = Math.round((await bodyFileBytes(process.env.C360_SERVE_SNAPSHOT_DIR || join(home, 'tmp', 'serve'))) / 2 ** 20);
       ctx.out(`first snapshot loaded in ${loadSeconds.toFixed(1)} s (process start included); server RSS ${rssLoaded} MB; profile bodies ${bodyMb} MB on disk (page cache, not RSS); ${JSON.stringify(health.snapshot)}`);
 
       await gen.run(spec('c360', 3)); // warm-up

@@ -204,10 +204,11 @@ export const silverPublishJob: Job = {
         await engine.run(`INSERT INTO published BY NAME SELECT o.*, '' AS __p FROM ${kept} o ANTI JOIN stg_self k ON ${keyMatch(contract, 'o', 'k')}`);
         await engine.run(`CREATE OR REPLACE TEMP TABLE published AS SELECT * FROM published ORDER BY ${contract.primaryKey.map(ident).join(', ')}`);
       }
-      if (!full) {
+      if (!full && partitionColumn(contract)) {
         // Only partitions whose published rows differ from those there now are rewritten: a re-checked row whose
         // flags stayed, or a customer whose crosswalk entry changed but names the same person, leaves its day alone,
-        // so Gold (which recomputes the days this dataset's change log names) does not recompute it either.
+        // so Gold (which recomputes the days this dataset's change log names) does not recompute it either. (An
+        // unpartitioned table is one file that changes on nearly every run: comparing it whole would cost more.)
         const cols = [...ds.columns.map((c) => ident(c.name)), '__p'].join(', ');
         const before = await readDatasetSql(ctx.lake, touched.flatMap((p) => previous!.partitions[p] ?? []), 'SELECT * EXCLUDE (__p) FROM published WHERE false');
         // (by name: a file written before a column was declared compares as changed, not as an error)

@@ -13,6 +13,7 @@ import { AS_OF, writeScenarioIntelligence, writeScenarioSilver } from './fixture
 import { GOLD_SQL_DATASETS, getDataset } from '../src/catalogue/index.ts';
 import { dayPartitionFiles } from '../src/gold/day-partitioned.ts';
 import { goldDir } from '../src/gold/paths.ts';
+import { registerSilverInputs } from '../src/gold/silver-inputs.ts';
 import { rfmSegment, rfmSegmentSql, scoreSql } from '../src/gold/rfm.ts';
 import { goldCustomerJob } from '../jobs/gold-customer.ts';
 import { goldBehaviorJob } from '../jobs/gold-behavior.ts';
@@ -242,6 +243,25 @@ describe('behaviour and service', () => {
     ]);
     const month = (await base.read('agg_touchpoint_activity')).find((r) => r.GRAIN === 'MONTH' && r.PERIOD_START === '2026-03-01' && r.TOUCHPOINT_KEY === 'MESSAGE_EMAIL')!;
     expect([month.TOUCHES, month.CUSTOMERS]).toEqual(['2', '1']);
+  });
+
+  it('products summed from the product-days equal a summary of every line item (latest attributes, averages, rates)', async () => {
+    const e = await Engine.open();
+    try {
+      await registerSilverInputs(e, base.lake, AS_OF, new Set(['items', 'transactions']));
+      const direct = await e.all(`SELECT PRODUCT_ID, first(PRODUCT_NAME ORDER BY TRANSACTION_DATE DESC, ITEM_ID) AS PRODUCT_NAME,
+        first(SKU ORDER BY TRANSACTION_DATE DESC, ITEM_ID) AS SKU, CAST(ROUND(avg(UNIT_PRICE), 2) AS DECIMAL(18,2)) AS AVG_UNIT_PRICE,
+        CAST(COALESCE(sum(QUANTITY) FILTER (WHERE ITEM_STATUS = 'SOLD'), 0) AS BIGINT) AS UNITS_SOLD,
+        CAST(COALESCE(sum(TOTAL_PRICE) FILTER (WHERE ITEM_STATUS = 'SOLD'), 0) AS DECIMAL(18,2)) AS REVENUE,
+        ROUND(count(*) FILTER (WHERE ITEM_STATUS = 'RETURNED') / count(*), 4) AS RETURN_RATE, ROUND(avg(ITEM_RATING), 2) AS AVG_RATING,
+        CAST(min(TRANSACTION_DATE) AS DATE) AS FIRST_SOLD_DATE, CAST(max(TRANSACTION_DATE) AS DATE) AS LAST_SOLD_DATE
+      FROM s_items JOIN s_transactions USING (TRANSACTION_ID) WHERE PRODUCT_ID IS NOT NULL GROUP BY 1 ORDER BY 1`);
+      const got = (await base.read('dim_product')).map(({ CATEGORY: _c, SUBCATEGORY: _s, BRAND: _b, ...r }) => r);
+      expect(direct.length).toBeGreaterThan(1);
+      expect(got).toEqual(direct);
+    } finally {
+      e.close();
+    }
   });
 
   it('service summary by category and priority', async () => {

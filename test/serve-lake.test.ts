@@ -2,6 +2,7 @@
 // picked up and swapped in while requests keep coming, every answer is wholly from the old or wholly from the new
 // snapshot, requests are answered during the load, an unchanged lake loads nothing, and a broken new snapshot is
 // refused while the current one keeps serving.
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,5 +131,29 @@ describe('serving the lake', () => {
     expect(await other.ready).toBe(false);
     expect(other.store.lastError).toMatch(/ended \(SIGKILL\)/);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('C360_SERVE_SNAPSHOT_DIR puts the snapshot files where it says, whatever the caller chose (a memory file system)', async () => {
+    const chosen = join(home, 'serve-env');
+    const given = join(home, 'serve-given');
+    process.env.C360_SERVE_SNAPSHOT_DIR = chosen;
+    let other: Awaited<ReturnType<typeof startServer>>;
+    try {
+      other = await startServer({
+        lake, source: { kind: 'lake' }, apiKeys: [{ key: KEY, role: 'agent', name: 'crm' }],
+        port: 0, host: '127.0.0.1', rateLimit: { perSecond: 0 }, auditLog: null, pollSeconds: 0, snapshotDir: given, log: silentLogger,
+      });
+    } finally {
+      delete process.env.C360_SERVE_SNAPSHOT_DIR;
+    }
+    try {
+      // the folder is made before the build starts (the lake's newest date may be the broken one above: the build
+      // need not succeed for the folder to show where the files go)
+      await other.ready;
+      expect(existsSync(chosen)).toBe(true);
+      expect(existsSync(given)).toBe(false);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { aggCustomerActivity, aggFunnelDaily, aggTouchpointActivity, dimSession,
 import { campaignAttribution, campaignChannelPerformance, campaignRoi } from '../gold/campaigns.ts';
 import { customerProfile } from '../gold/customer-profile.ts';
 import { DAILY_AGGREGATES } from '../gold/daily-aggregates.ts';
-import { customerIdentityMap, dimDate, dimProduct, factCustomerInteractions, factTransactions, serviceSummary } from '../gold/customer-datasets.ts';
+import { customerIdentityMap, dimDate, dimProduct, factCustomerInteractions, factTransactions, productDaily, serviceSummary } from '../gold/customer-datasets.ts';
 import { dimContent, dimRecommendation, factPersonalizationEvents } from '../gold/personalization.ts';
 import { customerPreferences, factTransactionItems } from '../gold/sales-and-preferences.ts';
 import { PREPARED_RELATIONS, SHARED_RELATIONS, SILVER_VIEWS } from '../gold/relations.ts';
@@ -20,7 +20,7 @@ export type { Dataset } from './dataset.ts';
 
 export const GOLD_SQL_DATASETS: readonly Dataset[] = [
   // consent first: the profile reads it (kept as g_customer_consent)
-  customerConsent, customerProfile, customerIdentityMap, factTransactions, factCustomerInteractions, dimProduct, dimDate, serviceSummary,
+  customerConsent, customerProfile, customerIdentityMap, factTransactions, factCustomerInteractions, productDaily, dimProduct, dimDate, serviceSummary,
   factTransactionItems, customerPreferences,
   factBehavioralEvents, dimSession, dimTouchpoint, dimTime, aggCustomerActivity, aggTouchpointActivity, aggFunnelDaily,
   campaignAttribution, campaignChannelPerformance, campaignRoi,

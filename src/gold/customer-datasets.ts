@@ -88,6 +88,46 @@ SELECT 'SERVICE:' || INTERACTION_ID, 'SERVICE', INTERACTION_ID,
 FROM s_interactions`,
 }), { dayColumn: 'INTERACTION_AT' });
 
+// Products are summed from a per-product-day aggregate kept by day (day-partitioned.ts): a day's rows depend only on
+// that day's transactions and their line items, so a daily run recomputes the changed days' rows and sums the compact
+// product-days for the snapshot instead of reading every line item.
+export const productDaily = byDay({ ...gold({
+  name: 'product_daily',
+  description: 'Per product and sale day: the latest line\'s attributes, units, revenue, returns, ratings and prices (summed into dim_product)',
+  grain: 'one row per (PRODUCT_ID, SOLD_DATE) with a line item',
+  job: 'gold-customer',
+  primaryKey: ['PRODUCT_ID', 'SOLD_DATE'],
+  keep: true,
+  columns: [
+    ['PRODUCT_ID', T.varchar, 'Product id'], ['SOLD_DATE', T.date, 'Transaction date of the lines'],
+    ['LATEST_AT', T.timestamp, 'Time of the day\'s latest line'], ['LATEST_ITEM_ID', T.varchar, 'Smallest ITEM_ID among the lines at LATEST_AT'],
+    ['PRODUCT_NAME', T.varchar, 'Product name on that line'], ['CATEGORY', T.varchar, 'Category on that line'], ['SUBCATEGORY', T.varchar, 'Subcategory on that line'],
+    ['BRAND', T.varchar, 'Brand on that line'], ['SKU', T.varchar, 'SKU on that line'],
+    ['UNIT_PRICE_SUM', { kind: 'decimal', precision: 38, scale: 2 }, 'Sum of unit prices'], ['UNIT_PRICE_COUNT', T.bigint, 'Lines with a unit price'],
+    ['UNITS_SOLD', T.bigint, 'Units on SOLD lines'], ['REVENUE', { kind: 'decimal', precision: 38, scale: 2 }, 'TOTAL_PRICE on SOLD lines'],
+    ['LINES', T.bigint, 'Lines'], ['RETURNED_LINES', T.bigint, 'Lines RETURNED'],
+    ['RATING_SUM', T.bigint, 'Sum of item ratings'], ['RATING_COUNT', T.bigint, 'Lines with a rating'],
+    ['FIRST_AT', T.timestamp, 'Earliest line time'],
+  ],
+  sql: () => `SELECT i.PRODUCT_ID, CAST(t.TRANSACTION_DATE AS DATE) AS SOLD_DATE,
+  max(t.TRANSACTION_DATE) AS LATEST_AT,
+  first(i.ITEM_ID ORDER BY t.TRANSACTION_DATE DESC, i.ITEM_ID) AS LATEST_ITEM_ID,
+  first(i.PRODUCT_NAME ORDER BY t.TRANSACTION_DATE DESC, i.ITEM_ID) AS PRODUCT_NAME,
+  first(i.CATEGORY ORDER BY t.TRANSACTION_DATE DESC, i.ITEM_ID) AS CATEGORY,
+  first(i.SUBCATEGORY ORDER BY t.TRANSACTION_DATE DESC, i.ITEM_ID) AS SUBCATEGORY,
+  first(i.BRAND ORDER BY t.TRANSACTION_DATE DESC, i.ITEM_ID) AS BRAND,
+  first(i.SKU ORDER BY t.TRANSACTION_DATE DESC, i.ITEM_ID) AS SKU,
+  CAST(sum(i.UNIT_PRICE) AS DECIMAL(38,2)) AS UNIT_PRICE_SUM, count(i.UNIT_PRICE) AS UNIT_PRICE_COUNT,
+  CAST(COALESCE(sum(i.QUANTITY) FILTER (WHERE i.ITEM_STATUS = 'SOLD'), 0) AS BIGINT) AS UNITS_SOLD,
+  CAST(COALESCE(sum(i.TOTAL_PRICE) FILTER (WHERE i.ITEM_STATUS = 'SOLD'), 0) AS DECIMAL(38,2)) AS REVENUE,
+  count(*) AS LINES, count(*) FILTER (WHERE i.ITEM_STATUS = 'RETURNED') AS RETURNED_LINES,
+  CAST(COALESCE(sum(i.ITEM_RATING), 0) AS BIGINT) AS RATING_SUM, count(i.ITEM_RATING) AS RATING_COUNT,
+  min(t.TRANSACTION_DATE) AS FIRST_AT
+FROM s_items i JOIN s_transactions t USING (TRANSACTION_ID)
+WHERE i.PRODUCT_ID IS NOT NULL AND t.TRANSACTION_DATE IS NOT NULL
+GROUP BY 1, 2`,
+}), path: 'gold/aggregates/product_daily' }, { dayColumn: 'SOLD_DATE' });
+
 export const dimProduct = gold({
   name: 'dim_product',
   description: 'Products sold on or before the as-of date: latest attributes and sales statistics',
@@ -105,24 +145,22 @@ export const dimProduct = gold({
     schema: 'CUSTOMER_360', table: 'DIM_PRODUCT', strategy: 'snapshot', clusterBy: ['CATEGORY'],
     comment: 'Products sold on or before the as-of date, with latest attributes and sales statistics',
   },
-  sql: () => `WITH sold AS (
-  SELECT i.*, t.TRANSACTION_DATE FROM s_items i JOIN s_transactions t USING (TRANSACTION_ID)
-  WHERE i.PRODUCT_ID IS NOT NULL
-)
-SELECT PRODUCT_ID,
-  first(PRODUCT_NAME ORDER BY TRANSACTION_DATE DESC, ITEM_ID) AS PRODUCT_NAME,
-  first(CATEGORY ORDER BY TRANSACTION_DATE DESC, ITEM_ID) AS CATEGORY,
-  first(SUBCATEGORY ORDER BY TRANSACTION_DATE DESC, ITEM_ID) AS SUBCATEGORY,
-  first(BRAND ORDER BY TRANSACTION_DATE DESC, ITEM_ID) AS BRAND,
-  first(SKU ORDER BY TRANSACTION_DATE DESC, ITEM_ID) AS SKU,
-  CAST(ROUND(avg(UNIT_PRICE), 2) AS DECIMAL(18,2)) AS AVG_UNIT_PRICE,
-  CAST(COALESCE(sum(QUANTITY) FILTER (WHERE ITEM_STATUS = 'SOLD'), 0) AS BIGINT) AS UNITS_SOLD,
-  CAST(COALESCE(sum(TOTAL_PRICE) FILTER (WHERE ITEM_STATUS = 'SOLD'), 0) AS DECIMAL(18,2)) AS REVENUE,
-  ROUND(count(*) FILTER (WHERE ITEM_STATUS = 'RETURNED') / count(*), 4) AS RETURN_RATE,
-  ROUND(avg(ITEM_RATING), 2) AS AVG_RATING,
-  CAST(min(TRANSACTION_DATE) AS DATE) AS FIRST_SOLD_DATE,
-  CAST(max(TRANSACTION_DATE) AS DATE) AS LAST_SOLD_DATE
-FROM sold GROUP BY PRODUCT_ID ORDER BY PRODUCT_ID`,
+  // The product-days up to the as-of date (g_product_daily), summed: the latest line over the days is the latest
+  // day's latest line; averages are sums over counts.
+  sql: () => `SELECT PRODUCT_ID,
+  first(PRODUCT_NAME ORDER BY LATEST_AT DESC, LATEST_ITEM_ID) AS PRODUCT_NAME,
+  first(CATEGORY ORDER BY LATEST_AT DESC, LATEST_ITEM_ID) AS CATEGORY,
+  first(SUBCATEGORY ORDER BY LATEST_AT DESC, LATEST_ITEM_ID) AS SUBCATEGORY,
+  first(BRAND ORDER BY LATEST_AT DESC, LATEST_ITEM_ID) AS BRAND,
+  first(SKU ORDER BY LATEST_AT DESC, LATEST_ITEM_ID) AS SKU,
+  CAST(ROUND(sum(UNIT_PRICE_SUM) / NULLIF(sum(UNIT_PRICE_COUNT), 0), 2) AS DECIMAL(18,2)) AS AVG_UNIT_PRICE,
+  CAST(sum(UNITS_SOLD) AS BIGINT) AS UNITS_SOLD,
+  CAST(sum(REVENUE) AS DECIMAL(18,2)) AS REVENUE,
+  ROUND(sum(RETURNED_LINES) / sum(LINES), 4) AS RETURN_RATE,
+  ROUND(sum(RATING_SUM) / NULLIF(sum(RATING_COUNT), 0), 2) AS AVG_RATING,
+  CAST(min(FIRST_AT) AS DATE) AS FIRST_SOLD_DATE,
+  CAST(max(LATEST_AT) AS DATE) AS LAST_SOLD_DATE
+FROM g_product_daily GROUP BY PRODUCT_ID ORDER BY PRODUCT_ID`,
 });
 
 export const dimDate = gold({

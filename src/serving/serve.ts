@@ -98,7 +98,10 @@ function cpuCount(list: string): number {
 }
 
 export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapshotDir' | 'connections' | 'log' | 'buildPriority'>): SnapshotStore {
-  const dir = o.snapshotDir ?? join(tmpdir(), 'c360-serve');
+  // C360_SERVE_SNAPSHOT_DIR: where the snapshot files go whatever the caller chose; on a virtual machine a memory
+  // file system (/dev/shm) keeps a build's writes off the disk, whose I/O the host does with the guest's CPU time
+  // (docs/serving.md: a build writing to disk stopped the server's CPU for tens of milliseconds).
+  const dir = process.env.C360_SERVE_SNAPSHOT_DIR || (o.snapshotDir ?? join(tmpdir(), 'c360-serve'));
   const source = o.source;
   const processes = new BuildProcesses();
   return new SnapshotStore({
