@@ -139,7 +139,7 @@ beforeAll(async () => {
   expect(done.status, done.stderr).toBe(0);
   const { requestId } = JSON.parse(done.stdout.trim().split('\n').at(-1)!) as { requestId: string };
   receipt = JSON.parse(await readFile(join(lake, AUDIT_DIR, `${requestId}.json`), 'utf8')) as Receipt;
-});
+}, 360_000); // a pipeline run, a killed forget and its re-run: ~60 s alone, over 120 s seen beside other work at load ~20
 
 afterAll(async () => {
   engine?.close();
