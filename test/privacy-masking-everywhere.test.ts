@@ -45,7 +45,7 @@ beforeAll(async () => {
   try {
     const silver = join(home, 'lake', 'silver', 'customer360', 'customers', '*.parquet');
     const rows = await e.all<{ v: string }>(`SELECT DISTINCT v FROM (
-      SELECT unnest([EMAIL_ADDRESS, PHONE_NUMBER, PHONE_E164]) AS v FROM read_parquet(${lit(silver)}, union_by_name = true)) WHERE length(v) >= 7`);
+      SELECT unnest([EMAIL_ADDRESS, PHONE_NUMBER, PHONE_E164]) AS v FROM read_parquet(${lit(silver)}, union_by_name = true)) WHERE length(v) >= 7 ORDER BY v`);
     secrets = rows.map((r) => r.v);
   } finally {
     e.close();
@@ -63,7 +63,8 @@ describe('logs', () => {
     expect(logText.split('\n').length).toBeGreaterThan(50);
     expect(hits(logText, secrets)).toEqual([]);
     // the scan finds what is there
-    expect(hits(`${logText} ${secrets[0]}`, secrets)).toEqual([secrets[0]]);
+    // (case-insensitive: the sample also writes some e-mails in capitals, which the scan counts as the same secret)
+    expect(hits(`${logText} ${secrets[0]}`, secrets)).toEqual(secrets.filter((s) => s.toLowerCase() === secrets[0].toLowerCase()));
   });
 
   it('example rows in errors are shown masked', () => {
