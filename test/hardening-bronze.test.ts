@@ -5,29 +5,17 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../schemas/index.ts';
 import { checkShape } from '../src/bronze/shape.ts';
-import { main } from '../src/cli/main.ts';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { generateSample } from '../src/sample/generate.ts';
 import { decodeEvent } from '../src/streaming/decode.ts';
+import { c360 } from './cli-in-process.ts';
 
 let dir: string;
 let sample: string;
 
-async function c360(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  try {
-    return { code: await main([...argv]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 async function rows(glob: string): Promise<number> {
   const e = await Engine.open();

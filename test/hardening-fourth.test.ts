@@ -7,11 +7,11 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestRelation } from '../src/bronze/ingest.ts';
-import { main } from '../src/cli/main.ts';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
+import { c360 } from './cli-in-process.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -21,19 +21,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI in process, capturing what it writes. */
-async function c360(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  try {
-    return { code: await main([...argv]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('run-wide values are settled before any stage', () => {
   it('`c360 run` on an existing home whose lake holds no dated rows is refused before the lock: no manifest, no Silver', async () => {

@@ -5,30 +5,16 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, lit } from '../src/engine/duckdb.ts';
 import { generateSample } from '../src/sample/generate.ts';
+import { c360 } from './cli-in-process.ts';
 
 let home: string;
 let sample: string;
 let first: string;
 let last: string;
 
-/** Runs the CLI in process, capturing what it writes. */
-async function c360(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  try {
-    const code = await main([...argv]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 /** Every file under a folder (relative paths), to show a refused command wrote nothing. */
 async function filesUnder(dir: string): Promise<string[]> {
