@@ -1,10 +1,8 @@
 // Campaign attribution is maintained by conversion day: a late touch (an engagement arriving after the conversions it
 // precedes were attributed) recomputes the conversions of its day and of the window's days after it, nothing else,
 // and the result equals attributing every conversion again.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commitPartitions, emptyDatasetState, readDatasetState } from '../src/catalogue/partitioned.ts';
 import { Engine, litList } from '../src/engine/duckdb.ts';
 import { campaignAttribution } from '../src/gold/campaigns.ts';
@@ -13,6 +11,7 @@ import { silverPathOf, type SilverName } from '../src/gold/silver-inputs.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeJobContext } from '../src/orchestrator/local-runner.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
+import { withTempEngine } from './temp-engine.ts';
 
 const ATTRIBUTION = campaignAttribution as DayPartitioned;
 const AS_OF = '2026-05-20';
@@ -50,14 +49,7 @@ async function rows(lake: LocalLake): Promise<Record<string, unknown>[]> {
   return e.all(`SELECT TRANSACTION_ID, MODEL, ENGAGEMENT_ID, CAST(CREDIT AS DOUBLE) AS CREDIT FROM read_parquet(${litList(local)}, hive_partitioning = false) ORDER BY ALL`);
 }
 
-beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'c360-attr-days-'));
-  e = await Engine.open();
-});
-afterAll(async () => {
-  e.close();
-  await rm(home, { recursive: true, force: true });
-});
+withTempEngine('c360-attr-days-', (d, engine) => ((home = d), (e = engine)));
 
 describe('attribution by conversion day', () => {
   it('a late touch recomputes only the conversions of its window, and equals attributing everything again', async () => {

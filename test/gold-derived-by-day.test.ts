@@ -2,10 +2,9 @@
 // the periods holding it (its day, its ISO week's Monday, its month's first day) from those periods' days only, and
 // the result equals a recomputation of every period; another as-of date recomputes the periods of the days between
 // the two (a period sums its days up to the as-of date).
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commitPartitions, emptyDatasetState, readDatasetState } from '../src/catalogue/partitioned.ts';
 import { Engine, ident, litList } from '../src/engine/duckdb.ts';
 import { aggCustomerActivity, aggFunnelDaily } from '../src/gold/behavior.ts';
@@ -14,6 +13,7 @@ import { daysOfPeriodStart, maintainDerivedByDay, periodStartsOf, type DerivedBy
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeJobContext } from '../src/orchestrator/local-runner.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
+import { withTempEngine } from './temp-engine.ts';
 
 const DERIVED = [aggCustomerActivity, aggFunnelDaily] as DerivedByDay[];
 const day = (n: number) => `2026-05-${String(n).padStart(2, '0')}`;
@@ -46,14 +46,7 @@ async function rows(lake: LocalLake, ds: DerivedByDay): Promise<string[]> {
   return (await e.all(`SELECT * FROM read_parquet(${litList(local)}, hive_partitioning = false)`)).map((r) => JSON.stringify(r)).sort();
 }
 
-beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'c360-derived-'));
-  e = await Engine.open();
-});
-afterAll(async () => {
-  e.close();
-  await rm(home, { recursive: true, force: true });
-});
+withTempEngine('c360-derived-', (d, engine) => ((home = d), (e = engine)));
 
 describe('periods', () => {
   it('a day enters its day, its ISO week (from Monday) and its month; a period start is computed from its days', () => {

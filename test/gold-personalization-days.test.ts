@@ -1,10 +1,9 @@
 // Personalization events are maintained by event day: a day's rows read only the recommendation run that day takes
 // (the latest before it), and a new run touches only the days that now take it; the result equals recomputing every
 // day, and a re-run with nothing new changes nothing.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commitPartitions, emptyDatasetState, readDatasetState } from '../src/catalogue/partitioned.ts';
 import { Engine, lit, litList } from '../src/engine/duckdb.ts';
 import { maintainDayPartitioned, type DayPartitioned } from '../src/gold/day-partitioned.ts';
@@ -14,6 +13,7 @@ import { silverPathOf } from '../src/gold/silver-inputs.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeJobContext } from '../src/orchestrator/local-runner.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
+import { withTempEngine } from './temp-engine.ts';
 
 const EVENTS = factPersonalizationEvents as DayPartitioned;
 const AS_OF = '2026-05-15';
@@ -41,14 +41,7 @@ async function rows(lake: LocalLake): Promise<string[]> {
     FROM read_parquet(${litList(local)}, hive_partitioning = false) ORDER BY 1`)).map((x) => x.r);
 }
 
-beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'c360-perso-days-'));
-  e = await Engine.open();
-});
-afterAll(async () => {
-  e.close();
-  await rm(home, { recursive: true, force: true });
-});
+withTempEngine('c360-perso-days-', (d, engine) => ((home = d), (e = engine)));
 
 describe('personalization events by event day', () => {
   it('a new recommendation run recomputes only the days that take it, and equals recomputing every day', async () => {
