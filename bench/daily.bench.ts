@@ -23,6 +23,8 @@ interface Measured {
   stages: Record<string, number>;
   /** Wall seconds of the slowest activities. */
   slowest: Record<string, number>;
+  /** CPU seconds (the whole process while the activity ran) of the costliest activities. */
+  costliest: Record<string, number>;
   /** Days Gold's per-customer-day aggregate recomputed (all of them on a full refresh). */
   goldDays?: number;
 }
@@ -36,8 +38,10 @@ async function measuredRun(home: string, params: Record<string, string | undefin
   for (const j of m.jobs) stages[j.stage] = Math.round(((stages[j.stage] ?? 0) + (j.durationMs ?? 0) / 1000) * 10) / 10;
   const slowest = Object.fromEntries([...m.jobs].sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0)).slice(0, 8)
     .map((j) => [j.activity, Math.round((j.durationMs ?? 0) / 100) / 10]));
+  const costliest = Object.fromEntries([...m.jobs].sort((a, b) => (b.cpuMs ?? 0) - (a.cpuMs ?? 0)).slice(0, 12)
+    .map((j) => [j.activity, Math.round((j.cpuMs ?? 0) / 100) / 10]));
   const goldDays = (m.jobs.find((j) => j.activity === 'gold_daily')?.metrics['customer_daily.maintain'] as { days?: number } | undefined)?.days;
-  return { wallS: Math.round((Date.now() - t0) / 100) / 10, cpuS: Math.round((cpuSeconds() - cpu0) * 10) / 10, stages, slowest, goldDays };
+  return { wallS: Math.round((Date.now() - t0) / 100) / 10, cpuS: Math.round((cpuSeconds() - cpu0) * 10) / 10, stages, slowest, costliest, goldDays };
 }
 
 export const bench: Bench = {
@@ -58,7 +62,7 @@ export const bench: Bench = {
       const history = await measuredRun(home, { input: drops.history }, day.date);
       out(`${label}: history loaded in ${history.wallS}s`);
       const daily = await measuredRun(home, { input: drops.days[0]!.dir }, day.date);
-      out(`${label}: daily run ${daily.wallS}s wall, ${daily.cpuS}s CPU ${JSON.stringify(daily.stages)} slowest ${JSON.stringify(daily.slowest)}; Gold days recomputed ${daily.goldDays}`);
+      out(`${label}: daily run ${daily.wallS}s wall, ${daily.cpuS}s CPU ${JSON.stringify(daily.stages)} slowest ${JSON.stringify(daily.slowest)} costliest (CPU s) ${JSON.stringify(daily.costliest)}; Gold days recomputed ${daily.goldDays}`);
       result[label] = { history, daily };
     }
     const full = await measuredRun(join(workDir, 'day120'), { fullRefresh: 'true' }, day.date);

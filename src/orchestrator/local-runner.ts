@@ -67,6 +67,7 @@ export async function runJob(
   meta: { activity: string; stage: string; retry: number; retryIntervalSeconds: number; timeoutMinutes: number },
 ): Promise<JobRun> {
   const started = Date.now();
+  const cpu0 = process.cpuUsage();
   const entry: JobRun = {
     activity: meta.activity,
     stage: meta.stage,
@@ -83,7 +84,7 @@ export async function runJob(
     checkJobParams(job, params);
     await checkJobLocations(job, params, base.lake);
   } catch (error) {
-    return finish(entry, started, { status: 'failed', error: errorOf(error) });
+    return finish(entry, started, { status: 'failed', error: errorOf(error) }, cpu0);
   }
   let asOf = base.asOf;
   if (job.usesAsOf) {
@@ -92,7 +93,7 @@ export async function runJob(
       asOf = resolved.asOf;
       entry.asOf = asOf;
     } catch (error) {
-      return finish(entry, started, { status: 'failed', error: errorOf(error) });
+      return finish(entry, started, { status: 'failed', error: errorOf(error) }, cpu0);
     }
   }
   for (;;) {
@@ -116,7 +117,7 @@ export async function runJob(
       base.engines?.afterJob();
     }
   }
-  return finish(entry, started, {});
+  return finish(entry, started, {}, cpu0);
 }
 
 /** How a failure is recorded: its message, whether a retry may help, and whether it was the caller's input (exit 2). */
@@ -125,10 +126,14 @@ function errorOf(error: unknown): NonNullable<JobRun['error']> {
   return { message, transient: isTransient(error), ...(error instanceof UsageError ? { usage: true } : {}) };
 }
 
-function finish(entry: JobRun, started: number, patch: Partial<JobRun>): JobRun {
+function finish(entry: JobRun, started: number, patch: Partial<JobRun>, cpu0?: NodeJS.CpuUsage): JobRun {
   Object.assign(entry, patch);
   entry.endedAt = new Date().toISOString();
   entry.durationMs = Date.now() - started;
+  if (cpu0) {
+    const used = process.cpuUsage(cpu0);
+    entry.cpuMs = Math.round((used.user + used.system) / 1000);
+  }
   return entry;
 }
 

@@ -20,6 +20,8 @@ export interface JobRun extends JobReport {
   startedAt: string;
   endedAt?: string;
   durationMs?: number;
+  /** CPU milliseconds of the whole process (all threads, DuckDB's too) while the job ran: jobs of a run run one at a time. */
+  cpuMs?: number;
   /** usage: the caller's input or invocation was wrong (exit 2); transient: a retry may help (exit 75). */
   error?: { message: string; transient: boolean; usage?: boolean };
 }
