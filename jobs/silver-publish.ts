@@ -12,9 +12,9 @@ import { IDENTITY_PATHS } from '../src/silver/paths.ts';
 import { getDataset } from '../src/catalogue/index.ts';
 import { conformSql, emptySql } from '../src/catalogue/runner.ts';
 import {
-  changesDir, changesSince, commitPartitions, emptyDatasetState, partitionSql, readDatasetSql, readDatasetState, type DatasetState,
+  changesDir, changesSince, commitPartitions, emptyDatasetState, readDatasetSql, readDatasetState, type DatasetState,
 } from '../src/catalogue/partitioned.ts';
-import { partitionColumn, silverName, stagedName } from '../src/silver/datasets.ts';
+import { isPartitioned, partitionColumn, rowPartitionSql, silverName, stagedName } from '../src/silver/datasets.ts';
 import { flagCountsSql, hasCustomerId, publishSql, qualityMetricsSql } from '../src/silver/publish.ts';
 import { keyIndexSql, keyMatch, truthy } from '../src/silver/incremental.ts';
 import { dedupeKey } from '../src/silver/standardise-table.ts';
@@ -38,7 +38,7 @@ const stagedPathOf = (c: TableContract) => getDataset(stagedName(c)).path;
  */
 async function partitionsWith(engine: Engine, lake: Lake, c: TableContract, staged: DatasetState, on: readonly (readonly [string, string])[], values: string): Promise<string[]> {
   if (Object.keys(staged.partitions).length === 0) return [];
-  const index = await keyIndexSql(lake, c, staged, partitionSql(partitionColumn(c)));
+  const index = await keyIndexSql(lake, c, staged, rowPartitionSql(c));
   const cond = on.map(([a, b]) => `CAST(i.${ident(a)} AS VARCHAR) = CAST(v.${ident(b)} AS VARCHAR)`).join(' AND ');
   const rows = await engine.all<{ p: string }>(`SELECT DISTINCT i.__p AS p FROM ${index} i SEMI JOIN ${values} v ON ${cond}`);
   return rows.map((r) => r.p);
@@ -47,7 +47,7 @@ async function partitionsWith(engine: Engine, lake: Lake, c: TableContract, stag
 /** Adds to temp table repub_keys the keys of the staged rows matching a row of `values` (as partitionsWith). */
 async function keysWith(engine: Engine, lake: Lake, c: TableContract, staged: DatasetState, on: readonly (readonly [string, string])[], values: string): Promise<void> {
   if (Object.keys(staged.partitions).length === 0) return;
-  const index = await keyIndexSql(lake, c, staged, partitionSql(partitionColumn(c)));
+  const index = await keyIndexSql(lake, c, staged, rowPartitionSql(c));
   const cond = on.map(([a, b]) => `CAST(i.${ident(a)} AS VARCHAR) = CAST(v.${ident(b)} AS VARCHAR)`).join(' AND ');
   await engine.run(`INSERT INTO repub_keys SELECT ${dedupeKey(c).map((k) => `i.${ident(k)}`).join(', ')} FROM ${index} i SEMI JOIN ${values} v ON ${cond}`);
 }
@@ -74,8 +74,9 @@ export const silverPublishJob: Job = {
     }
     const previous = await readDatasetState(ctx.lake, ds.path);
     const prevInputs = previous?.inputs as PublishInputs | undefined;
-    const full = truthy(ctx.params.fullRefresh) || !previous || !prevInputs?.staged;
-    const partition = partitionSql(partitionColumn(contract));
+    // (a table now partitioned, published as one file before: re-published whole into its partitions)
+    const full = truthy(ctx.params.fullRefresh) || !previous || !prevInputs?.staged || (isPartitioned(contract) && previous.partitions[''] !== undefined);
+    const partition = rowPartitionSql(contract);
     const engine = await ctx.openEngine();
     try {
       // The crosswalk, and which customers' entries changed since the last publish.
@@ -88,16 +89,19 @@ export const silverPublishJob: Job = {
         ctx.log.warn('no identity crosswalk yet: CUSTOMER360_ID stays null', { table: contract.name });
       }
       const stagedParts = Object.keys(staged.partitions);
-      // An unpartitioned table (line items: one file growing with history) re-publishes the rows that can have
-      // changed, found by key, and keeps the others as published: its checks then read the other tables' rows
-      // those rows reach, not every transaction day. (Customers stay whole: near-duplicates compare every row.)
+      // An unpartitioned table, or line items (partitioned by load, not by day), re-publishes the rows that can have
+      // changed, found by key, and keeps the others of their partitions as published: its checks then read the other
+      // tables' rows those rows reach, not every transaction day. (Customers stay whole: near-duplicates compare
+      // every row.) Items' partitions to rewrite are those staging rewrote (the changed items' new and old loads)
+      // and those holding an item whose transaction changed.
       const rowLevel = !full && !partitionColumn(contract) && contract.name !== 'CUSTOMERS';
       const keyCols = dedupeKey(contract).map(ident).join(', ');
       if (rowLevel) await engine.run(`CREATE TEMP TABLE repub_keys AS SELECT ${keyCols} FROM ${await readDatasetSql(ctx.lake, [], emptySql(getDataset(stagedName(contract))))}`);
       let touched: string[];
       let reason: Record<string, number> = {};
       if (full) {
-        touched = [...new Set([...stagedParts, ...Object.keys(previous?.partitions ?? {}), ...(partitionColumn(contract) ? [] : [''])])].sort();
+        touched = [...new Set([...stagedParts, ...Object.keys(previous?.partitions ?? {}), ...(isPartitioned(contract) ? [] : [''])])].sort();
+        if (isPartitioned(contract)) touched = touched.filter((p) => p !== '');
       } else {
         const set = new Set<string>();
         const add = (why: string, ps: string[]) => {
@@ -109,6 +113,7 @@ export const silverPublishJob: Job = {
         if (!self || needCh.some(([, ch]) => !ch)) {
           touched = [...new Set([...stagedParts, ...Object.keys(previous!.partitions)])].sort();
           reason = { changeLogTooShort: touched.length };
+          if (rowLevel) await engine.run(`INSERT INTO repub_keys SELECT ${keyCols} FROM ${await keyIndexSql(ctx.lake, contract, staged, partition)}`);
         } else {
           add('staged', self.flatMap((e) => e.partitions));
           const changeFiles = self.flatMap((e) => (e.file ? [e.file] : []));
@@ -150,6 +155,7 @@ export const silverPublishJob: Job = {
             }
           }
           touched = [...set].sort();
+          if (wholeTable) touched = [...new Set([...stagedParts, ...Object.keys(previous!.partitions)])].sort();
           if (wholeTable) await engine.run(`INSERT INTO repub_keys SELECT ${keyCols} FROM ${await keyIndexSql(ctx.lake, contract, staged, partition)}`);
         }
       }
@@ -200,8 +206,8 @@ export const silverPublishJob: Job = {
       await engine.run(`CREATE TEMP TABLE published AS SELECT *, ${partition} AS __p FROM (${shaped})`);
       if (rowLevel) {
         // The rows not re-published, as published before; then the table in the order a whole publish writes.
-        const kept = await readDatasetSql(ctx.lake, previous!.partitions[''] ?? [], 'SELECT * EXCLUDE (__p) FROM published WHERE false');
-        await engine.run(`INSERT INTO published BY NAME SELECT o.*, '' AS __p FROM ${kept} o ANTI JOIN stg_self k ON ${keyMatch(contract, 'o', 'k')}`);
+        const kept = await readDatasetSql(ctx.lake, touched.flatMap((p) => previous!.partitions[p] ?? []), 'SELECT * EXCLUDE (__p) FROM published WHERE false');
+        await engine.run(`INSERT INTO published BY NAME SELECT o.*, ${partition} AS __p FROM ${kept} o ANTI JOIN stg_self k ON ${keyMatch(contract, 'o', 'k')}`);
         await engine.run(`CREATE OR REPLACE TEMP TABLE published AS SELECT * FROM published ORDER BY ${contract.primaryKey.map(ident).join(', ')}`);
       }
       if (!full && partitionColumn(contract)) {
@@ -226,7 +232,8 @@ export const silverPublishJob: Job = {
         await commitQuery(engine, ctx.lake, 'SELECT * FROM cw', cwCopy, { tmpDir: join(ctx.home, 'tmp', 'silver') });
         inputs.crosswalk = cwCopy;
       }
-      const base = full ? { ...emptyDatasetState(), seq: previous?.seq ?? 0, partitions: previous?.partitions ?? {} } : previous!;
+      const base = full ? { ...emptyDatasetState(), seq: previous?.seq ?? 0, partitions: { ...previous?.partitions } } : previous!;
+      if (full && isPartitioned(contract)) delete base.partitions[''];
       const { rows, written } = await commitPartitions(engine, ctx.lake, ds.path, base, {
         relation: 'published',
         touched,

@@ -9,10 +9,10 @@ import { NICKNAMES } from '../src/identity/nicknames.ts';
 import { registerBronze } from '../src/silver/bronze-source.ts';
 import { getDataset } from '../src/catalogue/index.ts';
 import { conformSql } from '../src/catalogue/runner.ts';
-import { changesDir, commitPartitions, emptyDatasetState, partitionSql, readDatasetState } from '../src/catalogue/partitioned.ts';
+import { changesDir, commitPartitions, emptyDatasetState, readDatasetState } from '../src/catalogue/partitioned.ts';
 import { commitQuery } from '../src/lake/parquet.ts';
 import { joinLake } from '../src/lake/lake.ts';
-import { partitionColumn, stagedName } from '../src/silver/datasets.ts';
+import { isPartitioned, rowPartitionSql, stagedName } from '../src/silver/datasets.ts';
 import { duplicateCountSql, stagingSql } from '../src/silver/standardise-table.ts';
 import { mergeByKey, nextKeyIndexSql, truthy, unseenBronze } from '../src/silver/incremental.ts';
 import { join } from 'node:path';
@@ -29,8 +29,9 @@ export const silverStandardiseJob: Job = {
     const ds = getDataset(stagedName(contract));
     const full = truthy(ctx.params.fullRefresh);
     const previous = await readDatasetState(ctx.lake, ds.path);
-    // No state yet (a first run, or a lake written before incremental Silver): rebuild.
-    const state = full ? undefined : previous;
+    // No state yet (a first run, or a lake written before incremental Silver), or a table now partitioned staged as
+    // one file (line items before they were partitioned by load): rebuild.
+    const state = full || (isPartitioned(contract) && previous?.partitions[''] !== undefined) ? undefined : previous;
     const { visible, unseen } = await unseenBronze(ctx.lake, contract, state);
     ctx.report.metrics[`${contract.name}.mode`] = state ? 'incremental' : 'full';
     if (state && unseen.length === 0) {
@@ -55,7 +56,7 @@ export const silverStandardiseJob: Job = {
       }
       const bronzeRows = Number(await engine.scalar('SELECT count(*) FROM bronze_src'));
       const duplicates = Number(await engine.scalar(duplicateCountSql(contract)));
-      const partition = partitionSql(partitionColumn(contract));
+      const partition = rowPartitionSql(contract);
       const shaped = await conformSql(engine, ds, stagingSql(contract, { present, loadId: ctx.loadId }));
       await engine.run(`CREATE OR REPLACE TEMP TABLE fresh AS SELECT *, ${partition} AS __p FROM (${shaped})`);
       let touched: string[];
@@ -67,8 +68,14 @@ export const silverStandardiseJob: Job = {
         await engine.run('CREATE OR REPLACE TEMP TABLE merged AS SELECT * FROM fresh');
         await engine.run('CREATE OR REPLACE TEMP TABLE changed AS SELECT * EXCLUDE (__p) FROM fresh');
         const fresh = (await engine.all<{ p: string }>('SELECT DISTINCT __p AS p FROM fresh')).map((r) => r.p);
-        touched = [...new Set([...fresh, ...Object.keys(previous?.partitions ?? {}), ...(partitionColumn(contract) ? [] : [''])])].sort();
-        base = { ...emptyDatasetState(), seq: previous?.seq ?? 0, partitions: previous?.partitions ?? {}, changes: [] };
+        touched = [...new Set([...fresh, ...Object.keys(previous?.partitions ?? {}), ...(isPartitioned(contract) ? [] : [''])])].sort();
+        const partitions = { ...previous?.partitions };
+        // (a file written before the table was partitioned: dropped, its rows are in the partitions now)
+        if (isPartitioned(contract)) {
+          delete partitions[''];
+          touched = touched.filter((p) => p !== '');
+        }
+        base = { ...emptyDatasetState(), seq: previous?.seq ?? 0, partitions, changes: [] };
       }
       // The key index (keys and look-up columns per partition) the next merge and publishing read instead of every
       // partition; written before the state that names it.

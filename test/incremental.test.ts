@@ -44,8 +44,11 @@ describe('incremental daily runs', () => {
       expect(daily.days).toBeGreaterThan(0);
       const held = Object.keys((await readDatasetState(new LocalLake(join(inc, 'lake')), customerDaily.path))!.partitions).length;
       expect(daily.days).toBeLessThan(held);
-      // Line items (one Silver file) were re-published by row: their transaction check read the transaction days
-      // the changed items reach, not every day.
+      // Line items (partitioned by Bronze load) were staged into the day's own partition (the first daily drop has no
+      // corrections) and re-published by row: their transaction check read the transaction days the changed items
+      // reach, not every day.
+      const itemsStaged = m.jobs.find((j) => j.activity === 'silver_standardise[CUSTOMER_TRANSACTION_ITEMS]')!;
+      if (i === 0) expect((itemsStaged.metrics['CUSTOMER_TRANSACTION_ITEMS.standardise'] as { partitionsRewritten: number }).partitionsRewritten).toBe(1);
       const items = m.jobs.find((j) => j.activity === 'silver_publish[CUSTOMER_TRANSACTION_ITEMS]')!;
       const txDays = Object.keys((await readDatasetState(new LocalLake(join(inc, 'lake')), 'silver/customer360/_staging/transactions'))!.partitions).length;
       const txRead = items.inputs.filter((f) => f.includes('_staging/transactions/')).length;
@@ -62,6 +65,12 @@ describe('incremental daily runs', () => {
     expect(rebuilt.jobs.find((j) => j.activity === 'silver_standardise[CUSTOMER_TRANSACTIONS]')!.metrics['CUSTOMER_TRANSACTIONS.mode']).toBe('full');
     const reference = await snapshot(full, asOf);
 
+    // Line items: the same partitions (one per Bronze load of the winning versions) in the daily lake and the rebuild.
+    for (const path of ['silver/customer360/items', 'silver/customer360/_staging/items']) {
+      const parts = async (home: string) => Object.keys((await readDatasetState(new LocalLake(join(home, 'lake')), path))!.partitions).sort();
+      expect(await parts(inc), path).toEqual(await parts(full));
+      expect((await parts(inc)).length, path).toBe(drops.days.length + 1);
+    }
     expect(incremental.persons.length).toBeGreaterThan(100);
     expect(incremental.persons).toEqual(reference.persons);
     expect(Object.keys(incremental.datasets).sort()).toEqual(Object.keys(reference.datasets).sort());

@@ -85,7 +85,11 @@ export function partitionSql(eventTime: string | undefined): string {
   return eventTime ? `coalesce(strftime(CAST(${ident(eventTime)} AS DATE), '%Y-%m-%d'), ${lit(NO_DATE)})` : "''";
 }
 
+/** Partition values `load-<id>` (datasets partitioned by Bronze load, not by date) live in folders `load=<id>`. */
+export const LOAD_PARTITION_PREFIX = 'load-';
+
 export function partitionDir(datasetPath: string, p: string): string {
+  if (p.startsWith(LOAD_PARTITION_PREFIX)) return joinLake(datasetPath, `load=${p.slice(LOAD_PARTITION_PREFIX.length)}`);
   return p === '' ? datasetPath : joinLake(datasetPath, `${PARTITION_COLUMN}=${p}`);
 }
 

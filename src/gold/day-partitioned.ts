@@ -15,14 +15,14 @@ import { join } from 'node:path';
 import { getContract } from '../../schemas/index.ts';
 import type { ComputeParams, Dataset } from '../catalogue/dataset.ts';
 import {
-  changesSince, commitInputsOnly, commitPartitions, datasetDataFiles, dayPartitions, emptyDatasetState, isDayPartition, partitionSql, readDatasetSql, readDatasetState, type DatasetState,
+  changesSince, commitInputsOnly, commitPartitions, datasetDataFiles, dayPartitions, emptyDatasetState, isDayPartition, readDatasetSql, readDatasetState, type DatasetState,
 } from '../catalogue/partitioned.ts';
 import { conformSql, emptySql } from '../catalogue/runner.ts';
 import { ident, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { JobContext } from '../runtime/job.ts';
 import { keyIndexSql } from '../silver/incremental.ts';
-import { partitionColumn } from '../silver/datasets.ts';
+import { partitionColumn, rowPartitionSql } from '../silver/datasets.ts';
 import { STAGING_ROOT } from '../silver/paths.ts';
 import { addDays } from '../runtime/days.ts';
 import { dateLit } from './paths.ts';
@@ -91,10 +91,15 @@ const contractOf = (s: SilverName) => getContract(SILVER_TABLES[s]);
 async function daysWithKeys(engine: Engine, lake: Lake, of: SilverName, key: string, keys: string): Promise<string[]> {
   const st = await readDatasetState(lake, stagedPath(of));
   if (!st) return [];
+  return (await partitionsWithKeys(engine, lake, of, key, keys, st)).filter(isDayPartition);
+}
+
+/** Partitions of the staged `of` holding a key among the values of `keys` (column v), from its key index. */
+async function partitionsWithKeys(engine: Engine, lake: Lake, of: SilverName, key: string, keys: string, st: DatasetState): Promise<string[]> {
   const c = contractOf(of);
-  const index = await keyIndexSql(lake, c, st, partitionSql(partitionColumn(c)));
+  const index = await keyIndexSql(lake, c, st, rowPartitionSql(c));
   const rows = await engine.all<{ p: string }>(`SELECT DISTINCT __p AS p FROM ${index} WHERE CAST(${ident(key)} AS VARCHAR) IN (SELECT v FROM ${keys})`);
-  return rows.map((r) => r.p).filter(isDayPartition);
+  return rows.map((r) => r.p);
 }
 
 /**
@@ -200,8 +205,16 @@ export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds
     await engine.run(`CREATE OR REPLACE TEMP VIEW d_${s} AS SELECT * FROM dr_${s} WHERE CAST(${ident(r.key)} AS VARCHAR) IN (SELECT v FROM ${keys})`);
   }
   if (items) {
-    // Line items live in one Silver file: the rows of the touched days' transactions (a scan of that file).
-    const f = await datasetDataFiles(lake, silverPathOf('items'), states.get('items'));
+    // Line items (partitioned by load, not by day): the rows of the touched days' transactions, from the partitions
+    // the staged items' key index names for them (a staged item's partition is its published one, when the published
+    // items reflect that staging commit). Items published as one file (before that layout) are scanned whole.
+    const pub = states.get('items');
+    const stagedItems = await readDatasetState(lake, stagedPath('items'));
+    let f: string[];
+    if (pub && stagedItems && stagedItems.seq === inputs.itemsStaged && pub.partitions[''] === undefined && stagedItems.partitions[''] === undefined) {
+      await engine.run(`CREATE OR REPLACE TEMP TABLE dp_item_tx AS SELECT DISTINCT CAST(TRANSACTION_ID AS VARCHAR) AS v FROM d_transactions WHERE TRANSACTION_ID IS NOT NULL`);
+      f = (await partitionsWithKeys(engine, lake, 'items', 'TRANSACTION_ID', 'dp_item_tx', stagedItems)).sort().flatMap((p) => pub.partitions[p] ?? []);
+    } else f = await datasetDataFiles(lake, silverPathOf('items'), pub);
     files.push(...f);
     await silverFilesView(engine, lake, 'items', f, 'dr_items');
     await engine.run('CREATE OR REPLACE TEMP VIEW d_items AS SELECT * FROM dr_items WHERE TRANSACTION_ID IN (SELECT TRANSACTION_ID FROM d_transactions)');

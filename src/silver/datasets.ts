@@ -8,6 +8,8 @@ import { T } from '../warehouse/types.ts';
 import { IDENTITY_ROOT, STAGING_ROOT, SILVER_ROOT } from './paths.ts';
 import { CHECKS } from './checks.ts';
 import { hasCustomerId } from './publish.ts';
+import { LOAD_PARTITION_PREFIX, NO_DATE, partitionSql } from '../catalogue/partitioned.ts';
+import { lit } from '../engine/duckdb.ts';
 
 /**
  * The event-time column whose date partitions a table's staged and published Silver (`event_date=YYYY-MM-DD/`);
@@ -16,6 +18,24 @@ import { hasCustomerId } from './publish.ts';
  */
 export function partitionColumn(c: TableContract): string | undefined {
   return ['MARKETING_CAMPAIGNS', 'IDENTITY_LINKS', 'ACCOUNT_MEMBERSHIP'].includes(c.name) ? undefined : c.eventTime;
+}
+
+/**
+ * Tables without an event time whose staged and published Silver is partitioned by the Bronze load of each row's
+ * winning version (partition `load-<id>`, folder `load=<id>/`): line items, which grow with history. A daily run's
+ * new items land in a partition of their own, so staging and publishing rewrite only that and the partitions of
+ * corrected items, not every item; a winning version's load is the same merged day by day or rebuilt, so the layout
+ * is too.
+ */
+export const byLoad = (c: TableContract): boolean => c.name === 'CUSTOMER_TRANSACTION_ITEMS';
+
+/** Whether a table's staged and published Silver is partitioned (by event date or by load), not one file. */
+export const isPartitioned = (c: TableContract): boolean => partitionColumn(c) !== undefined || byLoad(c);
+
+/** The partition SQL of a staged or published row of `c` (partitionSql of its event time, or its load). */
+export function rowPartitionSql(c: TableContract): string {
+  if (!byLoad(c)) return partitionSql(partitionColumn(c));
+  return `coalesce(${lit(LOAD_PARTITION_PREFIX)} || nullif(regexp_replace(_bronze_load_id, '[^A-Za-z0-9_-]', '_', 'g'), ''), ${lit(NO_DATE)})`;
 }
 
 /** The catalogue name of a source table's Silver dataset: the contract name in lower case. */
