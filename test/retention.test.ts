@@ -218,6 +218,28 @@ describe('c360 retention on a sample run', () => {
     expect(afterThird).toEqual(afterSecond);
   });
 
+  it('a further run opens no file it judged before; a file changed since is judged again', async () => {
+    // The run after the kill opened files to judge them; the next one knew each file's size and earliest day.
+    expect(report.filesRead).toBeGreaterThan(10);
+    expect(again.filesRead).toBe(0);
+    // A Gold file put back as it was before retention (expired rows in it, another size): found and cleaned again.
+    const t = retentionTargets(AS_OF).find((x) => x.layer === 'gold' && x.dataset === 'fact_behavioral_events')!;
+    const old = (await files(join(before, t.path))).filter((f) => f.endsWith('.parquet'));
+    let restored = 0;
+    for (const f of old) {
+      if (!existsSync(join(lake, t.path, f))) continue;
+      await cp(join(before, t.path, f), join(lake, t.path, f));
+      restored++;
+    }
+    expect(restored).toBeGreaterThan(0);
+    expect((await split(lake, t)).expired).toBeGreaterThan(0);
+    const r = cli(['retention', '--home', home, '--as-of', AS_OF, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const a = await split(lake, t);
+    expect(a.expired).toBe(0);
+    expect(a.keptHash).toBe((await split(before, t)).keptHash);
+  });
+
   it('the report holds no personal data: counts, paths and dates only', async () => {
     const text = await readFile(join(lake, report.path), 'utf8');
     expect(text).not.toMatch(/@/);

@@ -11,10 +11,18 @@
 //   warehouse            DELETE of those rows from the Gold datasets' local warehouse tables in one transaction, and a
 //                        Snowflake DELETE plan in _audit/privacy/retention/.
 //
+// What a daily run reads: the files judged by an earlier run are remembered in _privacy/retention-checked.json
+// (per lake path: its size and the earliest day of its column then, the cutoff it was judged against); a file of the
+// same size whose earliest day is on or after today's cutoff cannot hold an expired row, so it is not opened (on
+// ADLS: not downloaded). Only new files (a day's Bronze, quarantine, Gold days), files that changed size, and files
+// whose earliest day the cutoff has reached are read. Files change in place only by erasure and retention, which only
+// remove rows, so a remembered earliest day stays a lower bound. The record is written after the removals: a crash
+// loses only what it would have saved, never claims a file clean that was not judged so.
+//
 // Crash safety: a journal (_privacy/pending/retention-<asOf>.json) records each object's counts before its change is
 // committed, so a run killed at any point is continued by the next one, whose report still counts what the first run
 // removed. Removal is idempotent by construction (the same cutoff finds nothing left), so a re-run changes nothing.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +42,21 @@ import { PENDING_DIR } from './erasure.ts';
 export const RETENTION_AUDIT_DIR = '_audit/privacy/retention';
 const JOURNAL_PREFIX = `${PENDING_DIR}/retention-`;
 const journalPath = (asOf: string) => `${JOURNAL_PREFIX}${asOf}.json`;
+export const RETENTION_CHECKED = '_privacy/retention-checked.json';
+
+/** Per lake path: the file's size and the earliest day of its retention column when judged (null: no dated row). */
+type Checked = Record<string, { size: number; min: string | null }>;
+interface CheckedRun { before: Checked; now: Checked; opened: number }
+
+async function readChecked(lake: Lake): Promise<Checked> {
+  if (!(await lake.exists(RETENTION_CHECKED))) return {};
+  try {
+    const c = JSON.parse((await lake.read(RETENTION_CHECKED)).toString('utf8')) as { version?: number; files?: Checked };
+    return c.version === 1 && c.files ? c.files : {};
+  } catch {
+    return {};
+  }
+}
 
 export type RetentionLayer = 'bronze' | 'quarantine' | 'silver' | 'gold';
 
@@ -125,6 +148,8 @@ export interface RetentionReport {
   snowflakePlan: { path: string; statements: number; checksum: string };
   kept: Array<{ table: string; why: string }>;
   rowsRemoved: number;
+  /** Lake files opened (footer or rows) to judge them; the others were known to hold no day before their cutoff. */
+  filesRead: number;
   path: string;
 }
 
@@ -171,13 +196,16 @@ async function runOnce(o: RetentionOptions, counter: { n: number }): Promise<Ret
   await mkdir(tmpDir, { recursive: true });
   const engine = await Engine.open();
   const targets = retentionTargets(o.asOf);
+  const before = await readChecked(o.lake);
+  const checked: CheckedRun = { before, now: {}, opened: 0 };
   try {
     for (const t of targets) {
       const state = t.layer === 'silver' ? await readDatasetState(o.lake, t.path) : undefined;
       if (state) await dropPartitions(engine, o.lake, t, j, save, commit);
-      else await removeRows(engine, o.lake, t, j, tmpDir, save, commit);
+      else await removeRows(engine, o.lake, t, j, tmpDir, save, commit, checked);
     }
     await deleteWarehouseRows(engine, o.home, targets, j, save, commit);
+    await o.lake.write(RETENTION_CHECKED, JSON.stringify({ version: 1, files: checked.now }));
   } finally {
     engine.close();
     await rm(tmpDir, { recursive: true, force: true });
@@ -209,6 +237,7 @@ async function runOnce(o: RetentionOptions, counter: { n: number }): Promise<Ret
     snowflakePlan: { path: planPath, statements: plan.statements, checksum: sha256(plan.sql) },
     kept: Object.entries(RETENTION).flatMap(([table, r]) => ('keep' in r ? [{ table, why: r.keep }] : [])),
     rowsRemoved: objects.reduce((s, x) => s + x.rowsRemoved, 0),
+    filesRead: checked.opened,
     path,
   };
   await o.lake.write(path, JSON.stringify(report, null, 2));
@@ -219,15 +248,22 @@ async function runOnce(o: RetentionOptions, counter: { n: number }): Promise<Ret
 
 /** The expiry predicate over a column: its date before the cutoff (text columns, as quarantine keeps them, parsed). */
 function expiredSql(column: string, type: string, cutoff: string): string {
+  return `COALESCE(${daySql(column, type)} < DATE ${lit(cutoff)}, false)`;
+}
+
+function daySql(column: string, type: string): string {
   const c = ident(column);
-  const day = /^(TIMESTAMP|DATE)/.test(type) ? `CAST(${c} AS DATE)` : `COALESCE(TRY_CAST(${c} AS DATE), CAST(TRY_CAST(${c} AS TIMESTAMP) AS DATE))`;
-  return `COALESCE(${day} < DATE ${lit(cutoff)}, false)`;
+  return /^(TIMESTAMP|DATE)/.test(type) ? `CAST(${c} AS DATE)` : `COALESCE(TRY_CAST(${c} AS DATE), CAST(TRY_CAST(${c} AS TIMESTAMP) AS DATE))`;
 }
 
 const relOf = (local: string) => `read_parquet(${lit(local)}, hive_partitioning = false)`;
 
 async function parquetUnder(lake: Lake, path: string): Promise<string[]> {
-  return (await lake.list(path)).map((f) => f.path).filter((p) => p.startsWith(`${path}/`) && p.endsWith('.parquet'));
+  return (await parquetSizes(lake, path)).map((f) => f.path);
+}
+
+async function parquetSizes(lake: Lake, path: string): Promise<Array<{ path: string; size: number }>> {
+  return (await lake.list(path)).filter((f) => f.path.startsWith(`${path}/`) && f.path.endsWith('.parquet'));
 }
 
 interface FileStats {
@@ -262,8 +298,10 @@ async function footerStats(engine: Engine, locals: readonly string[], column: st
  * Row-level retention over a folder's files (Bronze, quarantine, Gold, unpartitioned Silver). Files are judged by
  * their footer (or Bronze state) date range first: wholly expired, wholly kept, or read to count and rewrite.
  */
-async function removeRows(engine: Engine, lake: Lake, t: RetentionTarget, j: Journal, tmpDir: string, save: () => Promise<void>, commit: Commit): Promise<void> {
-  const files = await parquetUnder(lake, t.path);
+async function removeRows(engine: Engine, lake: Lake, t: RetentionTarget, j: Journal, tmpDir: string, save: () => Promise<void>, commit: Commit, checked: CheckedRun): Promise<void> {
+  const listed = await parquetSizes(lake, t.path);
+  const files = listed.map((f) => f.path);
+  const sizeOf = new Map(listed.map((f) => [f.path, f.size]));
   const keyOf = (p: string) => `lake:${p}`;
   // Files deleted before a crash: their journal entries are complete.
   for (const [k, e] of Object.entries(j.objects)) {
@@ -276,14 +314,32 @@ async function removeRows(engine: Engine, lake: Lake, t: RetentionTarget, j: Jou
   if (!files.length) return;
   const contract = ALL_CONTRACTS.find((c) => c.name === t.dataset);
   const bronzeState = t.layer === 'bronze' && contract ? await readBronzeState(lake, contract) : undefined;
+  // Files judged before (same size) or whose Bronze state records their range, with no day before the cutoff: kept
+  // without opening them.
+  const clean = new Set<string>();
+  for (const f of files) {
+    const prior = j.objects[keyOf(f)];
+    if (prior?.done) {
+      // Rewritten before an interruption: what is left starts at the cutoff at the earliest.
+      clean.add(f);
+      checked.now[f] = { size: sizeOf.get(f)!, min: t.cutoff };
+      continue;
+    }
+    const was = checked.before[f];
+    const min = was && was.size === sizeOf.get(f) ? was.min : bronzeState?.dates?.[f]?.[0];
+    if (min === undefined || (min !== null && min < t.cutoff) || j.objects[keyOf(f)]) continue;
+    clean.add(f);
+    checked.now[f] = { size: sizeOf.get(f)!, min };
+  }
   const locals = new Map<string, string>();
-  for (const f of files) locals.set(f, await lake.localPath(f));
+  for (const f of files) if (!clean.has(f)) locals.set(f, await lake.localPath(f));
+  checked.opened += locals.size;
   // Quarantine keeps values as text: footer min/max order strings, not dates, so its files are always read.
   const stats = t.layer === 'quarantine' ? new Map<string, FileStats>() : await footerStats(engine, [...locals.values()], t.column);
   const dropped: string[] = [];
   let changed = false;
   for (const f of files) {
-    if (j.objects[keyOf(f)]?.done) continue;
+    if (clean.has(f)) continue;
     const local = locals.get(f)!;
     const s = stats.get(local);
     const range = bronzeState?.dates?.[f] ?? (s?.min && s.max ? [s.min, s.max] : undefined);
@@ -292,21 +348,27 @@ async function removeRows(engine: Engine, lake: Lake, t: RetentionTarget, j: Jou
       // Nothing expired: either untouched, or rewritten before a crash (its entry is then complete).
       if (prior) Object.assign(prior, { done: true });
       if (prior) await save();
+      else checked.now[f] = { size: sizeOf.get(f)!, min: range[0] };
       continue;
     }
     let hits: number;
     let total: number;
     let pred: string;
     const cols = new Map((await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${relOf(local)}`)).map((r) => [r.column_name, r.column_type]));
-    if (!cols.has(t.column)) continue;
+    if (!cols.has(t.column)) {
+      if (!prior) checked.now[f] = { size: sizeOf.get(f)!, min: null };
+      continue;
+    }
     pred = expiredSql(t.column, cols.get(t.column)!, t.cutoff);
     if (range && s && !s.nulls && range[1] < t.cutoff) {
       hits = s.rows;
       total = s.rows;
     } else {
-      const c = (await engine.all<{ hits: unknown; total: unknown }>(`SELECT count(*) FILTER (WHERE ${pred}) AS hits, count(*) AS total FROM ${relOf(local)}`))[0]!;
+      const c = (await engine.all<{ hits: unknown; total: unknown; mn: string | null }>(`SELECT count(*) FILTER (WHERE ${pred}) AS hits, count(*) AS total,
+        strftime(min(${daySql(t.column, cols.get(t.column)!)}), '%Y-%m-%d') AS mn FROM ${relOf(local)}`))[0]!;
       hits = Number(c.hits);
       total = Number(c.total);
+      if (hits === 0 && !prior) checked.now[f] = { size: sizeOf.get(f)!, min: c.mn };
     }
     if (hits === 0) {
       if (prior) {
@@ -326,7 +388,10 @@ async function removeRows(engine: Engine, lake: Lake, t: RetentionTarget, j: Jou
     } else {
       const tmp = join(tmpDir, `${randomUUID()}.parquet`);
       await engine.run(`COPY (SELECT * FROM ${relOf(local)} WHERE NOT ${pred}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+      const size = (await stat(tmp)).size;
       await lake.putFile(tmp, f);
+      // (what is left starts at the cutoff at the earliest)
+      checked.now[f] = { size, min: t.cutoff };
       // What is left starts at the cutoff at the earliest: tomorrow's run reads the file only if it straddles again.
       if (bronzeState?.dates?.[f]) bronzeState.dates[f] = [bronzeState.dates[f]![0] < t.cutoff ? t.cutoff : bronzeState.dates[f]![0], bronzeState.dates[f]![1]];
     }
