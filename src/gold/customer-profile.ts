@@ -14,9 +14,8 @@ import { CONSENT_COLUMNS } from '../privacy/consent.ts';
 /** days between the event's date and the as-of date (0 = the as-of day itself). */
 const daysAgo = (ts: string, asOf: string) => `date_diff('day', CAST(${ts} AS DATE), ${dateLit(asOf)})`;
 
-function windowed(asOf: string, ts: string, prefix: string, agg: (filter: string) => string): string {
-  return WINDOWS.map((n) => `${agg(`${daysAgo(ts, asOf)} < ${n}`)} AS ${prefix}_${n}D`).join(',\n    ');
-}
+/** The customer_daily metrics summed over the 7/30/90-day windows (ORDERS_7D, ...). */
+const WINDOW_METRICS = ['ORDERS', 'SPEND', 'SESSIONS', 'EVENTS', 'OPENS', 'CLICKS', 'TICKETS'] as const;
 
 /**
  * Engagement score 0..100 over the last 30 days: sessions (40%), campaign clicks (30%), opens (20%) and orders (10%),
@@ -67,16 +66,17 @@ lifetime AS (
     CAST(EXTERNAL_MENTIONS AS BIGINT) AS EXTERNAL_MENTIONS
   FROM g_customer_lifetime
 ),
+-- (each window's sums from per-person sums of three spans of days ago, 0-6, 7-29 and 30-89: a day's metrics are zero
+-- when it had none of that kind, so summing the spans a window covers gives its sums)
+spans AS (
+  SELECT CUSTOMER360_ID, CASE WHEN ${daysAgo('ACTIVITY_DATE', p.asOf)} < ${WINDOWS[0]} THEN 0 WHEN ${daysAgo('ACTIVITY_DATE', p.asOf)} < ${WINDOWS[1]} THEN 1 ELSE 2 END AS span,
+    ${WINDOW_METRICS.map((m) => `sum(${m}) AS ${m}`).join(', ')}
+  FROM g_customer_daily_recent WHERE ${daysAgo('ACTIVITY_DATE', p.asOf)} < ${WINDOWS[2]} GROUP BY ALL
+),
 windows AS (
   SELECT CUSTOMER360_ID,
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'ORDERS', (f) => `CAST(COALESCE(sum(ORDERS) FILTER (WHERE TRANSACTIONS > 0 AND ${f}), 0) AS BIGINT)`)},
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'SPEND', (f) => `CAST(COALESCE(sum(SPEND) FILTER (WHERE TRANSACTIONS > 0 AND ${f}), 0) AS DECIMAL(18,2))`)},
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'SESSIONS', (f) => `CAST(COALESCE(sum(SESSIONS) FILTER (WHERE SESSIONS > 0 AND ${f}), 0) AS BIGINT)`)},
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'EVENTS', (f) => `CAST(COALESCE(sum(EVENTS) FILTER (WHERE EVENTS > 0 AND ${f}), 0) AS BIGINT)`)},
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'OPENS', (f) => `CAST(COALESCE(sum(OPENS) FILTER (WHERE ENGAGEMENTS > 0 AND ${f}), 0) AS BIGINT)`)},
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'CLICKS', (f) => `CAST(COALESCE(sum(CLICKS) FILTER (WHERE ENGAGEMENTS > 0 AND ${f}), 0) AS BIGINT)`)},
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'TICKETS', (f) => `CAST(COALESCE(sum(TICKETS) FILTER (WHERE TICKETS > 0 AND ${f}), 0) AS BIGINT)`)}
-  FROM g_customer_daily_recent GROUP BY CUSTOMER360_ID
+    ${WINDOWS.flatMap((n, i) => WINDOW_METRICS.map((m) => `CAST(COALESCE(sum(${m}) FILTER (WHERE span <= ${i}), 0) AS ${m === 'SPEND' ? 'DECIMAL(18,2)' : 'BIGINT'}) AS ${m}_${n}D`)).join(',\n    ')}
+  FROM spans GROUP BY CUSTOMER360_ID
 ),
 daily AS (SELECT * FROM lifetime LEFT JOIN windows USING (CUSTOMER360_ID)),
 -- preferred channel (most purchases) and device (most events) from each person's totals per channel and device over
