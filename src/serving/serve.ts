@@ -103,10 +103,14 @@ export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapsho
   // (docs/serving.md: a build writing to disk stopped the server's CPU for tens of milliseconds).
   const dir = process.env.C360_SERVE_SNAPSHOT_DIR || (o.snapshotDir ?? join(tmpdir(), 'c360-serve'));
   const source = o.source;
-  const processes = new BuildProcesses();
+  const prio = o.buildPriority ?? 'idle';
+  // Beside a serving snapshot: off the first CPU (besideBuildCpus), with a DuckDB thread per CPU it may use.
+  const cpus = besideBuildCpus();
+  const processes = new BuildProcesses({ priority: prio, ...(cpus ? { cpus } : {}) });
   return new SnapshotStore({
     dir,
     stopBuilds: () => processes.stop(),
+    buildCounts: () => ({ ...processes.counts }),
     log: o.log,
     fingerprint: async () => {
       if (source.kind === 'lake') return lakeFingerprint(o.lake);
@@ -114,13 +118,11 @@ export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapsho
       return st ? `${st.mtimeMs}:${st.size}` : null;
     },
     buildCurrent: async (file, beside) => {
-      // Built in a child process (snapshot-builder.ts). A first build has no requests to make way for; a reload
-      // while serving runs below them.
-      const prio = o.buildPriority ?? 'idle';
-      // Beside a serving snapshot: off the first CPU (besideBuildCpus), with a DuckDB thread per CPU it may use.
-      const cpus = beside ? besideBuildCpus() : null;
+      // Built in a child process (snapshot-builder.ts). A first build has no requests to make way for: the server
+      // forks it, and the build host that will fork every later one, placed below the requests.
+      if (!beside) processes.startHost();
       const threads = cpus ? cpuCount(cpus) : prio === 'idle' ? undefined : 1;
-      const run = { processes, ...(beside ? { priority: prio, threads, ...(cpus ? { cpus } : {}) } : { priority: 0 }) };
+      const run = { processes, beside, ...(beside ? { priority: prio, threads } : { priority: 0 }) };
       if (source.kind === 'warehouse') return buildInChild({ file, connections: o.connections, ...run, from: { kind: 'warehouse', path: source.path } });
       const print = await lakeFingerprint(o.lake);
       if (!print) throw new Error(`No Gold customer profile in the lake ${o.lake.location} yet`);

@@ -18,6 +18,8 @@ export interface StoreOptions {
   pastDates?(): Promise<string[]>;
   /** Ends builds under way (when the server stops). */
   stopBuilds?(): void;
+  /** Build processes started so far: by the server itself, by its build host (for tests and the benchmark). */
+  buildCounts?(): Readonly<{ forkedHere: number; forkedByHost: number; lastBuildPid: number }>;
   /** Folder for snapshot database files. */
   dir: string;
   log: Logger;
@@ -37,6 +39,10 @@ export class SnapshotStore {
   lastError: string | null = null;
 
   constructor(private readonly o: StoreOptions) {}
+
+  get buildCounts() {
+    return this.o.buildCounts?.();
+  }
 
   get current(): Snapshot | undefined {
     return this.cur;
