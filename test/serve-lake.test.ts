@@ -5,13 +5,14 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDataset } from '../src/catalogue/index.ts';
 import { Engine, litList } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
 import { startServer, type RunningServer } from '../src/serving/serve.ts';
+import { MEMORY_DIR, memoryRoom } from '../src/serving/snapshot-dir.ts';
 import { AS_OF, writeScenarioSilver } from './fixtures/gold-scenario.ts';
 import { runGoldCustomer, writeServeScenario } from './fixtures/serve-scenario.ts';
 
@@ -107,6 +108,10 @@ describe('serving the lake', () => {
     // the server forked its first build and the build host before it served; this build the host forked
     expect(forks.forkedHere).toBe(2);
     expect(server.store.buildCounts).toMatchObject({ forkedHere: 2, forkedByHost: forks.forkedByHost + 1 });
+    // the first snapshot's files on disk; this one's in memory, where this machine's memory file system has room
+    const room = await memoryRoom(MEMORY_DIR);
+    const inMemory = room.free !== null && room.free > 2 ** 30 && room.available > 3 * 2 ** 30;
+    expect(dirname(server.store.current!.file)).toBe(inMemory ? MEMORY_DIR : join(home, 'serve'));
     await new Promise((r) => setTimeout(r, 100));
     stop = true;
     await load;
@@ -127,6 +132,7 @@ describe('serving the lake', () => {
     const other = await startServer({
       lake, source: { kind: 'lake' }, apiKeys: [{ key: KEY, role: 'agent', name: 'crm' }],
       port: 0, host: '127.0.0.1', rateLimit: { perSecond: 0 }, auditLog: null, pollSeconds: 0, snapshotDir: dir, log: silentLogger, buildPriority: 10,
+      memoryDir: null, // every build in dir, watched below
     });
     expect(await other.ready).toBe(true);
     const serving = await readdir(dir);

@@ -22,16 +22,21 @@ export interface StoreOptions {
   buildCounts?(): Readonly<{ forkedHere: number; forkedByHost: number; lastBuildPid: number }>;
   /** Folder for snapshot database files. */
   dir: string;
+  /** The folder for the next snapshot's files, given the current one (default: dir). */
+  dirFor?(current: Snapshot | undefined): Promise<string>;
   log: Logger;
   /** Past snapshots kept open (default 2). */
   pastCache?: number;
 }
+
+let stores = 0;
 
 export class SnapshotStore {
   private cur: Snapshot | undefined;
   private curPrint: string | null = null;
   private building: Promise<boolean> | null = null;
   private seq = 0;
+  private readonly id = ++stores;
   private timer: NodeJS.Timeout | undefined;
   private readonly past = new Map<string, Promise<Snapshot | null>>();
   /** Swaps done and the last build error (for /health). */
@@ -60,8 +65,10 @@ export class SnapshotStore {
     const started = Date.now();
     try {
       const print = await this.o.fingerprint();
-      await mkdir(this.o.dir, { recursive: true });
-      const file = join(this.o.dir, `snapshot-${process.pid}-${++this.seq}.duckdb`);
+      const dir = (await this.o.dirFor?.(this.cur)) ?? this.o.dir;
+      await mkdir(dir, { recursive: true });
+      // the process and the store in the name: stores of one process may share a folder (the memory one)
+      const file = join(dir, `snapshot-${process.pid}-${this.id}-${++this.seq}.duckdb`);
       const next = await this.o.buildCurrent(file, this.cur !== undefined);
       const old = this.cur;
       this.cur = next;
