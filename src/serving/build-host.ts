@@ -6,6 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { BUILDER_SCRIPT, forkPlaced } from './build-launch.ts';
+import { buildStep } from './build-timing.ts';
 
 export type HostRequest = { init: { nice: number } } | { build: { id: number; job: unknown; env: NodeJS.ProcessEnv } } | { stop: true };
 export type HostReport = { ready: true } | { id: number; pid: number } | { id: number; answer: unknown } | { id: number; exit: string };
@@ -29,7 +30,9 @@ if (process.send) {
       killAll();
     } else {
       const { id, job, env } = m.build;
+      const started = performance.now();
       const c = forkPlaced(BUILDER_SCRIPT, null, env);
+      buildStep(started, 'the build host forked the build process');
       builds.set(id, c);
       send({ id, pid: c.pid! });
       c.once('message', (answer) => {
@@ -41,6 +44,7 @@ if (process.send) {
         send({ id, exit: e.message });
       });
       c.once('exit', (code, signal) => {
+        buildStep(started, 'the build process exited');
         builds.delete(id);
         send({ id, exit: signal ?? `exit ${code}` });
       });

@@ -145,6 +145,7 @@ export class BuildProcesses {
   run(job: ChildBuild, beside: boolean): Promise<Answer> {
     if (this.stopped) return Promise.resolve(endedEarly('SIGKILL'));
     if (!beside) {
+      const started = performance.now();
       const child = forkPlaced(BUILDER_SCRIPT, null);
       this.counts.forkedHere++;
       this.counts.lastBuildPid = child.pid ?? 0;
@@ -154,7 +155,10 @@ export class BuildProcesses {
           resolve(m);
           child.kill();
         });
-        child.once('exit', (code, signal) => resolve(endedEarly(signal ?? `exit ${code}`)));
+        child.once('exit', (code, signal) => {
+          buildStep(started, 'the build process exited');
+          resolve(endedEarly(signal ?? `exit ${code}`));
+        });
         child.send({ build: job });
       }).finally(() => this.here.delete(child));
     }
