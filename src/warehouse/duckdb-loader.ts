@@ -1,5 +1,6 @@
 // Loads Gold snapshots into the local DuckDB warehouse (H/warehouse.duckdb) by running the load plan, with the checks
 // DuckDB does not do by itself: required columns present in the Parquet files, key columns non-null and unique.
+import { createHash } from 'node:crypto';
 import type { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -9,8 +10,9 @@ import { readDatasetState, type DatasetState } from '../catalogue/partitioned.ts
 import { filesOfDays, marksFrom, planIncrement, renderMarksQuery, type LoadMark } from './increment.ts';
 import { renderAudit, renderMark, renderTableLoad, renderTablesDdl, renderViewsDdl, stagingDdl, targetColumns, targetDdl, type TableIncrement } from './load-plan.ts';
 import { isCurrentVersion, sourceDir, sourceFiles, WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
-import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
-import { analystSchema, createMaskedViews } from '../privacy/masked-views.ts';
+import { OPS_SCHEMA, STAGING_SCHEMA, stagingName, T, type WarehouseTable } from './types.ts';
+import type { TableDdl } from './dialect.ts';
+import { analystSchema, renderMaskedViews } from '../privacy/masked-views.ts';
 import { maskRow } from '../privacy/masking.ts';
 
 export interface TableLoadResult {
@@ -46,22 +48,58 @@ export class LoadError extends Error {
 }
 
 /**
- * Creates schemas, tables and views (idempotent) and adds columns the model gained since a table was created. Run it
- * inside a transaction (the load's): hundreds of COMMENT statements would otherwise each commit to the file.
+ * What the local warehouse's DDL was last applied from: the SHA-256 of every statement ensureWarehouseSchema would
+ * run. A load whose model renders the same DDL skips it (about 900 statements, most of them COMMENTs, each of which
+ * costs a catalogue write: the costliest part of a daily load that changed little). Local only: Snowflake's DDL is
+ * applied by `c360 snowflake load --setup`.
  */
-export async function ensureWarehouseSchema(engine: Engine, tables: readonly WarehouseTable[] = WAREHOUSE_TABLES): Promise<void> {
+export const SCHEMA_STATE_DDL: TableDdl = {
+  schema: OPS_SCHEMA,
+  name: 'SCHEMA_STATE',
+  comment: 'The warehouse DDL the last load applied (SHA-256 of its statements): a load rendering the same DDL skips it',
+  primaryKey: [],
+  clusterBy: [],
+  columns: [
+    { name: 'DDL_SHA256', type: T.varchar, comment: 'SHA-256 of the DDL statements applied' },
+    { name: '_LOAD_ID', type: T.varchar, comment: 'Load that applied them' },
+  ],
+};
+
+/** Every statement ensureWarehouseSchema applies for `tables` (schemas, tables, masked views, the model's views). */
+function schemaStatements(tables: readonly WarehouseTable[]): string[] {
+  return [
+    ...renderTablesDdl(d, tables), ...d.createTable(SCHEMA_STATE_DDL), ...renderMaskedViews(tables),
+    ...renderViewsDdl(d, tables, WAREHOUSE_VIEWS), ...renderViewsDdl(d, tables, WAREHOUSE_VIEWS, analystSchema),
+  ];
+}
+
+/**
+ * Creates schemas, tables and views (idempotent) and adds columns the model gained since a table was created, unless
+ * the warehouse says (OPS.SCHEMA_STATE) that the same DDL was applied already (`force`: apply it anyway, as a full
+ * refresh does). Run it inside a transaction (the load's): the fingerprint then moves with the DDL, and hundreds of
+ * COMMENT statements do not each commit to the file. The session's staging tables are created by loadTable.
+ */
+export async function ensureWarehouseSchema(engine: Engine, tables: readonly WarehouseTable[] = WAREHOUSE_TABLES, o: { loadId?: string; force?: boolean } = {}): Promise<void> {
+  const statements = schemaStatements(tables);
+  const sha = createHash('sha256').update(statements.join(';\n')).digest('hex');
+  const stateTable = d.qualified(SCHEMA_STATE_DDL.schema, SCHEMA_STATE_DDL.name);
+  const hasState = Number(await engine.scalar(`SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2`, [SCHEMA_STATE_DDL.schema, SCHEMA_STATE_DDL.name])) > 0;
+  if (!o.force && hasState && (await engine.scalar(`SELECT max(${d.ident('DDL_SHA256')}) FROM ${stateTable}`)) === sha) return;
   const existing = await engine.all<{ table_schema: string; table_name: string; column_name: string }>(
     'SELECT table_schema, table_name, column_name FROM information_schema.columns',
   );
   const have = new Set(existing.map((r) => `${r.table_schema}.${r.table_name}.${r.column_name}`));
   const tablesPresent = new Set(existing.map((r) => `${r.table_schema}.${r.table_name}`));
   for (const sql of renderTablesDdl(d, tables)) await engine.run(sql);
+  for (const sql of d.createTable(SCHEMA_STATE_DDL)) await engine.run(sql);
   await ensureColumns(engine, tables, have, tablesPresent);
   // The analyst's masked views (after the columns, so a view sees every column of the table).
-  await createMaskedViews(engine, tables);
+  for (const sql of renderMaskedViews(tables)) await engine.run(sql);
   // The model's views last: they read the columns just added; their analyst copies read the masked views.
   for (const sql of renderViewsDdl(d, tables, WAREHOUSE_VIEWS)) await engine.run(sql);
   for (const sql of renderViewsDdl(d, tables, WAREHOUSE_VIEWS, analystSchema)) await engine.run(sql);
+  await engine.run(`DELETE FROM ${stateTable}`);
+  await engine.run(`INSERT INTO ${stateTable} VALUES (${d.string(sha)}, ${d.string(o.loadId ?? '')})`);
 }
 
 async function ensureColumns(engine: Engine, tables: readonly WarehouseTable[], have: Set<string>, tablesPresent: Set<string>): Promise<void> {
@@ -154,6 +192,8 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
       const bad = local.length ? await keyProblem(engine, t, `(${d.readSnapshot({ columns: t.columns, source: loadSource })})`) : undefined;
       if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
       const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
+      // (session temp table: created here, as the schema step may have been skipped)
+      for (const sql of d.createTable(stagingDdl(t))) await engine.run(sql);
       for (const s of renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: loadSource, fullRefresh: o.fullRefresh, ...increment })) {
         if (s.step === 'clean-staging') {
           const counts = await engine.all<{ c: string; n: bigint }>(`SELECT _CHANGE AS c, count(*) AS n FROM ${staging} WHERE _LOAD_ID = ${d.string(o.loadId)} GROUP BY 1`);
@@ -217,7 +257,7 @@ export async function loadWarehouse(
   const out: TableLoadResult[] = [];
   await engine.run('BEGIN TRANSACTION');
   try {
-    await ensureWarehouseSchema(engine, tables);
+    await ensureWarehouseSchema(engine, tables, { loadId: o.loadId, force: o.fullRefresh });
     const marks = marksFrom(await engine.all(renderMarksQuery(d)));
     for (const t of tables) {
       if (skipped.has(t)) continue;
