@@ -136,14 +136,14 @@ export async function loadTable(
   const firstLoad = Number(await engine.scalar(`SELECT count(*) FROM ${target}`)) === 0;
   // A day-partitioned dataset: the days changed since the last load, and their files only.
   const source = o.source ?? (await tableSource(lake, t, o.asOf));
-  const planned = await planIncrement(lake, t, o.asOf, { mark: o.marks?.get(label), compareAll: firstLoad || o.fullRefresh, state: source.state });
+  const planned = await planIncrement(lake, t, o.asOf, { mark: o.marks?.get(label), compareAll: firstLoad || o.fullRefresh, state: source.state, files: source.files });
   const increment: TableIncrement = planned?.increment ?? {};
   const files = planned ? planned.files : source.files;
   // No snapshot is not an empty snapshot: loading it as empty would wipe the table (a day-partitioned dataset with
   // state but no files is empty: its days are all gone, or it never had rows, and the target's rows are to go).
   if (files.length === 0 && !planned) throw new LoadError(`${label}: no Gold snapshot ${sourceDir(t, o.asOf)}`);
   const result: TableLoadResult = { table: label, source: t.source, status: 'loaded', stagedRows: 0, staged: { upserts: 0, deletes: 0, partitions: 0 }, tableRows: 0, missingColumns: [], files };
-  if (planned) result.days = increment.days ?? 'all';
+  if (planned && t.dayColumn) result.days = increment.days ?? 'all';
   const local = await Promise.all(files.map((f) => lake.localPath(f)));
   const described = local.length === 0 ? [] : await engine.all<{ column_name: string }>(
     `DESCRIBE SELECT * FROM read_parquet([${local.map((f) => d.string(f)).join(', ')}], union_by_name = true, hive_partitioning = false)`,
@@ -194,12 +194,20 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
       const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
       // (session temp table: created here, as the schema step may have been skipped)
       for (const sql of d.createTable(stagingDdl(t))) await engine.run(sql);
+      let counted = false;
       for (const s of renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: loadSource, fullRefresh: o.fullRefresh, ...increment })) {
-        if (s.step === 'clean-staging') {
+        if (s.phase !== 'stage' && !counted) {
+          counted = true;
           const counts = await engine.all<{ c: string; n: bigint }>(`SELECT _CHANGE AS c, count(*) AS n FROM ${staging} WHERE _LOAD_ID = ${d.string(o.loadId)} GROUP BY 1`);
           const n = (c: string) => Number(counts.find((x) => x.c === c)?.n ?? 0);
           result.staged = { upserts: n('UPSERT'), deletes: n('DELETE'), partitions: n('PARTITION') };
         }
+        // An apply step with nothing staged for it changes nothing, but would still scan the target (a delete of no
+        // keys joins every row of the table with an empty set): skipped. The Snowflake plan keeps them (rendered
+        // before anything is staged).
+        if (s.step === 'merge' && result.staged.upserts === 0) continue;
+        if (s.step === 'delete-missing' && result.staged.deletes === 0) continue;
+        if ((s.step === 'replace-partitions' || s.step === 'insert') && result.staged.partitions === 0) continue;
         await engine.run(s.sql);
       }
     }
