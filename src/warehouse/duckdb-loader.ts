@@ -214,10 +214,13 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
   } catch (e) {
     throw e instanceof LoadError ? e : new LoadError(`${label}: load from ${sourceDir(t, o.asOf)} failed: ${(e as Error).message}`);
   }
-  result.stagedRows = Number(
-    await engine.scalar(`SELECT ROW_COUNT FROM "OPS"."LOAD_AUDIT" WHERE SCHEMA_NAME = $1 AND TABLE_NAME = $2 AND AS_OF_DATE = CAST($3 AS DATE)`, [t.schema, t.name, o.asOf]),
+  // (one statement for both counts: a daily load runs a few hundred, each with its own fixed cost)
+  const [counts] = await engine.all<{ audited: bigint; rows: bigint }>(
+    `SELECT (SELECT ROW_COUNT FROM "OPS"."LOAD_AUDIT" WHERE SCHEMA_NAME = $1 AND TABLE_NAME = $2 AND AS_OF_DATE = CAST($3 AS DATE)) AS audited, (SELECT count(*) FROM ${target}) AS rows`,
+    [t.schema, t.name, o.asOf],
   );
-  result.tableRows = Number(await engine.scalar(`SELECT count(*) FROM ${d.qualified(t.schema, t.name)}`));
+  result.stagedRows = Number(counts!.audited);
+  result.tableRows = Number(counts!.rows);
   return result;
 }
 
@@ -228,6 +231,10 @@ const piiOf = (t: WarehouseTable) => new Map(t.columns.map((c) => [c.name, c.pii
 async function keyProblem(engine: Engine, t: WarehouseTable, relation: string, loadId?: string): Promise<string | undefined> {
   const keys = t.primaryKey.map((k) => d.ident(k));
   const load = loadId === undefined ? 'true' : `${d.ident('_LOAD_ID')} = ${d.string(loadId)}`;
+  // One pass finds whether anything is wrong (null keys group together); the example rows are read only then.
+  const anyNull = keys.map((k) => `${k} IS NULL`).join(' OR ');
+  const wrong = await engine.all(`SELECT 1 FROM ${relation} WHERE ${load} GROUP BY ${keys.join(', ')} HAVING count(*) > 1 OR ${anyNull} LIMIT 1`);
+  if (wrong.length === 0) return undefined;
   const nulls = await engine.all(`SELECT * FROM ${relation} WHERE ${load} AND (${keys.map((k) => `${k} IS NULL`).join(' OR ')}) LIMIT 3`);
   if (nulls.length) return `null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(maskRow(piiOf(t), nulls[0]!))}`;
   const dups = await engine.all(`SELECT ${keys.join(', ')}, count(*) AS n FROM ${relation} WHERE ${load} GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 3`);
