@@ -227,7 +227,7 @@ async function loadGenerator(): Promise<{ run(spec: LoadSpec): Promise<LoadResul
 
 /** Generated once per size and column set (GENERATOR bumps when the generator changes), then copied per run. */
 const GENERATOR = 2;
-async function cachedSnapshot(customers: number): Promise<{ dir: string; made: boolean; seconds: number }> {
+export async function cachedSnapshot(customers: number): Promise<{ dir: string; made: boolean; seconds: number }> {
   const columns = SERVED.map((d) => getDataset(d).columns.map((c) => `${c.name}:${JSON.stringify(c.type)}`).join(','));
   const key = createHash('sha1').update(JSON.stringify([GENERATOR, AS_OF, columns])).digest('hex').slice(0, 12);
   const dir = join(import.meta.dirname, '.cache', `serve-${customers}-${key}`);

@@ -10,6 +10,7 @@ import { recommend } from '../src/intelligence/models.ts';
 import type { TunedWeights } from '../src/intelligence/recommend.ts';
 import type { ModelRecord } from '../src/intelligence/registry.ts';
 import { fingerprintInputs, planRerank, writeRanked, type RerankPlan } from '../src/intelligence/rerank.ts';
+import { pruneGlobalSignals, readGlobalSignals, writeGlobalSignals, type StoredSignalFiles } from '../src/intelligence/stored-signals.ts';
 import { readStored, trainDecision, TRAIN_PARAMS, writeStored } from '../src/intelligence/trained-models.ts';
 import { UsageError } from '../src/runtime/errors.ts';
 import { faultPoint } from '../src/runtime/fault.ts';
@@ -35,7 +36,7 @@ export const recommendationsJob: Job = {
     // and only the customers whose own inputs changed (rerank.ts).
     const asOf = await jobAsOf(ctx);
     const horizonDays = horizonOf(ctx.params);
-    const stored = await readStored<TunedWeights>(ctx.lake, JOB);
+    const stored = await readStored<TunedWeights, { signals?: StoredSignalFiles }>(ctx.lake, JOB);
     const decision = trainDecision(ctx.params, stored, asOf, horizonDays);
     ctx.report.metrics.training = decision;
     const light = decision.train ? null : await openStoredSnapshot(ctx, { rows: false });
@@ -52,7 +53,12 @@ export const recommendationsJob: Job = {
       const plan: RerankPlan = light
         ? await planRerank(engine, ctx.lake, { asOf, modelVersion: stored!.records[0]!.MODEL_VERSION, fingerprints, prefix: 'rk_' })
         : { reason: `training run: every customer` };
-      const r = await recommend(engine, snapshot, horizonDays, topN, firstDate, decision.train ? undefined : stored!.models, light ? AGGREGATE_SIGNAL_INPUTS : undefined, { only: plan.only });
+      // Between trainings, the global signals the training run stored (stored-signals.ts); without them (a lake
+      // trained before they were kept), computed from every customer's lines as the training run did.
+      const global = decision.train ? undefined : await readGlobalSignals(ctx.lake, stored!.signals);
+      if (global) ctx.report.inputs.push(...global.inputs);
+      ctx.report.metrics.globalSignals = decision.train ? 'computed (training run)' : global ? `stored by the training run as of ${stored!.trainedAsOf}` : 'computed (none stored)';
+      const r = await recommend(engine, snapshot, horizonDays, topN, firstDate, decision.train ? undefined : stored!.models, light ? AGGREGATE_SIGNAL_INPUTS : undefined, { only: plan.only, global: global?.global });
       const record: ModelRecord = decision.train ? r.record : stored!.records[0]!;
       const select = (table: string, algorithm: string) => `
         SELECT CUSTOMER360_ID, PRODUCT_ID, RANK, SCORE, REASON, ${lit(algorithm)} AS ALGORITHM, ${lit(record.MODEL_VERSION)} AS MODEL_VERSION,
@@ -68,7 +74,12 @@ export const recommendationsJob: Job = {
       await writeDataset(ctx, engine, baselineRecommendations,
         `${select(r.tables.popularity, 'popularity')} UNION ALL ${select(r.tables.repeat_purchase, 'repeat_purchase')}${plan.keep ? ` UNION ALL ${kept(plan.keep.baseline)}` : ''} ORDER BY ALGORITHM, CUSTOMER360_ID, RANK`, { asOf });
       await writeModels(ctx, engine, asOf, JOB, [record]);
-      if (decision.train) await writeStored(ctx, JOB, { trainedAsOf: asOf, horizonDays, models: r.tuning, records: [record] });
+      if (decision.train) {
+        // The global signals first (named by the model version), then trained.json naming them, then the old ones go.
+        const signals = await writeGlobalSignals(ctx, engine, JOB, record.MODEL_VERSION, r.prefix, r.ease);
+        await writeStored(ctx, JOB, { trainedAsOf: asOf, horizonDays, models: r.tuning, records: [record], signals });
+        await pruneGlobalSignals(ctx.lake, JOB, record.MODEL_VERSION);
+      }
       faultPoint(`${JOB}:ranked`);
       await writeRanked(ctx, engine, { asOf, modelVersion: record.MODEL_VERSION, fingerprints });
       ctx.report.metrics.recommendations = { version: record.MODEL_VERSION, weights: r.tuning.weights, tuned: r.tuning.tuned, validation: r.tuning.validation };

@@ -29,7 +29,7 @@ beforeAll(async () => {
   await registerSilverInputs(e, lake, '2026-03-31');
   await registerRecommendationInputs(e, lake, '2026-03-31');
   await registerRecommendationHistory(e, lake, []);
-  await registerAggregates(e, lake, '2026-03-31');
+  await registerAggregates(e, lake, '2026-03-31', GOLD_SQL_DATASETS.map((d) => d.sql!({ asOf: '2026-03-31', attributionWindowDays: 7 })));
   for (const [name, sql] of Object.entries(SHARED_RELATIONS)) await e.run(`CREATE TEMP TABLE g_${name} AS ${sql}`);
 });
 afterAll(async () => {
@@ -49,7 +49,8 @@ describe('declarations', () => {
   });
 
   it('a SQL dataset\'s inputs are read off its SQL', () => {
-    expect(getDataset('customer_profile').inputs).toEqual(expect.arrayContaining(['customers', 'customer_daily', 'customer_touchpoint_daily', 'identity_crosswalk', 'external_customer_profiles']));
+    expect(getDataset('customer_profile').inputs).toEqual(expect.arrayContaining(['customers', 'customer_daily', 'customer_lifetime', 'customer_touchpoint_lifetime', 'identity_crosswalk', 'external_customer_profiles']));
+    expect(getDataset('customer_lifetime').inputs).toEqual(['customer_daily']);
     expect(getDataset('customer_daily').inputs).toEqual(expect.arrayContaining(['customer_behavioral_events', 'customer_transactions', 'external_customer_sentiment']));
     expect(getDataset('dim_touchpoint').inputs).toEqual(['customer_daily', 'customer_touchpoint_daily']);
     expect(getDataset('customer_touchpoint_daily').inputs).toEqual(['customer_behavioral_events', 'customer_engagement_events', 'customer_service_interactions', 'customer_transactions']);

@@ -11,6 +11,12 @@ import { readDatasetState } from '../src/catalogue/partitioned.ts';
 import { customerDaily } from '../src/gold/daily-aggregates.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { makeDailyDrops, runDaily, snapshot, type LakeSnapshot } from './fixtures/daily-lake.ts';
+import { goldCustomerJob } from '../jobs/gold-customer.ts';
+import { datasetDataFiles } from '../src/catalogue/partitioned.ts';
+import { Engine, litList } from '../src/engine/duckdb.ts';
+import { runJob } from '../src/orchestrator/local-runner.ts';
+import { addDays } from '../src/runtime/days.ts';
+import { silentLogger } from '../src/runtime/logger.ts';
 
 let dir: string;
 let drops: DailyDropsResult;
@@ -44,6 +50,10 @@ describe('incremental daily runs', () => {
       expect(daily.days).toBeGreaterThan(0);
       const held = Object.keys((await readDatasetState(new LocalLake(join(inc, 'lake')), customerDaily.path))!.partitions).length;
       expect(daily.days).toBeLessThan(held);
+      // The lifetime totals were carried forward by the recomputed days (not summed again from every day), and the
+      // profile read them rather than every day of the aggregates.
+      expect((daily as { lifetime?: { mode: string } }).lifetime?.mode).toBe('incremental');
+      expect(m.jobs.find((j) => j.activity === 'gold_customer')!.metrics.lifetimes).toEqual({ customer_lifetime: 'state', customer_touchpoint_lifetime: 'state' });
       // Line items (one Silver file) were re-published by row: their transaction check read the transaction days
       // the changed items reach, not every day.
       const items = m.jobs.find((j) => j.activity === 'silver_publish[CUSTOMER_TRANSACTION_ITEMS]')!;
@@ -69,7 +79,41 @@ describe('incremental daily runs', () => {
     expect(reference.datasets.customer_transactions!.length).toBeGreaterThan(50);
     expect(reference.datasets.customer_profile!.length).toBeGreaterThan(100);
     expect(reference.datasets.customer_daily!.length).toBeGreaterThan(100);
-  }, 300_000);
+    expect(reference.datasets.customer_lifetime!.length).toBeGreaterThan(100);
+
+    // A past as-of date: the aggregates hold later days, so the profile sums their days up to it (not the totals kept
+    // for the latest day); its orders and revenue are the completed purchases of the transaction fact up to that date.
+    const past = addDays(asOf, -4);
+    const lake = new LocalLake(join(full, 'lake'));
+    const run = await runJob(goldCustomerJob, { home: full, lake, log: silentLogger, runId: 'past', loadId: 'past', runDate: past, asOf: past }, { asOf: past },
+      { activity: 'gold_customer', stage: 'gold', retry: 0, retryIntervalSeconds: 0, timeoutMinutes: 10 });
+    expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
+    expect(run.metrics.lifetimes).toEqual({ customer_lifetime: 'days', customer_touchpoint_lifetime: 'days' });
+    const e = await Engine.open();
+    try {
+      const files = async (p: string) => litList(await Promise.all((await lake.list(p)).map((f) => f.path).filter((f) => f.endsWith('.parquet')).map((f) => lake.localPath(f))));
+      const facts = await datasetDataFiles(lake, 'gold/customer360/fact_transactions');
+      const check = async (d: string) => {
+        const q = `WITH tx AS (
+  SELECT CUSTOMER360_ID, count(*) AS n, sum(TOTAL_AMOUNT) AS amount FROM read_parquet(${litList(facts.map((f) => join(full, 'lake', f)))})
+  WHERE IS_COMPLETED_PURCHASE AND CAST(TRANSACTION_DATE AS DATE) <= DATE '${d}' GROUP BY 1
+)
+SELECT count(*) FILTER (WHERE p.TOTAL_ORDERS IS DISTINCT FROM COALESCE(tx.n, 0) OR p.TOTAL_REVENUE IS DISTINCT FROM COALESCE(tx.amount, 0)) AS bad,
+  count(*) FILTER (WHERE tx.n > 0) AS purchasers, sum(p.TOTAL_ORDERS) AS orders
+FROM read_parquet(${await files(`gold/customer360/customer_profile/as_of_date=${d}`)}) p LEFT JOIN tx USING (CUSTOMER360_ID)`;
+        return (await e.all<{ bad: unknown; purchasers: unknown; orders: unknown }>(q))[0]!;
+      };
+      const then = await check(past);
+      const now = await check(asOf);
+      expect(Number(then.bad)).toBe(0);
+      expect(Number(now.bad)).toBe(0);
+      expect(Number(then.purchasers)).toBeGreaterThan(10);
+      // (the days in between hold purchases, so the two differ)
+      expect(Number(then.orders)).toBeLessThan(Number(now.orders));
+    } finally {
+      e.close();
+    }
+  }, 420_000);
 
   it('a run killed with SIGKILL between data and state, run again, equals an uninterrupted run', () => {
     const home = join(dir, 'killed');
@@ -80,8 +124,9 @@ describe('incremental daily runs', () => {
         encoding: 'utf8',
       });
     // Killed after Silver staging wrote the day's transactions, before its state; then while publishing them; then
-    // after Gold's per-customer-day aggregate wrote the changed days, before its state.
-    for (const fault of ['silver-standardise:CUSTOMER_TRANSACTIONS', 'silver-publish:CUSTOMER_TRANSACTIONS', 'gold-daily:customer_daily']) expect(run(fault).signal).toBe('SIGKILL');
+    // after Gold's per-customer-day aggregate wrote the changed days, before its state; after it committed, before the
+    // lifetime totals' state.
+    for (const fault of ['silver-standardise:CUSTOMER_TRANSACTIONS', 'silver-publish:CUSTOMER_TRANSACTIONS', 'gold-daily:customer_daily', 'gold-daily:customer_lifetime']) expect(run(fault).signal).toBe('SIGKILL');
     const r = run();
     expect(r.status, r.stderr).toBe(0);
     return snapshot(home, asOf).then((after) => {

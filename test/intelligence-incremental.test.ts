@@ -146,6 +146,14 @@ describe('feature snapshot from daily aggregates', () => {
     // The history's recommendations (a training run: nothing stored), for the daily ranking below.
     const historyRanking = await recs(inc);
     expect(historyRanking.ctx.report.metrics.training).toMatchObject({ train: true });
+    // The training run stores its global signals (stored-signals.ts), named in trained.json, for the runs in between.
+    const storedSignals = async (home: string) => {
+      const t = JSON.parse(await readFile(join(home, 'lake', 'gold', 'models', 'gold-intelligence-recommendations', 'trained.json'), 'utf8')) as { signals: { dir: string } };
+      const files = await new LocalLake(join(home, 'lake')).list('gold/models/gold-intelligence-recommendations');
+      return { dir: t.signals.dir, folders: [...new Set(files.map((f) => f.path.split('/')[3]!).filter((f) => f.startsWith('signals-')))] };
+    };
+    const historySignals = await storedSignals(inc);
+    expect(historySignals.folders).toEqual([historySignals.dir.split('/').at(-1)]);
     const [fpBefore, inputsBefore] = [await fingerprints(inc), await customerInputs(inc)];
     for (const day of drops.days) {
       const ctx = await run(inc, { input: day.dir });
@@ -193,6 +201,8 @@ describe('feature snapshot from daily aggregates', () => {
     await cp(inc, killed, { recursive: true });
     const daily = await recs(inc);
     expect(daily.ctx.report.metrics.training).toMatchObject({ train: false });
+    expect(daily.ctx.report.metrics.globalSignals).toMatch(/^stored by the training run/);
+    expect(daily.ctx.report.inputs.some((f) => f.startsWith(`${historySignals.dir}/`))).toBe(true);
     const ranking = daily.ctx.report.metrics.ranking as { customers: number; ranked: number; kept: number };
     const fpAfter = await fingerprints(inc);
     const reranked = new Set([...fpAfter].filter(([id, fp]) => fpBefore.get(id) !== fp).map(([id]) => id));
@@ -226,6 +236,10 @@ describe('feature snapshot from daily aggregates', () => {
     // that ranks everyone rank the same; the same day again ranks nobody and changes nothing.
     const trained = await recs(other, { train: 'true' });
     expect(trained.ctx.report.metrics.training).toMatchObject({ train: true });
+    // A new model version's signals replace the last one's (one folder kept).
+    const retrainedSignals = await storedSignals(other);
+    expect(retrainedSignals.dir).not.toBe(historySignals.dir);
+    expect(retrainedSignals.folders).toEqual([retrainedSignals.dir.split('/').at(-1)]);
     await rm(rankedState(other));
     const stored = await recs(other);
     expect(stored.ctx.report.metrics).toMatchObject({ training: { train: false }, ranking: { kept: 0 } });

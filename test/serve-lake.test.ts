@@ -3,15 +3,16 @@
 // snapshot, requests are answered during the load, an unchanged lake loads nothing, and a broken new snapshot is
 // refused while the current one keeps serving.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDataset } from '../src/catalogue/index.ts';
 import { Engine, litList } from '../src/engine/duckdb.ts';
 import { LocalLake } from '../src/lake/local-lake.ts';
 import { silentLogger } from '../src/runtime/logger.ts';
 import { startServer, type RunningServer } from '../src/serving/serve.ts';
+import { MEMORY_DIR, memoryRoom } from '../src/serving/snapshot-dir.ts';
 import { AS_OF, writeScenarioSilver } from './fixtures/gold-scenario.ts';
 import { runGoldCustomer, writeServeScenario } from './fixtures/serve-scenario.ts';
 
@@ -30,6 +31,16 @@ async function revenue(asOf: string, id: string): Promise<number> {
   } finally {
     e.close();
   }
+}
+
+/** Whether a process has ended (gone, or a zombie: killed, not yet reaped) within 5 s. */
+async function ended(pid: number): Promise<boolean> {
+  for (let i = 0; i < 250; i++) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+    if (stat === null || stat.split(') ')[1]!.startsWith('Z')) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
 }
 
 async function get(path: string) {
@@ -90,9 +101,17 @@ describe('serving the lake', () => {
         seen.push({ asOf: r.body.AS_OF_DATE, revenue: r.body.TOTAL_REVENUE, status: r.status, during: loading });
       }
     })();
+    const forks = server.store.buildCounts!;
     const swapped = server.store.refresh();
     expect(await swapped).toBe(true);
     loading = false;
+    // the server forked its first build and the build host before it served; this build the host forked
+    expect(forks.forkedHere).toBe(2);
+    expect(server.store.buildCounts).toMatchObject({ forkedHere: 2, forkedByHost: forks.forkedByHost + 1 });
+    // the first snapshot's files on disk; this one's in memory, where this machine's memory file system has room
+    const room = await memoryRoom(MEMORY_DIR);
+    const inMemory = room.free !== null && room.free > 2 ** 30 && room.available > 3 * 2 ** 30;
+    expect(dirname(server.store.current!.file)).toBe(inMemory ? MEMORY_DIR : join(home, 'serve'));
     await new Promise((r) => setTimeout(r, 100));
     stop = true;
     await load;
@@ -106,6 +125,27 @@ describe('serving the lake', () => {
     expect((await get('/health')).body.snapshot.asOf).toBe(LATER);
     // the older date stays reachable as a past snapshot
     expect((await get(`/customer/profile/c360:P2?asOf=${AS_OF}&fields=TOTAL_REVENUE`)).body.TOTAL_REVENUE).toBe(expected[AS_OF]);
+  });
+
+  it('a server stopped while its build host builds beside a serving snapshot ends that build and keeps none of its files', async () => {
+    const dir = join(home, 'serve-stopped-beside');
+    const other = await startServer({
+      lake, source: { kind: 'lake' }, apiKeys: [{ key: KEY, role: 'agent', name: 'crm' }],
+      port: 0, host: '127.0.0.1', rateLimit: { perSecond: 0 }, auditLog: null, pollSeconds: 0, snapshotDir: dir, log: silentLogger, buildPriority: 10,
+      memoryDir: null, // every build in dir, watched below
+    });
+    expect(await other.ready).toBe(true);
+    const serving = await readdir(dir);
+    const reload = other.store.reload(); // the same source: a build all the same, forked by the host
+    while ((await readdir(dir)).every((f) => serving.includes(f))) await new Promise((r) => setTimeout(r, 20));
+    const counts = other.store.buildCounts!;
+    expect(counts).toMatchObject({ forkedHere: 2, forkedByHost: 1 });
+    await other.close();
+    expect(await reload).toBe(false);
+    expect(other.store.lastError).toMatch(/ended \(SIGKILL\)/);
+    expect(await ended(counts.lastBuildPid)).toBe(true); // the build process is gone
+    // the new build's files were removed (the retired snapshot's go once it closes)
+    expect((await readdir(dir)).filter((f) => !serving.includes(f))).toEqual([]);
   });
 
   it('a broken new snapshot is refused and the current one keeps serving', async () => {

@@ -2,7 +2,8 @@
 // rows a Map would (repeated keys, non-ASCII, keys that are prefixes of others), refuse keys out of order; the body
 // file gives back each person's line byte for byte, whatever the id holds and however long the line, and stores them
 // compressed.
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ProfileBodies } from '../src/serving/bodies.ts';
 import { besideBuildCpus } from '../src/serving/snapshot-builder.ts';
+import { chooseDir, expectedBytes, MEMORY_DIR, memoryRoom, removeLeftovers } from '../src/serving/snapshot-dir.ts';
 import { SortedKeys } from '../src/serving/sorted-keys.ts';
 
 let dir: string;
@@ -108,4 +110,30 @@ it('a build beside a serving snapshot is kept off the first CPU; C360_SERVE_BUIL
     if (saved === undefined) delete process.env.C360_SERVE_BUILD_CPUS;
     else process.env.C360_SERVE_BUILD_CPUS = saved;
   }
+});
+
+it('a build beside a serving snapshot goes to memory only when the memory file system and the machine have room for it', () => {
+  const gib = 1024 ** 3;
+  const need = expectedBytes(1.25 * gib); // a million people: ~1.25 GB of files
+  expect(need).toBeGreaterThan(1.25 * gib * 1.25);
+  expect(chooseDir(need, { free: 20 * gib, available: 20 * gib }, 'MEM', 'DISK')).toBe('MEM');
+  expect(chooseDir(need, { free: null, available: 20 * gib }, 'MEM', 'DISK')).toBe('DISK'); // no memory file system
+  expect(chooseDir(need, { free: 64 * 1024 ** 2, available: 20 * gib }, 'MEM', 'DISK')).toBe('DISK'); // a container's 64 MB /dev/shm
+  expect(chooseDir(need, { free: 20 * gib, available: need + 0.5 * gib }, 'MEM', 'DISK')).toBe('DISK'); // room on it, not in memory
+});
+
+it('a server that ended leaves no snapshot files once another starts: its files are removed, a live server\'s kept', async () => {
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // a process that has ended
+  const files = [`snapshot-${gone}-1-1.duckdb`, `snapshot-${gone}-1-1.duckdb.bodies.0`, `snapshot-${process.pid}-1-1.duckdb`, 'other.txt'];
+  const d = join(dir, 'leftovers');
+  await mkdir(d);
+  for (const f of files) await writeFile(join(d, f), 'x');
+  await removeLeftovers(d);
+  expect((await readdir(d)).sort()).toEqual([`snapshot-${process.pid}-1-1.duckdb`, 'other.txt'].sort());
+});
+
+it('the memory file system\'s room is what statfs and the machine report', async () => {
+  const room = await memoryRoom(MEMORY_DIR);
+  expect(room.available).toBeGreaterThan(0);
+  if (room.free !== null) expect(room.free).toBe((await statfs('/dev/shm')).bavail * (await statfs('/dev/shm')).bsize);
 });

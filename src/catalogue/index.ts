@@ -4,7 +4,7 @@
 import { aggCustomerActivity, aggFunnelDaily, aggTouchpointActivity, dimSession, dimTime, dimTouchpoint, factBehavioralEvents } from '../gold/behavior.ts';
 import { campaignAttribution, campaignChannelPerformance, campaignRoi } from '../gold/campaigns.ts';
 import { customerProfile } from '../gold/customer-profile.ts';
-import { DAILY_AGGREGATES } from '../gold/daily-aggregates.ts';
+import { DAILY_AGGREGATES, LIFETIMES } from '../gold/daily-aggregates.ts';
 import { customerIdentityMap, dimDate, dimProduct, factCustomerInteractions, factTransactions, productDaily, serviceSummary } from '../gold/customer-datasets.ts';
 import { dimContent, dimRecommendation, factPersonalizationEvents } from '../gold/personalization.ts';
 import { customerPreferences, factTransactionItems } from '../gold/sales-and-preferences.ts';
@@ -56,7 +56,7 @@ function withDerivedInputs(ds: Dataset, all: readonly Dataset[]): Dataset {
   return { ...ds, inputs: [...new Set([...ds.inputs, ...derived])].sort() };
 }
 
-const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...DAILY_AGGREGATES, ...GOLD_SQL_DATASETS, ...MODEL_AGGREGATES, ...INTELLIGENCE_DATASETS, ...ACTIVATION_DATASETS];
+const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...DAILY_AGGREGATES, ...LIFETIMES, ...GOLD_SQL_DATASETS, ...MODEL_AGGREGATES, ...INTELLIGENCE_DATASETS, ...ACTIVATION_DATASETS];
 
 export const CATALOGUE: readonly Dataset[] = DECLARED.map((d) => withDerivedInputs(d, DECLARED));
 

@@ -14,9 +14,8 @@ import { CONSENT_COLUMNS } from '../privacy/consent.ts';
 /** days between the event's date and the as-of date (0 = the as-of day itself). */
 const daysAgo = (ts: string, asOf: string) => `date_diff('day', CAST(${ts} AS DATE), ${dateLit(asOf)})`;
 
-function windowed(asOf: string, ts: string, prefix: string, agg: (filter: string) => string): string {
-  return WINDOWS.map((n) => `${agg(`${daysAgo(ts, asOf)} < ${n}`)} AS ${prefix}_${n}D`).join(',\n    ');
-}
+/** The customer_daily metrics summed over the 7/30/90-day windows (ORDERS_7D, ...). */
+const WINDOW_METRICS = ['ORDERS', 'SPEND', 'SESSIONS', 'EVENTS', 'OPENS', 'CLICKS', 'TICKETS'] as const;
 
 /**
  * Engagement score 0..100 over the last 30 days: sessions (40%), campaign clicks (30%), opens (20%) and orders (10%),
@@ -47,45 +46,46 @@ ids AS (
     count(*) AS IDENTIFIER_COUNT
   FROM s_crosswalk GROUP BY CUSTOMER360_ID
 ),
--- lifetime totals, windows, service and sentiment from the per-customer-day aggregate (daily-aggregates.ts), not from
--- every Silver row, in ONE pass over it (each measure over the days it counted before: FILTER by the day's kind)
-daily AS (
+-- lifetime totals, service and sentiment from each person's totals over every day of the per-customer-day aggregate
+-- (customer_lifetime, kept with it: lifetime.ts); the 7/30/90-day windows from its last 90 days only
+lifetime AS (
   SELECT CUSTOMER360_ID,
-    CAST(sum(ORDERS) FILTER (WHERE TRANSACTIONS > 0) AS BIGINT) AS TOTAL_ORDERS,
-    CAST(sum(SPEND) FILTER (WHERE TRANSACTIONS > 0) AS DECIMAL(18,2)) AS TOTAL_REVENUE,
-    min(ACTIVITY_DATE) FILTER (WHERE TRANSACTIONS > 0 AND ORDERS > 0) AS FIRST_PURCHASE_AT,
-    max(ACTIVITY_DATE) FILTER (WHERE TRANSACTIONS > 0 AND ORDERS > 0) AS LAST_PURCHASE_AT,
-    CAST(sum(RETURNS) FILTER (WHERE TRANSACTIONS > 0) AS BIGINT) AS RETURN_COUNT,
-    CAST(sum(LOYALTY_POINTS_EARNED) FILTER (WHERE TRANSACTIONS > 0) AS BIGINT) AS LOYALTY_POINTS_EARNED,
-    CAST(sum(LOYALTY_POINTS_REDEEMED) FILTER (WHERE TRANSACTIONS > 0) AS BIGINT) AS LOYALTY_POINTS_REDEEMED,
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'ORDERS', (f) => `CAST(COALESCE(sum(ORDERS) FILTER (WHERE TRANSACTIONS > 0 AND ${f}), 0) AS BIGINT)`)},
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'SPEND', (f) => `CAST(COALESCE(sum(SPEND) FILTER (WHERE TRANSACTIONS > 0 AND ${f}), 0) AS DECIMAL(18,2))`)},
-    CAST(sum(SESSIONS) FILTER (WHERE SESSIONS > 0) AS BIGINT) AS TOTAL_SESSIONS,
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'SESSIONS', (f) => `CAST(COALESCE(sum(SESSIONS) FILTER (WHERE SESSIONS > 0 AND ${f}), 0) AS BIGINT)`)},
-    CAST(sum(EVENTS) FILTER (WHERE EVENTS > 0) AS BIGINT) AS TOTAL_EVENTS,
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'EVENTS', (f) => `CAST(COALESCE(sum(EVENTS) FILTER (WHERE EVENTS > 0 AND ${f}), 0) AS BIGINT)`)},
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'OPENS', (f) => `CAST(COALESCE(sum(OPENS) FILTER (WHERE ENGAGEMENTS > 0 AND ${f}), 0) AS BIGINT)`)},
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'CLICKS', (f) => `CAST(COALESCE(sum(CLICKS) FILTER (WHERE ENGAGEMENTS > 0 AND ${f}), 0) AS BIGINT)`)},
-    -- averages as sums over counts (the aggregate keeps both, so a day's rows add up exactly)
-    CAST(sum(TICKETS) FILTER (WHERE TICKETS > 0) AS BIGINT) AS TOTAL_TICKETS, CAST(sum(OPEN_TICKETS) FILTER (WHERE TICKETS > 0) AS BIGINT) AS OPEN_TICKETS,
-    ROUND(CAST(sum(TICKET_SATISFACTION_SUM) FILTER (WHERE TICKETS > 0) AS DOUBLE) / NULLIF(sum(TICKET_SATISFACTION_N) FILTER (WHERE TICKETS > 0), 0), 2) AS AVG_TICKET_SATISFACTION,
-    ROUND(CAST(sum(RESOLUTION_MINUTES_SUM) FILTER (WHERE TICKETS > 0) AS DOUBLE) / NULLIF(sum(RESOLUTION_N) FILTER (WHERE TICKETS > 0), 0), 1) AS AVG_RESOLUTION_MINUTES,
-    ${windowed(p.asOf, 'ACTIVITY_DATE', 'TICKETS', (f) => `CAST(COALESCE(sum(TICKETS) FILTER (WHERE TICKETS > 0 AND ${f}), 0) AS BIGINT)`)},
-    CAST(sum(INTERACTIONS) FILTER (WHERE INTERACTIONS > 0) AS BIGINT) AS SERVICE_INTERACTIONS,
-    ROUND(CAST(sum(INTERACTION_SENTIMENT_SUM) FILTER (WHERE INTERACTIONS > 0) AS DOUBLE) / NULLIF(sum(INTERACTION_SENTIMENT_N) FILTER (WHERE INTERACTIONS > 0), 0), 3) AS AVG_SERVICE_SENTIMENT,
-    ROUND(CAST(sum(INTERACTION_SATISFACTION_SUM) FILTER (WHERE INTERACTIONS > 0) AS DOUBLE) / NULLIF(sum(INTERACTION_SATISFACTION_N) FILTER (WHERE INTERACTIONS > 0), 0), 2) AS AVG_INTERACTION_SATISFACTION,
-    ROUND(CAST(sum(EXTERNAL_SENTIMENT_SUM) AS DOUBLE) / NULLIF(sum(EXTERNAL_SENTIMENT_N), 0), 3) AS EXTERNAL_SENTIMENT_SCORE,
-    CAST(sum(EXTERNAL_MENTIONS) AS BIGINT) AS EXTERNAL_MENTIONS
-  FROM g_customer_daily GROUP BY CUSTOMER360_ID
+    CAST(ORDERS AS BIGINT) AS TOTAL_ORDERS, CAST(SPEND AS DECIMAL(18,2)) AS TOTAL_REVENUE,
+    FIRST_PURCHASE_DATE AS FIRST_PURCHASE_AT, LAST_PURCHASE_DATE AS LAST_PURCHASE_AT,
+    CAST(RETURNS AS BIGINT) AS RETURN_COUNT,
+    CAST(LOYALTY_POINTS_EARNED AS BIGINT) AS LOYALTY_POINTS_EARNED, CAST(LOYALTY_POINTS_REDEEMED AS BIGINT) AS LOYALTY_POINTS_REDEEMED,
+    CAST(SESSIONS AS BIGINT) AS TOTAL_SESSIONS, CAST(EVENTS AS BIGINT) AS TOTAL_EVENTS,
+    -- averages as sums over counts (the aggregate keeps both, so the days add up exactly)
+    CAST(TICKETS AS BIGINT) AS TOTAL_TICKETS, CAST(OPEN_TICKETS AS BIGINT) AS OPEN_TICKETS,
+    ROUND(CAST(TICKET_SATISFACTION_SUM AS DOUBLE) / NULLIF(TICKET_SATISFACTION_N, 0), 2) AS AVG_TICKET_SATISFACTION,
+    ROUND(CAST(RESOLUTION_MINUTES_SUM AS DOUBLE) / NULLIF(RESOLUTION_N, 0), 1) AS AVG_RESOLUTION_MINUTES,
+    CAST(INTERACTIONS AS BIGINT) AS SERVICE_INTERACTIONS,
+    ROUND(CAST(INTERACTION_SENTIMENT_SUM AS DOUBLE) / NULLIF(INTERACTION_SENTIMENT_N, 0), 3) AS AVG_SERVICE_SENTIMENT,
+    ROUND(CAST(INTERACTION_SATISFACTION_SUM AS DOUBLE) / NULLIF(INTERACTION_SATISFACTION_N, 0), 2) AS AVG_INTERACTION_SATISFACTION,
+    ROUND(CAST(EXTERNAL_SENTIMENT_SUM AS DOUBLE) / NULLIF(EXTERNAL_SENTIMENT_N, 0), 3) AS EXTERNAL_SENTIMENT_SCORE,
+    CAST(EXTERNAL_MENTIONS AS BIGINT) AS EXTERNAL_MENTIONS
+  FROM g_customer_lifetime
 ),
--- preferred channel (most purchases) and device (most events) from the per-touchpoint-day aggregate, read once; ties
--- most recent
+-- (each window's sums from per-person sums of three spans of days ago, 0-6, 7-29 and 30-89: a day's metrics are zero
+-- when it had none of that kind, so summing the spans a window covers gives its sums)
+spans AS (
+  SELECT CUSTOMER360_ID, CASE WHEN ${daysAgo('ACTIVITY_DATE', p.asOf)} < ${WINDOWS[0]} THEN 0 WHEN ${daysAgo('ACTIVITY_DATE', p.asOf)} < ${WINDOWS[1]} THEN 1 ELSE 2 END AS span,
+    ${WINDOW_METRICS.map((m) => `sum(${m}) AS ${m}`).join(', ')}
+  FROM g_customer_daily_recent WHERE ${daysAgo('ACTIVITY_DATE', p.asOf)} < ${WINDOWS[2]} GROUP BY ALL
+),
+windows AS (
+  SELECT CUSTOMER360_ID,
+    ${WINDOWS.flatMap((n, i) => WINDOW_METRICS.map((m) => `CAST(COALESCE(sum(${m}) FILTER (WHERE span <= ${i}), 0) AS ${m === 'SPEND' ? 'DECIMAL(18,2)' : 'BIGINT'}) AS ${m}_${n}D`)).join(',\n    ')}
+  FROM spans GROUP BY CUSTOMER360_ID
+),
+daily AS (SELECT * FROM lifetime LEFT JOIN windows USING (CUSTOMER360_ID)),
+-- preferred channel (most purchases) and device (most events) from each person's totals per channel and device over
+-- every day (customer_touchpoint_lifetime); ties most recent
 touch AS MATERIALIZED (
   SELECT CUSTOMER360_ID, CHANNEL_VALUE, starts_with(TOUCHPOINT_KEY, 'COMMERCE_') AS commerce,
     sum(PURCHASES) FILTER (WHERE PURCHASES > 0) AS purchases, max(LAST_PURCHASE_AT) FILTER (WHERE PURCHASES > 0) AS last_purchase_at,
     sum(TOUCHES) AS touches, max(LAST_TOUCH_AT) AS last_touch_at
-  FROM g_customer_touchpoint_daily
-  WHERE CUSTOMER360_ID IS NOT NULL AND CHANNEL_VALUE IS NOT NULL AND (starts_with(TOUCHPOINT_KEY, 'COMMERCE_') OR starts_with(TOUCHPOINT_KEY, 'DIGITAL_'))
+  FROM g_customer_touchpoint_lifetime
   GROUP BY ALL
 ),
 channel AS (

@@ -12,8 +12,13 @@ import type { Lake } from '../lake/lake.ts';
 import type { JobContext } from '../runtime/job.ts';
 import { T } from '../warehouse/types.ts';
 import { IS_PURCHASE, IS_RETURN } from './dataset.ts';
-import { maintainDayPartitioned, registerDayPartitioned, type DayPartitioned, type MaintainResult } from './day-partitioned.ts';
+import { dayPartitionFiles, maintainDayPartitioned, registerDayPartitioned, type DayPartitioned, type MaintainResult } from './day-partitioned.ts';
 import { SILVER_TABLES, silverPathOf } from './silver-inputs.ts';
+import { LifetimeMaintainer, lifetime, registerLifetime, type Lifetime } from './lifetime.ts';
+import { addDays } from '../runtime/days.ts';
+import { dateLit } from './paths.ts';
+import { readDatasetSql } from '../catalogue/partitioned.ts';
+import { emptySql } from '../catalogue/runner.ts';
 
 /** Outside gold/customer360/, where every folder is an as-of snapshot. */
 export const AGGREGATES_ROOT = 'gold/aggregates';
@@ -141,9 +146,48 @@ FROM ${d}interactions WHERE INTERACTION_DATE IS NOT NULL GROUP BY 1, 2, 3, 4`,
 
 export const DAILY_AGGREGATES: readonly DailyAggregate[] = [customerDaily, customerTouchpointDaily];
 
-/** Brings one aggregate up to date with Silver (day-partitioned.ts: the days the Silver change logs name). */
-export function maintainAggregate(ctx: JobContext, engine: Engine, ds: DailyAggregate, o: { full: boolean }): Promise<MaintainResult> {
-  return maintainDayPartitioned(ctx, engine, ds, o);
+/** A person's totals over every day of customer_daily (the profile's lifetime metrics; lifetime.ts). */
+export const customerLifetime = lifetime({
+  name: 'customer_lifetime',
+  description: 'Per person: customer_daily summed over every day held, with the first and latest purchase day (the profile\'s lifetime totals)',
+  of: customerDaily,
+  key: ['CUSTOMER360_ID'],
+  where: 'CUSTOMER360_ID IS NOT NULL',
+  sums: CUSTOMER_DAY_METRICS.map(([c]) => c),
+  extremes: [
+    { name: 'FIRST_PURCHASE_DATE', fn: 'min', expr: 'ACTIVITY_DATE', filter: 'TRANSACTIONS > 0 AND ORDERS > 0', type: T.date, comment: 'First day with a completed purchase' },
+    { name: 'LAST_PURCHASE_DATE', fn: 'max', expr: 'ACTIVITY_DATE', filter: 'TRANSACTIONS > 0 AND ORDERS > 0', type: T.date, comment: 'Latest day with a completed purchase' },
+  ],
+});
+
+/** A person's touches and purchases per commerce channel and device over every day (preferred channel and device). */
+export const customerTouchpointLifetime = lifetime({
+  name: 'customer_touchpoint_lifetime',
+  description: 'Per person, commerce channel or device: touches and completed purchases over every day held, with the latest times',
+  of: customerTouchpointDaily,
+  key: ['CUSTOMER360_ID', 'TOUCHPOINT_KEY', 'CHANNEL_VALUE'],
+  where: "CUSTOMER360_ID IS NOT NULL AND CHANNEL_VALUE IS NOT NULL AND (starts_with(TOUCHPOINT_KEY, 'COMMERCE_') OR starts_with(TOUCHPOINT_KEY, 'DIGITAL_'))",
+  sums: ['TOUCHES', 'PURCHASES'],
+  extremes: [
+    { name: 'LAST_TOUCH_AT', fn: 'max', expr: 'LAST_TOUCH_AT', filter: 'true', type: T.timestamp, comment: 'Latest touch' },
+    { name: 'LAST_PURCHASE_AT', fn: 'max', expr: 'LAST_PURCHASE_AT', filter: 'PURCHASES > 0', type: T.timestamp, comment: 'Latest completed purchase' },
+  ],
+});
+
+export const LIFETIMES: readonly Lifetime[] = [customerLifetime, customerTouchpointLifetime];
+
+/**
+ * Brings one aggregate up to date with Silver (day-partitioned.ts: the days the Silver change logs name), and its
+ * lifetime totals with it (lifetime.ts: the recomputed days' new rows added, the rows they replace subtracted).
+ */
+export async function maintainAggregate(ctx: JobContext, engine: Engine, ds: DailyAggregate, o: { full: boolean }): Promise<MaintainResult & { lifetime?: { mode: string; dirty: number } }> {
+  const lt = LIFETIMES.find((l) => l.of === ds);
+  if (!lt) return maintainDayPartitioned(ctx, engine, ds, o);
+  const m = new LifetimeMaintainer(ctx, engine, lt);
+  await m.start(o.full);
+  const r = await maintainDayPartitioned(ctx, engine, ds, { ...o, beforeCommit: (c) => m.prepare(c) });
+  await m.commit();
+  return { ...r, lifetime: { mode: m.mode, dirty: m.dirty } };
 }
 
 /** Whether every aggregate has consumed every Silver commit (a Gold job run alone then needs no maintenance). */
@@ -163,14 +207,40 @@ export async function maintainAggregates(ctx: JobContext, engine: Engine, o: { f
     const r = await maintainAggregate(ctx, engine, ds, o);
     ctx.report.inputs.push(...r.files);
     ctx.report.rowCounts[ds.name] = r.rows;
-    ctx.report.metrics[`${ds.name}.maintain`] = { mode: r.mode, days: r.days, silverFiles: r.files.length, ms: Date.now() - started };
+    ctx.report.metrics[`${ds.name}.maintain`] = { mode: r.mode, days: r.days, silverFiles: r.files.length, ms: Date.now() - started, ...(r.lifetime ? { lifetime: r.lifetime } : {}) };
     ctx.log.info(`gold ${ds.name}`, { mode: r.mode, days: r.days, rows: r.rows });
   }
 }
 
-/** Registers g_<name> views of the aggregates cut at the as-of date (empty relations with the columns when absent). */
-export async function registerAggregates(engine: Engine, lake: Lake, asOf: string): Promise<string[]> {
+/** The days of customer_daily the profile's windows read (WINDOWS: 7, 30 and 90 days up to the as-of date). */
+export const RECENT_DAYS = 90;
+
+/** The g_ relations over the aggregates (readers: a dataset's SQL naming them). */
+export const AGGREGATE_RELATIONS = [...DAILY_AGGREGATES.map((d) => d.name), ...LIFETIMES.map((l) => l.name), 'customer_daily_recent'];
+
+/**
+ * Registers the g_<name> relations `sqls` read: views of the aggregates cut at the as-of date (empty relations with
+ * the columns when absent), g_customer_daily_recent (its last RECENT_DAYS days up to the as-of date) and the lifetime
+ * totals (registerLifetime). Returns the files read and, per lifetime, whether its state was read.
+ */
+export async function registerAggregates(engine: Engine, lake: Lake, asOf: string, sqls: readonly string[]): Promise<{ files: string[]; lifetimes: Record<string, string> }> {
   const read: string[] = [];
-  for (const ds of DAILY_AGGREGATES) read.push(...(await registerDayPartitioned(engine, lake, ds, asOf, `g_${ds.name}`)));
-  return read;
+  const lifetimes: Record<string, string> = {};
+  const uses = (name: string) => sqls.some((q) => new RegExp(`\\bg_${name}\\b`).test(q));
+  for (const ds of DAILY_AGGREGATES) if (uses(ds.name)) read.push(...(await registerDayPartitioned(engine, lake, ds, asOf, `g_${ds.name}`)));
+  if (uses('customer_daily_recent')) {
+    const from = addDays(asOf, -(RECENT_DAYS - 1));
+    const st = await readDatasetState(lake, customerDaily.path);
+    const files = st ? Object.entries(st.partitions).filter(([p]) => p >= from && p <= asOf).flatMap(([, f]) => f).sort() : await dayPartitionFiles(lake, customerDaily.path, asOf);
+    read.push(...files);
+    await engine.run(`CREATE OR REPLACE TEMP VIEW g_customer_daily_recent AS SELECT * FROM ${await readDatasetSql(lake, files, emptySql(customerDaily))}
+WHERE ACTIVITY_DATE BETWEEN ${dateLit(from)} AND ${dateLit(asOf)}`);
+  }
+  for (const lt of LIFETIMES) {
+    if (!uses(lt.name)) continue;
+    const r = await registerLifetime(engine, lake, lt, asOf, `g_${lt.name}`);
+    read.push(...r.files);
+    lifetimes[lt.name] = r.from;
+  }
+  return { files: read, lifetimes };
 }

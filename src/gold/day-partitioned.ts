@@ -81,6 +81,8 @@ export interface MaintainResult {
   rows: number;
   /** Silver files read. */
   files: string[];
+  /** The state committed (absent when nothing was). */
+  state?: DatasetState;
 }
 
 /** Days (partition values) of a Silver state, without the partition of undated rows. */
@@ -103,7 +105,12 @@ async function daysWithKeys(engine: Engine, lake: Lake, of: SilverName, key: str
  * them with the consumed sequence numbers (data first, then state: a crash leaves the old state, and the re-run
  * rewrites the same files).
  */
-export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds: DayPartitioned, o: { full: boolean; params?: ComputeParams }): Promise<MaintainResult> {
+export async function maintainDayPartitioned(ctx: JobContext, engine: Engine, ds: DayPartitioned, o: {
+  full: boolean;
+  params?: ComputeParams;
+  /** Called before the commit with the files of the days being replaced and the commit's relation (their new rows, `__p`). */
+  beforeCommit?(c: { full: boolean; replaced: readonly string[]; relation: string }): Promise<void>;
+}): Promise<MaintainResult> {
   const lake = ctx.lake;
   const prev = await readDatasetState(lake, ds.path);
   const consumed = prev?.inputs as DayInputs | undefined;
@@ -221,6 +228,7 @@ WHERE __p IS NOT NULL ORDER BY ${order}`);
   const days = [...touched].sort();
   // (a full recompute keeps the lineage: its change entry names every day, so a consumer still sees what changed)
   const base = full ? { ...emptyDatasetState(), seq: prev?.seq ?? 0, partitions: prev?.partitions ?? {}, ...(prev?.lineage ? { lineage: prev.lineage } : {}) } : prev!;
+  await o.beforeCommit?.({ full, replaced: days.flatMap((p) => prev?.partitions[p] ?? []), relation: 'dp_out' });
   const r = await commitPartitions(engine, lake, ds.path, base, {
     relation: 'dp_out',
     touched: days,
@@ -229,7 +237,7 @@ WHERE __p IS NOT NULL ORDER BY ${order}`);
     fault: `${ds.job}:${ds.name}`,
   });
   ctx.report.outputs.push(...r.written);
-  return { mode: full ? 'full' : 'incremental', days: days.length, rows: r.rows, files };
+  return { mode: full ? 'full' : 'incremental', days: days.length, rows: r.rows, files, state: r.state };
 }
 
 /** A day's rows: the declared day SQL, else the dataset's SQL with its Silver views s_<short> read as d_<short>. */

@@ -26,6 +26,10 @@ export const PREPARED_RELATIONS: Record<string, readonly string[]> = {
   // the daily aggregates (daily-aggregates.ts), cut at the as-of date
   customer_daily: ['customer_daily'],
   customer_touchpoint_daily: ['customer_touchpoint_daily'],
+  // its last 90 days (the profile's windows), and the lifetime totals kept with the aggregates (lifetime.ts)
+  customer_daily_recent: ['customer_daily'],
+  customer_lifetime: ['customer_lifetime'],
+  customer_touchpoint_lifetime: ['customer_touchpoint_lifetime'],
   recs: ['product_recommendations'],
   recs_history: ['product_recommendations'],
   registry: ['model_registry'],

@@ -5,7 +5,7 @@ import { datasetsOfJob } from '../catalogue/index.ts';
 import { computeParams, jobAsOf, writeDataset } from '../catalogue/runner.ts';
 import type { Engine } from '../engine/duckdb.ts';
 import type { Job, JobContext, JobParamSpec } from '../runtime/job.ts';
-import { aggregatesCurrent, maintainAggregates, registerAggregates } from './daily-aggregates.ts';
+import { AGGREGATE_RELATIONS, aggregatesCurrent, maintainAggregates, registerAggregates } from './daily-aggregates.ts';
 import { SHARED_RELATIONS } from './relations.ts';
 import { registerSilverInputs, silverRelationsRead } from './silver-inputs.ts';
 import { maintainDayPartitioned, registerDayPartitioned, type DayPartitioned } from './day-partitioned.ts';
@@ -32,9 +32,14 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
     }
     // Datasets derived from the daily aggregates: bring them up to date first when the pipeline's gold-daily has not
     // (a job run alone), then read them.
-    if (datasets.some((d) => /\bg_customer_(touchpoint_)?daily\b/.test(d.sql?.(params) ?? ''))) {
+    // (those partitioned by period read their periods' days themselves; the snapshots read the relations registered here)
+    const readsAggregates = (d: Dataset) => AGGREGATE_RELATIONS.some((a) => new RegExp(`\\bg_${a}\\b`).test(d.sql?.(params) ?? ''));
+    if (datasets.some(readsAggregates)) {
       if (!(await aggregatesCurrent(ctx.lake))) await maintainAggregates(ctx, engine, { full: false });
-      ctx.report.inputs.push(...(await registerAggregates(engine, ctx.lake, asOf)));
+      const r = await registerAggregates(engine, ctx.lake, asOf, datasets.filter((d) => !isDerivedByDay(d)).map((d) => d.sql?.(params) ?? ''));
+      ctx.report.inputs.push(...r.files);
+      // 'state': the lifetime totals kept with the aggregate; 'days': summed from its days (a past as-of date)
+      if (Object.keys(r.lifetimes).length) ctx.report.metrics.lifetimes = r.lifetimes;
     }
     await hooks.prepare?.(engine, asOf);
     const used = new Set(datasets.flatMap((d) => d.uses ?? []));

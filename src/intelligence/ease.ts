@@ -147,13 +147,13 @@ export function easeTop(B: Float64Array, n: number, items: ArrayLike<number>, k:
 }
 
 /** The modelled products (PK, most popular first) and every customer's set of them, from the catalogue and the lines up to `asOf`. */
-export async function loadItemSets(engine: Engine, p: string, asOf: string, lines: string, maxItems: number): Promise<{ pks: number[]; customers: string[]; sets: ItemSets }> {
+export async function loadItemSets(engine: Engine, p: string, asOf: string, lines: string, maxItems: number, users?: string): Promise<{ pks: number[]; customers: string[]; sets: ItemSets }> {
   // Items in PK (= product id) order, so score ties break as the SQL ranking does.
   const items = await engine.all<{ PK: number }>(`SELECT PK FROM ${p}catalog WHERE POP_RANK <= ${Number(maxItems)} ORDER BY PK`);
   const pks = items.map((r) => Number(r.PK));
   const [row] = await engine.all<{ C: string[] | null; I: number[] | null; S: number[] | null }>(`
     WITH it AS (SELECT PK, (row_number() OVER (ORDER BY PK) - 1)::INTEGER AS IX FROM ${p}catalog WHERE POP_RANK <= ${Number(maxItems)}),
-    x AS (SELECT DISTINCT l.CUSTOMER360_ID, it.IX FROM ${lines} l JOIN ${p}pid i USING (PRODUCT_ID) JOIN it USING (PK) WHERE l.TX_DATE <= DATE ${lit(asOf)}),
+    x AS (SELECT DISTINCT l.CUSTOMER360_ID, it.IX FROM ${lines} l JOIN ${p}pid i USING (PRODUCT_ID) JOIN it USING (PK) WHERE l.TX_DATE <= DATE ${lit(asOf)}${users ? ` AND l.CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${users})` : ''}),
     o AS (SELECT *, (row_number() OVER (ORDER BY CUSTOMER360_ID, IX) - 1)::INTEGER AS RN,
       row_number() OVER (PARTITION BY CUSTOMER360_ID ORDER BY IX) = 1 AS FIRST FROM x)
     SELECT list(CUSTOMER360_ID ORDER BY RN) FILTER (WHERE FIRST) AS C, list(IX ORDER BY RN) AS I, list(RN ORDER BY RN) FILTER (WHERE FIRST) AS S FROM o`);
@@ -240,6 +240,17 @@ export async function fitEase(engine: Engine, p: string, asOf: string, lines: st
   const { pks, customers, sets } = await loadItemSets(engine, p, asOf, lines, maxItems);
   if (pks.length < 2) return null;
   return { B: easeWeights(gramOf(sets, pks.length), pks.length, lambda), pks, customers, sets };
+}
+
+/**
+ * EASE fitted by a training run (its weights and modelled products, stored with the model) applied as of `asOf`:
+ * only the item sets of `<p>users` are read (the weights are not refitted). Null when the modelled products are not
+ * those of `<p>catalog` (the catalogue stored with them), which a caller treats as no stored fit.
+ */
+export async function storedEase(engine: Engine, p: string, asOf: string, lines: string, stored: { B: Float64Array; pks: number[] }, maxItems: number): Promise<Omit<FittedEase, 'choice'> | null> {
+  const { pks, customers, sets } = await loadItemSets(engine, p, asOf, lines, maxItems, `${p}users`);
+  if (pks.length !== stored.pks.length || pks.some((k, i) => k !== stored.pks[i]) || stored.B.length !== pks.length * pks.length) return null;
+  return { B: stored.B, pks, customers, sets };
 }
 
 /**

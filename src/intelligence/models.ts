@@ -6,9 +6,9 @@ import { scoreLearnedClvAll, type LearnedClv } from './clv-learned.ts';
 import { trainClv } from './clv-training.ts';
 import { fitClv, scoreClv, type ClvModel } from './clv.ts';
 import { buildSnapshot, rhythmAsOf, type Snapshot } from './features.ts';
-import { addEaseSignal, fitEase } from './ease.ts';
+import { addEaseSignal, fitEase, storedEase } from './ease.ts';
 import { applyRepeatDecay, buildCandidates, DEFAULT_REPEAT_DECAY, rank, setUsers, tuneWeights, usesEase, type TunedWeights } from './recommend.ts';
-import { BASE_SIGNAL_INPUTS, DEFAULT_SIGNAL_OPTIONS, type SignalInputs } from './recommend-signals.ts';
+import { BASE_SIGNAL_INPUTS, DEFAULT_SIGNAL_OPTIONS, type GlobalSignals, type SignalInputs } from './recommend-signals.ts';
 import { modelRecord, type ModelRecord } from './registry.ts';
 import { buildSegments, type SegmentModel } from './segments.ts';
 
@@ -132,6 +132,8 @@ export interface RecommendationResult {
   prefix: string;
   tuning: TunedWeights;
   record: ModelRecord;
+  /** EASE's weights and modelled products as ranked with (when the blend weighs it). */
+  ease?: { B: Float64Array; pks: number[] };
 }
 
 /** Users of a split: the feature snapshot population as of that date (registered by then, or bought by then). */
@@ -142,27 +144,38 @@ async function usersAsOf(engine: Engine, p: string, asOf: string): Promise<void>
     UNION SELECT CUSTOMER360_ID FROM base_tx WHERE TX_DATE <= ${D}`);
 }
 
+/** What a training run stores besides the tuning: the global signals as of its date (recommend-signals.ts) and EASE's fit. */
+export interface StoredGlobal {
+  signals: GlobalSignals;
+  ease?: { B: Float64Array; pks: number[] };
+}
+
 /**
  * `stored`: the tuning of an earlier training run (trained-models.ts), used instead of tuning again. `inputs`: what the
  * signals read (default: the base_* tables; between trainings, the model aggregates). `options.only`: a relation of
- * CUSTOMER360_IDs to rank (a daily run's changed customers); the global signals still come from every customer, so
- * each of their lists is the one ranking everybody gives.
+ * CUSTOMER360_IDs to rank (a daily run's changed customers); the global signals are the same whoever is ranked, so
+ * each of their lists is the one ranking everybody gives. `options.global`: the global signals (and EASE's weights)
+ * a training run stored, used instead of computing them from every customer's lines: only the ranked customers'
+ * own rows are read.
  */
 export async function recommend(
   engine: Engine, snap: Snapshot, horizonDays: number, topN = 10, windowStart: string, stored?: TunedWeights, inputs?: SignalInputs,
-  options: { ease?: boolean; only?: string } = {},
+  options: { ease?: boolean; only?: string; global?: StoredGlobal } = {},
 ): Promise<RecommendationResult> {
   const asOf = snap.asOf;
   const tuning = stored ?? (await tuneWeights(engine, asOf, horizonDays, (p, d) => usersAsOf(engine, p, d)));
   const p = `rc_${asOf.replace(/-/g, '')}_`;
   await setUsers(engine, p, snap.table);
   if (options.only) await engine.run(`DELETE FROM ${p}users WHERE CUSTOMER360_ID NOT IN (SELECT CUSTOMER360_ID FROM ${options.only})`);
-  await buildCandidates(engine, p, asOf, DEFAULT_SIGNAL_OPTIONS, inputs);
+  await buildCandidates(engine, p, asOf, DEFAULT_SIGNAL_OPTIONS, inputs, options.global?.signals);
   await applyRepeatDecay(engine, p, asOf, tuning.repeatDecayDays ?? DEFAULT_REPEAT_DECAY);
-  // EASE is refitted as of this date at the strength tuning chose, when the blend weighs it (or the caller wants
-  // its ranking alone, as the evaluation does).
-  const ease = tuning.ease && (usesEase(tuning.weights) || options.ease)
-    ? await fitEase(engine, p, asOf, (inputs ?? BASE_SIGNAL_INPUTS).lines, tuning.ease.lambda, tuning.ease.maxItems)
+  // EASE is fitted as of this date at the strength tuning chose (or taken as the training run stored it), when the
+  // blend weighs it (or the caller wants its ranking alone, as the evaluation does).
+  const lines = (inputs ?? BASE_SIGNAL_INPUTS).lines;
+  const wantEase = tuning.ease && (usesEase(tuning.weights) || options.ease);
+  const ease = wantEase
+    ? (options.global?.ease ? await storedEase(engine, p, asOf, lines, options.global.ease, tuning.ease!.maxItems) : null)
+      ?? await fitEase(engine, p, asOf, lines, tuning.ease!.lambda, tuning.ease!.maxItems)
     : null;
   if (ease) await addEaseSignal(engine, p, ease, DEFAULT_SIGNAL_OPTIONS.candidatesPerSignal);
   else if (usesEase(tuning.weights)) await engine.run(`ALTER TABLE ${p}cand ADD COLUMN S_EASE DOUBLE DEFAULT 0; ALTER TABLE ${p}cand ADD COLUMN VIA_EASE INTEGER`);
@@ -187,5 +200,5 @@ export async function recommend(
     windowEnd: asOf,
     featureSnapshotVersion: snap.version,
   });
-  return { tables, prefix: p, tuning, record };
+  return { tables, prefix: p, tuning, record, ...(ease ? { ease: { B: ease.B, pks: ease.pks } } : {}) };
 }

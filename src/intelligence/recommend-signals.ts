@@ -89,25 +89,27 @@ export function contentMatchSql(p: string, o: SignalOptions = DEFAULT_SIGNAL_OPT
       FROM ${top} t JOIN ${p}catalog c ON c.PRODUCT_ID = t.VALUE WHERE t.KIND = 'PRODUCT'`;
 }
 
+/** Stored global signals (relations shaped like the tables buildGlobalSignals makes): product keys, catalogue, item similarity. */
+export interface GlobalSignals {
+  pid: string;
+  catalog: string;
+  itemSim: string;
+}
+
+/** The engine table (`<p><name>`) of each global signal. */
+export const GLOBAL_SIGNAL_TABLES = { pid: 'pid', catalog: 'catalog', itemSim: 'item_sim' } as const;
+
 /**
- * Builds `<p>cand`: one row per (customer UK, candidate product PK) with each signal normalised to 0..1 per customer
- * (popularity globally), plus N, LAST_DATE and CATEGORY for the reasons. The customers are `<p>users`
- * (CUSTOMER360_ID), which the caller fills.
- *
- * Scale: the per-customer work (CF neighbours, content matches, the union of signals, per-customer windows) runs on
- * integer keys, UK for customers (`<p>uk`) and PK for products (`<p>pid`), both numbered in id order so that "then by
- * PRODUCT_ID" tie-breaks are unchanged; ids are joined back once, on the candidates.
+ * `<p>pid` (product keys), `<p>catalog` (products sold in the last catalogueDays, popularity) and `<p>item_sim` (item
+ * neighbours): what every customer's ranking shares, from every customer's lines (`<p>in_lines`, `<p>hist`) and the
+ * sessions of the last catalogueDays.
  */
-export async function buildCandidates(engine: Engine, p: string, asOf: string, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS, inputs: SignalInputs = BASE_SIGNAL_INPUTS): Promise<void> {
+async function buildGlobalSignals(engine: Engine, p: string, asOf: string, o: SignalOptions, inputs: SignalInputs): Promise<void> {
   const D = `DATE ${lit(asOf)}`;
   const run = (sql: string) => engine.run(sql);
-  // The inputs cut at D, read once.
-  await run(`CREATE OR REPLACE TABLE ${p}in_lines AS SELECT * FROM ${inputs.lines} WHERE TX_DATE <= ${D}`);
-  await run(`CREATE OR REPLACE TABLE ${p}in_views AS SELECT * FROM ${inputs.views} WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL 90 DAY`);
   // Co-views count within catalogueDays only; products viewed before that and never bought are numbered by no signal
   // (keys are numbered in product-id order, so leaving them out changes no order).
   await run(`CREATE OR REPLACE TABLE ${p}in_sessions AS SELECT * FROM ${inputs.sessionProducts} WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL ${o.catalogueDays} DAY`);
-  await run(`CREATE OR REPLACE TABLE ${p}uk AS SELECT CUSTOMER360_ID, row_number() OVER (ORDER BY CUSTOMER360_ID)::INTEGER AS UK FROM (SELECT DISTINCT CUSTOMER360_ID FROM ${p}users)`);
   await run(`CREATE OR REPLACE TABLE ${p}pid AS SELECT PRODUCT_ID, row_number() OVER (ORDER BY PRODUCT_ID)::INTEGER AS PK FROM (
       SELECT PRODUCT_ID FROM ${p}in_lines UNION SELECT PRODUCT_ID FROM ${p}in_sessions)`);
   await run(`CREATE OR REPLACE TABLE ${p}catalog AS
@@ -123,14 +125,6 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
       row_number() OVER (PARTITION BY BRAND ORDER BY POP DESC, PRODUCT_ID) AS BRAND_RANK,
       row_number() OVER (ORDER BY POP DESC, PRODUCT_ID) AS POP_RANK
     FROM agg JOIN ${p}pid i USING (PRODUCT_ID)`);
-  await run(`CREATE OR REPLACE TABLE ${p}hist AS
-    SELECT CUSTOMER360_ID, PRODUCT_ID, count(DISTINCT TX_DATE) AS N, max(TX_DATE) AS LAST_DATE, min(CATEGORY) AS CATEGORY
-    FROM ${p}in_lines GROUP BY 1, 2`);
-  await run(`CREATE OR REPLACE TABLE ${p}returned AS
-    SELECT DISTINCT u.UK, i.PK FROM ${inputs.returns} r JOIN ${p}uk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID) WHERE r.TX_DATE <= ${D}`);
-  await run(`CREATE OR REPLACE TABLE ${p}views AS
-    SELECT CUSTOMER360_ID, PRODUCT_ID, sum(N) AS N, max(EVENT_DATE) AS LAST_DATE
-    FROM ${p}in_views WHERE PRODUCT_ID IS NOT NULL GROUP BY 1, 2`);
   // Item-item similarity: cosine over co-occurrence, shrunk towards 0 when few users support it. Sums of doubles go
   // through exactSum: DuckDB's parallel aggregation adds in any order, and re-runs must be identical.
   const simSql = (pairsOf: string) => `
@@ -148,6 +142,41 @@ export async function buildCandidates(engine: Engine, p: string, asOf: string, o
         SELECT I, J, SIM FROM ${p}sim_buy UNION ALL SELECT I, J, ${o.coViewWeight} * SIM FROM ${p}sim_view) GROUP BY 1, 2)
     SELECT s.* FROM s JOIN ${p}catalog c ON c.PK = s.J
     QUALIFY row_number() OVER (PARTITION BY I ORDER BY SIM DESC, J) <= ${o.neighbours}`);
+}
+
+/**
+ * Builds `<p>cand`: one row per (customer UK, candidate product PK) with each signal normalised to 0..1 per customer
+ * (popularity globally), plus N, LAST_DATE and CATEGORY for the reasons. The customers are `<p>users`
+ * (CUSTOMER360_ID), which the caller fills.
+ *
+ * Scale: the per-customer work (CF neighbours, content matches, the union of signals, per-customer windows) runs on
+ * integer keys, UK for customers (`<p>uk`) and PK for products (`<p>pid`), both numbered in id order so that "then by
+ * PRODUCT_ID" tie-breaks are unchanged; ids are joined back once, on the candidates.
+ */
+export async function buildCandidates(
+  engine: Engine, p: string, asOf: string, o: SignalOptions = DEFAULT_SIGNAL_OPTIONS, inputs: SignalInputs = BASE_SIGNAL_INPUTS, global?: GlobalSignals,
+): Promise<void> {
+  const D = `DATE ${lit(asOf)}`;
+  const run = (sql: string) => engine.run(sql);
+  // With the global signals given, only the customers ranked are read: their own rows are all the rest depends on.
+  const mine = global ? ` AND CUSTOMER360_ID IN (SELECT CUSTOMER360_ID FROM ${p}users)` : '';
+  // The inputs cut at D, read once.
+  await run(`CREATE OR REPLACE TABLE ${p}in_lines AS SELECT * FROM ${inputs.lines} WHERE TX_DATE <= ${D}${mine}`);
+  await run(`CREATE OR REPLACE TABLE ${p}in_views AS SELECT * FROM ${inputs.views} WHERE EVENT_DATE <= ${D} AND EVENT_DATE > ${D} - INTERVAL 90 DAY${mine}`);
+  await run(`CREATE OR REPLACE TABLE ${p}uk AS SELECT CUSTOMER360_ID, row_number() OVER (ORDER BY CUSTOMER360_ID)::INTEGER AS UK FROM (SELECT DISTINCT CUSTOMER360_ID FROM ${p}users)`);
+  await run(`CREATE OR REPLACE TABLE ${p}hist AS
+    SELECT CUSTOMER360_ID, PRODUCT_ID, count(DISTINCT TX_DATE) AS N, max(TX_DATE) AS LAST_DATE, min(CATEGORY) AS CATEGORY
+    FROM ${p}in_lines GROUP BY 1, 2`);
+  if (global) {
+    await run(`CREATE OR REPLACE TABLE ${p}pid AS SELECT * FROM ${global.pid}`);
+    await run(`CREATE OR REPLACE TABLE ${p}catalog AS SELECT * FROM ${global.catalog}`);
+    await run(`CREATE OR REPLACE TABLE ${p}item_sim AS SELECT * FROM ${global.itemSim}`);
+  } else await buildGlobalSignals(engine, p, asOf, o, inputs);
+  await run(`CREATE OR REPLACE TABLE ${p}returned AS
+    SELECT DISTINCT u.UK, i.PK FROM ${inputs.returns} r JOIN ${p}uk u USING (CUSTOMER360_ID) JOIN ${p}pid i USING (PRODUCT_ID) WHERE r.TX_DATE <= ${D}`);
+  await run(`CREATE OR REPLACE TABLE ${p}views AS
+    SELECT CUSTOMER360_ID, PRODUCT_ID, sum(N) AS N, max(EVENT_DATE) AS LAST_DATE
+    FROM ${p}in_views WHERE PRODUCT_ID IS NOT NULL GROUP BY 1, 2`);
   // A customer's share of rows (lines or events) per value: integer sums, so the same doubles as counting the rows.
   const share = (factor: string) => `${factor}CAST(sum(N) AS BIGINT) / sum(CAST(sum(N) AS BIGINT)) OVER (PARTITION BY CUSTOMER360_ID)`;
   // The per-customer signals run over batches of customers: the same rows, with one batch's intermediates (CF

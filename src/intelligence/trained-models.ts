@@ -20,7 +20,9 @@ export const TRAIN_PARAMS: readonly JobParamSpec[] = [
   { name: 'fullRefresh', description: "'true' (a full refresh): train", type: { kind: 'bool' } },
 ];
 
-export interface StoredModels<T> {
+export type StoredModels<T, X extends object = object> = StoredModelsOf<T> & X;
+
+interface StoredModelsOf<T> {
   /** As-of date of the training run. */
   trainedAsOf: string;
   horizonDays: number;
@@ -32,14 +34,14 @@ export interface StoredModels<T> {
 
 const storedPath = (job: string) => joinLake(MODELS_ROOT, job, 'trained.json');
 
-export async function readStored<T>(lake: Lake, job: string): Promise<StoredModels<T> | undefined> {
+export async function readStored<T, X extends object = object>(lake: Lake, job: string): Promise<StoredModels<T, X> | undefined> {
   const p = storedPath(job);
   if (!(await lake.exists(p))) return undefined;
-  return JSON.parse((await lake.read(p)).toString('utf8')) as StoredModels<T>;
+  return JSON.parse((await lake.read(p)).toString('utf8')) as StoredModels<T, X>;
 }
 
 /** Stores a training run's models (one atomic write; a crash before it leaves the previous models). */
-export async function writeStored<T>(ctx: JobContext, job: string, s: StoredModels<T>): Promise<void> {
+export async function writeStored<T, X extends object = object>(ctx: JobContext, job: string, s: StoredModels<T, X>): Promise<void> {
   await ctx.lake.write(storedPath(job), JSON.stringify(s));
   ctx.report.outputs.push(storedPath(job));
 }

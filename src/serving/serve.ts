@@ -19,6 +19,7 @@ import { IdRedactor } from './redact.ts';
 import { RuntimeStats } from './runtime-stats.ts';
 import { buildServer } from './server.ts';
 import { Snapshot, type SnapshotRelations } from './snapshot.ts';
+import { chooseDir, expectedBytes, MEMORY_DIR, memoryRoom, removeLeftovers, snapshotBytes } from './snapshot-dir.ts';
 import { BuildProcesses, besideBuildCpus, buildInChild } from './snapshot-builder.ts';
 import { lakeAsOfDates, lakeSource } from './sources.ts';
 import { SnapshotStore } from './store.ts';
@@ -38,6 +39,8 @@ export interface ServeOptions {
   pollSeconds: number;
   /** Folder for the snapshot database files. */
   snapshotDir?: string;
+  /** Memory file system folder for builds beside a serving snapshot, when it has room (default MEMORY_DIR; null: never). */
+  memoryDir?: string | null;
   /**
    * CPU priority of a snapshot build beside a serving one: 'idle' (default: SCHED_IDLE, all cores, only CPU the
    * requests leave) or a nice value (then one DuckDB thread, so the requests keep a core of two).
@@ -97,16 +100,29 @@ function cpuCount(list: string): number {
   return Math.max(1, n);
 }
 
-export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapshotDir' | 'connections' | 'log' | 'buildPriority'>): SnapshotStore {
-  // C360_SERVE_SNAPSHOT_DIR: where the snapshot files go whatever the caller chose; on a virtual machine a memory
-  // file system (/dev/shm) keeps a build's writes off the disk, whose I/O the host does with the guest's CPU time
-  // (docs/serving.md: a build writing to disk stopped the server's CPU for tens of milliseconds).
-  const dir = process.env.C360_SERVE_SNAPSHOT_DIR || (o.snapshotDir ?? join(tmpdir(), 'c360-serve'));
+export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapshotDir' | 'memoryDir' | 'connections' | 'log' | 'buildPriority'>): SnapshotStore {
+  // C360_SERVE_SNAPSHOT_DIR: where the snapshot files go whatever the caller chose. Otherwise a build beside a serving
+  // snapshot goes to the memory file system when it has room (snapshot-dir.ts), the first build to the disk folder.
+  const forced = process.env.C360_SERVE_SNAPSHOT_DIR || null;
+  const dir = forced ?? o.snapshotDir ?? join(tmpdir(), 'c360-serve');
+  const memoryDir = o.memoryDir === undefined ? MEMORY_DIR : o.memoryDir;
+  if (!forced) for (const d of [dir, ...(memoryDir ? [memoryDir] : [])]) void removeLeftovers(d);
   const source = o.source;
-  const processes = new BuildProcesses();
+  const prio = o.buildPriority ?? 'idle';
+  // Beside a serving snapshot: off the first CPU (besideBuildCpus), with a DuckDB thread per CPU it may use.
+  const cpus = besideBuildCpus();
+  const processes = new BuildProcesses({ priority: prio, ...(cpus ? { cpus } : {}) });
   return new SnapshotStore({
     dir,
+    dirFor: async (current) => {
+      if (forced || !current || !memoryDir) return dir;
+      const need = expectedBytes(await snapshotBytes(current.file));
+      const chosen = chooseDir(need, await memoryRoom(memoryDir), memoryDir, dir);
+      o.log.info('snapshot folder', { dir: chosen, needMb: Math.round(need / 2 ** 20) });
+      return chosen;
+    },
     stopBuilds: () => processes.stop(),
+    buildCounts: () => ({ ...processes.counts }),
     log: o.log,
     fingerprint: async () => {
       if (source.kind === 'lake') return lakeFingerprint(o.lake);
@@ -114,13 +130,11 @@ export function snapshotStore(o: Pick<ServeOptions, 'lake' | 'source' | 'snapsho
       return st ? `${st.mtimeMs}:${st.size}` : null;
     },
     buildCurrent: async (file, beside) => {
-      // Built in a child process (snapshot-builder.ts). A first build has no requests to make way for; a reload
-      // while serving runs below them.
-      const prio = o.buildPriority ?? 'idle';
-      // Beside a serving snapshot: off the first CPU (besideBuildCpus), with a DuckDB thread per CPU it may use.
-      const cpus = beside ? besideBuildCpus() : null;
+      // Built in a child process (snapshot-builder.ts). A first build has no requests to make way for: the server
+      // forks it, and the build host that will fork every later one, placed below the requests.
+      if (!beside) processes.startHost();
       const threads = cpus ? cpuCount(cpus) : prio === 'idle' ? undefined : 1;
-      const run = { processes, ...(beside ? { priority: prio, threads, ...(cpus ? { cpus } : {}) } : { priority: 0 }) };
+      const run = { processes, beside, ...(beside ? { priority: prio, threads } : { priority: 0 }) };
       if (source.kind === 'warehouse') return buildInChild({ file, connections: o.connections, ...run, from: { kind: 'warehouse', path: source.path } });
       const print = await lakeFingerprint(o.lake);
       if (!print) throw new Error(`No Gold customer profile in the lake ${o.lake.location} yet`);

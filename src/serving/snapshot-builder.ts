@@ -3,15 +3,16 @@
 // the child, which runs below the server's requests for the CPU: a build beside a serving snapshot in the SCHED_IDLE
 // class (chrt, inherited by DuckDB's and V8's threads: it gets only CPU nobody else wants, so the requests are never
 // made to wait for it however many threads it runs; nice 19 where chrt is missing), a first build at a nice value.
+// A build beside a serving snapshot is forked by the build host (build-host.ts), never by the server itself.
 // The child leaves three kinds of files: the database, the body files and a lookups file (the sorted keys, line starts
 // and the bodies' dictionary as raw arrays); the server opens them, reading the lookups array by array through the thread pool, and swaps. A failed or killed
 // child leaves the current snapshot serving.
-import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { open, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { availableParallelism, setPriority } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setPriority } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import type { HostReport, HostRequest } from './build-host.ts';
+import { BUILDER_SCRIPT, forkPlaced, HOST_SCRIPT, type Placement } from './build-launch.ts';
 import { ProfileBodies } from './bodies.ts';
 import { buildStep } from './build-timing.ts';
 import { SortedKeys, type SortedKeyParts } from './sorted-keys.ts';
@@ -24,10 +25,8 @@ export interface ChildBuild {
   from: { kind: 'warehouse'; path: string } | { kind: 'relations'; relations: SnapshotRelations; source: string; asOf?: string };
   threads?: number;
   memoryLimit?: string;
-  /** 'idle': the SCHED_IDLE class (nice 19 without chrt); a number: that nice value (default 10). */
+  /** 'idle': the SCHED_IDLE class (nice 19 without chrt; the class is the parent's to set); a number: that nice value (default 10). */
   priority?: 'idle' | number;
-  /** CPUs the build may run on (a taskset list, e.g. '1'); default: all. */
-  cpus?: string;
 }
 
 const LOOKUPS = ['email', 'phone', 'source'] as const;
@@ -90,60 +89,112 @@ async function readLookups(file: string): Promise<Lookups> {
   }
 }
 
-/** chrt (util-linux), to start a build in the SCHED_IDLE class; null where absent (then nice 19). */
-const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((f) => existsSync(f)) ?? null;
-/** taskset (util-linux), to keep a build off some CPUs; null where absent. */
-const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((f) => existsSync(f)) ?? null;
-
-/**
- * The CPUs a build beside a serving snapshot may use: all but the first, so one CPU never runs the build, not even
- * the kernel's work done for it (its writes, page faults, the pages freed when it deletes a file or exits), which
- * SCHED_IDLE does not cover: at a million people a build confined this way slowed requests far less
- * (docs/serving.md). C360_SERVE_BUILD_CPUS overrides it ('all': no confinement). Null: all CPUs (one CPU, or no taskset).
- */
-export function besideBuildCpus(): string | null {
-  const env = process.env.C360_SERVE_BUILD_CPUS;
-  if (env === 'all') return null;
-  if (env) return /^[\d,-]+$/.test(env) ? env : null;
-  const n = availableParallelism();
-  return n >= 2 && TASKSET ? (n === 2 ? '1' : `1-${n - 1}`) : null;
-}
+export { besideBuildCpus } from './build-launch.ts';
 
 const lookupsFile = (file: string) => `${file}.lookups`;
 
-/** Build processes under way, so a stopping server can end them (one set per store). */
+type Answer = { meta?: SnapshotMeta; error?: string };
+const endedEarly = (how: string): Answer => ({ error: `the snapshot build process ended (${how}) before it finished` });
+
+/**
+ * The build processes of one store. The first build, which has no requests to make way for, is forked by the server
+ * itself, and at the same moment the build host (build-host.ts), placed as later builds are; every later build is
+ * forked by the host, so the server never forks while it serves. Stopping kills every build at once (SIGKILL, by pid:
+ * a SCHED_IDLE process on a busy machine may not get the CPU to handle a gentler signal for a long time).
+ */
 export class BuildProcesses {
-  readonly live = new Set<ChildProcess>();
-  /** SIGKILL: a SCHED_IDLE child on a busy machine may not get the CPU to handle a gentler signal for a long time. */
+  private readonly here = new Set<ChildProcess>();
+  private host: ChildProcess | null = null;
+  private readonly viaHost = new Map<number, { pid?: number; resolve(a: Answer): void }>();
+  private seq = 0;
+  private stopped = false;
+  /** Processes the server itself forked (its first build and the host), the builds the host forked, the last build's pid. */
+  readonly counts = { forkedHere: 0, forkedByHost: 0, lastBuildPid: 0 };
+
+  /** `beside`: the placement of builds beside a serving snapshot, and so of the host. */
+  constructor(private readonly beside: Placement) {}
+
+  /** Starts the host unless it runs; the server calls it before it serves (with its first build). */
+  startHost(): void {
+    if (this.host || this.stopped) return;
+    const h = forkPlaced(HOST_SCRIPT, this.beside);
+    this.counts.forkedHere++;
+    this.host = h;
+    h.on('message', (m: HostReport) => {
+      if (!('id' in m)) return;
+      const b = this.viaHost.get(m.id);
+      if (!b) return;
+      if ('pid' in m) {
+        b.pid = m.pid;
+        this.counts.forkedByHost++;
+        this.counts.lastBuildPid = m.pid;
+      } else if ('answer' in m) b.resolve(m.answer as Answer);
+      else b.resolve(endedEarly(m.exit));
+    });
+    h.once('exit', (code, signal) => {
+      // a host gone takes its builds' answers with it; the next build starts a new one
+      if (this.host === h) this.host = null;
+      for (const b of this.viaHost.values()) b.resolve(endedEarly(this.stopped ? 'SIGKILL' : `build host: ${signal ?? `exit ${code}`}`));
+    });
+    h.send({ init: { nice: this.beside.priority === 'idle' ? 19 : this.beside.priority } } satisfies HostRequest);
+    h.unref();
+    (h.channel as unknown as { unref(): void } | undefined)?.unref(); // an idle host keeps no process alive
+  }
+
+  /** Runs a build: forked here (a first build) or by the host (beside a serving snapshot). */
+  run(job: ChildBuild, beside: boolean): Promise<Answer> {
+    if (this.stopped) return Promise.resolve(endedEarly('SIGKILL'));
+    if (!beside) {
+      const started = performance.now();
+      const child = forkPlaced(BUILDER_SCRIPT, null);
+      this.counts.forkedHere++;
+      this.counts.lastBuildPid = child.pid ?? 0;
+      this.here.add(child);
+      return new Promise<Answer>((resolve) => {
+        child.once('message', (m: Answer) => {
+          resolve(m);
+          child.kill();
+        });
+        child.once('exit', (code, signal) => {
+          buildStep(started, 'the build process exited');
+          resolve(endedEarly(signal ?? `exit ${code}`));
+        });
+        child.send({ build: job });
+      }).finally(() => this.here.delete(child));
+    }
+    this.startHost(); // a no-op unless the host died since
+    const id = ++this.seq;
+    const channel = this.host!.channel as unknown as { ref(): void; unref(): void } | undefined;
+    channel?.ref(); // a build under way keeps the process alive, as a forked child would
+    return new Promise<Answer>((resolve) => {
+      this.viaHost.set(id, { resolve });
+      this.host!.send({ build: { id, job, env: process.env } } satisfies HostRequest);
+    }).finally(() => {
+      this.viaHost.delete(id);
+      if (this.viaHost.size === 0) channel?.unref();
+    });
+  }
+
+  /** Kills every build under way (the host too: a new one starts with the next build, if any). */
   stop(): void {
-    for (const c of this.live) c.kill('SIGKILL');
+    this.stopped = true;
+    for (const c of this.here) c.kill('SIGKILL');
+    for (const b of this.viaHost.values()) {
+      try {
+        if (b.pid) process.kill(b.pid, 'SIGKILL');
+      } catch { /* already gone */ }
+    }
+    // a build whose pid has not been reported yet ends when its host does (it exits when its parent goes)
+    this.host?.kill('SIGKILL');
   }
 }
 
-/** Builds in a child process and opens the result here. */
-export async function buildInChild(o: ChildBuild & { connections?: number; processes?: BuildProcesses }): Promise<Snapshot> {
+/** Builds in a child process (see BuildProcesses) and opens the result here. */
+export async function buildInChild(o: ChildBuild & { connections?: number; processes: BuildProcesses; beside: boolean }): Promise<Snapshot> {
   const started = performance.now();
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const chrt = o.priority === 'idle' ? CHRT : null;
-  const taskset = o.cpus && TASKSET ? ['-c', o.cpus] : null;
-  // taskset and chrt exec node with the IPC descriptor fork opened, so the child talks to us as if forked directly
-  const wrap = [...(taskset ? [TASKSET!, ...taskset] : []), ...(chrt ? [chrt, '--idle', '0'] : [])];
-  const child = fork(fileURLToPath(import.meta.url), [], {
-    execPath: wrap[0] ?? process.execPath,
-    execArgv: [...wrap.slice(1), ...(wrap.length ? [process.execPath] : []), '--import', tsx],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env,
-  });
-  const running = o.processes?.live ?? new Set();
-  running.add(child);
-  child.once('exit', () => buildStep(started, 'the build process exited'));
-  const answer = await new Promise<{ meta?: SnapshotMeta; error?: string }>((resolve) => {
-    child.once('message', (m: { meta?: SnapshotMeta; error?: string }) => resolve(m));
-    child.once('exit', (code, signal) => resolve({ error: `the snapshot build process ended (${signal ?? `exit ${code}`}) before it finished` }));
-    const build: ChildBuild = { file: o.file, from: o.from, threads: o.threads, memoryLimit: o.memoryLimit, priority: o.priority };
-    child.send({ build });
-  }).finally(() => running.delete(child));
+  const build: ChildBuild = { file: o.file, from: o.from, threads: o.threads, memoryLimit: o.memoryLimit, priority: o.priority };
+  const answer = await o.processes.run(build, o.beside);
   buildStep(started, 'the build process answered');
-  child.kill();
   if (!answer.meta) {
     await removeFiles(o.file); // what a killed child left (a failing one removes its own)
     throw new Error(answer.error ?? 'snapshot build failed');

@@ -415,9 +415,11 @@ export class Snapshot {
   private async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const t = performance.now();
     for (const c of this.pool.all) c.connection.closeSync();
     this.instance.closeSync();
     this.lookups?.bodies.close();
+    if (this.file !== ':memory:') buildStep(t, 'server: closed the old snapshot (on the main thread)');
     if (this.file !== ':memory:') await removeFiles(this.file);
   }
 

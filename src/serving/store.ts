@@ -18,18 +18,25 @@ export interface StoreOptions {
   pastDates?(): Promise<string[]>;
   /** Ends builds under way (when the server stops). */
   stopBuilds?(): void;
+  /** Build processes started so far: by the server itself, by its build host (for tests and the benchmark). */
+  buildCounts?(): Readonly<{ forkedHere: number; forkedByHost: number; lastBuildPid: number }>;
   /** Folder for snapshot database files. */
   dir: string;
+  /** The folder for the next snapshot's files, given the current one (default: dir). */
+  dirFor?(current: Snapshot | undefined): Promise<string>;
   log: Logger;
   /** Past snapshots kept open (default 2). */
   pastCache?: number;
 }
+
+let stores = 0;
 
 export class SnapshotStore {
   private cur: Snapshot | undefined;
   private curPrint: string | null = null;
   private building: Promise<boolean> | null = null;
   private seq = 0;
+  private readonly id = ++stores;
   private timer: NodeJS.Timeout | undefined;
   private readonly past = new Map<string, Promise<Snapshot | null>>();
   /** Swaps done and the last build error (for /health). */
@@ -37,6 +44,10 @@ export class SnapshotStore {
   lastError: string | null = null;
 
   constructor(private readonly o: StoreOptions) {}
+
+  get buildCounts() {
+    return this.o.buildCounts?.();
+  }
 
   get current(): Snapshot | undefined {
     return this.cur;
@@ -54,8 +65,10 @@ export class SnapshotStore {
     const started = Date.now();
     try {
       const print = await this.o.fingerprint();
-      await mkdir(this.o.dir, { recursive: true });
-      const file = join(this.o.dir, `snapshot-${process.pid}-${++this.seq}.duckdb`);
+      const dir = (await this.o.dirFor?.(this.cur)) ?? this.o.dir;
+      await mkdir(dir, { recursive: true });
+      // the process and the store in the name: stores of one process may share a folder (the memory one)
+      const file = join(dir, `snapshot-${process.pid}-${this.id}-${++this.seq}.duckdb`);
       const next = await this.o.buildCurrent(file, this.cur !== undefined);
       const old = this.cur;
       this.cur = next;
