@@ -208,6 +208,10 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
         if (s.step === 'merge' && result.staged.upserts === 0) continue;
         if (s.step === 'delete-missing' && result.staged.deletes === 0) continue;
         if ((s.step === 'replace-partitions' || s.step === 'insert') && result.staged.partitions === 0) continue;
+        // A batch log's mark moves only when its new batches brought rows: a re-run of the pipeline commits an empty
+        // batch, and the warehouse stays exactly as it was (the empty batch is read again next time: reading more
+        // batches than needed is always right).
+        if (s.step === 'mark' && t.strategy === 'append' && result.staged.upserts === 0) continue;
         await engine.run(s.sql);
       }
     }
