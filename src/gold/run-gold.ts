@@ -11,6 +11,11 @@ import { registerSilverInputs, silverRelationsRead } from './silver-inputs.ts';
 import { maintainDayPartitioned, registerDayPartitioned, type DayPartitioned } from './day-partitioned.ts';
 import { isDerivedByDay, maintainDerivedByDay } from './derived-by-day.ts';
 import { truthy } from '../silver/incremental.ts';
+import { LifetimeMaintainer, registerLifetime, type Lifetime } from './lifetime.ts';
+import { consentLifetime } from '../privacy/consent.ts';
+
+/** Lifetime totals kept with a dataset by day that a Gold SQL job maintains (the daily aggregates' are gold-daily's). */
+const JOB_LIFETIMES: readonly Lifetime[] = [consentLifetime];
 
 export interface GoldRunHooks {
   /** Runs after the Silver inputs are registered, before the datasets (e.g. to register intelligence outputs). */
@@ -22,24 +27,30 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
   const params = computeParams(ctx, asOf);
   const engine = await ctx.openEngine();
   try {
-    // Only the Silver relations the snapshot datasets read (those maintained by day read their days' partitions).
-    const read = silverRelationsRead(datasets.filter((d) => d.maintenance !== 'incremental-by-time').map((d) => d.sql?.(params) ?? ''));
-    const inputs = await registerSilverInputs(engine, ctx.lake, asOf, read);
+    // Datasets derived from the daily aggregates: bring them up to date first when the pipeline's gold-daily has not
+    // (a job run alone), then read them.
+    // (those partitioned by period read their periods' days themselves; the snapshots read the relations registered here)
+    const snapshots = datasets.filter((d) => d.maintenance !== 'incremental-by-time');
+    const readsAggregates = (d: Dataset) => AGGREGATE_RELATIONS.some((a) => new RegExp(`\\bg_${a}\\b`).test(d.sql?.(params) ?? ''));
+    let lifetimes: Record<string, string> = {};
+    if (datasets.some(readsAggregates)) {
+      if (!(await aggregatesCurrent(ctx.lake))) await maintainAggregates(ctx, engine, { full: false });
+      const r = await registerAggregates(engine, ctx.lake, asOf, snapshots.map((d) => d.sql?.(params) ?? ''));
+      ctx.report.inputs.push(...r.files);
+      // 'state': the lifetime totals kept with the aggregate; 'days': summed from its days (a past as-of date)
+      lifetimes = r.lifetimes;
+      if (Object.keys(lifetimes).length) ctx.report.metrics.lifetimes = lifetimes;
+    }
+    // Only the Silver relations the snapshot datasets read (those maintained by day read their days' partitions). The
+    // persons with a transaction (s_universe) come from the lifetime totals when the job reads them, not from every
+    // transaction.
+    const purchasers = lifetimes.customer_lifetime ? 'SELECT CUSTOMER360_ID FROM g_customer_lifetime WHERE TRANSACTIONS > 0' : undefined;
+    const read = silverRelationsRead(snapshots.map((d) => d.sql?.(params) ?? ''), { purchasers: !!purchasers });
+    const inputs = await registerSilverInputs(engine, ctx.lake, asOf, read, purchasers ? { purchasers } : {});
     ctx.report.inputs.push(...inputs.files);
     if (inputs.missing.length) {
       ctx.report.metrics.missingSilver = inputs.missing;
       ctx.log.warn('Silver datasets missing, read as empty', { missing: inputs.missing.join(', ') });
-    }
-    // Datasets derived from the daily aggregates: bring them up to date first when the pipeline's gold-daily has not
-    // (a job run alone), then read them.
-    // (those partitioned by period read their periods' days themselves; the snapshots read the relations registered here)
-    const readsAggregates = (d: Dataset) => AGGREGATE_RELATIONS.some((a) => new RegExp(`\\bg_${a}\\b`).test(d.sql?.(params) ?? ''));
-    if (datasets.some(readsAggregates)) {
-      if (!(await aggregatesCurrent(ctx.lake))) await maintainAggregates(ctx, engine, { full: false });
-      const r = await registerAggregates(engine, ctx.lake, asOf, datasets.filter((d) => !isDerivedByDay(d)).map((d) => d.sql?.(params) ?? ''));
-      ctx.report.inputs.push(...r.files);
-      // 'state': the lifetime totals kept with the aggregate; 'days': summed from its days (a past as-of date)
-      if (Object.keys(r.lifetimes).length) ctx.report.metrics.lifetimes = r.lifetimes;
     }
     await hooks.prepare?.(engine, asOf);
     const used = new Set(datasets.flatMap((d) => d.uses ?? []));
@@ -51,13 +62,28 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
     ctx.report.metrics.datasetMs = datasetMs;
     const full = truthy(ctx.params.fullRefresh);
     for (const ds of datasets) {
+      // (lifetime totals are maintained with their dataset by day, below)
+      if (JOB_LIFETIMES.some((l) => l.name === ds.name)) continue;
       if (!ds.sql) throw new Error(`Dataset ${ds.name} has no SQL compute`);
       const started = Date.now();
       if (isDerivedByDay(ds) || ds.maintenance === 'incremental-by-time') {
         // Partitioned by period start from the daily aggregates (derived-by-day.ts), or by day from Silver
         // (day-partitioned.ts): only the periods or days their inputs' change logs name are recomputed.
         const derived = isDerivedByDay(ds);
-        const r = derived ? await maintainDerivedByDay(ctx, engine, ds, { full, params }) : await maintainDayPartitioned(ctx, engine, ds as DayPartitioned, { full, params });
+        // (a dataset by day with lifetime totals kept with it: maintained together, then read as g_<totals>)
+        const lt = JOB_LIFETIMES.find((l) => l.of.name === ds.name);
+        const m = lt ? new LifetimeMaintainer(ctx, engine, lt) : undefined;
+        await m?.start(full);
+        const r = derived
+          ? await maintainDerivedByDay(ctx, engine, ds, { full, params })
+          : await maintainDayPartitioned(ctx, engine, ds as DayPartitioned, { full, params, ...(m ? { beforeCommit: (c) => m.prepare(c) } : {}) });
+        if (lt && m) {
+          await m.commit();
+          const read = await registerLifetime(engine, ctx.lake, lt, asOf, `g_${lt.name}`);
+          ctx.report.inputs.push(...read.files);
+          ctx.report.metrics.lifetimes = { ...(ctx.report.metrics.lifetimes as Record<string, string> | undefined), [lt.name]: read.from };
+          ctx.report.metrics[`${lt.name}.maintain`] = { mode: m.mode, dirty: m.dirty };
+        }
         ctx.report.inputs.push(...r.files);
         ctx.report.rowCounts[ds.name] = r.rows;
         ctx.report.metrics[`${ds.name}.maintain`] = derived
