@@ -22,24 +22,30 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
   const params = computeParams(ctx, asOf);
   const engine = await ctx.openEngine();
   try {
-    // Only the Silver relations the snapshot datasets read (those maintained by day read their days' partitions).
-    const read = silverRelationsRead(datasets.filter((d) => d.maintenance !== 'incremental-by-time').map((d) => d.sql?.(params) ?? ''));
-    const inputs = await registerSilverInputs(engine, ctx.lake, asOf, read);
+    // Datasets derived from the daily aggregates: bring them up to date first when the pipeline's gold-daily has not
+    // (a job run alone), then read them.
+    // (those partitioned by period read their periods' days themselves; the snapshots read the relations registered here)
+    const snapshots = datasets.filter((d) => d.maintenance !== 'incremental-by-time');
+    const readsAggregates = (d: Dataset) => AGGREGATE_RELATIONS.some((a) => new RegExp(`\\bg_${a}\\b`).test(d.sql?.(params) ?? ''));
+    let lifetimes: Record<string, string> = {};
+    if (datasets.some(readsAggregates)) {
+      if (!(await aggregatesCurrent(ctx.lake))) await maintainAggregates(ctx, engine, { full: false });
+      const r = await registerAggregates(engine, ctx.lake, asOf, snapshots.map((d) => d.sql?.(params) ?? ''));
+      ctx.report.inputs.push(...r.files);
+      // 'state': the lifetime totals kept with the aggregate; 'days': summed from its days (a past as-of date)
+      lifetimes = r.lifetimes;
+      if (Object.keys(lifetimes).length) ctx.report.metrics.lifetimes = lifetimes;
+    }
+    // Only the Silver relations the snapshot datasets read (those maintained by day read their days' partitions). The
+    // persons with a transaction (s_universe) come from the lifetime totals when the job reads them, not from every
+    // transaction.
+    const purchasers = lifetimes.customer_lifetime ? 'SELECT CUSTOMER360_ID FROM g_customer_lifetime WHERE TRANSACTIONS > 0' : undefined;
+    const read = silverRelationsRead(snapshots.map((d) => d.sql?.(params) ?? ''), { purchasers: !!purchasers });
+    const inputs = await registerSilverInputs(engine, ctx.lake, asOf, read, purchasers ? { purchasers } : {});
     ctx.report.inputs.push(...inputs.files);
     if (inputs.missing.length) {
       ctx.report.metrics.missingSilver = inputs.missing;
       ctx.log.warn('Silver datasets missing, read as empty', { missing: inputs.missing.join(', ') });
-    }
-    // Datasets derived from the daily aggregates: bring them up to date first when the pipeline's gold-daily has not
-    // (a job run alone), then read them.
-    // (those partitioned by period read their periods' days themselves; the snapshots read the relations registered here)
-    const readsAggregates = (d: Dataset) => AGGREGATE_RELATIONS.some((a) => new RegExp(`\\bg_${a}\\b`).test(d.sql?.(params) ?? ''));
-    if (datasets.some(readsAggregates)) {
-      if (!(await aggregatesCurrent(ctx.lake))) await maintainAggregates(ctx, engine, { full: false });
-      const r = await registerAggregates(engine, ctx.lake, asOf, datasets.filter((d) => !isDerivedByDay(d)).map((d) => d.sql?.(params) ?? ''));
-      ctx.report.inputs.push(...r.files);
-      // 'state': the lifetime totals kept with the aggregate; 'days': summed from its days (a past as-of date)
-      if (Object.keys(r.lifetimes).length) ctx.report.metrics.lifetimes = r.lifetimes;
     }
     await hooks.prepare?.(engine, asOf);
     const used = new Set(datasets.flatMap((d) => d.uses ?? []));

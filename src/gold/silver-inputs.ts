@@ -100,19 +100,22 @@ export async function silverFilesView(engine: Engine, lake: Lake, name: SilverNa
  * The s_ relations SQL reads (`s_<name>`), with those they are built from: what registerSilverInputs must register
  * for that SQL (a view over a Silver table binds every file's footer, so a job registers only what it reads).
  */
-export function silverRelationsRead(sqls: readonly string[]): Set<string> {
+export function silverRelationsRead(sqls: readonly string[], o: { purchasers?: boolean } = {}): Set<string> {
   const out = new Set(sqls.flatMap((q) => [...q.matchAll(/\bs_(\w+)\b/g)].map((m) => m[1]!)));
   if (out.has('crosswalk')) out.add('universe');
-  if (out.has('universe')) out.add('customers').add('transactions');
+  if (out.has('universe')) out.add('customers');
+  if (out.has('universe') && !o.purchasers) out.add('transactions');
   if (out.has('items')) out.add('transactions');
   return out;
 }
 
 /**
  * Reads the Silver datasets, applies the as-of cut, and creates views s_<name> plus tables s_universe, s_crosswalk
- * and s_first_day_<name>; `only` (silverRelationsRead): just the relations named.
+ * and s_first_day_<name>; `only` (silverRelationsRead): just the relations named. `purchasers`: a query giving the
+ * persons with a transaction up to the as-of date (the lifetime totals' persons with transactions), instead of
+ * every transaction of s_transactions, for s_universe.
  */
-export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: string, only?: ReadonlySet<string>): Promise<SilverInputs> {
+export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: string, only?: ReadonlySet<string>, o: { purchasers?: string } = {}): Promise<SilverInputs> {
   const out: SilverInputs = { asOf, rows: {}, missing: [], files: [] };
   const wanted = (r: string) => !only || only.has(r);
   // Transactions first: items are cut through them.
@@ -146,7 +149,7 @@ export async function registerSilverInputs(engine: Engine, lake: Lake, asOf: str
     // (a partition holds the rows of its date) rather than a scan of every row; a dataset written whole is scanned.
     if (firstDay) await registerFirstDay(engine, name, state, asOf, column!);
   }
-  if (wanted('crosswalk') || wanted('universe')) await registerCrosswalk(engine, lake, out);
+  if (wanted('crosswalk') || wanted('universe')) await registerCrosswalk(engine, lake, out, o.purchasers ?? 'SELECT CUSTOMER360_ID FROM s_transactions');
   return out;
 }
 
@@ -160,7 +163,7 @@ async function registerFirstDay(engine: Engine, name: SilverName, state: Dataset
  * The identity crosswalk from Silver, limited to people known by the as-of date (a customer record or a transaction
  * on or before it); without a crosswalk, each customer record maps to itself (CUSTOMER360_ID from Silver).
  */
-async function registerCrosswalk(engine: Engine, lake: Lake, out: SilverInputs): Promise<void> {
+async function registerCrosswalk(engine: Engine, lake: Lake, out: SilverInputs, purchasers: string): Promise<void> {
   const files = await parquetFiles(lake, silverDir('identity/crosswalk'));
   let source: string;
   if (files.length === 0) {
@@ -173,7 +176,7 @@ async function registerCrosswalk(engine: Engine, lake: Lake, out: SilverInputs):
   }
   await engine.run(`CREATE OR REPLACE TEMP TABLE s_universe AS
 SELECT DISTINCT CUSTOMER360_ID FROM (
-  SELECT CUSTOMER360_ID FROM s_customers UNION ALL SELECT CUSTOMER360_ID FROM s_transactions
+  SELECT CUSTOMER360_ID FROM s_customers UNION ALL ${purchasers}
 ) WHERE CUSTOMER360_ID IS NOT NULL`);
   // One row per (SOURCE_SYSTEM, CUSTOMER_ID): a crosswalk listing a pair twice keeps the smallest CUSTOMER360_ID.
   await engine.run(`CREATE OR REPLACE TEMP TABLE s_crosswalk AS
