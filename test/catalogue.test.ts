@@ -13,6 +13,8 @@ import { CATALOGUE, GOLD_SQL_DATASETS, getDataset, upstreamJobs } from '../src/c
 import { conformSql, datasetFile } from '../src/catalogue/runner.ts';
 import { Engine } from '../src/engine/duckdb.ts';
 import { registerAggregates } from '../src/gold/daily-aggregates.ts';
+import { registerLifetime } from '../src/gold/lifetime.ts';
+import { consentLifetime } from '../src/privacy/consent.ts';
 import { registerRecommendationHistory, registerRecommendationInputs } from '../src/gold/intelligence-inputs.ts';
 import { SHARED_RELATIONS } from '../src/gold/relations.ts';
 import { registerSilverInputs } from '../src/gold/silver-inputs.ts';
@@ -30,6 +32,7 @@ beforeAll(async () => {
   await registerRecommendationInputs(e, lake, '2026-03-31');
   await registerRecommendationHistory(e, lake, []);
   await registerAggregates(e, lake, '2026-03-31', GOLD_SQL_DATASETS.map((d) => d.sql!({ asOf: '2026-03-31', attributionWindowDays: 7 })));
+  await registerLifetime(e, lake, consentLifetime, '2026-03-31', 'g_consent_lifetime');
   for (const [name, sql] of Object.entries(SHARED_RELATIONS)) await e.run(`CREATE TEMP TABLE g_${name} AS ${sql}`);
 });
 afterAll(async () => {

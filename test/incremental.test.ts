@@ -53,7 +53,11 @@ describe('incremental daily runs', () => {
       // The lifetime totals were carried forward by the recomputed days (not summed again from every day), and the
       // profile read them rather than every day of the aggregates.
       expect((daily as { lifetime?: { mode: string } }).lifetime?.mode).toBe('incremental');
-      expect(m.jobs.find((j) => j.activity === 'gold_customer')!.metrics.lifetimes).toEqual({ customer_lifetime: 'state', customer_touchpoint_lifetime: 'state' });
+      const customer = m.jobs.find((j) => j.activity === 'gold_customer')!;
+      expect(customer.metrics.lifetimes).toEqual({ customer_lifetime: 'state', customer_touchpoint_lifetime: 'state', consent_lifetime: 'state' });
+      // (consent: its evidence by day recomputed the changed days only, its latest evidence per person carried forward)
+      expect((customer.metrics['consent_lifetime.maintain'] as { mode: string }).mode).toBe('incremental');
+      expect((customer.metrics['consent_evidence_daily.maintain'] as { mode: string }).mode).toBe('incremental');
       // Line items (one Silver file) were re-published by row: their transaction check read the transaction days
       // the changed items reach, not every day.
       const items = m.jobs.find((j) => j.activity === 'silver_publish[CUSTOMER_TRANSACTION_ITEMS]')!;
@@ -80,6 +84,7 @@ describe('incremental daily runs', () => {
     expect(reference.datasets.customer_profile!.length).toBeGreaterThan(100);
     expect(reference.datasets.customer_daily!.length).toBeGreaterThan(100);
     expect(reference.datasets.customer_lifetime!.length).toBeGreaterThan(100);
+    expect(reference.datasets.consent_lifetime!.length).toBeGreaterThan(10);
 
     // A past as-of date: the aggregates hold later days, so the profile sums their days up to it (not the totals kept
     // for the latest day); its orders and revenue are the completed purchases of the transaction fact up to that date.
@@ -88,7 +93,7 @@ describe('incremental daily runs', () => {
     const run = await runJob(goldCustomerJob, { home: full, lake, log: silentLogger, runId: 'past', loadId: 'past', runDate: past, asOf: past }, { asOf: past },
       { activity: 'gold_customer', stage: 'gold', retry: 0, retryIntervalSeconds: 0, timeoutMinutes: 10 });
     expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
-    expect(run.metrics.lifetimes).toEqual({ customer_lifetime: 'days', customer_touchpoint_lifetime: 'days' });
+    expect(run.metrics.lifetimes).toEqual({ customer_lifetime: 'days', customer_touchpoint_lifetime: 'days', consent_lifetime: 'days' });
     const e = await Engine.open();
     try {
       const files = async (p: string) => litList(await Promise.all((await lake.list(p)).map((f) => f.path).filter((f) => f.endsWith('.parquet')).map((f) => lake.localPath(f))));
@@ -125,8 +130,8 @@ FROM read_parquet(${await files(`gold/customer360/customer_profile/as_of_date=${
       });
     // Killed after Silver staging wrote the day's transactions, before its state; then while publishing them; then
     // after Gold's per-customer-day aggregate wrote the changed days, before its state; after it committed, before the
-    // lifetime totals' state.
-    for (const fault of ['silver-standardise:CUSTOMER_TRANSACTIONS', 'silver-publish:CUSTOMER_TRANSACTIONS', 'gold-daily:customer_daily', 'gold-daily:customer_lifetime']) expect(run(fault).signal).toBe('SIGKILL');
+    // lifetime totals' state; the same for the consent evidence's latest per person.
+    for (const fault of ['silver-standardise:CUSTOMER_TRANSACTIONS', 'silver-publish:CUSTOMER_TRANSACTIONS', 'gold-daily:customer_daily', 'gold-daily:customer_lifetime', 'gold-customer:consent_lifetime']) expect(run(fault).signal).toBe('SIGKILL');
     const r = run();
     expect(r.status, r.stderr).toBe(0);
     return snapshot(home, asOf).then((after) => {

@@ -113,7 +113,10 @@ describe('customer_consent', () => {
   it('is declared once and mapped to the warehouse, on the profile table too', () => {
     const names = CONSENT_COLUMNS.map(([c]) => c);
     expect(names).toEqual(['CONSENT_EMAIL', 'CONSENT_SMS', 'CONSENT_PHONE', 'CONSENT_PUSH', 'CONSENT_PERSONALIZATION', 'CONSENT_UPDATED_AT']);
-    expect(getDataset('customer_consent').inputs).toEqual(expect.arrayContaining(['customer_preference_data', 'customer_engagement_events']));
+    // (the evidence by day reads the Silver tables; consent merges its latest per person and channel)
+    expect(getDataset('consent_evidence_daily').inputs).toEqual(['customer_engagement_events', 'customer_preference_data']);
+    expect(getDataset('consent_lifetime').inputs).toEqual(['consent_evidence_daily']);
+    expect(getDataset('customer_consent').inputs).toContain('consent_lifetime');
     expect(getDataset('customer_profile').inputs).toContain('customer_consent');
     const table = getTable('CUSTOMER_360', 'CUSTOMER_CONSENT');
     expect(table.columns.map((c) => c.name)).toEqual(['CUSTOMER360_ID', ...names, 'AS_OF_DATE']);

@@ -9,7 +9,7 @@ import { customerIdentityMap, dimDate, dimProduct, factCustomerInteractions, fac
 import { dimContent, dimRecommendation, factPersonalizationEvents } from '../gold/personalization.ts';
 import { customerPreferences, factTransactionItems } from '../gold/sales-and-preferences.ts';
 import { PREPARED_RELATIONS, SHARED_RELATIONS, SILVER_VIEWS } from '../gold/relations.ts';
-import { customerConsent } from '../privacy/consent.ts';
+import { consentEvidenceDaily, consentLifetime, customerConsent } from '../privacy/consent.ts';
 import { INTELLIGENCE_DATASETS } from '../intelligence/datasets.ts';
 import { MODEL_AGGREGATES } from '../intelligence/daily-inputs.ts';
 import { SILVER_DATASETS } from '../silver/datasets.ts';
@@ -19,8 +19,8 @@ import type { Dataset } from './dataset.ts';
 export type { Dataset } from './dataset.ts';
 
 export const GOLD_SQL_DATASETS: readonly Dataset[] = [
-  // consent first: the profile reads it (kept as g_customer_consent)
-  customerConsent, customerProfile, customerIdentityMap, factTransactions, factCustomerInteractions, productDaily, dimProduct, dimDate, serviceSummary,
+  // consent first: the profile reads it (kept as g_customer_consent); its evidence by day before it
+  consentEvidenceDaily, customerConsent, customerProfile, customerIdentityMap, factTransactions, factCustomerInteractions, productDaily, dimProduct, dimDate, serviceSummary,
   factTransactionItems, customerPreferences,
   factBehavioralEvents, dimSession, dimTouchpoint, dimTime, aggCustomerActivity, aggTouchpointActivity, aggFunnelDaily,
   campaignAttribution, campaignChannelPerformance, campaignRoi,
@@ -56,7 +56,7 @@ function withDerivedInputs(ds: Dataset, all: readonly Dataset[]): Dataset {
   return { ...ds, inputs: [...new Set([...ds.inputs, ...derived])].sort() };
 }
 
-const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...DAILY_AGGREGATES, ...LIFETIMES, ...GOLD_SQL_DATASETS, ...MODEL_AGGREGATES, ...INTELLIGENCE_DATASETS, ...ACTIVATION_DATASETS];
+const DECLARED: readonly Dataset[] = [...SILVER_DATASETS, ...DAILY_AGGREGATES, ...LIFETIMES, consentLifetime, ...GOLD_SQL_DATASETS, ...MODEL_AGGREGATES, ...INTELLIGENCE_DATASETS, ...ACTIVATION_DATASETS];
 
 export const CATALOGUE: readonly Dataset[] = DECLARED.map((d) => withDerivedInputs(d, DECLARED));
 

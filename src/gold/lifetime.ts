@@ -16,12 +16,11 @@ import { emptySql } from '../catalogue/runner.ts';
 import { ident, type Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { JobContext } from '../runtime/job.ts';
-import type { DailyAggregate } from './daily-aggregates.ts';
-import { registerDayPartitioned } from './day-partitioned.ts';
+import { registerDayPartitioned, type DayPartitioned } from './day-partitioned.ts';
 
 export interface Lifetime extends Dataset {
-  /** The daily aggregate summed. */
-  of: DailyAggregate;
+  /** The dataset partitioned by day summed (a daily aggregate, consent evidence). */
+  of: DayPartitioned;
   /** Columns identifying a key (the aggregate's key without its day). */
   key: readonly string[];
   /** Rows of the aggregate that count (SQL over its columns). */
@@ -63,12 +62,16 @@ const keys = (lt: Lifetime) => lt.key.map(ident).join(', ');
 
 /** The totals of every key over a relation of the aggregate's rows. */
 function totalsSql(lt: Lifetime, rows: string): string {
-  return `SELECT ${keys(lt)},
-  ${lt.sums.map((c) => `CAST(COALESCE(sum(${ident(c)}), 0) AS ${duckType(lt.columns.find((x) => x.name === c)!.type)}) AS ${ident(c)}`).join(', ')},
-  count(*) AS N_DAYS,
-  ${lt.extremes.map((e) => `${e.fn}(${e.expr}) FILTER (WHERE ${e.filter}) AS ${ident(e.name)}`).join(', ')}
+  return `SELECT ${[
+    keys(lt),
+    ...lt.sums.map((c) => `CAST(COALESCE(sum(${ident(c)}), 0) AS ${sumTypeOf(lt, c)}) AS ${ident(c)}`),
+    'count(*) AS N_DAYS',
+    ...lt.extremes.map((e) => `${e.fn}(${e.expr}) FILTER (WHERE ${e.filter}) AS ${ident(e.name)}`),
+  ].join(',\n  ')}
 FROM ${rows} WHERE ${lt.where} GROUP BY ALL`;
 }
+
+const sumTypeOf = (lt: Lifetime, c: string) => duckType(lt.columns.find((x) => x.name === c)!.type);
 
 /**
  * The totals after replacing some days: `state` the totals before, `old` the replaced rows of those days, `now` their
@@ -77,29 +80,42 @@ FROM ${rows} WHERE ${lt.where} GROUP BY ALL`;
 function mergedSql(lt: Lifetime, state: string, old: string, now: string): string {
   const on = lt.key.map((k) => `s.${ident(k)} = d.${ident(k)}`).join(' AND ');
   const cmp = (fn: 'min' | 'max') => (fn === 'max' ? { lt: '<', ge: '>=', pick: 'greatest' } : { lt: '>', ge: '<=', pick: 'least' });
+  const ref = (e: Lifetime['extremes'][number]) => [`s.${ident(e.name)}`, `d.${ident(`__old_${e.name}`)}`, `d.${ident(`__new_${e.name}`)}`] as const;
+  const delta = [
+    keys(lt),
+    ...lt.sums.map((c) => `sum(__sign * ${ident(c)}) AS ${ident(c)}`),
+    'sum(__sign) AS N_DAYS',
+    ...lt.extremes.flatMap((e) => [
+      `${e.fn}(${e.expr}) FILTER (WHERE __sign = -1 AND ${e.filter}) AS ${ident(`__old_${e.name}`)}`,
+      `${e.fn}(${e.expr}) FILTER (WHERE __sign = 1 AND ${e.filter}) AS ${ident(`__new_${e.name}`)}`,
+    ]),
+  ];
+  const merged = [
+    ...lt.key.map((k) => `COALESCE(s.${ident(k)}, d.${ident(k)}) AS ${ident(k)}`),
+    ...lt.sums.map((c) => `CAST(COALESCE(s.${ident(c)}, 0) + COALESCE(d.${ident(c)}, 0) AS ${sumTypeOf(lt, c)}) AS ${ident(c)}`),
+    'CAST(COALESCE(s.N_DAYS, 0) + COALESCE(d.N_DAYS, 0) AS BIGINT) AS N_DAYS',
+    // untouched key: kept; the replaced rows did not hold it: it stands, or a new row passes it; else the new rows
+    // must reach it
+    ...lt.extremes.map((e) => {
+      const c = cmp(e.fn);
+      const [s, o, n] = ref(e);
+      return `CASE WHEN d.N_DAYS IS NULL THEN ${s} WHEN ${o} IS NULL OR ${o} ${c.lt} ${s} THEN ${c.pick}(${s}, ${n}) WHEN ${n} ${c.ge} ${s} THEN ${n} END AS ${ident(e.name)}`;
+    }),
+    `${lt.extremes.length ? lt.extremes.map((e) => {
+      const c = cmp(e.fn);
+      const [s, o, n] = ref(e);
+      return `(d.N_DAYS IS NOT NULL AND ${o} IS NOT NULL AND (${s} IS NULL OR (NOT (${o} ${c.lt} ${s}) AND (${n} IS NULL OR NOT (${n} ${c.ge} ${s})))))`;
+    }).join(' OR ') : 'false'} AS __dirty`,
+  ];
   return `WITH ch AS (
   SELECT *, -1 AS __sign FROM ${old} WHERE ${lt.where}
   UNION ALL BY NAME
   SELECT *, 1 AS __sign FROM ${now} WHERE ${lt.where}
 ), d AS (
-  SELECT ${keys(lt)}, ${lt.sums.map((c) => `sum(__sign * ${ident(c)}) AS ${ident(c)}`).join(', ')}, sum(__sign) AS N_DAYS,
-    ${lt.extremes.map((e) => `${e.fn}(${e.expr}) FILTER (WHERE __sign = -1 AND ${e.filter}) AS ${ident(`__old_${e.name}`)}, ${e.fn}(${e.expr}) FILTER (WHERE __sign = 1 AND ${e.filter}) AS ${ident(`__new_${e.name}`)}`).join(',\n    ')}
+  SELECT ${delta.join(',\n    ')}
   FROM ch GROUP BY ALL
 )
-SELECT ${lt.key.map((k) => `COALESCE(s.${ident(k)}, d.${ident(k)}) AS ${ident(k)}`).join(', ')},
-  ${lt.sums.map((c) => `CAST(COALESCE(s.${ident(c)}, 0) + COALESCE(d.${ident(c)}, 0) AS ${duckType(lt.columns.find((x) => x.name === c)!.type)}) AS ${ident(c)}`).join(', ')},
-  CAST(COALESCE(s.N_DAYS, 0) + COALESCE(d.N_DAYS, 0) AS BIGINT) AS N_DAYS,
-  ${lt.extremes.map((e) => {
-    const c = cmp(e.fn);
-    const [s, o, n] = [`s.${ident(e.name)}`, `d.${ident(`__old_${e.name}`)}`, `d.${ident(`__new_${e.name}`)}`];
-    // untouched key: kept; the replaced rows did not hold it: it stands, or a new row passes it; else the new rows must reach it
-    return `CASE WHEN d.N_DAYS IS NULL THEN ${s} WHEN ${o} IS NULL OR ${o} ${c.lt} ${s} THEN ${c.pick}(${s}, ${n}) WHEN ${n} ${c.ge} ${s} THEN ${n} END AS ${ident(e.name)}`;
-  }).join(',\n  ')},
-  ${lt.extremes.length ? lt.extremes.map((e) => {
-    const c = cmp(e.fn);
-    const [s, o, n] = [`s.${ident(e.name)}`, `d.${ident(`__old_${e.name}`)}`, `d.${ident(`__new_${e.name}`)}`];
-    return `(d.N_DAYS IS NOT NULL AND ${o} IS NOT NULL AND (${s} IS NULL OR (NOT (${o} ${c.lt} ${s}) AND (${n} IS NULL OR NOT (${n} ${c.ge} ${s})))))`;
-  }).join(' OR ') : 'false'} AS __dirty
+SELECT ${merged.join(',\n  ')}
 FROM ${state} s FULL OUTER JOIN d ON ${on}`;
 }
 

@@ -30,6 +30,8 @@ export const PREPARED_RELATIONS: Record<string, readonly string[]> = {
   customer_daily_recent: ['customer_daily'],
   customer_lifetime: ['customer_lifetime'],
   customer_touchpoint_lifetime: ['customer_touchpoint_lifetime'],
+  // per person and channel the latest consent evidence, kept with consent_evidence_daily (registered once it is maintained)
+  consent_lifetime: ['consent_lifetime'],
   recs: ['product_recommendations'],
   recs_history: ['product_recommendations'],
   registry: ['model_registry'],

@@ -11,6 +11,11 @@ import { registerSilverInputs, silverRelationsRead } from './silver-inputs.ts';
 import { maintainDayPartitioned, registerDayPartitioned, type DayPartitioned } from './day-partitioned.ts';
 import { isDerivedByDay, maintainDerivedByDay } from './derived-by-day.ts';
 import { truthy } from '../silver/incremental.ts';
+import { LifetimeMaintainer, registerLifetime, type Lifetime } from './lifetime.ts';
+import { consentLifetime } from '../privacy/consent.ts';
+
+/** Lifetime totals kept with a dataset by day that a Gold SQL job maintains (the daily aggregates' are gold-daily's). */
+const JOB_LIFETIMES: readonly Lifetime[] = [consentLifetime];
 
 export interface GoldRunHooks {
   /** Runs after the Silver inputs are registered, before the datasets (e.g. to register intelligence outputs). */
@@ -57,13 +62,28 @@ export async function runGoldDatasets(ctx: JobContext, datasets: readonly Datase
     ctx.report.metrics.datasetMs = datasetMs;
     const full = truthy(ctx.params.fullRefresh);
     for (const ds of datasets) {
+      // (lifetime totals are maintained with their dataset by day, below)
+      if (JOB_LIFETIMES.some((l) => l.name === ds.name)) continue;
       if (!ds.sql) throw new Error(`Dataset ${ds.name} has no SQL compute`);
       const started = Date.now();
       if (isDerivedByDay(ds) || ds.maintenance === 'incremental-by-time') {
         // Partitioned by period start from the daily aggregates (derived-by-day.ts), or by day from Silver
         // (day-partitioned.ts): only the periods or days their inputs' change logs name are recomputed.
         const derived = isDerivedByDay(ds);
-        const r = derived ? await maintainDerivedByDay(ctx, engine, ds, { full, params }) : await maintainDayPartitioned(ctx, engine, ds as DayPartitioned, { full, params });
+        // (a dataset by day with lifetime totals kept with it: maintained together, then read as g_<totals>)
+        const lt = JOB_LIFETIMES.find((l) => l.of.name === ds.name);
+        const m = lt ? new LifetimeMaintainer(ctx, engine, lt) : undefined;
+        await m?.start(full);
+        const r = derived
+          ? await maintainDerivedByDay(ctx, engine, ds, { full, params })
+          : await maintainDayPartitioned(ctx, engine, ds as DayPartitioned, { full, params, ...(m ? { beforeCommit: (c) => m.prepare(c) } : {}) });
+        if (lt && m) {
+          await m.commit();
+          const read = await registerLifetime(engine, ctx.lake, lt, asOf, `g_${lt.name}`);
+          ctx.report.inputs.push(...read.files);
+          ctx.report.metrics.lifetimes = { ...(ctx.report.metrics.lifetimes as Record<string, string> | undefined), [lt.name]: read.from };
+          ctx.report.metrics[`${lt.name}.maintain`] = { mode: m.mode, dirty: m.dirty };
+        }
         ctx.report.inputs.push(...r.files);
         ctx.report.rowCounts[ds.name] = r.rows;
         ctx.report.metrics[`${ds.name}.maintain`] = derived

@@ -11,6 +11,8 @@ import type { ColumnSpec } from '../catalogue/dataset.ts';
 import { AS_OF, ID, gold } from '../gold/dataset.ts';
 import { dateLit } from '../gold/paths.ts';
 import { T } from '../warehouse/types.ts';
+import { byDay } from '../gold/day-partitioned.ts';
+import { lifetime } from '../gold/lifetime.ts';
 
 /** The consent channels, in column order (CONSENT_<channel>). */
 export const CONSENT_CHANNELS = ['EMAIL', 'SMS', 'PHONE', 'PUSH', 'PERSONALIZATION'] as const;
@@ -42,7 +44,12 @@ export const CHANNEL_ALIASES: Record<string, ConsentChannel> = {
 const channelOf = (expr: string) =>
   `CASE upper(trim(${expr})) ${Object.entries(CHANNEL_ALIASES).map(([k, v]) => `WHEN '${k}' THEN '${v}'`).join(' ')} END`;
 
-export function customerConsentSql(p: { asOf: string }): string {
+/**
+ * A day's consent evidence per person and channel (from views s_preferences and s_engagement): the latest as one
+ * sortable key, its time (ISO, microseconds) then 1 for a withdrawal or 0 for a grant, so the greatest key over any
+ * days is the latest evidence and a withdrawal wins a tie.
+ */
+function evidenceSql(): string {
   return `WITH evidence AS (
   SELECT CUSTOMER360_ID, ${channelOf('PREFERENCE_VALUE')} AS channel, CAST(PREFERENCE_DATE AS TIMESTAMP) AS ev_at,
     PREFERENCE_STATUS = 'ACTIVE' AS granted
@@ -57,10 +64,42 @@ export function customerConsentSql(p: { asOf: string }): string {
   UNION ALL
   SELECT CUSTOMER360_ID, ${channelOf('ENGAGEMENT_TYPE')}, CAST(ENGAGEMENT_DATE AS TIMESTAMP), false
   FROM s_engagement WHERE CUSTOMER360_ID IS NOT NULL AND ENGAGEMENT_ACTION = 'UNSUBSCRIBED'
-),
-latest AS (
-  SELECT CUSTOMER360_ID, channel, first(granted ORDER BY ev_at DESC, granted ASC) AS granted, max(ev_at) AS ev_at
-  FROM evidence WHERE channel IS NOT NULL AND ev_at IS NOT NULL GROUP BY ALL
+)
+SELECT CUSTOMER360_ID, channel AS CHANNEL, CAST(ev_at AS DATE) AS EVIDENCE_DATE,
+  max(strftime(ev_at, '%Y-%m-%dT%H:%M:%S.%f') || CASE WHEN granted THEN '0' ELSE '1' END) AS LATEST_KEY
+FROM evidence WHERE channel IS NOT NULL AND ev_at IS NOT NULL GROUP BY ALL`;
+}
+
+/** The consent evidence by day (maintained for the days Silver changed, day-partitioned.ts). */
+export const consentEvidenceDaily = byDay({ ...gold({
+  name: 'consent_evidence_daily',
+  description: 'Per person, consent channel and day: the day\'s latest consent evidence (what customer_consent is merged from)',
+  grain: 'one row per (CUSTOMER360_ID, CHANNEL, EVIDENCE_DATE) with consent evidence',
+  job: 'gold-customer',
+  primaryKey: ['CUSTOMER360_ID', 'CHANNEL', 'EVIDENCE_DATE'],
+  columns: [
+    ID, ['CHANNEL', T.varchar, 'Consent channel'], ['EVIDENCE_DATE', T.date, 'Day of the evidence'],
+    ['LATEST_KEY', T.varchar, 'The day\'s latest evidence: its time (ISO, microseconds) then 1 (withdrawal) or 0 (grant); the greatest is the latest'],
+  ],
+  sql: evidenceSql,
+}), path: 'gold/aggregates/consent_evidence_daily' }, { dayColumn: 'EVIDENCE_DATE' });
+
+/** Per person and channel the latest evidence over every day (lifetime.ts: kept with the evidence by day). */
+export const consentLifetime = lifetime({
+  name: 'consent_lifetime',
+  description: 'Per person and consent channel: the latest consent evidence over every day held',
+  of: consentEvidenceDaily,
+  key: ['CUSTOMER360_ID', 'CHANNEL'],
+  where: 'CUSTOMER360_ID IS NOT NULL',
+  sums: [],
+  extremes: [{ name: 'LATEST_KEY', fn: 'max', expr: 'LATEST_KEY', filter: 'true', type: T.varchar, comment: 'The latest evidence (see consent_evidence_daily)' }],
+});
+
+/** Per person and channel the latest evidence wins (a withdrawal wins a tie); no evidence: every flag FALSE. */
+export function customerConsentSql(p: { asOf: string }): string {
+  return `WITH latest AS (
+  SELECT CUSTOMER360_ID, CHANNEL AS channel, right(LATEST_KEY, 1) = '0' AS granted, CAST(left(LATEST_KEY, 26) AS TIMESTAMP) AS ev_at
+  FROM g_consent_lifetime
 )
 SELECT u.CUSTOMER360_ID,
   ${CONSENT_CHANNELS.map((c) => `COALESCE(bool_or(l.granted) FILTER (WHERE l.channel = '${c}'), false) AS CONSENT_${c}`).join(',\n  ')},
