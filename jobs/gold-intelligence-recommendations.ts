@@ -49,7 +49,9 @@ export const recommendationsJob: Job = {
       // compares like with like.
       if (!light) await registerModelAggregates(engine, ctx.lake, asOf);
       const fingerprints = `rk_fingerprints`;
-      await fingerprintInputs(engine, fingerprints, snapshot.table, AGGREGATE_SIGNAL_INPUTS, asOf);
+      const fp = await fingerprintInputs(engine, ctx.lake, { table: fingerprints, population: snapshot.table, asOf, prefix: 'rk_' });
+      ctx.report.inputs.push(...fp.inputs);
+      ctx.report.metrics.fingerprints = { mode: fp.mode, days: fp.days.length };
       const plan: RerankPlan = light
         ? await planRerank(engine, ctx.lake, { asOf, modelVersion: stored!.records[0]!.MODEL_VERSION, fingerprints, prefix: 'rk_' })
         : { reason: `training run: every customer` };
@@ -81,7 +83,7 @@ export const recommendationsJob: Job = {
         await pruneGlobalSignals(ctx.lake, JOB, record.MODEL_VERSION);
       }
       faultPoint(`${JOB}:ranked`);
-      await writeRanked(ctx, engine, { asOf, modelVersion: record.MODEL_VERSION, fingerprints });
+      await writeRanked(ctx, engine, { asOf, modelVersion: record.MODEL_VERSION, prefix: 'rk_', fingerprints: fp });
       ctx.report.metrics.recommendations = { version: record.MODEL_VERSION, weights: r.tuning.weights, tuned: r.tuning.tuned, validation: r.tuning.validation };
     } finally {
       engine.close();

@@ -131,6 +131,17 @@ WHEN NOT MATCHED THEN INSERT (SOURCE_SYSTEM, CUSTOMER_ID, CUSTOMER360_ID, AS_OF_
 WHERE EXISTS (SELECT 1 FROM STAGING.CUSTOMER_BEHAVIOR__FACT_BEHAVIORAL_EVENTS AS s WHERE s._LOAD_ID = 'RUN-42' AND s._CHANGE = 'PARTITION' AND s.DATE_KEY IS NOT DISTINCT FROM CUSTOMER_BEHAVIOR.FACT_BEHAVIORAL_EVENTS.DATE_KEY)`);
   });
 
+  it('a batch log reads only the batches written since the last load: their files named in the PATTERN; none, nothing staged', () => {
+    const t = getTable('CUSTOMER_360', 'PROFILE_CHANGES');
+    const o = { loadId: 'RUN-42', asOf: '2026-03-31', source: { stagePath: '@OPS.GOLD_STAGE/profile_changes/as_of_date=2026-03-31/' }, mark: { lineage: 'batches', seq: 7, asOf: '2026-03-31' } };
+    const some = renderTableLoad(snowflakeDialect, t, { ...o, files: ['batch-00000006.parquet', 'batch-00000007.parquet'] });
+    expect(some.find((s) => s.step === 'stage-changes')!.sql).toContain("FROM @OPS.GOLD_STAGE/profile_changes/as_of_date=2026-03-31/ (PATTERN => '.*/(batch-00000006[.]parquet|batch-00000007[.]parquet)')");
+    expect(some.find((s) => s.step === 'mark')!.sql).toContain("'batches' AS SOURCE_LINEAGE,\n    7 AS SOURCE_SEQ");
+    expect(renderTableLoad(snowflakeDialect, t, { ...o, files: [] }).map((s) => s.step)).toEqual(['clear-staging', 'audit', 'mark', 'clean-staging']);
+    // a full refresh reads every file whatever it is given
+    expect(renderTableLoad(snowflakeDialect, t, { ...o, files: [], fullRefresh: true }).find((s) => s.step === 'stage-changes')!.sql).toContain("(PATTERN => '.*[.]parquet')");
+  });
+
   it('runs the same logical steps in the same order for every table and both dialects', () => {
     for (const t of WAREHOUSE_TABLES) {
       const sf = renderTableLoad(snowflakeDialect, t, { loadId: 'L', asOf: '2026-03-31', source: { stagePath: '@S/x/' } }).map((s) => s.step);

@@ -1402,13 +1402,13 @@ COMMENT = 'One row per loaded table and as-of date: row count and the load that 
 CREATE TABLE IF NOT EXISTS OPS.LOAD_STATE (
   SCHEMA_NAME VARCHAR NOT NULL COMMENT 'Schema of the loaded table',
   TABLE_NAME VARCHAR NOT NULL COMMENT 'Loaded table',
-  SOURCE_LINEAGE VARCHAR COMMENT 'Lineage of the Gold dataset''s state (a dataset rebuilt from nothing has another)',
-  SOURCE_SEQ NUMBER(19,0) COMMENT 'Commit sequence number of the Gold dataset the load read',
+  SOURCE_LINEAGE VARCHAR COMMENT 'Lineage of the Gold dataset''s state (a dataset rebuilt from nothing has another); a batch log: ''batches''',
+  SOURCE_SEQ NUMBER(19,0) COMMENT 'Commit sequence number of the Gold dataset the load read (a batch log: the highest batch number read)',
   AS_OF_DATE DATE COMMENT 'As-of date the load cut the dataset at',
   _LOAD_ID VARCHAR COMMENT 'Load that first read the dataset that far',
   CONSTRAINT PK_LOAD_STATE PRIMARY KEY (SCHEMA_NAME, TABLE_NAME)
 )
-COMMENT = 'Per table read from a day-partitioned Gold dataset: how far the last load read it (the next load reads the days changed since)';
+COMMENT = 'Per table read from a day-partitioned Gold dataset or a batch log: how far the last load read it (the next load reads the days changed, or the batches written, since)';
 
 CREATE OR REPLACE VIEW CUSTOMER_360.CUSTOMER_360 (
   CUSTOMER360_ID COMMENT 'Person id from identity resolution (CUSTOMER360_ID)',

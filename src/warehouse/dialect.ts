@@ -33,6 +33,8 @@ export interface CopySource {
    * given those days' files instead.
    */
   days?: readonly string[];
+  /** A stage path of a batch log: read only these files (names in the folder). DuckDB is given those files instead. */
+  names?: readonly string[];
   /** Columns the source lacks, loaded as NULL (DuckDB checks; Snowflake reads missing Parquet fields as NULL). */
   missingColumns?: readonly string[];
 }

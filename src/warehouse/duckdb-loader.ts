@@ -1,5 +1,6 @@
 // Loads Gold snapshots into the local DuckDB warehouse (H/warehouse.duckdb) by running the load plan, with the checks
 // DuckDB does not do by itself: required columns present in the Parquet files, key columns non-null and unique.
+import { createHash } from 'node:crypto';
 import type { Engine } from '../engine/duckdb.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -9,8 +10,9 @@ import { readDatasetState, type DatasetState } from '../catalogue/partitioned.ts
 import { filesOfDays, marksFrom, planIncrement, renderMarksQuery, type LoadMark } from './increment.ts';
 import { renderAudit, renderMark, renderTableLoad, renderTablesDdl, renderViewsDdl, stagingDdl, targetColumns, targetDdl, type TableIncrement } from './load-plan.ts';
 import { isCurrentVersion, sourceDir, sourceFiles, WAREHOUSE_TABLES, WAREHOUSE_VIEWS } from './model.ts';
-import { STAGING_SCHEMA, stagingName, type WarehouseTable } from './types.ts';
-import { analystSchema, createMaskedViews } from '../privacy/masked-views.ts';
+import { OPS_SCHEMA, STAGING_SCHEMA, stagingName, T, type WarehouseTable } from './types.ts';
+import type { TableDdl } from './dialect.ts';
+import { analystSchema, renderMaskedViews } from '../privacy/masked-views.ts';
 import { maskRow } from '../privacy/masking.ts';
 
 export interface TableLoadResult {
@@ -46,22 +48,58 @@ export class LoadError extends Error {
 }
 
 /**
- * Creates schemas, tables and views (idempotent) and adds columns the model gained since a table was created. Run it
- * inside a transaction (the load's): hundreds of COMMENT statements would otherwise each commit to the file.
+ * What the local warehouse's DDL was last applied from: the SHA-256 of every statement ensureWarehouseSchema would
+ * run. A load whose model renders the same DDL skips it (about 900 statements, most of them COMMENTs, each of which
+ * costs a catalogue write: the costliest part of a daily load that changed little). Local only: Snowflake's DDL is
+ * applied by `c360 snowflake load --setup`.
  */
-export async function ensureWarehouseSchema(engine: Engine, tables: readonly WarehouseTable[] = WAREHOUSE_TABLES): Promise<void> {
+export const SCHEMA_STATE_DDL: TableDdl = {
+  schema: OPS_SCHEMA,
+  name: 'SCHEMA_STATE',
+  comment: 'The warehouse DDL the last load applied (SHA-256 of its statements): a load rendering the same DDL skips it',
+  primaryKey: [],
+  clusterBy: [],
+  columns: [
+    { name: 'DDL_SHA256', type: T.varchar, comment: 'SHA-256 of the DDL statements applied' },
+    { name: '_LOAD_ID', type: T.varchar, comment: 'Load that applied them' },
+  ],
+};
+
+/** Every statement ensureWarehouseSchema applies for `tables` (schemas, tables, masked views, the model's views). */
+function schemaStatements(tables: readonly WarehouseTable[]): string[] {
+  return [
+    ...renderTablesDdl(d, tables), ...d.createTable(SCHEMA_STATE_DDL), ...renderMaskedViews(tables),
+    ...renderViewsDdl(d, tables, WAREHOUSE_VIEWS), ...renderViewsDdl(d, tables, WAREHOUSE_VIEWS, analystSchema),
+  ];
+}
+
+/**
+ * Creates schemas, tables and views (idempotent) and adds columns the model gained since a table was created, unless
+ * the warehouse says (OPS.SCHEMA_STATE) that the same DDL was applied already (`force`: apply it anyway, as a full
+ * refresh does). Run it inside a transaction (the load's): the fingerprint then moves with the DDL, and hundreds of
+ * COMMENT statements do not each commit to the file. The session's staging tables are created by loadTable.
+ */
+export async function ensureWarehouseSchema(engine: Engine, tables: readonly WarehouseTable[] = WAREHOUSE_TABLES, o: { loadId?: string; force?: boolean } = {}): Promise<void> {
+  const statements = schemaStatements(tables);
+  const sha = createHash('sha256').update(statements.join(';\n')).digest('hex');
+  const stateTable = d.qualified(SCHEMA_STATE_DDL.schema, SCHEMA_STATE_DDL.name);
+  const hasState = Number(await engine.scalar(`SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2`, [SCHEMA_STATE_DDL.schema, SCHEMA_STATE_DDL.name])) > 0;
+  if (!o.force && hasState && (await engine.scalar(`SELECT max(${d.ident('DDL_SHA256')}) FROM ${stateTable}`)) === sha) return;
   const existing = await engine.all<{ table_schema: string; table_name: string; column_name: string }>(
     'SELECT table_schema, table_name, column_name FROM information_schema.columns',
   );
   const have = new Set(existing.map((r) => `${r.table_schema}.${r.table_name}.${r.column_name}`));
   const tablesPresent = new Set(existing.map((r) => `${r.table_schema}.${r.table_name}`));
   for (const sql of renderTablesDdl(d, tables)) await engine.run(sql);
+  for (const sql of d.createTable(SCHEMA_STATE_DDL)) await engine.run(sql);
   await ensureColumns(engine, tables, have, tablesPresent);
   // The analyst's masked views (after the columns, so a view sees every column of the table).
-  await createMaskedViews(engine, tables);
+  for (const sql of renderMaskedViews(tables)) await engine.run(sql);
   // The model's views last: they read the columns just added; their analyst copies read the masked views.
   for (const sql of renderViewsDdl(d, tables, WAREHOUSE_VIEWS)) await engine.run(sql);
   for (const sql of renderViewsDdl(d, tables, WAREHOUSE_VIEWS, analystSchema)) await engine.run(sql);
+  await engine.run(`DELETE FROM ${stateTable}`);
+  await engine.run(`INSERT INTO ${stateTable} VALUES (${d.string(sha)}, ${d.string(o.loadId ?? '')})`);
 }
 
 async function ensureColumns(engine: Engine, tables: readonly WarehouseTable[], have: Set<string>, tablesPresent: Set<string>): Promise<void> {
@@ -98,14 +136,14 @@ export async function loadTable(
   const firstLoad = Number(await engine.scalar(`SELECT count(*) FROM ${target}`)) === 0;
   // A day-partitioned dataset: the days changed since the last load, and their files only.
   const source = o.source ?? (await tableSource(lake, t, o.asOf));
-  const planned = await planIncrement(lake, t, o.asOf, { mark: o.marks?.get(label), compareAll: firstLoad || o.fullRefresh, state: source.state });
+  const planned = await planIncrement(lake, t, o.asOf, { mark: o.marks?.get(label), compareAll: firstLoad || o.fullRefresh, state: source.state, files: source.files });
   const increment: TableIncrement = planned?.increment ?? {};
   const files = planned ? planned.files : source.files;
   // No snapshot is not an empty snapshot: loading it as empty would wipe the table (a day-partitioned dataset with
   // state but no files is empty: its days are all gone, or it never had rows, and the target's rows are to go).
   if (files.length === 0 && !planned) throw new LoadError(`${label}: no Gold snapshot ${sourceDir(t, o.asOf)}`);
   const result: TableLoadResult = { table: label, source: t.source, status: 'loaded', stagedRows: 0, staged: { upserts: 0, deletes: 0, partitions: 0 }, tableRows: 0, missingColumns: [], files };
-  if (planned) result.days = increment.days ?? 'all';
+  if (planned && t.dayColumn) result.days = increment.days ?? 'all';
   const local = await Promise.all(files.map((f) => lake.localPath(f)));
   const described = local.length === 0 ? [] : await engine.all<{ column_name: string }>(
     `DESCRIBE SELECT * FROM read_parquet([${local.map((f) => d.string(f)).join(', ')}], union_by_name = true, hive_partitioning = false)`,
@@ -154,22 +192,39 @@ WHERE ${t.primaryKey.map((k) => `${d.ident(k)} IS NULL`).join(' OR ')} LIMIT 1`)
       const bad = local.length ? await keyProblem(engine, t, `(${d.readSnapshot({ columns: t.columns, source: loadSource })})`) : undefined;
       if (bad) throw new LoadError(`${label}: ${bad} in Gold files ${files.join(', ')}`);
       const staging = d.qualified(STAGING_SCHEMA, stagingName(t));
+      // (session temp table: created here, as the schema step may have been skipped)
+      for (const sql of d.createTable(stagingDdl(t))) await engine.run(sql);
+      let counted = false;
       for (const s of renderTableLoad(d, t, { loadId: o.loadId, asOf: o.asOf, source: loadSource, fullRefresh: o.fullRefresh, ...increment })) {
-        if (s.step === 'clean-staging') {
+        if (s.phase !== 'stage' && !counted) {
+          counted = true;
           const counts = await engine.all<{ c: string; n: bigint }>(`SELECT _CHANGE AS c, count(*) AS n FROM ${staging} WHERE _LOAD_ID = ${d.string(o.loadId)} GROUP BY 1`);
           const n = (c: string) => Number(counts.find((x) => x.c === c)?.n ?? 0);
           result.staged = { upserts: n('UPSERT'), deletes: n('DELETE'), partitions: n('PARTITION') };
         }
+        // An apply step with nothing staged for it changes nothing, but would still scan the target (a delete of no
+        // keys joins every row of the table with an empty set): skipped. The Snowflake plan keeps them (rendered
+        // before anything is staged).
+        if (s.step === 'merge' && result.staged.upserts === 0) continue;
+        if (s.step === 'delete-missing' && result.staged.deletes === 0) continue;
+        if ((s.step === 'replace-partitions' || s.step === 'insert') && result.staged.partitions === 0) continue;
+        // A batch log's mark moves only when its new batches brought rows: a re-run of the pipeline commits an empty
+        // batch, and the warehouse stays exactly as it was (the empty batch is read again next time: reading more
+        // batches than needed is always right).
+        if (s.step === 'mark' && t.strategy === 'append' && result.staged.upserts === 0) continue;
         await engine.run(s.sql);
       }
     }
   } catch (e) {
     throw e instanceof LoadError ? e : new LoadError(`${label}: load from ${sourceDir(t, o.asOf)} failed: ${(e as Error).message}`);
   }
-  result.stagedRows = Number(
-    await engine.scalar(`SELECT ROW_COUNT FROM "OPS"."LOAD_AUDIT" WHERE SCHEMA_NAME = $1 AND TABLE_NAME = $2 AND AS_OF_DATE = CAST($3 AS DATE)`, [t.schema, t.name, o.asOf]),
+  // (one statement for both counts: a daily load runs a few hundred, each with its own fixed cost)
+  const [counts] = await engine.all<{ audited: bigint; rows: bigint }>(
+    `SELECT (SELECT ROW_COUNT FROM "OPS"."LOAD_AUDIT" WHERE SCHEMA_NAME = $1 AND TABLE_NAME = $2 AND AS_OF_DATE = CAST($3 AS DATE)) AS audited, (SELECT count(*) FROM ${target}) AS rows`,
+    [t.schema, t.name, o.asOf],
   );
-  result.tableRows = Number(await engine.scalar(`SELECT count(*) FROM ${d.qualified(t.schema, t.name)}`));
+  result.stagedRows = Number(counts!.audited);
+  result.tableRows = Number(counts!.rows);
   return result;
 }
 
@@ -180,6 +235,10 @@ const piiOf = (t: WarehouseTable) => new Map(t.columns.map((c) => [c.name, c.pii
 async function keyProblem(engine: Engine, t: WarehouseTable, relation: string, loadId?: string): Promise<string | undefined> {
   const keys = t.primaryKey.map((k) => d.ident(k));
   const load = loadId === undefined ? 'true' : `${d.ident('_LOAD_ID')} = ${d.string(loadId)}`;
+  // One pass finds whether anything is wrong (null keys group together); the example rows are read only then.
+  const anyNull = keys.map((k) => `${k} IS NULL`).join(' OR ');
+  const wrong = await engine.all(`SELECT 1 FROM ${relation} WHERE ${load} GROUP BY ${keys.join(', ')} HAVING count(*) > 1 OR ${anyNull} LIMIT 1`);
+  if (wrong.length === 0) return undefined;
   const nulls = await engine.all(`SELECT * FROM ${relation} WHERE ${load} AND (${keys.map((k) => `${k} IS NULL`).join(' OR ')}) LIMIT 3`);
   if (nulls.length) return `null key (${t.primaryKey.join(', ')}) e.g. ${JSON.stringify(maskRow(piiOf(t), nulls[0]!))}`;
   const dups = await engine.all(`SELECT ${keys.join(', ')}, count(*) AS n FROM ${relation} WHERE ${load} GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 3`);
@@ -217,7 +276,7 @@ export async function loadWarehouse(
   const out: TableLoadResult[] = [];
   await engine.run('BEGIN TRANSACTION');
   try {
-    await ensureWarehouseSchema(engine, tables);
+    await ensureWarehouseSchema(engine, tables, { loadId: o.loadId, force: o.fullRefresh });
     const marks = marksFrom(await engine.all(renderMarksQuery(d)));
     for (const t of tables) {
       if (skipped.has(t)) continue;

@@ -10,6 +10,7 @@ import type { Lake } from '../lake/lake.ts';
 import { addDays } from '../runtime/days.ts';
 import type { Dialect, TableDdl } from './dialect.ts';
 import type { TableIncrement } from './load-plan.ts';
+import { sourceFiles } from './model.ts';
 import { OPS_SCHEMA, T, type WarehouseTable } from './types.ts';
 
 export const LOAD_STATE_TABLE = 'LOAD_STATE';
@@ -17,14 +18,14 @@ export const LOAD_STATE_TABLE = 'LOAD_STATE';
 export const LOAD_STATE_DDL: TableDdl = {
   schema: OPS_SCHEMA,
   name: LOAD_STATE_TABLE,
-  comment: 'Per table read from a day-partitioned Gold dataset: how far the last load read it (the next load reads the days changed since)',
+  comment: 'Per table read from a day-partitioned Gold dataset or a batch log: how far the last load read it (the next load reads the days changed, or the batches written, since)',
   primaryKey: ['SCHEMA_NAME', 'TABLE_NAME'],
   clusterBy: [],
   columns: [
     { name: 'SCHEMA_NAME', type: T.varchar, comment: 'Schema of the loaded table' },
     { name: 'TABLE_NAME', type: T.varchar, comment: 'Loaded table' },
-    { name: 'SOURCE_LINEAGE', type: T.varchar, comment: "Lineage of the Gold dataset's state (a dataset rebuilt from nothing has another)" },
-    { name: 'SOURCE_SEQ', type: T.bigint, comment: 'Commit sequence number of the Gold dataset the load read' },
+    { name: 'SOURCE_LINEAGE', type: T.varchar, comment: "Lineage of the Gold dataset's state (a dataset rebuilt from nothing has another); a batch log: 'batches'" },
+    { name: 'SOURCE_SEQ', type: T.bigint, comment: 'Commit sequence number of the Gold dataset the load read (a batch log: the highest batch number read)' },
     { name: 'AS_OF_DATE', type: T.date, comment: 'As-of date the load cut the dataset at' },
     { name: '_LOAD_ID', type: T.varchar, comment: 'Load that first read the dataset that far' },
   ],
@@ -88,15 +89,16 @@ export function dayPredicate(column: string, days: readonly string[], date: (iso
 
 /**
  * A table's increment for a load as of `asOf`: the mark it leaves and, unless every day is to be compared
- * (`compareAll`: first load, full refresh), the changed days and their files. Undefined for a table not read from a
- * day-partitioned dataset with state (its whole source is compared).
+ * (`compareAll`: first load, full refresh), the changed days and their files. Undefined for a table whose whole
+ * source is compared (neither day-partitioned with state nor a batch log).
  */
 export async function planIncrement(
   lake: Lake,
   t: WarehouseTable,
   asOf: string,
-  o: { mark?: LoadMark; compareAll?: boolean; state?: DatasetState },
+  o: { mark?: LoadMark; compareAll?: boolean; state?: DatasetState; files?: readonly string[] },
 ): Promise<{ increment: TableIncrement; files: string[] } | undefined> {
+  if (t.strategy === 'append') return planBatches(t, asOf, { ...o, files: o.files ?? (await sourceFiles(lake, t, asOf)) });
   if (!t.dayColumn) return undefined;
   const state = o.state ?? (await readDatasetState(lake, getDataset(t.source).path));
   if (!state) return undefined;
@@ -104,6 +106,33 @@ export async function planIncrement(
   const days = o.compareAll ? undefined : changedDays(state, o.mark, asOf);
   if (!days) return { increment: { mark }, files: filesOfDays(state, Object.keys(state.partitions), asOf) };
   return { increment: { mark, days }, files: filesOfDays(state, days, asOf) };
+}
+
+/** Lineage recorded for a batch log (OPS.LOAD_STATE.SOURCE_LINEAGE; its SOURCE_SEQ: the highest batch read). */
+export const BATCH_LINEAGE = 'batches';
+
+const batchOf = (file: string): number | undefined => {
+  const m = /(?:^|\/)batch-(\d+)\.parquet$/.exec(file);
+  return m ? Number(m[1]) : undefined;
+};
+
+/**
+ * An append table over a batch log (every file of the as-of folder is batch-N.parquet, N rising, a committed batch
+ * never rewritten: profile changes, audience events): its rows are only ever inserted by key, so the batches the
+ * last load of the same folder read are in the target already and only the later ones are read. Another as-of
+ * folder, a log whose highest batch is behind the mark (rebuilt from nothing), a first load or a full refresh: every
+ * batch of the folder is read. Not a batch log (the model registry's files, rewritten per model): undefined.
+ */
+function planBatches(t: WarehouseTable, asOf: string, o: { mark?: LoadMark; compareAll?: boolean; files: readonly string[] }): { increment: TableIncrement; files: string[] } | undefined {
+  const batches = o.files.map((f) => ({ f, n: batchOf(f) }));
+  if (batches.length === 0 || batches.some((b) => b.n === undefined)) return undefined;
+  const top = Math.max(...batches.map((b) => b.n!));
+  const mark: LoadMark = { lineage: BATCH_LINEAGE, seq: top, asOf };
+  const all = [...o.files].sort();
+  const m = o.mark;
+  if (o.compareAll || !m || m.lineage !== BATCH_LINEAGE || m.asOf !== asOf || m.seq > top) return { increment: { mark }, files: all };
+  const files = batches.filter((b) => b.n! > m.seq).map((b) => b.f).sort();
+  return { increment: { mark, files: files.map((f) => f.slice(f.lastIndexOf('/') + 1)) }, files };
 }
 
 /** The query reading the marks a warehouse holds (OPS.LOAD_STATE's columns but the load id, dates as YYYY-MM-DD text), for marksFrom. */

@@ -129,6 +129,11 @@ export function targetScope(d: Dialect, t: WarehouseTable, asOf: string): string
 export interface TableIncrement {
   /** Days changed since the last load: only the source's and the target's rows of these days are compared. */
   days?: readonly string[];
+  /**
+   * A batch log (append table): the batch files written since the last load (names in the as-of folder); only they
+   * are read (none: nothing to stage). Undefined: every file.
+   */
+  files?: readonly string[];
   /** How far this load reads the dataset (recorded in OPS.LOAD_STATE in the load's transaction). */
   mark?: LoadMark;
 }
@@ -145,7 +150,8 @@ export interface TableIncrement {
  * A full refresh (`fullRefresh`) stages every snapshot row (facts: every partition of snapshot and target) and so
  * rewrites every row, repairing a target that drifted from its snapshot; keys gone are deleted as usual.
  * A table over a day-partitioned dataset (dayColumn) given `days` compares only those days: the source is read from
- * their partitions, the target's rows are cut to them (no days: nothing to stage); `mark` is recorded either way.
+ * their partitions, the target's rows are cut to them (no days: nothing to stage); an append table over a batch log
+ * given `files` reads only those batches (none: nothing to stage); `mark` is recorded either way.
  */
 export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: string; asOf: string; source: CopySource; fullRefresh?: boolean } & TableIncrement): LoadStep[] {
   const target = d.qualified(t.schema, t.name);
@@ -159,14 +165,15 @@ export function renderTableLoad(d: Dialect, t: WarehouseTable, o: { loadId: stri
   const inScope = targetScope(d, t, o.asOf);
   const dayCut = days ? dayPredicate(id(t.dayColumn!), days, d.date) : undefined;
   const scope = dayCut ? `${inScope ? `${inScope} AND` : ' WHERE'} ${dayCut}` : inScope;
-  const src = d.readSnapshot({ columns: t.columns, source: days ? { ...o.source, days } : o.source });
+  const files = !o.fullRefresh && t.strategy === 'append' ? o.files : undefined;
+  const src = d.readSnapshot({ columns: t.columns, source: days ? { ...o.source, days } : files ? { ...o.source, names: files } : o.source });
   const stamp = (change: string) => `${load}, ${d.date(o.asOf)}, ${d.string(change)}`;
   const into = (cols: readonly string[]) => `INSERT INTO ${staging} (${[...cols, '_LOAD_ID', '_AS_OF_DATE', '_CHANGE'].map(id).join(', ')})`;
   const staged = (change: string) => `${staging} AS s WHERE s.${id('_LOAD_ID')} = ${load} AND s.${id('_CHANGE')} = ${d.string(change)}`;
   const targetData = `SELECT ${data.join(', ')} FROM ${target}${scope}`;
   const dataNames = t.columns.map((c) => c.name);
   const steps: LoadStep[] = [{ step: 'clear-staging', phase: 'stage', sql: `DELETE FROM ${staging} WHERE ${id('_LOAD_ID')} = ${load}` }];
-  if (days?.length === 0) {
+  if (days?.length === 0 || files?.length === 0) {
     // Nothing changed in the dataset since the last load.
   } else if (t.partitionBy) {
     const p = id(t.partitionBy);

@@ -58,7 +58,9 @@ export const snowflakeDialect: Dialect = {
     const select = columns.map((c) => `$1:"${c.name}"::${this.type(c.type)} AS ${snowflakeIdent(c.name)}`);
     const until = source.until ? `\nWHERE $1:"${source.until.column}"::DATE <= ${this.date(source.until.date)}` : '';
     // A daily load of a day-partitioned dataset lists only the changed days' folders (dates need no escaping).
-    const pattern = source.days ? `.*/${PARTITION_COLUMN}=(${source.days.join('|')})/.*[.]parquet` : '.*[.]parquet';
+    // A batch log's new batches: their file names (batch-N.parquet: only the dot needs escaping).
+    const pattern = source.days ? `.*/${PARTITION_COLUMN}=(${source.days.join('|')})/.*[.]parquet`
+      : source.names ? `.*/(${source.names.map((n) => n.replaceAll('.', '[.]')).join('|')})` : '.*[.]parquet';
     return `SELECT ${select.join(', ')}\nFROM ${source.stagePath} (PATTERN => '${pattern}')${until}`;
   },
   copyIntoStaging({ staging, columns, loadId, asOf, source }) {
