@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransientError } from './errors.ts';
+import { alive } from './pid.ts';
 
 export interface Holder {
   pid: number;
@@ -27,15 +28,6 @@ export function holderOf(command: string): Holder {
 export function lockWaitMs(): number {
   const s = Number(process.env.C360_LOCK_WAIT_SECONDS ?? 0);
   return Number.isFinite(s) && s > 0 ? s * 1000 : 0;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function describeHolder(h: Partial<Holder> | undefined): string {

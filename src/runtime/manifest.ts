@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Lake } from '../lake/lake.ts';
 import type { JobReport } from './job.ts';
 import { owned } from './tmp.ts';
+import { alive } from './pid.ts';
 
 export type Status = 'running' | 'succeeded' | 'failed' | 'skipped';
 
@@ -74,15 +75,6 @@ export async function writeManifest(home: string, lake: Lake | undefined, manife
 
 /** A manifest as read back: 'running' becomes 'interrupted' when its process is gone from this host. */
 export type ListedStatus = Status | 'interrupted';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The home's run manifests, newest first, with interrupted runs told apart from running ones. */
 export async function listManifests(home: string): Promise<(RunManifest & { file: string; listedStatus: ListedStatus })[]> {

@@ -4,6 +4,7 @@
 // (docs/serving.md, run 7). Files there are memory the kernel cannot reclaim, so it is chosen only with a margin.
 import { readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { alive } from '../runtime/pid.ts';
 
 /** The memory file system's folder for snapshots (the default; C360_SERVE_SNAPSHOT_DIR overrides every choice). */
 export const MEMORY_DIR = '/dev/shm/c360-serve';
@@ -65,14 +66,5 @@ export async function removeLeftovers(dir: string): Promise<void> {
     const pid = Number(/^snapshot-(\d+)-/.exec(f)?.[1]);
     if (!pid || pid === process.pid || alive(pid)) continue;
     await rm(join(dir, f), { force: true }).catch(() => {});
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
