@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransientError } from './errors.ts';
-import { alive } from './pid.ts';
+import { pidAlive as alive } from './tmp.ts';
 
 export interface Holder {
   pid: number;

@@ -4,8 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Lake } from '../lake/lake.ts';
 import type { JobReport } from './job.ts';
-import { owned } from './tmp.ts';
-import { alive } from './pid.ts';
+import { owned, pidAlive as alive } from './tmp.ts';
 
 export type Status = 'running' | 'succeeded' | 'failed' | 'skipped';
 

@@ -4,7 +4,7 @@
 // (docs/serving.md, run 7). Files there are memory the kernel cannot reclaim, so it is chosen only with a margin.
 import { readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { alive } from '../runtime/pid.ts';
+import { pidAlive as alive } from '../runtime/tmp.ts';
 
 /** The memory file system's folder for snapshots (the default; C360_SERVE_SNAPSHOT_DIR overrides every choice). */
 export const MEMORY_DIR = '/dev/shm/c360-serve';
